@@ -1,0 +1,154 @@
+//! Echo client: keeps `window` numbered requests in flight.
+
+use super::{EchoConfig, EchoEvent, EchoMsg, Transport, timeout};
+use msgsim_sim::{Actor, CloseReason, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Timer tags: a request id (timeout) unless one of these bits is set.
+const THINK: u64 = 1 << 62;
+const RECONNECT: u64 = 1 << 61;
+
+pub struct EchoClient {
+    config: EchoConfig,
+    servers: Vec<NodeId>,
+    /// Request ids are `client_index << 40 | sequence`, unique across restarts (durable).
+    id_base: u64,
+    next_seq: u64,
+    // Volatile state: dropped at a crash.
+    outstanding: BTreeMap<u64, (msgsim_sim::SimTime, Option<TimerId>)>,
+    timed_out: BTreeSet<u64>,
+    conns: Vec<Option<ConnId>>,
+    stopped: bool,
+}
+
+impl EchoClient {
+    pub fn new(config: &EchoConfig, servers: Vec<NodeId>, index: u64) -> EchoClient {
+        let conns = vec![None; servers.len()];
+        EchoClient {
+            config: config.clone(),
+            servers,
+            id_base: index << 40,
+            next_seq: 0,
+            outstanding: BTreeMap::new(),
+            timed_out: BTreeSet::new(),
+            conns,
+            stopped: false,
+        }
+    }
+
+    /// Requests answered or timed out so far are not tracked; this is how many are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.outstanding.len()
+    }
+
+    fn exhausted(&self) -> bool {
+        self.config.requests_per_client != 0 && self.next_seq >= self.config.requests_per_client
+    }
+
+    fn fill_window(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {
+        while !self.stopped && !self.exhausted() && self.outstanding.len() < self.config.window as usize {
+            self.send_next(ctx);
+        }
+    }
+
+    fn send_next(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let id = self.id_base | seq;
+        let server = (seq % self.servers.len() as u64) as usize;
+        let msg = EchoMsg::Request { id, bytes: self.config.request_bytes };
+        match self.config.transport {
+            Transport::Datagram => ctx.send(self.servers[server], msg),
+            Transport::Connection => {
+                let conn = match self.conns[server] {
+                    Some(c) => c,
+                    None => {
+                        let c = ctx.connect(self.servers[server]);
+                        self.conns[server] = Some(c);
+                        c
+                    }
+                };
+                ctx.send_conn(conn, msg);
+            }
+        }
+        let timer = timeout(&self.config).map(|t| ctx.set_timer(t, id));
+        self.outstanding.insert(id, (ctx.now(), timer));
+        ctx.record(EchoEvent::Invoke { id });
+    }
+
+    fn on_reply(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, id: u64) {
+        let Some((sent_at, timer)) = self.outstanding.remove(&id) else {
+            if self.timed_out.remove(&id) {
+                ctx.record(EchoEvent::LateReply { id });
+            } else {
+                ctx.record(EchoEvent::DuplicateReply { id });
+            }
+            return;
+        };
+        if let Some(timer) = timer {
+            ctx.cancel_timer(timer);
+        }
+        let latency_ns = (ctx.now() - sent_at).as_nanos();
+        ctx.record(EchoEvent::Ok { id, latency_ns });
+        if self.config.think_time_us > 0 {
+            ctx.set_timer(SimDuration::from_micros(self.config.think_time_us), THINK);
+        } else {
+            self.fill_window(ctx);
+        }
+    }
+}
+
+impl Actor<EchoMsg, EchoEvent> for EchoClient {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {
+        self.fill_window(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, _from: NodeId, _via: Via, msg: EchoMsg) {
+        if let EchoMsg::Reply { id, .. } = msg {
+            self.on_reply(ctx, id);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, _timer: TimerId, tag: u64) {
+        if tag & THINK != 0 {
+            self.fill_window(ctx);
+        } else if tag & RECONNECT != 0 {
+            let server = (tag & !RECONNECT) as usize;
+            if self.conns[server].is_none() && !self.stopped {
+                self.conns[server] = Some(ctx.connect(self.servers[server]));
+                ctx.record(EchoEvent::Reconnect);
+            }
+        } else if self.outstanding.remove(&tag).is_some() {
+            ctx.record(EchoEvent::Info { id: tag });
+            self.timed_out.insert(tag);
+            self.fill_window(ctx);
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, reason, .. } = event {
+            let Some(server) = self.conns.iter().position(|c| *c == Some(conn)) else { return };
+            self.conns[server] = None;
+            if reason != CloseReason::ClosedByPeer {
+                ctx.sometimes("echo:connection_broken");
+            }
+            let backoff = SimDuration::from_millis(self.config.reconnect_backoff_ms);
+            ctx.set_timer(backoff, RECONNECT | server as u64);
+        }
+    }
+
+    fn on_quiet(&mut self, _ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {
+        self.stopped = true;
+    }
+
+    fn on_crash(&mut self, _kind: CrashKind) {
+        self.outstanding.clear();
+        self.timed_out.clear();
+        self.conns.iter_mut().for_each(|c| *c = None);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

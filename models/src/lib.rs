@@ -1,0 +1,19 @@
+//! # msgsim-models: the system models and their checkers
+//!
+//! One folder per system (`echo/`, and later `kafka/`, `redis/`), each with its actors, its
+//! configuration types and its checkers. Shared pieces: [`setup`] (turning a scenario's common
+//! sections into a kernel [`msgsim_sim::Sim`]), [`report`] (what a run reports), [`anomaly`]
+//! (the shared Jepsen-style anomaly vocabulary) and [`trace_out`] (the JSON-lines trace writer).
+//!
+//! Dependencies flow one way: this crate uses the kernel; the kernel knows nothing of it.
+
+pub mod anomaly;
+pub mod echo;
+pub mod report;
+pub mod setup;
+pub mod system;
+pub mod trace_out;
+
+pub use report::ModelReport;
+pub use setup::RunSetup;
+pub use system::SystemConfig;

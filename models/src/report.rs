@@ -1,0 +1,52 @@
+//! What one model run reports: kernel statistics, the model's observations (named metrics),
+//! anomaly counts and "sometimes" coverage counters. Expectations are evaluated over these.
+
+use msgsim_sim::RunStats;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default)]
+pub struct ModelReport {
+    pub stats: RunStats,
+    /// Named metrics (`delivered`, `lost`, `latency_us_max`, ...).
+    pub observations: BTreeMap<String, f64>,
+    /// Anomaly name → count (the shared vocabulary in [`crate::anomaly`], plus model-specific).
+    pub anomalies: BTreeMap<String, u64>,
+    /// Coverage counters: kernel (`crash`, `partition`, ...) and model probes.
+    pub sometimes: BTreeMap<String, u64>,
+}
+
+impl ModelReport {
+    /// Look a metric up by expectation name: `anomaly:NAME`, `sometimes:NAME`, a kernel stat
+    /// (`events`, `deliveries`, `sends`, `drops`, `duplicates`, `timers_fired`,
+    /// `faults_applied`), or an observation. Unseen anomalies and probes count as 0.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        if let Some(anomaly) = name.strip_prefix("anomaly:") {
+            return Some(self.anomalies.get(anomaly).copied().unwrap_or(0) as f64);
+        }
+        if let Some(probe) = name.strip_prefix("sometimes:") {
+            return Some(self.sometimes.get(probe).copied().unwrap_or(0) as f64);
+        }
+        let s = &self.stats;
+        let stat = match name {
+            "events" => Some(s.events),
+            "deliveries" => Some(s.deliveries),
+            "sends" => Some(s.sends),
+            "drops" => Some(s.drops.values().sum()),
+            "duplicates" => Some(s.duplicates),
+            "timers_fired" => Some(s.timers_fired),
+            "faults_applied" => Some(s.faults_applied),
+            _ => None,
+        };
+        stat.map(|v| v as f64).or_else(|| self.observations.get(name).copied())
+    }
+
+    /// Kernel statistics every model reports (valid metric names for any system).
+    pub const KERNEL_METRICS: &'static [&'static str] =
+        &["events", "deliveries", "sends", "drops", "duplicates", "timers_fired", "faults_applied"];
+
+    pub(crate) fn absorb_coverage(&mut self, coverage: &BTreeMap<&'static str, u64>) {
+        for (k, v) in coverage {
+            *self.sometimes.entry((*k).to_string()).or_insert(0) += v;
+        }
+    }
+}

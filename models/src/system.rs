@@ -1,0 +1,85 @@
+//! The `system` section of a scenario: which model runs, with its configuration. This is the one
+//! place that lists every model; the CLI goes through it and never touches a model directly.
+
+use crate::echo::EchoConfig;
+use crate::report::ModelReport;
+use crate::setup::RunSetup;
+use msgsim_sim::SimError;
+use serde::{Deserialize, Serialize};
+
+/// Which system a scenario simulates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum SystemConfig {
+    /// The kernel's reference workload: clients send numbered requests, servers reply.
+    Echo(EchoConfig),
+}
+
+/// Why a run could not produce a report.
+#[derive(Debug)]
+pub enum RunError {
+    /// The configuration is invalid (caught at build time).
+    Config(String),
+    /// A kernel guard rail tripped.
+    Sim(SimError),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Config(m) => write!(f, "{m}"),
+            RunError::Sim(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl SystemConfig {
+    /// Short name of the model (`echo`, `kafka`, `redis`).
+    pub fn model_name(&self) -> &'static str {
+        match self {
+            SystemConfig::Echo(_) => "echo",
+        }
+    }
+
+    /// Every node name, in the order nodes are created.
+    pub fn node_names(&self) -> Vec<String> {
+        match self {
+            SystemConfig::Echo(c) => c.node_names(),
+        }
+    }
+
+    /// Nodes a fault profile targets by default (the servers, not the clients).
+    pub fn fault_targets(&self) -> Vec<String> {
+        match self {
+            SystemConfig::Echo(c) => c.server_names(),
+        }
+    }
+
+    /// Metric names this model reports (besides kernel stats, `anomaly:*` and `sometimes:*`).
+    pub fn metric_names(&self) -> &'static [&'static str] {
+        match self {
+            SystemConfig::Echo(_) => crate::echo::METRICS,
+        }
+    }
+
+    /// Semantic validation; `Err((field path, message))`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        match self {
+            SystemConfig::Echo(c) => c.validate(),
+        }
+    }
+
+    /// One line per knob group for the startup banner, every resolved value included.
+    pub fn banner(&self) -> Vec<String> {
+        match self {
+            SystemConfig::Echo(c) => vec![format!("echo: {c:?}")],
+        }
+    }
+
+    /// Run the model.
+    pub fn run(&self, setup: RunSetup) -> Result<ModelReport, RunError> {
+        match self {
+            SystemConfig::Echo(c) => crate::echo::run(c, setup),
+        }
+    }
+}

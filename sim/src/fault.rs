@@ -1,0 +1,238 @@
+//! Faults as data. A scenario carries an explicit schedule of timed [`FaultSpec`]s (nodes named
+//! as in the scenario); the kernel applies the resolved [`Fault`]s at their times. A seeded
+//! nemesis can also generate a schedule from a [`FaultProfile`] (see `nemesis.rs`).
+
+use crate::actor::CrashKind;
+use crate::id::NodeId;
+use crate::network::LinkConfig;
+use crate::time::SimTime;
+use serde::{Deserialize, Serialize};
+
+/// A fault as the kernel applies it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    Crash { node: NodeId, kind: CrashKind },
+    Restart { node: NodeId },
+    Pause { node: NodeId },
+    Resume { node: NodeId },
+    /// Cut every link between nodes of different groups, both ways. Nodes in no group keep all
+    /// their links.
+    Partition { groups: Vec<Vec<NodeId>> },
+    /// Cut the links from every `from` node to every `to` node, one way only.
+    PartitionOneWay { from: Vec<NodeId>, to: Vec<NodeId> },
+    /// Cut every link into and out of one node.
+    Isolate { node: NodeId },
+    /// Remove every partition and clog; held messages move on.
+    Heal,
+    /// Hold messages on the links from `from` to `to` until released.
+    Clog { from: Vec<NodeId>, to: Vec<NodeId> },
+    /// Release a clog.
+    Unclog { from: Vec<NodeId>, to: Vec<NodeId> },
+    /// Change the settings of the links from `from` to `to`.
+    SetLink { from: Vec<NodeId>, to: Vec<NodeId>, link: LinkConfig },
+    /// Set a node's clock offset and drift.
+    ClockSkew { node: NodeId, offset_ns: i64, drift_ppm: i64 },
+}
+
+impl Fault {
+    /// Short name for traces and banners.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Crash { kind: CrashKind::Process, .. } => "crash",
+            Fault::Crash { kind: CrashKind::LoseUnflushed, .. } => "crash_lose_unflushed",
+            Fault::Restart { .. } => "restart",
+            Fault::Pause { .. } => "pause",
+            Fault::Resume { .. } => "resume",
+            Fault::Partition { .. } => "partition",
+            Fault::PartitionOneWay { .. } => "partition_one_way",
+            Fault::Isolate { .. } => "isolate",
+            Fault::Heal => "heal",
+            Fault::Clog { .. } => "clog",
+            Fault::Unclog { .. } => "unclog",
+            Fault::SetLink { .. } => "set_link",
+            Fault::ClockSkew { .. } => "clock_skew",
+        }
+    }
+
+    /// The node the fault targets, where there is exactly one.
+    pub fn target(&self) -> Option<NodeId> {
+        match self {
+            Fault::Crash { node, .. }
+            | Fault::Restart { node }
+            | Fault::Pause { node }
+            | Fault::Resume { node }
+            | Fault::Isolate { node }
+            | Fault::ClockSkew { node, .. } => Some(*node),
+            _ => None,
+        }
+    }
+}
+
+/// A fault in a scenario file: a time in milliseconds and node names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum FaultSpec {
+    /// Crash a node. `lose_unflushed: true` models power loss: unflushed writes are gone.
+    Crash {
+        at_ms: u64,
+        node: String,
+        #[serde(default)]
+        lose_unflushed: bool,
+    },
+    Restart { at_ms: u64, node: String },
+    Pause { at_ms: u64, node: String },
+    Resume { at_ms: u64, node: String },
+    Partition { at_ms: u64, groups: Vec<Vec<String>> },
+    PartitionOneWay { at_ms: u64, from: Vec<String>, to: Vec<String> },
+    Isolate { at_ms: u64, node: String },
+    Heal { at_ms: u64 },
+    Clog { at_ms: u64, from: Vec<String>, to: Vec<String> },
+    Unclog { at_ms: u64, from: Vec<String>, to: Vec<String> },
+    SetLink { at_ms: u64, from: Vec<String>, to: Vec<String>, link: LinkConfig },
+    ClockSkew {
+        at_ms: u64,
+        node: String,
+        offset_ms: i64,
+        #[serde(default)]
+        drift_ppm: i64,
+    },
+}
+
+impl FaultSpec {
+    pub fn at_ms(&self) -> u64 {
+        match self {
+            FaultSpec::Crash { at_ms, .. }
+            | FaultSpec::Restart { at_ms, .. }
+            | FaultSpec::Pause { at_ms, .. }
+            | FaultSpec::Resume { at_ms, .. }
+            | FaultSpec::Partition { at_ms, .. }
+            | FaultSpec::PartitionOneWay { at_ms, .. }
+            | FaultSpec::Isolate { at_ms, .. }
+            | FaultSpec::Heal { at_ms }
+            | FaultSpec::Clog { at_ms, .. }
+            | FaultSpec::Unclog { at_ms, .. }
+            | FaultSpec::SetLink { at_ms, .. }
+            | FaultSpec::ClockSkew { at_ms, .. } => *at_ms,
+        }
+    }
+
+    /// Every node name the fault mentions.
+    pub fn node_names(&self) -> Vec<&str> {
+        match self {
+            FaultSpec::Crash { node, .. }
+            | FaultSpec::Restart { node, .. }
+            | FaultSpec::Pause { node, .. }
+            | FaultSpec::Resume { node, .. }
+            | FaultSpec::Isolate { node, .. }
+            | FaultSpec::ClockSkew { node, .. } => vec![node.as_str()],
+            FaultSpec::Partition { groups, .. } => {
+                groups.iter().flatten().map(String::as_str).collect()
+            }
+            FaultSpec::PartitionOneWay { from, to, .. }
+            | FaultSpec::Clog { from, to, .. }
+            | FaultSpec::Unclog { from, to, .. }
+            | FaultSpec::SetLink { from, to, .. } => {
+                from.iter().chain(to.iter()).map(String::as_str).collect()
+            }
+            FaultSpec::Heal { .. } => vec![],
+        }
+    }
+
+    /// Resolve names against the scenario's nodes. `Err` names the first unknown node or the
+    /// first invalid parameter.
+    pub fn resolve(&self, names: &[String]) -> Result<(SimTime, Fault), String> {
+        let id = |name: &str| -> Result<NodeId, String> {
+            names
+                .iter()
+                .position(|n| n == name)
+                .map(|i| NodeId(i as u32))
+                .ok_or_else(|| format!("unknown node `{name}` (nodes: {})", names.join(", ")))
+        };
+        let ids = |list: &[String]| list.iter().map(|n| id(n)).collect::<Result<Vec<_>, _>>();
+        let at = SimTime::from_millis(self.at_ms());
+        let fault = match self {
+            FaultSpec::Crash { node, lose_unflushed, .. } => Fault::Crash {
+                node: id(node)?,
+                kind: if *lose_unflushed { CrashKind::LoseUnflushed } else { CrashKind::Process },
+            },
+            FaultSpec::Restart { node, .. } => Fault::Restart { node: id(node)? },
+            FaultSpec::Pause { node, .. } => Fault::Pause { node: id(node)? },
+            FaultSpec::Resume { node, .. } => Fault::Resume { node: id(node)? },
+            FaultSpec::Partition { groups, .. } => {
+                if groups.len() < 2 {
+                    return Err("a partition needs at least two groups".into());
+                }
+                let groups = groups.iter().map(|g| ids(g)).collect::<Result<Vec<_>, _>>()?;
+                let mut seen: Vec<NodeId> = groups.iter().flatten().copied().collect();
+                seen.sort();
+                if seen.windows(2).any(|w| w[0] == w[1]) {
+                    return Err("a node appears in two partition groups".into());
+                }
+                Fault::Partition { groups }
+            }
+            FaultSpec::PartitionOneWay { from, to, .. } => {
+                Fault::PartitionOneWay { from: ids(from)?, to: ids(to)? }
+            }
+            FaultSpec::Isolate { node, .. } => Fault::Isolate { node: id(node)? },
+            FaultSpec::Heal { .. } => Fault::Heal,
+            FaultSpec::Clog { from, to, .. } => Fault::Clog { from: ids(from)?, to: ids(to)? },
+            FaultSpec::Unclog { from, to, .. } => Fault::Unclog { from: ids(from)?, to: ids(to)? },
+            FaultSpec::SetLink { from, to, link, .. } => {
+                link.validate()?;
+                Fault::SetLink { from: ids(from)?, to: ids(to)?, link: *link }
+            }
+            FaultSpec::ClockSkew { node, offset_ms, drift_ppm, .. } => {
+                if offset_ms.unsigned_abs() > 86_400_000 * 365 {
+                    return Err(format!("clock offset {offset_ms} ms is more than a year"));
+                }
+                if drift_ppm.unsigned_abs() > 1_000_000 {
+                    return Err(format!("clock drift {drift_ppm} ppm is above 1,000,000"));
+                }
+                Fault::ClockSkew {
+                    node: id(node)?,
+                    offset_ns: offset_ms * 1_000_000,
+                    drift_ppm: *drift_ppm,
+                }
+            }
+        };
+        Ok((at, fault))
+    }
+
+    /// The inverse of `resolve`: write a kernel fault back as a scenario entry.
+    pub fn from_fault(at: SimTime, fault: &Fault, names: &[String]) -> FaultSpec {
+        let at_ms = at.as_millis();
+        let name = |n: &NodeId| names[n.index()].clone();
+        let list = |v: &[NodeId]| v.iter().map(name).collect::<Vec<_>>();
+        match fault {
+            Fault::Crash { node, kind } => FaultSpec::Crash {
+                at_ms,
+                node: name(node),
+                lose_unflushed: *kind == CrashKind::LoseUnflushed,
+            },
+            Fault::Restart { node } => FaultSpec::Restart { at_ms, node: name(node) },
+            Fault::Pause { node } => FaultSpec::Pause { at_ms, node: name(node) },
+            Fault::Resume { node } => FaultSpec::Resume { at_ms, node: name(node) },
+            Fault::Partition { groups } => {
+                FaultSpec::Partition { at_ms, groups: groups.iter().map(|g| list(g)).collect() }
+            }
+            Fault::PartitionOneWay { from, to } => {
+                FaultSpec::PartitionOneWay { at_ms, from: list(from), to: list(to) }
+            }
+            Fault::Isolate { node } => FaultSpec::Isolate { at_ms, node: name(node) },
+            Fault::Heal => FaultSpec::Heal { at_ms },
+            Fault::Clog { from, to } => FaultSpec::Clog { at_ms, from: list(from), to: list(to) },
+            Fault::Unclog { from, to } => {
+                FaultSpec::Unclog { at_ms, from: list(from), to: list(to) }
+            }
+            Fault::SetLink { from, to, link } => {
+                FaultSpec::SetLink { at_ms, from: list(from), to: list(to), link: *link }
+            }
+            Fault::ClockSkew { node, offset_ns, drift_ppm } => FaultSpec::ClockSkew {
+                at_ms,
+                node: name(node),
+                offset_ms: offset_ns / 1_000_000,
+                drift_ppm: *drift_ppm,
+            },
+        }
+    }
+}

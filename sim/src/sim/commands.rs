@@ -1,0 +1,192 @@
+//! Carrying out handler commands: sends, connections, timers, history.
+
+use super::{Envelope, Payload, Sim, TraceRecord};
+use crate::connection::Connection;
+use crate::context::Command;
+use crate::id::{ConnId, MsgId, NodeId};
+use crate::message::{Message, Via};
+use crate::queue::EventKind;
+use crate::time::SimTime;
+use crate::trace::{DropReason, TraceKind};
+use std::hash::Hash;
+
+impl<M: Message, H: Hash + 'static> Sim<M, H> {
+    pub(crate) fn apply_command(
+        &mut self,
+        node: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+        command: Command<M, H>,
+    ) {
+        match command {
+            Command::Send { to, msg } => self.send_datagram(node, to, done, cause, msg),
+            Command::SendConn { conn, msg } => {
+                self.send_on_conn(node, conn, done, cause, Payload::Msg(msg))
+            }
+            Command::Connect { conn, to } => {
+                assert_eq!(conn.0 as usize, self.conns.len(), "connection ids are dense");
+                let incarnation = self.nodes[node.index()].incarnation;
+                self.conns.push(Connection::new(node, incarnation, to));
+                self.send_on_conn(node, conn, done, cause, Payload::Syn);
+            }
+            Command::Close { conn } => self.close_conn(node, conn, done),
+            Command::SetTimer { id, after, .. } => {
+                if self.ids.timers.peek(id).is_some() {
+                    self.queue.push(done + after, EventKind::Timer(id));
+                }
+            }
+            Command::CancelTimer { id } => {
+                self.ids.timers.cancel(id);
+            }
+            Command::Record { event } => self.record_history(node, done, event),
+            Command::Sometimes { name } => *self.coverage.entry(name).or_insert(0) += 1,
+        }
+    }
+
+    pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
+        self.in_flight += 1;
+        self.stats.peak_in_flight = self.stats.peak_in_flight.max(self.in_flight);
+        match self.free_envelopes.pop() {
+            Some(slot) => {
+                self.envelopes[slot as usize] = Some(envelope);
+                slot
+            }
+            None => {
+                self.envelopes.push(Some(envelope));
+                (self.envelopes.len() - 1) as u32
+            }
+        }
+    }
+
+    pub(crate) fn take_envelope(&mut self, slot: u32) -> Envelope<M> {
+        let envelope = self.envelopes[slot as usize].take().expect("live envelope slot");
+        self.free_envelopes.push(slot);
+        self.in_flight -= 1;
+        envelope
+    }
+
+    fn send_record(&self, from: NodeId, to: NodeId, id: MsgId, cause: Option<MsgId>) -> TraceRecord {
+        TraceRecord {
+            kind: TraceKind::Send,
+            node: from,
+            peer: Some(to),
+            msg_id: Some(id),
+            parent: cause,
+            conn: None,
+            label: "",
+            bytes: 0,
+        }
+    }
+
+    fn send_datagram(&mut self, from: NodeId, to: NodeId, depart: SimTime, cause: Option<MsgId>, msg: M) {
+        assert!(to.index() < self.nodes.len(), "send to unknown node {to}");
+        let id = self.next_msg_id();
+        self.stats.sends += 1;
+        let bytes = msg.size_bytes();
+        let mut rec = self.send_record(from, to, id, cause);
+        rec.label = msg.kind();
+        rec.bytes = bytes;
+        self.tracer.emit(depart, rec, Some(&msg), None, None);
+        let topology = self.topology.as_mut().expect("started");
+        let link = topology.link_mut(from, to);
+        let lost = if link.blocked {
+            Some(DropReason::Partition)
+        } else if self.net_rng.chance(link.config.loss) {
+            Some(DropReason::Loss)
+        } else {
+            None
+        };
+        if let Some(reason) = lost {
+            self.count_drop(reason);
+            rec.kind = TraceKind::Drop(reason);
+            self.tracer.emit(depart, rec, Some(&msg), None, None);
+            return;
+        }
+        let jitter = link.config.jitter_us;
+        let mut arrival = link.arrival(depart, bytes, &mut self.net_rng);
+        arrival += crate::SimDuration::from_nanos(self.net_rng.range_inclusive(0, jitter * 1_000));
+        let duplicate = self.net_rng.chance(link.config.duplicate);
+        if duplicate {
+            let copy_id = self.next_msg_id();
+            let link = self.topology.as_mut().expect("started").link_mut(from, to);
+            let copy_arrival = link.arrival(depart, bytes, &mut self.net_rng)
+                + crate::SimDuration::from_nanos(self.net_rng.range_inclusive(0, jitter * 1_000));
+            self.stats.duplicates += 1;
+            let mut dup = rec;
+            dup.kind = TraceKind::Duplicate;
+            dup.msg_id = Some(copy_id);
+            dup.parent = Some(id);
+            self.tracer.emit(depart, dup, Some(&msg), None, None);
+            let envelope = Envelope {
+                id: copy_id,
+                parent: Some(id),
+                from,
+                to,
+                via: Via::Datagram,
+                seq: 0,
+                payload: Payload::Msg(msg.clone()),
+            };
+            let slot = self.store_envelope(envelope);
+            self.queue.push(copy_arrival, EventKind::Deliver(slot));
+        }
+        let envelope =
+            Envelope { id, parent: cause, from, to, via: Via::Datagram, seq: 0, payload: Payload::Msg(msg) };
+        let slot = self.store_envelope(envelope);
+        self.queue.push(arrival, EventKind::Deliver(slot));
+    }
+
+    pub(crate) fn send_on_conn(
+        &mut self,
+        from: NodeId,
+        conn_id: ConnId,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        payload: Payload<M>,
+    ) {
+        let id = self.next_msg_id();
+        let conn = &self.conns[conn_id.0 as usize];
+        let end = conn.end_of(from);
+        let to = end.map_or(from, |e| conn.peer_of(e));
+        let mut rec = self.send_record(from, to, id, cause);
+        rec.conn = Some(conn_id);
+        let (label, bytes, msg) = match &payload {
+            Payload::Msg(m) => (m.kind(), m.size_bytes(), Some(m)),
+            Payload::Syn => ("SYN", 0, None),
+            Payload::Fin => ("FIN", 0, None),
+        };
+        rec.label = label;
+        rec.bytes = bytes;
+        if msg.is_some() {
+            self.stats.sends += 1;
+        }
+        self.tracer.emit(depart, rec, msg, None, None);
+        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
+        let Some(end) = end.filter(|_| usable) else {
+            self.count_drop(DropReason::ConnClosed);
+            rec.kind = TraceKind::Drop(DropReason::ConnClosed);
+            self.tracer.emit(depart, rec, msg, None, None);
+            return;
+        };
+        let link = self.topology.as_mut().expect("started").link_mut(from, to);
+        let arrival = link.arrival(depart, bytes, &mut self.net_rng);
+        let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
+        let arrival = arrival.max(dir.last_arrival);
+        dir.last_arrival = arrival;
+        let seq = dir.next_send_seq;
+        dir.next_send_seq += 1;
+        let via = Via::Conn(conn_id);
+        let envelope = Envelope { id, parent: cause, from, to, via, seq, payload };
+        let slot = self.store_envelope(envelope);
+        self.queue.push(arrival, EventKind::Deliver(slot));
+    }
+
+    fn close_conn(&mut self, node: NodeId, conn_id: ConnId, done: SimTime) {
+        let Some(conn) = self.conns.get_mut(conn_id.0 as usize) else { return };
+        let Some(end) = conn.end_of(node) else { return };
+        if !conn.open || conn.closed_by.is_some() {
+            return;
+        }
+        self.send_on_conn(node, conn_id, done, None, Payload::Fin);
+        self.conns[conn_id.0 as usize].closed_by = Some(end);
+    }
+}

@@ -1,0 +1,236 @@
+//! Arrivals: link and connection checks, queueing at busy or paused nodes, and handing messages,
+//! timers and connection events to handlers.
+
+use super::{Payload, Sim, TraceRecord};
+use crate::actor::{CloseReason, ConnEvent};
+use crate::id::{ConnId, NodeId, TimerId};
+use crate::message::{Message, Via};
+use crate::node::{InboxItem, NodeStatus};
+use crate::queue::EventKind;
+use crate::trace::{DropReason, TraceKind};
+use std::hash::Hash;
+
+impl<M: Message, H: Hash + 'static> Sim<M, H> {
+    /// Drop an in-flight message, with a trace event saying why.
+    pub(crate) fn drop_slot(&mut self, slot: u32, reason: DropReason) {
+        let envelope = self.take_envelope(slot);
+        self.count_drop(reason);
+        let rec = TraceRecord {
+            kind: TraceKind::Drop(reason),
+            node: envelope.to,
+            peer: Some(envelope.from),
+            msg_id: Some(envelope.id),
+            parent: envelope.parent,
+            conn: match envelope.via {
+                Via::Conn(c) => Some(c),
+                Via::Datagram => None,
+            },
+            label: envelope.label(),
+            bytes: envelope.bytes(),
+        };
+        let msg = match &envelope.payload {
+            Payload::Msg(m) => Some(m),
+            _ => None,
+        };
+        self.tracer.emit(self.now, rec, msg, None, None);
+    }
+
+    /// A message reaches the far end of its link.
+    pub(crate) fn on_deliver(&mut self, slot: u32) {
+        let envelope = self.envelopes[slot as usize].as_ref().expect("live envelope");
+        let (from, to, via, seq) = (envelope.from, envelope.to, envelope.via, envelope.seq);
+        let topology = self.topology.as_mut().expect("started");
+        match via {
+            Via::Datagram => {
+                let link = topology.link_mut(from, to);
+                if link.blocked {
+                    self.drop_slot(slot, DropReason::Partition);
+                } else if link.clogged {
+                    link.held.push_back(slot);
+                } else {
+                    self.arrive(slot);
+                }
+            }
+            Via::Conn(conn_id) => self.on_conn_arrival(slot, conn_id, from, to, seq),
+        }
+    }
+
+    fn on_conn_arrival(&mut self, slot: u32, conn_id: ConnId, from: NodeId, to: NodeId, seq: u64) {
+        let link_open = self.topology.as_ref().expect("started").link(from, to).is_open();
+        let blocked = self.topology.as_ref().expect("started").link(from, to).blocked;
+        let conn = &mut self.conns[conn_id.0 as usize];
+        let end = conn.end_of(from).expect("sender is an end");
+        let receiver_closed = conn.closed_by == Some(1 - end);
+        if !conn.open || receiver_closed {
+            self.drop_slot(slot, DropReason::ConnClosed);
+            return;
+        }
+        let dir = &mut conn.dirs[end];
+        if !link_open || !dir.held.is_empty() {
+            dir.held.push((seq, slot));
+            if blocked && !conn.check_pending {
+                conn.check_pending = true;
+                let at = self.now + self.config.conn_break_detect;
+                self.queue.push(at, EventKind::ConnCheck(conn_id));
+            }
+            return;
+        }
+        if seq != dir.next_deliver_seq {
+            debug_assert!(seq > dir.next_deliver_seq, "connection message delivered twice");
+            dir.pending.insert(seq, slot);
+            return;
+        }
+        dir.next_deliver_seq += 1;
+        self.arrive(slot);
+        loop {
+            let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
+            let Some(next) = dir.pending.remove(&dir.next_deliver_seq) else { break };
+            dir.next_deliver_seq += 1;
+            self.arrive(next);
+        }
+    }
+
+    /// The message is at the node: handle it now, queue it, or drop it if the node is down.
+    fn arrive(&mut self, slot: u32) {
+        let to = self.envelopes[slot as usize].as_ref().expect("live envelope").to;
+        let state = &mut self.nodes[to.index()];
+        if state.status == NodeStatus::Crashed {
+            self.drop_slot(slot, DropReason::NodeDown);
+        } else if state.must_queue(self.now) {
+            state.inbox.push_back(InboxItem::Deliver(slot));
+            self.ensure_wake(to);
+        } else {
+            self.dispatch_message(slot);
+        }
+    }
+
+    pub(crate) fn dispatch_message(&mut self, slot: u32) {
+        let envelope = self.take_envelope(slot);
+        let rec = TraceRecord {
+            kind: TraceKind::Deliver,
+            node: envelope.to,
+            peer: Some(envelope.from),
+            msg_id: Some(envelope.id),
+            parent: envelope.parent,
+            conn: match envelope.via {
+                Via::Conn(c) => Some(c),
+                Via::Datagram => None,
+            },
+            label: envelope.label(),
+            bytes: envelope.bytes(),
+        };
+        let (to, from, via, cause) = (envelope.to, envelope.from, envelope.via, Some(envelope.id));
+        match envelope.payload {
+            Payload::Msg(msg) => {
+                self.stats.deliveries += 1;
+                self.tracer.emit(self.now, rec, Some(&msg), None, None);
+                self.run_handler(to, cause, |actor, ctx| actor.on_message(ctx, from, via, msg));
+            }
+            Payload::Syn => {
+                let Via::Conn(conn) = via else { unreachable!("SYN is a connection frame") };
+                let c = &mut self.conns[conn.0 as usize];
+                c.accepted = true;
+                c.incarnations[1] = self.nodes[to.index()].incarnation;
+                let mut rec = rec;
+                rec.kind = TraceKind::ConnAccepted;
+                self.tracer.emit(self.now, rec, None, None, None);
+                let event = ConnEvent::Accepted { conn, peer: from };
+                self.run_handler(to, cause, |actor, ctx| actor.on_connection(ctx, event));
+            }
+            Payload::Fin => {
+                let Via::Conn(conn) = via else { unreachable!("FIN is a connection frame") };
+                self.kill_conn(conn);
+                self.dispatch_closed(to, conn, from, CloseReason::ClosedByPeer);
+            }
+        }
+    }
+
+    /// Mark a connection dead and drop whatever it still holds.
+    pub(crate) fn kill_conn(&mut self, conn: ConnId) {
+        let c = &mut self.conns[conn.0 as usize];
+        c.open = false;
+        for slot in c.drain_queued() {
+            self.drop_slot(slot, DropReason::ConnClosed);
+        }
+    }
+
+    pub(crate) fn dispatch_closed(&mut self, node: NodeId, conn: ConnId, peer: NodeId, reason: CloseReason) {
+        let mut rec = TraceRecord::new(TraceKind::ConnClosed, node, "closed");
+        rec.peer = Some(peer);
+        rec.conn = Some(conn);
+        self.trace(rec);
+        let event = ConnEvent::Closed { conn, peer, reason };
+        self.run_handler(node, None, |actor, ctx| actor.on_connection(ctx, event));
+    }
+
+    /// Tell `node` that `conn` closed, now or when it gets to it.
+    pub(crate) fn notify_closed(&mut self, node: NodeId, conn: ConnId, peer: NodeId, reason: CloseReason) {
+        let state = &mut self.nodes[node.index()];
+        if state.status == NodeStatus::Crashed {
+            return;
+        }
+        if state.must_queue(self.now) {
+            state.inbox.push_back(InboxItem::Closed { conn, peer, reason });
+            self.ensure_wake(node);
+        } else {
+            self.dispatch_closed(node, conn, peer, reason);
+        }
+    }
+
+    pub(crate) fn on_timer_due(&mut self, id: TimerId) {
+        let Some(due) = self.ids.timers.peek(id) else { return };
+        let state = &mut self.nodes[due.node.index()];
+        if due.incarnation != state.incarnation || state.status == NodeStatus::Crashed {
+            self.ids.timers.cancel(id);
+            return;
+        }
+        if state.must_queue(self.now) {
+            state.inbox.push_back(InboxItem::Timer(id));
+            self.ensure_wake(due.node);
+        } else {
+            self.dispatch_timer(id);
+        }
+    }
+
+    pub(crate) fn dispatch_timer(&mut self, id: TimerId) {
+        let Some(due) = self.ids.timers.fire(id) else { return };
+        self.stats.timers_fired += 1;
+        let mut rec = TraceRecord::new(TraceKind::Timer, due.node, "timer");
+        rec.bytes = due.tag;
+        self.trace(rec);
+        self.run_handler(due.node, None, |actor, ctx| actor.on_timer(ctx, id, due.tag));
+    }
+
+    /// The detection delay of a blocked connection elapsed.
+    pub(crate) fn on_conn_check(&mut self, conn: ConnId) {
+        let c = &mut self.conns[conn.0 as usize];
+        c.check_pending = false;
+        if !c.open {
+            return;
+        }
+        let [a, b] = c.ends;
+        if self.topology.as_ref().expect("started").path_unblocked(a, b) {
+            return;
+        }
+        let (accepted, incarnations) = (c.accepted, c.incarnations);
+        self.kill_conn(conn);
+        for end in 0..2 {
+            let node = [a, b][end];
+            let known = end == 0 || accepted;
+            if known && self.nodes[node.index()].incarnation == incarnations[end] {
+                self.notify_closed(node, conn, [a, b][1 - end], CloseReason::Broken);
+            }
+        }
+    }
+
+    /// A peer crashed `detect` ago: tell the surviving end.
+    pub(crate) fn on_peer_down(&mut self, conn: ConnId, end: usize) {
+        let c = &self.conns[conn.0 as usize];
+        let node = c.ends[end];
+        if self.nodes[node.index()].incarnation != c.incarnations[end] {
+            return;
+        }
+        let peer = c.ends[1 - end];
+        self.notify_closed(node, conn, peer, CloseReason::PeerDown);
+    }
+}

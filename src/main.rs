@@ -1,0 +1,265 @@
+//! The `msgsim` command line: parse, load the scenario, run, report. No model logic here.
+//!
+//! Exit codes: 0 every expectation held; 1 an expectation failed (a repro command is printed);
+//! 2 bad input or usage (`file:line:col`, nothing else written); 3 internal error or guard rail.
+
+use clap::{Args, Parser, Subcommand};
+use msgsim::runner::{self, RunOptions};
+use msgsim::{exit, output, scenario};
+use msgsim_models::system::RunError;
+use msgsim_sim::FaultProfile;
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+#[derive(Parser)]
+#[command(name = "msgsim", version, about = "Deterministic simulator of Kafka and Redis messaging under failure")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one scenario with one seed.
+    Run(RunArgs),
+    /// Run each seed twice and compare trace hashes; name the first divergent event.
+    CheckDeterminism(DeterminismArgs),
+    /// Parse and validate scenario files.
+    Check { files: Vec<PathBuf> },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    scenario: PathBuf,
+    /// Seed (default: the scenario's).
+    #[arg(long, env = "MSGSIM_SEED")]
+    seed: Option<u64>,
+    /// Print one JSON object instead of the text summary.
+    #[arg(long)]
+    json: bool,
+    /// Write the JSON-lines trace of every event to FILE.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Replace the scenario's fault profile with a preset (healthy, crash, disk-loss, pause,
+    /// partition, partition-one-way, clog, clock, all, swarm).
+    #[arg(long)]
+    profile: Option<String>,
+}
+
+#[derive(Args)]
+struct DeterminismArgs {
+    scenario: PathBuf,
+    /// Number of seeds, starting at --seed (or the scenario's seed).
+    #[arg(long, default_value_t = 4)]
+    seeds: u64,
+    #[arg(long, env = "MSGSIM_SEED")]
+    seed: Option<u64>,
+}
+
+fn main() {
+    init_logging();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::PASS };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let code = match std::panic::catch_unwind(move || match cli.cmd {
+        Cmd::Run(args) => cmd_run(args),
+        Cmd::CheckDeterminism(args) => cmd_check_determinism(args),
+        Cmd::Check { files } => cmd_check(files),
+    }) {
+        Ok(code) => code,
+        Err(_) => {
+            eprintln!("msgsim: internal error (panic); please report it with the command above");
+            exit::INTERNAL
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Log lines carry simulated time, not wall time.
+struct SimTimer;
+
+impl tracing_subscriber::fmt::time::FormatTime for SimTimer {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(w, "t={}", msgsim_sim::current_time())
+    }
+}
+
+fn init_logging() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_timer(SimTimer)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+fn load_or_exit(path: &std::path::Path) -> Result<scenario::LoadedScenario, i32> {
+    scenario::load(path).map_err(|d| {
+        eprint!("{d}");
+        exit::BAD_INPUT
+    })
+}
+
+fn resolve_profile(name: Option<&str>) -> Result<Option<FaultProfile>, i32> {
+    match name {
+        None => Ok(None),
+        Some(n) => FaultProfile::preset(n).map(Some).ok_or_else(|| {
+            eprintln!("error: unknown profile `{n}` (known: {})", FaultProfile::PRESETS.join(", "));
+            exit::BAD_INPUT
+        }),
+    }
+}
+
+fn report_run_error(e: &RunError) -> i32 {
+    match e {
+        RunError::Config(m) => {
+            eprintln!("error: invalid configuration: {m}");
+            exit::BAD_INPUT
+        }
+        RunError::Sim(e) => {
+            eprintln!("error: {e}");
+            exit::INTERNAL
+        }
+    }
+}
+
+fn cmd_run(args: RunArgs) -> i32 {
+    let loaded = match load_or_exit(&args.scenario) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let profile = match resolve_profile(args.profile.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let seed = args.seed.unwrap_or(loaded.scenario.seed);
+    let trace_out: Option<Box<dyn Write>> = match &args.trace {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                eprintln!("error: {}: cannot create trace file: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        },
+    };
+    let (families, faults) = runner::schedule(&loaded.scenario, seed, profile.as_ref());
+    eprint!("{}", output::banner(&loaded, seed, profile.as_ref(), &families, &faults));
+    let options = RunOptions { seed, trace_out, profile };
+    let outcome = match runner::run(&loaded, options) {
+        Ok(o) => o,
+        Err(e) => return report_run_error(&e),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let text = if args.json {
+        format!("{}\n", output::json_summary(&loaded, seed, &outcome))
+    } else {
+        output::text_summary(&loaded, seed, &outcome)
+    };
+    let _ = stdout.write_all(text.as_bytes());
+    if outcome.pass {
+        exit::PASS
+    } else {
+        eprintln!("note: an expectation failed; reproduce with: {}", output::repro(&loaded, seed));
+        exit::FAIL
+    }
+}
+
+/// A `Write` into a shared buffer, to compare two runs' traces line by line.
+struct SharedBuf(Rc<RefCell<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn traced_run(loaded: &scenario::LoadedScenario, seed: u64) -> Result<Vec<u8>, RunError> {
+    let buf = Rc::new(RefCell::new(Vec::new()));
+    let options = RunOptions { seed, trace_out: Some(Box::new(SharedBuf(buf.clone()))), profile: None };
+    runner::run(loaded, options)?;
+    Ok(buf.take())
+}
+
+fn cmd_check_determinism(args: DeterminismArgs) -> i32 {
+    let loaded = match load_or_exit(&args.scenario) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let first = args.seed.unwrap_or(loaded.scenario.seed);
+    let mut failures = 0;
+    for seed in first..first.saturating_add(args.seeds) {
+        let run = |seed| runner::run(&loaded, RunOptions { seed, ..RunOptions::default() });
+        let (a, b) = match (run(seed), run(seed)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return report_run_error(&e),
+        };
+        let (ha, hb) = (a.report.stats.trace_hash, b.report.stats.trace_hash);
+        if ha == hb {
+            println!("seed {seed}: ok {ha:016x} ({} events)", a.report.stats.events);
+            continue;
+        }
+        failures += 1;
+        println!("seed {seed}: MISMATCH {ha:016x} != {hb:016x}");
+        match (traced_run(&loaded, seed), traced_run(&loaded, seed)) {
+            (Ok(ta), Ok(tb)) => print_divergence(&ta, &tb),
+            (Err(e), _) | (_, Err(e)) => return report_run_error(&e),
+        }
+    }
+    if failures == 0 {
+        println!("determinism: {} seeds, all runs matched", args.seeds);
+        exit::PASS
+    } else {
+        println!("determinism: {failures} of {} seeds diverged", args.seeds);
+        exit::FAIL
+    }
+}
+
+fn print_divergence(a: &[u8], b: &[u8]) {
+    let (la, lb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+    let diverged = la.lines().zip(lb.lines()).enumerate().find(|(_, (x, y))| x != y);
+    match diverged {
+        Some((i, (x, y))) => {
+            println!("  first divergent event #{i}:");
+            println!("    run 1: {x}");
+            println!("    run 2: {y}");
+        }
+        None => println!("  traces agree event by event; they differ in length or only in the final state"),
+    }
+}
+
+fn cmd_check(files: Vec<PathBuf>) -> i32 {
+    if files.is_empty() {
+        eprintln!("error: msgsim check needs at least one scenario file");
+        return exit::BAD_INPUT;
+    }
+    let mut errors = Vec::new();
+    for file in &files {
+        if let Err(d) = scenario::load(file) {
+            errors.push(d.to_string());
+        }
+    }
+    if errors.is_empty() {
+        println!("{} scenario(s) ok", files.len());
+        exit::PASS
+    } else {
+        for e in errors {
+            eprint!("{e}");
+        }
+        exit::BAD_INPUT
+    }
+}

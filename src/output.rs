@@ -1,0 +1,119 @@
+//! What `msgsim run` prints: the startup banner (every resolved knob, to stderr), the text
+//! summary and the JSON object (to stdout).
+
+use crate::runner::RunOutcome;
+use crate::scenario::LoadedScenario;
+use msgsim_sim::{FaultProfile, FaultSpec};
+use serde_json::{Map, Value, json};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The banner: enough to reproduce the run from a pasted log.
+pub fn banner(
+    loaded: &LoadedScenario,
+    seed: u64,
+    profile: Option<&FaultProfile>,
+    families: &[&str],
+    faults: &[FaultSpec],
+) -> String {
+    let s = &loaded.scenario;
+    let mut out = format!(
+        "msgsim {VERSION}  seed={seed}  scenario={} sha256={}  model={}\n",
+        loaded.path,
+        &loaded.sha256[..16],
+        s.system.model_name()
+    );
+    match profile.or(s.fault_profile.as_ref()) {
+        Some(p) => out.push_str(&format!("profile: families=[{}] {p:?}\n", families.join(","))),
+        None => out.push_str("profile: none (explicit schedule only)\n"),
+    }
+    out.push_str(&format!(
+        "net: default={:?} overrides={} conn_break_detect_ms={}\n",
+        s.network.default,
+        s.network.links.len(),
+        s.network.conn_break_detect_ms
+    ));
+    for line in s.system.banner() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "run: duration_ms={} quiet_ms={} max_events={} max_in_flight={} faults={} (explicit {}) trace_hash=on\n",
+        s.duration_ms,
+        s.quiet_ms,
+        s.limits.max_events,
+        s.limits.max_in_flight,
+        faults.len(),
+        s.faults.len()
+    ));
+    out
+}
+
+/// The repro command for a seed.
+pub fn repro(loaded: &LoadedScenario, seed: u64) -> String {
+    format!("msgsim run {} --seed {seed}", loaded.path)
+}
+
+pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> String {
+    let st = &o.report.stats;
+    let mut out = String::new();
+    out.push_str(&format!("scenario    {} (seed {seed})\n", loaded.scenario.name));
+    out.push_str(&format!("events      {}\n", st.events));
+    out.push_str(&format!("deliveries  {} (sends {}, drops {})\n", st.deliveries, st.sends, st.drops.values().sum::<u64>()));
+    out.push_str(&format!("sim time    {}\n", st.end_time));
+    out.push_str(&format!("wall time   {:.3}s\n", o.wall.as_secs_f64()));
+    out.push_str(&format!("events/s    {:.0}\n", o.events_per_sec()));
+    out.push_str(&format!("sim/wall    {:.0}x\n", o.speedup()));
+    out.push_str(&format!("trace hash  {:016x}\n", st.trace_hash));
+    if !o.report.anomalies.is_empty() {
+        let list: Vec<String> = o.report.anomalies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push_str(&format!("anomalies   {}\n", list.join(" ")));
+    }
+    if !o.report.sometimes.is_empty() {
+        let list: Vec<String> = o.report.sometimes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push_str(&format!("sometimes   {}\n", list.join(" ")));
+    }
+    for c in &o.checked {
+        let mark = if c.ok { "ok  " } else { "FAIL" };
+        out.push_str(&format!("{mark} {} {} (observed {})\n", c.name, c.expected, c.observed));
+    }
+    out.push_str(&format!("verdict     {}\n", if o.pass { "pass" } else { "fail" }));
+    out
+}
+
+pub fn json_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Value {
+    let st = &o.report.stats;
+    let anomalies: Map<String, Value> = o.report.anomalies.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let sometimes: Map<String, Value> = o.report.sometimes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let observations: Map<String, Value> =
+        o.report.observations.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let drops: Map<String, Value> = st.drops.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
+    json!({
+        "scenario": loaded.scenario.name,
+        "scenario_path": loaded.path,
+        "scenario_sha256": loaded.sha256,
+        "msgsim_version": VERSION,
+        "model": loaded.scenario.system.model_name(),
+        "seed": seed,
+        "trace_hash": format!("{:016x}", st.trace_hash),
+        "events": st.events,
+        "sim_time_ns": st.end_time.as_nanos(),
+        "wall_ms": o.wall.as_secs_f64() * 1e3,
+        "events_per_sec": o.events_per_sec(),
+        "deliveries": st.deliveries,
+        "deliveries_per_sec": o.deliveries_per_sec(),
+        "sends": st.sends,
+        "drops": drops,
+        "duplicates": st.duplicates,
+        "timers_fired": st.timers_fired,
+        "faults_applied": st.faults_applied,
+        "peak_in_flight": st.peak_in_flight,
+        "sim_wall_ratio": o.speedup(),
+        "verdict": if o.pass { "pass" } else { "fail" },
+        "expectations": o.checked,
+        "anomalies": anomalies,
+        "sometimes": sometimes,
+        "observations": observations,
+        "fault_families": o.families,
+    })
+}
