@@ -9,6 +9,8 @@
 
 pub mod anomaly;
 pub mod echo;
+pub mod kafka;
+pub mod redis;
 pub mod report;
 pub mod setup;
 pub mod system;

@@ -2,6 +2,8 @@
 //! place that lists every model; the CLI goes through it and never touches a model directly.
 
 use crate::echo::EchoConfig;
+use crate::kafka::KafkaConfig;
+use crate::redis::RedisConfig;
 use crate::report::ModelReport;
 use crate::setup::RunSetup;
 use msgsim_sim::SimError;
@@ -13,6 +15,10 @@ use serde::{Deserialize, Serialize};
 pub enum SystemConfig {
     /// The kernel's reference workload: clients send numbered requests, servers reply.
     Echo(EchoConfig),
+    /// Kafka brokers, controller, producers and consumers (see docs/kafka.md).
+    Kafka(KafkaConfig),
+    /// Redis primary/replicas, Sentinels and clients (see docs/redis.md).
+    Redis(RedisConfig),
 }
 
 /// Why a run could not produce a report.
@@ -38,6 +44,8 @@ impl SystemConfig {
     pub fn model_name(&self) -> &'static str {
         match self {
             SystemConfig::Echo(_) => "echo",
+            SystemConfig::Kafka(_) => "kafka",
+            SystemConfig::Redis(_) => "redis",
         }
     }
 
@@ -45,6 +53,8 @@ impl SystemConfig {
     pub fn node_names(&self) -> Vec<String> {
         match self {
             SystemConfig::Echo(c) => c.node_names(),
+            SystemConfig::Kafka(c) => c.node_names(),
+            SystemConfig::Redis(c) => c.node_names(),
         }
     }
 
@@ -52,6 +62,8 @@ impl SystemConfig {
     pub fn fault_targets(&self) -> Vec<String> {
         match self {
             SystemConfig::Echo(c) => c.server_names(),
+            SystemConfig::Kafka(c) => c.fault_targets(),
+            SystemConfig::Redis(c) => c.fault_targets(),
         }
     }
 
@@ -59,6 +71,8 @@ impl SystemConfig {
     pub fn metric_names(&self) -> &'static [&'static str] {
         match self {
             SystemConfig::Echo(_) => crate::echo::METRICS,
+            SystemConfig::Kafka(_) => crate::kafka::METRICS,
+            SystemConfig::Redis(_) => crate::redis::METRICS,
         }
     }
 
@@ -66,6 +80,8 @@ impl SystemConfig {
     pub fn validate(&self) -> Result<(), (String, String)> {
         match self {
             SystemConfig::Echo(c) => c.validate(),
+            SystemConfig::Kafka(c) => c.validate(),
+            SystemConfig::Redis(c) => c.validate(),
         }
     }
 
@@ -73,6 +89,8 @@ impl SystemConfig {
     pub fn banner(&self) -> Vec<String> {
         match self {
             SystemConfig::Echo(c) => vec![format!("echo: {c:?}")],
+            SystemConfig::Kafka(c) => c.banner(),
+            SystemConfig::Redis(c) => c.banner(),
         }
     }
 
@@ -80,6 +98,8 @@ impl SystemConfig {
     pub fn run(&self, setup: RunSetup) -> Result<ModelReport, RunError> {
         match self {
             SystemConfig::Echo(c) => crate::echo::run(c, setup),
+            SystemConfig::Kafka(c) => crate::kafka::run(c, setup),
+            SystemConfig::Redis(c) => crate::redis::run(c, setup),
         }
     }
 }
