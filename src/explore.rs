@@ -1,0 +1,922 @@
+//! `msgsim explore`: run a scenario over a range of seeds in parallel (rayon), one JSON line per
+//! seed in seed order, every failing seed written as a self-contained RON scenario, optionally
+//! minimized (see `shrink.rs`). Results never depend on `--jobs`: seeds run in fixed chunks and
+//! are collected in seed order; `--fail-fast N` cuts the list after the N-th failing seed.
+//!
+//! Sharding: seed `s` belongs to shard `I` of `N` when `s % N == I` (0-based). Defaults come from
+//! `MSGSIM_SHARD=I/N`, then `JOB_COMPLETION_INDEX` with `--shard-count N` (Kubernetes Indexed
+//! Jobs), then `SLURM_ARRAY_TASK_ID` − `SLURM_ARRAY_TASK_MIN` with `SLURM_ARRAY_TASK_COUNT`.
+
+use crate::shrink;
+use clap::Args;
+use msgsim::expect::Expectation;
+use msgsim::runner::{self, RunOptions};
+use msgsim::scenario::{self, LoadedScenario, Scenario};
+use msgsim::{exit, output};
+use msgsim_models::system::RunError;
+use msgsim_sim::FaultProfile;
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+/// Failing seeds minimized at most per sweep (each minimization is up to
+/// [`shrink::RUN_BUDGET`] runs).
+pub const MINIMIZE_MAX: usize = 16;
+
+/// `A..B` (end excluded), `A..=B`, or a single seed `N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedRange {
+    pub start: u64,
+    /// Excluded.
+    pub end: u64,
+}
+
+impl FromStr for SeedRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<SeedRange, String> {
+        let num = |t: &str| {
+            t.trim()
+                .replace('_', "")
+                .parse::<u64>()
+                .map_err(|_| format!("`{t}` is not a seed (an integer in 0..2^64)"))
+        };
+        let range = if let Some((a, b)) = s.split_once("..=") {
+            let end = num(b)?.checked_add(1).ok_or("the range end is too large")?;
+            SeedRange {
+                start: num(a)?,
+                end,
+            }
+        } else if let Some((a, b)) = s.split_once("..") {
+            SeedRange {
+                start: num(a)?,
+                end: num(b)?,
+            }
+        } else {
+            let n = num(s)?;
+            SeedRange {
+                start: n,
+                end: n.checked_add(1).ok_or("the seed is too large")?,
+            }
+        };
+        if range.start >= range.end {
+            return Err(format!(
+                "the seed range `{s}` is empty (use A..B with A < B, B excluded)"
+            ));
+        }
+        Ok(range)
+    }
+}
+
+impl fmt::Display for SeedRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// `I/N`, 0-based: shard `I` of `N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not a shard; use I/N, 0-based, e.g. 3/16"))?;
+        let parse = |t: &str| {
+            t.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("`{t}` in shard `{s}` is not an integer"))
+        };
+        let shard = Shard {
+            index: parse(i)?,
+            count: parse(n)?,
+        };
+        shard.check()?;
+        Ok(shard)
+    }
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    fn check(&self) -> Result<(), String> {
+        if self.count == 0 {
+            return Err("the shard count must be at least 1".into());
+        }
+        if self.index >= self.count {
+            return Err(format!(
+                "shard index {} is out of range for {} shards (indices are 0-based: 0..={})",
+                self.index,
+                self.count,
+                self.count - 1
+            ));
+        }
+        Ok(())
+    }
+
+    /// Seeds of `range` in this shard, ascending.
+    pub fn seeds(&self, range: SeedRange) -> impl Iterator<Item = u64> + use<> {
+        let offset = (self.index + self.count - range.start % self.count) % self.count;
+        let first = range.start.saturating_add(offset);
+        let count = self.count;
+        let end = range.end;
+        let n = if first >= end {
+            0
+        } else {
+            (end - 1 - first) / count + 1
+        };
+        (0..n).map(move |k| first + k * count)
+    }
+
+    pub fn seed_count(&self, range: SeedRange) -> u64 {
+        let offset = (self.index + self.count - range.start % self.count) % self.count;
+        let first = range.start.saturating_add(offset);
+        if first >= range.end {
+            0
+        } else {
+            (range.end - 1 - first) / self.count + 1
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    pub scenario: PathBuf,
+    /// Seeds to run: `A..B` (B excluded), `A..=B`, or one seed.
+    #[arg(long, env = "MSGSIM_SEEDS")]
+    pub seeds: SeedRange,
+    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores). Results do not
+    /// depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub jobs: Option<u64>,
+    /// Run only shard I of N (0-based): the seeds s with s % N == I.
+    #[arg(long, env = "MSGSIM_SHARD")]
+    pub shard: Option<Shard>,
+    /// Shard count when the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or
+    /// SLURM_ARRAY_TASK_ID.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_count: Option<u64>,
+    /// Replace the scenario's fault profile with a preset (healthy, crash, disk-loss, pause,
+    /// partition, partition-one-way, clog, clock, all, swarm).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Output directory: results.jsonl and one RON scenario per failing seed.
+    #[arg(long, value_name = "DIR", default_value = "explore-out")]
+    pub out: PathBuf,
+    /// Shrink each failing seed's scenario (fault schedule, duration, workload) to a smaller one
+    /// that still fails the same expectation; writes seed-N.min.ron beside seed-N.ron.
+    #[arg(long)]
+    pub minimize: bool,
+    /// Stop after N failing seeds (in seed order, so the result does not depend on --jobs).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fail_fast: Option<u64>,
+}
+
+/// How one seed ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Pass,
+    /// An expectation failed.
+    Fail,
+    /// A kernel guard rail tripped (max events, max in flight...).
+    Error(String),
+    /// The simulator panicked.
+    Panic(String),
+}
+
+impl Verdict {
+    fn name(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error(_) => "error",
+            Verdict::Panic(_) => "panic",
+        }
+    }
+}
+
+/// A failed expectation: its text and the observed value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failed {
+    pub expectation: String,
+    pub observed: f64,
+}
+
+/// One seed's result.
+#[derive(Clone, Debug)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub verdict: Verdict,
+    pub trace_hash: Option<u64>,
+    pub events: u64,
+    /// Non-zero anomaly counts.
+    pub anomalies: BTreeMap<String, u64>,
+    pub failed: Vec<Failed>,
+    pub families: Vec<&'static str>,
+    pub faults: usize,
+    pub wall_ms: f64,
+    /// For a failing seed: the explicit scenario as RON, and whether replaying it gave the
+    /// same trace hash.
+    pub repro: Option<(String, bool)>,
+}
+
+impl SeedResult {
+    pub fn failing(&self) -> bool {
+        self.verdict != Verdict::Pass
+    }
+}
+
+/// What explore needs for every run.
+pub struct Plan<'a> {
+    pub loaded: &'a LoadedScenario,
+    pub profile: Option<&'a FaultProfile>,
+    pub profile_name: Option<&'a str>,
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// Run one scenario with one seed, catching panics. `Err` is a configuration error (bad input,
+/// the same for every seed).
+pub fn run_one(
+    scenario: &Scenario,
+    expectations: &[Expectation],
+    seed: u64,
+    profile: Option<&FaultProfile>,
+) -> Result<SeedResult, String> {
+    let options = RunOptions {
+        seed,
+        trace_out: None,
+        profile: profile.cloned(),
+    };
+    let started = Instant::now();
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runner::run_scenario(scenario, expectations, options)
+    }));
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut result = SeedResult {
+        seed,
+        verdict: Verdict::Pass,
+        trace_hash: None,
+        events: 0,
+        anomalies: BTreeMap::new(),
+        failed: Vec::new(),
+        families: Vec::new(),
+        faults: 0,
+        wall_ms,
+        repro: None,
+    };
+    match ran {
+        Ok(Ok(o)) => {
+            result.trace_hash = Some(o.report.stats.trace_hash);
+            result.events = o.report.stats.events;
+            result.anomalies = o
+                .report
+                .anomalies
+                .iter()
+                .filter(|(_, v)| **v > 0)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            result.failed = expectations
+                .iter()
+                .zip(&o.checked)
+                .filter(|(_, c)| !c.ok)
+                .map(|(e, c)| Failed {
+                    expectation: e.text.clone(),
+                    observed: c.observed,
+                })
+                .collect();
+            result.families = o.families;
+            result.faults = o.faults.len();
+            if !o.pass {
+                result.verdict = Verdict::Fail;
+            }
+        }
+        Ok(Err(RunError::Config(m))) => return Err(m),
+        Ok(Err(RunError::Sim(e))) => result.verdict = Verdict::Error(e.to_string()),
+        Err(p) => result.verdict = Verdict::Panic(panic_message(p.as_ref())),
+    }
+    Ok(result)
+}
+
+/// Run a seed; for a failing one, build the explicit scenario and check that it replays.
+fn run_seed(plan: &Plan<'_>, seed: u64) -> Result<SeedResult, String> {
+    let loaded = plan.loaded;
+    let mut result = run_one(&loaded.scenario, &loaded.expectations, seed, plan.profile)?;
+    if result.failing() {
+        let explicit = explicit_scenario(plan, &result);
+        let ron = scenario::to_ron(&explicit);
+        let replayed = scenario::parse("replay.ron", ron.clone())
+            .ok()
+            .and_then(|l| run_one(&l.scenario, &l.expectations, l.scenario.seed, None).ok())
+            .is_some_and(|r| r.trace_hash == result.trace_hash && r.verdict == result.verdict);
+        result.repro = Some((ron, replayed));
+    }
+    Ok(result)
+}
+
+fn failure_text(r: &SeedResult) -> String {
+    match &r.verdict {
+        Verdict::Error(m) => format!("guard rail: {m}"),
+        Verdict::Panic(m) => format!("panic: {m}"),
+        _ => r
+            .failed
+            .iter()
+            .map(|f| format!("{} (observed {})", f.expectation, f.observed))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn explicit_scenario(plan: &Plan<'_>, r: &SeedResult) -> Scenario {
+    let loaded = plan.loaded;
+    let mut s = runner::explicit(&loaded.scenario, r.seed, plan.profile);
+    s.description = format!(
+        "explore: seed {} of {} (sha256 {}{}) failed: {}. Fault schedule made explicit.",
+        r.seed,
+        loaded.path,
+        &loaded.sha256[..16],
+        plan.profile_name
+            .map(|p| format!(", profile {p}"))
+            .unwrap_or_default(),
+        failure_text(r)
+    );
+    s
+}
+
+pub fn seed_file(seed: u64) -> String {
+    format!("seed-{seed}.ron")
+}
+
+pub fn min_file(seed: u64) -> String {
+    format!("seed-{seed}.min.ron")
+}
+
+/// One `results.jsonl` line. Everything but `wall_ms` is deterministic.
+pub fn result_json(loaded: &LoadedScenario, r: &SeedResult) -> serde_json::Value {
+    let failed: Vec<_> = r
+        .failed
+        .iter()
+        .map(|f| json!({"expectation": f.expectation, "observed": f.observed}))
+        .collect();
+    let mut v = json!({
+        "seed": r.seed,
+        "verdict": r.verdict.name(),
+        "trace_hash": r.trace_hash.map(|h| format!("{h:016x}")),
+        "events": r.events,
+        "anomalies": r.anomalies,
+        "failed": failed,
+        "fault_families": r.families,
+        "faults": r.faults,
+        "msgsim_version": output::VERSION,
+        "scenario": loaded.scenario.name,
+        "scenario_sha256": loaded.sha256,
+        "repro": r.repro.as_ref().map(|_| seed_file(r.seed)),
+        "wall_ms": (r.wall_ms * 1000.0).round() / 1000.0,
+    });
+    if let Verdict::Error(m) | Verdict::Panic(m) = &r.verdict {
+        v["error"] = json!(m);
+    }
+    if let Some((_, ok)) = &r.repro {
+        v["replay_verified"] = json!(ok);
+    }
+    v
+}
+
+/// The shard from the flags and the environment (first match wins).
+fn resolve_shard(args: &ExploreArgs) -> Result<(Shard, &'static str), String> {
+    if let Some(s) = args.shard {
+        return Ok((s, "--shard / MSGSIM_SHARD"));
+    }
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let int = |k: &str, v: String| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{k}={v} is not an integer"))
+    };
+    if let Some(i) = env("JOB_COMPLETION_INDEX") {
+        let index = int("JOB_COMPLETION_INDEX", i)?;
+        let count = args.shard_count.ok_or(
+            "JOB_COMPLETION_INDEX is set but the shard count is not: pass --shard-count N (Kubernetes does not inject it)",
+        )?;
+        let shard = Shard { index, count };
+        shard.check()?;
+        return Ok((shard, "JOB_COMPLETION_INDEX + --shard-count"));
+    }
+    if let Some(id) = env("SLURM_ARRAY_TASK_ID") {
+        let id = int("SLURM_ARRAY_TASK_ID", id)?;
+        let min = env("SLURM_ARRAY_TASK_MIN")
+            .map(|v| int("SLURM_ARRAY_TASK_MIN", v))
+            .transpose()?
+            .unwrap_or(0);
+        let count = match args.shard_count {
+            Some(c) => c,
+            None => int(
+                "SLURM_ARRAY_TASK_COUNT",
+                env("SLURM_ARRAY_TASK_COUNT").ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass --shard-count N")?,
+            )?,
+        };
+        let index = id
+            .checked_sub(min)
+            .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?;
+        let shard = Shard { index, count };
+        shard.check()?;
+        return Ok((
+            shard,
+            "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN / SLURM_ARRAY_TASK_COUNT",
+        ));
+    }
+    if args.shard_count.is_some() {
+        return Err("--shard-count needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment (or use --shard I/N)".into());
+    }
+    Ok((Shard::ALL, "default"))
+}
+
+fn bad_input(m: impl fmt::Display) -> i32 {
+    eprintln!("error: {m}");
+    exit::BAD_INPUT
+}
+
+/// Totals for the summary.
+#[derive(Default)]
+struct Tally {
+    run: u64,
+    pass: u64,
+    fail: u64,
+    error: u64,
+    panic: u64,
+    by_expectation: BTreeMap<String, u64>,
+    by_anomaly: BTreeMap<String, u64>,
+    first_failure: Option<u64>,
+    unverified: Vec<u64>,
+    failing: Vec<(u64, Scenario, shrink::Signature)>,
+}
+
+impl Tally {
+    fn add(&mut self, r: &SeedResult) {
+        self.run += 1;
+        match &r.verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::Error(_) => self.error += 1,
+            Verdict::Panic(_) => self.panic += 1,
+        }
+        if !r.failing() {
+            return;
+        }
+        self.first_failure.get_or_insert(r.seed);
+        for f in &r.failed {
+            *self
+                .by_expectation
+                .entry(f.expectation.clone())
+                .or_insert(0) += 1;
+        }
+        if let Verdict::Error(_) | Verdict::Panic(_) = r.verdict {
+            *self
+                .by_expectation
+                .entry(format!("({})", r.verdict.name()))
+                .or_insert(0) += 1;
+        }
+        for k in r.anomalies.keys() {
+            *self.by_anomaly.entry(k.clone()).or_insert(0) += 1;
+        }
+        if matches!(&r.repro, Some((_, false))) {
+            self.unverified.push(r.seed);
+        }
+    }
+}
+
+pub fn cmd_explore(args: ExploreArgs) -> i32 {
+    let loaded = match scenario::load(&args.scenario) {
+        Ok(l) => l,
+        Err(d) => {
+            eprint!("{d}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let profile = match args.profile.as_deref() {
+        None => None,
+        Some(n) => match FaultProfile::preset(n) {
+            Some(p) => Some(p),
+            None => {
+                return bad_input(format_args!(
+                    "unknown profile `{n}` (known: {})",
+                    FaultProfile::PRESETS.join(", ")
+                ));
+            }
+        },
+    };
+    let (shard, shard_source) = match resolve_shard(&args) {
+        Ok(s) => s,
+        Err(m) => return bad_input(m),
+    };
+    let pool = {
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(j) = args.jobs {
+            b = b.num_threads(j as usize);
+        }
+        match b.build() {
+            Ok(p) => p,
+            Err(e) => return bad_input(format_args!("cannot start worker threads: {e}")),
+        }
+    };
+    let plan = Plan {
+        loaded: &loaded,
+        profile: profile.as_ref(),
+        profile_name: args.profile.as_deref(),
+    };
+    let total = shard.seed_count(args.seeds);
+    eprintln!(
+        "msgsim {} explore  scenario={} sha256={}  model={}  seeds={}  shard {} of {} (0-based, from {shard_source}): {total} seeds  jobs={}{}",
+        output::VERSION,
+        loaded.path,
+        &loaded.sha256[..16],
+        loaded.scenario.system.model_name(),
+        args.seeds,
+        shard.index,
+        shard.count,
+        pool.current_num_threads(),
+        args.profile
+            .as_deref()
+            .map(|p| format!("  profile={p}"))
+            .unwrap_or_default(),
+    );
+    let bar = progress_bar(total);
+    let started = Instant::now();
+    let chunk = (pool.current_num_threads() * 8).max(16);
+    let mut seeds = shard.seeds(args.seeds).peekable();
+    let mut tally = Tally::default();
+    let mut results: Option<std::io::BufWriter<std::fs::File>> = None;
+    let fail_fast = args.fail_fast.unwrap_or(u64::MAX);
+    let mut failures = 0u64;
+    let mut stopped_early = false;
+    loop {
+        let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
+        let done = batch.is_empty();
+        let outcomes: Vec<Result<SeedResult, String>> = if done {
+            Vec::new()
+        } else {
+            pool.install(|| {
+                batch
+                    .par_iter()
+                    .map(|&seed| {
+                        let r = run_seed(&plan, seed);
+                        bar.inc(1);
+                        r
+                    })
+                    .collect()
+            })
+        };
+        if results.is_none() {
+            // Created only once the first batch ran: a configuration error writes nothing.
+            if let Some(Err(m)) = outcomes.iter().find(|r| r.is_err()) {
+                bar.finish_and_clear();
+                return bad_input(format_args!("{}: invalid configuration: {m}", loaded.path));
+            }
+            match open_results(&args.out) {
+                Ok(f) => results = Some(f),
+                Err(m) => {
+                    bar.finish_and_clear();
+                    return bad_input(m);
+                }
+            }
+        }
+        let file = results.as_mut().expect("results file is open");
+        for outcome in outcomes {
+            let r = match outcome {
+                Ok(r) => r,
+                Err(m) => {
+                    bar.finish_and_clear();
+                    eprintln!(
+                        "error: {}: invalid configuration for one seed: {m}",
+                        loaded.path
+                    );
+                    return exit::INTERNAL;
+                }
+            };
+            if let Err(e) = writeln!(file, "{}", result_json(&loaded, &r)) {
+                bar.finish_and_clear();
+                eprintln!("error: {}: cannot write results: {e}", args.out.display());
+                return exit::INTERNAL;
+            }
+            tally.add(&r);
+            if r.failing() {
+                failures += 1;
+                if let Some((ron, _)) = &r.repro {
+                    let header = repro_header(&loaded, &r, &args.out);
+                    if let Err(e) =
+                        std::fs::write(args.out.join(seed_file(r.seed)), with_header(&header, ron))
+                    {
+                        eprintln!(
+                            "error: {}: cannot write failing scenario: {e}",
+                            args.out.display()
+                        );
+                        return exit::INTERNAL;
+                    }
+                    if args.minimize && tally.failing.len() < MINIMIZE_MAX {
+                        tally.failing.push((
+                            r.seed,
+                            explicit_scenario(&plan, &r),
+                            shrink::Signature::of(&r),
+                        ));
+                    }
+                }
+                if failures >= fail_fast {
+                    stopped_early = true;
+                    break;
+                }
+            }
+        }
+        if done || stopped_early {
+            break;
+        }
+    }
+    if let Some(mut f) = results.take()
+        && let Err(e) = f.flush()
+    {
+        eprintln!("error: {}: cannot write results: {e}", args.out.display());
+        return exit::INTERNAL;
+    }
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    let minimized = if args.minimize {
+        minimize_all(&pool, &loaded, &tally.failing, &args.out)
+    } else {
+        Vec::new()
+    };
+    let summary = summary_text(
+        &args,
+        &loaded,
+        shard,
+        &tally,
+        &minimized,
+        stopped_early,
+        wall,
+        pool.current_num_threads(),
+    );
+    let _ = std::io::stdout().lock().write_all(summary.as_bytes());
+    if tally.fail > 0 {
+        exit::FAIL
+    } else if tally.error + tally.panic > 0 {
+        exit::INTERNAL
+    } else {
+        exit::PASS
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn open_results(dir: &Path) -> Result<std::io::BufWriter<std::fs::File>, String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create output directory: {e}", dir.display()))?;
+    let path = dir.join("results.jsonl");
+    std::fs::File::create(&path)
+        .map(std::io::BufWriter::new)
+        .map_err(|e| format!("{}: cannot create: {e}", path.display()))
+}
+
+fn repro_header(loaded: &LoadedScenario, r: &SeedResult, out: &Path) -> String {
+    let replay = if matches!(r.repro, Some((_, true))) {
+        "verified"
+    } else {
+        "NOT verified"
+    };
+    format!(
+        "// msgsim {} explore: seed {} of {} (sha256 {}) failed: {}\n// trace hash {} ({} events); replay {replay}: msgsim run {}\n",
+        output::VERSION,
+        r.seed,
+        loaded.path,
+        loaded.sha256,
+        failure_text(r),
+        r.trace_hash
+            .map(|h| format!("{h:016x}"))
+            .unwrap_or_else(|| "-".into()),
+        r.events,
+        out.join(seed_file(r.seed)).display(),
+    )
+}
+
+/// Comments go after the `#![enable(...)]` line, which must come first.
+pub fn with_header(header: &str, ron: &str) -> String {
+    match ron.split_once('\n') {
+        Some((first, rest)) if first.starts_with("#![") => format!("{first}\n{header}{rest}"),
+        _ => format!("{header}{ron}"),
+    }
+}
+
+struct MinResult {
+    seed: u64,
+    outcome: Result<shrink::Minimized, String>,
+}
+
+fn minimize_all(
+    pool: &rayon::ThreadPool,
+    loaded: &LoadedScenario,
+    failing: &[(u64, Scenario, shrink::Signature)],
+    out: &Path,
+) -> Vec<MinResult> {
+    if failing.is_empty() {
+        return Vec::new();
+    }
+    eprintln!("minimizing {} failing seed(s)...", failing.len());
+    let results: Vec<MinResult> = pool.install(|| {
+        failing
+            .par_iter()
+            .map(|(seed, s, sig)| MinResult {
+                seed: *seed,
+                outcome: shrink::minimize(s, &loaded.expectations, sig, shrink::RUN_BUDGET),
+            })
+            .collect()
+    });
+    for m in &results {
+        if let Ok(min) = &m.outcome {
+            let header = format!(
+                "// msgsim {} explore --minimize: seed {} of {} (sha256 {}), still fails: {}\n// {}; {} runs; replay: msgsim run {}\n",
+                output::VERSION,
+                m.seed,
+                loaded.path,
+                loaded.sha256,
+                min.signature,
+                min.steps.join(", "),
+                min.runs,
+                out.join(min_file(m.seed)).display(),
+            );
+            let text = with_header(&header, &scenario::to_ron(&min.scenario));
+            if let Err(e) = std::fs::write(out.join(min_file(m.seed)), text) {
+                eprintln!(
+                    "error: {}: cannot write minimized scenario: {e}",
+                    out.display()
+                );
+            }
+        }
+    }
+    results
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary_text(
+    args: &ExploreArgs,
+    loaded: &LoadedScenario,
+    shard: Shard,
+    t: &Tally,
+    minimized: &[MinResult],
+    stopped_early: bool,
+    wall: std::time::Duration,
+    jobs: usize,
+) -> String {
+    let mut out = format!(
+        "explore     {} ({}), seeds {}, shard {} of {} (0-based)\n",
+        loaded.scenario.name, loaded.path, args.seeds, shard.index, shard.count
+    );
+    out.push_str(&format!(
+        "seeds run   {} (pass {}, fail {}, error {}, panic {}){}\n",
+        t.run,
+        t.pass,
+        t.fail,
+        t.error,
+        t.panic,
+        if stopped_early {
+            format!(
+                " — stopped after {} failures (--fail-fast)",
+                t.fail + t.error + t.panic
+            )
+        } else {
+            String::new()
+        }
+    ));
+    if !t.by_expectation.is_empty() {
+        out.push_str("failures by expectation:\n");
+        for (k, v) in &t.by_expectation {
+            out.push_str(&format!("  {v:>8}  {k}\n"));
+        }
+    }
+    if !t.by_anomaly.is_empty() {
+        out.push_str("failures by anomaly (failing seeds with a non-zero count):\n");
+        for (k, v) in &t.by_anomaly {
+            out.push_str(&format!("  {v:>8}  {k}\n"));
+        }
+    }
+    if let Some(seed) = t.first_failure {
+        out.push_str(&format!("first failure: seed {seed}\n"));
+        out.push_str(&format!(
+            "  repro: msgsim run {}\n",
+            args.out.join(seed_file(seed)).display()
+        ));
+        let profile = args
+            .profile
+            .as_deref()
+            .map(|p| format!(" --profile {p}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "     or: msgsim run {} --seed {seed}{profile}\n",
+            loaded.path
+        ));
+    }
+    if !t.unverified.is_empty() {
+        out.push_str(&format!(
+            "WARNING: {} failing seed(s) did not replay to the same trace hash from their RON file (first: seed {}); please report it\n",
+            t.unverified.len(),
+            t.unverified[0]
+        ));
+    }
+    for m in minimized {
+        match &m.outcome {
+            Ok(min) => out.push_str(&format!(
+                "minimized   seed {}: {} ({}; {} runs)\n",
+                m.seed,
+                args.out.join(min_file(m.seed)).display(),
+                min.steps.join(", "),
+                min.runs
+            )),
+            Err(e) => out.push_str(&format!(
+                "minimized   seed {}: not minimized: {e}\n",
+                m.seed
+            )),
+        }
+    }
+    if args.minimize && t.fail + t.error + t.panic > MINIMIZE_MAX as u64 {
+        out.push_str(&format!(
+            "note: only the first {MINIMIZE_MAX} failing seeds were minimized\n"
+        ));
+    }
+    out.push_str(&format!(
+        "results     {}\n",
+        args.out.join("results.jsonl").display()
+    ));
+    let secs = wall.as_secs_f64().max(1e-9);
+    out.push_str(&format!(
+        "throughput  {:.1} seeds/s ({:.2} s wall, {jobs} jobs)\n",
+        t.run as f64 / secs,
+        secs
+    ));
+    out.push_str(&format!(
+        "verdict     {}\n",
+        if t.fail + t.error + t.panic == 0 {
+            "pass"
+        } else {
+            "fail"
+        }
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_and_shards() {
+        assert_eq!(
+            "0..10".parse::<SeedRange>().unwrap(),
+            SeedRange { start: 0, end: 10 }
+        );
+        assert_eq!(
+            "3..=5".parse::<SeedRange>().unwrap(),
+            SeedRange { start: 3, end: 6 }
+        );
+        assert_eq!(
+            "7".parse::<SeedRange>().unwrap(),
+            SeedRange { start: 7, end: 8 }
+        );
+        assert!("5..5".parse::<SeedRange>().is_err());
+        assert!("a..b".parse::<SeedRange>().is_err());
+        assert!("3/3".parse::<Shard>().is_err());
+        assert!("0/0".parse::<Shard>().is_err());
+        let range = SeedRange { start: 5, end: 23 };
+        let mut all: Vec<u64> = Vec::new();
+        for i in 0..4 {
+            let shard = Shard { index: i, count: 4 };
+            let seeds: Vec<u64> = shard.seeds(range).collect();
+            assert_eq!(seeds.len() as u64, shard.seed_count(range));
+            assert!(seeds.iter().all(|s| s % 4 == i));
+            all.extend(seeds);
+        }
+        all.sort();
+        assert_eq!(all, (5..23).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,406 @@
+//! Minimizing a failing explicit scenario (seed fixed, every fault explicit) by delta debugging:
+//! drop faults (ddmin), shorten the run and the quiet phase, shrink the workload (node counts,
+//! windows, message counts of whatever model runs), then try the faults again. A candidate is
+//! kept only if it still loads and still fails the same way (the same expectation, or the same
+//! guard rail / panic). Every candidate is at most as large as the one before, field by field.
+
+use crate::explore::{SeedResult, Verdict, run_one};
+use msgsim::expect::Expectation;
+use msgsim::scenario::{self, Scenario};
+use msgsim_models::SystemConfig;
+use msgsim_sim::FaultSpec;
+use std::fmt;
+
+/// Most runs one minimization may spend.
+pub const RUN_BUDGET: usize = 200;
+
+/// Workload fields a minimization may lower (to at least 1), in any model's configuration.
+/// Lowering a node count drops the faults and link overrides that name removed nodes.
+pub const WORKLOAD_FIELDS: &[&str] = &[
+    "clients",
+    "servers",
+    "window",
+    "requests_per_client",
+    "brokers",
+    "producers",
+    "consumers",
+    "partitions",
+    "topics",
+    "replicas",
+    "sentinels",
+    "publishers",
+    "subscribers",
+    "messages_per_producer",
+    "messages_per_client",
+    "in_flight",
+];
+
+/// How a run must fail to count as "the same failure".
+#[derive(Clone, Debug, PartialEq)]
+pub enum Signature {
+    /// This expectation (its text) fails.
+    Expectation(String),
+    /// A guard rail trips.
+    Error,
+    /// The simulator panics.
+    Panic,
+}
+
+impl Signature {
+    pub fn of(r: &SeedResult) -> Signature {
+        match &r.verdict {
+            Verdict::Error(_) => Signature::Error,
+            Verdict::Panic(_) => Signature::Panic,
+            _ => Signature::Expectation(
+                r.failed
+                    .first()
+                    .map(|f| f.expectation.clone())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    fn matches(&self, r: &SeedResult) -> bool {
+        match self {
+            Signature::Expectation(e) => {
+                r.verdict == Verdict::Fail && r.failed.iter().any(|f| &f.expectation == e)
+            }
+            Signature::Error => matches!(r.verdict, Verdict::Error(_)),
+            Signature::Panic => matches!(r.verdict, Verdict::Panic(_)),
+        }
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Signature::Expectation(e) => write!(f, "{e}"),
+            Signature::Error => write!(f, "a guard rail"),
+            Signature::Panic => write!(f, "a panic"),
+        }
+    }
+}
+
+pub struct Minimized {
+    pub scenario: Scenario,
+    pub signature: Signature,
+    pub runs: usize,
+    /// What shrank, e.g. `faults 12 → 2`.
+    pub steps: Vec<String>,
+}
+
+struct Search<'a> {
+    expectations: &'a [Expectation],
+    signature: &'a Signature,
+    runs: usize,
+    budget: usize,
+}
+
+impl Search<'_> {
+    fn exhausted(&self) -> bool {
+        self.runs >= self.budget
+    }
+
+    /// Does `candidate` still load and fail the same way?
+    fn fails(&mut self, candidate: &Scenario) -> bool {
+        if self.exhausted() {
+            return false;
+        }
+        // Through the loader: a kept candidate is always a valid scenario file.
+        let Ok(loaded) = scenario::parse("candidate.ron", scenario::to_ron(candidate)) else {
+            return false;
+        };
+        self.runs += 1;
+        match run_one(
+            &loaded.scenario,
+            self.expectations,
+            loaded.scenario.seed,
+            None,
+        ) {
+            Ok(r) => self.signature.matches(&r),
+            Err(_) => false,
+        }
+    }
+
+    /// Classic ddmin over the fault list: remove chunks while the failure persists.
+    fn ddmin_faults(&mut self, s: &mut Scenario) {
+        if s.faults.is_empty() {
+            return;
+        }
+        let without_all = Scenario {
+            faults: Vec::new(),
+            ..s.clone()
+        };
+        if self.fails(&without_all) {
+            *s = without_all;
+            return;
+        }
+        let mut n = 2usize;
+        while s.faults.len() >= 2 && !self.exhausted() {
+            let len = s.faults.len();
+            let chunk = len.div_ceil(n);
+            let mut reduced = false;
+            for start in (0..len).step_by(chunk) {
+                let end = (start + chunk).min(len);
+                // Try the chunk alone, then its complement.
+                let only = Scenario {
+                    faults: s.faults[start..end].to_vec(),
+                    ..s.clone()
+                };
+                if end - start < len && self.fails(&only) {
+                    *s = only;
+                    n = 2;
+                    reduced = true;
+                    break;
+                }
+                let mut rest = s.faults[..start].to_vec();
+                rest.extend_from_slice(&s.faults[end..]);
+                let complement = Scenario {
+                    faults: rest,
+                    ..s.clone()
+                };
+                if self.fails(&complement) {
+                    *s = complement;
+                    n = (n - 1).max(2);
+                    reduced = true;
+                    break;
+                }
+            }
+            if !reduced {
+                if n >= len {
+                    break;
+                }
+                n = (2 * n).min(len);
+            }
+        }
+        if s.faults.len() == 1 && !self.exhausted() {
+            let none = Scenario {
+                faults: Vec::new(),
+                ..s.clone()
+            };
+            if self.fails(&none) {
+                *s = none;
+            }
+        }
+    }
+
+    /// Binary search for the smallest value in `[lo, current]` that still fails, assuming
+    /// (roughly) monotone behaviour; `make` builds the candidate for a value.
+    fn lower(
+        &mut self,
+        current: u64,
+        lo: u64,
+        make: &dyn Fn(u64) -> Option<Scenario>,
+    ) -> Option<(u64, Scenario)> {
+        let mut best: Option<(u64, Scenario)> = None;
+        let (mut lo, mut hi) = (lo, current);
+        if lo >= hi {
+            return None;
+        }
+        // Try the bottom first: often the answer.
+        if let Some(c) = make(lo)
+            && self.fails(&c)
+        {
+            return Some((lo, c));
+        }
+        while hi - lo > 1 && !self.exhausted() {
+            let mid = lo + (hi - lo) / 2;
+            match make(mid) {
+                Some(c) if self.fails(&c) => {
+                    hi = mid;
+                    best = Some((mid, c));
+                }
+                _ => lo = mid,
+            }
+            // Stop at ~5 % precision: the last runs buy little.
+            if hi - lo <= (hi / 20).max(1) {
+                break;
+            }
+        }
+        best
+    }
+
+    fn shrink_duration(&mut self, s: &mut Scenario, steps: &mut Vec<String>) {
+        let last_fault = s.faults.iter().map(FaultSpec::at_ms).max().unwrap_or(0);
+        let before = s.duration_ms;
+        let base = s.clone();
+        if let Some((d, c)) = self.lower(s.duration_ms, last_fault.max(1), &|d| {
+            Some(Scenario {
+                duration_ms: d,
+                ..base.clone()
+            })
+        }) {
+            *s = c;
+            steps.push(format!("duration_ms {before} → {d}"));
+        }
+        let before = s.quiet_ms;
+        let base = s.clone();
+        if let Some((q, c)) = self.lower(s.quiet_ms, 0, &|q| {
+            Some(Scenario {
+                quiet_ms: q,
+                ..base.clone()
+            })
+        }) {
+            *s = c;
+            steps.push(format!("quiet_ms {before} → {q}"));
+        }
+    }
+
+    fn shrink_workload(&mut self, s: &mut Scenario, steps: &mut Vec<String>) {
+        let Ok(serde_json::Value::Object(top)) = serde_json::to_value(&s.system) else {
+            return;
+        };
+        let Some((variant, serde_json::Value::Object(fields))) = top.into_iter().next() else {
+            return;
+        };
+        for field in WORKLOAD_FIELDS {
+            if self.exhausted() {
+                return;
+            }
+            let Some(current) = fields.get(*field).and_then(serde_json::Value::as_u64) else {
+                continue;
+            };
+            if current <= 1 {
+                continue;
+            }
+            let base = s.clone();
+            let variant = variant.clone();
+            let make = |v: u64| -> Option<Scenario> {
+                let Ok(serde_json::Value::Object(top)) = serde_json::to_value(&base.system) else {
+                    return None;
+                };
+                let mut fields = top.get(&variant)?.as_object()?.clone();
+                fields.insert((*field).to_string(), serde_json::Value::from(v));
+                let system: SystemConfig =
+                    serde_json::from_value(serde_json::json!({ variant.clone(): fields })).ok()?;
+                system.validate().ok()?;
+                Some(restrict(&base, system))
+            };
+            if let Some((v, c)) = self.lower(current, 1, &make) {
+                let (faults_before, faults_after) = (s.faults.len(), c.faults.len());
+                *s = c;
+                steps.push(format!("{field} {current} → {v}"));
+                if faults_after < faults_before {
+                    steps.push(format!(
+                        "(faults naming removed nodes dropped: {faults_before} → {faults_after})"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `base` with `system`, keeping only the faults and link overrides whose nodes still exist.
+fn restrict(base: &Scenario, system: SystemConfig) -> Scenario {
+    let names = system.node_names();
+    let keep = |list: &[String]| -> Vec<String> {
+        list.iter().filter(|n| names.contains(n)).cloned().collect()
+    };
+    let faults = base
+        .faults
+        .iter()
+        .filter_map(|f| {
+            let mut f = f.clone();
+            let ok = match &mut f {
+                FaultSpec::Crash { node, .. }
+                | FaultSpec::Restart { node, .. }
+                | FaultSpec::Pause { node, .. }
+                | FaultSpec::Resume { node, .. }
+                | FaultSpec::Isolate { node, .. }
+                | FaultSpec::ClockSkew { node, .. } => names.contains(node),
+                FaultSpec::Partition { groups, .. } => {
+                    *groups = groups
+                        .iter()
+                        .map(|g| keep(g))
+                        .filter(|g| !g.is_empty())
+                        .collect();
+                    groups.len() >= 2
+                }
+                FaultSpec::PartitionOneWay { from, to, .. }
+                | FaultSpec::Clog { from, to, .. }
+                | FaultSpec::Unclog { from, to, .. }
+                | FaultSpec::SetLink { from, to, .. } => {
+                    *from = keep(from);
+                    *to = keep(to);
+                    !from.is_empty() && !to.is_empty()
+                }
+                FaultSpec::Heal { .. } => true,
+            };
+            ok.then_some(f)
+        })
+        .collect();
+    let mut network = base.network.clone();
+    network.links = network
+        .links
+        .iter()
+        .filter_map(|l| {
+            let mut l = l.clone();
+            l.from = keep(&l.from);
+            l.to = keep(&l.to);
+            (!l.from.is_empty() && !l.to.is_empty()).then_some(l)
+        })
+        .collect();
+    let targets = base.fault_profile.clone().map(|mut p| {
+        p.targets = keep(&p.targets);
+        p
+    });
+    Scenario {
+        system,
+        faults,
+        network,
+        fault_profile: targets,
+        ..base.clone()
+    }
+}
+
+/// Shrink `scenario` (explicit: seed fixed, no profile) while it fails as `signature` says.
+pub fn minimize(
+    scenario: &Scenario,
+    expectations: &[Expectation],
+    signature: &Signature,
+    budget: usize,
+) -> Result<Minimized, String> {
+    let mut search = Search {
+        expectations,
+        signature,
+        runs: 0,
+        budget,
+    };
+    let mut s = scenario.clone();
+    if !search.fails(&s) {
+        return Err(format!(
+            "the explicit scenario does not fail with {signature} when run again"
+        ));
+    }
+    let original = scenario.clone();
+    let mut steps = Vec::new();
+    for round in 0..2 {
+        let faults_before = s.faults.len();
+        search.ddmin_faults(&mut s);
+        if s.faults.len() < faults_before {
+            steps.push(format!("faults {faults_before} → {}", s.faults.len()));
+        }
+        let before = steps.len();
+        search.shrink_duration(&mut s, &mut steps);
+        search.shrink_workload(&mut s, &mut steps);
+        if steps.len() == before || search.exhausted() || round == 1 {
+            break;
+        }
+    }
+    debug_assert!(not_larger(&s, &original));
+    if steps.is_empty() {
+        steps.push("already minimal".into());
+    }
+    s.description = format!("{} Minimized: {}.", original.description, steps.join(", "));
+    Ok(Minimized {
+        scenario: s,
+        signature: signature.clone(),
+        runs: search.runs,
+        steps,
+    })
+}
+
+/// Every dimension of `a` is at most that of `b`.
+pub fn not_larger(a: &Scenario, b: &Scenario) -> bool {
+    a.faults.len() <= b.faults.len() && a.duration_ms <= b.duration_ms && a.quiet_ms <= b.quiet_ms
+}
