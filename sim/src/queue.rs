@@ -28,34 +28,84 @@ pub enum EventKind {
     Quiet,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// A queued event: `(time, seq)` packed into one `u128` key (time in the high 64 bits) so the
+/// heap compares one integer, and the kind packed into one `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed {
+    key: u128,
+    kind: u64,
+}
+
+impl PartialOrd for Packed {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Packed {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+/// A popped event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     pub time: SimTime,
     pub seq: u64,
     pub kind: EventKind,
 }
 
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+const TAG_BITS: u32 = 4;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+
+impl EventKind {
+    /// Pack into one word: 4-bit tag, payload above it. Payloads are node ids (u32), envelope
+    /// slots (u32), fault indexes (u32), timer ids (generation:28 | slot:32) and connection ids
+    /// (< 2^59).
+    fn pack(self) -> u64 {
+        let (tag, payload) = match self {
+            EventKind::Start(n) => (0, n.0 as u64),
+            EventKind::Deliver(slot) => (1, slot as u64),
+            EventKind::Timer(id) => (2, id.0),
+            EventKind::Wake(n) => (3, n.0 as u64),
+            EventKind::Fault(i) => (4, i as u64),
+            EventKind::ConnCheck(c) => (5, c.0),
+            EventKind::PeerDown { conn, end } => (6 + end as u64, conn.0),
+            EventKind::Quiet => (8, 0),
+        };
+        debug_assert!(
+            payload < 1 << (64 - TAG_BITS),
+            "event payload too large to pack"
+        );
+        tag | payload << TAG_BITS
     }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+
+    fn unpack(word: u64) -> EventKind {
+        let payload = word >> TAG_BITS;
+        match word & TAG_MASK {
+            0 => EventKind::Start(NodeId(payload as u32)),
+            1 => EventKind::Deliver(payload as u32),
+            2 => EventKind::Timer(TimerId(payload)),
+            3 => EventKind::Wake(NodeId(payload as u32)),
+            4 => EventKind::Fault(payload as u32),
+            5 => EventKind::ConnCheck(ConnId(payload)),
+            6 => EventKind::PeerDown {
+                conn: ConnId(payload),
+                end: 0,
+            },
+            7 => EventKind::PeerDown {
+                conn: ConnId(payload),
+                end: 1,
+            },
+            _ => EventKind::Quiet,
+        }
     }
 }
 
 #[derive(Default)]
 pub struct EventQueue {
-    heap: BinaryHeap<Event>,
+    heap: BinaryHeap<Packed>,
     next_seq: u64,
 }
 
@@ -63,15 +113,23 @@ impl EventQueue {
     pub fn push(&mut self, time: SimTime, kind: EventKind) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Event { time, seq, kind });
+        let key = (time.0 as u128) << 64 | seq as u128;
+        self.heap.push(Packed {
+            key,
+            kind: kind.pack(),
+        });
     }
 
     pub fn pop(&mut self) -> Option<Event> {
-        self.heap.pop()
+        self.heap.pop().map(|p| Event {
+            time: SimTime((p.key >> 64) as u64),
+            seq: p.key as u64,
+            kind: EventKind::unpack(p.kind),
+        })
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek().map(|p| SimTime((p.key >> 64) as u64))
     }
 
     pub fn len(&self) -> usize {
@@ -100,5 +158,34 @@ mod tests {
             [1, 3, 0, 2].map(|n| EventKind::Wake(NodeId(n))).to_vec(),
             "time first, then scheduling order"
         );
+    }
+}
+
+#[cfg(test)]
+mod pack_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_packing() {
+        let kinds = [
+            EventKind::Start(NodeId(7)),
+            EventKind::Deliver(u32::MAX),
+            EventKind::Timer(TimerId((5 << 32) | 9)),
+            EventKind::Wake(NodeId(3)),
+            EventKind::Fault(12),
+            EventKind::ConnCheck(ConnId(1 << 40)),
+            EventKind::PeerDown {
+                conn: ConnId(4),
+                end: 0,
+            },
+            EventKind::PeerDown {
+                conn: ConnId(4),
+                end: 1,
+            },
+            EventKind::Quiet,
+        ];
+        for k in kinds {
+            assert_eq!(EventKind::unpack(k.pack()), k);
+        }
     }
 }

@@ -177,6 +177,16 @@ impl TraceRecord {
     }
 }
 
+/// The label's length and first 8 bytes as one word (labels are short static names).
+#[inline]
+fn label_word(label: &str) -> u64 {
+    let bytes = label.as_bytes();
+    let mut buf = [0u8; 8];
+    let n = bytes.len().min(8);
+    buf[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(buf).rotate_left(16) ^ bytes.len() as u64
+}
+
 /// Hash and sinks.
 pub(crate) struct Tracer<M, H> {
     hasher: TraceHasher,
@@ -197,10 +207,11 @@ impl<M, H: Hash> Tracer<M, H> {
         h.word(time.0);
         let peer = rec.peer.map_or(0xff_ffff, |p| p.0 as u64);
         h.word(rec.kind.code() | (rec.node.0 as u64) << 8 | peer << 40);
-        h.word(rec.msg_id.map_or(u64::MAX, |m| m.0));
-        h.word(rec.parent.map_or(u64::MAX, |m| m.0));
-        h.word(rec.bytes);
-        std::hash::Hasher::write(h, rec.label.as_bytes());
+        h.word(
+            rec.msg_id.map_or(u64::MAX, |m| m.0)
+                ^ rec.parent.map_or(u64::MAX, |m| m.0).rotate_left(32),
+        );
+        h.word(rec.bytes ^ label_word(rec.label));
         if let Some(event) = history {
             event.hash(h);
         }

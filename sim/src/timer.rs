@@ -57,7 +57,8 @@ impl TimerSlab {
     fn release(&mut self, index: usize) {
         let slot = &mut self.slots[index];
         slot.live = false;
-        slot.generation = slot.generation.wrapping_add(1);
+        // 28 bits, so a timer id packs into an event word with its 4-bit tag.
+        slot.generation = (slot.generation + 1) & 0x0fff_ffff;
         self.free.push(index as u32);
         self.live_count -= 1;
     }

@@ -5,9 +5,10 @@
 //! Trace hash algorithm (fixed; documented in ARCHITECTURE.md): a 64-bit state starting at
 //! `0x6d73_6773_696d_0001` absorbs 64-bit words with `h = (h.rotl(5) ^ w) * 0x517c_c1b7_2722_0a95`
 //! (the FxHash step); the reported hash is the SplitMix64 finaliser of the state. Per event it
-//! absorbs: time (ns), `kind code | node << 8 | peer << 40`, message id, parent id, size in
-//! bytes, and the bytes of the label (message kind) 8 at a time; history events additionally
-//! absorb their `Hash` through the same hasher.
+//! absorbs four words: time (ns); `kind code | node << 8 | peer << 40`; `msg id ^ rotl(parent
+//! id, 32)` (absent ids are all ones); `size in bytes ^ label word`, where the label word is the
+//! label's first 8 bytes little-endian rotated left by 16, xor its length. History events
+//! additionally absorb their `Hash` through the same hasher.
 
 use crate::fault::Fault;
 use crate::id::{ConnId, MsgId, NodeId};

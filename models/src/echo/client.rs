@@ -3,7 +3,7 @@
 use super::{EchoConfig, EchoEvent, EchoMsg, Transport, timeout};
 use msgsim_sim::{Actor, CloseReason, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, VecDeque};
 
 /// Timer tags: a request id (timeout) unless one of these bits is set.
 const THINK: u64 = 1 << 62;
@@ -16,7 +16,11 @@ pub struct EchoClient {
     id_base: u64,
     next_seq: u64,
     // Volatile state: dropped at a crash.
-    outstanding: BTreeMap<u64, (msgsim_sim::SimTime, Option<TimerId>)>,
+    /// Requests in flight, indexed by `seq - window_base` (ids are sequential, so a ring of
+    /// slots replaces a map: O(1) insert and remove).
+    window: VecDeque<Option<(msgsim_sim::SimTime, Option<TimerId>)>>,
+    window_base: u64,
+    outstanding: usize,
     timed_out: BTreeSet<u64>,
     conns: Vec<Option<ConnId>>,
     stopped: bool,
@@ -30,7 +34,9 @@ impl EchoClient {
             servers,
             id_base: index << 40,
             next_seq: 0,
-            outstanding: BTreeMap::new(),
+            window: VecDeque::new(),
+            window_base: 0,
+            outstanding: 0,
             timed_out: BTreeSet::new(),
             conns,
             stopped: false,
@@ -39,7 +45,34 @@ impl EchoClient {
 
     /// Requests answered or timed out so far are not tracked; this is how many are in flight.
     pub fn in_flight(&self) -> usize {
-        self.outstanding.len()
+        self.outstanding
+    }
+
+    fn insert(&mut self, seq: u64, entry: (msgsim_sim::SimTime, Option<TimerId>)) {
+        if self.window.is_empty() {
+            self.window_base = seq;
+        }
+        debug_assert_eq!(
+            seq,
+            self.window_base + self.window.len() as u64,
+            "sequential ids"
+        );
+        self.window.push_back(Some(entry));
+        self.outstanding += 1;
+    }
+
+    fn remove(&mut self, id: u64) -> Option<(msgsim_sim::SimTime, Option<TimerId>)> {
+        if id & !((1 << 40) - 1) != self.id_base || id & ((1 << 40) - 1) < self.window_base {
+            return None;
+        }
+        let index = ((id & ((1 << 40) - 1)) - self.window_base) as usize;
+        let entry = self.window.get_mut(index)?.take()?;
+        self.outstanding -= 1;
+        while matches!(self.window.front(), Some(None)) {
+            self.window.pop_front();
+            self.window_base += 1;
+        }
+        Some(entry)
     }
 
     fn exhausted(&self) -> bool {
@@ -47,7 +80,7 @@ impl EchoClient {
     }
 
     fn fill_window(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {
-        while !self.stopped && !self.exhausted() && self.outstanding.len() < self.config.window as usize {
+        while !self.stopped && !self.exhausted() && self.outstanding < self.config.window as usize {
             self.send_next(ctx);
         }
     }
@@ -73,12 +106,12 @@ impl EchoClient {
             }
         }
         let timer = timeout(&self.config).map(|t| ctx.set_timer(t, id));
-        self.outstanding.insert(id, (ctx.now(), timer));
+        self.insert(seq, (ctx.now(), timer));
         ctx.record(EchoEvent::Invoke { id });
     }
 
     fn on_reply(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, id: u64) {
-        let Some((sent_at, timer)) = self.outstanding.remove(&id) else {
+        let Some((sent_at, timer)) = self.remove(id) else {
             if self.timed_out.remove(&id) {
                 ctx.record(EchoEvent::LateReply { id });
             } else {
@@ -119,7 +152,7 @@ impl Actor<EchoMsg, EchoEvent> for EchoClient {
                 self.conns[server] = Some(ctx.connect(self.servers[server]));
                 ctx.record(EchoEvent::Reconnect);
             }
-        } else if self.outstanding.remove(&tag).is_some() {
+        } else if self.remove(tag).is_some() {
             ctx.record(EchoEvent::Info { id: tag });
             self.timed_out.insert(tag);
             self.fill_window(ctx);
@@ -143,7 +176,8 @@ impl Actor<EchoMsg, EchoEvent> for EchoClient {
     }
 
     fn on_crash(&mut self, _kind: CrashKind) {
-        self.outstanding.clear();
+        self.window.clear();
+        self.outstanding = 0;
         self.timed_out.clear();
         self.conns.iter_mut().for_each(|c| *c = None);
     }
