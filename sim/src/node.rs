@@ -35,6 +35,10 @@ pub struct ClockSkew {
 
 impl ClockSkew {
     pub fn local(&self, t: SimTime) -> SimTime {
+        if self.drift_ppm == 0 {
+            // Fast path (the common case): no 128-bit arithmetic.
+            return SimTime(t.0.saturating_add_signed(self.offset_ns));
+        }
         let elapsed = t.0.saturating_sub(self.drift_since.0) as i128;
         let drift = elapsed * self.drift_ppm as i128 / 1_000_000;
         let local = t.0 as i128 + self.offset_ns as i128 + drift;

@@ -6,8 +6,8 @@
 //! `0x6d73_6773_696d_0001` absorbs 64-bit words with `h = (h.rotl(5) ^ w) * 0x517c_c1b7_2722_0a95`
 //! (the FxHash step); the reported hash is the SplitMix64 finaliser of the state. Per event it
 //! absorbs four words: time (ns); `kind code | node << 8 | peer << 40`; `msg id ^ rotl(parent
-//! id, 32)` (absent ids are all ones); `size in bytes ^ label word`, where the label word is the
-//! label's first 8 bytes little-endian rotated left by 16, xor its length. History events
+//! id, 32)` (absent ids are all ones); `size in bytes ^ label word`, where the label word is
+//! `len << 16 | first byte << 8 | last byte` of the label (0 when empty). History events
 //! additionally absorb their `Hash` through the same hasher.
 
 use crate::fault::Fault;
