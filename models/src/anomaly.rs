@@ -23,6 +23,30 @@ pub const PUBSUB_GAP: &str = "pubsub_gap";
 /// A request whose reply never came (echo model).
 pub const LOST_REQUEST: &str = "lost_request";
 
+/// Kafka: a record in the final log (or acknowledged) that the consumer group never processed.
+pub const UNPROCESSED: &str = "unprocessed";
+/// Kafka: a record the consumer group processed more than once.
+pub const PROCESSED_MORE_THAN_ONCE: &str = "processed_more_than_once";
+/// Kafka: a replica broke log_start ≤ HW ≤ LEO or a leader's HW went backwards.
+pub const REPLICATION_INVARIANT: &str = "replication_invariant";
+
+/// Redis: a subscriber saw pub/sub messages from one publisher out of publish order.
+pub const PUBSUB_REORDER: &str = "pubsub_reorder";
+/// Redis: a write acknowledged by WAIT (≥ 1 replica) absent from the final primary.
+pub const WAIT_ACKED_WRITE_LOST: &str = "wait_acked_write_lost";
+/// Redis: a write accepted by an old primary after another node was promoted.
+pub const SPLIT_BRAIN_WRITE: &str = "split_brain_write";
+/// Redis Streams: an acknowledged XADD absent from the final primary (not trimmed).
+pub const STREAM_ENTRY_LOST: &str = "stream_entry_lost";
+/// Redis Streams: an entry trimmed (MAXLEN/MINID) before any consumer got it.
+pub const TRIMMED_BEFORE_DELIVERY: &str = "trimmed_before_delivery";
+/// Redis Streams: an entry delivered more than once (at-least-once redelivery).
+pub const STREAM_REDELIVERED: &str = "stream_redelivered";
+/// Redis Streams: an entry delivered again after the consumer acknowledged it.
+pub const STREAM_ACKED_REDELIVERED: &str = "stream_acked_redelivered";
+/// Redis: a replica's offset above its primary's for the same replication history.
+pub const REPLICA_AHEAD: &str = "replica_ahead";
+
 /// Every name above, for validation of `anomaly:NAME` expectations.
 pub const ALL: &[&str] = &[
     LOST_WRITE,
@@ -35,4 +59,15 @@ pub const ALL: &[&str] = &[
     ABORTED_READ,
     PUBSUB_GAP,
     LOST_REQUEST,
+    UNPROCESSED,
+    PROCESSED_MORE_THAN_ONCE,
+    REPLICATION_INVARIANT,
+    PUBSUB_REORDER,
+    WAIT_ACKED_WRITE_LOST,
+    SPLIT_BRAIN_WRITE,
+    STREAM_ENTRY_LOST,
+    TRIMMED_BEFORE_DELIVERY,
+    STREAM_REDELIVERED,
+    STREAM_ACKED_REDELIVERED,
+    REPLICA_AHEAD,
 ];

@@ -1,0 +1,516 @@
+//! A Kafka broker: its replicas' logs (durable), its view of the metadata (volatile, possibly
+//! stale), registration and heartbeats with the controller, role changes, and the periodic
+//! tasks (ISR expiry, retention, OS writeback, HW checkpoint). Fetch/replication is in
+//! `replication.rs`, the produce path and consumer fetches in `produce.rs`.
+
+use super::config::KafkaConfig;
+use super::log::ReplicaLog;
+use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
+use super::produce::{ParkedFetch, PendingProduce};
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use std::any::Any;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+pub(super) const T_HEARTBEAT: u64 = 1;
+pub(super) const T_ISR_CHECK: u64 = 2;
+pub(super) const T_RETENTION: u64 = 3;
+pub(super) const T_WRITEBACK: u64 = 4;
+pub(super) const T_HW_CHECKPOINT: u64 = 5;
+pub(super) const T_FETCH_TIMEOUT: u64 = 6;
+pub(super) const T_FETCH_RETRY: u64 = 7;
+pub(super) const T_PARK: u64 = 8;
+pub(super) const T_PURGATORY: u64 = 9;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Leader,
+    Follower,
+    /// Not hosted, or no metadata yet.
+    None,
+}
+
+/// Leader-side state of one follower (Replica.scala).
+#[derive(Clone, Debug, Default)]
+pub struct FollowerState {
+    /// None until its first fetch in this leader epoch.
+    pub leo: Option<u64>,
+    pub last_fetch_time: SimTime,
+    pub last_fetch_leader_leo: u64,
+    pub last_caught_up_time: SimTime,
+    pub broker_epoch: u64,
+}
+
+/// This broker's view of one partition.
+#[derive(Clone, Debug)]
+pub struct PartView {
+    pub role: Role,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    pub isr: Vec<u32>,
+    /// isr ∪ pending additions (KIP-497): used for the HW only.
+    pub maximal_isr: Vec<u32>,
+    pub pending_alter: bool,
+    pub leader_epoch_start: u64,
+    pub followers: BTreeMap<u32, FollowerState>,
+    /// acks=all produces parked until HW ≥ required offset: (required, purgatory key, index).
+    pub waiters: VecDeque<(u64, u64, u32)>,
+}
+
+impl PartView {
+    fn new() -> PartView {
+        PartView {
+            role: Role::None,
+            leader: None,
+            leader_epoch: 0,
+            partition_epoch: 0,
+            isr: Vec::new(),
+            maximal_isr: Vec::new(),
+            pending_alter: false,
+            leader_epoch_start: 0,
+            followers: BTreeMap::new(),
+            waiters: VecDeque::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Fetcher {
+    pub in_flight: Option<u64>,
+    pub timer: Option<TimerId>,
+    pub retry_scheduled: bool,
+}
+
+pub struct Broker {
+    pub(super) cfg: Rc<KafkaConfig>,
+    pub id: u32,
+    // ---- durable ----
+    pub logs: Vec<ReplicaLog>,
+    pub hosted: Vec<bool>,
+    /// Set by a crash, reported at the next registration (KIP-966 unclean shutdown).
+    unclean_shutdown: bool,
+    // ---- volatile ----
+    pub broker_epoch: u64,
+    pub(super) md: Option<Rc<MetaSnapshot>>,
+    pub parts: Vec<PartView>,
+    pub(super) peers: Peers,
+    pub(super) fetchers: BTreeMap<u32, Fetcher>,
+    pub(super) parked: BTreeMap<u64, ParkedFetch>,
+    pub(super) purgatory: BTreeMap<u64, PendingProduce>,
+    pub(super) next_key: u64,
+    pub(super) registered_once: bool,
+    // ---- counters (for the report) ----
+    pub divergence_truncations: u64,
+    pub invariant_violations: u64,
+    pub lossy_truncated_records: u64,
+}
+
+impl Broker {
+    pub fn new(cfg: Rc<KafkaConfig>, id: u32) -> Broker {
+        let hosted: Vec<bool> = (0..cfg.partitions)
+            .map(|p| cfg.replicas(p).contains(&id))
+            .collect();
+        let logs = (0..cfg.partitions).map(|_| ReplicaLog::default()).collect();
+        let parts = (0..cfg.partitions).map(|_| PartView::new()).collect();
+        Broker {
+            cfg,
+            id,
+            logs,
+            hosted,
+            unclean_shutdown: false,
+            broker_epoch: 0,
+            md: None,
+            parts,
+            peers: Peers::default(),
+            fetchers: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            purgatory: BTreeMap::new(),
+            next_key: 0,
+            registered_once: false,
+            divergence_truncations: 0,
+            invariant_violations: 0,
+            lossy_truncated_records: 0,
+        }
+    }
+
+    pub(super) fn ctrl(&self) -> NodeId {
+        NodeId(self.cfg.ctrl_index())
+    }
+
+    pub(super) fn now_ms(ctx: &Ctx<'_, KMsg, KEvent>) -> i64 {
+        ctx.local_now().as_millis() as i64
+    }
+
+    pub(super) fn key(&mut self) -> u64 {
+        self.next_key += 1;
+        self.next_key
+    }
+
+    /// Broker epoch the metadata says `b` has.
+    pub(super) fn known_broker_epoch(&self, b: u32) -> u64 {
+        self.md
+            .as_ref()
+            .and_then(|m| m.broker_epochs.get(b as usize).copied())
+            .unwrap_or(0)
+    }
+    pub(super) fn known_fenced(&self, b: u32) -> bool {
+        self.md
+            .as_ref()
+            .and_then(|m| m.fenced.get(b as usize).copied())
+            .unwrap_or(true)
+    }
+
+    /// Apply a metadata image if it is newer than ours (brokers act on stale views until then).
+    pub(super) fn apply_metadata(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        snap: Rc<MetaSnapshot>,
+    ) {
+        if self.md.as_ref().is_some_and(|m| m.offset >= snap.offset) {
+            return;
+        }
+        self.md = Some(snap.clone());
+        for p in 0..self.cfg.partitions as usize {
+            if !self.hosted[p] {
+                continue;
+            }
+            let st = &snap.parts[p];
+            let view = &self.parts[p];
+            if st.leader == Some(self.id) {
+                if view.role != Role::Leader || view.leader_epoch != st.leader_epoch {
+                    self.become_leader(ctx, p, st);
+                } else if st.partition_epoch > view.partition_epoch {
+                    let view = &mut self.parts[p];
+                    view.partition_epoch = st.partition_epoch;
+                    view.isr = st.isr.clone();
+                    view.maximal_isr = st.isr.clone();
+                    view.pending_alter = false;
+                    self.maybe_advance_hw(ctx, p);
+                }
+            } else if view.role != Role::Follower
+                || view.leader != st.leader
+                || view.leader_epoch != st.leader_epoch
+            {
+                self.become_follower(ctx, p, st);
+            } else {
+                let view = &mut self.parts[p];
+                view.partition_epoch = st.partition_epoch;
+                view.isr = st.isr.clone();
+            }
+        }
+        self.check_fetchers(ctx);
+    }
+
+    fn become_leader(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {
+        let now = ctx.now();
+        let leo = self.logs[p].leo;
+        if self.cfg.truncate_to_hw_on_become_follower {
+            // Pre-KIP-101 there is no epoch cache to keep consistent; nothing to do.
+        }
+        self.logs[p].assign_epoch(st.leader_epoch, leo);
+        let view = &mut self.parts[p];
+        view.role = Role::Leader;
+        view.leader = Some(self.id);
+        view.leader_epoch = st.leader_epoch;
+        view.partition_epoch = st.partition_epoch;
+        view.isr = st.isr.clone();
+        view.maximal_isr = st.isr.clone();
+        view.pending_alter = false;
+        view.leader_epoch_start = leo;
+        view.followers.clear();
+        for &r in &st.replicas {
+            if r != self.id {
+                // Replica.resetReplicaState: ISR members count as caught up at the start of
+                // the epoch; their LEO is unknown until they fetch.
+                let caught = if st.isr.contains(&r) {
+                    now
+                } else {
+                    SimTime::ZERO
+                };
+                view.followers.insert(
+                    r,
+                    FollowerState {
+                        last_caught_up_time: caught,
+                        ..FollowerState::default()
+                    },
+                );
+            }
+        }
+        ctx.sometimes("kafka:became_leader");
+    }
+
+    fn become_follower(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {
+        let was_leader = self.parts[p].role == Role::Leader;
+        if was_leader {
+            self.fail_waiters(ctx, p);
+        }
+        if self.cfg.truncate_to_hw_on_become_follower && st.leader.is_some() {
+            // Pre-KIP-101: truncate to the local HW on becoming follower.
+            let hw = self.logs[p].hw;
+            self.truncate(p, hw);
+        }
+        let view = &mut self.parts[p];
+        view.role = Role::Follower;
+        view.leader = st.leader;
+        view.leader_epoch = st.leader_epoch;
+        view.partition_epoch = st.partition_epoch;
+        view.isr = st.isr.clone();
+        view.maximal_isr.clear();
+        view.pending_alter = false;
+        view.followers.clear();
+    }
+
+    pub(super) fn truncate(&mut self, p: usize, offset: u64) {
+        let log = &mut self.logs[p];
+        if offset < log.leo {
+            self.lossy_truncated_records += log.leo - offset.max(log.log_start);
+            log.truncate_to(offset);
+        }
+    }
+
+    pub(super) fn check_invariants(&mut self, p: usize) {
+        let log = &self.logs[p];
+        if !(log.log_start <= log.hw && log.hw <= log.leo) {
+            self.invariant_violations += 1;
+        }
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let ctrl = self.ctrl();
+        if self.broker_epoch == 0 {
+            let msg = KMsg::Register {
+                broker: self.id,
+                unclean_shutdown: self.unclean_shutdown,
+            };
+            self.peers.send(ctx, ctrl, msg);
+        } else {
+            let metadata_offset = self.md.as_ref().map_or(0, |m| m.offset);
+            let msg = KMsg::Heartbeat {
+                broker: self.id,
+                broker_epoch: self.broker_epoch,
+                metadata_offset,
+            };
+            self.peers.send(ctx, ctrl, msg);
+        }
+        ctx.set_timer(
+            SimDuration::from_millis(self.cfg.broker_heartbeat_interval_ms),
+            tag(T_HEARTBEAT, 0),
+        );
+    }
+
+    fn retention(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now_ms = Self::now_ms(ctx);
+        for p in 0..self.logs.len() {
+            if !self.hosted[p] {
+                continue;
+            }
+            let log = &mut self.logs[p];
+            if self.cfg.retention_ms >= 0 {
+                log.maybe_roll(
+                    now_ms,
+                    (self.cfg.segment_ms).min(self.cfg.retention_ms.max(1) as u64),
+                );
+            }
+            let deleted =
+                log.delete_retention(now_ms, self.cfg.retention_ms, self.cfg.retention_bytes);
+            if deleted > 0 {
+                ctx.sometimes("kafka:retention_deleted_segment");
+            }
+            self.check_invariants(p);
+        }
+    }
+}
+
+impl Actor<KMsg, KEvent> for Broker {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let first = !self.registered_once;
+        self.registered_once = true;
+        for p in 0..self.logs.len() {
+            let log = &mut self.logs[p];
+            // Recovery: the HW is read back from its checkpoint.
+            log.hw = log.hw_checkpoint.min(log.leo);
+            if self.cfg.truncate_to_hw_on_become_follower && !first {
+                // Pre-KIP-101: a restarting replica truncates to its checkpointed HW.
+                let hw = log.hw;
+                self.truncate(p, hw);
+            }
+        }
+        if first {
+            // The cluster starts formed: epoch = index + 1, metadata image 1 as the controller
+            // built it; registration only happens after a restart.
+            self.broker_epoch = self.id as u64 + 1;
+        }
+        self.heartbeat(ctx);
+        let c = &self.cfg;
+        ctx.set_timer(
+            SimDuration::from_millis(c.replica_lag_time_max_ms / 2),
+            tag(T_ISR_CHECK, 0),
+        );
+        ctx.set_timer(
+            SimDuration::from_millis(c.log_retention_check_interval_ms),
+            tag(T_RETENTION, 0),
+        );
+        ctx.set_timer(
+            SimDuration::from_millis(c.os_writeback_interval_ms),
+            tag(T_WRITEBACK, 0),
+        );
+        ctx.set_timer(
+            SimDuration::from_millis(c.replica_high_watermark_checkpoint_interval_ms),
+            tag(T_HW_CHECKPOINT, 0),
+        );
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
+        if self.cfg.broker_request_cost_us > 0
+            && matches!(
+                msg,
+                KMsg::Produce { .. } | KMsg::ReplicaFetch { .. } | KMsg::ConsumerFetch { .. }
+            )
+        {
+            ctx.busy(SimDuration::from_micros(self.cfg.broker_request_cost_us));
+        }
+        match msg {
+            KMsg::RegisterAck { broker_epoch } => {
+                self.broker_epoch = broker_epoch;
+                self.unclean_shutdown = false;
+                self.heartbeat_now(ctx);
+            }
+            KMsg::HeartbeatResp { ok } => {
+                if !ok {
+                    self.broker_epoch = 0;
+                }
+            }
+            KMsg::Metadata(snap) => self.apply_metadata(ctx, snap),
+            KMsg::AlterPartitionResp { p, result } => {
+                self.on_alter_partition_resp(ctx, p as usize, result)
+            }
+            KMsg::MetadataRequest => {
+                if let Some(md) = self.md.clone() {
+                    super::msg::reply(ctx, from, via, KMsg::Metadata(md));
+                }
+            }
+            KMsg::Produce {
+                req,
+                acks,
+                timeout_ms,
+                batches,
+            } => self.on_produce(ctx, from, via, req, acks, timeout_ms, batches),
+            KMsg::ReplicaFetch {
+                req,
+                broker,
+                broker_epoch,
+                parts,
+            } => self.on_replica_fetch(ctx, from, via, req, broker, broker_epoch, parts, true),
+            KMsg::ConsumerFetch {
+                req,
+                max_wait_ms,
+                parts,
+            } => self.on_consumer_fetch(ctx, from, via, req, max_wait_ms, parts, true),
+            KMsg::FetchResp { req, parts } => self.on_replica_fetch_resp(ctx, from, req, parts),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        let payload = tag_payload(t);
+        match tag_kind(t) {
+            T_HEARTBEAT => self.heartbeat(ctx),
+            T_ISR_CHECK => {
+                self.isr_expiry(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.replica_lag_time_max_ms / 2),
+                    tag(T_ISR_CHECK, 0),
+                );
+            }
+            T_RETENTION => {
+                self.retention(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.log_retention_check_interval_ms),
+                    tag(T_RETENTION, 0),
+                );
+            }
+            T_WRITEBACK => {
+                for log in &mut self.logs {
+                    log.flushed = log.leo;
+                }
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.os_writeback_interval_ms),
+                    tag(T_WRITEBACK, 0),
+                );
+            }
+            T_HW_CHECKPOINT => {
+                for log in &mut self.logs {
+                    log.hw_checkpoint = log.hw;
+                }
+                ctx.set_timer(
+                    SimDuration::from_millis(
+                        self.cfg.replica_high_watermark_checkpoint_interval_ms,
+                    ),
+                    tag(T_HW_CHECKPOINT, 0),
+                );
+            }
+            T_FETCH_TIMEOUT => self.on_fetch_timeout(ctx, payload as u32),
+            T_FETCH_RETRY => {
+                if let Some(f) = self.fetchers.get_mut(&(payload as u32)) {
+                    f.retry_scheduled = false;
+                }
+                self.send_fetch(ctx, payload as u32);
+            }
+            T_PARK => self.on_park_timeout(ctx, payload),
+            T_PURGATORY => self.on_purgatory_timeout(ctx, payload),
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event
+            && let Some(peer) = self.peers.closed(conn)
+            && peer.0 < self.cfg.brokers
+            && let Some(f) = self.fetchers.get_mut(&peer.0)
+            && f.in_flight.is_some()
+        {
+            // The fetch on that connection is gone: retry after the backoff.
+            f.in_flight = None;
+            if let Some(t) = f.timer.take() {
+                ctx.cancel_timer(t);
+            }
+            self.schedule_fetch_retry(ctx, peer.0);
+        }
+    }
+
+    fn on_crash(&mut self, kind: CrashKind) {
+        self.unclean_shutdown = true;
+        if kind == CrashKind::LoseUnflushed {
+            // Power loss: each log is cut back to its recovery point (TLA-JV 5_recovery.md).
+            for p in 0..self.logs.len() {
+                let flushed = self.logs[p].flushed;
+                self.truncate(p, flushed);
+            }
+        }
+        self.broker_epoch = 0;
+        self.md = None;
+        self.parts.iter_mut().for_each(|v| *v = PartView::new());
+        self.peers.clear();
+        self.fetchers.clear();
+        self.parked.clear();
+        self.purgatory.clear();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Broker {
+    fn heartbeat_now(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let ctrl = self.ctrl();
+        let metadata_offset = self.md.as_ref().map_or(0, |m| m.offset);
+        let msg = KMsg::Heartbeat {
+            broker: self.id,
+            broker_epoch: self.broker_epoch,
+            metadata_offset,
+        };
+        self.peers.send(ctx, ctrl, msg);
+    }
+}

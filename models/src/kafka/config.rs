@@ -1,0 +1,391 @@
+//! Kafka model configuration. Defaults are Kafka's real defaults (4.0-era trunk, see
+//! shared/reference/kafka.md §13); scenarios override them explicitly. Every duration carries its
+//! unit in its name.
+
+use serde::{Deserialize, Serialize};
+
+/// Producer `acks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Acks {
+    /// acks=0: fire and forget; no response, offset -1.
+    Zero,
+    /// acks=1: the leader answers after its local append.
+    One,
+    /// acks=all (-1): the leader answers once the HW passes the batch (default since 3.0, KIP-679).
+    All,
+}
+
+/// When a consumer commits relative to processing (DESIGN §4.6, CONS javadoc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommitMode {
+    /// enable.auto.commit: inside poll(), once the interval passed, commit what earlier polls
+    /// returned; records are processed synchronously between polls (at-least-once).
+    Auto,
+    /// Auto-commit, but each poll's records go to a worker that processes them asynchronously,
+    /// so the committed offset can run ahead of processing (K11).
+    AutoAsyncHandoff,
+    /// commitSync(position) right after poll, then process: at-most-once (K9).
+    BeforeProcessing,
+    /// Process, then commitSync(position): at-least-once (K10).
+    AfterProcessing,
+}
+
+/// `auto.offset.reset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+    None,
+}
+
+/// Configuration of the Kafka model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    // ---- cluster and topic ----
+    /// Brokers `b1..bN`.
+    pub brokers: u32,
+    /// Partitions of the single topic; partition p has replicas `b(p % N + 1), b(p+1 % N + 1)...`.
+    pub partitions: u32,
+    pub replication_factor: u32,
+    /// ServerLogConfigs: default 1; effective value min(minISR, RF) (Partition.scala).
+    pub min_insync_replicas: u32,
+    /// LogConfig: false since 0.11.0 (KAFKA-4623).
+    pub unclean_leader_election_enable: bool,
+    // ---- historical switches (default: 4.0 behaviour) ----
+    /// Pre-KIP-101: a replica truncates to its local (checkpointed) HW on becoming follower or
+    /// restarting; no epoch-based divergence check.
+    pub truncate_to_hw_on_become_follower: bool,
+    /// Pre-KIP-320: fetches carry no current leader epoch, so no FENCED/UNKNOWN_LEADER_EPOCH.
+    pub no_fetch_epoch_fencing: bool,
+    /// Pre-3.7 (before KAFKA-15583): the HW advances while ISR < min.insync.replicas.
+    pub hw_advances_under_min_isr: bool,
+    /// KIP-966 eligible leader replicas (off in 4.0, on for new clusters from 4.1).
+    pub elr_enabled: bool,
+    // ---- broker ----
+    pub replica_lag_time_max_ms: u64,
+    pub replica_fetch_wait_max_ms: u64,
+    pub replica_fetch_max_bytes: u64,
+    pub replica_fetch_backoff_ms: u64,
+    /// Socket timeout of a follower fetch (replica.socket.timeout.ms).
+    pub replica_socket_timeout_ms: u64,
+    pub replica_high_watermark_checkpoint_interval_ms: u64,
+    pub broker_heartbeat_interval_ms: u64,
+    pub broker_session_timeout_ms: u64,
+    /// message.max.bytes / max.message.bytes: per batch, after compression.
+    pub message_max_bytes: u64,
+    pub segment_bytes: u64,
+    pub segment_ms: u64,
+    /// -1 = unlimited.
+    pub retention_ms: i64,
+    /// Per partition; -1 = unlimited.
+    pub retention_bytes: i64,
+    pub log_retention_check_interval_ms: u64,
+    /// Model knob (not a Kafka config): how often the OS writes dirty pages back. Kafka never
+    /// fsyncs per message by default (log.flush.interval.messages = Long.MAX), so a power loss
+    /// (crash with lose_unflushed) cuts each log back to what was written back.
+    pub os_writeback_interval_ms: u64,
+    /// Model knob: broker CPU time per produce/fetch request (µs).
+    pub broker_request_cost_us: u64,
+    /// Model knob: metadata propagation delay added by the controller's push to brokers (ms).
+    pub metadata_propagation_delay_ms: u64,
+    // ---- producer ----
+    pub producers: u32,
+    pub acks: Acks,
+    pub enable_idempotence: bool,
+    pub retries: u32,
+    pub delivery_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub max_in_flight_requests_per_connection: u32,
+    pub retry_backoff_ms: u64,
+    pub retry_backoff_max_ms: u64,
+    /// 5 from 4.0 (KIP-1030).
+    pub linger_ms: u64,
+    pub batch_size_bytes: u64,
+    pub max_request_size_bytes: u64,
+    /// Compression as a size ratio: compressed batch size = size × percent / 100.
+    pub compression_percent: u32,
+    /// Workload: messages per second over all producers.
+    pub messages_per_sec: u64,
+    /// Workload: each producer sends this many messages, then stops; 0 = until the quiet phase.
+    pub messages_per_producer: u64,
+    /// Workload: serialized size of each message.
+    pub message_bytes: u64,
+    /// Workload: producers start sending at this time.
+    pub producer_start_ms: u64,
+    /// Workload: the application re-sends every message without a definite outcome after its
+    /// producer process restarts (new producer id: not deduplicated, K8).
+    pub resend_unconfirmed_on_restart: bool,
+    // ---- consumers ----
+    /// Consumers `c1..cN`, all in group `g1`; 0 = no consumers.
+    pub consumers: u32,
+    pub commit_mode: CommitMode,
+    pub auto_commit_interval_ms: u64,
+    pub auto_offset_reset: OffsetReset,
+    pub session_timeout_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    pub max_poll_interval_ms: u64,
+    pub max_poll_records: u32,
+    pub fetch_max_wait_ms: u64,
+    pub max_partition_fetch_bytes: u64,
+    pub consumer_request_timeout_ms: u64,
+    pub group_initial_rebalance_delay_ms: u64,
+    /// Workload: processing time per record (µs).
+    pub process_time_us_per_record: u64,
+    /// Workload: consumers join at this time.
+    pub consumer_start_ms: u64,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: 3,
+            partitions: 1,
+            replication_factor: 3,
+            min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
+            truncate_to_hw_on_become_follower: false,
+            no_fetch_epoch_fencing: false,
+            hw_advances_under_min_isr: false,
+            elr_enabled: false,
+            replica_lag_time_max_ms: 30_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_max_bytes: 1_048_576,
+            replica_fetch_backoff_ms: 1_000,
+            replica_socket_timeout_ms: 30_000,
+            replica_high_watermark_checkpoint_interval_ms: 5_000,
+            broker_heartbeat_interval_ms: 2_000,
+            broker_session_timeout_ms: 9_000,
+            message_max_bytes: 1_048_588,
+            segment_bytes: 1_073_741_824,
+            segment_ms: 604_800_000,
+            retention_ms: 604_800_000,
+            retention_bytes: -1,
+            log_retention_check_interval_ms: 300_000,
+            os_writeback_interval_ms: 5_000,
+            broker_request_cost_us: 0,
+            metadata_propagation_delay_ms: 0,
+            producers: 1,
+            acks: Acks::All,
+            enable_idempotence: true,
+            retries: i32::MAX as u32,
+            delivery_timeout_ms: 120_000,
+            request_timeout_ms: 30_000,
+            max_in_flight_requests_per_connection: 5,
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
+            linger_ms: 5,
+            batch_size_bytes: 16_384,
+            max_request_size_bytes: 1_048_576,
+            compression_percent: 100,
+            messages_per_sec: 100,
+            messages_per_producer: 0,
+            message_bytes: 100,
+            producer_start_ms: 0,
+            resend_unconfirmed_on_restart: false,
+            consumers: 1,
+            commit_mode: CommitMode::Auto,
+            auto_commit_interval_ms: 5_000,
+            auto_offset_reset: OffsetReset::Latest,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            max_poll_records: 500,
+            fetch_max_wait_ms: 500,
+            max_partition_fetch_bytes: 1_048_576,
+            consumer_request_timeout_ms: 30_000,
+            group_initial_rebalance_delay_ms: 3_000,
+            process_time_us_per_record: 0,
+            consumer_start_ms: 0,
+        }
+    }
+}
+
+pub const MAX_BROKERS: u32 = 64;
+pub const MAX_PARTITIONS: u32 = 1_024;
+pub const MAX_CLIENTS: u32 = 256;
+pub const MAX_RATE: u64 = 1_000_000;
+pub const MAX_MESSAGE_BYTES: u64 = 64 << 20;
+
+impl KafkaConfig {
+    pub fn broker_names(&self) -> Vec<String> {
+        (1..=self.brokers).map(|i| format!("b{i}")).collect()
+    }
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names = self.broker_names();
+        names.push("ctrl".into());
+        names.push("gc".into());
+        names.extend((1..=self.producers).map(|i| format!("p{i}")));
+        names.extend((1..=self.consumers).map(|i| format!("c{i}")));
+        names
+    }
+    /// Fault profiles target the brokers.
+    pub fn fault_targets(&self) -> Vec<String> {
+        self.broker_names()
+    }
+    /// Node index of the controller, the group coordinator, producer i and consumer i.
+    pub fn ctrl_index(&self) -> u32 {
+        self.brokers
+    }
+    pub fn gc_index(&self) -> u32 {
+        self.brokers + 1
+    }
+    pub fn producer_index(&self, i: u32) -> u32 {
+        self.brokers + 2 + i
+    }
+    pub fn consumer_index(&self, i: u32) -> u32 {
+        self.brokers + 2 + self.producers + i
+    }
+    /// Ordered replica list of partition `p` (broker indices); replicas[0] is preferred leader.
+    pub fn replicas(&self, p: u32) -> Vec<u32> {
+        (0..self.replication_factor)
+            .map(|i| (p + i) % self.brokers)
+            .collect()
+    }
+    /// min(minISR, RF) (Partition.scala effective min ISR).
+    pub fn effective_min_isr(&self) -> usize {
+        self.min_insync_replicas.min(self.replication_factor) as usize
+    }
+
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let err = |f: &str, m: String| Err((f.to_string(), m));
+        if self.brokers == 0 || self.brokers > MAX_BROKERS {
+            return err("brokers", format!("brokers must be in 1..={MAX_BROKERS}"));
+        }
+        if self.partitions == 0 || self.partitions > MAX_PARTITIONS {
+            return err(
+                "partitions",
+                format!("partitions must be in 1..={MAX_PARTITIONS}"),
+            );
+        }
+        if self.replication_factor == 0 || self.replication_factor > self.brokers {
+            return err(
+                "replication_factor",
+                "replication_factor must be in 1..=brokers".into(),
+            );
+        }
+        if self.min_insync_replicas == 0 || self.min_insync_replicas > self.replication_factor {
+            return err(
+                "min_insync_replicas",
+                "min_insync_replicas must be in 1..=replication_factor".into(),
+            );
+        }
+        if self.producers > MAX_CLIENTS || self.consumers > MAX_CLIENTS {
+            return err(
+                "producers",
+                format!("at most {MAX_CLIENTS} producers and consumers"),
+            );
+        }
+        if self.messages_per_sec > MAX_RATE {
+            return err(
+                "messages_per_sec",
+                format!("at most {MAX_RATE} messages per second"),
+            );
+        }
+        if self.message_bytes == 0 || self.message_bytes > MAX_MESSAGE_BYTES {
+            return err(
+                "message_bytes",
+                format!("message_bytes must be in 1..={MAX_MESSAGE_BYTES}"),
+            );
+        }
+        if self.max_in_flight_requests_per_connection == 0 {
+            return err(
+                "max_in_flight_requests_per_connection",
+                "must be at least 1".into(),
+            );
+        }
+        if self.enable_idempotence {
+            // ProducerConfig: idempotence requires acks=all, retries > 0 and in-flight <= 5.
+            if self.acks != Acks::All {
+                return err(
+                    "enable_idempotence",
+                    "idempotence requires acks: All".into(),
+                );
+            }
+            if self.max_in_flight_requests_per_connection > 5 {
+                return err(
+                    "max_in_flight_requests_per_connection",
+                    "idempotence requires at most 5 requests in flight".into(),
+                );
+            }
+            if self.retries == 0 {
+                return err("retries", "idempotence requires retries > 0".into());
+            }
+        }
+        if self.max_poll_records == 0 {
+            return err("max_poll_records", "must be at least 1".into());
+        }
+        if self.compression_percent == 0 || self.compression_percent > 100 {
+            return err("compression_percent", "must be in 1..=100".into());
+        }
+        let nonzero = [
+            ("replica_lag_time_max_ms", self.replica_lag_time_max_ms),
+            (
+                "broker_heartbeat_interval_ms",
+                self.broker_heartbeat_interval_ms,
+            ),
+            ("broker_session_timeout_ms", self.broker_session_timeout_ms),
+            (
+                "log_retention_check_interval_ms",
+                self.log_retention_check_interval_ms,
+            ),
+            ("os_writeback_interval_ms", self.os_writeback_interval_ms),
+            (
+                "replica_high_watermark_checkpoint_interval_ms",
+                self.replica_high_watermark_checkpoint_interval_ms,
+            ),
+            ("request_timeout_ms", self.request_timeout_ms),
+            ("delivery_timeout_ms", self.delivery_timeout_ms),
+            ("heartbeat_interval_ms", self.heartbeat_interval_ms),
+            ("session_timeout_ms", self.session_timeout_ms),
+            ("auto_commit_interval_ms", self.auto_commit_interval_ms),
+            (
+                "consumer_request_timeout_ms",
+                self.consumer_request_timeout_ms,
+            ),
+            ("replica_socket_timeout_ms", self.replica_socket_timeout_ms),
+            ("segment_bytes", self.segment_bytes),
+            ("segment_ms", self.segment_ms),
+        ];
+        for (f, v) in nonzero {
+            if v == 0 {
+                return err(f, "must be greater than 0".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn banner(&self) -> Vec<String> {
+        vec![
+            format!(
+                "kafka cluster: brokers={} partitions={} rf={} min_insync={} unclean={} elr={} \
+                 legacy(truncate_to_hw={}, no_fetch_epoch_fencing={}, hw_under_min_isr={})",
+                self.brokers,
+                self.partitions,
+                self.replication_factor,
+                self.min_insync_replicas,
+                self.unclean_leader_election_enable,
+                self.elr_enabled,
+                self.truncate_to_hw_on_become_follower,
+                self.no_fetch_epoch_fencing,
+                self.hw_advances_under_min_isr
+            ),
+            format!(
+                "kafka producer: producers={} acks={:?} idempotence={} rate={}/s linger={}ms \
+                 request_timeout={}ms delivery_timeout={}ms",
+                self.producers,
+                self.acks,
+                self.enable_idempotence,
+                self.messages_per_sec,
+                self.linger_ms,
+                self.request_timeout_ms,
+                self.delivery_timeout_ms
+            ),
+            format!(
+                "kafka consumer: consumers={} commit={:?} reset={:?} session={}ms",
+                self.consumers, self.commit_mode, self.auto_offset_reset, self.session_timeout_ms
+            ),
+            format!("kafka full config: {self:?}"),
+        ]
+    }
+}

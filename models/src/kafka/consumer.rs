@@ -1,0 +1,675 @@
+//! The consumer client and its application: group membership (join, heartbeat, rebalance,
+//! max.poll.interval.ms), committed offsets (auto-commit of allConsumed inside poll(), or
+//! commitSync before / after processing), fetch up to the HW, auto.offset.reset on
+//! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
+
+use super::config::{CommitMode, KafkaConfig, OffsetReset};
+use super::msg::{
+    FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
+    tag_payload,
+};
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+const T_START: u64 = 1;
+const T_HEARTBEAT: u64 = 2;
+const T_PROCESS: u64 = 3;
+const T_WORKER: u64 = 4;
+const T_FETCH_TIMEOUT: u64 = 5;
+const T_MD_TIMEOUT: u64 = 6;
+const T_COMMIT_TIMEOUT: u64 = 7;
+
+type Chunk = (u32, u64, Rc<[u64]>);
+
+pub struct Consumer {
+    cfg: Rc<KafkaConfig>,
+    idx: u32,
+    started: bool,
+    generation: u64,
+    joining: bool,
+    assignment: Vec<u32>,
+    /// Next offset to fetch; None until the committed offset (or reset) is known.
+    positions: BTreeMap<u32, Option<u64>>,
+    /// allConsumed(): one past the last record returned by poll().
+    consumed: BTreeMap<u32, u64>,
+    /// Partitions stopped by auto.offset.reset=none.
+    stopped: BTreeSet<u32>,
+    buffer: VecDeque<Chunk>,
+    /// broker → (request, generation, timer)
+    fetches: BTreeMap<u32, (u64, u64, TimerId)>,
+    processing: Option<Vec<Chunk>>,
+    /// Records polled, waiting for commitSync before processing (BeforeProcessing).
+    to_process: Option<Vec<Chunk>>,
+    worker: VecDeque<Vec<Chunk>>,
+    worker_busy: bool,
+    awaiting_commit: Option<(u64, TimerId)>,
+    last_auto_commit: SimTime,
+    last_poll: SimTime,
+    md: Option<Rc<MetaSnapshot>>,
+    md_in_flight: bool,
+    md_rr: u32,
+    peers: Peers,
+    next_req: u64,
+    pub polled_records: u64,
+    pub commits_failed: u64,
+}
+
+impl Consumer {
+    pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Consumer {
+        Consumer {
+            cfg,
+            idx,
+            started: false,
+            generation: 0,
+            joining: false,
+            assignment: Vec::new(),
+            positions: BTreeMap::new(),
+            consumed: BTreeMap::new(),
+            stopped: BTreeSet::new(),
+            buffer: VecDeque::new(),
+            fetches: BTreeMap::new(),
+            processing: None,
+            to_process: None,
+            worker: VecDeque::new(),
+            worker_busy: false,
+            awaiting_commit: None,
+            last_auto_commit: SimTime::ZERO,
+            last_poll: SimTime::ZERO,
+            md: None,
+            md_in_flight: false,
+            md_rr: idx,
+            peers: Peers::default(),
+            next_req: 0,
+            polled_records: 0,
+            commits_failed: 0,
+        }
+    }
+
+    fn gc(&self) -> NodeId {
+        NodeId(self.cfg.gc_index())
+    }
+
+    fn req(&mut self) -> u64 {
+        self.next_req += 1;
+        self.next_req
+    }
+
+    fn auto(&self) -> bool {
+        matches!(
+            self.cfg.commit_mode,
+            CommitMode::Auto | CommitMode::AutoAsyncHandoff
+        )
+    }
+
+    fn join(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if self.joining {
+            return;
+        }
+        // ConsumerCoordinator.onJoinPrepare: with auto-commit, commit allConsumed() before
+        // rejoining (same connection, so it reaches the coordinator before the JoinGroup).
+        if self.auto() && self.generation > 0 && !self.consumed.is_empty() {
+            let req = self.req();
+            let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
+            let msg = KMsg::OffsetCommit {
+                req,
+                member: self.idx,
+                generation: self.generation,
+                offsets,
+            };
+            let gc = self.gc();
+            self.peers.send(ctx, gc, msg);
+        }
+        self.joining = true;
+        let gc = self.gc();
+        self.peers
+            .send(ctx, gc, KMsg::JoinGroup { member: self.idx });
+    }
+
+    fn revoke_all(&mut self) {
+        self.assignment.clear();
+        self.positions.clear();
+        self.consumed.clear();
+        self.stopped.clear();
+        self.buffer.clear();
+        self.fetches.clear();
+    }
+
+    /// The application's poll loop, advanced after every event.
+    fn step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if !self.started {
+            return;
+        }
+        if self.generation == 0 {
+            self.join(ctx);
+            return;
+        }
+        if self.joining || self.processing.is_some() || self.awaiting_commit.is_some() {
+            return;
+        }
+        if !self.buffer.is_empty() {
+            self.poll(ctx);
+        } else {
+            self.ensure_fetches(ctx);
+        }
+    }
+
+    fn commit_sync(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let req = self.req();
+        let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
+        let msg = KMsg::OffsetCommit {
+            req,
+            member: self.idx,
+            generation: self.generation,
+            offsets,
+        };
+        let gc = self.gc();
+        self.peers.send(ctx, gc, msg);
+        let timer = ctx.set_timer(
+            SimDuration::from_millis(self.cfg.consumer_request_timeout_ms),
+            tag(T_COMMIT_TIMEOUT, req),
+        );
+        self.awaiting_commit = Some((req, timer));
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        self.last_poll = now;
+        // ConsumerCoordinator.maybeAutoCommitOffsetsAsync: inside poll(), before returning new
+        // records, commit what earlier polls returned once the interval passed.
+        if self.auto()
+            && now.saturating_since(self.last_auto_commit)
+                >= SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
+        {
+            self.last_auto_commit = now;
+            if !self.consumed.is_empty() {
+                let req = self.req();
+                let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
+                let msg = KMsg::OffsetCommit {
+                    req,
+                    member: self.idx,
+                    generation: self.generation,
+                    offsets,
+                };
+                let gc = self.gc();
+                self.peers.send(ctx, gc, msg);
+            }
+        }
+        let mut left = self.cfg.max_poll_records as usize;
+        let mut chunks: Vec<Chunk> = Vec::new();
+        while left > 0 {
+            let Some((p, first, values)) = self.buffer.pop_front() else {
+                break;
+            };
+            let chunk = if values.len() > left {
+                let rest: Rc<[u64]> = Rc::from(&values[left..]);
+                self.buffer.push_front((p, first + left as u64, rest));
+                (p, first, Rc::from(&values[..left]))
+            } else {
+                (p, first, values)
+            };
+            left -= chunk.2.len();
+            self.consumed
+                .insert(chunk.0, chunk.1 + chunk.2.len() as u64);
+            self.polled_records += chunk.2.len() as u64;
+            ctx.record(KEvent::Poll {
+                consumer: self.idx,
+                p: chunk.0,
+                first: chunk.1,
+                values: chunk.2.clone(),
+            });
+            chunks.push(chunk);
+        }
+        match self.cfg.commit_mode {
+            CommitMode::Auto | CommitMode::AfterProcessing => self.start_processing(ctx, chunks),
+            CommitMode::AutoAsyncHandoff => {
+                self.worker.push_back(chunks);
+                self.run_worker(ctx);
+                self.step(ctx);
+            }
+            CommitMode::BeforeProcessing => {
+                self.to_process = Some(chunks);
+                self.commit_sync(ctx);
+            }
+        }
+    }
+
+    fn process_time(&self, chunks: &[Chunk]) -> SimDuration {
+        let n: u64 = chunks.iter().map(|c| c.2.len() as u64).sum();
+        SimDuration::from_micros(n * self.cfg.process_time_us_per_record)
+    }
+
+    fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        let d = self.process_time(&chunks);
+        self.processing = Some(chunks);
+        if d.is_zero() {
+            self.done_processing(ctx);
+        } else {
+            ctx.set_timer(d, tag(T_PROCESS, 0));
+        }
+    }
+
+    fn record_processed(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        for (p, first, values) in chunks {
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values,
+            });
+        }
+    }
+
+    fn done_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let Some(chunks) = self.processing.take() else {
+            return;
+        };
+        self.record_processed(ctx, chunks);
+        if self.cfg.commit_mode == CommitMode::AfterProcessing && self.generation > 0 {
+            self.commit_sync(ctx);
+        } else {
+            self.step(ctx);
+        }
+    }
+
+    fn run_worker(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        while !self.worker_busy {
+            let Some(chunks) = self.worker.front() else {
+                return;
+            };
+            let d = self.process_time(chunks);
+            if d.is_zero() {
+                let chunks = self.worker.pop_front().expect("front");
+                self.record_processed(ctx, chunks);
+            } else {
+                self.worker_busy = true;
+                ctx.set_timer(d, tag(T_WORKER, 0));
+            }
+        }
+    }
+
+    fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if self.md_in_flight {
+            return;
+        }
+        self.md_in_flight = true;
+        let b = self.md_rr % self.cfg.brokers;
+        self.md_rr += 1;
+        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
+        ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
+    }
+
+    fn ensure_fetches(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let Some(md) = self.md.clone() else {
+            self.request_metadata(ctx);
+            return;
+        };
+        let mut by_leader: BTreeMap<u32, Vec<FetchPart>> = BTreeMap::new();
+        for &p in &self.assignment {
+            if self.stopped.contains(&p) {
+                continue;
+            }
+            let Some(Some(pos)) = self.positions.get(&p) else {
+                continue;
+            };
+            let st = &md.parts[p as usize];
+            let Some(leader) = st.leader else {
+                self.md_in_flight = false;
+                continue;
+            };
+            let part = FetchPart {
+                p,
+                current_leader_epoch: Some(st.leader_epoch),
+                fetch_offset: *pos,
+                last_fetched_epoch: None,
+            };
+            by_leader.entry(leader).or_default().push(part);
+        }
+        for (leader, parts) in by_leader {
+            if self.fetches.contains_key(&leader) {
+                continue;
+            }
+            let req = self.req();
+            let msg = KMsg::ConsumerFetch {
+                req,
+                max_wait_ms: self.cfg.fetch_max_wait_ms,
+                parts,
+            };
+            self.peers.send(ctx, NodeId(leader), msg);
+            let timer = ctx.set_timer(
+                SimDuration::from_millis(self.cfg.consumer_request_timeout_ms),
+                tag(T_FETCH_TIMEOUT, req),
+            );
+            self.fetches.insert(leader, (req, self.generation, timer));
+        }
+    }
+
+    /// auto.offset.reset after OFFSET_OUT_OF_RANGE or with no committed offset.
+    fn reset(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: u32,
+        from: u64,
+        log_start: u64,
+        hw: u64,
+    ) {
+        let to = match self.cfg.auto_offset_reset {
+            OffsetReset::Earliest => Some(log_start),
+            OffsetReset::Latest => Some(hw),
+            OffsetReset::None => None,
+        };
+        ctx.sometimes("kafka:offset_reset");
+        ctx.record(KEvent::OffsetReset {
+            consumer: self.idx,
+            p,
+            from,
+            to,
+        });
+        match to {
+            Some(o) => {
+                self.positions.insert(p, Some(o));
+            }
+            None => {
+                self.stopped.insert(p);
+            }
+        }
+    }
+
+    fn on_fetch_resp(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        req: u64,
+        parts: Vec<(u32, FetchResult)>,
+    ) {
+        let Some(&(r, generation, timer)) = self.fetches.get(&from.0) else {
+            return;
+        };
+        if r != req {
+            return;
+        }
+        self.fetches.remove(&from.0);
+        ctx.cancel_timer(timer);
+        if generation != self.generation {
+            return;
+        }
+        for (p, result) in parts {
+            let Some(&Some(pos)) = self.positions.get(&p) else {
+                continue;
+            };
+            match result {
+                FetchResult::Records { batches, hw, .. } => {
+                    let mut next = pos;
+                    for b in batches {
+                        let start = next.max(b.base_offset);
+                        let end = b.next_offset().min(hw);
+                        if start >= end || start != next {
+                            continue;
+                        }
+                        let slice = &b.values
+                            [(start - b.base_offset) as usize..(end - b.base_offset) as usize];
+                        self.buffer.push_back((p, start, Rc::from(slice)));
+                        next = end;
+                    }
+                    self.positions.insert(p, Some(next));
+                }
+                FetchResult::OutOfRange { log_start, hw, .. } => {
+                    ctx.sometimes("kafka:consumer_offset_out_of_range");
+                    self.reset(ctx, p, pos, log_start, hw);
+                }
+                FetchResult::Error(_) | FetchResult::Diverging { .. } => {
+                    self.md = None;
+                }
+            }
+        }
+        self.step(ctx);
+    }
+}
+
+impl Actor<KMsg, KEvent> for Consumer {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let start = self
+            .cfg
+            .consumer_start_ms
+            .saturating_mul(1_000_000)
+            .saturating_sub(ctx.now().as_nanos());
+        ctx.set_timer(SimDuration::from_nanos(start), tag(T_START, 0));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
+        match msg {
+            KMsg::Metadata(snap) => {
+                self.md_in_flight = false;
+                if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
+                    self.md = Some(snap);
+                }
+                self.step(ctx);
+            }
+            KMsg::FetchResp { req, parts } => self.on_fetch_resp(ctx, from, req, parts),
+            KMsg::JoinResp {
+                generation,
+                assignment,
+            } => {
+                self.joining = false;
+                self.revoke_all();
+                self.generation = generation;
+                self.assignment = assignment.clone();
+                for &p in &assignment {
+                    self.positions.insert(p, None);
+                }
+                ctx.record(KEvent::Assigned {
+                    consumer: self.idx,
+                    generation,
+                });
+                let gc = self.gc();
+                self.peers.send(
+                    ctx,
+                    gc,
+                    KMsg::OffsetFetch {
+                        generation,
+                        parts: assignment,
+                    },
+                );
+            }
+            KMsg::OffsetFetchResp {
+                generation,
+                offsets,
+            } => {
+                if generation != self.generation {
+                    return;
+                }
+                for (p, committed) in offsets {
+                    match committed {
+                        Some(o) => {
+                            self.positions.insert(p, Some(o));
+                        }
+                        // No committed offset: auto.offset.reset (earliest from 0; latest via
+                        // an out-of-range probe that returns the HW).
+                        None => match self.cfg.auto_offset_reset {
+                            OffsetReset::Earliest => {
+                                self.positions.insert(p, Some(0));
+                            }
+                            OffsetReset::Latest => {
+                                self.positions.insert(p, Some(u64::MAX));
+                            }
+                            OffsetReset::None => {
+                                ctx.record(KEvent::OffsetReset {
+                                    consumer: self.idx,
+                                    p,
+                                    from: 0,
+                                    to: None,
+                                });
+                                self.stopped.insert(p);
+                            }
+                        },
+                    }
+                }
+                self.step(ctx);
+            }
+            KMsg::GroupHeartbeatResp { status } => match status {
+                GroupStatus::Ok => {}
+                GroupStatus::RebalanceInProgress => {
+                    if !self.joining {
+                        self.join(ctx);
+                    }
+                }
+                GroupStatus::UnknownMember => {
+                    self.generation = 0;
+                    self.joining = false;
+                    self.revoke_all();
+                    self.step(ctx);
+                }
+            },
+            KMsg::OffsetCommitResp { req, ok } => {
+                let Some((r, timer)) = self.awaiting_commit else {
+                    if !ok {
+                        self.commits_failed += 1;
+                    }
+                    return;
+                };
+                if r != req {
+                    return;
+                }
+                ctx.cancel_timer(timer);
+                self.awaiting_commit = None;
+                self.after_commit(ctx, ok);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        match tag_kind(t) {
+            T_START => {
+                self.started = true;
+                self.last_poll = ctx.now();
+                self.step(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.heartbeat_interval_ms),
+                    tag(T_HEARTBEAT, 0),
+                );
+            }
+            T_HEARTBEAT => {
+                let now = ctx.now();
+                if self.generation > 0
+                    && !self.joining
+                    && now.saturating_since(self.last_poll)
+                        > SimDuration::from_millis(self.cfg.max_poll_interval_ms)
+                {
+                    // max.poll.interval.ms exceeded: the member leaves the group proactively.
+                    ctx.sometimes("kafka:max_poll_interval_exceeded");
+                    let gc = self.gc();
+                    self.peers
+                        .send(ctx, gc, KMsg::LeaveGroup { member: self.idx });
+                    self.generation = 0;
+                    self.revoke_all();
+                } else if self.generation > 0 || self.joining {
+                    let gc = self.gc();
+                    let msg = KMsg::GroupHeartbeat {
+                        member: self.idx,
+                        generation: self.generation,
+                    };
+                    self.peers.send(ctx, gc, msg);
+                }
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.heartbeat_interval_ms),
+                    tag(T_HEARTBEAT, 0),
+                );
+            }
+            T_PROCESS => self.done_processing(ctx),
+            T_WORKER => {
+                self.worker_busy = false;
+                if let Some(chunks) = self.worker.pop_front() {
+                    self.record_processed(ctx, chunks);
+                }
+                self.run_worker(ctx);
+            }
+            T_FETCH_TIMEOUT => {
+                let req = tag_payload(t);
+                let broker = self
+                    .fetches
+                    .iter()
+                    .find(|(_, f)| f.0 == req)
+                    .map(|(b, _)| *b);
+                if let Some(b) = broker {
+                    self.fetches.remove(&b);
+                    self.md = None;
+                    self.step(ctx);
+                }
+            }
+            T_MD_TIMEOUT => {
+                if self.md_in_flight {
+                    self.md_in_flight = false;
+                    self.step(ctx);
+                }
+            }
+            T_COMMIT_TIMEOUT => {
+                if self
+                    .awaiting_commit
+                    .is_some_and(|(r, _)| r == tag_payload(t))
+                {
+                    self.awaiting_commit = None;
+                    self.after_commit(ctx, false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event
+            && let Some(peer) = self.peers.closed(conn)
+        {
+            if let Some((_, _, timer)) = self.fetches.remove(&peer.0) {
+                ctx.cancel_timer(timer);
+                self.md = None;
+            }
+            if peer == self.gc() && self.joining {
+                self.joining = false;
+                self.generation = 0;
+            }
+            self.md_in_flight = false;
+            self.step(ctx);
+        }
+    }
+
+    fn on_crash(&mut self, _kind: CrashKind) {
+        // A consumer process keeps nothing: positions and uncommitted progress are lost.
+        self.started = false;
+        self.generation = 0;
+        self.joining = false;
+        self.revoke_all();
+        self.processing = None;
+        self.to_process = None;
+        self.worker.clear();
+        self.worker_busy = false;
+        self.awaiting_commit = None;
+        self.md = None;
+        self.md_in_flight = false;
+        self.peers.clear();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Consumer {
+    fn after_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, ok: bool) {
+        if !ok {
+            // CommitFailedException: the partitions may already belong to another member.
+            self.commits_failed += 1;
+            self.to_process = None;
+            self.generation = 0;
+            self.revoke_all();
+            self.step(ctx);
+            return;
+        }
+        if let Some(chunks) = self.to_process.take() {
+            self.start_processing(ctx, chunks);
+        } else {
+            self.step(ctx);
+        }
+    }
+}

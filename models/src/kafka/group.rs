@@ -1,0 +1,234 @@
+//! The group coordinator for group `g1` (classic protocol, eager rebalance, range assignor), as
+//! one actor with ideal storage for committed offsets (reference §12: safe simplification).
+//! Generation, members with their last heartbeat, rebalance on join / leave / session timeout,
+//! and OffsetCommit rejected for a stale generation or unknown member (CommitFailedException).
+
+use super::config::KafkaConfig;
+use super::msg::{GroupStatus, KEvent, KMsg, reply, tag, tag_kind};
+use msgsim_sim::{Actor, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+const T_CHECK: u64 = 1;
+const T_REBALANCE: u64 = 2;
+
+#[derive(Clone, Debug)]
+struct Member {
+    last_heartbeat: SimTime,
+    /// Rejoined in the current rebalance; where to send its JoinResp.
+    joined: Option<(NodeId, Via)>,
+}
+
+pub struct GroupCoordinator {
+    cfg: Rc<KafkaConfig>,
+    /// Durable: committed offset per partition.
+    pub committed: BTreeMap<u32, u64>,
+    pub generation: u64,
+    members: BTreeMap<u32, Member>,
+    rebalancing: bool,
+    /// group.initial.rebalance.delay.ms for the first rebalance of an empty group.
+    delay_until: SimTime,
+    /// Rebalance timeout (max.poll.interval.ms): members not rejoined by then are dropped.
+    rebalance_deadline: SimTime,
+    pub rebalances: u64,
+    pub commits_rejected: u64,
+}
+
+impl GroupCoordinator {
+    pub fn new(cfg: Rc<KafkaConfig>) -> GroupCoordinator {
+        GroupCoordinator {
+            cfg,
+            committed: BTreeMap::new(),
+            generation: 0,
+            members: BTreeMap::new(),
+            rebalancing: false,
+            delay_until: SimTime::ZERO,
+            rebalance_deadline: SimTime::ZERO,
+            rebalances: 0,
+            commits_rejected: 0,
+        }
+    }
+
+    /// PreparingRebalance: members learn it from their next heartbeat and rejoin; the first
+    /// rebalance of an empty group waits group.initial.rebalance.delay.ms.
+    fn start_rebalance(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if !self.rebalancing {
+            self.rebalancing = true;
+            for m in self.members.values_mut() {
+                m.joined = None;
+            }
+            let empty = self.generation == 0 || self.members.len() <= 1;
+            let delay = if empty {
+                self.cfg.group_initial_rebalance_delay_ms
+            } else {
+                0
+            };
+            self.delay_until = ctx.now() + SimDuration::from_millis(delay);
+            self.rebalance_deadline =
+                ctx.now() + SimDuration::from_millis(self.cfg.max_poll_interval_ms);
+            if delay > 0 {
+                ctx.set_timer(SimDuration::from_millis(delay), tag(T_REBALANCE, 0));
+            }
+        }
+    }
+
+    fn try_complete(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if !self.rebalancing || ctx.now() < self.delay_until {
+            return;
+        }
+        let all = self.members.values().all(|m| m.joined.is_some());
+        if !all && ctx.now() < self.rebalance_deadline {
+            return;
+        }
+        // Members that did not rejoin within the rebalance timeout are removed.
+        self.members.retain(|_, m| m.joined.is_some());
+        self.rebalancing = false;
+        self.generation += 1;
+        if self.members.is_empty() {
+            return;
+        }
+        self.rebalances += 1;
+        ctx.sometimes("kafka:group_rebalance");
+        // RangeAssignor over the sorted members.
+        let ids: Vec<u32> = self.members.keys().copied().collect();
+        let np = self.cfg.partitions;
+        let n = ids.len() as u32;
+        for (i, id) in ids.iter().enumerate() {
+            let i = i as u32;
+            let per = np / n;
+            let extra = np % n;
+            let start = i * per + i.min(extra);
+            let count = per + u32::from(i < extra);
+            let assignment: Vec<u32> = (start..start + count).collect();
+            let (node, via) = self.members[id].joined.expect("joined");
+            reply(
+                ctx,
+                node,
+                via,
+                KMsg::JoinResp {
+                    generation: self.generation,
+                    assignment,
+                },
+            );
+        }
+    }
+}
+
+impl Actor<KMsg, KEvent> for GroupCoordinator {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        ctx.set_timer(SimDuration::from_millis(1_000), tag(T_CHECK, 0));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
+        let now = ctx.now();
+        match msg {
+            KMsg::JoinGroup { member } => {
+                let known = self.members.contains_key(&member);
+                self.members.insert(
+                    member,
+                    Member {
+                        last_heartbeat: now,
+                        joined: None,
+                    },
+                );
+                if !known || !self.rebalancing {
+                    self.start_rebalance(ctx);
+                }
+                if let Some(m) = self.members.get_mut(&member) {
+                    m.joined = Some((from, via));
+                }
+                self.try_complete(ctx);
+            }
+            KMsg::GroupHeartbeat { member, generation } => {
+                let status = match self.members.get_mut(&member) {
+                    None => GroupStatus::UnknownMember,
+                    Some(m) => {
+                        m.last_heartbeat = now;
+                        if self.rebalancing || generation != self.generation {
+                            GroupStatus::RebalanceInProgress
+                        } else {
+                            GroupStatus::Ok
+                        }
+                    }
+                };
+                reply(ctx, from, via, KMsg::GroupHeartbeatResp { status });
+            }
+            KMsg::LeaveGroup { member } => {
+                if self.members.remove(&member).is_some() {
+                    self.start_rebalance(ctx);
+                    self.try_complete(ctx);
+                }
+            }
+            KMsg::OffsetCommit {
+                req,
+                member,
+                generation,
+                offsets,
+            } => {
+                // A commit from a stale generation or an unknown member fails
+                // (CommitFailedException): its partitions may belong to someone else now.
+                let ok = generation == self.generation && self.members.contains_key(&member);
+                if ok {
+                    if let Some(m) = self.members.get_mut(&member) {
+                        m.last_heartbeat = now;
+                    }
+                    for (p, o) in offsets {
+                        self.committed.insert(p, o);
+                    }
+                } else {
+                    self.commits_rejected += 1;
+                    ctx.sometimes("kafka:commit_failed");
+                }
+                reply(ctx, from, via, KMsg::OffsetCommitResp { req, ok });
+            }
+            KMsg::OffsetFetch { generation, parts } => {
+                let offsets = parts
+                    .iter()
+                    .map(|p| (*p, self.committed.get(p).copied()))
+                    .collect();
+                reply(
+                    ctx,
+                    from,
+                    via,
+                    KMsg::OffsetFetchResp {
+                        generation,
+                        offsets,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        match tag_kind(t) {
+            T_CHECK => {
+                // session.timeout.ms without a heartbeat: the member is removed.
+                let now = ctx.now();
+                let session = SimDuration::from_millis(self.cfg.session_timeout_ms);
+                let before = self.members.len();
+                self.members
+                    .retain(|_, m| now.saturating_since(m.last_heartbeat) <= session);
+                if self.members.len() < before {
+                    ctx.sometimes("kafka:consumer_session_timeout");
+                    self.start_rebalance(ctx);
+                    self.try_complete(ctx);
+                }
+                self.try_complete(ctx);
+                ctx.set_timer(SimDuration::from_millis(1_000), tag(T_CHECK, 0));
+            }
+            T_REBALANCE => self.try_complete(ctx),
+            _ => {}
+        }
+    }
+
+    fn on_crash(&mut self, _kind: CrashKind) {
+        self.members.clear();
+        self.rebalancing = false;
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,418 @@
+//! One replica's partition log: record batches in segments, log start offset, LEO, HW, flushed
+//! offset (recovery point), the leader-epoch cache and the producer (idempotence) state.
+//! Batches are immutable and shared between replicas (`Rc`), so three replicas of an hour of
+//! traffic cost one copy of the values.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+/// A record batch as stored. Record `i` has offset `base_offset + i` and value `values[i]`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Batch {
+    pub base_offset: u64,
+    /// Stamped by the leader on append (KIP-101).
+    pub leader_epoch: u32,
+    /// CreateTime of the batch (producer clock); retention reads it.
+    pub max_ts_ms: i64,
+    /// -1 when not idempotent.
+    pub pid: i64,
+    pub producer_epoch: i16,
+    pub first_seq: i32,
+    pub values: Rc<[u64]>,
+    /// Size on disk (after compression).
+    pub bytes: u64,
+}
+
+impl Batch {
+    pub fn next_offset(&self) -> u64 {
+        self.base_offset + self.values.len() as u64
+    }
+    pub fn last_seq(&self) -> i32 {
+        self.first_seq + self.values.len() as i32 - 1
+    }
+    /// The first `n` records of this batch as a new batch (truncation inside a batch).
+    fn prefix(&self, n: usize) -> Batch {
+        let per = self.bytes / self.values.len().max(1) as u64;
+        Batch {
+            base_offset: self.base_offset,
+            leader_epoch: self.leader_epoch,
+            max_ts_ms: self.max_ts_ms,
+            pid: self.pid,
+            producer_epoch: self.producer_epoch,
+            first_seq: self.first_seq,
+            values: self.values[..n].into(),
+            bytes: per * n as u64,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Segment {
+    pub base_offset: u64,
+    pub batches: Vec<Rc<Batch>>,
+    pub bytes: u64,
+    /// Broker-local time of the first append (segment.ms rolling).
+    pub created_ms: i64,
+    /// Largest record timestamp (time retention).
+    pub largest_ts_ms: i64,
+}
+
+impl Segment {
+    fn new(base_offset: u64, now_ms: i64) -> Segment {
+        Segment {
+            base_offset,
+            batches: Vec::new(),
+            bytes: 0,
+            created_ms: now_ms,
+            largest_ts_ms: i64::MIN,
+        }
+    }
+    fn end_offset(&self) -> u64 {
+        self.batches
+            .last()
+            .map_or(self.base_offset, |b| b.next_offset())
+    }
+}
+
+/// ProducerStateEntry: the last 5 batches per producer id (NUM_BATCHES_TO_RETAIN = 5).
+#[derive(Clone, Debug, Default)]
+pub struct ProducerEntry {
+    pub epoch: i16,
+    /// (first_seq, last_seq, base_offset)
+    pub batches: VecDeque<(i32, i32, u64)>,
+}
+
+/// Result of ProducerAppendInfo's sequence check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeqCheck {
+    Append,
+    /// Duplicate of a cached batch: answer with its base offset, do not append.
+    Duplicate(u64),
+    OutOfOrder,
+    InvalidEpoch,
+}
+
+#[derive(Debug)]
+pub struct ReplicaLog {
+    pub segments: Vec<Segment>,
+    pub log_start: u64,
+    pub leo: u64,
+    /// Local HW (a follower's copy is one round trip stale).
+    pub hw: u64,
+    /// Recovery point: a lossy crash truncates here.
+    pub flushed: u64,
+    /// replica.high.watermark.checkpoint: the HW as last written to disk.
+    pub hw_checkpoint: u64,
+    /// (epoch, start offset), increasing in both.
+    pub epoch_cache: Vec<(u32, u64)>,
+    pub producers: BTreeMap<i64, ProducerEntry>,
+    pub size_bytes: u64,
+}
+
+impl Default for ReplicaLog {
+    fn default() -> Self {
+        ReplicaLog {
+            segments: vec![Segment::new(0, 0)],
+            log_start: 0,
+            leo: 0,
+            hw: 0,
+            flushed: 0,
+            hw_checkpoint: 0,
+            epoch_cache: Vec::new(),
+            producers: BTreeMap::new(),
+            size_bytes: 0,
+        }
+    }
+}
+
+impl ReplicaLog {
+    /// Epoch of the last record, if any (a follower's `last_fetched_epoch`).
+    pub fn last_epoch(&self) -> Option<u32> {
+        self.epoch_cache.last().map(|e| e.0)
+    }
+
+    /// Record that epoch `epoch` starts at `start` (leader election, or first append in it).
+    pub fn assign_epoch(&mut self, epoch: u32, start: u64) {
+        if self.epoch_cache.last().is_some_and(|&(e, _)| e >= epoch) {
+            return;
+        }
+        self.epoch_cache.push((epoch, start));
+    }
+
+    /// OffsetsForLeaderEpoch: the largest epoch ≤ `epoch` and its exclusive end offset; `None`
+    /// when the cache knows no epoch ≤ `epoch`.
+    pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
+        let idx = self.epoch_cache.partition_point(|&(e, _)| e <= epoch);
+        if idx == 0 {
+            return None;
+        }
+        let (e, _) = self.epoch_cache[idx - 1];
+        let end = self.epoch_cache.get(idx).map_or(self.leo, |&(_, s)| s);
+        Some((e, end))
+    }
+
+    /// Check a batch's sequence against the producer state (ProducerAppendInfo.checkSequence).
+    pub fn check_sequence(&self, pid: i64, epoch: i16, first_seq: i32, last_seq: i32) -> SeqCheck {
+        if pid < 0 {
+            return SeqCheck::Append;
+        }
+        let Some(entry) = self.producers.get(&pid) else {
+            // Unknown producer (new, or its state expired / was removed by retention): any
+            // sequence is accepted, so dedup no longer covers late retries.
+            return SeqCheck::Append;
+        };
+        if epoch < entry.epoch {
+            return SeqCheck::InvalidEpoch;
+        }
+        if epoch > entry.epoch {
+            // A new epoch must start at sequence 0.
+            return if first_seq == 0 {
+                SeqCheck::Append
+            } else {
+                SeqCheck::OutOfOrder
+            };
+        }
+        for &(f, l, off) in &entry.batches {
+            if f == first_seq && l == last_seq {
+                return SeqCheck::Duplicate(off);
+            }
+        }
+        let last = entry.batches.back().map_or(-1, |b| b.1);
+        if first_seq == last + 1 {
+            SeqCheck::Append
+        } else {
+            SeqCheck::OutOfOrder
+        }
+    }
+
+    fn note_producer(producers: &mut BTreeMap<i64, ProducerEntry>, b: &Batch) {
+        if b.pid < 0 {
+            return;
+        }
+        let entry = producers.entry(b.pid).or_default();
+        if b.producer_epoch != entry.epoch {
+            entry.epoch = b.producer_epoch;
+            entry.batches.clear();
+        }
+        entry
+            .batches
+            .push_back((b.first_seq, b.last_seq(), b.base_offset));
+        if entry.batches.len() > 5 {
+            entry.batches.pop_front();
+        }
+    }
+
+    /// Append a batch whose offsets are already assigned (`base_offset == leo`). Rolls the
+    /// active segment first when the batch would push it past segment.bytes or its age passed
+    /// segment.ms (LogSegment.shouldRoll, without jitter).
+    pub fn append(&mut self, batch: Rc<Batch>, now_ms: i64, segment_bytes: u64, segment_ms: u64) {
+        debug_assert_eq!(batch.base_offset, self.leo);
+        let roll = {
+            let active = self.segments.last().expect("one segment");
+            !active.batches.is_empty()
+                && (active.bytes + batch.bytes > segment_bytes
+                    || now_ms - active.created_ms > segment_ms as i64)
+        };
+        if roll {
+            self.segments.push(Segment::new(self.leo, now_ms));
+        }
+        let active = self.segments.last_mut().expect("one segment");
+        if active.batches.is_empty() {
+            active.created_ms = now_ms;
+        }
+        active.bytes += batch.bytes;
+        active.largest_ts_ms = active.largest_ts_ms.max(batch.max_ts_ms);
+        self.size_bytes += batch.bytes;
+        self.leo = batch.next_offset();
+        Self::note_producer(&mut self.producers, &batch);
+        let (epoch, base) = (batch.leader_epoch, batch.base_offset);
+        active.batches.push(batch);
+        self.assign_epoch(epoch, base);
+    }
+
+    /// Roll the active segment if it is non-empty and older than segment.ms (retention.ms
+    /// "triggers the rolling of new segment").
+    pub fn maybe_roll(&mut self, now_ms: i64, segment_ms: u64) {
+        let active = self.segments.last().expect("one segment");
+        if !active.batches.is_empty() && now_ms - active.created_ms > segment_ms as i64 {
+            self.segments.push(Segment::new(self.leo, now_ms));
+        }
+    }
+
+    /// Remove every record at or above `offset`; HW, flushed offset and the epoch cache follow;
+    /// the producer state is rebuilt from what remains.
+    pub fn truncate_to(&mut self, offset: u64) {
+        if offset >= self.leo {
+            return;
+        }
+        let offset = offset.max(self.log_start);
+        while self.segments.len() > 1
+            && self.segments.last().expect("segment").base_offset >= offset
+        {
+            let s = self.segments.pop().expect("segment");
+            self.size_bytes -= s.bytes;
+        }
+        let seg = self.segments.last_mut().expect("segment");
+        if seg.base_offset > offset {
+            seg.base_offset = offset;
+        }
+        while let Some(b) = seg.batches.last() {
+            if b.base_offset >= offset {
+                seg.bytes -= b.bytes;
+                self.size_bytes -= b.bytes;
+                seg.batches.pop();
+            } else if b.next_offset() > offset {
+                let keep = (offset - b.base_offset) as usize;
+                let cut = Rc::new(b.prefix(keep));
+                seg.bytes -= b.bytes - cut.bytes;
+                self.size_bytes -= b.bytes - cut.bytes;
+                *seg.batches.last_mut().expect("batch") = cut;
+                break;
+            } else {
+                break;
+            }
+        }
+        seg.largest_ts_ms = seg
+            .batches
+            .iter()
+            .map(|b| b.max_ts_ms)
+            .max()
+            .unwrap_or(i64::MIN);
+        self.leo = offset;
+        self.hw = self.hw.min(offset);
+        self.flushed = self.flushed.min(offset);
+        self.hw_checkpoint = self.hw_checkpoint.min(offset);
+        while self
+            .epoch_cache
+            .last()
+            .is_some_and(|&(_, s)| s >= offset && s > self.log_start)
+        {
+            self.epoch_cache.pop();
+        }
+        self.rebuild_producers();
+    }
+
+    /// Producer state is rebuilt from the log on load (and after truncation).
+    pub fn rebuild_producers(&mut self) {
+        let mut producers = BTreeMap::new();
+        for seg in &self.segments {
+            for b in &seg.batches {
+                Self::note_producer(&mut producers, b);
+            }
+        }
+        self.producers = producers;
+    }
+
+    /// Throw the whole log away and restart it at `offset` (a follower fetching below the
+    /// leader's log start).
+    pub fn reset_to(&mut self, offset: u64, now_ms: i64) {
+        self.segments = vec![Segment::new(offset, now_ms)];
+        self.log_start = offset;
+        self.leo = offset;
+        self.hw = offset;
+        self.flushed = offset;
+        self.hw_checkpoint = offset;
+        self.epoch_cache.clear();
+        self.producers.clear();
+        self.size_bytes = 0;
+    }
+
+    /// Batches holding offsets in `[from, upto)`, at least one batch if any, then up to
+    /// `max_bytes` (fetch limits are soft).
+    pub fn read(&self, from: u64, upto: u64, max_bytes: u64) -> Vec<Rc<Batch>> {
+        let mut out = Vec::new();
+        if from >= upto || from >= self.leo {
+            return out;
+        }
+        let si = self
+            .segments
+            .partition_point(|s| s.base_offset <= from)
+            .saturating_sub(1);
+        let mut bytes = 0;
+        for seg in &self.segments[si..] {
+            let start = seg.batches.partition_point(|b| b.next_offset() <= from);
+            for b in &seg.batches[start..] {
+                if b.base_offset >= upto || (!out.is_empty() && bytes + b.bytes > max_bytes) {
+                    return out;
+                }
+                bytes += b.bytes;
+                out.push(b.clone());
+            }
+        }
+        out
+    }
+
+    /// Value at `offset`, if present.
+    pub fn value_at(&self, offset: u64) -> Option<u64> {
+        if offset < self.log_start || offset >= self.leo {
+            return None;
+        }
+        let si = self
+            .segments
+            .partition_point(|s| s.base_offset <= offset)
+            .saturating_sub(1);
+        let seg = &self.segments[si];
+        let bi = seg.batches.partition_point(|b| b.next_offset() <= offset);
+        let b = seg.batches.get(bi)?;
+        (b.base_offset <= offset).then(|| b.values[(offset - b.base_offset) as usize])
+    }
+
+    /// Every (offset, value) from the log start to the LEO.
+    pub fn for_each_record(&self, mut f: impl FnMut(u64, u64)) {
+        for seg in &self.segments {
+            for b in &seg.batches {
+                for (i, v) in b.values.iter().enumerate() {
+                    let off = b.base_offset + i as u64;
+                    if off >= self.log_start {
+                        f(off, *v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// UnifiedLog.deleteOldSegments for cleanup.policy=delete: walk closed segments oldest first,
+    /// stop at the first that is not deletable; a segment is deletable only if its end is ≤ HW
+    /// and it breaches retention.ms (largest timestamp) or retention.bytes. Returns the number of
+    /// deleted segments.
+    pub fn delete_retention(
+        &mut self,
+        now_ms: i64,
+        retention_ms: i64,
+        retention_bytes: i64,
+    ) -> u32 {
+        let mut deleted = 0;
+        while self.segments.len() > 1 {
+            let seg = &self.segments[0];
+            let end = seg.end_offset().max(self.segments[1].base_offset);
+            if end > self.hw {
+                break;
+            }
+            let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
+            let by_size =
+                retention_bytes >= 0 && self.size_bytes - seg.bytes >= retention_bytes as u64;
+            if !(by_time || by_size) {
+                break;
+            }
+            let seg = self.segments.remove(0);
+            self.size_bytes -= seg.bytes;
+            self.log_start = self.segments[0].base_offset;
+            deleted += 1;
+        }
+        if deleted > 0 {
+            // Epoch entries below the new log start collapse into one starting at it.
+            let ls = self.log_start;
+            let keep_from = self
+                .epoch_cache
+                .partition_point(|&(_, s)| s <= ls)
+                .saturating_sub(1);
+            self.epoch_cache.drain(..keep_from);
+            if let Some(first) = self.epoch_cache.first_mut() {
+                first.1 = first.1.max(ls);
+            }
+            // Producer state whose batches were all removed by retention is forgotten.
+            self.rebuild_producers();
+        }
+        deleted
+    }
+}

@@ -1,0 +1,601 @@
+//! The producer client: a workload generator plus KafkaProducer's accumulator and Sender —
+//! per-partition batches, max.in.flight per connection, acks, retries with exponential backoff,
+//! request.timeout.ms per attempt, delivery.timeout.ms per batch, idempotence (producer id,
+//! epoch, per-partition sequence), and client-side max.request.size. Every batch ends `ok`,
+//! `fail` (definitely not written) or `info` (may have been written).
+
+use super::config::{Acks, KafkaConfig};
+use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind, tag_payload};
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+const T_TICK: u64 = 1;
+const T_REQ_TIMEOUT: u64 = 2;
+const T_MD_TIMEOUT: u64 = 3;
+const T_RETRY: u64 = 4;
+
+#[derive(Debug)]
+struct PBatch {
+    p: u32,
+    values: Rc<[u64]>,
+    bytes: u64,
+    seq: i32,
+    epoch: i16,
+    created: SimTime,
+    ts_ms: i64,
+    attempts: u32,
+    in_flight: bool,
+    maybe_written: bool,
+    ready_at: SimTime,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    broker: u32,
+    ids: Vec<u64>,
+    timer: TimerId,
+}
+
+pub struct Producer {
+    cfg: Rc<KafkaConfig>,
+    idx: u32,
+    // ---- durable (the application's own bookkeeping) ----
+    counter: u64,
+    sessions: i64,
+    /// Values without a definite outcome, by partition (resend_unconfirmed_on_restart).
+    unconfirmed: BTreeMap<u64, u32>,
+    // ---- volatile ----
+    pid: i64,
+    epoch: i16,
+    md: Option<Rc<MetaSnapshot>>,
+    md_in_flight: bool,
+    md_rr: u32,
+    open: Vec<Vec<u64>>,
+    batches: BTreeMap<u64, PBatch>,
+    queues: Vec<BTreeSet<u64>>,
+    next_seq: Vec<i32>,
+    in_flight: BTreeMap<u64, InFlight>,
+    per_broker: BTreeMap<u32, u32>,
+    next_id: u64,
+    next_req: u64,
+    owed_milli: u64,
+    peers: Peers,
+    stopped: bool,
+    retry_timer: Option<SimTime>,
+    pub retries: u64,
+}
+
+impl Producer {
+    pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Producer {
+        let np = cfg.partitions as usize;
+        Producer {
+            cfg,
+            idx,
+            counter: 0,
+            sessions: 0,
+            unconfirmed: BTreeMap::new(),
+            pid: -1,
+            epoch: 0,
+            md: None,
+            md_in_flight: false,
+            md_rr: idx,
+            open: vec![Vec::new(); np],
+            batches: BTreeMap::new(),
+            queues: vec![BTreeSet::new(); np],
+            next_seq: vec![0; np],
+            in_flight: BTreeMap::new(),
+            per_broker: BTreeMap::new(),
+            next_id: 0,
+            next_req: 0,
+            owed_milli: 0,
+            peers: Peers::default(),
+            stopped: false,
+            retry_timer: None,
+            retries: 0,
+        }
+    }
+
+    fn rate(&self) -> u64 {
+        self.cfg.messages_per_sec / self.cfg.producers.max(1) as u64
+    }
+
+    /// Workload tick: linger.ms (batches close every tick), or one message's spacing when the
+    /// rate is below one message per linger interval.
+    fn tick_ms(&self) -> u64 {
+        let linger = self.cfg.linger_ms.max(1);
+        let rate = self.rate().max(1);
+        if rate * linger < 1000 {
+            1000_u64.div_ceil(rate)
+        } else {
+            linger
+        }
+    }
+
+    fn exhausted(&self) -> bool {
+        self.cfg.messages_per_producer != 0 && self.counter >= self.cfg.messages_per_producer
+    }
+
+    fn value(&self, counter: u64) -> u64 {
+        ((self.idx as u64 + 1) << 40) | counter
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let tick = self.tick_ms();
+        if !self.stopped && !self.exhausted() {
+            self.owed_milli += self.rate() * tick;
+            let n = self.owed_milli / 1000;
+            self.owed_milli %= 1000;
+            for _ in 0..n {
+                if self.exhausted() {
+                    break;
+                }
+                self.counter += 1;
+                let value = self.value(self.counter);
+                let p = (self.counter % self.cfg.partitions as u64) as u32;
+                self.add(ctx, p, value);
+            }
+        }
+        for p in 0..self.open.len() {
+            self.seal(ctx, p);
+        }
+        self.expire(ctx);
+        self.drain(ctx);
+        ctx.set_timer(SimDuration::from_millis(tick), tag(T_TICK, 0));
+    }
+
+    fn add(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, value: u64) {
+        // KafkaProducer.doSend: a record above max.request.size fails client-side; never sent.
+        if self.cfg.message_bytes > self.cfg.max_request_size_bytes {
+            let values: Rc<[u64]> = Rc::from(vec![value]);
+            ctx.record(KEvent::Send {
+                producer: self.idx,
+                p,
+                values: values.clone(),
+            });
+            ctx.record(KEvent::SendFail {
+                values,
+                error: KErr::RecordTooLarge,
+            });
+            ctx.sometimes("kafka:record_too_large");
+            return;
+        }
+        if self.cfg.resend_unconfirmed_on_restart {
+            self.unconfirmed.insert(value, p);
+        }
+        self.open[p as usize].push(value);
+        let bytes = self.open[p as usize].len() as u64 * self.cfg.message_bytes;
+        if bytes >= self.cfg.batch_size_bytes {
+            self.seal(ctx, p as usize);
+        }
+    }
+
+    fn seal(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
+        if self.open[p].is_empty() {
+            return;
+        }
+        let values: Rc<[u64]> = Rc::from(std::mem::take(&mut self.open[p]));
+        let n = values.len() as i32;
+        let seq = if self.cfg.enable_idempotence {
+            self.next_seq[p]
+        } else {
+            -1
+        };
+        if self.cfg.enable_idempotence {
+            self.next_seq[p] += n;
+        }
+        let bytes =
+            values.len() as u64 * self.cfg.message_bytes * self.cfg.compression_percent as u64
+                / 100;
+        let id = self.next_id;
+        self.next_id += 1;
+        ctx.record(KEvent::Send {
+            producer: self.idx,
+            p: p as u32,
+            values: values.clone(),
+        });
+        self.batches.insert(
+            id,
+            PBatch {
+                p: p as u32,
+                values,
+                bytes,
+                seq,
+                epoch: self.epoch,
+                created: ctx.now(),
+                ts_ms: ctx.local_now().as_millis() as i64,
+                attempts: 0,
+                in_flight: false,
+                maybe_written: false,
+                ready_at: ctx.now(),
+            },
+        );
+        self.queues[p].insert(id);
+    }
+
+    fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if self.md_in_flight {
+            return;
+        }
+        self.md_in_flight = true;
+        let b = self.md_rr % self.cfg.brokers;
+        self.md_rr += 1;
+        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
+        ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
+    }
+
+    /// Sender.sendProducerData: for each leader, one request with at most one batch per
+    /// partition, while the connection has fewer than max.in.flight requests.
+    fn drain(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let Some(md) = self.md.clone() else {
+            if self.batches.is_empty() {
+                return;
+            }
+            self.request_metadata(ctx);
+            return;
+        };
+        let now = ctx.now();
+        let mut next_ready: Option<SimTime> = None;
+        loop {
+            let mut by_broker: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+            for p in 0..self.queues.len() {
+                let Some(&id) = self.queues[p].first() else {
+                    continue;
+                };
+                let b = &self.batches[&id];
+                if b.ready_at > now {
+                    next_ready = Some(next_ready.map_or(b.ready_at, |t| t.min(b.ready_at)));
+                    continue;
+                }
+                let Some(leader) = md.parts[p].leader else {
+                    self.request_metadata(ctx);
+                    continue;
+                };
+                if self.per_broker.get(&leader).copied().unwrap_or(0)
+                    >= self.cfg.max_in_flight_requests_per_connection
+                {
+                    continue;
+                }
+                by_broker.entry(leader).or_default().push(id);
+            }
+            if by_broker.is_empty() {
+                break;
+            }
+            for (broker, ids) in by_broker {
+                self.send_request(ctx, &md, broker, ids);
+            }
+        }
+        if let Some(t) = next_ready
+            && self.retry_timer.is_none_or(|r| r > t || r < now)
+        {
+            self.retry_timer = Some(t);
+            ctx.set_timer(t.saturating_since(now), tag(T_RETRY, 0));
+        }
+    }
+
+    fn send_request(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        md: &MetaSnapshot,
+        broker: u32,
+        ids: Vec<u64>,
+    ) {
+        let mut wire = Vec::with_capacity(ids.len());
+        for &id in &ids {
+            let b = self.batches.get_mut(&id).expect("queued batch");
+            self.queues[b.p as usize].remove(&id);
+            b.in_flight = true;
+            b.attempts += 1;
+            if b.attempts > 1 {
+                self.retries += 1;
+                ctx.sometimes("kafka:producer_retry");
+            }
+            wire.push(WireBatch {
+                id,
+                p: b.p,
+                pid: if self.cfg.enable_idempotence {
+                    self.pid
+                } else {
+                    -1
+                },
+                producer_epoch: b.epoch,
+                first_seq: b.seq,
+                ts_ms: b.ts_ms,
+                values: b.values.clone(),
+                bytes: b.bytes,
+                leader_epoch: Some(md.parts[b.p as usize].leader_epoch),
+            });
+        }
+        let req = self.next_req;
+        self.next_req += 1;
+        let acks = self.cfg.acks;
+        let msg = KMsg::Produce {
+            req,
+            acks,
+            timeout_ms: self.cfg.request_timeout_ms,
+            batches: wire,
+        };
+        self.peers.send(ctx, NodeId(broker), msg);
+        if acks == Acks::Zero {
+            // acks=0: "the offset given back for each record will always be set to -1".
+            for id in ids {
+                let b = self.batches.remove(&id).expect("batch");
+                self.unconfirm(&b.values);
+                ctx.record(KEvent::SendOk {
+                    p: b.p,
+                    values: b.values,
+                    offset: None,
+                });
+            }
+            return;
+        }
+        let timer = ctx.set_timer(
+            SimDuration::from_millis(self.cfg.request_timeout_ms),
+            tag(T_REQ_TIMEOUT, req),
+        );
+        *self.per_broker.entry(broker).or_insert(0) += 1;
+        self.in_flight.insert(req, InFlight { broker, ids, timer });
+    }
+
+    fn unconfirm(&mut self, values: &[u64]) {
+        if self.cfg.resend_unconfirmed_on_restart {
+            for v in values {
+                self.unconfirmed.remove(v);
+            }
+        }
+    }
+
+    fn end_request(&mut self, req: u64) -> Option<InFlight> {
+        let f = self.in_flight.remove(&req)?;
+        if let Some(n) = self.per_broker.get_mut(&f.broker) {
+            *n = n.saturating_sub(1);
+        }
+        Some(f)
+    }
+
+    /// Sender.completeBatch / canRetry (Sender.java:849): retriable errors retry while attempts
+    /// < retries and delivery.timeout.ms has not expired; otherwise the batch fails — `info` if
+    /// any attempt may have been written, else `fail`.
+    fn on_result(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        id: u64,
+        res: Result<Option<u64>, KErr>,
+    ) {
+        let Some(b) = self.batches.get_mut(&id) else {
+            return;
+        };
+        b.in_flight = false;
+        match res {
+            Ok(offset) => {
+                let b = self.batches.remove(&id).expect("batch");
+                self.unconfirm(&b.values);
+                ctx.record(KEvent::SendOk {
+                    p: b.p,
+                    values: b.values,
+                    offset,
+                });
+            }
+            Err(e) => {
+                if e.maybe_written() {
+                    b.maybe_written = true;
+                }
+                let now = ctx.now();
+                let expired = now.saturating_since(b.created)
+                    >= SimDuration::from_millis(self.cfg.delivery_timeout_ms);
+                if e.retriable() && b.attempts < self.cfg.retries && !expired {
+                    let shift = (b.attempts.saturating_sub(1)).min(20);
+                    let backoff = (self.cfg.retry_backoff_ms << shift)
+                        .min(self.cfg.retry_backoff_max_ms.max(self.cfg.retry_backoff_ms));
+                    // CommonClientConfigs: exponential backoff with 20% jitter.
+                    let jitter = ctx.rng().range_inclusive(0, backoff / 5 * 2);
+                    let backoff = backoff - backoff / 5 + jitter;
+                    b.ready_at = now + SimDuration::from_millis(backoff);
+                    let p = b.p as usize;
+                    self.queues[p].insert(id);
+                    if matches!(
+                        e,
+                        KErr::NotLeaderOrFollower
+                            | KErr::FencedLeaderEpoch
+                            | KErr::UnknownLeaderEpoch
+                            | KErr::Network
+                    ) {
+                        self.request_metadata(ctx);
+                    }
+                } else {
+                    let error = if expired { KErr::DeliveryTimeout } else { e };
+                    self.finish_failed(ctx, id, error);
+                }
+            }
+        }
+    }
+
+    fn finish_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, id: u64, error: KErr) {
+        let b = self.batches.remove(&id).expect("batch");
+        self.queues[b.p as usize].remove(&id);
+        if b.maybe_written {
+            ctx.record(KEvent::SendInfo {
+                values: b.values,
+                error,
+            });
+        } else {
+            self.unconfirm(&b.values);
+            ctx.record(KEvent::SendFail {
+                values: b.values,
+                error,
+            });
+        }
+        if self.cfg.enable_idempotence {
+            self.bump_epoch(ctx);
+        }
+    }
+
+    /// Idempotent producer after a failed batch (KIP-360): bump the epoch and re-sequence every
+    /// pending batch from 0 under it.
+    fn bump_epoch(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.epoch = self.epoch.wrapping_add(1);
+        ctx.sometimes("kafka:producer_epoch_bump");
+        for p in 0..self.queues.len() {
+            let mut seq = 0;
+            for b in self.batches.values_mut().filter(|b| b.p as usize == p) {
+                b.seq = seq;
+                b.epoch = self.epoch;
+                seq += b.values.len() as i32;
+            }
+            self.next_seq[p] = seq;
+        }
+    }
+
+    /// delivery.timeout.ms for batches waiting in the accumulator.
+    fn expire(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        let limit = SimDuration::from_millis(self.cfg.delivery_timeout_ms);
+        let expired: Vec<u64> = self
+            .batches
+            .iter()
+            .filter(|(_, b)| !b.in_flight && now.saturating_since(b.created) >= limit)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            ctx.sometimes("kafka:delivery_timeout");
+            self.finish_failed(ctx, id, KErr::DeliveryTimeout);
+        }
+    }
+}
+
+impl Actor<KMsg, KEvent> for Producer {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        // InitProducerId: a fresh producer id per session (the controller hands out id blocks;
+        // modelled as a unique id per producer process incarnation).
+        self.sessions += 1;
+        self.pid = (self.idx as i64 + 1) * 1_000_000 + self.sessions;
+        self.epoch = 0;
+        if self.sessions > 1 && self.cfg.resend_unconfirmed_on_restart {
+            // The application re-sends what it never saw acknowledged: a new session, so
+            // idempotence does not cover it (KafkaProducer javadoc, "single session").
+            let pending: Vec<(u64, u32)> = self.unconfirmed.iter().map(|(v, p)| (*v, *p)).collect();
+            for (v, p) in pending {
+                self.open[p as usize].push(v);
+            }
+            if !self.unconfirmed.is_empty() {
+                ctx.sometimes("kafka:app_resend_after_restart");
+            }
+        }
+        let start =
+            SimDuration::from_millis(self.cfg.producer_start_ms).saturating_sub_time(ctx.now());
+        ctx.set_timer(start, tag(T_TICK, 0));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _from: NodeId, _via: Via, msg: KMsg) {
+        match msg {
+            KMsg::Metadata(snap) => {
+                self.md_in_flight = false;
+                if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
+                    self.md = Some(snap);
+                }
+                self.drain(ctx);
+            }
+            KMsg::ProduceResp { req, results } => {
+                let Some(f) = self.end_request(req) else {
+                    return;
+                };
+                ctx.cancel_timer(f.timer);
+                for (id, res) in results {
+                    self.on_result(ctx, id, res);
+                }
+                self.drain(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        match tag_kind(t) {
+            T_TICK => self.tick(ctx),
+            T_REQ_TIMEOUT => {
+                // request.timeout.ms: the attempt's outcome is unknown.
+                if let Some(f) = self.end_request(tag_payload(t)) {
+                    ctx.sometimes("kafka:producer_request_timeout");
+                    for id in f.ids {
+                        self.on_result(ctx, id, Err(KErr::Network));
+                    }
+                    self.request_metadata(ctx);
+                    self.drain(ctx);
+                }
+            }
+            T_MD_TIMEOUT => {
+                if self.md_in_flight {
+                    self.md_in_flight = false;
+                    self.request_metadata(ctx);
+                }
+            }
+            T_RETRY => {
+                self.retry_timer = None;
+                self.drain(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event
+            && let Some(peer) = self.peers.closed(conn)
+        {
+            // NetworkClient: requests on a dropped connection fail with a retriable
+            // disconnect; their outcome is unknown.
+            let reqs: Vec<u64> = self
+                .in_flight
+                .iter()
+                .filter(|(_, f)| f.broker == peer.0)
+                .map(|(r, _)| *r)
+                .collect();
+            for req in reqs {
+                let f = self.end_request(req).expect("in flight");
+                ctx.cancel_timer(f.timer);
+                for id in f.ids {
+                    self.on_result(ctx, id, Err(KErr::Network));
+                }
+            }
+            if self.md_in_flight {
+                self.md_in_flight = false;
+            }
+            self.md = None;
+            self.drain(ctx);
+        }
+    }
+
+    fn on_quiet(&mut self, _ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.stopped = true;
+    }
+
+    fn on_crash(&mut self, _kind: CrashKind) {
+        // Buffered and in-flight batches are gone without an outcome (history: no ok/fail/info).
+        self.md = None;
+        self.md_in_flight = false;
+        self.open.iter_mut().for_each(Vec::clear);
+        self.batches.clear();
+        self.queues.iter_mut().for_each(BTreeSet::clear);
+        self.next_seq.iter_mut().for_each(|s| *s = 0);
+        self.in_flight.clear();
+        self.per_broker.clear();
+        self.peers.clear();
+        self.retry_timer = None;
+        self.owed_milli = 0;
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+trait SatSubTime {
+    fn saturating_sub_time(self, now: SimTime) -> SimDuration;
+}
+
+impl SatSubTime for SimDuration {
+    /// `self` as an absolute time minus `now`, or zero.
+    fn saturating_sub_time(self, now: SimTime) -> SimDuration {
+        SimDuration::from_nanos(self.as_nanos().saturating_sub(now.as_nanos()))
+    }
+}
