@@ -93,6 +93,7 @@ pub fn run_scenario(
         ..Limits::default()
     };
     setup.trace_out = options.trace_out;
+    #[allow(clippy::disallowed_methods)] // wall time for the performance figures only
     let started = Instant::now();
     let report = scenario.system.run(setup)?;
     let wall = started.elapsed();
