@@ -35,6 +35,7 @@ enum End {
 #[derive(Default)]
 struct Sub {
     epoch: u64,
+    disconnected_at: u64,
     connected: bool,
     server: Option<NodeId>,
     active: BTreeMap<String, u64>,
@@ -102,6 +103,7 @@ impl RedisChecker {
                 self.ends.insert((*client, *epoch), end);
                 let s = self.subs.entry(*client).or_default();
                 s.connected = false;
+                s.disconnected_at = time.as_nanos();
                 s.active.clear();
                 self.add("client_disconnects", 1.0);
             }
@@ -244,6 +246,13 @@ impl RedisChecker {
                     continue;
                 }
                 let why = match (s.connected, s.active.get(name)) {
+                    // Disconnected less than a round trip ago: the PUBLISH ran while connected.
+                    (false, _)
+                        if time.as_nanos().saturating_sub(s.disconnected_at) < RACE_NS
+                            && s.epoch > 0 =>
+                    {
+                        Why::Subscribed(s.epoch)
+                    }
                     (false, _) => Why::Disconnected,
                     (true, Some(t)) if time.as_nanos().saturating_sub(*t) >= RACE_NS => {
                         Why::Subscribed(s.epoch)
