@@ -102,6 +102,207 @@ pub fn locate(source: &str, anchors: &[&str]) -> LineCol {
     LineCol { line, col }
 }
 
+/// Line and column of a byte offset (columns count characters).
+pub fn line_col(source: &str, offset: usize) -> LineCol {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    LineCol { line, col }
+}
+
+/// Byte offset where `key:` starts as a field name (not inside a string or a comment), at or
+/// after `from` and before `to`.
+fn find_field(source: &str, key: &str, from: usize, to: usize) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut i = from;
+    while i < to {
+        match bytes[i] {
+            b'"' => i = skip_string(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < to && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            _ => {
+                let ident_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+                if ident_start && source[i..to].starts_with(key) {
+                    let rest = source[i + key.len()..to].trim_start();
+                    if rest.starts_with(':') {
+                        return Some(i);
+                    }
+                }
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn skip_block_comment(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 2;
+    let mut depth = 1;
+    while i + 1 < bytes.len() && depth > 0 {
+        if bytes[i] == b'/' && bytes[i + 1] == b'*' {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && bytes[i + 1] == b'/' {
+            depth -= 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    if depth > 0 { bytes.len() } else { i }
+}
+
+/// Byte ranges of the elements of the list (or the fields of the struct) that starts at the
+/// first `[` or `(` at or after `from`: one range per top-level comma-separated element,
+/// whitespace and comments trimmed.
+fn elements(source: &str, from: usize) -> Vec<(usize, usize)> {
+    let bytes = source.as_bytes();
+    let Some(open) = source[from..].find(['[', '(']).map(|i| from + i) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start: Option<usize> = None;
+    let mut last_end = open + 1;
+    let mut i = open;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' => {
+                start.get_or_insert(i);
+                i = skip_string(bytes, i);
+                last_end = i;
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(bytes, i);
+                continue;
+            }
+            b'[' | b'(' | b'{' => {
+                depth += 1;
+                if depth > 1 {
+                    start.get_or_insert(i);
+                }
+            }
+            b']' | b')' | b'}' => {
+                if depth == 1 {
+                    if let Some(s) = start.take() {
+                        out.push((s, last_end));
+                    }
+                    return out;
+                }
+                depth = depth.saturating_sub(1);
+                last_end = i + 1;
+            }
+            b',' if depth == 1 => {
+                if let Some(s) = start.take() {
+                    out.push((s, last_end));
+                }
+            }
+            c if c.is_ascii_whitespace() => {}
+            _ => {
+                start.get_or_insert(i);
+                last_end = i + 1;
+            }
+        }
+        if depth > 1 && !c.is_ascii_whitespace() {
+            last_end = i + 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Where a value of a scenario is: follow `path`, whose steps are field names (`"faults"`) or
+/// list indices (`"3"`), from the top-level struct. Falls back to the deepest step found (1:1 if
+/// none).
+pub fn locate_path(source: &str, path: &[&str]) -> LineCol {
+    let mut span = (0, source.len());
+    let mut found = 0;
+    // The top-level struct: its fields are searched within it.
+    for step in path {
+        let next = if let Ok(index) = step.parse::<usize>() {
+            elements(source, span.0).get(index).copied().filter(|(s, _)| *s >= span.0 && *s <= span.1)
+        } else {
+            let inner = if found == 0 { span.0 } else { source[span.0..span.1].find(['(', '[']).map_or(span.0, |i| span.0 + i + 1) };
+            find_field(source, step, inner, span.1).map(|s| {
+                // The field's value runs to the end of its element in the enclosing struct.
+                let value_start = s + step.len();
+                let end = value_end(source, value_start, span.1);
+                (s, end)
+            })
+        };
+        match next {
+            Some(r) => {
+                span = r;
+                found += 1;
+            }
+            None => break,
+        }
+    }
+    line_col(source, if found == 0 { 0 } else { span.0 })
+}
+
+/// End of a field value starting at `from`: the next top-level `,` or closing bracket.
+fn value_end(source: &str, from: usize, limit: usize) -> usize {
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < limit.min(bytes.len()) {
+        match bytes[i] {
+            b'"' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(bytes, i);
+                continue;
+            }
+            b'[' | b'(' | b'{' => depth += 1,
+            b']' | b')' | b'}' => {
+                if depth == 0 {
+                    return i;
+                }
+                depth -= 1;
+            }
+            b',' if depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    limit.min(bytes.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +313,16 @@ mod tests {
         let at = locate(src, &["faults", "\"b9\""]);
         assert_eq!(at, LineCol { line: 3, col: 25 });
         assert_eq!(&src[offset_of(src, at)..offset_of(src, at) + 4], "\"b9\"");
+    }
+
+    #[test]
+    fn locate_path_follows_fields_and_indices() {
+        let src = "(\n  name: \"at_ms: 1\", // faults: [\n  faults: [\n    Heal(at_ms: 1_000),\n    Crash(node: \"s1\", at_ms: 9_000),\n  ],\n)";
+        assert_eq!(locate_path(src, &["faults"]), LineCol { line: 3, col: 3 });
+        assert_eq!(locate_path(src, &["faults", "1"]), LineCol { line: 5, col: 5 });
+        assert_eq!(locate_path(src, &["faults", "1", "at_ms"]), LineCol { line: 5, col: 23 });
+        assert_eq!(locate_path(src, &["faults", "0", "at_ms"]), LineCol { line: 4, col: 10 });
+        assert_eq!(locate_path(src, &["faults", "7"]), LineCol { line: 3, col: 3 });
+        assert_eq!(locate_path(src, &["nope"]), LineCol { line: 1, col: 1 });
     }
 }

@@ -1,10 +1,10 @@
 //! The scenario file: a versioned RON schema (`version: 1`), its loader and its semantic
 //! validation. Every schema struct denies unknown fields. Errors carry `file:line:col`.
 
-use crate::diagnostic::{Diagnostic, locate};
+use crate::diagnostic::{Diagnostic, locate_path};
 use crate::expect::Expectation;
 use msgsim_models::SystemConfig;
-use msgsim_sim::{FaultProfile, FaultSpec, NetworkSpec};
+use msgsim_sim::{FaultProfile, FaultSpec, Latency, LinkConfig, NetworkSpec};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -28,7 +28,32 @@ pub mod limits {
     pub const IN_FLIGHT_MAX: usize = 50_000_000;
     /// Largest connection-break detection delay: 1 hour.
     pub const DETECT_MS_MAX: u64 = 3_600_000;
+    /// Largest link latency or jitter: 1 hour, in microseconds.
+    pub const LATENCY_US_MAX: u64 = 3_600_000_000;
+    /// Largest node count field (`clients`, `servers`, `brokers`...) in a system section.
+    pub const NODES_MAX: u64 = 4_096;
+    /// Largest `*_bytes` field in a system section: 1 GiB.
+    pub const BYTES_MAX: u64 = 1 << 30;
+    /// Largest `*_ms` field in a system section (timeouts, intervals...): 30 days.
+    pub const SYSTEM_MS_MAX: u64 = DURATION_MS_MAX;
+    /// Largest `*_us` field in a system section: 1 hour.
+    pub const SYSTEM_US_MAX: u64 = 3_600_000_000;
+    /// Largest `*_ns` field in a system section: 1 hour.
+    pub const SYSTEM_NS_MAX: u64 = 3_600_000_000_000;
+    /// Largest `*_ns_per_byte` field in a system section: 1 second per byte.
+    pub const NS_PER_BYTE_MAX: u64 = 1_000_000_000;
+    /// Most faults a fault profile may be expected to generate in one run.
+    pub const PROFILE_FAULTS_MAX: u64 = 10_000;
+    /// Largest clock step a fault profile may draw: 1 year.
+    pub const SKEW_MS_MAX: u64 = 365 * 24 * 3_600_000;
+    /// Most directed links all `network.links` overrides may name together (sum of from × to).
+    pub const LINK_PAIRS_MAX: u64 = 1 << 24;
 }
+
+/// Fields of a `system` section that count nodes (bounded by [`limits::NODES_MAX`] before the
+/// model sees them).
+pub const NODE_COUNT_FIELDS: &[&str] =
+    &["clients", "servers", "brokers", "controllers", "producers", "consumers", "replicas", "sentinels", "publishers", "subscribers", "nodes"];
 
 /// Guard rails a scenario may tighten (or loosen up to the documented bounds).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,14 +137,43 @@ pub fn load(path: &Path) -> Result<LoadedScenario, Diagnostic> {
             format!("scenario file is {} bytes; the limit is {}", meta.len(), limits::FILE_BYTES_MAX),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::io(&display, format!("cannot read scenario: {e}")))?;
-    let source = String::from_utf8(bytes)
-        .map_err(|e| Diagnostic::io(&display, format!("scenario is not UTF-8: {e}")))?;
-    parse(&display, source)
+    // Read at most one byte past the limit: a FIFO or a device reports no length.
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| Diagnostic::io(&display, format!("cannot read scenario: {e}")))?;
+    use std::io::Read;
+    file.take(limits::FILE_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Diagnostic::io(&display, format!("cannot read scenario: {e}")))?;
+    parse_bytes(&display, &bytes)
+}
+
+/// Parse and validate scenario bytes: the size limit, UTF-8 (the first bad byte is located),
+/// then [`parse`].
+pub fn parse_bytes(path: &str, bytes: &[u8]) -> Result<LoadedScenario, Diagnostic> {
+    if bytes.len() as u64 > limits::FILE_BYTES_MAX {
+        return Err(Diagnostic::io(
+            path,
+            format!("scenario file is larger than the limit of {} bytes", limits::FILE_BYTES_MAX),
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(path, text.to_string()),
+        Err(e) => {
+            let good = e.valid_up_to();
+            // Render with the valid prefix; the caret sits right after it.
+            let prefix = String::from_utf8_lossy(&bytes[..good]).into_owned();
+            let at = crate::diagnostic::line_col(&prefix, good);
+            Err(Diagnostic::at(path, &prefix, at, format!("scenario is not UTF-8: invalid byte 0x{:02x}", bytes[good])))
+        }
+    }
 }
 
 /// Parse and validate scenario text (`path` is only used in messages).
 pub fn parse(path: &str, source: String) -> Result<LoadedScenario, Diagnostic> {
+    if source.trim().is_empty() {
+        let at = crate::diagnostic::LineCol { line: 1, col: 1 };
+        return Err(Diagnostic::at(path, &source, at, "the scenario file is empty; expected `(version: 1, ...)`".into()));
+    }
     let scenario: Scenario = ron_options()
         .from_str(&source)
         .map_err(|e| Diagnostic::from_ron(path, &source, &e))?;
@@ -143,7 +197,7 @@ pub fn to_ron(scenario: &Scenario) -> String {
 
 /// Semantic checks, each reported at the spot in the file it is about.
 fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Diagnostic> {
-    let fail = |anchors: &[&str], msg: String| Err(Diagnostic::at(path, src, locate(src, anchors), msg));
+    let fail = |at: &[&str], msg: String| Err(Diagnostic::at(path, src, locate_path(src, at), msg));
     if s.version != SCHEMA_VERSION {
         return fail(&["version"], format!("unsupported scenario version {}; this msgsim reads version {SCHEMA_VERSION}", s.version));
     }
@@ -151,43 +205,63 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         return fail(&["duration_ms"], "duration_ms must be positive".into());
     }
     if s.duration_ms.saturating_add(s.quiet_ms) > limits::DURATION_MS_MAX {
-        return fail(&["duration_ms"], format!("duration_ms + quiet_ms is above the limit of {} ms (30 days)", limits::DURATION_MS_MAX));
+        let field = if s.quiet_ms > s.duration_ms { "quiet_ms" } else { "duration_ms" };
+        return fail(&[field], format!("duration_ms + quiet_ms is above the limit of {} ms (30 days)", limits::DURATION_MS_MAX));
     }
     if s.limits.max_events == 0 || s.limits.max_events > limits::EVENTS_MAX {
-        return fail(&["max_events"], format!("max_events must be in 1..={}", limits::EVENTS_MAX));
+        return fail(&["limits", "max_events"], format!("max_events must be in 1..={}", limits::EVENTS_MAX));
     }
     if s.limits.max_in_flight == 0 || s.limits.max_in_flight > limits::IN_FLIGHT_MAX {
-        return fail(&["max_in_flight"], format!("max_in_flight must be in 1..={}", limits::IN_FLIGHT_MAX));
+        return fail(&["limits", "max_in_flight"], format!("max_in_flight must be in 1..={}", limits::IN_FLIGHT_MAX));
     }
     if s.network.conn_break_detect_ms > limits::DETECT_MS_MAX {
-        return fail(&["conn_break_detect_ms"], format!("conn_break_detect_ms is above the limit of {} ms", limits::DETECT_MS_MAX));
+        return fail(&["network", "conn_break_detect_ms"], format!("conn_break_detect_ms is above the limit of {} ms", limits::DETECT_MS_MAX));
     }
-    if let Err(m) = s.network.default.validate() {
-        return fail(&["network", "default"], format!("network.default: {m}"));
+    if let Err((field, m)) = check_link(&s.network.default) {
+        return fail(&["network", "default", field], format!("network.default.{field}: {m}"));
+    }
+    // Bound the system section's sizes before the model computes anything from them.
+    let mut trail = Vec::new();
+    if let Ok(value) = serde_json::to_value(&s.system)
+        && let Some((fields, m)) = check_system_bounds(&value, &mut trail)
+    {
+        let mut at = vec!["system"];
+        at.extend(fields.iter().skip(1).map(String::as_str));
+        return fail(&at, m);
     }
     if let Err((field, m)) = s.system.validate() {
-        return fail(&["system", &format!("{field}:")], format!("system.{field}: {m}"));
+        return fail(&["system", &field], format!("system.{field}: {m}"));
     }
     let names = s.system.node_names();
-    for link in &s.network.links {
-        if let Err(m) = link.link.validate() {
-            return fail(&["network", "links"], format!("network.links: {m}"));
+    let mut pairs = 0u64;
+    for (i, link) in s.network.links.iter().enumerate() {
+        let index = i.to_string();
+        if let Err((field, m)) = check_link(&link.link) {
+            return fail(&["network", "links", &index, "link", field], format!("network.links[{i}].link.{field}: {m}"));
         }
-        for n in link.from.iter().chain(&link.to) {
-            if !names.contains(n) {
-                return fail(&["links", &format!("\"{n}\"")], format!("unknown node `{n}` in network.links (nodes: {})", names.join(", ")));
+        for (side, list) in [("from", &link.from), ("to", &link.to)] {
+            if let Some(j) = list.iter().position(|n| !names.contains(n)) {
+                return fail(
+                    &["network", "links", &index, side, &j.to_string()],
+                    format!("unknown node `{}` in network.links[{i}].{side} (nodes: {})", list[j], names.join(", ")),
+                );
             }
+        }
+        pairs = pairs.saturating_add((link.from.len() as u64).saturating_mul(link.to.len() as u64));
+        if pairs > limits::LINK_PAIRS_MAX {
+            return fail(&["network", "links", &index], format!("network.links name more than {} directed links in total", limits::LINK_PAIRS_MAX));
         }
     }
     validate_faults(path, src, s, &names)?;
     if let Some(profile) = &s.fault_profile {
-        if let Err(m) = profile.validate() {
-            return fail(&["fault_profile"], format!("fault_profile: {m}"));
+        if let Err((field, m)) = check_profile(profile, s.duration_ms) {
+            return fail(&["fault_profile", field], format!("fault_profile.{field}: {m}"));
         }
-        for n in &profile.targets {
-            if !names.contains(n) {
-                return fail(&["fault_profile", &format!("\"{n}\"")], format!("unknown node `{n}` in fault_profile.targets"));
-            }
+        if let Some(j) = profile.targets.iter().position(|n| !names.contains(n)) {
+            return fail(
+                &["fault_profile", "targets", &j.to_string()],
+                format!("unknown node `{}` in fault_profile.targets (nodes: {})", profile.targets[j], names.join(", ")),
+            );
         }
     }
     if s.expect.len() > limits::EXPECTATIONS_MAX {
@@ -196,37 +270,183 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
     let metrics = s.system.metric_names();
     s.expect
         .iter()
-        .map(|text| {
-            Expectation::parse(text, metrics).map_err(|m| {
-                Diagnostic::at(path, src, locate(src, &["expect", &format!("\"{text}\"")]), m)
-            })
+        .enumerate()
+        .map(|(i, text)| {
+            Expectation::parse(text, metrics)
+                .map_err(|m| Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m))
         })
         .collect()
 }
 
-fn validate_faults(path: &str, src: &str, s: &Scenario, names: &[String]) -> Result<(), Diagnostic> {
-    if s.faults.len() > limits::FAULTS_MAX {
-        return Err(Diagnostic::at(path, src, locate(src, &["faults"]), format!("more than {} faults", limits::FAULTS_MAX)));
+/// A link's parameters: probabilities in 0..=1, latency ordered and bounded. `Err((field, why))`.
+fn check_link(link: &LinkConfig) -> Result<(), (&'static str, String)> {
+    for (name, p) in [("loss", link.loss), ("duplicate", link.duplicate)] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err((name, format!("probability {p} is outside 0..=1")));
+        }
     }
-    for fault in &s.faults {
+    link.latency.validate().map_err(|m| ("latency", m))?;
+    let largest = match link.latency {
+        Latency::Constant { us } => us,
+        Latency::Uniform { min_us, max_us } => min_us.max(max_us),
+        Latency::Exponential { min_us, mean_us } => min_us.max(mean_us),
+    };
+    if largest > limits::LATENCY_US_MAX {
+        return Err(("latency", format!("{largest} us is above the limit of {} us (1 hour)", limits::LATENCY_US_MAX)));
+    }
+    if link.jitter_us > limits::LATENCY_US_MAX {
+        return Err(("jitter_us", format!("{} us is above the limit of {} us (1 hour)", link.jitter_us, limits::LATENCY_US_MAX)));
+    }
+    Ok(())
+}
+
+/// A fault profile's parameters, and how many faults it would generate. `Err((field, why))`.
+fn check_profile(p: &FaultProfile, duration_ms: u64) -> Result<(), (&'static str, String)> {
+    if !(0.0..=1.0).contains(&p.lose_unflushed_probability) {
+        return Err(("lose_unflushed_probability", format!("probability {} is outside 0..=1", p.lose_unflushed_probability)));
+    }
+    if p.interval_ms_mean == 0 {
+        return Err(("interval_ms_mean", "must be positive".into()));
+    }
+    for (field, v) in [("interval_ms_mean", p.interval_ms_mean), ("duration_ms_max", p.duration_ms_max), ("start_ms", p.start_ms)] {
+        if v > limits::DURATION_MS_MAX {
+            return Err((field, format!("{v} ms is above the limit of {} ms (30 days)", limits::DURATION_MS_MAX)));
+        }
+    }
+    if p.duration_ms_min > p.duration_ms_max {
+        return Err(("duration_ms_min", format!("{} is larger than duration_ms_max {}", p.duration_ms_min, p.duration_ms_max)));
+    }
+    if p.skew_ms_max > limits::SKEW_MS_MAX {
+        return Err(("skew_ms_max", format!("{} ms is above the limit of {} ms (1 year)", p.skew_ms_max, limits::SKEW_MS_MAX)));
+    }
+    p.validate().map_err(|m| ("interval_ms_mean", m))?;
+    let per_fault = p.interval_ms_mean + (p.duration_ms_min + p.duration_ms_max) / 2;
+    let expected = duration_ms.saturating_sub(p.start_ms) / per_fault.max(1);
+    if expected > limits::PROFILE_FAULTS_MAX {
+        return Err((
+            "interval_ms_mean",
+            format!(
+                "this profile would generate about {expected} faults in {duration_ms} ms, above the limit of {}; raise interval_ms_mean or duration_ms_min",
+                limits::PROFILE_FAULTS_MAX
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bounds on every number in the system section, by field name: node counts, `*_bytes`,
+/// `*_ms`, `*_us`, `*_ns`, `*_ns_per_byte`. Returns the field path and the message.
+fn check_system_bounds(value: &serde_json::Value, trail: &mut Vec<String>) -> Option<(Vec<String>, String)> {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                trail.push(k.clone());
+                if let Some(found) = check_system_bounds(v, trail) {
+                    return Some(found);
+                }
+                trail.pop();
+            }
+            None
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                trail.push(i.to_string());
+                if let Some(found) = check_system_bounds(v, trail) {
+                    return Some(found);
+                }
+                trail.pop();
+            }
+            None
+        }
+        serde_json::Value::Number(n) => {
+            let key = trail.iter().rev().find(|k| k.parse::<usize>().is_err())?.as_str();
+            let v = n.as_u64()?;
+            let (max, what) = if NODE_COUNT_FIELDS.contains(&key) {
+                (limits::NODES_MAX, "nodes")
+            } else if key.ends_with("_ns_per_byte") {
+                (limits::NS_PER_BYTE_MAX, "ns per byte")
+            } else if key.ends_with("_bytes") {
+                (limits::BYTES_MAX, "bytes")
+            } else if key.ends_with("_ms") {
+                (limits::SYSTEM_MS_MAX, "ms")
+            } else if key.ends_with("_us") {
+                (limits::SYSTEM_US_MAX, "us")
+            } else if key.ends_with("_ns") {
+                (limits::SYSTEM_NS_MAX, "ns")
+            } else {
+                return None;
+            };
+            (v > max).then(|| {
+                let dotted = trail.iter().skip(1).cloned().collect::<Vec<_>>().join(".");
+                (trail.clone(), format!("system.{dotted}: {v} is above the limit of {max} {what}"))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Path (below the fault) of the first node name in `fault` that is not in `names`.
+fn unknown_node_path(fault: &FaultSpec, names: &[String]) -> Option<(Vec<String>, String)> {
+    let unknown = |n: &String| !names.contains(n);
+    let in_list = |field: &str, list: &[String]| {
+        list.iter().position(unknown).map(|j| (vec![field.to_string(), j.to_string()], list[j].clone()))
+    };
+    match fault {
+        FaultSpec::Crash { node, .. }
+        | FaultSpec::Restart { node, .. }
+        | FaultSpec::Pause { node, .. }
+        | FaultSpec::Resume { node, .. }
+        | FaultSpec::Isolate { node, .. }
+        | FaultSpec::ClockSkew { node, .. } => unknown(node).then(|| (vec!["node".to_string()], node.clone())),
+        FaultSpec::Partition { groups, .. } => groups.iter().enumerate().find_map(|(g, group)| {
+            group.iter().position(unknown).map(|j| (vec!["groups".into(), g.to_string(), j.to_string()], group[j].clone()))
+        }),
+        FaultSpec::PartitionOneWay { from, to, .. }
+        | FaultSpec::Clog { from, to, .. }
+        | FaultSpec::Unclog { from, to, .. }
+        | FaultSpec::SetLink { from, to, .. } => in_list("from", from).or_else(|| in_list("to", to)),
+        FaultSpec::Heal { .. } => None,
+    }
+}
+
+fn validate_faults(path: &str, src: &str, s: &Scenario, names: &[String]) -> Result<(), Diagnostic> {
+    let fail = |at: Vec<String>, msg: String| {
+        let at: Vec<&str> = at.iter().map(String::as_str).collect();
+        Err(Diagnostic::at(path, src, locate_path(src, &at), msg))
+    };
+    if s.faults.len() > limits::FAULTS_MAX {
+        return fail(vec!["faults".into()], format!("more than {} faults", limits::FAULTS_MAX));
+    }
+    for (i, fault) in s.faults.iter().enumerate() {
+        let at_path = |rest: &[&str]| {
+            let mut v = vec!["faults".to_string(), i.to_string()];
+            v.extend(rest.iter().map(|r| r.to_string()));
+            v
+        };
         let at = fault.at_ms();
         if at > s.duration_ms {
-            let anchor = format!("at_ms: {at}");
-            return Err(Diagnostic::at(
-                path,
-                src,
-                locate(src, &["faults", &anchor]),
+            return fail(
+                at_path(&["at_ms"]),
                 format!("fault at {at} ms is past the end of the run (duration_ms = {}); faults stop when the quiet phase starts", s.duration_ms),
-            ));
+            );
+        }
+        if let Some((rest, name)) = unknown_node_path(fault, names) {
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            return fail(at_path(&rest), format!("unknown node `{name}` in faults[{i}] (nodes: {})", names.join(", ")));
+        }
+        if let FaultSpec::SetLink { link, .. } = fault
+            && let Err((field, m)) = check_link(link)
+        {
+            return fail(at_path(&["link", field]), format!("faults[{i}].link.{field}: {m}"));
         }
         if let Err(m) = fault.resolve(names) {
-            let anchor = fault
-                .node_names()
-                .into_iter()
-                .find(|n| !names.iter().any(|x| x == n))
-                .map(|n| format!("\"{n}\""))
-                .unwrap_or_else(|| format!("at_ms: {at}"));
-            return Err(Diagnostic::at(path, src, locate(src, &["faults", &anchor]), m));
+            let field = match fault {
+                FaultSpec::ClockSkew { .. } if m.contains("drift") => "drift_ppm",
+                FaultSpec::ClockSkew { .. } => "offset_ms",
+                FaultSpec::Partition { .. } => "groups",
+                _ => "at_ms",
+            };
+            return fail(at_path(&[field]), format!("faults[{i}]: {m}"));
         }
     }
     Ok(())
