@@ -385,6 +385,12 @@ impl RedisChecker {
             .insert("stream_trimmed_before_delivery", trimmed as f64);
         self.c
             .insert("stream_delivered", self.delivered.len() as f64);
+        let undelivered = self
+            .added
+            .keys()
+            .filter(|t| !self.delivered.contains_key(t))
+            .count();
+        self.c.insert("stream_undelivered", undelivered as f64);
     }
 
     pub fn report(&self, report: &mut ModelReport) {

@@ -98,6 +98,7 @@ pub const METRICS: &[&str] = &[
     "split_brain_writes",
     "stream_added",
     "stream_delivered",
+    "stream_undelivered",
     "stream_redeliveries",
     "stream_acked_redelivered",
     "stream_entries_lost",

@@ -64,6 +64,8 @@ pub struct Stream {
     pub entries: BTreeMap<StreamId, StreamEntry>,
     pub last_id: StreamId,
     pub groups: BTreeMap<String, Group>,
+    /// Bytes of the entries held (kept up to date on add and trim).
+    pub size: u64,
 }
 
 /// What a group operation changed, for propagation to replicas.
@@ -83,7 +85,7 @@ fn entry_reply(id: StreamId, e: Option<&StreamEntry>, count: u64) -> Reply {
 
 impl Stream {
     pub fn bytes(&self) -> u64 {
-        self.entries.values().map(|e| e.bytes + 32).sum::<u64>() + 64 * self.groups.len() as u64
+        self.size + 64 * self.groups.len() as u64
     }
 
     /// XADD: `*` is `max(local ms, last ms)` with the next sequence, so ids stay monotonic under
@@ -106,6 +108,7 @@ impl Stream {
             None => self.last_id.next(),
         };
         self.entries.insert(id, StreamEntry { tag, bytes });
+        self.size += bytes + 32;
         self.last_id = id;
         Ok(id)
     }
@@ -116,7 +119,9 @@ impl Stream {
         let mut removed = false;
         if let Some(n) = maxlen {
             while self.entries.len() as u64 > n {
-                self.entries.pop_first();
+                if let Some((_, e)) = self.entries.pop_first() {
+                    self.size -= (e.bytes + 32).min(self.size);
+                }
                 removed = true;
             }
         }
@@ -126,7 +131,9 @@ impl Stream {
                 .first_key_value()
                 .is_some_and(|(k, _)| *k < min)
             {
-                self.entries.pop_first();
+                if let Some((_, e)) = self.entries.pop_first() {
+                    self.size -= (e.bytes + 32).min(self.size);
+                }
                 removed = true;
             }
         }
@@ -145,7 +152,9 @@ impl Stream {
             .first_key_value()
             .is_some_and(|(k, _)| *k < first_kept)
         {
-            self.entries.pop_first();
+            if let Some((_, e)) = self.entries.pop_first() {
+                self.size -= (e.bytes + 32).min(self.size);
+            }
         }
     }
 
