@@ -23,16 +23,131 @@ fn oracle(name: &str) {
 }
 
 #[test]
-fn healthy_cluster_has_no_anomalies() {
+fn healthy() {
     oracle("healthy");
 }
 
 #[test]
-fn k02_acks1_leader_crash_loses_acked_writes() {
+fn k01_acks0_leader_crash() {
+    oracle("k01-acks0-leader-crash");
+}
+
+#[test]
+fn k02_acks1_leader_crash() {
     oracle("k02-acks1-leader-crash");
 }
 
 #[test]
-fn k03_acks_all_min_isr_2_loses_nothing() {
+fn k03_acksall_no_loss() {
     oracle("k03-acksall-no-loss");
+}
+
+#[test]
+fn k04_unclean_election() {
+    oracle("k04-unclean-election");
+}
+
+#[test]
+fn k05a_below_min_isr_acks_all() {
+    oracle("k05a-below-min-isr-acks-all");
+}
+
+#[test]
+fn k05b_below_min_isr_acks1_hw_frozen() {
+    oracle("k05b-below-min-isr-acks1-hw-frozen");
+}
+
+#[test]
+fn k05c_below_min_isr_acks1_legacy_hw() {
+    oracle("k05c-below-min-isr-acks1-legacy-hw");
+}
+
+#[test]
+fn k06a_isr_shrink_after_append_legacy() {
+    oracle("k06a-isr-shrink-after-append-legacy");
+}
+
+#[test]
+fn k06b_isr_shrink_after_append_idempotent() {
+    oracle("k06b-isr-shrink-after-append-idempotent");
+}
+
+#[test]
+fn k07a_retry_duplicates() {
+    oracle("k07a-retry-duplicates");
+}
+
+#[test]
+fn k07b_retry_idempotent() {
+    oracle("k07b-retry-idempotent");
+}
+
+#[test]
+fn k08_idempotence_scope() {
+    oracle("k08-idempotence-scope");
+}
+
+#[test]
+fn k09_commit_before_processing() {
+    oracle("k09-commit-before-processing");
+}
+
+#[test]
+fn k10_process_then_commit() {
+    oracle("k10-process-then-commit");
+}
+
+#[test]
+fn k11a_autocommit_async_handoff() {
+    oracle("k11a-autocommit-async-handoff");
+}
+
+#[test]
+fn k11b_autocommit_sync() {
+    oracle("k11b-autocommit-sync");
+}
+
+#[test]
+fn k12_time_retention() {
+    oracle("k12-time-retention");
+}
+
+#[test]
+fn k14a_truncate_to_hw_legacy() {
+    oracle("k14a-truncate-to-hw-legacy");
+}
+
+#[test]
+fn k14b_epoch_truncation() {
+    oracle("k14b-epoch-truncation");
+}
+
+#[test]
+fn k15a_divergence_legacy() {
+    oracle("k15a-divergence-legacy");
+}
+
+#[test]
+fn k15b_divergence_epochs() {
+    oracle("k15b-divergence-epochs");
+}
+
+#[test]
+fn k17a_last_replica_standing() {
+    oracle("k17a-last-replica-standing");
+}
+
+#[test]
+fn k17b_elr() {
+    oracle("k17b-elr");
+}
+
+#[test]
+fn k19a_record_too_large_client() {
+    oracle("k19a-record-too-large-client");
+}
+
+#[test]
+fn k19b_message_too_large_broker() {
+    oracle("k19b-message-too-large-broker");
 }

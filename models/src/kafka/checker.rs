@@ -28,6 +28,8 @@ enum Outcome {
 struct ValState {
     ok_offset: u32,
     seen_offset: u32,
+    /// Time of the acknowledgement (ms).
+    ack_ms: u32,
     p: u16,
     outcome: Outcome,
     invoked: u8,
@@ -41,6 +43,7 @@ impl Default for ValState {
         ValState {
             ok_offset: NONE32,
             seen_offset: NONE32,
+            ack_ms: 0,
             p: 0,
             outcome: Outcome::Unknown,
             invoked: 0,
@@ -80,6 +83,8 @@ pub struct KafkaChecker {
     pub processed: u64,
     pub resets: u64,
     nonmonotonic_poll: u64,
+    /// Longest time from an acknowledgement to the record's first poll (visibility delay).
+    max_ack_to_poll_ms: u64,
     inconsistent: u64,
     aborted_read: u64,
 }
@@ -122,7 +127,8 @@ impl KafkaChecker {
         }
     }
 
-    pub fn observe(&mut self, event: &KEvent) {
+    pub fn observe(&mut self, time: SimTime, event: &KEvent) {
+        let now_ms = time.as_millis();
         match event {
             KEvent::Send { p, values, .. } => {
                 for &v in values.iter() {
@@ -136,6 +142,7 @@ impl KafkaChecker {
                 for (i, &v) in values.iter().enumerate() {
                     self.ok += 1;
                     let s = self.val(v);
+                    s.ack_ms = now_ms as u32;
                     match offset {
                         Some(base) => {
                             s.outcome = Outcome::Ok;
@@ -197,16 +204,21 @@ impl KafkaChecker {
                     let off = first + i as u64;
                     self.observe_offset(*p, off, v);
                     let s = self.val(v);
-                    if s.outcome == Outcome::Fail {
-                        // G1a-style: a definitely failed write was read.
-                        s.outcome = Outcome::Info;
-                    }
+                    let failed = s.outcome == Outcome::Fail;
+                    let delay = (s.outcome == Outcome::Ok && !s.polled).then(|| now_ms.saturating_sub(s.ack_ms as u64));
                     if s.seen_offset == NONE32 {
                         s.seen_offset = off as u32;
                     } else if s.seen_offset != off as u32 {
                         s.seen_twice = true;
                     }
                     s.polled = true;
+                    if failed {
+                        // G1a-style: a definitely failed write was read.
+                        self.aborted_read += 1;
+                    }
+                    if let Some(d) = delay {
+                        self.max_ack_to_poll_ms = self.max_ack_to_poll_ms.max(d);
+                    }
                 }
             }
             KEvent::Processed { values, .. } => {
@@ -248,6 +260,7 @@ impl KafkaChecker {
         let mut reprocessed = 0u64;
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
+        let mut failed_in_log = 0u64;
         for (prod, list) in self.values.iter().enumerate() {
             let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
             for (n, s) in list.iter().enumerate() {
@@ -285,7 +298,11 @@ impl KafkaChecker {
                             info_in_log += 1;
                         }
                     }
-                    Outcome::Fail => {}
+                    Outcome::Fail => {
+                        if present > 0 {
+                            failed_in_log += 1;
+                        }
+                    }
                 }
                 let committed = matches!(s.outcome, Outcome::Ok) || present > 0 || s.polled;
                 if fin.consumers && committed && s.processed == 0 {
@@ -325,8 +342,10 @@ impl KafkaChecker {
             ("polled", self.polled as f64),
             ("processed", self.processed as f64),
             ("offset_resets", self.resets as f64),
+            ("max_ack_to_poll_ms", self.max_ack_to_poll_ms as f64),
             ("final_log_records", final_records as f64),
             ("offline_partitions", offline as f64),
+            ("replica_divergent_pairs", replica_disagreements as f64),
             ("unprocessed", unprocessed as f64),
             ("processed_more_than_once", reprocessed as f64),
             // 3 = exactly-once, 2 = at-least-once, 1 = at-most-once, 0 = neither.
@@ -346,7 +365,7 @@ impl KafkaChecker {
                 anomaly::INCONSISTENT_OFFSETS,
                 self.inconsistent + replica_disagreements,
             ),
-            (anomaly::ABORTED_READ, self.aborted_read),
+            (anomaly::ABORTED_READ, self.aborted_read + failed_in_log),
             (anomaly::UNPROCESSED, unprocessed),
             (anomaly::PROCESSED_MORE_THAN_ONCE, reprocessed),
             (anomaly::REPLICATION_INVARIANT, fin.invariant_violations),
@@ -361,7 +380,7 @@ impl KafkaChecker {
 pub struct Shared(pub Rc<RefCell<KafkaChecker>>);
 
 impl HistoryObserver<KEvent> for Shared {
-    fn observe(&mut self, _time: SimTime, _node: NodeId, event: &KEvent) {
-        self.0.borrow_mut().observe(event);
+    fn observe(&mut self, time: SimTime, _node: NodeId, event: &KEvent) {
+        self.0.borrow_mut().observe(time, event);
     }
 }

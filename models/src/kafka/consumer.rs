@@ -39,10 +39,10 @@ pub struct Consumer {
     buffer: VecDeque<Chunk>,
     /// broker → (request, generation, timer)
     fetches: BTreeMap<u32, (u64, u64, TimerId)>,
-    processing: Option<Vec<Chunk>>,
+    processing: Option<VecDeque<(u32, u64, u64)>>,
     /// Records polled, waiting for commitSync before processing (BeforeProcessing).
     to_process: Option<Vec<Chunk>>,
-    worker: VecDeque<Vec<Chunk>>,
+    worker: VecDeque<(u32, u64, u64)>,
     worker_busy: bool,
     awaiting_commit: Option<(u64, TimerId)>,
     last_auto_commit: SimTime,
@@ -173,29 +173,30 @@ impl Consumer {
         self.awaiting_commit = Some((req, timer));
     }
 
+    /// ConsumerCoordinator.maybeAutoCommitOffsetsAsync: inside every poll() (also one that
+    /// returns nothing), once the interval passed, commit what earlier polls returned.
+    fn maybe_auto_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        if !self.auto()
+            || self.generation == 0
+            || now.saturating_since(self.last_auto_commit) < SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
+        {
+            return;
+        }
+        self.last_auto_commit = now;
+        if !self.consumed.is_empty() {
+            let req = self.req();
+            let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
+            let msg = KMsg::OffsetCommit { req, member: self.idx, generation: self.generation, offsets };
+            let gc = self.gc();
+            self.peers.send(ctx, gc, msg);
+        }
+    }
+
     fn poll(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let now = ctx.now();
         self.last_poll = now;
-        // ConsumerCoordinator.maybeAutoCommitOffsetsAsync: inside poll(), before returning new
-        // records, commit what earlier polls returned once the interval passed.
-        if self.auto()
-            && now.saturating_since(self.last_auto_commit)
-                >= SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
-        {
-            self.last_auto_commit = now;
-            if !self.consumed.is_empty() {
-                let req = self.req();
-                let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
-                let msg = KMsg::OffsetCommit {
-                    req,
-                    member: self.idx,
-                    generation: self.generation,
-                    offsets,
-                };
-                let gc = self.gc();
-                self.peers.send(ctx, gc, msg);
-            }
-        }
+        self.maybe_auto_commit(ctx);
         let mut left = self.cfg.max_poll_records as usize;
         let mut chunks: Vec<Chunk> = Vec::new();
         while left > 0 {
@@ -224,8 +225,7 @@ impl Consumer {
         match self.cfg.commit_mode {
             CommitMode::Auto | CommitMode::AfterProcessing => self.start_processing(ctx, chunks),
             CommitMode::AutoAsyncHandoff => {
-                self.worker.push_back(chunks);
-                self.run_worker(ctx);
+                self.hand_off(ctx, chunks);
                 self.step(ctx);
             }
             CommitMode::BeforeProcessing => {
@@ -235,37 +235,45 @@ impl Consumer {
         }
     }
 
-    fn process_time(&self, chunks: &[Chunk]) -> SimDuration {
-        let n: u64 = chunks.iter().map(|c| c.2.len() as u64).sum();
-        SimDuration::from_micros(n * self.cfg.process_time_us_per_record)
+    fn per_record(&self) -> SimDuration {
+        SimDuration::from_micros(self.cfg.process_time_us_per_record)
     }
 
+    /// Process a poll's records one at a time (each record's side effect is done when its
+    /// processing time has passed; a crash loses the rest).
     fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
-        let d = self.process_time(&chunks);
-        self.processing = Some(chunks);
-        if d.is_zero() {
+        if self.per_record().is_zero() {
+            self.record_processed(ctx, chunks);
+            self.processing = Some(VecDeque::new());
             self.done_processing(ctx);
-        } else {
-            ctx.set_timer(d, tag(T_PROCESS, 0));
+            return;
         }
+        self.processing = Some(flatten(chunks));
+        ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
     }
 
     fn record_processed(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
         for (p, first, values) in chunks {
-            ctx.record(KEvent::Processed {
-                consumer: self.idx,
-                p,
-                first,
-                values,
-            });
+            ctx.record(KEvent::Processed { consumer: self.idx, p, first, values });
+        }
+    }
+
+    fn process_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let Some(q) = self.processing.as_mut() else { return };
+        if let Some((p, first, v)) = q.pop_front() {
+            ctx.record(KEvent::Processed { consumer: self.idx, p, first, values: Rc::from([v]) });
+        }
+        if q.is_empty() {
+            self.done_processing(ctx);
+        } else {
+            ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
         }
     }
 
     fn done_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let Some(chunks) = self.processing.take() else {
+        if self.processing.take().is_none() {
             return;
-        };
-        self.record_processed(ctx, chunks);
+        }
         if self.cfg.commit_mode == CommitMode::AfterProcessing && self.generation > 0 {
             self.commit_sync(ctx);
         } else {
@@ -273,19 +281,27 @@ impl Consumer {
         }
     }
 
-    fn run_worker(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        while !self.worker_busy {
-            let Some(chunks) = self.worker.front() else {
-                return;
-            };
-            let d = self.process_time(chunks);
-            if d.is_zero() {
-                let chunks = self.worker.pop_front().expect("front");
-                self.record_processed(ctx, chunks);
-            } else {
-                self.worker_busy = true;
-                ctx.set_timer(d, tag(T_WORKER, 0));
-            }
+    /// The asynchronous worker of CommitMode::AutoAsyncHandoff.
+    fn hand_off(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.per_record().is_zero() {
+            self.record_processed(ctx, chunks);
+            return;
+        }
+        self.worker.extend(flatten(chunks));
+        if !self.worker_busy {
+            self.worker_busy = true;
+            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
+        }
+    }
+
+    fn worker_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.worker_busy = false;
+        if let Some((p, first, v)) = self.worker.pop_front() {
+            ctx.record(KEvent::Processed { consumer: self.idx, p, first, values: Rc::from([v]) });
+        }
+        if !self.worker.is_empty() {
+            self.worker_busy = true;
+            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
         }
     }
 
@@ -394,6 +410,10 @@ impl Consumer {
         if generation != self.generation {
             return;
         }
+        // The application's poll() loop runs even when nothing arrives.
+        if self.processing.is_none() && self.awaiting_commit.is_none() {
+            self.maybe_auto_commit(ctx);
+        }
         for (p, result) in parts {
             let Some(&Some(pos)) = self.positions.get(&p) else {
                 continue;
@@ -407,9 +427,16 @@ impl Consumer {
                         if start >= end || start != next {
                             continue;
                         }
-                        let slice = &b.values
-                            [(start - b.base_offset) as usize..(end - b.base_offset) as usize];
-                        self.buffer.push_back((p, start, Rc::from(slice)));
+                        let slice = &b.values[(start - b.base_offset) as usize..(end - b.base_offset) as usize];
+                        // Contiguous records of one partition travel as one chunk.
+                        match self.buffer.back_mut() {
+                            Some(last) if last.0 == p && last.1 + last.2.len() as u64 == start => {
+                                let mut v = last.2.to_vec();
+                                v.extend_from_slice(slice);
+                                last.2 = Rc::from(v);
+                            }
+                            _ => self.buffer.push_back((p, start, Rc::from(slice))),
+                        }
                         next = end;
                     }
                     self.positions.insert(p, Some(next));
@@ -507,7 +534,8 @@ impl Actor<KMsg, KEvent> for Consumer {
                 }
                 self.step(ctx);
             }
-            KMsg::GroupHeartbeatResp { status } => match status {
+            KMsg::GroupHeartbeatResp { generation, .. } if generation != self.generation => {}
+            KMsg::GroupHeartbeatResp { status, .. } => match status {
                 GroupStatus::Ok => {}
                 GroupStatus::RebalanceInProgress => {
                     if !self.joining {
@@ -577,14 +605,8 @@ impl Actor<KMsg, KEvent> for Consumer {
                     tag(T_HEARTBEAT, 0),
                 );
             }
-            T_PROCESS => self.done_processing(ctx),
-            T_WORKER => {
-                self.worker_busy = false;
-                if let Some(chunks) = self.worker.pop_front() {
-                    self.record_processed(ctx, chunks);
-                }
-                self.run_worker(ctx);
-            }
+            T_PROCESS => self.process_one(ctx),
+            T_WORKER => self.worker_one(ctx),
             T_FETCH_TIMEOUT => {
                 let req = tag_payload(t);
                 let broker = self
@@ -672,4 +694,14 @@ impl Consumer {
             self.step(ctx);
         }
     }
+}
+
+fn flatten(chunks: Vec<Chunk>) -> VecDeque<(u32, u64, u64)> {
+    let mut q = VecDeque::new();
+    for (p, first, values) in chunks {
+        for (i, v) in values.iter().enumerate() {
+            q.push_back((p, first + i as u64, *v));
+        }
+    }
+    q
 }

@@ -192,6 +192,7 @@ pub enum KMsg {
         generation: u64,
     },
     GroupHeartbeatResp {
+        generation: u64,
         status: GroupStatus,
     },
     LeaveGroup {
