@@ -67,6 +67,7 @@ pub enum TraceKind {
 }
 
 impl TraceKind {
+    #[inline]
     pub fn code(self) -> u64 {
         match self {
             TraceKind::Send => 1,
