@@ -454,7 +454,9 @@ impl Producer {
         let expired: Vec<u64> = self
             .batches
             .iter()
-            .filter(|(_, b)| !b.in_flight && now.saturating_since(b.created) >= limit)
+            // Ids follow creation order, so the expired batches are a prefix.
+            .take_while(|(_, b)| now.saturating_since(b.created) >= limit)
+            .filter(|(_, b)| !b.in_flight)
             .map(|(id, _)| *id)
             .collect();
         for id in expired {

@@ -1,43 +1,459 @@
-//! The Redis model (skeleton: being built; see docs/redis.md when it exists).
+//! The Redis model (see docs/redis.md): primary/replica servers executing commands one at a
+//! time, Pub/Sub with output-buffer limits, asynchronous replication with PSYNC and a backlog,
+//! WAIT and min-replicas, Sentinel failover, Streams with consumer groups, persistence, and
+//! clients that reconnect and re-subscribe. Checkers classify pub/sub losses and count lost
+//! acknowledged writes, split-brain writes and stream redeliveries.
 
+mod checker;
+mod client;
+pub mod config;
+pub mod dataset;
+pub mod msg;
+mod pubsub;
+mod replication;
+mod sentinel;
+pub mod server;
+pub mod stream;
+
+pub use checker::RedisChecker;
+pub use client::Client;
+pub use config::{ClientSpec, SentinelConfig, ServerConfig, Step};
+pub use msg::{RedisEvent, RedisMsg};
+pub use sentinel::Sentinel;
+pub use server::Server;
+
+use crate::anomaly;
 use crate::report::ModelReport;
 use crate::setup::RunSetup;
 use crate::system::RunError;
+use msgsim_sim::{Actor, NodeId};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-/// Configuration of the Redis model.
+/// Configuration of the Redis model. Nodes: servers `r1..rN` (`r1` starts as primary, the
+/// others as its replicas), sentinels `s1..sM`, then the clients by name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisConfig {
-    /// Number of server nodes.
     pub servers: u32,
+    pub sentinels: u32,
+    /// redis.conf of every server.
+    pub server: ServerConfig,
+    /// `replica-priority` per server (default 100; 0 = never promote).
+    pub replica_priority: Vec<u32>,
+    pub sentinel: SentinelConfig,
+    pub clients: Vec<ClientSpec>,
+    pub script: Vec<Step>,
 }
 
 impl Default for RedisConfig {
     fn default() -> Self {
-        RedisConfig { servers: 3 }
+        RedisConfig {
+            servers: 1,
+            sentinels: 0,
+            server: ServerConfig::default(),
+            replica_priority: Vec::new(),
+            sentinel: SentinelConfig::default(),
+            clients: Vec::new(),
+            script: Vec::new(),
+        }
     }
 }
 
 /// Metrics the Redis model reports.
-pub const METRICS: &[&str] = &[];
+pub const METRICS: &[&str] = &[
+    "script_steps",
+    "script_mismatches",
+    "published",
+    "publish_zero_receivers",
+    "publish_receivers",
+    "publish_failed",
+    "pubsub_expected",
+    "pubsub_received",
+    "pubsub_delivered",
+    "pubsub_lost",
+    "pubsub_lost_disconnected",
+    "pubsub_lost_not_resubscribed",
+    "pubsub_lost_obuf",
+    "pubsub_lost_failover",
+    "pubsub_lost_replication",
+    "pubsub_duplicates",
+    "pubsub_reordered",
+    "client_disconnects",
+    "clients_killed_by_sentinel",
+    "first_obuf_disconnect_ms",
+    "wait_latency_ms_max",
+    "writes_ok",
+    "writes_err",
+    "noreplicas_errors",
+    "oom_errors",
+    "readonly_errors",
+    "first_noreplicas_ms",
+    "last_noreplicas_ms",
+    "first_write_ok_after_noreplicas_ms",
+    "acked_writes_lost",
+    "wait_acked_writes_lost",
+    "split_brain_writes",
+    "stream_added",
+    "stream_delivered",
+    "stream_redeliveries",
+    "stream_acked_redelivered",
+    "stream_entries_lost",
+    "stream_trimmed_before_delivery",
+    "dead_lettered",
+    "failovers",
+    "first_failover_ms",
+    "first_odown_ms",
+    "sync_full",
+    "sync_partial_ok",
+    "sync_partial_err",
+    "rejected_connections",
+    "client_output_buffer_limit_disconnections",
+    "late_publishes",
+    "evicted_keys",
+    "idle_timeouts",
+    "protocol_errors",
+    "final_primaries",
+    "final_primary_keys",
+    "final_primary_offset",
+];
+
+/// Bounds on configuration sizes.
+pub const MAX_SERVERS: u32 = 64;
+pub const MAX_SENTINELS: u32 = 15;
+pub const MAX_CLIENTS: usize = 1_000;
+pub const MAX_STEPS: usize = 100_000;
+const GIB: u64 = 1 << 30;
 
 impl RedisConfig {
+    pub fn server_names(&self) -> Vec<String> {
+        (1..=self.servers).map(|i| format!("r{i}")).collect()
+    }
+    pub fn sentinel_names(&self) -> Vec<String> {
+        (1..=self.sentinels).map(|i| format!("s{i}")).collect()
+    }
     pub fn node_names(&self) -> Vec<String> {
-        (1..=self.servers).map(|i| format!("n{i}")).collect()
+        let mut names = self.server_names();
+        names.extend(self.sentinel_names());
+        names.extend(self.clients.iter().map(|c| c.name.clone()));
+        names
     }
     pub fn fault_targets(&self) -> Vec<String> {
-        self.node_names()
+        self.server_names()
     }
+
     pub fn validate(&self) -> Result<(), (String, String)> {
+        let err = |f: &str, m: String| Err((f.to_string(), m));
+        if self.servers == 0 || self.servers > MAX_SERVERS {
+            return err("servers", format!("servers must be in 1..={MAX_SERVERS}"));
+        }
+        if self.sentinels > MAX_SENTINELS {
+            return err(
+                "sentinels",
+                format!("sentinels must be at most {MAX_SENTINELS}"),
+            );
+        }
+        if self.sentinels > 0
+            && (self.sentinel.quorum == 0 || self.sentinel.quorum > self.sentinels)
+        {
+            return err(
+                "quorum",
+                format!(
+                    "quorum must be in 1..={} (the number of sentinels)",
+                    self.sentinels
+                ),
+            );
+        }
+        if self.replica_priority.len() > self.servers as usize {
+            return err("replica_priority", "more priorities than servers".into());
+        }
+        let s = &self.server;
+        if s.repl_backlog_size_bytes < 16 * 1024 || s.repl_backlog_size_bytes > 64 * GIB {
+            return err(
+                "repl_backlog_size_bytes",
+                "must be in 16kb..=64gb (Redis minimum 16kb)".into(),
+            );
+        }
+        if s.proto_max_bulk_len_bytes < (1 << 20) || s.proto_max_bulk_len_bytes > 64 * GIB {
+            return err(
+                "proto_max_bulk_len_bytes",
+                "must be in 1mb..=64gb (Redis minimum 1mb)".into(),
+            );
+        }
+        if s.hz == 0 || s.hz > 500 {
+            return err("hz", "must be in 1..=500".into());
+        }
+        if s.socket_buffer_bytes < 1024 || s.socket_buffer_bytes > GIB {
+            return err("socket_buffer_bytes", "must be in 1kb..=1gb".into());
+        }
+        for (f, v) in [
+            ("obuf_pubsub_hard_bytes", s.obuf_pubsub_hard_bytes),
+            ("obuf_pubsub_soft_bytes", s.obuf_pubsub_soft_bytes),
+            ("obuf_normal_hard_bytes", s.obuf_normal_hard_bytes),
+            ("maxmemory_bytes", s.maxmemory_bytes),
+        ] {
+            if v > 1024 * GIB {
+                return err(f, "above 1tb".into());
+            }
+        }
+        if s.maxclients == 0 || s.maxclients > 1_000_000 {
+            return err("maxclients", "must be in 1..=1000000".into());
+        }
+        if self.clients.len() > MAX_CLIENTS {
+            return err("clients", format!("at most {MAX_CLIENTS} clients"));
+        }
+        if self.script.len() > MAX_STEPS {
+            return err("script", format!("at most {MAX_STEPS} steps"));
+        }
+        let servers = self.server_names();
+        let mut names = servers.clone();
+        names.extend(self.sentinel_names());
+        for c in &self.clients {
+            if c.name.is_empty() || names.contains(&c.name) {
+                return err(
+                    "clients",
+                    format!("client name `{}` is empty or used twice", c.name),
+                );
+            }
+            names.push(c.name.clone());
+            if let Some(srv) = &c.server
+                && !servers.contains(srv)
+            {
+                return err(
+                    "server",
+                    format!("client `{}` names unknown server `{srv}`", c.name),
+                );
+            }
+            if let Some(p) = &c.publish
+                && (p.rate_per_s > 10_000_000 || p.batch_ms == 0 || p.payload_bytes > GIB)
+            {
+                return err(
+                    "publish",
+                    format!(
+                        "client `{}`: rate_per_s ≤ 10M, batch_ms ≥ 1, payload ≤ 1gb",
+                        c.name
+                    ),
+                );
+            }
+            if let Some(w) = &c.write
+                && (w.rate_per_s == 0 || w.rate_per_s > 1_000_000)
+            {
+                return err(
+                    "write",
+                    format!("client `{}`: rate_per_s must be in 1..=1000000", c.name),
+                );
+            }
+            if let Some(x) = &c.stream_produce
+                && (x.rate_per_s == 0 || x.rate_per_s > 1_000_000 || x.payload_bytes > GIB)
+            {
+                return err(
+                    "stream_produce",
+                    format!(
+                        "client `{}`: rate_per_s in 1..=1000000, payload ≤ 1gb",
+                        c.name
+                    ),
+                );
+            }
+            if let Some(x) = &c.stream_consume
+                && (x.poll_ms == 0 || x.count == 0 || x.count > 100_000)
+            {
+                return err(
+                    "stream_consume",
+                    format!("client `{}`: poll_ms ≥ 1, count in 1..=100000", c.name),
+                );
+            }
+        }
+        for st in &self.script {
+            if !self.clients.iter().any(|c| c.name == st.client) {
+                return err(
+                    "script",
+                    format!(
+                        "step at {} ms names unknown client `{}`",
+                        st.at_ms, st.client
+                    ),
+                );
+            }
+            if let config::ScriptCmd::Publish {
+                payload_bytes,
+                count,
+                ..
+            } = &st.cmd
+                && (*payload_bytes > 4 * GIB || *count == 0 || *count > 1_000_000)
+            {
+                return err(
+                    "script",
+                    format!(
+                        "step at {} ms: payload ≤ 4gb, count in 1..=1000000",
+                        st.at_ms
+                    ),
+                );
+            }
+        }
         Ok(())
     }
+
     pub fn banner(&self) -> Vec<String> {
-        vec![format!("redis: {self:?}")]
+        vec![
+            format!(
+                "redis: servers={} sentinels={} clients={} script_steps={}",
+                self.servers,
+                self.sentinels,
+                self.clients.len(),
+                self.script.len()
+            ),
+            format!("redis.server: {:?}", self.server),
+            format!(
+                "redis.sentinel: {:?} replica_priority={:?}",
+                self.sentinel, self.replica_priority
+            ),
+        ]
     }
 }
 
+type Boxed = Box<dyn Actor<RedisMsg, RedisEvent>>;
+
 /// Run the Redis model.
-pub fn run(_config: &RedisConfig, _setup: RunSetup) -> Result<ModelReport, RunError> {
-    Err(RunError::Config("the redis model is not implemented yet".into()))
+pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, RunError> {
+    config
+        .validate()
+        .map_err(|(f, m)| RunError::Config(format!("redis.{f}: {m}")))?;
+    let names = config.node_names();
+    let ids: Rc<BTreeMap<String, NodeId>> = Rc::new(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), NodeId(i as u32)))
+            .collect(),
+    );
+    let n_srv = config.servers as usize;
+    let servers: Vec<NodeId> = (0..n_srv).map(|i| NodeId(i as u32)).collect();
+    let sentinels: Vec<NodeId> = (0..config.sentinels as usize)
+        .map(|i| NodeId((n_srv + i) as u32))
+        .collect();
+    let primary = servers[0];
+    let scfg = Rc::new(config.server.clone());
+    let sencfg = Rc::new(config.sentinel.clone());
+    let mut actors: Vec<(String, Boxed)> = Vec::new();
+    for (i, name) in config.server_names().into_iter().enumerate() {
+        let prio = config.replica_priority.get(i).copied().unwrap_or(100);
+        let p = (i > 0).then_some(primary);
+        actors.push((name, Box::new(Server::new(scfg.clone(), prio, p))));
+    }
+    for (i, name) in config.sentinel_names().into_iter().enumerate() {
+        let peers: Vec<NodeId> = sentinels
+            .iter()
+            .copied()
+            .filter(|s| *s != sentinels[i])
+            .collect();
+        let s = Sentinel::new(i as u32, sencfg.clone(), servers.clone(), peers, primary);
+        actors.push((name, Box::new(s)));
+    }
+    let mut checker = RedisChecker::default();
+    checker.initial_primary = Some(primary);
+    for (i, spec) in config.clients.iter().enumerate() {
+        let steps: Vec<(u32, Step)> = config
+            .script
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.client == spec.name)
+            .map(|(k, s)| (k as u32, s.clone()))
+            .collect();
+        let fixed = spec.server.as_ref().map(|s| ids[s]);
+        let c = Client::new(
+            i as u32,
+            Rc::new(spec.clone()),
+            steps,
+            fixed,
+            sentinels.clone(),
+            primary,
+            ids.clone(),
+            config.server.socket_buffer_bytes,
+        );
+        checker.client_nodes.insert(ids[&spec.name], i as u32);
+        actors.push((spec.name.clone(), Box::new(c)));
+    }
+    let checker = Rc::new(RefCell::new(checker));
+    let observer = Box::new(checker::Shared(checker.clone()));
+    let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
+    let stats = sim.run().map_err(RunError::Sim)?;
+    let mut report = ModelReport {
+        stats,
+        ..ModelReport::default()
+    };
+    report.absorb_coverage(sim.coverage());
+
+    let srv: Vec<&Server> = servers
+        .iter()
+        .map(|n| sim.actor::<Server>(*n).expect("server"))
+        .collect();
+    let final_primary: Option<usize> = if sentinels.is_empty() {
+        (0..srv.len())
+            .filter(|&i| srv[i].up && srv[i].is_primary())
+            .max_by_key(|&i| (srv[i].promoted_at_ms, std::cmp::Reverse(i)))
+    } else {
+        let mut votes: BTreeMap<NodeId, u32> = BTreeMap::new();
+        for s in &sentinels {
+            *votes
+                .entry(sim.actor::<Sentinel>(*s).expect("sentinel").primary)
+                .or_insert(0) += 1;
+        }
+        votes
+            .iter()
+            .max_by_key(|(n, v)| (**v, std::cmp::Reverse(**n)))
+            .map(|(n, _)| n.index())
+    };
+    let mut ahead = 0;
+    if let Some(p) = final_primary {
+        for (i, s) in srv.iter().enumerate() {
+            if i != p && s.replid == srv[p].replid && s.offset > srv[p].offset {
+                ahead += 1;
+            }
+        }
+    }
+    let sum = |f: &dyn Fn(&Server) -> u64| srv.iter().map(|s| f(s)).sum::<u64>() as f64;
+    let obs = [
+        ("sync_full", sum(&|s| s.stats.sync_full)),
+        ("sync_partial_ok", sum(&|s| s.stats.sync_partial_ok)),
+        ("sync_partial_err", sum(&|s| s.stats.sync_partial_err)),
+        (
+            "rejected_connections",
+            sum(&|s| s.stats.rejected_connections),
+        ),
+        (
+            "client_output_buffer_limit_disconnections",
+            sum(&|s| s.stats.obuf_disconnections),
+        ),
+        ("late_publishes", sum(&|s| s.stats.late_publishes)),
+        ("evicted_keys", sum(&|s| s.stats.evicted)),
+        ("idle_timeouts", sum(&|s| s.stats.timeouts)),
+        ("protocol_errors", sum(&|s| s.stats.protocol_errors)),
+        (
+            "final_primaries",
+            srv.iter().filter(|s| s.up && s.is_primary()).count() as f64,
+        ),
+        (
+            "final_primary_keys",
+            final_primary.map_or(0.0, |p| srv[p].data.keys.len() as f64),
+        ),
+        (
+            "final_primary_offset",
+            final_primary.map_or(0.0, |p| srv[p].offset as f64),
+        ),
+    ];
+    let prefix =
+        sum(&|s| s.stats.repl_prefix_violations + s.stats.offset_ahead_of_primary) as u64 + ahead;
+    {
+        let mut c = checker.borrow_mut();
+        c.finish(final_primary.map(|p| &srv[p].data));
+        c.report(&mut report);
+    }
+    for (k, v) in obs {
+        report.observations.insert(k.to_string(), v);
+    }
+    report
+        .anomalies
+        .insert(anomaly::REPLICA_AHEAD.to_string(), prefix);
+    Ok(report)
 }

@@ -1,0 +1,433 @@
+//! Checkers over the client-observed history (plus the servers' kill log lines):
+//! pub/sub classification per subscriber (delivered, or lost: disconnected, not yet
+//! re-subscribed, output-buffer limit, failover kill, replication), duplicates and order;
+//! acknowledged writes lost, WAIT-acknowledged writes lost, split-brain writes; stream entries
+//! lost, trimmed before delivery, redelivered, acknowledged then redelivered; script steps.
+
+use super::dataset::Dataset;
+use super::msg::{KillReason, RedisEvent};
+use super::pubsub::glob;
+use super::stream::StreamId;
+use crate::anomaly;
+use crate::report::ModelReport;
+use msgsim_sim::{HistoryObserver, NodeId, SimTime};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// A subscription confirmed less than this before a publish reply may have been made after
+/// the PUBLISH executed (one round trip): such losses count as "not yet subscribed".
+const RACE_NS: u64 = 10_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Why {
+    Disconnected,
+    NotSubscribed,
+    Subscribed(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    Killed(KillReason),
+    Closed,
+}
+
+#[derive(Default)]
+struct Sub {
+    epoch: u64,
+    disconnected_at: u64,
+    connected: bool,
+    server: Option<NodeId>,
+    active: BTreeMap<String, u64>,
+    interests: BTreeSet<(String, bool)>,
+}
+
+type Key = (u32, String, u32);
+
+#[derive(Default)]
+pub struct RedisChecker {
+    pub client_nodes: BTreeMap<NodeId, u32>,
+    pub initial_primary: Option<NodeId>,
+    primary: Option<NodeId>,
+    subs: BTreeMap<u32, Sub>,
+    expected: BTreeMap<Key, Vec<(u64, u64, Why)>>,
+    received: BTreeMap<Key, Vec<(u64, u64)>>,
+    ends: BTreeMap<(u32, u64), End>,
+    kills: BTreeMap<u32, KillReason>,
+    c: BTreeMap<&'static str, f64>,
+    writes: Vec<(String, u64, Option<i64>)>,
+    added: BTreeMap<u64, (String, StreamId)>,
+    delivered: BTreeMap<u64, u64>,
+    acked: BTreeSet<u64>,
+}
+
+impl RedisChecker {
+    fn add(&mut self, k: &'static str, v: f64) {
+        *self.c.entry(k).or_insert(0.0) += v;
+    }
+    fn first(&mut self, k: &'static str, t: SimTime) {
+        self.c.entry(k).or_insert(t.as_millis() as f64);
+    }
+
+    pub fn observe(&mut self, time: SimTime, node: NodeId, ev: &RedisEvent) {
+        match ev {
+            RedisEvent::Step {
+                ok,
+                cmd,
+                latency_us,
+                ..
+            } => {
+                self.add("script_steps", 1.0);
+                if *cmd == "wait" {
+                    let ms = *latency_us as f64 / 1_000.0;
+                    let m = self.c.entry("wait_latency_ms_max").or_insert(0.0);
+                    *m = m.max(ms);
+                }
+                if !ok {
+                    self.add("script_mismatches", 1.0);
+                }
+            }
+            RedisEvent::Connected {
+                client,
+                server,
+                epoch,
+            } => {
+                let s = self.subs.entry(*client).or_default();
+                s.epoch = *epoch;
+                s.connected = true;
+                s.server = Some(*server);
+                s.active.clear();
+            }
+            RedisEvent::Disconnected { client, epoch } => {
+                let end = self.kills.remove(client).map_or(End::Closed, End::Killed);
+                self.ends.insert((*client, *epoch), end);
+                let s = self.subs.entry(*client).or_default();
+                s.connected = false;
+                s.disconnected_at = time.as_nanos();
+                s.active.clear();
+                self.add("client_disconnects", 1.0);
+            }
+            RedisEvent::ServerKilled { client, reason, .. } => {
+                if let Some(c) = self.client_nodes.get(client) {
+                    self.kills.insert(*c, *reason);
+                    match reason {
+                        KillReason::Sentinel => self.add("clients_killed_by_sentinel", 1.0),
+                        KillReason::OutputBuffer => self.first("first_obuf_disconnect_ms", time),
+                        _ => {}
+                    }
+                }
+            }
+            RedisEvent::Subscribed {
+                client,
+                name,
+                pattern,
+                epoch,
+                ..
+            } => {
+                let s = self.subs.entry(*client).or_default();
+                if s.epoch == *epoch {
+                    s.active.insert(name.clone(), time.as_nanos());
+                }
+                s.interests.insert((name.clone(), *pattern));
+            }
+            RedisEvent::Published {
+                publisher,
+                channel,
+                first_seq,
+                runs,
+                server,
+                ..
+            } => self.published(time, *publisher, channel, *first_seq, runs, *server),
+            RedisEvent::PublishFailed { count, .. } => self.add("publish_failed", *count as f64),
+            RedisEvent::Received {
+                client,
+                sub,
+                publisher,
+                first_seq,
+                count,
+            } => self.received_range(
+                (*client, sub.clone(), *publisher),
+                *first_seq,
+                *first_seq + *count as u64,
+            ),
+            RedisEvent::WriteOk {
+                key,
+                value,
+                server,
+                waited,
+                ..
+            } => {
+                self.add("writes_ok", 1.0);
+                if self.primary.is_some_and(|p| p != *server) {
+                    // Accepted by a node after another was promoted in a higher epoch.
+                    self.add("split_brain_writes", 1.0);
+                }
+                if self.c.contains_key("first_noreplicas_ms") {
+                    self.first("first_write_ok_after_noreplicas_ms", time);
+                }
+                self.writes.push((key.clone(), *value, *waited));
+            }
+            RedisEvent::WriteErr { err, .. } => {
+                self.add("writes_err", 1.0);
+                if err.starts_with("NOREPLICAS") {
+                    self.add("noreplicas_errors", 1.0);
+                    self.first("first_noreplicas_ms", time);
+                    self.c.insert("last_noreplicas_ms", time.as_millis() as f64);
+                    self.c.remove("first_write_ok_after_noreplicas_ms");
+                } else if err.starts_with("OOM") {
+                    self.add("oom_errors", 1.0);
+                } else if err.starts_with("READONLY") {
+                    self.add("readonly_errors", 1.0);
+                }
+            }
+            RedisEvent::StreamAdded { key, id, tag, .. } => {
+                self.add("stream_added", 1.0);
+                self.added
+                    .insert(*tag, (key.clone(), StreamId::parse(id).unwrap_or_default()));
+            }
+            RedisEvent::StreamDelivered { tag, .. } => {
+                let n = self.delivered.entry(*tag).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    self.add("stream_redeliveries", 1.0);
+                }
+                if self.acked.contains(tag) {
+                    self.add("stream_acked_redelivered", 1.0);
+                }
+            }
+            RedisEvent::StreamAcked { tag, .. } => {
+                self.acked.insert(*tag);
+            }
+            RedisEvent::DeadLettered { .. } => self.add("dead_lettered", 1.0),
+            RedisEvent::Failover { promoted, .. } => {
+                self.primary = Some(*promoted);
+                self.add("failovers", 1.0);
+                self.first("first_failover_ms", time);
+            }
+            RedisEvent::Odown { .. } => self.first("first_odown_ms", time),
+            RedisEvent::Sync { .. } | RedisEvent::Demoted { .. } => {}
+        }
+        let _ = node;
+    }
+
+    fn published(
+        &mut self,
+        time: SimTime,
+        publisher: u32,
+        channel: &str,
+        first: u64,
+        runs: &[(u32, i64)],
+        server: NodeId,
+    ) {
+        let n: u64 = runs.iter().map(|(k, _)| *k as u64).sum();
+        self.add("published", n as f64);
+        let zero: u64 = runs
+            .iter()
+            .filter(|(_, r)| *r == 0)
+            .map(|(k, _)| *k as u64)
+            .sum();
+        self.add("publish_zero_receivers", zero as f64);
+        let recv: i64 = runs.iter().map(|(k, r)| *k as i64 * r).sum();
+        self.add("publish_receivers", recv as f64);
+        let primary = self.primary.or(self.initial_primary);
+        let all = primary == Some(server);
+        let mut adds = Vec::new();
+        for (client, s) in &self.subs {
+            if !all && s.server != Some(server) {
+                continue;
+            }
+            for (name, pattern) in &s.interests {
+                let matches = if *pattern {
+                    glob(name.as_bytes(), channel.as_bytes())
+                } else {
+                    name == channel
+                };
+                if !matches {
+                    continue;
+                }
+                let why = match (s.connected, s.active.get(name)) {
+                    // Disconnected less than a round trip ago: the PUBLISH ran while connected.
+                    (false, _)
+                        if time.as_nanos().saturating_sub(s.disconnected_at) < RACE_NS
+                            && s.epoch > 0 =>
+                    {
+                        Why::Subscribed(s.epoch)
+                    }
+                    (false, _) => Why::Disconnected,
+                    (true, Some(t)) if time.as_nanos().saturating_sub(*t) >= RACE_NS => {
+                        Why::Subscribed(s.epoch)
+                    }
+                    _ => Why::NotSubscribed,
+                };
+                adds.push(((*client, name.clone(), publisher), why));
+            }
+        }
+        for (key, why) in adds {
+            self.add("pubsub_expected", n as f64);
+            let v = self.expected.entry(key).or_default();
+            match v.last_mut() {
+                Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
+                _ => v.push((first, first + n, why)),
+            }
+        }
+    }
+
+    fn received_range(&mut self, key: Key, first: u64, end: u64) {
+        self.add("pubsub_received", (end - first) as f64);
+        let v = self.received.entry(key).or_default();
+        let max = v.last().map_or(0, |r| r.1);
+        if v.is_empty() || first >= max {
+            match v.last_mut() {
+                Some(last) if last.1 == first => last.1 = end,
+                _ => v.push((first, end)),
+            }
+            return;
+        }
+        // Overlap with what was received: duplicates; below the maximum otherwise: reordering.
+        let mut dup = 0;
+        for r in v.iter() {
+            let lo = r.0.max(first);
+            let hi = r.1.min(end);
+            if hi > lo {
+                dup += hi - lo;
+            }
+        }
+        let below = max.min(end).saturating_sub(first);
+        let _ = below;
+        *self.c.entry("pubsub_duplicates").or_insert(0.0) += dup as f64;
+        *self.c.entry("pubsub_reordered").or_insert(0.0) +=
+            (max.min(end) - first - dup.min(max.min(end) - first)) as f64;
+        v.push((first, end));
+        v.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(v.len());
+        for r in v.drain(..) {
+            match merged.last_mut() {
+                Some(m) if r.0 <= m.1 => m.1 = m.1.max(r.1),
+                _ => merged.push(r),
+            }
+        }
+        *v = merged;
+    }
+
+    /// Losses per reason, from expected minus received.
+    fn classify(&mut self) {
+        let mut lost: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for (key, ranges) in &self.expected {
+            let got = self.received.get(key).map(Vec::as_slice).unwrap_or(&[]);
+            for &(a, b, why) in ranges {
+                let covered: u64 = got
+                    .iter()
+                    .map(|r| r.1.min(b).saturating_sub(r.0.max(a)))
+                    .sum();
+                let missing = (b - a) - covered.min(b - a);
+                if missing == 0 {
+                    continue;
+                }
+                let reason = match why {
+                    Why::Disconnected => "pubsub_lost_disconnected",
+                    Why::NotSubscribed => "pubsub_lost_not_resubscribed",
+                    Why::Subscribed(e) => match self.ends.get(&(key.0, e)) {
+                        Some(End::Killed(KillReason::OutputBuffer)) => "pubsub_lost_obuf",
+                        Some(End::Killed(KillReason::Sentinel)) => "pubsub_lost_failover",
+                        Some(_) => "pubsub_lost_disconnected",
+                        None => "pubsub_lost_replication",
+                    },
+                };
+                *lost.entry(reason).or_insert(0) += missing;
+            }
+        }
+        let total: u64 = lost.values().sum();
+        for (k, v) in lost {
+            self.c.insert(k, v as f64);
+        }
+        self.c.insert("pubsub_lost", total as f64);
+        let delivered = self.c.get("pubsub_expected").copied().unwrap_or(0.0) - total as f64;
+        self.c.insert("pubsub_delivered", delivered);
+    }
+
+    /// Compare acknowledged writes and stream entries with the final primary's dataset.
+    pub fn finish(&mut self, data: Option<&Dataset>) {
+        self.classify();
+        let empty = Dataset::default();
+        let data = data.unwrap_or(&empty);
+        let (mut lost, mut wait_lost) = (0, 0);
+        for (key, value, waited) in &self.writes {
+            let present = matches!(data.value(key), Some(super::dataset::Value::Str { value: v, .. }) if v == value);
+            if !present {
+                lost += 1;
+                if waited.is_some_and(|w| w > 0) {
+                    wait_lost += 1;
+                }
+            }
+        }
+        self.c.insert("acked_writes_lost", lost as f64);
+        self.c.insert("wait_acked_writes_lost", wait_lost as f64);
+        let (mut s_lost, mut trimmed) = (0, 0);
+        for (tag, (key, id)) in &self.added {
+            let s = data.stream(key);
+            let present = s.is_some_and(|s| s.entries.get(id).is_some_and(|e| e.tag == *tag));
+            if present {
+                continue;
+            }
+            let trimmed_away = s.is_some_and(|s| {
+                *id <= s.last_id && s.entries.keys().next().is_none_or(|f| id < f)
+            });
+            if trimmed_away {
+                if !self.delivered.contains_key(tag) {
+                    trimmed += 1;
+                }
+            } else {
+                s_lost += 1;
+            }
+        }
+        self.c.insert("stream_entries_lost", s_lost as f64);
+        self.c
+            .insert("stream_trimmed_before_delivery", trimmed as f64);
+        self.c
+            .insert("stream_delivered", self.delivered.len() as f64);
+    }
+
+    pub fn report(&self, report: &mut ModelReport) {
+        for name in super::METRICS {
+            if let Some(v) = self.c.get(name) {
+                report.observations.insert((*name).to_string(), *v);
+            } else if !name.starts_with("first_") && !name.starts_with("last_") {
+                report
+                    .observations
+                    .entry((*name).to_string())
+                    .or_insert(0.0);
+            }
+        }
+        let g = |k: &str| self.c.get(k).copied().unwrap_or(0.0) as u64;
+        let a = [
+            (anomaly::PUBSUB_GAP, g("pubsub_lost")),
+            (anomaly::DUPLICATE, g("pubsub_duplicates")),
+            (anomaly::PUBSUB_REORDER, g("pubsub_reordered")),
+            (anomaly::LOST_WRITE, g("acked_writes_lost")),
+            (anomaly::WAIT_ACKED_WRITE_LOST, g("wait_acked_writes_lost")),
+            (anomaly::SPLIT_BRAIN_WRITE, g("split_brain_writes")),
+            (anomaly::STREAM_ENTRY_LOST, g("stream_entries_lost")),
+            (
+                anomaly::TRIMMED_BEFORE_DELIVERY,
+                g("stream_trimmed_before_delivery"),
+            ),
+            (anomaly::STREAM_REDELIVERED, g("stream_redeliveries")),
+            (
+                anomaly::STREAM_ACKED_REDELIVERED,
+                g("stream_acked_redelivered"),
+            ),
+        ];
+        for (k, v) in a {
+            report.anomalies.insert(k.to_string(), v);
+        }
+    }
+}
+
+/// The checker shared between the kernel (as observer) and `run` (for the report).
+pub struct Shared(pub Rc<RefCell<RedisChecker>>);
+
+impl HistoryObserver<RedisEvent> for Shared {
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &RedisEvent) {
+        self.0.borrow_mut().observe(time, node, event);
+    }
+}

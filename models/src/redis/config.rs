@@ -1,0 +1,358 @@
+//! Configuration of the Redis model. Server and Sentinel knobs carry Redis 7.x defaults
+//! (redis.conf / sentinel.conf / config.c at 4f8cdc2, see docs/redis.md); names spell units.
+
+use serde::{Deserialize, Serialize};
+
+const MIB: u64 = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EvictionPolicy {
+    /// Default: writes that need memory get `-OOM …`.
+    Noeviction,
+    /// Evict the least recently used key (exact LRU; Redis approximates with 5 samples).
+    AllkeysLru,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Persistence {
+    /// Pure in-memory: a restart comes back empty.
+    None,
+    /// RDB snapshot every `every_s` seconds when anything changed.
+    Rdb { every_s: u64 },
+    /// AOF with `appendfsync everysec`: a power loss loses up to ~1 s; a process crash loses
+    /// nothing written to the OS.
+    AofEverysec,
+    /// AOF with `appendfsync always`.
+    AofAlways,
+}
+
+/// redis.conf knobs shared by every server node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub maxclients: u32,
+    /// `timeout`: 0 never closes idle clients; pub/sub clients, replicas and blocked clients are
+    /// always exempt.
+    pub timeout_s: u64,
+    pub proto_max_bulk_len_bytes: u64,
+    /// `client-output-buffer-limit pubsub <hard> <soft> <soft seconds>`.
+    pub obuf_pubsub_hard_bytes: u64,
+    pub obuf_pubsub_soft_bytes: u64,
+    pub obuf_pubsub_soft_seconds: u64,
+    /// `client-output-buffer-limit normal` (0 0 0 = unlimited).
+    pub obuf_normal_hard_bytes: u64,
+    pub repl_backlog_size_bytes: u64,
+    pub repl_timeout_s: u64,
+    pub repl_ping_replica_period_s: u64,
+    /// `repl-diskless-sync-delay`: a full sync waits this long for more replicas.
+    pub repl_diskless_sync_delay_s: u64,
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag_s: u64,
+    pub maxmemory_bytes: u64,
+    pub maxmemory_policy: EvictionPolicy,
+    pub persistence: Persistence,
+    /// Server cron frequency.
+    pub hz: u64,
+    /// Processing time per command (fixed part), and per KiB of arguments and fan-out.
+    pub cmd_cost_ns: u64,
+    pub cost_ns_per_kib: u64,
+    /// Socket buffering between a server and one client (send + receive buffers): bytes that
+    /// can be in flight before an unread client makes the server's output buffer grow.
+    pub socket_buffer_bytes: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            maxclients: 10_000,
+            timeout_s: 0,
+            proto_max_bulk_len_bytes: 512 * MIB,
+            obuf_pubsub_hard_bytes: 32 * MIB,
+            obuf_pubsub_soft_bytes: 8 * MIB,
+            obuf_pubsub_soft_seconds: 60,
+            obuf_normal_hard_bytes: 0,
+            repl_backlog_size_bytes: MIB,
+            repl_timeout_s: 60,
+            repl_ping_replica_period_s: 10,
+            repl_diskless_sync_delay_s: 5,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag_s: 10,
+            maxmemory_bytes: 0,
+            maxmemory_policy: EvictionPolicy::Noeviction,
+            persistence: Persistence::None,
+            hz: 10,
+            cmd_cost_ns: 1_000,
+            cost_ns_per_kib: 20,
+            socket_buffer_bytes: 4 * MIB,
+        }
+    }
+}
+
+/// sentinel.conf knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SentinelConfig {
+    /// `sentinel monitor … <quorum>` (no default in Redis; must be given when sentinels > 0).
+    pub quorum: u32,
+    pub down_after_ms: u64,
+    pub failover_timeout_ms: u64,
+    pub parallel_syncs: u32,
+}
+
+impl Default for SentinelConfig {
+    fn default() -> Self {
+        SentinelConfig {
+            quorum: 2,
+            down_after_ms: 30_000,
+            failover_timeout_ms: 180_000,
+            parallel_syncs: 1,
+        }
+    }
+}
+
+/// A steady publisher: `rate_per_s` PUBLISHes, pipelined in batches every `batch_ms`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishLoad {
+    pub channel: String,
+    pub rate_per_s: u64,
+    #[serde(default = "default_batch_ms")]
+    pub batch_ms: u64,
+    #[serde(default = "default_payload")]
+    pub payload_bytes: u64,
+    #[serde(default)]
+    pub start_ms: u64,
+}
+
+/// A steady writer: `SET k<client>:<n> <n>` at `rate_per_s`, optionally followed by WAIT.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteLoad {
+    pub rate_per_s: u64,
+    #[serde(default)]
+    pub wait_replicas: u32,
+    #[serde(default)]
+    pub wait_timeout_ms: u64,
+    #[serde(default)]
+    pub start_ms: u64,
+    #[serde(default)]
+    pub stop_ms: u64,
+}
+
+/// A stream producer: XADD at `rate_per_s` with optional MAXLEN.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamProduceLoad {
+    pub key: String,
+    pub rate_per_s: u64,
+    #[serde(default)]
+    pub maxlen: Option<u64>,
+    #[serde(default = "default_payload")]
+    pub payload_bytes: u64,
+    #[serde(default)]
+    pub start_ms: u64,
+}
+
+/// A consumer-group reader: XREADGROUP `>` every `poll_ms`, XACK what it processed; re-reads
+/// its own PEL after a reconnect; optionally claims idle entries and dead-letters those
+/// delivered `dead_letter_after` times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamConsumeLoad {
+    pub key: String,
+    pub group: String,
+    pub consumer: String,
+    #[serde(default = "default_poll")]
+    pub poll_ms: u64,
+    #[serde(default = "default_count")]
+    pub count: u64,
+    /// Every `fail_every`-th entry (by tag) is never acknowledged (a poison message).
+    #[serde(default)]
+    pub fail_every: u64,
+    /// XAUTOCLAIM entries idle this long (0: never claim).
+    #[serde(default)]
+    pub claim_idle_ms: u64,
+    /// Move an entry to `<key>:dlq` once its delivery counter reaches this (0: never).
+    #[serde(default)]
+    pub dead_letter_after: u64,
+}
+
+fn default_batch_ms() -> u64 {
+    10
+}
+fn default_payload() -> u64 {
+    100
+}
+fn default_poll() -> u64 {
+    100
+}
+fn default_count() -> u64 {
+    100
+}
+fn default_backoff() -> u64 {
+    100
+}
+
+/// One client node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    pub name: String,
+    /// The server it talks to; `None`: the primary (asked from Sentinel when there are
+    /// sentinels, `r1` otherwise).
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    #[serde(default)]
+    pub psubscribe: Vec<String>,
+    /// Bytes per second the application reads; `None`: as fast as they come; 0: never.
+    #[serde(default)]
+    pub read_rate_bytes_per_s: Option<u64>,
+    #[serde(default)]
+    pub publish: Option<PublishLoad>,
+    #[serde(default)]
+    pub write: Option<WriteLoad>,
+    #[serde(default)]
+    pub stream_produce: Option<StreamProduceLoad>,
+    #[serde(default)]
+    pub stream_consume: Option<StreamConsumeLoad>,
+    #[serde(default = "default_backoff")]
+    pub reconnect_backoff_ms: u64,
+    /// Connect at start (otherwise at the first script step or workload).
+    #[serde(default = "yes")]
+    pub connect_at_start: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A command in a script step (RON-friendly spelling of the Redis command).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ScriptCmd {
+    Connect,
+    Disconnect,
+    /// Stop / resume reading the socket (a slow or frozen consumer).
+    StopReading,
+    StartReading,
+    Ping,
+    Set {
+        key: String,
+        #[serde(default)]
+        value: u64,
+        #[serde(default = "default_payload")]
+        bytes: u64,
+    },
+    Get {
+        key: String,
+    },
+    Incr {
+        key: String,
+    },
+    Del {
+        key: String,
+    },
+    Publish {
+        channel: String,
+        #[serde(default = "default_payload")]
+        payload_bytes: u64,
+        #[serde(default = "one")]
+        count: u32,
+    },
+    Subscribe {
+        channels: Vec<String>,
+    },
+    Psubscribe {
+        patterns: Vec<String>,
+    },
+    Unsubscribe {
+        channels: Vec<String>,
+    },
+    Wait {
+        numreplicas: u32,
+        timeout_ms: u64,
+    },
+    XAdd {
+        key: String,
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        maxlen: Option<u64>,
+        #[serde(default)]
+        minid: Option<String>,
+        #[serde(default = "default_payload")]
+        bytes: u64,
+    },
+    XRead {
+        key: String,
+        #[serde(default)]
+        after: Option<String>,
+        #[serde(default = "default_count")]
+        count: u64,
+    },
+    XGroupCreate {
+        key: String,
+        group: String,
+        id: String,
+    },
+    XReadGroup {
+        key: String,
+        group: String,
+        consumer: String,
+        id: String,
+        #[serde(default = "default_count")]
+        count: u64,
+    },
+    XAck {
+        key: String,
+        group: String,
+        ids: Vec<String>,
+    },
+    XClaim {
+        key: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: u64,
+        ids: Vec<String>,
+        #[serde(default)]
+        justid: bool,
+    },
+    XAutoClaim {
+        key: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: u64,
+        start: String,
+        #[serde(default = "default_count")]
+        count: u64,
+        #[serde(default)]
+        justid: bool,
+    },
+    XPending {
+        key: String,
+        group: String,
+    },
+    XLen {
+        key: String,
+    },
+    ReplicaOf {
+        primary: Option<String>,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A timed step: `client` runs `cmd` at `at_ms`; `expect` is the rendered reply it must get
+/// (`*` at the end matches a prefix).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub at_ms: u64,
+    pub client: String,
+    pub cmd: ScriptCmd,
+    #[serde(default)]
+    pub expect: Option<String>,
+}

@@ -1,0 +1,568 @@
+//! Redis wire messages: client commands and replies (RESP-like frames), the replication protocol
+//! (PSYNC, the command stream, REPLCONF ACK), Sentinel gossip, and the client-observed history.
+
+use super::dataset::Dataset;
+use super::stream::StreamId;
+use msgsim_sim::{Message, NodeId};
+use std::rc::Rc;
+
+/// A command as a client (or Sentinel, or the replication stream) sends it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cmd {
+    Ping,
+    Set {
+        key: String,
+        value: u64,
+        bytes: u64,
+    },
+    Get {
+        key: String,
+    },
+    Incr {
+        key: String,
+    },
+    Del {
+        key: String,
+    },
+    /// `count` pipelined `PUBLISH channel <payload>` commands from one client, executed back to
+    /// back (Redis runs every complete command of a client's query buffer in one go). Message
+    /// identity for the checkers: (`publisher`, `first_seq` .. `first_seq + count`).
+    Publish {
+        channel: String,
+        payload_bytes: u64,
+        count: u32,
+        publisher: u32,
+        first_seq: u64,
+    },
+    Subscribe {
+        channels: Vec<String>,
+    },
+    Psubscribe {
+        patterns: Vec<String>,
+    },
+    Unsubscribe {
+        channels: Vec<String>,
+    },
+    Wait {
+        numreplicas: u32,
+        timeout_ms: u64,
+    },
+    XAdd {
+        key: String,
+        id: Option<StreamId>,
+        maxlen: Option<u64>,
+        minid: Option<StreamId>,
+        tag: u64,
+        bytes: u64,
+    },
+    XRead {
+        key: String,
+        after: StreamId,
+        count: u64,
+    },
+    XGroupCreate {
+        key: String,
+        group: String,
+        id: Option<StreamId>,
+    },
+    /// `id: None` is `>`.
+    XReadGroup {
+        key: String,
+        group: String,
+        consumer: String,
+        id: Option<StreamId>,
+        count: u64,
+        noack: bool,
+    },
+    XAck {
+        key: String,
+        group: String,
+        ids: Vec<StreamId>,
+    },
+    XClaim {
+        key: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: u64,
+        ids: Vec<StreamId>,
+        justid: bool,
+    },
+    XAutoClaim {
+        key: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: u64,
+        start: StreamId,
+        count: u64,
+        justid: bool,
+    },
+    XPending {
+        key: String,
+        group: String,
+    },
+    XLen {
+        key: String,
+    },
+    /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use).
+    ReplicaOf {
+        primary: Option<NodeId>,
+    },
+    /// Sentinel's `MULTI; SLAVEOF …; CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE
+    /// pubsub; EXEC` (sentinel.c `sentinelSendSlaveOf`).
+    SentinelReconf {
+        primary: Option<NodeId>,
+    },
+    Info,
+    /// Replication-stream only: the group state XREADGROUP/XCLAIM changed (Redis propagates
+    /// `XCLAIM … FORCE JUSTID LASTID` + `XGROUP SETID`; this carries the same effect).
+    XGroupSync {
+        key: String,
+        group: String,
+        last_delivered: StreamId,
+        set: Vec<(StreamId, String, u64, u64)>,
+        del: Vec<StreamId>,
+    },
+    /// Replication-stream only: the primary's periodic PING.
+    ReplPing,
+    /// Replication-stream only: an exact trim (Redis propagates `~` trims as exact ones).
+    XTrimTo {
+        key: String,
+        first_kept: StreamId,
+    },
+}
+
+impl Cmd {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Cmd::Ping => "ping",
+            Cmd::Set { .. } => "set",
+            Cmd::Get { .. } => "get",
+            Cmd::Incr { .. } => "incr",
+            Cmd::Del { .. } => "del",
+            Cmd::Publish { .. } => "publish",
+            Cmd::Subscribe { .. } => "subscribe",
+            Cmd::Psubscribe { .. } => "psubscribe",
+            Cmd::Unsubscribe { .. } => "unsubscribe",
+            Cmd::Wait { .. } => "wait",
+            Cmd::XAdd { .. } => "xadd",
+            Cmd::XRead { .. } => "xread",
+            Cmd::XGroupCreate { .. } => "xgroup",
+            Cmd::XReadGroup { .. } => "xreadgroup",
+            Cmd::XAck { .. } => "xack",
+            Cmd::XClaim { .. } => "xclaim",
+            Cmd::XAutoClaim { .. } => "xautoclaim",
+            Cmd::XPending { .. } => "xpending",
+            Cmd::XLen { .. } => "xlen",
+            Cmd::ReplicaOf { .. } => "replicaof",
+            Cmd::SentinelReconf { .. } => "multi",
+            Cmd::Info => "info",
+            Cmd::XGroupSync { .. } => "xclaim",
+            Cmd::ReplPing => "ping",
+            Cmd::XTrimTo { .. } => "xtrim",
+        }
+    }
+
+    /// `CMD_WRITE` in Redis's command table: subject to READONLY, OOM, NOREPLICAS.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Set { .. }
+                | Cmd::Incr { .. }
+                | Cmd::Del { .. }
+                | Cmd::XAdd { .. }
+                | Cmd::XGroupCreate { .. }
+                | Cmd::XReadGroup { .. }
+                | Cmd::XAck { .. }
+                | Cmd::XClaim { .. }
+                | Cmd::XAutoClaim { .. }
+        )
+    }
+
+    /// `CMD_DENYOOM`: writes that may grow memory.
+    pub fn denies_oom(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Set { .. } | Cmd::Incr { .. } | Cmd::XAdd { .. } | Cmd::XGroupCreate { .. }
+        )
+    }
+
+    /// Largest bulk argument (for `proto-max-bulk-len`).
+    pub fn max_bulk(&self) -> u64 {
+        match self {
+            Cmd::Set { bytes, .. } | Cmd::XAdd { bytes, .. } => *bytes,
+            Cmd::Publish { payload_bytes, .. } => *payload_bytes,
+            _ => 0,
+        }
+    }
+
+    /// Bytes of one RESP-encoded command (`*N\r\n` + `$len\r\narg\r\n` per argument).
+    pub fn resp_bytes(&self) -> u64 {
+        fn arr(args: &[u64]) -> u64 {
+            let digits = |n: u64| n.to_string().len() as u64;
+            3 + digits(args.len() as u64) + args.iter().map(|a| 5 + digits(*a) + a).sum::<u64>()
+        }
+        match self {
+            Cmd::Set { key, bytes, .. } => arr(&[3, key.len() as u64, *bytes]),
+            Cmd::Publish {
+                channel,
+                payload_bytes,
+                count,
+                ..
+            } => arr(&[7, channel.len() as u64, *payload_bytes]) * *count as u64,
+            Cmd::XAdd { key, bytes, .. } => arr(&[4, key.len() as u64, 15, 1, *bytes]),
+            Cmd::XGroupSync { set, .. } => 60 + 70 * set.len() as u64,
+            Cmd::ReplPing => 14,
+            Cmd::Incr { key } | Cmd::Del { key } | Cmd::Get { key } => arr(&[4, key.len() as u64]),
+            _ => 32,
+        }
+    }
+}
+
+/// A reply value. `render()` gives the redis-cli-like text scripts compare against.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Ok,
+    Int(i64),
+    Bulk(String),
+    Nil,
+    Err(String),
+    Array(Vec<Reply>),
+    /// A stream entry `[id, fields]`, or `[id, nil]` when deleted; `count` is the delivery
+    /// counter after this delivery (not on the wire; XPENDING shows it).
+    Entry {
+        id: StreamId,
+        tag: Option<u64>,
+        count: u64,
+    },
+    Id(StreamId),
+    /// Replies to a pipelined PUBLISH batch: run-length `(n, receivers)`.
+    Publish(Vec<(u32, i64)>),
+    Info(Box<InfoReply>),
+}
+
+impl Reply {
+    pub fn err(s: &str) -> Reply {
+        Reply::Err(s.to_string())
+    }
+    pub fn is_err(&self) -> bool {
+        matches!(self, Reply::Err(_))
+    }
+    pub fn render(&self) -> String {
+        match self {
+            Reply::Ok => "OK".into(),
+            Reply::Int(i) => i.to_string(),
+            Reply::Bulk(s) => s.clone(),
+            Reply::Nil => "nil".into(),
+            Reply::Err(e) => format!("-{e}"),
+            Reply::Array(v) => {
+                format!(
+                    "[{}]",
+                    v.iter().map(Reply::render).collect::<Vec<_>>().join(", ")
+                )
+            }
+            Reply::Entry {
+                id, tag: Some(_), ..
+            } => id.to_string(),
+            Reply::Entry { id, tag: None, .. } => format!("[{id}, nil]"),
+            Reply::Id(id) => id.to_string(),
+            Reply::Publish(runs) => {
+                let all: Vec<String> = runs
+                    .iter()
+                    .flat_map(|(n, r)| std::iter::repeat_n(r.to_string(), *n as usize))
+                    .collect();
+                if all.len() == 1 {
+                    all[0].clone()
+                } else {
+                    format!("[{}]", all.join(", "))
+                }
+            }
+            Reply::Info(i) => format!(
+                "role:{}",
+                if i.primary.is_none() {
+                    "master"
+                } else {
+                    "slave"
+                }
+            ),
+        }
+    }
+    /// Stream entries inside a reply, in order.
+    pub fn entries(&self) -> Vec<(StreamId, Option<u64>, u64)> {
+        match self {
+            Reply::Entry { id, tag, count } => vec![(*id, *tag, *count)],
+            Reply::Array(v) => v.iter().flat_map(Reply::entries).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What `INFO` tells Sentinel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InfoReply {
+    /// `None`: role master.
+    pub primary: Option<NodeId>,
+    pub link_up: bool,
+    pub link_down_ms: u64,
+    pub offset: u64,
+    pub priority: u32,
+    pub run_id: u64,
+    /// (replica, acked offset) as the primary sees them.
+    pub replicas: Vec<(NodeId, u64)>,
+}
+
+/// A frame pushed to a client: a reply, or a range of pub/sub messages from one publisher batch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    Reply {
+        id: u64,
+        reply: Reply,
+    },
+    Message {
+        channel: Rc<str>,
+        pattern: Option<Rc<str>>,
+        publisher: u32,
+        first_seq: u64,
+        count: u32,
+        bytes_each: u64,
+    },
+}
+
+impl Frame {
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Frame::Reply { reply, .. } => reply_bytes(reply),
+            Frame::Message {
+                count, bytes_each, ..
+            } => *bytes_each * *count as u64,
+        }
+    }
+}
+
+fn reply_bytes(r: &Reply) -> u64 {
+    match r {
+        Reply::Array(v) => 8 + v.iter().map(reply_bytes).sum::<u64>(),
+        Reply::Publish(runs) => runs.iter().map(|(n, _)| 4 * *n as u64).sum(),
+        Reply::Entry { .. } => 64,
+        Reply::Info(_) => 512,
+        _ => 16,
+    }
+}
+
+/// An entry of the replication stream: the bytes end at `end_offset`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplEntry {
+    pub end_offset: u64,
+    pub bytes: u64,
+    pub cmd: Rc<Cmd>,
+}
+
+/// Every message of the Redis model.
+#[derive(Clone, Debug)]
+pub enum RedisMsg {
+    /// Client → server.
+    Command {
+        id: u64,
+        cmd: Cmd,
+    },
+    /// Client → server: bytes read by the application (TCP window update).
+    Consumed {
+        bytes: u64,
+    },
+    /// Server → client: what one write() carried.
+    Frames {
+        frames: Vec<Frame>,
+        bytes: u64,
+    },
+    /// Replica → primary.
+    Psync {
+        replid: u64,
+        offset: u64,
+    },
+    ReplAck {
+        offset: u64,
+    },
+    /// Primary → replica.
+    FullResync {
+        replid: u64,
+        offset: u64,
+        data: Rc<Dataset>,
+        bytes: u64,
+    },
+    Continue {
+        replid: u64,
+    },
+    Stream {
+        entries: Vec<ReplEntry>,
+        bytes: u64,
+    },
+    GetAck,
+    /// Sentinel ↔ sentinel (datagrams).
+    IsDownReq {
+        epoch: u64,
+        vote_for: Option<u32>,
+        primary: NodeId,
+    },
+    IsDownReply {
+        down: bool,
+        leader: Option<u32>,
+        leader_epoch: u64,
+    },
+    Hello {
+        sentinel: u32,
+        epoch: u64,
+        config_epoch: u64,
+        primary: NodeId,
+    },
+    /// Client ↔ sentinel (datagrams): `SENTINEL get-master-addr-by-name`.
+    GetPrimary {
+        req: u64,
+    },
+    PrimaryIs {
+        req: u64,
+        primary: NodeId,
+    },
+}
+
+impl Message for RedisMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            RedisMsg::Command { cmd, .. } => cmd.name(),
+            RedisMsg::Consumed { .. } => "window",
+            RedisMsg::Frames { .. } => "reply",
+            RedisMsg::Psync { .. } => "psync",
+            RedisMsg::ReplAck { .. } => "replconf-ack",
+            RedisMsg::FullResync { .. } => "fullresync",
+            RedisMsg::Continue { .. } => "continue",
+            RedisMsg::Stream { .. } => "repl-stream",
+            RedisMsg::GetAck => "replconf-getack",
+            RedisMsg::IsDownReq { .. } => "is-master-down",
+            RedisMsg::IsDownReply { .. } => "is-master-down-reply",
+            RedisMsg::Hello { .. } => "hello",
+            RedisMsg::GetPrimary { .. } => "get-master-addr",
+            RedisMsg::PrimaryIs { .. } => "master-addr",
+        }
+    }
+    fn size_bytes(&self) -> u64 {
+        match self {
+            RedisMsg::Command { cmd, .. } => cmd.resp_bytes(),
+            RedisMsg::Frames { bytes, .. } | RedisMsg::Stream { bytes, .. } => *bytes,
+            RedisMsg::FullResync { bytes, .. } => *bytes + 64,
+            _ => 48,
+        }
+    }
+}
+
+/// Why a server closed a client connection (its log line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KillReason {
+    OutputBuffer,
+    Sentinel,
+    Timeout,
+    Protocol,
+    MaxClients,
+}
+
+/// The history: what clients observed, plus server log lines the checkers need.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub enum RedisEvent {
+    /// A script step's reply (`ok` = matched its expectation, if it had one).
+    Step {
+        step: u32,
+        cmd: &'static str,
+        reply: String,
+        expected: Option<String>,
+        ok: bool,
+        latency_us: u64,
+    },
+    Subscribed {
+        client: u32,
+        server: NodeId,
+        name: String,
+        pattern: bool,
+        epoch: u64,
+    },
+    Received {
+        client: u32,
+        sub: String,
+        publisher: u32,
+        first_seq: u64,
+        count: u32,
+    },
+    /// A PUBLISH batch was answered: `receivers` per message (run-length); `domain` is the node
+    /// asked when it was addressed explicitly (otherwise the primary).
+    Published {
+        publisher: u32,
+        channel: String,
+        first_seq: u64,
+        runs: Vec<(u32, i64)>,
+        server: NodeId,
+        explicit: bool,
+    },
+    PublishFailed {
+        publisher: u32,
+        first_seq: u64,
+        count: u32,
+    },
+    Connected {
+        client: u32,
+        server: NodeId,
+        epoch: u64,
+    },
+    Disconnected {
+        client: u32,
+        epoch: u64,
+    },
+    ServerKilled {
+        server: NodeId,
+        client: NodeId,
+        reason: KillReason,
+    },
+    WriteOk {
+        client: u32,
+        key: String,
+        value: u64,
+        server: NodeId,
+        waited: Option<i64>,
+    },
+    WriteErr {
+        client: u32,
+        err: String,
+    },
+    StreamAdded {
+        client: u32,
+        key: String,
+        id: String,
+        tag: u64,
+        server: NodeId,
+    },
+    StreamDelivered {
+        client: u32,
+        key: String,
+        tag: u64,
+        count: u64,
+    },
+    StreamAcked {
+        client: u32,
+        key: String,
+        tag: u64,
+    },
+    DeadLettered {
+        client: u32,
+        tag: u64,
+    },
+    Failover {
+        sentinel: u32,
+        epoch: u64,
+        promoted: NodeId,
+    },
+    Odown {
+        sentinel: u32,
+    },
+    Sync {
+        server: NodeId,
+        partial: bool,
+    },
+    Demoted {
+        server: NodeId,
+    },
+}

@@ -1,0 +1,257 @@
+//! Pub/Sub on one node: channel and pattern subscriptions, PUBLISH fan-out into client output
+//! buffers, and the output-buffer limits (pubsub class hard / soft + seconds).
+
+use super::msg::Frame;
+use msgsim_sim::ConnId;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+/// Glob matching as in util.c `stringmatchlen`: `*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`.
+pub fn glob(pat: &[u8], s: &[u8]) -> bool {
+    if pat.is_empty() {
+        return s.is_empty();
+    }
+    match pat[0] {
+        b'*' => {
+            let rest = &pat[1..];
+            (0..=s.len()).any(|i| glob(rest, &s[i..]))
+        }
+        b'?' => !s.is_empty() && glob(&pat[1..], &s[1..]),
+        b'[' => {
+            if s.is_empty() {
+                return false;
+            }
+            let mut i = 1;
+            let negate = pat.get(1) == Some(&b'^');
+            if negate {
+                i += 1;
+            }
+            let mut matched = false;
+            while i < pat.len() && pat[i] != b']' {
+                if pat[i] == b'\\' && i + 1 < pat.len() {
+                    matched |= pat[i + 1] == s[0];
+                    i += 2;
+                } else if i + 2 < pat.len() && pat[i + 1] == b'-' && pat[i + 2] != b']' {
+                    let (lo, hi) = (pat[i].min(pat[i + 2]), pat[i].max(pat[i + 2]));
+                    matched |= (lo..=hi).contains(&s[0]);
+                    i += 3;
+                } else {
+                    matched |= pat[i] == s[0];
+                    i += 1;
+                }
+            }
+            if negate {
+                matched = !matched;
+            }
+            matched && glob(pat.get(i + 1..).unwrap_or(&[]), &s[1..])
+        }
+        b'\\' if pat.len() > 1 => !s.is_empty() && s[0] == pat[1] && glob(&pat[2..], &s[1..]),
+        c => !s.is_empty() && s[0] == c && glob(&pat[1..], &s[1..]),
+    }
+}
+
+/// Output-buffer limits of one class (0 = no limit).
+#[derive(Clone, Copy, Debug)]
+pub struct ObufLimits {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+/// A client connection's server-side state.
+#[derive(Debug)]
+pub struct ClientConn {
+    pub peer: msgsim_sim::NodeId,
+    pub channels: BTreeSet<Rc<str>>,
+    pub patterns: BTreeSet<Rc<str>>,
+    /// Reply list not yet written to the socket.
+    pub obuf: VecDeque<Frame>,
+    pub obuf_bytes: u64,
+    /// Bytes written to the socket and not yet read by the application (TCP window).
+    pub in_flight: u64,
+    pub soft_since_s: Option<u64>,
+    pub last_interaction_s: u64,
+    /// Replication offset after this client's last propagated write (WAIT).
+    pub woff: u64,
+    pub closing: bool,
+    pub blocked: bool,
+    pub is_replica: bool,
+}
+
+impl ClientConn {
+    pub fn new(peer: msgsim_sim::NodeId, now_s: u64) -> ClientConn {
+        ClientConn {
+            peer,
+            channels: BTreeSet::new(),
+            patterns: BTreeSet::new(),
+            obuf: VecDeque::new(),
+            obuf_bytes: 0,
+            in_flight: 0,
+            soft_since_s: None,
+            last_interaction_s: now_s,
+            woff: 0,
+            closing: false,
+            blocked: false,
+            is_replica: false,
+        }
+    }
+
+    pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// networking.c `checkClientOutputBufferLimits`, including the quirk that a drained buffer
+    /// (`reply_bytes == 0`) returns early and does not reset the soft-limit timer (#3893).
+    pub fn limit_reached(&mut self, l: ObufLimits, now_s: u64, from_cron: bool) -> bool {
+        let used = self.obuf_bytes;
+        if from_cron && used == 0 {
+            return false;
+        }
+        let hard = l.hard > 0 && used >= l.hard;
+        let mut soft = l.soft > 0 && used >= l.soft;
+        if soft {
+            match self.soft_since_s {
+                None => {
+                    self.soft_since_s = Some(now_s);
+                    soft = false;
+                }
+                Some(since) if now_s - since <= l.soft_seconds => soft = false,
+                Some(_) => {}
+            }
+        } else {
+            self.soft_since_s = None;
+        }
+        hard || soft
+    }
+
+    /// Enqueue up to `count` messages of `bytes_each`, checking the limits after each append
+    /// (computed in closed form: the buffer only grows within one event-loop iteration).
+    /// Returns how many were enqueued before the client was flagged for closing, and whether
+    /// it was flagged.
+    pub fn enqueue_messages(
+        &mut self,
+        template: Frame,
+        count: u32,
+        bytes_each: u64,
+        l: ObufLimits,
+        now_s: u64,
+    ) -> (u32, bool) {
+        if self.closing {
+            return (0, false);
+        }
+        let used = self.obuf_bytes;
+        let need = |limit: u64| -> u64 {
+            if used >= limit {
+                1
+            } else {
+                (limit - used).div_ceil(bytes_each.max(1))
+            }
+        };
+        let mut close_at: Option<u64> = None;
+        if l.hard > 0 {
+            close_at = Some(need(l.hard));
+        }
+        if l.soft > 0 {
+            let k = need(l.soft);
+            if k <= count as u64 {
+                match self.soft_since_s {
+                    None => self.soft_since_s = Some(now_s),
+                    Some(since) if now_s - since > l.soft_seconds => {
+                        close_at = Some(close_at.map_or(k, |h| h.min(k)));
+                    }
+                    Some(_) => {}
+                }
+            } else {
+                // Every append in the batch sees used < soft: the timer resets.
+                self.soft_since_s = None;
+            }
+        }
+        let n = match close_at {
+            Some(k) if k <= count as u64 => k as u32,
+            _ => count,
+        };
+        if let Frame::Message {
+            channel,
+            pattern,
+            publisher,
+            first_seq,
+            ..
+        } = template
+        {
+            self.obuf.push_back(Frame::Message {
+                channel,
+                pattern,
+                publisher,
+                first_seq,
+                count: n,
+                bytes_each,
+            });
+        }
+        self.obuf_bytes += n as u64 * bytes_each;
+        let flagged = close_at.is_some_and(|k| k <= count as u64);
+        if flagged {
+            self.closing = true;
+        }
+        (n, flagged)
+    }
+}
+
+/// Subscriptions of one node.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub channels: BTreeMap<Rc<str>, BTreeSet<ConnId>>,
+    pub patterns: BTreeMap<Rc<str>, BTreeSet<ConnId>>,
+}
+
+impl Registry {
+    /// Every (client, pattern-or-none) that a message on `channel` goes to, in Redis's order:
+    /// channel subscribers first, then pattern subscribers pattern by pattern.
+    pub fn targets(&self, channel: &str) -> Vec<(ConnId, Option<Rc<str>>)> {
+        let mut out = Vec::new();
+        if let Some(set) = self.channels.get(channel) {
+            out.extend(set.iter().map(|c| (*c, None)));
+        }
+        for (pat, set) in &self.patterns {
+            if glob(pat.as_bytes(), channel.as_bytes()) {
+                out.extend(set.iter().map(|c| (*c, Some(pat.clone()))));
+            }
+        }
+        out
+    }
+
+    pub fn remove_client(&mut self, conn: ConnId, c: &ClientConn) {
+        for ch in &c.channels {
+            if let Some(set) = self.channels.get_mut(ch) {
+                set.remove(&conn);
+                if set.is_empty() {
+                    self.channels.remove(ch);
+                }
+            }
+        }
+        for p in &c.patterns {
+            if let Some(set) = self.patterns.get_mut(p) {
+                set.remove(&conn);
+                if set.is_empty() {
+                    self.patterns.remove(p);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn glob_matches_like_redis() {
+        assert!(glob(b"news.*", b"news.art"));
+        assert!(glob(b"h?llo", b"hello"));
+        assert!(!glob(b"h?llo", b"hllo"));
+        assert!(glob(b"h[ae]llo", b"hallo"));
+        assert!(!glob(b"h[^e]llo", b"hello"));
+        assert!(glob(b"h[a-c]llo", b"hbllo"));
+        assert!(glob(b"*", b""));
+        assert!(!glob(b"news", b"news.x"));
+    }
+}

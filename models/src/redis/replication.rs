@@ -1,0 +1,578 @@
+//! Asynchronous replication (replication.c): replication id + offset, the backlog, PSYNC partial
+//! vs full resync, the command stream (PUBLISH included), REPLCONF ACK, repl-timeout, WAIT and
+//! min-replicas-to-write, REPLICAOF / Sentinel reconfiguration.
+
+use super::msg::{Cmd, KillReason, RedisEvent, RedisMsg, ReplEntry, Reply};
+use super::server::{RCtx, Server, T_FULLSYNC, T_WAIT};
+use msgsim_sim::{ConnId, NodeId, SimDuration};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+const T_RECONNECT: u64 = 3;
+
+/// The replication backlog: the last `capacity` bytes of the stream, as whole entries.
+#[derive(Debug)]
+pub struct Backlog {
+    pub entries: VecDeque<ReplEntry>,
+    pub bytes: u64,
+    pub capacity: u64,
+    /// Offset just before the first entry held.
+    pub start: u64,
+}
+
+impl Backlog {
+    pub fn new(capacity: u64, start: u64) -> Backlog {
+        Backlog {
+            entries: VecDeque::new(),
+            bytes: 0,
+            capacity,
+            start,
+        }
+    }
+    fn push(&mut self, e: ReplEntry) {
+        self.bytes += e.bytes;
+        self.entries.push_back(e);
+        while self.bytes > self.capacity && self.entries.len() > 1 {
+            let old = self.entries.pop_front().expect("non-empty");
+            self.bytes -= old.bytes;
+            self.start = old.end_offset;
+        }
+    }
+}
+
+/// A replica's link to its primary.
+#[derive(Debug)]
+pub struct MasterLink {
+    pub conn: ConnId,
+    pub online: bool,
+    pub down_since_ms: u64,
+    pub last_io_ms: u64,
+    /// The next Stream message replays the backlog (PUBLISHes in it are late).
+    pub replay_next: bool,
+}
+
+/// A replica as its primary sees it.
+#[derive(Debug)]
+pub struct ReplicaLink {
+    pub node: NodeId,
+    pub online: bool,
+    pub ack_off: u64,
+    pub ack_s: u64,
+}
+
+/// A blocked WAIT.
+#[derive(Debug)]
+pub struct WaitBlock {
+    pub conn: ConnId,
+    pub id: u64,
+    pub woff: u64,
+    pub num: u32,
+    pub timer: msgsim_sim::TimerId,
+}
+
+impl Server {
+    /// Feed the replication stream: offset and backlog advance only once a backlog exists
+    /// (created with the first replica), as in `feedReplicationBuffer`.
+    pub(super) fn propagate(&mut self, cmd: Cmd) {
+        if !self.is_primary() {
+            return;
+        }
+        let Some(backlog) = self.backlog.as_mut() else {
+            return;
+        };
+        let bytes = cmd.resp_bytes();
+        self.offset += bytes;
+        let entry = ReplEntry {
+            end_offset: self.offset,
+            bytes,
+            cmd: Rc::new(cmd),
+        };
+        for (conn, r) in &self.replicas {
+            if r.online {
+                self.repl_out.entry(*conn).or_default().push(entry.clone());
+            }
+        }
+        backlog.push(entry);
+    }
+
+    pub(super) fn refresh_good_replicas(&mut self) {
+        let (now, lag) = (self.now_s, self.cfg.min_replicas_max_lag_s);
+        // refreshGoodSlavesCount: lag <= max-lag (strict comparison kept).
+        self.good_replicas = self
+            .replicas
+            .values()
+            .filter(|r| r.online && now.saturating_sub(r.ack_s) <= lag)
+            .count() as u32;
+    }
+
+    pub(super) fn connect_primary(&mut self, ctx: &mut RCtx, p: NodeId) {
+        let conn = ctx.connect(p);
+        let down = self.link.as_ref().map_or(self.now_ms, |l| l.down_since_ms);
+        self.link = Some(MasterLink {
+            conn,
+            online: false,
+            down_since_ms: down,
+            last_io_ms: self.now_ms,
+            replay_next: false,
+        });
+        // PSYNC <cached replid> <offset>: a fresh node has nothing cached ("PSYNC ? -1").
+        ctx.send_conn(
+            conn,
+            RedisMsg::Psync {
+                replid: self.replid,
+                offset: self.offset,
+            },
+        );
+    }
+
+    pub(super) fn master_link_lost(&mut self, ctx: &mut RCtx) {
+        if let Some(l) = self.link.as_mut() {
+            if l.online {
+                l.down_since_ms = self.now_ms;
+            }
+            l.online = false;
+        }
+        // replicationCron reconnects about once per second.
+        ctx.set_timer(SimDuration::from_millis(1_000), T_RECONNECT);
+    }
+
+    pub(super) fn on_repl_timer(&mut self, ctx: &mut RCtx, tag: u64) {
+        if tag == T_RECONNECT
+            && let Some(p) = self.primary
+            && self.link.as_ref().is_none_or(|l| !l.online)
+        {
+            if let Some(l) = self.link.as_ref() {
+                ctx.close(l.conn);
+            }
+            self.connect_primary(ctx, p);
+        }
+    }
+
+    /// REPLICAOF / SLAVEOF. Sentinel's transaction also rewrites the config and kills normal
+    /// and pub/sub clients (all but the caller, `skipme yes`).
+    pub(super) fn set_primary(
+        &mut self,
+        ctx: &mut RCtx,
+        primary: Option<NodeId>,
+        sentinel: bool,
+        caller: ConnId,
+    ) {
+        if sentinel {
+            self.config_primary = primary;
+            let victims: Vec<ConnId> = self
+                .clients
+                .iter()
+                .filter(|(c, cl)| **c != caller && !cl.is_replica)
+                .map(|(c, _)| *c)
+                .collect();
+            for conn in victims {
+                self.free_client(ctx, conn, Some(KillReason::Sentinel));
+            }
+        }
+        match primary {
+            None if self.primary.is_some() => {
+                // shiftReplicationId: keep the old history as replid2 so replicas can PSYNC.
+                self.replid2 = self.replid;
+                self.second_off = Some(self.offset);
+                self.replid = ctx.rng().next_u64() | 1;
+                if let Some(l) = self.link.take() {
+                    ctx.close(l.conn);
+                }
+                self.primary = None;
+                self.promoted_at_ms = self.now_ms.max(1);
+                if self.backlog.is_none() {
+                    self.backlog =
+                        Some(Backlog::new(self.cfg.repl_backlog_size_bytes, self.offset));
+                }
+                ctx.sometimes("redis:promoted");
+            }
+            None => {}
+            Some(p) => {
+                if self.primary == Some(p) && self.link.is_some() {
+                    return;
+                }
+                if self.is_primary() {
+                    ctx.record(RedisEvent::Demoted { server: ctx.me() });
+                    ctx.sometimes("redis:demoted");
+                    // The demoted primary disconnects its replicas and unblocks WAITs.
+                    let reps: Vec<ConnId> = self.replicas.keys().copied().collect();
+                    for conn in reps {
+                        self.free_client(ctx, conn, None);
+                        ctx.close(conn);
+                    }
+                    let waits: Vec<u64> = self.waits.keys().copied().collect();
+                    for w in waits {
+                        let b = self.waits.remove(&w).expect("listed");
+                        ctx.cancel_timer(b.timer);
+                        self.reply(b.conn, b.id, Reply::err("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"));
+                    }
+                }
+                if let Some(l) = self.link.take() {
+                    ctx.close(l.conn);
+                }
+                self.primary = Some(p);
+                self.connect_primary(ctx, p);
+            }
+        }
+    }
+
+    pub(super) fn on_replication_msg(
+        &mut self,
+        ctx: &mut RCtx,
+        conn: ConnId,
+        from: NodeId,
+        msg: RedisMsg,
+    ) {
+        match msg {
+            RedisMsg::Psync { replid, offset } => self.psync(ctx, conn, from, replid, offset),
+            RedisMsg::ReplAck { offset } => {
+                if let Some(r) = self.replicas.get_mut(&conn) {
+                    r.ack_off = offset;
+                    r.ack_s = self.now_s;
+                    if offset > self.offset && self.is_primary() {
+                        self.stats.offset_ahead_of_primary += 1;
+                    }
+                }
+                self.check_waits(ctx);
+            }
+            RedisMsg::GetAck => {
+                if self.link.as_ref().is_some_and(|l| l.conn == conn) {
+                    ctx.send_conn(
+                        conn,
+                        RedisMsg::ReplAck {
+                            offset: self.offset,
+                        },
+                    );
+                }
+            }
+            RedisMsg::FullResync {
+                replid,
+                offset,
+                data,
+                ..
+            } => {
+                let Some(l) = self.link.as_mut().filter(|l| l.conn == conn) else {
+                    return;
+                };
+                l.online = true;
+                l.last_io_ms = self.now_ms;
+                // The replica flushes its dataset and loads the RDB; subscribers stay connected
+                // and never see the PUBLISHes the RDB skipped.
+                self.data = (*data).clone();
+                if matches!(
+                    self.cfg.persistence,
+                    super::config::Persistence::Rdb { .. }
+                        | super::config::Persistence::AofEverysec
+                        | super::config::Persistence::AofAlways
+                ) {
+                    self.durable = self.data.clone();
+                    self.aof_os.clear();
+                }
+                self.replid = replid;
+                self.offset = offset;
+                self.replid2 = 0;
+                self.second_off = None;
+                self.backlog = Some(Backlog::new(self.cfg.repl_backlog_size_bytes, offset));
+                ctx.record(RedisEvent::Sync {
+                    server: ctx.me(),
+                    partial: false,
+                });
+            }
+            RedisMsg::Continue { replid } => {
+                let Some(l) = self.link.as_mut().filter(|l| l.conn == conn) else {
+                    return;
+                };
+                l.online = true;
+                l.last_io_ms = self.now_ms;
+                l.replay_next = true;
+                if replid != self.replid {
+                    // PSYNC2: the primary has a new id; our old one becomes replid2.
+                    self.replid2 = self.replid;
+                    self.second_off = Some(self.offset);
+                    self.replid = replid;
+                }
+                if self.backlog.is_none() {
+                    self.backlog =
+                        Some(Backlog::new(self.cfg.repl_backlog_size_bytes, self.offset));
+                }
+                ctx.record(RedisEvent::Sync {
+                    server: ctx.me(),
+                    partial: true,
+                });
+            }
+            RedisMsg::Stream { entries, .. } => {
+                let Some(l) = self.link.as_mut().filter(|l| l.conn == conn) else {
+                    return;
+                };
+                l.last_io_ms = self.now_ms;
+                let late = std::mem::take(&mut l.replay_next);
+                let cost: u64 = entries.iter().map(|e| e.bytes).sum::<u64>() / 1024
+                    * self.cfg.cost_ns_per_kib
+                    + self.cfg.cmd_cost_ns * entries.len() as u64;
+                ctx.busy(SimDuration::from_nanos(cost));
+                for e in entries {
+                    self.apply_entry(e, late);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A replica applies stream bytes: data commands change the dataset, PUBLISH fans out to
+    /// this node's subscribers, and everything goes into its own backlog.
+    fn apply_entry(&mut self, e: ReplEntry, late: bool) {
+        if e.end_offset - e.bytes != self.offset {
+            // repl-prefix invariant: a replica's stream continues exactly where it stopped.
+            self.stats.repl_prefix_violations += 1;
+        }
+        self.offset = e.end_offset;
+        match &*e.cmd {
+            Cmd::Publish {
+                channel,
+                payload_bytes,
+                count,
+                publisher,
+                first_seq,
+            } => {
+                if late {
+                    self.stats.late_publishes += *count as u64;
+                }
+                self.fanout(channel, *payload_bytes, *count, *publisher, *first_seq);
+            }
+            Cmd::ReplPing => {}
+            cmd => {
+                let _ = self.data.execute(cmd, self.now_ms);
+                self.persist(cmd);
+            }
+        }
+        if let Some(b) = self.backlog.as_mut() {
+            b.push(e);
+        }
+    }
+
+    /// masterTryPartialResynchronization.
+    fn psync(&mut self, ctx: &mut RCtx, conn: ConnId, from: NodeId, replid: u64, offset: u64) {
+        if !self.is_primary() {
+            // Chained replication is not modelled: refuse by closing.
+            ctx.close(conn);
+            return;
+        }
+        let Some(c) = self.clients.get_mut(&conn) else {
+            return;
+        };
+        c.is_replica = true;
+        let ok_id = replid == self.replid
+            || (replid != 0
+                && replid == self.replid2
+                && self.second_off.is_some_and(|s| offset <= s));
+        let ok_off = self
+            .backlog
+            .as_ref()
+            .is_some_and(|b| b.start <= offset && offset <= self.offset);
+        if ok_id && ok_off {
+            self.stats.sync_partial_ok += 1;
+            ctx.sometimes("redis:partial_resync");
+            ctx.send_conn(
+                conn,
+                RedisMsg::Continue {
+                    replid: self.replid,
+                },
+            );
+            let backlog = self.backlog.as_ref().expect("checked");
+            let entries: Vec<ReplEntry> = backlog
+                .entries
+                .iter()
+                .filter(|e| e.end_offset > offset)
+                .cloned()
+                .collect();
+            let bytes = entries.iter().map(|e| e.bytes).sum();
+            ctx.send_conn(conn, RedisMsg::Stream { entries, bytes });
+            self.replicas.insert(
+                conn,
+                ReplicaLink {
+                    node: from,
+                    online: true,
+                    ack_off: offset,
+                    ack_s: self.now_s,
+                },
+            );
+            self.refresh_good_replicas();
+            return;
+        }
+        // "Partial resynchronization not accepted" / "… for lack of backlog".
+        if replid != 0 && self.offset > 0 {
+            self.stats.sync_partial_err += 1;
+        }
+        self.stats.sync_full += 1;
+        ctx.sometimes("redis:full_resync");
+        if self.backlog.is_none() {
+            self.backlog = Some(Backlog::new(self.cfg.repl_backlog_size_bytes, self.offset));
+        }
+        self.replicas.insert(
+            conn,
+            ReplicaLink {
+                node: from,
+                online: false,
+                ack_off: 0,
+                ack_s: self.now_s,
+            },
+        );
+        if !self.fullsync_pending {
+            // repl-diskless-sync-delay: wait for more replicas before streaming the RDB.
+            self.fullsync_pending = true;
+            ctx.set_timer(
+                SimDuration::from_secs(self.cfg.repl_diskless_sync_delay_s),
+                T_FULLSYNC,
+            );
+        }
+    }
+
+    pub(super) fn start_full_syncs(&mut self, ctx: &mut RCtx) {
+        self.fullsync_pending = false;
+        if !self.is_primary() {
+            return;
+        }
+        let snapshot = Rc::new(self.data.clone());
+        let bytes = snapshot.used_bytes;
+        ctx.busy(SimDuration::from_nanos(
+            bytes / 1024 * self.cfg.cost_ns_per_kib,
+        ));
+        for (conn, r) in self.replicas.iter_mut().filter(|(_, r)| !r.online) {
+            ctx.send_conn(
+                *conn,
+                RedisMsg::FullResync {
+                    replid: self.replid,
+                    offset: self.offset,
+                    data: snapshot.clone(),
+                    bytes,
+                },
+            );
+            r.online = true;
+            r.ack_off = 0;
+            r.ack_s = self.now_s;
+        }
+        self.refresh_good_replicas();
+    }
+
+    /// WAIT numreplicas timeout (3.0+): never rolls back; counts replicas with ack ≥ woff.
+    pub(super) fn wait(
+        &mut self,
+        ctx: &mut RCtx,
+        conn: ConnId,
+        id: u64,
+        num: u32,
+        timeout_ms: u64,
+    ) -> Option<Reply> {
+        if !self.is_primary() {
+            return Some(Reply::err(
+                "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+            ));
+        }
+        let woff = self.clients.get(&conn).map_or(0, |c| c.woff);
+        let acked = self.acked(woff);
+        if acked >= num {
+            return Some(Reply::Int(acked as i64));
+        }
+        for (rc, r) in &self.replicas {
+            if r.online {
+                ctx.send_conn(*rc, RedisMsg::GetAck);
+            }
+        }
+        let seq = self.waits.keys().next_back().map_or(1, |k| k + 1);
+        let timer = if timeout_ms > 0 {
+            ctx.set_timer(SimDuration::from_millis(timeout_ms), T_WAIT | seq)
+        } else {
+            msgsim_sim::TimerId(u64::MAX)
+        };
+        if let Some(c) = self.clients.get_mut(&conn) {
+            c.blocked = true;
+        }
+        self.waits.insert(
+            seq,
+            WaitBlock {
+                conn,
+                id,
+                woff,
+                num,
+                timer,
+            },
+        );
+        None
+    }
+
+    fn acked(&self, woff: u64) -> u32 {
+        self.replicas
+            .values()
+            .filter(|r| r.online && r.ack_off >= woff)
+            .count() as u32
+    }
+
+    pub(super) fn wait_timeout(&mut self, seq: u64) {
+        if let Some(b) = self.waits.remove(&seq) {
+            let n = self.acked(b.woff);
+            if let Some(c) = self.clients.get_mut(&b.conn) {
+                c.blocked = false;
+            }
+            self.reply(b.conn, b.id, Reply::Int(n as i64));
+        }
+    }
+
+    fn check_waits(&mut self, ctx: &mut RCtx) {
+        let done: Vec<u64> = self
+            .waits
+            .iter()
+            .filter(|(_, b)| self.acked(b.woff) >= b.num)
+            .map(|(k, _)| *k)
+            .collect();
+        for seq in done {
+            let b = self.waits.remove(&seq).expect("listed");
+            ctx.cancel_timer(b.timer);
+            let n = self.acked(b.woff);
+            if let Some(c) = self.clients.get_mut(&b.conn) {
+                c.blocked = false;
+            }
+            self.reply(b.conn, b.id, Reply::Int(n as i64));
+        }
+    }
+
+    /// replicationCron (1 Hz).
+    pub(super) fn replication_cron(&mut self, ctx: &mut RCtx) {
+        let timeout_ms = self.cfg.repl_timeout_s * 1_000;
+        if let Some(l) = self.link.as_ref() {
+            if l.online && self.now_ms.saturating_sub(l.last_io_ms) > timeout_ms {
+                // "MASTER timeout: no data nor PING received…"
+                ctx.close(l.conn);
+                self.master_link_lost(ctx);
+            } else if l.online {
+                ctx.send_conn(
+                    l.conn,
+                    RedisMsg::ReplAck {
+                        offset: self.offset,
+                    },
+                );
+            }
+        }
+        if self.is_primary() {
+            let period = self.cfg.repl_ping_replica_period_s.max(1);
+            if !self.replicas.is_empty()
+                && (self.cron_ticks / self.cfg.hz.max(1)).is_multiple_of(period)
+            {
+                self.propagate(Cmd::ReplPing);
+            }
+            let stale: Vec<ConnId> = self
+                .replicas
+                .iter()
+                .filter(|(_, r)| {
+                    r.online && self.now_s.saturating_sub(r.ack_s) > self.cfg.repl_timeout_s
+                })
+                .map(|(c, _)| *c)
+                .collect();
+            for conn in stale {
+                // "Disconnecting timedout replica"
+                self.free_client(ctx, conn, None);
+                ctx.close(conn);
+            }
+            self.refresh_good_replicas();
+        }
+    }
+}

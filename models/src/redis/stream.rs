@@ -1,0 +1,409 @@
+//! Redis Streams: entries with `ms-seq` ids, MAXLEN/MINID trimming, consumer groups with a
+//! pending entries list (PEL), XREADGROUP (`>` and history), XACK, XCLAIM, XAUTOCLAIM.
+//! Rules from t_stream.c and the commands' documentation (see docs/redis.md).
+
+use super::msg::Reply;
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const ZERO: StreamId = StreamId { ms: 0, seq: 0 };
+    pub fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+    pub fn parse(s: &str) -> Option<StreamId> {
+        let (a, b) = s.split_once('-').unwrap_or((s, "0"));
+        Some(StreamId {
+            ms: a.parse().ok()?,
+            seq: b.parse().ok()?,
+        })
+    }
+    fn next(self) -> StreamId {
+        if self.seq == u64::MAX {
+            StreamId::new(self.ms + 1, 0)
+        } else {
+            StreamId::new(self.ms, self.seq + 1)
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamEntry {
+    pub tag: u64,
+    pub bytes: u64,
+}
+
+/// A pending entry (NACK): owner, last delivery time, delivery counter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nack {
+    pub consumer: String,
+    pub delivery_ms: u64,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Group {
+    pub last_delivered: StreamId,
+    pub pel: BTreeMap<StreamId, Nack>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stream {
+    pub entries: BTreeMap<StreamId, StreamEntry>,
+    pub last_id: StreamId,
+    pub groups: BTreeMap<String, Group>,
+}
+
+/// What a group operation changed, for propagation to replicas.
+#[derive(Debug, Default)]
+pub struct GroupChange {
+    pub set: Vec<(StreamId, String, u64, u64)>,
+    pub del: Vec<StreamId>,
+}
+
+fn entry_reply(id: StreamId, e: Option<&StreamEntry>, count: u64) -> Reply {
+    Reply::Entry {
+        id,
+        tag: e.map(|e| e.tag),
+        count,
+    }
+}
+
+impl Stream {
+    pub fn bytes(&self) -> u64 {
+        self.entries.values().map(|e| e.bytes + 32).sum::<u64>() + 64 * self.groups.len() as u64
+    }
+
+    /// XADD: `*` is `max(local ms, last ms)` with the next sequence, so ids stay monotonic under
+    /// clock skew and failover (t_stream.c `streamIncrID`). An explicit id must be above the top.
+    pub fn add(
+        &mut self,
+        id: Option<StreamId>,
+        now_ms: u64,
+        tag: u64,
+        bytes: u64,
+    ) -> Result<StreamId, Reply> {
+        let id = match id {
+            Some(id) if id <= self.last_id => {
+                return Err(Reply::err(
+                    "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+                ));
+            }
+            Some(id) => id,
+            None if now_ms > self.last_id.ms => StreamId::new(now_ms, 0),
+            None => self.last_id.next(),
+        };
+        self.entries.insert(id, StreamEntry { tag, bytes });
+        self.last_id = id;
+        Ok(id)
+    }
+
+    /// Exact trimming from the head; consumer groups are ignored (pending or undelivered entries
+    /// go too). Returns the first id kept, when anything was removed.
+    pub fn trim(&mut self, maxlen: Option<u64>, minid: Option<StreamId>) -> Option<StreamId> {
+        let mut removed = false;
+        if let Some(n) = maxlen {
+            while self.entries.len() as u64 > n {
+                self.entries.pop_first();
+                removed = true;
+            }
+        }
+        if let Some(min) = minid {
+            while self
+                .entries
+                .first_key_value()
+                .is_some_and(|(k, _)| *k < min)
+            {
+                self.entries.pop_first();
+                removed = true;
+            }
+        }
+        removed.then(|| {
+            self.entries
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(self.last_id.next())
+        })
+    }
+
+    pub fn trim_to(&mut self, first_kept: StreamId) {
+        while self
+            .entries
+            .first_key_value()
+            .is_some_and(|(k, _)| *k < first_kept)
+        {
+            self.entries.pop_first();
+        }
+    }
+
+    pub fn read(&self, after: StreamId, count: u64) -> Reply {
+        let v = self
+            .entries
+            .range(after.next()..)
+            .take(count as usize)
+            .map(|(id, e)| entry_reply(*id, Some(e), 0))
+            .collect();
+        Reply::Array(v)
+    }
+
+    pub fn create_group(&mut self, group: &str, id: Option<StreamId>) -> Reply {
+        if self.groups.contains_key(group) {
+            return Reply::err("BUSYGROUP Consumer Group name already exists");
+        }
+        let last = id.unwrap_or(self.last_id);
+        self.groups.insert(
+            group.to_string(),
+            Group {
+                last_delivered: last,
+                pel: BTreeMap::new(),
+            },
+        );
+        Reply::Ok
+    }
+
+    /// XREADGROUP. `>` (id None): entries after `last_delivered`, each given a NACK with count 1
+    /// (unless NOACK); never another consumer's pending entries. An explicit id: this consumer's
+    /// own PEL after it, each delivery counter +1; deleted entries come back as `[id, nil]`.
+    pub fn read_group(
+        &mut self,
+        group: &str,
+        consumer: &str,
+        id: Option<StreamId>,
+        count: u64,
+        noack: bool,
+        now_ms: u64,
+        change: &mut GroupChange,
+    ) -> Reply {
+        let Some(g) = self.groups.get_mut(group) else {
+            return Reply::err(
+                "NOGROUP No such key or consumer group in XREADGROUP with GROUP option",
+            );
+        };
+        let mut out = Vec::new();
+        match id {
+            None => {
+                let ids: Vec<StreamId> = self
+                    .entries
+                    .range(g.last_delivered.next()..)
+                    .take(count as usize)
+                    .map(|(k, _)| *k)
+                    .collect();
+                for id in ids {
+                    g.last_delivered = id;
+                    if !noack {
+                        g.pel.insert(
+                            id,
+                            Nack {
+                                consumer: consumer.to_string(),
+                                delivery_ms: now_ms,
+                                count: 1,
+                            },
+                        );
+                        change.set.push((id, consumer.to_string(), now_ms, 1));
+                    }
+                    out.push(entry_reply(id, self.entries.get(&id), 1));
+                }
+            }
+            Some(after) => {
+                let mine: Vec<StreamId> = g
+                    .pel
+                    .range(after.next()..)
+                    .filter(|(_, n)| n.consumer == consumer)
+                    .take(count as usize)
+                    .map(|(k, _)| *k)
+                    .collect();
+                for id in mine {
+                    let n = g.pel.get_mut(&id).expect("listed");
+                    n.count += 1;
+                    n.delivery_ms = now_ms;
+                    change.set.push((id, consumer.to_string(), now_ms, n.count));
+                    out.push(entry_reply(id, self.entries.get(&id), n.count));
+                }
+            }
+        }
+        Reply::Array(out)
+    }
+
+    pub fn ack(&mut self, group: &str, ids: &[StreamId], change: &mut GroupChange) -> Reply {
+        let Some(g) = self.groups.get_mut(group) else {
+            return Reply::Int(0);
+        };
+        let mut n = 0;
+        for id in ids {
+            if g.pel.remove(id).is_some() {
+                n += 1;
+                change.del.push(*id);
+            }
+        }
+        Reply::Int(n)
+    }
+
+    /// XCLAIM: only entries idle for at least `min_idle`; the claim resets idle; +1 delivery
+    /// unless JUSTID; ids gone from the stream are purged from the PEL (7.0+).
+    #[allow(clippy::too_many_arguments)]
+    pub fn claim(
+        &mut self,
+        group: &str,
+        consumer: &str,
+        min_idle_ms: u64,
+        ids: &[StreamId],
+        justid: bool,
+        now_ms: u64,
+        change: &mut GroupChange,
+    ) -> Reply {
+        let Some(g) = self.groups.get_mut(group) else {
+            return Reply::err("NOGROUP No such key or consumer group");
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(n) = g.pel.get_mut(id) else { continue };
+            if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
+                continue;
+            }
+            if !self.entries.contains_key(id) {
+                g.pel.remove(id);
+                change.del.push(*id);
+                continue;
+            }
+            n.consumer = consumer.to_string();
+            n.delivery_ms = now_ms;
+            if !justid {
+                n.count += 1;
+            }
+            change
+                .set
+                .push((*id, consumer.to_string(), now_ms, n.count));
+            out.push(if justid {
+                Reply::Id(*id)
+            } else {
+                entry_reply(*id, self.entries.get(id), n.count)
+            });
+        }
+        Reply::Array(out)
+    }
+
+    /// XAUTOCLAIM: scan at most 10 × COUNT PEL entries from `start`; reply
+    /// `[next cursor, claimed, deleted ids]`; cursor `0-0` means the scan is done.
+    #[allow(clippy::too_many_arguments)]
+    pub fn autoclaim(
+        &mut self,
+        group: &str,
+        consumer: &str,
+        min_idle_ms: u64,
+        start: StreamId,
+        count: u64,
+        justid: bool,
+        now_ms: u64,
+        change: &mut GroupChange,
+    ) -> Reply {
+        let Some(g) = self.groups.get(group) else {
+            return Reply::err("NOGROUP No such key or consumer group");
+        };
+        let scan: Vec<StreamId> = g
+            .pel
+            .range(start..)
+            .take((count * 10) as usize + 1)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut claimed = Vec::new();
+        let mut deleted = Vec::new();
+        let mut next = StreamId::ZERO;
+        let mut scanned = 0;
+        for id in scan {
+            if claimed.len() as u64 >= count || scanned >= count * 10 {
+                next = id;
+                break;
+            }
+            scanned += 1;
+            let g = self.groups.get_mut(group).expect("checked");
+            let n = g.pel.get_mut(&id).expect("listed");
+            if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
+                continue;
+            }
+            if !self.entries.contains_key(&id) {
+                g.pel.remove(&id);
+                change.del.push(id);
+                deleted.push(Reply::Id(id));
+                continue;
+            }
+            n.consumer = consumer.to_string();
+            n.delivery_ms = now_ms;
+            if !justid {
+                n.count += 1;
+            }
+            change.set.push((id, consumer.to_string(), now_ms, n.count));
+            claimed.push(if justid {
+                Reply::Id(id)
+            } else {
+                entry_reply(id, self.entries.get(&id), n.count)
+            });
+        }
+        Reply::Array(vec![
+            Reply::Id(next),
+            Reply::Array(claimed),
+            Reply::Array(deleted),
+        ])
+    }
+
+    /// XPENDING key group - + 100: `[[id, consumer, idle, count]]`; idle renders as `_` so
+    /// scripts can compare.
+    pub fn pending(&self, group: &str) -> Reply {
+        let Some(g) = self.groups.get(group) else {
+            return Reply::err("NOGROUP No such key or consumer group");
+        };
+        Reply::Array(
+            g.pel
+                .iter()
+                .take(100)
+                .map(|(id, n)| {
+                    Reply::Array(vec![
+                        Reply::Id(*id),
+                        Reply::Bulk(n.consumer.clone()),
+                        Reply::Bulk("_".into()),
+                        Reply::Int(n.count as i64),
+                    ])
+                })
+                .collect(),
+        )
+    }
+
+    /// Apply a propagated group change on a replica.
+    pub fn apply_sync(
+        &mut self,
+        group: &str,
+        last: StreamId,
+        set: &[(StreamId, String, u64, u64)],
+        del: &[StreamId],
+    ) {
+        let g = self.groups.entry(group.to_string()).or_default();
+        if last > g.last_delivered {
+            g.last_delivered = last;
+        }
+        for (id, consumer, t, count) in set {
+            g.pel.insert(
+                *id,
+                Nack {
+                    consumer: consumer.clone(),
+                    delivery_ms: *t,
+                    count: *count,
+                },
+            );
+        }
+        for id in del {
+            g.pel.remove(id);
+        }
+    }
+}
