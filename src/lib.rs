@@ -7,6 +7,7 @@
 
 pub mod diagnostic;
 pub mod expect;
+pub mod export;
 pub mod output;
 pub mod runner;
 pub mod scenario;

@@ -33,6 +33,26 @@ enum Cmd {
     Check { files: Vec<PathBuf> },
     /// Sweep seeds in parallel (shardable); write results.jsonl and a RON repro per failing seed.
     Explore(explore::ExploreArgs),
+    /// Turn a JSON-lines trace (`run --trace FILE`) into a Mermaid sequence diagram, Perfetto
+    /// JSON, a ShiViz log or a Jepsen-style history.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The trace written by `msgsim run --trace FILE`.
+    trace: PathBuf,
+    #[arg(long, value_enum)]
+    format: msgsim::export::Format,
+    /// Only events at or after this simulated time.
+    #[arg(long, default_value_t = 0)]
+    from_ms: u64,
+    /// Only events before this simulated time.
+    #[arg(long)]
+    to_ms: Option<u64>,
+    /// At most this many events (Mermaid renders a few hundred comfortably).
+    #[arg(long, default_value_t = 400)]
+    limit: usize,
 }
 
 #[derive(Args)]
@@ -78,6 +98,7 @@ fn main() {
         Cmd::CheckDeterminism(args) => cmd_check_determinism(args),
         Cmd::Check { files } => cmd_check(files),
         Cmd::Explore(args) => explore::cmd_explore(args),
+        Cmd::Export(args) => cmd_export(args),
     }) {
         Ok(code) => code,
         Err(_) => {
@@ -268,4 +289,25 @@ fn cmd_check(files: Vec<PathBuf>) -> i32 {
         }
         exit::BAD_INPUT
     }
+}
+
+fn cmd_export(args: ExportArgs) -> i32 {
+    let text = match std::fs::read_to_string(&args.trace) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: cannot read trace: {e}", args.trace.display());
+            return exit::BAD_INPUT;
+        }
+    };
+    let lines = match msgsim::export::parse_trace(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {}:{e}", args.trace.display());
+            return exit::BAD_INPUT;
+        }
+    };
+    let lines = msgsim::export::window(lines, args.from_ms, args.to_ms, args.limit);
+    let out = msgsim::export::export(&lines, args.format);
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    exit::PASS
 }

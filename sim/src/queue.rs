@@ -189,3 +189,34 @@ mod pack_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod heap_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Interleaved pushes and pops always pop the least (time, seq), like a sorted list.
+        #[test]
+        fn pops_in_time_then_sequence_order(ops in proptest::collection::vec(proptest::option::of(0u64..50), 1..400)) {
+            let mut queue = EventQueue::default();
+            let mut reference: Vec<(u64, u64)> = Vec::new();
+            let mut seq = 0;
+            for op in ops {
+                match op {
+                    Some(t) => {
+                        queue.push(SimTime(t), EventKind::Fault(seq as u32));
+                        reference.push((t, seq));
+                        seq += 1;
+                    }
+                    None => {
+                        reference.sort();
+                        let expected = if reference.is_empty() { None } else { Some(reference.remove(0)) };
+                        let got = queue.pop().map(|e| (e.time.0, e.seq));
+                        prop_assert_eq!(got, expected);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -196,6 +196,7 @@ pub(crate) struct Tracer<M, H> {
 }
 
 impl<M, H: Hash> Tracer<M, H> {
+    #[inline]
     pub fn emit(
         &mut self,
         time: SimTime,
@@ -217,27 +218,40 @@ impl<M, H: Hash> Tracer<M, H> {
             event.hash(h);
         }
         if !self.sinks.is_empty() {
-            let event = TraceEvent {
-                index: self.index,
-                time,
-                node: rec.node,
-                peer: rec.peer,
-                kind: rec.kind,
-                msg_id: rec.msg_id,
-                parent: rec.parent,
-                conn: rec.conn,
-                label: rec.label,
-                bytes: rec.bytes,
-                msg,
-                history,
-                fault,
-                hash: self.hasher.finish_hash(),
-            };
-            for sink in &mut self.sinks {
-                sink.record(&event);
-            }
+            self.to_sinks(time, &rec, msg, history, fault);
         }
         self.index += 1;
+    }
+
+    /// Show the event to every sink (kept out of line: the common run has no sinks).
+    #[inline(never)]
+    fn to_sinks(
+        &mut self,
+        time: SimTime,
+        rec: &TraceRecord,
+        msg: Option<&M>,
+        history: Option<&H>,
+        fault: Option<&Fault>,
+    ) {
+        let event = TraceEvent {
+            index: self.index,
+            time,
+            node: rec.node,
+            peer: rec.peer,
+            kind: rec.kind,
+            msg_id: rec.msg_id,
+            parent: rec.parent,
+            conn: rec.conn,
+            label: rec.label,
+            bytes: rec.bytes,
+            msg,
+            history,
+            fault,
+            hash: self.hasher.finish_hash(),
+        };
+        for sink in &mut self.sinks {
+            sink.record(&event);
+        }
     }
 }
 

@@ -46,7 +46,7 @@ pub enum TraceKind {
     Send,
     /// A message was handed to `node`'s handler.
     Deliver,
-    /// A message was dropped.
+    /// A message from `peer` to `node` was dropped (at send time or on arrival).
     Drop(DropReason),
     /// The link made a second copy of a message (`parent` is the original).
     Duplicate,
@@ -67,6 +67,7 @@ pub enum TraceKind {
 }
 
 impl TraceKind {
+    #[inline]
     pub fn code(self) -> u64 {
         match self {
             TraceKind::Send => 1,

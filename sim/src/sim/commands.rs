@@ -99,6 +99,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if let Some(reason) = lost {
             self.count_drop(reason);
             rec.kind = TraceKind::Drop(reason);
+            // Drops name the intended receiver as `node` and the sender as `peer`, wherever
+            // they happen.
+            (rec.node, rec.peer) = (to, Some(from));
             self.tracer.emit(depart, rec, Some(&msg), None, None);
             return;
         }
@@ -164,6 +167,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let Some(end) = end.filter(|_| usable) else {
             self.count_drop(DropReason::ConnClosed);
             rec.kind = TraceKind::Drop(DropReason::ConnClosed);
+            (rec.node, rec.peer) = (to, Some(from));
             self.tracer.emit(depart, rec, msg, None, None);
             return;
         };

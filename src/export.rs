@@ -1,0 +1,212 @@
+//! Exporters: pure functions from the JSON-lines trace (`msgsim run --trace FILE`) to formats
+//! people look at — a Mermaid sequence diagram, Chrome/Perfetto trace JSON with flow arrows,
+//! a ShiViz log with vector clocks, and the Jepsen-style history. They read the trace; the
+//! simulation never calls them.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// One line of the JSON-lines trace.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TraceLine {
+    pub i: u64,
+    pub t_ns: u64,
+    pub node: String,
+    pub kind: String,
+    pub label: String,
+    #[serde(default)]
+    pub peer: Option<String>,
+    #[serde(default)]
+    pub msg: Option<u64>,
+    #[serde(default)]
+    pub parent: Option<u64>,
+    #[serde(default)]
+    pub conn: Option<u64>,
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    #[serde(default)]
+    pub detail: Option<String>,
+    pub hash: String,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Mermaid `sequenceDiagram` (renders on GitHub); keep the window small.
+    Mermaid,
+    /// Chrome Trace Event JSON for ui.perfetto.dev: a process per node, flow arrows per message.
+    Perfetto,
+    /// ShiViz log with vector clocks.
+    Shiviz,
+    /// Jepsen-style history: one JSON object per client-observed event.
+    History,
+}
+
+/// Parse a JSON-lines trace; `Err` names the first bad line (1-based).
+pub fn parse_trace(text: &str) -> Result<Vec<TraceLine>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", n + 1)))
+        .collect()
+}
+
+/// Keep events whose time is in `[from_ms, to_ms)`, at most `limit` of them.
+pub fn window(lines: Vec<TraceLine>, from_ms: u64, to_ms: Option<u64>, limit: usize) -> Vec<TraceLine> {
+    let from = from_ms.saturating_mul(1_000_000);
+    let to = to_ms.map_or(u64::MAX, |t| t.saturating_mul(1_000_000));
+    lines.into_iter().filter(|l| l.t_ns >= from && l.t_ns < to).take(limit).collect()
+}
+
+pub fn export(lines: &[TraceLine], format: Format) -> String {
+    match format {
+        Format::Mermaid => to_mermaid(lines),
+        Format::Perfetto => to_perfetto(lines),
+        Format::Shiviz => to_shiviz(lines),
+        Format::History => to_history(lines),
+    }
+}
+
+/// Node names in order of first appearance.
+fn participants(lines: &[TraceLine]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for l in lines {
+        for n in std::iter::once(&l.node).chain(l.peer.as_ref()) {
+            if !seen.contains(n) {
+                seen.push(n.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn mermaid_id(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+/// Mermaid text must not contain `;`, `#` or a bare `end`.
+fn mermaid_text(s: &str) -> String {
+    s.replace('#', "#35;").replace(';', "#59;").replace("end", "[end]")
+}
+
+fn micros(t_ns: u64) -> String {
+    format!("{}.{:03}ms", t_ns / 1_000_000, (t_ns % 1_000_000) / 1_000)
+}
+
+pub fn to_mermaid(lines: &[TraceLine]) -> String {
+    let mut out = String::from("sequenceDiagram\n");
+    for p in participants(lines) {
+        out.push_str(&format!("    participant {} as {}\n", mermaid_id(&p), mermaid_text(&p)));
+    }
+    for l in lines {
+        let node = mermaid_id(&l.node);
+        let at = micros(l.t_ns);
+        match (l.kind.as_str(), &l.peer) {
+            ("deliver", Some(peer)) => out.push_str(&format!(
+                "    {}->>{node}: {} (t={at})\n",
+                mermaid_id(peer),
+                mermaid_text(&l.label)
+            )),
+            (kind, Some(peer)) if kind.starts_with("drop:") => out.push_str(&format!(
+                "    {}-x{node}: {} DROPPED {} (t={at})\n",
+                mermaid_id(peer),
+                mermaid_text(&l.label),
+                &kind[5..]
+            )),
+            ("fault", _) => out.push_str(&format!(
+                "    Note over {node}: fault {} (t={at})\n",
+                mermaid_text(&l.label)
+            )),
+            ("history", _) => {
+                let text = l.detail.as_deref().unwrap_or("history");
+                out.push_str(&format!("    Note right of {node}: {} (t={at})\n", mermaid_text(text)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+pub fn to_perfetto(lines: &[TraceLine]) -> String {
+    let names = participants(lines);
+    let pid = |n: &str| names.iter().position(|x| x == n).map_or(0, |i| i + 1);
+    let mut events: Vec<Value> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        events.push(json!({"name": "process_name", "ph": "M", "pid": i + 1, "args": {"name": n}}));
+        events.push(json!({"name": "thread_name", "ph": "M", "pid": i + 1, "tid": 1, "args": {"name": "events"}}));
+    }
+    for l in lines {
+        let ts = l.t_ns as f64 / 1_000.0;
+        let p = pid(&l.node);
+        let mut args = json!({"i": l.i});
+        if let Some(d) = &l.detail {
+            args["detail"] = json!(d);
+        }
+        let ev = match l.kind.as_str() {
+            "send" => json!({"name": format!("send {}", l.label), "cat": "net", "ph": "X", "ts": ts,
+                "dur": 0.5, "pid": p, "tid": 1, "bind_id": l.msg, "flow_out": true, "args": args}),
+            "deliver" => json!({"name": format!("recv {}", l.label), "cat": "net", "ph": "X", "ts": ts,
+                "dur": 0.5, "pid": p, "tid": 1, "bind_id": l.msg, "flow_in": true, "args": args}),
+            k if k.starts_with("drop:") => json!({"name": format!("DROP {} ({})", l.label, &k[5..]),
+                "cat": "net", "ph": "X", "ts": ts, "dur": 0.5, "pid": p, "tid": 1,
+                "bind_id": l.msg, "flow_in": true, "args": args}),
+            "fault" => json!({"name": format!("fault {}", l.label), "cat": "fault", "ph": "i", "s": "g",
+                "ts": ts, "pid": 0, "tid": 0, "args": args}),
+            other => json!({"name": format!("{other} {}", l.label), "cat": other, "ph": "i", "s": "t",
+                "ts": ts, "pid": p, "tid": 1, "args": args}),
+        };
+        events.push(ev);
+    }
+    serde_json::to_string_pretty(&json!({"traceEvents": events, "displayTimeUnit": "ns"})).expect("json")
+}
+
+/// ShiViz: each logged event bumps its node's own clock component by exactly one; a delivery
+/// merges the sender's clock as it was at the send. Drops are not receive events.
+pub fn to_shiviz(lines: &[TraceLine]) -> String {
+    let mut clocks: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut at_send: BTreeMap<u64, BTreeMap<String, u64>> = BTreeMap::new();
+    // Line 1: default parser regex (empty); line 2: no multi-execution delimiter.
+    let mut out = String::from("\n\n");
+    for l in lines {
+        let logged = matches!(l.kind.as_str(), "send" | "deliver" | "fault" | "history" | "timer" | "start");
+        if !logged {
+            continue;
+        }
+        let mut clock = clocks.get(&l.node).cloned().unwrap_or_default();
+        if l.kind == "deliver" {
+            if let Some(sent) = l.msg.and_then(|m| at_send.get(&m)) {
+                for (k, v) in sent {
+                    let e = clock.entry(k.clone()).or_insert(0);
+                    *e = (*e).max(*v);
+                }
+            }
+        }
+        *clock.entry(l.node.clone()).or_insert(0) += 1;
+        if l.kind == "send" {
+            if let Some(m) = l.msg {
+                at_send.insert(m, clock.clone());
+            }
+        }
+        let clock_json = serde_json::to_string(&clock).expect("json");
+        let what = match &l.peer {
+            Some(peer) if l.kind == "send" => format!("send {} to {peer}", l.label),
+            Some(peer) if l.kind == "deliver" => format!("recv {} from {peer}", l.label),
+            _ => format!("{} {}", l.kind, l.detail.as_deref().unwrap_or(&l.label)),
+        };
+        out.push_str(&format!("{what} #{}\n{} {clock_json}\n", l.msg.unwrap_or(l.i), l.node));
+        clocks.insert(l.node.clone(), clock);
+    }
+    out
+}
+
+/// The client-observed history, one JSON object per line.
+pub fn to_history(lines: &[TraceLine]) -> String {
+    let mut out = String::new();
+    for (index, l) in lines.iter().filter(|l| l.kind == "history").enumerate() {
+        let v = json!({"index": index, "time": l.t_ns, "process": l.node, "value": l.detail});
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
+}
