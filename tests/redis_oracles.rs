@@ -1,0 +1,150 @@
+//! Redis oracle cases R1–R21 (shared/reference/redis.md §11) and the other documented outcomes
+//! (side-by-side pub/sub vs streams, persistence, maxmemory, streams trimming and dead letters):
+//! each scenario in scenarios/redis states its outcome as expectations (script replies and
+//! metrics); every one must hold over many seeds. Outcomes come from the model's rules under the
+//! scenario's faults and commands: no code recognises a scenario.
+
+use msgsim::runner::{self, RunOptions};
+use msgsim::scenario;
+use std::path::Path;
+
+const SEEDS: u64 = 20;
+
+fn oracle(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redis").join(format!("{name}.ron"));
+    let loaded = scenario::load(&path).unwrap_or_else(|d| panic!("{d}"));
+    let mut failures = Vec::new();
+    for seed in 1..=SEEDS {
+        let outcome = runner::run(&loaded, RunOptions { seed, ..RunOptions::default() })
+            .unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
+        for c in outcome.checked.iter().filter(|c| !c.ok) {
+            failures.push(format!("seed {seed}: {c:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{name}: {} failing expectations:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn r01_publish_without_subscribers_returns_zero() {
+    oracle("r01-publish-no-subscribers");
+}
+
+#[test]
+fn r02_message_published_while_disconnected_is_lost() {
+    oracle("r02-reconnect-gap");
+}
+
+#[test]
+fn r03_slow_subscriber_closed_at_hard_output_buffer_limit() {
+    oracle("r03-obuf-hard-limit");
+}
+
+#[test]
+fn r04_soft_limit_closes_without_further_traffic() {
+    oracle("r04-obuf-soft-limit");
+}
+
+#[test]
+fn r05_maxclients_rejects_the_surplus_connection() {
+    oracle("r05-maxclients");
+}
+
+#[test]
+fn r06_oversized_bulk_is_a_protocol_error() {
+    oracle("r06-proto-max-bulk-len");
+}
+
+#[test]
+fn r07_publish_reaches_replica_subscribers_counts_local_only() {
+    oracle("r07-publish-replicated");
+}
+
+#[test]
+fn r08_partial_resync_replays_missed_publishes_late() {
+    oracle("r08-partial-resync-late-publish");
+}
+
+#[test]
+fn r09_failover_kills_subscribers() {
+    oracle("r09-failover-kills-subscribers");
+}
+
+#[test]
+fn r10_r13_consumer_group_pel_claims_and_counters() {
+    oracle("r10-r13-stream-group-pel");
+}
+
+#[test]
+fn r14_failover_loses_pel_and_unreplicated_entries() {
+    oracle("r14-stream-pel-lost-on-failover");
+}
+
+#[test]
+fn r15_short_break_partial_resync() {
+    oracle("r15-partial-resync");
+}
+
+#[test]
+fn r16_backlog_overrun_forces_full_resync() {
+    oracle("r16-full-resync-no-backlog");
+}
+
+#[test]
+fn r17_acked_write_lost_after_promotion() {
+    oracle("r17-acked-write-lost");
+}
+
+#[test]
+fn r18_wait_times_out_without_rollback() {
+    oracle("r18-wait-timeout");
+}
+
+#[test]
+fn r19_min_replicas_refuses_writes_during_silent_stall() {
+    oracle("r19-min-replicas");
+}
+
+#[test]
+fn r20_split_brain_writes_discarded_on_demotion() {
+    oracle("r20-split-brain");
+}
+
+#[test]
+fn r21_no_failover_without_majority() {
+    oracle("r21-no-majority-no-failover");
+}
+
+#[test]
+fn side_by_side_pubsub_loses_streams_reread() {
+    oracle("side-by-side-pubsub-vs-streams");
+}
+
+#[test]
+fn primary_without_persistence_restarts_empty_and_wipes_replica() {
+    oracle("persistence-empty-restart");
+}
+
+#[test]
+fn aof_everysec_power_loss_loses_about_a_second() {
+    oracle("persistence-aof-everysec");
+}
+
+#[test]
+fn maxmemory_noeviction_oom_on_writes() {
+    oracle("maxmemory-noeviction");
+}
+
+#[test]
+fn maxmemory_allkeys_lru_evicts() {
+    oracle("maxmemory-allkeys-lru");
+}
+
+#[test]
+fn streams_maxlen_trims_before_delivery() {
+    oracle("streams-trim-before-delivery");
+}
+
+#[test]
+fn streams_dead_letter_by_delivery_count() {
+    oracle("streams-dead-letter");
+}
