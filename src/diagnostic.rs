@@ -36,7 +36,9 @@ impl Diagnostic {
         let report = miette::Report::new(diag)
             .with_source_code(NamedSource::new(path, source.to_string()));
         let mut rendered = String::new();
-        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
+        // No line wrapping: textwrap's segmenter prints to stderr for some scripts (Khmer...), and
+        // a diagnostic must write nothing but itself.
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_wrap_lines(false);
         let _ = handler.render_report(&mut rendered, report.as_ref());
         Diagnostic { path: path.to_string(), at: Some(at), message, rendered }
     }

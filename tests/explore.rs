@@ -1,0 +1,376 @@
+//! `msgsim explore`: results do not depend on `--jobs`; the shards' results together equal the
+//! unsharded run exactly (whichever way the shard is given); a failing seed's RON file replays
+//! to the same trace hash; `--minimize` writes a scenario that still fails the same expectation
+//! and is not larger; `--fail-fast` is deterministic; bad input exits 2 and writes nothing.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Server crashes lose in-flight datagrams on some seeds (about a third of them).
+const FIXTURE: &str = r#"// explore test fixture
+(
+    version: 1,
+    name: "explore-fixture",
+    duration_ms: 3_000,
+    quiet_ms: 500,
+    system: Echo(clients: 2, servers: 2, window: 2, timeout_ms: 200),
+    fault_profile: (
+        crash: true,
+        interval_ms_mean: 3_000,
+        duration_ms_min: 200,
+        duration_ms_max: 800,
+        start_ms: 200,
+    ),
+    expect: ["lost == 0", "delivered >= 100"],
+)
+"#;
+
+const SEEDS: &str = "0..24";
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("explore")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sweep.ron"), FIXTURE).unwrap();
+    dir
+}
+
+fn msgsim(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msgsim"));
+    cmd.args(args).current_dir(dir);
+    for k in [
+        "MSGSIM_SEED",
+        "MSGSIM_SEEDS",
+        "MSGSIM_SHARD",
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_COUNT",
+    ] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("msgsim runs")
+}
+
+fn explore(dir: &Path, out: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec!["explore", "sweep.ron", "--seeds", SEEDS, "--out", out];
+    args.extend_from_slice(extra);
+    msgsim(dir, &args, env)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The deterministic part of results.jsonl: every line without `wall_ms`.
+fn results(dir: &Path, out: &str) -> Vec<Value> {
+    let body = std::fs::read_to_string(dir.join(out).join("results.jsonl")).expect("results.jsonl");
+    body.lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("one JSON object per line");
+            v.as_object_mut().unwrap().remove("wall_ms");
+            v
+        })
+        .collect()
+}
+
+fn seeds_of(rs: &[Value]) -> Vec<u64> {
+    rs.iter().map(|r| r["seed"].as_u64().unwrap()).collect()
+}
+
+#[test]
+fn jobs_do_not_change_results_and_failures_replay() {
+    let dir = workdir("jobs");
+    let a = explore(&dir, "j1", &["--jobs", "1"], &[]);
+    let b = explore(&dir, "j2", &["--jobs", "2"], &[]);
+    assert_eq!(
+        a.status.code(),
+        Some(1),
+        "some seeds fail: {}",
+        text(&a.stderr)
+    );
+    assert_eq!(b.status.code(), Some(1));
+    let (ra, rb) = (results(&dir, "j1"), results(&dir, "j2"));
+    assert_eq!(
+        ra, rb,
+        "results.jsonl identical for --jobs 1 and --jobs 2 (apart from wall_ms)"
+    );
+    assert_eq!(
+        seeds_of(&ra),
+        (0..24).collect::<Vec<_>>(),
+        "one line per seed, in seed order"
+    );
+    let failing: Vec<&Value> = ra.iter().filter(|r| r["verdict"] == "fail").collect();
+    assert!(
+        !failing.is_empty() && failing.len() < ra.len(),
+        "the fixture has passing and failing seeds"
+    );
+    for key in [
+        "seed",
+        "verdict",
+        "trace_hash",
+        "anomalies",
+        "events",
+        "msgsim_version",
+        "scenario_sha256",
+        "failed",
+    ] {
+        assert!(ra[0].get(key).is_some(), "results line lacks {key}");
+    }
+    let summary = text(&a.stdout);
+    assert!(summary.contains("seeds run   24"), "{summary}");
+    assert!(
+        summary.contains("lost == 0"),
+        "failures by expectation: {summary}"
+    );
+    assert!(
+        summary.contains("lost_request"),
+        "failures by anomaly: {summary}"
+    );
+    assert!(summary.contains("repro: msgsim run j1/seed-"), "{summary}");
+    assert!(summary.contains("seeds/s"), "{summary}");
+    // Every failing seed: the same RON file whatever --jobs, and it replays to the same hash.
+    for r in &failing {
+        let seed = r["seed"].as_u64().unwrap();
+        let file = format!("seed-{seed}.ron");
+        let fa = std::fs::read_to_string(dir.join("j1").join(&file)).unwrap();
+        let fb = std::fs::read_to_string(dir.join("j2").join(&file)).unwrap();
+        assert_eq!(fa.replace("j1/", "j2/"), fb);
+        assert_eq!(r["replay_verified"], true);
+        let replay = msgsim(&dir, &["run", &format!("j1/{file}"), "--json"], &[]);
+        assert_eq!(
+            replay.status.code(),
+            Some(1),
+            "the repro fails too: {}",
+            text(&replay.stderr)
+        );
+        let v: Value = serde_json::from_str(text(&replay.stdout).trim()).unwrap();
+        assert_eq!(
+            v["trace_hash"], r["trace_hash"],
+            "seed {seed} replays to the same trace hash"
+        );
+        assert_eq!(v["seed"], seed);
+    }
+    // Passing seeds have no file.
+    let pass = ra.iter().find(|r| r["verdict"] == "pass").unwrap();
+    assert!(
+        !dir.join("j1")
+            .join(format!("seed-{}.ron", pass["seed"]))
+            .exists()
+    );
+}
+
+#[test]
+fn shards_together_equal_the_unsharded_run() {
+    let dir = workdir("shards");
+    let all = explore(&dir, "all", &[], &[]);
+    assert_eq!(all.status.code(), Some(1));
+    let whole = results(&dir, "all");
+    // Three shards, each given a different way.
+    let s0 = explore(&dir, "s0", &["--shard", "0/3", "--jobs", "1"], &[]);
+    let s1 = explore(&dir, "s1", &[], &[("MSGSIM_SHARD", "1/3")]);
+    let s2 = explore(
+        &dir,
+        "s2",
+        &["--shard-count", "3"],
+        &[("JOB_COMPLETION_INDEX", "2")],
+    );
+    for (o, i) in [(&s0, 0), (&s1, 1), (&s2, 2)] {
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            text(&o.stderr)
+        );
+        assert!(
+            text(&o.stderr).contains(&format!("shard {i} of 3 (0-based")),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+    let mut union: Vec<Value> = Vec::new();
+    for (i, out) in ["s0", "s1", "s2"].iter().enumerate() {
+        let part = results(&dir, out);
+        assert!(
+            seeds_of(&part).iter().all(|s| s % 3 == i as u64),
+            "shard {i} holds s % 3 == {i}"
+        );
+        union.extend(part);
+    }
+    union.sort_by_key(|r| r["seed"].as_u64().unwrap());
+    assert_eq!(
+        union, whole,
+        "the shards' results together equal the unsharded run"
+    );
+    // Slurm: task ids may start at 1.
+    let slurm = explore(
+        &dir,
+        "slurm",
+        &[],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+    );
+    assert!(
+        text(&slurm.stderr).contains("shard 1 of 3 (0-based"),
+        "{}",
+        text(&slurm.stderr)
+    );
+    assert_eq!(results(&dir, "slurm"), results(&dir, "s1"));
+}
+
+#[test]
+fn minimize_keeps_the_failure_and_does_not_grow() {
+    let dir = workdir("minimize");
+    let o = msgsim(
+        &dir,
+        &[
+            "explore",
+            "sweep.ron",
+            "--seeds",
+            "0..12",
+            "--out",
+            "m",
+            "--minimize",
+            "--fail-fast",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let rs = results(&dir, "m");
+    let failing: Vec<&Value> = rs.iter().filter(|r| r["verdict"] == "fail").collect();
+    assert_eq!(
+        failing.len(),
+        2,
+        "--fail-fast 2 stops after the second failing seed"
+    );
+    assert_eq!(
+        rs.last().unwrap()["verdict"],
+        "fail",
+        "the list ends at the second failure"
+    );
+    for r in failing {
+        let seed = r["seed"].as_u64().unwrap();
+        let full = dir.join("m").join(format!("seed-{seed}.ron"));
+        let min = dir.join("m").join(format!("seed-{seed}.min.ron"));
+        assert!(min.exists(), "minimized file for seed {seed}");
+        let load = |p: &Path| {
+            msgsim::scenario::load(p)
+                .unwrap_or_else(|d| panic!("{} loads: {d}", p.display()))
+                .scenario
+        };
+        let (a, b) = (load(&full), load(&min));
+        assert!(b.faults.len() <= a.faults.len(), "fewer faults");
+        assert!(
+            b.duration_ms <= a.duration_ms && b.quiet_ms <= a.quiet_ms,
+            "not longer"
+        );
+        assert!(
+            std::fs::metadata(&min).unwrap().len() <= std::fs::metadata(&full).unwrap().len() + 200
+        );
+        let replay = msgsim(&dir, &["run", min.to_str().unwrap(), "--json"], &[]);
+        assert_eq!(
+            replay.status.code(),
+            Some(1),
+            "the minimized scenario still fails"
+        );
+        let v: Value = serde_json::from_str(text(&replay.stdout).trim()).unwrap();
+        let failed: Vec<&str> = v["expectations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ok"] == false)
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let first = r["failed"][0]["expectation"].as_str().unwrap();
+        assert!(
+            failed.iter().any(|name| first.starts_with(name)),
+            "same expectation fails: {first} vs {failed:?}"
+        );
+    }
+    // --fail-fast is deterministic too.
+    let again = msgsim(
+        &dir,
+        &[
+            "explore",
+            "sweep.ron",
+            "--seeds",
+            "0..12",
+            "--out",
+            "m1",
+            "--fail-fast",
+            "2",
+            "--jobs",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(results(&dir, "m1"), rs);
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let dir = workdir("bad");
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&["--seeds", "5..5"], &[], "empty"),
+        (&["--seeds", "x"], &[], "not a seed"),
+        (&["--seeds", "0..4", "--shard", "3/3"], &[], "out of range"),
+        (&["--seeds", "0..4", "--shard", "1"], &[], "I/N"),
+        (
+            &["--seeds", "0..4"],
+            &[("JOB_COMPLETION_INDEX", "1")],
+            "--shard-count",
+        ),
+        (
+            &["--seeds", "0..4", "--shard-count", "4"],
+            &[],
+            "JOB_COMPLETION_INDEX",
+        ),
+        (
+            &["--seeds", "0..4", "--profile", "chaos"],
+            &[],
+            "unknown profile",
+        ),
+        (&["--seeds", "0..4", "--jobs", "0"], &[], "jobs"),
+    ];
+    for (args, env, message) in cases {
+        let mut full = vec!["explore", "sweep.ron", "--out", "never"];
+        full.extend_from_slice(args);
+        let o = msgsim(&dir, &full, env);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected `{message}` in {err}"
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!err.contains("panicked"));
+        assert!(!dir.join("never").exists(), "{args:?} wrote nothing");
+    }
+    std::fs::write(
+        dir.join("broken.ron"),
+        "(version: 1, name: \"x\", duration_ms: 0, system: Echo())",
+    )
+    .unwrap();
+    let o = msgsim(
+        &dir,
+        &["explore", "broken.ron", "--seeds", "0..4", "--out", "never"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("broken.ron:1:25: duration_ms must be positive"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!dir.join("never").exists());
+}
