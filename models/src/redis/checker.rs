@@ -39,10 +39,10 @@ struct Sub {
     connected: bool,
     server: Option<NodeId>,
     active: BTreeMap<String, u64>,
-    interests: BTreeSet<(String, bool)>,
+    interests: BTreeSet<(Rc<str>, bool)>,
 }
 
-type Key = (u32, String, u32);
+pub(super) type Key = (u32, Rc<str>, u32);
 
 #[derive(Default)]
 pub struct RedisChecker {
@@ -128,7 +128,7 @@ impl RedisChecker {
                 if s.epoch == *epoch {
                     s.active.insert(name.clone(), time.as_nanos());
                 }
-                s.interests.insert((name.clone(), *pattern));
+                s.interests.insert((Rc::from(name.as_str()), *pattern));
             }
             RedisEvent::Published {
                 publisher,
@@ -146,7 +146,7 @@ impl RedisChecker {
                 first_seq,
                 count,
             } => self.received_range(
-                (*client, sub.clone(), *publisher),
+                (*client, Rc::from(sub.as_str()), *publisher),
                 *first_seq,
                 *first_seq + *count as u64,
             ),
@@ -240,12 +240,12 @@ impl RedisChecker {
                 let matches = if *pattern {
                     glob(name.as_bytes(), channel.as_bytes())
                 } else {
-                    name == channel
+                    &**name == channel
                 };
                 if !matches {
                     continue;
                 }
-                let why = match (s.connected, s.active.get(name)) {
+                let why = match (s.connected, s.active.get(&**name)) {
                     // Disconnected less than a round trip ago: the PUBLISH ran while connected.
                     (false, _)
                         if time.as_nanos().saturating_sub(s.disconnected_at) < RACE_NS
@@ -272,7 +272,7 @@ impl RedisChecker {
         }
     }
 
-    fn received_range(&mut self, key: Key, first: u64, end: u64) {
+    pub(super) fn received_range(&mut self, key: Key, first: u64, end: u64) {
         self.add("pubsub_received", (end - first) as f64);
         let v = self.received.entry(key).or_default();
         let max = v.last().map_or(0, |r| r.1);

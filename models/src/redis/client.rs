@@ -22,6 +22,9 @@ const T_XADD: u64 = 4;
 const T_POLL: u64 = 5;
 const T_READ: u64 = 6;
 const T_DISCOVER: u64 = 7;
+/// Connect timeout: a connection that got no byte back while commands wait is given up.
+const T_CONN_CHECK: u64 = 1 << 47;
+const CONNECT_TIMEOUT_MS: u64 = 2_000;
 
 #[derive(Clone, Debug)]
 enum Pending {
@@ -81,7 +84,9 @@ pub struct Client {
     /// Tags already handled by the consumer (dead-lettered or acked), for the DLQ loop.
     dead: BTreeSet<u64>,
     stopped: bool,
+    runs: BTreeMap<(Rc<str>, u32), (u64, u64)>,
     queued: Vec<(Cmd, Pending)>,
+    heard: bool,
 }
 
 impl Client {
@@ -125,6 +130,8 @@ impl Client {
             dead: BTreeSet::new(),
             stopped: false,
             queued: Vec::new(),
+            runs: BTreeMap::new(),
+            heard: false,
         }
     }
 
@@ -166,6 +173,11 @@ impl Client {
         let conn = ctx.connect(node);
         self.conn = Some((conn, node));
         self.epoch += 1;
+        self.heard = false;
+        ctx.set_timer(
+            SimDuration::from_millis(CONNECT_TIMEOUT_MS),
+            T_CONN_CHECK | self.epoch,
+        );
         self.unacked = 0;
         self.unread = 0;
         ctx.record(RedisEvent::Connected {
@@ -222,7 +234,13 @@ impl Client {
         let id = self.next_id;
         self.next_id += 1;
         self.pending.insert(id, p);
-        ctx.send_conn(conn, RedisMsg::Command { id, cmd });
+        ctx.send_conn(
+            conn,
+            RedisMsg::Command {
+                id,
+                cmd: Box::new(cmd),
+            },
+        );
         true
     }
 
@@ -717,7 +735,57 @@ impl Client {
         }
     }
 
+    /// Received messages are recorded as ranges: a contiguous run from one publisher on one
+    /// subscription is extended in place and written to the history when the run breaks, on
+    /// disconnect, and at the end of the run (`unflushed`).
+    fn received(&mut self, ctx: &mut RCtx, sub: Rc<str>, publisher: u32, first: u64, count: u32) {
+        let end = first + count as u64;
+        let key = (sub, publisher);
+        match self.runs.get_mut(&key) {
+            Some(r) if r.1 == first => r.1 = end,
+            Some(r) => {
+                let (a, b) = *r;
+                *r = (first, end);
+                self.record_run(ctx, &key.0, publisher, a, b);
+            }
+            None => {
+                self.runs.insert(key, (first, end));
+            }
+        }
+    }
+
+    fn record_run(&self, ctx: &mut RCtx, sub: &str, publisher: u32, a: u64, b: u64) {
+        let mut first = a;
+        while first < b {
+            let count = (b - first).min(u32::MAX as u64) as u32;
+            let ev = RedisEvent::Received {
+                client: self.index,
+                sub: sub.to_string(),
+                publisher,
+                first_seq: first,
+                count,
+            };
+            ctx.record(ev);
+            first += count as u64;
+        }
+    }
+
+    fn flush_runs(&mut self, ctx: &mut RCtx) {
+        for ((sub, p), (a, b)) in std::mem::take(&mut self.runs) {
+            self.record_run(ctx, &sub, p, a, b);
+        }
+    }
+
+    /// Ranges received but not yet written to the history (for the checker at the end).
+    pub fn unflushed(&self) -> Vec<(String, u32, u64, u64)> {
+        self.runs
+            .iter()
+            .map(|((s, p), (a, b))| (s.to_string(), *p, *a, *b))
+            .collect()
+    }
+
     fn closed(&mut self, ctx: &mut RCtx) {
+        self.flush_runs(ctx);
         ctx.record(RedisEvent::Disconnected {
             client: self.index,
             epoch: self.epoch,
@@ -777,6 +845,7 @@ impl Actor<RedisMsg, RedisEvent> for Client {
     fn on_message(&mut self, ctx: &mut RCtx, _from: NodeId, _via: Via, msg: RedisMsg) {
         match msg {
             RedisMsg::Frames { frames, bytes } => {
+                self.heard = true;
                 for f in frames {
                     match f {
                         Frame::Reply { id, reply } => self.on_reply(ctx, id, reply),
@@ -788,14 +857,8 @@ impl Actor<RedisMsg, RedisEvent> for Client {
                             count,
                             ..
                         } => {
-                            let sub = pattern.as_deref().unwrap_or(&channel).to_string();
-                            ctx.record(RedisEvent::Received {
-                                client: self.index,
-                                sub,
-                                publisher,
-                                first_seq,
-                                count,
-                            });
+                            let sub = pattern.unwrap_or(channel);
+                            self.received(ctx, sub, publisher, first_seq, count);
                         }
                     }
                 }
@@ -815,6 +878,19 @@ impl Actor<RedisMsg, RedisEvent> for Client {
     fn on_timer(&mut self, ctx: &mut RCtx, _timer: TimerId, tag: u64) {
         if tag & T_STEP != 0 {
             self.run_step(ctx, (tag & !T_STEP) as u32);
+            return;
+        }
+        if tag & T_CONN_CHECK != 0 {
+            // The kernel never fails a connect to a crashed node: time it out like a client
+            // library's connect timeout.
+            if tag & !T_CONN_CHECK == self.epoch
+                && !self.heard
+                && !self.pending.is_empty()
+                && let Some((conn, _)) = self.conn.take()
+            {
+                ctx.close(conn);
+                self.closed(ctx);
+            }
             return;
         }
         let s = self.spec.clone();

@@ -447,6 +447,12 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         sum(&|s| s.stats.repl_prefix_violations + s.stats.offset_ahead_of_primary) as u64 + ahead;
     {
         let mut c = checker.borrow_mut();
+        for (i, spec) in config.clients.iter().enumerate() {
+            let client = sim.actor::<Client>(ids[&spec.name]).expect("client");
+            for (sub, p, a, b) in client.unflushed() {
+                c.received_range((i as u32, Rc::from(sub.as_str()), p), a, b);
+            }
+        }
         c.finish(final_primary.map(|p| &srv[p].data));
         c.report(&mut report);
     }

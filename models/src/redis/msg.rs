@@ -362,7 +362,7 @@ pub enum RedisMsg {
     /// Client → server.
     Command {
         id: u64,
-        cmd: Cmd,
+        cmd: Box<Cmd>,
     },
     /// Client → server: bytes read by the application (TCP window update).
     Consumed {

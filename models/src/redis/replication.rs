@@ -539,8 +539,9 @@ impl Server {
     pub(super) fn replication_cron(&mut self, ctx: &mut RCtx) {
         let timeout_ms = self.cfg.repl_timeout_s * 1_000;
         if let Some(l) = self.link.as_ref() {
-            if l.online && self.now_ms.saturating_sub(l.last_io_ms) > timeout_ms {
-                // "MASTER timeout: no data nor PING received…"
+            if self.now_ms.saturating_sub(l.last_io_ms) > timeout_ms {
+                // "MASTER timeout: no data nor PING received…", or "Timeout connecting to the
+                // MASTER" while the handshake never completed.
                 ctx.close(l.conn);
                 self.master_link_lost(ctx);
             } else if l.online {

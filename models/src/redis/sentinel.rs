@@ -45,6 +45,7 @@ struct Link {
     info: Option<(InfoReply, u64)>,
     master_seen_since: Option<u64>,
     unacked: u64,
+    connected_ms: u64,
 }
 
 pub struct Sentinel {
@@ -117,6 +118,7 @@ impl Sentinel {
             None => {
                 let c = ctx.connect(node);
                 link.conn = Some(c);
+                link.connected_ms = self.now_ms;
                 self.by_conn.insert(c, node);
                 c
             }
@@ -124,7 +126,13 @@ impl Sentinel {
         let id = self.next_id;
         self.next_id += 1;
         self.pending.insert(id, (node, kind));
-        ctx.send_conn(conn, RedisMsg::Command { id, cmd });
+        ctx.send_conn(
+            conn,
+            RedisMsg::Command {
+                id,
+                cmd: Box::new(cmd),
+            },
+        );
     }
 
     fn elapsed_down(&self, node: NodeId) -> u64 {
@@ -151,6 +159,21 @@ impl Sentinel {
         };
         let hello = self.now_ms - self.last_hello_ms >= HELLO_MS;
         for node in self.servers.clone() {
+            let l = self.links.entry(node).or_default();
+            // Reconnect a link whose pings go unanswered for half of down-after (sentinel.c
+            // sentinelCheckSubjectivelyDown), e.g. one opened towards a crashed node.
+            let half = self.cfg.down_after_ms / 2;
+            if let (Some(conn), Some(since)) = (l.conn, l.ping_since_ms)
+                && self.now_ms - since > half
+                && self.now_ms.saturating_sub(l.last_ok_ms) > half
+                && self.now_ms.saturating_sub(l.connected_ms) > half
+            {
+                ctx.close(conn);
+                self.by_conn.remove(&conn);
+                l.conn = None;
+                l.unacked = 0;
+                self.pending.retain(|_, (n, _)| *n != node);
+            }
             let l = self.links.entry(node).or_default();
             if self.now_ms - l.last_ping_ms >= PING_MS {
                 l.last_ping_ms = self.now_ms;

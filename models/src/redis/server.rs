@@ -605,7 +605,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
                 if !self.clients.contains_key(&conn) {
                     return;
                 }
-                if let Some(reply) = self.execute(ctx, conn, id, cmd) {
+                if let Some(reply) = self.execute(ctx, conn, id, *cmd) {
                     self.reply(conn, id, reply);
                 }
             }
