@@ -182,11 +182,30 @@ fn cmd_run(args: RunArgs) -> i32 {
     };
     let (families, faults) = runner::schedule(&loaded.scenario, seed, profile.as_ref());
     eprint!("{}", output::banner(&loaded, seed, profile.as_ref(), &families, &faults));
+    let check_twice = std::env::var("MSGSIM_CHECK_DETERMINISM").is_ok_and(|v| v == "1");
+    let again = check_twice.then(|| RunOptions { seed, trace_out: None, profile: profile.clone() });
     let options = RunOptions { seed, trace_out, profile };
     let outcome = match runner::run(&loaded, options) {
         Ok(o) => o,
         Err(e) => return report_run_error(&e),
     };
+    if let Some(options) = again {
+        // MSGSIM_CHECK_DETERMINISM=1: run the seed a second time and compare the trace hashes.
+        match runner::run(&loaded, options) {
+            Ok(second) if second.report.stats.trace_hash == outcome.report.stats.trace_hash => {}
+            Ok(second) => {
+                eprintln!(
+                    "error: non-determinism: seed {seed} gave trace hash {:016x} then {:016x}; \
+                     run `msgsim check-determinism {} --seed {seed} --seeds 1` for the first divergent event",
+                    outcome.report.stats.trace_hash,
+                    second.report.stats.trace_hash,
+                    loaded.path
+                );
+                return exit::FAIL;
+            }
+            Err(e) => return report_run_error(&e),
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     let text = if args.json {
         format!("{}\n", output::json_summary(&loaded, seed, &outcome))

@@ -136,3 +136,15 @@ fn check_validates_files() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("2 scenario(s) ok"));
 }
+
+#[test]
+fn check_determinism_env_runs_the_seed_twice() {
+    let o = Command::new(env!("CARGO_BIN_EXE_msgsim"))
+        .args(["run", "scenarios/echo/echo-partition.ron"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("MSGSIM_CHECK_DETERMINISM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("non-determinism"));
+}

@@ -144,6 +144,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if state.status == NodeStatus::Crashed {
             return;
         }
+        tracing::debug!(target: "msgsim::node", node = %state.name, ?kind, inbox = state.inbox.len(), "crash");
         state.status = NodeStatus::Crashed;
         state.incarnation += 1;
         state.busy_until = self.now;
@@ -183,6 +184,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
         state.status = NodeStatus::Up;
         state.busy_until = self.now;
+        tracing::debug!(target: "msgsim::node", node = %state.name, "restart");
         self.queue.push(self.now, EventKind::Start(node));
     }
 
