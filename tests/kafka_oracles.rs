@@ -9,17 +9,30 @@ use std::path::Path;
 const SEEDS: u64 = 20;
 
 fn oracle(name: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/kafka").join(format!("{name}.ron"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/kafka")
+        .join(format!("{name}.ron"));
     let loaded = scenario::load(&path).unwrap_or_else(|d| panic!("{d}"));
     let mut failures = Vec::new();
     for seed in 1..=SEEDS {
-        let outcome = runner::run(&loaded, RunOptions { seed, ..RunOptions::default() })
-            .unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
+        let outcome = runner::run(
+            &loaded,
+            RunOptions {
+                seed,
+                ..RunOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
         for c in outcome.checked.iter().filter(|c| !c.ok) {
             failures.push(format!("seed {seed}: {c:?}"));
         }
     }
-    assert!(failures.is_empty(), "{name}: {} failing expectations:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{name}: {} failing expectations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -99,6 +99,9 @@ pub struct Broker {
     pub(super) parked: BTreeMap<u64, ParkedFetch>,
     pub(super) purgatory: BTreeMap<u64, PendingProduce>,
     pub(super) next_key: u64,
+    /// Pending sweep timers for parked fetches and the produce purgatory.
+    pub(super) park_timer: Option<SimTime>,
+    pub(super) purgatory_timer: Option<SimTime>,
     pub(super) registered_once: bool,
     // ---- counters (for the report) ----
     pub divergence_truncations: u64,
@@ -127,6 +130,8 @@ impl Broker {
             parked: BTreeMap::new(),
             purgatory: BTreeMap::new(),
             next_key: 0,
+            park_timer: None,
+            purgatory_timer: None,
             registered_once: false,
             divergence_truncations: 0,
             invariant_violations: 0,
@@ -457,8 +462,8 @@ impl Actor<KMsg, KEvent> for Broker {
                 }
                 self.send_fetch(ctx, payload as u32);
             }
-            T_PARK => self.on_park_timeout(ctx, payload),
-            T_PURGATORY => self.on_purgatory_timeout(ctx, payload),
+            T_PARK => self.on_park_timeout(ctx),
+            T_PURGATORY => self.on_purgatory_timeout(ctx),
             _ => {}
         }
     }
@@ -495,6 +500,8 @@ impl Actor<KMsg, KEvent> for Broker {
         self.fetchers.clear();
         self.parked.clear();
         self.purgatory.clear();
+        self.park_timer = None;
+        self.purgatory_timer = None;
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -205,7 +205,8 @@ impl KafkaChecker {
                     self.observe_offset(*p, off, v);
                     let s = self.val(v);
                     let failed = s.outcome == Outcome::Fail;
-                    let delay = (s.outcome == Outcome::Ok && !s.polled).then(|| now_ms.saturating_sub(s.ack_ms as u64));
+                    let delay = (s.outcome == Outcome::Ok && !s.polled)
+                        .then(|| now_ms.saturating_sub(s.ack_ms as u64));
                     if s.seen_offset == NONE32 {
                         s.seen_offset = off as u32;
                     } else if s.seen_offset != off as u32 {

@@ -17,7 +17,6 @@ const T_START: u64 = 1;
 const T_HEARTBEAT: u64 = 2;
 const T_PROCESS: u64 = 3;
 const T_WORKER: u64 = 4;
-const T_FETCH_TIMEOUT: u64 = 5;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
 
@@ -38,7 +37,8 @@ pub struct Consumer {
     stopped: BTreeSet<u32>,
     buffer: VecDeque<Chunk>,
     /// broker → (request, generation, timer)
-    fetches: BTreeMap<u32, (u64, u64, TimerId)>,
+    /// broker → (request, generation, request.timeout.ms deadline)
+    fetches: BTreeMap<u32, (u64, u64, SimTime)>,
     processing: Option<VecDeque<(u32, u64, u64)>>,
     /// Records polled, waiting for commitSync before processing (BeforeProcessing).
     to_process: Option<Vec<Chunk>>,
@@ -179,7 +179,8 @@ impl Consumer {
         let now = ctx.now();
         if !self.auto()
             || self.generation == 0
-            || now.saturating_since(self.last_auto_commit) < SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
+            || now.saturating_since(self.last_auto_commit)
+                < SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
         {
             return;
         }
@@ -187,7 +188,12 @@ impl Consumer {
         if !self.consumed.is_empty() {
             let req = self.req();
             let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
-            let msg = KMsg::OffsetCommit { req, member: self.idx, generation: self.generation, offsets };
+            let msg = KMsg::OffsetCommit {
+                req,
+                member: self.idx,
+                generation: self.generation,
+                offsets,
+            };
             let gc = self.gc();
             self.peers.send(ctx, gc, msg);
         }
@@ -254,14 +260,26 @@ impl Consumer {
 
     fn record_processed(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
         for (p, first, values) in chunks {
-            ctx.record(KEvent::Processed { consumer: self.idx, p, first, values });
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values,
+            });
         }
     }
 
     fn process_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let Some(q) = self.processing.as_mut() else { return };
+        let Some(q) = self.processing.as_mut() else {
+            return;
+        };
         if let Some((p, first, v)) = q.pop_front() {
-            ctx.record(KEvent::Processed { consumer: self.idx, p, first, values: Rc::from([v]) });
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values: Rc::from([v]),
+            });
         }
         if q.is_empty() {
             self.done_processing(ctx);
@@ -297,7 +315,12 @@ impl Consumer {
     fn worker_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         self.worker_busy = false;
         if let Some((p, first, v)) = self.worker.pop_front() {
-            ctx.record(KEvent::Processed { consumer: self.idx, p, first, values: Rc::from([v]) });
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values: Rc::from([v]),
+            });
         }
         if !self.worker.is_empty() {
             self.worker_busy = true;
@@ -353,11 +376,10 @@ impl Consumer {
                 parts,
             };
             self.peers.send(ctx, NodeId(leader), msg);
-            let timer = ctx.set_timer(
-                SimDuration::from_millis(self.cfg.consumer_request_timeout_ms),
-                tag(T_FETCH_TIMEOUT, req),
-            );
-            self.fetches.insert(leader, (req, self.generation, timer));
+            let deadline =
+                ctx.now() + SimDuration::from_millis(self.cfg.consumer_request_timeout_ms);
+            self.fetches
+                .insert(leader, (req, self.generation, deadline));
         }
     }
 
@@ -399,14 +421,13 @@ impl Consumer {
         req: u64,
         parts: Vec<(u32, FetchResult)>,
     ) {
-        let Some(&(r, generation, timer)) = self.fetches.get(&from.0) else {
+        let Some(&(r, generation, _)) = self.fetches.get(&from.0) else {
             return;
         };
         if r != req {
             return;
         }
         self.fetches.remove(&from.0);
-        ctx.cancel_timer(timer);
         if generation != self.generation {
             return;
         }
@@ -427,7 +448,8 @@ impl Consumer {
                         if start >= end || start != next {
                             continue;
                         }
-                        let slice = &b.values[(start - b.base_offset) as usize..(end - b.base_offset) as usize];
+                        let slice = &b.values
+                            [(start - b.base_offset) as usize..(end - b.base_offset) as usize];
                         // Contiguous records of one partition travel as one chunk.
                         match self.buffer.back_mut() {
                             Some(last) if last.0 == p && last.1 + last.2.len() as u64 == start => {
@@ -580,6 +602,13 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_HEARTBEAT => {
                 let now = ctx.now();
+                // Fetch request.timeout.ms, checked at heartbeat granularity.
+                let before = self.fetches.len();
+                self.fetches.retain(|_, f| f.2 > now);
+                if self.fetches.len() < before {
+                    self.md = None;
+                    self.step(ctx);
+                }
                 if self.generation > 0
                     && !self.joining
                     && now.saturating_since(self.last_poll)
@@ -607,19 +636,6 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_PROCESS => self.process_one(ctx),
             T_WORKER => self.worker_one(ctx),
-            T_FETCH_TIMEOUT => {
-                let req = tag_payload(t);
-                let broker = self
-                    .fetches
-                    .iter()
-                    .find(|(_, f)| f.0 == req)
-                    .map(|(b, _)| *b);
-                if let Some(b) = broker {
-                    self.fetches.remove(&b);
-                    self.md = None;
-                    self.step(ctx);
-                }
-            }
             T_MD_TIMEOUT => {
                 if self.md_in_flight {
                     self.md_in_flight = false;
@@ -643,8 +659,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         if let ConnEvent::Closed { conn, .. } = event
             && let Some(peer) = self.peers.closed(conn)
         {
-            if let Some((_, _, timer)) = self.fetches.remove(&peer.0) {
-                ctx.cancel_timer(timer);
+            if self.fetches.remove(&peer.0).is_some() {
                 self.md = None;
             }
             if peer == self.gc() && self.joining {

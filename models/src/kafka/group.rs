@@ -152,7 +152,12 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                         }
                     }
                 };
-                reply(ctx, from, via, KMsg::GroupHeartbeatResp { generation, status });
+                reply(
+                    ctx,
+                    from,
+                    via,
+                    KMsg::GroupHeartbeatResp { generation, status },
+                );
             }
             KMsg::LeaveGroup { member } => {
                 if self.members.remove(&member).is_some() {

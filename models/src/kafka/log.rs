@@ -88,6 +88,9 @@ pub enum SeqCheck {
     Append,
     /// Duplicate of a cached batch: answer with its base offset, do not append.
     Duplicate(u64),
+    /// An older sequence no longer cached: DUPLICATE_SEQUENCE_NUMBER, which the client counts
+    /// as success without an offset (KIP-192).
+    DuplicateUncached,
     OutOfOrder,
     InvalidEpoch,
 }
@@ -178,8 +181,11 @@ impl ReplicaLog {
             }
         }
         let last = entry.batches.back().map_or(-1, |b| b.1);
+        let oldest = entry.batches.front().map_or(0, |b| b.0);
         if first_seq == last + 1 {
             SeqCheck::Append
+        } else if last_seq < oldest {
+            SeqCheck::DuplicateUncached
         } else {
             SeqCheck::OutOfOrder
         }
@@ -330,7 +336,7 @@ impl ReplicaLog {
             .saturating_sub(1);
         let mut bytes = 0;
         for seg in &self.segments[si..] {
-            let start = seg.batches.partition_point(|b| b.next_offset() <= from);
+            let start = Self::first_batch_ending_after(seg, from);
             for b in &seg.batches[start..] {
                 if b.base_offset >= upto || (!out.is_empty() && bytes + b.bytes > max_bytes) {
                     return out;
@@ -340,6 +346,23 @@ impl ReplicaLog {
             }
         }
         out
+    }
+
+    /// Index of the first batch of `seg` with next_offset > `from`. Reads are mostly near the
+    /// end of the log (followers and caught-up consumers), so look back from the end first.
+    fn first_batch_ending_after(seg: &Segment, from: u64) -> usize {
+        let n = seg.batches.len();
+        let mut i = n;
+        while i > 0 && n - i < 8 {
+            if seg.batches[i - 1].next_offset() <= from {
+                return i;
+            }
+            i -= 1;
+        }
+        if i == 0 {
+            return 0;
+        }
+        seg.batches[..i].partition_point(|b| b.next_offset() <= from)
     }
 
     /// Value at `offset`, if present.

@@ -6,7 +6,7 @@ use super::broker::{Broker, Role, T_PARK, T_PURGATORY};
 use super::config::Acks;
 use super::log::{Batch, SeqCheck};
 use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
-use msgsim_sim::{Ctx, NodeId, SimDuration, TimerId, Via};
+use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
 use std::rc::Rc;
 
 /// An acks=all produce waiting in purgatory.
@@ -19,7 +19,7 @@ pub struct PendingProduce {
     /// Base offset each batch got at append.
     bases: Vec<Option<u64>>,
     remaining: usize,
-    timer: TimerId,
+    deadline: SimTime,
 }
 
 /// A fetch waiting for data (replica.fetch.wait.max.ms / fetch.max.wait.ms).
@@ -28,9 +28,9 @@ pub struct ParkedFetch {
     from: NodeId,
     via: Via,
     msg: KMsg,
-    timer: TimerId,
     parts: Vec<u32>,
     replica: bool,
+    deadline: SimTime,
 }
 
 impl Broker {
@@ -87,7 +87,7 @@ impl Broker {
             }
             return;
         }
-        let timer = ctx.set_timer(SimDuration::from_millis(timeout_ms), tag(T_PURGATORY, key));
+        let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
         let remaining = waits.len();
         self.purgatory.insert(
             key,
@@ -98,9 +98,10 @@ impl Broker {
                 results,
                 bases,
                 remaining,
-                timer,
+                deadline,
             },
         );
+        self.arm(ctx, T_PURGATORY, deadline);
         for (p, required, i) in waits {
             self.parts[p].waiters.push_back((required, key, i as u32));
         }
@@ -155,6 +156,10 @@ impl Broker {
                 } else {
                     (Ok(Some(base)), None)
                 };
+            }
+            SeqCheck::DuplicateUncached => {
+                ctx.sometimes("kafka:duplicate_sequence_number");
+                return (Ok(None), None);
             }
             SeqCheck::OutOfOrder => return (Err(KErr::OutOfOrderSequence), None),
             SeqCheck::InvalidEpoch => return (Err(KErr::InvalidProducerEpoch), None),
@@ -229,7 +234,6 @@ impl Broker {
         pending.remaining -= 1;
         if pending.remaining == 0 {
             let pending = self.purgatory.remove(&key).expect("present");
-            ctx.cancel_timer(pending.timer);
             self.answer(ctx, pending);
         }
     }
@@ -251,15 +255,44 @@ impl Broker {
         );
     }
 
-    pub(super) fn on_purgatory_timeout(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, key: u64) {
-        let Some(pending) = self.purgatory.remove(&key) else {
-            return;
+    /// Arm the one sweep timer of `kind` for `deadline` unless an earlier one is pending
+    /// (DelayedProduce / DelayedFetch expiry without a timer per request).
+    fn arm(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, kind: u64, deadline: SimTime) {
+        let slot = if kind == T_PARK {
+            &mut self.park_timer
+        } else {
+            &mut self.purgatory_timer
         };
-        ctx.sometimes("kafka:produce_request_timed_out");
-        for view in &mut self.parts {
-            view.waiters.retain(|w| w.1 != key);
+        if slot.is_some_and(|t| t <= deadline && t >= ctx.now()) {
+            return;
         }
-        self.answer(ctx, pending);
+        *slot = Some(deadline);
+        ctx.set_timer(deadline.saturating_since(ctx.now()), tag(kind, 0));
+    }
+
+    /// DelayedProduce expiry: REQUEST_TIMED_OUT for what did not complete in time.
+    pub(super) fn on_purgatory_timeout(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        if self.purgatory_timer.is_some_and(|t| t <= now) {
+            self.purgatory_timer = None;
+        }
+        let expired: Vec<u64> = self
+            .purgatory
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            let pending = self.purgatory.remove(&key).expect("present");
+            ctx.sometimes("kafka:produce_request_timed_out");
+            for view in &mut self.parts {
+                view.waiters.retain(|w| w.1 != key);
+            }
+            self.answer(ctx, pending);
+        }
+        if let Some(next) = self.purgatory.values().map(|p| p.deadline).min() {
+            self.arm(ctx, T_PURGATORY, next);
+        }
     }
 
     // ---------------------------------------------------------------- consumer fetch
@@ -357,18 +390,19 @@ impl Broker {
             KMsg::ConsumerFetch { parts, .. } => (parts.iter().map(|p| p.p).collect(), false),
             _ => return,
         };
-        let timer = ctx.set_timer(SimDuration::from_millis(wait_ms), tag(T_PARK, key));
+        let deadline = ctx.now() + SimDuration::from_millis(wait_ms);
         self.parked.insert(
             key,
             ParkedFetch {
                 from,
                 via,
                 msg,
-                timer,
                 parts,
                 replica,
+                deadline,
             },
         );
+        self.arm(ctx, T_PARK, deadline);
     }
 
     fn rerun(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, parked: ParkedFetch) {
@@ -399,9 +433,23 @@ impl Broker {
         }
     }
 
-    pub(super) fn on_park_timeout(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, key: u64) {
-        if let Some(parked) = self.parked.remove(&key) {
+    pub(super) fn on_park_timeout(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        if self.park_timer.is_some_and(|t| t <= now) {
+            self.park_timer = None;
+        }
+        let expired: Vec<u64> = self
+            .parked
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            let parked = self.parked.remove(&key).expect("present");
             self.rerun(ctx, parked);
+        }
+        if let Some(next) = self.parked.values().map(|p| p.deadline).min() {
+            self.arm(ctx, T_PARK, next);
         }
     }
 
@@ -427,7 +475,6 @@ impl Broker {
             .collect();
         for k in keys {
             let parked = self.parked.remove(&k).expect("present");
-            ctx.cancel_timer(parked.timer);
             self.rerun(ctx, parked);
         }
     }

@@ -5,14 +5,13 @@
 //! `fail` (definitely not written) or `info` (may have been written).
 
 use super::config::{Acks, KafkaConfig};
-use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind, tag_payload};
+use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 const T_TICK: u64 = 1;
-const T_REQ_TIMEOUT: u64 = 2;
 const T_MD_TIMEOUT: u64 = 3;
 const T_RETRY: u64 = 4;
 
@@ -35,7 +34,8 @@ struct PBatch {
 struct InFlight {
     broker: u32,
     ids: Vec<u64>,
-    timer: TimerId,
+    /// request.timeout.ms deadline (checked on every tick: no timer per request).
+    deadline: SimTime,
 }
 
 pub struct Producer {
@@ -64,6 +64,8 @@ pub struct Producer {
     peers: Peers,
     stopped: bool,
     retry_timer: Option<SimTime>,
+    /// KIP-360: an epoch bump is due once nothing is in flight.
+    needs_bump: bool,
     pub retries: u64,
 }
 
@@ -93,6 +95,7 @@ impl Producer {
             peers: Peers::default(),
             stopped: false,
             retry_timer: None,
+            needs_bump: false,
             retries: 0,
         }
     }
@@ -140,6 +143,7 @@ impl Producer {
         for p in 0..self.open.len() {
             self.seal(ctx, p);
         }
+        self.request_timeouts(ctx);
         self.expire(ctx);
         self.drain(ctx);
         ctx.set_timer(SimDuration::from_millis(tick), tag(T_TICK, 0));
@@ -235,6 +239,14 @@ impl Producer {
             self.request_metadata(ctx);
             return;
         };
+        if self.needs_bump {
+            // Wait for in-flight requests to finish, then bump and re-sequence (KIP-360).
+            if !self.in_flight.is_empty() {
+                return;
+            }
+            self.needs_bump = false;
+            self.bump_epoch(ctx);
+        }
         let now = ctx.now();
         let mut next_ready: Option<SimTime> = None;
         loop {
@@ -330,12 +342,15 @@ impl Producer {
             }
             return;
         }
-        let timer = ctx.set_timer(
-            SimDuration::from_millis(self.cfg.request_timeout_ms),
-            tag(T_REQ_TIMEOUT, req),
+        let deadline = ctx.now() + SimDuration::from_millis(self.cfg.request_timeout_ms);
+        self.in_flight.insert(
+            req,
+            InFlight {
+                broker,
+                ids,
+                deadline,
+            },
         );
-        *self.per_broker.entry(broker).or_insert(0) += 1;
-        self.in_flight.insert(req, InFlight { broker, ids, timer });
     }
 
     fn unconfirm(&mut self, values: &[u64]) {
@@ -394,6 +409,20 @@ impl Producer {
                     b.ready_at = now + SimDuration::from_millis(backoff);
                     let p = b.p as usize;
                     self.queues[p].insert(id);
+                    // OUT_OF_ORDER_SEQUENCE on the partition's first pending batch: the broker
+                    // lost sequences (e.g. truncated after a leader change); the idempotent
+                    // producer bumps its epoch and resets sequences (KIP-360).
+                    if e == KErr::OutOfOrderSequence
+                        && self.cfg.enable_idempotence
+                        && self
+                            .batches
+                            .iter()
+                            .find(|(_, x)| x.p as usize == p)
+                            .is_some_and(|(first, _)| *first == id)
+                    {
+                        ctx.sometimes("kafka:out_of_order_sequence_reset");
+                        self.needs_bump = true;
+                    }
                     if matches!(
                         e,
                         KErr::NotLeaderOrFollower
@@ -427,7 +456,7 @@ impl Producer {
             });
         }
         if self.cfg.enable_idempotence {
-            self.bump_epoch(ctx);
+            self.needs_bump = true;
         }
     }
 
@@ -444,6 +473,25 @@ impl Producer {
                 seq += b.values.len() as i32;
             }
             self.next_seq[p] = seq;
+        }
+    }
+
+    /// request.timeout.ms: an attempt without an answer has an unknown outcome.
+    fn request_timeouts(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        let expired: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, f)| f.deadline <= now)
+            .map(|(r, _)| *r)
+            .collect();
+        for req in expired {
+            let f = self.end_request(req).expect("in flight");
+            ctx.sometimes("kafka:producer_request_timeout");
+            for id in f.ids {
+                self.on_result(ctx, id, Err(KErr::Network));
+            }
+            self.request_metadata(ctx);
         }
     }
 
@@ -499,10 +547,9 @@ impl Actor<KMsg, KEvent> for Producer {
                 self.drain(ctx);
             }
             KMsg::ProduceResp { req, results } => {
-                let Some(f) = self.end_request(req) else {
+                if self.end_request(req).is_none() {
                     return;
-                };
-                ctx.cancel_timer(f.timer);
+                }
                 for (id, res) in results {
                     self.on_result(ctx, id, res);
                 }
@@ -515,17 +562,6 @@ impl Actor<KMsg, KEvent> for Producer {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_TICK => self.tick(ctx),
-            T_REQ_TIMEOUT => {
-                // request.timeout.ms: the attempt's outcome is unknown.
-                if let Some(f) = self.end_request(tag_payload(t)) {
-                    ctx.sometimes("kafka:producer_request_timeout");
-                    for id in f.ids {
-                        self.on_result(ctx, id, Err(KErr::Network));
-                    }
-                    self.request_metadata(ctx);
-                    self.drain(ctx);
-                }
-            }
             T_MD_TIMEOUT => {
                 if self.md_in_flight {
                     self.md_in_flight = false;
@@ -554,7 +590,6 @@ impl Actor<KMsg, KEvent> for Producer {
                 .collect();
             for req in reqs {
                 let f = self.end_request(req).expect("in flight");
-                ctx.cancel_timer(f.timer);
                 for id in f.ids {
                     self.on_result(ctx, id, Err(KErr::Network));
                 }
@@ -583,6 +618,7 @@ impl Actor<KMsg, KEvent> for Producer {
         self.per_broker.clear();
         self.peers.clear();
         self.retry_timer = None;
+        self.needs_bump = false;
         self.owed_milli = 0;
     }
 
