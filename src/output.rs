@@ -63,7 +63,7 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
     out.push_str(&format!("sim time    {}\n", st.end_time));
     out.push_str(&format!("wall time   {:.3}s\n", o.wall.as_secs_f64()));
     out.push_str(&format!("events/s    {:.0}\n", o.events_per_sec()));
-    out.push_str(&format!("sim/wall    {:.0}x\n", o.speedup()));
+    out.push_str(&format!("sim/wall    {:.2}x\n", o.speedup()));
     out.push_str(&format!("trace hash  {:016x}\n", st.trace_hash));
     if !o.report.anomalies.is_empty() {
         let list: Vec<String> = o.report.anomalies.iter().map(|(k, v)| format!("{k}={v}")).collect();
