@@ -895,16 +895,10 @@ impl Actor<RedisMsg, RedisEvent> for Client {
         }
         let s = self.spec.clone();
         match tag {
-            T_RECONNECT => {
-                if !self.manual_down && self.conn.is_none() {
-                    self.connect(ctx);
-                }
-            }
-            T_DISCOVER => {
-                if self.connecting {
-                    self.connecting = false;
-                    self.connect(ctx);
-                }
+            T_RECONNECT if !self.manual_down && self.conn.is_none() => self.connect(ctx),
+            T_DISCOVER if self.connecting => {
+                self.connecting = false;
+                self.connect(ctx);
             }
             T_PUBLISH => {
                 let Some(p) = &s.publish else { return };

@@ -147,7 +147,8 @@ impl Sentinel {
     }
 
     fn majority(&self) -> u32 {
-        (self.peers.len() as u32 + 1) / 2 + 1
+        let total = self.peers.len() as u32 + 1;
+        total / 2 + 1
     }
 
     fn tick(&mut self, ctx: &mut RCtx) {
