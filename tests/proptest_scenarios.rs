@@ -253,7 +253,7 @@ fn case(s: &Scenario) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, max_shrink_iters: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, max_shrink_iters: 400, ..ProptestConfig::default() })]
 
     #[test]
     fn runs_are_deterministic_and_never_panic(s in echo_scenario()) {
