@@ -302,6 +302,101 @@ fn loss_explained(s: &Scenario) -> bool {
         })
 }
 
+/// A `Write` into a shared buffer (the run's JSON-lines trace).
+struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Requests that timed out and never got a reply, even late: (request id, invoke time in ms).
+fn lost_requests(s: &Scenario) -> Result<Vec<(u64, f64)>, TestCaseError> {
+    let buf = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let options = RunOptions {
+        seed: s.seed,
+        trace_out: Some(Box::new(SharedBuf(buf.clone()))),
+        ..RunOptions::default()
+    };
+    run_scenario(s, &[], options).map_err(|e| TestCaseError::fail(format!("run failed: {e}")))?;
+    let trace = buf.take();
+    let mut invoked = std::collections::BTreeMap::new();
+    let mut timed_out = std::collections::BTreeSet::new();
+    for line in String::from_utf8_lossy(&trace)
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"history\""))
+    {
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let detail = v["detail"].as_str().unwrap_or_default();
+        let id = |d: &str| {
+            d.split("id: ")
+                .nth(1)
+                .and_then(|r| r.split([',', ' ', '}']).next()?.parse::<u64>().ok())
+        };
+        let t_ms = v["t_ns"].as_u64().unwrap_or(0) as f64 / 1e6;
+        match (detail.split(' ').next(), id(detail)) {
+            (Some("Invoke"), Some(id)) => {
+                invoked.insert(id, t_ms);
+            }
+            (Some("Info"), Some(id)) => {
+                timed_out.insert(id);
+            }
+            (Some("LateReply" | "DuplicateReply" | "Ok"), Some(id)) => {
+                timed_out.remove(&id);
+            }
+            _ => {}
+        }
+    }
+    Ok(timed_out
+        .into_iter()
+        .map(|id| (id, invoked.get(&id).copied().unwrap_or(0.0)))
+        .collect())
+}
+
+/// When each loss-capable fault is active: `[at, repair + slack]` in ms (crash → the node's
+/// restart, partition/isolate → the next heal, lossy SetLink → the end; unrepaired faults last
+/// until the quiet phase). The slack covers connection-break detection and the reconnect.
+fn loss_windows(s: &Scenario) -> Vec<(f64, f64)> {
+    let (detect, backoff) = match &s.system {
+        SystemConfig::Echo(e) => (s.network.conn_break_detect_ms, e.reconnect_backoff_ms),
+        _ => (s.network.conn_break_detect_ms, 0),
+    };
+    let slack = (detect + backoff) as f64;
+    let end = (s.duration_ms + s.quiet_ms) as f64;
+    let repair = |from: u64, pred: &dyn Fn(&FaultSpec) -> bool| {
+        s.faults
+            .iter()
+            .filter(|f| f.at_ms() >= from && pred(f))
+            .map(FaultSpec::at_ms)
+            .min()
+            .unwrap_or(s.duration_ms) as f64
+    };
+    s.faults
+        .iter()
+        .filter_map(|f| {
+            let at = f.at_ms();
+            let until = match f {
+                FaultSpec::Crash { node, .. } => repair(
+                    at,
+                    &|g| matches!(g, FaultSpec::Restart { node: n, .. } if n == node),
+                ),
+                FaultSpec::Partition { .. }
+                | FaultSpec::PartitionOneWay { .. }
+                | FaultSpec::Isolate { .. } => repair(at, &|g| matches!(g, FaultSpec::Heal { .. })),
+                FaultSpec::SetLink { link, .. } if link.loss > 0.0 => end,
+                _ => return None,
+            };
+            Some((at as f64, until + slack))
+        })
+        .collect()
+}
+
 fn case(s: &Scenario) -> String {
     format!(
         "failing scenario (save as case.ron and `msgsim run case.ron`):\n{}",
@@ -353,6 +448,18 @@ proptest! {
         let o = run(&s)?;
         let lost = o.metric.get("lost").copied().unwrap_or(0.0);
         prop_assert!(lost == 0.0 || loss_explained(&s), "{lost} requests lost with no loss-capable fault and no lossy link\n{}", case(&s));
+        // Request by request: a fault that can lose it was active during its lifetime (from its
+        // invocation to the end of the run), unless the default link itself is lossy.
+        if lost > 0.0 && s.network.default.loss == 0.0 {
+            let windows = loss_windows(&s);
+            for (id, invoked_ms) in lost_requests(&s)? {
+                prop_assert!(
+                    windows.iter().any(|&(_, until)| until >= invoked_ms),
+                    "request {id} invoked at {invoked_ms} ms was lost, but no loss-capable fault was active after that (windows {windows:?})\n{}",
+                    case(&s)
+                );
+            }
+        }
     }
 }
 
