@@ -526,6 +526,12 @@ impl Client {
             };
             ctx.record(ev);
         }
+        if let (Reply::Int(n), "wait") = (reply, cmd) {
+            ctx.record(RedisEvent::Waited {
+                client: self.index,
+                replicas: *n,
+            });
+        }
     }
 
     fn on_reply(&mut self, ctx: &mut RCtx, id: u64, reply: Reply) {

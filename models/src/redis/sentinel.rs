@@ -414,6 +414,10 @@ impl Sentinel {
                     || r.render().starts_with("-LOADING")
                     || r.render().starts_with("-MASTERDOWN") =>
             {
+                // Back after being unreachable: refresh INFO at once to learn its role.
+                if self.now_ms.saturating_sub(l.last_ok_ms) > self.cfg.down_after_ms {
+                    l.last_info_ms = 0;
+                }
                 l.ping_since_ms = None;
                 l.last_ok_ms = self.now_ms;
             }
