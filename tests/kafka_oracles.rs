@@ -126,6 +126,11 @@ fn k12_time_retention() {
 }
 
 #[test]
+fn k12_time_retention_latest() {
+    oracle("k12-time-retention-latest");
+}
+
+#[test]
 fn k14a_truncate_to_hw_legacy() {
     oracle("k14a-truncate-to-hw-legacy");
 }

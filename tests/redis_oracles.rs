@@ -161,3 +161,18 @@ fn streams_maxlen_trims_before_delivery() {
 fn streams_dead_letter_by_delivery_count() {
     oracle("streams-dead-letter");
 }
+
+#[test]
+fn publish_to_replica_reaches_only_its_subscribers() {
+    oracle("publish-to-replica-local");
+}
+
+#[test]
+fn idle_timeout_spares_subscribers() {
+    oracle("timeout-pubsub-exempt");
+}
+
+#[test]
+fn wait_acked_write_lost_when_priority_beats_offset() {
+    oracle("wait-acked-write-lost");
+}

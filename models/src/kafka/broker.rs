@@ -381,11 +381,7 @@ impl Actor<KMsg, KEvent> for Broker {
                 self.unclean_shutdown = false;
                 self.heartbeat_now(ctx);
             }
-            KMsg::HeartbeatResp { ok } => {
-                if !ok {
-                    self.broker_epoch = 0;
-                }
-            }
+            KMsg::HeartbeatResp { ok: false } => self.broker_epoch = 0,
             KMsg::Metadata(snap) => self.apply_metadata(ctx, snap),
             KMsg::AlterPartitionResp { p, result } => {
                 self.on_alter_partition_resp(ctx, p as usize, result)

@@ -54,11 +54,14 @@ impl Default for ValState {
     }
 }
 
+/// A final leader log: (log start offset, [(offset, value)]).
+pub type LeaderLog = (u64, Vec<(u64, u64)>);
+
 /// What the final logs look like after the quiet phase (filled by `run`).
 #[derive(Debug, Default)]
 pub struct FinalState {
     /// Per partition: the final leader's (log start, [(offset, value)]), None if offline.
-    pub leader_logs: Vec<Option<(u64, Vec<(u64, u64)>)>>,
+    pub leader_logs: Vec<Option<LeaderLog>>,
     /// Per partition: number of replica pairs that disagree below both HWs.
     pub replica_disagreements: Vec<u64>,
     pub invariant_violations: u64,

@@ -636,20 +636,17 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_PROCESS => self.process_one(ctx),
             T_WORKER => self.worker_one(ctx),
-            T_MD_TIMEOUT => {
-                if self.md_in_flight {
-                    self.md_in_flight = false;
-                    self.step(ctx);
-                }
+            T_MD_TIMEOUT if self.md_in_flight => {
+                self.md_in_flight = false;
+                self.step(ctx);
             }
-            T_COMMIT_TIMEOUT => {
+            T_COMMIT_TIMEOUT
                 if self
                     .awaiting_commit
-                    .is_some_and(|(r, _)| r == tag_payload(t))
-                {
-                    self.awaiting_commit = None;
-                    self.after_commit(ctx, false);
-                }
+                    .is_some_and(|(r, _)| r == tag_payload(t)) =>
+            {
+                self.awaiting_commit = None;
+                self.after_commit(ctx, false);
             }
             _ => {}
         }

@@ -294,6 +294,7 @@ impl Controller {
         );
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_alter_partition(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
@@ -380,11 +381,7 @@ impl Actor<KMsg, KEvent> for Controller {
             KMsg::Register {
                 broker,
                 unclean_shutdown,
-            } => {
-                if broker < self.cfg.brokers {
-                    self.on_register(ctx, broker, unclean_shutdown);
-                }
-            }
+            } if broker < self.cfg.brokers => self.on_register(ctx, broker, unclean_shutdown),
             KMsg::Heartbeat {
                 broker,
                 broker_epoch,

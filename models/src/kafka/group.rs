@@ -159,11 +159,9 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                     KMsg::GroupHeartbeatResp { generation, status },
                 );
             }
-            KMsg::LeaveGroup { member } => {
-                if self.members.remove(&member).is_some() {
-                    self.start_rebalance(ctx);
-                    self.try_complete(ctx);
-                }
+            KMsg::LeaveGroup { member } if self.members.remove(&member).is_some() => {
+                self.start_rebalance(ctx);
+                self.try_complete(ctx);
             }
             KMsg::OffsetCommit {
                 req,

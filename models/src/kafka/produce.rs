@@ -9,13 +9,16 @@ use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, t
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
 use std::rc::Rc;
 
+/// A batch's answer: its base offset (None for DUPLICATE_SEQUENCE_NUMBER) or an error.
+type ProduceResult = Result<Option<u64>, KErr>;
+
 /// An acks=all produce waiting in purgatory.
 #[derive(Debug)]
 pub struct PendingProduce {
     from: NodeId,
     via: Via,
     req: u64,
-    results: Vec<(u64, Option<Result<Option<u64>, KErr>>)>,
+    results: Vec<(u64, Option<ProduceResult>)>,
     /// Base offset each batch got at append.
     bases: Vec<Option<u64>>,
     remaining: usize,
@@ -47,8 +50,7 @@ impl Broker {
     ) {
         let now_ms = Self::now_ms(ctx);
         let key = self.key();
-        let mut results: Vec<(u64, Option<Result<Option<u64>, KErr>>)> =
-            Vec::with_capacity(batches.len());
+        let mut results: Vec<(u64, Option<ProduceResult>)> = Vec::with_capacity(batches.len());
         let mut waits: Vec<(usize, u64, usize)> = Vec::new();
         let mut appended: Vec<usize> = Vec::new();
         let mut bases = Vec::with_capacity(batches.len());

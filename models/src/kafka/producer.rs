@@ -562,11 +562,9 @@ impl Actor<KMsg, KEvent> for Producer {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_TICK => self.tick(ctx),
-            T_MD_TIMEOUT => {
-                if self.md_in_flight {
-                    self.md_in_flight = false;
-                    self.request_metadata(ctx);
-                }
+            T_MD_TIMEOUT if self.md_in_flight => {
+                self.md_in_flight = false;
+                self.request_metadata(ctx);
             }
             T_RETRY => {
                 self.retry_timer = None;

@@ -2,7 +2,7 @@
 //! check, follower state, ISR expansion, HW advance), the follower's fetcher (truncation on
 //! divergence, append, HW), ISR expiry and AlterPartition.
 
-use super::broker::{Broker, Fetcher, Role, T_FETCH_RETRY, T_FETCH_TIMEOUT};
+use super::broker::{Broker, Role, T_FETCH_RETRY, T_FETCH_TIMEOUT};
 use super::log::Batch;
 use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, PartState, tag};
 use msgsim_sim::{Ctx, NodeId, SimDuration, Via};
@@ -349,7 +349,7 @@ impl Broker {
     }
 
     pub(super) fn schedule_fetch_retry(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, leader: u32) {
-        let f = self.fetchers.entry(leader).or_insert_with(Fetcher::default);
+        let f = self.fetchers.entry(leader).or_default();
         if f.retry_scheduled {
             return;
         }

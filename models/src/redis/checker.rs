@@ -55,7 +55,7 @@ pub struct RedisChecker {
     ends: BTreeMap<(u32, u64), End>,
     kills: BTreeMap<u32, KillReason>,
     c: BTreeMap<&'static str, f64>,
-    writes: Vec<(String, u64, Option<i64>)>,
+    writes: Vec<(String, u64, Option<i64>, u32)>,
     added: BTreeMap<u64, (String, StreamId)>,
     delivered: BTreeMap<u64, u64>,
     acked: BTreeSet<u64>,
@@ -155,7 +155,7 @@ impl RedisChecker {
                 value,
                 server,
                 waited,
-                ..
+                client,
             } => {
                 self.add("writes_ok", 1.0);
                 if self.primary.is_some_and(|p| p != *server) {
@@ -165,7 +165,7 @@ impl RedisChecker {
                 if self.c.contains_key("first_noreplicas_ms") {
                     self.first("first_write_ok_after_noreplicas_ms", time);
                 }
-                self.writes.push((key.clone(), *value, *waited));
+                self.writes.push((key.clone(), *value, *waited, *client));
             }
             RedisEvent::WriteErr { err, .. } => {
                 self.add("writes_err", 1.0);
@@ -199,6 +199,12 @@ impl RedisChecker {
                 self.acked.insert(*tag);
             }
             RedisEvent::DeadLettered { .. } => self.add("dead_lettered", 1.0),
+            RedisEvent::Waited { client, replicas } => {
+                // WAIT covers every earlier write of the client (its woff).
+                for w in self.writes.iter_mut().filter(|w| w.3 == *client) {
+                    w.2 = Some(w.2.unwrap_or(0).max(*replicas));
+                }
+            }
             RedisEvent::Failover { promoted, .. } => {
                 self.primary = Some(*promoted);
                 self.add("failovers", 1.0);
@@ -351,7 +357,7 @@ impl RedisChecker {
         let empty = Dataset::default();
         let data = data.unwrap_or(&empty);
         let (mut lost, mut wait_lost) = (0, 0);
-        for (key, value, waited) in &self.writes {
+        for (key, value, waited, _) in &self.writes {
             let present = matches!(data.value(key), Some(super::dataset::Value::Str { value: v, .. }) if v == value);
             if !present {
                 lost += 1;

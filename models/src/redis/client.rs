@@ -526,6 +526,12 @@ impl Client {
             };
             ctx.record(ev);
         }
+        if let (Reply::Int(n), "wait") = (reply, cmd) {
+            ctx.record(RedisEvent::Waited {
+                client: self.index,
+                replicas: *n,
+            });
+        }
     }
 
     fn on_reply(&mut self, ctx: &mut RCtx, id: u64, reply: Reply) {
@@ -895,16 +901,10 @@ impl Actor<RedisMsg, RedisEvent> for Client {
         }
         let s = self.spec.clone();
         match tag {
-            T_RECONNECT => {
-                if !self.manual_down && self.conn.is_none() {
-                    self.connect(ctx);
-                }
-            }
-            T_DISCOVER => {
-                if self.connecting {
-                    self.connecting = false;
-                    self.connect(ctx);
-                }
+            T_RECONNECT if !self.manual_down && self.conn.is_none() => self.connect(ctx),
+            T_DISCOVER if self.connecting => {
+                self.connecting = false;
+                self.connect(ctx);
             }
             T_PUBLISH => {
                 let Some(p) = &s.publish else { return };

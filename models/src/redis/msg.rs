@@ -546,6 +546,11 @@ pub enum RedisEvent {
         key: String,
         tag: u64,
     },
+    /// A scripted WAIT returned: it covers this client's previous writes.
+    Waited {
+        client: u32,
+        replicas: i64,
+    },
     DeadLettered {
         client: u32,
         tag: u64,

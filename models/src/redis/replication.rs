@@ -235,15 +235,13 @@ impl Server {
                 }
                 self.check_waits(ctx);
             }
-            RedisMsg::GetAck => {
-                if self.link.as_ref().is_some_and(|l| l.conn == conn) {
-                    ctx.send_conn(
-                        conn,
-                        RedisMsg::ReplAck {
-                            offset: self.offset,
-                        },
-                    );
-                }
+            RedisMsg::GetAck if self.link.as_ref().is_some_and(|l| l.conn == conn) => {
+                ctx.send_conn(
+                    conn,
+                    RedisMsg::ReplAck {
+                        offset: self.offset,
+                    },
+                );
             }
             RedisMsg::FullResync {
                 replid,

@@ -147,7 +147,8 @@ impl Sentinel {
     }
 
     fn majority(&self) -> u32 {
-        (self.peers.len() as u32 + 1) / 2 + 1
+        let total = self.peers.len() as u32 + 1;
+        total / 2 + 1
     }
 
     fn tick(&mut self, ctx: &mut RCtx) {
@@ -413,6 +414,10 @@ impl Sentinel {
                     || r.render().starts_with("-LOADING")
                     || r.render().starts_with("-MASTERDOWN") =>
             {
+                // Back after being unreachable: refresh INFO at once to learn its role.
+                if self.now_ms.saturating_sub(l.last_ok_ms) > self.cfg.down_after_ms {
+                    l.last_info_ms = 0;
+                }
                 l.ping_since_ms = None;
                 l.last_ok_ms = self.now_ms;
             }

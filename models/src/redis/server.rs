@@ -553,7 +553,7 @@ impl Server {
                 self.to_close.push((conn, KillReason::OutputBuffer));
             }
         }
-        if self.cron_ticks % hz == 0 {
+        if self.cron_ticks.is_multiple_of(hz) {
             self.replication_cron(ctx);
             self.persistence_cron();
         }
@@ -567,11 +567,11 @@ impl Server {
                     let _ = self.durable.execute(&cmd, self.now_ms);
                 }
             }
-            Persistence::Rdb { every_s } => {
-                if self.dirty > 0 && every_s > 0 && self.now_s.is_multiple_of(every_s) {
-                    self.durable = self.data.clone();
-                    self.dirty = 0;
-                }
+            Persistence::Rdb { every_s }
+                if self.dirty > 0 && every_s > 0 && self.now_s.is_multiple_of(every_s) =>
+            {
+                self.durable = self.data.clone();
+                self.dirty = 0;
             }
             _ => {}
         }

@@ -186,6 +186,7 @@ impl Stream {
     /// XREADGROUP. `>` (id None): entries after `last_delivered`, each given a NACK with count 1
     /// (unless NOACK); never another consumer's pending entries. An explicit id: this consumer's
     /// own PEL after it, each delivery counter +1; deleted entries come back as `[id, nil]`.
+    #[allow(clippy::too_many_arguments)]
     pub fn read_group(
         &mut self,
         group: &str,
@@ -330,13 +331,11 @@ impl Stream {
         let mut claimed = Vec::new();
         let mut deleted = Vec::new();
         let mut next = StreamId::ZERO;
-        let mut scanned = 0;
-        for id in scan {
-            if claimed.len() as u64 >= count || scanned >= count * 10 {
+        for (scanned, id) in scan.into_iter().enumerate() {
+            if claimed.len() as u64 >= count || scanned as u64 >= count * 10 {
                 next = id;
                 break;
             }
-            scanned += 1;
             let g = self.groups.get_mut(group).expect("checked");
             let n = g.pel.get_mut(&id).expect("listed");
             if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
