@@ -16,12 +16,21 @@ fn main() {
 }
 
 fn echo_config() -> EchoConfig {
-    EchoConfig { clients: 48, servers: 16, window: 64, timeout_ms: 0, ..EchoConfig::default() }
+    EchoConfig {
+        clients: 48,
+        servers: 16,
+        window: 64,
+        timeout_ms: 0,
+        ..EchoConfig::default()
+    }
 }
 
 fn run_echo(sim_ms: u64) -> u64 {
     let mut setup = RunSetup::new(1, SimDuration::from_millis(sim_ms), SimDuration::ZERO);
-    setup.network.default.latency = Latency::Uniform { min_us: 50, max_us: 150 };
+    setup.network.default.latency = Latency::Uniform {
+        min_us: 50,
+        max_us: 150,
+    };
     let report = echo::run(&echo_config(), setup).expect("echo runs");
     report.stats.deliveries
 }
@@ -30,7 +39,9 @@ fn run_echo(sim_ms: u64) -> u64 {
 #[divan::bench(args = [50, 200], sample_count = 5)]
 fn echo_64_nodes(bencher: Bencher, sim_ms: u64) {
     let deliveries = run_echo(sim_ms);
-    bencher.counter(ItemsCount::new(deliveries)).bench(|| run_echo(divan::black_box(sim_ms)));
+    bencher
+        .counter(ItemsCount::new(deliveries))
+        .bench(|| run_echo(divan::black_box(sim_ms)));
 }
 
 /// The bare event queue: push and pop `n` events with pseudo-random times ahead of now, as the

@@ -58,11 +58,20 @@ impl Expectation {
     /// Parse `text`; the metric must be a kernel stat, one of `model_metrics`, `anomaly:NAME` or
     /// `sometimes:NAME`.
     pub fn parse(text: &str, model_metrics: &[&str]) -> Result<Expectation, String> {
-        let ops = [(">=", Op::Ge), ("<=", Op::Le), ("==", Op::Eq), ("!=", Op::Ne), (">", Op::Gt), ("<", Op::Lt)];
+        let ops = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+        ];
         let (metric, op, value) = ops
             .iter()
             .find_map(|(sym, op)| text.split_once(sym).map(|(m, v)| (m.trim(), *op, v.trim())))
-            .ok_or_else(|| format!("expectation `{text}` has no comparison (use ==, !=, >=, <=, > or <)"))?;
+            .ok_or_else(|| {
+                format!("expectation `{text}` has no comparison (use ==, !=, >=, <=, > or <)")
+            })?;
         let value: f64 = value
             .replace('_', "")
             .parse()
@@ -81,7 +90,12 @@ impl Expectation {
                 model_metrics.join(", ")
             ));
         }
-        Ok(Expectation { text: text.to_string(), metric: metric.to_string(), op, value })
+        Ok(Expectation {
+            text: text.to_string(),
+            metric: metric.to_string(),
+            op,
+            value,
+        })
     }
 
     pub fn check(&self, report: &ModelReport) -> Checked {
@@ -110,6 +124,11 @@ mod tests {
         assert!(e.check(&r).ok);
         assert!(Expectation::parse("nope == 1", &[]).is_err());
         assert!(Expectation::parse("delivered ~ 1", &["delivered"]).is_err());
-        assert!(Expectation::parse("anomaly:lost_write == 0", &[]).unwrap().check(&r).ok);
+        assert!(
+            Expectation::parse("anomaly:lost_write == 0", &[])
+                .unwrap()
+                .check(&r)
+                .ok
+        );
     }
 }

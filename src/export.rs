@@ -53,10 +53,19 @@ pub fn parse_trace(text: &str) -> Result<Vec<TraceLine>, String> {
 }
 
 /// Keep events whose time is in `[from_ms, to_ms)`, at most `limit` of them.
-pub fn window(lines: Vec<TraceLine>, from_ms: u64, to_ms: Option<u64>, limit: usize) -> Vec<TraceLine> {
+pub fn window(
+    lines: Vec<TraceLine>,
+    from_ms: u64,
+    to_ms: Option<u64>,
+    limit: usize,
+) -> Vec<TraceLine> {
     let from = from_ms.saturating_mul(1_000_000);
     let to = to_ms.map_or(u64::MAX, |t| t.saturating_mul(1_000_000));
-    lines.into_iter().filter(|l| l.t_ns >= from && l.t_ns < to).take(limit).collect()
+    lines
+        .into_iter()
+        .filter(|l| l.t_ns >= from && l.t_ns < to)
+        .take(limit)
+        .collect()
 }
 
 pub fn export(lines: &[TraceLine], format: Format) -> String {
@@ -82,12 +91,16 @@ fn participants(lines: &[TraceLine]) -> Vec<String> {
 }
 
 fn mermaid_id(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 /// Mermaid text must not contain `;`, `#` or a bare `end`.
 fn mermaid_text(s: &str) -> String {
-    s.replace('#', "#35;").replace(';', "#59;").replace("end", "[end]")
+    s.replace('#', "#35;")
+        .replace(';', "#59;")
+        .replace("end", "[end]")
 }
 
 fn micros(t_ns: u64) -> String {
@@ -97,7 +110,11 @@ fn micros(t_ns: u64) -> String {
 pub fn to_mermaid(lines: &[TraceLine]) -> String {
     let mut out = String::from("sequenceDiagram\n");
     for p in participants(lines) {
-        out.push_str(&format!("    participant {} as {}\n", mermaid_id(&p), mermaid_text(&p)));
+        out.push_str(&format!(
+            "    participant {} as {}\n",
+            mermaid_id(&p),
+            mermaid_text(&p)
+        ));
     }
     for l in lines {
         let node = mermaid_id(&l.node);
@@ -120,7 +137,10 @@ pub fn to_mermaid(lines: &[TraceLine]) -> String {
             )),
             ("history", _) => {
                 let text = l.detail.as_deref().unwrap_or("history");
-                out.push_str(&format!("    Note right of {node}: {} (t={at})\n", mermaid_text(text)));
+                out.push_str(&format!(
+                    "    Note right of {node}: {} (t={at})\n",
+                    mermaid_text(text)
+                ));
             }
             _ => {}
         }
@@ -144,21 +164,32 @@ pub fn to_perfetto(lines: &[TraceLine]) -> String {
             args["detail"] = json!(d);
         }
         let ev = match l.kind.as_str() {
-            "send" => json!({"name": format!("send {}", l.label), "cat": "net", "ph": "X", "ts": ts,
-                "dur": 0.5, "pid": p, "tid": 1, "bind_id": l.msg, "flow_out": true, "args": args}),
-            "deliver" => json!({"name": format!("recv {}", l.label), "cat": "net", "ph": "X", "ts": ts,
-                "dur": 0.5, "pid": p, "tid": 1, "bind_id": l.msg, "flow_in": true, "args": args}),
-            k if k.starts_with("drop:") => json!({"name": format!("DROP {} ({})", l.label, &k[5..]),
+            "send" => {
+                json!({"name": format!("send {}", l.label), "cat": "net", "ph": "X", "ts": ts,
+                "dur": 0.5, "pid": p, "tid": 1, "bind_id": l.msg, "flow_out": true, "args": args})
+            }
+            "deliver" => {
+                json!({"name": format!("recv {}", l.label), "cat": "net", "ph": "X", "ts": ts,
+                "dur": 0.5, "pid": p, "tid": 1, "bind_id": l.msg, "flow_in": true, "args": args})
+            }
+            k if k.starts_with("drop:") => {
+                json!({"name": format!("DROP {} ({})", l.label, &k[5..]),
                 "cat": "net", "ph": "X", "ts": ts, "dur": 0.5, "pid": p, "tid": 1,
-                "bind_id": l.msg, "flow_in": true, "args": args}),
-            "fault" => json!({"name": format!("fault {}", l.label), "cat": "fault", "ph": "i", "s": "g",
-                "ts": ts, "pid": 0, "tid": 0, "args": args}),
-            other => json!({"name": format!("{other} {}", l.label), "cat": other, "ph": "i", "s": "t",
-                "ts": ts, "pid": p, "tid": 1, "args": args}),
+                "bind_id": l.msg, "flow_in": true, "args": args})
+            }
+            "fault" => {
+                json!({"name": format!("fault {}", l.label), "cat": "fault", "ph": "i", "s": "g",
+                "ts": ts, "pid": 0, "tid": 0, "args": args})
+            }
+            other => {
+                json!({"name": format!("{other} {}", l.label), "cat": other, "ph": "i", "s": "t",
+                "ts": ts, "pid": p, "tid": 1, "args": args})
+            }
         };
         events.push(ev);
     }
-    serde_json::to_string_pretty(&json!({"traceEvents": events, "displayTimeUnit": "ns"})).expect("json")
+    serde_json::to_string_pretty(&json!({"traceEvents": events, "displayTimeUnit": "ns"}))
+        .expect("json")
 }
 
 /// ShiViz: each logged event bumps its node's own clock component by exactly one; a delivery
@@ -169,7 +200,10 @@ pub fn to_shiviz(lines: &[TraceLine]) -> String {
     // Line 1: default parser regex (empty); line 2: no multi-execution delimiter.
     let mut out = String::from("\n\n");
     for l in lines {
-        let logged = matches!(l.kind.as_str(), "send" | "deliver" | "fault" | "history" | "timer" | "start");
+        let logged = matches!(
+            l.kind.as_str(),
+            "send" | "deliver" | "fault" | "history" | "timer" | "start"
+        );
         if !logged {
             continue;
         }
@@ -194,7 +228,11 @@ pub fn to_shiviz(lines: &[TraceLine]) -> String {
             Some(peer) if l.kind == "deliver" => format!("recv {} from {peer}", l.label),
             _ => format!("{} {}", l.kind, l.detail.as_deref().unwrap_or(&l.label)),
         };
-        out.push_str(&format!("{what} #{}\n{} {clock_json}\n", l.msg.unwrap_or(l.i), l.node));
+        out.push_str(&format!(
+            "{what} #{}\n{} {clock_json}\n",
+            l.msg.unwrap_or(l.i),
+            l.node
+        ));
         clocks.insert(l.node.clone(), clock);
     }
     out

@@ -24,7 +24,10 @@ pub fn banner(
         s.system.model_name()
     );
     match profile.or(s.fault_profile.as_ref()) {
-        Some(p) => out.push_str(&format!("profile: families=[{}] {p:?}\n", families.join(","))),
+        Some(p) => out.push_str(&format!(
+            "profile: families=[{}] {p:?}\n",
+            families.join(",")
+        )),
         None => out.push_str("profile: none (explicit schedule only)\n"),
     }
     out.push_str(&format!(
@@ -57,37 +60,79 @@ pub fn repro(loaded: &LoadedScenario, seed: u64) -> String {
 pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> String {
     let st = &o.report.stats;
     let mut out = String::new();
-    out.push_str(&format!("scenario    {} (seed {seed})\n", loaded.scenario.name));
+    out.push_str(&format!(
+        "scenario    {} (seed {seed})\n",
+        loaded.scenario.name
+    ));
     out.push_str(&format!("events      {}\n", st.events));
-    out.push_str(&format!("deliveries  {} (sends {}, drops {})\n", st.deliveries, st.sends, st.drops.values().sum::<u64>()));
+    out.push_str(&format!(
+        "deliveries  {} (sends {}, drops {})\n",
+        st.deliveries,
+        st.sends,
+        st.drops.values().sum::<u64>()
+    ));
     out.push_str(&format!("sim time    {}\n", st.end_time));
     out.push_str(&format!("wall time   {:.3}s\n", o.wall.as_secs_f64()));
     out.push_str(&format!("events/s    {:.0}\n", o.events_per_sec()));
     out.push_str(&format!("sim/wall    {:.2}x\n", o.speedup()));
     out.push_str(&format!("trace hash  {:016x}\n", st.trace_hash));
     if !o.report.anomalies.is_empty() {
-        let list: Vec<String> = o.report.anomalies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let list: Vec<String> = o
+            .report
+            .anomalies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         out.push_str(&format!("anomalies   {}\n", list.join(" ")));
     }
     if !o.report.sometimes.is_empty() {
-        let list: Vec<String> = o.report.sometimes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let list: Vec<String> = o
+            .report
+            .sometimes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         out.push_str(&format!("sometimes   {}\n", list.join(" ")));
     }
     for c in &o.checked {
         let mark = if c.ok { "ok  " } else { "FAIL" };
-        out.push_str(&format!("{mark} {} {} (observed {})\n", c.name, c.expected, c.observed));
+        out.push_str(&format!(
+            "{mark} {} {} (observed {})\n",
+            c.name, c.expected, c.observed
+        ));
     }
-    out.push_str(&format!("verdict     {}\n", if o.pass { "pass" } else { "fail" }));
+    out.push_str(&format!(
+        "verdict     {}\n",
+        if o.pass { "pass" } else { "fail" }
+    ));
     out
 }
 
 pub fn json_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Value {
     let st = &o.report.stats;
-    let anomalies: Map<String, Value> = o.report.anomalies.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let sometimes: Map<String, Value> = o.report.sometimes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let observations: Map<String, Value> =
-        o.report.observations.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let drops: Map<String, Value> = st.drops.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
+    let anomalies: Map<String, Value> = o
+        .report
+        .anomalies
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let sometimes: Map<String, Value> = o
+        .report
+        .sometimes
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let observations: Map<String, Value> = o
+        .report
+        .observations
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let drops: Map<String, Value> = st
+        .drops
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect();
     json!({
         "scenario": loaded.scenario.name,
         "scenario_path": loaded.path,

@@ -54,8 +54,11 @@ pub fn schedule(
     let mut families = Vec::new();
     if let Some(profile) = profile.or(scenario.fault_profile.as_ref()) {
         let all = scenario.system.node_names();
-        let targets =
-            if profile.targets.is_empty() { scenario.system.fault_targets() } else { profile.targets.clone() };
+        let targets = if profile.targets.is_empty() {
+            scenario.system.fault_targets()
+        } else {
+            profile.targets.clone()
+        };
         let (kept, generated) = profile.generate(seed, &targets, &all, scenario.duration_ms);
         families = kept;
         faults.extend(generated);
@@ -67,7 +70,12 @@ pub fn schedule(
 /// The scenario with `seed` fixed and every fault explicit: replays to the same trace hash.
 pub fn explicit(scenario: &Scenario, seed: u64, profile: Option<&FaultProfile>) -> Scenario {
     let (_, faults) = schedule(scenario, seed, profile);
-    Scenario { seed, faults, fault_profile: None, ..scenario.clone() }
+    Scenario {
+        seed,
+        faults,
+        fault_profile: None,
+        ..scenario.clone()
+    }
 }
 
 pub fn run(loaded: &LoadedScenario, options: RunOptions) -> Result<RunOutcome, RunError> {
@@ -99,5 +107,12 @@ pub fn run_scenario(
     let wall = started.elapsed();
     let checked: Vec<Checked> = expectations.iter().map(|e| e.check(&report)).collect();
     let pass = checked.iter().all(|c| c.ok);
-    Ok(RunOutcome { report, checked, pass, wall, faults, families })
+    Ok(RunOutcome {
+        report,
+        checked,
+        pass,
+        wall,
+        faults,
+        families,
+    })
 }

@@ -25,9 +25,20 @@ fn quickstart_passes_with_exit_0_and_prints_the_banner() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("seed=42"), "banner names the seed: {err}");
-    assert!(err.contains("echo: EchoConfig {"), "banner lists every knob");
+    assert!(
+        err.contains("echo: EchoConfig {"),
+        "banner lists every knob"
+    );
     let out = stdout(&o);
-    for key in ["events", "sim time", "wall time", "events/s", "sim/wall", "trace hash", "verdict     pass"] {
+    for key in [
+        "events",
+        "sim time",
+        "wall time",
+        "events/s",
+        "sim/wall",
+        "trace hash",
+        "verdict     pass",
+    ] {
         assert!(out.contains(key), "summary lacks {key}: {out}");
     }
 }
@@ -37,7 +48,17 @@ fn json_output_has_the_documented_keys() {
     let o = msgsim(&["run", "scenarios/quickstart.ron", "--json", "--seed", "3"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
-    for key in ["scenario", "seed", "trace_hash", "events", "sim_time_ns", "wall_ms", "verdict", "expectations", "anomalies"] {
+    for key in [
+        "scenario",
+        "seed",
+        "trace_hash",
+        "events",
+        "sim_time_ns",
+        "wall_ms",
+        "verdict",
+        "expectations",
+        "anomalies",
+    ] {
         assert!(v.get(key).is_some(), "missing key {key}");
     }
     assert_eq!(v["seed"], 3);
@@ -72,7 +93,11 @@ fn failed_expectation_exits_1_with_a_repro_command() {
     let o = msgsim(&["run", "tests/fixtures/echo-fails.ron"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("FAIL delivered"));
-    assert!(stderr(&o).contains("msgsim run tests/fixtures/echo-fails.ron --seed 5"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("msgsim run tests/fixtures/echo-fails.ron --seed 5"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -88,7 +113,11 @@ fn malformed_ron_exits_2_with_line_and_column_and_writes_nothing_else() {
     let dir = std::env::temp_dir().join(format!("msgsim-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bad.ron");
-    std::fs::write(&path, "(\n    version: 1,\n    name: \"x\",\n    brokerz: 3,\n)\n").unwrap();
+    std::fs::write(
+        &path,
+        "(\n    version: 1,\n    name: \"x\",\n    brokerz: 3,\n)\n",
+    )
+    .unwrap();
     let o = msgsim(&["run", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stdout(&o).is_empty());
@@ -102,28 +131,57 @@ fn malformed_ron_exits_2_with_line_and_column_and_writes_nothing_else() {
 fn usage_errors_exit_2() {
     assert_eq!(msgsim(&["run"]).status.code(), Some(2));
     assert_eq!(msgsim(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(msgsim(&["run", "does/not/exist.ron"]).status.code(), Some(2));
-    assert_eq!(msgsim(&["run", "scenarios/quickstart.ron", "--profile", "nope"]).status.code(), Some(2));
+    assert_eq!(
+        msgsim(&["run", "does/not/exist.ron"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        msgsim(&["run", "scenarios/quickstart.ron", "--profile", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn trace_file_is_json_lines_ending_in_the_run_hash() {
     let path = std::env::temp_dir().join(format!("msgsim-trace-{}.jsonl", std::process::id()));
-    let o = msgsim(&["run", "scenarios/echo/echo-partition.ron", "--json", "--trace", path.to_str().unwrap()]);
+    let o = msgsim(&[
+        "run",
+        "scenarios/echo/echo-partition.ron",
+        "--json",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("valid JSON line")).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+        .collect();
     assert!(lines.len() > 1000);
-    assert_eq!(lines.last().unwrap()["hash"], v["trace_hash"], "the last event's running hash is the run's");
+    assert_eq!(
+        lines.last().unwrap()["hash"],
+        v["trace_hash"],
+        "the last event's running hash is the run's"
+    );
     assert!(lines.iter().any(|l| l["kind"] == "drop:partition"));
-    assert!(lines.iter().any(|l| l["kind"] == "fault" && l["label"] == "partition"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "fault" && l["label"] == "partition")
+    );
     let _ = std::fs::remove_file(path);
 }
 
 #[test]
 fn check_determinism_passes_on_shipped_echo_scenarios() {
-    for file in ["scenarios/quickstart.ron", "scenarios/echo/echo-healthy.ron", "scenarios/echo/echo-partition.ron"] {
+    for file in [
+        "scenarios/quickstart.ron",
+        "scenarios/echo/echo-healthy.ron",
+        "scenarios/echo/echo-partition.ron",
+    ] {
         let o = msgsim(&["check-determinism", file, "--seeds", "2"]);
         assert_eq!(o.status.code(), Some(0), "{file}: {}", stdout(&o));
         assert!(stdout(&o).contains("all runs matched"));
@@ -132,7 +190,11 @@ fn check_determinism_passes_on_shipped_echo_scenarios() {
 
 #[test]
 fn check_validates_files() {
-    let o = msgsim(&["check", "scenarios/quickstart.ron", "scenarios/echo/echo-healthy.ron"]);
+    let o = msgsim(&[
+        "check",
+        "scenarios/quickstart.ron",
+        "scenarios/echo/echo-healthy.ron",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("2 scenario(s) ok"));
 }

@@ -8,7 +8,10 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -22,8 +25,14 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn hash(loaded: &scenario::LoadedScenario, seed: u64) -> u64 {
-    let outcome = runner::run(loaded, RunOptions { seed, ..RunOptions::default() })
-        .unwrap_or_else(|e| panic!("{}: {e}", loaded.path));
+    let outcome = runner::run(
+        loaded,
+        RunOptions {
+            seed,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", loaded.path));
     outcome.report.stats.trace_hash
 }
 
@@ -37,8 +46,19 @@ fn every_shipped_scenario_is_deterministic_and_seed_sensitive() {
         let loaded = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
         let base = loaded.scenario.seed;
         let first = hash(&loaded, base);
-        assert_eq!(first, hash(&loaded, base), "{}: same seed, different hash", file.display());
-        assert_ne!(first, hash(&loaded, base + 1), "{}: seeds {base} and {} collide", file.display(), base + 1);
+        assert_eq!(
+            first,
+            hash(&loaded, base),
+            "{}: same seed, different hash",
+            file.display()
+        );
+        assert_ne!(
+            first,
+            hash(&loaded, base + 1),
+            "{}: seeds {base} and {} collide",
+            file.display(),
+            base + 1
+        );
     }
 }
 

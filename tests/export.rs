@@ -10,11 +10,21 @@ fn trace() -> Vec<TraceLine> {
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("msgsim-export-{}-{n}.jsonl", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_msgsim"))
-        .args(["run", "tests/fixtures/echo-tiny.ron", "--trace", path.to_str().unwrap()])
+        .args([
+            "run",
+            "tests/fixtures/echo-tiny.ron",
+            "--trace",
+            path.to_str().unwrap(),
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     export::parse_trace(&text).unwrap()
@@ -30,7 +40,10 @@ fn mermaid_has_participants_arrows_drops_and_fault_notes() {
     }
     let delivers = lines.iter().filter(|l| l.kind == "deliver").count();
     assert_eq!(m.matches("->>").count(), delivers);
-    let drops = lines.iter().filter(|l| l.kind.starts_with("drop:") && l.peer.is_some()).count();
+    let drops = lines
+        .iter()
+        .filter(|l| l.kind.starts_with("drop:") && l.peer.is_some())
+        .count();
     assert!(drops > 0, "the lossy link dropped something");
     assert_eq!(m.matches("-x").count(), drops);
     assert!(m.contains("Note over s1: fault crash"));
@@ -40,12 +53,16 @@ fn mermaid_has_participants_arrows_drops_and_fault_notes() {
 #[test]
 fn perfetto_is_valid_json_with_matched_flows() {
     let lines = trace();
-    let v: serde_json::Value = serde_json::from_str(&export::export(&lines, Format::Perfetto)).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&export::export(&lines, Format::Perfetto)).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
     let mut flows: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
     for e in events {
         if e["ph"] == "X" {
-            assert!(e["dur"].as_f64().unwrap() > 0.0, "an X slice without dur is ignored");
+            assert!(
+                e["dur"].as_f64().unwrap() > 0.0,
+                "an X slice without dur is ignored"
+            );
             let id = e["bind_id"].as_u64().unwrap();
             let entry = flows.entry(id).or_default();
             if e["flow_out"] == true {
@@ -56,10 +73,16 @@ fn perfetto_is_valid_json_with_matched_flows() {
             }
         }
         if e["ph"] == "i" {
-            assert!(e.get("pid").is_some() && e.get("tid").is_some(), "instants need pid and tid");
+            assert!(
+                e.get("pid").is_some() && e.get("tid").is_some(),
+                "instants need pid and tid"
+            );
         }
     }
-    assert!(flows.values().all(|(out, inn)| *out == 1 && *inn <= 1), "each message: one send, at most one end");
+    assert!(
+        flows.values().all(|(out, inn)| *out == 1 && *inn <= 1),
+        "each message: one send, at most one end"
+    );
 }
 
 #[test]
@@ -73,7 +96,11 @@ fn shiviz_clocks_are_exact_vector_clocks() {
         let (host, clock) = pair[1].split_once(' ').unwrap();
         let clock: BTreeMap<String, u64> = serde_json::from_str(clock).unwrap();
         let prev = own.entry(host.to_string()).or_insert(0);
-        assert_eq!(clock[host], *prev + 1, "a host's own component rises by exactly 1");
+        assert_eq!(
+            clock[host],
+            *prev + 1,
+            "a host's own component rises by exactly 1"
+        );
         *prev += 1;
     }
 }
@@ -82,8 +109,20 @@ fn shiviz_clocks_are_exact_vector_clocks() {
 fn history_lists_client_events_in_order() {
     let lines = trace();
     let h = export::export(&lines, Format::History);
-    let rows: Vec<serde_json::Value> = h.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(rows.len(), lines.iter().filter(|l| l.kind == "history").count());
-    assert!(rows.windows(2).all(|w| w[0]["time"].as_u64() <= w[1]["time"].as_u64()));
-    assert!(rows.iter().any(|r| r["value"].as_str().unwrap().starts_with("Invoke")));
+    let rows: Vec<serde_json::Value> = h
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        lines.iter().filter(|l| l.kind == "history").count()
+    );
+    assert!(
+        rows.windows(2)
+            .all(|w| w[0]["time"].as_u64() <= w[1]["time"].as_u64())
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["value"].as_str().unwrap().starts_with("Invoke"))
+    );
 }

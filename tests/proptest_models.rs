@@ -29,8 +29,14 @@ fn single_fault(nodes: usize, window_ms: (u64, u64)) -> impl Strategy<Value = Si
         Just(Hit::Pause),
         Just(Hit::Isolate),
     ];
-    (0..nodes, hit, window_ms.0..window_ms.1, 200u64..15_000)
-        .prop_map(|(node, hit, at_ms, lasts_ms)| SingleFault { node, hit, at_ms, lasts_ms })
+    (0..nodes, hit, window_ms.0..window_ms.1, 200u64..15_000).prop_map(
+        |(node, hit, at_ms, lasts_ms)| SingleFault {
+            node,
+            hit,
+            at_ms,
+            lasts_ms,
+        },
+    )
 }
 
 /// The fault and its repair; a repair that would fall after `duration_ms` is left to the quiet
@@ -42,8 +48,14 @@ fn fault_ron(f: &SingleFault, name: &str, duration_ms: u64) -> String {
             "Crash(at_ms: {}, node: \"{name}\", lose_unflushed: {lose_unflushed}), Restart(at_ms: {end}, node: \"{name}\"),",
             f.at_ms
         ),
-        Hit::Pause => format!("Pause(at_ms: {}, node: \"{name}\"), Resume(at_ms: {end}, node: \"{name}\"),", f.at_ms),
-        Hit::Isolate => format!("Isolate(at_ms: {}, node: \"{name}\"), Heal(at_ms: {end}),", f.at_ms),
+        Hit::Pause => format!(
+            "Pause(at_ms: {}, node: \"{name}\"), Resume(at_ms: {end}, node: \"{name}\"),",
+            f.at_ms
+        ),
+        Hit::Isolate => format!(
+            "Isolate(at_ms: {}, node: \"{name}\"), Heal(at_ms: {end}),",
+            f.at_ms
+        ),
     };
     if end <= duration_ms {
         text
@@ -55,8 +67,16 @@ fn fault_ron(f: &SingleFault, name: &str, duration_ms: u64) -> String {
 }
 
 fn run(text: &str, seed: u64) -> msgsim::runner::RunOutcome {
-    let loaded = scenario::parse("generated.ron", text.to_string()).unwrap_or_else(|d| panic!("{d}\n{text}"));
-    runner::run(&loaded, RunOptions { seed, ..RunOptions::default() }).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    let loaded = scenario::parse("generated.ron", text.to_string())
+        .unwrap_or_else(|d| panic!("{d}\n{text}"));
+    runner::run(
+        &loaded,
+        RunOptions {
+            seed,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 fn kafka_scenario(fault: &SingleFault, messages_per_sec: u64) -> String {
@@ -105,7 +125,11 @@ proptest! {
 
 fn redis_pubsub_scenario(faults: &[SingleFault]) -> String {
     let names = ["r1", "r2", "s1", "sub"];
-    let faults: String = faults.iter().map(|f| fault_ron(f, names[f.node], 20_000)).collect::<Vec<_>>().join(" ");
+    let faults: String = faults
+        .iter()
+        .map(|f| fault_ron(f, names[f.node], 20_000))
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
         r#"(
     version: 1,

@@ -37,12 +37,20 @@ impl ModelReport {
             "faults_applied" => Some(s.faults_applied),
             _ => None,
         };
-        stat.map(|v| v as f64).or_else(|| self.observations.get(name).copied())
+        stat.map(|v| v as f64)
+            .or_else(|| self.observations.get(name).copied())
     }
 
     /// Kernel statistics every model reports (valid metric names for any system).
-    pub const KERNEL_METRICS: &'static [&'static str] =
-        &["events", "deliveries", "sends", "drops", "duplicates", "timers_fired", "faults_applied"];
+    pub const KERNEL_METRICS: &'static [&'static str] = &[
+        "events",
+        "deliveries",
+        "sends",
+        "drops",
+        "duplicates",
+        "timers_fired",
+        "faults_applied",
+    ];
 
     pub(crate) fn absorb_coverage(&mut self, coverage: &BTreeMap<&'static str, u64>) {
         for (k, v) in coverage {

@@ -68,7 +68,10 @@ impl RunSetup {
             spec.link.validate()?;
             let ids = |list: &[String]| -> Result<Vec<_>, String> {
                 list.iter()
-                    .map(|n| sim.node_id(n).ok_or_else(|| format!("unknown node `{n}` in network.links")))
+                    .map(|n| {
+                        sim.node_id(n)
+                            .ok_or_else(|| format!("unknown node `{n}` in network.links"))
+                    })
                     .collect()
             };
             let (from, to) = (ids(&spec.from)?, ids(&spec.to)?);

@@ -13,7 +13,11 @@ pub struct JsonlTrace {
 
 impl JsonlTrace {
     pub fn new(out: Box<dyn Write>, names: Vec<String>) -> JsonlTrace {
-        JsonlTrace { out, names, failed: false }
+        JsonlTrace {
+            out,
+            names,
+            failed: false,
+        }
     }
 }
 
@@ -50,7 +54,10 @@ impl<M: Debug, H: Debug> TraceSink<M, H> for JsonlTrace {
             escape(e.label)
         );
         if let Some(peer) = e.peer {
-            line.push_str(&format!(",\"peer\":\"{}\"", escape(&self.names[peer.index()])));
+            line.push_str(&format!(
+                ",\"peer\":\"{}\"",
+                escape(&self.names[peer.index()])
+            ));
         }
         if let Some(id) = e.msg_id {
             line.push_str(&format!(",\"msg\":{}", id.0));

@@ -34,7 +34,11 @@ pub enum ConnEvent {
     /// A peer opened `conn` to this node (its first bytes arrived).
     Accepted { conn: ConnId, peer: NodeId },
     /// `conn` is gone; nothing more will be delivered on it and sends on it are dropped.
-    Closed { conn: ConnId, peer: NodeId, reason: CloseReason },
+    Closed {
+        conn: ConnId,
+        peer: NodeId,
+        reason: CloseReason,
+    },
 }
 
 /// A simulated process. `M` is the model's message type, `H` its history-event type.

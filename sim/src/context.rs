@@ -8,14 +8,35 @@ use crate::time::{SimDuration, SimTime};
 /// A command written by a handler, carried out by the kernel when the handler returns.
 #[derive(Debug)]
 pub enum Command<M, H> {
-    Send { to: NodeId, msg: M },
-    SendConn { conn: ConnId, msg: M },
-    Connect { conn: ConnId, to: NodeId },
-    Close { conn: ConnId },
-    SetTimer { id: TimerId, after: SimDuration, tag: u64 },
-    CancelTimer { id: TimerId },
-    Record { event: H },
-    Sometimes { name: &'static str },
+    Send {
+        to: NodeId,
+        msg: M,
+    },
+    SendConn {
+        conn: ConnId,
+        msg: M,
+    },
+    Connect {
+        conn: ConnId,
+        to: NodeId,
+    },
+    Close {
+        conn: ConnId,
+    },
+    SetTimer {
+        id: TimerId,
+        after: SimDuration,
+        tag: u64,
+    },
+    CancelTimer {
+        id: TimerId,
+    },
+    Record {
+        event: H,
+    },
+    Sometimes {
+        name: &'static str,
+    },
 }
 
 /// Identifier allocation shared between the kernel and contexts, so that ids are returned at once.
@@ -72,7 +93,10 @@ impl<M: Message, H> Ctx<'_, M, H> {
     }
     /// Look a node up by name.
     pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
-        self.node_names.iter().position(|n| n == name).map(|i| NodeId(i as u32))
+        self.node_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NodeId(i as u32))
     }
 
     /// Declare that this handler's work takes `d` of processing time. The node handles nothing

@@ -11,35 +11,71 @@ use serde::{Deserialize, Serialize};
 /// A fault as the kernel applies it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
-    Crash { node: NodeId, kind: CrashKind },
-    Restart { node: NodeId },
-    Pause { node: NodeId },
-    Resume { node: NodeId },
+    Crash {
+        node: NodeId,
+        kind: CrashKind,
+    },
+    Restart {
+        node: NodeId,
+    },
+    Pause {
+        node: NodeId,
+    },
+    Resume {
+        node: NodeId,
+    },
     /// Cut every link between nodes of different groups, both ways. Nodes in no group keep all
     /// their links.
-    Partition { groups: Vec<Vec<NodeId>> },
+    Partition {
+        groups: Vec<Vec<NodeId>>,
+    },
     /// Cut the links from every `from` node to every `to` node, one way only.
-    PartitionOneWay { from: Vec<NodeId>, to: Vec<NodeId> },
+    PartitionOneWay {
+        from: Vec<NodeId>,
+        to: Vec<NodeId>,
+    },
     /// Cut every link into and out of one node.
-    Isolate { node: NodeId },
+    Isolate {
+        node: NodeId,
+    },
     /// Remove every partition and clog; held messages move on.
     Heal,
     /// Hold messages on the links from `from` to `to` until released.
-    Clog { from: Vec<NodeId>, to: Vec<NodeId> },
+    Clog {
+        from: Vec<NodeId>,
+        to: Vec<NodeId>,
+    },
     /// Release a clog.
-    Unclog { from: Vec<NodeId>, to: Vec<NodeId> },
+    Unclog {
+        from: Vec<NodeId>,
+        to: Vec<NodeId>,
+    },
     /// Change the settings of the links from `from` to `to`.
-    SetLink { from: Vec<NodeId>, to: Vec<NodeId>, link: LinkConfig },
+    SetLink {
+        from: Vec<NodeId>,
+        to: Vec<NodeId>,
+        link: LinkConfig,
+    },
     /// Set a node's clock offset and drift.
-    ClockSkew { node: NodeId, offset_ns: i64, drift_ppm: i64 },
+    ClockSkew {
+        node: NodeId,
+        offset_ns: i64,
+        drift_ppm: i64,
+    },
 }
 
 impl Fault {
     /// Short name for traces and banners.
     pub fn name(&self) -> &'static str {
         match self {
-            Fault::Crash { kind: CrashKind::Process, .. } => "crash",
-            Fault::Crash { kind: CrashKind::LoseUnflushed, .. } => "crash_lose_unflushed",
+            Fault::Crash {
+                kind: CrashKind::Process,
+                ..
+            } => "crash",
+            Fault::Crash {
+                kind: CrashKind::LoseUnflushed,
+                ..
+            } => "crash_lose_unflushed",
             Fault::Restart { .. } => "restart",
             Fault::Pause { .. } => "pause",
             Fault::Resume { .. } => "resume",
@@ -79,16 +115,50 @@ pub enum FaultSpec {
         #[serde(default)]
         lose_unflushed: bool,
     },
-    Restart { at_ms: u64, node: String },
-    Pause { at_ms: u64, node: String },
-    Resume { at_ms: u64, node: String },
-    Partition { at_ms: u64, groups: Vec<Vec<String>> },
-    PartitionOneWay { at_ms: u64, from: Vec<String>, to: Vec<String> },
-    Isolate { at_ms: u64, node: String },
-    Heal { at_ms: u64 },
-    Clog { at_ms: u64, from: Vec<String>, to: Vec<String> },
-    Unclog { at_ms: u64, from: Vec<String>, to: Vec<String> },
-    SetLink { at_ms: u64, from: Vec<String>, to: Vec<String>, link: LinkConfig },
+    Restart {
+        at_ms: u64,
+        node: String,
+    },
+    Pause {
+        at_ms: u64,
+        node: String,
+    },
+    Resume {
+        at_ms: u64,
+        node: String,
+    },
+    Partition {
+        at_ms: u64,
+        groups: Vec<Vec<String>>,
+    },
+    PartitionOneWay {
+        at_ms: u64,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Isolate {
+        at_ms: u64,
+        node: String,
+    },
+    Heal {
+        at_ms: u64,
+    },
+    Clog {
+        at_ms: u64,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Unclog {
+        at_ms: u64,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    SetLink {
+        at_ms: u64,
+        from: Vec<String>,
+        to: Vec<String>,
+        link: LinkConfig,
+    },
     ClockSkew {
         at_ms: u64,
         node: String,
@@ -151,9 +221,17 @@ impl FaultSpec {
         let ids = |list: &[String]| list.iter().map(|n| id(n)).collect::<Result<Vec<_>, _>>();
         let at = SimTime::from_millis(self.at_ms());
         let fault = match self {
-            FaultSpec::Crash { node, lose_unflushed, .. } => Fault::Crash {
+            FaultSpec::Crash {
+                node,
+                lose_unflushed,
+                ..
+            } => Fault::Crash {
                 node: id(node)?,
-                kind: if *lose_unflushed { CrashKind::LoseUnflushed } else { CrashKind::Process },
+                kind: if *lose_unflushed {
+                    CrashKind::LoseUnflushed
+                } else {
+                    CrashKind::Process
+                },
             },
             FaultSpec::Restart { node, .. } => Fault::Restart { node: id(node)? },
             FaultSpec::Pause { node, .. } => Fault::Pause { node: id(node)? },
@@ -162,7 +240,10 @@ impl FaultSpec {
                 if groups.len() < 2 {
                     return Err("a partition needs at least two groups".into());
                 }
-                let groups = groups.iter().map(|g| ids(g)).collect::<Result<Vec<_>, _>>()?;
+                let groups = groups
+                    .iter()
+                    .map(|g| ids(g))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut seen: Vec<NodeId> = groups.iter().flatten().copied().collect();
                 seen.sort();
                 if seen.windows(2).any(|w| w[0] == w[1]) {
@@ -170,18 +251,34 @@ impl FaultSpec {
                 }
                 Fault::Partition { groups }
             }
-            FaultSpec::PartitionOneWay { from, to, .. } => {
-                Fault::PartitionOneWay { from: ids(from)?, to: ids(to)? }
-            }
+            FaultSpec::PartitionOneWay { from, to, .. } => Fault::PartitionOneWay {
+                from: ids(from)?,
+                to: ids(to)?,
+            },
             FaultSpec::Isolate { node, .. } => Fault::Isolate { node: id(node)? },
             FaultSpec::Heal { .. } => Fault::Heal,
-            FaultSpec::Clog { from, to, .. } => Fault::Clog { from: ids(from)?, to: ids(to)? },
-            FaultSpec::Unclog { from, to, .. } => Fault::Unclog { from: ids(from)?, to: ids(to)? },
+            FaultSpec::Clog { from, to, .. } => Fault::Clog {
+                from: ids(from)?,
+                to: ids(to)?,
+            },
+            FaultSpec::Unclog { from, to, .. } => Fault::Unclog {
+                from: ids(from)?,
+                to: ids(to)?,
+            },
             FaultSpec::SetLink { from, to, link, .. } => {
                 link.validate()?;
-                Fault::SetLink { from: ids(from)?, to: ids(to)?, link: *link }
+                Fault::SetLink {
+                    from: ids(from)?,
+                    to: ids(to)?,
+                    link: *link,
+                }
             }
-            FaultSpec::ClockSkew { node, offset_ms, drift_ppm, .. } => {
+            FaultSpec::ClockSkew {
+                node,
+                offset_ms,
+                drift_ppm,
+                ..
+            } => {
                 if offset_ms.unsigned_abs() > 86_400_000 * 365 {
                     return Err(format!("clock offset {offset_ms} ms is more than a year"));
                 }
@@ -209,25 +306,53 @@ impl FaultSpec {
                 node: name(node),
                 lose_unflushed: *kind == CrashKind::LoseUnflushed,
             },
-            Fault::Restart { node } => FaultSpec::Restart { at_ms, node: name(node) },
-            Fault::Pause { node } => FaultSpec::Pause { at_ms, node: name(node) },
-            Fault::Resume { node } => FaultSpec::Resume { at_ms, node: name(node) },
-            Fault::Partition { groups } => {
-                FaultSpec::Partition { at_ms, groups: groups.iter().map(|g| list(g)).collect() }
-            }
-            Fault::PartitionOneWay { from, to } => {
-                FaultSpec::PartitionOneWay { at_ms, from: list(from), to: list(to) }
-            }
-            Fault::Isolate { node } => FaultSpec::Isolate { at_ms, node: name(node) },
+            Fault::Restart { node } => FaultSpec::Restart {
+                at_ms,
+                node: name(node),
+            },
+            Fault::Pause { node } => FaultSpec::Pause {
+                at_ms,
+                node: name(node),
+            },
+            Fault::Resume { node } => FaultSpec::Resume {
+                at_ms,
+                node: name(node),
+            },
+            Fault::Partition { groups } => FaultSpec::Partition {
+                at_ms,
+                groups: groups.iter().map(|g| list(g)).collect(),
+            },
+            Fault::PartitionOneWay { from, to } => FaultSpec::PartitionOneWay {
+                at_ms,
+                from: list(from),
+                to: list(to),
+            },
+            Fault::Isolate { node } => FaultSpec::Isolate {
+                at_ms,
+                node: name(node),
+            },
             Fault::Heal => FaultSpec::Heal { at_ms },
-            Fault::Clog { from, to } => FaultSpec::Clog { at_ms, from: list(from), to: list(to) },
-            Fault::Unclog { from, to } => {
-                FaultSpec::Unclog { at_ms, from: list(from), to: list(to) }
-            }
-            Fault::SetLink { from, to, link } => {
-                FaultSpec::SetLink { at_ms, from: list(from), to: list(to), link: *link }
-            }
-            Fault::ClockSkew { node, offset_ns, drift_ppm } => FaultSpec::ClockSkew {
+            Fault::Clog { from, to } => FaultSpec::Clog {
+                at_ms,
+                from: list(from),
+                to: list(to),
+            },
+            Fault::Unclog { from, to } => FaultSpec::Unclog {
+                at_ms,
+                from: list(from),
+                to: list(to),
+            },
+            Fault::SetLink { from, to, link } => FaultSpec::SetLink {
+                at_ms,
+                from: list(from),
+                to: list(to),
+                link: *link,
+            },
+            Fault::ClockSkew {
+                node,
+                offset_ns,
+                drift_ppm,
+            } => FaultSpec::ClockSkew {
                 at_ms,
                 node: name(node),
                 offset_ms: offset_ns / 1_000_000,

@@ -63,7 +63,15 @@ impl Default for FaultProfile {
     }
 }
 
-const FAMILIES: [&str; 7] = ["crash", "pause", "partition", "one_way", "isolate", "clog", "clock_skew"];
+const FAMILIES: [&str; 7] = [
+    "crash",
+    "pause",
+    "partition",
+    "one_way",
+    "isolate",
+    "clog",
+    "clock_skew",
+];
 
 impl FaultProfile {
     /// Named presets (also what `--profile NAME` selects).
@@ -71,13 +79,33 @@ impl FaultProfile {
         let base = FaultProfile::default();
         Some(match name {
             "healthy" => base,
-            "crash" => FaultProfile { crash: true, ..base },
-            "disk-loss" => FaultProfile { crash: true, lose_unflushed_probability: 1.0, ..base },
-            "pause" => FaultProfile { pause: true, ..base },
-            "partition" => FaultProfile { partition: true, isolate: true, ..base },
-            "partition-one-way" => FaultProfile { one_way: true, ..base },
+            "crash" => FaultProfile {
+                crash: true,
+                ..base
+            },
+            "disk-loss" => FaultProfile {
+                crash: true,
+                lose_unflushed_probability: 1.0,
+                ..base
+            },
+            "pause" => FaultProfile {
+                pause: true,
+                ..base
+            },
+            "partition" => FaultProfile {
+                partition: true,
+                isolate: true,
+                ..base
+            },
+            "partition-one-way" => FaultProfile {
+                one_way: true,
+                ..base
+            },
             "clog" => FaultProfile { clog: true, ..base },
-            "clock" => FaultProfile { clock_skew: true, ..base },
+            "clock" => FaultProfile {
+                clock_skew: true,
+                ..base
+            },
             "all" | "swarm" => FaultProfile {
                 crash: true,
                 lose_unflushed_probability: 0.3,
@@ -135,13 +163,24 @@ impl FaultProfile {
 
     /// The families this seed keeps (all enabled ones, or a swarm subset).
     pub fn families_for_seed(&self, rng: &mut RngStream) -> Vec<&'static str> {
-        let enabled: Vec<&'static str> =
-            FAMILIES.iter().copied().filter(|f| self.family_enabled(f)).collect();
+        let enabled: Vec<&'static str> = FAMILIES
+            .iter()
+            .copied()
+            .filter(|f| self.family_enabled(f))
+            .collect();
         if !self.swarm || enabled.len() <= 1 {
             return enabled;
         }
-        let kept: Vec<&'static str> = enabled.iter().copied().filter(|_| rng.chance(0.5)).collect();
-        if kept.is_empty() { vec![enabled[rng.pick(enabled.len())]] } else { kept }
+        let kept: Vec<&'static str> = enabled
+            .iter()
+            .copied()
+            .filter(|_| rng.chance(0.5))
+            .collect();
+        if kept.is_empty() {
+            vec![enabled[rng.pick(enabled.len())]]
+        } else {
+            kept
+        }
     }
 
     /// Generate the schedule for `[start_ms, end_ms)` over `nodes` (names of targetable nodes;
@@ -190,30 +229,48 @@ impl FaultProfile {
         match family {
             "crash" => {
                 let lose_unflushed = rng.chance(self.lose_unflushed_probability);
-                out.push(FaultSpec::Crash { at_ms, node: node.clone(), lose_unflushed });
+                out.push(FaultSpec::Crash {
+                    at_ms,
+                    node: node.clone(),
+                    lose_unflushed,
+                });
                 out.push(FaultSpec::Restart { at_ms: end, node });
             }
             "pause" => {
-                out.push(FaultSpec::Pause { at_ms, node: node.clone() });
+                out.push(FaultSpec::Pause {
+                    at_ms,
+                    node: node.clone(),
+                });
                 out.push(FaultSpec::Resume { at_ms: end, node });
             }
             "partition" => {
                 let mut a = Vec::new();
                 let mut b = Vec::new();
                 for n in all_nodes {
-                    if rng.chance(0.5) { a.push(n.clone()) } else { b.push(n.clone()) }
+                    if rng.chance(0.5) {
+                        a.push(n.clone())
+                    } else {
+                        b.push(n.clone())
+                    }
                 }
                 if a.is_empty() || b.is_empty() {
                     a = vec![node];
                     b = others;
                 }
                 if !b.is_empty() {
-                    out.push(FaultSpec::Partition { at_ms, groups: vec![a, b] });
+                    out.push(FaultSpec::Partition {
+                        at_ms,
+                        groups: vec![a, b],
+                    });
                     out.push(FaultSpec::Heal { at_ms: end });
                 }
             }
             "one_way" if !others.is_empty() => {
-                out.push(FaultSpec::PartitionOneWay { at_ms, from: vec![node], to: others });
+                out.push(FaultSpec::PartitionOneWay {
+                    at_ms,
+                    from: vec![node],
+                    to: others,
+                });
                 out.push(FaultSpec::Heal { at_ms: end });
             }
             "isolate" => {
@@ -221,14 +278,32 @@ impl FaultProfile {
                 out.push(FaultSpec::Heal { at_ms: end });
             }
             "clog" if !others.is_empty() => {
-                out.push(FaultSpec::Clog { at_ms, from: vec![node], to: others });
+                out.push(FaultSpec::Clog {
+                    at_ms,
+                    from: vec![node],
+                    to: others,
+                });
                 out.push(FaultSpec::Heal { at_ms: end });
             }
             "clock_skew" => {
                 let magnitude = rng.range_inclusive(0, self.skew_ms_max) as i64;
-                let offset_ms = if rng.chance(0.5) { magnitude } else { -magnitude };
-                out.push(FaultSpec::ClockSkew { at_ms, node: node.clone(), offset_ms, drift_ppm: 0 });
-                out.push(FaultSpec::ClockSkew { at_ms: end, node, offset_ms: 0, drift_ppm: 0 });
+                let offset_ms = if rng.chance(0.5) {
+                    magnitude
+                } else {
+                    -magnitude
+                };
+                out.push(FaultSpec::ClockSkew {
+                    at_ms,
+                    node: node.clone(),
+                    offset_ms,
+                    drift_ppm: 0,
+                });
+                out.push(FaultSpec::ClockSkew {
+                    at_ms: end,
+                    node,
+                    offset_ms: 0,
+                    drift_ppm: 0,
+                });
             }
             _ => {}
         }
@@ -252,7 +327,10 @@ mod tests {
         assert_eq!(a, b);
         assert!(!a.is_empty());
         assert!(a.iter().all(|f| f.at_ms() < 120_000));
-        assert!(a.windows(2).all(|w| w[0].at_ms() <= w[1].at_ms()), "sorted by time");
+        assert!(
+            a.windows(2).all(|w| w[0].at_ms() <= w[1].at_ms()),
+            "sorted by time"
+        );
         let (_, c) = profile.generate(10, &nodes, &nodes, 120_000);
         assert_ne!(a, c);
     }
@@ -267,13 +345,18 @@ mod tests {
             assert!(!fams.is_empty());
             sizes.insert(fams.len());
         }
-        assert!(sizes.len() > 2, "swarm should vary the family count: {sizes:?}");
+        assert!(
+            sizes.len() > 2,
+            "swarm should vary the family count: {sizes:?}"
+        );
     }
 
     #[test]
     fn healthy_generates_nothing() {
         let nodes = names(3);
-        let (_, f) = FaultProfile::preset("healthy").unwrap().generate(1, &nodes, &nodes, 1_000_000);
+        let (_, f) = FaultProfile::preset("healthy")
+            .unwrap()
+            .generate(1, &nodes, &nodes, 1_000_000);
         assert!(f.is_empty());
     }
 }

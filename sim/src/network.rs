@@ -24,7 +24,10 @@ pub enum Latency {
 impl Default for Latency {
     /// 100–300 µs: a same-datacenter round trip of a few hundred microseconds.
     fn default() -> Self {
-        Latency::Uniform { min_us: 100, max_us: 300 }
+        Latency::Uniform {
+            min_us: 100,
+            max_us: 300,
+        }
     }
 }
 
@@ -49,12 +52,12 @@ impl Latency {
     /// Validate the parameters; `Err` names the problem.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            Latency::Uniform { min_us, max_us } if min_us > max_us => {
-                Err(format!("latency min_us {min_us} is larger than max_us {max_us}"))
-            }
-            Latency::Exponential { min_us, mean_us } if mean_us < min_us => {
-                Err(format!("latency mean_us {mean_us} is smaller than min_us {min_us}"))
-            }
+            Latency::Uniform { min_us, max_us } if min_us > max_us => Err(format!(
+                "latency min_us {min_us} is larger than max_us {max_us}"
+            )),
+            Latency::Exponential { min_us, mean_us } if mean_us < min_us => Err(format!(
+                "latency mean_us {mean_us} is smaller than min_us {min_us}"
+            )),
             _ => Ok(()),
         }
     }
@@ -181,11 +184,13 @@ impl Topology {
     }
 
     pub fn link(&self, from: NodeId, to: NodeId) -> &Link {
-        self.graph.edge_weight(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+        self.graph
+            .edge_weight(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
     }
 
     pub fn link_mut(&mut self, from: NodeId, to: NodeId) -> &mut Link {
-        self.graph.edge_weight_mut(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+        self.graph
+            .edge_weight_mut(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
     }
 
     /// Both directions open.
@@ -253,15 +258,35 @@ mod tests {
 
     #[test]
     fn latency_validation() {
-        assert!(Latency::Uniform { min_us: 5, max_us: 1 }.validate().is_err());
-        assert!(Latency::Exponential { min_us: 5, mean_us: 1 }.validate().is_err());
-        let bad = LinkConfig { loss: 1.5, ..LinkConfig::default() };
+        assert!(
+            Latency::Uniform {
+                min_us: 5,
+                max_us: 1
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Latency::Exponential {
+                min_us: 5,
+                mean_us: 1
+            }
+            .validate()
+            .is_err()
+        );
+        let bad = LinkConfig {
+            loss: 1.5,
+            ..LinkConfig::default()
+        };
         assert!(bad.validate().is_err());
     }
 
     #[test]
     fn exponential_has_its_minimum_and_roughly_its_mean() {
-        let lat = Latency::Exponential { min_us: 200, mean_us: 1_000 };
+        let lat = Latency::Exponential {
+            min_us: 200,
+            mean_us: 1_000,
+        };
         let mut rng = RngStream::derive(3, "lat");
         let n = 20_000u64;
         let mut sum = 0u64;
@@ -291,7 +316,11 @@ pub struct NetworkSpec {
 
 impl Default for NetworkSpec {
     fn default() -> Self {
-        NetworkSpec { default: LinkConfig::default(), links: Vec::new(), conn_break_detect_ms: 1_000 }
+        NetworkSpec {
+            default: LinkConfig::default(),
+            links: Vec::new(),
+            conn_break_detect_ms: 1_000,
+        }
     }
 }
 

@@ -22,7 +22,11 @@ pub enum InboxItem {
     Deliver(u32),
     Timer(TimerId),
     /// A connection closed; the node is told when it gets to this item.
-    Closed { conn: ConnId, peer: NodeId, reason: CloseReason },
+    Closed {
+        conn: ConnId,
+        peer: NodeId,
+        reason: CloseReason,
+    },
 }
 
 /// A node's clock: `local = t + offset + (t - drift_since) * drift_ppm / 1e6`.
@@ -85,11 +89,21 @@ mod tests {
 
     #[test]
     fn clock_offset_and_drift() {
-        let skew = ClockSkew { offset_ns: -5_000, drift_ppm: 100, drift_since: SimTime(1_000_000) };
+        let skew = ClockSkew {
+            offset_ns: -5_000,
+            drift_ppm: 100,
+            drift_since: SimTime(1_000_000),
+        };
         assert_eq!(skew.local(SimTime(1_000_000)), SimTime(995_000));
         // 1 s after drift starts, 100 ppm = 100 µs ahead.
-        assert_eq!(skew.local(SimTime(1_001_000_000)), SimTime(1_001_000_000 - 5_000 + 100_000));
-        let behind = ClockSkew { offset_ns: -10, ..ClockSkew::default() };
+        assert_eq!(
+            skew.local(SimTime(1_001_000_000)),
+            SimTime(1_001_000_000 - 5_000 + 100_000)
+        );
+        let behind = ClockSkew {
+            offset_ns: -10,
+            ..ClockSkew::default()
+        };
         assert_eq!(behind.local(SimTime(3)), SimTime(0));
     }
 }

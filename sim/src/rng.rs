@@ -47,7 +47,9 @@ impl RngStream {
         for chunk in key.chunks_exact_mut(8) {
             chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
         }
-        RngStream { rng: ChaCha8Rng::from_seed(key) }
+        RngStream {
+            rng: ChaCha8Rng::from_seed(key),
+        }
     }
 
     /// A uniformly distributed `u64`.
@@ -93,7 +95,11 @@ impl RngStream {
         // u in (0, 1]: never 0, so ln(u) is finite.
         let u = ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
         let x = -(mean as f64) * libm::log(u);
-        if x >= u64::MAX as f64 { u64::MAX } else { x as u64 }
+        if x >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            x as u64
+        }
     }
 
     /// Picks an index into a slice of length `len` (`len > 0`).
@@ -117,11 +123,12 @@ mod tests {
 
     #[test]
     fn streams_are_stable_and_independent() {
-        let a1: Vec<u64> = (0..4).map({
-            let mut s = RngStream::derive(7, "network");
-            move |_| s.next_u64()
-        })
-        .collect();
+        let a1: Vec<u64> = (0..4)
+            .map({
+                let mut s = RngStream::derive(7, "network");
+                move |_| s.next_u64()
+            })
+            .collect();
         let mut again = RngStream::derive(7, "network");
         assert_eq!(a1, (0..4).map(|_| again.next_u64()).collect::<Vec<_>>());
         let mut other = RngStream::derive(7, "faults");

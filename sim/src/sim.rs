@@ -173,7 +173,16 @@ pub(crate) struct TraceRecord {
 
 impl TraceRecord {
     pub fn new(kind: TraceKind, node: NodeId, label: &'static str) -> TraceRecord {
-        TraceRecord { kind, node, peer: None, msg_id: None, parent: None, conn: None, label, bytes: 0 }
+        TraceRecord {
+            kind,
+            node,
+            peer: None,
+            msg_id: None,
+            parent: None,
+            conn: None,
+            label,
+            bytes: 0,
+        }
     }
 }
 
@@ -183,7 +192,9 @@ impl TraceRecord {
 fn label_word(label: &str) -> u64 {
     let bytes = label.as_bytes();
     match (bytes.first(), bytes.last()) {
-        (Some(&first), Some(&last)) => (bytes.len() as u64) << 16 | (first as u64) << 8 | last as u64,
+        (Some(&first), Some(&last)) => {
+            (bytes.len() as u64) << 16 | (first as u64) << 8 | last as u64
+        }
         _ => 0,
     }
 }
@@ -301,7 +312,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             faults: Vec::new(),
             net_rng,
             now: SimTime::ZERO,
-            tracer: Tracer { hasher: TraceHasher::default(), index: 0, sinks: Vec::new() },
+            tracer: Tracer {
+                hasher: TraceHasher::default(),
+                index: 0,
+                sinks: Vec::new(),
+            },
             observer: None,
             commands: Vec::new(),
             stats: RunStats::default(),
@@ -339,7 +354,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
 
     /// Schedule a fault. Faults at equal times apply in the order they were scheduled.
     pub fn schedule_fault(&mut self, at: SimTime, fault: Fault) {
-        assert!(!self.started, "faults must be scheduled before the run starts");
+        assert!(
+            !self.started,
+            "faults must be scheduled before the run starts"
+        );
         self.faults.push((at, fault));
     }
 
@@ -352,7 +370,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     pub fn node_id(&self, name: &str) -> Option<NodeId> {
-        self.names.iter().position(|n| n == name).map(|i| NodeId(i as u32))
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NodeId(i as u32))
     }
     pub fn node_names(&self) -> &[String] {
         &self.names
@@ -396,7 +417,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
         self.topology = Some(topology);
         for i in 0..self.nodes.len() {
-            self.queue.push(SimTime::ZERO, EventKind::Start(NodeId(i as u32)));
+            self.queue
+                .push(SimTime::ZERO, EventKind::Start(NodeId(i as u32)));
         }
         // Stable sort: faults at one time keep their scheduling order.
         self.faults.sort_by_key(|(t, _)| *t);
@@ -428,7 +450,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if !self.started {
             self.start();
         }
-        let Some(next) = self.queue.peek_time() else { return Ok(false) };
+        let Some(next) = self.queue.peek_time() else {
+            return Ok(false);
+        };
         if self.config.end.is_some_and(|end| next > end) {
             return Ok(false);
         }
@@ -454,13 +478,22 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     fn check_limits(&self) -> Result<(), SimError> {
         let limits = &self.config.limits;
         if self.stats.events > limits.max_events {
-            return Err(SimError::MaxEvents { limit: limits.max_events, at: self.now });
+            return Err(SimError::MaxEvents {
+                limit: limits.max_events,
+                at: self.now,
+            });
         }
         if self.now > limits.max_time {
-            return Err(SimError::MaxTime { limit: limits.max_time, events: self.stats.events });
+            return Err(SimError::MaxTime {
+                limit: limits.max_time,
+                events: self.stats.events,
+            });
         }
         if self.in_flight > limits.max_in_flight {
-            return Err(SimError::MaxInFlight { limit: limits.max_in_flight, at: self.now });
+            return Err(SimError::MaxInFlight {
+                limit: limits.max_in_flight,
+                at: self.now,
+            });
         }
         Ok(())
     }
@@ -494,7 +527,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     {
         let i = node.index();
         let state = &mut self.nodes[i];
-        debug_assert_eq!(state.status, NodeStatus::Up, "handler on a node that is not up");
+        debug_assert_eq!(
+            state.status,
+            NodeStatus::Up,
+            "handler on a node that is not up"
+        );
         let start = self.now.max(state.busy_until);
         let mut commands = std::mem::take(&mut self.commands);
         let mut ctx = Ctx {
@@ -542,7 +579,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             self.ensure_wake(node);
             return;
         }
-        let Some(item) = state.inbox.pop_front() else { return };
+        let Some(item) = state.inbox.pop_front() else {
+            return;
+        };
         match item {
             InboxItem::Deliver(slot) => self.dispatch_message(slot),
             InboxItem::Timer(id) => self.dispatch_timer(id),

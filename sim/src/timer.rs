@@ -33,7 +33,13 @@ impl TimerSlab {
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
-                self.slots.push(Slot { generation: 0, live: false, node, incarnation, tag });
+                self.slots.push(Slot {
+                    generation: 0,
+                    live: false,
+                    node,
+                    incarnation,
+                    tag,
+                });
                 (self.slots.len() - 1) as u32
             }
         };
@@ -66,7 +72,11 @@ impl TimerSlab {
     /// Details of a live timer without firing it.
     pub fn peek(&self, id: TimerId) -> Option<DueTimer> {
         let slot = self.slots[self.slot_of(id)?];
-        Some(DueTimer { node: slot.node, incarnation: slot.incarnation, tag: slot.tag })
+        Some(DueTimer {
+            node: slot.node,
+            incarnation: slot.incarnation,
+            tag: slot.tag,
+        })
     }
 
     /// Cancel `id`; false if it was not live (already fired or cancelled).
@@ -85,7 +95,11 @@ impl TimerSlab {
         let index = self.slot_of(id)?;
         let slot = self.slots[index];
         self.release(index);
-        Some(DueTimer { node: slot.node, incarnation: slot.incarnation, tag: slot.tag })
+        Some(DueTimer {
+            node: slot.node,
+            incarnation: slot.incarnation,
+            tag: slot.tag,
+        })
     }
 
     /// Number of timers set and not yet fired or cancelled.

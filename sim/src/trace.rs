@@ -144,7 +144,9 @@ pub struct TraceHasher {
 
 impl Default for TraceHasher {
     fn default() -> Self {
-        TraceHasher { state: 0x6d73_6773_696d_0001 }
+        TraceHasher {
+            state: 0x6d73_6773_696d_0001,
+        }
     }
 }
 

@@ -60,8 +60,12 @@ impl EchoChecker {
         for (k, v) in obs {
             report.observations.insert(k.to_string(), v);
         }
-        report.anomalies.insert(anomaly::LOST_REQUEST.into(), self.lost());
-        report.anomalies.insert(anomaly::DUPLICATE.into(), self.duplicate_replies);
+        report
+            .anomalies
+            .insert(anomaly::LOST_REQUEST.into(), self.lost());
+        report
+            .anomalies
+            .insert(anomaly::DUPLICATE.into(), self.duplicate_replies);
     }
 }
 

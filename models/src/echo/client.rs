@@ -1,7 +1,9 @@
 //! Echo client: keeps `window` numbered requests in flight.
 
 use super::{EchoConfig, EchoEvent, EchoMsg, Transport, timeout};
-use msgsim_sim::{Actor, CloseReason, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
+use msgsim_sim::{
+    Actor, CloseReason, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via,
+};
 use std::any::Any;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -90,7 +92,10 @@ impl EchoClient {
         self.next_seq += 1;
         let id = self.id_base | seq;
         let server = (seq % self.servers.len() as u64) as usize;
-        let msg = EchoMsg::Request { id, bytes: self.config.request_bytes };
+        let msg = EchoMsg::Request {
+            id,
+            bytes: self.config.request_bytes,
+        };
         match self.config.transport {
             Transport::Datagram => ctx.send(self.servers[server], msg),
             Transport::Connection => {
@@ -137,7 +142,13 @@ impl Actor<EchoMsg, EchoEvent> for EchoClient {
         self.fill_window(ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, _from: NodeId, _via: Via, msg: EchoMsg) {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, EchoMsg, EchoEvent>,
+        _from: NodeId,
+        _via: Via,
+        msg: EchoMsg,
+    ) {
         if let EchoMsg::Reply { id, .. } = msg {
             self.on_reply(ctx, id);
         }
@@ -161,7 +172,9 @@ impl Actor<EchoMsg, EchoEvent> for EchoClient {
 
     fn on_connection(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, event: ConnEvent) {
         if let ConnEvent::Closed { conn, reason, .. } = event {
-            let Some(server) = self.conns.iter().position(|c| *c == Some(conn)) else { return };
+            let Some(server) = self.conns.iter().position(|c| *c == Some(conn)) else {
+                return;
+            };
             self.conns[server] = None;
             if reason != CloseReason::ClosedByPeer {
                 ctx.sometimes("echo:connection_broken");

@@ -110,14 +110,23 @@ impl EchoConfig {
             return err("servers", "an echo system needs at least one server".into());
         }
         if self.clients + self.servers > MAX_NODES {
-            return err("clients", format!("clients + servers is above the limit of {MAX_NODES} nodes"));
+            return err(
+                "clients",
+                format!("clients + servers is above the limit of {MAX_NODES} nodes"),
+            );
         }
         if self.window == 0 || self.window > MAX_WINDOW {
             return err("window", format!("window must be in 1..={MAX_WINDOW}"));
         }
-        for (f, v) in [("request_bytes", self.request_bytes), ("reply_bytes", self.reply_bytes)] {
+        for (f, v) in [
+            ("request_bytes", self.request_bytes),
+            ("reply_bytes", self.reply_bytes),
+        ] {
             if v > MAX_MESSAGE_BYTES {
-                return err(f, format!("{v} bytes is above the limit of {MAX_MESSAGE_BYTES}"));
+                return err(
+                    f,
+                    format!("{v} bytes is above the limit of {MAX_MESSAGE_BYTES}"),
+                );
             }
         }
         Ok(())
@@ -148,22 +157,34 @@ impl Message for EchoMsg {
 /// The client-observed history: Jepsen's invoke / ok / info, plus replies nobody waited for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum EchoEvent {
-    Invoke { id: u64 },
-    Ok { id: u64, latency_ns: u64 },
+    Invoke {
+        id: u64,
+    },
+    Ok {
+        id: u64,
+        latency_ns: u64,
+    },
     /// Indeterminate: no reply within the timeout.
-    Info { id: u64 },
+    Info {
+        id: u64,
+    },
     /// A reply to a request that had timed out.
-    LateReply { id: u64 },
+    LateReply {
+        id: u64,
+    },
     /// A second reply to the same request (duplicated datagram).
-    DuplicateReply { id: u64 },
+    DuplicateReply {
+        id: u64,
+    },
     Reconnect,
 }
 
 /// Run the echo model.
 pub fn run(config: &EchoConfig, mut setup: RunSetup) -> Result<ModelReport, RunError> {
-    config.validate().map_err(|(f, m)| RunError::Config(format!("echo.{f}: {m}")))?;
-    let servers: Vec<msgsim_sim::NodeId> =
-        (0..config.servers).map(msgsim_sim::NodeId).collect();
+    config
+        .validate()
+        .map_err(|(f, m)| RunError::Config(format!("echo.{f}: {m}")))?;
+    let servers: Vec<msgsim_sim::NodeId> = (0..config.servers).map(msgsim_sim::NodeId).collect();
     let mut actors: Vec<(String, Box<dyn msgsim_sim::Actor<EchoMsg, EchoEvent>>)> = Vec::new();
     for name in config.server_names() {
         actors.push((name, Box::new(EchoServer::new(config))));
@@ -176,7 +197,10 @@ pub fn run(config: &EchoConfig, mut setup: RunSetup) -> Result<ModelReport, RunE
     let observer = Box::new(checker::Shared(checker.clone()));
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
     let stats = sim.run().map_err(RunError::Sim)?;
-    let mut report = ModelReport { stats, ..ModelReport::default() };
+    let mut report = ModelReport {
+        stats,
+        ..ModelReport::default()
+    };
     report.absorb_coverage(sim.coverage());
     checker.borrow().report(&mut report);
     Ok(report)

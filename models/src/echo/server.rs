@@ -26,14 +26,25 @@ impl EchoServer {
 impl Actor<EchoMsg, EchoEvent> for EchoServer {
     fn on_start(&mut self, _ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {}
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, from: NodeId, via: Via, msg: EchoMsg) {
-        let EchoMsg::Request { id, bytes } = msg else { return };
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, EchoMsg, EchoEvent>,
+        from: NodeId,
+        via: Via,
+        msg: EchoMsg,
+    ) {
+        let EchoMsg::Request { id, bytes } = msg else {
+            return;
+        };
         self.handled += 1;
         let cost = self.cost_ns + self.cost_ns_per_byte * bytes;
         if cost > 0 {
             ctx.busy(SimDuration::from_nanos(cost));
         }
-        let reply = EchoMsg::Reply { id, bytes: self.reply_bytes };
+        let reply = EchoMsg::Reply {
+            id,
+            bytes: self.reply_bytes,
+        };
         match via {
             Via::Datagram => ctx.send(from, reply),
             Via::Conn(conn) => ctx.send_conn(conn, reply),

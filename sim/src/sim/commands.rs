@@ -24,7 +24,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 self.send_on_conn(node, conn, done, cause, Payload::Msg(msg))
             }
             Command::Connect { conn, to } => {
-                assert_eq!(conn.0 as usize, self.conns.len(), "connection ids are dense");
+                assert_eq!(
+                    conn.0 as usize,
+                    self.conns.len(),
+                    "connection ids are dense"
+                );
                 let incarnation = self.nodes[node.index()].incarnation;
                 self.conns.push(Connection::new(node, incarnation, to));
                 self.send_on_conn(node, conn, done, cause, Payload::Syn);
@@ -59,13 +63,21 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     pub(crate) fn take_envelope(&mut self, slot: u32) -> Envelope<M> {
-        let envelope = self.envelopes[slot as usize].take().expect("live envelope slot");
+        let envelope = self.envelopes[slot as usize]
+            .take()
+            .expect("live envelope slot");
         self.free_envelopes.push(slot);
         self.in_flight -= 1;
         envelope
     }
 
-    fn send_record(&self, from: NodeId, to: NodeId, id: MsgId, cause: Option<MsgId>) -> TraceRecord {
+    fn send_record(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        id: MsgId,
+        cause: Option<MsgId>,
+    ) -> TraceRecord {
         TraceRecord {
             kind: TraceKind::Send,
             node: from,
@@ -78,7 +90,14 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
-    fn send_datagram(&mut self, from: NodeId, to: NodeId, depart: SimTime, cause: Option<MsgId>, msg: M) {
+    fn send_datagram(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        msg: M,
+    ) {
         assert!(to.index() < self.nodes.len(), "send to unknown node {to}");
         let id = self.next_msg_id();
         self.stats.sends += 1;
@@ -132,8 +151,15 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             let slot = self.store_envelope(envelope);
             self.queue.push(copy_arrival, EventKind::Deliver(slot));
         }
-        let envelope =
-            Envelope { id, parent: cause, from, to, via: Via::Datagram, seq: 0, payload: Payload::Msg(msg) };
+        let envelope = Envelope {
+            id,
+            parent: cause,
+            from,
+            to,
+            via: Via::Datagram,
+            seq: 0,
+            payload: Payload::Msg(msg),
+        };
         let slot = self.store_envelope(envelope);
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
@@ -179,13 +205,23 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let seq = dir.next_send_seq;
         dir.next_send_seq += 1;
         let via = Via::Conn(conn_id);
-        let envelope = Envelope { id, parent: cause, from, to, via, seq, payload };
+        let envelope = Envelope {
+            id,
+            parent: cause,
+            from,
+            to,
+            via,
+            seq,
+            payload,
+        };
         let slot = self.store_envelope(envelope);
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
 
     fn close_conn(&mut self, node: NodeId, conn_id: ConnId, done: SimTime) {
-        let Some(conn) = self.conns.get_mut(conn_id.0 as usize) else { return };
+        let Some(conn) = self.conns.get_mut(conn_id.0 as usize) else {
+            return;
+        };
         let Some(end) = conn.end_of(node) else { return };
         if !conn.open || conn.closed_by.is_some() {
             return;

@@ -37,7 +37,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
 
     /// A message reaches the far end of its link.
     pub(crate) fn on_deliver(&mut self, slot: u32) {
-        let envelope = self.envelopes[slot as usize].as_ref().expect("live envelope");
+        let envelope = self.envelopes[slot as usize]
+            .as_ref()
+            .expect("live envelope");
         let (from, to, via, seq) = (envelope.from, envelope.to, envelope.via, envelope.seq);
         let topology = self.topology.as_mut().expect("started");
         match via {
@@ -56,8 +58,18 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     fn on_conn_arrival(&mut self, slot: u32, conn_id: ConnId, from: NodeId, to: NodeId, seq: u64) {
-        let link_open = self.topology.as_ref().expect("started").link(from, to).is_open();
-        let blocked = self.topology.as_ref().expect("started").link(from, to).blocked;
+        let link_open = self
+            .topology
+            .as_ref()
+            .expect("started")
+            .link(from, to)
+            .is_open();
+        let blocked = self
+            .topology
+            .as_ref()
+            .expect("started")
+            .link(from, to)
+            .blocked;
         let conn = &mut self.conns[conn_id.0 as usize];
         let end = conn.end_of(from).expect("sender is an end");
         let receiver_closed = conn.closed_by == Some(1 - end);
@@ -76,7 +88,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         if seq != dir.next_deliver_seq {
-            debug_assert!(seq > dir.next_deliver_seq, "connection message delivered twice");
+            debug_assert!(
+                seq > dir.next_deliver_seq,
+                "connection message delivered twice"
+            );
             dir.pending.insert(seq, slot);
             return;
         }
@@ -84,7 +99,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.arrive(slot);
         loop {
             let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
-            let Some(next) = dir.pending.remove(&dir.next_deliver_seq) else { break };
+            let Some(next) = dir.pending.remove(&dir.next_deliver_seq) else {
+                break;
+            };
             dir.next_deliver_seq += 1;
             self.arrive(next);
         }
@@ -92,7 +109,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
 
     /// The message is at the node: handle it now, queue it, or drop it if the node is down.
     fn arrive(&mut self, slot: u32) {
-        let to = self.envelopes[slot as usize].as_ref().expect("live envelope").to;
+        let to = self.envelopes[slot as usize]
+            .as_ref()
+            .expect("live envelope")
+            .to;
         let state = &mut self.nodes[to.index()];
         if state.status == NodeStatus::Crashed {
             self.drop_slot(slot, DropReason::NodeDown);
@@ -124,10 +144,14 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             Payload::Msg(msg) => {
                 self.stats.deliveries += 1;
                 self.tracer.emit(self.now, rec, Some(&msg), None, None);
-                self.run_handler(to, cause, |actor, ctx| actor.on_message(ctx, from, via, msg));
+                self.run_handler(to, cause, |actor, ctx| {
+                    actor.on_message(ctx, from, via, msg)
+                });
             }
             Payload::Syn => {
-                let Via::Conn(conn) = via else { unreachable!("SYN is a connection frame") };
+                let Via::Conn(conn) = via else {
+                    unreachable!("SYN is a connection frame")
+                };
                 let c = &mut self.conns[conn.0 as usize];
                 c.accepted = true;
                 c.incarnations[1] = self.nodes[to.index()].incarnation;
@@ -138,7 +162,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 self.run_handler(to, cause, |actor, ctx| actor.on_connection(ctx, event));
             }
             Payload::Fin => {
-                let Via::Conn(conn) = via else { unreachable!("FIN is a connection frame") };
+                let Via::Conn(conn) = via else {
+                    unreachable!("FIN is a connection frame")
+                };
                 self.kill_conn(conn);
                 self.dispatch_closed(to, conn, from, CloseReason::ClosedByPeer);
             }
@@ -154,7 +180,13 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
-    pub(crate) fn dispatch_closed(&mut self, node: NodeId, conn: ConnId, peer: NodeId, reason: CloseReason) {
+    pub(crate) fn dispatch_closed(
+        &mut self,
+        node: NodeId,
+        conn: ConnId,
+        peer: NodeId,
+        reason: CloseReason,
+    ) {
         let mut rec = TraceRecord::new(TraceKind::ConnClosed, node, "closed");
         rec.peer = Some(peer);
         rec.conn = Some(conn);
@@ -164,13 +196,21 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     /// Tell `node` that `conn` closed, now or when it gets to it.
-    pub(crate) fn notify_closed(&mut self, node: NodeId, conn: ConnId, peer: NodeId, reason: CloseReason) {
+    pub(crate) fn notify_closed(
+        &mut self,
+        node: NodeId,
+        conn: ConnId,
+        peer: NodeId,
+        reason: CloseReason,
+    ) {
         let state = &mut self.nodes[node.index()];
         if state.status == NodeStatus::Crashed {
             return;
         }
         if state.must_queue(self.now) {
-            state.inbox.push_back(InboxItem::Closed { conn, peer, reason });
+            state
+                .inbox
+                .push_back(InboxItem::Closed { conn, peer, reason });
             self.ensure_wake(node);
         } else {
             self.dispatch_closed(node, conn, peer, reason);
@@ -178,7 +218,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     pub(crate) fn on_timer_due(&mut self, id: TimerId) {
-        let Some(due) = self.ids.timers.peek(id) else { return };
+        let Some(due) = self.ids.timers.peek(id) else {
+            return;
+        };
         let state = &mut self.nodes[due.node.index()];
         if due.incarnation != state.incarnation || state.status == NodeStatus::Crashed {
             self.ids.timers.cancel(id);
@@ -193,12 +235,16 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     pub(crate) fn dispatch_timer(&mut self, id: TimerId) {
-        let Some(due) = self.ids.timers.fire(id) else { return };
+        let Some(due) = self.ids.timers.fire(id) else {
+            return;
+        };
         self.stats.timers_fired += 1;
         let mut rec = TraceRecord::new(TraceKind::Timer, due.node, "timer");
         rec.bytes = due.tag;
         self.trace(rec);
-        self.run_handler(due.node, None, |actor, ctx| actor.on_timer(ctx, id, due.tag));
+        self.run_handler(due.node, None, |actor, ctx| {
+            actor.on_timer(ctx, id, due.tag)
+        });
     }
 
     /// The detection delay of a blocked connection elapsed.
@@ -209,7 +255,12 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         let [a, b] = c.ends;
-        if self.topology.as_ref().expect("started").path_unblocked(a, b) {
+        if self
+            .topology
+            .as_ref()
+            .expect("started")
+            .path_unblocked(a, b)
+        {
             return;
         }
         let (accepted, incarnations) = (c.accepted, c.incarnations);

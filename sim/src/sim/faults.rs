@@ -19,7 +19,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let fault = self.faults[index].1.clone();
         self.stats.faults_applied += 1;
         *self.coverage.entry(fault.name()).or_insert(0) += 1;
-        let rec = TraceRecord::new(TraceKind::Fault, fault.target().unwrap_or(NodeId(0)), fault.name());
+        let rec = TraceRecord::new(
+            TraceKind::Fault,
+            fault.target().unwrap_or(NodeId(0)),
+            fault.name(),
+        );
         self.tracer.emit(self.now, rec, None, None, Some(&fault));
         tracing::debug!(target: "msgsim::fault", fault = fault.name(), ?fault, "apply");
         match fault {
@@ -46,8 +50,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 self.schedule_conn_checks();
             }
             Fault::Isolate { node } => {
-                let others: Vec<NodeId> =
-                    (0..self.nodes.len() as u32).map(NodeId).filter(|n| *n != node).collect();
+                let others: Vec<NodeId> = (0..self.nodes.len() as u32)
+                    .map(NodeId)
+                    .filter(|n| *n != node)
+                    .collect();
                 self.block(&[node], &others);
                 self.block(&others, &[node]);
                 self.schedule_conn_checks();
@@ -59,14 +65,26 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 self.flush_held();
             }
             Fault::SetLink { from, to, link } => self.for_links(&from, &to, |l| l.config = link),
-            Fault::ClockSkew { node, offset_ns, drift_ppm } => {
-                self.nodes[node.index()].clock =
-                    ClockSkew { offset_ns, drift_ppm, drift_since: self.now };
+            Fault::ClockSkew {
+                node,
+                offset_ns,
+                drift_ppm,
+            } => {
+                self.nodes[node.index()].clock = ClockSkew {
+                    offset_ns,
+                    drift_ppm,
+                    drift_since: self.now,
+                };
             }
         }
     }
 
-    fn for_links(&mut self, from: &[NodeId], to: &[NodeId], mut f: impl FnMut(&mut crate::network::Link)) {
+    fn for_links(
+        &mut self,
+        from: &[NodeId],
+        to: &[NodeId],
+        mut f: impl FnMut(&mut crate::network::Link),
+    ) {
         let topology = self.topology.as_mut().expect("started");
         for &a in from {
             for &b in to {
@@ -86,7 +104,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let topology = self.topology.as_ref().expect("started");
         let at = self.now + self.config.conn_break_detect;
         for (i, conn) in self.conns.iter_mut().enumerate() {
-            if conn.open && !conn.check_pending && !topology.path_unblocked(conn.ends[0], conn.ends[1]) {
+            if conn.open
+                && !conn.check_pending
+                && !topology.path_unblocked(conn.ends[0], conn.ends[1])
+            {
                 conn.check_pending = true;
                 self.queue.push(at, EventKind::ConnCheck(ConnId(i as u64)));
             }
@@ -128,7 +149,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 }
                 dir.held.sort_unstable();
                 for (_, slot) in dir.held.drain(..) {
-                    let at = (self.now + link.config.latency.draw(&mut self.net_rng)).max(dir.last_arrival);
+                    let at = (self.now + link.config.latency.draw(&mut self.net_rng))
+                        .max(dir.last_arrival);
                     dir.last_arrival = at;
                     resend.push((at, slot));
                 }
@@ -163,7 +185,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let detect = self.now + self.config.conn_break_detect;
         for i in 0..self.conns.len() {
             let conn = &self.conns[i];
-            let Some(end) = conn.end_of(node) else { continue };
+            let Some(end) = conn.end_of(node) else {
+                continue;
+            };
             if !conn.open {
                 continue;
             }
@@ -171,7 +195,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             let tell = conn.ends[survivor] != node && (survivor == 0 || conn.accepted);
             self.kill_conn(ConnId(i as u64));
             if tell {
-                let event = EventKind::PeerDown { conn: ConnId(i as u64), end: survivor as u8 };
+                let event = EventKind::PeerDown {
+                    conn: ConnId(i as u64),
+                    end: survivor as u8,
+                };
                 self.queue.push(detect, event);
             }
         }
