@@ -54,8 +54,8 @@ impl Default for ValState {
     }
 }
 
-/// A final leader log: (log start offset, [(offset, value)]).
-pub type LeaderLog = (u64, Vec<(u64, u64)>);
+/// A final leader log: (log start offset, values from the log start on).
+pub type LeaderLog = (u64, Vec<u64>);
 
 /// What the final logs look like after the quiet phase (filled by `run`).
 #[derive(Debug, Default)]
@@ -67,6 +67,8 @@ pub struct FinalState {
     pub invariant_violations: u64,
     /// Consumers ran: `unseen` and the group's processing counts are meaningful.
     pub consumers: bool,
+    /// The producers use acks=0: "ok" carries no acknowledgement.
+    pub acks0: bool,
 }
 
 #[derive(Debug, Default)]
@@ -248,7 +250,7 @@ impl KafkaChecker {
                 continue;
             };
             log_starts[p] = *ls;
-            for &(_, v) in recs {
+            for &v in recs {
                 final_records += 1;
                 let (prod, n) = split(v);
                 if let Some(c) = in_log.get_mut(prod).and_then(|l| l.get_mut(n)) {
@@ -292,9 +294,13 @@ impl KafkaChecker {
                         }
                         *m = (*m).max(s.ok_offset);
                     }
+                    // acks=0 "ok" (offset -1), or DUPLICATE_SEQUENCE_NUMBER (success without an
+                    // offset): only the latter is an acknowledged write.
                     Outcome::OkNoOffset => {
-                        if present == 0 {
+                        if present == 0 && fin.acks0 {
                             acks0_lost += 1;
+                        } else if present == 0 {
+                            lost += 1;
                         }
                     }
                     Outcome::Info | Outcome::Unknown => {

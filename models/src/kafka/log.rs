@@ -380,6 +380,32 @@ impl ReplicaLog {
         (b.base_offset <= offset).then(|| b.values[(offset - b.base_offset) as usize])
     }
 
+    /// Batches overlapping `[from, to)`.
+    fn batches_in(&self, from: u64, to: u64) -> Vec<&Rc<Batch>> {
+        let mut out = Vec::new();
+        for seg in &self.segments {
+            for b in &seg.batches {
+                if b.next_offset() > from && b.base_offset < to {
+                    out.push(b);
+                }
+            }
+        }
+        out
+    }
+
+    /// LogMatching: both logs hold the same value at every offset of `[from, to)`. Replicas
+    /// usually share the very same batches, which is checked first.
+    pub fn agrees_with(&self, other: &ReplicaLog, from: u64, to: u64) -> bool {
+        if from >= to {
+            return true;
+        }
+        let (a, b) = (self.batches_in(from, to), other.batches_in(from, to));
+        if a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| Rc::ptr_eq(x, y)) {
+            return true;
+        }
+        (from..to).all(|o| self.value_at(o) == other.value_at(o))
+    }
+
     /// Every (offset, value) from the log start to the LEO.
     pub fn for_each_record(&self, mut f: impl FnMut(u64, u64)) {
         for seg in &self.segments {

@@ -127,6 +127,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         .expect("controller");
     let mut fin = FinalState {
         consumers: config.consumers > 0,
+        acks0: config.acks == Acks::Zero,
         ..FinalState::default()
     };
     for p in 0..config.partitions as usize {
@@ -134,7 +135,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];
             let mut recs = Vec::with_capacity((log.leo - log.log_start) as usize);
-            log.for_each_record(|o, v| recs.push((o, v)));
+            log.for_each_record(|_, v| recs.push(v));
             (log.log_start, recs)
         }));
         let replicas = config.replicas(p as u32);
@@ -144,19 +145,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                 let (la, lb) = (&broker(sim, a).logs[p], &broker(sim, b).logs[p]);
                 let from = la.log_start.max(lb.log_start);
                 let to = la.hw.min(lb.hw);
-                let mut va = Vec::new();
-                la.for_each_record(|o, v| {
-                    if o >= from && o < to {
-                        va.push(v)
-                    }
-                });
-                let mut vb = Vec::new();
-                lb.for_each_record(|o, v| {
-                    if o >= from && o < to {
-                        vb.push(v)
-                    }
-                });
-                if va != vb {
+                if !la.agrees_with(lb, from, to) {
                     disagreements += 1;
                 }
             }
