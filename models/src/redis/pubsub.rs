@@ -115,7 +115,7 @@ impl ClientConn {
                     self.soft_since_s = Some(now_s);
                     soft = false;
                 }
-                Some(since) if now_s - since <= l.soft_seconds => soft = false,
+                Some(since) if now_s.saturating_sub(since) <= l.soft_seconds => soft = false,
                 Some(_) => {}
             }
         } else {
@@ -156,7 +156,7 @@ impl ClientConn {
             if k <= count as u64 {
                 match self.soft_since_s {
                     None => self.soft_since_s = Some(now_s),
-                    Some(since) if now_s - since > l.soft_seconds => {
+                    Some(since) if now_s.saturating_sub(since) > l.soft_seconds => {
                         close_at = Some(close_at.map_or(k, |h| h.min(k)));
                     }
                     Some(_) => {}

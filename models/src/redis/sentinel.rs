@@ -140,7 +140,7 @@ impl Sentinel {
             return 0;
         };
         match (l.conn, l.ping_since_ms) {
-            (Some(_), Some(since)) => self.now_ms - since,
+            (Some(_), Some(since)) => self.now_ms.saturating_sub(since),
             (None, _) => self.now_ms.saturating_sub(l.last_ok_ms),
             _ => 0,
         }
@@ -158,14 +158,14 @@ impl Sentinel {
         } else {
             INFO_MS
         };
-        let hello = self.now_ms - self.last_hello_ms >= HELLO_MS;
+        let hello = self.now_ms.saturating_sub(self.last_hello_ms) >= HELLO_MS;
         for node in self.servers.clone() {
             let l = self.links.entry(node).or_default();
             // Reconnect a link whose pings go unanswered for half of down-after (sentinel.c
             // sentinelCheckSubjectivelyDown), e.g. one opened towards a crashed node.
             let half = self.cfg.down_after_ms / 2;
             if let (Some(conn), Some(since)) = (l.conn, l.ping_since_ms)
-                && self.now_ms - since > half
+                && self.now_ms.saturating_sub(since) > half
                 && self.now_ms.saturating_sub(l.last_ok_ms) > half
                 && self.now_ms.saturating_sub(l.connected_ms) > half
             {
@@ -176,7 +176,7 @@ impl Sentinel {
                 self.pending.retain(|_, (n, _)| *n != node);
             }
             let l = self.links.entry(node).or_default();
-            if self.now_ms - l.last_ping_ms >= PING_MS {
+            if self.now_ms.saturating_sub(l.last_ping_ms) >= PING_MS {
                 l.last_ping_ms = self.now_ms;
                 if l.ping_since_ms.is_none() {
                     l.ping_since_ms = Some(self.now_ms);
@@ -189,7 +189,7 @@ impl Sentinel {
             let odd =
                 node != self.primary && l.info.as_ref().is_some_and(|(i, _)| i.primary.is_none());
             let period = if odd { 1_000 } else { info_period };
-            if self.now_ms - l.last_info_ms >= period {
+            if self.now_ms.saturating_sub(l.last_info_ms) >= period {
                 l.last_info_ms = self.now_ms;
                 self.send_cmd(ctx, node, Cmd::Info, Pending::Info);
             }
@@ -248,8 +248,8 @@ impl Sentinel {
             });
         }
         let in_election = matches!(self.failover, Some((_, _, FailoverState::Election)));
-        if self.now_ms - self.last_ask_ms >= 1_000
-            || in_election && self.now_ms - self.last_ask_ms >= 100
+        if self.now_ms.saturating_sub(self.last_ask_ms) >= 1_000
+            || in_election && self.now_ms.saturating_sub(self.last_ask_ms) >= 100
         {
             self.last_ask_ms = self.now_ms;
             let vote_for = in_election.then_some(self.index);
@@ -323,7 +323,7 @@ impl Sentinel {
                             self.failover = None;
                         }
                     }
-                } else if self.now_ms - started
+                } else if self.now_ms.saturating_sub(started)
                     > ELECTION_TIMEOUT_MS.min(self.cfg.failover_timeout_ms)
                 {
                     ctx.sometimes("redis:election_failed");
@@ -364,7 +364,7 @@ impl Sentinel {
                         promoted: target,
                     });
                     self.last_hello_ms = 0;
-                } else if self.now_ms - started > self.cfg.failover_timeout_ms {
+                } else if self.now_ms.saturating_sub(started) > self.cfg.failover_timeout_ms {
                     self.failover = None;
                 }
             }
@@ -373,7 +373,9 @@ impl Sentinel {
 
     /// sentinelSelectSlave + compareSlavesForPromotion.
     fn select_replica(&self) -> Option<NodeId> {
-        let sdown_for = self.sdown_since.map_or(0, |s| self.now_ms - s);
+        let sdown_for = self
+            .sdown_since
+            .map_or(0, |s| self.now_ms.saturating_sub(s));
         let max_link_down = sdown_for + 10 * self.cfg.down_after_ms;
         let mut best: Option<(u32, std::cmp::Reverse<u64>, u64, NodeId)> = None;
         for &node in &self.servers {
@@ -427,7 +429,7 @@ impl Sentinel {
                     // An old primary reporting role master: convert it once it has done so for
                     // a while (sentinel.c, publish period × 4).
                     let since = *l.master_seen_since.get_or_insert(self.now_ms);
-                    if self.now_ms - since >= DEMOTE_AFTER_MS {
+                    if self.now_ms.saturating_sub(since) >= DEMOTE_AFTER_MS {
                         l.master_seen_since = None;
                         let p = self.primary;
                         self.send_cmd(

@@ -540,7 +540,7 @@ impl Server {
                 && c.subscriptions() == 0
                 && !c.is_replica
                 && !c.blocked
-                && self.now_s - c.last_interaction_s > self.cfg.timeout_s
+                && self.now_s.saturating_sub(c.last_interaction_s) > self.cfg.timeout_s
             {
                 self.to_close.push((conn, KillReason::Timeout));
                 continue;
