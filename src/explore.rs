@@ -262,6 +262,7 @@ pub fn run_one(
         trace_out: None,
         profile: profile.cloned(),
     };
+    #[allow(clippy::disallowed_methods)] // wall time for wall_ms and seeds/s only; never in results
     let started = Instant::now();
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runner::run_scenario(scenario, expectations, options)
@@ -555,6 +556,7 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
             .unwrap_or_default(),
     );
     let bar = progress_bar(total);
+    #[allow(clippy::disallowed_methods)] // wall time for wall_ms and seeds/s only; never in results
     let started = Instant::now();
     let chunk = (pool.current_num_threads() * 8).max(16);
     let mut seeds = shard.seeds(args.seeds).peekable();

@@ -322,10 +322,13 @@ fn minimize_keeps_the_failure_and_does_not_grow() {
     assert_eq!(results(&dir, "m1"), rs);
 }
 
+/// (extra arguments, environment, part of the message)
+type BadCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
     let dir = workdir("bad");
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[BadCase] = &[
         (&["--seeds", "5..5"], &[], "empty"),
         (&["--seeds", "x"], &[], "not a seed"),
         (&["--seeds", "0..4", "--shard", "3/3"], &[], "out of range"),
