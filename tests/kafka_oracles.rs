@@ -169,3 +169,8 @@ fn k19a_record_too_large_client() {
 fn k19b_message_too_large_broker() {
     oracle("k19b-message-too-large-broker");
 }
+
+#[test]
+fn k19c_batch_split() {
+    oracle("k19c-batch-split");
+}

@@ -28,7 +28,12 @@ struct PBatch {
     in_flight: bool,
     maybe_written: bool,
     ready_at: SimTime,
+    /// Room below the next batch's id, for split halves (ids keep send order).
+    id_gap: u64,
 }
+
+/// Batch ids are spaced so that a split batch's halves sort between it and its successor.
+const ID_GAP: u64 = 1 << 20;
 
 #[derive(Debug)]
 struct InFlight {
@@ -193,7 +198,7 @@ impl Producer {
             values.len() as u64 * self.cfg.message_bytes * self.cfg.compression_percent as u64
                 / 100;
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id += ID_GAP;
         ctx.record(KEvent::Send {
             producer: self.idx,
             p: p as u32,
@@ -213,6 +218,7 @@ impl Producer {
                 in_flight: false,
                 maybe_written: false,
                 ready_at: ctx.now(),
+                id_gap: ID_GAP,
             },
         );
         self.queues[p].insert(id);
@@ -392,6 +398,7 @@ impl Producer {
                     offset,
                 });
             }
+            Err(KErr::MessageTooLarge) if b.values.len() > 1 && b.id_gap > 1 => self.split(ctx, id),
             Err(e) => {
                 if e.maybe_written() {
                     b.maybe_written = true;
@@ -437,6 +444,37 @@ impl Producer {
                     self.finish_failed(ctx, id, error);
                 }
             }
+        }
+    }
+
+    /// Sender.java:668: MESSAGE_TOO_LARGE on a multi-record batch splits it in two and
+    /// re-enqueues both halves without spending a retry. Each half keeps its slice of the
+    /// sequence range, so idempotence needs no re-sequencing.
+    fn split(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, id: u64) {
+        let b = self.batches.remove(&id).expect("batch");
+        ctx.sometimes("kafka:batch_split");
+        let n = b.values.len();
+        let k = n / 2;
+        let gap = b.id_gap / 2;
+        let per = b.bytes / n as u64;
+        let halves = [(id, 0, k), (id + gap, k, n)];
+        for (hid, from, to) in halves {
+            let half = PBatch {
+                p: b.p,
+                values: Rc::from(&b.values[from..to]),
+                bytes: per * (to - from) as u64,
+                seq: if b.seq < 0 { -1 } else { b.seq + from as i32 },
+                epoch: b.epoch,
+                created: b.created,
+                ts_ms: b.ts_ms,
+                attempts: 0,
+                in_flight: false,
+                maybe_written: b.maybe_written,
+                ready_at: ctx.now(),
+                id_gap: gap,
+            };
+            self.batches.insert(hid, half);
+            self.queues[b.p as usize].insert(hid);
         }
     }
 
