@@ -147,28 +147,26 @@ impl ClientConn {
                 (limit - used).div_ceil(bytes_each.max(1))
             }
         };
-        let mut close_at: Option<u64> = None;
-        if l.hard > 0 {
-            close_at = Some(need(l.hard));
-        }
-        if l.soft > 0 {
-            let k = need(l.soft);
-            if k <= count as u64 {
-                match self.soft_since_s {
-                    None => self.soft_since_s = Some(now_s),
-                    Some(since) if now_s.saturating_sub(since) > l.soft_seconds => {
-                        close_at = Some(close_at.map_or(k, |h| h.min(k)));
-                    }
-                    Some(_) => {}
-                }
-            } else {
-                // Every append in the batch sees used < soft: the timer resets.
-                self.soft_since_s = None;
-            }
+        let mut close_at: Option<u64> = (l.hard > 0).then(|| need(l.hard));
+        let k_soft = (l.soft > 0).then(|| need(l.soft));
+        if k_soft == Some(1)
+            && let Some(since) = self.soft_since_s
+            && now_s.saturating_sub(since) > l.soft_seconds
+        {
+            close_at = Some(1);
         }
         let n = match close_at {
             Some(k) if k <= count as u64 => k as u32,
             _ => count,
+        };
+        // The soft timer as the per-append checks leave it after `n` appends: reset by every
+        // append below the soft limit, started by the first one at or above it.
+        self.soft_since_s = match k_soft {
+            Some(k) if k <= n as u64 => match (k, self.soft_since_s) {
+                (1, Some(since)) => Some(since),
+                _ => Some(now_s),
+            },
+            _ => None,
         };
         if let Frame::Message {
             channel,
@@ -241,7 +239,89 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::{ClientConn, Frame, ObufLimits, glob};
+    use msgsim_sim::NodeId;
+    use std::rc::Rc;
+
+    fn msg() -> Frame {
+        Frame::Message {
+            channel: Rc::from("c"),
+            pattern: None,
+            publisher: 0,
+            first_seq: 0,
+            count: 1,
+            bytes_each: 10,
+        }
+    }
+
+    #[test]
+    fn batch_enqueue_matches_per_message_checks() {
+        // The closed form of enqueue_messages agrees with appending one message at a time and
+        // running limit_reached after each append.
+        let mut cases = Vec::new();
+        for hard in [0, 95, 100, 150] {
+            for soft in [0, 50, 100] {
+                for secs in [0, 1, 5] {
+                    for since in [None, Some(0), Some(3)] {
+                        for used in [0, 30, 60, 99, 100] {
+                            for count in [1, 3, 20] {
+                                cases.push((hard, soft, secs, since, used, count));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (hard, soft, secs, since, used, count) in cases {
+            let l = ObufLimits {
+                hard,
+                soft,
+                soft_seconds: secs,
+            };
+            let mut a = ClientConn::new(NodeId(0), 0);
+            a.obuf_bytes = used;
+            a.soft_since_s = since;
+            let mut b = ClientConn::new(NodeId(0), 0);
+            b.obuf_bytes = used;
+            b.soft_since_s = since;
+            let (n, flagged) = a.enqueue_messages(msg(), count, 10, l, 3);
+            let mut m = 0;
+            let mut closed = false;
+            for _ in 0..count {
+                b.obuf_bytes += 10;
+                m += 1;
+                if b.limit_reached(l, 3, false) {
+                    closed = true;
+                    break;
+                }
+            }
+            assert_eq!(
+                (n, flagged),
+                (m, closed),
+                "hard {hard} soft {soft} since {since:?} used {used}"
+            );
+            assert_eq!(a.soft_since_s, b.soft_since_s);
+        }
+    }
+
+    #[test]
+    fn drained_buffer_keeps_the_soft_timer_in_cron_checks() {
+        // Issue #3893: with reply_bytes == 0 the check returns early and soft_since survives.
+        let l = ObufLimits {
+            hard: 0,
+            soft: 100,
+            soft_seconds: 2,
+        };
+        let mut c = ClientConn::new(NodeId(0), 0);
+        c.obuf_bytes = 150;
+        assert!(!c.limit_reached(l, 10, false));
+        assert_eq!(c.soft_since_s, Some(10));
+        c.obuf_bytes = 0;
+        assert!(!c.limit_reached(l, 11, true));
+        assert_eq!(c.soft_since_s, Some(10), "not reset while drained");
+        c.obuf_bytes = 150;
+        assert!(c.limit_reached(l, 13, false), "a later burst trips at once");
+    }
 
     #[test]
     fn glob_matches_like_redis() {

@@ -415,3 +415,37 @@ impl Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_stay_monotonic_when_the_clock_goes_back() {
+        let mut s = Stream::default();
+        assert_eq!(s.add(None, 1_000, 1, 10).unwrap(), StreamId::new(1_000, 0));
+        assert_eq!(s.add(None, 900, 2, 10).unwrap(), StreamId::new(1_000, 1));
+        assert_eq!(s.add(None, 1_001, 3, 10).unwrap(), StreamId::new(1_001, 0));
+        assert!(s.add(Some(StreamId::new(5, 0)), 0, 4, 10).is_err());
+    }
+
+    #[test]
+    fn minid_and_maxlen_trim_from_the_head_ignoring_groups() {
+        let mut s = Stream::default();
+        for i in 1..=10 {
+            s.add(Some(StreamId::new(i, 0)), 0, i, 10).unwrap();
+        }
+        s.create_group("g", Some(StreamId::ZERO));
+        assert_eq!(
+            s.trim(None, Some(StreamId::new(4, 0))),
+            Some(StreamId::new(4, 0))
+        );
+        assert_eq!(s.trim(Some(5), None), Some(StreamId::new(6, 0)));
+        assert_eq!(s.entries.len(), 5);
+        assert_eq!(s.size, 5 * 42);
+        let mut ch = GroupChange::default();
+        // The group never saw 1-0..5-0: `>` starts at the first entry left.
+        let r = s.read_group("g", "c", None, 1, false, 0, &mut ch);
+        assert_eq!(r.render(), "[6-0]");
+    }
+}
