@@ -26,9 +26,21 @@ fn reference(sim_ms: u64) -> Scenario {
 }
 
 fn run(s: &Scenario) -> u64 {
-    let outcome = runner::run_scenario(s, &[], RunOptions { seed: 1, ..RunOptions::default() })
-        .expect("redis reference runs");
-    outcome.report.observations.get("pubsub_delivered").copied().unwrap_or(0.0) as u64
+    let outcome = runner::run_scenario(
+        s,
+        &[],
+        RunOptions {
+            seed: 1,
+            ..RunOptions::default()
+        },
+    )
+    .expect("redis reference runs");
+    outcome
+        .report
+        .observations
+        .get("pubsub_delivered")
+        .copied()
+        .unwrap_or(0.0) as u64
 }
 
 /// Simulated milliseconds of the reference workload per iteration.
@@ -36,5 +48,7 @@ fn run(s: &Scenario) -> u64 {
 fn redis_reference(bencher: Bencher, sim_ms: u64) {
     let s = reference(sim_ms);
     let delivered = run(&s);
-    bencher.counter(ItemsCount::new(delivered)).bench(|| run(divan::black_box(&s)));
+    bencher
+        .counter(ItemsCount::new(delivered))
+        .bench(|| run(divan::black_box(&s)));
 }
