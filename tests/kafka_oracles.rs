@@ -56,6 +56,11 @@ fn k03_acksall_no_loss() {
 }
 
 #[test]
+fn k03b_acksall_random_crashes() {
+    oracle("k03b-acksall-random-crashes");
+}
+
+#[test]
 fn k04_unclean_election() {
     oracle("k04-unclean-election");
 }

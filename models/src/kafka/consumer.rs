@@ -22,6 +22,9 @@ const T_COMMIT_TIMEOUT: u64 = 7;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
+/// CommonClientConfigs socket.connection.setup.timeout.ms default (KIP-601).
+pub(super) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: u64 = 10_000;
+
 pub struct Consumer {
     cfg: Rc<KafkaConfig>,
     idx: u32,
@@ -375,9 +378,16 @@ impl Consumer {
                 max_wait_ms: self.cfg.fetch_max_wait_ms,
                 parts,
             };
+            // A fresh connection must be set up within socket.connection.setup.timeout.ms
+            // (10 s, KIP-601); an open one answers within request.timeout.ms.
+            let fresh = !self.peers.connected(NodeId(leader));
             self.peers.send(ctx, NodeId(leader), msg);
-            let deadline =
-                ctx.now() + SimDuration::from_millis(self.cfg.consumer_request_timeout_ms);
+            let timeout_ms = if fresh {
+                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.consumer_request_timeout_ms)
+            } else {
+                self.cfg.consumer_request_timeout_ms
+            };
+            let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
             self.fetches
                 .insert(leader, (req, self.generation, deadline));
         }

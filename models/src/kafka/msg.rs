@@ -334,6 +334,10 @@ impl Peers {
         };
         ctx.send_conn(conn, msg);
     }
+    /// Whether a connection to `to` is open (or being opened).
+    pub fn connected(&self, to: NodeId) -> bool {
+        self.conns.contains_key(&to)
+    }
     /// Forget a closed connection; returns the peer if it was one of ours.
     pub fn closed(&mut self, conn: ConnId) -> Option<NodeId> {
         let peer = self

@@ -334,6 +334,7 @@ impl Producer {
             timeout_ms: self.cfg.request_timeout_ms,
             batches: wire,
         };
+        let fresh = !self.peers.connected(NodeId(broker));
         self.peers.send(ctx, NodeId(broker), msg);
         if acks == Acks::Zero {
             // acks=0: "the offset given back for each record will always be set to -1".
@@ -348,7 +349,14 @@ impl Producer {
             }
             return;
         }
-        let deadline = ctx.now() + SimDuration::from_millis(self.cfg.request_timeout_ms);
+        // A fresh connection must be set up within socket.connection.setup.timeout.ms (10 s,
+        // KIP-601): a request sent into a connection to a dead broker fails then.
+        let timeout_ms = if fresh {
+            super::consumer::SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.request_timeout_ms)
+        } else {
+            self.cfg.request_timeout_ms
+        };
+        let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
         self.in_flight.insert(
             req,
             InFlight {
