@@ -3,7 +3,7 @@
 //! producer / consumer). Reconnects with backoff and re-subscribes; reads its socket at a
 //! configurable rate (a slow or frozen subscriber makes the server's output buffer grow).
 
-use super::config::{ClientSpec, ScriptCmd, Step};
+use super::config::{ClientSpec, Step};
 use super::msg::{Cmd, Frame, RedisEvent, RedisMsg, Reply};
 use super::server::RCtx;
 use super::stream::StreamId;
@@ -27,7 +27,7 @@ const T_CONN_CHECK: u64 = 1 << 47;
 const CONNECT_TIMEOUT_MS: u64 = 2_000;
 
 #[derive(Clone, Debug)]
-enum Pending {
+pub(super) enum Pending {
     Step(u32, &'static str, u64),
     Subscribe,
     Publish {
@@ -55,38 +55,38 @@ enum Pending {
 
 pub struct Client {
     pub index: u32,
-    spec: Rc<ClientSpec>,
-    steps: Vec<(u32, Step)>,
+    pub(super) spec: Rc<ClientSpec>,
+    pub(super) steps: Vec<(u32, Step)>,
     /// Fixed server, or `None` to follow the primary.
-    fixed: Option<NodeId>,
-    sentinels: Vec<NodeId>,
-    default_primary: NodeId,
-    names: Rc<BTreeMap<String, NodeId>>,
-    socket_buffer: u64,
+    pub(super) fixed: Option<NodeId>,
+    pub(super) sentinels: Vec<NodeId>,
+    pub(super) default_primary: NodeId,
+    pub(super) names: Rc<BTreeMap<String, NodeId>>,
+    pub(super) socket_buffer: u64,
     // Durable (ids stay unique across restarts).
-    next_seq: u64,
-    next_write: u64,
-    next_tag: u64,
-    epoch: u64,
+    pub(super) next_seq: u64,
+    pub(super) next_write: u64,
+    pub(super) next_tag: u64,
+    pub(super) epoch: u64,
     // Volatile.
-    conn: Option<(ConnId, NodeId)>,
-    connecting: bool,
-    manual_down: bool,
-    next_id: u64,
-    pending: BTreeMap<u64, Pending>,
-    connect_step: Option<u32>,
-    unacked: u64,
-    unread: u64,
-    reading: bool,
+    pub(super) conn: Option<(ConnId, NodeId)>,
+    pub(super) connecting: bool,
+    pub(super) manual_down: bool,
+    pub(super) next_id: u64,
+    pub(super) pending: BTreeMap<u64, Pending>,
+    pub(super) connect_step: Option<u32>,
+    pub(super) unacked: u64,
+    pub(super) unread: u64,
+    pub(super) reading: bool,
     publish_carry: u64,
-    discover_req: u64,
-    processed: BTreeSet<u64>,
+    pub(super) discover_req: u64,
+    pub(super) processed: BTreeSet<u64>,
     /// Tags already handled by the consumer (dead-lettered or acked), for the DLQ loop.
-    dead: BTreeSet<u64>,
-    stopped: bool,
-    runs: BTreeMap<(Rc<str>, u32), (u64, u64)>,
-    queued: Vec<(Cmd, Pending)>,
-    heard: bool,
+    pub(super) dead: BTreeSet<u64>,
+    pub(super) stopped: bool,
+    pub(super) runs: BTreeMap<(Rc<str>, u32), (u64, u64)>,
+    pub(super) queued: Vec<(Cmd, Pending)>,
+    pub(super) heard: bool,
 }
 
 impl Client {
@@ -135,7 +135,7 @@ impl Client {
         }
     }
 
-    fn auto_reconnect(&self) -> bool {
+    pub(super) fn auto_reconnect(&self) -> bool {
         let s = &self.spec;
         !s.subscribe.is_empty()
             || !s.psubscribe.is_empty()
@@ -146,7 +146,7 @@ impl Client {
     }
 
     /// Find the server: fixed, or the primary (SENTINEL get-master-addr-by-name).
-    fn connect(&mut self, ctx: &mut RCtx) {
+    pub(super) fn connect(&mut self, ctx: &mut RCtx) {
         if self.conn.is_some() || self.connecting {
             return;
         }
@@ -168,7 +168,7 @@ impl Client {
         }
     }
 
-    fn open(&mut self, ctx: &mut RCtx, node: NodeId) {
+    pub(super) fn open(&mut self, ctx: &mut RCtx, node: NodeId) {
         self.connecting = false;
         let conn = ctx.connect(node);
         self.conn = Some((conn, node));
@@ -221,7 +221,7 @@ impl Client {
         }
     }
 
-    fn send(&mut self, ctx: &mut RCtx, cmd: Cmd, p: Pending) -> bool {
+    pub(super) fn send(&mut self, ctx: &mut RCtx, cmd: Cmd, p: Pending) -> bool {
         if self.conn.is_none() && self.connecting {
             // Sent once the primary is known (commands queue behind discovery).
             self.queued.push((cmd, p));
@@ -245,7 +245,7 @@ impl Client {
     }
 
     /// A command that never got a reply (connection gone).
-    fn fail(&mut self, ctx: &mut RCtx, p: Pending) {
+    pub(super) fn fail(&mut self, ctx: &mut RCtx, p: Pending) {
         match p {
             Pending::Step(step, cmd, _) => {
                 let expected = self
@@ -288,253 +288,11 @@ impl Client {
         }
     }
 
-    fn server(&self) -> NodeId {
+    pub(super) fn server(&self) -> NodeId {
         self.conn.map_or(self.default_primary, |(_, n)| n)
     }
 
-    fn run_step(&mut self, ctx: &mut RCtx, idx: u32) {
-        let Some((_, step)) = self.steps.iter().find(|(i, _)| *i == idx).cloned() else {
-            return;
-        };
-        let id = |s: &str| StreamId::parse(s).unwrap_or_default();
-        let cmd = match step.cmd {
-            ScriptCmd::Connect => {
-                self.manual_down = false;
-                if self.conn.is_none() {
-                    self.connect(ctx);
-                }
-                self.connect_step = Some(idx);
-                Cmd::Ping
-            }
-            ScriptCmd::Disconnect => {
-                self.manual_down = true;
-                if let Some((conn, _)) = self.conn.take() {
-                    ctx.close(conn);
-                    self.closed(ctx);
-                }
-                return;
-            }
-            ScriptCmd::StopReading => {
-                self.reading = false;
-                return;
-            }
-            ScriptCmd::StartReading => {
-                self.reading = true;
-                self.consume(ctx, self.unread);
-                self.unread = 0;
-                return;
-            }
-            ScriptCmd::Ping => Cmd::Ping,
-            ScriptCmd::Set { key, value, bytes } => Cmd::Set { key, value, bytes },
-            ScriptCmd::Get { key } => Cmd::Get { key },
-            ScriptCmd::Incr { key } => Cmd::Incr { key },
-            ScriptCmd::Del { key } => Cmd::Del { key },
-            ScriptCmd::Publish {
-                channel,
-                payload_bytes,
-                count,
-            } => {
-                let first_seq = self.next_seq;
-                self.next_seq += count as u64;
-                let cmd = Cmd::Publish {
-                    channel: channel.clone(),
-                    payload_bytes,
-                    count,
-                    publisher: self.index,
-                    first_seq,
-                };
-                if self.conn.is_none() && !self.manual_down {
-                    self.connect(ctx);
-                }
-                self.pending_step_publish(ctx, idx, cmd, first_seq, count, channel);
-                return;
-            }
-            ScriptCmd::Subscribe { channels } => Cmd::Subscribe { channels },
-            ScriptCmd::Psubscribe { patterns } => Cmd::Psubscribe { patterns },
-            ScriptCmd::Unsubscribe { channels } => Cmd::Unsubscribe { channels },
-            ScriptCmd::Wait {
-                numreplicas,
-                timeout_ms,
-            } => Cmd::Wait {
-                numreplicas,
-                timeout_ms,
-            },
-            ScriptCmd::XAdd {
-                key,
-                id: i,
-                maxlen,
-                minid,
-                bytes,
-            } => {
-                let tag = self.tag();
-                Cmd::XAdd {
-                    key,
-                    id: i.as_deref().map(id),
-                    maxlen,
-                    minid: minid.as_deref().map(id),
-                    tag,
-                    bytes,
-                }
-            }
-            ScriptCmd::XRead { key, after, count } => Cmd::XRead {
-                key,
-                after: after.as_deref().map(id).unwrap_or_default(),
-                count,
-            },
-            ScriptCmd::XGroupCreate { key, group, id: i } => Cmd::XGroupCreate {
-                key,
-                group,
-                id: (i != "$").then(|| id(&i)),
-            },
-            ScriptCmd::XReadGroup {
-                key,
-                group,
-                consumer,
-                id: i,
-                count,
-            } => Cmd::XReadGroup {
-                key,
-                group,
-                consumer,
-                id: (i != ">").then(|| id(&i)),
-                count,
-                noack: false,
-            },
-            ScriptCmd::XAck { key, group, ids } => Cmd::XAck {
-                key,
-                group,
-                ids: ids.iter().map(|s| id(s)).collect(),
-            },
-            ScriptCmd::XClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                ids,
-                justid,
-            } => Cmd::XClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                ids: ids.iter().map(|s| id(s)).collect(),
-                justid,
-            },
-            ScriptCmd::XAutoClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                start,
-                count,
-                justid,
-            } => Cmd::XAutoClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                start: id(&start),
-                count,
-                justid,
-            },
-            ScriptCmd::XPending { key, group } => Cmd::XPending { key, group },
-            ScriptCmd::XLen { key } => Cmd::XLen { key },
-            ScriptCmd::ReplicaOf { primary } => Cmd::ReplicaOf {
-                primary: primary.and_then(|p| self.names.get(&p).copied()),
-            },
-        };
-        if self.conn.is_none() && !self.manual_down {
-            self.connect(ctx);
-        }
-        let name = cmd.name();
-        let now = ctx.now().as_nanos() / 1_000;
-        self.send(ctx, cmd, Pending::Step(idx, name, now));
-    }
-
-    fn pending_step_publish(
-        &mut self,
-        ctx: &mut RCtx,
-        idx: u32,
-        cmd: Cmd,
-        first_seq: u64,
-        count: u32,
-        channel: String,
-    ) {
-        // A scripted PUBLISH is both a step (reply checked) and a published batch.
-        self.send(
-            ctx,
-            cmd,
-            Pending::Publish {
-                first_seq,
-                count,
-                channel,
-                step: Some(idx),
-            },
-        );
-    }
-
-    fn tag(&mut self) -> u64 {
-        self.next_tag += 1;
-        (self.index as u64) << 40 | self.next_tag
-    }
-
-    fn step_reply(
-        &mut self,
-        ctx: &mut RCtx,
-        step: u32,
-        cmd: &'static str,
-        sent_us: u64,
-        reply: &Reply,
-    ) {
-        let expected = self
-            .steps
-            .iter()
-            .find(|(i, _)| *i == step)
-            .and_then(|(_, s)| s.expect.clone());
-        let text = reply.render();
-        let ok = expected
-            .as_deref()
-            .is_none_or(|e| match e.strip_suffix('*') {
-                Some(prefix) => text.starts_with(prefix),
-                None => text == e,
-            });
-        let latency_us = (ctx.now().as_nanos() / 1_000).saturating_sub(sent_us);
-        ctx.record(RedisEvent::Step {
-            step,
-            cmd,
-            reply: text,
-            expected,
-            ok,
-            latency_us,
-        });
-        // A scripted SET acknowledged with OK is an acknowledged write for the checkers.
-        let set = self
-            .steps
-            .iter()
-            .find(|(i, _)| *i == step)
-            .and_then(|(_, st)| match &st.cmd {
-                ScriptCmd::Set { key, value, .. } => Some((key.clone(), *value)),
-                _ => None,
-            });
-        if let (Reply::Ok, Some((key, value))) = (reply, set) {
-            let ev = RedisEvent::WriteOk {
-                client: self.index,
-                key,
-                value,
-                server: self.server(),
-                waited: None,
-            };
-            ctx.record(ev);
-        }
-        if let (Reply::Int(n), "wait") = (reply, cmd) {
-            ctx.record(RedisEvent::Waited {
-                client: self.index,
-                replicas: *n,
-            });
-        }
-    }
-
-    fn on_reply(&mut self, ctx: &mut RCtx, id: u64, reply: Reply) {
+    pub(super) fn on_reply(&mut self, ctx: &mut RCtx, id: u64, reply: Reply) {
         if id == 0 {
             // A connection-level error (maxclients): answers the pending Connect step.
             if let Some(step) = self.connect_step.take() {
@@ -646,7 +404,7 @@ impl Client {
         }
     }
 
-    fn record_subscribed(&mut self, ctx: &mut RCtx, subs: &[Reply]) {
+    pub(super) fn record_subscribed(&mut self, ctx: &mut RCtx, subs: &[Reply]) {
         for s in subs {
             if let Reply::Array(v) = s
                 && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v.as_slice()
@@ -667,66 +425,7 @@ impl Client {
 
     /// Stream consumer: process entries (XACK all but poison ones), dead-letter entries whose
     /// delivery counter reached the limit: XADD to `<key>:dlq`, then XACK (two steps).
-    fn consume_entries(&mut self, ctx: &mut RCtx, reply: &Reply) {
-        let Some(c) = self.spec.stream_consume.clone() else {
-            return;
-        };
-        let mut acks = Vec::new();
-        for (id, tag, count) in reply.entries() {
-            let Some(tag) = tag else {
-                acks.push(id);
-                continue;
-            };
-            ctx.record(RedisEvent::StreamDelivered {
-                client: self.index,
-                key: c.key.clone(),
-                tag,
-                count,
-            });
-            let poison = c.fail_every > 0 && (tag & 0xff_ffff_ffff).is_multiple_of(c.fail_every);
-            if poison
-                && c.dead_letter_after > 0
-                && count >= c.dead_letter_after
-                && self.dead.insert(tag)
-            {
-                let dlq = Cmd::XAdd {
-                    key: format!("{}:dlq", c.key),
-                    id: None,
-                    maxlen: None,
-                    minid: None,
-                    tag,
-                    bytes: 100,
-                };
-                self.send(ctx, dlq, Pending::Ignore);
-                ctx.record(RedisEvent::DeadLettered {
-                    client: self.index,
-                    tag,
-                });
-                acks.push(id);
-            } else if !poison {
-                self.processed.insert(tag);
-                acks.push(id);
-                ctx.record(RedisEvent::StreamAcked {
-                    client: self.index,
-                    key: c.key.clone(),
-                    tag,
-                });
-            }
-        }
-        if !acks.is_empty() {
-            self.send(
-                ctx,
-                Cmd::XAck {
-                    key: c.key.clone(),
-                    group: c.group.clone(),
-                    ids: acks,
-                },
-                Pending::Ignore,
-            );
-        }
-    }
-
-    fn consume(&mut self, ctx: &mut RCtx, bytes: u64) {
+    pub(super) fn consume(&mut self, ctx: &mut RCtx, bytes: u64) {
         self.unacked += bytes;
         if self.unacked >= self.socket_buffer / 4
             && let Some((conn, _)) = self.conn
@@ -744,7 +443,14 @@ impl Client {
     /// Received messages are recorded as ranges: a contiguous run from one publisher on one
     /// subscription is extended in place and written to the history when the run breaks, on
     /// disconnect, and at the end of the run (`unflushed`).
-    fn received(&mut self, ctx: &mut RCtx, sub: Rc<str>, publisher: u32, first: u64, count: u32) {
+    pub(super) fn received(
+        &mut self,
+        ctx: &mut RCtx,
+        sub: Rc<str>,
+        publisher: u32,
+        first: u64,
+        count: u32,
+    ) {
         let end = first + count as u64;
         let key = (sub, publisher);
         match self.runs.get_mut(&key) {
@@ -760,7 +466,7 @@ impl Client {
         }
     }
 
-    fn record_run(&self, ctx: &mut RCtx, sub: &str, publisher: u32, a: u64, b: u64) {
+    pub(super) fn record_run(&self, ctx: &mut RCtx, sub: &str, publisher: u32, a: u64, b: u64) {
         let mut first = a;
         while first < b {
             let count = (b - first).min(u32::MAX as u64) as u32;
@@ -776,7 +482,7 @@ impl Client {
         }
     }
 
-    fn flush_runs(&mut self, ctx: &mut RCtx) {
+    pub(super) fn flush_runs(&mut self, ctx: &mut RCtx) {
         for ((sub, p), (a, b)) in std::mem::take(&mut self.runs) {
             self.record_run(ctx, &sub, p, a, b);
         }
@@ -790,7 +496,7 @@ impl Client {
             .collect()
     }
 
-    fn closed(&mut self, ctx: &mut RCtx) {
+    pub(super) fn closed(&mut self, ctx: &mut RCtx) {
         self.flush_runs(ctx);
         ctx.record(RedisEvent::Disconnected {
             client: self.index,
@@ -808,7 +514,7 @@ impl Client {
         }
     }
 
-    fn every(&self, rate: u64) -> SimDuration {
+    pub(super) fn every(&self, rate: u64) -> SimDuration {
         SimDuration::from_nanos(1_000_000_000 / rate.max(1))
     }
 }

@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod msg;
 mod pubsub;
 mod replication;
+mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
