@@ -293,7 +293,20 @@ impl Server {
                 self.set_primary(ctx, primary, true, conn);
                 Some(Reply::Ok)
             }
-            cmd => Some(self.execute_data(conn, cmd)),
+            cmd => {
+                let claim = matches!(cmd, Cmd::XClaim { .. } | Cmd::XAutoClaim { .. });
+                let reply = self.execute_data(conn, cmd);
+                if let Reply::Err(e) = &reply {
+                    if e.starts_with("NOREPLICAS") {
+                        ctx.sometimes("redis:noreplicas");
+                    } else if e.starts_with("OOM") {
+                        ctx.sometimes("redis:oom");
+                    }
+                } else if claim && !reply.entries().is_empty() {
+                    ctx.sometimes("redis:xclaim");
+                }
+                Some(reply)
+            }
         }
     }
 
