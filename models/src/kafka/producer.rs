@@ -357,6 +357,7 @@ impl Producer {
             self.cfg.request_timeout_ms
         };
         let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
+        *self.per_broker.entry(broker).or_insert(0) += 1;
         self.in_flight.insert(
             req,
             InFlight {
