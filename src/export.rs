@@ -208,19 +208,19 @@ pub fn to_shiviz(lines: &[TraceLine]) -> String {
             continue;
         }
         let mut clock = clocks.get(&l.node).cloned().unwrap_or_default();
-        if l.kind == "deliver" {
-            if let Some(sent) = l.msg.and_then(|m| at_send.get(&m)) {
-                for (k, v) in sent {
-                    let e = clock.entry(k.clone()).or_insert(0);
-                    *e = (*e).max(*v);
-                }
+        if l.kind == "deliver"
+            && let Some(sent) = l.msg.and_then(|m| at_send.get(&m))
+        {
+            for (k, v) in sent {
+                let e = clock.entry(k.clone()).or_insert(0);
+                *e = (*e).max(*v);
             }
         }
         *clock.entry(l.node.clone()).or_insert(0) += 1;
-        if l.kind == "send" {
-            if let Some(m) = l.msg {
-                at_send.insert(m, clock.clone());
-            }
+        if l.kind == "send"
+            && let Some(m) = l.msg
+        {
+            at_send.insert(m, clock.clone());
         }
         let clock_json = serde_json::to_string(&clock).expect("json");
         let what = match &l.peer {

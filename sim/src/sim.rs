@@ -229,14 +229,14 @@ impl<M, H: Hash> Tracer<M, H> {
             event.hash(h);
         }
         if !self.sinks.is_empty() {
-            self.to_sinks(time, &rec, msg, history, fault);
+            self.show_to_sinks(time, &rec, msg, history, fault);
         }
         self.index += 1;
     }
 
     /// Show the event to every sink (kept out of line: the common run has no sinks).
     #[inline(never)]
-    fn to_sinks(
+    fn show_to_sinks(
         &mut self,
         time: SimTime,
         rec: &TraceRecord,
