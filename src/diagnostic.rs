@@ -132,7 +132,8 @@ fn find_field(source: &str, key: &str, from: usize, to: usize) -> Option<usize> 
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
             _ => {
                 let ident_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-                if ident_start && source[i..to].starts_with(key) {
+                // Bytes, not str: `i` may be inside a multi-byte character (found by cargo-fuzz).
+                if ident_start && bytes[i..to].starts_with(key.as_bytes()) {
                     let rest = source[i + key.len()..to].trim_start();
                     if rest.starts_with(':') {
                         return Some(i);
