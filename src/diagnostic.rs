@@ -146,6 +146,16 @@ fn find_field(source: &str, key: &str, from: usize, to: usize) -> Option<usize> 
     None
 }
 
+/// The end of the character that starts (or continues) at byte `i`: always a char boundary
+/// (RON allows non-ASCII whitespace such as U+200E between tokens).
+fn char_end(source: &str, i: usize) -> usize {
+    let mut j = i + 1;
+    while j < source.len() && !source.is_char_boundary(j) {
+        j += 1;
+    }
+    j.min(source.len())
+}
+
 fn skip_string(bytes: &[u8], start: usize) -> usize {
     let mut i = start + 1;
     while i < bytes.len() {
@@ -229,11 +239,11 @@ fn elements(source: &str, from: usize) -> Vec<(usize, usize)> {
             c if c.is_ascii_whitespace() => {}
             _ => {
                 start.get_or_insert(i);
-                last_end = i + 1;
+                last_end = char_end(source, i);
             }
         }
         if depth > 1 && !c.is_ascii_whitespace() {
-            last_end = i + 1;
+            last_end = char_end(source, i);
         }
         i += 1;
     }

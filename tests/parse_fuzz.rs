@@ -141,6 +141,12 @@ proptest! {
 /// (U+200E before the scenario) while locating a bad expectation.
 #[test]
 fn fuzz_regression_multibyte_before_a_bad_expectation() {
+    // U+2028 (RON whitespace) right after a list element, then a semantic error inside it.
+    check("(version: 1, name: \"n\", duration_ms: 9, system: Echo(), faults: [Heal(at_ms: 99)\u{2028}, Heal(at_ms: 1)])".as_bytes());
+    check(
+        "(version: 1, name: \"n\", duration_ms: 9, system: Echo(), expect: [\"x == 1\"\u{200e}])"
+            .as_bytes(),
+    );
     check(b"\xe2\x80\x8e// x\n(\n    version: 1,\n    name: \"n\",\n    duration_ms: 9,\n    system: Echo(),\n    expect: [\"nope == 1\"],\n)\n");
     check(&[
         0xe2, 0x80, 0x8e, 0x2f, 0x2f, 0x20, 0x54, 0x68, 0x65, 0x68, 0x61, 0x74, 0x20, 0x70, 0x61,
