@@ -24,7 +24,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error about a file as a whole (cannot read it, too large...).
     pub fn io(path: &str, message: String) -> Diagnostic {
-        Diagnostic { path: path.to_string(), at: None, message, rendered: String::new() }
+        Diagnostic {
+            path: path.to_string(),
+            at: None,
+            message,
+            rendered: String::new(),
+        }
     }
 
     /// An error at a position in `source`.
@@ -33,18 +38,27 @@ impl Diagnostic {
         let len = token_len(source, offset);
         let diag = miette::MietteDiagnostic::new(format!("invalid scenario: {message}"))
             .with_label(LabeledSpan::at(SourceSpan::new(offset.into(), len), "here"));
-        let report = miette::Report::new(diag)
-            .with_source_code(NamedSource::new(path, source.to_string()));
+        let report =
+            miette::Report::new(diag).with_source_code(NamedSource::new(path, source.to_string()));
         let mut rendered = String::new();
         // No line wrapping: textwrap's segmenter prints to stderr for some scripts (Khmer...), and
         // a diagnostic must write nothing but itself.
-        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_wrap_lines(false);
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_wrap_lines(false);
         let _ = handler.render_report(&mut rendered, report.as_ref());
-        Diagnostic { path: path.to_string(), at: Some(at), message, rendered }
+        Diagnostic {
+            path: path.to_string(),
+            at: Some(at),
+            message,
+            rendered,
+        }
     }
 
     pub fn from_ron(path: &str, source: &str, e: &ron::error::SpannedError) -> Diagnostic {
-        let at = LineCol { line: e.span.start.line.max(1), col: e.span.start.col.max(1) };
+        let at = LineCol {
+            line: e.span.start.line.max(1),
+            col: e.span.start.col.max(1),
+        };
         Diagnostic::at(path, source, at, e.code.to_string())
     }
 }
@@ -52,7 +66,9 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.at {
-            Some(LineCol { line, col }) => writeln!(f, "error: {}:{line}:{col}: {}", self.path, self.message)?,
+            Some(LineCol { line, col }) => {
+                writeln!(f, "error: {}:{line}:{col}: {}", self.path, self.message)?
+            }
             None => writeln!(f, "error: {}: {}", self.path, self.message)?,
         }
         write!(f, "{}", self.rendered)
@@ -64,7 +80,11 @@ pub fn offset_of(source: &str, at: LineCol) -> usize {
     let mut offset = 0;
     for (i, line) in source.split_inclusive('\n').enumerate() {
         if i + 1 == at.line {
-            let col_bytes: usize = line.chars().take(at.col.saturating_sub(1)).map(char::len_utf8).sum();
+            let col_bytes: usize = line
+                .chars()
+                .take(at.col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return (offset + col_bytes).min(source.len());
         }
         offset += line.len();
@@ -83,7 +103,11 @@ fn token_len(source: &str, offset: usize) -> usize {
         .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
         .last()
         .map_or(0, |(i, c)| i + c.len_utf8());
-    if n == 0 { rest.chars().next().map_or(0, char::len_utf8) } else { n }
+    if n == 0 {
+        rest.chars().next().map_or(0, char::len_utf8)
+    } else {
+        n
+    }
 }
 
 /// Find the position of the last of `anchors`, each searched after the previous one. Anchors
@@ -131,7 +155,8 @@ fn find_field(source: &str, key: &str, from: usize, to: usize) -> Option<usize> 
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
             _ => {
-                let ident_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+                let ident_start =
+                    i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
                 // Bytes, not str: `i` may be inside a multi-byte character (found by cargo-fuzz).
                 if ident_start && bytes[i..to].starts_with(key.as_bytes()) {
                     let rest = source[i + key.len()..to].trim_start();
@@ -190,7 +215,9 @@ fn skip_block_comment(bytes: &[u8], start: usize) -> usize {
 /// whitespace and comments trimmed.
 fn elements(source: &str, from: usize) -> Vec<(usize, usize)> {
     let bytes = source.as_bytes();
-    let Some(open) = source[from..].find(['[', '(']).map(|i| from + i) else { return Vec::new() };
+    let Some(open) = source[from..].find(['[', '(']).map(|i| from + i) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut start: Option<usize> = None;
@@ -259,9 +286,18 @@ pub fn locate_path(source: &str, path: &[&str]) -> LineCol {
     // The top-level struct: its fields are searched within it.
     for step in path {
         let next = if let Ok(index) = step.parse::<usize>() {
-            elements(source, span.0).get(index).copied().filter(|(s, _)| *s >= span.0 && *s <= span.1)
+            elements(source, span.0)
+                .get(index)
+                .copied()
+                .filter(|(s, _)| *s >= span.0 && *s <= span.1)
         } else {
-            let inner = if found == 0 { span.0 } else { source[span.0..span.1].find(['(', '[']).map_or(span.0, |i| span.0 + i + 1) };
+            let inner = if found == 0 {
+                span.0
+            } else {
+                source[span.0..span.1]
+                    .find(['(', '['])
+                    .map_or(span.0, |i| span.0 + i + 1)
+            };
             find_field(source, step, inner, span.1).map(|s| {
                 // The field's value runs to the end of its element in the enclosing struct.
                 let value_start = s + step.len();
@@ -332,10 +368,22 @@ mod tests {
     fn locate_path_follows_fields_and_indices() {
         let src = "(\n  name: \"at_ms: 1\", // faults: [\n  faults: [\n    Heal(at_ms: 1_000),\n    Crash(node: \"s1\", at_ms: 9_000),\n  ],\n)";
         assert_eq!(locate_path(src, &["faults"]), LineCol { line: 3, col: 3 });
-        assert_eq!(locate_path(src, &["faults", "1"]), LineCol { line: 5, col: 5 });
-        assert_eq!(locate_path(src, &["faults", "1", "at_ms"]), LineCol { line: 5, col: 23 });
-        assert_eq!(locate_path(src, &["faults", "0", "at_ms"]), LineCol { line: 4, col: 10 });
-        assert_eq!(locate_path(src, &["faults", "7"]), LineCol { line: 3, col: 3 });
+        assert_eq!(
+            locate_path(src, &["faults", "1"]),
+            LineCol { line: 5, col: 5 }
+        );
+        assert_eq!(
+            locate_path(src, &["faults", "1", "at_ms"]),
+            LineCol { line: 5, col: 23 }
+        );
+        assert_eq!(
+            locate_path(src, &["faults", "0", "at_ms"]),
+            LineCol { line: 4, col: 10 }
+        );
+        assert_eq!(
+            locate_path(src, &["faults", "7"]),
+            LineCol { line: 3, col: 3 }
+        );
         assert_eq!(locate_path(src, &["nope"]), LineCol { line: 1, col: 1 });
     }
 }

@@ -17,7 +17,11 @@ mod explore;
 mod shrink;
 
 #[derive(Parser)]
-#[command(name = "msgsim", version, about = "Deterministic simulator of Kafka and Redis messaging under failure")]
+#[command(
+    name = "msgsim",
+    version,
+    about = "Deterministic simulator of Kafka and Redis messaging under failure"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -88,7 +92,11 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::PASS };
+            let code = if e.use_stderr() {
+                exit::BAD_INPUT
+            } else {
+                exit::PASS
+            };
             let _ = e.print();
             std::process::exit(code);
         }
@@ -141,7 +149,10 @@ fn resolve_profile(name: Option<&str>) -> Result<Option<FaultProfile>, i32> {
     match name {
         None => Ok(None),
         Some(n) => FaultProfile::preset(n).map(Some).ok_or_else(|| {
-            eprintln!("error: unknown profile `{n}` (known: {})", FaultProfile::PRESETS.join(", "));
+            eprintln!(
+                "error: unknown profile `{n}` (known: {})",
+                FaultProfile::PRESETS.join(", ")
+            );
             exit::BAD_INPUT
         }),
     }
@@ -181,10 +192,21 @@ fn cmd_run(args: RunArgs) -> i32 {
         },
     };
     let (families, faults) = runner::schedule(&loaded.scenario, seed, profile.as_ref());
-    eprint!("{}", output::banner(&loaded, seed, profile.as_ref(), &families, &faults));
+    eprint!(
+        "{}",
+        output::banner(&loaded, seed, profile.as_ref(), &families, &faults)
+    );
     let check_twice = std::env::var("MSGSIM_CHECK_DETERMINISM").is_ok_and(|v| v == "1");
-    let again = check_twice.then(|| RunOptions { seed, trace_out: None, profile: profile.clone() });
-    let options = RunOptions { seed, trace_out, profile };
+    let again = check_twice.then(|| RunOptions {
+        seed,
+        trace_out: None,
+        profile: profile.clone(),
+    });
+    let options = RunOptions {
+        seed,
+        trace_out,
+        profile,
+    };
     let outcome = match runner::run(&loaded, options) {
         Ok(o) => o,
         Err(e) => return report_run_error(&e),
@@ -197,9 +219,7 @@ fn cmd_run(args: RunArgs) -> i32 {
                 eprintln!(
                     "error: non-determinism: seed {seed} gave trace hash {:016x} then {:016x}; \
                      run `msgsim check-determinism {} --seed {seed} --seeds 1` for the first divergent event",
-                    outcome.report.stats.trace_hash,
-                    second.report.stats.trace_hash,
-                    loaded.path
+                    outcome.report.stats.trace_hash, second.report.stats.trace_hash, loaded.path
                 );
                 return exit::FAIL;
             }
@@ -216,7 +236,10 @@ fn cmd_run(args: RunArgs) -> i32 {
     if outcome.pass {
         exit::PASS
     } else {
-        eprintln!("note: an expectation failed; reproduce with: {}", output::repro(&loaded, seed));
+        eprintln!(
+            "note: an expectation failed; reproduce with: {}",
+            output::repro(&loaded, seed)
+        );
         exit::FAIL
     }
 }
@@ -236,7 +259,11 @@ impl Write for SharedBuf {
 
 fn traced_run(loaded: &scenario::LoadedScenario, seed: u64) -> Result<Vec<u8>, RunError> {
     let buf = Rc::new(RefCell::new(Vec::new()));
-    let options = RunOptions { seed, trace_out: Some(Box::new(SharedBuf(buf.clone()))), profile: None };
+    let options = RunOptions {
+        seed,
+        trace_out: Some(Box::new(SharedBuf(buf.clone()))),
+        profile: None,
+    };
     runner::run(loaded, options)?;
     Ok(buf.take())
 }
@@ -249,14 +276,25 @@ fn cmd_check_determinism(args: DeterminismArgs) -> i32 {
     let first = args.seed.unwrap_or(loaded.scenario.seed);
     let mut failures = 0;
     for seed in first..first.saturating_add(args.seeds) {
-        let run = |seed| runner::run(&loaded, RunOptions { seed, ..RunOptions::default() });
+        let run = |seed| {
+            runner::run(
+                &loaded,
+                RunOptions {
+                    seed,
+                    ..RunOptions::default()
+                },
+            )
+        };
         let (a, b) = match (run(seed), run(seed)) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => return report_run_error(&e),
         };
         let (ha, hb) = (a.report.stats.trace_hash, b.report.stats.trace_hash);
         if ha == hb {
-            println!("seed {seed}: ok {ha:016x} ({} events)", a.report.stats.events);
+            println!(
+                "seed {seed}: ok {ha:016x} ({} events)",
+                a.report.stats.events
+            );
             continue;
         }
         failures += 1;
@@ -277,14 +315,20 @@ fn cmd_check_determinism(args: DeterminismArgs) -> i32 {
 
 fn print_divergence(a: &[u8], b: &[u8]) {
     let (la, lb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-    let diverged = la.lines().zip(lb.lines()).enumerate().find(|(_, (x, y))| x != y);
+    let diverged = la
+        .lines()
+        .zip(lb.lines())
+        .enumerate()
+        .find(|(_, (x, y))| x != y);
     match diverged {
         Some((i, (x, y))) => {
             println!("  first divergent event #{i}:");
             println!("    run 1: {x}");
             println!("    run 2: {y}");
         }
-        None => println!("  traces agree event by event; they differ in length or only in the final state"),
+        None => println!(
+            "  traces agree event by event; they differ in length or only in the final state"
+        ),
     }
 }
 

@@ -52,8 +52,19 @@ pub mod limits {
 
 /// Fields of a `system` section that count nodes (bounded by [`limits::NODES_MAX`] before the
 /// model sees them).
-pub const NODE_COUNT_FIELDS: &[&str] =
-    &["clients", "servers", "brokers", "controllers", "producers", "consumers", "replicas", "sentinels", "publishers", "subscribers", "nodes"];
+pub const NODE_COUNT_FIELDS: &[&str] = &[
+    "clients",
+    "servers",
+    "brokers",
+    "controllers",
+    "producers",
+    "consumers",
+    "replicas",
+    "sentinels",
+    "publishers",
+    "subscribers",
+    "nodes",
+];
 
 /// Guard rails a scenario may tighten (or loosen up to the documented bounds).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,7 +78,10 @@ pub struct LimitsSpec {
 
 impl Default for LimitsSpec {
     fn default() -> Self {
-        LimitsSpec { max_events: 2_000_000_000, max_in_flight: 10_000_000 }
+        LimitsSpec {
+            max_events: 2_000_000_000,
+            max_in_flight: 10_000_000,
+        }
     }
 }
 
@@ -134,12 +148,17 @@ pub fn load(path: &Path) -> Result<LoadedScenario, Diagnostic> {
     if meta.len() > limits::FILE_BYTES_MAX {
         return Err(Diagnostic::io(
             &display,
-            format!("scenario file is {} bytes; the limit is {}", meta.len(), limits::FILE_BYTES_MAX),
+            format!(
+                "scenario file is {} bytes; the limit is {}",
+                meta.len(),
+                limits::FILE_BYTES_MAX
+            ),
         ));
     }
     // Read at most one byte past the limit: a FIFO or a device reports no length.
     let mut bytes = Vec::new();
-    let file = std::fs::File::open(path).map_err(|e| Diagnostic::io(&display, format!("cannot read scenario: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Diagnostic::io(&display, format!("cannot read scenario: {e}")))?;
     use std::io::Read;
     file.take(limits::FILE_BYTES_MAX + 1)
         .read_to_end(&mut bytes)
@@ -153,7 +172,10 @@ pub fn parse_bytes(path: &str, bytes: &[u8]) -> Result<LoadedScenario, Diagnosti
     if bytes.len() as u64 > limits::FILE_BYTES_MAX {
         return Err(Diagnostic::io(
             path,
-            format!("scenario file is larger than the limit of {} bytes", limits::FILE_BYTES_MAX),
+            format!(
+                "scenario file is larger than the limit of {} bytes",
+                limits::FILE_BYTES_MAX
+            ),
         ));
     }
     match std::str::from_utf8(bytes) {
@@ -163,7 +185,12 @@ pub fn parse_bytes(path: &str, bytes: &[u8]) -> Result<LoadedScenario, Diagnosti
             // Render with the valid prefix; the caret sits right after it.
             let prefix = String::from_utf8_lossy(&bytes[..good]).into_owned();
             let at = crate::diagnostic::line_col(&prefix, good);
-            Err(Diagnostic::at(path, &prefix, at, format!("scenario is not UTF-8: invalid byte 0x{:02x}", bytes[good])))
+            Err(Diagnostic::at(
+                path,
+                &prefix,
+                at,
+                format!("scenario is not UTF-8: invalid byte 0x{:02x}", bytes[good]),
+            ))
         }
     }
 }
@@ -172,14 +199,25 @@ pub fn parse_bytes(path: &str, bytes: &[u8]) -> Result<LoadedScenario, Diagnosti
 pub fn parse(path: &str, source: String) -> Result<LoadedScenario, Diagnostic> {
     if source.trim().is_empty() {
         let at = crate::diagnostic::LineCol { line: 1, col: 1 };
-        return Err(Diagnostic::at(path, &source, at, "the scenario file is empty; expected `(version: 1, ...)`".into()));
+        return Err(Diagnostic::at(
+            path,
+            &source,
+            at,
+            "the scenario file is empty; expected `(version: 1, ...)`".into(),
+        ));
     }
     let scenario: Scenario = ron_options()
         .from_str(&source)
         .map_err(|e| Diagnostic::from_ron(path, &source, &e))?;
     let expectations = validate(path, &source, &scenario)?;
     let sha256 = sha256_hex(source.as_bytes());
-    Ok(LoadedScenario { path: path.to_string(), source, scenario, expectations, sha256 })
+    Ok(LoadedScenario {
+        path: path.to_string(),
+        source,
+        scenario,
+        expectations,
+        sha256,
+    })
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -190,8 +228,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Write a scenario back as RON (failing seeds, shrunk cases).
 pub fn to_ron(scenario: &Scenario) -> String {
-    let config = ron::ser::PrettyConfig::default().struct_names(false).compact_arrays(false);
-    let body = ron_options().to_string_pretty(scenario, config).expect("scenario serialises");
+    let config = ron::ser::PrettyConfig::default()
+        .struct_names(false)
+        .compact_arrays(false);
+    let body = ron_options()
+        .to_string_pretty(scenario, config)
+        .expect("scenario serialises");
     format!("#![enable(unwrap_variant_newtypes, implicit_some)]\n{body}\n")
 }
 
@@ -199,26 +241,57 @@ pub fn to_ron(scenario: &Scenario) -> String {
 fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Diagnostic> {
     let fail = |at: &[&str], msg: String| Err(Diagnostic::at(path, src, locate_path(src, at), msg));
     if s.version != SCHEMA_VERSION {
-        return fail(&["version"], format!("unsupported scenario version {}; this msgsim reads version {SCHEMA_VERSION}", s.version));
+        return fail(
+            &["version"],
+            format!(
+                "unsupported scenario version {}; this msgsim reads version {SCHEMA_VERSION}",
+                s.version
+            ),
+        );
     }
     if s.duration_ms == 0 {
         return fail(&["duration_ms"], "duration_ms must be positive".into());
     }
     if s.duration_ms.saturating_add(s.quiet_ms) > limits::DURATION_MS_MAX {
-        let field = if s.quiet_ms > s.duration_ms { "quiet_ms" } else { "duration_ms" };
-        return fail(&[field], format!("duration_ms + quiet_ms is above the limit of {} ms (30 days)", limits::DURATION_MS_MAX));
+        let field = if s.quiet_ms > s.duration_ms {
+            "quiet_ms"
+        } else {
+            "duration_ms"
+        };
+        return fail(
+            &[field],
+            format!(
+                "duration_ms + quiet_ms is above the limit of {} ms (30 days)",
+                limits::DURATION_MS_MAX
+            ),
+        );
     }
     if s.limits.max_events == 0 || s.limits.max_events > limits::EVENTS_MAX {
-        return fail(&["limits", "max_events"], format!("max_events must be in 1..={}", limits::EVENTS_MAX));
+        return fail(
+            &["limits", "max_events"],
+            format!("max_events must be in 1..={}", limits::EVENTS_MAX),
+        );
     }
     if s.limits.max_in_flight == 0 || s.limits.max_in_flight > limits::IN_FLIGHT_MAX {
-        return fail(&["limits", "max_in_flight"], format!("max_in_flight must be in 1..={}", limits::IN_FLIGHT_MAX));
+        return fail(
+            &["limits", "max_in_flight"],
+            format!("max_in_flight must be in 1..={}", limits::IN_FLIGHT_MAX),
+        );
     }
     if s.network.conn_break_detect_ms > limits::DETECT_MS_MAX {
-        return fail(&["network", "conn_break_detect_ms"], format!("conn_break_detect_ms is above the limit of {} ms", limits::DETECT_MS_MAX));
+        return fail(
+            &["network", "conn_break_detect_ms"],
+            format!(
+                "conn_break_detect_ms is above the limit of {} ms",
+                limits::DETECT_MS_MAX
+            ),
+        );
     }
     if let Err((field, m)) = check_link(&s.network.default) {
-        return fail(&["network", "default", field], format!("network.default.{field}: {m}"));
+        return fail(
+            &["network", "default", field],
+            format!("network.default.{field}: {m}"),
+        );
     }
     // Bound the system section's sizes before the model computes anything from them.
     let mut trail = Vec::new();
@@ -237,43 +310,67 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
     for (i, link) in s.network.links.iter().enumerate() {
         let index = i.to_string();
         if let Err((field, m)) = check_link(&link.link) {
-            return fail(&["network", "links", &index, "link", field], format!("network.links[{i}].link.{field}: {m}"));
+            return fail(
+                &["network", "links", &index, "link", field],
+                format!("network.links[{i}].link.{field}: {m}"),
+            );
         }
         for (side, list) in [("from", &link.from), ("to", &link.to)] {
             if let Some(j) = list.iter().position(|n| !names.contains(n)) {
                 return fail(
                     &["network", "links", &index, side, &j.to_string()],
-                    format!("unknown node `{}` in network.links[{i}].{side} (nodes: {})", list[j], names.join(", ")),
+                    format!(
+                        "unknown node `{}` in network.links[{i}].{side} (nodes: {})",
+                        list[j],
+                        names.join(", ")
+                    ),
                 );
             }
         }
         pairs = pairs.saturating_add((link.from.len() as u64).saturating_mul(link.to.len() as u64));
         if pairs > limits::LINK_PAIRS_MAX {
-            return fail(&["network", "links", &index], format!("network.links name more than {} directed links in total", limits::LINK_PAIRS_MAX));
+            return fail(
+                &["network", "links", &index],
+                format!(
+                    "network.links name more than {} directed links in total",
+                    limits::LINK_PAIRS_MAX
+                ),
+            );
         }
     }
     validate_faults(path, src, s, &names)?;
     if let Some(profile) = &s.fault_profile {
         if let Err((field, m)) = check_profile(profile, s.duration_ms) {
-            return fail(&["fault_profile", field], format!("fault_profile.{field}: {m}"));
+            return fail(
+                &["fault_profile", field],
+                format!("fault_profile.{field}: {m}"),
+            );
         }
         if let Some(j) = profile.targets.iter().position(|n| !names.contains(n)) {
             return fail(
                 &["fault_profile", "targets", &j.to_string()],
-                format!("unknown node `{}` in fault_profile.targets (nodes: {})", profile.targets[j], names.join(", ")),
+                format!(
+                    "unknown node `{}` in fault_profile.targets (nodes: {})",
+                    profile.targets[j],
+                    names.join(", ")
+                ),
             );
         }
     }
     if s.expect.len() > limits::EXPECTATIONS_MAX {
-        return fail(&["expect"], format!("more than {} expectations", limits::EXPECTATIONS_MAX));
+        return fail(
+            &["expect"],
+            format!("more than {} expectations", limits::EXPECTATIONS_MAX),
+        );
     }
     let metrics = s.system.metric_names();
     s.expect
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Expectation::parse(text, metrics)
-                .map_err(|m| Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m))
+            Expectation::parse(text, metrics).map_err(|m| {
+                Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m)
+            })
         })
         .collect()
 }
@@ -292,10 +389,23 @@ fn check_link(link: &LinkConfig) -> Result<(), (&'static str, String)> {
         Latency::Exponential { min_us, mean_us } => min_us.max(mean_us),
     };
     if largest > limits::LATENCY_US_MAX {
-        return Err(("latency", format!("{largest} us is above the limit of {} us (1 hour)", limits::LATENCY_US_MAX)));
+        return Err((
+            "latency",
+            format!(
+                "{largest} us is above the limit of {} us (1 hour)",
+                limits::LATENCY_US_MAX
+            ),
+        ));
     }
     if link.jitter_us > limits::LATENCY_US_MAX {
-        return Err(("jitter_us", format!("{} us is above the limit of {} us (1 hour)", link.jitter_us, limits::LATENCY_US_MAX)));
+        return Err((
+            "jitter_us",
+            format!(
+                "{} us is above the limit of {} us (1 hour)",
+                link.jitter_us,
+                limits::LATENCY_US_MAX
+            ),
+        ));
     }
     Ok(())
 }
@@ -303,21 +413,50 @@ fn check_link(link: &LinkConfig) -> Result<(), (&'static str, String)> {
 /// A fault profile's parameters, and how many faults it would generate. `Err((field, why))`.
 fn check_profile(p: &FaultProfile, duration_ms: u64) -> Result<(), (&'static str, String)> {
     if !(0.0..=1.0).contains(&p.lose_unflushed_probability) {
-        return Err(("lose_unflushed_probability", format!("probability {} is outside 0..=1", p.lose_unflushed_probability)));
+        return Err((
+            "lose_unflushed_probability",
+            format!(
+                "probability {} is outside 0..=1",
+                p.lose_unflushed_probability
+            ),
+        ));
     }
     if p.interval_ms_mean == 0 {
         return Err(("interval_ms_mean", "must be positive".into()));
     }
-    for (field, v) in [("interval_ms_mean", p.interval_ms_mean), ("duration_ms_max", p.duration_ms_max), ("start_ms", p.start_ms)] {
+    for (field, v) in [
+        ("interval_ms_mean", p.interval_ms_mean),
+        ("duration_ms_max", p.duration_ms_max),
+        ("start_ms", p.start_ms),
+    ] {
         if v > limits::DURATION_MS_MAX {
-            return Err((field, format!("{v} ms is above the limit of {} ms (30 days)", limits::DURATION_MS_MAX)));
+            return Err((
+                field,
+                format!(
+                    "{v} ms is above the limit of {} ms (30 days)",
+                    limits::DURATION_MS_MAX
+                ),
+            ));
         }
     }
     if p.duration_ms_min > p.duration_ms_max {
-        return Err(("duration_ms_min", format!("{} is larger than duration_ms_max {}", p.duration_ms_min, p.duration_ms_max)));
+        return Err((
+            "duration_ms_min",
+            format!(
+                "{} is larger than duration_ms_max {}",
+                p.duration_ms_min, p.duration_ms_max
+            ),
+        ));
     }
     if p.skew_ms_max > limits::SKEW_MS_MAX {
-        return Err(("skew_ms_max", format!("{} ms is above the limit of {} ms (1 year)", p.skew_ms_max, limits::SKEW_MS_MAX)));
+        return Err((
+            "skew_ms_max",
+            format!(
+                "{} ms is above the limit of {} ms (1 year)",
+                p.skew_ms_max,
+                limits::SKEW_MS_MAX
+            ),
+        ));
     }
     p.validate().map_err(|m| ("interval_ms_mean", m))?;
     let per_fault = p.interval_ms_mean + (p.duration_ms_min + p.duration_ms_max) / 2;
@@ -336,7 +475,10 @@ fn check_profile(p: &FaultProfile, duration_ms: u64) -> Result<(), (&'static str
 
 /// Bounds on every number in the system section, by field name: node counts, `*_bytes`,
 /// `*_ms`, `*_us`, `*_ns`, `*_ns_per_byte`. Returns the field path and the message.
-fn check_system_bounds(value: &serde_json::Value, trail: &mut Vec<String>) -> Option<(Vec<String>, String)> {
+fn check_system_bounds(
+    value: &serde_json::Value,
+    trail: &mut Vec<String>,
+) -> Option<(Vec<String>, String)> {
     match value {
         serde_json::Value::Object(map) => {
             for (k, v) in map {
@@ -359,7 +501,11 @@ fn check_system_bounds(value: &serde_json::Value, trail: &mut Vec<String>) -> Op
             None
         }
         serde_json::Value::Number(n) => {
-            let key = trail.iter().rev().find(|k| k.parse::<usize>().is_err())?.as_str();
+            let key = trail
+                .iter()
+                .rev()
+                .find(|k| k.parse::<usize>().is_err())?
+                .as_str();
             let v = n.as_u64()?;
             let (max, what) = if NODE_COUNT_FIELDS.contains(&key) {
                 (limits::NODES_MAX, "nodes")
@@ -378,7 +524,10 @@ fn check_system_bounds(value: &serde_json::Value, trail: &mut Vec<String>) -> Op
             };
             (v > max).then(|| {
                 let dotted = trail.iter().skip(1).cloned().collect::<Vec<_>>().join(".");
-                (trail.clone(), format!("system.{dotted}: {v} is above the limit of {max} {what}"))
+                (
+                    trail.clone(),
+                    format!("system.{dotted}: {v} is above the limit of {max} {what}"),
+                )
             })
         }
         _ => None,
@@ -389,7 +538,9 @@ fn check_system_bounds(value: &serde_json::Value, trail: &mut Vec<String>) -> Op
 fn unknown_node_path(fault: &FaultSpec, names: &[String]) -> Option<(Vec<String>, String)> {
     let unknown = |n: &String| !names.contains(n);
     let in_list = |field: &str, list: &[String]| {
-        list.iter().position(unknown).map(|j| (vec![field.to_string(), j.to_string()], list[j].clone()))
+        list.iter()
+            .position(unknown)
+            .map(|j| (vec![field.to_string(), j.to_string()], list[j].clone()))
     };
     match fault {
         FaultSpec::Crash { node, .. }
@@ -397,25 +548,42 @@ fn unknown_node_path(fault: &FaultSpec, names: &[String]) -> Option<(Vec<String>
         | FaultSpec::Pause { node, .. }
         | FaultSpec::Resume { node, .. }
         | FaultSpec::Isolate { node, .. }
-        | FaultSpec::ClockSkew { node, .. } => unknown(node).then(|| (vec!["node".to_string()], node.clone())),
+        | FaultSpec::ClockSkew { node, .. } => {
+            unknown(node).then(|| (vec!["node".to_string()], node.clone()))
+        }
         FaultSpec::Partition { groups, .. } => groups.iter().enumerate().find_map(|(g, group)| {
-            group.iter().position(unknown).map(|j| (vec!["groups".into(), g.to_string(), j.to_string()], group[j].clone()))
+            group.iter().position(unknown).map(|j| {
+                (
+                    vec!["groups".into(), g.to_string(), j.to_string()],
+                    group[j].clone(),
+                )
+            })
         }),
         FaultSpec::PartitionOneWay { from, to, .. }
         | FaultSpec::Clog { from, to, .. }
         | FaultSpec::Unclog { from, to, .. }
-        | FaultSpec::SetLink { from, to, .. } => in_list("from", from).or_else(|| in_list("to", to)),
+        | FaultSpec::SetLink { from, to, .. } => {
+            in_list("from", from).or_else(|| in_list("to", to))
+        }
         FaultSpec::Heal { .. } => None,
     }
 }
 
-fn validate_faults(path: &str, src: &str, s: &Scenario, names: &[String]) -> Result<(), Diagnostic> {
+fn validate_faults(
+    path: &str,
+    src: &str,
+    s: &Scenario,
+    names: &[String],
+) -> Result<(), Diagnostic> {
     let fail = |at: Vec<String>, msg: String| {
         let at: Vec<&str> = at.iter().map(String::as_str).collect();
         Err(Diagnostic::at(path, src, locate_path(src, &at), msg))
     };
     if s.faults.len() > limits::FAULTS_MAX {
-        return fail(vec!["faults".into()], format!("more than {} faults", limits::FAULTS_MAX));
+        return fail(
+            vec!["faults".into()],
+            format!("more than {} faults", limits::FAULTS_MAX),
+        );
     }
     for (i, fault) in s.faults.iter().enumerate() {
         let at_path = |rest: &[&str]| {
@@ -427,17 +595,29 @@ fn validate_faults(path: &str, src: &str, s: &Scenario, names: &[String]) -> Res
         if at > s.duration_ms {
             return fail(
                 at_path(&["at_ms"]),
-                format!("fault at {at} ms is past the end of the run (duration_ms = {}); faults stop when the quiet phase starts", s.duration_ms),
+                format!(
+                    "fault at {at} ms is past the end of the run (duration_ms = {}); faults stop when the quiet phase starts",
+                    s.duration_ms
+                ),
             );
         }
         if let Some((rest, name)) = unknown_node_path(fault, names) {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-            return fail(at_path(&rest), format!("unknown node `{name}` in faults[{i}] (nodes: {})", names.join(", ")));
+            return fail(
+                at_path(&rest),
+                format!(
+                    "unknown node `{name}` in faults[{i}] (nodes: {})",
+                    names.join(", ")
+                ),
+            );
         }
         if let FaultSpec::SetLink { link, .. } = fault
             && let Err((field, m)) = check_link(link)
         {
-            return fail(at_path(&["link", field]), format!("faults[{i}].link.{field}: {m}"));
+            return fail(
+                at_path(&["link", field]),
+                format!("faults[{i}].link.{field}: {m}"),
+            );
         }
         if let Err(m) = fault.resolve(names) {
             let field = match fault {

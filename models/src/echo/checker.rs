@@ -14,6 +14,7 @@ pub struct EchoChecker {
     pub timed_out: u64,
     pub late_replies: u64,
     pub duplicate_replies: u64,
+    pub orphan_replies: u64,
     pub reconnects: u64,
     latency_ns_sum: u128,
     latency_ns_max: u64,
@@ -31,6 +32,7 @@ impl EchoChecker {
             EchoEvent::Info { .. } => self.timed_out += 1,
             EchoEvent::LateReply { .. } => self.late_replies += 1,
             EchoEvent::DuplicateReply { .. } => self.duplicate_replies += 1,
+            EchoEvent::OrphanReply { .. } => self.orphan_replies += 1,
             EchoEvent::Reconnect => self.reconnects += 1,
         }
     }
@@ -53,6 +55,7 @@ impl EchoChecker {
             ("lost", self.lost() as f64),
             ("late_replies", self.late_replies as f64),
             ("duplicate_replies", self.duplicate_replies as f64),
+            ("orphan_replies", self.orphan_replies as f64),
             ("latency_us_mean", mean_us),
             ("latency_us_max", self.latency_ns_max as f64 / 1_000.0),
             ("reconnects", self.reconnects as f64),

@@ -17,6 +17,9 @@ pub struct EchoClient {
     /// Request ids are `client_index << 40 | sequence`, unique across restarts (durable).
     id_base: u64,
     next_seq: u64,
+    /// First sequence number of this incarnation (durable with `next_seq`): a reply to an
+    /// earlier one answers a request the client forgot when it crashed.
+    incarnation_first_seq: u64,
     // Volatile state: dropped at a crash.
     /// Requests in flight, indexed by `seq - window_base` (ids are sequential, so a ring of
     /// slots replaces a map: O(1) insert and remove).
@@ -36,6 +39,7 @@ impl EchoClient {
             servers,
             id_base: index << 40,
             next_seq: 0,
+            incarnation_first_seq: 0,
             window: VecDeque::new(),
             window_base: 0,
             outstanding: 0,
@@ -117,7 +121,11 @@ impl EchoClient {
 
     fn on_reply(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, id: u64) {
         let Some((sent_at, timer)) = self.remove(id) else {
-            if self.timed_out.remove(&id) {
+            if id & ((1 << 40) - 1) < self.incarnation_first_seq {
+                // Sent before this client crashed: its outcome died with the client (Jepsen
+                // `info`), so the reply is an orphan, not a duplicate.
+                ctx.record(EchoEvent::OrphanReply { id });
+            } else if self.timed_out.remove(&id) {
                 ctx.record(EchoEvent::LateReply { id });
             } else {
                 ctx.record(EchoEvent::DuplicateReply { id });
@@ -139,6 +147,7 @@ impl EchoClient {
 
 impl Actor<EchoMsg, EchoEvent> for EchoClient {
     fn on_start(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>) {
+        self.incarnation_first_seq = self.next_seq;
         self.fill_window(ctx);
     }
 

@@ -86,6 +86,8 @@ pub const METRICS: &[&str] = &[
     "lost",
     "late_replies",
     "duplicate_replies",
+    "orphan_replies",
+    "orphan_replies",
     "latency_us_mean",
     "latency_us_max",
     "reconnects",
@@ -174,6 +176,10 @@ pub enum EchoEvent {
     },
     /// A second reply to the same request (duplicated datagram).
     DuplicateReply {
+        id: u64,
+    },
+    /// A reply to a request sent before the client last crashed (its outcome died with it).
+    OrphanReply {
         id: u64,
     },
     Reconnect,
