@@ -169,3 +169,65 @@ proptest! {
         prop_assert_eq!(get("pubsub_reorder"), 0, "reorder under seed {}:\n{}", seed, text);
     }
 }
+
+fn redis_streams_scenario(faults: &[SingleFault]) -> String {
+    // The server does not crash here (without persistence a crash empties the stream, which
+    // no delivery guarantee survives); the consumer may crash, pause or be cut off, and the
+    // server may pause or be isolated.
+    let names = ["r1", "cons", "prod"];
+    let faults: String = faults
+        .iter()
+        .filter(|f| !(f.node == 0 && matches!(f.hit, Hit::Crash { .. })))
+        .map(|f| fault_ron(f, names[f.node], 20_000))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        r#"(
+    version: 1,
+    name: "prop-redis-streams-group",
+    duration_ms: 20_000,
+    quiet_ms: 30_000,
+    system: Redis(
+        servers: 1,
+        clients: [
+            (name: "setup"),
+            (name: "prod", stream_produce: (key: "s", rate_per_s: 100, start_ms: 200)),
+            (name: "cons", stream_consume: (key: "s", group: "g", consumer: "c1", poll_ms: 50, count: 100), reconnect_backoff_ms: 200),
+        ],
+        script: [
+            (at_ms: 50, client: "setup", cmd: XAdd(key: "s", id: Some("0-1")), expect: "0-1"),
+            (at_ms: 60, client: "setup", cmd: XGroupCreate(key: "s", group: "g", id: "0"), expect: "OK"),
+        ],
+    ),
+    faults: [ {faults} ],
+)"#
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 64, ..ProptestConfig::default() })]
+
+    /// Redis Streams with a consumer group: every entry added is delivered at least once (none
+    /// trimmed here), whatever happens to the consumer and however the server is paused or cut
+    /// off; redelivery is allowed, loss is not.
+    ///
+    /// Ignored: it finds a real Redis-model bug (issue 4). Shrunk case, seed 124: `Isolate r1`
+    /// at 1236 ms, healed at 11838 ms, and `Pause cons` from 5035 ms to 20000 ms. The consumer,
+    /// paused while its connection broke, never polls again after it resumes: 100 of 989 entries
+    /// delivered even after a 30 s quiet phase. Each fault alone passes. Run it with
+    /// `cargo test --release --test proptest_models -- --ignored` once the model is fixed.
+    #[test]
+    #[ignore = "finds a Redis stream consumer stall after pause + broken connection (issue 4)"]
+    fn redis_stream_group_delivers_every_entry(
+        faults in proptest::collection::vec(single_fault(3, (500, 15_000)), 0..3),
+        seed in 0u64..1_000,
+    ) {
+        let text = redis_streams_scenario(&faults);
+        let outcome = run(&text, seed);
+        let obs = &outcome.report.observations;
+        let a = &outcome.report.anomalies;
+        prop_assert!(obs.get("stream_added").copied().unwrap_or(0.0) > 0.0, "nothing added:\n{}", text);
+        prop_assert_eq!(obs.get("stream_undelivered").copied().unwrap_or(-1.0), 0.0, "undelivered under seed {}:\n{}", seed, text);
+        prop_assert_eq!(a.get("stream_entry_lost").copied().unwrap_or(0), 0, "lost under seed {}:\n{}", seed, text);
+    }
+}
