@@ -156,6 +156,23 @@ impl<M: Message> Envelope<M> {
             Payload::Syn | Payload::Fin => 0,
         }
     }
+
+    /// The trace record of this envelope arriving (or being dropped) at its receiver.
+    pub(crate) fn record(&self, kind: TraceKind) -> TraceRecord {
+        TraceRecord {
+            kind,
+            node: self.to,
+            peer: Some(self.from),
+            msg_id: Some(self.id),
+            parent: self.parent,
+            conn: match self.via {
+                Via::Conn(c) => Some(c),
+                Via::Datagram => None,
+            },
+            label: self.label(),
+            bytes: self.bytes(),
+        }
+    }
 }
 
 /// Primitive fields of a trace event, hashed always and shown to sinks when there are any.

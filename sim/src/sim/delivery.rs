@@ -15,19 +15,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     pub(crate) fn drop_slot(&mut self, slot: u32, reason: DropReason) {
         let envelope = self.take_envelope(slot);
         self.count_drop(reason);
-        let rec = TraceRecord {
-            kind: TraceKind::Drop(reason),
-            node: envelope.to,
-            peer: Some(envelope.from),
-            msg_id: Some(envelope.id),
-            parent: envelope.parent,
-            conn: match envelope.via {
-                Via::Conn(c) => Some(c),
-                Via::Datagram => None,
-            },
-            label: envelope.label(),
-            bytes: envelope.bytes(),
-        };
+        let rec = envelope.record(TraceKind::Drop(reason));
         let msg = match &envelope.payload {
             Payload::Msg(m) => Some(m),
             _ => None,
@@ -126,19 +114,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
 
     pub(crate) fn dispatch_message(&mut self, slot: u32) {
         let envelope = self.take_envelope(slot);
-        let rec = TraceRecord {
-            kind: TraceKind::Deliver,
-            node: envelope.to,
-            peer: Some(envelope.from),
-            msg_id: Some(envelope.id),
-            parent: envelope.parent,
-            conn: match envelope.via {
-                Via::Conn(c) => Some(c),
-                Via::Datagram => None,
-            },
-            label: envelope.label(),
-            bytes: envelope.bytes(),
-        };
+        let rec = envelope.record(TraceKind::Deliver);
         let (to, from, via, cause) = (envelope.to, envelope.from, envelope.via, Some(envelope.id));
         match envelope.payload {
             Payload::Msg(msg) => {
