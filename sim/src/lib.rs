@@ -6,7 +6,8 @@
 //! partitions and clogs ([`Topology`]), TCP-like connections, node crashes, pauses and clock
 //! skew, faults as data ([`FaultSpec`], [`FaultProfile`]), and a trace with a stable 64-bit hash.
 //!
-//! The kernel knows nothing about Kafka or Redis, never does I/O and never reads the wall clock.
+//! The kernel knows nothing about the systems modelled on it, never does I/O and never reads
+//! the wall clock.
 //!
 //! ```
 //! use msgsim_sim::*;
