@@ -46,18 +46,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     fn on_conn_arrival(&mut self, slot: u32, conn_id: ConnId, from: NodeId, to: NodeId, seq: u64) {
-        let link_open = self
-            .topology
-            .as_ref()
-            .expect("started")
-            .link(from, to)
-            .is_open();
-        let blocked = self
-            .topology
-            .as_ref()
-            .expect("started")
-            .link(from, to)
-            .blocked;
+        // One link lookup per arrival (this is the per-message path).
+        let link = self.topology.as_ref().expect("started").link(from, to);
+        let (link_open, blocked) = (link.is_open(), link.blocked);
         let conn = &mut self.conns[conn_id.0 as usize];
         let end = conn.end_of(from).expect("sender is an end");
         let receiver_closed = conn.closed_by == Some(1 - end);
