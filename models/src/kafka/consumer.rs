@@ -4,6 +4,7 @@
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
 use super::config::{CommitMode, KafkaConfig, OffsetReset};
+use super::metadata_pacing::{Admit, MetadataPacing};
 use super::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
     tag_payload,
@@ -19,6 +20,7 @@ const T_PROCESS: u64 = 3;
 const T_WORKER: u64 = 4;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
+const T_MD_RETRY: u64 = 8;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
@@ -52,6 +54,7 @@ pub struct Consumer {
     last_poll: SimTime,
     md: Option<Rc<MetaSnapshot>>,
     md_in_flight: bool,
+    md_pacing: MetadataPacing,
     md_rr: u32,
     peers: Peers,
     next_req: u64,
@@ -82,6 +85,7 @@ impl Consumer {
             last_poll: SimTime::ZERO,
             md: None,
             md_in_flight: false,
+            md_pacing: MetadataPacing::default(),
             md_rr: idx,
             peers: Peers::default(),
             next_req: 0,
@@ -334,6 +338,15 @@ impl Consumer {
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         if self.md_in_flight {
             return;
+        }
+        let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
+        match self.md_pacing.admit(ctx.now(), backoff) {
+            Admit::Now => {}
+            Admit::Later(d) => {
+                ctx.set_timer(d, tag(T_MD_RETRY, 0));
+                return;
+            }
+            Admit::Pending => return,
         }
         self.md_in_flight = true;
         let b = self.md_rr % self.cfg.brokers;
@@ -646,6 +659,10 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_PROCESS => self.process_one(ctx),
             T_WORKER => self.worker_one(ctx),
+            T_MD_RETRY => {
+                self.md_pacing.retry_fired();
+                self.request_metadata(ctx);
+            }
             T_MD_TIMEOUT if self.md_in_flight => {
                 self.md_in_flight = false;
                 self.step(ctx);
@@ -691,6 +708,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         self.awaiting_commit = None;
         self.md = None;
         self.md_in_flight = false;
+        self.md_pacing.reset();
         self.peers.clear();
     }
 

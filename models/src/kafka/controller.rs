@@ -20,6 +20,10 @@ pub struct CPart {
     pub partition_epoch: u32,
     pub isr: BTreeSet<u32>,
     pub elr: BTreeSet<u32>,
+    /// KIP-966 LastKnownElr: ELR members removed because their last shutdown was unclean.
+    /// With ISR and ELR empty, a single last-known member may come back as an unclean leader
+    /// (PartitionChangeBuilder.canElectLastKnownLeader).
+    pub last_known_elr: BTreeSet<u32>,
     pub recovering: bool,
 }
 
@@ -60,6 +64,7 @@ impl Controller {
                     partition_epoch: 0,
                     isr: replicas.iter().copied().collect(),
                     elr: BTreeSet::new(),
+                    last_known_elr: BTreeSet::new(),
                     recovering: false,
                     replicas,
                 }
@@ -178,8 +183,10 @@ impl Controller {
             .copied()
             .find(|r| pool.contains(r) && self.usable(*r));
         let from_elr = part.isr.is_empty() && clean.is_some();
+        let last_known = self.last_known_leader(p);
         let (leader, unclean) = match clean {
             Some(l) => (Some(l), false),
+            None if last_known.is_some() => (last_known, true),
             None if self.cfg.unclean_leader_election_enable => (
                 part.replicas.iter().copied().find(|r| self.usable(*r)),
                 true,
@@ -205,6 +212,7 @@ impl Controller {
             if unclean {
                 part.isr = BTreeSet::from([l]);
                 part.elr.clear();
+                part.last_known_elr.clear();
                 part.recovering = true;
                 self.unclean_elections += 1;
                 ctx.sometimes("kafka:unclean_election");
@@ -213,6 +221,23 @@ impl Controller {
             ctx.sometimes("kafka:partition_offline");
         }
         true
+    }
+
+    /// KIP-966 balanced recovery (PartitionChangeBuilder.canElectLastKnownLeader, 4.x): with
+    /// ELR on and both the ISR and the ELR empty, a partition whose last-known ELR is one
+    /// broker elects that broker, unclean, once it is back and unfenced. Without this a lone
+    /// replica that restarts after a crash would leave its partition offline for good. We
+    /// follow the 4.1 fix (KAFKA-19522): the broker must be usable.
+    fn last_known_leader(&self, p: usize) -> Option<u32> {
+        let part = &self.parts[p];
+        if !self.cfg.elr_enabled || !part.isr.is_empty() || !part.elr.is_empty() {
+            return None;
+        }
+        let mut known = part.last_known_elr.iter().copied();
+        match (known.next(), known.next()) {
+            (Some(b), None) if self.usable(b) => Some(b),
+            _ => None,
+        }
     }
 
     /// Remove `b` from an ISR: without ELR the ISR never becomes empty (the last member stays,
@@ -280,6 +305,7 @@ impl Controller {
             // KIP-966: a broker back from an unclean shutdown leaves every ELR.
             for part in &mut self.parts {
                 if part.elr.remove(&b) {
+                    part.last_known_elr.insert(b);
                     part.partition_epoch += 1;
                 }
             }
@@ -348,6 +374,7 @@ impl Controller {
         if elr {
             if part.isr.len() >= min_isr {
                 part.elr.clear();
+                part.last_known_elr.clear();
             } else {
                 for r in removed {
                     if !unclean[r as usize] {

@@ -12,6 +12,7 @@ mod consumer;
 mod controller;
 mod group;
 mod log;
+mod metadata_pacing;
 mod msg;
 mod produce;
 mod producer;

@@ -5,6 +5,7 @@
 //! `fail` (definitely not written) or `info` (may have been written).
 
 use super::config::{Acks, KafkaConfig};
+use super::metadata_pacing::{Admit, MetadataPacing};
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -14,6 +15,7 @@ use std::rc::Rc;
 const T_TICK: u64 = 1;
 const T_MD_TIMEOUT: u64 = 3;
 const T_RETRY: u64 = 4;
+const T_MD_RETRY: u64 = 5;
 
 #[derive(Debug)]
 struct PBatch {
@@ -56,6 +58,7 @@ pub struct Producer {
     epoch: i16,
     md: Option<Rc<MetaSnapshot>>,
     md_in_flight: bool,
+    md_pacing: MetadataPacing,
     md_rr: u32,
     open: Vec<Vec<u64>>,
     batches: BTreeMap<u64, PBatch>,
@@ -87,6 +90,7 @@ impl Producer {
             epoch: 0,
             md: None,
             md_in_flight: false,
+            md_pacing: MetadataPacing::default(),
             md_rr: idx,
             open: vec![Vec::new(); np],
             batches: BTreeMap::new(),
@@ -227,6 +231,15 @@ impl Producer {
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         if self.md_in_flight {
             return;
+        }
+        let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
+        match self.md_pacing.admit(ctx.now(), backoff) {
+            Admit::Now => {}
+            Admit::Later(d) => {
+                ctx.set_timer(d, tag(T_MD_RETRY, 0));
+                return;
+            }
+            Admit::Pending => return,
         }
         self.md_in_flight = true;
         let b = self.md_rr % self.cfg.brokers;
@@ -609,6 +622,10 @@ impl Actor<KMsg, KEvent> for Producer {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_TICK => self.tick(ctx),
+            T_MD_RETRY => {
+                self.md_pacing.retry_fired();
+                self.request_metadata(ctx);
+            }
             T_MD_TIMEOUT if self.md_in_flight => {
                 self.md_in_flight = false;
                 self.request_metadata(ctx);
@@ -655,6 +672,7 @@ impl Actor<KMsg, KEvent> for Producer {
         // Buffered and in-flight batches are gone without an outcome (history: no ok/fail/info).
         self.md = None;
         self.md_in_flight = false;
+        self.md_pacing.reset();
         self.open.iter_mut().for_each(Vec::clear);
         self.batches.clear();
         self.queues.iter_mut().for_each(BTreeSet::clear);
