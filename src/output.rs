@@ -41,11 +41,12 @@ pub fn banner(
         out.push('\n');
     }
     out.push_str(&format!(
-        "run: duration_ms={} quiet_ms={} max_events={} max_in_flight={} faults={} (explicit {}) trace_hash=on\n",
+        "run: duration_ms={} quiet_ms={} max_events={} max_in_flight={} max_queued_events={} faults={} (explicit {}) trace_hash=on\n",
         s.duration_ms,
         s.quiet_ms,
         s.limits.max_events,
         s.limits.max_in_flight,
+        s.limits.max_queued_events,
         faults.len(),
         s.faults.len()
     ));

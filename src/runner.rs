@@ -98,6 +98,7 @@ pub fn run_scenario(
     setup.limits = Limits {
         max_events: scenario.limits.max_events,
         max_in_flight: scenario.limits.max_in_flight,
+        max_queued_events: scenario.limits.max_queued_events,
         ..Limits::default()
     };
     setup.trace_out = options.trace_out;

@@ -26,6 +26,8 @@ pub mod limits {
     pub const EVENTS_MAX: u64 = 20_000_000_000;
     /// Largest `max_in_flight` a scenario may set.
     pub const IN_FLIGHT_MAX: usize = 50_000_000;
+    /// Largest `max_queued_events` a scenario may set (about 6 GiB of queue).
+    pub const QUEUED_MAX: usize = 200_000_000;
     /// Largest connection-break detection delay: 1 hour.
     pub const DETECT_MS_MAX: u64 = 3_600_000;
     /// Largest link latency or jitter: 1 hour, in microseconds.
@@ -74,6 +76,8 @@ pub struct LimitsSpec {
     pub max_events: u64,
     /// Most messages in flight at once before the run is stopped (exit 3).
     pub max_in_flight: usize,
+    /// Most events waiting in the queue at once (messages, timers) before the run is stopped.
+    pub max_queued_events: usize,
 }
 
 impl Default for LimitsSpec {
@@ -81,6 +85,7 @@ impl Default for LimitsSpec {
         LimitsSpec {
             max_events: 2_000_000_000,
             max_in_flight: 10_000_000,
+            max_queued_events: 20_000_000,
         }
     }
 }
@@ -276,6 +281,12 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         return fail(
             &["limits", "max_in_flight"],
             format!("max_in_flight must be in 1..={}", limits::IN_FLIGHT_MAX),
+        );
+    }
+    if s.limits.max_queued_events == 0 || s.limits.max_queued_events > limits::QUEUED_MAX {
+        return fail(
+            &["limits", "max_queued_events"],
+            format!("max_queued_events must be in 1..={}", limits::QUEUED_MAX),
         );
     }
     if s.network.conn_break_detect_ms > limits::DETECT_MS_MAX {

@@ -32,6 +32,9 @@ pub struct Limits {
     pub max_time: SimTime,
     /// Most messages in flight at once (memory bound).
     pub max_in_flight: usize,
+    /// Most events waiting in the queue at once — messages, timers (a cancelled timer stays
+    /// queued until its time), wake-ups: the memory bound for actors that pile up timers.
+    pub max_queued_events: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +43,7 @@ impl Default for Limits {
             max_events: 2_000_000_000,
             max_time: SimTime::from_millis(30 * 24 * 3_600_000),
             max_in_flight: 10_000_000,
+            max_queued_events: 20_000_000,
         }
     }
 }
@@ -79,6 +83,7 @@ pub enum SimError {
     MaxEvents { limit: u64, at: SimTime },
     MaxTime { limit: SimTime, events: u64 },
     MaxInFlight { limit: usize, at: SimTime },
+    MaxQueued { limit: usize, at: SimTime },
 }
 
 impl std::fmt::Display for SimError {
@@ -96,6 +101,11 @@ impl std::fmt::Display for SimError {
             SimError::MaxInFlight { limit, at } => write!(
                 f,
                 "guard rail: more than {limit} messages in flight (max_in_flight) at {at}"
+            ),
+            SimError::MaxQueued { limit, at } => write!(
+                f,
+                "guard rail: more than {limit} pending events (max_queued_events) at {at}; \
+                 timers or messages are piling up"
             ),
         }
     }
@@ -509,6 +519,12 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if self.in_flight > limits.max_in_flight {
             return Err(SimError::MaxInFlight {
                 limit: limits.max_in_flight,
+                at: self.now,
+            });
+        }
+        if self.queue.len() > limits.max_queued_events {
+            return Err(SimError::MaxQueued {
+                limit: limits.max_queued_events,
                 at: self.now,
             });
         }

@@ -692,6 +692,38 @@ fn guard_rails_trip_instead_of_hanging() {
         sim.run(),
         Err(SimError::MaxInFlight { limit: 5, .. })
     ));
+
+    // Every tick leaves an hour-long timer behind: the queue grows while time crawls.
+    let mut c = config(1, 1_000);
+    c.limits.max_queued_events = 1_000;
+    let mut sim: Sim<Msg, ()> = Sim::new(c);
+    sim.add_node("hoard", Box::new(TimerHoarder));
+    match sim.run() {
+        Err(SimError::MaxQueued { limit: 1_000, at }) => {
+            assert!(at < SimTime::from_millis(2), "tripped late, at {at}")
+        }
+        other => panic!("expected the max_queued_events guard rail, got {other:?}"),
+    }
+}
+
+/// Sets a 1 µs tick and an hour-long timer on every tick.
+struct TimerHoarder;
+
+impl Actor<Msg, ()> for TimerHoarder {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, ()>) {
+        ctx.set_timer(SimDuration::from_micros(1), 0);
+    }
+    fn on_message(&mut self, _: &mut Ctx<'_, Msg, ()>, _: NodeId, _: Via, _: Msg) {}
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg, ()>, _: TimerId, tag: u64) {
+        if tag == 0 {
+            ctx.set_timer(SimDuration::from_micros(1), 0);
+            ctx.set_timer(SimDuration::from_secs(3_600), 1);
+        }
+    }
+    fn on_crash(&mut self, _: CrashKind) {}
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
 
 #[test]
