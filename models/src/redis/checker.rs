@@ -42,7 +42,12 @@ struct Sub {
     active: BTreeMap<u32, u64>,
     /// Everything the client ever subscribed to: (name, pattern, interned name).
     interests: BTreeSet<(Rc<str>, bool, u32)>,
+    /// What this subscriber should have received, per (interned name, publisher): ranges with
+    /// the state it was in. A short list scanned per PUBLISH (no map lookup per subscriber).
+    expected: Vec<((u32, u32), Expected)>,
 }
+
+type Expected = Vec<(u64, u64, Why)>;
 
 /// (client, interned subscription name, publisher): integer keys, so the per-PUBLISH
 /// bookkeeping compares no strings.
@@ -56,7 +61,6 @@ pub struct RedisChecker {
     subs: BTreeMap<u32, Sub>,
     /// Channel and pattern names, interned.
     names: BTreeMap<Rc<str>, u32>,
-    expected: BTreeMap<Key, Vec<(u64, u64, Why)>>,
     received: BTreeMap<Key, Vec<(u64, u64)>>,
     ends: BTreeMap<(u32, u64), End>,
     kills: BTreeMap<u32, KillReason>,
@@ -257,9 +261,8 @@ impl RedisChecker {
         let channel_id = self.names.get(channel).copied();
         let now = time.as_nanos();
         let mut expected_subs = 0;
-        // Disjoint borrows: the subscribers are read while the expectations are extended.
-        let (subs, expected) = (&self.subs, &mut self.expected);
-        for (client, s) in subs {
+        // Disjoint field borrows: interests are read while the expectations are extended.
+        for s in self.subs.values_mut() {
             if !all && s.server != Some(server) {
                 continue;
             }
@@ -286,7 +289,14 @@ impl RedisChecker {
                     _ => Why::NotSubscribed,
                 };
                 expected_subs += 1;
-                let v = expected.entry((*client, *id, publisher)).or_default();
+                let at = match s.expected.iter().position(|(k, _)| *k == (*id, publisher)) {
+                    Some(at) => at,
+                    None => {
+                        s.expected.push(((*id, publisher), Vec::new()));
+                        s.expected.len() - 1
+                    }
+                };
+                let v = &mut s.expected[at].1;
                 match v.last_mut() {
                     Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
                     _ => v.push((first, first + n, why)),
@@ -346,8 +356,13 @@ impl RedisChecker {
     /// Losses per reason, from expected minus received.
     fn classify(&mut self) {
         let mut lost: BTreeMap<&'static str, u64> = BTreeMap::new();
-        for (key, ranges) in &self.expected {
-            let got = self.received.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        let expected = self.subs.iter().flat_map(|(client, s)| {
+            s.expected
+                .iter()
+                .map(move |((id, p), ranges)| ((*client, *id, *p), ranges))
+        });
+        for (key, ranges) in expected {
+            let got = self.received.get(&key).map(Vec::as_slice).unwrap_or(&[]);
             for &(a, b, why) in ranges {
                 let covered: u64 = got
                     .iter()

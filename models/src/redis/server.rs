@@ -483,8 +483,6 @@ impl Server {
             self.free_client(ctx, conn, Some(reason));
         }
         let mut pending = std::mem::take(&mut self.pending_out);
-        // Written in connection order (the order the model has always used).
-        pending.sort_unstable();
         for conn in pending.drain(..) {
             if let Some(c) = self.clients.get_mut(&conn) {
                 c.pending_write = false;
@@ -749,10 +747,12 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
     }
 }
 
-/// Put a client on the pending-write list once (networking.c `putClientInPendingWriteQueue`).
+/// Put a client on the pending-write list once (networking.c `putClientInPendingWriteQueue`),
+/// kept in connection order (the order the model writes in; a fan-out appends in that order).
 fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
     if !c.pending_write {
         c.pending_write = true;
-        pending.push(conn);
+        let at = pending.partition_point(|p| *p < conn);
+        pending.insert(at, conn);
     }
 }
