@@ -211,13 +211,10 @@ proptest! {
     /// trimmed here), whatever happens to the consumer and however the server is paused or cut
     /// off; redelivery is allowed, loss is not.
     ///
-    /// Ignored: it finds a real Redis-model bug (issue 4). Shrunk case, seed 124: `Isolate r1`
-    /// at 1236 ms, healed at 11838 ms, and `Pause cons` from 5035 ms to 20000 ms. The consumer,
-    /// paused while its connection broke, never polls again after it resumes: 100 of 989 entries
-    /// delivered even after a 30 s quiet phase. Each fault alone passes. Run it with
-    /// `cargo test --release --test proptest_models -- --ignored` once the model is fixed.
+    /// Its shrunk failure (seed 124: `Isolate r1` 1236–11838 ms plus `Pause cons` 5035–20000 ms;
+    /// the consumer learnt of its broken connection only in the quiet phase and never
+    /// reconnected) is kept as `scenarios/redis/streams-consumer-reconnect-after-pause.ron`.
     #[test]
-    #[ignore = "finds a Redis stream consumer stall after pause + broken connection (issue 4)"]
     fn redis_stream_group_delivers_every_entry(
         faults in proptest::collection::vec(single_fault(3, (500, 15_000)), 0..3),
         seed in 0u64..1_000,

@@ -149,3 +149,8 @@ fn idle_timeout_spares_subscribers() {
 fn wait_acked_write_lost_when_priority_beats_offset() {
     oracle("wait-acked-write-lost");
 }
+
+#[test]
+fn stream_consumer_reconnects_after_pause_into_quiet_phase() {
+    oracle("streams-consumer-reconnect-after-pause");
+}

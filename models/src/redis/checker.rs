@@ -38,11 +38,20 @@ struct Sub {
     disconnected_at: u64,
     connected: bool,
     server: Option<NodeId>,
-    active: BTreeMap<String, u64>,
-    interests: BTreeSet<(Rc<str>, bool)>,
+    /// Confirmed subscriptions of the current connection (interned name → when).
+    active: BTreeMap<u32, u64>,
+    /// Everything the client ever subscribed to: (name, pattern, interned name).
+    interests: BTreeSet<(Rc<str>, bool, u32)>,
+    /// What this subscriber should have received, per (interned name, publisher): ranges with
+    /// the state it was in. A short list scanned per PUBLISH (no map lookup per subscriber).
+    expected: Vec<((u32, u32), Expected)>,
 }
 
-pub(super) type Key = (u32, Rc<str>, u32);
+type Expected = Vec<(u64, u64, Why)>;
+
+/// (client, interned subscription name, publisher): integer keys, so the per-PUBLISH
+/// bookkeeping compares no strings.
+pub(super) type Key = (u32, u32, u32);
 
 #[derive(Default)]
 pub struct RedisChecker {
@@ -50,7 +59,8 @@ pub struct RedisChecker {
     pub initial_primary: Option<NodeId>,
     primary: Option<NodeId>,
     subs: BTreeMap<u32, Sub>,
-    expected: BTreeMap<Key, Vec<(u64, u64, Why)>>,
+    /// Channel and pattern names, interned.
+    names: BTreeMap<Rc<str>, u32>,
     received: BTreeMap<Key, Vec<(u64, u64)>>,
     ends: BTreeMap<(u32, u64), End>,
     kills: BTreeMap<u32, KillReason>,
@@ -67,6 +77,14 @@ impl RedisChecker {
     }
     fn first(&mut self, k: &'static str, t: SimTime) {
         self.c.entry(k).or_insert(t.as_millis() as f64);
+    }
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.names.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.insert(Rc::from(name), id);
+        id
     }
 
     pub fn observe(&mut self, time: SimTime, node: NodeId, ev: &RedisEvent) {
@@ -124,11 +142,12 @@ impl RedisChecker {
                 epoch,
                 ..
             } => {
+                let id = self.intern(name);
                 let s = self.subs.entry(*client).or_default();
                 if s.epoch == *epoch {
-                    s.active.insert(name.clone(), time.as_nanos());
+                    s.active.insert(id, time.as_nanos());
                 }
-                s.interests.insert((Rc::from(name.as_str()), *pattern));
+                s.interests.insert((Rc::from(&**name), *pattern, id));
             }
             RedisEvent::Published {
                 publisher,
@@ -146,7 +165,9 @@ impl RedisChecker {
                 first_seq,
                 count,
             } => self.received_range(
-                (*client, Rc::from(sub.as_str()), *publisher),
+                *client,
+                sub,
+                *publisher,
                 *first_seq,
                 *first_seq + *count as u64,
             ),
@@ -237,48 +258,65 @@ impl RedisChecker {
         self.add("publish_receivers", recv as f64);
         let primary = self.primary.or(self.initial_primary);
         let all = primary == Some(server);
-        let mut adds = Vec::new();
-        for (client, s) in &self.subs {
+        let channel_id = self.names.get(channel).copied();
+        let now = time.as_nanos();
+        let mut expected_subs = 0;
+        // Disjoint field borrows: interests are read while the expectations are extended.
+        for s in self.subs.values_mut() {
             if !all && s.server != Some(server) {
                 continue;
             }
-            for (name, pattern) in &s.interests {
+            for (name, pattern, id) in &s.interests {
                 let matches = if *pattern {
                     glob(name.as_bytes(), channel.as_bytes())
                 } else {
-                    &**name == channel
+                    channel_id == Some(*id)
                 };
                 if !matches {
                     continue;
                 }
-                let why = match (s.connected, s.active.get(&**name)) {
+                let why = match (s.connected, s.active.get(id)) {
                     // Disconnected less than a round trip ago: the PUBLISH ran while connected.
                     (false, _)
-                        if time.as_nanos().saturating_sub(s.disconnected_at) < RACE_NS
-                            && s.epoch > 0 =>
+                        if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 =>
                     {
                         Why::Subscribed(s.epoch)
                     }
                     (false, _) => Why::Disconnected,
-                    (true, Some(t)) if time.as_nanos().saturating_sub(*t) >= RACE_NS => {
+                    (true, Some(t)) if now.saturating_sub(*t) >= RACE_NS => {
                         Why::Subscribed(s.epoch)
                     }
                     _ => Why::NotSubscribed,
                 };
-                adds.push(((*client, name.clone(), publisher), why));
+                expected_subs += 1;
+                let at = match s.expected.iter().position(|(k, _)| *k == (*id, publisher)) {
+                    Some(at) => at,
+                    None => {
+                        s.expected.push(((*id, publisher), Vec::new()));
+                        s.expected.len() - 1
+                    }
+                };
+                let v = &mut s.expected[at].1;
+                match v.last_mut() {
+                    Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
+                    _ => v.push((first, first + n, why)),
+                }
             }
         }
-        for (key, why) in adds {
-            self.add("pubsub_expected", n as f64);
-            let v = self.expected.entry(key).or_default();
-            match v.last_mut() {
-                Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
-                _ => v.push((first, first + n, why)),
-            }
+        if expected_subs > 0 {
+            self.add("pubsub_expected", (n * expected_subs) as f64);
         }
     }
 
-    pub(super) fn received_range(&mut self, key: Key, first: u64, end: u64) {
+    pub(super) fn received_range(
+        &mut self,
+        client: u32,
+        sub: &str,
+        publisher: u32,
+        first: u64,
+        end: u64,
+    ) {
+        let key = (client, self.intern(sub), publisher);
         self.add("pubsub_received", (end - first) as f64);
         let v = self.received.entry(key).or_default();
         let max = v.last().map_or(0, |r| r.1);
@@ -318,8 +356,13 @@ impl RedisChecker {
     /// Losses per reason, from expected minus received.
     fn classify(&mut self) {
         let mut lost: BTreeMap<&'static str, u64> = BTreeMap::new();
-        for (key, ranges) in &self.expected {
-            let got = self.received.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        let expected = self.subs.iter().flat_map(|(client, s)| {
+            s.expected
+                .iter()
+                .map(move |((id, p), ranges)| ((*client, *id, *p), ranges))
+        });
+        for (key, ranges) in expected {
+            let got = self.received.get(&key).map(Vec::as_slice).unwrap_or(&[]);
             for &(a, b, why) in ranges {
                 let covered: u64 = got
                     .iter()

@@ -506,7 +506,12 @@ impl Client {
             self.fail(ctx, p);
         }
         self.connect_step = None;
-        if !self.manual_down && !self.stopped && self.auto_reconnect() {
+        // Reconnect even in the quiet phase: it stops the load generators (`stopped`), not
+        // the client library, which reconnects whenever its connection breaks (redis-py's
+        // retry on ConnectionError, Lettuce's ConnectionWatchdog). A consumer that learns of
+        // its broken connection only after the quiet phase began (it was paused) must still
+        // come back and drain its group.
+        if !self.manual_down && self.auto_reconnect() {
             ctx.set_timer(
                 SimDuration::from_millis(self.spec.reconnect_backoff_ms),
                 T_RECONNECT,

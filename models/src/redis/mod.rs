@@ -451,7 +451,7 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         for (i, spec) in config.clients.iter().enumerate() {
             let client = sim.actor::<Client>(ids[&spec.name]).expect("client");
             for (sub, p, a, b) in client.unflushed() {
-                c.received_range((i as u32, Rc::from(sub.as_str()), p), a, b);
+                c.received_range(i as u32, &sub, p, a, b);
             }
         }
         c.finish(final_primary.map(|p| &srv[p].data));

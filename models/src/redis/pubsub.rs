@@ -73,6 +73,8 @@ pub struct ClientConn {
     pub last_interaction_s: u64,
     /// Replication offset after this client's last propagated write (WAIT).
     pub woff: u64,
+    /// Queued in the server's clients-pending-write list (CLIENT_PENDING_WRITE).
+    pub pending_write: bool,
     pub closing: bool,
     pub blocked: bool,
     pub is_replica: bool,
@@ -90,6 +92,7 @@ impl ClientConn {
             soft_since_s: None,
             last_interaction_s: now_s,
             woff: 0,
+            pending_write: false,
             closing: false,
             blocked: false,
             is_replica: false,
@@ -202,19 +205,26 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Every (client, pattern-or-none) that a message on `channel` goes to, in Redis's order:
-    /// channel subscribers first, then pattern subscribers pattern by pattern.
-    pub fn targets(&self, channel: &str) -> Vec<(ConnId, Option<Rc<str>>)> {
-        let mut out = Vec::new();
+    /// Visit every (client, pattern-or-none) that a message on `channel` goes to, in Redis's
+    /// order: channel subscribers first, then pattern subscribers pattern by pattern.
+    pub fn for_each_target(&self, channel: &str, mut f: impl FnMut(ConnId, Option<&Rc<str>>)) {
         if let Some(set) = self.channels.get(channel) {
-            out.extend(set.iter().map(|c| (*c, None)));
+            for c in set {
+                f(*c, None);
+            }
         }
         for (pat, set) in &self.patterns {
             if glob(pat.as_bytes(), channel.as_bytes()) {
-                out.extend(set.iter().map(|c| (*c, Some(pat.clone()))));
+                for c in set {
+                    f(*c, Some(pat));
+                }
             }
         }
-        out
+    }
+
+    /// The shared name of a channel someone subscribes to (no allocation per message).
+    pub fn channel_name(&self, channel: &str) -> Option<Rc<str>> {
+        self.channels.get_key_value(channel).map(|(k, _)| k.clone())
     }
 
     pub fn remove_client(&mut self, conn: ConnId, c: &ClientConn) {

@@ -9,7 +9,7 @@ use super::pubsub::{ClientConn, ObufLimits, Registry};
 use super::replication::{Backlog, MasterLink, ReplicaLink, WaitBlock};
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 pub type RCtx<'a, 'b> = Ctx<'a, RedisMsg, RedisEvent>;
@@ -62,7 +62,9 @@ pub struct Server {
     pub(super) good_replicas: u32,
     /// Blocked WAITs by sequence number.
     pub(super) waits: BTreeMap<u64, WaitBlock>,
-    pub(super) pending_out: BTreeSet<ConnId>,
+    /// clients_pending_write: clients with output to write in beforeSleep (each once, flagged
+    /// by `ClientConn::pending_write`).
+    pub(super) pending_out: Vec<ConnId>,
     pub(super) repl_out: BTreeMap<ConnId, Vec<super::msg::ReplEntry>>,
     pub(super) to_close: Vec<(ConnId, KillReason)>,
     pub(super) cron_ticks: u64,
@@ -98,7 +100,7 @@ impl Server {
             link: None,
             good_replicas: 0,
             waits: BTreeMap::new(),
-            pending_out: BTreeSet::new(),
+            pending_out: Vec::new(),
             repl_out: BTreeMap::new(),
             to_close: Vec::new(),
             cron_ticks: 0,
@@ -122,19 +124,7 @@ impl Server {
     }
 
     pub(super) fn limits(&self, c: &ClientConn) -> ObufLimits {
-        if c.subscriptions() > 0 {
-            ObufLimits {
-                hard: self.cfg.obuf_pubsub_hard_bytes,
-                soft: self.cfg.obuf_pubsub_soft_bytes,
-                soft_seconds: self.cfg.obuf_pubsub_soft_seconds,
-            }
-        } else {
-            ObufLimits {
-                hard: self.cfg.obuf_normal_hard_bytes,
-                soft: 0,
-                soft_seconds: 0,
-            }
-        }
+        limits_of(&self.cfg, c)
     }
 
     /// Append a reply to a client's output buffer (checked against its limits).
@@ -149,9 +139,8 @@ impl Server {
         let frame = Frame::Reply { id, reply };
         c.obuf_bytes += frame.bytes();
         c.obuf.push_back(frame);
-        self.pending_out.insert(conn);
-        let l = self.limits(self.clients.get(&conn).expect("present"));
-        let c = self.clients.get_mut(&conn).expect("present");
+        mark_pending(&mut self.pending_out, conn, c);
+        let l = limits_of(&self.cfg, c);
         if c.limit_reached(l, now_s, false) {
             c.closing = true;
             self.to_close.push((conn, KillReason::OutputBuffer));
@@ -168,39 +157,53 @@ impl Server {
         publisher: u32,
         first_seq: u64,
     ) -> (Vec<(u32, i64)>, u64) {
-        let targets = self.registry.targets(channel);
-        let ch: Rc<str> = Rc::from(channel);
+        let Server {
+            registry,
+            clients,
+            pending_out,
+            to_close,
+            cfg,
+            now_s,
+            ..
+        } = self;
         // ["message", ch, payload] in RESP: about 40 bytes of framing.
         let bytes_each = payload + channel.len() as u64 + 40;
-        let mut fan_bytes = 0;
-        for (conn, pattern) in &targets {
-            let now_s = self.now_s;
-            let Some(c) = self.clients.get(conn) else {
-                continue;
+        let (mut fan_bytes, mut receivers) = (0, 0i64);
+        let mut ch: Option<Rc<str>> = None;
+        registry.for_each_target(channel, |conn, pattern| {
+            receivers += 1;
+            let Some(c) = clients.get_mut(&conn) else {
+                return;
             };
-            let l = self.limits(c);
-            let c = self.clients.get_mut(conn).expect("present");
-            let extra = pattern.as_ref().map_or(0, |p| p.len() as u64 + 12);
+            let l = limits_of(cfg, c);
+            let extra = pattern.map_or(0, |p| p.len() as u64 + 12);
+            let channel = ch
+                .get_or_insert_with(|| {
+                    registry
+                        .channel_name(channel)
+                        .unwrap_or_else(|| Rc::from(channel))
+                })
+                .clone();
             let template = Frame::Message {
-                channel: ch.clone(),
-                pattern: pattern.clone(),
+                channel,
+                pattern: pattern.cloned(),
                 publisher,
                 first_seq,
                 count,
                 bytes_each: bytes_each + extra,
             };
-            let (n, flagged) = c.enqueue_messages(template, count, bytes_each + extra, l, now_s);
+            let (n, flagged) = c.enqueue_messages(template, count, bytes_each + extra, l, *now_s);
             fan_bytes += n as u64 * (bytes_each + extra);
             if n > 0 {
-                self.pending_out.insert(*conn);
+                mark_pending(pending_out, conn, c);
             }
             if flagged {
-                self.to_close.push((*conn, KillReason::OutputBuffer));
+                to_close.push((conn, KillReason::OutputBuffer));
             }
-        }
+        });
         // A client flagged CLOSE_ASAP stays subscribed (and counted) until it is freed before
         // the next event-loop iteration.
-        (vec![(count, targets.len() as i64)], fan_bytes)
+        (vec![(count, receivers)], fan_bytes)
     }
 
     /// Execute a client command; returns `None` when the reply comes later (blocked WAIT).
@@ -439,7 +442,7 @@ impl Server {
             return;
         };
         self.registry.remove_client(conn, &c);
-        self.pending_out.remove(&conn);
+        // Its entry in pending_out is skipped: write_out finds no client.
         self.waits.retain(|_, b| {
             if b.conn == conn {
                 ctx.cancel_timer(b.timer);
@@ -479,9 +482,15 @@ impl Server {
             }
             self.free_client(ctx, conn, Some(reason));
         }
-        for conn in std::mem::take(&mut self.pending_out) {
+        let mut pending = std::mem::take(&mut self.pending_out);
+        for conn in pending.drain(..) {
+            if let Some(c) = self.clients.get_mut(&conn) {
+                c.pending_write = false;
+            }
             self.write_out(ctx, conn);
         }
+        // Keep the list's allocation for the next iteration.
+        self.pending_out = pending;
         for (conn, entries) in std::mem::take(&mut self.repl_out) {
             let bytes = entries.iter().map(|e| e.bytes).sum();
             ctx.send_conn(conn, RedisMsg::Stream { entries, bytes });
@@ -493,7 +502,7 @@ impl Server {
         let Some(c) = self.clients.get_mut(&conn) else {
             return;
         };
-        let mut frames = Vec::new();
+        let mut frames = Vec::with_capacity(c.obuf.len());
         let mut bytes = 0;
         while let Some(front) = c.obuf.front_mut() {
             let room = window.saturating_sub(c.in_flight + bytes);
@@ -626,7 +635,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
                 if let Some(c) = self.clients.get_mut(&conn) {
                     c.in_flight = c.in_flight.saturating_sub(bytes);
                     if !c.obuf.is_empty() {
-                        self.pending_out.insert(conn);
+                        mark_pending(&mut self.pending_out, conn, c);
                     }
                 }
             }
@@ -717,5 +726,33 @@ impl Actor<RedisMsg, RedisEvent> for Server {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// The output-buffer limit class of a client: pubsub while subscribed, normal otherwise
+/// (networking.c `getClientType`).
+pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
+    if c.subscriptions() > 0 {
+        ObufLimits {
+            hard: cfg.obuf_pubsub_hard_bytes,
+            soft: cfg.obuf_pubsub_soft_bytes,
+            soft_seconds: cfg.obuf_pubsub_soft_seconds,
+        }
+    } else {
+        ObufLimits {
+            hard: cfg.obuf_normal_hard_bytes,
+            soft: 0,
+            soft_seconds: 0,
+        }
+    }
+}
+
+/// Put a client on the pending-write list once (networking.c `putClientInPendingWriteQueue`),
+/// kept in connection order (the order the model writes in; a fan-out appends in that order).
+fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
+    if !c.pending_write {
+        c.pending_write = true;
+        let at = pending.partition_point(|p| *p < conn);
+        pending.insert(at, conn);
     }
 }
