@@ -4,6 +4,7 @@
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
 use super::config::{CommitMode, KafkaConfig, OffsetReset};
+use super::stage::{STAGE_TIMER_BASE, Stage, StageStep};
 use super::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
     tag_payload,
@@ -19,6 +20,7 @@ const T_PROCESS: u64 = 3;
 const T_WORKER: u64 = 4;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
+const T_TASK_RESTART: u64 = 8;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
@@ -57,6 +59,12 @@ pub struct Consumer {
     next_req: u64,
     pub polled_records: u64,
     pub commits_failed: u64,
+    /// Optional per-record stage (Connect sink task or application DLQ pipeline, stage.rs).
+    stage: Option<Box<dyn Stage>>,
+    /// The record the stage is still working on.
+    waiting: Option<(u32, u64, u64)>,
+    /// The stage failed (Connect task FAILED): the loop stops until a restart.
+    halted: bool,
 }
 
 impl Consumer {
@@ -87,7 +95,23 @@ impl Consumer {
             next_req: 0,
             polled_records: 0,
             commits_failed: 0,
+            stage: None,
+            waiting: None,
+            halted: false,
         }
+    }
+
+    /// A consumer whose records go through `stage`.
+    pub(super) fn with_stage(cfg: Rc<KafkaConfig>, idx: u32, stage: Box<dyn Stage>) -> Consumer {
+        Consumer {
+            stage: Some(stage),
+            ..Consumer::new(cfg, idx)
+        }
+    }
+
+    /// The stage, for the report.
+    pub(super) fn stage(&self) -> Option<&dyn Stage> {
+        self.stage.as_deref()
     }
 
     fn gc(&self) -> NodeId {
@@ -141,7 +165,7 @@ impl Consumer {
 
     /// The application's poll loop, advanced after every event.
     fn step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        if !self.started {
+        if !self.started || self.halted {
             return;
         }
         if self.generation == 0 {
@@ -251,6 +275,11 @@ impl Consumer {
     /// Process a poll's records one at a time (each record's side effect is done when its
     /// processing time has passed; a crash loses the rest).
     fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.stage.is_some() && self.per_record().is_zero() {
+            self.processing = Some(flatten(chunks));
+            self.process_one(ctx);
+            return;
+        }
         if self.per_record().is_zero() {
             self.record_processed(ctx, chunks);
             self.processing = Some(VecDeque::new());
@@ -273,21 +302,84 @@ impl Consumer {
     }
 
     fn process_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let Some(q) = self.processing.as_mut() else {
-            return;
-        };
-        if let Some((p, first, v)) = q.pop_front() {
-            ctx.record(KEvent::Processed {
-                consumer: self.idx,
-                p,
-                first,
-                values: Rc::from([v]),
-            });
+        loop {
+            let Some(q) = self.processing.as_mut() else {
+                return;
+            };
+            if let Some((p, first, v)) = q.pop_front() {
+                let step = match self.stage.as_mut() {
+                    Some(stage) => stage.process(ctx, p, first, v),
+                    None => StageStep::Done,
+                };
+                if step != StageStep::Done {
+                    self.waiting = Some((p, first, v));
+                    self.stage_step(ctx, step);
+                    return;
+                }
+                self.processed_one(ctx, p, first, v);
+            }
+            if !self.next_record(ctx) {
+                return;
+            }
         }
-        if q.is_empty() {
+    }
+
+    fn processed_one(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, first: u64, v: u64) {
+        ctx.record(KEvent::Processed {
+            consumer: self.idx,
+            p,
+            first,
+            values: Rc::from([v]),
+        });
+    }
+
+    /// After a record: finish the poll's batch, or schedule the next record. True if the
+    /// next record is due at once (a stage with no processing time).
+    fn next_record(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) -> bool {
+        if self.processing.as_ref().is_none_or(VecDeque::is_empty) {
             self.done_processing(ctx);
+            false
+        } else if self.per_record().is_zero() {
+            true
         } else {
             ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
+            false
+        }
+    }
+
+    /// The stage's answer for the waiting record.
+    fn stage_step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, step: StageStep) {
+        let Some((p, first, v)) = self.waiting else {
+            return;
+        };
+        match step {
+            StageStep::Wait => {}
+            StageStep::Done => {
+                self.waiting = None;
+                self.processed_one(ctx, p, first, v);
+                if self.next_record(ctx) {
+                    self.process_one(ctx);
+                }
+            }
+            StageStep::Stop(restart) => {
+                // WorkerSinkTask: the task is killed and its consumer closed (it leaves the
+                // group); nothing past the failed record is committed.
+                self.waiting = None;
+                self.halted = true;
+                self.processing = None;
+                self.to_process = None;
+                if self.generation > 0 {
+                    let gc = self.gc();
+                    self.peers
+                        .send(ctx, gc, KMsg::LeaveGroup { member: self.idx });
+                }
+                self.generation = 0;
+                self.joining = false;
+                self.revoke_all();
+                if let Some(d) = restart {
+                    ctx.set_timer(d, tag(T_TASK_RESTART, 0));
+                }
+            }
         }
     }
 
@@ -499,6 +591,9 @@ impl Actor<KMsg, KEvent> for Consumer {
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
         match msg {
             KMsg::Metadata(snap) => {
+                if let Some(stage) = self.stage.as_mut() {
+                    stage.on_metadata(ctx, &snap);
+                }
                 self.md_in_flight = false;
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
@@ -595,7 +690,11 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.awaiting_commit = None;
                 self.after_commit(ctx, ok);
             }
-            _ => {}
+            other => {
+                if let Some(step) = self.stage.as_mut().and_then(|s| s.on_message(ctx, &other)) {
+                    self.stage_step(ctx, step);
+                }
+            }
         }
     }
 
@@ -658,6 +757,23 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.awaiting_commit = None;
                 self.after_commit(ctx, false);
             }
+            T_TASK_RESTART if self.halted => {
+                ctx.sometimes("kafka:connect_task_restart");
+                self.halted = false;
+                if let Some(stage) = self.stage.as_mut() {
+                    stage.on_restart(ctx);
+                }
+                self.step(ctx);
+            }
+            k if k >= STAGE_TIMER_BASE => {
+                let step = self
+                    .stage
+                    .as_mut()
+                    .and_then(|s| s.on_timer(ctx, k, tag_payload(t)));
+                if let Some(step) = step {
+                    self.stage_step(ctx, step);
+                }
+            }
             _ => {}
         }
     }
@@ -675,10 +791,19 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             self.md_in_flight = false;
             self.step(ctx);
+        } else if let ConnEvent::Closed { conn, .. } = event
+            && let Some(stage) = self.stage.as_mut()
+        {
+            stage.on_closed(ctx, conn);
         }
     }
 
     fn on_crash(&mut self, _kind: CrashKind) {
+        if let Some(stage) = self.stage.as_mut() {
+            stage.on_crash();
+        }
+        self.waiting = None;
+        self.halted = false;
         // A consumer process keeps nothing: positions and uncommitted progress are lost.
         self.started = false;
         self.generation = 0;
