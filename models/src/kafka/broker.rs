@@ -114,7 +114,9 @@ impl Broker {
         let hosted: Vec<bool> = (0..cfg.log_partitions())
             .map(|p| cfg.replicas(p).contains(&id))
             .collect();
-        let logs = (0..cfg.log_partitions()).map(|_| ReplicaLog::default()).collect();
+        let logs = (0..cfg.log_partitions())
+            .map(|_| ReplicaLog::default())
+            .collect();
         let parts = (0..cfg.log_partitions()).map(|_| PartView::new()).collect();
         Broker {
             cfg,

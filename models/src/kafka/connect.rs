@@ -110,10 +110,7 @@ impl ConnectSinkTask {
                     offset: c.offset,
                 },
             );
-            ctx.set_timer(
-                SimDuration::from_millis(delay),
-                tag(T_TRANSFORM_RETRY, 0),
-            );
+            ctx.set_timer(SimDuration::from_millis(delay), tag(T_TRANSFORM_RETRY, 0));
             return StageStep::Wait;
         }
         self.put(ctx)
@@ -138,7 +135,10 @@ impl ConnectSinkTask {
         let Some(c) = self.cur else {
             return StageStep::Done;
         };
-        if ctx.rng().chance(self.cfg.sink.put_transient_error_probability) {
+        if ctx
+            .rng()
+            .chance(self.cfg.sink.put_transient_error_probability)
+        {
             // WorkerSinkTask.deliverMessages: RetriableException → pause, redeliver later.
             ctx.sometimes("kafka:connect_put_retriable");
             self.event(

@@ -35,13 +35,13 @@ pub use producer::Producer;
 pub use sink_checker::SinkEvent;
 pub use sink_config::{ErrorsTolerance, Pipeline, SinkConfig};
 
-use app_dlq::AppDlqPipeline;
-use connect::{ConnectSinkTask, TaskState};
 use crate::report::ModelReport;
-use sink_checker::{Observers, SinkChecker, SinkFinal};
 use crate::setup::RunSetup;
 use crate::system::RunError;
+use app_dlq::AppDlqPipeline;
+use connect::{ConnectSinkTask, TaskState};
 use msgsim_sim::{Actor, NodeId, Sim};
+use sink_checker::{Observers, SinkChecker, SinkFinal};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -153,12 +153,16 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
 fn consumer(cfg: &Rc<KafkaConfig>, i: u32) -> Consumer {
     match cfg.sink.pipeline {
         Pipeline::Off => Consumer::new(cfg.clone(), i),
-        Pipeline::ConnectSink => {
-            Consumer::with_stage(cfg.clone(), i, Box::new(ConnectSinkTask::new(cfg.clone(), i)))
-        }
-        Pipeline::AppDlq => {
-            Consumer::with_stage(cfg.clone(), i, Box::new(AppDlqPipeline::new(cfg.clone(), i)))
-        }
+        Pipeline::ConnectSink => Consumer::with_stage(
+            cfg.clone(),
+            i,
+            Box::new(ConnectSinkTask::new(cfg.clone(), i)),
+        ),
+        Pipeline::AppDlq => Consumer::with_stage(
+            cfg.clone(),
+            i,
+            Box::new(AppDlqPipeline::new(cfg.clone(), i)),
+        ),
     }
 }
 

@@ -195,10 +195,7 @@ impl SinkChecker {
             ("task_failed", self.task_failed),
             ("task_failed_retriable", self.task_failed_retriable),
             ("task_restarts", self.task_restarts),
-            (
-                "records_after_poison_delivered",
-                self.records_after_failure,
-            ),
+            ("records_after_poison_delivered", self.records_after_failure),
             ("lost_poison", lost),
             ("poison_outcome_conflicts", conflicts),
             ("poison_unreached", unreached),
@@ -233,7 +230,10 @@ mod tests {
     #[test]
     fn every_sink_metric_is_listed() {
         for m in SINK_METRICS {
-            assert!(super::super::METRICS.contains(m), "{m} missing from METRICS");
+            assert!(
+                super::super::METRICS.contains(m),
+                "{m} missing from METRICS"
+            );
         }
     }
 

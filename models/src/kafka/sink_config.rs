@@ -100,7 +100,7 @@ impl SinkConfig {
 
     /// Whether `value` (a producer's `(producer + 1) << 40 | sequence`) is malformed.
     pub fn is_poison(&self, value: u64) -> bool {
-        self.poison_every_n != 0 && (value & ((1 << 40) - 1)) % self.poison_every_n == 0
+        self.poison_every_n != 0 && (value & ((1 << 40) - 1)).is_multiple_of(self.poison_every_n)
     }
 
     /// Field (below `sink`) and message of the first invalid value.
