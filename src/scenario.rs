@@ -314,7 +314,10 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         return fail(&at, m);
     }
     if let Err((field, m)) = s.system.validate() {
-        return fail(&["system", &field], format!("system.{field}: {m}"));
+        // A nested field comes back dotted (`sink.errors_retry_timeout_ms`).
+        let mut at = vec!["system"];
+        at.extend(field.split('.'));
+        return fail(&at, format!("system.{field}: {m}"));
     }
     let names = s.system.node_names();
     let mut pairs = 0u64;

@@ -287,6 +287,18 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         "scenario is not UTF-8: invalid byte 0xe9",
     ),
     ("54-khmer-name.ron", 4, 5, "duration_ms must be positive"),
+    (
+        "sink-01-retry-timeout.ron",
+        6,
+        39,
+        "system.sink.errors_retry_timeout_ms: must be -1 (forever), 0 (no retry) or positive",
+    ),
+    (
+        "sink-02-probability.ron",
+        9,
+        13,
+        "system.sink.app_transient_error_probability: must be in [0, 1)",
+    ),
 ];
 
 fn msgsim(args: &[&str], dir: &Path) -> Output {

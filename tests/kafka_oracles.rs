@@ -152,3 +152,43 @@ fn k19b_message_too_large_broker() {
 fn k19c_batch_split() {
     oracle("k19c-batch-split");
 }
+
+#[test]
+fn k20a_connect_fail_fast() {
+    oracle("k20a-connect-fail-fast");
+}
+
+#[test]
+fn k20b_connect_dlq() {
+    oracle("k20b-connect-dlq");
+}
+
+#[test]
+fn k20c_connect_skip() {
+    oracle("k20c-connect-skip");
+}
+
+#[test]
+fn k20d_connect_no_retry() {
+    oracle("k20d-connect-no-retry");
+}
+
+#[test]
+fn k20e_app_dlq_then_commit() {
+    oracle("k20e-app-dlq-then-commit");
+}
+
+#[test]
+fn k20f_app_commit_then_dlq() {
+    oracle("k20f-app-commit-then-dlq");
+}
+
+#[test]
+fn k20g_connect_retries() {
+    oracle("k20g-connect-retries");
+}
+
+#[test]
+fn k20h_connect_operator_restart() {
+    oracle("k20h-connect-operator-restart");
+}

@@ -111,11 +111,13 @@ pub struct Broker {
 
 impl Broker {
     pub fn new(cfg: Rc<KafkaConfig>, id: u32) -> Broker {
-        let hosted: Vec<bool> = (0..cfg.partitions)
+        let hosted: Vec<bool> = (0..cfg.log_partitions())
             .map(|p| cfg.replicas(p).contains(&id))
             .collect();
-        let logs = (0..cfg.partitions).map(|_| ReplicaLog::default()).collect();
-        let parts = (0..cfg.partitions).map(|_| PartView::new()).collect();
+        let logs = (0..cfg.log_partitions())
+            .map(|_| ReplicaLog::default())
+            .collect();
+        let parts = (0..cfg.log_partitions()).map(|_| PartView::new()).collect();
         Broker {
             cfg,
             id,
@@ -176,7 +178,7 @@ impl Broker {
             return;
         }
         self.md = Some(snap.clone());
-        for p in 0..self.cfg.partitions as usize {
+        for p in 0..self.cfg.log_partitions() as usize {
             if !self.hosted[p] {
                 continue;
             }

@@ -234,6 +234,8 @@ impl KafkaChecker {
                     s.processed = s.processed.saturating_add(1);
                 }
             }
+            // Checked by sink_checker.rs.
+            KEvent::Sink(_) => {}
         }
     }
 

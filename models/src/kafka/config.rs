@@ -2,6 +2,7 @@
 //! shared/reference/kafka.md §13); scenarios override them explicitly. Every duration carries its
 //! unit in its name.
 
+use super::sink_config::{Pipeline, SinkConfig};
 use serde::{Deserialize, Serialize};
 
 /// Producer `acks`.
@@ -134,6 +135,9 @@ pub struct KafkaConfig {
     pub process_time_us_per_record: u64,
     /// Workload: consumers join at this time.
     pub consumer_start_ms: u64,
+    // ---- consumer-side error handling (sink_config.rs) ----
+    /// Connect sink task or application DLQ pipeline run by the consumers.
+    pub sink: SinkConfig,
 }
 
 impl Default for KafkaConfig {
@@ -197,6 +201,7 @@ impl Default for KafkaConfig {
             group_initial_rebalance_delay_ms: 3_000,
             process_time_us_per_record: 0,
             consumer_start_ms: 0,
+            sink: SinkConfig::default(),
         }
     }
 }
@@ -241,6 +246,15 @@ impl KafkaConfig {
         (0..self.replication_factor)
             .map(|i| (p + i) % self.brokers)
             .collect()
+    }
+    /// Partitions the cluster hosts: the workload topic's, then the dead-letter topic's single
+    /// partition when the sink pipeline has one (a second topic, modelled as an extra index).
+    pub fn log_partitions(&self) -> u32 {
+        self.partitions + u32::from(self.sink.has_dlq())
+    }
+    /// The DLQ topic's partition index, if any.
+    pub fn dlq_partition(&self) -> Option<u32> {
+        self.sink.has_dlq().then_some(self.partitions)
     }
     /// min(minISR, RF) (Partition.scala effective min ISR).
     pub fn effective_min_isr(&self) -> usize {
@@ -352,6 +366,15 @@ impl KafkaConfig {
                 return err(f, "must be greater than 0".into());
             }
         }
+        self.sink
+            .validate()
+            .map_err(|(f, m)| (format!("sink.{f}"), m))?;
+        if self.sink.pipeline != Pipeline::Off && self.commit_mode == CommitMode::AutoAsyncHandoff {
+            return err(
+                "commit_mode",
+                "a sink pipeline processes records in the poll loop: AutoAsyncHandoff is not supported".into(),
+            );
+        }
         Ok(())
     }
 
@@ -384,6 +407,14 @@ impl KafkaConfig {
             format!(
                 "kafka consumer: consumers={} commit={:?} reset={:?} session={}ms",
                 self.consumers, self.commit_mode, self.auto_offset_reset, self.session_timeout_ms
+            ),
+            format!(
+                "kafka sink: pipeline={:?} poison_every_n={} tolerance={:?} dlq={:?} retry_timeout={}ms",
+                self.sink.pipeline,
+                self.sink.poison_every_n,
+                self.sink.errors_tolerance,
+                self.sink.errors_deadletterqueue_topic_name,
+                self.sink.errors_retry_timeout_ms
             ),
             format!("kafka full config: {self:?}"),
         ]

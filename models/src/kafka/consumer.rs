@@ -9,10 +9,13 @@ use super::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
     tag_payload,
 };
+use super::stage::{STAGE_TIMER_BASE, Stage};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
+
+mod pipeline;
 
 const T_START: u64 = 1;
 const T_HEARTBEAT: u64 = 2;
@@ -20,7 +23,8 @@ const T_PROCESS: u64 = 3;
 const T_WORKER: u64 = 4;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
-const T_MD_RETRY: u64 = 8;
+const T_TASK_RESTART: u64 = 8;
+const T_MD_RETRY: u64 = 9;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
@@ -60,6 +64,12 @@ pub struct Consumer {
     next_req: u64,
     pub polled_records: u64,
     pub commits_failed: u64,
+    /// Optional per-record stage (Connect sink task or application DLQ pipeline, stage.rs).
+    stage: Option<Box<dyn Stage>>,
+    /// The record the stage is still working on.
+    waiting: Option<(u32, u64, u64)>,
+    /// The stage failed (Connect task FAILED): the loop stops until a restart.
+    halted: bool,
 }
 
 impl Consumer {
@@ -91,6 +101,9 @@ impl Consumer {
             next_req: 0,
             polled_records: 0,
             commits_failed: 0,
+            stage: None,
+            waiting: None,
+            halted: false,
         }
     }
 
@@ -145,7 +158,7 @@ impl Consumer {
 
     /// The application's poll loop, advanced after every event.
     fn step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        if !self.started {
+        if !self.started || self.halted {
             return;
         }
         if self.generation == 0 {
@@ -255,6 +268,11 @@ impl Consumer {
     /// Process a poll's records one at a time (each record's side effect is done when its
     /// processing time has passed; a crash loses the rest).
     fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.stage.is_some() && self.per_record().is_zero() {
+            self.processing = Some(flatten(chunks));
+            self.process_one(ctx);
+            return;
+        }
         if self.per_record().is_zero() {
             self.record_processed(ctx, chunks);
             self.processing = Some(VecDeque::new());
@@ -273,25 +291,6 @@ impl Consumer {
                 first,
                 values,
             });
-        }
-    }
-
-    fn process_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let Some(q) = self.processing.as_mut() else {
-            return;
-        };
-        if let Some((p, first, v)) = q.pop_front() {
-            ctx.record(KEvent::Processed {
-                consumer: self.idx,
-                p,
-                first,
-                values: Rc::from([v]),
-            });
-        }
-        if q.is_empty() {
-            self.done_processing(ctx);
-        } else {
-            ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
         }
     }
 
@@ -512,6 +511,9 @@ impl Actor<KMsg, KEvent> for Consumer {
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
         match msg {
             KMsg::Metadata(snap) => {
+                if let Some(stage) = self.stage.as_mut() {
+                    stage.on_metadata(ctx, &snap);
+                }
                 self.md_in_flight = false;
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
@@ -608,7 +610,11 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.awaiting_commit = None;
                 self.after_commit(ctx, ok);
             }
-            _ => {}
+            other => {
+                if let Some(step) = self.stage.as_mut().and_then(|s| s.on_message(ctx, &other)) {
+                    self.stage_step(ctx, step);
+                }
+            }
         }
     }
 
@@ -675,6 +681,23 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.awaiting_commit = None;
                 self.after_commit(ctx, false);
             }
+            T_TASK_RESTART if self.halted => {
+                ctx.sometimes("kafka:connect_task_restart");
+                self.halted = false;
+                if let Some(stage) = self.stage.as_mut() {
+                    stage.on_restart(ctx);
+                }
+                self.step(ctx);
+            }
+            k if k >= STAGE_TIMER_BASE => {
+                let step = self
+                    .stage
+                    .as_mut()
+                    .and_then(|s| s.on_timer(ctx, k, tag_payload(t)));
+                if let Some(step) = step {
+                    self.stage_step(ctx, step);
+                }
+            }
             _ => {}
         }
     }
@@ -692,10 +715,19 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             self.md_in_flight = false;
             self.step(ctx);
+        } else if let ConnEvent::Closed { conn, .. } = event
+            && let Some(stage) = self.stage.as_mut()
+        {
+            stage.on_closed(ctx, conn);
         }
     }
 
     fn on_crash(&mut self, _kind: CrashKind) {
+        if let Some(stage) = self.stage.as_mut() {
+            stage.on_crash();
+        }
+        self.waiting = None;
+        self.halted = false;
         // A consumer process keeps nothing: positions and uncommitted progress are lost.
         self.started = false;
         self.generation = 0;

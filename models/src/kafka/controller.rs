@@ -55,7 +55,7 @@ pub struct Controller {
 
 impl Controller {
     pub fn new(cfg: Rc<KafkaConfig>) -> Controller {
-        let parts = (0..cfg.partitions)
+        let parts = (0..cfg.log_partitions())
             .map(|p| {
                 let replicas = cfg.replicas(p);
                 CPart {

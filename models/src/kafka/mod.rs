@@ -5,11 +5,14 @@
 //! Nodes: `b1..bN` (brokers), `ctrl` (controller), `gc` (group coordinator), `p1..` (producers),
 //! `c1..` (consumers, all in group `g1`).
 
+mod app_dlq;
 mod broker;
 mod checker;
 mod config;
+mod connect;
 mod consumer;
 mod controller;
+mod dlq;
 mod group;
 mod log;
 mod metadata_pacing;
@@ -17,6 +20,9 @@ mod msg;
 mod produce;
 mod producer;
 mod replication;
+mod sink_checker;
+mod sink_config;
+mod stage;
 
 pub use broker::{Broker, Role};
 pub use checker::{FinalState, KafkaChecker};
@@ -27,11 +33,16 @@ pub use group::GroupCoordinator;
 pub use log::{Batch, ReplicaLog};
 pub use msg::{KErr, KEvent, KMsg};
 pub use producer::Producer;
+pub use sink_checker::SinkEvent;
+pub use sink_config::{ErrorsTolerance, Pipeline, SinkConfig};
 
 use crate::report::ModelReport;
 use crate::setup::RunSetup;
 use crate::system::RunError;
+use app_dlq::AppDlqPipeline;
+use connect::{ConnectSinkTask, TaskState};
 use msgsim_sim::{Actor, NodeId, Sim};
+use sink_checker::{Observers, SinkChecker, SinkFinal};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -64,6 +75,27 @@ pub const METRICS: &[&str] = &[
     "commits_failed",
     "group_rebalances",
     "final_log_start_min",
+    // sink pipelines (sink_checker.rs)
+    "poison_records",
+    "delivered_records",
+    "dlq_records",
+    "dlq_produced",
+    "dlq_duplicates",
+    "dlq_context_headers",
+    "skipped_records",
+    "skipped_logged",
+    "errors_logged",
+    "task_failed",
+    "task_failed_retriable",
+    "task_restarts",
+    "tasks_failed_at_end",
+    "records_after_poison_delivered",
+    "lost_poison",
+    "poison_outcome_conflicts",
+    "poison_unreached",
+    "put_retries",
+    "transform_retries",
+    "app_retries",
 ];
 
 /// Run the Kafka model.
@@ -96,13 +128,14 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         ));
     }
     for i in 0..config.consumers {
-        actors.push((
-            it.next().expect("name"),
-            Box::new(Consumer::new(cfg.clone(), i)),
-        ));
+        actors.push((it.next().expect("name"), Box::new(consumer(&cfg, i))));
     }
     let checker = Rc::new(RefCell::new(KafkaChecker::new(config.partitions)));
-    let observer = Box::new(checker::Shared(checker.clone()));
+    let sink_checker = Rc::new(RefCell::new(SinkChecker::default()));
+    let observer = Box::new(Observers(
+        checker::Shared(checker.clone()),
+        sink_checker.clone(),
+    ));
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
     let stats = sim.run().map_err(RunError::Sim)?;
     let mut report = ModelReport {
@@ -112,8 +145,65 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     report.absorb_coverage(sim.coverage());
     let fin = final_state(config, &sim);
     checker.borrow().report(&fin, &mut report);
+    report_sink(config, &sim, &fin, &sink_checker.borrow(), &mut report);
     observe_actors(config, &sim, &mut report);
     Ok(report)
+}
+
+/// Consumer `i`, with the configured sink pipeline stage.
+fn consumer(cfg: &Rc<KafkaConfig>, i: u32) -> Consumer {
+    match cfg.sink.pipeline {
+        Pipeline::Off => Consumer::new(cfg.clone(), i),
+        Pipeline::ConnectSink => Consumer::with_stage(
+            cfg.clone(),
+            i,
+            Box::new(ConnectSinkTask::new(cfg.clone(), i)),
+        ),
+        Pipeline::AppDlq => Consumer::with_stage(
+            cfg.clone(),
+            i,
+            Box::new(AppDlqPipeline::new(cfg.clone(), i)),
+        ),
+    }
+}
+
+/// The sink pipelines' checks: the final DLQ log and the group's committed offsets.
+fn report_sink(
+    config: &KafkaConfig,
+    sim: &Sim<KMsg, KEvent>,
+    fin: &FinalState,
+    sink: &SinkChecker,
+    report: &mut ModelReport,
+) {
+    let ctrl = sim
+        .actor::<Controller>(NodeId(config.ctrl_index()))
+        .expect("controller");
+    let dlq_log = config.dlq_partition().and_then(|p| {
+        let leader = ctrl.parts[p as usize].leader?;
+        let log = &broker(sim, leader).logs[p as usize];
+        let mut recs = Vec::new();
+        log.for_each_record(|_, v| recs.push(v));
+        Some((log.log_start, recs))
+    });
+    let gc = sim
+        .actor::<GroupCoordinator>(NodeId(config.gc_index()))
+        .expect("group coordinator");
+    let sfin = SinkFinal {
+        sink: &config.sink,
+        main_logs: &fin.leader_logs,
+        dlq_log: dlq_log.as_ref(),
+        committed: &gc.committed,
+    };
+    sink.report(&sfin, report);
+    // Connect task states at the end of the run (FAILED tasks stay FAILED unless restarted).
+    let failed = (0..config.consumers)
+        .filter_map(|i| sim.actor::<Consumer>(NodeId(config.consumer_index(i))))
+        .filter_map(|c| c.stage()?.as_any().downcast_ref::<ConnectSinkTask>())
+        .filter(|t| t.state == TaskState::Failed)
+        .count();
+    report
+        .observations
+        .insert("tasks_failed_at_end".into(), failed as f64);
 }
 
 fn broker(sim: &Sim<KMsg, KEvent>, b: u32) -> &Broker {

@@ -314,6 +314,8 @@ pub enum KEvent {
         from: u64,
         to: Option<u64>,
     },
+    /// A sink task / application pipeline event (sink_checker.rs).
+    Sink(super::sink_checker::SinkEvent),
 }
 
 /// Outgoing connections of one actor, opened lazily and forgotten when they close.

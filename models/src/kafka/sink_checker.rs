@@ -1,0 +1,269 @@
+//! The error-handling pipelines' history events and their checker. Every poison record the
+//! pipeline is done with (its partition's committed offset is past it) must end in exactly
+//! one of: the DLQ topic, skipped (and logged if enabled), or the task failed at it.
+
+use super::checker::{LeaderLog, Shared};
+use super::msg::KEvent;
+use super::sink_config::SinkConfig;
+use crate::report::ModelReport;
+use msgsim_sim::{HistoryObserver, NodeId, SimTime};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// What a sink task / application pipeline did with a record (history events).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SinkEvent {
+    /// Delivered to the external sink (Connect put() succeeded; the application's side effect).
+    Put { p: u32, offset: u64, value: u64 },
+    /// put() threw a RetriableException: the batch is redelivered later.
+    PutRetry { p: u32, offset: u64 },
+    /// A transformation threw a RetriableException and is retried (errors.retry.timeout).
+    TransformRetry { p: u32, offset: u64 },
+    /// The application retries a failed record in place.
+    AppRetry { p: u32, offset: u64 },
+    /// errors.tolerance=all without a DLQ: the record is skipped.
+    Skipped {
+        p: u32,
+        offset: u64,
+        value: u64,
+        logged: bool,
+    },
+    /// errors.log.enable: a tolerated error is logged.
+    ErrorLogged { p: u32, offset: u64 },
+    /// The record was acknowledged by the DLQ topic's leader at `dlq_offset`.
+    DlqProduced {
+        p: u32,
+        offset: u64,
+        value: u64,
+        dlq_offset: u64,
+        headers: bool,
+    },
+    /// errors.tolerance=none: the task failed at this record.
+    TaskFailed {
+        p: u32,
+        offset: u64,
+        value: u64,
+        retriable: bool,
+    },
+    /// An operator restarted the FAILED task.
+    TaskRestarted,
+}
+
+/// Metrics of the sink pipelines.
+#[cfg(test)]
+pub const SINK_METRICS: &[&str] = &[
+    "poison_records",
+    "delivered_records",
+    "dlq_records",
+    "dlq_produced",
+    "dlq_duplicates",
+    "dlq_context_headers",
+    "skipped_records",
+    "skipped_logged",
+    "errors_logged",
+    "task_failed",
+    "task_failed_retriable",
+    "task_restarts",
+    "tasks_failed_at_end",
+    "records_after_poison_delivered",
+    "lost_poison",
+    "poison_outcome_conflicts",
+    "poison_unreached",
+    "put_retries",
+    "transform_retries",
+    "app_retries",
+];
+
+#[derive(Debug, Default)]
+pub struct SinkChecker {
+    delivered: BTreeSet<u64>,
+    /// Per partition: lowest offset a task failed at.
+    failed_at: BTreeMap<u32, u64>,
+    failed_values: BTreeSet<u64>,
+    skipped: BTreeSet<u64>,
+    records_after_failure: u64,
+    task_failed: u64,
+    task_failed_retriable: u64,
+    task_restarts: u64,
+    skipped_logged: u64,
+    errors_logged: u64,
+    dlq_produced: u64,
+    dlq_headers: u64,
+    put_retries: u64,
+    transform_retries: u64,
+    app_retries: u64,
+}
+
+/// The end state the checker needs: the final logs and the group's committed offsets.
+pub struct SinkFinal<'a> {
+    pub sink: &'a SinkConfig,
+    pub main_logs: &'a [Option<LeaderLog>],
+    pub dlq_log: Option<&'a LeaderLog>,
+    pub committed: &'a BTreeMap<u32, u64>,
+}
+
+impl SinkChecker {
+    pub fn observe(&mut self, e: &SinkEvent) {
+        match *e {
+            SinkEvent::Put { p, offset, value } => {
+                self.delivered.insert(value);
+                if self.failed_at.get(&p).is_some_and(|f| offset > *f) {
+                    self.records_after_failure += 1;
+                }
+            }
+            SinkEvent::PutRetry { .. } => self.put_retries += 1,
+            SinkEvent::TransformRetry { .. } => self.transform_retries += 1,
+            SinkEvent::AppRetry { .. } => self.app_retries += 1,
+            SinkEvent::Skipped { value, logged, .. } => {
+                self.skipped.insert(value);
+                if logged {
+                    self.skipped_logged += 1;
+                    self.errors_logged += 1;
+                }
+            }
+            SinkEvent::ErrorLogged { .. } => self.errors_logged += 1,
+            SinkEvent::DlqProduced { headers, .. } => {
+                self.dlq_produced += 1;
+                if headers {
+                    self.dlq_headers += 1;
+                }
+            }
+            SinkEvent::TaskFailed {
+                p,
+                offset,
+                value,
+                retriable,
+            } => {
+                self.task_failed += 1;
+                if retriable {
+                    self.task_failed_retriable += 1;
+                }
+                let f = self.failed_at.entry(p).or_insert(offset);
+                *f = (*f).min(offset);
+                self.failed_values.insert(value);
+            }
+            SinkEvent::TaskRestarted => self.task_restarts += 1,
+        }
+    }
+
+    pub fn report(&self, fin: &SinkFinal<'_>, report: &mut ModelReport) {
+        let mut in_dlq: BTreeMap<u64, u64> = BTreeMap::new();
+        let dlq_records = fin.dlq_log.map_or(0, |(_, recs)| recs.len() as u64);
+        for &v in fin.dlq_log.map_or(&[][..], |(_, recs)| &recs[..]) {
+            *in_dlq.entry(v).or_insert(0) += 1;
+        }
+        let dlq_duplicates: u64 = in_dlq.values().map(|c| c - 1).sum();
+        let (mut poison, mut lost, mut conflicts, mut unreached) = (0u64, 0u64, 0u64, 0u64);
+        for (p, log) in fin.main_logs.iter().enumerate() {
+            let Some((start, recs)) = log else {
+                continue;
+            };
+            let committed = fin.committed.get(&(p as u32)).copied().unwrap_or(0);
+            for (i, &v) in recs.iter().enumerate() {
+                if !fin.sink.is_poison(v) {
+                    continue;
+                }
+                poison += 1;
+                let outcomes = [
+                    in_dlq.contains_key(&v),
+                    self.skipped.contains(&v),
+                    self.failed_values.contains(&v),
+                ]
+                .iter()
+                .filter(|x| **x)
+                .count();
+                if outcomes > 1 {
+                    conflicts += 1;
+                } else if outcomes == 0 && start + (i as u64) < committed {
+                    lost += 1;
+                } else if outcomes == 0 {
+                    unreached += 1;
+                }
+            }
+        }
+        let obs = [
+            ("poison_records", poison),
+            ("delivered_records", self.delivered.len() as u64),
+            ("dlq_records", dlq_records),
+            ("dlq_produced", self.dlq_produced),
+            ("dlq_duplicates", dlq_duplicates),
+            ("dlq_context_headers", self.dlq_headers),
+            ("skipped_records", self.skipped.len() as u64),
+            ("skipped_logged", self.skipped_logged),
+            ("errors_logged", self.errors_logged),
+            ("task_failed", self.task_failed),
+            ("task_failed_retriable", self.task_failed_retriable),
+            ("task_restarts", self.task_restarts),
+            ("records_after_poison_delivered", self.records_after_failure),
+            ("lost_poison", lost),
+            ("poison_outcome_conflicts", conflicts),
+            ("poison_unreached", unreached),
+            ("put_retries", self.put_retries),
+            ("transform_retries", self.transform_retries),
+            ("app_retries", self.app_retries),
+        ];
+        for (k, v) in obs {
+            report.observations.insert(k.to_string(), v as f64);
+        }
+    }
+}
+
+/// The history observer of a Kafka run: every event to the Kafka checker, sink events also
+/// to the sink checker.
+pub struct Observers(pub Shared, pub Rc<RefCell<SinkChecker>>);
+
+impl HistoryObserver<KEvent> for Observers {
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &KEvent) {
+        if let KEvent::Sink(e) = event {
+            self.1.borrow_mut().observe(e);
+        } else {
+            self.0.observe(time, node, event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sink_metric_is_listed() {
+        for m in SINK_METRICS {
+            assert!(
+                super::super::METRICS.contains(m),
+                "{m} missing from METRICS"
+            );
+        }
+    }
+
+    #[test]
+    fn committed_poison_without_outcome_is_lost() {
+        let sink = SinkConfig {
+            poison_every_n: 2,
+            ..SinkConfig::default()
+        };
+        // Values 1..=4 of producer 0 at offsets 0..=3: poison are 2 and 4.
+        let v = |n: u64| (1u64 << 40) | n;
+        let logs = vec![Some((0, vec![v(1), v(2), v(3), v(4)]))];
+        let dlq = (0, vec![v(4), v(4)]);
+        let committed = BTreeMap::from([(0, 4)]);
+        let mut c = SinkChecker::default();
+        c.observe(&SinkEvent::Put {
+            p: 0,
+            offset: 0,
+            value: v(1),
+        });
+        let mut report = ModelReport::default();
+        let fin = SinkFinal {
+            sink: &sink,
+            main_logs: &logs,
+            dlq_log: Some(&dlq),
+            committed: &committed,
+        };
+        c.report(&fin, &mut report);
+        assert_eq!(report.observations["poison_records"], 2.0);
+        assert_eq!(report.observations["lost_poison"], 1.0);
+        assert_eq!(report.observations["dlq_duplicates"], 1.0);
+    }
+}
