@@ -152,3 +152,23 @@ fn k19b_message_too_large_broker() {
 fn k19c_batch_split() {
     oracle("k19c-batch-split");
 }
+
+#[test]
+fn k18a_transactions_isolation() {
+    oracle("k18a-transactions-isolation");
+}
+
+#[test]
+fn k18b_producer_fencing() {
+    oracle("k18b-producer-fencing");
+}
+
+#[test]
+fn k18c_exactly_once_ctp() {
+    oracle("k18c-exactly-once-ctp");
+}
+
+#[test]
+fn k18d_at_least_once_ctp() {
+    oracle("k18d-at-least-once-ctp");
+}

@@ -8,6 +8,11 @@ use super::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
     tag_payload,
 };
+use super::txn_client::{T_CLIENT_TICK, TxnClient};
+
+#[path = "ctp.rs"]
+mod ctp;
+pub use ctp::OUTPUT_BIT;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -19,6 +24,7 @@ const T_PROCESS: u64 = 3;
 const T_WORKER: u64 = 4;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
+const T_CTP_RECORD: u64 = 9;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
@@ -57,11 +63,22 @@ pub struct Consumer {
     next_req: u64,
     pub polled_records: u64,
     pub commits_failed: u64,
+    /// isolation.level=read_committed.
+    read_committed: bool,
+    /// Consume-transform-produce: the output producer (ctp.rs), and a transaction running.
+    ctp: Option<TxnClient>,
+    ctp_busy: bool,
+    /// Records of the current poll still to transform: (input partition, value).
+    ctp_queue: VecDeque<(u32, u64)>,
 }
 
 impl Consumer {
     pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Consumer {
         Consumer {
+            read_committed: cfg.read_committed(idx),
+            ctp: ctp::client(&cfg, idx),
+            ctp_busy: false,
+            ctp_queue: VecDeque::new(),
             cfg,
             idx,
             started: false,
@@ -151,6 +168,9 @@ impl Consumer {
         if self.joining || self.processing.is_some() || self.awaiting_commit.is_some() {
             return;
         }
+        if self.ctp_blocked() {
+            return;
+        }
         if !self.buffer.is_empty() {
             self.poll(ctx);
         } else {
@@ -232,6 +252,7 @@ impl Consumer {
             chunks.push(chunk);
         }
         match self.cfg.commit_mode {
+            CommitMode::AfterProcessing if self.ctp.is_some() => self.ctp_process(ctx, chunks),
             CommitMode::Auto | CommitMode::AfterProcessing => self.start_processing(ctx, chunks),
             CommitMode::AutoAsyncHandoff => {
                 self.hand_off(ctx, chunks);
@@ -241,6 +262,7 @@ impl Consumer {
                 self.to_process = Some(chunks);
                 self.commit_sync(ctx);
             }
+            CommitMode::Transactional => self.ctp_process(ctx, chunks),
         }
     }
 
@@ -377,6 +399,7 @@ impl Consumer {
                 req,
                 max_wait_ms: self.cfg.fetch_max_wait_ms,
                 parts,
+                read_committed: self.read_committed,
             };
             // A fresh connection must be set up within socket.connection.setup.timeout.ms
             // (10 s, KIP-601); an open one answers within request.timeout.ms.
@@ -450,12 +473,23 @@ impl Consumer {
                 continue;
             };
             match result {
-                FetchResult::Records { batches, hw, .. } => {
+                FetchResult::Records {
+                    batches,
+                    hw,
+                    aborted,
+                    ..
+                } => {
                     let mut next = pos;
                     for b in batches {
                         let start = next.max(b.base_offset);
                         let end = b.next_offset().min(hw);
                         if start >= end || start != next {
+                            continue;
+                        }
+                        // Control markers, and aborted records under read_committed, are
+                        // skipped: the position moves past them.
+                        if !super::txn::visible(&b, &aborted, self.read_committed) {
+                            next = end;
                             continue;
                         }
                         let slice = &b.values
@@ -500,6 +534,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         match msg {
             KMsg::Metadata(snap) => {
                 self.md_in_flight = false;
+                self.ctp_message(ctx, &KMsg::Metadata(snap.clone()));
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
                 }
@@ -595,13 +630,14 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.awaiting_commit = None;
                 self.after_commit(ctx, ok);
             }
-            _ => {}
+            other => self.ctp_message(ctx, &other),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_START => {
+                self.ctp_init(ctx);
                 self.started = true;
                 self.last_poll = ctx.now();
                 self.step(ctx);
@@ -645,6 +681,8 @@ impl Actor<KMsg, KEvent> for Consumer {
                 );
             }
             T_PROCESS => self.process_one(ctx),
+            T_CLIENT_TICK => self.ctp_tick(ctx),
+            T_CTP_RECORD => self.ctp_next(ctx),
             T_WORKER => self.worker_one(ctx),
             T_MD_TIMEOUT if self.md_in_flight => {
                 self.md_in_flight = false;
@@ -663,6 +701,9 @@ impl Actor<KMsg, KEvent> for Consumer {
     }
 
     fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event {
+            self.ctp_closed(ctx, conn);
+        }
         if let ConnEvent::Closed { conn, .. } = event
             && let Some(peer) = self.peers.closed(conn)
         {
@@ -692,6 +733,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         self.md = None;
         self.md_in_flight = false;
         self.peers.clear();
+        self.ctp_crash();
     }
 
     fn as_any(&self) -> &dyn Any {
