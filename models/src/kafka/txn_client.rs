@@ -320,18 +320,21 @@ impl TxnClient {
         }
         self.send_batches(ctx);
         let coord_free = self.coord.is_none() && ctx.now() >= self.coord_retry_at;
-        if txn && coord_free && !self.offsets_done && self.ending != Some(false) {
-            if let Some((offsets, generation, member)) = self.offsets.clone() {
-                let msg = KMsg::TxnOffsetCommit {
-                    tid,
-                    pid: self.pid,
-                    epoch: self.epoch,
-                    member,
-                    generation,
-                    offsets,
-                };
-                self.coord_send(ctx, Coord::Offsets, msg);
-            }
+        if txn
+            && coord_free
+            && !self.offsets_done
+            && self.ending != Some(false)
+            && let Some((offsets, generation, member)) = self.offsets.clone()
+        {
+            let msg = KMsg::TxnOffsetCommit {
+                tid,
+                pid: self.pid,
+                epoch: self.epoch,
+                member,
+                generation,
+                offsets,
+            };
+            self.coord_send(ctx, Coord::Offsets, msg);
         }
         let coord_free = self.coord.is_none() && ctx.now() >= self.coord_retry_at;
         let offsets_ok = self.offsets.is_none() || self.offsets_done || self.abortable;

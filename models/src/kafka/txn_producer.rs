@@ -93,7 +93,7 @@ impl TxnProducer {
     fn tick(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let tick = self.tick_ms();
         ctx.set_timer(SimDuration::from_millis(tick), tag(T_TICK, 0));
-        if self.stopped || self.hung || self.ending || !self.client.ready() && !self.in_txn {
+        if self.stopped || self.hung || self.ending || (!self.client.ready() && !self.in_txn) {
             return;
         }
         self.owed_milli += self.rate() * tick;
