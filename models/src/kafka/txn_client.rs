@@ -86,7 +86,8 @@ pub struct TxnClient {
     md_rr: u32,
     peers: Peers,
     next_req: u64,
-    offsets: Option<(Vec<(u32, u64)>, u64, u32)>,
+    /// sendOffsetsToTransaction: (offsets, generation, member).
+    offsets: Option<TxnOffsets>,
     offsets_done: bool,
     ending: Option<bool>,
     flushing: bool,
@@ -101,6 +102,7 @@ pub struct TxnClient {
 }
 
 type Cx<'a> = Ctx<'a, KMsg, KEvent>;
+type TxnOffsets = (Vec<(u32, u64)>, u64, u32);
 
 impl TxnClient {
     /// `tid`: the transactional.id (None = plain idempotent producer); `owner`: history index.
