@@ -365,18 +365,19 @@ impl Broker {
             }
         }
         let log = &self.logs[p];
-        if part.fetch_offset < log.log_start || part.fetch_offset > log.leo {
-            return FetchResult::OutOfRange {
-                log_start: log.log_start,
-                hw: log.hw,
-                leo: log.leo,
-            };
-        }
+        // ListOffsets "latest" is the LSO for read_committed.
         let end = if read_committed {
             log.txn.lso(log.hw)
         } else {
             log.hw
         };
+        if part.fetch_offset < log.log_start || part.fetch_offset > log.leo {
+            return FetchResult::OutOfRange {
+                log_start: log.log_start,
+                hw: end,
+                leo: log.leo,
+            };
+        }
         let batches = log.read(part.fetch_offset, end, self.cfg.max_partition_fetch_bytes);
         let aborted = if read_committed {
             log.txn.aborted_in(part.fetch_offset, end)

@@ -192,3 +192,100 @@ pub fn log_view(log: &ReplicaLog) -> LogView {
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    fn batch(base: u64, pid: i64, txn: BatchTxn, values: &[u64]) -> Rc<Batch> {
+        Rc::new(Batch {
+            base_offset: base,
+            leader_epoch: 0,
+            max_ts_ms: base as i64,
+            pid,
+            producer_epoch: 0,
+            first_seq: if txn.is_control() { -1 } else { 0 },
+            values: Rc::from(values),
+            bytes: 100,
+            txn,
+        })
+    }
+
+    /// K18's log: T1 (pid 7) writes m1, m2 and aborts; T2 (pid 8) writes m3 and stays open;
+    /// m4 is plain.
+    fn k18_log() -> ReplicaLog {
+        let mut log = ReplicaLog::default();
+        log.append(batch(0, 7, BatchTxn::Data, &[1, 2]), 0, 1 << 30, u64::MAX);
+        log.append(
+            batch(2, 7, BatchTxn::Abort, &[MARKER_VALUE]),
+            0,
+            1 << 30,
+            u64::MAX,
+        );
+        log.append(batch(3, 8, BatchTxn::Data, &[3]), 0, 1 << 30, u64::MAX);
+        log.append(batch(4, -1, BatchTxn::None, &[4]), 0, 1 << 30, u64::MAX);
+        log.hw = log.leo;
+        log
+    }
+
+    #[test]
+    fn lso_stops_at_the_open_transaction() {
+        let log = k18_log();
+        assert_eq!(log.leo, 5);
+        assert_eq!(log.txn.lso(log.hw), 3);
+        assert_eq!(
+            log.txn.aborted_in(0, 3),
+            vec![AbortedTxn {
+                pid: 7,
+                first: 0,
+                last: 2
+            }]
+        );
+        assert!(log.txn.aborted_in(3, 5).is_empty());
+    }
+
+    #[test]
+    fn a_marker_above_the_hw_keeps_the_transaction_unstable() {
+        let mut log = k18_log();
+        log.append(
+            batch(5, 8, BatchTxn::Commit, &[MARKER_VALUE]),
+            0,
+            1 << 30,
+            u64::MAX,
+        );
+        assert_eq!(log.txn.lso(5), 3, "marker at 5 not below HW 5");
+        assert_eq!(log.txn.lso(6), 6);
+        let view = log_view(&log);
+        assert_eq!(view.committed, vec![4, 3]);
+        assert_eq!(view.not_committed, vec![1, 2]);
+        assert_eq!(view.all, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn read_committed_hides_aborted_and_markers_read_uncommitted_only_markers() {
+        let log = k18_log();
+        let aborted = log.txn.aborted_in(0, 5);
+        let data = batch(0, 7, BatchTxn::Data, &[1, 2]);
+        let marker = batch(2, 7, BatchTxn::Abort, &[MARKER_VALUE]);
+        let open = batch(3, 8, BatchTxn::Data, &[3]);
+        assert!(!visible(&data, &aborted, true));
+        assert!(visible(&data, &aborted, false));
+        assert!(!visible(&marker, &aborted, false));
+        assert!(visible(&open, &aborted, true));
+    }
+
+    #[test]
+    fn truncation_reopens_a_transaction_whose_marker_is_cut() {
+        let mut log = k18_log();
+        log.append(
+            batch(5, 8, BatchTxn::Commit, &[MARKER_VALUE]),
+            0,
+            1 << 30,
+            u64::MAX,
+        );
+        log.truncate_to(5);
+        assert_eq!(log.txn.open.get(&8), Some(&3));
+        assert_eq!(log.txn.lso(5), 3);
+    }
+}
