@@ -192,3 +192,23 @@ fn k20g_connect_retries() {
 fn k20h_connect_operator_restart() {
     oracle("k20h-connect-operator-restart");
 }
+
+#[test]
+fn k18a_transactions_isolation() {
+    oracle("k18a-transactions-isolation");
+}
+
+#[test]
+fn k18b_producer_fencing() {
+    oracle("k18b-producer-fencing");
+}
+
+#[test]
+fn k18c_exactly_once_ctp() {
+    oracle("k18c-exactly-once-ctp");
+}
+
+#[test]
+fn k18d_at_least_once_ctp() {
+    oracle("k18d-at-least-once-ctp");
+}

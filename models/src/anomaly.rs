@@ -18,6 +18,13 @@ pub const UNSEEN: &str = "unseen";
 pub const INCONSISTENT_OFFSETS: &str = "inconsistent_offsets";
 /// A read of a record from an aborted transaction (G1a).
 pub const ABORTED_READ: &str = "aborted_read";
+/// Kafka: a transactional value read (read_committed) before its transaction committed.
+pub const PRECOMMITTED_READ: &str = "precommitted_read";
+/// Kafka consume-transform-produce: an input record with two or more outputs in the
+/// read_committed view of the output topic.
+pub const EOS_DUPLICATE: &str = "eos_duplicate";
+/// Kafka consume-transform-produce: an input record with no output in the read_committed view.
+pub const EOS_MISSING: &str = "eos_missing";
 /// A message published while a subscriber was connected that never reached it.
 pub const PUBSUB_GAP: &str = "pubsub_gap";
 /// A request whose reply never came (echo model).
@@ -57,6 +64,9 @@ pub const ALL: &[&str] = &[
     UNSEEN,
     INCONSISTENT_OFFSETS,
     ABORTED_READ,
+    PRECOMMITTED_READ,
+    EOS_DUPLICATE,
+    EOS_MISSING,
     PUBSUB_GAP,
     LOST_REQUEST,
     UNPROCESSED,

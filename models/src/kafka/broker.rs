@@ -409,7 +409,17 @@ impl Actor<KMsg, KEvent> for Broker {
                 req,
                 max_wait_ms,
                 parts,
-            } => self.on_consumer_fetch(ctx, from, via, req, max_wait_ms, parts, true),
+                read_committed,
+            } => self.on_consumer_fetch(
+                ctx,
+                from,
+                via,
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+                true,
+            ),
             KMsg::FetchResp { req, parts } => self.on_replica_fetch_resp(ctx, from, req, parts),
             _ => {}
         }

@@ -8,7 +8,7 @@ use crate::anomaly;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 const NONE32: u32 = u32::MAX;
@@ -36,6 +36,8 @@ struct ValState {
     processed: u8,
     polled: bool,
     seen_twice: bool,
+    /// Polled by a read_uncommitted consumer.
+    polled_ru: bool,
 }
 
 impl Default for ValState {
@@ -50,6 +52,7 @@ impl Default for ValState {
             processed: 0,
             polled: false,
             seen_twice: false,
+            polled_ru: false,
         }
     }
 }
@@ -69,6 +72,21 @@ pub struct FinalState {
     pub consumers: bool,
     /// The producers use acks=0: "ok" carries no acknowledgement.
     pub acks0: bool,
+    /// Transactional values aborted (or still open) in the final logs.
+    pub not_committed: Vec<u64>,
+    /// Committed transactional value → its COMMIT marker's timestamp (ms).
+    pub commit_ms: Vec<(u64, i64)>,
+    /// Consume-transform-produce runs: the input and output topics' final logs.
+    pub ctp: Option<CtpFinal>,
+}
+
+/// Consume-transform-produce: input records (read_committed view of the input topic) and
+/// outputs (transform undone) in the output topic's read_committed and full views.
+#[derive(Debug, Default)]
+pub struct CtpFinal {
+    pub input: Vec<u64>,
+    pub output_committed: Vec<u64>,
+    pub output_all: Vec<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +110,11 @@ pub struct KafkaChecker {
     max_ack_to_poll_ms: u64,
     inconsistent: u64,
     aborted_read: u64,
+    /// Per consumer: isolation.level=read_committed.
+    pub read_committed: Vec<bool>,
+    /// Value → time (ms) of its first poll by a read_committed consumer.
+    rc_polls: BTreeMap<u64, u64>,
+    max_ack_to_poll_ru_ms: u64,
 }
 
 fn split(v: u64) -> (usize, usize) {
@@ -204,7 +227,15 @@ impl KafkaChecker {
                     }
                 }
                 self.last_poll.insert(key, first + values.len() as u64 - 1);
+                let rc = self
+                    .read_committed
+                    .get(*consumer as usize)
+                    .copied()
+                    .unwrap_or(false);
                 for (i, &v) in values.iter().enumerate() {
+                    if rc {
+                        self.rc_polls.entry(v).or_insert(now_ms);
+                    }
                     self.polled += 1;
                     let off = first + i as u64;
                     self.observe_offset(*p, off, v);
@@ -212,6 +243,11 @@ impl KafkaChecker {
                     let failed = s.outcome == Outcome::Fail;
                     let delay = (s.outcome == Outcome::Ok && !s.polled)
                         .then(|| now_ms.saturating_sub(s.ack_ms as u64));
+                    let first_ru = !rc && !s.polled_ru && s.outcome == Outcome::Ok;
+                    let ack_ms = s.ack_ms as u64;
+                    if !rc {
+                        s.polled_ru = true;
+                    }
                     if s.seen_offset == NONE32 {
                         s.seen_offset = off as u32;
                     } else if s.seen_offset != off as u32 {
@@ -224,6 +260,10 @@ impl KafkaChecker {
                     }
                     if let Some(d) = delay {
                         self.max_ack_to_poll_ms = self.max_ack_to_poll_ms.max(d);
+                    }
+                    if first_ru {
+                        let d = now_ms.saturating_sub(ack_ms);
+                        self.max_ack_to_poll_ru_ms = self.max_ack_to_poll_ru_ms.max(d);
                     }
                 }
             }
@@ -241,6 +281,8 @@ impl KafkaChecker {
 
     /// Final analysis and the report.
     pub fn report(&self, fin: &FinalState, report: &mut ModelReport) {
+        let not_committed: BTreeSet<u64> = fin.not_committed.iter().copied().collect();
+        let txn = self.txn_report(fin, &not_committed, report);
         // Values in the final leaders' logs: count per value.
         let mut in_log: Vec<Vec<u8>> = self.values.iter().map(|l| vec![0u8; l.len()]).collect();
         let mut final_records = 0u64;
@@ -276,6 +318,10 @@ impl KafkaChecker {
                     continue;
                 }
                 let present = in_log[prod][n];
+                // Aborted (or never committed) transactional records are not meant to be
+                // read by read_committed consumers nor processed.
+                let value = (((prod as u64) + 1) << 40) | n as u64;
+                let aborted = not_committed.contains(&value);
                 let below_start =
                     s.ok_offset != NONE32 && (s.ok_offset as u64) < log_starts[s.p as usize];
                 if present > 1 || s.seen_twice {
@@ -286,7 +332,7 @@ impl KafkaChecker {
                         if present == 0 && !below_start {
                             lost += 1;
                         }
-                        if fin.consumers && !s.polled && !below_start {
+                        if fin.consumers && !s.polled && !below_start && !aborted {
                             unseen += 1;
                         }
                         // A later send (higher counter) acknowledged at a lower offset.
@@ -316,7 +362,8 @@ impl KafkaChecker {
                         }
                     }
                 }
-                let committed = matches!(s.outcome, Outcome::Ok) || present > 0 || s.polled;
+                let committed =
+                    (matches!(s.outcome, Outcome::Ok) || present > 0 || s.polled) && !aborted;
                 if fin.consumers && committed && s.processed == 0 {
                     unprocessed += 1;
                 }
@@ -329,10 +376,19 @@ impl KafkaChecker {
         let mut poll_skip = 0u64;
         for &(p, from, to) in &self.gaps {
             let list = &self.offsets[p as usize];
-            let known = (from..to).any(|o| list.get(o as usize).is_some_and(|v| *v != 0));
+            let known = (from..to).any(|o| {
+                list.get(o as usize)
+                    .is_some_and(|v| *v != 0 && !not_committed.contains(v))
+            });
             if known {
                 poll_skip += 1;
             }
+        }
+        if let Some((missing, dup)) = txn.eos {
+            // Consume-transform-produce: "processed" means "has an output in the
+            // read_committed view of the output topic".
+            unprocessed = missing;
+            reprocessed = dup;
         }
         let replica_disagreements: u64 = fin.replica_disagreements.iter().sum();
         let guarantee = if reprocessed == 0 && unprocessed == 0 {
@@ -377,13 +433,111 @@ impl KafkaChecker {
                 anomaly::INCONSISTENT_OFFSETS,
                 self.inconsistent + replica_disagreements,
             ),
-            (anomaly::ABORTED_READ, self.aborted_read + failed_in_log),
+            (
+                anomaly::ABORTED_READ,
+                self.aborted_read + failed_in_log + txn.g1a,
+            ),
+            (anomaly::PRECOMMITTED_READ, txn.precommitted),
+            (anomaly::EOS_DUPLICATE, txn.eos.map_or(0, |e| e.1)),
+            (anomaly::EOS_MISSING, txn.eos.map_or(0, |e| e.0)),
             (anomaly::UNPROCESSED, unprocessed),
             (anomaly::PROCESSED_MORE_THAN_ONCE, reprocessed),
             (anomaly::REPLICATION_INVARIANT, fin.invariant_violations),
         ];
         for (k, v) in anomalies {
             report.anomalies.insert(k.to_string(), v);
+        }
+    }
+}
+
+/// What the transaction checks found.
+struct TxnFindings {
+    /// read_committed polls of aborted / never committed values (G1a).
+    g1a: u64,
+    precommitted: u64,
+    /// Consume-transform-produce: (missing, duplicated) inputs in the committed output.
+    eos: Option<(u64, u64)>,
+}
+
+impl KafkaChecker {
+    /// Isolation checks over the read_committed polls, and the exactly-once output check.
+    fn txn_report(
+        &self,
+        fin: &FinalState,
+        not_committed: &BTreeSet<u64>,
+        report: &mut ModelReport,
+    ) -> TxnFindings {
+        let commit_ms: BTreeMap<u64, i64> = fin.commit_ms.iter().copied().collect();
+        let mut g1a = 0;
+        let mut precommitted = 0;
+        let mut rc_delay = 0u64;
+        for (&v, &t) in &self.rc_polls {
+            if not_committed.contains(&v) {
+                g1a += 1;
+            } else if commit_ms.get(&v).is_some_and(|&c| (t as i64) < c) {
+                precommitted += 1;
+            }
+            let (prod, n) = split(v);
+            if let Some(s) = self.values.get(prod).and_then(|l| l.get(n))
+                && s.outcome == Outcome::Ok
+            {
+                rc_delay = rc_delay.max(t.saturating_sub(s.ack_ms as u64));
+            }
+        }
+        let ru_aborted = not_committed
+            .iter()
+            .filter(|&&v| {
+                let (prod, n) = split(v);
+                self.values
+                    .get(prod)
+                    .and_then(|l| l.get(n))
+                    .is_some_and(|s| s.polled_ru)
+            })
+            .count();
+        let mut eos = None;
+        let mut obs = vec![
+            ("txn_not_committed_records", not_committed.len() as f64),
+            ("aborted_polled_read_uncommitted", ru_aborted as f64),
+            ("aborted_polled_read_committed", g1a as f64),
+            ("max_ack_to_poll_ms_read_committed", rc_delay as f64),
+            (
+                "max_ack_to_poll_ms_read_uncommitted",
+                self.max_ack_to_poll_ru_ms as f64,
+            ),
+        ];
+        if let Some(ctp) = &fin.ctp {
+            let count = |vals: &[u64]| {
+                let mut m: BTreeMap<u64, u32> = BTreeMap::new();
+                for v in vals {
+                    *m.entry(*v).or_insert(0) += 1;
+                }
+                m
+            };
+            let committed = count(&ctp.output_committed);
+            let all = count(&ctp.output_all);
+            let missing = ctp
+                .input
+                .iter()
+                .filter(|v| !committed.contains_key(v))
+                .count();
+            let dup = committed.values().filter(|&&c| c > 1).count();
+            let dup_ru = all.values().filter(|&&c| c > 1).count();
+            eos = Some((missing as u64, dup as u64));
+            obs.push(("ctp_input_records", ctp.input.len() as f64));
+            obs.push(("ctp_output_committed", ctp.output_committed.len() as f64));
+            obs.push((
+                "ctp_output_aborted",
+                (ctp.output_all.len() - ctp.output_committed.len()) as f64,
+            ));
+            obs.push(("eos_duplicate_read_uncommitted", dup_ru as f64));
+        }
+        for (k, v) in obs {
+            report.observations.insert(k.to_string(), v);
+        }
+        TxnFindings {
+            g1a,
+            precommitted,
+            eos,
         }
     }
 }

@@ -29,6 +29,18 @@ pub enum CommitMode {
     BeforeProcessing,
     /// Process, then commitSync(position): at-least-once (K10).
     AfterProcessing,
+    /// Consume-transform-produce in a transaction: the outputs and the consumed offsets
+    /// (sendOffsetsToTransaction) commit atomically: exactly-once (K18, DESIGN §4.7).
+    Transactional,
+}
+
+/// Consumer `isolation.level` (ConsumerConfig; default read_uncommitted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IsolationLevel {
+    /// Fetch up to the HW, aborted records included.
+    ReadUncommitted,
+    /// Fetch up to the LSO; aborted records and control markers hidden.
+    ReadCommitted,
 }
 
 /// `auto.offset.reset`.
@@ -138,6 +150,33 @@ pub struct KafkaConfig {
     // ---- consumer-side error handling (sink_config.rs) ----
     /// Connect sink task or application DLQ pipeline run by the consumers.
     pub sink: SinkConfig,
+    /// isolation.level of every consumer (read_uncommitted, Kafka's default).
+    pub isolation_level: IsolationLevel,
+    /// Per-consumer override of `isolation_level` (entry i for consumer c(i+1)).
+    pub consumer_isolation_levels: Vec<IsolationLevel>,
+    // ---- transactions (txn_coordinator.rs, txn_client.rs, txn_producer.rs) ----
+    /// Producers p1..pN are transactional (transactional.id set); the rest are plain.
+    pub transactional_producers: u32,
+    /// All transactional producers share one transactional.id (active + standby instances:
+    /// the latest initTransactions fences the others).
+    pub transactional_id_shared: bool,
+    /// Transactional producers after the first start this much later (standby instances).
+    pub transactional_standby_start_ms: u64,
+    /// Workload: records per transaction.
+    pub transaction_records: u32,
+    /// Workload: the application aborts this percentage of its transactions.
+    pub transaction_abort_percent: u32,
+    /// Workload: the application leaves its n-th transaction open and stalls (0 = never).
+    pub transaction_hang_at: u32,
+    /// transaction.timeout.ms (ProducerConfig, 60 000).
+    pub transaction_timeout_ms: u64,
+    /// transaction.max.timeout.ms (TransactionStateManagerConfig, 900 000).
+    pub transaction_max_timeout_ms: u64,
+    /// transaction.abort.timed.out.transaction.cleanup.interval.ms (10 000).
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// Consume-transform-produce: the last N partitions form the output topic; producers
+    /// write and the group consumes only the first `partitions - N` (input topic).
+    pub ctp_output_partitions: u32,
 }
 
 impl Default for KafkaConfig {
@@ -202,6 +241,18 @@ impl Default for KafkaConfig {
             process_time_us_per_record: 0,
             consumer_start_ms: 0,
             sink: SinkConfig::default(),
+            isolation_level: IsolationLevel::ReadUncommitted,
+            consumer_isolation_levels: Vec::new(),
+            transactional_producers: 0,
+            transactional_id_shared: false,
+            transactional_standby_start_ms: 0,
+            transaction_records: 10,
+            transaction_abort_percent: 0,
+            transaction_hang_at: 0,
+            transaction_timeout_ms: 60_000,
+            transaction_max_timeout_ms: 900_000,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
+            ctp_output_partitions: 0,
         }
     }
 }
@@ -255,6 +306,19 @@ impl KafkaConfig {
     /// The DLQ topic's partition index, if any.
     pub fn dlq_partition(&self) -> Option<u32> {
         self.sink.has_dlq().then_some(self.partitions)
+    }
+    /// Partitions of the input topic (all of them unless consume-transform-produce).
+    pub fn input_partitions(&self) -> u32 {
+        self.partitions - self.ctp_output_partitions
+    }
+    /// Whether consumer `i` reads with isolation.level=read_committed.
+    pub fn read_committed(&self, i: u32) -> bool {
+        let level = self
+            .consumer_isolation_levels
+            .get(i as usize)
+            .copied()
+            .unwrap_or(self.isolation_level);
+        level == IsolationLevel::ReadCommitted
     }
     /// min(minISR, RF) (Partition.scala effective min ISR).
     pub fn effective_min_isr(&self) -> usize {
@@ -326,6 +390,7 @@ impl KafkaConfig {
                 return err("retries", "idempotence requires retries > 0".into());
             }
         }
+        self.validate_txn()?;
         if self.max_poll_records == 0 {
             return err("max_poll_records", "must be at least 1".into());
         }
@@ -375,6 +440,67 @@ impl KafkaConfig {
                 "a sink pipeline processes records in the poll loop: AutoAsyncHandoff is not supported".into(),
             );
         }
+        if self.sink.pipeline != Pipeline::Off && self.commit_mode == CommitMode::Transactional {
+            return err(
+                "commit_mode",
+                "a sink pipeline and consume-transform-produce (Transactional) cannot run in the same consumers".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn validate_txn(&self) -> Result<(), (String, String)> {
+        let err = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
+        let txn = self.transactional_producers > 0 || self.commit_mode == CommitMode::Transactional;
+        if self.transactional_producers > self.producers {
+            return err("transactional_producers", "must be at most producers");
+        }
+        // ProducerConfig: a transactional.id requires enable.idempotence.
+        if txn && !self.enable_idempotence {
+            return err(
+                "enable_idempotence",
+                "transactions require enable_idempotence: true",
+            );
+        }
+        if self.transaction_records == 0 {
+            return err("transaction_records", "must be at least 1");
+        }
+        if self.transaction_abort_percent > 100 {
+            return err("transaction_abort_percent", "must be in 0..=100");
+        }
+        // InitProducerId: INVALID_TRANSACTION_TIMEOUT above transaction.max.timeout.ms.
+        if self.transaction_timeout_ms == 0
+            || self.transaction_timeout_ms > self.transaction_max_timeout_ms
+        {
+            return err(
+                "transaction_timeout_ms",
+                "must be in 1..=transaction_max_timeout_ms",
+            );
+        }
+        if self.transaction_abort_timed_out_transaction_cleanup_interval_ms == 0 {
+            return err(
+                "transaction_abort_timed_out_transaction_cleanup_interval_ms",
+                "must be greater than 0",
+            );
+        }
+        if self.consumer_isolation_levels.len() > self.consumers as usize {
+            return err(
+                "consumer_isolation_levels",
+                "at most one entry per consumer",
+            );
+        }
+        if self.ctp_output_partitions >= self.partitions {
+            return err(
+                "ctp_output_partitions",
+                "must leave at least one input partition",
+            );
+        }
+        if self.commit_mode == CommitMode::Transactional && self.ctp_output_partitions == 0 {
+            return err(
+                "commit_mode",
+                "Transactional needs an output topic (ctp_output_partitions > 0)",
+            );
+        }
         Ok(())
     }
 
@@ -415,6 +541,18 @@ impl KafkaConfig {
                 self.sink.errors_tolerance,
                 self.sink.errors_deadletterqueue_topic_name,
                 self.sink.errors_retry_timeout_ms
+            ),
+            format!(
+                "kafka transactions: transactional_producers={} shared_id={} records={} \
+                 abort={}% hang_at={} timeout={}ms isolation={:?} ctp_output_partitions={}",
+                self.transactional_producers,
+                self.transactional_id_shared,
+                self.transaction_records,
+                self.transaction_abort_percent,
+                self.transaction_hang_at,
+                self.transaction_timeout_ms,
+                self.isolation_level,
+                self.ctp_output_partitions
             ),
             format!("kafka full config: {self:?}"),
         ]

@@ -10,6 +10,11 @@ use super::msg::{
     tag_payload,
 };
 use super::stage::{STAGE_TIMER_BASE, Stage};
+use super::txn_client::{T_CLIENT_TICK, TxnClient};
+
+#[path = "ctp.rs"]
+mod ctp;
+pub use ctp::OUTPUT_BIT;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -24,7 +29,8 @@ const T_WORKER: u64 = 4;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
 const T_TASK_RESTART: u64 = 8;
-const T_MD_RETRY: u64 = 9;
+const T_CTP_RECORD: u64 = 9;
+const T_MD_RETRY: u64 = 10;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
@@ -70,11 +76,22 @@ pub struct Consumer {
     waiting: Option<(u32, u64, u64)>,
     /// The stage failed (Connect task FAILED): the loop stops until a restart.
     halted: bool,
+    /// isolation.level=read_committed.
+    read_committed: bool,
+    /// Consume-transform-produce: the output producer (ctp.rs), and a transaction running.
+    ctp: Option<TxnClient>,
+    ctp_busy: bool,
+    /// Records of the current poll still to transform: (input partition, value).
+    ctp_queue: VecDeque<(u32, u64)>,
 }
 
 impl Consumer {
     pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Consumer {
         Consumer {
+            read_committed: cfg.read_committed(idx),
+            ctp: ctp::client(&cfg, idx),
+            ctp_busy: false,
+            ctp_queue: VecDeque::new(),
             cfg,
             idx,
             started: false,
@@ -168,6 +185,9 @@ impl Consumer {
         if self.joining || self.processing.is_some() || self.awaiting_commit.is_some() {
             return;
         }
+        if self.ctp_blocked() {
+            return;
+        }
         if !self.buffer.is_empty() {
             self.poll(ctx);
         } else {
@@ -249,6 +269,7 @@ impl Consumer {
             chunks.push(chunk);
         }
         match self.cfg.commit_mode {
+            CommitMode::AfterProcessing if self.ctp.is_some() => self.ctp_process(ctx, chunks),
             CommitMode::Auto | CommitMode::AfterProcessing => self.start_processing(ctx, chunks),
             CommitMode::AutoAsyncHandoff => {
                 self.hand_off(ctx, chunks);
@@ -258,6 +279,7 @@ impl Consumer {
                 self.to_process = Some(chunks);
                 self.commit_sync(ctx);
             }
+            CommitMode::Transactional => self.ctp_process(ctx, chunks),
         }
     }
 
@@ -389,6 +411,7 @@ impl Consumer {
                 req,
                 max_wait_ms: self.cfg.fetch_max_wait_ms,
                 parts,
+                read_committed: self.read_committed,
             };
             // A fresh connection must be set up within socket.connection.setup.timeout.ms
             // (10 s, KIP-601); an open one answers within request.timeout.ms.
@@ -462,12 +485,23 @@ impl Consumer {
                 continue;
             };
             match result {
-                FetchResult::Records { batches, hw, .. } => {
+                FetchResult::Records {
+                    batches,
+                    hw,
+                    aborted,
+                    ..
+                } => {
                     let mut next = pos;
                     for b in batches {
                         let start = next.max(b.base_offset);
                         let end = b.next_offset().min(hw);
                         if start >= end || start != next {
+                            continue;
+                        }
+                        // Control markers, and aborted records under read_committed, are
+                        // skipped: the position moves past them.
+                        if !super::txn::visible(&b, &aborted, self.read_committed) {
+                            next = end;
                             continue;
                         }
                         let slice = &b.values
@@ -515,6 +549,7 @@ impl Actor<KMsg, KEvent> for Consumer {
                     stage.on_metadata(ctx, &snap);
                 }
                 self.md_in_flight = false;
+                self.ctp_message(ctx, &KMsg::Metadata(snap.clone()));
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
                 }
@@ -614,6 +649,9 @@ impl Actor<KMsg, KEvent> for Consumer {
                 if let Some(step) = self.stage.as_mut().and_then(|s| s.on_message(ctx, &other)) {
                     self.stage_step(ctx, step);
                 }
+                // No-op unless this consumer runs consume-transform-produce (never together
+                // with a sink stage: see KafkaConfig::validate).
+                self.ctp_message(ctx, &other);
             }
         }
     }
@@ -621,6 +659,7 @@ impl Actor<KMsg, KEvent> for Consumer {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_START => {
+                self.ctp_init(ctx);
                 self.started = true;
                 self.last_poll = ctx.now();
                 self.step(ctx);
@@ -664,6 +703,8 @@ impl Actor<KMsg, KEvent> for Consumer {
                 );
             }
             T_PROCESS => self.process_one(ctx),
+            T_CLIENT_TICK => self.ctp_tick(ctx),
+            T_CTP_RECORD => self.ctp_next(ctx),
             T_WORKER => self.worker_one(ctx),
             T_MD_RETRY => {
                 self.md_pacing.retry_fired();
@@ -703,6 +744,9 @@ impl Actor<KMsg, KEvent> for Consumer {
     }
 
     fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event {
+            self.ctp_closed(ctx, conn);
+        }
         if let ConnEvent::Closed { conn, .. } = event
             && let Some(peer) = self.peers.closed(conn)
         {
@@ -742,6 +786,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         self.md_in_flight = false;
         self.md_pacing.reset();
         self.peers.clear();
+        self.ctp_crash();
     }
 
     fn as_any(&self) -> &dyn Any {

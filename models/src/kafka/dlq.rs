@@ -97,6 +97,7 @@ impl DlqProducer {
             values: Rc::from([rec.value]),
             bytes: self.cfg.message_bytes + extra,
             leader_epoch: Some(st.leader_epoch),
+            txn: super::txn::BatchTxn::None,
         };
         let msg = KMsg::Produce {
             req,

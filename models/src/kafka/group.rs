@@ -5,7 +5,8 @@
 
 use super::config::KafkaConfig;
 use super::msg::{GroupStatus, KEvent, KMsg, reply, tag, tag_kind};
-use msgsim_sim::{Actor, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use super::txn_coordinator::{T_TXN_RETRY, T_TXN_SWEEP, TxnCoordinator};
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -33,11 +34,17 @@ pub struct GroupCoordinator {
     rebalance_deadline: SimTime,
     pub rebalances: u64,
     pub commits_rejected: u64,
+    /// The transaction coordinator shares this node (txn_coordinator.rs).
+    pub txn: TxnCoordinator,
+    /// OffsetFetch requests waiting for pending transactional offsets (require_stable).
+    deferred: Vec<(NodeId, Via, u64, Vec<u32>)>,
 }
 
 impl GroupCoordinator {
     pub fn new(cfg: Rc<KafkaConfig>) -> GroupCoordinator {
         GroupCoordinator {
+            txn: TxnCoordinator::new(cfg.clone()),
+            deferred: Vec::new(),
             cfg,
             committed: BTreeMap::new(),
             generation: 0,
@@ -92,7 +99,7 @@ impl GroupCoordinator {
         ctx.sometimes("kafka:group_rebalance");
         // RangeAssignor over the sorted members.
         let ids: Vec<u32> = self.members.keys().copied().collect();
-        let np = self.cfg.partitions;
+        let np = self.cfg.input_partitions();
         let n = ids.len() as u32;
         for (i, id) in ids.iter().enumerate() {
             let i = i as u32;
@@ -118,6 +125,7 @@ impl GroupCoordinator {
 impl Actor<KMsg, KEvent> for GroupCoordinator {
     fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         ctx.set_timer(SimDuration::from_millis(1_000), tag(T_CHECK, 0));
+        self.txn.on_start(ctx);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
@@ -186,6 +194,13 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                 reply(ctx, from, via, KMsg::OffsetCommitResp { req, ok });
             }
             KMsg::OffsetFetch { generation, parts } => {
+                if self.txn.has_pending_offsets(&parts) {
+                    // KIP-447 require_stable: UNSTABLE_OFFSET_COMMIT until the transaction
+                    // holding offsets for these partitions completes (answered then).
+                    ctx.sometimes("kafka:txn_unstable_offset_fetch");
+                    self.deferred.push((from, via, generation, parts));
+                    return;
+                }
                 let offsets = parts
                     .iter()
                     .map(|p| (*p, self.committed.get(p).copied()))
@@ -200,7 +215,13 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                     },
                 );
             }
-            _ => {}
+            msg => self.on_txn_message(ctx, from, via, msg),
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event {
+            self.txn.on_closed(ctx, conn);
         }
     }
 
@@ -222,16 +243,99 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                 ctx.set_timer(SimDuration::from_millis(1_000), tag(T_CHECK, 0));
             }
             T_REBALANCE => self.try_complete(ctx),
+            T_TXN_SWEEP => {
+                self.txn.sweep(ctx);
+                self.answer_deferred(ctx);
+            }
+            T_TXN_RETRY => self.txn.on_retry(ctx),
             _ => {}
         }
     }
 
-    fn on_crash(&mut self, _kind: CrashKind) {
+    fn on_crash(&mut self, kind: CrashKind) {
         self.members.clear();
         self.rebalancing = false;
+        self.deferred.clear();
+        self.txn.on_crash(kind);
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+impl GroupCoordinator {
+    /// Transaction coordinator requests, and the answers to its marker writes.
+    fn on_txn_message(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        via: Via,
+        msg: KMsg,
+    ) {
+        match msg {
+            KMsg::InitProducerId { tid, timeout_ms } => {
+                self.txn.init_pid(ctx, from, via, tid, timeout_ms)
+            }
+            KMsg::AddPartitionsToTxn {
+                tid,
+                pid,
+                epoch,
+                parts,
+            } => self
+                .txn
+                .add_partitions(ctx, from, via, tid, pid, epoch, parts),
+            KMsg::TxnOffsetCommit {
+                tid,
+                pid,
+                epoch,
+                member,
+                generation,
+                offsets,
+            } => {
+                // KIP-447: the group fences a stale generation or an unknown member.
+                let group_ok = generation == self.generation && self.members.contains_key(&member);
+                self.txn
+                    .txn_offset_commit(ctx, from, via, tid, pid, epoch, group_ok, offsets);
+            }
+            KMsg::EndTxn {
+                tid,
+                pid,
+                epoch,
+                commit,
+            } => {
+                let committed = &mut self.committed;
+                self.txn
+                    .end_txn(ctx, from, via, tid, pid, epoch, commit, committed);
+            }
+            KMsg::ProduceResp { req, results } => self.txn.on_produce_resp(ctx, req, results),
+            KMsg::Metadata(snap) => self.txn.on_metadata(ctx, snap),
+            _ => return,
+        }
+        self.answer_deferred(ctx);
+    }
+
+    /// OffsetFetch requests whose partitions no longer have pending transactional offsets.
+    fn answer_deferred(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let waiting = std::mem::take(&mut self.deferred);
+        for (from, via, generation, parts) in waiting {
+            if self.txn.has_pending_offsets(&parts) {
+                self.deferred.push((from, via, generation, parts));
+                continue;
+            }
+            let offsets = parts
+                .iter()
+                .map(|p| (*p, self.committed.get(p).copied()))
+                .collect();
+            reply(
+                ctx,
+                from,
+                via,
+                KMsg::OffsetFetchResp {
+                    generation,
+                    offsets,
+                },
+            );
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! Batches are immutable and shared between replicas (`Rc`), so three replicas of an hour of
 //! traffic cost one copy of the values.
 
+use super::txn::{BatchTxn, TxnIndex};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
@@ -21,6 +22,8 @@ pub struct Batch {
     pub values: Rc<[u64]>,
     /// Size on disk (after compression).
     pub bytes: u64,
+    /// Transactional data or a control marker (see `txn.rs`).
+    pub txn: BatchTxn,
 }
 
 impl Batch {
@@ -42,6 +45,7 @@ impl Batch {
             first_seq: self.first_seq,
             values: self.values[..n].into(),
             bytes: per * n as u64,
+            txn: self.txn,
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct ReplicaLog {
     pub epoch_cache: Vec<(u32, u64)>,
     pub producers: BTreeMap<i64, ProducerEntry>,
     pub size_bytes: u64,
+    /// Open and aborted transactions (LSO, aborted index), rebuilt with the producer state.
+    pub txn: TxnIndex,
 }
 
 impl Default for ReplicaLog {
@@ -124,6 +130,7 @@ impl Default for ReplicaLog {
             epoch_cache: Vec::new(),
             producers: BTreeMap::new(),
             size_bytes: 0,
+            txn: TxnIndex::default(),
         }
     }
 }
@@ -200,6 +207,10 @@ impl ReplicaLog {
             entry.epoch = b.producer_epoch;
             entry.batches.clear();
         }
+        if b.txn.is_control() {
+            // A control marker moves the epoch but carries no sequence (appendEndTxnMarker).
+            return;
+        }
         entry
             .batches
             .push_back((b.first_seq, b.last_seq(), b.base_offset));
@@ -231,6 +242,7 @@ impl ReplicaLog {
         self.size_bytes += batch.bytes;
         self.leo = batch.next_offset();
         Self::note_producer(&mut self.producers, &batch);
+        self.txn.note(&batch, self.hw);
         let (epoch, base) = (batch.leader_epoch, batch.base_offset);
         active.batches.push(batch);
         self.assign_epoch(epoch, base);
@@ -307,6 +319,7 @@ impl ReplicaLog {
             }
         }
         self.producers = producers;
+        self.txn = TxnIndex::rebuild(self);
     }
 
     /// Throw the whole log away and restart it at `offset` (a follower fetching below the
@@ -321,6 +334,7 @@ impl ReplicaLog {
         self.epoch_cache.clear();
         self.producers.clear();
         self.size_bytes = 0;
+        self.txn = TxnIndex::default();
     }
 
     /// Batches holding offsets in `[from, upto)`, at least one batch if any, then up to

@@ -23,10 +23,14 @@ mod replication;
 mod sink_checker;
 mod sink_config;
 mod stage;
+mod txn;
+mod txn_client;
+mod txn_coordinator;
+mod txn_producer;
 
 pub use broker::{Broker, Role};
-pub use checker::{FinalState, KafkaChecker};
-pub use config::{Acks, CommitMode, KafkaConfig, OffsetReset};
+pub use checker::{CtpFinal, FinalState, KafkaChecker};
+pub use config::{Acks, CommitMode, IsolationLevel, KafkaConfig, OffsetReset};
 pub use consumer::Consumer;
 pub use controller::Controller;
 pub use group::GroupCoordinator;
@@ -35,12 +39,14 @@ pub use msg::{KErr, KEvent, KMsg};
 pub use producer::Producer;
 pub use sink_checker::SinkEvent;
 pub use sink_config::{ErrorsTolerance, Pipeline, SinkConfig};
+pub use txn_producer::TxnProducer;
 
 use crate::report::ModelReport;
 use crate::setup::RunSetup;
 use crate::system::RunError;
 use app_dlq::AppDlqPipeline;
 use connect::{ConnectSinkTask, TaskState};
+use consumer::OUTPUT_BIT;
 use msgsim_sim::{Actor, NodeId, Sim};
 use sink_checker::{Observers, SinkChecker, SinkFinal};
 use std::cell::RefCell;
@@ -96,6 +102,21 @@ pub const METRICS: &[&str] = &[
     "put_retries",
     "transform_retries",
     "app_retries",
+    "txn_commits",
+    "txn_aborts",
+    "txn_timeouts",
+    "txn_fence_aborts",
+    "txn_markers",
+    "txn_clients_fenced",
+    "txn_not_committed_records",
+    "aborted_polled_read_uncommitted",
+    "aborted_polled_read_committed",
+    "max_ack_to_poll_ms_read_committed",
+    "max_ack_to_poll_ms_read_uncommitted",
+    "ctp_input_records",
+    "ctp_output_committed",
+    "ctp_output_aborted",
+    "eos_duplicate_read_uncommitted",
 ];
 
 /// Run the Kafka model.
@@ -122,15 +143,21 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         Box::new(GroupCoordinator::new(cfg.clone())),
     ));
     for i in 0..config.producers {
-        actors.push((
-            it.next().expect("name"),
-            Box::new(Producer::new(cfg.clone(), i)),
-        ));
+        let actor: Box<dyn Actor<KMsg, KEvent>> = if i < config.transactional_producers {
+            Box::new(TxnProducer::new(cfg.clone(), i))
+        } else {
+            Box::new(Producer::new(cfg.clone(), i))
+        };
+        actors.push((it.next().expect("name"), actor));
     }
     for i in 0..config.consumers {
         actors.push((it.next().expect("name"), Box::new(consumer(&cfg, i))));
     }
-    let checker = Rc::new(RefCell::new(KafkaChecker::new(config.partitions)));
+    let mut checker = KafkaChecker::new(config.partitions);
+    checker.read_committed = (0..config.consumers)
+        .map(|i| config.read_committed(i))
+        .collect();
+    let checker = Rc::new(RefCell::new(checker));
     let sink_checker = Rc::new(RefCell::new(SinkChecker::default()));
     let observer = Box::new(Observers(
         checker::Shared(checker.clone()),
@@ -221,13 +248,24 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         acks0: config.acks == Acks::Zero,
         ..FinalState::default()
     };
+    let mut ctp = CtpFinal::default();
     for p in 0..config.partitions as usize {
         let leader = ctrl.parts[p].leader;
+        let output = p as u32 >= config.input_partitions();
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];
-            let mut recs = Vec::with_capacity((log.leo - log.log_start) as usize);
-            log.for_each_record(|_, v| recs.push(v));
-            (log.log_start, recs)
+            let view = txn::log_view(log);
+            if output {
+                ctp.output_committed
+                    .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));
+                ctp.output_all
+                    .extend(view.all.iter().map(|v| v & !OUTPUT_BIT));
+                return (log.log_start, Vec::new());
+            }
+            ctp.input.extend_from_slice(&view.committed);
+            fin.not_committed.extend_from_slice(&view.not_committed);
+            fin.commit_ms.extend_from_slice(&view.commit_ms);
+            (log.log_start, view.all)
         }));
         let replicas = config.replicas(p as u32);
         let mut disagreements = 0;
@@ -242,6 +280,9 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             }
         }
         fin.replica_disagreements.push(disagreements);
+    }
+    if config.ctp_output_partitions > 0 {
+        fin.ctp = Some(ctp);
     }
     fin.invariant_violations = (0..config.brokers)
         .map(|b| broker(sim, b).invariant_violations)
@@ -267,6 +308,12 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         .map(|i| {
             sim.actor::<Consumer>(NodeId(config.consumer_index(i)))
                 .map_or(0, |c| c.commits_failed)
+        })
+        .sum();
+    let txn_fenced: u64 = (0..config.producers)
+        .map(|i| {
+            sim.actor::<TxnProducer>(NodeId(config.producer_index(i)))
+                .map_or(0, |p| p.fenced())
         })
         .sum();
     let log_start_min = (0..config.partitions as usize)
@@ -301,6 +348,12 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         ("commits_failed", commits_failed as f64),
         ("group_rebalances", gc.rebalances as f64),
         ("final_log_start_min", log_start_min as f64),
+        ("txn_commits", gc.txn.commits as f64),
+        ("txn_aborts", gc.txn.aborts as f64),
+        ("txn_timeouts", gc.txn.timeouts as f64),
+        ("txn_fence_aborts", gc.txn.fence_aborts as f64),
+        ("txn_markers", gc.txn.markers as f64),
+        ("txn_clients_fenced", txn_fenced as f64),
     ];
     for (k, v) in obs {
         report.observations.insert(k.to_string(), v);

@@ -3,6 +3,7 @@
 
 use super::config::Acks;
 use super::log::Batch;
+use super::txn::{AbortedTxn, BatchTxn};
 use msgsim_sim::{ConnId, Ctx, Message, NodeId, Via};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -31,6 +32,14 @@ pub enum KErr {
     RecordTooLarge,
     /// delivery.timeout.ms expired.
     DeliveryTimeout,
+    /// A newer producer with the same transactional.id bumped the epoch (fatal).
+    ProducerFenced,
+    /// The transactional.id's previous transaction is still completing: retry (retriable).
+    ConcurrentTransactions,
+    /// TxnOffsetCommit from a stale generation or unknown member (KIP-447): abort the txn.
+    IllegalGeneration,
+    /// The transaction was aborted before this batch was sent: never written.
+    TransactionAborted,
 }
 
 impl KErr {
@@ -42,6 +51,9 @@ impl KErr {
                 | KErr::RecordTooLarge
                 | KErr::DeliveryTimeout
                 | KErr::InvalidUpdateVersion
+                | KErr::ProducerFenced
+                | KErr::IllegalGeneration
+                | KErr::TransactionAborted
         )
     }
     /// The attempt may have been written (Jepsen `info`).
@@ -89,6 +101,8 @@ pub struct WireBatch {
     pub bytes: u64,
     /// Leader epoch the producer believes current (KIP-359).
     pub leader_epoch: Option<u32>,
+    /// Transactional data, or a COMMIT/ABORT marker written by the transaction coordinator.
+    pub txn: BatchTxn,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -104,9 +118,12 @@ pub struct FetchPart {
 pub enum FetchResult {
     Records {
         batches: Vec<Rc<Batch>>,
+        /// The end a consumer may read to: the HW, or the LSO for read_committed.
         hw: u64,
         log_start: u64,
         leo: u64,
+        /// read_committed only: aborted transactions overlapping the returned range.
+        aborted: Vec<AbortedTxn>,
     },
     Diverging {
         epoch: u32,
@@ -167,6 +184,8 @@ pub enum KMsg {
         req: u64,
         max_wait_ms: u64,
         parts: Vec<FetchPart>,
+        /// isolation.level=read_committed: read up to the LSO, aborted records filtered.
+        read_committed: bool,
     },
     FetchResp {
         req: u64,
@@ -216,6 +235,46 @@ pub enum KMsg {
         generation: u64,
         offsets: Vec<(u32, Option<u64>)>,
     },
+    // transactional clients <-> transaction coordinator (see txn_coordinator.rs)
+    InitProducerId {
+        tid: u32,
+        timeout_ms: u64,
+    },
+    InitProducerIdResp {
+        result: Result<(i64, i16), KErr>,
+    },
+    AddPartitionsToTxn {
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        parts: Vec<u32>,
+    },
+    AddPartitionsToTxnResp {
+        parts: Vec<u32>,
+        result: Result<(), KErr>,
+    },
+    /// AddOffsetsToTxn + TxnOffsetCommit in one (coordinators share a node here).
+    TxnOffsetCommit {
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        member: u32,
+        generation: u64,
+        offsets: Vec<(u32, u64)>,
+    },
+    TxnOffsetCommitResp {
+        result: Result<(), KErr>,
+    },
+    EndTxn {
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        commit: bool,
+    },
+    EndTxnResp {
+        commit: bool,
+        result: Result<(), KErr>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -250,6 +309,14 @@ impl Message for KMsg {
             KMsg::OffsetCommitResp { .. } => "OffsetCommitResp",
             KMsg::OffsetFetch { .. } => "OffsetFetch",
             KMsg::OffsetFetchResp { .. } => "OffsetFetchResp",
+            KMsg::InitProducerId { .. } => "InitProducerId",
+            KMsg::InitProducerIdResp { .. } => "InitProducerIdResp",
+            KMsg::AddPartitionsToTxn { .. } => "AddPartitionsToTxn",
+            KMsg::AddPartitionsToTxnResp { .. } => "AddPartitionsToTxnResp",
+            KMsg::TxnOffsetCommit { .. } => "TxnOffsetCommit",
+            KMsg::TxnOffsetCommitResp { .. } => "TxnOffsetCommitResp",
+            KMsg::EndTxn { .. } => "EndTxn",
+            KMsg::EndTxnResp { .. } => "EndTxnResp",
         }
     }
     fn size_bytes(&self) -> u64 {

@@ -144,12 +144,17 @@ impl Broker {
         }
         let n = wb.values.len() as i32;
         let log = &mut self.logs[p];
-        match log.check_sequence(
-            wb.pid,
-            wb.producer_epoch,
-            wb.first_seq,
-            wb.first_seq + n - 1,
-        ) {
+        let check = if wb.txn.is_control() {
+            super::txn::check_marker(log, wb.pid, wb.producer_epoch)
+        } else {
+            log.check_sequence(
+                wb.pid,
+                wb.producer_epoch,
+                wb.first_seq,
+                wb.first_seq + n - 1,
+            )
+        };
+        match check {
             SeqCheck::Duplicate(base) => {
                 ctx.sometimes("kafka:idempotent_duplicate_suppressed");
                 let end = base + n as u64;
@@ -176,6 +181,7 @@ impl Broker {
             first_seq: wb.first_seq,
             values: wb.values.clone(),
             bytes: wb.bytes,
+            txn: wb.txn,
         });
         let base = batch.base_offset;
         let end = batch.next_offset();
@@ -308,12 +314,13 @@ impl Broker {
         req: u64,
         max_wait_ms: u64,
         parts: Vec<FetchPart>,
+        read_committed: bool,
         may_park: bool,
     ) {
         let mut results = Vec::with_capacity(parts.len());
         let mut any = false;
         for part in &parts {
-            let r = self.serve_consumer_part(part);
+            let r = self.serve_consumer_part(part, read_committed);
             if !matches!(&r, FetchResult::Records { batches, .. } if batches.is_empty()) {
                 any = true;
             }
@@ -324,6 +331,7 @@ impl Broker {
                 req,
                 max_wait_ms,
                 parts,
+                read_committed,
             };
             self.park(ctx, from, via, msg, max_wait_ms);
             return;
@@ -339,9 +347,10 @@ impl Broker {
         );
     }
 
-    /// Consumers read only up to the HW ("only committed messages are ever given out");
-    /// OFFSET_OUT_OF_RANGE below the log start or above the LEO.
-    fn serve_consumer_part(&self, part: &FetchPart) -> FetchResult {
+    /// Consumers read only up to the HW ("only committed messages are ever given out"), or up
+    /// to the LSO with read_committed, which also gets the aborted transactions of the range
+    /// (reference §7); OFFSET_OUT_OF_RANGE below the log start or above the LEO.
+    fn serve_consumer_part(&self, part: &FetchPart, read_committed: bool) -> FetchResult {
         let p = part.p as usize;
         if p >= self.parts.len() || self.parts[p].role != Role::Leader {
             return FetchResult::Error(KErr::NotLeaderOrFollower);
@@ -356,23 +365,31 @@ impl Broker {
             }
         }
         let log = &self.logs[p];
+        // ListOffsets "latest" is the LSO for read_committed.
+        let end = if read_committed {
+            log.txn.lso(log.hw)
+        } else {
+            log.hw
+        };
         if part.fetch_offset < log.log_start || part.fetch_offset > log.leo {
             return FetchResult::OutOfRange {
                 log_start: log.log_start,
-                hw: log.hw,
+                hw: end,
                 leo: log.leo,
             };
         }
-        let batches = log.read(
-            part.fetch_offset,
-            log.hw,
-            self.cfg.max_partition_fetch_bytes,
-        );
+        let batches = log.read(part.fetch_offset, end, self.cfg.max_partition_fetch_bytes);
+        let aborted = if read_committed {
+            log.txn.aborted_in(part.fetch_offset, end)
+        } else {
+            Vec::new()
+        };
         FetchResult::Records {
             batches,
-            hw: log.hw,
+            hw: end,
             log_start: log.log_start,
             leo: log.leo,
+            aborted,
         }
     }
 
@@ -428,9 +445,17 @@ impl Broker {
                 req,
                 max_wait_ms,
                 parts,
-            } => {
-                self.on_consumer_fetch(ctx, parked.from, parked.via, req, max_wait_ms, parts, false)
-            }
+                read_committed,
+            } => self.on_consumer_fetch(
+                ctx,
+                parked.from,
+                parked.via,
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+                false,
+            ),
             _ => {}
         }
     }

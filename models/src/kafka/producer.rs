@@ -145,7 +145,7 @@ impl Producer {
                 }
                 self.counter += 1;
                 let value = self.value(self.counter);
-                let p = (self.counter % self.cfg.partitions as u64) as u32;
+                let p = (self.counter % self.cfg.input_partitions() as u64) as u32;
                 self.add(ctx, p, value);
             }
         }
@@ -336,6 +336,7 @@ impl Producer {
                 values: b.values.clone(),
                 bytes: b.bytes,
                 leader_epoch: Some(md.parts[b.p as usize].leader_epoch),
+                txn: super::txn::BatchTxn::None,
             });
         }
         let req = self.next_req;

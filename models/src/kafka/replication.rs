@@ -133,6 +133,7 @@ impl Broker {
             hw: log.hw,
             log_start: log.log_start,
             leo: log.leo,
+            aborted: Vec::new(),
         }
     }
 

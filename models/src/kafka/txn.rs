@@ -1,0 +1,291 @@
+//! Transaction data in the partition log (reference §2.1 `TxnState`, §6, §7): which batches are
+//! transactional, control markers (COMMIT/ABORT records that take an offset), the per-partition
+//! open-transaction tracking that gives the last stable offset (LSO), the aborted-transaction
+//! index that read_committed fetches filter with, and the read_committed view of a final log.
+
+use super::log::{Batch, ReplicaLog, SeqCheck};
+use std::collections::BTreeMap;
+
+/// The value a control marker record carries (no producer value is ever 0).
+pub const MARKER_VALUE: u64 = 0;
+
+/// Transactional state of a record batch (RecordBatch isTransactional / isControlBatch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BatchTxn {
+    /// A plain (possibly idempotent) batch.
+    #[default]
+    None,
+    /// Data written inside a transaction of the batch's producer id.
+    Data,
+    /// Control batch: COMMIT marker of the producer's open transaction.
+    Commit,
+    /// Control batch: ABORT marker.
+    Abort,
+}
+
+impl BatchTxn {
+    pub fn is_control(self) -> bool {
+        matches!(self, BatchTxn::Commit | BatchTxn::Abort)
+    }
+}
+
+/// FetchResponse.AbortedTransaction: records of `pid` from `first` up to the ABORT marker at
+/// `last` are aborted (the log's aborted-transaction index, LogSegment .txnindex).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AbortedTxn {
+    pub pid: i64,
+    pub first: u64,
+    pub last: u64,
+}
+
+/// Per-partition transaction tracking, rebuilt from the log like the producer state
+/// (ProducerStateManager ongoing transactions + unreplicated completed ones; TransactionIndex).
+#[derive(Clone, Debug, Default)]
+pub struct TxnIndex {
+    /// Producer id → first offset of its ongoing transaction.
+    pub open: BTreeMap<i64, u64>,
+    /// Completed transactions whose marker is not yet below the HW: (first offset, marker
+    /// offset). Kafka keeps them unstable until the marker is replicated.
+    unreplicated: Vec<(u64, u64)>,
+    /// Aborted transactions in marker order.
+    pub aborted: Vec<AbortedTxn>,
+}
+
+impl TxnIndex {
+    /// Account for one appended batch; `hw` prunes completed transactions already stable.
+    pub fn note(&mut self, b: &Batch, hw: u64) {
+        self.unreplicated.retain(|&(_, m)| m >= hw);
+        match b.txn {
+            BatchTxn::None => {}
+            BatchTxn::Data => {
+                self.open.entry(b.pid).or_insert(b.base_offset);
+            }
+            BatchTxn::Commit | BatchTxn::Abort => {
+                if let Some(first) = self.open.remove(&b.pid) {
+                    self.unreplicated.push((first, b.base_offset));
+                    if b.txn == BatchTxn::Abort {
+                        self.aborted.push(AbortedTxn {
+                            pid: b.pid,
+                            first,
+                            last: b.base_offset,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rebuild from the log's batches (load, truncation, retention).
+    pub fn rebuild(log: &ReplicaLog) -> TxnIndex {
+        let mut idx = TxnIndex::default();
+        for seg in &log.segments {
+            for b in &seg.batches {
+                idx.note(b, 0);
+            }
+        }
+        idx
+    }
+
+    /// Last stable offset: min(HW, first offset of the earliest open transaction, first
+    /// offset of a completed transaction whose marker is not yet below the HW) (reference §6:
+    /// "LSO = first offset of the earliest open transaction"; UnifiedLog.firstUnstableOffset).
+    pub fn lso(&self, hw: u64) -> u64 {
+        let open = self.open.values().copied().min().unwrap_or(u64::MAX);
+        let unrepl = self
+            .unreplicated
+            .iter()
+            .filter(|&&(_, m)| m >= hw)
+            .map(|&(f, _)| f)
+            .min()
+            .unwrap_or(u64::MAX);
+        hw.min(open).min(unrepl)
+    }
+
+    /// Aborted transactions overlapping `[from, to)` (what a read_committed fetch returns).
+    pub fn aborted_in(&self, from: u64, to: u64) -> Vec<AbortedTxn> {
+        let start = self.aborted.partition_point(|a| a.last < from);
+        self.aborted[start..]
+            .iter()
+            .filter(|a| a.first < to)
+            .copied()
+            .collect()
+    }
+}
+
+/// Whether a consumer returns this batch's records to the application: control batches never;
+/// with read_committed, batches of aborted transactions neither (Fetcher / CompletedFetch
+/// skipping aborted producer ids between an AbortedTransaction's first offset and its marker).
+pub fn visible(b: &Batch, aborted: &[AbortedTxn], read_committed: bool) -> bool {
+    match b.txn {
+        BatchTxn::Commit | BatchTxn::Abort => false,
+        BatchTxn::None => true,
+        BatchTxn::Data => {
+            !read_committed
+                || !aborted
+                    .iter()
+                    .any(|a| a.pid == b.pid && a.first <= b.base_offset && b.base_offset <= a.last)
+        }
+    }
+}
+
+/// ProducerAppendInfo.appendEndTxnMarker: a marker with an epoch below the producer's current
+/// one is rejected; markers carry no sequence number.
+pub fn check_marker(log: &ReplicaLog, pid: i64, epoch: i16) -> SeqCheck {
+    match log.producers.get(&pid) {
+        Some(e) if epoch < e.epoch => SeqCheck::InvalidEpoch,
+        _ => SeqCheck::Append,
+    }
+}
+
+/// The transactional outcome of every data value of one final log.
+#[derive(Clone, Debug, Default)]
+pub struct LogView {
+    /// Values a read_committed consumer returns (plain + committed transactional), in order.
+    pub committed: Vec<u64>,
+    /// Every data value (what read_uncommitted returns), in order.
+    pub all: Vec<u64>,
+    /// Transactional values aborted, or still open at the end.
+    pub not_committed: Vec<u64>,
+    /// Committed transactional value → timestamp (ms) of its COMMIT marker (the coordinator's
+    /// decision time).
+    pub commit_ms: Vec<(u64, i64)>,
+}
+
+/// Classify a final log's records by transaction outcome.
+pub fn log_view(log: &ReplicaLog) -> LogView {
+    let mut v = LogView::default();
+    // pid → values of its open transaction in this log.
+    let mut open: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
+    for seg in &log.segments {
+        for b in &seg.batches {
+            let vals: Vec<u64> = b
+                .values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| b.base_offset + *i as u64 >= log.log_start)
+                .map(|(_, x)| *x)
+                .collect();
+            match b.txn {
+                BatchTxn::None => {
+                    v.committed.extend_from_slice(&vals);
+                    v.all.extend_from_slice(&vals);
+                }
+                BatchTxn::Data => {
+                    v.all.extend_from_slice(&vals);
+                    open.entry(b.pid).or_default().extend(vals);
+                }
+                BatchTxn::Commit => {
+                    for x in open.remove(&b.pid).unwrap_or_default() {
+                        v.committed.push(x);
+                        v.commit_ms.push((x, b.max_ts_ms));
+                    }
+                }
+                BatchTxn::Abort => {
+                    v.not_committed
+                        .extend(open.remove(&b.pid).unwrap_or_default());
+                }
+            }
+        }
+    }
+    for (_, vals) in open {
+        v.not_committed.extend(vals);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    fn batch(base: u64, pid: i64, txn: BatchTxn, values: &[u64]) -> Rc<Batch> {
+        Rc::new(Batch {
+            base_offset: base,
+            leader_epoch: 0,
+            max_ts_ms: base as i64,
+            pid,
+            producer_epoch: 0,
+            first_seq: if txn.is_control() { -1 } else { 0 },
+            values: Rc::from(values),
+            bytes: 100,
+            txn,
+        })
+    }
+
+    /// K18's log: T1 (pid 7) writes m1, m2 and aborts; T2 (pid 8) writes m3 and stays open;
+    /// m4 is plain.
+    fn k18_log() -> ReplicaLog {
+        let mut log = ReplicaLog::default();
+        log.append(batch(0, 7, BatchTxn::Data, &[1, 2]), 0, 1 << 30, u64::MAX);
+        log.append(
+            batch(2, 7, BatchTxn::Abort, &[MARKER_VALUE]),
+            0,
+            1 << 30,
+            u64::MAX,
+        );
+        log.append(batch(3, 8, BatchTxn::Data, &[3]), 0, 1 << 30, u64::MAX);
+        log.append(batch(4, -1, BatchTxn::None, &[4]), 0, 1 << 30, u64::MAX);
+        log.hw = log.leo;
+        log
+    }
+
+    #[test]
+    fn lso_stops_at_the_open_transaction() {
+        let log = k18_log();
+        assert_eq!(log.leo, 5);
+        assert_eq!(log.txn.lso(log.hw), 3);
+        assert_eq!(
+            log.txn.aborted_in(0, 3),
+            vec![AbortedTxn {
+                pid: 7,
+                first: 0,
+                last: 2
+            }]
+        );
+        assert!(log.txn.aborted_in(3, 5).is_empty());
+    }
+
+    #[test]
+    fn a_marker_above_the_hw_keeps_the_transaction_unstable() {
+        let mut log = k18_log();
+        log.append(
+            batch(5, 8, BatchTxn::Commit, &[MARKER_VALUE]),
+            0,
+            1 << 30,
+            u64::MAX,
+        );
+        assert_eq!(log.txn.lso(5), 3, "marker at 5 not below HW 5");
+        assert_eq!(log.txn.lso(6), 6);
+        let view = log_view(&log);
+        assert_eq!(view.committed, vec![4, 3]);
+        assert_eq!(view.not_committed, vec![1, 2]);
+        assert_eq!(view.all, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn read_committed_hides_aborted_and_markers_read_uncommitted_only_markers() {
+        let log = k18_log();
+        let aborted = log.txn.aborted_in(0, 5);
+        let data = batch(0, 7, BatchTxn::Data, &[1, 2]);
+        let marker = batch(2, 7, BatchTxn::Abort, &[MARKER_VALUE]);
+        let open = batch(3, 8, BatchTxn::Data, &[3]);
+        assert!(!visible(&data, &aborted, true));
+        assert!(visible(&data, &aborted, false));
+        assert!(!visible(&marker, &aborted, false));
+        assert!(visible(&open, &aborted, true));
+    }
+
+    #[test]
+    fn truncation_reopens_a_transaction_whose_marker_is_cut() {
+        let mut log = k18_log();
+        log.append(
+            batch(5, 8, BatchTxn::Commit, &[MARKER_VALUE]),
+            0,
+            1 << 30,
+            u64::MAX,
+        );
+        log.truncate_to(5);
+        assert_eq!(log.txn.open.get(&8), Some(&3));
+        assert_eq!(log.txn.lso(5), 3);
+    }
+}
