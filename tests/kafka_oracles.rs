@@ -152,3 +152,13 @@ fn k19b_message_too_large_broker() {
 fn k19c_batch_split() {
     oracle("k19c-batch-split");
 }
+
+#[test]
+fn k13_compaction() {
+    oracle("k13-compaction");
+}
+
+#[test]
+fn k13b_compaction_keyless() {
+    oracle("k13b-compaction-keyless");
+}

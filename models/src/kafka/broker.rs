@@ -3,6 +3,7 @@
 //! tasks (ISR expiry, retention, OS writeback, HW checkpoint). Fetch/replication is in
 //! `replication.rs`, the produce path and consumer fetches in `produce.rs`.
 
+use super::cleaner::CleanerParams;
 use super::config::KafkaConfig;
 use super::log::ReplicaLog;
 use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
@@ -21,6 +22,7 @@ pub(super) const T_FETCH_TIMEOUT: u64 = 6;
 pub(super) const T_FETCH_RETRY: u64 = 7;
 pub(super) const T_PARK: u64 = 8;
 pub(super) const T_PURGATORY: u64 = 9;
+pub(super) const T_CLEANER: u64 = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -107,6 +109,16 @@ pub struct Broker {
     pub divergence_truncations: u64,
     pub invariant_violations: u64,
     pub lossy_truncated_records: u64,
+    /// Log cleaner counters (`cleaner.rs`).
+    pub cleaner: CleanerCounters,
+}
+
+/// What this broker's log cleaner did over the run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CleanerCounters {
+    pub passes: u64,
+    pub removed: u64,
+    pub tombstones_removed: u64,
 }
 
 impl Broker {
@@ -136,6 +148,7 @@ impl Broker {
             divergence_truncations: 0,
             invariant_violations: 0,
             lossy_truncated_records: 0,
+            cleaner: CleanerCounters::default(),
         }
     }
 
@@ -307,7 +320,8 @@ impl Broker {
     fn retention(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let now_ms = Self::now_ms(ctx);
         for p in 0..self.logs.len() {
-            if !self.hosted[p] {
+            // cleanup.policy=compact alone never deletes by time or size (TopicConfig).
+            if !self.hosted[p] || !self.cfg.cleanup_policy.deletes() {
                 continue;
             }
             let log = &mut self.logs[p];
@@ -321,6 +335,28 @@ impl Broker {
                 log.delete_retention(now_ms, self.cfg.retention_ms, self.cfg.retention_bytes);
             if deleted > 0 {
                 ctx.sometimes("kafka:retention_deleted_segment");
+            }
+            self.check_invariants(p);
+        }
+    }
+
+    /// One wake-up of the log cleaner thread: clean every cleanable log, then sleep
+    /// log.cleaner.backoff.ms (LogCleaner.CleanerThread).
+    fn run_cleaner(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now_ms = Self::now_ms(ctx);
+        let params = CleanerParams::of(&self.cfg);
+        for p in 0..self.logs.len() {
+            if !self.hosted[p] {
+                continue;
+            }
+            if let Some(st) = self.logs[p].clean(now_ms, &params) {
+                self.cleaner.passes += 1;
+                self.cleaner.removed += st.removed;
+                self.cleaner.tombstones_removed += st.tombstones_removed;
+                ctx.sometimes("kafka:log_cleaned");
+                if st.tombstones_removed > 0 {
+                    ctx.sometimes("kafka:tombstone_removed");
+                }
             }
             self.check_invariants(p);
         }
@@ -356,6 +392,12 @@ impl Actor<KMsg, KEvent> for Broker {
             SimDuration::from_millis(c.log_retention_check_interval_ms),
             tag(T_RETENTION, 0),
         );
+        if c.cleanup_policy.compacts() {
+            ctx.set_timer(
+                SimDuration::from_millis(c.log_cleaner_backoff_ms),
+                tag(T_CLEANER, 0),
+            );
+        }
         ctx.set_timer(
             SimDuration::from_millis(c.os_writeback_interval_ms),
             tag(T_WRITEBACK, 0),
@@ -429,6 +471,13 @@ impl Actor<KMsg, KEvent> for Broker {
                 ctx.set_timer(
                     SimDuration::from_millis(self.cfg.log_retention_check_interval_ms),
                     tag(T_RETENTION, 0),
+                );
+            }
+            T_CLEANER => {
+                self.run_cleaner(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.log_cleaner_backoff_ms),
+                    tag(T_CLEANER, 0),
                 );
             }
             T_WRITEBACK => {

@@ -3,6 +3,8 @@
 //! logs the brokers hold after the quiet phase. Indeterminate sends count as neither lost nor
 //! failed.
 
+use super::compaction_check::KeyHeads;
+use super::keys::KeySpec;
 use super::msg::KEvent;
 use crate::anomaly;
 use crate::report::ModelReport;
@@ -92,6 +94,8 @@ pub struct KafkaChecker {
     max_ack_to_poll_ms: u64,
     inconsistent: u64,
     aborted_read: u64,
+    /// The keyed workload and whether the topic is compacted.
+    keys: KeySpec,
 }
 
 fn split(v: u64) -> (usize, usize) {
@@ -104,6 +108,17 @@ impl KafkaChecker {
             offsets: vec![Vec::new(); partitions as usize],
             ..KafkaChecker::default()
         }
+    }
+
+    /// Check a compacted topic (records superseded by a later record of their key may vanish).
+    pub fn with_keys(mut self, keys: KeySpec) -> KafkaChecker {
+        self.keys = keys;
+        self
+    }
+
+    fn get(&self, v: u64) -> Option<&ValState> {
+        let (prod, n) = split(v);
+        self.values.get(prod).and_then(|l| l.get(n))
     }
 
     fn val(&mut self, v: u64) -> &mut ValState {
@@ -267,6 +282,13 @@ impl KafkaChecker {
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
         let mut failed_in_log = 0u64;
+        let heads = KeyHeads::new(self.keys, &self.offsets);
+        let excused = |s: &ValState, v: u64| {
+            let off = [s.ok_offset, s.seen_offset]
+                .into_iter()
+                .find(|&o| o != NONE32);
+            heads.excused(s.p as usize, off.map(u64::from), v)
+        };
         for (prod, list) in self.values.iter().enumerate() {
             let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
             for (n, s) in list.iter().enumerate() {
@@ -274,8 +296,11 @@ impl KafkaChecker {
                     continue;
                 }
                 let present = in_log[prod][n];
-                let below_start =
-                    s.ok_offset != NONE32 && (s.ok_offset as u64) < log_starts[s.p as usize];
+                let value = ((prod as u64 + 1) << 40) | n as u64;
+                // Gone by retention (below the log start) or by compaction.
+                let below_start = (s.ok_offset != NONE32
+                    && (s.ok_offset as u64) < log_starts[s.p as usize])
+                    || excused(s, value);
                 if present > 1 || s.seen_twice {
                     duplicate += 1;
                 }
@@ -315,7 +340,7 @@ impl KafkaChecker {
                     }
                 }
                 let committed = matches!(s.outcome, Outcome::Ok) || present > 0 || s.polled;
-                if fin.consumers && committed && s.processed == 0 {
+                if fin.consumers && committed && s.processed == 0 && !excused(s, value) {
                     unprocessed += 1;
                 }
                 if s.processed > 1 {
@@ -327,7 +352,10 @@ impl KafkaChecker {
         let mut poll_skip = 0u64;
         for &(p, from, to) in &self.gaps {
             let list = &self.offsets[p as usize];
-            let known = (from..to).any(|o| list.get(o as usize).is_some_and(|v| *v != 0));
+            let known = (from..to).any(|o| {
+                list.get(o as usize)
+                    .is_some_and(|&v| v != 0 && !heads.excused(p as usize, Some(o), v))
+            });
             if known {
                 poll_skip += 1;
             }
@@ -360,6 +388,11 @@ impl KafkaChecker {
             ("processed_more_than_once", reprocessed as f64),
             // 3 = exactly-once, 2 = at-least-once, 1 = at-most-once, 0 = neither.
             ("delivery_guarantee", guarantee),
+            (
+                "missed_tombstone",
+                heads.missed_tombstones(&self.offsets, |v| self.get(v).is_some_and(|s| s.polled))
+                    as f64,
+            ),
         ];
         for (k, v) in obs {
             report.observations.insert(k.to_string(), v);

@@ -7,10 +7,13 @@
 
 mod broker;
 mod checker;
+mod cleaner;
+mod compaction_check;
 mod config;
 mod consumer;
 mod controller;
 mod group;
+mod keys;
 mod log;
 mod msg;
 mod produce;
@@ -19,10 +22,11 @@ mod replication;
 
 pub use broker::{Broker, Role};
 pub use checker::{FinalState, KafkaChecker};
-pub use config::{Acks, CommitMode, KafkaConfig, OffsetReset};
+pub use config::{Acks, CleanupPolicy, CommitMode, KafkaConfig, OffsetReset};
 pub use consumer::Consumer;
 pub use controller::Controller;
 pub use group::GroupCoordinator;
+pub use keys::KeySpec;
 pub use log::{Batch, ReplicaLog};
 pub use msg::{KErr, KEvent, KMsg};
 pub use producer::Producer;
@@ -63,6 +67,10 @@ pub const METRICS: &[&str] = &[
     "commits_failed",
     "group_rebalances",
     "final_log_start_min",
+    "missed_tombstone",
+    "cleaner_passes",
+    "compacted_records",
+    "tombstones_removed",
 ];
 
 /// Run the Kafka model.
@@ -100,7 +108,9 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
             Box::new(Consumer::new(cfg.clone(), i)),
         ));
     }
-    let checker = Rc::new(RefCell::new(KafkaChecker::new(config.partitions)));
+    let checker = Rc::new(RefCell::new(
+        KafkaChecker::new(config.partitions).with_keys(KeySpec::of(config)),
+    ));
     let observer = Box::new(checker::Shared(checker.clone()));
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
     let stats = sim.run().map_err(RunError::Sim)?;
@@ -210,6 +220,21 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         ("commits_failed", commits_failed as f64),
         ("group_rebalances", gc.rebalances as f64),
         ("final_log_start_min", log_start_min as f64),
+        (
+            "cleaner_passes",
+            brokers.iter().map(|b| b.cleaner.passes).sum::<u64>() as f64,
+        ),
+        (
+            "compacted_records",
+            brokers.iter().map(|b| b.cleaner.removed).sum::<u64>() as f64,
+        ),
+        (
+            "tombstones_removed",
+            brokers
+                .iter()
+                .map(|b| b.cleaner.tombstones_removed)
+                .sum::<u64>() as f64,
+        ),
     ];
     for (k, v) in obs {
         report.observations.insert(k.to_string(), v);

@@ -31,6 +31,8 @@ pub enum KErr {
     RecordTooLarge,
     /// delivery.timeout.ms expired.
     DeliveryTimeout,
+    /// INVALID_RECORD: e.g. a keyless record on a compacted topic (not retriable).
+    InvalidRecord,
 }
 
 impl KErr {
@@ -42,6 +44,7 @@ impl KErr {
                 | KErr::RecordTooLarge
                 | KErr::DeliveryTimeout
                 | KErr::InvalidUpdateVersion
+                | KErr::InvalidRecord
         )
     }
     /// The attempt may have been written (Jepsen `info`).

@@ -5,6 +5,7 @@
 //! `fail` (definitely not written) or `info` (may have been written).
 
 use super::config::{Acks, KafkaConfig};
+use super::keys::KeySpec;
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -141,7 +142,8 @@ impl Producer {
                 }
                 self.counter += 1;
                 let value = self.value(self.counter);
-                let p = (self.counter % self.cfg.partitions as u64) as u32;
+                // Keyed records go to their key's partition (keys.rs).
+                let p = KeySpec::of(&self.cfg).partition(value, self.counter, self.cfg.partitions);
                 self.add(ctx, p, value);
             }
         }
