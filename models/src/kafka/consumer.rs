@@ -499,6 +499,7 @@ impl Actor<KMsg, KEvent> for Consumer {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
+        self.peers.heard_from(from);
         match msg {
             KMsg::Metadata(snap) => {
                 self.md_in_flight = false;

@@ -4,7 +4,7 @@
 use super::config::Acks;
 use super::log::Batch;
 use msgsim_sim::{ConnId, Ctx, Message, NodeId, Via};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// Kafka error codes the model produces.
@@ -323,6 +323,8 @@ pub enum KEvent {
 #[derive(Debug, Default)]
 pub struct Peers {
     conns: BTreeMap<NodeId, ConnId>,
+    /// Peers that answered on the current connection: it is established (set up).
+    heard: BTreeSet<NodeId>,
 }
 
 impl Peers {
@@ -337,9 +339,18 @@ impl Peers {
         };
         ctx.send_conn(conn, msg);
     }
-    /// Whether a connection to `to` is open (or being opened).
+    /// Whether the connection to `to` is established: open and answered at least once. A
+    /// connection whose first bytes went to a crashed node is never answered; the client
+    /// only learns it failed after socket.connection.setup.timeout.ms (NetworkClient), so
+    /// requests on it get that deadline, not request.timeout.ms.
     pub fn connected(&self, to: NodeId) -> bool {
-        self.conns.contains_key(&to)
+        self.conns.contains_key(&to) && self.heard.contains(&to)
+    }
+    /// A message arrived from `from` (on its connection to us or ours to it).
+    pub fn heard_from(&mut self, from: NodeId) {
+        if self.conns.contains_key(&from) {
+            self.heard.insert(from);
+        }
     }
     /// Forget a closed connection; returns the peer if it was one of ours.
     pub fn closed(&mut self, conn: ConnId) -> Option<NodeId> {
@@ -349,10 +360,12 @@ impl Peers {
             .find(|(_, c)| **c == conn)
             .map(|(n, _)| *n)?;
         self.conns.remove(&peer);
+        self.heard.remove(&peer);
         Some(peer)
     }
     pub fn clear(&mut self) {
         self.conns.clear();
+        self.heard.clear();
     }
 }
 

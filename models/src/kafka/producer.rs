@@ -586,7 +586,8 @@ impl Actor<KMsg, KEvent> for Producer {
         ctx.set_timer(start, tag(T_TICK, 0));
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _from: NodeId, _via: Via, msg: KMsg) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
+        self.peers.heard_from(from);
         match msg {
             KMsg::Metadata(snap) => {
                 self.md_in_flight = false;
