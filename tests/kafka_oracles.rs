@@ -162,3 +162,8 @@ fn k13_compaction() {
 fn k13b_compaction_keyless() {
     oracle("k13b-compaction-keyless");
 }
+
+#[test]
+fn k12_time_retention_none() {
+    oracle("k12-time-retention-none");
+}

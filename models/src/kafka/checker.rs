@@ -94,6 +94,8 @@ pub struct KafkaChecker {
     max_ack_to_poll_ms: u64,
     inconsistent: u64,
     aborted_read: u64,
+    /// OFFSET_OUT_OF_RANGE / no committed offset surfaced as an error (auto.offset.reset=none).
+    reset_errors: u64,
     /// The keyed workload and whether the topic is compacted.
     keys: KeySpec,
 }
@@ -200,8 +202,12 @@ impl KafkaChecker {
             KEvent::Assigned { consumer, .. } => {
                 self.last_poll.retain(|(c, _), _| c != consumer);
             }
-            KEvent::OffsetReset { consumer, p, .. } => {
+            KEvent::OffsetReset {
+                consumer, p, to, ..
+            } => {
                 self.resets += 1;
+                // auto.offset.reset=none: the error reaches the application.
+                self.reset_errors += u64::from(to.is_none());
                 self.last_poll.remove(&(*consumer, *p));
             }
             KEvent::Poll {
@@ -380,6 +386,7 @@ impl KafkaChecker {
             ("polled", self.polled as f64),
             ("processed", self.processed as f64),
             ("offset_resets", self.resets as f64),
+            ("offset_reset_errors", self.reset_errors as f64),
             ("max_ack_to_poll_ms", self.max_ack_to_poll_ms as f64),
             ("final_log_records", final_records as f64),
             ("offline_partitions", offline as f64),

@@ -174,6 +174,11 @@ pub struct KafkaConfig {
     pub process_time_us_per_record: u64,
     /// Workload: consumers join at this time.
     pub consumer_start_ms: u64,
+    /// Workload: group `g1` already exists with this committed offset on every partition when
+    /// the run starts; -1 = a new group without committed offsets (the default). Lets
+    /// `auto_offset_reset: None` start (a new group with policy none fails at once with
+    /// NoOffsetForPartitionException).
+    pub group_committed_offset_at_start: i64,
 }
 
 impl Default for KafkaConfig {
@@ -245,6 +250,7 @@ impl Default for KafkaConfig {
             group_initial_rebalance_delay_ms: 3_000,
             process_time_us_per_record: 0,
             consumer_start_ms: 0,
+            group_committed_offset_at_start: -1,
         }
     }
 }
@@ -362,6 +368,12 @@ impl KafkaConfig {
         }
         if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
             return err("min_cleanable_dirty_ratio", "must be in 0.0..=1.0".into());
+        }
+        if self.group_committed_offset_at_start < -1 {
+            return err(
+                "group_committed_offset_at_start",
+                "must be -1 (no committed offsets) or an offset".into(),
+            );
         }
         if self.max_compaction_lag_ms == 0 || self.max_compaction_lag_ms < -1 {
             return err(

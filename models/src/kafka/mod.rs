@@ -49,6 +49,7 @@ pub const METRICS: &[&str] = &[
     "polled",
     "processed",
     "offset_resets",
+    "offset_reset_errors",
     "max_ack_to_poll_ms",
     "final_log_records",
     "offline_partitions",
