@@ -51,7 +51,7 @@ impl KeySpec {
         if self.key_space == 0 || self.tombstone_every == 0 {
             return false;
         }
-        Self::mix(value ^ 0x5555_5555_5555_5555) % self.tombstone_every as u64 == 0
+        Self::mix(value ^ 0x5555_5555_5555_5555).is_multiple_of(self.tombstone_every as u64)
     }
 }
 
