@@ -167,3 +167,13 @@ fn k13b_compaction_keyless() {
 fn k12_time_retention_none() {
     oracle("k12-time-retention-none");
 }
+
+#[test]
+fn k21a_controlled_shutdown() {
+    oracle("k21a-controlled-shutdown");
+}
+
+#[test]
+fn k21b_hard_crash() {
+    oracle("k21b-hard-crash");
+}

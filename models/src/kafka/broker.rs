@@ -23,6 +23,7 @@ pub(super) const T_FETCH_RETRY: u64 = 7;
 pub(super) const T_PARK: u64 = 8;
 pub(super) const T_PURGATORY: u64 = 9;
 pub(super) const T_CLEANER: u64 = 10;
+pub(super) const T_SHUTDOWN: u64 = 11;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -111,6 +112,8 @@ pub struct Broker {
     pub lossy_truncated_records: u64,
     /// Log cleaner counters (`cleaner.rs`).
     pub cleaner: CleanerCounters,
+    /// The controller acknowledged a controlled shutdown: the next stop is clean.
+    shutdown_complete: bool,
 }
 
 /// What this broker's log cleaner did over the run.
@@ -149,6 +152,7 @@ impl Broker {
             invariant_violations: 0,
             lossy_truncated_records: 0,
             cleaner: CleanerCounters::default(),
+            shutdown_complete: false,
         }
     }
 
@@ -392,6 +396,20 @@ impl Actor<KMsg, KEvent> for Broker {
             SimDuration::from_millis(c.log_retention_check_interval_ms),
             tag(T_RETENTION, 0),
         );
+        // Scheduled controlled shutdowns of this broker still ahead.
+        let now_ms = ctx.now().as_millis();
+        for s in c
+            .controlled_shutdowns
+            .iter()
+            .filter(|s| s.broker == self.id + 1)
+        {
+            if s.at_ms > now_ms {
+                ctx.set_timer(
+                    SimDuration::from_millis(s.at_ms - now_ms),
+                    tag(T_SHUTDOWN, 0),
+                );
+            }
+        }
         if c.cleanup_policy.compacts() {
             ctx.set_timer(
                 SimDuration::from_millis(c.log_cleaner_backoff_ms),
@@ -424,6 +442,15 @@ impl Actor<KMsg, KEvent> for Broker {
                 self.heartbeat_now(ctx);
             }
             KMsg::HeartbeatResp { ok: false } => self.broker_epoch = 0,
+            KMsg::ControlledShutdownResp => {
+                // A clean shutdown flushes every log (LogManager.shutdown) and is not reported
+                // as unclean at the next registration.
+                self.shutdown_complete = true;
+                for log in &mut self.logs {
+                    log.flushed = log.leo;
+                    log.hw_checkpoint = log.hw;
+                }
+            }
             KMsg::Metadata(snap) => self.apply_metadata(ctx, snap),
             KMsg::AlterPartitionResp { p, result } => {
                 self.on_alter_partition_resp(ctx, p as usize, result)
@@ -472,6 +499,17 @@ impl Actor<KMsg, KEvent> for Broker {
                     SimDuration::from_millis(self.cfg.log_retention_check_interval_ms),
                     tag(T_RETENTION, 0),
                 );
+            }
+            T_SHUTDOWN => {
+                // KafkaServer controlled shutdown (controlled.shutdown.enable = true): ask the
+                // controller to move leaderships away before stopping.
+                ctx.sometimes("kafka:controlled_shutdown");
+                let ctrl = self.ctrl();
+                let msg = KMsg::ControlledShutdown {
+                    broker: self.id,
+                    broker_epoch: self.broker_epoch,
+                };
+                self.peers.send(ctx, ctrl, msg);
             }
             T_CLEANER => {
                 self.run_cleaner(ctx);
@@ -530,7 +568,8 @@ impl Actor<KMsg, KEvent> for Broker {
     }
 
     fn on_crash(&mut self, kind: CrashKind) {
-        self.unclean_shutdown = true;
+        self.unclean_shutdown = !self.shutdown_complete;
+        self.shutdown_complete = false;
         if kind == CrashKind::LoseUnflushed {
             // Power loss: each log is cut back to its recovery point (TLA-JV 5_recovery.md).
             for p in 0..self.logs.len() {

@@ -25,9 +25,11 @@ enum Outcome {
     Info = 4,
 }
 
-/// Per value: 16 bytes.
+/// Per value: 20 bytes.
 #[derive(Clone, Copy, Debug)]
 struct ValState {
+    /// Time of the first send (ms).
+    sent_ms: u32,
     ok_offset: u32,
     seen_offset: u32,
     /// Time of the acknowledgement (ms).
@@ -43,6 +45,7 @@ struct ValState {
 impl Default for ValState {
     fn default() -> Self {
         ValState {
+            sent_ms: 0,
             ok_offset: NONE32,
             seen_offset: NONE32,
             ack_ms: 0,
@@ -90,6 +93,8 @@ pub struct KafkaChecker {
     pub processed: u64,
     pub resets: u64,
     nonmonotonic_poll: u64,
+    /// Longest time from a record's first send to an acknowledgement (write unavailability).
+    max_send_to_ack_ms: u64,
     /// Longest time from an acknowledgement to the record's first poll (visibility delay).
     max_ack_to_poll_ms: u64,
     inconsistent: u64,
@@ -157,6 +162,9 @@ impl KafkaChecker {
                     self.invoked += 1;
                     let s = self.val(v);
                     s.p = *p as u16;
+                    if s.invoked == 0 {
+                        s.sent_ms = now_ms as u32;
+                    }
                     s.invoked = s.invoked.saturating_add(1);
                 }
             }
@@ -165,6 +173,7 @@ impl KafkaChecker {
                     self.ok += 1;
                     let s = self.val(v);
                     s.ack_ms = now_ms as u32;
+                    let latency = (now_ms as u32).saturating_sub(s.sent_ms) as u64;
                     match offset {
                         Some(base) => {
                             s.outcome = Outcome::Ok;
@@ -176,6 +185,7 @@ impl KafkaChecker {
                             }
                         }
                     }
+                    self.max_send_to_ack_ms = self.max_send_to_ack_ms.max(latency);
                     if let Some(base) = offset {
                         self.observe_offset(*p, base + i as u64, v);
                     }
@@ -388,6 +398,7 @@ impl KafkaChecker {
             ("offset_resets", self.resets as f64),
             ("offset_reset_errors", self.reset_errors as f64),
             ("max_ack_to_poll_ms", self.max_ack_to_poll_ms as f64),
+            ("max_send_to_ack_ms", self.max_send_to_ack_ms as f64),
             ("final_log_records", final_records as f64),
             ("offline_partitions", offline as f64),
             ("replica_divergent_pairs", replica_disagreements as f64),

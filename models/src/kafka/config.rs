@@ -58,6 +58,16 @@ impl CleanupPolicy {
     }
 }
 
+/// A scheduled graceful stop of one broker (`kafka-server-stop` / SIGTERM): the broker asks the
+/// controller to move its leaderships away before it stops (controlled.shutdown.enable, true).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlledShutdownSpec {
+    /// Broker number: 1 for `b1`.
+    pub broker: u32,
+    pub at_ms: u64,
+}
+
 /// Configuration of the Kafka model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -179,6 +189,9 @@ pub struct KafkaConfig {
     /// `auto_offset_reset: None` start (a new group with policy none fails at once with
     /// NoOffsetForPartitionException).
     pub group_committed_offset_at_start: i64,
+    /// Graceful broker stops (ControlledShutdown). The process keeps running until a `Crash`
+    /// fault stops it; a crash after a completed controlled shutdown is a clean shutdown.
+    pub controlled_shutdowns: Vec<ControlledShutdownSpec>,
 }
 
 impl Default for KafkaConfig {
@@ -251,6 +264,7 @@ impl Default for KafkaConfig {
             process_time_us_per_record: 0,
             consumer_start_ms: 0,
             group_committed_offset_at_start: -1,
+            controlled_shutdowns: Vec::new(),
         }
     }
 }
@@ -368,6 +382,16 @@ impl KafkaConfig {
         }
         if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
             return err("min_cleanable_dirty_ratio", "must be in 0.0..=1.0".into());
+        }
+        if self
+            .controlled_shutdowns
+            .iter()
+            .any(|c| c.broker == 0 || c.broker > self.brokers)
+        {
+            return err(
+                "controlled_shutdowns",
+                "broker must be in 1..=brokers".into(),
+            );
         }
         if self.group_committed_offset_at_start < -1 {
             return err(

@@ -22,7 +22,9 @@ mod replication;
 
 pub use broker::{Broker, Role};
 pub use checker::{FinalState, KafkaChecker};
-pub use config::{Acks, CleanupPolicy, CommitMode, KafkaConfig, OffsetReset};
+pub use config::{
+    Acks, CleanupPolicy, CommitMode, ControlledShutdownSpec, KafkaConfig, OffsetReset,
+};
 pub use consumer::Consumer;
 pub use controller::Controller;
 pub use group::GroupCoordinator;
@@ -51,6 +53,7 @@ pub const METRICS: &[&str] = &[
     "offset_resets",
     "offset_reset_errors",
     "max_ack_to_poll_ms",
+    "max_send_to_ack_ms",
     "final_log_records",
     "offline_partitions",
     "replica_divergent_pairs",

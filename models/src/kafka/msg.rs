@@ -130,6 +130,13 @@ pub enum KMsg {
         broker: u32,
         unclean_shutdown: bool,
     },
+    /// KRaft: a heartbeat with wantShutDown (BrokerHeartbeatRequest), as its own message.
+    ControlledShutdown {
+        broker: u32,
+        broker_epoch: u64,
+    },
+    /// shouldShutDown: no leadership is left on the broker.
+    ControlledShutdownResp,
     RegisterAck {
         broker_epoch: u64,
     },
@@ -233,6 +240,8 @@ impl Message for KMsg {
         match self {
             KMsg::Register { .. } => "Register",
             KMsg::RegisterAck { .. } => "RegisterAck",
+            KMsg::ControlledShutdown { .. } => "ControlledShutdown",
+            KMsg::ControlledShutdownResp => "ControlledShutdownResp",
             KMsg::Heartbeat { .. } => "BrokerHeartbeat",
             KMsg::HeartbeatResp { .. } => "BrokerHeartbeatResp",
             KMsg::Metadata(_) => "Metadata",
