@@ -212,3 +212,28 @@ fn k18c_exactly_once_ctp() {
 fn k18d_at_least_once_ctp() {
     oracle("k18d-at-least-once-ctp");
 }
+
+#[test]
+fn k13_compaction() {
+    oracle("k13-compaction");
+}
+
+#[test]
+fn k13b_compaction_keyless() {
+    oracle("k13b-compaction-keyless");
+}
+
+#[test]
+fn k12_time_retention_none() {
+    oracle("k12-time-retention-none");
+}
+
+#[test]
+fn k21a_controlled_shutdown() {
+    oracle("k21a-controlled-shutdown");
+}
+
+#[test]
+fn k21b_hard_crash() {
+    oracle("k21b-hard-crash");
+}

@@ -3,6 +3,7 @@
 //! tasks (ISR expiry, retention, OS writeback, HW checkpoint). Fetch/replication is in
 //! `replication.rs`, the produce path and consumer fetches in `produce.rs`.
 
+use super::cleaner::CleanerParams;
 use super::config::KafkaConfig;
 use super::log::ReplicaLog;
 use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
@@ -21,6 +22,8 @@ pub(super) const T_FETCH_TIMEOUT: u64 = 6;
 pub(super) const T_FETCH_RETRY: u64 = 7;
 pub(super) const T_PARK: u64 = 8;
 pub(super) const T_PURGATORY: u64 = 9;
+pub(super) const T_CLEANER: u64 = 10;
+pub(super) const T_SHUTDOWN: u64 = 11;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -107,6 +110,18 @@ pub struct Broker {
     pub divergence_truncations: u64,
     pub invariant_violations: u64,
     pub lossy_truncated_records: u64,
+    /// Log cleaner counters (`cleaner.rs`).
+    pub cleaner: CleanerCounters,
+    /// The controller acknowledged a controlled shutdown: the next stop is clean.
+    shutdown_complete: bool,
+}
+
+/// What this broker's log cleaner did over the run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CleanerCounters {
+    pub passes: u64,
+    pub removed: u64,
+    pub tombstones_removed: u64,
 }
 
 impl Broker {
@@ -138,6 +153,8 @@ impl Broker {
             divergence_truncations: 0,
             invariant_violations: 0,
             lossy_truncated_records: 0,
+            cleaner: CleanerCounters::default(),
+            shutdown_complete: false,
         }
     }
 
@@ -309,7 +326,8 @@ impl Broker {
     fn retention(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let now_ms = Self::now_ms(ctx);
         for p in 0..self.logs.len() {
-            if !self.hosted[p] {
+            // cleanup.policy=compact alone never deletes by time or size (TopicConfig).
+            if !self.hosted[p] || !self.cfg.cleanup_policy.deletes() {
                 continue;
             }
             let log = &mut self.logs[p];
@@ -323,6 +341,28 @@ impl Broker {
                 log.delete_retention(now_ms, self.cfg.retention_ms, self.cfg.retention_bytes);
             if deleted > 0 {
                 ctx.sometimes("kafka:retention_deleted_segment");
+            }
+            self.check_invariants(p);
+        }
+    }
+
+    /// One wake-up of the log cleaner thread: clean every cleanable log, then sleep
+    /// log.cleaner.backoff.ms (LogCleaner.CleanerThread).
+    fn run_cleaner(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now_ms = Self::now_ms(ctx);
+        let params = CleanerParams::of(&self.cfg);
+        for p in 0..self.logs.len() {
+            if !self.hosted[p] {
+                continue;
+            }
+            if let Some(st) = self.logs[p].clean(now_ms, &params) {
+                self.cleaner.passes += 1;
+                self.cleaner.removed += st.removed;
+                self.cleaner.tombstones_removed += st.tombstones_removed;
+                ctx.sometimes("kafka:log_cleaned");
+                if st.tombstones_removed > 0 {
+                    ctx.sometimes("kafka:tombstone_removed");
+                }
             }
             self.check_invariants(p);
         }
@@ -358,6 +398,26 @@ impl Actor<KMsg, KEvent> for Broker {
             SimDuration::from_millis(c.log_retention_check_interval_ms),
             tag(T_RETENTION, 0),
         );
+        // Scheduled controlled shutdowns of this broker still ahead.
+        let now_ms = ctx.now().as_millis();
+        for s in c
+            .controlled_shutdowns
+            .iter()
+            .filter(|s| s.broker == self.id + 1)
+        {
+            if s.at_ms > now_ms {
+                ctx.set_timer(
+                    SimDuration::from_millis(s.at_ms - now_ms),
+                    tag(T_SHUTDOWN, 0),
+                );
+            }
+        }
+        if c.cleanup_policy.compacts() {
+            ctx.set_timer(
+                SimDuration::from_millis(c.log_cleaner_backoff_ms),
+                tag(T_CLEANER, 0),
+            );
+        }
         ctx.set_timer(
             SimDuration::from_millis(c.os_writeback_interval_ms),
             tag(T_WRITEBACK, 0),
@@ -384,6 +444,15 @@ impl Actor<KMsg, KEvent> for Broker {
                 self.heartbeat_now(ctx);
             }
             KMsg::HeartbeatResp { ok: false } => self.broker_epoch = 0,
+            KMsg::ControlledShutdownResp => {
+                // A clean shutdown flushes every log (LogManager.shutdown) and is not reported
+                // as unclean at the next registration.
+                self.shutdown_complete = true;
+                for log in &mut self.logs {
+                    log.flushed = log.leo;
+                    log.hw_checkpoint = log.hw;
+                }
+            }
             KMsg::Metadata(snap) => self.apply_metadata(ctx, snap),
             KMsg::AlterPartitionResp { p, result } => {
                 self.on_alter_partition_resp(ctx, p as usize, result)
@@ -443,6 +512,24 @@ impl Actor<KMsg, KEvent> for Broker {
                     tag(T_RETENTION, 0),
                 );
             }
+            T_SHUTDOWN => {
+                // KafkaServer controlled shutdown (controlled.shutdown.enable = true): ask the
+                // controller to move leaderships away before stopping.
+                ctx.sometimes("kafka:controlled_shutdown");
+                let ctrl = self.ctrl();
+                let msg = KMsg::ControlledShutdown {
+                    broker: self.id,
+                    broker_epoch: self.broker_epoch,
+                };
+                self.peers.send(ctx, ctrl, msg);
+            }
+            T_CLEANER => {
+                self.run_cleaner(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.log_cleaner_backoff_ms),
+                    tag(T_CLEANER, 0),
+                );
+            }
             T_WRITEBACK => {
                 for log in &mut self.logs {
                     log.flushed = log.leo;
@@ -493,7 +580,8 @@ impl Actor<KMsg, KEvent> for Broker {
     }
 
     fn on_crash(&mut self, kind: CrashKind) {
-        self.unclean_shutdown = true;
+        self.unclean_shutdown = !self.shutdown_complete;
+        self.shutdown_complete = false;
         if kind == CrashKind::LoseUnflushed {
             // Power loss: each log is cut back to its recovery point (TLA-JV 5_recovery.md).
             for p in 0..self.logs.len() {

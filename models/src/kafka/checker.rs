@@ -3,6 +3,8 @@
 //! logs the brokers hold after the quiet phase. Indeterminate sends count as neither lost nor
 //! failed.
 
+use super::compaction_check::KeyHeads;
+use super::keys::KeySpec;
 use super::msg::KEvent;
 use crate::anomaly;
 use crate::report::ModelReport;
@@ -23,9 +25,11 @@ enum Outcome {
     Info = 4,
 }
 
-/// Per value: 16 bytes.
+/// Per value: 20 bytes.
 #[derive(Clone, Copy, Debug)]
 struct ValState {
+    /// Time of the first send (ms).
+    sent_ms: u32,
     ok_offset: u32,
     seen_offset: u32,
     /// Time of the acknowledgement (ms).
@@ -43,6 +47,7 @@ struct ValState {
 impl Default for ValState {
     fn default() -> Self {
         ValState {
+            sent_ms: 0,
             ok_offset: NONE32,
             seen_offset: NONE32,
             ack_ms: 0,
@@ -106,6 +111,8 @@ pub struct KafkaChecker {
     pub processed: u64,
     pub resets: u64,
     nonmonotonic_poll: u64,
+    /// Longest time from a record's first send to an acknowledgement (write unavailability).
+    max_send_to_ack_ms: u64,
     /// Longest time from an acknowledgement to the record's first poll (visibility delay).
     max_ack_to_poll_ms: u64,
     inconsistent: u64,
@@ -115,6 +122,10 @@ pub struct KafkaChecker {
     /// Value → time (ms) of its first poll by a read_committed consumer.
     rc_polls: BTreeMap<u64, u64>,
     max_ack_to_poll_ru_ms: u64,
+    /// OFFSET_OUT_OF_RANGE / no committed offset surfaced as an error (auto.offset.reset=none).
+    reset_errors: u64,
+    /// The keyed workload and whether the topic is compacted.
+    keys: KeySpec,
 }
 
 fn split(v: u64) -> (usize, usize) {
@@ -127,6 +138,17 @@ impl KafkaChecker {
             offsets: vec![Vec::new(); partitions as usize],
             ..KafkaChecker::default()
         }
+    }
+
+    /// Check a compacted topic (records superseded by a later record of their key may vanish).
+    pub fn with_keys(mut self, keys: KeySpec) -> KafkaChecker {
+        self.keys = keys;
+        self
+    }
+
+    fn get(&self, v: u64) -> Option<&ValState> {
+        let (prod, n) = split(v);
+        self.values.get(prod).and_then(|l| l.get(n))
     }
 
     fn val(&mut self, v: u64) -> &mut ValState {
@@ -163,6 +185,9 @@ impl KafkaChecker {
                     self.invoked += 1;
                     let s = self.val(v);
                     s.p = *p as u16;
+                    if s.invoked == 0 {
+                        s.sent_ms = now_ms as u32;
+                    }
                     s.invoked = s.invoked.saturating_add(1);
                 }
             }
@@ -171,6 +196,7 @@ impl KafkaChecker {
                     self.ok += 1;
                     let s = self.val(v);
                     s.ack_ms = now_ms as u32;
+                    let latency = (now_ms as u32).saturating_sub(s.sent_ms) as u64;
                     match offset {
                         Some(base) => {
                             s.outcome = Outcome::Ok;
@@ -182,6 +208,7 @@ impl KafkaChecker {
                             }
                         }
                     }
+                    self.max_send_to_ack_ms = self.max_send_to_ack_ms.max(latency);
                     if let Some(base) = offset {
                         self.observe_offset(*p, base + i as u64, v);
                     }
@@ -208,8 +235,12 @@ impl KafkaChecker {
             KEvent::Assigned { consumer, .. } => {
                 self.last_poll.retain(|(c, _), _| c != consumer);
             }
-            KEvent::OffsetReset { consumer, p, .. } => {
+            KEvent::OffsetReset {
+                consumer, p, to, ..
+            } => {
                 self.resets += 1;
+                // auto.offset.reset=none: the error reaches the application.
+                self.reset_errors += u64::from(to.is_none());
                 self.last_poll.remove(&(*consumer, *p));
             }
             KEvent::Poll {
@@ -311,6 +342,13 @@ impl KafkaChecker {
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
         let mut failed_in_log = 0u64;
+        let heads = KeyHeads::new(self.keys, &self.offsets);
+        let excused = |s: &ValState, v: u64| {
+            let off = [s.ok_offset, s.seen_offset]
+                .into_iter()
+                .find(|&o| o != NONE32);
+            heads.excused(s.p as usize, off.map(u64::from), v)
+        };
         for (prod, list) in self.values.iter().enumerate() {
             let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
             for (n, s) in list.iter().enumerate() {
@@ -322,8 +360,10 @@ impl KafkaChecker {
                 // read by read_committed consumers nor processed.
                 let value = (((prod as u64) + 1) << 40) | n as u64;
                 let aborted = not_committed.contains(&value);
-                let below_start =
-                    s.ok_offset != NONE32 && (s.ok_offset as u64) < log_starts[s.p as usize];
+                // Gone by retention (below the log start) or by compaction.
+                let below_start = (s.ok_offset != NONE32
+                    && (s.ok_offset as u64) < log_starts[s.p as usize])
+                    || excused(s, value);
                 if present > 1 || s.seen_twice {
                     duplicate += 1;
                 }
@@ -364,7 +404,7 @@ impl KafkaChecker {
                 }
                 let committed =
                     (matches!(s.outcome, Outcome::Ok) || present > 0 || s.polled) && !aborted;
-                if fin.consumers && committed && s.processed == 0 {
+                if fin.consumers && committed && s.processed == 0 && !excused(s, value) {
                     unprocessed += 1;
                 }
                 if s.processed > 1 {
@@ -377,8 +417,9 @@ impl KafkaChecker {
         for &(p, from, to) in &self.gaps {
             let list = &self.offsets[p as usize];
             let known = (from..to).any(|o| {
-                list.get(o as usize)
-                    .is_some_and(|v| *v != 0 && !not_committed.contains(v))
+                list.get(o as usize).is_some_and(|&v| {
+                    v != 0 && !not_committed.contains(&v) && !heads.excused(p as usize, Some(o), v)
+                })
             });
             if known {
                 poll_skip += 1;
@@ -410,7 +451,9 @@ impl KafkaChecker {
             ("polled", self.polled as f64),
             ("processed", self.processed as f64),
             ("offset_resets", self.resets as f64),
+            ("offset_reset_errors", self.reset_errors as f64),
             ("max_ack_to_poll_ms", self.max_ack_to_poll_ms as f64),
+            ("max_send_to_ack_ms", self.max_send_to_ack_ms as f64),
             ("final_log_records", final_records as f64),
             ("offline_partitions", offline as f64),
             ("replica_divergent_pairs", replica_disagreements as f64),
@@ -418,6 +461,11 @@ impl KafkaChecker {
             ("processed_more_than_once", reprocessed as f64),
             // 3 = exactly-once, 2 = at-least-once, 1 = at-most-once, 0 = neither.
             ("delivery_guarantee", guarantee),
+            (
+                "missed_tombstone",
+                heads.missed_tombstones(&self.offsets, |v| self.get(v).is_some_and(|s| s.polled))
+                    as f64,
+            ),
         ];
         for (k, v) in obs {
             report.observations.insert(k.to_string(), v);

@@ -51,6 +51,36 @@ pub enum OffsetReset {
     None,
 }
 
+/// `cleanup.policy` of the topic (TopicConfig CLEANUP_POLICY_DOC; default `delete`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CleanupPolicy {
+    /// Time/size retention only.
+    Delete,
+    /// Log compaction only: the cleaner keeps the last record per key.
+    Compact,
+    /// `delete,compact`: both.
+    DeleteCompact,
+}
+
+impl CleanupPolicy {
+    pub fn compacts(self) -> bool {
+        matches!(self, CleanupPolicy::Compact | CleanupPolicy::DeleteCompact)
+    }
+    pub fn deletes(self) -> bool {
+        matches!(self, CleanupPolicy::Delete | CleanupPolicy::DeleteCompact)
+    }
+}
+
+/// A scheduled graceful stop of one broker (`kafka-server-stop` / SIGTERM): the broker asks the
+/// controller to move its leaderships away before it stops (controlled.shutdown.enable, true).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlledShutdownSpec {
+    /// Broker number: 1 for `b1`.
+    pub broker: u32,
+    pub at_ms: u64,
+}
+
 /// Configuration of the Kafka model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -94,6 +124,19 @@ pub struct KafkaConfig {
     /// Per partition; -1 = unlimited.
     pub retention_bytes: i64,
     pub log_retention_check_interval_ms: u64,
+    // ---- log compaction (DESIGN §4.9; LogConfig / CleanerConfig) ----
+    pub cleanup_policy: CleanupPolicy,
+    /// delete.retention.ms: how long a tombstone stays after its first cleaning (24 h).
+    pub delete_retention_ms: u64,
+    /// min.cleanable.dirty.ratio (0.5).
+    pub min_cleanable_dirty_ratio: f64,
+    /// min.compaction.lag.ms (0): newer records are not compacted.
+    pub min_compaction_lag_ms: u64,
+    /// max.compaction.lag.ms: older dirty records make the log eligible anyway; -1 stands for
+    /// Kafka's default Long.MAX_VALUE (never).
+    pub max_compaction_lag_ms: i64,
+    /// log.cleaner.backoff.ms (15 000): the cleaner's sleep when nothing is cleanable.
+    pub log_cleaner_backoff_ms: u64,
     /// Model knob (not a Kafka config): how often the OS writes dirty pages back. Kafka never
     /// fsyncs per message by default (log.flush.interval.messages = Long.MAX), so a power loss
     /// (crash with lose_unflushed) cuts each log back to what was written back.
@@ -129,6 +172,13 @@ pub struct KafkaConfig {
     /// Workload: the application re-sends every message without a definite outcome after its
     /// producer process restarts (new producer id: not deduplicated, K8).
     pub resend_unconfirmed_on_restart: bool,
+    /// Workload: number of distinct record keys; 0 = keyless records (the default). Record `n`
+    /// of a producer has key `n mod key_space` and goes to partition `key mod partitions`
+    /// (a keyed record's partition is a function of its key, DefaultPartitioner).
+    pub key_space: u64,
+    /// Workload: every `tombstone_every`-th write of each key is a tombstone (null value,
+    /// a delete); 0 = none.
+    pub tombstone_every: u32,
     // ---- consumers ----
     /// Consumers `c1..cN`, all in group `g1`; 0 = no consumers.
     pub consumers: u32,
@@ -177,6 +227,14 @@ pub struct KafkaConfig {
     /// Consume-transform-produce: the last N partitions form the output topic; producers
     /// write and the group consumes only the first `partitions - N` (input topic).
     pub ctp_output_partitions: u32,
+    /// Workload: group `g1` already exists with this committed offset on every partition when
+    /// the run starts; -1 = a new group without committed offsets (the default). Lets
+    /// `auto_offset_reset: None` start (a new group with policy none fails at once with
+    /// NoOffsetForPartitionException).
+    pub group_committed_offset_at_start: i64,
+    /// Graceful broker stops (ControlledShutdown). The process keeps running until a `Crash`
+    /// fault stops it; a crash after a completed controlled shutdown is a clean shutdown.
+    pub controlled_shutdowns: Vec<ControlledShutdownSpec>,
 }
 
 impl Default for KafkaConfig {
@@ -205,6 +263,12 @@ impl Default for KafkaConfig {
             retention_ms: 604_800_000,
             retention_bytes: -1,
             log_retention_check_interval_ms: 300_000,
+            cleanup_policy: CleanupPolicy::Delete,
+            delete_retention_ms: 86_400_000,
+            min_cleanable_dirty_ratio: 0.5,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: -1,
+            log_cleaner_backoff_ms: 15_000,
             os_writeback_interval_ms: 5_000,
             broker_request_cost_us: 0,
             metadata_propagation_delay_ms: 0,
@@ -226,6 +290,8 @@ impl Default for KafkaConfig {
             message_bytes: 100,
             producer_start_ms: 0,
             resend_unconfirmed_on_restart: false,
+            key_space: 0,
+            tombstone_every: 0,
             consumers: 1,
             commit_mode: CommitMode::Auto,
             auto_commit_interval_ms: 5_000,
@@ -253,6 +319,8 @@ impl Default for KafkaConfig {
             transaction_max_timeout_ms: 900_000,
             transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
             ctp_output_partitions: 0,
+            group_committed_offset_at_start: -1,
+            controlled_shutdowns: Vec::new(),
         }
     }
 }
@@ -391,6 +459,37 @@ impl KafkaConfig {
             }
         }
         self.validate_txn()?;
+        if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
+            return err("min_cleanable_dirty_ratio", "must be in 0.0..=1.0".into());
+        }
+        if self
+            .controlled_shutdowns
+            .iter()
+            .any(|c| c.broker == 0 || c.broker > self.brokers)
+        {
+            return err(
+                "controlled_shutdowns",
+                "broker must be in 1..=brokers".into(),
+            );
+        }
+        if self.group_committed_offset_at_start < -1 {
+            return err(
+                "group_committed_offset_at_start",
+                "must be -1 (no committed offsets) or an offset".into(),
+            );
+        }
+        if self.max_compaction_lag_ms == 0 || self.max_compaction_lag_ms < -1 {
+            return err(
+                "max_compaction_lag_ms",
+                "must be -1 (never) or greater than 0".into(),
+            );
+        }
+        if self.tombstone_every > 0 && self.key_space == 0 {
+            return err(
+                "tombstone_every",
+                "tombstones need keys: set key_space > 0".into(),
+            );
+        }
         if self.max_poll_records == 0 {
             return err("max_poll_records", "must be at least 1".into());
         }
@@ -425,6 +524,7 @@ impl KafkaConfig {
             ("replica_socket_timeout_ms", self.replica_socket_timeout_ms),
             ("segment_bytes", self.segment_bytes),
             ("segment_ms", self.segment_ms),
+            ("log_cleaner_backoff_ms", self.log_cleaner_backoff_ms),
         ];
         for (f, v) in nonzero {
             if v == 0 {

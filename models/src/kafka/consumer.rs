@@ -495,7 +495,9 @@ impl Consumer {
                     for b in batches {
                         let start = next.max(b.base_offset);
                         let end = b.next_offset().min(hw);
-                        if start >= end || start != next {
+                        // Offsets may jump forward over records the log cleaner removed (a
+                        // fetch at a removed offset returns the next higher record).
+                        if start >= end || (start != next && !self.cfg.cleanup_policy.compacts()) {
                             continue;
                         }
                         // Control markers, and aborted records under read_committed, are
@@ -543,6 +545,7 @@ impl Actor<KMsg, KEvent> for Consumer {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
+        self.peers.heard_from(from);
         match msg {
             KMsg::Metadata(snap) => {
                 if let Some(stage) = self.stage.as_mut() {

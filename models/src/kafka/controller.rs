@@ -35,6 +35,8 @@ pub struct BrokerReg {
     pub last_heartbeat: SimTime,
     /// KIP-966: the broker's last shutdown was unclean.
     pub unclean: bool,
+    /// In controlled shutdown: fenced, and not unfenced by heartbeats until it registers again.
+    pub shutting_down: bool,
 }
 
 pub struct Controller {
@@ -78,6 +80,7 @@ impl Controller {
                 fenced: false,
                 last_heartbeat: SimTime::ZERO,
                 unclean: false,
+                shutting_down: false,
             })
             .collect();
         let mut c = Controller {
@@ -301,6 +304,7 @@ impl Controller {
         reg.fenced = true;
         reg.last_heartbeat = ctx.now();
         reg.unclean = unclean;
+        reg.shutting_down = false;
         if unclean && self.cfg.elr_enabled {
             // KIP-966: a broker back from an unclean shutdown leaves every ELR.
             for part in &mut self.parts {
@@ -422,13 +426,32 @@ impl Actor<KMsg, KEvent> for Controller {
                     return;
                 }
                 reg.last_heartbeat = ctx.now();
-                if reg.fenced {
+                if reg.fenced && !reg.shutting_down {
                     self.unfence(ctx, broker);
                 }
                 reply(ctx, from, via, KMsg::HeartbeatResp { ok: true });
                 if metadata_offset < self.metadata_offset {
                     reply(ctx, from, via, KMsg::Metadata(self.snapshot.clone()));
                 }
+            }
+            KMsg::ControlledShutdown {
+                broker,
+                broker_epoch,
+            } => {
+                if self
+                    .brokers
+                    .get(broker as usize)
+                    .is_none_or(|r| r.epoch != broker_epoch)
+                {
+                    return;
+                }
+                // KRaft controlled shutdown (BrokerHeartbeatManager, ReplicationControlManager):
+                // the broker leaves every ISR and its leaderships move to other ISR members at
+                // once, instead of after broker.session.timeout.ms; then it may stop.
+                ctx.sometimes("kafka:controlled_shutdown_handled");
+                self.brokers[broker as usize].shutting_down = true;
+                self.fence(ctx, broker);
+                reply(ctx, from, via, KMsg::ControlledShutdownResp);
             }
             KMsg::AlterPartition {
                 broker,

@@ -42,11 +42,16 @@ pub struct GroupCoordinator {
 
 impl GroupCoordinator {
     pub fn new(cfg: Rc<KafkaConfig>) -> GroupCoordinator {
+        // The group may already exist with committed offsets (group_committed_offset_at_start).
+        let committed = match u64::try_from(cfg.group_committed_offset_at_start) {
+            Ok(o) => (0..cfg.partitions).map(|p| (p, o)).collect(),
+            Err(_) => BTreeMap::new(),
+        };
         GroupCoordinator {
             txn: TxnCoordinator::new(cfg.clone()),
             deferred: Vec::new(),
             cfg,
-            committed: BTreeMap::new(),
+            committed,
             generation: 0,
             members: BTreeMap::new(),
             rebalancing: false,

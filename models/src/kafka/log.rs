@@ -35,16 +35,25 @@ impl Batch {
     }
     /// The first `n` records of this batch as a new batch (truncation inside a batch).
     fn prefix(&self, n: usize) -> Batch {
+        self.slice(0, n)
+    }
+    /// Records `from..to` of this batch as a new batch at their own offsets (truncation, and
+    /// the runs of records the cleaner keeps).
+    pub(super) fn slice(&self, from: usize, to: usize) -> Batch {
         let per = self.bytes / self.values.len().max(1) as u64;
         Batch {
-            base_offset: self.base_offset,
+            base_offset: self.base_offset + from as u64,
             leader_epoch: self.leader_epoch,
             max_ts_ms: self.max_ts_ms,
             pid: self.pid,
             producer_epoch: self.producer_epoch,
-            first_seq: self.first_seq,
-            values: self.values[..n].into(),
-            bytes: per * n as u64,
+            first_seq: if self.first_seq < 0 {
+                self.first_seq
+            } else {
+                self.first_seq + from as i32
+            },
+            values: self.values[from..to].into(),
+            bytes: per * (to - from) as u64,
             txn: self.txn,
         }
     }
@@ -116,6 +125,12 @@ pub struct ReplicaLog {
     pub size_bytes: u64,
     /// Open and aborted transactions (LSO, aborted index), rebuilt with the producer state.
     pub txn: TxnIndex,
+    /// Log cleaner checkpoint (cleaner-offset-checkpoint): records below it have been
+    /// compacted, so offsets below it may be missing (`cleaner.rs`).
+    pub clean_offset: u64,
+    /// KIP-534: tombstone offset → its delete horizon (ms), set when the cleaner first
+    /// passes it; the tombstone is dropped by a cleaning after the horizon.
+    pub tombstone_horizons: BTreeMap<u64, i64>,
 }
 
 impl Default for ReplicaLog {
@@ -131,6 +146,8 @@ impl Default for ReplicaLog {
             producers: BTreeMap::new(),
             size_bytes: 0,
             txn: TxnIndex::default(),
+            clean_offset: 0,
+            tombstone_horizons: BTreeMap::new(),
         }
     }
 }
@@ -219,11 +236,12 @@ impl ReplicaLog {
         }
     }
 
-    /// Append a batch whose offsets are already assigned (`base_offset == leo`). Rolls the
+    /// Append a batch whose offsets are already assigned (`base_offset == leo`, or above it
+    /// when a follower copies a compacted region: offsets are kept, gaps and all). Rolls the
     /// active segment first when the batch would push it past segment.bytes or its age passed
     /// segment.ms (LogSegment.shouldRoll, without jitter).
     pub fn append(&mut self, batch: Rc<Batch>, now_ms: i64, segment_bytes: u64, segment_ms: u64) {
-        debug_assert_eq!(batch.base_offset, self.leo);
+        debug_assert!(batch.base_offset >= self.leo);
         let roll = {
             let active = self.segments.last().expect("one segment");
             !active.batches.is_empty()
@@ -300,6 +318,8 @@ impl ReplicaLog {
         self.hw = self.hw.min(offset);
         self.flushed = self.flushed.min(offset);
         self.hw_checkpoint = self.hw_checkpoint.min(offset);
+        self.clean_offset = self.clean_offset.min(offset);
+        self.tombstone_horizons.split_off(&offset);
         while self
             .epoch_cache
             .last()
@@ -335,6 +355,8 @@ impl ReplicaLog {
         self.producers.clear();
         self.size_bytes = 0;
         self.txn = TxnIndex::default();
+        self.clean_offset = offset;
+        self.tombstone_horizons.clear();
     }
 
     /// Batches holding offsets in `[from, upto)`, at least one batch if any, then up to
@@ -417,7 +439,13 @@ impl ReplicaLog {
         if a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| Rc::ptr_eq(x, y)) {
             return true;
         }
-        (from..to).all(|o| self.value_at(o) == other.value_at(o))
+        // Each replica compacts on its own schedule: below either cleaner checkpoint an offset
+        // one replica already removed is not a disagreement; a value present on both must match.
+        let cleaned = self.clean_offset.max(other.clean_offset);
+        (from..to).all(|o| match (self.value_at(o), other.value_at(o)) {
+            (Some(a), Some(b)) => a == b,
+            (a, b) => a == b || o < cleaned,
+        })
     }
 
     /// Every (offset, value) from the log start to the LEO.
@@ -473,6 +501,8 @@ impl ReplicaLog {
             if let Some(first) = self.epoch_cache.first_mut() {
                 first.1 = first.1.max(ls);
             }
+            self.clean_offset = self.clean_offset.max(ls);
+            self.tombstone_horizons = self.tombstone_horizons.split_off(&ls);
             // Producer state whose batches were all removed by retention is forgotten.
             self.rebuild_producers();
         }

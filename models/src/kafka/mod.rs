@@ -8,12 +8,15 @@
 mod app_dlq;
 mod broker;
 mod checker;
+mod cleaner;
+mod compaction_check;
 mod config;
 mod connect;
 mod consumer;
 mod controller;
 mod dlq;
 mod group;
+mod keys;
 mod log;
 mod metadata_pacing;
 mod msg;
@@ -30,10 +33,14 @@ mod txn_producer;
 
 pub use broker::{Broker, Role};
 pub use checker::{CtpFinal, FinalState, KafkaChecker};
-pub use config::{Acks, CommitMode, IsolationLevel, KafkaConfig, OffsetReset};
+pub use config::{
+    Acks, CleanupPolicy, CommitMode, ControlledShutdownSpec, IsolationLevel, KafkaConfig,
+    OffsetReset,
+};
 pub use consumer::Consumer;
 pub use controller::Controller;
 pub use group::GroupCoordinator;
+pub use keys::KeySpec;
 pub use log::{Batch, ReplicaLog};
 pub use msg::{KErr, KEvent, KMsg};
 pub use producer::Producer;
@@ -63,7 +70,9 @@ pub const METRICS: &[&str] = &[
     "polled",
     "processed",
     "offset_resets",
+    "offset_reset_errors",
     "max_ack_to_poll_ms",
+    "max_send_to_ack_ms",
     "final_log_records",
     "offline_partitions",
     "replica_divergent_pairs",
@@ -117,6 +126,10 @@ pub const METRICS: &[&str] = &[
     "ctp_output_committed",
     "ctp_output_aborted",
     "eos_duplicate_read_uncommitted",
+    "missed_tombstone",
+    "cleaner_passes",
+    "compacted_records",
+    "tombstones_removed",
 ];
 
 /// Run the Kafka model.
@@ -153,7 +166,7 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     for i in 0..config.consumers {
         actors.push((it.next().expect("name"), Box::new(consumer(&cfg, i))));
     }
-    let mut checker = KafkaChecker::new(config.partitions);
+    let mut checker = KafkaChecker::new(config.partitions).with_keys(KeySpec::of(config));
     checker.read_committed = (0..config.consumers)
         .map(|i| config.read_committed(i))
         .collect();
@@ -354,6 +367,21 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         ("txn_fence_aborts", gc.txn.fence_aborts as f64),
         ("txn_markers", gc.txn.markers as f64),
         ("txn_clients_fenced", txn_fenced as f64),
+        (
+            "cleaner_passes",
+            brokers.iter().map(|b| b.cleaner.passes).sum::<u64>() as f64,
+        ),
+        (
+            "compacted_records",
+            brokers.iter().map(|b| b.cleaner.removed).sum::<u64>() as f64,
+        ),
+        (
+            "tombstones_removed",
+            brokers
+                .iter()
+                .map(|b| b.cleaner.tombstones_removed)
+                .sum::<u64>() as f64,
+        ),
     ];
     for (k, v) in obs {
         report.observations.insert(k.to_string(), v);

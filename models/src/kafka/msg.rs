@@ -5,7 +5,7 @@ use super::config::Acks;
 use super::log::Batch;
 use super::txn::{AbortedTxn, BatchTxn};
 use msgsim_sim::{ConnId, Ctx, Message, NodeId, Via};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// Kafka error codes the model produces.
@@ -40,6 +40,8 @@ pub enum KErr {
     IllegalGeneration,
     /// The transaction was aborted before this batch was sent: never written.
     TransactionAborted,
+    /// INVALID_RECORD: e.g. a keyless record on a compacted topic (not retriable).
+    InvalidRecord,
 }
 
 impl KErr {
@@ -54,6 +56,7 @@ impl KErr {
                 | KErr::ProducerFenced
                 | KErr::IllegalGeneration
                 | KErr::TransactionAborted
+                | KErr::InvalidRecord
         )
     }
     /// The attempt may have been written (Jepsen `info`).
@@ -144,6 +147,13 @@ pub enum KMsg {
         broker: u32,
         unclean_shutdown: bool,
     },
+    /// KRaft: a heartbeat with wantShutDown (BrokerHeartbeatRequest), as its own message.
+    ControlledShutdown {
+        broker: u32,
+        broker_epoch: u64,
+    },
+    /// shouldShutDown: no leadership is left on the broker.
+    ControlledShutdownResp,
     RegisterAck {
         broker_epoch: u64,
     },
@@ -289,6 +299,8 @@ impl Message for KMsg {
         match self {
             KMsg::Register { .. } => "Register",
             KMsg::RegisterAck { .. } => "RegisterAck",
+            KMsg::ControlledShutdown { .. } => "ControlledShutdown",
+            KMsg::ControlledShutdownResp => "ControlledShutdownResp",
             KMsg::Heartbeat { .. } => "BrokerHeartbeat",
             KMsg::HeartbeatResp { .. } => "BrokerHeartbeatResp",
             KMsg::Metadata(_) => "Metadata",
@@ -389,6 +401,8 @@ pub enum KEvent {
 #[derive(Debug, Default)]
 pub struct Peers {
     conns: BTreeMap<NodeId, ConnId>,
+    /// Peers that answered on the current connection: it is established (set up).
+    heard: BTreeSet<NodeId>,
 }
 
 impl Peers {
@@ -403,9 +417,18 @@ impl Peers {
         };
         ctx.send_conn(conn, msg);
     }
-    /// Whether a connection to `to` is open (or being opened).
+    /// Whether the connection to `to` is established: open and answered at least once. A
+    /// connection whose first bytes went to a crashed node is never answered; the client
+    /// only learns it failed after socket.connection.setup.timeout.ms (NetworkClient), so
+    /// requests on it get that deadline, not request.timeout.ms.
     pub fn connected(&self, to: NodeId) -> bool {
-        self.conns.contains_key(&to)
+        self.conns.contains_key(&to) && self.heard.contains(&to)
+    }
+    /// A message arrived from `from` (on its connection to us or ours to it).
+    pub fn heard_from(&mut self, from: NodeId) {
+        if self.conns.contains_key(&from) {
+            self.heard.insert(from);
+        }
     }
     /// Forget a closed connection; returns the peer if it was one of ours.
     pub fn closed(&mut self, conn: ConnId) -> Option<NodeId> {
@@ -415,10 +438,12 @@ impl Peers {
             .find(|(_, c)| **c == conn)
             .map(|(n, _)| *n)?;
         self.conns.remove(&peer);
+        self.heard.remove(&peer);
         Some(peer)
     }
     pub fn clear(&mut self) {
         self.conns.clear();
+        self.heard.clear();
     }
 }
 

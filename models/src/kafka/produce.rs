@@ -137,6 +137,12 @@ impl Broker {
             ctx.sometimes("kafka:not_enough_replicas");
             return (Err(KErr::NotEnoughReplicas), None);
         }
+        // LogValidator: "Compacted topic cannot accept message without key" (INVALID_RECORD,
+        // since 0.9); the workload is keyless when key_space is 0.
+        if self.cfg.cleanup_policy.compacts() && self.cfg.key_space == 0 {
+            ctx.sometimes("kafka:keyless_record_rejected");
+            return (Err(KErr::InvalidRecord), None);
+        }
         // UnifiedLog size check: per batch, after compression (message.max.bytes).
         if wb.bytes > self.cfg.message_max_bytes {
             ctx.sometimes("kafka:message_too_large");

@@ -5,6 +5,7 @@
 //! `fail` (definitely not written) or `info` (may have been written).
 
 use super::config::{Acks, KafkaConfig};
+use super::keys::KeySpec;
 use super::metadata_pacing::{Admit, MetadataPacing};
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
@@ -145,7 +146,13 @@ impl Producer {
                 }
                 self.counter += 1;
                 let value = self.value(self.counter);
-                let p = (self.counter % self.cfg.input_partitions() as u64) as u32;
+                // Keyed records go to their key's partition (keys.rs); only the input topic's
+                // partitions when consume-transform-produce reserves an output topic.
+                let p = KeySpec::of(&self.cfg).partition(
+                    value,
+                    self.counter,
+                    self.cfg.input_partitions(),
+                );
                 self.add(ctx, p, value);
             }
         }
@@ -598,7 +605,8 @@ impl Actor<KMsg, KEvent> for Producer {
         ctx.set_timer(start, tag(T_TICK, 0));
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _from: NodeId, _via: Via, msg: KMsg) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
+        self.peers.heard_from(from);
         match msg {
             KMsg::Metadata(snap) => {
                 self.md_in_flight = false;

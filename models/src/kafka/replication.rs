@@ -448,7 +448,8 @@ impl Broker {
             let base = b.base_offset;
             log.truncate_to(base);
         }
-        if b.base_offset != log.leo {
+        // Above our LEO only across a gap the leader's cleaner left (offsets are kept).
+        if b.base_offset < log.leo {
             return;
         }
         log.append(b, now_ms, self.cfg.segment_bytes, self.cfg.segment_ms);
