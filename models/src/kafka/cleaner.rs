@@ -219,6 +219,7 @@ mod tests {
             first_seq: -1,
             values: values.into(),
             bytes: 100 * values.len() as u64,
+            txn: super::super::txn::BatchTxn::None,
         })
     }
 
