@@ -192,3 +192,13 @@ fn k20g_connect_retries() {
 fn k20h_connect_operator_restart() {
     oracle("k20h-connect-operator-restart");
 }
+
+#[test]
+fn k20i_app_retry_topic() {
+    oracle("k20i-app-retry-topic");
+}
+
+#[test]
+fn k20j_app_retry_in_place() {
+    oracle("k20j-app-retry-in-place");
+}
