@@ -295,4 +295,34 @@ mod tests {
         assert_eq!(report.observations["lost_poison"], 1.0);
         assert_eq!(report.observations["dlq_duplicates"], 1.0);
     }
+
+    #[test]
+    fn delivery_during_a_retry_is_counted_until_dead_lettered() {
+        let v = |n: u64| (1u64 << 40) | n;
+        let mut c = SinkChecker::default();
+        let put = |n: u64| SinkEvent::Put {
+            p: 0,
+            offset: n - 1,
+            value: v(n),
+        };
+        c.observe(&put(1));
+        c.observe(&SinkEvent::RetryTopicProduced {
+            p: 0,
+            offset: 1,
+            value: v(2),
+            attempt: 1,
+            retry_offset: 0,
+        });
+        c.observe(&put(3));
+        c.observe(&SinkEvent::DlqProduced {
+            p: 1,
+            offset: 0,
+            value: v(2),
+            dlq_offset: 0,
+            headers: false,
+        });
+        c.observe(&put(4));
+        assert_eq!(c.delivered_while_retrying, 1);
+        assert_eq!(c.retry_topic_produced, 1);
+    }
 }
