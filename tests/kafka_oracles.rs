@@ -202,3 +202,8 @@ fn k20i_app_retry_topic() {
 fn k20j_app_retry_in_place() {
     oracle("k20j-app-retry-in-place");
 }
+
+#[test]
+fn k20k_app_retry_topic_crashes() {
+    oracle("k20k-app-retry-topic-crashes");
+}
