@@ -237,3 +237,18 @@ fn k21a_controlled_shutdown() {
 fn k21b_hard_crash() {
     oracle("k21b-hard-crash");
 }
+
+#[test]
+fn k20i_app_retry_topic() {
+    oracle("k20i-app-retry-topic");
+}
+
+#[test]
+fn k20j_app_retry_in_place() {
+    oracle("k20j-app-retry-in-place");
+}
+
+#[test]
+fn k20k_app_retry_topic_crashes() {
+    oracle("k20k-app-retry-topic-crashes");
+}

@@ -366,14 +366,29 @@ impl KafkaConfig {
             .map(|i| (p + i) % self.brokers)
             .collect()
     }
-    /// Partitions the cluster hosts: the workload topic's, then the dead-letter topic's single
-    /// partition when the sink pipeline has one (a second topic, modelled as an extra index).
+    /// Partitions the cluster hosts: the workload topic's, then the retry topic's and the
+    /// dead-letter topic's single partition when the sink pipeline has them (further topics,
+    /// modelled as extra indices).
     pub fn log_partitions(&self) -> u32 {
-        self.partitions + u32::from(self.sink.has_dlq())
+        self.partitions + u32::from(self.sink.has_dlq()) + u32::from(self.sink.has_retry_topic())
     }
-    /// The DLQ topic's partition index, if any.
+    /// The retry topic's partition index, if any: right after the workload topic's, so that
+    /// the group's range assignment over `consumed_partitions()` covers it (retry_topic.rs).
+    pub fn retry_partition(&self) -> Option<u32> {
+        self.sink.has_retry_topic().then_some(self.partitions)
+    }
+    /// Partitions the consumer group subscribes to: the input topic's, plus the retry
+    /// topic's (its consumers also consume the retry topic). The retry topic needs a sink
+    /// pipeline, which excludes consume-transform-produce, so with a retry topic the input
+    /// topic is the whole workload topic and the retry partition follows it.
+    pub fn consumed_partitions(&self) -> u32 {
+        self.input_partitions() + u32::from(self.sink.has_retry_topic())
+    }
+    /// The DLQ topic's partition index, if any (after the retry topic's).
     pub fn dlq_partition(&self) -> Option<u32> {
-        self.sink.has_dlq().then_some(self.partitions)
+        self.sink
+            .has_dlq()
+            .then_some(self.partitions + u32::from(self.sink.has_retry_topic()))
     }
     /// Partitions of the input topic (all of them unless consume-transform-produce).
     pub fn input_partitions(&self) -> u32 {

@@ -40,16 +40,27 @@ pub(super) struct DlqProducer {
 impl DlqProducer {
     pub(super) fn new(cfg: Rc<KafkaConfig>, idx: u32) -> DlqProducer {
         let dlq_p = cfg.dlq_partition().expect("DLQ partition");
+        DlqProducer::to_partition(cfg, idx, dlq_p, 0)
+    }
+
+    /// The same producer writing to partition `p` (the retry topic's, retry_topic.rs); request
+    /// ids start after `first_req` so that two producers of one process never share one.
+    pub(super) fn to_partition(
+        cfg: Rc<KafkaConfig>,
+        idx: u32,
+        p: u32,
+        first_req: u64,
+    ) -> DlqProducer {
         DlqProducer {
             cfg,
-            dlq_p,
+            dlq_p: p,
             peers: Peers::default(),
             md: None,
             md_in_flight: false,
             md_rr: idx,
             pending: None,
             in_flight: None,
-            next_req: 0,
+            next_req: first_req,
         }
     }
 

@@ -104,7 +104,7 @@ impl GroupCoordinator {
         ctx.sometimes("kafka:group_rebalance");
         // RangeAssignor over the sorted members.
         let ids: Vec<u32> = self.members.keys().copied().collect();
-        let np = self.cfg.input_partitions();
+        let np = self.cfg.consumed_partitions();
         let n = ids.len() as u32;
         for (i, id) in ids.iter().enumerate() {
             let i = i as u32;

@@ -23,6 +23,7 @@ mod msg;
 mod produce;
 mod producer;
 mod replication;
+mod retry_topic;
 mod sink_checker;
 mod sink_config;
 mod stage;
@@ -130,6 +131,10 @@ pub const METRICS: &[&str] = &[
     "cleaner_passes",
     "compacted_records",
     "tombstones_removed",
+    "retry_topic_produced",
+    "retry_topic_records",
+    "delivered_while_retrying",
+    "max_blocked_ms",
 ];
 
 /// Run the Kafka model.
@@ -218,13 +223,14 @@ fn report_sink(
     let ctrl = sim
         .actor::<Controller>(NodeId(config.ctrl_index()))
         .expect("controller");
-    let dlq_log = config.dlq_partition().and_then(|p| {
-        let leader = ctrl.parts[p as usize].leader?;
-        let log = &broker(sim, leader).logs[p as usize];
+    let extra_log = |p: Option<u32>| {
+        let p = p? as usize;
+        let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
         let mut recs = Vec::new();
         log.for_each_record(|_, v| recs.push(v));
         Some((log.log_start, recs))
-    });
+    };
+    let dlq_log = extra_log(config.dlq_partition());
     let gc = sim
         .actor::<GroupCoordinator>(NodeId(config.gc_index()))
         .expect("group coordinator");
@@ -244,6 +250,16 @@ fn report_sink(
     report
         .observations
         .insert("tasks_failed_at_end".into(), failed as f64);
+    let retry_records = extra_log(config.retry_partition()).map_or(0, |(_, r)| r.len());
+    let max_blocked = (0..config.consumers)
+        .filter_map(|i| sim.actor::<Consumer>(NodeId(config.consumer_index(i))))
+        .filter_map(|c| c.stage()?.as_any().downcast_ref::<AppDlqPipeline>())
+        .map(|s| s.max_blocked.as_millis())
+        .max()
+        .unwrap_or(0);
+    let obs = &mut report.observations;
+    obs.insert("retry_topic_records".into(), retry_records as f64);
+    obs.insert("max_blocked_ms".into(), max_blocked as f64);
 }
 
 fn broker(sim: &Sim<KMsg, KEvent>, b: u32) -> &Broker {

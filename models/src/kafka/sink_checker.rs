@@ -21,7 +21,16 @@ pub enum SinkEvent {
     /// A transformation threw a RetriableException and is retried (errors.retry.timeout).
     TransformRetry { p: u32, offset: u64 },
     /// The application retries a failed record in place.
-    AppRetry { p: u32, offset: u64 },
+    AppRetry { p: u32, offset: u64, value: u64 },
+    /// The application handed a failed record (after `attempt` failed attempts) to the retry
+    /// topic, which acknowledged it at `retry_offset` (retry_topic.rs).
+    RetryTopicProduced {
+        p: u32,
+        offset: u64,
+        value: u64,
+        attempt: u32,
+        retry_offset: u64,
+    },
     /// errors.tolerance=all without a DLQ: the record is skipped.
     Skipped {
         p: u32,
@@ -73,6 +82,8 @@ pub const SINK_METRICS: &[&str] = &[
     "put_retries",
     "transform_retries",
     "app_retries",
+    "retry_topic_produced",
+    "delivered_while_retrying",
 ];
 
 #[derive(Debug, Default)]
@@ -93,6 +104,11 @@ pub struct SinkChecker {
     put_retries: u64,
     transform_retries: u64,
     app_retries: u64,
+    retry_topic_produced: u64,
+    /// Values failed at least once and not yet delivered or dead-lettered.
+    retrying: BTreeSet<u64>,
+    /// Deliveries of other records while some record was being retried.
+    delivered_while_retrying: u64,
 }
 
 /// The end state the checker needs: the final logs and the group's committed offsets.
@@ -108,13 +124,23 @@ impl SinkChecker {
         match *e {
             SinkEvent::Put { p, offset, value } => {
                 self.delivered.insert(value);
+                if !self.retrying.remove(&value) && !self.retrying.is_empty() {
+                    self.delivered_while_retrying += 1;
+                }
                 if self.failed_at.get(&p).is_some_and(|f| offset > *f) {
                     self.records_after_failure += 1;
                 }
             }
             SinkEvent::PutRetry { .. } => self.put_retries += 1,
             SinkEvent::TransformRetry { .. } => self.transform_retries += 1,
-            SinkEvent::AppRetry { .. } => self.app_retries += 1,
+            SinkEvent::AppRetry { value, .. } => {
+                self.app_retries += 1;
+                self.retrying.insert(value);
+            }
+            SinkEvent::RetryTopicProduced { value, .. } => {
+                self.retry_topic_produced += 1;
+                self.retrying.insert(value);
+            }
             SinkEvent::Skipped { value, logged, .. } => {
                 self.skipped.insert(value);
                 if logged {
@@ -123,7 +149,8 @@ impl SinkChecker {
                 }
             }
             SinkEvent::ErrorLogged { .. } => self.errors_logged += 1,
-            SinkEvent::DlqProduced { headers, .. } => {
+            SinkEvent::DlqProduced { value, headers, .. } => {
+                self.retrying.remove(&value);
                 self.dlq_produced += 1;
                 if headers {
                     self.dlq_headers += 1;
@@ -202,6 +229,8 @@ impl SinkChecker {
             ("put_retries", self.put_retries),
             ("transform_retries", self.transform_retries),
             ("app_retries", self.app_retries),
+            ("retry_topic_produced", self.retry_topic_produced),
+            ("delivered_while_retrying", self.delivered_while_retrying),
         ];
         for (k, v) in obs {
             report.observations.insert(k.to_string(), v as f64);
@@ -265,5 +294,35 @@ mod tests {
         assert_eq!(report.observations["poison_records"], 2.0);
         assert_eq!(report.observations["lost_poison"], 1.0);
         assert_eq!(report.observations["dlq_duplicates"], 1.0);
+    }
+
+    #[test]
+    fn delivery_during_a_retry_is_counted_until_dead_lettered() {
+        let v = |n: u64| (1u64 << 40) | n;
+        let mut c = SinkChecker::default();
+        let put = |n: u64| SinkEvent::Put {
+            p: 0,
+            offset: n - 1,
+            value: v(n),
+        };
+        c.observe(&put(1));
+        c.observe(&SinkEvent::RetryTopicProduced {
+            p: 0,
+            offset: 1,
+            value: v(2),
+            attempt: 1,
+            retry_offset: 0,
+        });
+        c.observe(&put(3));
+        c.observe(&SinkEvent::DlqProduced {
+            p: 1,
+            offset: 0,
+            value: v(2),
+            dlq_offset: 0,
+            headers: false,
+        });
+        c.observe(&put(4));
+        assert_eq!(c.delivered_while_retrying, 1);
+        assert_eq!(c.retry_topic_produced, 1);
     }
 }

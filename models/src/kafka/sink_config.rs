@@ -61,6 +61,14 @@ pub struct SinkConfig {
     pub app_retry_backoff_ms: u64,
     /// Workload: probability that one application processing attempt fails transiently.
     pub app_transient_error_probability: f64,
+    /// AppDlq: retry a failed record through a retry topic (the "non-blocking retries"
+    /// pattern, e.g. Spring Kafka's retry topics — a pattern, not a Kafka feature) instead of
+    /// in place; false (default) = in-place retries (retry_topic.rs).
+    pub retry_topic: bool,
+    /// AppDlq with `retry_topic`: a record in the retry topic is re-processed no earlier than
+    /// this long after it was produced there. Default 1 000 ms: the default delay of Spring
+    /// Kafka's `@RetryableTopic` backoff (`@Backoff.delay`), the pattern's best-known form.
+    pub retry_topic_delay_ms: u64,
 }
 
 impl Default for SinkConfig {
@@ -81,6 +89,8 @@ impl Default for SinkConfig {
             app_max_retries: 3,
             app_retry_backoff_ms: 100,
             app_transient_error_probability: 0.0,
+            retry_topic: false,
+            retry_topic_delay_ms: 1_000,
         }
     }
 }
@@ -96,6 +106,11 @@ impl SinkConfig {
             }
             Pipeline::AppDlq => true,
         }
+    }
+
+    /// Whether the AppDlq pipeline retries through a retry topic (one more extra partition).
+    pub fn has_retry_topic(&self) -> bool {
+        self.pipeline == Pipeline::AppDlq && self.retry_topic
     }
 
     /// Whether `value` (a producer's `(producer + 1) << 40 | sequence`) is malformed.
@@ -138,7 +153,11 @@ impl SinkConfig {
                 "the AppDlq pipeline needs a DLQ topic name",
             );
         }
+        if self.retry_topic && self.pipeline != Pipeline::AppDlq {
+            return err("retry_topic", "a retry topic needs the AppDlq pipeline");
+        }
         let nonzero = [
+            ("retry_topic_delay_ms", self.retry_topic_delay_ms),
             ("put_retry_backoff_ms", self.put_retry_backoff_ms),
             ("app_retry_backoff_ms", self.app_retry_backoff_ms),
             ("errors_retry_delay_max_ms", self.errors_retry_delay_max_ms),
