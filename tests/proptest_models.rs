@@ -7,64 +7,8 @@ use msgsim::runner::{self, RunOptions};
 use msgsim::scenario;
 use proptest::prelude::*;
 
-/// One fault against one node, with its repair.
-#[derive(Clone, Debug)]
-enum Hit {
-    Crash { lose_unflushed: bool },
-    Pause,
-    Isolate,
-}
-
-#[derive(Clone, Debug)]
-struct SingleFault {
-    node: usize,
-    hit: Hit,
-    at_ms: u64,
-    lasts_ms: u64,
-}
-
-fn single_fault(nodes: usize, window_ms: (u64, u64)) -> impl Strategy<Value = SingleFault> {
-    let hit = prop_oneof![
-        any::<bool>().prop_map(|lose_unflushed| Hit::Crash { lose_unflushed }),
-        Just(Hit::Pause),
-        Just(Hit::Isolate),
-    ];
-    (0..nodes, hit, window_ms.0..window_ms.1, 200u64..15_000).prop_map(
-        |(node, hit, at_ms, lasts_ms)| SingleFault {
-            node,
-            hit,
-            at_ms,
-            lasts_ms,
-        },
-    )
-}
-
-/// The fault and its repair; a repair that would fall after `duration_ms` is left to the quiet
-/// phase (which heals, resumes and restarts everything).
-fn fault_ron(f: &SingleFault, name: &str, duration_ms: u64) -> String {
-    let end = f.at_ms + f.lasts_ms;
-    let text = match f.hit {
-        Hit::Crash { lose_unflushed } => format!(
-            "Crash(at_ms: {}, node: \"{name}\", lose_unflushed: {lose_unflushed}), Restart(at_ms: {end}, node: \"{name}\"),",
-            f.at_ms
-        ),
-        Hit::Pause => format!(
-            "Pause(at_ms: {}, node: \"{name}\"), Resume(at_ms: {end}, node: \"{name}\"),",
-            f.at_ms
-        ),
-        Hit::Isolate => format!(
-            "Isolate(at_ms: {}, node: \"{name}\"), Heal(at_ms: {end}),",
-            f.at_ms
-        ),
-    };
-    if end <= duration_ms {
-        text
-    } else {
-        // Keep only the fault itself (everything up to the first "),").
-        let cut = text.find("),").map_or(text.len(), |i| i + 2);
-        text[..cut].to_string()
-    }
-}
+mod generated_faults;
+use generated_faults::{Fault, Hit, fault, faults_ron};
 
 fn run(text: &str, seed: u64) -> msgsim::runner::RunOutcome {
     let loaded = scenario::parse("generated.ron", text.to_string())
@@ -79,8 +23,7 @@ fn run(text: &str, seed: u64) -> msgsim::runner::RunOutcome {
     .unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
-fn kafka_scenario(fault: &SingleFault, messages_per_sec: u64) -> String {
-    let broker = format!("b{}", fault.node + 1);
+fn kafka_scenario(fault: &Fault, messages_per_sec: u64) -> String {
     format!(
         r#"(
     version: 1,
@@ -99,7 +42,7 @@ fn kafka_scenario(fault: &SingleFault, messages_per_sec: u64) -> String {
     ),
     faults: [ {} ],
 )"#,
-        fault_ron(fault, &broker, 30_000)
+        faults_ron(std::slice::from_ref(fault), &["b1", "b2", "b3"], 30_000)
     )
 }
 
@@ -110,7 +53,7 @@ proptest! {
     /// write is lost and none is duplicated, whatever single broker fault hits when.
     #[test]
     fn kafka_acks_all_survives_any_single_broker_fault(
-        fault in single_fault(3, (1_000, 20_000)),
+        fault in fault(3, (1_000, 20_000)),
         rate in 20u64..200,
         seed in 0u64..1_000,
     ) {
@@ -123,13 +66,9 @@ proptest! {
     }
 }
 
-fn redis_pubsub_scenario(faults: &[SingleFault]) -> String {
+fn redis_pubsub_scenario(faults: &[Fault]) -> String {
     let names = ["r1", "r2", "s1", "sub"];
-    let faults: String = faults
-        .iter()
-        .map(|f| fault_ron(f, names[f.node], 20_000))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let faults = faults_ron(faults, &names, 20_000);
     format!(
         r#"(
     version: 1,
@@ -158,7 +97,7 @@ proptest! {
     /// and never out of publish order.
     #[test]
     fn redis_pubsub_never_duplicates_or_reorders(
-        faults in proptest::collection::vec(single_fault(4, (500, 15_000)), 0..3),
+        faults in proptest::collection::vec(fault(4, (500, 15_000)), 0..3),
         seed in 0u64..1_000,
     ) {
         let text = redis_pubsub_scenario(&faults);
@@ -170,17 +109,17 @@ proptest! {
     }
 }
 
-fn redis_streams_scenario(faults: &[SingleFault]) -> String {
+fn redis_streams_scenario(faults: &[Fault]) -> String {
     // The server does not crash here (without persistence a crash empties the stream, which
     // no delivery guarantee survives); the consumer may crash, pause or be cut off, and the
     // server may pause or be isolated.
     let names = ["r1", "cons", "prod"];
-    let faults: String = faults
+    let kept: Vec<Fault> = faults
         .iter()
         .filter(|f| !(f.node == 0 && matches!(f.hit, Hit::Crash { .. })))
-        .map(|f| fault_ron(f, names[f.node], 20_000))
-        .collect::<Vec<_>>()
-        .join(" ");
+        .cloned()
+        .collect();
+    let faults = faults_ron(&kept, &names, 20_000);
     format!(
         r#"(
     version: 1,
@@ -216,7 +155,7 @@ proptest! {
     /// reconnected) is kept as `scenarios/redis/streams-consumer-reconnect-after-pause.ron`.
     #[test]
     fn redis_stream_group_delivers_every_entry(
-        faults in proptest::collection::vec(single_fault(3, (500, 15_000)), 0..3),
+        faults in proptest::collection::vec(fault(3, (500, 15_000)), 0..3),
         seed in 0u64..1_000,
     ) {
         let text = redis_streams_scenario(&faults);

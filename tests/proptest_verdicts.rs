@@ -21,68 +21,8 @@ use msgsim::runner::{self, RunOptions, RunOutcome};
 use msgsim::scenario;
 use proptest::prelude::*;
 
-/// One fault on one node, with its repair.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Hit {
-    Crash { lose_unflushed: bool },
-    Pause,
-    Isolate,
-}
-
-#[derive(Clone, Debug)]
-struct Fault {
-    node: usize,
-    hit: Hit,
-    at_ms: u64,
-    lasts_ms: u64,
-}
-
-fn fault(nodes: usize, window_ms: (u64, u64)) -> impl Strategy<Value = Fault> {
-    let hit = prop_oneof![
-        any::<bool>().prop_map(|lose_unflushed| Hit::Crash { lose_unflushed }),
-        Just(Hit::Pause),
-        Just(Hit::Isolate),
-    ];
-    (0..nodes, hit, window_ms.0..window_ms.1, 200u64..15_000).prop_map(
-        |(node, hit, at_ms, lasts_ms)| Fault {
-            node,
-            hit,
-            at_ms,
-            lasts_ms,
-        },
-    )
-}
-
-/// The faults as RON; a repair after `duration_ms` is left to the quiet phase.
-fn faults_ron(faults: &[Fault], names: &[&str], duration_ms: u64) -> String {
-    let mut out = String::new();
-    for f in faults {
-        let name = names[f.node];
-        let end = f.at_ms + f.lasts_ms;
-        let (hit, repair) = match f.hit {
-            Hit::Crash { lose_unflushed } => (
-                format!(
-                    "Crash(at_ms: {}, node: \"{name}\", lose_unflushed: {lose_unflushed})",
-                    f.at_ms
-                ),
-                format!("Restart(at_ms: {end}, node: \"{name}\")"),
-            ),
-            Hit::Pause => (
-                format!("Pause(at_ms: {}, node: \"{name}\")", f.at_ms),
-                format!("Resume(at_ms: {end}, node: \"{name}\")"),
-            ),
-            Hit::Isolate => (
-                format!("Isolate(at_ms: {}, node: \"{name}\")", f.at_ms),
-                format!("Heal(at_ms: {end})"),
-            ),
-        };
-        out.push_str(&format!("\n        {hit},"));
-        if end <= duration_ms {
-            out.push_str(&format!("\n        {repair},"));
-        }
-    }
-    out
-}
+mod generated_faults;
+use generated_faults::{Fault, Hit, fault, faults_ron};
 
 fn run(text: &str, seed: u64) -> RunOutcome {
     if let Ok(dir) = std::env::var("VERDICTS_DUMP") {
