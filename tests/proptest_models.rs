@@ -3,25 +3,10 @@
 //! (and workload knobs), so shrinking reduces the faults, not a seed; a failure prints the whole
 //! scenario as RON, ready for `msgsim run`.
 
-use msgsim::runner::{self, RunOptions};
-use msgsim::scenario;
 use proptest::prelude::*;
 
 mod generated_faults;
-use generated_faults::{Fault, Hit, fault, faults_ron};
-
-fn run(text: &str, seed: u64) -> msgsim::runner::RunOutcome {
-    let loaded = scenario::parse("generated.ron", text.to_string())
-        .unwrap_or_else(|d| panic!("{d}\n{text}"));
-    runner::run(
-        &loaded,
-        RunOptions {
-            seed,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
+use generated_faults::{Fault, Hit, fault, faults_ron, run};
 
 fn kafka_scenario(fault: &Fault, messages_per_sec: u64) -> String {
     format!(

@@ -17,28 +17,11 @@
 //!
 //! A failing case prints the whole scenario as RON, ready for `msgsim run --seed N`.
 
-use msgsim::runner::{self, RunOptions, RunOutcome};
-use msgsim::scenario;
+use msgsim::runner::RunOutcome;
 use proptest::prelude::*;
 
 mod generated_faults;
-use generated_faults::{Fault, Hit, fault, faults_ron};
-
-fn run(text: &str, seed: u64) -> RunOutcome {
-    if let Ok(dir) = std::env::var("VERDICTS_DUMP") {
-        let _ = std::fs::write(format!("{dir}/last-{seed}.ron"), text);
-    }
-    let loaded = scenario::parse("generated.ron", text.to_string())
-        .unwrap_or_else(|d| panic!("{d}\n{text}"));
-    runner::run(
-        &loaded,
-        RunOptions {
-            seed,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
+use generated_faults::{Fault, Hit, fault, faults_ron, run};
 
 fn obs(o: &RunOutcome, k: &str) -> f64 {
     o.report.observations.get(k).copied().unwrap_or(0.0)
