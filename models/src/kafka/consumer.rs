@@ -4,7 +4,7 @@
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
 use super::config::{CommitMode, KafkaConfig, OffsetReset};
-use super::metadata_pacing::{Admit, MetadataPacing};
+use super::metadata_pacing::{MetadataRequests, MetadataStart};
 use super::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
     tag_payload,
@@ -63,9 +63,7 @@ pub struct Consumer {
     last_auto_commit: SimTime,
     last_poll: SimTime,
     md: Option<Rc<MetaSnapshot>>,
-    md_in_flight: bool,
-    md_pacing: MetadataPacing,
-    md_rr: u32,
+    md_requests: MetadataRequests,
     peers: Peers,
     next_req: u64,
     pub polled_records: u64,
@@ -111,9 +109,7 @@ impl Consumer {
             last_auto_commit: SimTime::ZERO,
             last_poll: SimTime::ZERO,
             md: None,
-            md_in_flight: false,
-            md_pacing: MetadataPacing::default(),
-            md_rr: idx,
+            md_requests: MetadataRequests::paced(idx),
             peers: Peers::default(),
             next_req: 0,
             polled_records: 0,
@@ -357,23 +353,17 @@ impl Consumer {
     }
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        if self.md_in_flight {
-            return;
-        }
         let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
-        match self.md_pacing.admit(ctx.now(), backoff) {
-            Admit::Now => {}
-            Admit::Later(d) => {
-                ctx.set_timer(d, tag(T_MD_RETRY, 0));
-                return;
+        match self.md_requests.start(ctx.now(), self.cfg.brokers, backoff) {
+            MetadataStart::Send(broker) => {
+                self.peers.send(ctx, broker, KMsg::MetadataRequest);
+                ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
             }
-            Admit::Pending => return,
+            MetadataStart::RetryIn(d) => {
+                ctx.set_timer(d, tag(T_MD_RETRY, 0));
+            }
+            MetadataStart::Wait => {}
         }
-        self.md_in_flight = true;
-        let b = self.md_rr % self.cfg.brokers;
-        self.md_rr += 1;
-        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
-        ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
     }
 
     fn ensure_fetches(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
@@ -391,7 +381,7 @@ impl Consumer {
             };
             let st = &md.parts[p as usize];
             let Some(leader) = st.leader else {
-                self.md_in_flight = false;
+                self.md_requests.finish();
                 continue;
             };
             let part = FetchPart {
@@ -551,7 +541,7 @@ impl Actor<KMsg, KEvent> for Consumer {
                 if let Some(stage) = self.stage.as_mut() {
                     stage.on_metadata(ctx, &snap);
                 }
-                self.md_in_flight = false;
+                self.md_requests.finish();
                 self.ctp_message(ctx, &KMsg::Metadata(snap.clone()));
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
@@ -710,11 +700,11 @@ impl Actor<KMsg, KEvent> for Consumer {
             T_CTP_RECORD => self.ctp_next(ctx),
             T_WORKER => self.worker_one(ctx),
             T_MD_RETRY => {
-                self.md_pacing.retry_fired();
+                self.md_requests.retry_fired();
                 self.request_metadata(ctx);
             }
-            T_MD_TIMEOUT if self.md_in_flight => {
-                self.md_in_flight = false;
+            T_MD_TIMEOUT if self.md_requests.in_flight() => {
+                self.md_requests.finish();
                 self.step(ctx);
             }
             T_COMMIT_TIMEOUT
@@ -760,7 +750,7 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.joining = false;
                 self.generation = 0;
             }
-            self.md_in_flight = false;
+            self.md_requests.finish();
             self.step(ctx);
         } else if let ConnEvent::Closed { conn, .. } = event
             && let Some(stage) = self.stage.as_mut()
@@ -786,8 +776,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         self.worker_busy = false;
         self.awaiting_commit = None;
         self.md = None;
-        self.md_in_flight = false;
-        self.md_pacing.reset();
+        self.md_requests.reset();
         self.peers.clear();
         self.ctp_crash();
     }

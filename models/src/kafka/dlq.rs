@@ -5,6 +5,7 @@
 //! of delivery.timeout.ms: with the cluster healthy it never expires in these scenarios).
 
 use super::config::{Acks, KafkaConfig};
+use super::metadata_pacing::{MetadataRequests, MetadataStart};
 use super::msg::{KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, TimerId};
 use std::rc::Rc;
@@ -29,8 +30,7 @@ pub(super) struct DlqProducer {
     dlq_p: u32,
     peers: Peers,
     md: Option<Rc<MetaSnapshot>>,
-    md_in_flight: bool,
-    md_rr: u32,
+    md_requests: MetadataRequests,
     /// The record being produced, and (request id, broker, timeout timer) while in flight.
     pending: Option<DlqRecord>,
     in_flight: Option<(u64, u32, TimerId)>,
@@ -56,8 +56,7 @@ impl DlqProducer {
             dlq_p: p,
             peers: Peers::default(),
             md: None,
-            md_in_flight: false,
-            md_rr: idx,
+            md_requests: MetadataRequests::unpaced(idx),
             pending: None,
             in_flight: None,
             next_req: first_req,
@@ -71,13 +70,13 @@ impl DlqProducer {
     }
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        if self.md_in_flight {
+        let MetadataStart::Send(broker) =
+            self.md_requests
+                .start(ctx.now(), self.cfg.brokers, SimDuration::ZERO)
+        else {
             return;
-        }
-        self.md_in_flight = true;
-        let b = self.md_rr % self.cfg.brokers;
-        self.md_rr += 1;
-        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
+        };
+        self.peers.send(ctx, broker, KMsg::MetadataRequest);
         ctx.set_timer(SimDuration::from_millis(1_000), tag(T_DLQ_MD, 0));
     }
 
@@ -144,7 +143,7 @@ impl DlqProducer {
 
     /// Metadata arrives at the consumer; it hands every snapshot on.
     pub(super) fn on_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, snap: &Rc<MetaSnapshot>) {
-        self.md_in_flight = false;
+        self.md_requests.finish();
         if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
             self.md = Some(snap.clone());
         }
@@ -186,8 +185,8 @@ impl DlqProducer {
                 self.retry_later(ctx);
             }
             T_DLQ_RETRY => self.try_send(ctx),
-            T_DLQ_MD if self.md_in_flight => {
-                self.md_in_flight = false;
+            T_DLQ_MD if self.md_requests.in_flight() => {
+                self.md_requests.finish();
                 self.try_send(ctx);
             }
             _ => {}
@@ -199,7 +198,7 @@ impl DlqProducer {
         let Some(peer) = self.peers.closed(conn) else {
             return false;
         };
-        self.md_in_flight = false;
+        self.md_requests.finish();
         if self.in_flight.is_some_and(|(_, b, _)| b == peer.0) {
             self.attempt_failed(ctx);
         }
@@ -209,7 +208,7 @@ impl DlqProducer {
     pub(super) fn on_crash(&mut self) {
         self.peers.clear();
         self.md = None;
-        self.md_in_flight = false;
+        self.md_requests.finish();
         self.pending = None;
         self.in_flight = None;
     }

@@ -1,4 +1,6 @@
-//! Client-side pacing of metadata refreshes, shared by the producer and the consumer.
+//! A Kafka client's metadata requests: at most one in flight, sent round-robin over the
+//! brokers (`NetworkClient.leastLoadedNode` picks any reachable broker; round-robin keeps it
+//! deterministic), and, for the producer and the consumer, paced.
 //!
 //! Kafka's client `Metadata.timeToNextUpdate` never allows a new metadata request sooner than
 //! the refresh backoff (`retry.backoff.ms`, 100 ms, growing towards `retry.backoff.max.ms`
@@ -7,11 +9,99 @@
 //! request timed out starts a second chain of requests next to the retry's: the chains multiply
 //! and never let simulated time pass (found by `tests/proptest_verdicts.rs`).
 
-use msgsim_sim::{SimDuration, SimTime};
+use msgsim_sim::{NodeId, SimDuration, SimTime};
+
+/// What a client should do about the metadata request it wants.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum MetadataStart {
+    /// Send a MetadataRequest to this broker now (it is marked in flight).
+    Send(NodeId),
+    /// Too soon (paced): set the retry timer for this long.
+    RetryIn(SimDuration),
+    /// A request is in flight, or a retry timer is already set: nothing to do.
+    Wait,
+}
+
+/// One client's metadata requests: the in-flight flag, the round-robin cursor and the pacing.
+#[derive(Debug)]
+pub(super) struct MetadataRequests {
+    in_flight: bool,
+    next_broker: u32,
+    /// None for the internal clients (DLQ producer, transactional client, coordinator), which
+    /// ask once per failure and wait for the answer or their own retry timer.
+    pacing: Option<MetadataPacing>,
+}
+
+impl MetadataRequests {
+    /// A client paced by `retry.backoff.ms`, starting its round-robin at `first_broker`.
+    pub(super) fn paced(first_broker: u32) -> Self {
+        MetadataRequests {
+            in_flight: false,
+            next_broker: first_broker,
+            pacing: Some(MetadataPacing::default()),
+        }
+    }
+
+    /// A client without pacing.
+    pub(super) fn unpaced(first_broker: u32) -> Self {
+        MetadataRequests {
+            pacing: None,
+            ..MetadataRequests::paced(first_broker)
+        }
+    }
+
+    /// Whether a request may go now, and to which of `brokers` brokers.
+    pub(super) fn start(
+        &mut self,
+        now: SimTime,
+        brokers: u32,
+        backoff: SimDuration,
+    ) -> MetadataStart {
+        if self.in_flight {
+            return MetadataStart::Wait;
+        }
+        if let Some(pacing) = self.pacing.as_mut() {
+            match pacing.admit(now, backoff) {
+                Admit::Now => {}
+                Admit::Later(d) => return MetadataStart::RetryIn(d),
+                Admit::Pending => return MetadataStart::Wait,
+            }
+        }
+        self.in_flight = true;
+        let broker = self.next_broker % brokers;
+        self.next_broker += 1;
+        MetadataStart::Send(NodeId(broker))
+    }
+
+    pub(super) fn in_flight(&self) -> bool {
+        self.in_flight
+    }
+
+    /// The answer came, the request timed out or its connection closed: another may go.
+    /// Returns whether one was in flight.
+    pub(super) fn finish(&mut self) -> bool {
+        std::mem::replace(&mut self.in_flight, false)
+    }
+
+    /// The pacing retry timer fired.
+    pub(super) fn retry_fired(&mut self) {
+        if let Some(p) = self.pacing.as_mut() {
+            p.retry_fired();
+        }
+    }
+
+    /// A crash forgets the request and the pacing (the cursor is kept: it only spreads load).
+    pub(super) fn reset(&mut self) {
+        self.in_flight = false;
+        if let Some(p) = self.pacing.as_mut() {
+            p.reset();
+        }
+    }
+}
 
 /// Whether a metadata request may go now.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Admit {
+enum Admit {
     /// Send it now (the time is recorded).
     Now,
     /// Too soon: set a retry timer for this long.
@@ -22,13 +112,13 @@ pub(super) enum Admit {
 
 /// When the next metadata request is allowed, and whether a retry timer is set.
 #[derive(Debug, Default)]
-pub(super) struct MetadataPacing {
+struct MetadataPacing {
     next_allowed: Option<SimTime>,
     retry_pending: bool,
 }
 
 impl MetadataPacing {
-    pub(super) fn admit(&mut self, now: SimTime, backoff: SimDuration) -> Admit {
+    fn admit(&mut self, now: SimTime, backoff: SimDuration) -> Admit {
         match self.next_allowed {
             Some(t) if now < t => {
                 if self.retry_pending {
@@ -46,12 +136,12 @@ impl MetadataPacing {
     }
 
     /// The retry timer fired.
-    pub(super) fn retry_fired(&mut self) {
+    fn retry_fired(&mut self) {
         self.retry_pending = false;
     }
 
     /// A crash forgets the pacing with everything else (its timers are gone too).
-    pub(super) fn reset(&mut self) {
+    fn reset(&mut self) {
         *self = MetadataPacing::default();
     }
 }
@@ -71,5 +161,22 @@ mod tests {
         assert_eq!(p.admit(t1, b), Admit::Pending);
         p.retry_fired();
         assert_eq!(p.admit(t0 + b, b), Admit::Now);
+    }
+
+    #[test]
+    fn one_request_in_flight_round_robin() {
+        let b = SimDuration::from_millis(100);
+        let mut r = MetadataRequests::unpaced(2);
+        let t0 = SimTime::from_millis(1);
+        assert_eq!(r.start(t0, 3, b), MetadataStart::Send(NodeId(2)));
+        assert_eq!(r.start(t0, 3, b), MetadataStart::Wait);
+        assert!(r.finish());
+        assert!(!r.finish());
+        assert_eq!(r.start(t0, 3, b), MetadataStart::Send(NodeId(0)));
+        let mut paced = MetadataRequests::paced(0);
+        assert_eq!(paced.start(t0, 3, b), MetadataStart::Send(NodeId(0)));
+        paced.finish();
+        assert_eq!(paced.start(t0, 3, b), MetadataStart::RetryIn(b));
+        assert_eq!(paced.start(t0, 3, b), MetadataStart::Wait);
     }
 }

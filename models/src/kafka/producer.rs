@@ -6,7 +6,7 @@
 
 use super::config::{Acks, KafkaConfig};
 use super::keys::KeySpec;
-use super::metadata_pacing::{Admit, MetadataPacing};
+use super::metadata_pacing::{MetadataRequests, MetadataStart};
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -58,9 +58,7 @@ pub struct Producer {
     pid: i64,
     epoch: i16,
     md: Option<Rc<MetaSnapshot>>,
-    md_in_flight: bool,
-    md_pacing: MetadataPacing,
-    md_rr: u32,
+    md_requests: MetadataRequests,
     open: Vec<Vec<u64>>,
     batches: BTreeMap<u64, PBatch>,
     queues: Vec<BTreeSet<u64>>,
@@ -90,9 +88,7 @@ impl Producer {
             pid: -1,
             epoch: 0,
             md: None,
-            md_in_flight: false,
-            md_pacing: MetadataPacing::default(),
-            md_rr: idx,
+            md_requests: MetadataRequests::paced(idx),
             open: vec![Vec::new(); np],
             batches: BTreeMap::new(),
             queues: vec![BTreeSet::new(); np],
@@ -236,23 +232,17 @@ impl Producer {
     }
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        if self.md_in_flight {
-            return;
-        }
         let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
-        match self.md_pacing.admit(ctx.now(), backoff) {
-            Admit::Now => {}
-            Admit::Later(d) => {
-                ctx.set_timer(d, tag(T_MD_RETRY, 0));
-                return;
+        match self.md_requests.start(ctx.now(), self.cfg.brokers, backoff) {
+            MetadataStart::Send(broker) => {
+                self.peers.send(ctx, broker, KMsg::MetadataRequest);
+                ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
             }
-            Admit::Pending => return,
+            MetadataStart::RetryIn(d) => {
+                ctx.set_timer(d, tag(T_MD_RETRY, 0));
+            }
+            MetadataStart::Wait => {}
         }
-        self.md_in_flight = true;
-        let b = self.md_rr % self.cfg.brokers;
-        self.md_rr += 1;
-        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
-        ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
     }
 
     /// Sender.sendProducerData: for each leader, one request with at most one batch per
@@ -609,7 +599,7 @@ impl Actor<KMsg, KEvent> for Producer {
         self.peers.heard_from(from);
         match msg {
             KMsg::Metadata(snap) => {
-                self.md_in_flight = false;
+                self.md_requests.finish();
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
                 }
@@ -632,11 +622,11 @@ impl Actor<KMsg, KEvent> for Producer {
         match tag_kind(t) {
             T_TICK => self.tick(ctx),
             T_MD_RETRY => {
-                self.md_pacing.retry_fired();
+                self.md_requests.retry_fired();
                 self.request_metadata(ctx);
             }
-            T_MD_TIMEOUT if self.md_in_flight => {
-                self.md_in_flight = false;
+            T_MD_TIMEOUT if self.md_requests.in_flight() => {
+                self.md_requests.finish();
                 self.request_metadata(ctx);
             }
             T_RETRY => {
@@ -665,9 +655,7 @@ impl Actor<KMsg, KEvent> for Producer {
                     self.on_result(ctx, id, Err(KErr::Network));
                 }
             }
-            if self.md_in_flight {
-                self.md_in_flight = false;
-            }
+            self.md_requests.finish();
             self.md = None;
             self.drain(ctx);
         }
@@ -680,8 +668,7 @@ impl Actor<KMsg, KEvent> for Producer {
     fn on_crash(&mut self, _kind: CrashKind) {
         // Buffered and in-flight batches are gone without an outcome (history: no ok/fail/info).
         self.md = None;
-        self.md_in_flight = false;
-        self.md_pacing.reset();
+        self.md_requests.reset();
         self.open.iter_mut().for_each(Vec::clear);
         self.batches.clear();
         self.queues.iter_mut().for_each(BTreeSet::clear);

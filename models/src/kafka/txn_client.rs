@@ -11,6 +11,7 @@
 //! connection events to it (timer kinds from `T_CLIENT_TICK` up).
 
 use super::config::{Acks, KafkaConfig};
+use super::metadata_pacing::{MetadataRequests, MetadataStart};
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
 use super::txn::BatchTxn;
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, SimTime};
@@ -82,8 +83,7 @@ pub struct TxnClient {
     /// req → (broker, batch id, deadline)
     in_flight: BTreeMap<u64, (u32, u64, SimTime)>,
     md: Option<Rc<MetaSnapshot>>,
-    md_in_flight: bool,
-    md_rr: u32,
+    md_requests: MetadataRequests,
     peers: Peers,
     next_req: u64,
     /// sendOffsetsToTransaction: (offsets, generation, member).
@@ -127,8 +127,7 @@ impl TxnClient {
             next_seq: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             md: None,
-            md_in_flight: false,
-            md_rr: 0,
+            md_requests: MetadataRequests::unpaced(0),
             peers: Peers::default(),
             next_req: 0,
             offsets: None,
@@ -240,7 +239,7 @@ impl TxnClient {
         self.next_seq.clear();
         self.added.clear();
         self.md = None;
-        self.md_in_flight = false;
+        self.md_requests.finish();
         self.peers.clear();
         self.offsets = None;
         self.ending = None;
@@ -267,13 +266,13 @@ impl TxnClient {
     }
 
     fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
-        if self.md_in_flight {
+        let MetadataStart::Send(broker) =
+            self.md_requests
+                .start(ctx.now(), self.cfg.brokers, SimDuration::ZERO)
+        else {
             return;
-        }
-        self.md_in_flight = true;
-        let b = self.md_rr % self.cfg.brokers;
-        self.md_rr += 1;
-        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
+        };
+        self.peers.send(ctx, broker, KMsg::MetadataRequest);
     }
 
     fn coord_send(&mut self, ctx: &mut Cx<'_>, kind: Coord, msg: KMsg) {
@@ -554,7 +553,7 @@ impl TxnClient {
         let mut notes = Vec::new();
         match msg {
             KMsg::Metadata(snap) => {
-                self.md_in_flight = false;
+                self.md_requests.finish();
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap.clone());
                 }
@@ -654,8 +653,8 @@ impl TxnClient {
         if self.coord.is_some_and(|(_, d)| d <= now) {
             self.coord = None;
         }
-        if self.md_in_flight && self.md.is_none() {
-            self.md_in_flight = false;
+        if self.md_requests.in_flight() && self.md.is_none() {
+            self.md_requests.finish();
         }
         notes.extend(self.drive(ctx));
         self.ensure_tick(ctx);
@@ -668,7 +667,7 @@ impl TxnClient {
             return Vec::new();
         };
         self.md = None;
-        self.md_in_flight = false;
+        self.md_requests.finish();
         if peer == self.gc() {
             self.coord = None;
         }

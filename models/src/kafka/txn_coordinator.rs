@@ -8,6 +8,7 @@
 //! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
 
 use super::config::{Acks, KafkaConfig};
+use super::metadata_pacing::{MetadataRequests, MetadataStart};
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
 use super::txn::{BatchTxn, MARKER_VALUE};
 use msgsim_sim::{CrashKind, Ctx, NodeId, SimDuration, SimTime, Via};
@@ -53,8 +54,7 @@ pub struct TxnCoordinator {
     next_pid: i64,
     // ---- volatile ----
     md: Option<Rc<MetaSnapshot>>,
-    md_in_flight: bool,
-    md_rr: u32,
+    md_requests: MetadataRequests,
     peers: Peers,
     /// Marker produce requests in flight: req → (transactional id, partition).
     in_flight: BTreeMap<u64, (u32, u32, SimTime)>,
@@ -77,8 +77,7 @@ impl TxnCoordinator {
             txns: BTreeMap::new(),
             next_pid: 0,
             md: None,
-            md_in_flight: false,
-            md_rr: 0,
+            md_requests: MetadataRequests::unpaced(0),
             peers: Peers::default(),
             in_flight: BTreeMap::new(),
             next_req: 0,
@@ -112,7 +111,7 @@ impl TxnCoordinator {
 
     pub fn on_crash(&mut self, _kind: CrashKind) {
         self.md = None;
-        self.md_in_flight = false;
+        self.md_requests.finish();
         self.peers.clear();
         self.in_flight.clear();
         self.retry_armed = false;
@@ -317,14 +316,13 @@ impl TxnCoordinator {
     }
 
     fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
-        let brokers = self.cfg.brokers;
-        if self.md_in_flight {
+        let MetadataStart::Send(broker) =
+            self.md_requests
+                .start(ctx.now(), self.cfg.brokers, SimDuration::ZERO)
+        else {
             return;
-        }
-        self.md_in_flight = true;
-        let b = self.md_rr % brokers;
-        self.md_rr += 1;
-        self.peers.send(ctx, NodeId(b), KMsg::MetadataRequest);
+        };
+        self.peers.send(ctx, broker, KMsg::MetadataRequest);
         self.arm_retry(ctx);
     }
 
@@ -413,7 +411,7 @@ impl TxnCoordinator {
     }
 
     pub fn on_metadata(&mut self, ctx: &mut Cx<'_>, snap: Rc<MetaSnapshot>) {
-        self.md_in_flight = false;
+        self.md_requests.finish();
         if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
             self.md = Some(snap);
         }
@@ -427,7 +425,7 @@ impl TxnCoordinator {
         }
         // Which requests used that connection is not tracked: resend every marker in flight
         // (a second marker for a completed transaction changes nothing, see TxnIndex::note).
-        self.md_in_flight = false;
+        self.md_requests.finish();
         self.md = None;
         self.in_flight.clear();
         self.arm_retry(ctx);
@@ -438,7 +436,7 @@ impl TxnCoordinator {
         self.retry_armed = false;
         let now = ctx.now();
         self.in_flight.retain(|_, f| f.2 > now);
-        self.md_in_flight = false;
+        self.md_requests.finish();
         self.send_markers(ctx);
     }
 
