@@ -143,16 +143,7 @@ impl Consumer {
         // ConsumerCoordinator.onJoinPrepare: with auto-commit, commit allConsumed() before
         // rejoining (same connection, so it reaches the coordinator before the JoinGroup).
         if self.auto() && self.generation > 0 && !self.consumed.is_empty() {
-            let req = self.req();
-            let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
-            let msg = KMsg::OffsetCommit {
-                req,
-                member: self.idx,
-                generation: self.generation,
-                offsets,
-            };
-            let gc = self.gc();
-            self.peers.send(ctx, gc, msg);
+            self.send_offset_commit(ctx);
         }
         self.joining = true;
         let gc = self.gc();
@@ -191,7 +182,9 @@ impl Consumer {
         }
     }
 
-    fn commit_sync(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+    /// OffsetCommit of everything consumed so far, to the group coordinator; returns its
+    /// request id.
+    fn send_offset_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) -> u64 {
         let req = self.req();
         let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
         let msg = KMsg::OffsetCommit {
@@ -202,6 +195,11 @@ impl Consumer {
         };
         let gc = self.gc();
         self.peers.send(ctx, gc, msg);
+        req
+    }
+
+    fn commit_sync(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let req = self.send_offset_commit(ctx);
         let timer = ctx.set_timer(
             SimDuration::from_millis(self.cfg.consumer_request_timeout_ms),
             tag(T_COMMIT_TIMEOUT, req),
@@ -222,16 +220,7 @@ impl Consumer {
         }
         self.last_auto_commit = now;
         if !self.consumed.is_empty() {
-            let req = self.req();
-            let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
-            let msg = KMsg::OffsetCommit {
-                req,
-                member: self.idx,
-                generation: self.generation,
-                offsets,
-            };
-            let gc = self.gc();
-            self.peers.send(ctx, gc, msg);
+            self.send_offset_commit(ctx);
         }
     }
 

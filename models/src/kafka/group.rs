@@ -206,19 +206,7 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                     self.deferred.push((from, via, generation, parts));
                     return;
                 }
-                let offsets = parts
-                    .iter()
-                    .map(|p| (*p, self.committed.get(p).copied()))
-                    .collect();
-                reply(
-                    ctx,
-                    from,
-                    via,
-                    KMsg::OffsetFetchResp {
-                        generation,
-                        offsets,
-                    },
-                );
+                self.answer_offset_fetch(ctx, from, via, generation, &parts);
             }
             msg => self.on_txn_message(ctx, from, via, msg),
         }
@@ -328,19 +316,28 @@ impl GroupCoordinator {
                 self.deferred.push((from, via, generation, parts));
                 continue;
             }
-            let offsets = parts
-                .iter()
-                .map(|p| (*p, self.committed.get(p).copied()))
-                .collect();
-            reply(
-                ctx,
-                from,
-                via,
-                KMsg::OffsetFetchResp {
-                    generation,
-                    offsets,
-                },
-            );
+            self.answer_offset_fetch(ctx, from, via, generation, &parts);
         }
+    }
+
+    /// OffsetFetchResponse: the committed offset of each partition asked for (none if never
+    /// committed).
+    fn answer_offset_fetch(
+        &self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        via: Via,
+        generation: u64,
+        parts: &[u32],
+    ) {
+        let offsets = parts
+            .iter()
+            .map(|p| (*p, self.committed.get(p).copied()))
+            .collect();
+        let resp = KMsg::OffsetFetchResp {
+            generation,
+            offsets,
+        };
+        reply(ctx, from, via, resp);
     }
 }
