@@ -3,6 +3,7 @@
 //! unit in its name.
 
 use super::sink_config::{Pipeline, SinkConfig};
+use msgsim_sim::{RngStream, SimDuration};
 use serde::{Deserialize, Serialize};
 
 /// Producer `acks`.
@@ -332,6 +333,16 @@ pub const MAX_RATE: u64 = 1_000_000;
 pub const MAX_MESSAGE_BYTES: u64 = 64 << 20;
 
 impl KafkaConfig {
+    /// The client's wait before retry number `attempts` (1-based): `retry.backoff.ms` doubling
+    /// up to `retry.backoff.max.ms` (KIP-580), with CommonClientConfigs' 20% jitter either way.
+    pub fn retry_backoff(&self, attempts: u32, rng: &mut RngStream) -> SimDuration {
+        let shift = attempts.saturating_sub(1).min(20);
+        let base = (self.retry_backoff_ms << shift)
+            .min(self.retry_backoff_max_ms.max(self.retry_backoff_ms));
+        let jitter = rng.range_inclusive(0, base / 5 * 2);
+        SimDuration::from_millis(base - base / 5 + jitter)
+    }
+
     pub fn broker_names(&self) -> Vec<String> {
         (1..=self.brokers).map(|i| format!("b{i}")).collect()
     }

@@ -427,13 +427,7 @@ impl Producer {
                 let expired = now.saturating_since(b.created)
                     >= SimDuration::from_millis(self.cfg.delivery_timeout_ms);
                 if e.retriable() && b.attempts < self.cfg.retries && !expired {
-                    let shift = (b.attempts.saturating_sub(1)).min(20);
-                    let backoff = (self.cfg.retry_backoff_ms << shift)
-                        .min(self.cfg.retry_backoff_max_ms.max(self.cfg.retry_backoff_ms));
-                    // CommonClientConfigs: exponential backoff with 20% jitter.
-                    let jitter = ctx.rng().range_inclusive(0, backoff / 5 * 2);
-                    let backoff = backoff - backoff / 5 + jitter;
-                    b.ready_at = now + SimDuration::from_millis(backoff);
+                    b.ready_at = now + self.cfg.retry_backoff(b.attempts, ctx.rng());
                     let p = b.p as usize;
                     self.queues[p].insert(id);
                     // OUT_OF_ORDER_SEQUENCE on the partition's first pending batch: the broker

@@ -257,12 +257,7 @@ impl TxnClient {
     }
 
     fn backoff(&self, ctx: &mut Cx<'_>, attempts: u32) -> SimDuration {
-        let shift = attempts.saturating_sub(1).min(20);
-        let base = (self.cfg.retry_backoff_ms << shift)
-            .min(self.cfg.retry_backoff_max_ms.max(self.cfg.retry_backoff_ms));
-        // CommonClientConfigs: exponential backoff with 20% jitter.
-        let jitter = ctx.rng().range_inclusive(0, base / 5 * 2);
-        SimDuration::from_millis(base - base / 5 + jitter)
+        self.cfg.retry_backoff(attempts, ctx.rng())
     }
 
     fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
