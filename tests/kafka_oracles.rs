@@ -129,6 +129,16 @@ fn k15b_divergence_epochs() {
 }
 
 #[test]
+fn k16a_kip320_zombie_legacy() {
+    oracle("k16a-kip320-zombie-legacy");
+}
+
+#[test]
+fn k16b_kip320_zombie_fixed() {
+    oracle("k16b-kip320-zombie-fixed");
+}
+
+#[test]
 fn k17a_last_replica_standing() {
     oracle("k17a-last-replica-standing");
 }

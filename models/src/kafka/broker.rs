@@ -56,6 +56,10 @@ pub struct PartView {
     pub maximal_isr: Vec<u32>,
     pub pending_alter: bool,
     pub leader_epoch_start: u64,
+    /// Pre-KIP-320 mode (`no_fetch_epoch_fencing`): the follower still owes its one
+    /// OffsetsForLeaderEpoch round for the current leader epoch (ReplicaFetcherThread's
+    /// "truncating" state, 0.11–2.0); ordinary fetches carry no epoch to check.
+    pub truncating: bool,
     pub followers: BTreeMap<u32, FollowerState>,
     /// acks=all produces parked until HW ≥ required offset: (required, purgatory key, index).
     pub waiters: VecDeque<(u64, u64, u32)>,
@@ -72,6 +76,7 @@ impl PartView {
             maximal_isr: Vec::new(),
             pending_alter: false,
             leader_epoch_start: 0,
+            truncating: false,
             followers: BTreeMap::new(),
             waiters: VecDeque::new(),
         }
@@ -283,6 +288,8 @@ impl Broker {
         view.maximal_isr.clear();
         view.pending_alter = false;
         view.followers.clear();
+        // Pre-KIP-320 a follower truncates only here, once per LeaderAndIsr it sees.
+        view.truncating = self.cfg.no_fetch_epoch_fencing;
     }
 
     pub(super) fn truncate(&mut self, p: usize, offset: u64) {

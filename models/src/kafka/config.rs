@@ -100,7 +100,9 @@ pub struct KafkaConfig {
     /// Pre-KIP-101: a replica truncates to its local (checkpointed) HW on becoming follower or
     /// restarting; no epoch-based divergence check.
     pub truncate_to_hw_on_become_follower: bool,
-    /// Pre-KIP-320: fetches carry no current leader epoch, so no FENCED/UNKNOWN_LEADER_EPOCH.
+    /// Pre-KIP-320 (0.11–2.0): fetches carry no current leader epoch, so no
+    /// FENCED/UNKNOWN_LEADER_EPOCH, and a follower checks its log against the leader's epochs only
+    /// once per leader epoch it learns of (OffsetsForLeaderEpoch), not on every fetch.
     pub no_fetch_epoch_fencing: bool,
     /// Pre-3.7 (before KAFKA-15583): the HW advances while ISR < min.insync.replicas.
     pub hw_advances_under_min_isr: bool,

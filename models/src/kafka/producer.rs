@@ -444,18 +444,21 @@ impl Producer {
                         ctx.sometimes("kafka:out_of_order_sequence_reset");
                         self.needs_bump = true;
                     }
-                    if matches!(
-                        e,
-                        KErr::NotLeaderOrFollower
-                            | KErr::FencedLeaderEpoch
-                            | KErr::UnknownLeaderEpoch
-                            | KErr::Network
-                    ) {
-                        self.request_metadata(ctx);
-                    }
                 } else {
                     let error = if expired { KErr::DeliveryTimeout } else { e };
                     self.finish_failed(ctx, id, error);
+                }
+                // Sender.completeBatch: an InvalidMetadataException asks for a metadata update
+                // whether the batch is retried or failed (with retries = 0, the pre-2.1
+                // default, the producer would otherwise keep writing to a former leader).
+                if matches!(
+                    e,
+                    KErr::NotLeaderOrFollower
+                        | KErr::FencedLeaderEpoch
+                        | KErr::UnknownLeaderEpoch
+                        | KErr::Network
+                ) {
+                    self.request_metadata(ctx);
                 }
             }
         }

@@ -70,6 +70,7 @@ impl Broker {
         {
             let mine = self.parts[p].leader_epoch;
             if e < mine {
+                ctx.sometimes("kafka:fetch_fenced_leader_epoch");
                 return FetchResult::Error(KErr::FencedLeaderEpoch);
             }
             if e > mine {
@@ -313,7 +314,6 @@ impl Broker {
         if f.in_flight.is_some() || f.retry_scheduled {
             return;
         }
-        let legacy = self.cfg.truncate_to_hw_on_become_follower;
         let parts: Vec<FetchPart> = (0..self.parts.len())
             .filter(|&p| {
                 self.parts[p].role == Role::Follower && self.parts[p].leader == Some(leader)
@@ -323,11 +323,7 @@ impl Broker {
                 current_leader_epoch: (!self.cfg.no_fetch_epoch_fencing)
                     .then_some(self.parts[p].leader_epoch),
                 fetch_offset: self.logs[p].leo,
-                last_fetched_epoch: if legacy {
-                    None
-                } else {
-                    self.logs[p].last_epoch()
-                },
+                last_fetched_epoch: self.epoch_to_validate(p),
             })
             .collect();
         if parts.is_empty() {
@@ -347,6 +343,20 @@ impl Broker {
         let f = self.fetchers.get_mut(&leader).expect("present");
         f.in_flight = Some(req);
         f.timer = Some(timer);
+    }
+
+    /// The epoch the leader checks this fetch against (divergence check). Pre-KIP-101: none.
+    /// Pre-KIP-320 (`no_fetch_epoch_fencing`, 0.11–2.0): only the OffsetsForLeaderEpoch round
+    /// after becoming follower — ReplicaFetcherThread truncated on a leader change and then
+    /// fetched unchecked, so a follower that missed the change never truncates (KAFKA-6880).
+    /// Current: every fetch (truncate-on-fetch, KIP-595 / 2.7+).
+    fn epoch_to_validate(&self, p: usize) -> Option<u32> {
+        if self.cfg.truncate_to_hw_on_become_follower
+            || (self.cfg.no_fetch_epoch_fencing && !self.parts[p].truncating)
+        {
+            return None;
+        }
+        self.logs[p].last_epoch()
     }
 
     pub(super) fn schedule_fetch_retry(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, leader: u32) {
@@ -395,6 +405,10 @@ impl Broker {
                 || self.parts[p].leader != Some(leader)
             {
                 continue;
+            }
+            if !matches!(result, FetchResult::Error(_)) {
+                // The leader answered for this epoch: the truncation round (if owed) is done.
+                self.parts[p].truncating = false;
             }
             match result {
                 FetchResult::Records { batches, hw, .. } => {
