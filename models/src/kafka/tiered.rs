@@ -568,3 +568,128 @@ pub fn observe(brokers: &[&Broker], leaders: &[Option<u32>], report: &mut ModelR
         report.observations.insert(k.to_string(), v);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::config::KafkaConfig;
+    use crate::kafka::txn::BatchTxn;
+
+    fn batch(base: u64, ts: i64, n: u64) -> Rc<Batch> {
+        Rc::new(Batch {
+            base_offset: base,
+            leader_epoch: 1,
+            max_ts_ms: ts,
+            pid: -1,
+            producer_epoch: 0,
+            first_seq: -1,
+            values: (base..base + n).collect::<Vec<u64>>().into(),
+            bytes: 100 * n,
+            txn: BatchTxn::None,
+        })
+    }
+
+    fn segment(base: u64, end: u64, ts: i64) -> RemoteSegment {
+        RemoteSegment {
+            base_offset: base,
+            end_offset: end,
+            batches: vec![batch(base, ts, end - base)],
+            bytes: 100 * (end - base),
+            largest_ts_ms: ts,
+        }
+    }
+
+    fn tiered_cfg(local_retention_ms: i64) -> KafkaConfig {
+        let mut cfg = KafkaConfig {
+            retention_ms: 100_000,
+            segment_ms: 10,
+            ..KafkaConfig::default()
+        };
+        cfg.tiered_storage.remote_log_storage_system_enable = true;
+        cfg.tiered_storage.remote_storage_enable = true;
+        cfg.tiered_storage.local_retention_ms = local_retention_ms;
+        cfg
+    }
+
+    #[test]
+    fn remote_read_stays_in_one_segment() {
+        let mut rl = RemoteLog::default();
+        rl.add(segment(0, 10, 0));
+        rl.add(segment(10, 20, 0));
+        assert_eq!(rl.highest_offset_in_remote, 19);
+        let got = rl.read(5, 100, u64::MAX);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].base_offset, 0);
+        assert_eq!(rl.read(10, 100, u64::MAX)[0].base_offset, 10);
+        assert!(rl.read(20, 100, u64::MAX).is_empty());
+    }
+
+    #[test]
+    fn expiry_by_time_moves_the_log_start_offset() {
+        let mut rl = RemoteLog::default();
+        rl.add(segment(0, 10, 1_000));
+        rl.add(segment(10, 20, 5_000));
+        // retention.ms 2 000 at t = 4 000: only the first segment (largest ts 1 000) breaches.
+        assert_eq!(rl.expire(4_000, 2_000, -1, 0), 1);
+        assert_eq!(rl.log_start_offset, 10);
+        assert_eq!(rl.values_below(20), (10..20).collect::<Vec<u64>>());
+        // Local log starting at 15: the tiers overlap, nothing unreadable.
+        assert!(!rl.gap_below(15));
+        // A local log starting past the remote tier's end leaves [20, 25) unreadable.
+        assert!(rl.gap_below(25));
+    }
+
+    #[test]
+    fn expiry_by_size_counts_local_bytes_not_yet_copied() {
+        let mut rl = RemoteLog::default();
+        rl.add(segment(0, 10, 0));
+        rl.add(segment(10, 20, 0));
+        // 2 000 remote bytes + 1 000 local: retention.bytes 2 000 deletes one remote segment.
+        assert_eq!(rl.expire(0, -1, 2_000, 1_000), 1);
+        assert_eq!(rl.log_start_offset, 10);
+    }
+
+    /// Local retention never deletes a segment that is not in the remote tier, whatever its
+    /// age; once copied, local.retention.ms deletes it and the local log start moves while the
+    /// log start offset stays.
+    #[test]
+    fn local_retention_deletes_only_copied_segments() {
+        let cfg = Rc::new(tiered_cfg(50));
+        let mut b = Broker::new(cfg, 0);
+        b.tier.store = Some(new_store(1));
+        let log = &mut b.logs[0];
+        for (i, t) in [0i64, 20, 40, 60].iter().enumerate() {
+            log.append(batch(i as u64 * 10, *t, 10), *t, u64::MAX, 10);
+        }
+        log.hw = log.leo;
+        assert_eq!(log.segments.len(), 4);
+        // Nothing copied yet: nothing deleted, however old (the local retention breach rolls
+        // the active segment, so four segments are closed now).
+        assert_eq!(b.tiered_retention(0, 1_000), 0);
+        assert_eq!(b.logs[0].segments.len(), 5);
+        // The RLM copies the closed segments (the empty active one stays local).
+        while let Some(seg) = b.next_candidate(0) {
+            let store = b.tier.store.clone().unwrap();
+            store.borrow_mut()[0].add(seg);
+        }
+        assert_eq!(b.tier.store.as_ref().unwrap().borrow()[0].next_copy_offset(), 40);
+        assert_eq!(b.tiered_retention(0, 1_000), 4);
+        assert_eq!(b.logs[0].log_start, 40);
+        assert_eq!(b.log_start_offset(0), 0);
+        assert_eq!(b.invariant_violations, 0);
+    }
+
+    #[test]
+    fn local_retention_must_fit_total_retention() {
+        let mut cfg = tiered_cfg(200_000);
+        assert!(cfg.validate().is_err());
+        cfg.tiered_storage.local_retention_ms = -1;
+        assert!(cfg.validate().is_err(), "-1 while retention.ms is bounded");
+        cfg.tiered_storage.local_retention_ms = -2;
+        assert!(cfg.validate().is_ok());
+        cfg.retention_bytes = 1_000;
+        cfg.tiered_storage.local_retention_bytes = 2_000;
+        let e = cfg.validate().unwrap_err();
+        assert_eq!(e.0, "tiered_storage.local_retention_bytes");
+    }
+}
