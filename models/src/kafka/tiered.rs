@@ -672,7 +672,10 @@ mod tests {
             let store = b.tier.store.clone().unwrap();
             store.borrow_mut()[0].add(seg);
         }
-        assert_eq!(b.tier.store.as_ref().unwrap().borrow()[0].next_copy_offset(), 40);
+        assert_eq!(
+            b.tier.store.as_ref().unwrap().borrow()[0].next_copy_offset(),
+            40
+        );
         assert_eq!(b.tiered_retention(0, 1_000), 4);
         assert_eq!(b.logs[0].log_start, 40);
         assert_eq!(b.log_start_offset(0), 0);
