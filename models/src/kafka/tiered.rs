@@ -682,6 +682,34 @@ mod tests {
         assert_eq!(b.invariant_violations, 0);
     }
 
+    /// local.retention.bytes: once everything closed is copied, the oldest copied segments go
+    /// until the local size fits; a copied segment above that stays.
+    #[test]
+    fn local_retention_by_bytes() {
+        let mut cfg = tiered_cfg(-2);
+        cfg.retention_ms = -1;
+        cfg.tiered_storage.local_retention_bytes = 2_000;
+        let mut b = Broker::new(Rc::new(cfg), 0);
+        b.tier.store = Some(new_store(1));
+        let log = &mut b.logs[0];
+        for i in 0..4u64 {
+            log.append(batch(i * 10, 0, 10), i as i64 * 20, u64::MAX, 10);
+        }
+        log.hw = log.leo;
+        // Four segments of 1 000 bytes, the last one active; copy only the first.
+        let first = b.next_candidate(0).unwrap();
+        b.tier.store.as_ref().unwrap().borrow_mut()[0].add(first);
+        assert_eq!(b.tiered_retention(0, 100), 1);
+        assert_eq!(b.logs[0].log_start, 10);
+        // The next one breaches too but is not copied: it stays.
+        assert_eq!(b.tiered_retention(0, 100), 0);
+        let second = b.next_candidate(0).unwrap();
+        b.tier.store.as_ref().unwrap().borrow_mut()[0].add(second);
+        assert_eq!(b.tiered_retention(0, 100), 1);
+        assert_eq!(b.logs[0].size_bytes, 2_000);
+        assert_eq!(b.invariant_violations, 0);
+    }
+
     #[test]
     fn local_retention_must_fit_total_retention() {
         let mut cfg = tiered_cfg(200_000);
