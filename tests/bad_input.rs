@@ -299,6 +299,18 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         13,
         "system.sink.app_transient_error_probability: must be in [0, 1)",
     ),
+    (
+        "tiered-01-local-above-total.ron",
+        11,
+        13,
+        "system.tiered_storage.local_retention_ms: must not be more than retention_ms",
+    ),
+    (
+        "tiered-02-topic-without-broker.ron",
+        7,
+        26,
+        "system.tiered_storage.remote_storage_enable: Tiered Storage functionality is disabled",
+    ),
 ];
 
 fn msgsim(args: &[&str], dir: &Path) -> Output {

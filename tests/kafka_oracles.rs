@@ -262,3 +262,13 @@ fn k20j_app_retry_in_place() {
 fn k20k_app_retry_topic_crashes() {
     oracle("k20k-app-retry-topic-crashes");
 }
+
+#[test]
+fn k22a_tiered_reread() {
+    oracle("k22a-tiered-reread");
+}
+
+#[test]
+fn k22b_no_tiered_reread() {
+    oracle("k22b-no-tiered-reread");
+}

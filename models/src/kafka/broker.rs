@@ -8,6 +8,7 @@ use super::config::KafkaConfig;
 use super::log::ReplicaLog;
 use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
 use super::produce::{ParkedFetch, PendingProduce};
+use super::tiered::TierState;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
@@ -24,6 +25,10 @@ pub(super) const T_PARK: u64 = 8;
 pub(super) const T_PURGATORY: u64 = 9;
 pub(super) const T_CLEANER: u64 = 10;
 pub(super) const T_SHUTDOWN: u64 = 11;
+/// Tiered storage (`tiered.rs`): the RLM task, an upload done, a remote read done.
+pub(super) const T_RLM: u64 = 20;
+pub(super) const T_REMOTE_COPY: u64 = 21;
+pub(super) const T_REMOTE_FETCH: u64 = 22;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -119,6 +124,8 @@ pub struct Broker {
     pub cleaner: CleanerCounters,
     /// The controller acknowledged a controlled shutdown: the next stop is clean.
     shutdown_complete: bool,
+    /// Tiered storage: the shared remote tier, uploads and remote reads, counters.
+    pub(super) tier: TierState,
 }
 
 /// What this broker's log cleaner did over the run.
@@ -160,6 +167,7 @@ impl Broker {
             lossy_truncated_records: 0,
             cleaner: CleanerCounters::default(),
             shutdown_complete: false,
+            tier: TierState::default(),
         }
     }
 
@@ -337,6 +345,14 @@ impl Broker {
             if !self.hosted[p] || !self.cfg.cleanup_policy.deletes() {
                 continue;
             }
+            if self.tier.store.is_some() {
+                // Tiered storage: local retention over copied segments (tiered.rs).
+                if self.tiered_retention(p, now_ms) > 0 {
+                    ctx.sometimes("kafka:retention_deleted_segment");
+                }
+                self.check_invariants(p);
+                continue;
+            }
             let log = &mut self.logs[p];
             if self.cfg.retention_ms >= 0 {
                 log.maybe_roll(
@@ -419,6 +435,8 @@ impl Actor<KMsg, KEvent> for Broker {
                 );
             }
         }
+        self.start_rlm(ctx);
+        let c = &self.cfg;
         if c.cleanup_policy.compacts() {
             ctx.set_timer(
                 SimDuration::from_millis(c.log_cleaner_backoff_ms),
@@ -565,6 +583,9 @@ impl Actor<KMsg, KEvent> for Broker {
                 self.send_fetch(ctx, payload as u32);
             }
             T_PARK => self.on_park_timeout(ctx),
+            T_RLM => self.rlm_task(ctx),
+            T_REMOTE_COPY => self.on_copy_done(ctx, payload as usize),
+            T_REMOTE_FETCH => self.on_remote_read_done(ctx, payload),
             T_PURGATORY => self.on_purgatory_timeout(ctx),
             _ => {}
         }
@@ -605,6 +626,7 @@ impl Actor<KMsg, KEvent> for Broker {
         self.purgatory.clear();
         self.park_timer = None;
         self.purgatory_timer = None;
+        self.tier.on_crash();
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -3,6 +3,7 @@
 //! unit in its name.
 
 use super::sink_config::{Pipeline, SinkConfig};
+use super::tiered_config::TieredStorageConfig;
 use msgsim_sim::{RngStream, SimDuration};
 use serde::{Deserialize, Serialize};
 
@@ -238,6 +239,8 @@ pub struct KafkaConfig {
     /// Graceful broker stops (ControlledShutdown). The process keeps running until a `Crash`
     /// fault stops it; a crash after a completed controlled shutdown is a clean shutdown.
     pub controlled_shutdowns: Vec<ControlledShutdownSpec>,
+    /// Tiered storage (KIP-405, `tiered.rs`); off by default.
+    pub tiered_storage: TieredStorageConfig,
 }
 
 impl Default for KafkaConfig {
@@ -324,6 +327,7 @@ impl Default for KafkaConfig {
             ctp_output_partitions: 0,
             group_committed_offset_at_start: -1,
             controlled_shutdowns: Vec::new(),
+            tiered_storage: TieredStorageConfig::default(),
         }
     }
 }
@@ -487,6 +491,9 @@ impl KafkaConfig {
             }
         }
         self.validate_txn()?;
+        self.tiered_storage
+            .validate(self)
+            .map_err(|(f, m)| (format!("tiered_storage.{f}"), m))?;
         if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
             return err("min_cleanable_dirty_ratio", "must be in 0.0..=1.0".into());
         }

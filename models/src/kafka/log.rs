@@ -80,7 +80,7 @@ impl Segment {
             largest_ts_ms: i64::MIN,
         }
     }
-    fn end_offset(&self) -> u64 {
+    pub fn end_offset(&self) -> u64 {
         self.batches
             .last()
             .map_or(self.base_offset, |b| b.next_offset())
@@ -111,6 +111,9 @@ pub enum SeqCheck {
 #[derive(Debug)]
 pub struct ReplicaLog {
     pub segments: Vec<Segment>,
+    /// First offset on local disk: UnifiedLog `localLogStartOffset`. Without tiered storage it
+    /// is also the log start offset (`logStartOffset`); with it, the log start offset is the
+    /// remote tier's (`tiered.rs`, `RemoteLog::log_start_offset`) and may be lower.
     pub log_start: u64,
     pub leo: u64,
     /// Local HW (a follower's copy is one round trip stale).
@@ -472,17 +475,26 @@ impl ReplicaLog {
         retention_ms: i64,
         retention_bytes: i64,
     ) -> u32 {
+        self.delete_oldest_while(|seg, _end, size_bytes| {
+            let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
+            let by_size = retention_bytes >= 0 && size_bytes - seg.bytes >= retention_bytes as u64;
+            by_time || by_size
+        })
+    }
+
+    /// UnifiedLog.deletableSegments: delete closed segments oldest first while
+    /// `deletable(segment, upper bound offset, local size in bytes)` holds, never one whose upper
+    /// bound (the next segment's base offset) is above the HW; the local log start moves at once.
+    /// Returns the number of deleted segments.
+    pub fn delete_oldest_while(
+        &mut self,
+        mut deletable: impl FnMut(&Segment, u64, u64) -> bool,
+    ) -> u32 {
         let mut deleted = 0;
         while self.segments.len() > 1 {
             let seg = &self.segments[0];
             let end = seg.end_offset().max(self.segments[1].base_offset);
-            if end > self.hw {
-                break;
-            }
-            let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
-            let by_size =
-                retention_bytes >= 0 && self.size_bytes - seg.bytes >= retention_bytes as u64;
-            if !(by_time || by_size) {
+            if end > self.hw || !deletable(seg, end, self.size_bytes) {
                 break;
             }
             let seg = self.segments.remove(0);

@@ -27,6 +27,8 @@ mod retry_topic;
 mod sink_checker;
 mod sink_config;
 mod stage;
+mod tiered;
+mod tiered_config;
 mod txn;
 mod txn_client;
 mod txn_coordinator;
@@ -47,6 +49,7 @@ pub use msg::{KErr, KEvent, KMsg};
 pub use producer::Producer;
 pub use sink_checker::SinkEvent;
 pub use sink_config::{ErrorsTolerance, Pipeline, SinkConfig};
+pub use tiered_config::TieredStorageConfig;
 pub use txn_producer::TxnProducer;
 
 use crate::report::ModelReport;
@@ -135,6 +138,17 @@ pub const METRICS: &[&str] = &[
     "retry_topic_records",
     "delivered_while_retrying",
     "max_blocked_ms",
+    // tiered storage (tiered.rs)
+    "segments_copied_to_remote",
+    "remote_bytes_copied",
+    "remote_fetches",
+    "remote_fetch_bytes",
+    "remote_fetch_wait_ms",
+    "remote_segments_deleted",
+    "local_segments_deleted",
+    "offset_moved_to_tiered_storage",
+    "final_local_log_start_min",
+    "tiered_invariant_violations",
 ];
 
 /// Run the Kafka model.
@@ -146,11 +160,15 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     let names = config.node_names();
     let mut actors: Vec<(String, Box<dyn Actor<KMsg, KEvent>>)> = Vec::with_capacity(names.len());
     let mut it = names.into_iter();
+    // Tiered storage: one object store shared by every broker (tiered.rs).
+    let remote = config
+        .tiered_storage
+        .enabled()
+        .then(|| tiered::new_store(config.log_partitions()));
     for b in 0..config.brokers {
-        actors.push((
-            it.next().expect("name"),
-            Box::new(Broker::new(cfg.clone(), b)),
-        ));
+        let mut broker = Broker::new(cfg.clone(), b);
+        broker.tier.store = remote.clone();
+        actors.push((it.next().expect("name"), Box::new(broker)));
     }
     actors.push((
         it.next().expect("name"),
@@ -278,6 +296,8 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         ..FinalState::default()
     };
     let mut ctp = CtpFinal::default();
+    let remote = broker(sim, 0).tier.store.clone();
+    let mut tier_violations = 0;
     for p in 0..config.partitions as usize {
         let leader = ctrl.parts[p].leader;
         let output = p as u32 >= config.input_partitions();
@@ -298,7 +318,9 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             }
             fin.not_committed.extend_from_slice(&view.not_committed);
             fin.commit_ms.extend_from_slice(&view.commit_ms);
-            (log.log_start, view.all)
+            tier_violations += tiered::final_violations(remote.as_ref(), p, log);
+            // With tiered storage the records below the local log start are in the remote tier.
+            tiered::final_values(remote.as_ref(), p, log, view.all)
         }));
         let replicas = config.replicas(p as u32);
         let mut disagreements = 0;
@@ -319,7 +341,8 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
     }
     fin.invariant_violations = (0..config.brokers)
         .map(|b| broker(sim, b).invariant_violations)
-        .sum();
+        .sum::<u64>()
+        + tier_violations;
     fin
 }
 
@@ -353,10 +376,14 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         .filter_map(|p| {
             ctrl.parts[p]
                 .leader
-                .map(|l| brokers[l as usize].logs[p].log_start)
+                .map(|l| brokers[l as usize].log_start_offset(p))
         })
         .min()
         .unwrap_or(0);
+    let leaders: Vec<Option<u32>> = (0..config.partitions as usize)
+        .map(|p| ctrl.parts[p].leader)
+        .collect();
+    tiered::observe(&brokers, &leaders, report);
     let obs = [
         ("elections", ctrl.elections as f64),
         ("unclean_elections", ctrl.unclean_elections as f64),

@@ -325,8 +325,12 @@ impl Broker {
     ) {
         let mut results = Vec::with_capacity(parts.len());
         let mut any = false;
+        let mut remote = false;
         for part in &parts {
             let r = self.serve_consumer_part(part, read_committed);
+            // Tiered storage: below the local log start the remote tier answers (tiered.rs).
+            let (r, from_remote) = self.tiered_consumer_part(part, read_committed, r);
+            remote |= from_remote;
             if !matches!(&r, FetchResult::Records { batches, .. } if batches.is_empty()) {
                 any = true;
             }
@@ -342,15 +346,15 @@ impl Broker {
             self.park(ctx, from, via, msg, max_wait_ms);
             return;
         }
-        reply(
-            ctx,
-            from,
-            via,
-            KMsg::FetchResp {
-                req,
-                parts: results,
-            },
-        );
+        let resp = KMsg::FetchResp {
+            req,
+            parts: results,
+        };
+        if remote {
+            self.reply_after_remote_read(ctx, from, via, resp);
+            return;
+        }
+        reply(ctx, from, via, resp);
     }
 
     /// Consumers read only up to the HW ("only committed messages are ever given out"), or up

@@ -26,6 +26,7 @@ impl Broker {
         let mut any_data = false;
         for part in &parts {
             let r = self.serve_replica_part(ctx, follower, broker_epoch, part);
+            self.note_replica_out_of_range(ctx, part, &r);
             if !matches!(&r, FetchResult::Records { batches, .. } if batches.is_empty()) {
                 any_data = true;
             }
