@@ -234,6 +234,11 @@ fn k13b_compaction_keyless() {
 }
 
 #[test]
+fn k13c_compaction_transactions() {
+    oracle("k13c-compaction-transactions");
+}
+
+#[test]
 fn k12_time_retention_none() {
     oracle("k12-time-retention-none");
 }

@@ -113,10 +113,8 @@ fn kafka_case(max_faults: usize) -> impl Strategy<Value = KafkaCase> {
                 messages_per_sec: rate,
                 os_writeback_interval_ms: wb,
                 compact,
-                // Not with compaction: the cleaner is not transaction-aware yet (it keeps
-                // aborted records as a key's last value, and read_committed consumers read
-                // them — found by this property; see the Kafka issue notes).
-                transactional: txn && idem && acks == 2 && !compact,
+                // Also with compaction: the cleaner drops aborted data (docs/fuzzing.md, 11).
+                transactional: txn && idem && acks == 2,
                 faults,
             }
         },

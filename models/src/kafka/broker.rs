@@ -129,11 +129,16 @@ pub struct Broker {
 }
 
 /// What this broker's log cleaner did over the run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct CleanerCounters {
     pub passes: u64,
     pub removed: u64,
     pub tombstones_removed: u64,
+    pub aborted_removed: u64,
+    pub markers_removed: u64,
+    /// (partition, value) of every aborted record removed: the checker still knows them as
+    /// aborted once no log shows them.
+    pub aborted_values: Vec<(u32, u64)>,
 }
 
 impl Broker {
@@ -385,6 +390,16 @@ impl Broker {
                 ctx.sometimes("kafka:log_cleaned");
                 if st.tombstones_removed > 0 {
                     ctx.sometimes("kafka:tombstone_removed");
+                }
+                self.cleaner.aborted_removed += st.aborted_removed;
+                self.cleaner.markers_removed += st.markers_removed;
+                let cleaned = st.aborted_values.iter().map(|&v| (p as u32, v));
+                self.cleaner.aborted_values.extend(cleaned);
+                if st.aborted_removed > 0 {
+                    ctx.sometimes("kafka:aborted_txn_cleaned");
+                }
+                if st.markers_removed > 0 {
+                    ctx.sometimes("kafka:txn_marker_cleaned");
                 }
             }
             self.check_invariants(p);

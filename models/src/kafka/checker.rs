@@ -366,7 +366,7 @@ impl KafkaChecker {
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
         let mut failed_in_log = 0u64;
-        let heads = KeyHeads::new(self.keys, &self.offsets);
+        let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed);
         let excused = |s: &ValState, v: u64| {
             let off = [s.ok_offset, s.seen_offset]
                 .into_iter()
@@ -393,7 +393,8 @@ impl KafkaChecker {
                 }
                 match s.outcome {
                     Outcome::Ok => {
-                        if present == 0 && !below_start {
+                        // An aborted record may be gone: the cleaner removes aborted data.
+                        if present == 0 && !below_start && !aborted {
                             lost += 1;
                         }
                         if fin.consumers && !s.has(POLLED) && !below_start && !aborted {
@@ -411,7 +412,7 @@ impl KafkaChecker {
                     Outcome::OkNoOffset => {
                         if present == 0 && fin.acks0 {
                             acks0_lost += 1;
-                        } else if present == 0 {
+                        } else if present == 0 && !aborted {
                             lost += 1;
                         }
                     }

@@ -1,9 +1,12 @@
 //! The log cleaner (cleanup.policy=compact): one pass of LogCleaner over a replica's log.
 //!
-//! Rules (DESIGN §4.9 "Log Compaction"; LogCleaner.scala, LogCleanerManager.scala; KIP-534):
-//! - Only closed segments below the HW are cleanable: the active segment is never compacted,
-//!   and nor is a segment holding records newer than `min.compaction.lag.ms`
-//!   (LogCleanerManager.cleanableOffsets: first uncleanable dirty offset).
+//! Rules (DESIGN §4.9 "Log Compaction"; LogCleaner.scala, LogCleanerManager.scala; KIP-534;
+//! KIP-98 for transactions):
+//! - Only closed segments below the last stable offset (LSO ≤ HW) are cleanable: the active
+//!   segment is never compacted, nor is a segment holding records of a transaction still open
+//!   (or whose marker is not yet replicated), nor one holding records newer than
+//!   `min.compaction.lag.ms` (LogCleanerManager.cleanableOffsets: first uncleanable dirty
+//!   offset).
 //! - A log is cleaned when its dirty ratio — dirty bytes (from the cleaner checkpoint to the
 //!   first uncleanable offset) over clean + dirty bytes — reaches `min.cleanable.dirty.ratio`,
 //!   or when its oldest dirty record is older than `max.compaction.lag.ms` (KIP-354).
@@ -12,6 +15,13 @@
 //! - Tombstones (null values) are kept until their delete horizon: KIP-534 stamps it
 //!   (`now + delete.retention.ms`) the first time the cleaner passes the tombstone; a later pass
 //!   after the horizon drops it. A passed horizon alone makes the log cleanable.
+//! - Transactions (Cleaner.scala `CleanedTransactionMetadata`, `txn.rs` `CleanedTxns`): data
+//!   of aborted transactions (per the aborted-transaction index) is removed and never enters
+//!   the key map, so an aborted write never supersedes a committed value of its key; committed
+//!   transactional records compact like plain ones; control markers carry no key and stay
+//!   while any data of their transaction remains, then get a delete horizon like a tombstone
+//!   (kept in `tombstone_horizons` by offset) and go after it. An ABORT marker found without
+//!   data also leaves the aborted-transaction index (nothing is left to filter).
 //! - Offsets never change; a run of kept records becomes its own batch at its own offsets, so a
 //!   fetch at a removed offset returns the next higher record.
 //!
@@ -22,16 +32,23 @@
 use super::config::KafkaConfig;
 use super::keys::KeySpec;
 use super::log::{Batch, ReplicaLog};
-use std::collections::BTreeMap;
+use super::txn::{BatchTxn, CleanedTxns};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// What one cleaning pass did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CleanStats {
     /// Superseded records removed.
     pub removed: u64,
     /// Tombstones removed after their delete horizon.
     pub tombstones_removed: u64,
+    /// Records of aborted transactions removed.
+    pub aborted_removed: u64,
+    /// Their values (the checker's record of what was aborted once the log no longer shows it).
+    pub aborted_values: Vec<u64>,
+    /// Transaction markers (COMMIT / ABORT) removed after their delete horizon.
+    pub markers_removed: u64,
 }
 
 /// The cleaner knobs a pass reads.
@@ -63,8 +80,13 @@ impl CleanerParams {
 
 impl ReplicaLog {
     /// First uncleanable offset: the base of the first segment that is active, reaches above
-    /// the HW, or (in the dirty section) holds a record newer than min.compaction.lag.ms.
+    /// the last stable offset, or (in the dirty section) holds a record newer than
+    /// min.compaction.lag.ms. LogCleanerManager.cleanableOffsets takes the minimum of the LSO
+    /// (min(HW, first unstable offset): "we do not clean beyond the last stable offset"), the
+    /// active segment's base and the compaction lag; here whole segments below it. Without
+    /// transactions the LSO is the HW.
     fn first_uncleanable(&self, now_ms: i64, first_dirty: u64, min_lag_ms: i64) -> u64 {
+        let stable = self.txn.lso(self.hw);
         let n = self.segments.len();
         for i in 0..n - 1 {
             let seg = &self.segments[i];
@@ -72,7 +94,7 @@ impl ReplicaLog {
             let too_new = end > first_dirty
                 && seg.largest_ts_ms != i64::MIN
                 && now_ms.saturating_sub(seg.largest_ts_ms) < min_lag_ms;
-            if end > self.hw || too_new {
+            if end > stable || too_new {
                 return seg.base_offset;
             }
         }
@@ -128,53 +150,137 @@ impl ReplicaLog {
         if !self.cleanable(now_ms, first_dirty, end, p) {
             return None;
         }
-        // OffsetMap: key → last offset in the dirty section.
+        let txns = CleanedTxns::new(&self.txn, self.log_start, end);
+        // OffsetMap: key → last offset in the dirty section. Control batches carry no key and
+        // aborted data never supersedes anything (Cleaner.buildOffsetMap skips both).
         let mut last: BTreeMap<u64, u64> = BTreeMap::new();
-        self.for_each_record(|o, v| {
-            if o >= first_dirty
-                && o < end
-                && let Some(k) = p.keys.key(v)
-            {
-                last.insert(k, o);
+        for b in self.batches_below(end) {
+            if b.next_offset() <= first_dirty || b.txn.is_control() || txns.is_aborted(b) {
+                continue;
             }
-        });
-        let mut stats = CleanStats::default();
-        let horizon = now_ms.saturating_add(p.delete_retention_ms);
-        let mut horizons = std::mem::take(&mut self.tombstone_horizons);
-        let mut keep = |o: u64, v: u64, stats: &mut CleanStats| -> bool {
-            let Some(k) = p.keys.key(v) else {
-                return true;
-            };
-            if last.get(&k).is_some_and(|&l| l > o) {
-                stats.removed += 1;
-                horizons.remove(&o);
-                return false;
-            }
-            if p.keys.is_tombstone(v) {
-                let h = *horizons.entry(o).or_insert(horizon);
-                if h <= now_ms {
-                    stats.tombstones_removed += 1;
-                    horizons.remove(&o);
-                    return false;
+            for (i, &v) in b.values.iter().enumerate() {
+                let o = b.base_offset + i as u64;
+                if o >= first_dirty
+                    && let Some(k) = p.keys.key(v)
+                {
+                    last.insert(k, o);
                 }
             }
-            true
+        }
+        let mut pass = Pass {
+            p,
+            now_ms,
+            horizon: now_ms.saturating_add(p.delete_retention_ms),
+            last,
+            horizons: std::mem::take(&mut self.tombstone_horizons),
+            txns,
+            empty_aborts: BTreeSet::new(),
+            stats: CleanStats::default(),
         };
         let mut removed_bytes = 0;
         for seg in self.segments.iter_mut().filter(|s| s.base_offset < end) {
             let mut out: Vec<Rc<Batch>> = Vec::with_capacity(seg.batches.len());
             for b in &seg.batches {
-                push_kept_runs(b, &mut out, |o, v| keep(o, v, &mut stats));
+                pass.batch(b, &mut out);
             }
             let bytes: u64 = out.iter().map(|b| b.bytes).sum();
             removed_bytes += seg.bytes - bytes;
             seg.bytes = bytes;
             seg.batches = out;
         }
-        self.tombstone_horizons = horizons;
+        self.tombstone_horizons = pass.horizons;
+        self.txn.forget_aborted(&pass.empty_aborts);
         self.size_bytes -= removed_bytes;
         self.clean_offset = end;
-        Some(stats)
+        Some(pass.stats)
+    }
+
+    /// Batches of the segments below `end`, in offset order.
+    fn batches_below(&self, end: u64) -> impl Iterator<Item = &Rc<Batch>> {
+        self.segments
+            .iter()
+            .filter(move |s| s.base_offset < end)
+            .flat_map(|s| s.batches.iter())
+    }
+}
+
+/// The state of one cleaning pass over the cleanable segments, batch by batch in offset order
+/// (Cleaner.cleanInto's record filter).
+struct Pass<'a> {
+    p: &'a CleanerParams,
+    now_ms: i64,
+    /// The delete horizon stamped on tombstones and empty markers this pass (KIP-534).
+    horizon: i64,
+    /// Key → last offset in the dirty section.
+    last: BTreeMap<u64, u64>,
+    /// Offset → delete horizon of tombstones and control markers.
+    horizons: BTreeMap<u64, i64>,
+    txns: CleanedTxns,
+    /// ABORT markers found without data: their aborted-index entries go.
+    empty_aborts: BTreeSet<u64>,
+    stats: CleanStats,
+}
+
+impl Pass<'_> {
+    /// Append to `out` what remains of `b` after the pass.
+    fn batch(&mut self, b: &Rc<Batch>, out: &mut Vec<Rc<Batch>>) {
+        if b.txn.is_control() {
+            if self.keep_marker(b) {
+                out.push(b.clone());
+            }
+            return;
+        }
+        if self.txns.on_data(b) {
+            // Aborted transactional data is discarded whatever its key (KIP-98; the
+            // aborted-transaction index of the cleaned range says which batches).
+            self.stats.aborted_removed += b.values.len() as u64;
+            self.stats.aborted_values.extend_from_slice(&b.values);
+            return;
+        }
+        push_kept_runs(b, out, |o, v| self.keep_record(o, v));
+    }
+
+    /// A control marker stays while data of its transaction remains; once none does it gets
+    /// a delete horizon, and a pass after the horizon removes it (Cleaner: markers use the
+    /// tombstone retention, "we will never delete a marker until all the records from that
+    /// transaction are removed"; KIP-534 for the horizon).
+    fn keep_marker(&mut self, b: &Batch) -> bool {
+        if !self.txns.on_marker(b) {
+            return true;
+        }
+        let o = b.base_offset;
+        if b.txn == BatchTxn::Abort {
+            self.empty_aborts.insert(o);
+        }
+        let h = *self.horizons.entry(o).or_insert(self.horizon);
+        if h > self.now_ms {
+            return true;
+        }
+        self.horizons.remove(&o);
+        self.stats.markers_removed += 1;
+        false
+    }
+
+    /// A plain or committed record stays unless a later record of its key is in the offset
+    /// map; a tombstone also goes after its delete horizon.
+    fn keep_record(&mut self, o: u64, v: u64) -> bool {
+        let Some(k) = self.p.keys.key(v) else {
+            return true;
+        };
+        if self.last.get(&k).is_some_and(|&l| l > o) {
+            self.stats.removed += 1;
+            self.horizons.remove(&o);
+            return false;
+        }
+        if self.p.keys.is_tombstone(v) {
+            let h = *self.horizons.entry(o).or_insert(self.horizon);
+            if h <= self.now_ms {
+                self.stats.tombstones_removed += 1;
+                self.horizons.remove(&o);
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -292,5 +398,215 @@ mod tests {
         let mut kept = Vec::new();
         log.for_each_record(|o, _| kept.push(o));
         assert_eq!(kept, vec![5, 6]);
+    }
+}
+
+/// The transaction rules of the cleaner (KIP-98; Cleaner.scala CleanedTransactionMetadata).
+#[cfg(test)]
+mod txn_tests {
+    use super::*;
+    use crate::kafka::txn::{MARKER_VALUE, log_view, visible};
+
+    const KEYS: KeySpec = KeySpec {
+        key_space: 4,
+        tombstone_every: 0,
+        compacted: true,
+    };
+    const PID: i64 = 7;
+
+    /// The `nth` value of key `k`.
+    fn val(k: u64, nth: usize) -> u64 {
+        (1..)
+            .map(|n| (1u64 << 40) | n)
+            .filter(|&v| KEYS.key(v) == Some(k))
+            .nth(nth)
+            .expect("value")
+    }
+
+    fn params() -> CleanerParams {
+        CleanerParams {
+            keys: KEYS,
+            delete_retention_ms: 10_000,
+            min_cleanable_dirty_ratio: 0.0,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: i64::MAX,
+        }
+    }
+
+    /// Append one batch at the LEO at time `t`: plain (`pid` < 0), data or a marker.
+    fn put(log: &mut ReplicaLog, t: i64, pid: i64, txn: BatchTxn, values: &[u64]) {
+        let b = Batch {
+            base_offset: log.leo,
+            leader_epoch: 1,
+            max_ts_ms: t,
+            pid,
+            producer_epoch: 0,
+            first_seq: -1,
+            values: values.into(),
+            bytes: 100 * values.len() as u64,
+            txn,
+        };
+        log.append(Rc::new(b), t, 1 << 30, 1000);
+        log.hw = log.leo;
+    }
+
+    fn marker(log: &mut ReplicaLog, t: i64, txn: BatchTxn) {
+        put(log, t, PID, txn, &[MARKER_VALUE]);
+    }
+
+    /// Close the active segment (the next append opens a new one).
+    fn roll(log: &mut ReplicaLog, t: i64) {
+        log.maybe_roll(t + 2_000, 1_000);
+    }
+
+    fn offsets(log: &ReplicaLog) -> Vec<u64> {
+        let mut out = Vec::new();
+        log.for_each_record(|o, _| out.push(o));
+        out
+    }
+
+    /// What a read_committed consumer fetching the whole stable range returns.
+    fn read_committed(log: &ReplicaLog) -> Vec<u64> {
+        let lso = log.txn.lso(log.hw);
+        let aborted = log.txn.aborted_in(log.log_start, lso);
+        let batches = log.read(log.log_start, lso, u64::MAX);
+        let shown = batches.iter().filter(|b| visible(b, &aborted, true));
+        shown.flat_map(|b| b.values.iter().copied()).collect()
+    }
+
+    /// k0 plain (0); an aborted write of k0 (1), ABORT (2); a committed write of k1 (3),
+    /// COMMIT (4); one closed segment.
+    fn aborted_then_committed() -> ReplicaLog {
+        let mut log = ReplicaLog::default();
+        put(&mut log, 0, -1, BatchTxn::None, &[val(0, 0)]);
+        put(&mut log, 0, PID, BatchTxn::Data, &[val(0, 1)]);
+        marker(&mut log, 0, BatchTxn::Abort);
+        put(&mut log, 0, PID, BatchTxn::Data, &[val(1, 0)]);
+        marker(&mut log, 0, BatchTxn::Commit);
+        roll(&mut log, 0);
+        log
+    }
+
+    #[test]
+    fn an_aborted_write_is_removed_and_never_supersedes_a_committed_value() {
+        let mut log = aborted_then_committed();
+        assert_eq!(read_committed(&log), vec![val(0, 0), val(1, 0)]);
+        let s = log.clean(3_000, &params()).expect("cleanable");
+        assert_eq!((s.removed, s.aborted_removed), (0, 1));
+        assert_eq!(s.aborted_values, vec![val(0, 1)]);
+        // k0's committed value stays although a later (aborted) write of k0 existed; the
+        // ABORT marker stays this pass (data of its transaction was traversed).
+        assert_eq!(offsets(&log), vec![0, 2, 3, 4]);
+        assert_eq!(read_committed(&log), vec![val(0, 0), val(1, 0)]);
+        assert_eq!(log_view(&log).committed, vec![val(0, 0), val(1, 0)]);
+    }
+
+    #[test]
+    fn markers_go_once_their_data_is_gone_and_the_delete_horizon_passed() {
+        let mut log = aborted_then_committed();
+        log.clean(3_000, &params()).expect("cleanable");
+        // A later plain write of k1 supersedes the committed one (offset 3): committed
+        // transactional records compact like any other.
+        put(&mut log, 5_000, -1, BatchTxn::None, &[val(1, 1)]);
+        roll(&mut log, 5_000);
+        let s = log.clean(8_000, &params()).expect("dirty");
+        assert_eq!((s.removed, s.markers_removed), (1, 0));
+        // The ABORT marker found empty: horizon 18 000 stamped, its index entry dropped; the
+        // COMMIT marker still had data (offset 3, removed in this very pass).
+        assert_eq!(offsets(&log), vec![0, 2, 4, 5]);
+        assert_eq!(log.tombstone_horizons.get(&2), Some(&18_000));
+        assert_eq!(log.tombstone_horizons.get(&4), None);
+        assert!(log.txn.aborted.is_empty());
+        put(&mut log, 20_000, -1, BatchTxn::None, &[val(2, 0)]);
+        roll(&mut log, 20_000);
+        let s = log.clean(20_000, &params()).expect("dirty");
+        assert_eq!(s.markers_removed, 1);
+        assert_eq!(offsets(&log), vec![0, 4, 5, 6]);
+        assert_eq!(log.tombstone_horizons.get(&4), Some(&30_000));
+        // Nothing dirty, but the COMMIT marker's horizon passing makes the log cleanable.
+        assert!(log.clean(29_000, &params()).is_none());
+        let s = log.clean(30_000, &params()).expect("horizon passed");
+        assert_eq!(s.markers_removed, 1);
+        assert_eq!(offsets(&log), vec![0, 5, 6]);
+        assert_eq!(read_committed(&log), vec![val(0, 0), val(1, 1), val(2, 0)]);
+    }
+
+    #[test]
+    fn cleaning_stops_below_the_last_stable_offset() {
+        let mut log = ReplicaLog::default();
+        put(&mut log, 0, -1, BatchTxn::None, &[val(0, 0)]);
+        roll(&mut log, 0);
+        put(&mut log, 3_000, PID, BatchTxn::Data, &[val(1, 0)]);
+        roll(&mut log, 3_000);
+        put(&mut log, 6_000, -1, BatchTxn::None, &[val(0, 1), val(2, 0)]);
+        roll(&mut log, 6_000);
+        // The transaction at offset 1 is open: LSO 1, only the first segment is cleanable,
+        // so k0's first value (superseded at offset 2) stays.
+        assert_eq!(log.txn.lso(log.hw), 1);
+        let s = log.clean(9_000, &params()).expect("first segment dirty");
+        assert_eq!(s.removed, 0);
+        assert_eq!(log.clean_offset, 1);
+        assert_eq!(offsets(&log), vec![0, 1, 2, 3]);
+        // The COMMIT marker written but not yet below the HW keeps the transaction unstable.
+        marker(&mut log, 9_000, BatchTxn::Commit);
+        log.hw = 4;
+        roll(&mut log, 9_000);
+        put(&mut log, 12_000, -1, BatchTxn::None, &[val(3, 0)]);
+        log.hw = 4;
+        assert!(
+            log.clean(12_000, &params()).is_none(),
+            "nothing dirty below the LSO"
+        );
+        assert_eq!(log.clean_offset, 1);
+        log.hw = log.leo;
+        let s = log.clean(15_000, &params()).expect("stable now");
+        assert_eq!(s.removed, 1);
+        assert_eq!(offsets(&log), vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn aborted_data_above_the_cleaned_range_stays_filtered_on_leader_and_follower() {
+        let mut log = ReplicaLog::default();
+        put(&mut log, 0, PID, BatchTxn::Data, &[val(0, 0)]);
+        roll(&mut log, 0);
+        put(&mut log, 3_000, PID, BatchTxn::Data, &[val(1, 0)]);
+        marker(&mut log, 3_000, BatchTxn::Abort);
+        put(&mut log, 3_000, -1, BatchTxn::None, &[val(2, 0)]);
+        let s = log.clean(4_000, &params()).expect("first segment dirty");
+        // The first part of the aborted transaction goes; the rest, in the active segment,
+        // stays and is still covered by the aborted-transaction index.
+        assert_eq!(s.aborted_values, vec![val(0, 0)]);
+        assert_eq!(offsets(&log), vec![1, 2, 3]);
+        assert_eq!(log.txn.aborted.len(), 1);
+        assert_eq!(read_committed(&log), vec![val(2, 0)]);
+        // A follower copying the cleaned log rebuilds an index that filters the same.
+        let mut follower = ReplicaLog::default();
+        for b in log.read(0, log.leo, u64::MAX) {
+            follower.append(b, 5_000, 1 << 30, 1000);
+        }
+        follower.hw = follower.leo;
+        assert_eq!(read_committed(&follower), vec![val(2, 0)]);
+        assert_eq!(log_view(&follower).not_committed, vec![val(1, 0)]);
+    }
+
+    #[test]
+    fn control_markers_carry_no_key() {
+        // A plain record with the key a marker's value would hash to, then a committed
+        // transaction: its marker does not supersede the record; a later write of the key
+        // does, and leaves the marker alone.
+        let k = KEYS.key(MARKER_VALUE).expect("keyed");
+        let mut log = ReplicaLog::default();
+        put(&mut log, 0, -1, BatchTxn::None, &[val(k, 0)]);
+        put(&mut log, 0, PID, BatchTxn::Data, &[val((k + 1) % 4, 0)]);
+        marker(&mut log, 0, BatchTxn::Commit);
+        roll(&mut log, 0);
+        let s = log.clean(3_000, &params()).expect("cleanable");
+        assert_eq!(s.removed, 0);
+        assert_eq!(offsets(&log), vec![0, 1, 2]);
+        put(&mut log, 5_000, -1, BatchTxn::None, &[val(k, 1)]);
+        roll(&mut log, 5_000);
+        let s = log.clean(8_000, &params()).expect("dirty");
+        assert_eq!((s.removed, s.markers_removed), (1, 0));
+        assert_eq!(offsets(&log), vec![1, 2, 3]);
     }
 }

@@ -4,12 +4,15 @@
 //!   a tombstone (removed after delete.retention.ms) — such records are not `lost_write`,
 //!   `unseen`, `unprocessed`, and jumping over them is not a `poll_skip`;
 //! - the final value of every key must survive and be read (ordinary `lost_write` / `unseen`);
+//!   a key's final value is its last *committed* write: a write of an aborted (or never
+//!   committed) transaction supersedes nothing (the cleaner drops it, KIP-98), so a committed
+//!   value followed only by aborted writes of its key must survive;
 //! - `missed_tombstone`: a key whose last write is a delete that no consumer read although an
 //!   earlier value of the key was read — a consumer lagging more than delete.retention.ms
 //!   "can miss the delete".
 
 use super::keys::KeySpec;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Per partition, per key: the offset and value of its last observed record.
 #[derive(Debug, Default)]
@@ -19,13 +22,15 @@ pub struct KeyHeads {
 }
 
 impl KeyHeads {
-    /// `offsets[p][o]` is the value observed at offset `o` of partition `p` (0 = none).
-    pub fn new(keys: KeySpec, offsets: &[Vec<u64>]) -> KeyHeads {
+    /// `offsets[p][o]` is the value observed at offset `o` of partition `p` (0 = none);
+    /// values in `not_committed` (aborted or open transactions) are no key's head.
+    pub fn new(keys: KeySpec, offsets: &[Vec<u64>], not_committed: &BTreeSet<u64>) -> KeyHeads {
         let mut heads = vec![BTreeMap::new(); offsets.len()];
         if keys.compacted {
             for (p, list) in offsets.iter().enumerate() {
                 for (o, &v) in list.iter().enumerate() {
                     if v != 0
+                        && !not_committed.contains(&v)
                         && let Some(k) = keys.key(v)
                     {
                         heads[p].insert(k, (o as u64, v));

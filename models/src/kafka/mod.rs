@@ -134,6 +134,8 @@ pub const METRICS: &[&str] = &[
     "cleaner_passes",
     "compacted_records",
     "tombstones_removed",
+    "aborted_records_cleaned",
+    "txn_markers_cleaned",
     "retry_topic_produced",
     "retry_topic_records",
     "delivered_while_retrying",
@@ -317,6 +319,12 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                 ctp.input.extend_from_slice(&view.committed);
             }
             fin.not_committed.extend_from_slice(&view.not_committed);
+            // Aborted records the cleaners removed (on any replica) are aborted all the same.
+            for b in 0..config.brokers {
+                let cleaned = &broker(sim, b).cleaner.aborted_values;
+                let mine = cleaned.iter().filter(|&&(q, _)| q as usize == p);
+                fin.not_committed.extend(mine.map(|&(_, v)| v));
+            }
             fin.commit_ms.extend_from_slice(&view.commit_ms);
             tier_violations += tiered::final_violations(remote.as_ref(), p, log);
             // With tiered storage the records below the local log start are in the remote tier.
@@ -427,6 +435,20 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
             brokers
                 .iter()
                 .map(|b| b.cleaner.tombstones_removed)
+                .sum::<u64>() as f64,
+        ),
+        (
+            "aborted_records_cleaned",
+            brokers
+                .iter()
+                .map(|b| b.cleaner.aborted_removed)
+                .sum::<u64>() as f64,
+        ),
+        (
+            "txn_markers_cleaned",
+            brokers
+                .iter()
+                .map(|b| b.cleaner.markers_removed)
                 .sum::<u64>() as f64,
         ),
     ];

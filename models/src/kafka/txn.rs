@@ -4,7 +4,7 @@
 //! index that read_committed fetches filter with, and the read_committed view of a final log.
 
 use super::log::{Batch, ReplicaLog, SeqCheck};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The value a control marker record carries (no producer value is ever 0).
 pub const MARKER_VALUE: u64 = 0;
@@ -109,6 +109,74 @@ impl TxnIndex {
             .filter(|a| a.first < to)
             .copied()
             .collect()
+    }
+}
+
+impl TxnIndex {
+    /// Drop the aborted-index entries of these ABORT markers: the cleaner found no data of
+    /// their transactions left (Cleaner.scala CleanedTransactionMetadata writes an aborted
+    /// transaction to the cleaned .txnindex only while batches of it remain), so there is
+    /// nothing left for a read_committed fetch to filter.
+    pub fn forget_aborted(&mut self, markers: &BTreeSet<u64>) {
+        if !markers.is_empty() {
+            self.aborted.retain(|a| !markers.contains(&a.last));
+        }
+    }
+}
+
+/// The log cleaner's view of transactions during one pass, walking batches in offset order
+/// (Cleaner.scala `CleanedTransactionMetadata` / `AbortedTransactionMetadata`, KIP-98):
+/// - data batches of aborted transactions are discarded, and never enter the key → offset map;
+/// - a control marker may be removed only once no data batch of its transaction is left: a
+///   marker is "empty" when the pass traversed no batch of its transaction (batches removed
+///   in this pass still count, so a marker outlives its data by at least one pass).
+#[derive(Debug, Default)]
+pub struct CleanedTxns {
+    /// (pid, first offset) → ABORT marker offset, for the aborted transactions of the pass.
+    aborted: BTreeMap<(i64, u64), u64>,
+    /// Producer ids whose current transaction had a data batch traversed in this pass.
+    with_data: BTreeSet<i64>,
+}
+
+impl CleanedTxns {
+    /// The aborted transactions overlapping `[from, to)` (LogCleaner collects them with
+    /// `collectAbortedTransactions` over the cleaned range). Only completed transactions are
+    /// in the index, and the cleaned range is below the LSO, so every transactional batch in
+    /// it is either aborted (listed) or committed.
+    pub fn new(idx: &TxnIndex, from: u64, to: u64) -> CleanedTxns {
+        CleanedTxns {
+            aborted: idx
+                .aborted_in(from, to)
+                .into_iter()
+                .map(|a| ((a.pid, a.first), a.last))
+                .collect(),
+            with_data: BTreeSet::new(),
+        }
+    }
+
+    /// The batch is transactional data of an aborted transaction.
+    pub fn is_aborted(&self, b: &Batch) -> bool {
+        b.txn == BatchTxn::Data
+            && self
+                .aborted
+                .range(..=(b.pid, b.base_offset))
+                .next_back()
+                .is_some_and(|(&(pid, _), &last)| pid == b.pid && b.base_offset <= last)
+    }
+
+    /// A data batch is traversed; true when the cleaner discards it (aborted).
+    pub fn on_data(&mut self, b: &Batch) -> bool {
+        if b.txn != BatchTxn::Data {
+            return false;
+        }
+        self.with_data.insert(b.pid);
+        self.is_aborted(b)
+    }
+
+    /// A control batch is traversed; true when no data batch of its transaction was (the
+    /// marker is removable once its delete horizon passed).
+    pub fn on_marker(&mut self, b: &Batch) -> bool {
+        !self.with_data.remove(&b.pid)
     }
 }
 
@@ -287,5 +355,37 @@ mod tests {
         log.truncate_to(5);
         assert_eq!(log.txn.open.get(&8), Some(&3));
         assert_eq!(log.txn.lso(5), 3);
+    }
+
+    #[test]
+    fn cleaned_txns_knows_aborted_batches_and_empty_markers() {
+        // pid 7: aborted 0..=2; pid 8: committed data at 3, marker at 5; pid 7 again at 4.
+        let log = k18_log();
+        let mut t = CleanedTxns::new(&log.txn, 0, 5);
+        let d7 = batch(0, 7, BatchTxn::Data, &[1, 2]);
+        let d7_later = batch(4, 7, BatchTxn::Data, &[9]);
+        let d8 = batch(3, 8, BatchTxn::Data, &[3]);
+        let plain = batch(4, -1, BatchTxn::None, &[4]);
+        assert!(t.is_aborted(&d7));
+        assert!(!t.is_aborted(&d7_later), "after pid 7's ABORT marker");
+        assert!(!t.is_aborted(&d8));
+        assert!(!t.is_aborted(&plain));
+        assert!(t.on_data(&d7));
+        assert!(!t.on_data(&plain));
+        // The ABORT marker of pid 7 had data this pass; pid 8's marker had none.
+        assert!(!t.on_marker(&batch(2, 7, BatchTxn::Abort, &[MARKER_VALUE])));
+        assert!(t.on_marker(&batch(5, 8, BatchTxn::Commit, &[MARKER_VALUE])));
+        // Outside the range the aborted transaction is not known.
+        assert!(!CleanedTxns::new(&log.txn, 3, 5).is_aborted(&d7));
+    }
+
+    #[test]
+    fn forget_aborted_drops_only_the_named_markers() {
+        let mut log = k18_log();
+        log.txn.forget_aborted(&BTreeSet::from([4]));
+        assert_eq!(log.txn.aborted.len(), 1);
+        log.txn.forget_aborted(&BTreeSet::from([2]));
+        assert!(log.txn.aborted.is_empty());
+        assert!(log.txn.aborted_in(0, 5).is_empty());
     }
 }
