@@ -484,9 +484,6 @@ impl Server {
         }
         let mut pending = std::mem::take(&mut self.pending_out);
         for conn in pending.drain(..) {
-            if let Some(c) = self.clients.get_mut(&conn) {
-                c.pending_write = false;
-            }
             self.write_out(ctx, conn);
         }
         // Keep the list's allocation for the next iteration.
@@ -497,12 +494,15 @@ impl Server {
         }
     }
 
+    /// Write a client's output buffer to its socket as far as the window allows
+    /// (networking.c `writeToClient`); takes it off the pending-write list.
     fn write_out(&mut self, ctx: &mut RCtx, conn: ConnId) {
         let window = self.cfg.socket_buffer_bytes;
         let Some(c) = self.clients.get_mut(&conn) else {
             return;
         };
-        let mut frames = Vec::with_capacity(c.obuf.len());
+        c.pending_write = false;
+        let mut out = Written::Nothing;
         let mut bytes = 0;
         while let Some(front) = c.obuf.front_mut() {
             let room = window.saturating_sub(c.in_flight + bytes);
@@ -510,7 +510,7 @@ impl Server {
             if fb <= room || (c.in_flight + bytes == 0) {
                 let f = c.obuf.pop_front().expect("front");
                 bytes += fb;
-                frames.push(f);
+                out.push(f);
                 continue;
             }
             if let Frame::Message { bytes_each, .. } = front {
@@ -532,17 +532,19 @@ impl Server {
                         *first_seq += n as u64;
                         bytes += n as u64 * *bytes_each;
                     }
-                    frames.push(part);
+                    out.push(part);
                 }
             }
             break;
         }
-        if frames.is_empty() {
-            return;
-        }
+        let msg = match out {
+            Written::Nothing => return,
+            Written::One(frame) => one_frame_msg(frame, bytes),
+            Written::Many(frames) => RedisMsg::Frames { frames, bytes },
+        };
         c.obuf_bytes -= bytes.min(c.obuf_bytes);
         c.in_flight += bytes;
-        ctx.send_conn(conn, RedisMsg::Frames { frames, bytes });
+        ctx.send_conn(conn, msg);
     }
 
     /// serverCron / clientsCron / replicationCron.
@@ -754,5 +756,50 @@ fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
         c.pending_write = true;
         let at = pending.partition_point(|p| *p < conn);
         pending.insert(at, conn);
+    }
+}
+
+/// What one `write_out` takes off an output buffer (no list for the common single frame).
+enum Written {
+    Nothing,
+    One(Frame),
+    Many(Vec<Frame>),
+}
+
+impl Written {
+    fn push(&mut self, f: Frame) {
+        *self = match std::mem::replace(self, Written::Nothing) {
+            Written::Nothing => Written::One(f),
+            Written::One(first) => Written::Many(vec![first, f]),
+            Written::Many(mut v) => {
+                v.push(f);
+                Written::Many(v)
+            }
+        };
+    }
+}
+
+/// The message for a write of exactly one frame: a range of pub/sub messages goes as
+/// `RedisMsg::Messages` (same bytes, no list), anything else as a one-frame `Frames`.
+fn one_frame_msg(frame: Frame, bytes: u64) -> RedisMsg {
+    match frame {
+        Frame::Message {
+            channel,
+            pattern,
+            publisher,
+            first_seq,
+            count,
+            bytes_each,
+        } if u32::try_from(bytes_each).is_ok() => RedisMsg::Messages {
+            sub: pattern.unwrap_or(channel),
+            first_seq,
+            publisher,
+            count,
+            bytes_each: bytes_each as u32,
+        },
+        frame => RedisMsg::Frames {
+            frames: vec![frame],
+            bytes,
+        },
     }
 }
