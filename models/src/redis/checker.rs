@@ -53,6 +53,16 @@ type Expected = Vec<(u64, u64, Why)>;
 /// bookkeeping compares no strings.
 pub(super) type Key = (u32, u32, u32);
 
+/// The per-message counters (see `RedisChecker::hot`).
+#[derive(Default)]
+struct HotCounts {
+    published: u64,
+    publish_zero_receivers: u64,
+    publish_receivers: i64,
+    pubsub_expected: u64,
+    pubsub_received: u64,
+}
+
 #[derive(Default)]
 pub struct RedisChecker {
     pub client_nodes: BTreeMap<NodeId, u32>,
@@ -65,6 +75,9 @@ pub struct RedisChecker {
     ends: BTreeMap<(u32, u64), End>,
     kills: BTreeMap<u32, KillReason>,
     c: BTreeMap<&'static str, f64>,
+    /// Counters bumped per PUBLISH batch or received range, kept out of `c` (no name lookup
+    /// on the hot path) and added to it in `finish`.
+    hot: HotCounts,
     writes: Vec<(String, u64, Option<i64>, u32)>,
     added: BTreeMap<u64, (String, StreamId)>,
     delivered: BTreeMap<u64, u64>,
@@ -247,15 +260,15 @@ impl RedisChecker {
         server: NodeId,
     ) {
         let n: u64 = runs.iter().map(|(k, _)| *k as u64).sum();
-        self.add("published", n as f64);
+        self.hot.published += n;
         let zero: u64 = runs
             .iter()
             .filter(|(_, r)| *r == 0)
             .map(|(k, _)| *k as u64)
             .sum();
-        self.add("publish_zero_receivers", zero as f64);
+        self.hot.publish_zero_receivers += zero;
         let recv: i64 = runs.iter().map(|(k, r)| *k as i64 * r).sum();
-        self.add("publish_receivers", recv as f64);
+        self.hot.publish_receivers += recv;
         let primary = self.primary.or(self.initial_primary);
         let all = primary == Some(server);
         let channel_id = self.names.get(channel).copied();
@@ -303,9 +316,7 @@ impl RedisChecker {
                 }
             }
         }
-        if expected_subs > 0 {
-            self.add("pubsub_expected", (n * expected_subs) as f64);
-        }
+        self.hot.pubsub_expected += n * expected_subs;
     }
 
     pub(super) fn received_range(
@@ -317,7 +328,7 @@ impl RedisChecker {
         end: u64,
     ) {
         let key = (client, self.intern(sub), publisher);
-        self.add("pubsub_received", (end - first) as f64);
+        self.hot.pubsub_received += end - first;
         let v = self.received.entry(key).or_default();
         let max = v.last().map_or(0, |r| r.1);
         if v.is_empty() || first >= max {
@@ -396,6 +407,12 @@ impl RedisChecker {
 
     /// Compare acknowledged writes and stream entries with the final primary's dataset.
     pub fn finish(&mut self, data: Option<&Dataset>) {
+        let h = std::mem::take(&mut self.hot);
+        self.add("published", h.published as f64);
+        self.add("publish_zero_receivers", h.publish_zero_receivers as f64);
+        self.add("publish_receivers", h.publish_receivers as f64);
+        self.add("pubsub_expected", h.pubsub_expected as f64);
+        self.add("pubsub_received", h.pubsub_received as f64);
         self.classify();
         let empty = Dataset::default();
         let data = data.unwrap_or(&empty);

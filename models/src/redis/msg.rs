@@ -198,7 +198,8 @@ impl Cmd {
     /// Bytes of one RESP-encoded command (`*N\r\n` + `$len\r\narg\r\n` per argument).
     pub fn resp_bytes(&self) -> u64 {
         fn arr(args: &[u64]) -> u64 {
-            let digits = |n: u64| n.to_string().len() as u64;
+            // Decimal digits of n ("0" has one).
+            let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as u64 + 1);
             3 + digits(args.len() as u64) + args.iter().map(|a| 5 + digits(*a) + a).sum::<u64>()
         }
         match self {
