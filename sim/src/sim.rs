@@ -261,6 +261,27 @@ impl<M, H: Hash> Tracer<M, H> {
         self.index += 1;
     }
 
+    /// True when some sink wants to see events (exporters, debugging).
+    #[inline]
+    pub fn has_sinks(&self) -> bool {
+        !self.sinks.is_empty()
+    }
+
+    /// A send: shown to sinks but not hashed. Every message is hashed once, when it is
+    /// delivered or dropped; that event names its id, parent, sender, receiver, label and size.
+    /// Call only with sinks attached; without them a send costs one counter increment
+    /// ([`Tracer::count_unhashed`]).
+    pub fn show_send(&mut self, time: SimTime, rec: TraceRecord, msg: Option<&M>) {
+        self.show_to_sinks(time, &rec, msg, None, None);
+        self.index += 1;
+    }
+
+    /// A send without sinks: it keeps its place in the trace's numbering.
+    #[inline]
+    pub fn count_unhashed(&mut self) {
+        self.index += 1;
+    }
+
     /// Show the event to every sink (kept out of line: the common run has no sinks).
     #[inline(never)]
     fn show_to_sinks(
