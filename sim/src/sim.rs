@@ -234,7 +234,10 @@ pub(crate) struct Tracer<M, H> {
 }
 
 impl<M, H: Hash> Tracer<M, H> {
-    #[inline]
+    /// Hash one event and show it to the sinks. Always inlined: on the per-message path the
+    /// record's fields go straight into the four hashed words (history hashing and sinks are
+    /// out of line).
+    #[inline(always)]
     pub fn emit(
         &mut self,
         time: SimTime,
@@ -253,12 +256,17 @@ impl<M, H: Hash> Tracer<M, H> {
         );
         h.word(rec.bytes ^ label_word(rec.label));
         if let Some(event) = history {
-            event.hash(h);
+            self.hash_history(event);
         }
         if !self.sinks.is_empty() {
             self.show_to_sinks(time, &rec, msg, history, fault);
         }
         self.index += 1;
+    }
+
+    #[inline(never)]
+    fn hash_history(&mut self, event: &H) {
+        event.hash(&mut self.hasher);
     }
 
     /// True when some sink wants to see events (exporters, debugging).
