@@ -38,10 +38,12 @@ struct Sub {
     disconnected_at: u64,
     connected: bool,
     server: Option<NodeId>,
-    /// Confirmed subscriptions of the current connection (interned name → when).
-    active: BTreeMap<u32, u64>,
-    /// Everything the client ever subscribed to: (name, pattern, interned name).
-    interests: BTreeSet<(Rc<str>, bool, u32)>,
+    /// Confirmed subscriptions of the current connection (interned name, when); a few, scanned
+    /// per PUBLISH.
+    active: Vec<(u32, u64)>,
+    /// Everything the client ever subscribed to: (name, pattern, interned name), sorted and
+    /// unique (a short list scanned per PUBLISH).
+    interests: Vec<(Rc<str>, bool, u32)>,
     /// What this subscriber should have received, per (interned name, publisher): ranges with
     /// the state it was in. A short list scanned per PUBLISH (no map lookup per subscriber).
     expected: Vec<((u32, u32), Expected)>,
@@ -158,9 +160,15 @@ impl RedisChecker {
                 let id = self.intern(name);
                 let s = self.subs.entry(*client).or_default();
                 if s.epoch == *epoch {
-                    s.active.insert(id, time.as_nanos());
+                    match s.active.iter_mut().find(|(i, _)| *i == id) {
+                        Some(a) => a.1 = time.as_nanos(),
+                        None => s.active.push((id, time.as_nanos())),
+                    }
                 }
-                s.interests.insert((Rc::from(&**name), *pattern, id));
+                let interest = (Rc::from(&**name), *pattern, id);
+                if let Err(at) = s.interests.binary_search(&interest) {
+                    s.interests.insert(at, interest);
+                }
             }
             RedisEvent::Published {
                 publisher,
@@ -288,7 +296,8 @@ impl RedisChecker {
                 if !matches {
                     continue;
                 }
-                let why = match (s.connected, s.active.get(id)) {
+                let since = s.active.iter().find(|(i, _)| i == id).map(|(_, t)| t);
+                let why = match (s.connected, since) {
                     // Disconnected less than a round trip ago: the PUBLISH ran while connected.
                     (false, _)
                         if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 =>

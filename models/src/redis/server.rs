@@ -502,45 +502,24 @@ impl Server {
             return;
         };
         c.pending_write = false;
-        let mut out = Written::Nothing;
-        let mut bytes = 0;
-        while let Some(front) = c.obuf.front_mut() {
-            let room = window.saturating_sub(c.in_flight + bytes);
-            let fb = front.bytes();
-            if fb <= room || (c.in_flight + bytes == 0) {
-                let f = c.obuf.pop_front().expect("front");
+        let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
+            return;
+        };
+        let msg = if !whole || c.obuf.is_empty() {
+            one_frame_msg(first, bytes)
+        } else {
+            let mut frames = vec![first];
+            while let Some((f, fb, whole)) = next_piece(c, window, bytes) {
                 bytes += fb;
-                out.push(f);
-                continue;
-            }
-            if let Frame::Message { bytes_each, .. } = front {
-                let n = (room / *bytes_each) as u32;
-                if n > 0 {
-                    let mut part = front.clone();
-                    if let (
-                        Frame::Message { count: pc, .. },
-                        Frame::Message {
-                            count,
-                            first_seq,
-                            bytes_each,
-                            ..
-                        },
-                    ) = (&mut part, front)
-                    {
-                        *pc = n;
-                        *count -= n;
-                        *first_seq += n as u64;
-                        bytes += n as u64 * *bytes_each;
-                    }
-                    out.push(part);
+                frames.push(f);
+                if !whole {
+                    break;
                 }
             }
-            break;
-        }
-        let msg = match out {
-            Written::Nothing => return,
-            Written::One(frame) => one_frame_msg(frame, bytes),
-            Written::Many(frames) => RedisMsg::Frames { frames, bytes },
+            match frames.len() {
+                1 => one_frame_msg(frames.pop().expect("one"), bytes),
+                _ => RedisMsg::Frames { frames, bytes },
+            }
         };
         c.obuf_bytes -= bytes.min(c.obuf_bytes);
         c.in_flight += bytes;
@@ -754,29 +733,55 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
 fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
     if !c.pending_write {
         c.pending_write = true;
-        let at = pending.partition_point(|p| *p < conn);
-        pending.insert(at, conn);
+        // A fan-out visits clients in connection order: usually an append.
+        if pending.last().is_none_or(|last| *last < conn) {
+            pending.push(conn);
+        } else {
+            let at = pending.partition_point(|p| *p < conn);
+            pending.insert(at, conn);
+        }
     }
 }
 
-/// What one `write_out` takes off an output buffer (no list for the common single frame).
-enum Written {
-    Nothing,
-    One(Frame),
-    Many(Vec<Frame>),
-}
-
-impl Written {
-    fn push(&mut self, f: Frame) {
-        *self = match std::mem::replace(self, Written::Nothing) {
-            Written::Nothing => Written::One(f),
-            Written::One(first) => Written::Many(vec![first, f]),
-            Written::Many(mut v) => {
-                v.push(f);
-                Written::Many(v)
-            }
-        };
+/// The next piece of a client's output buffer that fits the socket window once `written`
+/// bytes of this write are counted: the front frame whole (popped; a frame larger than an empty
+/// window goes whole too), or the first messages of a pub/sub range (the rest stays queued).
+/// Returns the piece, its bytes, and whether it was whole (a partial piece ends the write).
+fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u64, bool)> {
+    let used = c.in_flight + written;
+    let room = window.saturating_sub(used);
+    let front = c.obuf.front_mut()?;
+    let fb = front.bytes();
+    if fb <= room || used == 0 {
+        let f = c.obuf.pop_front().expect("front");
+        return Some((f, fb, true));
     }
+    let Frame::Message {
+        count,
+        first_seq,
+        bytes_each,
+        ..
+    } = front
+    else {
+        return None;
+    };
+    let n = (room / *bytes_each) as u32;
+    if n == 0 {
+        return None;
+    }
+    let part_bytes = n as u64 * *bytes_each;
+    let old_first = *first_seq;
+    *count -= n;
+    *first_seq += n as u64;
+    let mut part = front.clone();
+    if let Frame::Message {
+        count, first_seq, ..
+    } = &mut part
+    {
+        *count = n;
+        *first_seq = old_first;
+    }
+    Some((part, part_bytes, false))
 }
 
 /// The message for a write of exactly one frame: a range of pub/sub messages goes as
