@@ -53,6 +53,9 @@ pub(super) enum Pending {
     Ignore,
 }
 
+/// A received run's key: (subscription name, publisher).
+pub(super) type RunKey = (Rc<str>, u32);
+
 pub struct Client {
     pub index: u32,
     pub(super) spec: Rc<ClientSpec>,
@@ -85,7 +88,7 @@ pub struct Client {
     pub(super) dead: BTreeSet<u64>,
     pub(super) stopped: bool,
     /// Open received ranges per (subscription, publisher), sorted by that key.
-    pub(super) runs: Vec<((Rc<str>, u32), (u64, u64))>,
+    pub(super) runs: Vec<(RunKey, (u64, u64))>,
     pub(super) queued: Vec<(Cmd, Pending)>,
     pub(super) heard: bool,
 }
