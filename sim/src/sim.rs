@@ -234,7 +234,10 @@ pub(crate) struct Tracer<M, H> {
 }
 
 impl<M, H: Hash> Tracer<M, H> {
-    #[inline]
+    /// Hash one event and show it to the sinks. Always inlined: on the per-message path the
+    /// record's fields go straight into the four hashed words (history hashing and sinks are
+    /// out of line).
+    #[inline(always)]
     pub fn emit(
         &mut self,
         time: SimTime,
@@ -253,11 +256,37 @@ impl<M, H: Hash> Tracer<M, H> {
         );
         h.word(rec.bytes ^ label_word(rec.label));
         if let Some(event) = history {
-            event.hash(h);
+            self.hash_history(event);
         }
         if !self.sinks.is_empty() {
             self.show_to_sinks(time, &rec, msg, history, fault);
         }
+        self.index += 1;
+    }
+
+    #[inline(never)]
+    fn hash_history(&mut self, event: &H) {
+        event.hash(&mut self.hasher);
+    }
+
+    /// True when some sink wants to see events (exporters, debugging).
+    #[inline]
+    pub fn has_sinks(&self) -> bool {
+        !self.sinks.is_empty()
+    }
+
+    /// A send: shown to sinks but not hashed. Every message is hashed once, when it is
+    /// delivered or dropped; that event names its id, parent, sender, receiver, label and size.
+    /// Call only with sinks attached; without them a send costs one counter increment
+    /// ([`Tracer::count_unhashed`]).
+    pub fn show_send(&mut self, time: SimTime, rec: TraceRecord, msg: Option<&M>) {
+        self.show_to_sinks(time, &rec, msg, None, None);
+        self.index += 1;
+    }
+
+    /// A send without sinks: it keeps its place in the trace's numbering.
+    #[inline]
+    pub fn count_unhashed(&mut self) {
         self.index += 1;
     }
 

@@ -1,10 +1,13 @@
 //! The trace: every delivered, dropped or duplicated message, timer, fault and history event,
 //! with time, sequence, node, kind, message id and causal parent. Sinks receive events as they
-//! happen (nothing is kept unless a sink keeps it); the trace hash summarises every event.
+//! happen (nothing is kept unless a sink keeps it); the trace hash summarises every event but
+//! sends: a message is hashed once, when it is delivered or dropped (that event carries its id,
+//! causal parent, sender, receiver, label and size), not also when it leaves.
 //!
 //! Trace hash algorithm (fixed; documented in ARCHITECTURE.md): a 64-bit state starting at
 //! `0x6d73_6773_696d_0001` absorbs 64-bit words with `h = (h.rotl(5) ^ w) * 0x517c_c1b7_2722_0a95`
-//! (the FxHash step); the reported hash is the SplitMix64 finaliser of the state. Per event it
+//! (the FxHash step); the reported hash is the SplitMix64 finaliser of the state. Per hashed
+//! event (every kind but `Send`) it
 //! absorbs four words: time (ns); `kind code | node << 8 | peer << 40`; `msg id ^ rotl(parent
 //! id, 32)` (absent ids are all ones); `size in bytes ^ label word`, where the label word is
 //! `len << 16 | first byte << 8 | last byte` of the label (0 when empty). History events

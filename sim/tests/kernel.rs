@@ -263,6 +263,30 @@ fn same_seed_same_hash_different_seed_different_hash() {
     );
 }
 
+/// Pins the trace-hash definition on one small run (datagrams with loss, a receiver, 2 s).
+/// Changed deliberately on 2026-11-26: sends are no longer hashed, each message is hashed once
+/// when it is delivered or dropped (its id, parent, both ends, label and size are in that
+/// event), halving the per-message hashing. If this fails, every recorded trace hash changed:
+/// say why in the commit and update the value.
+#[test]
+fn trace_hash_definition_is_pinned() {
+    let log: Log = Rc::default();
+    let mut c = config(1, 2_000);
+    c.default_link = LinkConfig {
+        latency: Latency::Uniform {
+            min_us: 100,
+            max_us: 5_000,
+        },
+        loss: 0.1,
+        ..LinkConfig::default()
+    };
+    let mut sim: Sim<Msg, ()> = Sim::new(c);
+    let rx = sim.add_node("rx", Box::new(Probe::receiver(&log)));
+    sim.add_node("tx", Box::new(Probe::sender(Some(rx), 200, 5, &log)));
+    let hash = sim.run().unwrap().trace_hash;
+    assert_eq!(format!("{hash:016x}"), "7d54689fa64359c3");
+}
+
 #[test]
 fn no_message_crosses_a_partition_and_heal_restores_delivery() {
     let log: Log = Rc::default();

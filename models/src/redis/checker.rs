@@ -38,10 +38,12 @@ struct Sub {
     disconnected_at: u64,
     connected: bool,
     server: Option<NodeId>,
-    /// Confirmed subscriptions of the current connection (interned name → when).
-    active: BTreeMap<u32, u64>,
-    /// Everything the client ever subscribed to: (name, pattern, interned name).
-    interests: BTreeSet<(Rc<str>, bool, u32)>,
+    /// Confirmed subscriptions of the current connection (interned name, when); a few, scanned
+    /// per PUBLISH.
+    active: Vec<(u32, u64)>,
+    /// Everything the client ever subscribed to: (name, pattern, interned name), sorted and
+    /// unique (a short list scanned per PUBLISH).
+    interests: Vec<(Rc<str>, bool, u32)>,
     /// What this subscriber should have received, per (interned name, publisher): ranges with
     /// the state it was in. A short list scanned per PUBLISH (no map lookup per subscriber).
     expected: Vec<((u32, u32), Expected)>,
@@ -52,6 +54,16 @@ type Expected = Vec<(u64, u64, Why)>;
 /// (client, interned subscription name, publisher): integer keys, so the per-PUBLISH
 /// bookkeeping compares no strings.
 pub(super) type Key = (u32, u32, u32);
+
+/// The per-message counters (see `RedisChecker::hot`).
+#[derive(Default)]
+struct HotCounts {
+    published: u64,
+    publish_zero_receivers: u64,
+    publish_receivers: i64,
+    pubsub_expected: u64,
+    pubsub_received: u64,
+}
 
 #[derive(Default)]
 pub struct RedisChecker {
@@ -65,6 +77,9 @@ pub struct RedisChecker {
     ends: BTreeMap<(u32, u64), End>,
     kills: BTreeMap<u32, KillReason>,
     c: BTreeMap<&'static str, f64>,
+    /// Counters bumped per PUBLISH batch or received range, kept out of `c` (no name lookup
+    /// on the hot path) and added to it in `finish`.
+    hot: HotCounts,
     writes: Vec<(String, u64, Option<i64>, u32)>,
     added: BTreeMap<u64, (String, StreamId)>,
     delivered: BTreeMap<u64, u64>,
@@ -145,9 +160,15 @@ impl RedisChecker {
                 let id = self.intern(name);
                 let s = self.subs.entry(*client).or_default();
                 if s.epoch == *epoch {
-                    s.active.insert(id, time.as_nanos());
+                    match s.active.iter_mut().find(|(i, _)| *i == id) {
+                        Some(a) => a.1 = time.as_nanos(),
+                        None => s.active.push((id, time.as_nanos())),
+                    }
                 }
-                s.interests.insert((Rc::from(&**name), *pattern, id));
+                let interest = (Rc::from(&**name), *pattern, id);
+                if let Err(at) = s.interests.binary_search(&interest) {
+                    s.interests.insert(at, interest);
+                }
             }
             RedisEvent::Published {
                 publisher,
@@ -247,15 +268,15 @@ impl RedisChecker {
         server: NodeId,
     ) {
         let n: u64 = runs.iter().map(|(k, _)| *k as u64).sum();
-        self.add("published", n as f64);
+        self.hot.published += n;
         let zero: u64 = runs
             .iter()
             .filter(|(_, r)| *r == 0)
             .map(|(k, _)| *k as u64)
             .sum();
-        self.add("publish_zero_receivers", zero as f64);
+        self.hot.publish_zero_receivers += zero;
         let recv: i64 = runs.iter().map(|(k, r)| *k as i64 * r).sum();
-        self.add("publish_receivers", recv as f64);
+        self.hot.publish_receivers += recv;
         let primary = self.primary.or(self.initial_primary);
         let all = primary == Some(server);
         let channel_id = self.names.get(channel).copied();
@@ -275,7 +296,8 @@ impl RedisChecker {
                 if !matches {
                     continue;
                 }
-                let why = match (s.connected, s.active.get(id)) {
+                let since = s.active.iter().find(|(i, _)| i == id).map(|(_, t)| t);
+                let why = match (s.connected, since) {
                     // Disconnected less than a round trip ago: the PUBLISH ran while connected.
                     (false, _)
                         if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 =>
@@ -303,9 +325,7 @@ impl RedisChecker {
                 }
             }
         }
-        if expected_subs > 0 {
-            self.add("pubsub_expected", (n * expected_subs) as f64);
-        }
+        self.hot.pubsub_expected += n * expected_subs;
     }
 
     pub(super) fn received_range(
@@ -317,7 +337,7 @@ impl RedisChecker {
         end: u64,
     ) {
         let key = (client, self.intern(sub), publisher);
-        self.add("pubsub_received", (end - first) as f64);
+        self.hot.pubsub_received += end - first;
         let v = self.received.entry(key).or_default();
         let max = v.last().map_or(0, |r| r.1);
         if v.is_empty() || first >= max {
@@ -396,6 +416,12 @@ impl RedisChecker {
 
     /// Compare acknowledged writes and stream entries with the final primary's dataset.
     pub fn finish(&mut self, data: Option<&Dataset>) {
+        let h = std::mem::take(&mut self.hot);
+        self.add("published", h.published as f64);
+        self.add("publish_zero_receivers", h.publish_zero_receivers as f64);
+        self.add("publish_receivers", h.publish_receivers as f64);
+        self.add("pubsub_expected", h.pubsub_expected as f64);
+        self.add("pubsub_received", h.pubsub_received as f64);
         self.classify();
         let empty = Dataset::default();
         let data = data.unwrap_or(&empty);

@@ -53,6 +53,9 @@ pub(super) enum Pending {
     Ignore,
 }
 
+/// A received run's key: (subscription name, publisher).
+pub(super) type RunKey = (Rc<str>, u32);
+
 pub struct Client {
     pub index: u32,
     pub(super) spec: Rc<ClientSpec>,
@@ -84,7 +87,8 @@ pub struct Client {
     /// Tags already handled by the consumer (dead-lettered or acked), for the DLQ loop.
     pub(super) dead: BTreeSet<u64>,
     pub(super) stopped: bool,
-    pub(super) runs: BTreeMap<(Rc<str>, u32), (u64, u64)>,
+    /// Open received ranges per (subscription, publisher), sorted by that key.
+    pub(super) runs: Vec<(RunKey, (u64, u64))>,
     pub(super) queued: Vec<(Cmd, Pending)>,
     pub(super) heard: bool,
 }
@@ -130,7 +134,7 @@ impl Client {
             dead: BTreeSet::new(),
             stopped: false,
             queued: Vec::new(),
-            runs: BTreeMap::new(),
+            runs: Vec::new(),
             heard: false,
         }
     }
@@ -440,6 +444,15 @@ impl Client {
         }
     }
 
+    /// Bytes arrived on the socket: read at once, or left for the paced reader.
+    fn read(&mut self, ctx: &mut RCtx, bytes: u64) {
+        if self.reading && self.spec.read_rate_bytes_per_s.is_none() {
+            self.consume(ctx, bytes);
+        } else {
+            self.unread += bytes;
+        }
+    }
+
     /// Received messages are recorded as ranges: a contiguous run from one publisher on one
     /// subscription is extended in place and written to the history when the run breaks, on
     /// disconnect, and at the end of the run (`unflushed`).
@@ -452,16 +465,27 @@ impl Client {
         count: u32,
     ) {
         let end = first + count as u64;
-        let key = (sub, publisher);
-        match self.runs.get_mut(&key) {
-            Some(r) if r.1 == first => r.1 = end,
-            Some(r) => {
-                let (a, b) = *r;
-                *r = (first, end);
-                self.record_run(ctx, &key.0, publisher, a, b);
+        // A subscriber has a few runs: a scan comparing the shared name by pointer first
+        // beats an ordered-map lookup comparing strings.
+        let found = self
+            .runs
+            .iter()
+            .position(|((s, p), _)| *p == publisher && (Rc::ptr_eq(s, &sub) || **s == *sub));
+        match found {
+            Some(i) => {
+                let r = &mut self.runs[i].1;
+                if r.1 == first {
+                    r.1 = end;
+                } else {
+                    let (a, b) = *r;
+                    *r = (first, end);
+                    self.record_run(ctx, &sub, publisher, a, b);
+                }
             }
             None => {
-                self.runs.insert(key, (first, end));
+                let key = (sub, publisher);
+                let at = self.runs.partition_point(|(k, _)| *k < key);
+                self.runs.insert(at, (key, (first, end)));
             }
         }
     }
@@ -579,11 +603,18 @@ impl Actor<RedisMsg, RedisEvent> for Client {
                         }
                     }
                 }
-                if self.reading && self.spec.read_rate_bytes_per_s.is_none() {
-                    self.consume(ctx, bytes);
-                } else {
-                    self.unread += bytes;
-                }
+                self.read(ctx, bytes);
+            }
+            RedisMsg::Messages {
+                sub,
+                first_seq,
+                publisher,
+                count,
+                bytes_each,
+            } => {
+                self.heard = true;
+                self.received(ctx, sub, publisher, first_seq, count);
+                self.read(ctx, count as u64 * bytes_each as u64);
             }
             RedisMsg::PrimaryIs { req, primary } if req == self.discover_req && self.connecting => {
                 self.open(ctx, primary);

@@ -198,7 +198,8 @@ impl Cmd {
     /// Bytes of one RESP-encoded command (`*N\r\n` + `$len\r\narg\r\n` per argument).
     pub fn resp_bytes(&self) -> u64 {
         fn arr(args: &[u64]) -> u64 {
-            let digits = |n: u64| n.to_string().len() as u64;
+            // Decimal digits of n ("0" has one).
+            let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as u64 + 1);
             3 + digits(args.len() as u64) + args.iter().map(|a| 5 + digits(*a) + a).sum::<u64>()
         }
         match self {
@@ -373,6 +374,17 @@ pub enum RedisMsg {
         frames: Vec<Frame>,
         bytes: u64,
     },
+    /// Server → client: a write() that carried one range of pub/sub messages and nothing else
+    /// (the common case of a fan-out); the same bytes as `Frames` holding that one
+    /// `Frame::Message`, without a list to allocate per subscriber. `sub` is the pattern when
+    /// the subscription matched by pattern, else the channel.
+    Messages {
+        sub: Rc<str>,
+        first_seq: u64,
+        publisher: u32,
+        count: u32,
+        bytes_each: u32,
+    },
     /// Replica → primary.
     Psync {
         replid: u64,
@@ -428,7 +440,8 @@ impl Message for RedisMsg {
         match self {
             RedisMsg::Command { cmd, .. } => cmd.name(),
             RedisMsg::Consumed { .. } => "window",
-            RedisMsg::Frames { .. } => "reply",
+            // One label for both shapes of a server write (they are the same bytes on the wire).
+            RedisMsg::Frames { .. } | RedisMsg::Messages { .. } => "reply",
             RedisMsg::Psync { .. } => "psync",
             RedisMsg::ReplAck { .. } => "replconf-ack",
             RedisMsg::FullResync { .. } => "fullresync",
@@ -446,6 +459,9 @@ impl Message for RedisMsg {
         match self {
             RedisMsg::Command { cmd, .. } => cmd.resp_bytes(),
             RedisMsg::Frames { bytes, .. } | RedisMsg::Stream { bytes, .. } => *bytes,
+            RedisMsg::Messages {
+                count, bytes_each, ..
+            } => *count as u64 * *bytes_each as u64,
             RedisMsg::FullResync { bytes, .. } => *bytes + 64,
             _ => 48,
         }

@@ -6,7 +6,7 @@
 use super::config::SentinelConfig;
 use super::msg::{Cmd, Frame, InfoReply, RedisEvent, RedisMsg, Reply};
 use super::server::RCtx;
-use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via};
+use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Message, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -451,6 +451,23 @@ impl Sentinel {
     }
 }
 
+impl Sentinel {
+    /// Bytes read from a server connection: window updates every 64 KiB. False when the
+    /// connection is not one of ours.
+    fn read_bytes(&mut self, ctx: &mut RCtx, conn: ConnId, bytes: u64) -> bool {
+        let Some(&node) = self.by_conn.get(&conn) else {
+            return false;
+        };
+        let l = self.links.entry(node).or_default();
+        l.unacked += bytes;
+        if l.unacked >= 64 * 1024 {
+            ctx.send_conn(conn, RedisMsg::Consumed { bytes: l.unacked });
+            l.unacked = 0;
+        }
+        true
+    }
+}
+
 impl Actor<RedisMsg, RedisEvent> for Sentinel {
     fn on_start(&mut self, ctx: &mut RCtx) {
         self.now_ms = ctx.local_now().as_millis();
@@ -474,14 +491,8 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
         match msg {
             RedisMsg::Frames { frames, bytes } => {
                 let Via::Conn(conn) = via else { return };
-                let Some(&node) = self.by_conn.get(&conn) else {
+                if !self.read_bytes(ctx, conn, bytes) {
                     return;
-                };
-                let l = self.links.entry(node).or_default();
-                l.unacked += bytes;
-                if l.unacked >= 64 * 1024 {
-                    ctx.send_conn(conn, RedisMsg::Consumed { bytes: l.unacked });
-                    l.unacked = 0;
                 }
                 for f in frames {
                     if let Frame::Reply { id, reply } = f
@@ -489,6 +500,12 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
                     {
                         self.on_reply(ctx, n, kind, reply);
                     }
+                }
+            }
+            // Pub/sub messages carry no reply; their bytes still count against the window.
+            RedisMsg::Messages { .. } => {
+                if let Via::Conn(conn) = via {
+                    self.read_bytes(ctx, conn, msg.size_bytes());
                 }
             }
             // sentinelVoteLeader: one vote per epoch, for the first asker.

@@ -484,9 +484,6 @@ impl Server {
         }
         let mut pending = std::mem::take(&mut self.pending_out);
         for conn in pending.drain(..) {
-            if let Some(c) = self.clients.get_mut(&conn) {
-                c.pending_write = false;
-            }
             self.write_out(ctx, conn);
         }
         // Keep the list's allocation for the next iteration.
@@ -497,52 +494,36 @@ impl Server {
         }
     }
 
+    /// Write a client's output buffer to its socket as far as the window allows
+    /// (networking.c `writeToClient`); takes it off the pending-write list.
     fn write_out(&mut self, ctx: &mut RCtx, conn: ConnId) {
         let window = self.cfg.socket_buffer_bytes;
         let Some(c) = self.clients.get_mut(&conn) else {
             return;
         };
-        let mut frames = Vec::with_capacity(c.obuf.len());
-        let mut bytes = 0;
-        while let Some(front) = c.obuf.front_mut() {
-            let room = window.saturating_sub(c.in_flight + bytes);
-            let fb = front.bytes();
-            if fb <= room || (c.in_flight + bytes == 0) {
-                let f = c.obuf.pop_front().expect("front");
+        c.pending_write = false;
+        let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
+            return;
+        };
+        let msg = if !whole || c.obuf.is_empty() {
+            one_frame_msg(first, bytes)
+        } else {
+            let mut frames = vec![first];
+            while let Some((f, fb, whole)) = next_piece(c, window, bytes) {
                 bytes += fb;
                 frames.push(f);
-                continue;
-            }
-            if let Frame::Message { bytes_each, .. } = front {
-                let n = (room / *bytes_each) as u32;
-                if n > 0 {
-                    let mut part = front.clone();
-                    if let (
-                        Frame::Message { count: pc, .. },
-                        Frame::Message {
-                            count,
-                            first_seq,
-                            bytes_each,
-                            ..
-                        },
-                    ) = (&mut part, front)
-                    {
-                        *pc = n;
-                        *count -= n;
-                        *first_seq += n as u64;
-                        bytes += n as u64 * *bytes_each;
-                    }
-                    frames.push(part);
+                if !whole {
+                    break;
                 }
             }
-            break;
-        }
-        if frames.is_empty() {
-            return;
-        }
+            match frames.len() {
+                1 => one_frame_msg(frames.pop().expect("one"), bytes),
+                _ => RedisMsg::Frames { frames, bytes },
+            }
+        };
         c.obuf_bytes -= bytes.min(c.obuf_bytes);
         c.in_flight += bytes;
-        ctx.send_conn(conn, RedisMsg::Frames { frames, bytes });
+        ctx.send_conn(conn, msg);
     }
 
     /// serverCron / clientsCron / replicationCron.
@@ -752,7 +733,78 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
 fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
     if !c.pending_write {
         c.pending_write = true;
-        let at = pending.partition_point(|p| *p < conn);
-        pending.insert(at, conn);
+        // A fan-out visits clients in connection order: usually an append.
+        if pending.last().is_none_or(|last| *last < conn) {
+            pending.push(conn);
+        } else {
+            let at = pending.partition_point(|p| *p < conn);
+            pending.insert(at, conn);
+        }
+    }
+}
+
+/// The next piece of a client's output buffer that fits the socket window once `written`
+/// bytes of this write are counted: the front frame whole (popped; a frame larger than an empty
+/// window goes whole too), or the first messages of a pub/sub range (the rest stays queued).
+/// Returns the piece, its bytes, and whether it was whole (a partial piece ends the write).
+fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u64, bool)> {
+    let used = c.in_flight + written;
+    let room = window.saturating_sub(used);
+    let front = c.obuf.front_mut()?;
+    let fb = front.bytes();
+    if fb <= room || used == 0 {
+        let f = c.obuf.pop_front().expect("front");
+        return Some((f, fb, true));
+    }
+    let Frame::Message {
+        count,
+        first_seq,
+        bytes_each,
+        ..
+    } = front
+    else {
+        return None;
+    };
+    let n = (room / *bytes_each) as u32;
+    if n == 0 {
+        return None;
+    }
+    let part_bytes = n as u64 * *bytes_each;
+    let old_first = *first_seq;
+    *count -= n;
+    *first_seq += n as u64;
+    let mut part = front.clone();
+    if let Frame::Message {
+        count, first_seq, ..
+    } = &mut part
+    {
+        *count = n;
+        *first_seq = old_first;
+    }
+    Some((part, part_bytes, false))
+}
+
+/// The message for a write of exactly one frame: a range of pub/sub messages goes as
+/// `RedisMsg::Messages` (same bytes, no list), anything else as a one-frame `Frames`.
+fn one_frame_msg(frame: Frame, bytes: u64) -> RedisMsg {
+    match frame {
+        Frame::Message {
+            channel,
+            pattern,
+            publisher,
+            first_seq,
+            count,
+            bytes_each,
+        } if u32::try_from(bytes_each).is_ok() => RedisMsg::Messages {
+            sub: pattern.unwrap_or(channel),
+            first_seq,
+            publisher,
+            count,
+            bytes_each: bytes_each as u32,
+        },
+        frame => RedisMsg::Frames {
+            frames: vec![frame],
+            bytes,
+        },
     }
 }

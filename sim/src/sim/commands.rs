@@ -105,7 +105,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let mut rec = self.send_record(from, to, id, cause);
         rec.label = msg.kind();
         rec.bytes = bytes;
-        self.tracer.emit(depart, rec, Some(&msg), None, None);
+        if self.tracer.has_sinks() {
+            self.tracer.show_send(depart, rec, Some(&msg));
+        } else {
+            self.tracer.count_unhashed();
+        }
         let topology = self.topology.as_mut().expect("started");
         let link = topology.link_mut(from, to);
         let lost = if link.blocked {
@@ -188,7 +192,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if msg.is_some() {
             self.stats.sends += 1;
         }
-        self.tracer.emit(depart, rec, msg, None, None);
+        if self.tracer.has_sinks() {
+            self.tracer.show_send(depart, rec, msg);
+        } else {
+            self.tracer.count_unhashed();
+        }
         let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
         let Some(end) = end.filter(|_| usable) else {
             self.count_drop(DropReason::ConnClosed);

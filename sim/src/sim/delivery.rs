@@ -78,6 +78,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.arrive(slot);
         loop {
             let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
+            // Usually nothing waits out of order: skip the map lookup.
+            if dir.pending.is_empty() {
+                break;
+            }
             let Some(next) = dir.pending.remove(&dir.next_deliver_seq) else {
                 break;
             };
