@@ -5,6 +5,8 @@
 //! acknowledged writes, split-brain writes and stream redeliveries.
 
 mod checker;
+#[cfg(test)]
+mod checker_tests;
 mod client;
 pub mod config;
 pub mod dataset;
@@ -15,8 +17,6 @@ mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
-#[cfg(test)]
-mod checker_tests;
 
 pub use checker::RedisChecker;
 pub use client::Client;
