@@ -56,8 +56,23 @@ fn r09_failover_kills_subscribers() {
 }
 
 #[test]
-fn r10_r13_consumer_group_pel_claims_and_counters() {
-    oracle("r10-r13-stream-group-pel");
+fn r10_new_entries_never_another_consumers_pending() {
+    oracle("r10-stream-group-pel");
+}
+
+#[test]
+fn r11_history_reread_increments_delivery_count() {
+    oracle("r11-stream-history-reread");
+}
+
+#[test]
+fn r12_xclaim_once_then_idle_reset() {
+    oracle("r12-stream-xclaim");
+}
+
+#[test]
+fn r13_justid_keeps_count_xautoclaim_increments() {
+    oracle("r13-stream-justid-autoclaim");
 }
 
 #[test]
@@ -153,4 +168,49 @@ fn wait_acked_write_lost_when_priority_beats_offset() {
 #[test]
 fn stream_consumer_reconnects_after_pause_into_quiet_phase() {
     oracle("streams-consumer-reconnect-after-pause");
+}
+
+#[test]
+fn message_between_reconnect_and_resubscribe_is_lost_not_resubscribed() {
+    oracle("pubsub-lost-not-resubscribed");
+}
+
+#[test]
+fn full_resync_never_delivers_missed_publishes_late() {
+    oracle("full-resync-publish-lost");
+}
+
+#[test]
+fn acked_stream_entries_redelivered_after_failover() {
+    oracle("stream-acked-redelivered-failover");
+}
+
+#[test]
+fn sentinel_promotes_the_replica_with_the_higher_offset() {
+    oracle("sentinel-prefers-higher-offset");
+}
+
+#[test]
+fn unsubscribe_and_psubscribe_from_a_script() {
+    oracle("pubsub-unsubscribe-psubscribe");
+}
+
+#[test]
+fn xread_without_group_and_minid_trimming() {
+    oracle("streams-xread-minid");
+}
+
+#[test]
+fn incr_counts_from_zero_and_replicates() {
+    oracle("keyspace-incr");
+}
+
+#[test]
+fn rdb_crash_loses_writes_since_the_last_snapshot() {
+    oracle("persistence-rdb");
+}
+
+#[test]
+fn repl_timeout_drops_a_silent_replica() {
+    oracle("repl-timeout");
 }

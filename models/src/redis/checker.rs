@@ -170,6 +170,16 @@ impl RedisChecker {
                     s.interests.insert(at, interest);
                 }
             }
+            RedisEvent::Unsubscribed {
+                client,
+                name,
+                pattern,
+            } => {
+                let id = self.intern(name);
+                let s = self.subs.entry(*client).or_default();
+                s.active.remove(&id);
+                s.interests.remove(&(Rc::from(&**name), *pattern, id));
+            }
             RedisEvent::Published {
                 publisher,
                 channel,

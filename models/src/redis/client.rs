@@ -423,6 +423,15 @@ impl Client {
                     epoch: self.epoch,
                 };
                 ctx.record(ev);
+            } else if let Reply::Array(v) = s
+                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v.as_slice()
+                && (kind == "unsubscribe" || kind == "punsubscribe")
+            {
+                ctx.record(RedisEvent::Unsubscribed {
+                    client: self.index,
+                    name: name.clone(),
+                    pattern: kind == "punsubscribe",
+                });
             }
         }
     }

@@ -191,6 +191,8 @@ impl Dataset {
                 let next = match self.value(key) {
                     None => 1,
                     Some(Value::Int(i)) => i + 1,
+                    // incrDecrCommand: lookupKeyWrite + checkType → WRONGTYPE for a non-string.
+                    Some(Value::Stream(_)) => return wrongtype(),
                     Some(_) => {
                         return Outcome::read(Reply::err(
                             "ERR value is not an integer or out of range",
@@ -261,9 +263,14 @@ impl Dataset {
                 Some(Value::Stream(s)) => Reply::Int(s.entries.len() as i64),
                 Some(_) => return wrongtype(),
             }),
+            // A non-blocking XREAD with nothing to return replies a null (RESP2 `*-1`, redis-cli
+            // "(nil)"; t_stream.c xreadCommand `addReplyNullArray`), not an empty array.
             Cmd::XRead { after, count, .. } => Outcome::read(match self.value(key) {
-                None => Reply::Array(vec![]),
-                Some(Value::Stream(s)) => s.read(*after, *count),
+                None => Reply::Nil,
+                Some(Value::Stream(s)) => match s.read(*after, *count) {
+                    Reply::Array(v) if v.is_empty() => Reply::Nil,
+                    r => r,
+                },
                 Some(_) => return wrongtype(),
             }),
             Cmd::XGroupCreate { group, id, .. } => match self.stream_mut(key, false) {
@@ -394,5 +401,55 @@ impl Dataset {
             reply,
             propagate: prop,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xread(d: &mut Dataset, key: &str, after: &str) -> String {
+        let after = StreamId::parse(after).expect("id");
+        let cmd = Cmd::XRead {
+            key: key.into(),
+            after,
+            count: 10,
+        };
+        d.execute(&cmd, 0).reply.render()
+    }
+
+    #[test]
+    fn xread_with_nothing_new_is_nil() {
+        let mut d = Dataset::default();
+        assert_eq!(xread(&mut d, "missing", "0"), "nil");
+        let add = Cmd::XAdd {
+            key: "s".into(),
+            id: StreamId::parse("1-0"),
+            maxlen: None,
+            minid: None,
+            tag: 0,
+            bytes: 10,
+        };
+        assert_eq!(d.execute(&add, 0).reply.render(), "1-0");
+        assert_eq!(xread(&mut d, "s", "0"), "[1-0]");
+        assert_eq!(xread(&mut d, "s", "1-0"), "nil");
+    }
+
+    #[test]
+    fn incr_on_a_stream_is_wrongtype() {
+        let mut d = Dataset::default();
+        let add = Cmd::XAdd {
+            key: "s".into(),
+            id: None,
+            maxlen: None,
+            minid: None,
+            tag: 0,
+            bytes: 10,
+        };
+        d.execute(&add, 5);
+        let r = d.execute(&Cmd::Incr { key: "s".into() }, 5).reply.render();
+        assert!(r.starts_with("-WRONGTYPE"), "{r}");
+        let r = d.execute(&Cmd::Incr { key: "n".into() }, 5).reply.render();
+        assert_eq!(r, "1");
     }
 }

@@ -5,6 +5,8 @@
 //! acknowledged writes, split-brain writes and stream redeliveries.
 
 mod checker;
+#[cfg(test)]
+mod checker_tests;
 mod client;
 pub mod config;
 pub mod dataset;
@@ -406,14 +408,8 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
             .max_by_key(|(n, v)| (**v, std::cmp::Reverse(**n)))
             .map(|(n, _)| n.index())
     };
-    let mut ahead = 0;
-    if let Some(p) = final_primary {
-        for (i, s) in srv.iter().enumerate() {
-            if i != p && s.replid == srv[p].replid && s.offset > srv[p].offset {
-                ahead += 1;
-            }
-        }
-    }
+    let histories: Vec<(u64, u64)> = srv.iter().map(|s| (s.replid, s.offset)).collect();
+    let ahead = final_primary.map_or(0, |p| replicas_ahead(&histories, p));
     let sum = |f: &dyn Fn(&Server) -> u64| srv.iter().map(|s| f(s)).sum::<u64>() as f64;
     let obs = [
         ("sync_full", sum(&|s| s.stats.sync_full)),
@@ -464,4 +460,16 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         .anomalies
         .insert(anomaly::REPLICA_AHEAD.to_string(), prefix);
     Ok(report)
+}
+
+/// Servers whose replication offset is above the final primary's in the same history
+/// (replid): a replica can only have applied what its primary produced, so any is an anomaly
+/// (`replica_ahead`).
+fn replicas_ahead(histories: &[(u64, u64)], primary: usize) -> u64 {
+    let (replid, offset) = histories[primary];
+    histories
+        .iter()
+        .enumerate()
+        .filter(|&(i, &(r, o))| i != primary && r == replid && o > offset)
+        .count() as u64
 }

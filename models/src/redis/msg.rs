@@ -497,6 +497,12 @@ pub enum RedisEvent {
         pattern: bool,
         epoch: u64,
     },
+    /// UNSUBSCRIBE / PUNSUBSCRIBE confirmed: later messages are no longer expected.
+    Unsubscribed {
+        client: u32,
+        name: String,
+        pattern: bool,
+    },
     Received {
         client: u32,
         sub: String,

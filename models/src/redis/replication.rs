@@ -49,6 +49,9 @@ pub struct MasterLink {
     pub last_io_ms: u64,
     /// The next Stream message replays the backlog (PUBLISHes in it are late).
     pub replay_next: bool,
+    /// The link was lost and a reconnect is scheduled: losing it again (the replica's own
+    /// repl-timeout and the primary's close both seen after a pause) schedules no second one.
+    pub reconnect_pending: bool,
 }
 
 /// A replica as its primary sees it.
@@ -114,6 +117,7 @@ impl Server {
             down_since_ms: down,
             last_io_ms: self.now_ms,
             replay_next: false,
+            reconnect_pending: false,
         });
         // PSYNC <cached replid> <offset>: a fresh node has nothing cached ("PSYNC ? -1").
         ctx.send_conn(
@@ -127,6 +131,11 @@ impl Server {
 
     pub(super) fn master_link_lost(&mut self, ctx: &mut RCtx) {
         if let Some(l) = self.link.as_mut() {
+            if l.reconnect_pending {
+                // Redis has one handshake at a time (REPL_STATE_CONNECT → connectWithMaster).
+                return;
+            }
+            l.reconnect_pending = true;
             if l.online {
                 l.down_since_ms = self.now_ms;
             }

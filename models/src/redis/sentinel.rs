@@ -377,7 +377,7 @@ impl Sentinel {
             .sdown_since
             .map_or(0, |s| self.now_ms.saturating_sub(s));
         let max_link_down = sdown_for + 10 * self.cfg.down_after_ms;
-        let mut best: Option<(u32, std::cmp::Reverse<u64>, u64, NodeId)> = None;
+        let mut best: Option<PromotionKey> = None;
         for &node in &self.servers {
             if node == self.primary {
                 continue;
@@ -395,12 +395,7 @@ impl Sentinel {
             if !ok {
                 continue;
             }
-            let key = (
-                info.priority,
-                std::cmp::Reverse(info.offset),
-                info.run_id,
-                node,
-            );
+            let key = promotion_key(info, node);
             if best.as_ref().is_none_or(|b| key < *b) {
                 best = Some(key);
             }
@@ -619,5 +614,62 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// compareSlavesForPromotion's order, smallest first: lower `replica-priority`, then the larger
+/// replication offset, then the lexicographically smaller run id (the node id only makes the
+/// order total).
+type PromotionKey = (u32, std::cmp::Reverse<u64>, u64, NodeId);
+
+fn promotion_key(info: &InfoReply, node: NodeId) -> PromotionKey {
+    (
+        info.priority,
+        std::cmp::Reverse(info.offset),
+        info.run_id,
+        node,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(priority: u32, offset: u64, run_id: u64) -> InfoReply {
+        InfoReply {
+            primary: Some(NodeId(0)),
+            link_up: true,
+            link_down_ms: 0,
+            offset,
+            priority,
+            run_id,
+            replicas: Vec::new(),
+        }
+    }
+
+    fn best(candidates: &[(u32, InfoReply)]) -> u32 {
+        let winner = candidates
+            .iter()
+            .min_by_key(|(n, i)| promotion_key(i, NodeId(*n)))
+            .expect("candidates");
+        winner.0
+    }
+
+    #[test]
+    fn equal_priority_higher_offset_wins_whatever_the_run_id() {
+        let c = [(1, info(100, 500, 1)), (2, info(100, 900, 9))];
+        assert_eq!(best(&c), 2);
+    }
+
+    #[test]
+    fn equal_priority_and_offset_lowest_run_id_wins() {
+        let c = [(1, info(100, 900, 9)), (2, info(100, 900, 3))];
+        assert_eq!(best(&c), 2);
+    }
+
+    #[test]
+    fn priority_beats_offset() {
+        let c = [(1, info(100, 900, 1)), (2, info(10, 100, 9))];
+        assert_eq!(best(&c), 2);
     }
 }
