@@ -252,3 +252,8 @@ fn k20j_app_retry_in_place() {
 fn k20k_app_retry_topic_crashes() {
     oracle("k20k-app-retry-topic-crashes");
 }
+
+#[test]
+fn k20l_dlq_metadata_after_isolation() {
+    oracle("k20l-dlq-metadata-after-isolation");
+}

@@ -154,3 +154,8 @@ fn wait_acked_write_lost_when_priority_beats_offset() {
 fn stream_consumer_reconnects_after_pause_into_quiet_phase() {
     oracle("streams-consumer-reconnect-after-pause");
 }
+
+#[test]
+fn streams_restart_without_persistence_loses_entries_and_group() {
+    oracle("streams-restart-without-persistence");
+}
