@@ -331,13 +331,15 @@ fn sink_consistent(case: &WideKafkaCase, s: &SinkCase, o: &RunOutcome) -> Result
             }
         }
     }
-    // A committed poison record without an outcome: the commit went first and the consumer
-    // died before the DLQ produce (BeforeProcessing), or a log lost the record or its DLQ copy.
+    // A committed poison record without an outcome: the commit went first (BeforeProcessing)
+    // and processing stopped before the record — the consumer died, or the Connect task FAILED
+    // at an earlier record of the committed batch — or a log lost the record or its DLQ copy.
     let lost = g("lost_poison");
+    let stopped = case.consumer_faulted() || g("task_failed") > 0.0;
     let commit_first = s.commit_mode == 1;
-    if lost > 0.0 && !(commit_first && case.consumer_faulted()) && !log_rewritten(o) {
+    if lost > 0.0 && !(commit_first && stopped) && !log_rewritten(o) {
         return Err(format!(
-            "lost_poison {lost} without commit-before-DLQ and a consumer fault, nor a leader change"
+            "lost_poison {lost} without commit-before-processing and a stop, nor a leader change"
         ));
     }
     if case.base.faults.is_empty() {
@@ -347,7 +349,7 @@ fn sink_consistent(case: &WideKafkaCase, s: &SinkCase, o: &RunOutcome) -> Result
                 g("dlq_duplicates")
             ));
         }
-        if lost > 0.0 {
+        if lost > 0.0 && !(commit_first && g("task_failed") > 0.0) {
             return Err(format!("lost_poison {lost} without a fault"));
         }
     }
