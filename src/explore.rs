@@ -7,6 +7,7 @@
 //! `MSGSIM_SHARD=I/N`, then `JOB_COMPLETION_INDEX` with `--shard-count N` (Kubernetes Indexed
 //! Jobs), then `SLURM_ARRAY_TASK_ID` − `SLURM_ARRAY_TASK_MIN` with `SLURM_ARRAY_TASK_COUNT`.
 
+use crate::budget::{self, Budget, Deadline};
 use crate::shrink;
 use clap::Args;
 use msgsim::expect::Expectation;
@@ -28,12 +29,15 @@ use std::time::Instant;
 /// [`shrink::RUN_BUDGET`] runs).
 pub const MINIMIZE_MAX: usize = 16;
 
-/// `A..B` (end excluded), `A..=B`, or a single seed `N`.
+/// `A..B` (end excluded), `A..=B`, a single seed `N`, or `A..` (open-ended: only with
+/// `--budget`; the end is then 2^64 − 1, excluded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeedRange {
     pub start: u64,
     /// Excluded.
     pub end: u64,
+    /// Written `A..`: no end was given.
+    pub open: bool,
 }
 
 impl FromStr for SeedRange {
@@ -50,17 +54,21 @@ impl FromStr for SeedRange {
             SeedRange {
                 start: num(a)?,
                 end,
+                open: false,
             }
         } else if let Some((a, b)) = s.split_once("..") {
+            let open = b.trim().is_empty();
             SeedRange {
                 start: num(a)?,
-                end: num(b)?,
+                end: if open { u64::MAX } else { num(b)? },
+                open,
             }
         } else {
             let n = num(s)?;
             SeedRange {
                 start: n,
                 end: n.checked_add(1).ok_or("the seed is too large")?,
+                open: false,
             }
         };
         if range.start >= range.end {
@@ -74,7 +82,11 @@ impl FromStr for SeedRange {
 
 impl fmt::Display for SeedRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}..{}", self.start, self.end)
+        if self.open {
+            write!(f, "{}..", self.start)
+        } else {
+            write!(f, "{}..{}", self.start, self.end)
+        }
     }
 }
 
@@ -151,9 +163,13 @@ impl Shard {
 #[derive(Args)]
 pub struct ExploreArgs {
     pub scenario: PathBuf,
-    /// Seeds to run: `A..B` (B excluded), `A..=B`, or one seed.
+    /// Seeds to run: `A..B` (B excluded), `A..=B`, or one seed; `A..` (no end) with --budget.
     #[arg(long, env = "MSGSIM_SEEDS")]
     pub seeds: SeedRange,
+    /// Wall-clock budget (per shard): launch seeds in order until it runs out, e.g. 90s, 10m,
+    /// 1h (at most 7d). Only seeds that completed are written; the summary prints the next seed.
+    #[arg(long, env = "MSGSIM_BUDGET", value_name = "DURATION")]
+    pub budget: Option<Budget>,
     /// Worker threads (default: RAYON_NUM_THREADS or the number of cores). Results do not
     /// depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
@@ -539,9 +555,15 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
         profile: profile.as_ref(),
         profile_name: args.profile.as_deref(),
     };
+    if args.seeds.open && args.budget.is_none() {
+        return bad_input(format_args!(
+            "the seed range `{}` has no end: give one (A..B) or a wall-clock --budget",
+            args.seeds
+        ));
+    }
     let total = shard.seed_count(args.seeds);
     eprintln!(
-        "msgsim {} explore  scenario={} sha256={}  model={}  seeds={}  shard {} of {} (0-based, from {shard_source}): {total} seeds  jobs={}{}",
+        "msgsim {} explore  scenario={} sha256={}  model={}  seeds={}  shard {} of {} (0-based, from {shard_source}): {}  jobs={}{}{}",
         output::VERSION,
         loaded.path,
         &loaded.sha256[..16],
@@ -549,15 +571,26 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
         args.seeds,
         shard.index,
         shard.count,
+        if args.seeds.open {
+            "open-ended".to_string()
+        } else {
+            format!("{total} seeds")
+        },
         pool.current_num_threads(),
         args.profile
             .as_deref()
             .map(|p| format!("  profile={p}"))
             .unwrap_or_default(),
+        args.budget
+            .as_ref()
+            .map(|b| format!("  budget={b} (per shard)"))
+            .unwrap_or_default(),
     );
-    let bar = progress_bar(total);
+    let bar = progress_bar((!args.seeds.open).then_some(total));
     #[allow(clippy::disallowed_methods)] // wall time for wall_ms and seeds/s only; never in results
     let started = Instant::now();
+    // The budget decides only when to stop launching seeds (between runs, never inside one).
+    let deadline = Deadline::start(args.budget.as_ref());
     let chunk = (pool.current_num_threads() * 8).max(16);
     let mut seeds = shard.seeds(args.seeds).peekable();
     let mut tally = Tally::default();
@@ -565,23 +598,27 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
     let fail_fast = args.fail_fast.unwrap_or(u64::MAX);
     let mut failures = 0u64;
     let mut stopped_early = false;
+    let mut out_of_budget = false;
+    let mut last_seed: Option<u64> = None;
     loop {
         let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
         let done = batch.is_empty();
-        let outcomes: Vec<Result<SeedResult, String>> = if done {
-            Vec::new()
-        } else {
-            pool.install(|| {
-                batch
-                    .par_iter()
-                    .map(|&seed| {
-                        let r = run_seed(&plan, seed);
-                        bar.inc(1);
-                        r
-                    })
-                    .collect()
-            })
-        };
+        // Seeds are claimed in order and each claimed seed completes: the outcomes are those of
+        // a prefix of the batch (all of it unless the budget ran out). At least one seed runs.
+        let outcomes: Vec<Result<SeedResult, String>> = budget::run_prefix(
+            &pool,
+            &batch,
+            last_seed.is_none(),
+            &|| deadline.passed(),
+            &|&seed| {
+                let r = run_seed(&plan, seed);
+                bar.inc(1);
+                r
+            },
+        );
+        if outcomes.len() < batch.len() {
+            out_of_budget = true;
+        }
         if results.is_none() {
             // Created only once the first batch ran: a configuration error writes nothing.
             if let Some(Err(m)) = outcomes.iter().find(|r| r.is_err()) {
@@ -615,6 +652,7 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
                 return exit::INTERNAL;
             }
             tally.add(&r);
+            last_seed = Some(r.seed);
             if r.failing() {
                 failures += 1;
                 if let Some((ron, _)) = &r.repro {
@@ -642,7 +680,7 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
                 }
             }
         }
-        if done || stopped_early {
+        if done || stopped_early || out_of_budget {
             break;
         }
     }
@@ -665,7 +703,11 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
         shard,
         &tally,
         &minimized,
-        stopped_early,
+        &budget::Progress {
+            last_seed,
+            fail_fast: stopped_early,
+            out_of_budget,
+        },
         wall,
         pool.current_num_threads(),
     );
@@ -679,15 +721,23 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
     }
 }
 
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
+/// `total` is `None` for an open-ended range (a counter, no bar).
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}")
-    {
+    let (bar, template) = match total {
+        Some(n) => (
+            indicatif::ProgressBar::new(n),
+            "{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}",
+        ),
+        None => (
+            indicatif::ProgressBar::no_length(),
+            "{spinner} {pos} seeds  {per_sec}  {elapsed}",
+        ),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar
@@ -787,7 +837,7 @@ fn summary_text(
     shard: Shard,
     t: &Tally,
     minimized: &[MinResult],
-    stopped_early: bool,
+    progress: &budget::Progress,
     wall: std::time::Duration,
     jobs: usize,
 ) -> String {
@@ -802,7 +852,7 @@ fn summary_text(
         t.fail,
         t.error,
         t.panic,
-        if stopped_early {
+        if progress.fail_fast {
             format!(
                 " — stopped after {} failures (--fail-fast)",
                 t.fail + t.error + t.panic
@@ -866,6 +916,7 @@ fn summary_text(
             "note: only the first {MINIMIZE_MAX} failing seeds were minimized\n"
         ));
     }
+    out.push_str(&budget::coverage(args, loaded, shard, progress, wall));
     out.push_str(&format!(
         "results     {}\n",
         args.out.join("results.jsonl").display()
@@ -895,21 +946,41 @@ mod tests {
     fn seed_ranges_and_shards() {
         assert_eq!(
             "0..10".parse::<SeedRange>().unwrap(),
-            SeedRange { start: 0, end: 10 }
+            SeedRange {
+                start: 0,
+                end: 10,
+                open: false
+            }
         );
         assert_eq!(
             "3..=5".parse::<SeedRange>().unwrap(),
-            SeedRange { start: 3, end: 6 }
+            SeedRange {
+                start: 3,
+                end: 6,
+                open: false
+            }
         );
         assert_eq!(
             "7".parse::<SeedRange>().unwrap(),
-            SeedRange { start: 7, end: 8 }
+            SeedRange {
+                start: 7,
+                end: 8,
+                open: false
+            }
         );
+        let open = "5..".parse::<SeedRange>().unwrap();
+        assert!(open.open && open.start == 5 && open.end == u64::MAX);
+        assert_eq!(open.to_string(), "5..");
+        assert!("5..=".parse::<SeedRange>().is_err());
         assert!("5..5".parse::<SeedRange>().is_err());
         assert!("a..b".parse::<SeedRange>().is_err());
         assert!("3/3".parse::<Shard>().is_err());
         assert!("0/0".parse::<Shard>().is_err());
-        let range = SeedRange { start: 5, end: 23 };
+        let range = SeedRange {
+            start: 5,
+            end: 23,
+            open: false,
+        };
         let mut all: Vec<u64> = Vec::new();
         for i in 0..4 {
             let shard = Shard { index: i, count: 4 };

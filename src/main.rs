@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+mod budget;
 mod explore;
 mod shrink;
 

@@ -382,3 +382,161 @@ fn bad_input_exits_2_and_writes_nothing() {
     );
     assert!(!dir.join("never").exists());
 }
+
+/// The summary's `next seed` line, if any.
+fn next_seed(summary: &str) -> Option<u64> {
+    summary
+        .lines()
+        .find_map(|l| l.strip_prefix("next seed   "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+#[test]
+fn a_budgeted_sweep_is_a_prefix_of_the_unbudgeted_one_and_resumes() {
+    let dir = workdir("budget");
+    let full = explore(&dir, "full", &[], &[]);
+    assert_eq!(full.status.code(), Some(1), "{}", text(&full.stderr));
+    let whole = results(&dir, "full");
+    // A budget far too small for the range: at least one seed runs, and whatever ran is the
+    // first seeds of the range with exactly the unbudgeted results (the wall clock decides only
+    // how many, never what a seed gives).
+    let tiny = explore(&dir, "tiny", &["--budget", "1ms", "--jobs", "2"], &[]);
+    assert!(
+        matches!(tiny.status.code(), Some(0 | 1)),
+        "{}",
+        text(&tiny.stderr)
+    );
+    let part = results(&dir, "tiny");
+    assert!(!part.is_empty(), "a tiny budget still runs one seed");
+    assert_eq!(
+        part[..],
+        whole[..part.len()],
+        "the budgeted results are a prefix of the unbudgeted ones"
+    );
+    let summary = text(&tiny.stdout);
+    assert!(
+        summary.contains(&format!("seeds run   {}", part.len())),
+        "{summary}"
+    );
+    assert!(summary.contains("budget      1ms (per shard)"), "{summary}");
+    assert!(
+        summary.contains(&format!("covered     seeds 0..{}", part.len())),
+        "{summary}"
+    );
+    // Resuming from the printed next seed completes the range: the two files together are the
+    // unbudgeted sweep.
+    let mut joined = part.clone();
+    if part.len() < whole.len() {
+        let next = next_seed(&summary).expect("a next seed when the range is not done");
+        assert_eq!(next, part.len() as u64);
+        assert!(
+            summary.contains(&format!(
+                "resume: msgsim explore sweep.ron --seeds {next}..24"
+            )),
+            "{summary}"
+        );
+        let seeds = format!("{next}..24");
+        let rest = msgsim(
+            &dir,
+            &["explore", "sweep.ron", "--seeds", &seeds, "--out", "rest"],
+            &[],
+        );
+        assert!(matches!(rest.status.code(), Some(0 | 1)));
+        joined.extend(results(&dir, "rest"));
+    }
+    assert_eq!(
+        joined, whole,
+        "budgeted sweep + resumed sweep = the whole sweep"
+    );
+    // A budget larger than the range needs: the whole range, nothing to resume.
+    let ample = explore(&dir, "ample", &["--budget", "1h"], &[]);
+    assert_eq!(ample.status.code(), Some(1));
+    assert_eq!(results(&dir, "ample"), whole);
+    assert!(text(&ample.stdout).contains("not used up (the range ended first)"));
+    assert_eq!(next_seed(&text(&ample.stdout)), None);
+}
+
+#[test]
+fn an_open_ended_budgeted_sweep_is_a_prefix_per_shard() {
+    let dir = workdir("budget-open");
+    // Open-ended from seed 5, shard 1 of 3: seeds 7, 10, 13, ... until the budget runs out.
+    let open = msgsim(
+        &dir,
+        &[
+            "explore",
+            "sweep.ron",
+            "--seeds",
+            "5..",
+            "--shard",
+            "1/3",
+            "--budget",
+            "50ms",
+            "--out",
+            "open",
+        ],
+        &[],
+    );
+    assert!(
+        matches!(open.status.code(), Some(0 | 1)),
+        "{}",
+        text(&open.stderr)
+    );
+    assert!(text(&open.stderr).contains("open-ended"));
+    let part = results(&dir, "open");
+    let seeds = seeds_of(&part);
+    assert!(!seeds.is_empty());
+    let expected: Vec<u64> = (0..seeds.len() as u64).map(|k| 7 + 3 * k).collect();
+    assert_eq!(
+        seeds, expected,
+        "the shard's seeds from the start, in order, no gap"
+    );
+    let last = *seeds.last().unwrap();
+    assert_eq!(next_seed(&text(&open.stdout)), Some(last + 3));
+    // The same seeds without a budget give the same lines.
+    let bounded = msgsim(
+        &dir,
+        &[
+            "explore",
+            "sweep.ron",
+            "--seeds",
+            &format!("5..={last}"),
+            "--shard",
+            "1/3",
+            "--out",
+            "bounded",
+        ],
+        &[],
+    );
+    assert!(matches!(bounded.status.code(), Some(0 | 1)));
+    assert_eq!(results(&dir, "bounded"), part);
+}
+
+#[test]
+fn bad_budgets_exit_2_and_write_nothing() {
+    let dir = workdir("budget-bad");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--seeds", "0..4", "--budget", "10"], "without a unit"),
+        (&["--seeds", "0..4", "--budget", "10x"], "not a unit"),
+        (&["--seeds", "0..4", "--budget", "0s"], "must be positive"),
+        (&["--seeds", "0..4", "--budget=-5s"], "not a duration"),
+        (&["--seeds", "0..4", "--budget", "1.5h"], "whole numbers"),
+        (&["--seeds", "0..4", "--budget", "8d"], "limit of 7 days"),
+        (&["--seeds", "0..4", "--budget", ""], "empty"),
+        (&["--seeds", "0.."], "has no end"),
+        (&["--seeds", "0..=", "--budget", "1s"], "not a seed"),
+    ];
+    for (args, message) in cases {
+        let mut full = vec!["explore", "sweep.ron", "--out", "never"];
+        full.extend_from_slice(args);
+        let o = msgsim(&dir, &full, &[]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected `{message}` in {err}"
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!err.contains("panicked"));
+        assert!(!dir.join("never").exists(), "{args:?} wrote nothing");
+    }
+}

@@ -277,3 +277,8 @@ fn k22a_tiered_reread() {
 fn k22b_no_tiered_reread() {
     oracle("k22b-no-tiered-reread");
 }
+
+#[test]
+fn k20l_dlq_metadata_after_isolation() {
+    oracle("k20l-dlq-metadata-after-isolation");
+}

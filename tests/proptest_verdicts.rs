@@ -22,6 +22,7 @@ use proptest::prelude::*;
 
 mod generated_faults;
 use generated_faults::{Fault, Hit, fault, faults_ron, run};
+mod verdict_extras;
 
 fn obs(o: &RunOutcome, k: &str) -> f64 {
     o.report.observations.get(k).copied().unwrap_or(0.0)
@@ -29,6 +30,15 @@ fn obs(o: &RunOutcome, k: &str) -> f64 {
 
 fn anomaly(o: &RunOutcome, k: &str) -> u64 {
     o.report.anomalies.get(k).copied().unwrap_or(0)
+}
+
+/// Cases per property: `PROPTEST_CASES` when set (an explicit `cases` in a config would
+/// otherwise override it), else the CI default.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Anomalies that are not zero, for messages.
@@ -253,7 +263,7 @@ fn kafka_verdicts_consistent(case: &KafkaCase, o: &RunOutcome) -> Result<(), Str
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, max_shrink_iters: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(40), max_shrink_iters: 128, ..ProptestConfig::default() })]
 
     /// Generated Kafka configurations under up to four broker/consumer faults: verdicts are
     /// consistent with the configuration's promise and every lost write has a cause.
@@ -422,7 +432,7 @@ fn redis_verdicts_consistent(case: &RedisCase, o: &RunOutcome) -> Result<(), Str
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, max_shrink_iters: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(40), max_shrink_iters: 128, ..ProptestConfig::default() })]
 
     /// Generated Redis deployments (1–3 servers, optional Sentinel, persistence, WAIT) under up
     /// to four faults on servers, a sentinel and clients: verdicts are consistent.
@@ -431,6 +441,45 @@ proptest! {
         let text = case.ron();
         let o = run(&text, seed);
         if let Err(why) = redis_verdicts_consistent(&case, &o) {
+            prop_assert!(false, "{} (seed {}; anomalies {:?}):\n{}", why, seed, nonzero(&o), text);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wider cases: sink pipelines, consume-transform-produce, controlled shutdowns; Redis Streams.
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(48), max_shrink_iters: 128, ..ProptestConfig::default() })]
+
+    /// The Kafka cases above, sometimes with a Connect sink / application DLQ pipeline (in
+    /// place or through a retry topic), exactly-once consume-transform-produce, or controlled
+    /// shutdowns: the base rules hold and each addition keeps its own promise
+    /// (verdict_extras/kafka.rs).
+    #[test]
+    fn kafka_wide_verdicts_are_consistent(
+        case in verdict_extras::kafka::wide_kafka_case(4),
+        seed in 0u64..1_000,
+    ) {
+        let text = case.ron();
+        let o = run(&text, seed);
+        if let Err(why) = verdict_extras::kafka::wide_verdicts_consistent(&case, &o) {
+            prop_assert!(false, "{} (seed {}; anomalies {:?}):\n{}", why, seed, nonzero(&o), text);
+        }
+    }
+
+    /// The Redis cases above, about half of them with a Streams consumer group (MAXLEN,
+    /// poison entries claimed and dead-lettered, faults on the reader): every entry is
+    /// delivered at least once unless trimmed or gone with a failover or a data-losing restart
+    /// (verdict_extras/redis.rs).
+    #[test]
+    fn redis_wide_verdicts_are_consistent(
+        case in verdict_extras::redis::wide_redis_case(4),
+        seed in 0u64..1_000,
+    ) {
+        let text = case.ron();
+        let o = run(&text, seed);
+        if let Err(why) = verdict_extras::redis::wide_verdicts_consistent(&case, &o) {
             prop_assert!(false, "{} (seed {}; anomalies {:?}):\n{}", why, seed, nonzero(&o), text);
         }
     }

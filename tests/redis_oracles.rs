@@ -214,3 +214,8 @@ fn rdb_crash_loses_writes_since_the_last_snapshot() {
 fn repl_timeout_drops_a_silent_replica() {
     oracle("repl-timeout");
 }
+
+#[test]
+fn streams_restart_without_persistence_loses_entries_and_group() {
+    oracle("streams-restart-without-persistence");
+}

@@ -25,7 +25,8 @@ pub(super) enum MetadataStart {
 /// One client's metadata requests: the in-flight flag, the round-robin cursor and the pacing.
 #[derive(Debug)]
 pub(super) struct MetadataRequests {
-    in_flight: bool,
+    /// The broker the outstanding request went to.
+    in_flight: Option<NodeId>,
     next_broker: u32,
     /// None for the internal clients (DLQ producer, transactional client, coordinator), which
     /// ask once per failure and wait for the answer or their own retry timer.
@@ -36,7 +37,7 @@ impl MetadataRequests {
     /// A client paced by `retry.backoff.ms`, starting its round-robin at `first_broker`.
     pub(super) fn paced(first_broker: u32) -> Self {
         MetadataRequests {
-            in_flight: false,
+            in_flight: None,
             next_broker: first_broker,
             pacing: Some(MetadataPacing::default()),
         }
@@ -57,7 +58,7 @@ impl MetadataRequests {
         brokers: u32,
         backoff: SimDuration,
     ) -> MetadataStart {
-        if self.in_flight {
+        if self.in_flight.is_some() {
             return MetadataStart::Wait;
         }
         if let Some(pacing) = self.pacing.as_mut() {
@@ -67,20 +68,25 @@ impl MetadataRequests {
                 Admit::Pending => return MetadataStart::Wait,
             }
         }
-        self.in_flight = true;
-        let broker = self.next_broker % brokers;
+        let broker = NodeId(self.next_broker % brokers);
         self.next_broker += 1;
-        MetadataStart::Send(NodeId(broker))
+        self.in_flight = Some(broker);
+        MetadataStart::Send(broker)
     }
 
     pub(super) fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// The broker whose answer is awaited, if any.
+    pub(super) fn awaiting(&self) -> Option<NodeId> {
         self.in_flight
     }
 
     /// The answer came, the request timed out or its connection closed: another may go.
     /// Returns whether one was in flight.
     pub(super) fn finish(&mut self) -> bool {
-        std::mem::replace(&mut self.in_flight, false)
+        self.in_flight.take().is_some()
     }
 
     /// The pacing retry timer fired.
@@ -92,7 +98,7 @@ impl MetadataRequests {
 
     /// A crash forgets the request and the pacing (the cursor is kept: it only spreads load).
     pub(super) fn reset(&mut self) {
-        self.in_flight = false;
+        self.in_flight = None;
         if let Some(p) = self.pacing.as_mut() {
             p.reset();
         }
@@ -169,6 +175,7 @@ mod tests {
         let mut r = MetadataRequests::unpaced(2);
         let t0 = SimTime::from_millis(1);
         assert_eq!(r.start(t0, 3, b), MetadataStart::Send(NodeId(2)));
+        assert_eq!(r.awaiting(), Some(NodeId(2)));
         assert_eq!(r.start(t0, 3, b), MetadataStart::Wait);
         assert!(r.finish());
         assert!(!r.finish());

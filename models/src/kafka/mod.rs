@@ -210,7 +210,7 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     report.absorb_coverage(sim.coverage());
     let fin = final_state(config, &sim);
     checker.borrow().report(&fin, &mut report);
-    report_sink(config, &sim, &fin, &sink_checker.borrow(), &mut report);
+    report_sink(config, &sim, &sink_checker.borrow(), &mut report);
     observe_actors(config, &sim, &mut report);
     Ok(report)
 }
@@ -236,7 +236,6 @@ fn consumer(cfg: &Rc<KafkaConfig>, i: u32) -> Consumer {
 fn report_sink(
     config: &KafkaConfig,
     sim: &Sim<KMsg, KEvent>,
-    fin: &FinalState,
     sink: &SinkChecker,
     report: &mut ModelReport,
 ) {
@@ -254,9 +253,10 @@ fn report_sink(
     let gc = sim
         .actor::<GroupCoordinator>(NodeId(config.gc_index()))
         .expect("group coordinator");
+    let main_logs = main_records(config, sim, ctrl);
     let sfin = SinkFinal {
         sink: &config.sink,
-        main_logs: &fin.leader_logs,
+        main_logs: &main_logs,
         dlq_log: dlq_log.as_ref(),
         committed: &gc.committed,
     };
@@ -280,6 +280,44 @@ fn report_sink(
     let obs = &mut report.observations;
     obs.insert("retry_topic_records".into(), retry_records as f64);
     obs.insert("max_blocked_ms".into(), max_blocked as f64);
+}
+
+/// `(offset, value)` of the data records of each main partition's final leader log (none
+/// without a sink pipeline: only the sink checker needs them). A read_committed consumer never
+/// receives aborted or never-committed transactional records, so they are no pipeline's to
+/// finish (found by the verdict property: aborted poison records counted as lost).
+fn main_records(
+    config: &KafkaConfig,
+    sim: &Sim<KMsg, KEvent>,
+    ctrl: &Controller,
+) -> Vec<Option<sink_checker::OffsetLog>> {
+    if config.sink.pipeline == Pipeline::Off {
+        return Vec::new();
+    }
+    let read_committed = (0..config.consumers).any(|i| config.read_committed(i));
+    (0..config.partitions as usize)
+        .map(|p| {
+            let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
+            let hidden: std::collections::BTreeSet<u64> = if read_committed {
+                txn::log_view(log).not_committed.into_iter().collect()
+            } else {
+                std::collections::BTreeSet::new()
+            };
+            let mut recs = Vec::new();
+            for b in log.segments.iter().flat_map(|s| &s.batches) {
+                if b.txn.is_control() {
+                    continue;
+                }
+                let offsets = b.base_offset..;
+                recs.extend(
+                    offsets
+                        .zip(b.values.iter().copied())
+                        .filter(|(o, v)| *o >= log.log_start && !hidden.contains(v)),
+                );
+            }
+            Some(recs)
+        })
+        .collect()
 }
 
 fn broker(sim: &Sim<KMsg, KEvent>, b: u32) -> &Broker {

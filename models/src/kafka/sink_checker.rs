@@ -84,10 +84,14 @@ pub struct SinkChecker {
     delivered_while_retrying: u64,
 }
 
+/// `(offset, value)` of every data record of a partition's final leader log. Offsets, not
+/// positions: a compacted log has gaps (the cleaner keeps each record at its offset).
+pub type OffsetLog = Vec<(u64, u64)>;
+
 /// The end state the checker needs: the final logs and the group's committed offsets.
 pub struct SinkFinal<'a> {
     pub sink: &'a SinkConfig,
-    pub main_logs: &'a [Option<LeaderLog>],
+    pub main_logs: &'a [Option<OffsetLog>],
     pub dlq_log: Option<&'a LeaderLog>,
     pub committed: &'a BTreeMap<u32, u64>,
 }
@@ -156,11 +160,11 @@ impl SinkChecker {
         let dlq_duplicates: u64 = in_dlq.values().map(|c| c - 1).sum();
         let (mut poison, mut lost, mut conflicts, mut unreached) = (0u64, 0u64, 0u64, 0u64);
         for (p, log) in fin.main_logs.iter().enumerate() {
-            let Some((start, recs)) = log else {
+            let Some(recs) = log else {
                 continue;
             };
             let committed = fin.committed.get(&(p as u32)).copied().unwrap_or(0);
-            for (i, &v) in recs.iter().enumerate() {
+            for &(offset, v) in recs {
                 if !fin.sink.is_poison(v) {
                     continue;
                 }
@@ -175,7 +179,7 @@ impl SinkChecker {
                 .count();
                 if outcomes > 1 {
                     conflicts += 1;
-                } else if outcomes == 0 && start + (i as u64) < committed {
+                } else if outcomes == 0 && offset < committed {
                     lost += 1;
                 } else if outcomes == 0 {
                     unreached += 1;
@@ -237,7 +241,7 @@ mod tests {
         };
         // Values 1..=4 of producer 0 at offsets 0..=3: poison are 2 and 4.
         let v = |n: u64| (1u64 << 40) | n;
-        let logs = vec![Some((0, vec![v(1), v(2), v(3), v(4)]))];
+        let logs = vec![Some(vec![(0, v(1)), (1, v(2)), (2, v(3)), (3, v(4))])];
         let dlq = (0, vec![v(4), v(4)]);
         let committed = BTreeMap::from([(0, 4)]);
         let mut c = SinkChecker::default();
@@ -263,6 +267,31 @@ mod tests {
         assert_eq!(report.observations["poison_records"], 2.0);
         assert_eq!(report.observations["lost_poison"], 1.0);
         assert_eq!(report.observations["dlq_duplicates"], 1.0);
+    }
+
+    #[test]
+    fn a_compacted_log_is_judged_by_offsets_not_positions() {
+        // Found by the widened verdict property: a compacted log keeps records at their
+        // offsets; a poison record at offset 40 (second in the log) is not below a committed
+        // offset of 20 — it was never reached, not lost.
+        let sink = SinkConfig {
+            poison_every_n: 2,
+            ..SinkConfig::default()
+        };
+        let v = |n: u64| (1u64 << 40) | n;
+        let logs = vec![Some(vec![(7, v(1)), (40, v(2))])];
+        let committed = BTreeMap::from([(0, 20)]);
+        let mut report = ModelReport::default();
+        let fin = SinkFinal {
+            sink: &sink,
+            main_logs: &logs,
+            dlq_log: None,
+            committed: &committed,
+        };
+        SinkChecker::default().report(&fin, &mut report);
+        assert_eq!(report.observations["poison_records"], 1.0);
+        assert_eq!(report.observations["lost_poison"], 0.0);
+        assert_eq!(report.observations["poison_unreached"], 1.0);
     }
 
     #[test]

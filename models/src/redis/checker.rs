@@ -454,9 +454,9 @@ impl RedisChecker {
             if present {
                 continue;
             }
-            let trimmed_away = s.is_some_and(|s| {
-                *id <= s.last_id && s.entries.keys().next().is_none_or(|f| id < f)
-            });
+            // Trimmed only if trimming removed it: an entry below the first one is also what a
+            // stream recreated after a data-losing restart looks like (its entries are lost).
+            let trimmed_away = s.is_some_and(|s| *id < s.trimmed_below);
             if trimmed_away {
                 if !self.delivered.contains_key(tag) {
                     trimmed += 1;

@@ -66,6 +66,11 @@ pub struct Stream {
     pub groups: BTreeMap<String, Group>,
     /// Bytes of the entries held (kept up to date on add and trim).
     pub size: u64,
+    /// Every entry below this id that the stream held was removed by trimming (MAXLEN/MINID).
+    /// Checker bookkeeping, like Redis's own `first-entry` / `max-deleted-entry-id` (XINFO
+    /// STREAM): it tells a trimmed entry from one the stream never had or lost with its
+    /// dataset (a restart without persistence recreates the stream from a later XADD).
+    pub trimmed_below: StreamId,
 }
 
 /// What a group operation changed, for propagation to replicas.
@@ -137,16 +142,21 @@ impl Stream {
                 removed = true;
             }
         }
-        removed.then(|| {
+        let first_kept = removed.then(|| {
             self.entries
                 .keys()
                 .next()
                 .copied()
                 .unwrap_or(self.last_id.next())
-        })
+        });
+        if let Some(id) = first_kept {
+            self.trimmed_below = self.trimmed_below.max(id);
+        }
+        first_kept
     }
 
     pub fn trim_to(&mut self, first_kept: StreamId) {
+        self.trimmed_below = self.trimmed_below.max(first_kept);
         while self
             .entries
             .first_key_value()
@@ -441,6 +451,13 @@ mod tests {
             Some(StreamId::new(4, 0))
         );
         assert_eq!(s.trim(Some(5), None), Some(StreamId::new(6, 0)));
+        assert_eq!(
+            s.trimmed_below,
+            StreamId::new(6, 0),
+            "1-0..5-0 were trimmed"
+        );
+        assert_eq!(s.trim(Some(5), None), None);
+        assert_eq!(s.trimmed_below, StreamId::new(6, 0));
         assert_eq!(s.entries.len(), 5);
         assert_eq!(s.size, 5 * 42);
         let mut ch = GroupChange::default();
