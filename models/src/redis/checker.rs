@@ -177,8 +177,11 @@ impl RedisChecker {
             } => {
                 let id = self.intern(name);
                 let s = self.subs.entry(*client).or_default();
-                s.active.remove(&id);
-                s.interests.remove(&(Rc::from(&**name), *pattern, id));
+                s.active.retain(|(i, _)| *i != id);
+                let interest = (Rc::from(&**name), *pattern, id);
+                if let Ok(at) = s.interests.binary_search(&interest) {
+                    s.interests.remove(at);
+                }
             }
             RedisEvent::Published {
                 publisher,
