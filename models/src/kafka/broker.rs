@@ -8,6 +8,7 @@ use super::config::KafkaConfig;
 use super::log::ReplicaLog;
 use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
 use super::produce::{ParkedFetch, PendingProduce};
+use super::retention_check::RetentionRules;
 use super::tiered::TierState;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -119,6 +120,10 @@ pub struct Broker {
     // ---- counters (for the report) ----
     pub divergence_truncations: u64,
     pub invariant_violations: u64,
+    /// Segment deletions the independent retention check (`retention_check.rs`) saw, and the
+    /// rules they broke.
+    pub retention_deletions_checked: u64,
+    pub retention_violations: u64,
     pub lossy_truncated_records: u64,
     /// Log cleaner counters (`cleaner.rs`).
     pub cleaner: CleanerCounters,
@@ -169,6 +174,8 @@ impl Broker {
             registered_once: false,
             divergence_truncations: 0,
             invariant_violations: 0,
+            retention_deletions_checked: 0,
+            retention_violations: 0,
             lossy_truncated_records: 0,
             cleaner: CleanerCounters::default(),
             shutdown_complete: false,
@@ -365,8 +372,23 @@ impl Broker {
                     (self.cfg.segment_ms).min(self.cfg.retention_ms.max(1) as u64),
                 );
             }
-            let deleted =
-                log.delete_retention(now_ms, self.cfg.retention_ms, self.cfg.retention_bytes);
+            let rules = RetentionRules {
+                retention_ms: self.cfg.retention_ms,
+                retention_bytes: self.cfg.retention_bytes,
+                tiered: None,
+            };
+            let (mut seen, mut bad) = (0, 0);
+            let deleted = log.delete_retention_noting(
+                now_ms,
+                self.cfg.retention_ms,
+                self.cfg.retention_bytes,
+                |d| {
+                    seen += 1;
+                    bad += rules.violations(d, now_ms);
+                },
+            );
+            self.retention_deletions_checked += seen;
+            self.retention_violations += bad;
             if deleted > 0 {
                 ctx.sometimes("kafka:retention_deleted_segment");
             }

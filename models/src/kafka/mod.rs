@@ -23,6 +23,7 @@ mod msg;
 mod produce;
 mod producer;
 mod replication;
+mod retention_check;
 mod retry_topic;
 mod sink_checker;
 mod sink_config;
@@ -78,6 +79,7 @@ pub const METRICS: &[&str] = &[
     "max_ack_to_poll_ms",
     "max_send_to_ack_ms",
     "final_log_records",
+    "retention_deletions_checked",
     "offline_partitions",
     "replica_divergent_pairs",
     "unprocessed",
@@ -351,6 +353,12 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         .map(|b| broker(sim, b).invariant_violations)
         .sum::<u64>()
         + tier_violations;
+    fin.retention_deletions_checked = (0..config.brokers)
+        .map(|b| broker(sim, b).retention_deletions_checked)
+        .sum();
+    fin.retention_violations = (0..config.brokers)
+        .map(|b| broker(sim, b).retention_violations)
+        .sum();
     fin
 }
 
