@@ -69,6 +69,8 @@ pub struct PartView {
     pub followers: BTreeMap<u32, FollowerState>,
     /// acks=all produces parked until HW ≥ required offset: (required, purgatory key, index).
     pub waiters: VecDeque<(u64, u64, u32)>,
+    /// Replication invariant: (leader epoch, highest HW) this broker had as leader.
+    pub leader_hw_mark: Option<(u32, u64)>,
 }
 
 impl PartView {
@@ -82,6 +84,7 @@ impl PartView {
             maximal_isr: Vec::new(),
             pending_alter: false,
             leader_epoch_start: 0,
+            leader_hw_mark: None,
             truncating: false,
             followers: BTreeMap::new(),
             waiters: VecDeque::new(),
@@ -320,11 +323,20 @@ impl Broker {
         }
     }
 
+    /// log_start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in
+    /// the same leader epoch (Partition.maybeIncrementLeaderHW only ever moves it forward;
+    /// followers may truncate, and a new epoch starts a new mark).
     pub(super) fn check_invariants(&mut self, p: usize) {
         let log = &self.logs[p];
         if !(log.log_start <= log.hw && log.hw <= log.leo) {
             self.invariant_violations += 1;
         }
+        let view = &mut self.parts[p];
+        let leader = view.role == Role::Leader;
+        let (regressed, mark) =
+            leader_hw_step(view.leader_hw_mark, leader, view.leader_epoch, log.hw);
+        view.leader_hw_mark = mark;
+        self.invariant_violations += u64::from(regressed);
     }
 
     fn heartbeat(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
@@ -681,5 +693,42 @@ impl Broker {
             metadata_offset,
         };
         self.peers.send(ctx, ctrl, msg);
+    }
+}
+
+/// One observation of a replica's HW: whether a leader's HW went backwards within its leader
+/// epoch, and the new (epoch, HW) mark (none when not leader).
+fn leader_hw_step(
+    mark: Option<(u32, u64)>,
+    leader: bool,
+    epoch: u32,
+    hw: u64,
+) -> (bool, Option<(u32, u64)>) {
+    if !leader {
+        return (false, None);
+    }
+    match mark {
+        Some((e, high)) if e == epoch => (hw < high, Some((e, high.max(hw)))),
+        _ => (false, Some((epoch, hw))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leader_hw_step;
+
+    #[test]
+    fn leader_hw_regression_within_an_epoch_is_a_violation() {
+        let (bad, m) = leader_hw_step(None, true, 3, 10);
+        assert!(!bad);
+        let (bad, m) = leader_hw_step(m, true, 3, 12);
+        assert!(!bad);
+        // Backwards in the same epoch: flagged, and the mark keeps the high value.
+        let (bad, m) = leader_hw_step(m, true, 3, 11);
+        assert!(bad);
+        assert_eq!(m, Some((3, 12)));
+        // A new epoch starts a new mark; a follower may truncate.
+        assert!(!leader_hw_step(m, true, 4, 5).0);
+        assert_eq!(leader_hw_step(m, false, 3, 0), (false, None));
     }
 }
