@@ -104,6 +104,11 @@ fn k12_time_retention() {
 }
 
 #[test]
+fn k12_size_retention() {
+    oracle("k12-size-retention");
+}
+
+#[test]
 fn k12_time_retention_latest() {
     oracle("k12-time-retention-latest");
 }

@@ -96,6 +96,7 @@ pub const METRICS: &[&str] = &[
     "commits_failed",
     "group_rebalances",
     "final_log_start_min",
+    "final_log_bytes_max",
     // sink pipelines (sink_checker.rs)
     "poison_records",
     "delivered_records",
@@ -396,6 +397,16 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         })
         .min()
         .unwrap_or(0);
+    // Largest final leader log (local bytes): size retention keeps it within retention.bytes
+    // plus the active segment.
+    let log_bytes_max = (0..config.partitions as usize)
+        .filter_map(|p| {
+            ctrl.parts[p]
+                .leader
+                .map(|l| brokers[l as usize].logs[p].size_bytes)
+        })
+        .max()
+        .unwrap_or(0);
     let leaders: Vec<Option<u32>> = (0..config.partitions as usize)
         .map(|p| ctrl.parts[p].leader)
         .collect();
@@ -424,6 +435,7 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         ("commits_failed", commits_failed as f64),
         ("group_rebalances", gc.rebalances as f64),
         ("final_log_start_min", log_start_min as f64),
+        ("final_log_bytes_max", log_bytes_max as f64),
         ("txn_commits", gc.txn.commits as f64),
         ("txn_aborts", gc.txn.aborts as f64),
         ("txn_timeouts", gc.txn.timeouts as f64),
