@@ -39,6 +39,11 @@ fn k04_unclean_election() {
 }
 
 #[test]
+fn k04b_clean_election_unavailable() {
+    oracle("k04b-clean-election-unavailable");
+}
+
+#[test]
 fn k05a_below_min_isr_acks_all() {
     oracle("k05a-below-min-isr-acks-all");
 }
@@ -101,6 +106,11 @@ fn k11b_autocommit_sync() {
 #[test]
 fn k12_time_retention() {
     oracle("k12-time-retention");
+}
+
+#[test]
+fn k12_size_retention() {
+    oracle("k12-size-retention");
 }
 
 #[test]

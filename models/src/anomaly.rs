@@ -36,6 +36,10 @@ pub const UNPROCESSED: &str = "unprocessed";
 pub const PROCESSED_MORE_THAN_ONCE: &str = "processed_more_than_once";
 /// Kafka: a replica broke log_start ≤ HW ≤ LEO or a leader's HW went backwards.
 pub const REPLICATION_INVARIANT: &str = "replication_invariant";
+/// Kafka: a segment deleted that retention did not allow (too young and the log within
+/// retention.bytes, the active segment, at or above the HW, not the oldest, or — tiered —
+/// not yet copied to the remote tier).
+pub const RETENTION_INVARIANT: &str = "retention_invariant";
 
 /// Redis: a subscriber saw pub/sub messages from one publisher out of publish order.
 pub const PUBSUB_REORDER: &str = "pubsub_reorder";
@@ -72,6 +76,7 @@ pub const ALL: &[&str] = &[
     UNPROCESSED,
     PROCESSED_MORE_THAN_ONCE,
     REPLICATION_INVARIANT,
+    RETENTION_INVARIANT,
     PUBSUB_REORDER,
     WAIT_ACKED_WRITE_LOST,
     SPLIT_BRAIN_WRITE,

@@ -8,6 +8,7 @@ use super::config::KafkaConfig;
 use super::log::ReplicaLog;
 use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
 use super::produce::{ParkedFetch, PendingProduce};
+use super::retention_check::RetentionRules;
 use super::tiered::TierState;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -68,6 +69,8 @@ pub struct PartView {
     pub followers: BTreeMap<u32, FollowerState>,
     /// acks=all produces parked until HW ≥ required offset: (required, purgatory key, index).
     pub waiters: VecDeque<(u64, u64, u32)>,
+    /// Replication invariant: (leader epoch, highest HW) this broker had as leader.
+    pub leader_hw_mark: Option<(u32, u64)>,
 }
 
 impl PartView {
@@ -81,6 +84,7 @@ impl PartView {
             maximal_isr: Vec::new(),
             pending_alter: false,
             leader_epoch_start: 0,
+            leader_hw_mark: None,
             truncating: false,
             followers: BTreeMap::new(),
             waiters: VecDeque::new(),
@@ -119,6 +123,10 @@ pub struct Broker {
     // ---- counters (for the report) ----
     pub divergence_truncations: u64,
     pub invariant_violations: u64,
+    /// Segment deletions the independent retention check (`retention_check.rs`) saw, and the
+    /// rules they broke.
+    pub retention_deletions_checked: u64,
+    pub retention_violations: u64,
     pub lossy_truncated_records: u64,
     /// Log cleaner counters (`cleaner.rs`).
     pub cleaner: CleanerCounters,
@@ -169,6 +177,8 @@ impl Broker {
             registered_once: false,
             divergence_truncations: 0,
             invariant_violations: 0,
+            retention_deletions_checked: 0,
+            retention_violations: 0,
             lossy_truncated_records: 0,
             cleaner: CleanerCounters::default(),
             shutdown_complete: false,
@@ -313,11 +323,20 @@ impl Broker {
         }
     }
 
+    /// log_start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in
+    /// the same leader epoch (Partition.maybeIncrementLeaderHW only ever moves it forward;
+    /// followers may truncate, and a new epoch starts a new mark).
     pub(super) fn check_invariants(&mut self, p: usize) {
         let log = &self.logs[p];
         if !(log.log_start <= log.hw && log.hw <= log.leo) {
             self.invariant_violations += 1;
         }
+        let view = &mut self.parts[p];
+        let leader = view.role == Role::Leader;
+        let (regressed, mark) =
+            leader_hw_step(view.leader_hw_mark, leader, view.leader_epoch, log.hw);
+        view.leader_hw_mark = mark;
+        self.invariant_violations += u64::from(regressed);
     }
 
     fn heartbeat(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
@@ -365,8 +384,23 @@ impl Broker {
                     (self.cfg.segment_ms).min(self.cfg.retention_ms.max(1) as u64),
                 );
             }
-            let deleted =
-                log.delete_retention(now_ms, self.cfg.retention_ms, self.cfg.retention_bytes);
+            let rules = RetentionRules {
+                retention_ms: self.cfg.retention_ms,
+                retention_bytes: self.cfg.retention_bytes,
+                tiered: None,
+            };
+            let (mut seen, mut bad) = (0, 0);
+            let deleted = log.delete_retention_noting(
+                now_ms,
+                self.cfg.retention_ms,
+                self.cfg.retention_bytes,
+                |d| {
+                    seen += 1;
+                    bad += rules.violations(d, now_ms);
+                },
+            );
+            self.retention_deletions_checked += seen;
+            self.retention_violations += bad;
             if deleted > 0 {
                 ctx.sometimes("kafka:retention_deleted_segment");
             }
@@ -665,5 +699,42 @@ impl Broker {
             metadata_offset,
         };
         self.peers.send(ctx, ctrl, msg);
+    }
+}
+
+/// One observation of a replica's HW: whether a leader's HW went backwards within its leader
+/// epoch, and the new (epoch, HW) mark (none when not leader).
+fn leader_hw_step(
+    mark: Option<(u32, u64)>,
+    leader: bool,
+    epoch: u32,
+    hw: u64,
+) -> (bool, Option<(u32, u64)>) {
+    if !leader {
+        return (false, None);
+    }
+    match mark {
+        Some((e, high)) if e == epoch => (hw < high, Some((e, high.max(hw)))),
+        _ => (false, Some((epoch, hw))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leader_hw_step;
+
+    #[test]
+    fn leader_hw_regression_within_an_epoch_is_a_violation() {
+        let (bad, m) = leader_hw_step(None, true, 3, 10);
+        assert!(!bad);
+        let (bad, m) = leader_hw_step(m, true, 3, 12);
+        assert!(!bad);
+        // Backwards in the same epoch: flagged, and the mark keeps the high value.
+        let (bad, m) = leader_hw_step(m, true, 3, 11);
+        assert!(bad);
+        assert_eq!(m, Some((3, 12)));
+        // A new epoch starts a new mark; a follower may truncate.
+        assert!(!leader_hw_step(m, true, 4, 5).0);
+        assert_eq!(leader_hw_step(m, false, 3, 0), (false, None));
     }
 }

@@ -90,6 +90,9 @@ pub struct FinalState {
     /// Per partition: number of replica pairs that disagree below both HWs.
     pub replica_disagreements: Vec<u64>,
     pub invariant_violations: u64,
+    /// Segment deletions checked against the retention rules, and the rules they broke.
+    pub retention_deletions_checked: u64,
+    pub retention_violations: u64,
     /// Consumers ran: `unseen` and the group's processing counts are meaningful.
     pub consumers: bool,
     /// The producers use acks=0: "ok" carries no acknowledgement.
@@ -480,6 +483,10 @@ impl KafkaChecker {
             ("max_ack_to_poll_ms", self.max_ack_to_poll_ms as f64),
             ("max_send_to_ack_ms", self.max_send_to_ack_ms as f64),
             ("final_log_records", final_records as f64),
+            (
+                "retention_deletions_checked",
+                fin.retention_deletions_checked as f64,
+            ),
             ("offline_partitions", offline as f64),
             ("replica_divergent_pairs", replica_disagreements as f64),
             ("unprocessed", unprocessed as f64),
@@ -517,6 +524,7 @@ impl KafkaChecker {
             (anomaly::UNPROCESSED, unprocessed),
             (anomaly::PROCESSED_MORE_THAN_ONCE, reprocessed),
             (anomaly::REPLICATION_INVARIANT, fin.invariant_violations),
+            (anomaly::RETENTION_INVARIANT, fin.retention_violations),
         ];
         for (k, v) in anomalies {
             report.anomalies.insert(k.to_string(), v);

@@ -3,6 +3,7 @@
 //! Batches are immutable and shared between replicas (`Rc`), so three replicas of an hour of
 //! traffic cost one copy of the values.
 
+use super::retention_check::DeletedSegment;
 use super::txn::{BatchTxn, TxnIndex};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -467,28 +468,43 @@ impl ReplicaLog {
 
     /// UnifiedLog.deleteOldSegments for cleanup.policy=delete: walk closed segments oldest first,
     /// stop at the first that is not deletable; a segment is deletable only if its end is ≤ HW
-    /// and it breaches retention.ms (largest timestamp) or retention.bytes. Returns the number of
+    /// and it breaches retention.ms (largest timestamp) or retention.bytes. `note` sees each
+    /// deletion's facts (the independent check, `retention_check.rs`). Returns the number of
     /// deleted segments.
-    pub fn delete_retention(
+    pub fn delete_retention_noting(
         &mut self,
         now_ms: i64,
         retention_ms: i64,
         retention_bytes: i64,
+        note: impl FnMut(&DeletedSegment),
     ) -> u32 {
-        self.delete_oldest_while(|seg, _end, size_bytes| {
-            let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
-            let by_size = retention_bytes >= 0 && size_bytes - seg.bytes >= retention_bytes as u64;
-            by_time || by_size
-        })
+        self.delete_oldest_while_noting(
+            |seg, _end, size_bytes| {
+                let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
+                let by_size =
+                    retention_bytes >= 0 && size_bytes - seg.bytes >= retention_bytes as u64;
+                by_time || by_size
+            },
+            note,
+        )
+    }
+
+    /// `delete_oldest_while_noting` without looking at the deletions.
+    pub fn delete_oldest_while(
+        &mut self,
+        deletable: impl FnMut(&Segment, u64, u64) -> bool,
+    ) -> u32 {
+        self.delete_oldest_while_noting(deletable, |_| {})
     }
 
     /// UnifiedLog.deletableSegments: delete closed segments oldest first while
     /// `deletable(segment, upper bound offset, local size in bytes)` holds, never one whose upper
     /// bound (the next segment's base offset) is above the HW; the local log start moves at once.
-    /// Returns the number of deleted segments.
-    pub fn delete_oldest_while(
+    /// `note` gets each deleted segment's facts. Returns the number of deleted segments.
+    pub fn delete_oldest_while_noting(
         &mut self,
         mut deletable: impl FnMut(&Segment, u64, u64) -> bool,
+        mut note: impl FnMut(&DeletedSegment),
     ) -> u32 {
         let mut deleted = 0;
         while self.segments.len() > 1 {
@@ -497,6 +513,16 @@ impl ReplicaLog {
             if end > self.hw || !deletable(seg, end, self.size_bytes) {
                 break;
             }
+            note(&DeletedSegment {
+                base_offset: seg.base_offset,
+                end_offset: end,
+                bytes: seg.bytes,
+                largest_ts_ms: seg.largest_ts_ms,
+                was_active: self.segments.len() == 1,
+                log_start_before: self.log_start,
+                size_before: self.size_bytes,
+                hw: self.hw,
+            });
             let seg = self.segments.remove(0);
             self.size_bytes -= seg.bytes;
             self.log_start = self.segments[0].base_offset;

@@ -23,6 +23,7 @@ mod msg;
 mod produce;
 mod producer;
 mod replication;
+mod retention_check;
 mod retry_topic;
 mod sink_checker;
 mod sink_config;
@@ -78,6 +79,7 @@ pub const METRICS: &[&str] = &[
     "max_ack_to_poll_ms",
     "max_send_to_ack_ms",
     "final_log_records",
+    "retention_deletions_checked",
     "offline_partitions",
     "replica_divergent_pairs",
     "unprocessed",
@@ -94,6 +96,7 @@ pub const METRICS: &[&str] = &[
     "commits_failed",
     "group_rebalances",
     "final_log_start_min",
+    "final_log_bytes_max",
     // sink pipelines (sink_checker.rs)
     "poison_records",
     "delivered_records",
@@ -389,6 +392,12 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         .map(|b| broker(sim, b).invariant_violations)
         .sum::<u64>()
         + tier_violations;
+    fin.retention_deletions_checked = (0..config.brokers)
+        .map(|b| broker(sim, b).retention_deletions_checked)
+        .sum();
+    fin.retention_violations = (0..config.brokers)
+        .map(|b| broker(sim, b).retention_violations)
+        .sum();
     fin
 }
 
@@ -426,6 +435,16 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         })
         .min()
         .unwrap_or(0);
+    // Largest final leader log (local bytes): size retention keeps it within retention.bytes
+    // plus the active segment.
+    let log_bytes_max = (0..config.partitions as usize)
+        .filter_map(|p| {
+            ctrl.parts[p]
+                .leader
+                .map(|l| brokers[l as usize].logs[p].size_bytes)
+        })
+        .max()
+        .unwrap_or(0);
     let leaders: Vec<Option<u32>> = (0..config.partitions as usize)
         .map(|p| ctrl.parts[p].leader)
         .collect();
@@ -454,6 +473,7 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         ("commits_failed", commits_failed as f64),
         ("group_rebalances", gc.rebalances as f64),
         ("final_log_start_min", log_start_min as f64),
+        ("final_log_bytes_max", log_bytes_max as f64),
         ("txn_commits", gc.txn.commits as f64),
         ("txn_aborts", gc.txn.aborts as f64),
         ("txn_timeouts", gc.txn.timeouts as f64),

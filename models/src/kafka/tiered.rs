@@ -13,6 +13,7 @@
 use super::broker::{Broker, Role, T_REMOTE_COPY, T_REMOTE_FETCH, T_RLM};
 use super::log::{Batch, ReplicaLog};
 use super::msg::{FetchPart, FetchResult, KEvent, KMsg, reply, tag};
+use super::retention_check::RetentionRules;
 use crate::report::ModelReport;
 use msgsim_sim::{Ctx, NodeId, SimDuration, Via};
 use std::cell::RefCell;
@@ -360,12 +361,26 @@ impl Broker {
             // The local retention breach "triggers the rolling of new segment".
             log.maybe_roll(now_ms, self.cfg.segment_ms.min(local_ms.max(1) as u64));
         }
-        let deleted = log.delete_oldest_while(|seg, end, size| {
-            let copied = end >= 1 && (end - 1) as i64 <= highest;
-            let by_time = local_ms >= 0 && now_ms.saturating_sub(seg.largest_ts_ms) > local_ms;
-            let by_size = local_bytes >= 0 && size - seg.bytes >= local_bytes as u64;
-            end <= start || (copied && (by_time || by_size))
-        });
+        let rules = RetentionRules {
+            retention_ms: local_ms,
+            retention_bytes: local_bytes,
+            tiered: Some((highest, start)),
+        };
+        let (mut seen, mut bad) = (0, 0);
+        let deleted = log.delete_oldest_while_noting(
+            |seg, end, size| {
+                let copied = end >= 1 && (end - 1) as i64 <= highest;
+                let by_time = local_ms >= 0 && now_ms.saturating_sub(seg.largest_ts_ms) > local_ms;
+                let by_size = local_bytes >= 0 && size - seg.bytes >= local_bytes as u64;
+                end <= start || (copied && (by_time || by_size))
+            },
+            |d| {
+                seen += 1;
+                bad += rules.violations(d, now_ms);
+            },
+        );
+        self.retention_deletions_checked += seen;
+        self.retention_violations += bad;
         self.tier.counters.local_segments_deleted += u64::from(deleted);
         self.check_tier_invariant(p);
         deleted
