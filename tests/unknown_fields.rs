@@ -52,12 +52,8 @@ fn open_parens(src: &str) -> Vec<usize> {
                     i += 1;
                 }
             }
-            b'(' => {
-                // `Some(x)` wraps a value, not a struct.
-                if !src[..i].ends_with("Some") {
-                    out.push(i + 1);
-                }
-            }
+            // `Some(x)` wraps a value, not a struct.
+            b'(' if !src[..i].ends_with("Some") => out.push(i + 1),
             _ => {}
         }
         i += 1;
