@@ -319,6 +319,11 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         at.extend(field.split('.'));
         return fail(&at, format!("system.{field}: {m}"));
     }
+    if let Some((fields, m)) = system_time_past_end(&s.system, s.duration_ms, s.quiet_ms) {
+        let mut at = vec!["system"];
+        at.extend(fields.iter().map(String::as_str));
+        return fail(&at, m);
+    }
     let names = s.system.node_names();
     let mut pairs = 0u64;
     for (i, link) in s.network.links.iter().enumerate() {
@@ -644,4 +649,86 @@ fn validate_faults(
         }
     }
     Ok(())
+}
+
+/// Scheduled model events (Redis script steps and workload starts, Kafka controlled shutdowns
+/// and client starts) must fall inside the run, like faults: one past `duration_ms` would never
+/// happen, and the file would silently test less than it says. Returns the path below `system`.
+fn system_time_past_end(
+    system: &SystemConfig,
+    duration_ms: u64,
+    quiet_ms: u64,
+) -> Option<(Vec<String>, String)> {
+    // Script steps and client workloads may act in the quiet phase (a check after the faults
+    // stopped); controlled shutdowns are faults and stop with them.
+    let end = duration_ms.saturating_add(quiet_ms);
+    let past = |v: u64| v > end;
+    let msg = |what: String, v: u64| {
+        format!("{what} at {v} ms is past the end of the run (duration_ms + quiet_ms = {end})")
+    };
+    let fault_msg = |what: String, v: u64| {
+        format!("{what} at {v} ms is past the end of the run (duration_ms = {duration_ms})")
+    };
+    let path = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    match system {
+        SystemConfig::Redis(c) => {
+            for (i, st) in c.script.iter().enumerate() {
+                if past(st.at_ms) {
+                    let m = msg(format!("system.script[{i}]: the step"), st.at_ms);
+                    return Some((path(&["script", &i.to_string(), "at_ms"]), m));
+                }
+            }
+            for (i, cl) in c.clients.iter().enumerate() {
+                let starts = [
+                    (
+                        "publish",
+                        "start_ms",
+                        cl.publish.as_ref().map(|p| p.start_ms),
+                    ),
+                    ("write", "start_ms", cl.write.as_ref().map(|w| w.start_ms)),
+                    ("write", "stop_ms", cl.write.as_ref().map(|w| w.stop_ms)),
+                    (
+                        "stream_produce",
+                        "start_ms",
+                        cl.stream_produce.as_ref().map(|x| x.start_ms),
+                    ),
+                ];
+                for (load, field, v) in starts {
+                    if let Some(v) = v.filter(|v| past(*v)) {
+                        let what = format!("system.clients[{i}] `{}`: {load}.{field}", cl.name);
+                        return Some((
+                            path(&["clients", &i.to_string(), load, field]),
+                            msg(what, v),
+                        ));
+                    }
+                }
+            }
+            None
+        }
+        SystemConfig::Kafka(c) => {
+            for (i, cs) in c.controlled_shutdowns.iter().enumerate() {
+                if cs.at_ms > duration_ms {
+                    let what = format!("system.controlled_shutdowns[{i}]: the shutdown");
+                    return Some((
+                        path(&["controlled_shutdowns", &i.to_string(), "at_ms"]),
+                        fault_msg(what, cs.at_ms),
+                    ));
+                }
+            }
+            for (field, v) in [
+                ("producer_start_ms", c.producer_start_ms),
+                ("consumer_start_ms", c.consumer_start_ms),
+                (
+                    "transactional_standby_start_ms",
+                    c.transactional_standby_start_ms,
+                ),
+            ] {
+                if past(v) {
+                    return Some((path(&[field]), msg(format!("system.{field}"), v)));
+                }
+            }
+            None
+        }
+        SystemConfig::Echo(_) => None,
+    }
 }

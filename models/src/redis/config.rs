@@ -14,6 +14,7 @@ pub enum EvictionPolicy {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Persistence {
     /// Pure in-memory: a restart comes back empty.
     None,
@@ -230,6 +231,7 @@ fn yes() -> bool {
 
 /// A command in a script step (RON-friendly spelling of the Redis command).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ScriptCmd {
     Connect,
     Disconnect,

@@ -163,7 +163,7 @@ impl RedisConfig {
             && (self.sentinel.quorum == 0 || self.sentinel.quorum > self.sentinels)
         {
             return err(
-                "quorum",
+                "sentinel.quorum",
                 format!(
                     "quorum must be in 1..={} (the number of sentinels)",
                     self.sentinels
@@ -214,10 +214,11 @@ impl RedisConfig {
         let servers = self.server_names();
         let mut names = servers.clone();
         names.extend(self.sentinel_names());
-        for c in &self.clients {
+        for (i, c) in self.clients.iter().enumerate() {
+            let err = |f: &str, m: String| Err((format!("clients.{i}.{f}"), m));
             if c.name.is_empty() || names.contains(&c.name) {
                 return err(
-                    "clients",
+                    "name",
                     format!("client name `{}` is empty or used twice", c.name),
                 );
             }
@@ -269,10 +270,11 @@ impl RedisConfig {
                 );
             }
         }
-        for st in &self.script {
+        for (i, st) in self.script.iter().enumerate() {
+            let err = |f: &str, m: String| Err((format!("script.{i}.{f}"), m));
             if !self.clients.iter().any(|c| c.name == st.client) {
                 return err(
-                    "script",
+                    "client",
                     format!(
                         "step at {} ms names unknown client `{}`",
                         st.at_ms, st.client
@@ -287,12 +289,15 @@ impl RedisConfig {
                 && (*payload_bytes > 4 * GIB || *count == 0 || *count > 1_000_000)
             {
                 return err(
-                    "script",
+                    "cmd",
                     format!(
                         "step at {} ms: payload ≤ 4gb, count in 1..=1000000",
                         st.at_ms
                     ),
                 );
+            }
+            if let Some(m) = script_size_error(&st.cmd) {
+                return err("cmd", format!("step at {} ms: {m}", st.at_ms));
             }
         }
         Ok(())
@@ -472,4 +477,24 @@ fn replicas_ahead(histories: &[(u64, u64)], primary: usize) -> u64 {
         .enumerate()
         .filter(|&(i, &(r, o))| i != primary && r == replid && o > offset)
         .count() as u64
+}
+
+/// Bounds on the sizes a script command asks for (value bytes up to Redis's 512 MiB
+/// `proto-max-bulk-len` default, reply counts up to 100,000 entries), so a small file cannot
+/// ask for unbounded memory.
+fn script_size_error(cmd: &config::ScriptCmd) -> Option<String> {
+    use config::ScriptCmd as C;
+    const BULK_MAX: u64 = 512 << 20;
+    const COUNT_MAX: u64 = 100_000;
+    match cmd {
+        C::Set { bytes, .. } | C::XAdd { bytes, .. } if *bytes > BULK_MAX => {
+            Some(format!("bytes {bytes} is above {BULK_MAX} (512mb)"))
+        }
+        C::XRead { count, .. } | C::XReadGroup { count, .. } | C::XAutoClaim { count, .. }
+            if *count == 0 || *count > COUNT_MAX =>
+        {
+            Some(format!("count {count} must be in 1..={COUNT_MAX}"))
+        }
+        _ => None,
+    }
 }
