@@ -431,6 +431,12 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         32,
         "unknown node `r3` in faults[0] (nodes: r1, r2)",
     ),
+    (
+        "redis-11-replicaof-unknown-server.ron",
+        8,
+        39,
+        "system.script.0.cmd: step at 100 ms: REPLICAOF names unknown server `r9`",
+    ),
 ];
 
 fn msgsim(args: &[&str], dir: &Path) -> Output {

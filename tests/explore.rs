@@ -540,3 +540,47 @@ fn bad_budgets_exit_2_and_write_nothing() {
         assert!(!dir.join("never").exists(), "{args:?} wrote nothing");
     }
 }
+
+/// `--profile` replaces the scenario's fault profile: `healthy` runs every seed without faults
+/// (all pass), `swarm` injects faults (the runs differ from the healthy ones), its results do not
+/// depend on `--jobs`, and each failing seed's file replays to the same trace hash.
+#[test]
+fn a_profile_replaces_the_fault_profile_and_its_failures_replay() {
+    let dir = workdir("profile");
+    // Long enough for the presets' 10 s mean fault interval to bite.
+    let long = FIXTURE.replace("duration_ms: 3_000", "duration_ms: 60_000");
+    std::fs::write(dir.join("long.ron"), long).unwrap();
+    let sweep = |out: &str, extra: &[&str]| {
+        let mut args = vec!["explore", "long.ron", "--seeds", "0..8", "--out", out];
+        args.extend_from_slice(extra);
+        msgsim(&dir, &args, &[])
+    };
+    let healthy = sweep("h", &["--profile", "healthy"]);
+    assert_eq!(healthy.status.code(), Some(0), "{}", text(&healthy.stderr));
+    let rh = results(&dir, "h");
+    assert!(
+        rh.iter().all(|r| r["verdict"] == "pass"),
+        "no faults, no failures"
+    );
+    let a = sweep("s1", &["--profile", "swarm", "--jobs", "1"]);
+    let _ = sweep("s2", &["--profile", "swarm", "--jobs", "2"]);
+    assert!(
+        matches!(a.status.code(), Some(0 | 1)),
+        "{}",
+        text(&a.stderr)
+    );
+    let (ra, rb) = (results(&dir, "s1"), results(&dir, "s2"));
+    assert_eq!(ra, rb, "--jobs does not change a profiled sweep");
+    assert!(
+        ra.iter()
+            .zip(&rh)
+            .any(|(s, h)| s["trace_hash"] != h["trace_hash"]),
+        "the swarm profile's faults change some runs"
+    );
+    for r in ra.iter().filter(|r| r["verdict"] == "fail") {
+        let file = format!("s1/seed-{}.ron", r["seed"]);
+        let replay = msgsim(&dir, &["run", &file, "--json"], &[]);
+        let v: Value = serde_json::from_str(text(&replay.stdout).trim()).unwrap();
+        assert_eq!(v["trace_hash"], r["trace_hash"], "{file} replays");
+    }
+}

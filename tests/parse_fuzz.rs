@@ -11,6 +11,13 @@ const SEEDS: &[&str] = &[
     include_str!("../scenarios/echo/echo-healthy.ron"),
     include_str!("../scenarios/echo/echo-partition.ron"),
     include_str!("../scenarios/bench/echo.ron"),
+    include_str!("../scenarios/kafka/k03-acksall-no-loss.ron"),
+    include_str!("../scenarios/kafka/k18c-exactly-once-ctp.ron"),
+    include_str!("../scenarios/kafka/k20b-connect-dlq.ron"),
+    include_str!("../scenarios/kafka/k22a-tiered-reread.ron"),
+    include_str!("../scenarios/redis/r09-failover-kills-subscribers.ron"),
+    include_str!("../scenarios/redis/r13-stream-justid-autoclaim.ron"),
+    include_str!("../scenarios/redis/side-by-side-pubsub-vs-streams.ron"),
 ];
 
 /// Tokens that steer mutations towards interesting places.
@@ -31,6 +38,14 @@ const TOKENS: &[&str] = &[
     ",",
     ":",
     "Crash(at_ms: 1, node: \"s1\")",
+    "\"b1\"",
+    "\"r1\"",
+    "replication_factor",
+    "min_insync_replicas",
+    "Transactional",
+    "Publish(",
+    "XAdd(",
+    "sentinel",
     "Heal(at_ms: 99999999)",
     "servers",
     "clients",

@@ -484,3 +484,37 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Determinism of generated Kafka and Redis scenarios: one seed decides the whole run.
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(12), max_shrink_iters: 32, ..ProptestConfig::default() })]
+
+    /// A generated Kafka scenario (sink pipelines, transactions, compaction, controlled
+    /// shutdowns, faults) run twice with the same seed gives the same trace hash and report.
+    #[test]
+    fn generated_kafka_runs_are_deterministic(
+        case in verdict_extras::kafka::wide_kafka_case(4),
+        seed in 0u64..1_000,
+    ) {
+        let text = case.ron();
+        let (a, b) = (run(&text, seed), run(&text, seed));
+        prop_assert_eq!(a.report.stats.trace_hash, b.report.stats.trace_hash, "seed {}:\n{}", seed, text);
+        prop_assert_eq!(&a.report.observations, &b.report.observations);
+        prop_assert_eq!(&a.report.anomalies, &b.report.anomalies);
+    }
+
+    /// The same for a generated Redis deployment (Sentinel, persistence, Streams, faults).
+    #[test]
+    fn generated_redis_runs_are_deterministic(
+        case in verdict_extras::redis::wide_redis_case(4),
+        seed in 0u64..1_000,
+    ) {
+        let text = case.ron();
+        let (a, b) = (run(&text, seed), run(&text, seed));
+        prop_assert_eq!(a.report.stats.trace_hash, b.report.stats.trace_hash, "seed {}:\n{}", seed, text);
+        prop_assert_eq!(&a.report.observations, &b.report.observations);
+        prop_assert_eq!(&a.report.anomalies, &b.report.anomalies);
+    }
+}

@@ -296,6 +296,20 @@ impl RedisConfig {
                     ),
                 );
             }
+            if let config::ScriptCmd::ReplicaOf {
+                primary: Some(primary),
+            } = &st.cmd
+                && !servers.contains(primary)
+            {
+                // REPLICAOF NO ONE is `primary: None`; an unknown name is a typo, not that.
+                return err(
+                    "cmd",
+                    format!(
+                        "step at {} ms: REPLICAOF names unknown server `{primary}`",
+                        st.at_ms
+                    ),
+                );
+            }
             if let Some(m) = script_size_error(&st.cmd) {
                 return err("cmd", format!("step at {} ms: {m}", st.at_ms));
             }
