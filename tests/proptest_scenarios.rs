@@ -218,8 +218,17 @@ fn model_scenarios() -> &'static [Scenario] {
                 s.faults.clear();
                 s.fault_profile = None;
                 s.expect.clear();
+                // Steps and shutdowns after the cut would be input errors: drop them.
+                let end = s.duration_ms;
+                match &mut s.system {
+                    SystemConfig::Redis(r) => r.script.retain(|st| st.at_ms <= end),
+                    SystemConfig::Kafka(k) => k.controlled_shutdowns.retain(|c| c.at_ms <= end),
+                    _ => {}
+                }
                 s
             })
+            // Anything else that starts after the cut (a client's start time): skip the file.
+            .filter(|s| scenario::parse("cut.ron", scenario::to_ron(s)).is_ok())
             .collect()
     })
 }
