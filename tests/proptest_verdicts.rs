@@ -488,6 +488,21 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Determinism of generated Kafka and Redis scenarios: one seed decides the whole run.
 
+/// The scenario run twice with `seed`: the same trace hash, observations and anomalies.
+fn runs_twice_alike(text: &str, seed: u64) -> Result<(), TestCaseError> {
+    let (a, b) = (run(text, seed), run(text, seed));
+    prop_assert_eq!(
+        a.report.stats.trace_hash,
+        b.report.stats.trace_hash,
+        "seed {}:\n{}",
+        seed,
+        text
+    );
+    prop_assert_eq!(&a.report.observations, &b.report.observations);
+    prop_assert_eq!(&a.report.anomalies, &b.report.anomalies);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(12), max_shrink_iters: 32, ..ProptestConfig::default() })]
 
@@ -498,11 +513,7 @@ proptest! {
         case in verdict_extras::kafka::wide_kafka_case(4),
         seed in 0u64..1_000,
     ) {
-        let text = case.ron();
-        let (a, b) = (run(&text, seed), run(&text, seed));
-        prop_assert_eq!(a.report.stats.trace_hash, b.report.stats.trace_hash, "seed {}:\n{}", seed, text);
-        prop_assert_eq!(&a.report.observations, &b.report.observations);
-        prop_assert_eq!(&a.report.anomalies, &b.report.anomalies);
+        runs_twice_alike(&case.ron(), seed)?;
     }
 
     /// The same for a generated Redis deployment (Sentinel, persistence, Streams, faults).
@@ -511,10 +522,6 @@ proptest! {
         case in verdict_extras::redis::wide_redis_case(4),
         seed in 0u64..1_000,
     ) {
-        let text = case.ron();
-        let (a, b) = (run(&text, seed), run(&text, seed));
-        prop_assert_eq!(a.report.stats.trace_hash, b.report.stats.trace_hash, "seed {}:\n{}", seed, text);
-        prop_assert_eq!(&a.report.observations, &b.report.observations);
-        prop_assert_eq!(&a.report.anomalies, &b.report.anomalies);
+        runs_twice_alike(&case.ron(), seed)?;
     }
 }
