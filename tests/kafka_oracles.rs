@@ -174,6 +174,11 @@ fn k19c_batch_split() {
 }
 
 #[test]
+fn k19d_compression_fits() {
+    oracle("k19d-compression-fits");
+}
+
+#[test]
 fn k20a_connect_fail_fast() {
     oracle("k20a-connect-fail-fast");
 }
