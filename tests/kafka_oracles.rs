@@ -297,3 +297,8 @@ fn k22b_no_tiered_reread() {
 fn k20l_dlq_metadata_after_isolation() {
     oracle("k20l-dlq-metadata-after-isolation");
 }
+
+#[test]
+fn k21c_stale_metadata() {
+    oracle("k21c-stale-metadata");
+}
