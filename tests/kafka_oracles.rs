@@ -302,3 +302,8 @@ fn k20l_dlq_metadata_after_isolation() {
 fn k21c_stale_metadata() {
     oracle("k21c-stale-metadata");
 }
+
+#[test]
+fn k23_alter_partition_rejected() {
+    oracle("k23-alter-partition-rejected");
+}
