@@ -174,6 +174,11 @@ fn k19c_batch_split() {
 }
 
 #[test]
+fn k19d_compression_fits() {
+    oracle("k19d-compression-fits");
+}
+
+#[test]
 fn k20a_connect_fail_fast() {
     oracle("k20a-connect-fail-fast");
 }
@@ -291,4 +296,14 @@ fn k22b_no_tiered_reread() {
 #[test]
 fn k20l_dlq_metadata_after_isolation() {
     oracle("k20l-dlq-metadata-after-isolation");
+}
+
+#[test]
+fn k21c_stale_metadata() {
+    oracle("k21c-stale-metadata");
+}
+
+#[test]
+fn k23_alter_partition_rejected() {
+    oracle("k23-alter-partition-rejected");
 }

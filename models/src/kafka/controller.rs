@@ -473,6 +473,12 @@ impl Actor<KMsg, KEvent> for Controller {
                     partition_epoch,
                     new_isr,
                 );
+                // Rejections (STALE_BROKER_EPOCH, FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION /
+                // ineligible replica): the leader acted on an out-of-date view (KIP-497,
+                // KIP-903; ReplicationControlManager.alterPartition).
+                if result.is_err() {
+                    ctx.sometimes("kafka:alter_partition_rejected");
+                }
                 reply(ctx, from, via, KMsg::AlterPartitionResp { p, result });
             }
             _ => {}
