@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 mod budget;
 mod explore;
+mod seeds;
 mod shrink;
 
 #[derive(Parser)]
