@@ -4,7 +4,7 @@
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
 use super::config::{CommitMode, KafkaConfig, OffsetReset};
-use super::metadata_pacing::{MetadataRequests, MetadataStart};
+use super::metadata_pacing::MetadataRequests;
 use super::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind,
     tag_payload,
@@ -343,16 +343,12 @@ impl Consumer {
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
-        match self.md_requests.start(ctx.now(), self.cfg.brokers, backoff) {
-            MetadataStart::Send(broker) => {
-                self.peers.send(ctx, broker, KMsg::MetadataRequest);
-                ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
-            }
-            MetadataStart::RetryIn(d) => {
-                ctx.set_timer(d, tag(T_MD_RETRY, 0));
-            }
-            MetadataStart::Wait => {}
-        }
+        self.md_requests.request_with_timers(
+            ctx,
+            &mut self.peers,
+            (self.cfg.brokers, backoff),
+            (tag(T_MD_TIMEOUT, 0), tag(T_MD_RETRY, 0)),
+        );
     }
 
     fn ensure_fetches(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {

@@ -70,13 +70,12 @@ impl DlqProducer {
     }
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let MetadataStart::Send(broker) =
+        let start =
             self.md_requests
-                .start(ctx.now(), self.cfg.brokers, SimDuration::ZERO)
-        else {
+                .request(ctx, &mut self.peers, self.cfg.brokers, SimDuration::ZERO);
+        if !matches!(start, MetadataStart::Send(_)) {
             return;
-        };
-        self.peers.send(ctx, broker, KMsg::MetadataRequest);
+        }
         ctx.set_timer(SimDuration::from_millis(1_000), tag(T_DLQ_MD, 0));
     }
 

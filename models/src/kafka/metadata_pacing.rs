@@ -9,7 +9,8 @@
 //! request timed out starts a second chain of requests next to the retry's: the chains multiply
 //! and never let simulated time pass (found by `tests/proptest_verdicts.rs`).
 
-use msgsim_sim::{NodeId, SimDuration, SimTime};
+use super::msg::{KEvent, KMsg, Peers};
+use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime};
 
 /// What a client should do about the metadata request it wants.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,6 +73,41 @@ impl MetadataRequests {
         self.next_broker += 1;
         self.in_flight = Some(broker);
         MetadataStart::Send(broker)
+    }
+
+    /// Send a MetadataRequest over `peers` if one may go now; returns what was decided.
+    pub(super) fn request(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        peers: &mut Peers,
+        brokers: u32,
+        backoff: SimDuration,
+    ) -> MetadataStart {
+        let start = self.start(ctx.now(), brokers, backoff);
+        if let MetadataStart::Send(broker) = start {
+            peers.send(ctx, broker, KMsg::MetadataRequest);
+        }
+        start
+    }
+
+    /// `request`, then the timer the answer needs: `timeout_tag` 1 s after a send (the
+    /// request timed out), `retry_tag` when the pacing defers it.
+    pub(super) fn request_with_timers(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        peers: &mut Peers,
+        (brokers, backoff): (u32, SimDuration),
+        (timeout_tag, retry_tag): (u64, u64),
+    ) {
+        match self.request(ctx, peers, brokers, backoff) {
+            MetadataStart::Send(_) => {
+                ctx.set_timer(SimDuration::from_millis(1_000), timeout_tag);
+            }
+            MetadataStart::RetryIn(d) => {
+                ctx.set_timer(d, retry_tag);
+            }
+            MetadataStart::Wait => {}
+        }
     }
 
     pub(super) fn in_flight(&self) -> bool {

@@ -6,7 +6,7 @@
 
 use super::config::{Acks, KafkaConfig};
 use super::keys::KeySpec;
-use super::metadata_pacing::{MetadataRequests, MetadataStart};
+use super::metadata_pacing::MetadataRequests;
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -233,16 +233,12 @@ impl Producer {
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
-        match self.md_requests.start(ctx.now(), self.cfg.brokers, backoff) {
-            MetadataStart::Send(broker) => {
-                self.peers.send(ctx, broker, KMsg::MetadataRequest);
-                ctx.set_timer(SimDuration::from_millis(1_000), tag(T_MD_TIMEOUT, 0));
-            }
-            MetadataStart::RetryIn(d) => {
-                ctx.set_timer(d, tag(T_MD_RETRY, 0));
-            }
-            MetadataStart::Wait => {}
-        }
+        self.md_requests.request_with_timers(
+            ctx,
+            &mut self.peers,
+            (self.cfg.brokers, backoff),
+            (tag(T_MD_TIMEOUT, 0), tag(T_MD_RETRY, 0)),
+        );
     }
 
     /// Sender.sendProducerData: for each leader, one request with at most one batch per

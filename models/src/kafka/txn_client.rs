@@ -11,7 +11,7 @@
 //! connection events to it (timer kinds from `T_CLIENT_TICK` up).
 
 use super::config::{Acks, KafkaConfig};
-use super::metadata_pacing::{MetadataRequests, MetadataStart};
+use super::metadata_pacing::MetadataRequests;
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
 use super::txn::BatchTxn;
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, SimTime};
@@ -261,13 +261,8 @@ impl TxnClient {
     }
 
     fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
-        let MetadataStart::Send(broker) =
-            self.md_requests
-                .start(ctx.now(), self.cfg.brokers, SimDuration::ZERO)
-        else {
-            return;
-        };
-        self.peers.send(ctx, broker, KMsg::MetadataRequest);
+        self.md_requests
+            .request(ctx, &mut self.peers, self.cfg.brokers, SimDuration::ZERO);
     }
 
     fn coord_send(&mut self, ctx: &mut Cx<'_>, kind: Coord, msg: KMsg) {

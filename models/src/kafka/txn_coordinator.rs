@@ -316,13 +316,12 @@ impl TxnCoordinator {
     }
 
     fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
-        let MetadataStart::Send(broker) =
+        let start =
             self.md_requests
-                .start(ctx.now(), self.cfg.brokers, SimDuration::ZERO)
-        else {
+                .request(ctx, &mut self.peers, self.cfg.brokers, SimDuration::ZERO);
+        if !matches!(start, MetadataStart::Send(_)) {
             return;
-        };
-        self.peers.send(ctx, broker, KMsg::MetadataRequest);
+        }
         self.arm_retry(ctx);
     }
 
