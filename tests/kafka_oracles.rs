@@ -79,6 +79,11 @@ fn k07b_retry_idempotent() {
 }
 
 #[test]
+fn k07c_retry_one_in_flight() {
+    oracle("k07c-retry-one-in-flight");
+}
+
+#[test]
 fn k08_idempotence_scope() {
     oracle("k08-idempotence-scope");
 }

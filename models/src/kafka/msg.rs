@@ -441,6 +441,13 @@ impl Peers {
         self.heard.remove(&peer);
         Some(peer)
     }
+    /// Close our connection to `to` (a client giving up on it, e.g. after a request timeout).
+    pub fn close<H>(&mut self, ctx: &mut Ctx<'_, KMsg, H>, to: NodeId) {
+        if let Some(conn) = self.conns.remove(&to) {
+            ctx.close(conn);
+        }
+        self.heard.remove(&to);
+    }
     pub fn clear(&mut self) {
         self.conns.clear();
         self.heard.clear();

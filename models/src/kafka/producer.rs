@@ -10,7 +10,7 @@ use super::metadata_pacing::MetadataRequests;
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 const T_TICK: u64 = 1;
@@ -61,7 +61,9 @@ pub struct Producer {
     md_requests: MetadataRequests,
     open: Vec<Vec<u64>>,
     batches: BTreeMap<u64, PBatch>,
-    queues: Vec<BTreeSet<u64>>,
+    /// Per partition, the accumulator's deque of batch ids (RecordAccumulator): new batches at
+    /// the back, retries per `reenqueue`.
+    queues: Vec<VecDeque<u64>>,
     next_seq: Vec<i32>,
     in_flight: BTreeMap<u64, InFlight>,
     per_broker: BTreeMap<u32, u32>,
@@ -91,7 +93,7 @@ impl Producer {
             md_requests: MetadataRequests::paced(idx),
             open: vec![Vec::new(); np],
             batches: BTreeMap::new(),
-            queues: vec![BTreeSet::new(); np],
+            queues: vec![VecDeque::new(); np],
             next_seq: vec![0; np],
             in_flight: BTreeMap::new(),
             per_broker: BTreeMap::new(),
@@ -228,7 +230,24 @@ impl Producer {
                 id_gap: ID_GAP,
             },
         );
-        self.queues[p].insert(id);
+        self.queues[p].push_back(id);
+    }
+
+    /// RecordAccumulator.reenqueue: with idempotence (the producer has a TransactionManager) a
+    /// retried batch goes back in sequence order (`insertInSequenceOrder`); without, it goes to
+    /// the head of its partition's deque (`addFirst`). So when several in-flight batches fail
+    /// together — a dropped or timed-out connection fails them oldest first — they are retried
+    /// newest first, and a batch that fails while a later one succeeds lands after it: the
+    /// reordering the max.in.flight.requests.per.connection and retries docs warn of.
+    fn reenqueue(&mut self, p: usize, id: u64) {
+        let q = &mut self.queues[p];
+        if self.cfg.enable_idempotence {
+            // Ids follow sequence order (split halves sort between their neighbours).
+            let at = q.partition_point(|&x| x < id);
+            q.insert(at, id);
+        } else {
+            q.push_front(id);
+        }
     }
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
@@ -264,7 +283,7 @@ impl Producer {
         loop {
             let mut by_broker: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
             for p in 0..self.queues.len() {
-                let Some(&id) = self.queues[p].first() else {
+                let Some(&id) = self.queues[p].front() else {
                     continue;
                 };
                 let b = &self.batches[&id];
@@ -308,7 +327,13 @@ impl Producer {
         let mut wire = Vec::with_capacity(ids.len());
         for &id in &ids {
             let b = self.batches.get_mut(&id).expect("queued batch");
-            self.queues[b.p as usize].remove(&id);
+            // drain takes each partition's head batch.
+            let head = self.queues[b.p as usize].pop_front();
+            assert_eq!(
+                head,
+                Some(id),
+                "a request carries its partition's head batch"
+            );
             b.in_flight = true;
             b.attempts += 1;
             if b.attempts > 1 {
@@ -425,7 +450,7 @@ impl Producer {
                 if e.retriable() && b.attempts < self.cfg.retries && !expired {
                     b.ready_at = now + self.cfg.retry_backoff(b.attempts, ctx.rng());
                     let p = b.p as usize;
-                    self.queues[p].insert(id);
+                    self.reenqueue(p, id);
                     // OUT_OF_ORDER_SEQUENCE on the partition's first pending batch: the broker
                     // lost sequences (e.g. truncated after a leader change); the idempotent
                     // producer bumps its epoch and resets sequences (KIP-360).
@@ -471,7 +496,9 @@ impl Producer {
         let gap = b.id_gap / 2;
         let per = b.bytes / n as u64;
         let halves = [(id, 0, k), (id + gap, k, n)];
-        for (hid, from, to) in halves {
+        // RecordAccumulator.splitAndReenqueue puts the halves back at the head in order (or in
+        // sequence order with idempotence): last half first.
+        for (hid, from, to) in halves.into_iter().rev() {
             let half = PBatch {
                 p: b.p,
                 values: Rc::from(&b.values[from..to]),
@@ -487,13 +514,13 @@ impl Producer {
                 id_gap: gap,
             };
             self.batches.insert(hid, half);
-            self.queues[b.p as usize].insert(hid);
+            self.reenqueue(b.p as usize, hid);
         }
     }
 
     fn finish_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, id: u64, error: KErr) {
         let b = self.batches.remove(&id).expect("batch");
-        self.queues[b.p as usize].remove(&id);
+        self.queues[b.p as usize].retain(|&x| x != id);
         if b.maybe_written {
             ctx.record(KEvent::SendInfo {
                 values: b.values,
@@ -527,22 +554,39 @@ impl Producer {
         }
     }
 
-    /// request.timeout.ms: an attempt without an answer has an unknown outcome.
+    /// request.timeout.ms: NetworkClient.handleTimedOutRequests closes the connection to a node
+    /// with an expired request, so every request in flight on it fails, not only the expired
+    /// one. Their outcome is unknown.
     fn request_timeouts(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let now = ctx.now();
-        let expired: Vec<u64> = self
+        let brokers: BTreeSet<u32> = self
+            .in_flight
+            .values()
+            .filter(|f| f.deadline <= now)
+            .map(|f| f.broker)
+            .collect();
+        for broker in brokers {
+            ctx.sometimes("kafka:producer_request_timeout");
+            self.peers.close(ctx, NodeId(broker));
+            self.fail_in_flight(ctx, broker);
+            self.request_metadata(ctx);
+        }
+    }
+
+    /// NetworkClient.processDisconnection: the requests in flight to `broker` fail with a
+    /// retriable disconnect, oldest first (InFlightRequests.clearAll iterates oldest first).
+    fn fail_in_flight(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, broker: u32) {
+        let reqs: Vec<u64> = self
             .in_flight
             .iter()
-            .filter(|(_, f)| f.deadline <= now)
+            .filter(|(_, f)| f.broker == broker)
             .map(|(r, _)| *r)
             .collect();
-        for req in expired {
+        for req in reqs {
             let f = self.end_request(req).expect("in flight");
-            ctx.sometimes("kafka:producer_request_timeout");
             for id in f.ids {
                 self.on_result(ctx, id, Err(KErr::Network));
             }
-            self.request_metadata(ctx);
         }
     }
 
@@ -636,18 +680,7 @@ impl Actor<KMsg, KEvent> for Producer {
         {
             // NetworkClient: requests on a dropped connection fail with a retriable
             // disconnect; their outcome is unknown.
-            let reqs: Vec<u64> = self
-                .in_flight
-                .iter()
-                .filter(|(_, f)| f.broker == peer.0)
-                .map(|(r, _)| *r)
-                .collect();
-            for req in reqs {
-                let f = self.end_request(req).expect("in flight");
-                for id in f.ids {
-                    self.on_result(ctx, id, Err(KErr::Network));
-                }
-            }
+            self.fail_in_flight(ctx, peer.0);
             self.md_requests.finish();
             self.md = None;
             self.drain(ctx);
@@ -664,7 +697,7 @@ impl Actor<KMsg, KEvent> for Producer {
         self.md_requests.reset();
         self.open.iter_mut().for_each(Vec::clear);
         self.batches.clear();
-        self.queues.iter_mut().for_each(BTreeSet::clear);
+        self.queues.iter_mut().for_each(VecDeque::clear);
         self.next_seq.iter_mut().for_each(|s| *s = 0);
         self.in_flight.clear();
         self.per_broker.clear();
@@ -687,5 +720,37 @@ impl SatSubTime for SimDuration {
     /// `self` as an absolute time minus `now`, or zero.
     fn saturating_sub_time(self, now: SimTime) -> SimDuration {
         SimDuration::from_nanos(self.as_nanos().saturating_sub(now.as_nanos()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn producer(enable_idempotence: bool) -> Producer {
+        let cfg = KafkaConfig {
+            enable_idempotence,
+            ..KafkaConfig::default()
+        };
+        let mut p = Producer::new(Rc::new(cfg), 0);
+        p.queues[0].push_back(3 * ID_GAP);
+        p
+    }
+
+    #[test]
+    fn reenqueue_without_idempotence_puts_retries_at_the_head() {
+        // Batches 1 and 2 failed oldest first: addFirst leaves the newest at the head.
+        let mut p = producer(false);
+        p.reenqueue(0, ID_GAP);
+        p.reenqueue(0, 2 * ID_GAP);
+        assert_eq!(p.queues[0], [2 * ID_GAP, ID_GAP, 3 * ID_GAP]);
+    }
+
+    #[test]
+    fn reenqueue_with_idempotence_keeps_sequence_order() {
+        let mut p = producer(true);
+        p.reenqueue(0, 2 * ID_GAP);
+        p.reenqueue(0, ID_GAP);
+        assert_eq!(p.queues[0], [ID_GAP, 2 * ID_GAP, 3 * ID_GAP]);
     }
 }
