@@ -79,8 +79,8 @@ fn k07b_retry_idempotent() {
 }
 
 #[test]
-fn k07c_retry_one_in_flight() {
-    oracle("k07c-retry-one-in-flight");
+fn k07d_retry_one_in_flight() {
+    oracle("k07d-retry-one-in-flight");
 }
 
 #[test]

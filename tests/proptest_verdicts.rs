@@ -74,6 +74,8 @@ struct KafkaCase {
     /// p1 is a transactional producer aborting a fifth of its transactions (needs
     /// idempotence); the consumer reads read_committed.
     transactional: bool,
+    /// max.in.flight.requests.per.connection: 1 or 5 (the default).
+    max_in_flight: u32,
     faults: Vec<Fault>,
 }
 
@@ -99,13 +101,14 @@ fn kafka_case(max_faults: usize) -> impl Strategy<Value = KafkaCase> {
         prop_oneof![Just(1_000u64), Just(5_000), Just(30_000)],
         prop::bool::weighted(0.25),
         prop::bool::weighted(0.25),
+        prop_oneof![Just(1u32), Just(5)],
     );
     let faults =
         proptest::collection::vec(fault(KAFKA_NODES.len(), (1_000, 20_000)), 0..=max_faults);
     (config, workload, faults).prop_map(
         |(
             (acks, idem, rf, min_isr, unclean, t2hw, nofence, hwmin, elr),
-            (p, rate, wb, compact, txn),
+            (p, rate, wb, compact, txn, in_flight),
             faults,
         )| {
             KafkaCase {
@@ -125,6 +128,7 @@ fn kafka_case(max_faults: usize) -> impl Strategy<Value = KafkaCase> {
                 compact,
                 // Also with compaction: the cleaner drops aborted data (docs/fuzzing.md, 11).
                 transactional: txn && idem && acks == 2,
+                max_in_flight: in_flight,
                 faults,
             }
         },
@@ -153,6 +157,7 @@ impl KafkaCase {
         elr_enabled: {},
         os_writeback_interval_ms: {},
         messages_per_sec: {},
+        max_in_flight_requests_per_connection: {},
         consumers: 1,
         auto_offset_reset: Earliest,{}
     ),
@@ -170,6 +175,7 @@ impl KafkaCase {
             self.elr,
             self.os_writeback_interval_ms,
             self.messages_per_sec,
+            self.max_in_flight,
             self.extra_ron(),
             faults_ron(&self.faults, &KAFKA_NODES, KAFKA_DURATION_MS),
         )
@@ -254,6 +260,20 @@ fn kafka_verdicts_consistent(case: &KafkaCase, o: &RunOutcome) -> Result<(), Str
                 "duplicate {dup} with idempotence and no lossy crash"
             ));
         }
+    }
+    // Send order is kept (no acknowledged send lands below an earlier one) when no log lost
+    // records (a truncation lets later sends reuse offsets) and either idempotence orders the
+    // retries (RecordAccumulator.insertInSequenceOrder, sequence checks on the broker) or only
+    // one request is in flight (a muted partition); reordering needs retries without
+    // idempotence and more than one request in flight (k07a).
+    let reordered = anomaly(o, "nonmonotonic_send");
+    let logs_intact =
+        lost == 0 && case.lossy_broker_crashes() == 0 && obs(o, "truncated_records") == 0.0;
+    if logs_intact && reordered > 0 && (case.enable_idempotence || case.max_in_flight == 1) {
+        return Err(format!(
+            "nonmonotonic_send {reordered} with idempotence {} and {} in flight",
+            case.enable_idempotence, case.max_in_flight
+        ));
     }
     // KIP-966's last-known-leader recovery is the only unclean election the switch allows.
     if obs(o, "unclean_elections") > 0.0 && !case.unclean && !case.elr {

@@ -415,7 +415,10 @@ impl KafkaChecker {
                     Outcome::OkNoOffset => {
                         if present == 0 && fin.acks0 {
                             acks0_lost += 1;
-                        } else if present == 0 && !aborted {
+                        } else if present == 0
+                            && !aborted
+                            && !heads.superseded_by_later_send(s.p as usize, value)
+                        {
                             lost += 1;
                         }
                     }

@@ -14,6 +14,16 @@
 use super::keys::KeySpec;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What compaction may have done to one record.
+enum Lookup {
+    /// Not compacted away: the topic is not compacted or the record has no key.
+    Kept,
+    /// A tombstone: removed after delete.retention.ms.
+    Tombstone,
+    /// Removable once superseded: the (offset, value) of its key's last record, if any.
+    Head(Option<(u64, u64)>),
+}
+
 /// Per partition, per key: the offset and value of its last observed record.
 #[derive(Debug, Default)]
 pub struct KeyHeads {
@@ -41,19 +51,40 @@ impl KeyHeads {
         KeyHeads { keys, heads }
     }
 
-    /// The record `v` at `offset` of partition `p` may be absent from a compacted log.
-    pub fn excused(&self, p: usize, offset: Option<u64>, v: u64) -> bool {
+    /// What compaction may have done to the record `v` of partition `p`.
+    fn lookup(&self, p: usize, v: u64) -> Lookup {
         if !self.keys.compacted {
-            return false;
+            return Lookup::Kept;
         }
         let Some(k) = self.keys.key(v) else {
-            return false;
+            return Lookup::Kept;
         };
         if self.keys.is_tombstone(v) {
-            return true;
+            return Lookup::Tombstone;
         }
-        let head = self.heads.get(p).and_then(|h| h.get(&k));
-        matches!((head, offset), (Some(&(h, _)), Some(o)) if h > o)
+        Lookup::Head(self.heads.get(p).and_then(|h| h.get(&k)).copied())
+    }
+
+    /// The record `v` at `offset` of partition `p` may be absent from a compacted log.
+    pub fn excused(&self, p: usize, offset: Option<u64>, v: u64) -> bool {
+        match self.lookup(p, v) {
+            Lookup::Kept => false,
+            Lookup::Tombstone => true,
+            Lookup::Head(head) => matches!((head, offset), (Some((h, _)), Some(o)) if h > o),
+        }
+    }
+
+    /// The record `v`, acknowledged without an offset (DUPLICATE_SEQUENCE_NUMBER: the broker
+    /// already had it, somewhere below), may be absent from a compacted log when its key's last
+    /// record is a later send of the same producer: an idempotent producer's sends to one
+    /// partition are appended in send order, so that record sits above `v` and supersedes it.
+    pub fn superseded_by_later_send(&self, p: usize, v: u64) -> bool {
+        match self.lookup(p, v) {
+            Lookup::Kept => false,
+            Lookup::Tombstone => true,
+            // Values are (producer + 1) << 40 | send counter.
+            Lookup::Head(head) => matches!(head, Some((_, w)) if w >> 40 == v >> 40 && w > v),
+        }
     }
 
     /// Keys whose last write is a tombstone nobody polled, while an earlier value was polled.
@@ -78,5 +109,39 @@ impl KeyHeads {
             }
         }
         missed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(producer: u64, n: u64) -> u64 {
+        ((producer + 1) << 40) | n
+    }
+
+    #[test]
+    fn an_offsetless_ack_is_superseded_only_by_a_later_send_of_its_producer() {
+        // One key: every record supersedes the ones before it.
+        let keys = KeySpec {
+            key_space: 1,
+            tombstone_every: 0,
+            compacted: true,
+        };
+        let offsets = vec![vec![value(0, 1), value(0, 2)]];
+        let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new());
+        assert!(heads.superseded_by_later_send(0, value(0, 0)));
+        // The head itself, and another producer's record (no order between producers).
+        assert!(!heads.superseded_by_later_send(0, value(0, 2)));
+        assert!(!heads.superseded_by_later_send(0, value(1, 0)));
+        let plain = KeyHeads::new(
+            KeySpec {
+                compacted: false,
+                ..keys
+            },
+            &offsets,
+            &BTreeSet::new(),
+        );
+        assert!(!plain.superseded_by_later_send(0, value(0, 0)));
     }
 }

@@ -64,6 +64,8 @@ pub struct Producer {
     /// Per partition, the accumulator's deque of batch ids (RecordAccumulator): new batches at
     /// the back, retries per `reenqueue`.
     queues: Vec<VecDeque<u64>>,
+    /// Partitions with a batch in flight, muted when max.in.flight is 1 (see `drain`).
+    muted: Vec<bool>,
     next_seq: Vec<i32>,
     in_flight: BTreeMap<u64, InFlight>,
     per_broker: BTreeMap<u32, u32>,
@@ -94,6 +96,7 @@ impl Producer {
             open: vec![Vec::new(); np],
             batches: BTreeMap::new(),
             queues: vec![VecDeque::new(); np],
+            muted: vec![false; np],
             next_seq: vec![0; np],
             in_flight: BTreeMap::new(),
             per_broker: BTreeMap::new(),
@@ -286,6 +289,13 @@ impl Producer {
                 let Some(&id) = self.queues[p].front() else {
                     continue;
                 };
+                // Sender: with max.in.flight.requests.per.connection = 1 the producer
+                // "guarantees message order" by muting a partition while one of its batches is
+                // in flight — to any broker, so a batch to a new leader never overtakes one
+                // still in flight to the old one.
+                if self.muted[p] {
+                    continue;
+                }
                 let b = &self.batches[&id];
                 if b.ready_at > now {
                     next_ready = Some(next_ready.map_or(b.ready_at, |t| t.min(b.ready_at)));
@@ -335,6 +345,7 @@ impl Producer {
                 "a request carries its partition's head batch"
             );
             b.in_flight = true;
+            self.muted[b.p as usize] = self.cfg.max_in_flight_requests_per_connection == 1;
             b.attempts += 1;
             if b.attempts > 1 {
                 self.retries += 1;
@@ -372,6 +383,7 @@ impl Producer {
             // acks=0: "the offset given back for each record will always be set to -1".
             for id in ids {
                 let b = self.batches.remove(&id).expect("batch");
+                self.muted[b.p as usize] = false;
                 self.unconfirm(&b.values);
                 ctx.record(KEvent::SendOk {
                     p: b.p,
@@ -429,6 +441,7 @@ impl Producer {
             return;
         };
         b.in_flight = false;
+        self.muted[b.p as usize] = false;
         match res {
             Ok(offset) => {
                 let b = self.batches.remove(&id).expect("batch");
@@ -698,6 +711,7 @@ impl Actor<KMsg, KEvent> for Producer {
         self.open.iter_mut().for_each(Vec::clear);
         self.batches.clear();
         self.queues.iter_mut().for_each(VecDeque::clear);
+        self.muted.iter_mut().for_each(|m| *m = false);
         self.next_seq.iter_mut().for_each(|s| *s = 0);
         self.in_flight.clear();
         self.per_broker.clear();
