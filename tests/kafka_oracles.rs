@@ -74,6 +74,11 @@ fn k07a_retry_duplicates() {
 }
 
 #[test]
+fn k07c_delivery_timeout_indeterminate() {
+    oracle("k07c-delivery-timeout-indeterminate");
+}
+
+#[test]
 fn k07b_retry_idempotent() {
     oracle("k07b-retry-idempotent");
 }

@@ -81,6 +81,7 @@ pub const METRICS: &[&str] = &[
     "final_log_records",
     "retention_deletions_checked",
     "offline_partitions",
+    "unavailable_write",
     "replica_divergent_pairs",
     "unprocessed",
     "processed_more_than_once",
@@ -371,6 +372,10 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             // With tiered storage the records below the local log start are in the remote tier.
             tiered::final_values(remote.as_ref(), p, log, view.all)
         }));
+        fin.offline_in_sync_values.push(match leader {
+            Some(_) => Vec::new(),
+            None => offline_in_sync_values(sim, &ctrl.parts[p], p, remote.as_ref()),
+        });
         let replicas = config.replicas(p as u32);
         let mut disagreements = 0;
         for (i, &a) in replicas.iter().enumerate() {
@@ -399,6 +404,24 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         .map(|b| broker(sim, b).retention_violations)
         .sum();
     fin
+}
+
+/// A partition without a leader: the values its in-sync replicas (ISR, and ELR with KIP-966)
+/// hold. A clean election picks one of them when it returns (PartitionChangeBuilder), so what
+/// they hold is unavailable rather than lost.
+fn offline_in_sync_values(
+    sim: &Sim<KMsg, KEvent>,
+    part: &controller::CPart,
+    p: usize,
+    remote: Option<&tiered::RemoteStore>,
+) -> Vec<u64> {
+    let mut values = Vec::new();
+    for &b in part.isr.iter().chain(part.elr.iter()) {
+        let log = &broker(sim, b).logs[p];
+        let local = txn::log_view(log).all;
+        values.extend(tiered::final_values(remote, p, log, local).1);
+    }
+    values
 }
 
 fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut ModelReport) {
