@@ -251,7 +251,7 @@ fn report_sink(
         let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
         let mut recs = Vec::new();
         log.for_each_record(|_, v| recs.push(v));
-        Some((log.log_start, recs))
+        Some((log.local_log_start, recs))
     };
     let dlq_log = extra_log(config.dlq_partition());
     let gc = sim
@@ -316,7 +316,7 @@ fn main_records(
                 recs.extend(
                     offsets
                         .zip(b.values.iter().copied())
-                        .filter(|(o, v)| *o >= log.log_start && !hidden.contains(v)),
+                        .filter(|(o, v)| *o >= log.local_log_start && !hidden.contains(v)),
                 );
             }
             Some(recs)
@@ -353,7 +353,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                     .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));
                 ctp.output_all
                     .extend(view.all.iter().map(|v| v & !OUTPUT_BIT));
-                return (log.log_start, Vec::new());
+                return (log.local_log_start, Vec::new());
             }
             // Only consume-transform-produce checks the input; elsewhere this copy of every
             // record would be the largest allocation of the run.
@@ -381,7 +381,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         for (i, &a) in replicas.iter().enumerate() {
             for &b in &replicas[i + 1..] {
                 let (la, lb) = (&broker(sim, a).logs[p], &broker(sim, b).logs[p]);
-                let from = la.log_start.max(lb.log_start);
+                let from = la.local_log_start.max(lb.local_log_start);
                 let to = la.hw.min(lb.hw);
                 if !la.agrees_with(lb, from, to) {
                     disagreements += 1;

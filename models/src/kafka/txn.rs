@@ -230,7 +230,7 @@ pub fn log_view(log: &ReplicaLog) -> LogView {
                 .values
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| b.base_offset + *i as u64 >= log.log_start)
+                .filter(|(i, _)| b.base_offset + *i as u64 >= log.local_log_start)
                 .map(|(_, x)| *x)
                 .collect();
             match b.txn {
