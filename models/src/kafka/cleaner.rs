@@ -316,17 +316,7 @@ mod tests {
     use super::*;
 
     fn batch(base: u64, ts: i64, values: &[u64]) -> Rc<Batch> {
-        Rc::new(Batch {
-            base_offset: base,
-            leader_epoch: 1,
-            max_ts_ms: ts,
-            pid: -1,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: values.into(),
-            bytes: 100 * values.len() as u64,
-            txn: super::super::txn::BatchTxn::None,
-        })
+        Rc::new(Batch::fixture(base, ts, values))
     }
 
     /// K13's trace: k1:a(0) k2:b(1) k1:c(2) k1:null(3) k2:d(4), roll, clean: offsets 3 and 4
@@ -436,15 +426,9 @@ mod txn_tests {
     /// Append one batch at the LEO at time `t`: plain (`pid` < 0), data or a marker.
     fn put(log: &mut ReplicaLog, t: i64, pid: i64, txn: BatchTxn, values: &[u64]) {
         let b = Batch {
-            base_offset: log.leo,
-            leader_epoch: 1,
-            max_ts_ms: t,
             pid,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: values.into(),
-            bytes: 100 * values.len() as u64,
             txn,
+            ..Batch::fixture(log.leo, t, values)
         };
         log.append(Rc::new(b), t, 1 << 30, 1000);
         log.hw = log.leo;

@@ -60,6 +60,26 @@ impl Batch {
     }
 }
 
+/// Test fixture shared by the log, cleaner, retention, transaction and tiered-storage tests.
+#[cfg(test)]
+impl Batch {
+    /// A plain batch (no producer id, not transactional) of `values` at `base`, leader epoch 1,
+    /// 100 bytes per record; tests override fields with struct update syntax.
+    pub(super) fn fixture(base: u64, max_ts_ms: i64, values: &[u64]) -> Batch {
+        Batch {
+            base_offset: base,
+            leader_epoch: 1,
+            max_ts_ms,
+            pid: -1,
+            producer_epoch: 0,
+            first_seq: -1,
+            values: values.into(),
+            bytes: 100 * values.len() as u64,
+            txn: BatchTxn::None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Segment {
     pub base_offset: u64,

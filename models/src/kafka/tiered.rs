@@ -589,20 +589,10 @@ pub fn observe(brokers: &[&Broker], leaders: &[Option<u32>], report: &mut ModelR
 mod tests {
     use super::*;
     use crate::kafka::config::KafkaConfig;
-    use crate::kafka::txn::BatchTxn;
 
     fn batch(base: u64, ts: i64, n: u64) -> Rc<Batch> {
-        Rc::new(Batch {
-            base_offset: base,
-            leader_epoch: 1,
-            max_ts_ms: ts,
-            pid: -1,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: (base..base + n).collect::<Vec<u64>>().into(),
-            bytes: 100 * n,
-            txn: BatchTxn::None,
-        })
+        let values: Vec<u64> = (base..base + n).collect();
+        Rc::new(Batch::fixture(base, ts, &values))
     }
 
     fn segment(base: u64, end: u64, ts: i64) -> RemoteSegment {
