@@ -259,6 +259,11 @@ fn k13c_compaction_transactions() {
 }
 
 #[test]
+fn k13d_compaction_marker_lag() {
+    oracle("k13d-compaction-marker-lag");
+}
+
+#[test]
 fn k12_time_retention_none() {
     oracle("k12-time-retention-none");
 }
