@@ -74,6 +74,11 @@ fn k07a_retry_duplicates() {
 }
 
 #[test]
+fn k07c_delivery_timeout_indeterminate() {
+    oracle("k07c-delivery-timeout-indeterminate");
+}
+
+#[test]
 fn k07b_retry_idempotent() {
     oracle("k07b-retry-idempotent");
 }
@@ -256,6 +261,11 @@ fn k13b_compaction_keyless() {
 #[test]
 fn k13c_compaction_transactions() {
     oracle("k13c-compaction-transactions");
+}
+
+#[test]
+fn k13d_compaction_marker_lag() {
+    oracle("k13d-compaction-marker-lag");
 }
 
 #[test]

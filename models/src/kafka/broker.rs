@@ -318,17 +318,17 @@ impl Broker {
     pub(super) fn truncate(&mut self, p: usize, offset: u64) {
         let log = &mut self.logs[p];
         if offset < log.leo {
-            self.lossy_truncated_records += log.leo - offset.max(log.log_start);
+            self.lossy_truncated_records += log.leo - offset.max(log.local_log_start);
             log.truncate_to(offset);
         }
     }
 
-    /// log_start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in
+    /// local log start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in
     /// the same leader epoch (Partition.maybeIncrementLeaderHW only ever moves it forward;
     /// followers may truncate, and a new epoch starts a new mark).
     pub(super) fn check_invariants(&mut self, p: usize) {
         let log = &self.logs[p];
-        if !(log.log_start <= log.hw && log.hw <= log.leo) {
+        if !(log.local_log_start <= log.hw && log.hw <= log.leo) {
             self.invariant_violations += 1;
         }
         let view = &mut self.parts[p];

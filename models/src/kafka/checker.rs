@@ -87,6 +87,10 @@ pub type LeaderLog = (u64, Vec<u64>);
 pub struct FinalState {
     /// Per partition: the final leader's (log start, [(offset, value)]), None if offline.
     pub leader_logs: Vec<Option<LeaderLog>>,
+    /// Per partition offline at the end: the values held by its in-sync replicas (ISR and
+    /// KIP-966 ELR members, all down), which the next clean election brings back; acknowledged
+    /// values there are unavailable, not lost. Empty for a partition with a leader.
+    pub offline_in_sync_values: Vec<Vec<u64>>,
     /// Per partition: number of replica pairs that disagree below both HWs.
     pub replica_disagreements: Vec<u64>,
     pub invariant_violations: u64,
@@ -346,6 +350,13 @@ impl KafkaChecker {
         let mut final_records = 0u64;
         let mut log_starts = vec![0u64; fin.leader_logs.len()];
         let mut offline = 0u64;
+        // Values of offline partitions that a returning in-sync replica still holds.
+        let held_offline: BTreeSet<u64> = fin
+            .offline_in_sync_values
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
         for (p, l) in fin.leader_logs.iter().enumerate() {
             let Some((ls, recs)) = l else {
                 offline += 1;
@@ -361,6 +372,7 @@ impl KafkaChecker {
             }
         }
         let mut lost = 0u64;
+        let mut unavailable = 0u64;
         let mut acks0_lost = 0u64;
         let mut unseen = 0u64;
         let mut duplicate = 0u64;
@@ -391,16 +403,22 @@ impl KafkaChecker {
                 let below_start = (s.ok_offset != NONE32
                     && (s.ok_offset as u64) < log_starts[s.p as usize])
                     || excused(s, value);
+                // On a partition without a leader at the end, in the log of an in-sync replica
+                // that is down: readable again once it returns (unknown read outcome), so
+                // neither lost, unseen nor unprocessed. A value no in-sync replica holds is lost.
+                let held = present == 0 && held_offline.contains(&value);
                 if present > 1 || s.has(SEEN_TWICE) {
                     duplicate += 1;
                 }
                 match s.outcome {
                     Outcome::Ok => {
                         // An aborted record may be gone: the cleaner removes aborted data.
-                        if present == 0 && !below_start && !aborted {
+                        if held && !below_start && !aborted {
+                            unavailable += 1;
+                        } else if present == 0 && !below_start && !aborted {
                             lost += 1;
                         }
-                        if fin.consumers && !s.has(POLLED) && !below_start && !aborted {
+                        if fin.consumers && !s.has(POLLED) && !below_start && !aborted && !held {
                             unseen += 1;
                         }
                         // A later send (higher counter) acknowledged at a lower offset.
@@ -415,6 +433,8 @@ impl KafkaChecker {
                     Outcome::OkNoOffset => {
                         if present == 0 && fin.acks0 {
                             acks0_lost += 1;
+                        } else if held && !aborted {
+                            unavailable += 1;
                         } else if present == 0
                             && !aborted
                             && !heads.superseded_by_later_send(s.p as usize, value)
@@ -435,7 +455,7 @@ impl KafkaChecker {
                 }
                 let committed =
                     (matches!(s.outcome, Outcome::Ok) || present > 0 || s.has(POLLED)) && !aborted;
-                if fin.consumers && committed && s.processed() == 0 && !excused(s, value) {
+                if fin.consumers && committed && s.processed() == 0 && !excused(s, value) && !held {
                     unprocessed += 1;
                 }
                 if s.processed() > 1 {
@@ -491,6 +511,7 @@ impl KafkaChecker {
                 fin.retention_deletions_checked as f64,
             ),
             ("offline_partitions", offline as f64),
+            ("unavailable_write", unavailable as f64),
             ("replica_divergent_pairs", replica_disagreements as f64),
             ("unprocessed", unprocessed as f64),
             ("processed_more_than_once", reprocessed as f64),
@@ -655,5 +676,104 @@ mod tests {
             (s.processed(), s.has(POLLED), s.has(INVOKED)),
             (2, true, false)
         );
+    }
+
+    fn value(n: u64) -> u64 {
+        (1 << 40) | n
+    }
+
+    /// Send and acknowledge `n` values on partition `p` at offsets 0.., or end them `info`.
+    fn checker_with(p: u32, acked: &[u64], info: &[u64]) -> KafkaChecker {
+        let mut c = KafkaChecker::new(p + 1);
+        let t = SimTime::ZERO;
+        for (i, &n) in acked.iter().enumerate() {
+            let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+            c.observe(
+                t,
+                &KEvent::Send {
+                    producer: 0,
+                    p,
+                    values: values.clone(),
+                },
+            );
+            c.observe(
+                t,
+                &KEvent::SendOk {
+                    p,
+                    values,
+                    offset: Some(i as u64),
+                },
+            );
+        }
+        for &n in info {
+            let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+            c.observe(
+                t,
+                &KEvent::Send {
+                    producer: 0,
+                    p,
+                    values: values.clone(),
+                },
+            );
+            let error = super::super::msg::KErr::DeliveryTimeout;
+            c.observe(t, &KEvent::SendInfo { values, error });
+        }
+        c
+    }
+
+    fn metric(r: &ModelReport, name: &str) -> f64 {
+        r.observations
+            .get(name)
+            .copied()
+            .or_else(|| r.anomalies.get(name).map(|&a| a as f64))
+            .expect(name)
+    }
+
+    #[test]
+    fn offline_partition_acked_values_held_by_an_in_sync_replica_are_unavailable_not_lost() {
+        let c = checker_with(0, &[0, 1, 2], &[]);
+        // No leader at the end; the down in-sync replica holds values 0 and 1 but not 2.
+        let fin = FinalState {
+            leader_logs: vec![None],
+            offline_in_sync_values: vec![vec![value(0), value(1)]],
+            ..FinalState::default()
+        };
+        let mut r = ModelReport::default();
+        c.report(&fin, &mut r);
+        assert_eq!(metric(&r, "offline_partitions"), 1.0);
+        assert_eq!(metric(&r, "unavailable_write"), 2.0);
+        assert_eq!(metric(&r, anomaly::LOST_WRITE), 1.0);
+    }
+
+    #[test]
+    fn a_leader_log_missing_acked_values_is_lost_whatever_other_replicas_hold() {
+        let c = checker_with(0, &[0, 1, 2], &[]);
+        let fin = FinalState {
+            leader_logs: vec![Some((0, vec![value(0)]))],
+            offline_in_sync_values: vec![Vec::new()],
+            ..FinalState::default()
+        };
+        let mut r = ModelReport::default();
+        c.report(&fin, &mut r);
+        assert_eq!(metric(&r, "unavailable_write"), 0.0);
+        assert_eq!(metric(&r, anomaly::LOST_WRITE), 2.0);
+    }
+
+    #[test]
+    fn indeterminate_sends_are_neither_lost_nor_failed_whether_written_or_not() {
+        // Values 1 and 2 end `info`; only 1 reached the log.
+        let c = checker_with(0, &[0], &[1, 2]);
+        let fin = FinalState {
+            leader_logs: vec![Some((0, vec![value(0), value(1)]))],
+            offline_in_sync_values: vec![Vec::new()],
+            ..FinalState::default()
+        };
+        let mut r = ModelReport::default();
+        c.report(&fin, &mut r);
+        assert_eq!(metric(&r, "indeterminate"), 2.0);
+        assert_eq!(metric(&r, "indeterminate_in_log"), 1.0);
+        assert_eq!(metric(&r, "failed"), 0.0);
+        assert_eq!(metric(&r, anomaly::LOST_WRITE), 0.0);
+        assert_eq!(metric(&r, anomaly::ABORTED_READ), 0.0);
     }
 }

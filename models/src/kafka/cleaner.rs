@@ -126,7 +126,7 @@ impl ReplicaLog {
             return false;
         }
         let dirty = self.bytes_between(first_dirty, end);
-        let clean = self.bytes_between(self.log_start, first_dirty);
+        let clean = self.bytes_between(self.local_log_start, first_dirty);
         let ratio = dirty as f64 / (clean + dirty).max(1) as f64;
         let oldest_dirty_ts = self
             .segments
@@ -145,12 +145,12 @@ impl ReplicaLog {
         if self.segments.len() < 2 {
             return None;
         }
-        let first_dirty = self.clean_offset.max(self.log_start);
+        let first_dirty = self.clean_offset.max(self.local_log_start);
         let end = self.first_uncleanable(now_ms, first_dirty, p.min_compaction_lag_ms);
         if !self.cleanable(now_ms, first_dirty, end, p) {
             return None;
         }
-        let txns = CleanedTxns::new(&self.txn, self.log_start, end);
+        let txns = CleanedTxns::new(&self.txn, self.local_log_start, end);
         // OffsetMap: key → last offset in the dirty section. Control batches carry no key and
         // aborted data never supersedes anything (Cleaner.buildOffsetMap skips both).
         let mut last: BTreeMap<u64, u64> = BTreeMap::new();
@@ -316,17 +316,7 @@ mod tests {
     use super::*;
 
     fn batch(base: u64, ts: i64, values: &[u64]) -> Rc<Batch> {
-        Rc::new(Batch {
-            base_offset: base,
-            leader_epoch: 1,
-            max_ts_ms: ts,
-            pid: -1,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: values.into(),
-            bytes: 100 * values.len() as u64,
-            txn: super::super::txn::BatchTxn::None,
-        })
+        Rc::new(Batch::fixture(base, ts, values))
     }
 
     /// K13's trace: k1:a(0) k2:b(1) k1:c(2) k1:null(3) k2:d(4), roll, clean: offsets 3 and 4
@@ -436,15 +426,9 @@ mod txn_tests {
     /// Append one batch at the LEO at time `t`: plain (`pid` < 0), data or a marker.
     fn put(log: &mut ReplicaLog, t: i64, pid: i64, txn: BatchTxn, values: &[u64]) {
         let b = Batch {
-            base_offset: log.leo,
-            leader_epoch: 1,
-            max_ts_ms: t,
             pid,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: values.into(),
-            bytes: 100 * values.len() as u64,
             txn,
+            ..Batch::fixture(log.leo, t, values)
         };
         log.append(Rc::new(b), t, 1 << 30, 1000);
         log.hw = log.leo;
@@ -468,8 +452,8 @@ mod txn_tests {
     /// What a read_committed consumer fetching the whole stable range returns.
     fn read_committed(log: &ReplicaLog) -> Vec<u64> {
         let lso = log.txn.lso(log.hw);
-        let aborted = log.txn.aborted_in(log.log_start, lso);
-        let batches = log.read(log.log_start, lso, u64::MAX);
+        let aborted = log.txn.aborted_in(log.local_log_start, lso);
+        let batches = log.read(log.local_log_start, lso, u64::MAX);
         let shown = batches.iter().filter(|b| visible(b, &aborted, true));
         shown.flat_map(|b| b.values.iter().copied()).collect()
     }

@@ -1,4 +1,4 @@
-//! One replica's partition log: record batches in segments, log start offset, LEO, HW, flushed
+//! One replica's partition log: record batches in segments, local log start, LEO, HW, flushed
 //! offset (recovery point), the leader-epoch cache and the producer (idempotence) state.
 //! Batches are immutable and shared between replicas (`Rc`), so three replicas of an hour of
 //! traffic cost one copy of the values.
@@ -60,6 +60,26 @@ impl Batch {
     }
 }
 
+/// Test fixture shared by the log, cleaner, retention, transaction and tiered-storage tests.
+#[cfg(test)]
+impl Batch {
+    /// A plain batch (no producer id, not transactional) of `values` at `base`, leader epoch 1,
+    /// 100 bytes per record; tests override fields with struct update syntax.
+    pub(super) fn fixture(base: u64, max_ts_ms: i64, values: &[u64]) -> Batch {
+        Batch {
+            base_offset: base,
+            leader_epoch: 1,
+            max_ts_ms,
+            pid: -1,
+            producer_epoch: 0,
+            first_seq: -1,
+            values: values.into(),
+            bytes: 100 * values.len() as u64,
+            txn: BatchTxn::None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Segment {
     pub base_offset: u64,
@@ -115,7 +135,7 @@ pub struct ReplicaLog {
     /// First offset on local disk: UnifiedLog `localLogStartOffset`. Without tiered storage it
     /// is also the log start offset (`logStartOffset`); with it, the log start offset is the
     /// remote tier's (`tiered.rs`, `RemoteLog::log_start_offset`) and may be lower.
-    pub log_start: u64,
+    pub local_log_start: u64,
     pub leo: u64,
     /// Local HW (a follower's copy is one round trip stale).
     pub hw: u64,
@@ -141,7 +161,7 @@ impl Default for ReplicaLog {
     fn default() -> Self {
         ReplicaLog {
             segments: vec![Segment::new(0, 0)],
-            log_start: 0,
+            local_log_start: 0,
             leo: 0,
             hw: 0,
             flushed: 0,
@@ -285,7 +305,7 @@ impl ReplicaLog {
         if offset >= self.leo {
             return;
         }
-        let offset = offset.max(self.log_start);
+        let offset = offset.max(self.local_log_start);
         while self.segments.len() > 1
             && self.segments.last().expect("segment").base_offset >= offset
         {
@@ -327,7 +347,7 @@ impl ReplicaLog {
         while self
             .epoch_cache
             .last()
-            .is_some_and(|&(_, s)| s >= offset && s > self.log_start)
+            .is_some_and(|&(_, s)| s >= offset && s > self.local_log_start)
         {
             self.epoch_cache.pop();
         }
@@ -347,10 +367,10 @@ impl ReplicaLog {
     }
 
     /// Throw the whole log away and restart it at `offset` (a follower fetching below the
-    /// leader's log start).
+    /// leader's local log start).
     pub fn reset_to(&mut self, offset: u64, now_ms: i64) {
         self.segments = vec![Segment::new(offset, now_ms)];
-        self.log_start = offset;
+        self.local_log_start = offset;
         self.leo = offset;
         self.hw = offset;
         self.flushed = offset;
@@ -407,7 +427,7 @@ impl ReplicaLog {
 
     /// Value at `offset`, if present.
     pub fn value_at(&self, offset: u64) -> Option<u64> {
-        if offset < self.log_start || offset >= self.leo {
+        if offset < self.local_log_start || offset >= self.leo {
             return None;
         }
         let si = self
@@ -452,13 +472,13 @@ impl ReplicaLog {
         })
     }
 
-    /// Every (offset, value) from the log start to the LEO.
+    /// Every (offset, value) from the local log start to the LEO.
     pub fn for_each_record(&self, mut f: impl FnMut(u64, u64)) {
         for seg in &self.segments {
             for b in &seg.batches {
                 for (i, v) in b.values.iter().enumerate() {
                     let off = b.base_offset + i as u64;
-                    if off >= self.log_start {
+                    if off >= self.local_log_start {
                         f(off, *v);
                     }
                 }
@@ -519,18 +539,18 @@ impl ReplicaLog {
                 bytes: seg.bytes,
                 largest_ts_ms: seg.largest_ts_ms,
                 was_active: self.segments.len() == 1,
-                log_start_before: self.log_start,
+                log_start_before: self.local_log_start,
                 size_before: self.size_bytes,
                 hw: self.hw,
             });
             let seg = self.segments.remove(0);
             self.size_bytes -= seg.bytes;
-            self.log_start = self.segments[0].base_offset;
+            self.local_log_start = self.segments[0].base_offset;
             deleted += 1;
         }
         if deleted > 0 {
-            // Epoch entries below the new log start collapse into one starting at it.
-            let ls = self.log_start;
+            // Epoch entries below the new local log start collapse into one starting at it.
+            let ls = self.local_log_start;
             let keep_from = self
                 .epoch_cache
                 .partition_point(|&(_, s)| s <= ls)

@@ -81,6 +81,7 @@ pub const METRICS: &[&str] = &[
     "final_log_records",
     "retention_deletions_checked",
     "offline_partitions",
+    "unavailable_write",
     "replica_divergent_pairs",
     "unprocessed",
     "processed_more_than_once",
@@ -250,7 +251,7 @@ fn report_sink(
         let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
         let mut recs = Vec::new();
         log.for_each_record(|_, v| recs.push(v));
-        Some((log.log_start, recs))
+        Some((log.local_log_start, recs))
     };
     let dlq_log = extra_log(config.dlq_partition());
     let gc = sim
@@ -315,7 +316,7 @@ fn main_records(
                 recs.extend(
                     offsets
                         .zip(b.values.iter().copied())
-                        .filter(|(o, v)| *o >= log.log_start && !hidden.contains(v)),
+                        .filter(|(o, v)| *o >= log.local_log_start && !hidden.contains(v)),
                 );
             }
             Some(recs)
@@ -352,7 +353,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                     .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));
                 ctp.output_all
                     .extend(view.all.iter().map(|v| v & !OUTPUT_BIT));
-                return (log.log_start, Vec::new());
+                return (log.local_log_start, Vec::new());
             }
             // Only consume-transform-produce checks the input; elsewhere this copy of every
             // record would be the largest allocation of the run.
@@ -371,12 +372,16 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             // With tiered storage the records below the local log start are in the remote tier.
             tiered::final_values(remote.as_ref(), p, log, view.all)
         }));
+        fin.offline_in_sync_values.push(match leader {
+            Some(_) => Vec::new(),
+            None => offline_in_sync_values(sim, &ctrl.parts[p], p, remote.as_ref()),
+        });
         let replicas = config.replicas(p as u32);
         let mut disagreements = 0;
         for (i, &a) in replicas.iter().enumerate() {
             for &b in &replicas[i + 1..] {
                 let (la, lb) = (&broker(sim, a).logs[p], &broker(sim, b).logs[p]);
-                let from = la.log_start.max(lb.log_start);
+                let from = la.local_log_start.max(lb.local_log_start);
                 let to = la.hw.min(lb.hw);
                 if !la.agrees_with(lb, from, to) {
                     disagreements += 1;
@@ -399,6 +404,24 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         .map(|b| broker(sim, b).retention_violations)
         .sum();
     fin
+}
+
+/// A partition without a leader: the values its in-sync replicas (ISR, and ELR with KIP-966)
+/// hold. A clean election picks one of them when it returns (PartitionChangeBuilder), so what
+/// they hold is unavailable rather than lost.
+fn offline_in_sync_values(
+    sim: &Sim<KMsg, KEvent>,
+    part: &controller::CPart,
+    p: usize,
+    remote: Option<&tiered::RemoteStore>,
+) -> Vec<u64> {
+    let mut values = Vec::new();
+    for &b in part.isr.iter().chain(part.elr.iter()) {
+        let log = &broker(sim, b).logs[p];
+        let local = txn::log_view(log).all;
+        values.extend(tiered::final_values(remote, p, log, local).1);
+    }
+    values
 }
 
 fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut ModelReport) {

@@ -123,6 +123,9 @@ pub enum FetchResult {
         batches: Vec<Rc<Batch>>,
         /// The end a consumer may read to: the HW, or the LSO for read_committed.
         hw: u64,
+        /// FetchResponse `log_start_offset`: the partition's log start offset for a consumer;
+        /// to a follower the leader's local log start (`tiered.rs`: no separate
+        /// OFFSET_MOVED_TO_TIERED_STORAGE path). The same number without tiered storage.
         log_start: u64,
         leo: u64,
         /// read_committed only: aborted transactions overlapping the returned range.

@@ -381,9 +381,9 @@ impl Broker {
         } else {
             log.hw
         };
-        if part.fetch_offset < log.log_start || part.fetch_offset > log.leo {
+        if part.fetch_offset < log.local_log_start || part.fetch_offset > log.leo {
             return FetchResult::OutOfRange {
-                log_start: log.log_start,
+                log_start: log.local_log_start,
                 hw: end,
                 leo: log.leo,
             };
@@ -397,7 +397,7 @@ impl Broker {
         FetchResult::Records {
             batches,
             hw: end,
-            log_start: log.log_start,
+            log_start: log.local_log_start,
             leo: log.leo,
             aborted,
         }

@@ -100,15 +100,15 @@ impl Broker {
                 None => {
                     return FetchResult::Diverging {
                         epoch: 0,
-                        end_offset: log.log_start,
+                        end_offset: log.local_log_start,
                     };
                 }
                 _ => {}
             }
         }
-        if part.fetch_offset > log.leo || part.fetch_offset < log.log_start {
+        if part.fetch_offset > log.leo || part.fetch_offset < log.local_log_start {
             return FetchResult::OutOfRange {
-                log_start: log.log_start,
+                log_start: log.local_log_start,
                 hw: log.hw,
                 leo: log.leo,
             };
@@ -133,7 +133,7 @@ impl Broker {
         FetchResult::Records {
             batches,
             hw: log.hw,
-            log_start: log.log_start,
+            log_start: log.local_log_start,
             leo: log.leo,
             aborted: Vec::new(),
         }
@@ -426,7 +426,7 @@ impl Broker {
                     // Truncate to min(leader's end for that epoch, our own end for it).
                     let own = self.logs[p]
                         .end_offset_for_epoch(epoch)
-                        .map_or(self.logs[p].log_start, |(_, end)| end);
+                        .map_or(self.logs[p].local_log_start, |(_, end)| end);
                     let to = end_offset.min(own);
                     self.divergence_truncations += 1;
                     ctx.sometimes("kafka:divergence_truncation");

@@ -66,20 +66,12 @@ impl RetentionRules {
 mod tests {
     use super::*;
     use crate::kafka::log::{Batch, ReplicaLog};
-    use crate::kafka::txn::BatchTxn;
     use std::rc::Rc;
 
     fn batch(base: u64, ts: i64) -> Rc<Batch> {
         Rc::new(Batch {
-            base_offset: base,
             leader_epoch: 0,
-            max_ts_ms: ts,
-            pid: -1,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: vec![base + 1].into(),
-            bytes: 100,
-            txn: BatchTxn::default(),
+            ..Batch::fixture(base, ts, &[base + 1])
         })
     }
 

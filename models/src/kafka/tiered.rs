@@ -4,7 +4,7 @@
 //! segments, and consumer fetches below the local log start served from the remote tier after
 //! the object store's latency.
 //!
-//! Offsets: `ReplicaLog::log_start` is the local log start (`localLogStartOffset`);
+//! Offsets: `ReplicaLog::local_log_start` is the local log start (`localLogStartOffset`);
 //! `RemoteLog::log_start_offset` is the partition's log start offset (`logStartOffset`), at or
 //! below it. Kafka keeps remote segment metadata in `__remote_log_metadata`, which followers
 //! read; here that metadata and the object store are one shared structure, always available
@@ -194,7 +194,7 @@ impl Broker {
     pub(super) fn log_start_offset(&self, p: usize) -> u64 {
         match &self.tier.store {
             Some(s) => s.borrow()[p].log_start_offset,
-            None => self.logs[p].log_start,
+            None => self.logs[p].local_log_start,
         }
     }
 
@@ -262,7 +262,7 @@ impl Broker {
         let log = &self.logs[p];
         let from = self.tier.store.as_ref()?.borrow()[p]
             .next_copy_offset()
-            .max(log.log_start);
+            .max(log.local_log_start);
         let lso = log.txn.lso(log.hw);
         for w in log.segments.windows(2) {
             let (seg, next) = (&w[0], &w[1]);
@@ -392,7 +392,7 @@ impl Broker {
         let Some(store) = &self.tier.store else {
             return;
         };
-        if store.borrow()[p].gap_below(self.logs[p].log_start) {
+        if store.borrow()[p].gap_below(self.logs[p].local_log_start) {
             self.tier_violation();
         }
     }
@@ -434,7 +434,7 @@ impl Broker {
         if off < rl.log_start_offset || off > log.leo {
             return (out_of_range, false);
         }
-        if off >= log.log_start {
+        if off >= log.local_log_start {
             return (local, false);
         }
         let batches = rl.read(off, end, self.cfg.max_partition_fetch_bytes);
@@ -498,7 +498,7 @@ impl Broker {
         let p = part.p as usize;
         if self.tier.store.is_some()
             && matches!(result, FetchResult::OutOfRange { .. })
-            && part.fetch_offset < self.logs[p].log_start
+            && part.fetch_offset < self.logs[p].local_log_start
             && part.fetch_offset >= self.log_start_offset(p)
         {
             self.tier.counters.offset_moved_to_tiered_storage += 1;
@@ -516,14 +516,14 @@ pub fn final_values(
     local: Vec<u64>,
 ) -> (u64, Vec<u64>) {
     let Some(store) = store else {
-        return (log.log_start, local);
+        return (log.local_log_start, local);
     };
     let guard = store.borrow();
     let rl = &guard[p];
-    if log.log_start <= rl.log_start_offset {
+    if log.local_log_start <= rl.log_start_offset {
         return (rl.log_start_offset, local);
     }
-    let mut all = rl.values_below(log.log_start);
+    let mut all = rl.values_below(log.local_log_start);
     all.extend(local);
     (rl.log_start_offset, all)
 }
@@ -537,7 +537,7 @@ pub fn final_violations(store: Option<&RemoteStore>, p: usize, log: &ReplicaLog)
     };
     let guard = store.borrow();
     let rl = &guard[p];
-    u64::from(rl.next_copy_offset() > log.hw) + u64::from(rl.gap_below(log.log_start))
+    u64::from(rl.next_copy_offset() > log.hw) + u64::from(rl.gap_below(log.local_log_start))
 }
 
 /// The tiered-storage observations: counters summed over brokers, the final leaders' lowest
@@ -553,7 +553,8 @@ pub fn observe(brokers: &[&Broker], leaders: &[Option<u32>], report: &mut ModelR
         let Some(l) = leader else { continue };
         let log = &brokers[*l as usize].logs[p];
         final_violations_count += final_violations(store.as_ref(), p, log);
-        local_start_min = Some(local_start_min.map_or(log.log_start, |m| m.min(log.log_start)));
+        local_start_min =
+            Some(local_start_min.map_or(log.local_log_start, |m| m.min(log.local_log_start)));
     }
     let obs = [
         ("segments_copied_to_remote", sum(|c| c.segments_copied)),
@@ -588,20 +589,10 @@ pub fn observe(brokers: &[&Broker], leaders: &[Option<u32>], report: &mut ModelR
 mod tests {
     use super::*;
     use crate::kafka::config::KafkaConfig;
-    use crate::kafka::txn::BatchTxn;
 
     fn batch(base: u64, ts: i64, n: u64) -> Rc<Batch> {
-        Rc::new(Batch {
-            base_offset: base,
-            leader_epoch: 1,
-            max_ts_ms: ts,
-            pid: -1,
-            producer_epoch: 0,
-            first_seq: -1,
-            values: (base..base + n).collect::<Vec<u64>>().into(),
-            bytes: 100 * n,
-            txn: BatchTxn::None,
-        })
+        let values: Vec<u64> = (base..base + n).collect();
+        Rc::new(Batch::fixture(base, ts, &values))
     }
 
     fn segment(base: u64, end: u64, ts: i64) -> RemoteSegment {
@@ -692,7 +683,7 @@ mod tests {
             40
         );
         assert_eq!(b.tiered_retention(0, 1_000), 4);
-        assert_eq!(b.logs[0].log_start, 40);
+        assert_eq!(b.logs[0].local_log_start, 40);
         assert_eq!(b.log_start_offset(0), 0);
         assert_eq!(b.invariant_violations, 0);
     }
@@ -715,7 +706,7 @@ mod tests {
         let first = b.next_candidate(0).unwrap();
         b.tier.store.as_ref().unwrap().borrow_mut()[0].add(first);
         assert_eq!(b.tiered_retention(0, 100), 1);
-        assert_eq!(b.logs[0].log_start, 10);
+        assert_eq!(b.logs[0].local_log_start, 10);
         // The next one breaches too but is not copied: it stays.
         assert_eq!(b.tiered_retention(0, 100), 0);
         let second = b.next_candidate(0).unwrap();

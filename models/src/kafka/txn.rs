@@ -230,7 +230,7 @@ pub fn log_view(log: &ReplicaLog) -> LogView {
                 .values
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| b.base_offset + *i as u64 >= log.log_start)
+                .filter(|(i, _)| b.base_offset + *i as u64 >= log.local_log_start)
                 .map(|(_, x)| *x)
                 .collect();
             match b.txn {
@@ -268,15 +268,12 @@ mod tests {
 
     fn batch(base: u64, pid: i64, txn: BatchTxn, values: &[u64]) -> Rc<Batch> {
         Rc::new(Batch {
-            base_offset: base,
             leader_epoch: 0,
-            max_ts_ms: base as i64,
             pid,
-            producer_epoch: 0,
             first_seq: if txn.is_control() { -1 } else { 0 },
-            values: Rc::from(values),
             bytes: 100,
             txn,
+            ..Batch::fixture(base, base as i64, values)
         })
     }
 
