@@ -77,6 +77,11 @@ pub struct Producer {
     retry_timer: Option<SimTime>,
     /// KIP-360: an epoch bump is due once nothing is in flight.
     needs_bump: bool,
+    /// Idempotence, per partition: the next sequence after a batch that expired after being
+    /// sent (TransactionManager "unresolved sequence"; see `resolve_sequences`).
+    unresolved: Vec<Option<i32>>,
+    /// Idempotence, per partition: the last sequence acknowledged under the current epoch.
+    last_acked_seq: Vec<i32>,
     pub retries: u64,
 }
 
@@ -107,6 +112,8 @@ impl Producer {
             stopped: false,
             retry_timer: None,
             needs_bump: false,
+            unresolved: vec![None; np],
+            last_acked_seq: vec![-1; np],
             retries: 0,
         }
     }
@@ -273,6 +280,7 @@ impl Producer {
             self.request_metadata(ctx);
             return;
         };
+        self.resolve_sequences();
         if self.needs_bump {
             // Wait for in-flight requests to finish, then bump and re-sequence (KIP-360).
             if !self.in_flight.is_empty() {
@@ -294,6 +302,11 @@ impl Producer {
                 // in flight — to any broker, so a batch to a new leader never overtakes one
                 // still in flight to the old one.
                 if self.muted[p] {
+                    continue;
+                }
+                // RecordAccumulator.shouldStopDrainBatchesForPartition: nothing more goes to a
+                // partition with an unresolved sequence until it is resolved.
+                if self.unresolved[p].is_some() {
                     continue;
                 }
                 let b = &self.batches[&id];
@@ -445,6 +458,10 @@ impl Producer {
         match res {
             Ok(offset) => {
                 let b = self.batches.remove(&id).expect("batch");
+                if b.seq >= 0 && b.epoch == self.epoch {
+                    let last = &mut self.last_acked_seq[b.p as usize];
+                    *last = (*last).max(b.seq + b.values.len() as i32 - 1);
+                }
                 self.unconfirm(&b.values);
                 ctx.record(KEvent::SendOk {
                     p: b.p,
@@ -534,6 +551,11 @@ impl Producer {
     fn finish_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, id: u64, error: KErr) {
         let b = self.batches.remove(&id).expect("batch");
         self.queues[b.p as usize].retain(|&x| x != id);
+        let (p, sent, next) = (
+            b.p as usize,
+            b.attempts > 0 && b.maybe_written,
+            b.seq + b.values.len() as i32,
+        );
         if b.maybe_written {
             ctx.record(KEvent::SendInfo {
                 values: b.values,
@@ -546,8 +568,44 @@ impl Producer {
                 error,
             });
         }
-        if self.cfg.enable_idempotence {
+        if !self.cfg.enable_idempotence {
+            return;
+        }
+        if sent {
+            // Sender.sendProducerData: a batch that expires while in retry may have been
+            // written; its sequence is unresolved until the partition's other sent batches
+            // complete (TransactionManager.markSequenceUnresolved).
+            let u = &mut self.unresolved[p];
+            *u = Some(u.map_or(next, |x| x.max(next)));
+        } else {
+            // Sequences are assigned when a batch is sealed, so a batch that was never written
+            // leaves a gap the broker would reject: bump and re-sequence (KIP-360).
             self.needs_bump = true;
+        }
+    }
+
+    /// TransactionManager.maybeResolveSequences: once no sent batch of a partition with an
+    /// unresolved sequence is left, the sequence is resolved if a later batch was acknowledged
+    /// (the broker had the expired one: "a batch was expired, but subsequent batches
+    /// succeeded"); otherwise the epoch is bumped and the partition's pending batches, none of
+    /// them ever sent, are re-sequenced. Bumping earlier would re-send, under a new epoch, a batch
+    /// the leader may already hold — a duplicate idempotence cannot catch.
+    fn resolve_sequences(&mut self) {
+        for p in 0..self.unresolved.len() {
+            let Some(next) = self.unresolved[p] else {
+                continue;
+            };
+            let sent_pending = self
+                .batches
+                .values()
+                .any(|b| b.p as usize == p && b.attempts > 0);
+            if sent_pending {
+                continue;
+            }
+            self.unresolved[p] = None;
+            if self.last_acked_seq[p] + 1 < next {
+                self.needs_bump = true;
+            }
         }
     }
 
@@ -556,6 +614,8 @@ impl Producer {
     fn bump_epoch(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         self.epoch = self.epoch.wrapping_add(1);
         ctx.sometimes("kafka:producer_epoch_bump");
+        self.unresolved.iter_mut().for_each(|u| *u = None);
+        self.last_acked_seq.iter_mut().for_each(|s| *s = -1);
         for p in 0..self.queues.len() {
             let mut seq = 0;
             for b in self.batches.values_mut().filter(|b| b.p as usize == p) {
@@ -718,6 +778,8 @@ impl Actor<KMsg, KEvent> for Producer {
         self.peers.clear();
         self.retry_timer = None;
         self.needs_bump = false;
+        self.unresolved.iter_mut().for_each(|u| *u = None);
+        self.last_acked_seq.iter_mut().for_each(|s| *s = -1);
         self.owed_milli = 0;
     }
 
