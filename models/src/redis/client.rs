@@ -669,25 +669,7 @@ impl Actor<RedisMsg, RedisEvent> for Client {
                 if count == 0 || self.conn.is_none() {
                     return;
                 }
-                let first_seq = self.next_seq;
-                self.next_seq += count as u64;
-                let cmd = Cmd::Publish {
-                    channel: p.channel.clone(),
-                    payload_bytes: p.payload_bytes,
-                    count,
-                    publisher: self.index,
-                    first_seq,
-                };
-                self.send(
-                    ctx,
-                    cmd,
-                    Pending::Publish {
-                        first_seq,
-                        count,
-                        channel: p.channel.clone(),
-                        step: None,
-                    },
-                );
+                self.send_publish(ctx, p.channel.clone(), p.payload_bytes, count, None);
             }
             T_WRITE => {
                 let Some(w) = &s.write else { return };
@@ -706,7 +688,7 @@ impl Actor<RedisMsg, RedisEvent> for Client {
                     Cmd::Set {
                         key: key.clone(),
                         value,
-                        bytes: 16,
+                        bytes: Some(16),
                     },
                     Pending::Write { key, value },
                 );
