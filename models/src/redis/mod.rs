@@ -11,6 +11,7 @@ mod client;
 pub mod cmd;
 pub mod config;
 pub mod dataset;
+mod inbox;
 pub mod msg;
 mod pubsub;
 mod replication;
@@ -18,6 +19,7 @@ mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
+mod workload;
 
 pub use checker::RedisChecker;
 pub use client::Client;
