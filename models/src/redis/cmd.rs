@@ -320,31 +320,37 @@ fn special_id_str<S: serde::Serializer>(
     }
 }
 
-/// `">"` in XREADGROUP: entries never delivered to the group.
-mod gt_id {
-    use super::StreamId;
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<StreamId>, D::Error> {
-        super::special_id(d, ">")
-    }
-    pub fn serialize<S: serde::Serializer>(id: &Option<StreamId>, s: S) -> Result<S::Ok, S::Error> {
-        super::special_id_str(id, s, ">")
-    }
+/// A serde `with` module for an `Option<StreamId>` whose `None` is spelled `$token`.
+macro_rules! special_id_module {
+    ($(#[$doc:meta])* $name:ident, $token:literal) => {
+        $(#[$doc])*
+        mod $name {
+            use super::StreamId;
+            pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Option<StreamId>, D::Error> {
+                super::special_id(d, $token)
+            }
+            pub fn serialize<S: serde::Serializer>(
+                id: &Option<StreamId>,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                super::special_id_str(id, s, $token)
+            }
+        }
+    };
 }
 
-/// `"$"` in XGROUP CREATE: the stream's last entry.
-mod dollar_id {
-    use super::StreamId;
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<StreamId>, D::Error> {
-        super::special_id(d, "$")
-    }
-    pub fn serialize<S: serde::Serializer>(id: &Option<StreamId>, s: S) -> Result<S::Ok, S::Error> {
-        super::special_id_str(id, s, "$")
-    }
-}
+special_id_module!(
+    /// `">"` in XREADGROUP: entries never delivered to the group.
+    gt_id,
+    ">"
+);
+special_id_module!(
+    /// `"$"` in XGROUP CREATE: the stream's last entry.
+    dollar_id,
+    "$"
+);
 
 /// XADD's id: `None` (left out), `Some("1-0")`, or `"*"` (the same as `None`).
 mod star_id {
