@@ -553,6 +553,17 @@ mod tests {
     }
 
     #[test]
+    fn a_large_payload_renders_capped_for_scripts() {
+        let mut d = Dataset::default();
+        run(&mut d, set("big", 12, Some(100_000)));
+        let reply = d.execute(&get("big"), 5).reply;
+        assert_eq!(reply.render().len(), 100_000);
+        let capped = reply.render_capped(10);
+        assert_eq!(capped, "12xxxxxxxx… (100000 bytes)");
+        assert_eq!(reply.render_capped(100_000), reply.render());
+    }
+
+    #[test]
     fn incr_overflow_is_refused() {
         let mut d = Dataset::default();
         run(&mut d, set("m", i64::MAX as u64, None));

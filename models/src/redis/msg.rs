@@ -42,6 +42,25 @@ impl Reply {
     pub fn is_err(&self) -> bool {
         matches!(self, Reply::Err(_))
     }
+    /// `render`, except that a SET payload longer than `cap` bytes keeps its first `cap` bytes
+    /// and notes its length (`7xxx… (100000 bytes)`): a scripted GET of a large value is
+    /// compared and recorded without copying all of it. Every prefix of up to `cap` bytes
+    /// compares as on the whole text, and no cut text equals an expectation shorter than it.
+    pub fn render_capped(&self, cap: u64) -> String {
+        match self {
+            Reply::Payload { value, bytes } if *bytes > cap => {
+                let head = Reply::Payload {
+                    value: *value,
+                    bytes: cap,
+                };
+                let mut text = head.render();
+                text.truncate(cap as usize);
+                format!("{text}… ({bytes} bytes)")
+            }
+            _ => self.render(),
+        }
+    }
+
     pub fn render(&self) -> String {
         match self {
             Reply::Ok => "OK".into(),

@@ -126,7 +126,9 @@ impl Client {
             .iter()
             .find(|(i, _)| *i == step)
             .and_then(|(_, s)| s.expect.clone());
-        let text = reply.render();
+        // Enough of a long value to compare with the expectation, and a few KiB more to show.
+        let cap = expected.as_ref().map_or(0, |e| e.len() as u64) + 4096;
+        let text = reply.render_capped(cap);
         let ok = expected
             .as_deref()
             .is_none_or(|e| match e.strip_suffix('*') {
