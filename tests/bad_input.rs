@@ -437,6 +437,26 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         39,
         "system.script.0.cmd: step at 100 ms: REPLICAOF names unknown server `r9`",
     ),
+    // One command enum serves scripts and the wire: ids must parse, fields the client fills
+    // in (`tag`) and commands only the model sends (`ReplPing`) cannot be written.
+    (
+        "redis-12-bad-stream-id.ron",
+        8,
+        97,
+        "`latest` is neither `>` nor an id",
+    ),
+    (
+        "redis-13-internal-field.ron",
+        8,
+        59,
+        "Unexpected field named `tag` in `XAdd`",
+    ),
+    (
+        "redis-14-internal-command.ron",
+        8,
+        44,
+        "Unexpected variant named `ReplPing` in enum `Cmd`",
+    ),
 ];
 
 fn msgsim(args: &[&str], dir: &Path) -> Output {

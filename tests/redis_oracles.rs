@@ -200,6 +200,15 @@ fn xread_without_group_and_minid_trimming() {
     oracle("streams-xread-minid");
 }
 
+/// XREADGROUP `>` with nothing new is nil (as XREAD), the PEL form an empty list; NOGROUP
+/// errors name the key and the group; XACK on a missing key is 0.
+#[test]
+fn xreadgroup_with_nothing_new_is_nil() {
+    oracle("streams-xreadgroup-empty");
+}
+
+/// Also: SET k 41 then INCR is 42 (an integer-encoded value), a padded payload is not an
+/// integer, INCR past i64::MAX overflows.
 #[test]
 fn incr_counts_from_zero_and_replicates() {
     oracle("keyspace-incr");

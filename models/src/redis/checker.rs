@@ -440,7 +440,7 @@ impl RedisChecker {
         let data = data.unwrap_or(&empty);
         let (mut lost, mut wait_lost) = (0, 0);
         for (key, value, waited, _) in &self.writes {
-            let present = matches!(data.value(key), Some(super::dataset::Value::Str { value: v, .. }) if v == value);
+            let present = data.value(key).and_then(|v| v.write_id()) == Some(*value);
             if !present {
                 lost += 1;
                 if waited.is_some_and(|w| w > 0) {

@@ -1,10 +1,10 @@
-//! A Redis client node: one connection to its server (or to the primary, found through
-//! Sentinel), script steps, and steady workloads (publisher, subscriber, writer, stream
-//! producer / consumer). Reconnects with backoff and re-subscribes; reads its socket at a
-//! configurable rate (a slow or frozen subscriber makes the server's output buffer grow).
+//! A Redis client node and its connection: one connection to its server (or to the primary,
+//! found through Sentinel), commands sent and awaiting replies, the connect timeout,
+//! reconnecting with backoff and re-subscribing. What it receives is in `inbox.rs`, its steady
+//! workloads in `workload.rs`, script steps in `script.rs`.
 
 use super::config::{ClientSpec, Step};
-use super::msg::{Cmd, Frame, RedisEvent, RedisMsg, Reply};
+use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
 use super::server::RCtx;
 use super::stream::StreamId;
 use msgsim_sim::{
@@ -15,12 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 const T_STEP: u64 = 1 << 48;
+/// Timer tags; the workloads' (2..=6) are in workload.rs.
 const T_RECONNECT: u64 = 1;
-const T_PUBLISH: u64 = 2;
-const T_WRITE: u64 = 3;
-const T_XADD: u64 = 4;
-const T_POLL: u64 = 5;
-const T_READ: u64 = 6;
 const T_DISCOVER: u64 = 7;
 /// Connect timeout: a connection that got no byte back while commands wait is given up.
 const T_CONN_CHECK: u64 = 1 << 47;
@@ -81,7 +77,7 @@ pub struct Client {
     pub(super) unacked: u64,
     pub(super) unread: u64,
     pub(super) reading: bool,
-    publish_carry: u64,
+    pub(super) publish_carry: u64,
     pub(super) discover_req: u64,
     pub(super) processed: BTreeSet<u64>,
     /// Tags already handled by the consumer (dead-lettered or acked), for the DLQ loop.
@@ -296,239 +292,6 @@ impl Client {
         self.conn.map_or(self.default_primary, |(_, n)| n)
     }
 
-    pub(super) fn on_reply(&mut self, ctx: &mut RCtx, id: u64, reply: Reply) {
-        if id == 0 {
-            // A connection-level error (maxclients): answers the pending Connect step.
-            if let Some(step) = self.connect_step.take() {
-                self.step_reply(ctx, step, "connect", 0, &reply);
-                self.pending
-                    .retain(|_, p| !matches!(p, Pending::Step(s, _, _) if *s == step));
-            }
-            return;
-        }
-        let Some(p) = self.pending.remove(&id) else {
-            return;
-        };
-        let server = self.server();
-        match p {
-            Pending::Step(step, cmd, sent) => {
-                if self.connect_step == Some(step) {
-                    self.connect_step = None;
-                }
-                self.step_reply(ctx, step, cmd, sent, &reply);
-                if let Reply::Array(subs) = &reply {
-                    self.record_subscribed(ctx, subs);
-                }
-            }
-            Pending::Subscribe => {
-                if let Reply::Array(subs) = &reply {
-                    self.record_subscribed(ctx, subs);
-                }
-            }
-            Pending::Publish {
-                first_seq,
-                count,
-                channel,
-                step,
-            } => {
-                if let Some(step) = step {
-                    self.step_reply(ctx, step, "publish", 0, &reply);
-                }
-                match reply {
-                    Reply::Publish(runs) => ctx.record(RedisEvent::Published {
-                        publisher: self.index,
-                        channel,
-                        first_seq,
-                        runs,
-                        server,
-                        explicit: self.fixed.is_some(),
-                    }),
-                    _ => ctx.record(RedisEvent::PublishFailed {
-                        publisher: self.index,
-                        first_seq,
-                        count,
-                    }),
-                }
-            }
-            Pending::Write { key, value } => match reply {
-                Reply::Err(err) => ctx.record(RedisEvent::WriteErr {
-                    client: self.index,
-                    err,
-                }),
-                _ => {
-                    let w = self.spec.write.as_ref().map_or(0, |w| w.wait_replicas);
-                    if w > 0 {
-                        let t = self.spec.write.as_ref().map_or(0, |w| w.wait_timeout_ms);
-                        self.send(
-                            ctx,
-                            Cmd::Wait {
-                                numreplicas: w,
-                                timeout_ms: t,
-                            },
-                            Pending::Wait { key, value },
-                        );
-                    } else {
-                        ctx.record(RedisEvent::WriteOk {
-                            client: self.index,
-                            key,
-                            value,
-                            server,
-                            waited: None,
-                        });
-                    }
-                }
-            },
-            Pending::Wait { key, value } => {
-                let waited = if let Reply::Int(n) = reply {
-                    Some(n)
-                } else {
-                    None
-                };
-                ctx.record(RedisEvent::WriteOk {
-                    client: self.index,
-                    key,
-                    value,
-                    server,
-                    waited,
-                });
-            }
-            Pending::XAdd { tag, key } => {
-                if let Reply::Id(sid) = reply {
-                    ctx.record(RedisEvent::StreamAdded {
-                        client: self.index,
-                        key,
-                        id: sid.to_string(),
-                        tag,
-                        server,
-                    });
-                }
-            }
-            Pending::ReadGroup | Pending::AutoClaim => self.consume_entries(ctx, &reply),
-            Pending::Ignore => {}
-        }
-    }
-
-    pub(super) fn record_subscribed(&mut self, ctx: &mut RCtx, subs: &[Reply]) {
-        for s in subs {
-            if let Reply::Array(v) = s
-                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v.as_slice()
-                && (kind == "subscribe" || kind == "psubscribe")
-            {
-                let server = self.server();
-                let ev = RedisEvent::Subscribed {
-                    client: self.index,
-                    server,
-                    name: name.clone(),
-                    pattern: kind == "psubscribe",
-                    epoch: self.epoch,
-                };
-                ctx.record(ev);
-            } else if let Reply::Array(v) = s
-                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v.as_slice()
-                && (kind == "unsubscribe" || kind == "punsubscribe")
-            {
-                ctx.record(RedisEvent::Unsubscribed {
-                    client: self.index,
-                    name: name.clone(),
-                    pattern: kind == "punsubscribe",
-                });
-            }
-        }
-    }
-
-    /// Stream consumer: process entries (XACK all but poison ones), dead-letter entries whose
-    /// delivery counter reached the limit: XADD to `<key>:dlq`, then XACK (two steps).
-    pub(super) fn consume(&mut self, ctx: &mut RCtx, bytes: u64) {
-        self.unacked += bytes;
-        if self.unacked >= self.socket_buffer / 4
-            && let Some((conn, _)) = self.conn
-        {
-            ctx.send_conn(
-                conn,
-                RedisMsg::Consumed {
-                    bytes: self.unacked,
-                },
-            );
-            self.unacked = 0;
-        }
-    }
-
-    /// Bytes arrived on the socket: read at once, or left for the paced reader.
-    fn read(&mut self, ctx: &mut RCtx, bytes: u64) {
-        if self.reading && self.spec.read_rate_bytes_per_s.is_none() {
-            self.consume(ctx, bytes);
-        } else {
-            self.unread += bytes;
-        }
-    }
-
-    /// Received messages are recorded as ranges: a contiguous run from one publisher on one
-    /// subscription is extended in place and written to the history when the run breaks, on
-    /// disconnect, and at the end of the run (`unflushed`).
-    pub(super) fn received(
-        &mut self,
-        ctx: &mut RCtx,
-        sub: Rc<str>,
-        publisher: u32,
-        first: u64,
-        count: u32,
-    ) {
-        let end = first + count as u64;
-        // A subscriber has a few runs: a scan comparing the shared name by pointer first
-        // beats an ordered-map lookup comparing strings.
-        let found = self
-            .runs
-            .iter()
-            .position(|((s, p), _)| *p == publisher && (Rc::ptr_eq(s, &sub) || **s == *sub));
-        match found {
-            Some(i) => {
-                let r = &mut self.runs[i].1;
-                if r.1 == first {
-                    r.1 = end;
-                } else {
-                    let (a, b) = *r;
-                    *r = (first, end);
-                    self.record_run(ctx, &sub, publisher, a, b);
-                }
-            }
-            None => {
-                let key = (sub, publisher);
-                let at = self.runs.partition_point(|(k, _)| *k < key);
-                self.runs.insert(at, (key, (first, end)));
-            }
-        }
-    }
-
-    pub(super) fn record_run(&self, ctx: &mut RCtx, sub: &str, publisher: u32, a: u64, b: u64) {
-        let mut first = a;
-        while first < b {
-            let count = (b - first).min(u32::MAX as u64) as u32;
-            let ev = RedisEvent::Received {
-                client: self.index,
-                sub: sub.to_string(),
-                publisher,
-                first_seq: first,
-                count,
-            };
-            ctx.record(ev);
-            first += count as u64;
-        }
-    }
-
-    pub(super) fn flush_runs(&mut self, ctx: &mut RCtx) {
-        for ((sub, p), (a, b)) in std::mem::take(&mut self.runs) {
-            self.record_run(ctx, &sub, p, a, b);
-        }
-    }
-
-    /// Ranges received but not yet written to the history (for the checker at the end).
-    pub fn unflushed(&self) -> Vec<(String, u32, u64, u64)> {
-        self.runs
-            .iter()
-            .map(|((s, p), (a, b))| (s.to_string(), *p, *a, *b))
-            .collect()
-    }
-
     pub(super) fn closed(&mut self, ctx: &mut RCtx) {
         self.flush_runs(ctx);
         ctx.record(RedisEvent::Disconnected {
@@ -551,10 +314,6 @@ impl Client {
             );
         }
     }
-
-    pub(super) fn every(&self, rate: u64) -> SimDuration {
-        SimDuration::from_nanos(1_000_000_000 / rate.max(1))
-    }
 }
 
 impl Actor<RedisMsg, RedisEvent> for Client {
@@ -570,26 +329,7 @@ impl Actor<RedisMsg, RedisEvent> for Client {
         if s.connect_at_start || self.auto_reconnect() {
             self.connect(ctx);
         }
-        let start = |ms: u64| SimDuration::from_millis(ms.saturating_sub(now));
-        if let Some(p) = &s.publish {
-            ctx.set_timer(
-                start(p.start_ms) + SimDuration::from_millis(p.batch_ms),
-                T_PUBLISH,
-            );
-        }
-        if let Some(w) = &s.write {
-            ctx.set_timer(start(w.start_ms) + self.every(w.rate_per_s), T_WRITE);
-        }
-        if let Some(x) = &s.stream_produce {
-            ctx.set_timer(start(x.start_ms) + self.every(x.rate_per_s), T_XADD);
-        }
-        if let Some(c) = &s.stream_consume {
-            ctx.set_timer(SimDuration::from_millis(c.poll_ms), T_POLL);
-        }
-        if let Some(r) = s.read_rate_bytes_per_s.filter(|r| *r > 0) {
-            let _ = r;
-            ctx.set_timer(SimDuration::from_millis(100), T_READ);
-        }
+        self.start_workloads(ctx, now);
     }
 
     fn on_message(&mut self, ctx: &mut RCtx, _from: NodeId, _via: Via, msg: RedisMsg) {
@@ -650,139 +390,19 @@ impl Actor<RedisMsg, RedisEvent> for Client {
             }
             return;
         }
-        let s = self.spec.clone();
         match tag {
-            T_RECONNECT if !self.manual_down && self.conn.is_none() => self.connect(ctx),
-            T_DISCOVER if self.connecting => {
-                self.connecting = false;
-                self.connect(ctx);
-            }
-            T_PUBLISH => {
-                let Some(p) = &s.publish else { return };
-                if self.stopped {
-                    return;
-                }
-                ctx.set_timer(SimDuration::from_millis(p.batch_ms), T_PUBLISH);
-                self.publish_carry += p.rate_per_s * p.batch_ms;
-                let count = (self.publish_carry / 1_000) as u32;
-                self.publish_carry %= 1_000;
-                if count == 0 || self.conn.is_none() {
-                    return;
-                }
-                let first_seq = self.next_seq;
-                self.next_seq += count as u64;
-                let cmd = Cmd::Publish {
-                    channel: p.channel.clone(),
-                    payload_bytes: p.payload_bytes,
-                    count,
-                    publisher: self.index,
-                    first_seq,
-                };
-                self.send(
-                    ctx,
-                    cmd,
-                    Pending::Publish {
-                        first_seq,
-                        count,
-                        channel: p.channel.clone(),
-                        step: None,
-                    },
-                );
-            }
-            T_WRITE => {
-                let Some(w) = &s.write else { return };
-                if self.stopped || (w.stop_ms > 0 && ctx.now().as_millis() >= w.stop_ms) {
-                    return;
-                }
-                ctx.set_timer(self.every(w.rate_per_s), T_WRITE);
-                if self.conn.is_none() {
-                    return;
-                }
-                self.next_write += 1;
-                let value = (self.index as u64) << 40 | self.next_write;
-                let key = format!("k{}:{}", self.index, self.next_write);
-                self.send(
-                    ctx,
-                    Cmd::Set {
-                        key: key.clone(),
-                        value,
-                        bytes: 16,
-                    },
-                    Pending::Write { key, value },
-                );
-            }
-            T_XADD => {
-                let Some(x) = &s.stream_produce else { return };
-                if self.stopped {
-                    return;
-                }
-                ctx.set_timer(self.every(x.rate_per_s), T_XADD);
-                if self.conn.is_none() {
-                    return;
-                }
-                let tag = self.tag();
-                let cmd = Cmd::XAdd {
-                    key: x.key.clone(),
-                    id: None,
-                    maxlen: x.maxlen,
-                    minid: None,
-                    tag,
-                    bytes: x.payload_bytes,
-                };
-                self.send(
-                    ctx,
-                    cmd,
-                    Pending::XAdd {
-                        tag,
-                        key: x.key.clone(),
-                    },
-                );
-            }
-            T_POLL => {
-                let Some(c) = &s.stream_consume else { return };
-                ctx.set_timer(SimDuration::from_millis(c.poll_ms), T_POLL);
-                if self.conn.is_none()
-                    || self
-                        .pending
-                        .values()
-                        .any(|p| matches!(p, Pending::ReadGroup | Pending::AutoClaim))
-                {
-                    return;
-                }
-                let cmd = Cmd::XReadGroup {
-                    key: c.key.clone(),
-                    group: c.group.clone(),
-                    consumer: c.consumer.clone(),
-                    id: None,
-                    count: c.count,
-                    noack: false,
-                };
-                self.send(ctx, cmd, Pending::ReadGroup);
-                if c.claim_idle_ms > 0 {
-                    let cmd = Cmd::XAutoClaim {
-                        key: c.key.clone(),
-                        group: c.group.clone(),
-                        consumer: c.consumer.clone(),
-                        min_idle_ms: c.claim_idle_ms,
-                        start: StreamId::ZERO,
-                        count: c.count,
-                        justid: false,
-                    };
-                    self.send(ctx, cmd, Pending::AutoClaim);
+            T_RECONNECT => {
+                if !self.manual_down && self.conn.is_none() {
+                    self.connect(ctx);
                 }
             }
-            T_READ => {
-                let Some(r) = s.read_rate_bytes_per_s else {
-                    return;
-                };
-                ctx.set_timer(SimDuration::from_millis(100), T_READ);
-                if self.reading {
-                    let n = self.unread.min(r / 10);
-                    self.unread -= n;
-                    self.consume(ctx, n);
+            T_DISCOVER => {
+                if self.connecting {
+                    self.connecting = false;
+                    self.connect(ctx);
                 }
             }
-            _ => {}
+            _ => self.on_workload_timer(ctx, tag),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Configuration of the Redis model. Server and Sentinel knobs carry Redis 7.x defaults
 //! (redis.conf / sentinel.conf / config.c at 4f8cdc2, see docs/redis.md); names spell units.
 
+use super::cmd::Cmd;
 use serde::{Deserialize, Serialize};
 
 const MIB: u64 = 1 << 20;
@@ -229,124 +230,6 @@ fn yes() -> bool {
     true
 }
 
-/// A command in a script step (RON-friendly spelling of the Redis command).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub enum ScriptCmd {
-    Connect,
-    Disconnect,
-    /// Stop / resume reading the socket (a slow or frozen consumer).
-    StopReading,
-    StartReading,
-    Ping,
-    Set {
-        key: String,
-        #[serde(default)]
-        value: u64,
-        #[serde(default = "default_payload")]
-        bytes: u64,
-    },
-    Get {
-        key: String,
-    },
-    Incr {
-        key: String,
-    },
-    Del {
-        key: String,
-    },
-    Publish {
-        channel: String,
-        #[serde(default = "default_payload")]
-        payload_bytes: u64,
-        #[serde(default = "one")]
-        count: u32,
-    },
-    Subscribe {
-        channels: Vec<String>,
-    },
-    Psubscribe {
-        patterns: Vec<String>,
-    },
-    Unsubscribe {
-        channels: Vec<String>,
-    },
-    Wait {
-        numreplicas: u32,
-        timeout_ms: u64,
-    },
-    XAdd {
-        key: String,
-        #[serde(default)]
-        id: Option<String>,
-        #[serde(default)]
-        maxlen: Option<u64>,
-        #[serde(default)]
-        minid: Option<String>,
-        #[serde(default = "default_payload")]
-        bytes: u64,
-    },
-    XRead {
-        key: String,
-        #[serde(default)]
-        after: Option<String>,
-        #[serde(default = "default_count")]
-        count: u64,
-    },
-    XGroupCreate {
-        key: String,
-        group: String,
-        id: String,
-    },
-    XReadGroup {
-        key: String,
-        group: String,
-        consumer: String,
-        id: String,
-        #[serde(default = "default_count")]
-        count: u64,
-    },
-    XAck {
-        key: String,
-        group: String,
-        ids: Vec<String>,
-    },
-    XClaim {
-        key: String,
-        group: String,
-        consumer: String,
-        min_idle_ms: u64,
-        ids: Vec<String>,
-        #[serde(default)]
-        justid: bool,
-    },
-    XAutoClaim {
-        key: String,
-        group: String,
-        consumer: String,
-        min_idle_ms: u64,
-        start: String,
-        #[serde(default = "default_count")]
-        count: u64,
-        #[serde(default)]
-        justid: bool,
-    },
-    XPending {
-        key: String,
-        group: String,
-    },
-    XLen {
-        key: String,
-    },
-    ReplicaOf {
-        primary: Option<String>,
-    },
-}
-
-fn one() -> u32 {
-    1
-}
-
 /// A timed step: `client` runs `cmd` at `at_ms`; `expect` is the rendered reply it must get
 /// (`*` at the end matches a prefix).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -354,7 +237,7 @@ fn one() -> u32 {
 pub struct Step {
     pub at_ms: u64,
     pub client: String,
-    pub cmd: ScriptCmd,
+    pub cmd: Cmd,
     #[serde(default)]
     pub expect: Option<String>,
 }

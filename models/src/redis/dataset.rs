@@ -1,21 +1,56 @@
 //! The keyspace: strings, counters and streams, with `maxmemory` accounting, `noeviction`
 //! (OOM error on writes) and `allkeys-lru` (exact LRU, where Redis samples 5 keys).
 
+use super::cmd::{digits, payload_len};
 use super::config::EvictionPolicy;
 use super::msg::{Cmd, Reply};
 use super::stream::{GroupChange, Stream, StreamId};
 use std::collections::BTreeMap;
 
+/// What a key holds, as Redis would hold it. A string that reads as a 64-bit signed integer is
+/// kept integer-encoded (object.c `tryObjectEncoding`: `OBJ_ENCODING_INT`), which is what INCR
+/// works on; any other string is an opaque payload of `bytes` bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    Str { value: u64, bytes: u64 },
+    /// An integer-encoded string: SET of a decimal that fits an `i64`, or INCR's result.
     Int(i64),
+    /// An opaque string payload: the decimal `value` padded with `x` to `bytes` bytes (or a
+    /// decimal above `i64::MAX`): never an integer for INCR. `value` names the write.
+    Str {
+        value: u64,
+        bytes: u64,
+    },
     Stream(Stream),
 }
+
+impl Value {
+    /// The value of `SET key <payload>` for (`value`, `bytes`) (`Cmd::Set`): integer-encoded
+    /// when the payload is just the decimal and fits an `i64` (util.c `string2ll`).
+    pub fn of_set(value: u64, bytes: Option<u64>) -> Value {
+        let len = payload_len(value, bytes);
+        match i64::try_from(value) {
+            Ok(i) if len == digits(value) => Value::Int(i),
+            _ => Value::Str { value, bytes: len },
+        }
+    }
+
+    /// The write a string value carries (the checkers compare it with acknowledged SETs).
+    pub fn write_id(&self) -> Option<u64> {
+        match self {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            Value::Str { value, .. } => Some(*value),
+            Value::Stream(_) => None,
+        }
+    }
+}
+
+const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 /// Approximate per-key overhead (dictEntry + robj + sds header).
 const KEY_OVERHEAD: u64 = 56;
 
+/// Bytes a value adds to the key's overhead: an integer lives in the object's pointer field
+/// (8 bytes), a payload takes its length, a stream its entries.
 fn value_bytes(v: &Value) -> u64 {
     match v {
         Value::Str { bytes, .. } => *bytes,
@@ -124,9 +159,7 @@ impl Dataset {
         }
         match self.keys.get_mut(key) {
             Some((Value::Stream(s), _)) => Ok(Some(s)),
-            Some(_) => Err(Reply::err(
-                "WRONGTYPE Operation against a key holding the wrong kind of value",
-            )),
+            Some(_) => Err(Reply::err(WRONGTYPE)),
             None => Ok(None),
         }
     }
@@ -159,23 +192,11 @@ impl Dataset {
     }
 
     fn execute_on(&mut self, key: &str, cmd: &Cmd, now_ms: u64) -> Outcome {
-        let wrongtype = || {
-            Outcome::read(Reply::err(
-                "WRONGTYPE Operation against a key holding the wrong kind of value",
-            ))
-        };
+        let wrongtype = || Outcome::read(Reply::err(WRONGTYPE));
         match cmd {
             Cmd::Set { value, bytes, .. } => {
-                self.keys.insert(
-                    key.to_string(),
-                    (
-                        Value::Str {
-                            value: *value,
-                            bytes: *bytes,
-                        },
-                        0,
-                    ),
-                );
+                self.keys
+                    .insert(key.to_string(), (Value::of_set(*value, *bytes), 0));
                 Outcome {
                     reply: Reply::Ok,
                     propagate: vec![cmd.clone()],
@@ -183,28 +204,14 @@ impl Dataset {
             }
             Cmd::Get { .. } => Outcome::read(match self.value(key) {
                 None => Reply::Nil,
-                Some(Value::Str { value, .. }) => Reply::Bulk(value.to_string()),
+                Some(Value::Str { value, bytes }) => Reply::Payload {
+                    value: *value,
+                    bytes: *bytes,
+                },
                 Some(Value::Int(i)) => Reply::Bulk(i.to_string()),
                 Some(Value::Stream(_)) => return wrongtype(),
             }),
-            Cmd::Incr { .. } => {
-                let next = match self.value(key) {
-                    None => 1,
-                    Some(Value::Int(i)) => i + 1,
-                    // incrDecrCommand: lookupKeyWrite + checkType → WRONGTYPE for a non-string.
-                    Some(Value::Stream(_)) => return wrongtype(),
-                    Some(_) => {
-                        return Outcome::read(Reply::err(
-                            "ERR value is not an integer or out of range",
-                        ));
-                    }
-                };
-                self.keys.insert(key.to_string(), (Value::Int(next), 0));
-                Outcome {
-                    reply: Reply::Int(next),
-                    propagate: vec![cmd.clone()],
-                }
-            }
+            Cmd::Incr { .. } => self.incr(key, cmd),
             Cmd::Del { .. } => {
                 let n = self.keys.remove(key).is_some();
                 Outcome {
@@ -267,7 +274,7 @@ impl Dataset {
             // "(nil)"; t_stream.c xreadCommand `addReplyNullArray`), not an empty array.
             Cmd::XRead { after, count, .. } => Outcome::read(match self.value(key) {
                 None => Reply::Nil,
-                Some(Value::Stream(s)) => match s.read(*after, *count) {
+                Some(Value::Stream(s)) => match s.read(after.unwrap_or_default(), *count) {
                     Reply::Array(v) if v.is_empty() => Reply::Nil,
                     r => r,
                 },
@@ -307,11 +314,11 @@ impl Dataset {
                 count,
                 noack,
                 ..
-            } => self.group_op(key, group, |s, ch| {
+            } => self.group_op(cmd, key, group, |s, ch| {
                 s.read_group(group, consumer, *id, *count, *noack, now_ms, ch)
             }),
             Cmd::XAck { group, ids, .. } => {
-                self.group_op(key, group, |s, ch| s.ack(group, ids, ch))
+                self.group_op(cmd, key, group, |s, ch| s.ack(group, ids, ch))
             }
             Cmd::XClaim {
                 group,
@@ -320,7 +327,7 @@ impl Dataset {
                 ids,
                 justid,
                 ..
-            } => self.group_op(key, group, |s, ch| {
+            } => self.group_op(cmd, key, group, |s, ch| {
                 s.claim(group, consumer, *min_idle_ms, ids, *justid, now_ms, ch)
             }),
             Cmd::XAutoClaim {
@@ -331,7 +338,7 @@ impl Dataset {
                 count,
                 justid,
                 ..
-            } => self.group_op(key, group, |s, ch| {
+            } => self.group_op(cmd, key, group, |s, ch| {
                 s.autoclaim(
                     group,
                     consumer,
@@ -343,10 +350,10 @@ impl Dataset {
                     ch,
                 )
             }),
-            Cmd::XPending { group, .. } => Outcome::read(match self.value(key) {
-                Some(Value::Stream(s)) => s.pending(group),
-                _ => Reply::err("NOGROUP No such key or consumer group"),
-            }),
+            Cmd::XPending { group, .. } => match self.no_group(key, group, cmd) {
+                Some(out) => out,
+                None => Outcome::read(self.stream(key).expect("checked").pending(group)),
+            },
             Cmd::XGroupSync {
                 group,
                 last_delivered,
@@ -366,18 +373,60 @@ impl Dataset {
         }
     }
 
+    /// INCR (t_string.c `incrDecrCommand`): a missing key counts from 0; a non-string is
+    /// WRONGTYPE (`checkType`); a string that is not an integer is refused
+    /// (`getLongLongFromObjectOrReply`); the result must not overflow an `i64`.
+    fn incr(&mut self, key: &str, cmd: &Cmd) -> Outcome {
+        let current = match self.value(key) {
+            None => 0,
+            Some(Value::Int(i)) => *i,
+            Some(Value::Stream(_)) => return Outcome::read(Reply::err(WRONGTYPE)),
+            Some(Value::Str { .. }) => {
+                return Outcome::read(Reply::err("ERR value is not an integer or out of range"));
+            }
+        };
+        let Some(next) = current.checked_add(1) else {
+            return Outcome::read(Reply::err("ERR increment or decrement would overflow"));
+        };
+        self.keys.insert(key.to_string(), (Value::Int(next), 0));
+        Outcome {
+            reply: Reply::Int(next),
+            propagate: vec![cmd.clone()],
+        }
+    }
+
+    /// The reply of a consumer-group command whose key is not a stream or whose group does
+    /// not exist (t_stream.c): WRONGTYPE first (`checkType`); XACK counts 0 acknowledged
+    /// (`shared.czero`); the others name the key and the group in a NOGROUP error.
+    fn no_group(&self, key: &str, group: &str, cmd: &Cmd) -> Option<Outcome> {
+        let reply = match self.value(key) {
+            Some(Value::Stream(s)) if s.groups.contains_key(group) => return None,
+            Some(Value::Stream(_)) | None => match cmd {
+                Cmd::XAck { .. } => Reply::Int(0),
+                Cmd::XReadGroup { .. } => Reply::Err(format!(
+                    "NOGROUP No such key '{key}' or consumer group '{group}' in XREADGROUP with GROUP option"
+                )),
+                _ => Reply::Err(format!(
+                    "NOGROUP No such key '{key}' or consumer group '{group}'"
+                )),
+            },
+            Some(_) => Reply::err(WRONGTYPE),
+        };
+        Some(Outcome::read(reply))
+    }
+
     fn group_op(
         &mut self,
+        cmd: &Cmd,
         key: &str,
         group: &str,
         f: impl FnOnce(&mut Stream, &mut GroupChange) -> Reply,
     ) -> Outcome {
-        let s = match self.stream_mut(key, false) {
-            Err(e) => return Outcome::read(e),
-            Ok(None) => {
-                return Outcome::read(Reply::err("NOGROUP No such key or consumer group"));
-            }
-            Ok(Some(s)) => s,
+        if let Some(out) = self.no_group(key, group, cmd) {
+            return out;
+        }
+        let Ok(Some(s)) = self.stream_mut(key, false) else {
+            unreachable!("no_group checked the stream");
         };
         let mut change = GroupChange::default();
         let reply = f(s, &mut change);
@@ -409,10 +458,9 @@ mod tests {
     use super::*;
 
     fn xread(d: &mut Dataset, key: &str, after: &str) -> String {
-        let after = StreamId::parse(after).expect("id");
         let cmd = Cmd::XRead {
             key: key.into(),
-            after,
+            after: Some(StreamId::parse(after).expect("id")),
             count: 10,
         };
         d.execute(&cmd, 0).reply.render()
@@ -451,5 +499,171 @@ mod tests {
         assert!(r.starts_with("-WRONGTYPE"), "{r}");
         let r = d.execute(&Cmd::Incr { key: "n".into() }, 5).reply.render();
         assert_eq!(r, "1");
+    }
+
+    fn run(d: &mut Dataset, cmd: Cmd) -> String {
+        d.execute(&cmd, 5).reply.render()
+    }
+
+    fn set(key: &str, value: u64, bytes: Option<u64>) -> Cmd {
+        Cmd::Set {
+            key: key.into(),
+            value,
+            bytes,
+        }
+    }
+
+    fn incr(key: &str) -> Cmd {
+        Cmd::Incr { key: key.into() }
+    }
+
+    fn get(key: &str) -> Cmd {
+        Cmd::Get { key: key.into() }
+    }
+
+    #[test]
+    fn incr_on_an_integer_string_written_by_set() {
+        let mut d = Dataset::default();
+        assert_eq!(run(&mut d, set("k", 41, None)), "OK");
+        assert_eq!(run(&mut d, incr("k")), "42");
+        assert_eq!(run(&mut d, get("k")), "42");
+        // `bytes` equal to the digits is still just the decimal.
+        assert_eq!(run(&mut d, set("j", 41, Some(2))), "OK");
+        assert_eq!(run(&mut d, incr("j")), "42");
+    }
+
+    #[test]
+    fn incr_on_a_padded_payload_is_not_an_integer() {
+        let mut d = Dataset::default();
+        run(&mut d, set("p", 7, Some(5)));
+        assert_eq!(run(&mut d, get("p")), "7xxxx");
+        assert_eq!(
+            run(&mut d, incr("p")),
+            "-ERR value is not an integer or out of range"
+        );
+        // Refused: the value is unchanged.
+        assert_eq!(run(&mut d, get("p")), "7xxxx");
+        // A decimal above i64::MAX is a string, not an integer (string2ll's range).
+        run(&mut d, set("big", u64::MAX, None));
+        assert_eq!(run(&mut d, get("big")), u64::MAX.to_string());
+        assert_eq!(
+            run(&mut d, incr("big")),
+            "-ERR value is not an integer or out of range"
+        );
+    }
+
+    #[test]
+    fn a_large_payload_renders_capped_for_scripts() {
+        let mut d = Dataset::default();
+        run(&mut d, set("big", 12, Some(100_000)));
+        let reply = d.execute(&get("big"), 5).reply;
+        assert_eq!(reply.render().len(), 100_000);
+        let capped = reply.render_capped(10);
+        assert_eq!(capped, "12xxxxxxxx… (100000 bytes)");
+        assert_eq!(reply.render_capped(100_000), reply.render());
+    }
+
+    #[test]
+    fn incr_overflow_is_refused() {
+        let mut d = Dataset::default();
+        run(&mut d, set("m", i64::MAX as u64, None));
+        assert_eq!(
+            run(&mut d, incr("m")),
+            "-ERR increment or decrement would overflow"
+        );
+        assert_eq!(run(&mut d, get("m")), i64::MAX.to_string());
+    }
+
+    #[test]
+    fn memory_follows_the_value_size() {
+        let mut d = Dataset::default();
+        run(&mut d, set("a", 1, Some(100_000)));
+        let padded = d.used_bytes;
+        assert_eq!(padded, 100_000 + KEY_OVERHEAD + 1);
+        run(&mut d, set("a", 1, None));
+        assert_eq!(d.used_bytes, 8 + KEY_OVERHEAD + 1);
+        run(&mut d, Cmd::Del { key: "a".into() });
+        assert_eq!(d.used_bytes, 0);
+    }
+
+    fn stream_with_group(d: &mut Dataset) {
+        for id in ["1-0", "2-0"] {
+            let add = Cmd::XAdd {
+                key: "s".into(),
+                id: StreamId::parse(id),
+                maxlen: None,
+                minid: None,
+                tag: 0,
+                bytes: 10,
+            };
+            d.execute(&add, 0);
+        }
+        let create = Cmd::XGroupCreate {
+            key: "s".into(),
+            group: "g".into(),
+            id: Some(StreamId::ZERO),
+        };
+        assert_eq!(run(d, create), "OK");
+    }
+
+    fn readgroup(group: &str, id: Option<StreamId>) -> Cmd {
+        Cmd::XReadGroup {
+            key: "s".into(),
+            group: group.into(),
+            consumer: "c".into(),
+            id,
+            count: 10,
+            noack: false,
+        }
+    }
+
+    #[test]
+    fn xreadgroup_gt_with_nothing_new_is_nil_but_history_is_empty_list() {
+        let mut d = Dataset::default();
+        stream_with_group(&mut d);
+        assert_eq!(run(&mut d, readgroup("g", None)), "[1-0, 2-0]");
+        assert_eq!(run(&mut d, readgroup("g", None)), "nil");
+        let ack = Cmd::XAck {
+            key: "s".into(),
+            group: "g".into(),
+            ids: vec![StreamId::new(1, 0), StreamId::new(2, 0)],
+        };
+        assert_eq!(run(&mut d, ack), "2");
+        // The PEL form always answers the stream, here with no entries.
+        assert_eq!(run(&mut d, readgroup("g", Some(StreamId::ZERO))), "[]");
+    }
+
+    #[test]
+    fn missing_group_errors_name_key_and_group() {
+        let mut d = Dataset::default();
+        stream_with_group(&mut d);
+        assert_eq!(
+            run(&mut d, readgroup("nog", None)),
+            "-NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option"
+        );
+        let pending = Cmd::XPending {
+            key: "s".into(),
+            group: "nog".into(),
+        };
+        assert_eq!(
+            run(&mut d, pending),
+            "-NOGROUP No such key 's' or consumer group 'nog'"
+        );
+        let ack = Cmd::XAck {
+            key: "nokey".into(),
+            group: "g".into(),
+            ids: vec![StreamId::new(1, 0)],
+        };
+        assert_eq!(run(&mut d, ack), "0");
+        run(&mut d, set("str", 1, None));
+        let claim = Cmd::XClaim {
+            key: "str".into(),
+            group: "g".into(),
+            consumer: "c".into(),
+            min_idle_ms: 0,
+            ids: vec![],
+            justid: false,
+        };
+        assert!(run(&mut d, claim).starts_with("-WRONGTYPE"));
     }
 }

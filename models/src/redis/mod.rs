@@ -8,8 +8,10 @@ mod checker;
 #[cfg(test)]
 mod checker_tests;
 mod client;
+pub mod cmd;
 pub mod config;
 pub mod dataset;
+mod inbox;
 pub mod msg;
 mod pubsub;
 mod replication;
@@ -17,6 +19,7 @@ mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
+mod workload;
 
 pub use checker::RedisChecker;
 pub use client::Client;
@@ -281,7 +284,7 @@ impl RedisConfig {
                     ),
                 );
             }
-            if let config::ScriptCmd::Publish {
+            if let cmd::Cmd::Publish {
                 payload_bytes,
                 count,
                 ..
@@ -296,8 +299,9 @@ impl RedisConfig {
                     ),
                 );
             }
-            if let config::ScriptCmd::ReplicaOf {
+            if let cmd::Cmd::ReplicaOf {
                 primary: Some(primary),
+                ..
             } = &st.cmd
                 && !servers.contains(primary)
             {
@@ -496,12 +500,17 @@ fn replicas_ahead(histories: &[(u64, u64)], primary: usize) -> u64 {
 /// Bounds on the sizes a script command asks for (value bytes up to Redis's 512 MiB
 /// `proto-max-bulk-len` default, reply counts up to 100,000 entries), so a small file cannot
 /// ask for unbounded memory.
-fn script_size_error(cmd: &config::ScriptCmd) -> Option<String> {
-    use config::ScriptCmd as C;
+fn script_size_error(cmd: &cmd::Cmd) -> Option<String> {
+    use cmd::Cmd as C;
     const BULK_MAX: u64 = 512 << 20;
     const COUNT_MAX: u64 = 100_000;
     match cmd {
-        C::Set { bytes, .. } | C::XAdd { bytes, .. } if *bytes > BULK_MAX => {
+        C::Set {
+            bytes: Some(bytes), ..
+        }
+        | C::XAdd { bytes, .. }
+            if *bytes > BULK_MAX =>
+        {
             Some(format!("bytes {bytes} is above {BULK_MAX} (512mb)"))
         }
         C::XRead { count, .. } | C::XReadGroup { count, .. } | C::XAutoClaim { count, .. }

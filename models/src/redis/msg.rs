@@ -1,223 +1,11 @@
 //! Redis wire messages: client commands and replies (RESP-like frames), the replication protocol
 //! (PSYNC, the command stream, REPLCONF ACK), Sentinel gossip, and the client-observed history.
 
+pub use super::cmd::Cmd;
 use super::dataset::Dataset;
 use super::stream::StreamId;
 use msgsim_sim::{Message, NodeId};
 use std::rc::Rc;
-
-/// A command as a client (or Sentinel, or the replication stream) sends it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cmd {
-    Ping,
-    Set {
-        key: String,
-        value: u64,
-        bytes: u64,
-    },
-    Get {
-        key: String,
-    },
-    Incr {
-        key: String,
-    },
-    Del {
-        key: String,
-    },
-    /// `count` pipelined `PUBLISH channel <payload>` commands from one client, executed back to
-    /// back (Redis runs every complete command of a client's query buffer in one go). Message
-    /// identity for the checkers: (`publisher`, `first_seq` .. `first_seq + count`).
-    Publish {
-        channel: String,
-        payload_bytes: u64,
-        count: u32,
-        publisher: u32,
-        first_seq: u64,
-    },
-    Subscribe {
-        channels: Vec<String>,
-    },
-    Psubscribe {
-        patterns: Vec<String>,
-    },
-    Unsubscribe {
-        channels: Vec<String>,
-    },
-    Wait {
-        numreplicas: u32,
-        timeout_ms: u64,
-    },
-    XAdd {
-        key: String,
-        id: Option<StreamId>,
-        maxlen: Option<u64>,
-        minid: Option<StreamId>,
-        tag: u64,
-        bytes: u64,
-    },
-    XRead {
-        key: String,
-        after: StreamId,
-        count: u64,
-    },
-    XGroupCreate {
-        key: String,
-        group: String,
-        id: Option<StreamId>,
-    },
-    /// `id: None` is `>`.
-    XReadGroup {
-        key: String,
-        group: String,
-        consumer: String,
-        id: Option<StreamId>,
-        count: u64,
-        noack: bool,
-    },
-    XAck {
-        key: String,
-        group: String,
-        ids: Vec<StreamId>,
-    },
-    XClaim {
-        key: String,
-        group: String,
-        consumer: String,
-        min_idle_ms: u64,
-        ids: Vec<StreamId>,
-        justid: bool,
-    },
-    XAutoClaim {
-        key: String,
-        group: String,
-        consumer: String,
-        min_idle_ms: u64,
-        start: StreamId,
-        count: u64,
-        justid: bool,
-    },
-    XPending {
-        key: String,
-        group: String,
-    },
-    XLen {
-        key: String,
-    },
-    /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use).
-    ReplicaOf {
-        primary: Option<NodeId>,
-    },
-    /// Sentinel's `MULTI; SLAVEOF …; CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE
-    /// pubsub; EXEC` (sentinel.c `sentinelSendSlaveOf`).
-    SentinelReconf {
-        primary: Option<NodeId>,
-    },
-    Info,
-    /// Replication-stream only: the group state XREADGROUP/XCLAIM changed (Redis propagates
-    /// `XCLAIM … FORCE JUSTID LASTID` + `XGROUP SETID`; this carries the same effect).
-    XGroupSync {
-        key: String,
-        group: String,
-        last_delivered: StreamId,
-        set: Vec<(StreamId, String, u64, u64)>,
-        del: Vec<StreamId>,
-    },
-    /// Replication-stream only: the primary's periodic PING.
-    ReplPing,
-    /// Replication-stream only: an exact trim (Redis propagates `~` trims as exact ones).
-    XTrimTo {
-        key: String,
-        first_kept: StreamId,
-    },
-}
-
-impl Cmd {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Cmd::Ping => "ping",
-            Cmd::Set { .. } => "set",
-            Cmd::Get { .. } => "get",
-            Cmd::Incr { .. } => "incr",
-            Cmd::Del { .. } => "del",
-            Cmd::Publish { .. } => "publish",
-            Cmd::Subscribe { .. } => "subscribe",
-            Cmd::Psubscribe { .. } => "psubscribe",
-            Cmd::Unsubscribe { .. } => "unsubscribe",
-            Cmd::Wait { .. } => "wait",
-            Cmd::XAdd { .. } => "xadd",
-            Cmd::XRead { .. } => "xread",
-            Cmd::XGroupCreate { .. } => "xgroup",
-            Cmd::XReadGroup { .. } => "xreadgroup",
-            Cmd::XAck { .. } => "xack",
-            Cmd::XClaim { .. } => "xclaim",
-            Cmd::XAutoClaim { .. } => "xautoclaim",
-            Cmd::XPending { .. } => "xpending",
-            Cmd::XLen { .. } => "xlen",
-            Cmd::ReplicaOf { .. } => "replicaof",
-            Cmd::SentinelReconf { .. } => "multi",
-            Cmd::Info => "info",
-            Cmd::XGroupSync { .. } => "xclaim",
-            Cmd::ReplPing => "ping",
-            Cmd::XTrimTo { .. } => "xtrim",
-        }
-    }
-
-    /// `CMD_WRITE` in Redis's command table: subject to READONLY, OOM, NOREPLICAS.
-    pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Cmd::Set { .. }
-                | Cmd::Incr { .. }
-                | Cmd::Del { .. }
-                | Cmd::XAdd { .. }
-                | Cmd::XGroupCreate { .. }
-                | Cmd::XReadGroup { .. }
-                | Cmd::XAck { .. }
-                | Cmd::XClaim { .. }
-                | Cmd::XAutoClaim { .. }
-        )
-    }
-
-    /// `CMD_DENYOOM`: writes that may grow memory.
-    pub fn denies_oom(&self) -> bool {
-        matches!(
-            self,
-            Cmd::Set { .. } | Cmd::Incr { .. } | Cmd::XAdd { .. } | Cmd::XGroupCreate { .. }
-        )
-    }
-
-    /// Largest bulk argument (for `proto-max-bulk-len`).
-    pub fn max_bulk(&self) -> u64 {
-        match self {
-            Cmd::Set { bytes, .. } | Cmd::XAdd { bytes, .. } => *bytes,
-            Cmd::Publish { payload_bytes, .. } => *payload_bytes,
-            _ => 0,
-        }
-    }
-
-    /// Bytes of one RESP-encoded command (`*N\r\n` + `$len\r\narg\r\n` per argument).
-    pub fn resp_bytes(&self) -> u64 {
-        fn arr(args: &[u64]) -> u64 {
-            // Decimal digits of n ("0" has one).
-            let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as u64 + 1);
-            3 + digits(args.len() as u64) + args.iter().map(|a| 5 + digits(*a) + a).sum::<u64>()
-        }
-        match self {
-            Cmd::Set { key, bytes, .. } => arr(&[3, key.len() as u64, *bytes]),
-            Cmd::Publish {
-                channel,
-                payload_bytes,
-                count,
-                ..
-            } => arr(&[7, channel.len() as u64, *payload_bytes]) * *count as u64,
-            Cmd::XAdd { key, bytes, .. } => arr(&[4, key.len() as u64, 15, 1, *bytes]),
-            Cmd::XGroupSync { set, .. } => 60 + 70 * set.len() as u64,
-            Cmd::ReplPing => 14,
-            Cmd::Incr { key } | Cmd::Del { key } | Cmd::Get { key } => arr(&[4, key.len() as u64]),
-            _ => 32,
-        }
-    }
-}
 
 /// A reply value. `render()` gives the redis-cli-like text scripts compare against.
 #[derive(Clone, Debug, PartialEq)]
@@ -236,6 +24,12 @@ pub enum Reply {
         count: u64,
     },
     Id(StreamId),
+    /// A bulk string holding a SET payload: the decimal `value` padded with `x` to `bytes`
+    /// bytes (`Cmd::Set`); the text is built only when rendered.
+    Payload {
+        value: u64,
+        bytes: u64,
+    },
     /// Replies to a pipelined PUBLISH batch: run-length `(n, receivers)`.
     Publish(Vec<(u32, i64)>),
     Info(Box<InfoReply>),
@@ -248,6 +42,25 @@ impl Reply {
     pub fn is_err(&self) -> bool {
         matches!(self, Reply::Err(_))
     }
+    /// `render`, except that a SET payload longer than `cap` bytes keeps its first `cap` bytes
+    /// and notes its length (`7xxx… (100000 bytes)`): a scripted GET of a large value is
+    /// compared and recorded without copying all of it. Every prefix of up to `cap` bytes
+    /// compares as on the whole text, and no cut text equals an expectation shorter than it.
+    pub fn render_capped(&self, cap: u64) -> String {
+        match self {
+            Reply::Payload { value, bytes } if *bytes > cap => {
+                let head = Reply::Payload {
+                    value: *value,
+                    bytes: cap,
+                };
+                let mut text = head.render();
+                text.truncate(cap as usize);
+                format!("{text}… ({bytes} bytes)")
+            }
+            _ => self.render(),
+        }
+    }
+
     pub fn render(&self) -> String {
         match self {
             Reply::Ok => "OK".into(),
@@ -266,6 +79,12 @@ impl Reply {
             } => id.to_string(),
             Reply::Entry { id, tag: None, .. } => format!("[{id}, nil]"),
             Reply::Id(id) => id.to_string(),
+            Reply::Payload { value, bytes } => {
+                let mut text = value.to_string();
+                let pad = (*bytes as usize).saturating_sub(text.len());
+                text.extend(std::iter::repeat_n('x', pad));
+                text
+            }
             Reply::Publish(runs) => {
                 let all: Vec<String> = runs
                     .iter()
@@ -345,6 +164,8 @@ fn reply_bytes(r: &Reply) -> u64 {
         Reply::Publish(runs) => runs.iter().map(|(n, _)| 4 * *n as u64).sum(),
         Reply::Entry { .. } => 64,
         Reply::Info(_) => 512,
+        // `$<len>\r\n<payload>\r\n`
+        Reply::Payload { bytes, .. } => bytes + super::cmd::digits(*bytes) + 5,
         _ => 16,
     }
 }

@@ -2,19 +2,16 @@
 //! redis-cli), and the stream-consumer reply handling (XACK, dead-letter by delivery count).
 
 use super::client::{Client, Pending};
-use super::config::ScriptCmd;
 use super::msg::{Cmd, RedisEvent, Reply};
 use super::server::RCtx;
-use super::stream::StreamId;
 
 impl Client {
     pub(super) fn run_step(&mut self, ctx: &mut RCtx, idx: u32) {
         let Some((_, step)) = self.steps.iter().find(|(i, _)| *i == idx).cloned() else {
             return;
         };
-        let id = |s: &str| StreamId::parse(s).unwrap_or_default();
         let cmd = match step.cmd {
-            ScriptCmd::Connect => {
+            Cmd::Connect => {
                 self.manual_down = false;
                 if self.conn.is_none() {
                     self.connect(ctx);
@@ -22,7 +19,7 @@ impl Client {
                 self.connect_step = Some(idx);
                 Cmd::Ping
             }
-            ScriptCmd::Disconnect => {
+            Cmd::Disconnect => {
                 self.manual_down = true;
                 if let Some((conn, _)) = self.conn.take() {
                     ctx.close(conn);
@@ -30,134 +27,50 @@ impl Client {
                 }
                 return;
             }
-            ScriptCmd::StopReading => {
+            Cmd::StopReading => {
                 self.reading = false;
                 return;
             }
-            ScriptCmd::StartReading => {
+            Cmd::StartReading => {
                 self.reading = true;
                 self.consume(ctx, self.unread);
                 self.unread = 0;
                 return;
             }
-            ScriptCmd::Ping => Cmd::Ping,
-            ScriptCmd::Set { key, value, bytes } => Cmd::Set { key, value, bytes },
-            ScriptCmd::Get { key } => Cmd::Get { key },
-            ScriptCmd::Incr { key } => Cmd::Incr { key },
-            ScriptCmd::Del { key } => Cmd::Del { key },
-            ScriptCmd::Publish {
+            Cmd::Publish {
                 channel,
                 payload_bytes,
                 count,
+                ..
             } => {
-                let first_seq = self.next_seq;
-                self.next_seq += count as u64;
-                let cmd = Cmd::Publish {
-                    channel: channel.clone(),
-                    payload_bytes,
-                    count,
-                    publisher: self.index,
-                    first_seq,
-                };
                 if self.conn.is_none() && !self.manual_down {
                     self.connect(ctx);
                 }
-                self.pending_step_publish(ctx, idx, cmd, first_seq, count, channel);
+                self.send_publish(ctx, channel, payload_bytes, count, Some(idx));
                 return;
             }
-            ScriptCmd::Subscribe { channels } => Cmd::Subscribe { channels },
-            ScriptCmd::Psubscribe { patterns } => Cmd::Psubscribe { patterns },
-            ScriptCmd::Unsubscribe { channels } => Cmd::Unsubscribe { channels },
-            ScriptCmd::Wait {
-                numreplicas,
-                timeout_ms,
-            } => Cmd::Wait {
-                numreplicas,
-                timeout_ms,
-            },
-            ScriptCmd::XAdd {
+            // The message identity the checkers follow.
+            Cmd::XAdd {
                 key,
-                id: i,
+                id,
                 maxlen,
                 minid,
                 bytes,
-            } => {
-                let tag = self.tag();
-                Cmd::XAdd {
-                    key,
-                    id: i.as_deref().map(id),
-                    maxlen,
-                    minid: minid.as_deref().map(id),
-                    tag,
-                    bytes,
-                }
-            }
-            ScriptCmd::XRead { key, after, count } => Cmd::XRead {
+                ..
+            } => Cmd::XAdd {
                 key,
-                after: after.as_deref().map(id).unwrap_or_default(),
-                count,
+                id,
+                maxlen,
+                minid,
+                tag: self.tag(),
+                bytes,
             },
-            ScriptCmd::XGroupCreate { key, group, id: i } => Cmd::XGroupCreate {
-                key,
-                group,
-                id: (i != "$").then(|| id(&i)),
+            // The server name resolves to its node (an unknown name acts as NO ONE).
+            Cmd::ReplicaOf { primary, .. } => Cmd::ReplicaOf {
+                node: primary.as_ref().and_then(|p| self.names.get(p).copied()),
+                primary,
             },
-            ScriptCmd::XReadGroup {
-                key,
-                group,
-                consumer,
-                id: i,
-                count,
-            } => Cmd::XReadGroup {
-                key,
-                group,
-                consumer,
-                id: (i != ">").then(|| id(&i)),
-                count,
-                noack: false,
-            },
-            ScriptCmd::XAck { key, group, ids } => Cmd::XAck {
-                key,
-                group,
-                ids: ids.iter().map(|s| id(s)).collect(),
-            },
-            ScriptCmd::XClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                ids,
-                justid,
-            } => Cmd::XClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                ids: ids.iter().map(|s| id(s)).collect(),
-                justid,
-            },
-            ScriptCmd::XAutoClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                start,
-                count,
-                justid,
-            } => Cmd::XAutoClaim {
-                key,
-                group,
-                consumer,
-                min_idle_ms,
-                start: id(&start),
-                count,
-                justid,
-            },
-            ScriptCmd::XPending { key, group } => Cmd::XPending { key, group },
-            ScriptCmd::XLen { key } => Cmd::XLen { key },
-            ScriptCmd::ReplicaOf { primary } => Cmd::ReplicaOf {
-                primary: primary.and_then(|p| self.names.get(&p).copied()),
-            },
+            cmd => cmd,
         };
         if self.conn.is_none() && !self.manual_down {
             self.connect(ctx);
@@ -167,26 +80,32 @@ impl Client {
         self.send(ctx, cmd, Pending::Step(idx, name, now));
     }
 
-    pub(super) fn pending_step_publish(
+    /// `count` pipelined PUBLISHes with the next message sequence numbers: a workload batch
+    /// (`step: None`) or a script step, whose reply is also checked.
+    pub(super) fn send_publish(
         &mut self,
         ctx: &mut RCtx,
-        idx: u32,
-        cmd: Cmd,
-        first_seq: u64,
-        count: u32,
         channel: String,
+        payload_bytes: u64,
+        count: u32,
+        step: Option<u32>,
     ) {
-        // A scripted PUBLISH is both a step (reply checked) and a published batch.
-        self.send(
-            ctx,
-            cmd,
-            Pending::Publish {
-                first_seq,
-                count,
-                channel,
-                step: Some(idx),
-            },
-        );
+        let first_seq = self.next_seq;
+        self.next_seq += count as u64;
+        let cmd = Cmd::Publish {
+            channel: channel.clone(),
+            payload_bytes,
+            count,
+            publisher: self.index,
+            first_seq,
+        };
+        let pending = Pending::Publish {
+            first_seq,
+            count,
+            channel,
+            step,
+        };
+        self.send(ctx, cmd, pending);
     }
 
     pub(super) fn tag(&mut self) -> u64 {
@@ -207,7 +126,9 @@ impl Client {
             .iter()
             .find(|(i, _)| *i == step)
             .and_then(|(_, s)| s.expect.clone());
-        let text = reply.render();
+        // Enough of a long value to compare with the expectation, and a few KiB more to show.
+        let cap = expected.as_ref().map_or(0, |e| e.len() as u64) + 4096;
+        let text = reply.render_capped(cap);
         let ok = expected
             .as_deref()
             .is_none_or(|e| match e.strip_suffix('*') {
@@ -229,7 +150,7 @@ impl Client {
             .iter()
             .find(|(i, _)| *i == step)
             .and_then(|(_, st)| match &st.cmd {
-                ScriptCmd::Set { key, value, .. } => Some((key.clone(), *value)),
+                Cmd::Set { key, value, .. } => Some((key.clone(), *value)),
                 _ => None,
             });
         if let (Reply::Ok, Some((key, value))) = (reply, set) {

@@ -288,8 +288,8 @@ impl Server {
                 numreplicas,
                 timeout_ms,
             } => self.wait(ctx, conn, id, numreplicas, timeout_ms),
-            Cmd::ReplicaOf { primary } => {
-                self.set_primary(ctx, primary, false, conn);
+            Cmd::ReplicaOf { node, .. } => {
+                self.set_primary(ctx, node, false, conn);
                 Some(Reply::Ok)
             }
             Cmd::SentinelReconf { primary } => {

@@ -39,6 +39,22 @@ impl fmt::Display for StreamId {
     }
 }
 
+/// Scenarios spell ids as Redis does: `"ms-seq"`, or `"ms"` for `ms-0`.
+impl serde::Serialize for StreamId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StreamId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StreamId, D::Error> {
+        let s = String::deserialize(d)?;
+        StreamId::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{s}` is not a stream id (`ms-seq` or `ms`)"))
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamEntry {
     pub tag: u64,
@@ -235,6 +251,15 @@ impl Stream {
                         change.set.push((id, consumer.to_string(), now_ms, 1));
                     }
                     out.push(entry_reply(id, self.entries.get(&id), 1));
+                }
+                // `>` with nothing newer than the group's last delivered id is not served
+                // synchronously and, without BLOCK, replies a null array (RESP2 `*-1`, redis-cli
+                // "(nil)"), as XREAD does: t_stream.c `xreadCommand` serves a stream only when
+                // its last id is above the group's `last_id`, then `addReplyNullArray`. An
+                // explicit id always serves the consumer's PEL (`serve_history`), so that form
+                // answers the stream with an empty entry list instead (below: `[]`).
+                if out.is_empty() {
+                    return Reply::Nil;
                 }
             }
             Some(after) => {

@@ -1,0 +1,376 @@
+//! The Redis commands of the model, spelled once: a script step names them in RON
+//! (`Set(key: "k", value: 41)`, `XReadGroup(…, id: ">")`), clients send them on the wire, and
+//! the replication stream carries them. Fields a script does not write (message identities,
+//! the resolved node of REPLICAOF) are `#[serde(skip)]` and filled in by the client; commands
+//! only the model itself sends (Sentinel's reconfiguration, INFO, the replication stream's own
+//! entries) cannot be named in a scenario (`#[serde(skip)]` variants).
+
+use super::stream::StreamId;
+use msgsim_sim::NodeId;
+use serde::{Deserialize, Serialize};
+
+fn default_payload() -> u64 {
+    100
+}
+fn default_count() -> u64 {
+    100
+}
+fn one() -> u32 {
+    1
+}
+
+/// A command as a script step names it, a client (or Sentinel, or the replication stream)
+/// sends it. The first four are client-side steps: they act on the client's connection and
+/// never reach a server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Cmd {
+    /// Connect (clearing a previous `Disconnect`) and send PING.
+    Connect,
+    /// Close the connection; the client stays down until `Connect`.
+    Disconnect,
+    /// The application stops / resumes reading its socket (a slow or frozen consumer).
+    StopReading,
+    StartReading,
+    Ping,
+    /// `SET key <payload>`: the payload is the decimal `value`, padded with `x` up to `bytes`
+    /// bytes when `bytes` is given (see `dataset::payload_len`); `value` also identifies the
+    /// write for the checkers.
+    Set {
+        key: String,
+        #[serde(default)]
+        value: u64,
+        #[serde(default)]
+        bytes: Option<u64>,
+    },
+    Get {
+        key: String,
+    },
+    Incr {
+        key: String,
+    },
+    Del {
+        key: String,
+    },
+    /// `count` pipelined `PUBLISH channel <payload>` commands from one client, executed back to
+    /// back (Redis runs every complete command of a client's query buffer in one go). Message
+    /// identity for the checkers: (`publisher`, `first_seq` .. `first_seq + count`).
+    Publish {
+        channel: String,
+        #[serde(default = "default_payload")]
+        payload_bytes: u64,
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(skip)]
+        publisher: u32,
+        #[serde(skip)]
+        first_seq: u64,
+    },
+    Subscribe {
+        channels: Vec<String>,
+    },
+    Psubscribe {
+        patterns: Vec<String>,
+    },
+    Unsubscribe {
+        channels: Vec<String>,
+    },
+    Wait {
+        numreplicas: u32,
+        timeout_ms: u64,
+    },
+    /// `id: None` (or `"*"`) is `*`.
+    XAdd {
+        key: String,
+        #[serde(default, with = "star_id")]
+        id: Option<StreamId>,
+        #[serde(default)]
+        maxlen: Option<u64>,
+        #[serde(default)]
+        minid: Option<StreamId>,
+        #[serde(skip)]
+        tag: u64,
+        #[serde(default = "default_payload")]
+        bytes: u64,
+    },
+    /// `after: None` reads from `0-0`.
+    XRead {
+        key: String,
+        #[serde(default)]
+        after: Option<StreamId>,
+        #[serde(default = "default_count")]
+        count: u64,
+    },
+    /// `id: None` is `$` (the last entry).
+    XGroupCreate {
+        key: String,
+        group: String,
+        #[serde(with = "dollar_id")]
+        id: Option<StreamId>,
+    },
+    /// `id: None` is `>`.
+    XReadGroup {
+        key: String,
+        group: String,
+        consumer: String,
+        #[serde(with = "gt_id")]
+        id: Option<StreamId>,
+        #[serde(default = "default_count")]
+        count: u64,
+        #[serde(skip)]
+        noack: bool,
+    },
+    XAck {
+        key: String,
+        group: String,
+        ids: Vec<StreamId>,
+    },
+    XClaim {
+        key: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: u64,
+        ids: Vec<StreamId>,
+        #[serde(default)]
+        justid: bool,
+    },
+    XAutoClaim {
+        key: String,
+        group: String,
+        consumer: String,
+        min_idle_ms: u64,
+        start: StreamId,
+        #[serde(default = "default_count")]
+        count: u64,
+        #[serde(default)]
+        justid: bool,
+    },
+    XPending {
+        key: String,
+        group: String,
+    },
+    XLen {
+        key: String,
+    },
+    /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use). `primary` is
+    /// the server's name as the script writes it (the host); `node` is where that name
+    /// resolves, filled in by the client (an unknown name acts as `NO ONE`).
+    ReplicaOf {
+        primary: Option<String>,
+        #[serde(skip)]
+        node: Option<NodeId>,
+    },
+    /// Sentinel's `MULTI; SLAVEOF …; CONFIG REWRITE; CLIENT KILL TYPE normal; CLIENT KILL TYPE
+    /// pubsub; EXEC` (sentinel.c `sentinelSendSlaveOf`).
+    #[serde(skip)]
+    SentinelReconf {
+        primary: Option<NodeId>,
+    },
+    #[serde(skip)]
+    Info,
+    /// Replication-stream only: the group state XREADGROUP/XCLAIM changed (Redis propagates
+    /// `XCLAIM … FORCE JUSTID LASTID` + `XGROUP SETID`; this carries the same effect).
+    #[serde(skip)]
+    XGroupSync {
+        key: String,
+        group: String,
+        last_delivered: StreamId,
+        set: Vec<(StreamId, String, u64, u64)>,
+        del: Vec<StreamId>,
+    },
+    /// Replication-stream only: the primary's periodic PING.
+    #[serde(skip)]
+    ReplPing,
+    /// Replication-stream only: an exact trim (Redis propagates `~` trims as exact ones).
+    #[serde(skip)]
+    XTrimTo {
+        key: String,
+        first_kept: StreamId,
+    },
+}
+
+impl Cmd {
+    /// The command's name as Redis spells it (lower case; the error replies quote it). The
+    /// client-side steps carry the name of what they record.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Cmd::Connect => "connect",
+            Cmd::Disconnect => "disconnect",
+            Cmd::StopReading => "stop-reading",
+            Cmd::StartReading => "start-reading",
+            Cmd::Ping => "ping",
+            Cmd::Set { .. } => "set",
+            Cmd::Get { .. } => "get",
+            Cmd::Incr { .. } => "incr",
+            Cmd::Del { .. } => "del",
+            Cmd::Publish { .. } => "publish",
+            Cmd::Subscribe { .. } => "subscribe",
+            Cmd::Psubscribe { .. } => "psubscribe",
+            Cmd::Unsubscribe { .. } => "unsubscribe",
+            Cmd::Wait { .. } => "wait",
+            Cmd::XAdd { .. } => "xadd",
+            Cmd::XRead { .. } => "xread",
+            Cmd::XGroupCreate { .. } => "xgroup",
+            Cmd::XReadGroup { .. } => "xreadgroup",
+            Cmd::XAck { .. } => "xack",
+            Cmd::XClaim { .. } => "xclaim",
+            Cmd::XAutoClaim { .. } => "xautoclaim",
+            Cmd::XPending { .. } => "xpending",
+            Cmd::XLen { .. } => "xlen",
+            Cmd::ReplicaOf { .. } => "replicaof",
+            Cmd::SentinelReconf { .. } => "multi",
+            Cmd::Info => "info",
+            Cmd::XGroupSync { .. } => "xclaim",
+            Cmd::ReplPing => "ping",
+            Cmd::XTrimTo { .. } => "xtrim",
+        }
+    }
+
+    /// `CMD_WRITE` in Redis's command table: subject to READONLY, OOM, NOREPLICAS.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Set { .. }
+                | Cmd::Incr { .. }
+                | Cmd::Del { .. }
+                | Cmd::XAdd { .. }
+                | Cmd::XGroupCreate { .. }
+                | Cmd::XReadGroup { .. }
+                | Cmd::XAck { .. }
+                | Cmd::XClaim { .. }
+                | Cmd::XAutoClaim { .. }
+        )
+    }
+
+    /// `CMD_DENYOOM`: writes that may grow memory.
+    pub fn denies_oom(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Set { .. } | Cmd::Incr { .. } | Cmd::XAdd { .. } | Cmd::XGroupCreate { .. }
+        )
+    }
+
+    /// Largest bulk argument (for `proto-max-bulk-len`).
+    pub fn max_bulk(&self) -> u64 {
+        match self {
+            Cmd::Set { value, bytes, .. } => payload_len(*value, *bytes),
+            Cmd::XAdd { bytes, .. } => *bytes,
+            Cmd::Publish { payload_bytes, .. } => *payload_bytes,
+            _ => 0,
+        }
+    }
+
+    /// Bytes of one RESP-encoded command (`*N\r\n` + `$len\r\narg\r\n` per argument).
+    pub fn resp_bytes(&self) -> u64 {
+        fn arr(args: &[u64]) -> u64 {
+            3 + digits(args.len() as u64) + args.iter().map(|a| 5 + digits(*a) + a).sum::<u64>()
+        }
+        match self {
+            Cmd::Set {
+                key, value, bytes, ..
+            } => arr(&[3, key.len() as u64, payload_len(*value, *bytes)]),
+            Cmd::Publish {
+                channel,
+                payload_bytes,
+                count,
+                ..
+            } => arr(&[7, channel.len() as u64, *payload_bytes]) * *count as u64,
+            Cmd::XAdd { key, bytes, .. } => arr(&[4, key.len() as u64, 15, 1, *bytes]),
+            Cmd::XGroupSync { set, .. } => 60 + 70 * set.len() as u64,
+            Cmd::ReplPing => 14,
+            Cmd::Incr { key } | Cmd::Del { key } | Cmd::Get { key } => arr(&[4, key.len() as u64]),
+            _ => 32,
+        }
+    }
+}
+
+/// Decimal digits of `n` ("0" has one).
+pub fn digits(n: u64) -> u64 {
+    n.checked_ilog10().map_or(1, |d| d as u64 + 1)
+}
+
+/// Length of the SET payload for (`value`, `bytes`): the decimal digits of `value`, padded with
+/// `x` up to `bytes` (a payload is never shorter than its digits).
+pub fn payload_len(value: u64, bytes: Option<u64>) -> u64 {
+    bytes.unwrap_or(0).max(digits(value))
+}
+
+/// An `Option<StreamId>` whose `None` is a special token in the command's syntax.
+fn special_id<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    token: &str,
+) -> Result<Option<StreamId>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s == token {
+        return Ok(None);
+    }
+    StreamId::parse(&s)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is neither `{token}` nor an id")))
+}
+
+fn special_id_str<S: serde::Serializer>(
+    id: &Option<StreamId>,
+    s: S,
+    token: &str,
+) -> Result<S::Ok, S::Error> {
+    match id {
+        None => s.serialize_str(token),
+        Some(id) => s.serialize_str(&id.to_string()),
+    }
+}
+
+/// A serde `with` module for an `Option<StreamId>` whose `None` is spelled `$token`.
+macro_rules! special_id_module {
+    ($(#[$doc:meta])* $name:ident, $token:literal) => {
+        $(#[$doc])*
+        mod $name {
+            use super::StreamId;
+            pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Option<StreamId>, D::Error> {
+                super::special_id(d, $token)
+            }
+            pub fn serialize<S: serde::Serializer>(
+                id: &Option<StreamId>,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                super::special_id_str(id, s, $token)
+            }
+        }
+    };
+}
+
+special_id_module!(
+    /// `">"` in XREADGROUP: entries never delivered to the group.
+    gt_id,
+    ">"
+);
+special_id_module!(
+    /// `"$"` in XGROUP CREATE: the stream's last entry.
+    dollar_id,
+    "$"
+);
+
+/// XADD's id: `None` (left out), `Some("1-0")`, or `"*"` (the same as `None`).
+mod star_id {
+    use super::StreamId;
+    use serde::Deserialize;
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<StreamId>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) if s == "*" => Ok(None),
+            Some(s) => StreamId::parse(&s)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is neither `*` nor an id"))),
+        }
+    }
+    pub fn serialize<S: serde::Serializer>(id: &Option<StreamId>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            None => s.serialize_none(),
+            Some(id) => s.serialize_some(&id.to_string()),
+        }
+    }
+}
