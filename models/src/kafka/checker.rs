@@ -88,8 +88,9 @@ pub struct FinalState {
     /// Per partition: the final leader's (log start, [(offset, value)]), None if offline.
     pub leader_logs: Vec<Option<LeaderLog>>,
     /// Per partition offline at the end: the values held by its in-sync replicas (ISR and
-    /// KIP-966 ELR members, all down), which the next clean election brings back; acknowledged
-    /// values there are unavailable, not lost. Empty for a partition with a leader.
+    /// KIP-966 ELR members, all down), which the next clean election brings back — or, when
+    /// ISR and ELR are both empty, by any replica, one of which an unclean election brings back;
+    /// acknowledged values there are unavailable, not lost. Empty for a partition with a leader.
     pub offline_in_sync_values: Vec<Vec<u64>>,
     /// Per partition: number of replica pairs that disagree below both HWs.
     pub replica_disagreements: Vec<u64>,

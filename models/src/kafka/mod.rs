@@ -374,7 +374,13 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         }));
         fin.offline_in_sync_values.push(match leader {
             Some(_) => Vec::new(),
-            None => offline_in_sync_values(sim, &ctrl.parts[p], p, remote.as_ref()),
+            None => offline_in_sync_values(
+                sim,
+                &ctrl.parts[p],
+                &config.replicas(p as u32),
+                p,
+                remote.as_ref(),
+            ),
         });
         let replicas = config.replicas(p as u32);
         let mut disagreements = 0;
@@ -408,15 +414,25 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
 
 /// A partition without a leader: the values its in-sync replicas (ISR, and ELR with KIP-966)
 /// hold. A clean election picks one of them when it returns (PartitionChangeBuilder), so what
-/// they hold is unavailable rather than lost.
+/// they hold is unavailable rather than lost. With ISR and ELR both empty (KIP-966 takes a
+/// replica that restarts after an unclean shutdown out of both) no clean election is possible
+/// and the partition waits for an unclean one (an operator's `kafka-leader-election --election-type
+/// unclean`, or the config), which picks one of its replicas: what they hold is unavailable too.
 fn offline_in_sync_values(
     sim: &Sim<KMsg, KEvent>,
     part: &controller::CPart,
+    replicas: &[u32],
     p: usize,
     remote: Option<&tiered::RemoteStore>,
 ) -> Vec<u64> {
+    let eligible: Vec<u32> = part.isr.iter().chain(part.elr.iter()).copied().collect();
+    let holders = if eligible.is_empty() {
+        replicas
+    } else {
+        &eligible[..]
+    };
     let mut values = Vec::new();
-    for &b in part.isr.iter().chain(part.elr.iter()) {
+    for &b in holders {
         let log = &broker(sim, b).logs[p];
         let local = txn::log_view(log).all;
         values.extend(tiered::final_values(remote, p, log, local).1);
