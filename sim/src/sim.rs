@@ -152,19 +152,34 @@ pub(crate) struct Envelope<M> {
     pub payload: Payload<M>,
 }
 
-impl<M: Message> Envelope<M> {
-    fn label(&self) -> &'static str {
-        match &self.payload {
+impl<M: Message> Payload<M> {
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
             Payload::Msg(m) => m.kind(),
             Payload::Syn => "SYN",
             Payload::Fin => "FIN",
         }
     }
-    fn bytes(&self) -> u64 {
-        match &self.payload {
+    pub(crate) fn bytes(&self) -> u64 {
+        match self {
             Payload::Msg(m) => m.size_bytes(),
             Payload::Syn | Payload::Fin => 0,
         }
+    }
+    pub(crate) fn msg(&self) -> Option<&M> {
+        match self {
+            Payload::Msg(m) => Some(m),
+            Payload::Syn | Payload::Fin => None,
+        }
+    }
+}
+
+impl<M: Message> Envelope<M> {
+    fn label(&self) -> &'static str {
+        self.payload.label()
+    }
+    fn bytes(&self) -> u64 {
+        self.payload.bytes()
     }
 
     /// The trace record of this envelope arriving (or being dropped) at its receiver.

@@ -143,6 +143,14 @@ impl ClientConn {
             return (0, false);
         }
         let used = self.obuf_bytes;
+        // Fast path (the common case): all `count` messages stay below every limit set, so no
+        // check trips, and every append below the soft limit resets its timer.
+        let total = used.saturating_add((count as u64).saturating_mul(bytes_each.max(1)));
+        if (l.hard == 0 || total < l.hard) && (l.soft == 0 || total < l.soft) {
+            self.soft_since_s = None;
+            self.push_range(template, count, bytes_each);
+            return (count, false);
+        }
         let need = |limit: u64| -> u64 {
             if used >= limit {
                 1
@@ -171,6 +179,19 @@ impl ClientConn {
             },
             _ => None,
         };
+        self.push_range(template, n, bytes_each);
+        let flagged = close_at.is_some_and(|k| k <= count as u64);
+        if flagged {
+            self.closing = true;
+        }
+        (n, flagged)
+    }
+}
+
+impl ClientConn {
+    /// Append the first `n` messages of the range `template` to the reply list.
+    #[inline]
+    fn push_range(&mut self, template: Frame, n: u32, bytes_each: u64) {
         if let Frame::Message {
             channel,
             pattern,
@@ -189,11 +210,6 @@ impl ClientConn {
             });
         }
         self.obuf_bytes += n as u64 * bytes_each;
-        let flagged = close_at.is_some_and(|k| k <= count as u64);
-        if flagged {
-            self.closing = true;
-        }
-        (n, flagged)
     }
 }
 

@@ -747,6 +747,7 @@ fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
 /// bytes of this write are counted: the front frame whole (popped; a frame larger than an empty
 /// window goes whole too), or the first messages of a pub/sub range (the rest stays queued).
 /// Returns the piece, its bytes, and whether it was whole (a partial piece ends the write).
+#[inline]
 fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u64, bool)> {
     let used = c.in_flight + written;
     let room = window.saturating_sub(used);
@@ -786,6 +787,7 @@ fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u
 
 /// The message for a write of exactly one frame: a range of pub/sub messages goes as
 /// `RedisMsg::Messages` (same bytes, no list), anything else as a one-frame `Frames`.
+#[inline]
 fn one_frame_msg(frame: Frame, bytes: u64) -> RedisMsg {
     match frame {
         Frame::Message {
