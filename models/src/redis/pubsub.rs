@@ -221,19 +221,20 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Visit every (client, pattern-or-none) that a message on `channel` goes to, in Redis's
-    /// order: channel subscribers first, then pattern subscribers pattern by pattern.
-    pub fn for_each_target(&self, channel: &str, mut f: impl FnMut(ConnId, Option<&Rc<str>>)) {
+    /// Visit every subscriber set a message on `channel` goes to, with the pattern it matched
+    /// by (none for the channel's own set), in Redis's order: channel subscribers first, then
+    /// pattern subscribers pattern by pattern; within a set, in connection order.
+    pub fn for_each_target_set(
+        &self,
+        channel: &str,
+        mut f: impl FnMut(&BTreeSet<ConnId>, Option<&Rc<str>>),
+    ) {
         if let Some(set) = self.channels.get(channel) {
-            for c in set {
-                f(*c, None);
-            }
+            f(set, None);
         }
         for (pat, set) in &self.patterns {
             if glob(pat.as_bytes(), channel.as_bytes()) {
-                for c in set {
-                    f(*c, Some(pat));
-                }
+                f(set, Some(pat));
             }
         }
     }

@@ -170,11 +170,7 @@ impl Server {
         let bytes_each = payload + channel.len() as u64 + 40;
         let (mut fan_bytes, mut receivers) = (0, 0i64);
         let mut ch: Option<Rc<str>> = None;
-        registry.for_each_target(channel, |conn, pattern| {
-            receivers += 1;
-            let Some(c) = clients.get_mut(&conn) else {
-                return;
-            };
+        let mut visit = |conn: ConnId, c: &mut ClientConn, pattern: Option<&Rc<str>>| {
             let l = limits_of(cfg, c);
             let extra = pattern.map_or(0, |p| p.len() as u64 + 12);
             let channel = ch
@@ -200,6 +196,12 @@ impl Server {
             if flagged {
                 to_close.push((conn, KillReason::OutputBuffer));
             }
+        };
+        registry.for_each_target_set(channel, |set, pattern| {
+            receivers += set.len() as i64;
+            for_each_client(clients, set.iter().copied(), set.len(), |conn, c| {
+                visit(conn, c, pattern)
+            });
         });
         // A client flagged CLOSE_ASAP stays subscribed (and counted) until it is freed before
         // the next event-loop iteration.
@@ -483,9 +485,12 @@ impl Server {
             self.free_client(ctx, conn, Some(reason));
         }
         let mut pending = std::mem::take(&mut self.pending_out);
-        for conn in pending.drain(..) {
-            self.write_out(ctx, conn);
-        }
+        let window = self.cfg.socket_buffer_bytes;
+        debug_assert!(pending.is_sorted(), "pending writes in connection order");
+        for_each_client(&mut self.clients, pending.iter().copied(), pending.len(), |conn, c| {
+            write_client(ctx, window, conn, c)
+        });
+        pending.clear();
         // Keep the list's allocation for the next iteration.
         self.pending_out = pending;
         for (conn, entries) in std::mem::take(&mut self.repl_out) {
@@ -498,32 +503,9 @@ impl Server {
     /// (networking.c `writeToClient`); takes it off the pending-write list.
     fn write_out(&mut self, ctx: &mut RCtx, conn: ConnId) {
         let window = self.cfg.socket_buffer_bytes;
-        let Some(c) = self.clients.get_mut(&conn) else {
-            return;
-        };
-        c.pending_write = false;
-        let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
-            return;
-        };
-        let msg = if !whole || c.obuf.is_empty() {
-            one_frame_msg(first, bytes)
-        } else {
-            let mut frames = vec![first];
-            while let Some((f, fb, whole)) = next_piece(c, window, bytes) {
-                bytes += fb;
-                frames.push(f);
-                if !whole {
-                    break;
-                }
-            }
-            match frames.len() {
-                1 => one_frame_msg(frames.pop().expect("one"), bytes),
-                _ => RedisMsg::Frames { frames, bytes },
-            }
-        };
-        c.obuf_bytes -= bytes.min(c.obuf_bytes);
-        c.in_flight += bytes;
-        ctx.send_conn(conn, msg);
+        if let Some(c) = self.clients.get_mut(&conn) {
+            write_client(ctx, window, conn, c);
+        }
     }
 
     /// serverCron / clientsCron / replicationCron.
@@ -726,6 +708,60 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
             soft_seconds: 0,
         }
     }
+}
+
+/// Visit the clients of `conns` (increasing connection ids, `len` of them) that are connected.
+/// A fan-out or the pending-write list usually names most clients: one pass over the map beats
+/// a tree search per client; a short list is looked up one by one.
+fn for_each_client(
+    clients: &mut BTreeMap<ConnId, ClientConn>,
+    conns: impl Iterator<Item = ConnId>,
+    len: usize,
+    mut f: impl FnMut(ConnId, &mut ClientConn),
+) {
+    if len * 4 < clients.len() {
+        for conn in conns {
+            if let Some(c) = clients.get_mut(&conn) {
+                f(conn, c);
+            }
+        }
+        return;
+    }
+    let mut it = clients.iter_mut().peekable();
+    for conn in conns {
+        while it.next_if(|(k, _)| **k < conn).is_some() {}
+        if let Some((_, c)) = it.next_if(|(k, _)| **k == conn) {
+            f(conn, c);
+        }
+    }
+}
+
+/// Write a client's output buffer to its socket as far as the window allows
+/// (networking.c `writeToClient`); takes it off the pending-write list.
+fn write_client(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
+    c.pending_write = false;
+    let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
+        return;
+    };
+    let msg = if !whole || c.obuf.is_empty() {
+        one_frame_msg(first, bytes)
+    } else {
+        let mut frames = vec![first];
+        while let Some((f, fb, whole)) = next_piece(c, window, bytes) {
+            bytes += fb;
+            frames.push(f);
+            if !whole {
+                break;
+            }
+        }
+        match frames.len() {
+            1 => one_frame_msg(frames.pop().expect("one"), bytes),
+            _ => RedisMsg::Frames { frames, bytes },
+        }
+    };
+    c.obuf_bytes -= bytes.min(c.obuf_bytes);
+    c.in_flight += bytes;
+    ctx.send_conn(conn, msg);
 }
 
 /// Put a client on the pending-write list once (networking.c `putClientInPendingWriteQueue`),
