@@ -5,6 +5,7 @@
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
 use super::msg::{Cmd, Frame, InfoReply, KillReason, RedisEvent, RedisMsg, Reply};
+use super::client_table::ClientTable;
 use super::pubsub::{ClientConn, ObufLimits, Registry};
 use super::replication::{Backlog, MasterLink, ReplicaLink, WaitBlock};
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
@@ -55,7 +56,7 @@ pub struct Server {
     pub second_off: Option<u64>,
     pub offset: u64,
     pub(super) backlog: Option<Backlog>,
-    pub(super) clients: BTreeMap<ConnId, ClientConn>,
+    pub(super) clients: ClientTable,
     pub(super) registry: Registry,
     pub(super) replicas: BTreeMap<ConnId, ReplicaLink>,
     pub(super) link: Option<MasterLink>,
@@ -94,7 +95,7 @@ impl Server {
             second_off: None,
             offset: 0,
             backlog: None,
-            clients: BTreeMap::new(),
+            clients: ClientTable::default(),
             registry: Registry::default(),
             replicas: BTreeMap::new(),
             link: None,
@@ -199,7 +200,7 @@ impl Server {
         };
         registry.for_each_target_set(channel, |set, pattern| {
             receivers += set.len() as i64;
-            for_each_client(clients, set.iter().copied(), set.len(), |conn, c| {
+            clients.for_each_of(set.iter().copied(), set.len(), |conn, c| {
                 visit(conn, c, pattern)
             });
         });
@@ -487,7 +488,8 @@ impl Server {
         let mut pending = std::mem::take(&mut self.pending_out);
         let window = self.cfg.socket_buffer_bytes;
         debug_assert!(pending.is_sorted(), "pending writes in connection order");
-        for_each_client(&mut self.clients, pending.iter().copied(), pending.len(), |conn, c| {
+        let n = pending.len();
+        self.clients.for_each_of(pending.iter().copied(), n, |conn, c| {
             write_client(ctx, window, conn, c)
         });
         pending.clear();
@@ -706,32 +708,6 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
             hard: cfg.obuf_normal_hard_bytes,
             soft: 0,
             soft_seconds: 0,
-        }
-    }
-}
-
-/// Visit the clients of `conns` (increasing connection ids, `len` of them) that are connected.
-/// A fan-out or the pending-write list usually names most clients: one pass over the map beats
-/// a tree search per client; a short list is looked up one by one.
-fn for_each_client(
-    clients: &mut BTreeMap<ConnId, ClientConn>,
-    conns: impl Iterator<Item = ConnId>,
-    len: usize,
-    mut f: impl FnMut(ConnId, &mut ClientConn),
-) {
-    if len * 4 < clients.len() {
-        for conn in conns {
-            if let Some(c) = clients.get_mut(&conn) {
-                f(conn, c);
-            }
-        }
-        return;
-    }
-    let mut it = clients.iter_mut().peekable();
-    for conn in conns {
-        while it.next_if(|(k, _)| **k < conn).is_some() {}
-        if let Some((_, c)) = it.next_if(|(k, _)| **k == conn) {
-            f(conn, c);
         }
     }
 }
