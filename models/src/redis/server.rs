@@ -716,6 +716,40 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
 /// (networking.c `writeToClient`); takes it off the pending-write list.
 fn write_client(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
     c.pending_write = false;
+    // The fan-out's common case: the buffer holds one pub/sub range that fits the window; it
+    // goes whole as `RedisMsg::Messages` (what the general path below produces for it).
+    if c.obuf.len() == 1
+        && let Some(Frame::Message {
+            count, bytes_each, ..
+        }) = c.obuf.front()
+        && let Ok(each) = u32::try_from(*bytes_each)
+    {
+        let bytes = *bytes_each * *count as u64;
+        if bytes <= window.saturating_sub(c.in_flight) || c.in_flight == 0 {
+            let Some(Frame::Message {
+                channel,
+                pattern,
+                publisher,
+                first_seq,
+                count,
+                ..
+            }) = c.obuf.pop_front()
+            else {
+                unreachable!("front is a message range")
+            };
+            c.obuf_bytes -= bytes.min(c.obuf_bytes);
+            c.in_flight += bytes;
+            let msg = RedisMsg::Messages {
+                sub: pattern.unwrap_or(channel),
+                first_seq,
+                publisher,
+                count,
+                bytes_each: each,
+            };
+            ctx.send_conn(conn, msg);
+            return;
+        }
+    }
     let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
         return;
     };
