@@ -183,6 +183,7 @@ impl<M: Message> Envelope<M> {
     }
 
     /// The trace record of this envelope arriving (or being dropped) at its receiver.
+    #[inline(always)]
     pub(crate) fn record(&self, kind: TraceKind) -> TraceRecord {
         TraceRecord {
             kind,

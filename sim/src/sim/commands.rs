@@ -47,6 +47,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
         self.in_flight += 1;
         self.stats.peak_in_flight = self.stats.peak_in_flight.max(self.in_flight);
@@ -62,6 +63,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn take_envelope(&mut self, slot: u32) -> Envelope<M> {
         let envelope = self.envelopes[slot as usize]
             .take()
