@@ -628,9 +628,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         // A handler that runs while the node is still busy (quiet-phase notice) starts after.
         let done = start + ctx.busy;
         self.nodes[i].busy_until = done;
-        for command in commands.drain(..) {
-            self.apply_command(node, done, cause, command);
-        }
+        self.apply_commands(node, done, cause, &mut commands);
         self.commands = commands;
         if !self.nodes[i].inbox.is_empty() {
             self.ensure_wake(node);

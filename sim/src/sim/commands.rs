@@ -11,6 +11,22 @@ use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
 impl<M: Message, H: Hash + 'static> Sim<M, H> {
+    /// Carry out a handler's commands in order (one copy of the command loop for every
+    /// handler kind, with the per-command match inlined into it).
+    #[inline(never)]
+    pub(crate) fn apply_commands(
+        &mut self,
+        node: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+        commands: &mut Vec<Command<M, H>>,
+    ) {
+        for command in commands.drain(..) {
+            self.apply_command(node, done, cause, command);
+        }
+    }
+
+    #[inline(always)]
     pub(crate) fn apply_command(
         &mut self,
         node: NodeId,
