@@ -2,10 +2,10 @@
 //! order, client connections with output buffers, Pub/Sub, limits, persistence and crons.
 //! Replication lives in `replication.rs` (same struct).
 
+use super::client_table::ClientTable;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
 use super::msg::{Cmd, Frame, InfoReply, KillReason, RedisEvent, RedisMsg, Reply};
-use super::client_table::ClientTable;
 use super::pubsub::{ClientConn, ObufLimits, Registry};
 use super::replication::{Backlog, MasterLink, ReplicaLink, WaitBlock};
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
@@ -489,9 +489,10 @@ impl Server {
         let window = self.cfg.socket_buffer_bytes;
         debug_assert!(pending.is_sorted(), "pending writes in connection order");
         let n = pending.len();
-        self.clients.for_each_of(pending.iter().copied(), n, |conn, c| {
-            write_client(ctx, window, conn, c)
-        });
+        self.clients
+            .for_each_of(pending.iter().copied(), n, |conn, c| {
+                write_client(ctx, window, conn, c)
+            });
         pending.clear();
         // Keep the list's allocation for the next iteration.
         self.pending_out = pending;
