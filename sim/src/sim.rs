@@ -152,22 +152,38 @@ pub(crate) struct Envelope<M> {
     pub payload: Payload<M>,
 }
 
-impl<M: Message> Envelope<M> {
-    fn label(&self) -> &'static str {
-        match &self.payload {
+impl<M: Message> Payload<M> {
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
             Payload::Msg(m) => m.kind(),
             Payload::Syn => "SYN",
             Payload::Fin => "FIN",
         }
     }
-    fn bytes(&self) -> u64 {
-        match &self.payload {
+    pub(crate) fn bytes(&self) -> u64 {
+        match self {
             Payload::Msg(m) => m.size_bytes(),
             Payload::Syn | Payload::Fin => 0,
         }
     }
+    pub(crate) fn msg(&self) -> Option<&M> {
+        match self {
+            Payload::Msg(m) => Some(m),
+            Payload::Syn | Payload::Fin => None,
+        }
+    }
+}
+
+impl<M: Message> Envelope<M> {
+    fn label(&self) -> &'static str {
+        self.payload.label()
+    }
+    fn bytes(&self) -> u64 {
+        self.payload.bytes()
+    }
 
     /// The trace record of this envelope arriving (or being dropped) at its receiver.
+    #[inline(always)]
     pub(crate) fn record(&self, kind: TraceKind) -> TraceRecord {
         TraceRecord {
             kind,
@@ -612,9 +628,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         // A handler that runs while the node is still busy (quiet-phase notice) starts after.
         let done = start + ctx.busy;
         self.nodes[i].busy_until = done;
-        for command in commands.drain(..) {
-            self.apply_command(node, done, cause, command);
-        }
+        self.apply_commands(node, done, cause, &mut commands);
         self.commands = commands;
         if !self.nodes[i].inbox.is_empty() {
             self.ensure_wake(node);

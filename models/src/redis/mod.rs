@@ -8,6 +8,7 @@ mod checker;
 #[cfg(test)]
 mod checker_tests;
 mod client;
+mod client_table;
 pub mod cmd;
 pub mod config;
 pub mod dataset;

@@ -143,6 +143,14 @@ impl ClientConn {
             return (0, false);
         }
         let used = self.obuf_bytes;
+        // Fast path (the common case): all `count` messages stay below every limit set, so no
+        // check trips, and every append below the soft limit resets its timer.
+        let total = used.saturating_add((count as u64).saturating_mul(bytes_each.max(1)));
+        if (l.hard == 0 || total < l.hard) && (l.soft == 0 || total < l.soft) {
+            self.soft_since_s = None;
+            self.push_range(template, count, bytes_each);
+            return (count, false);
+        }
         let need = |limit: u64| -> u64 {
             if used >= limit {
                 1
@@ -171,6 +179,19 @@ impl ClientConn {
             },
             _ => None,
         };
+        self.push_range(template, n, bytes_each);
+        let flagged = close_at.is_some_and(|k| k <= count as u64);
+        if flagged {
+            self.closing = true;
+        }
+        (n, flagged)
+    }
+}
+
+impl ClientConn {
+    /// Append the first `n` messages of the range `template` to the reply list.
+    #[inline]
+    fn push_range(&mut self, template: Frame, n: u32, bytes_each: u64) {
         if let Frame::Message {
             channel,
             pattern,
@@ -189,11 +210,6 @@ impl ClientConn {
             });
         }
         self.obuf_bytes += n as u64 * bytes_each;
-        let flagged = close_at.is_some_and(|k| k <= count as u64);
-        if flagged {
-            self.closing = true;
-        }
-        (n, flagged)
     }
 }
 
@@ -205,19 +221,20 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Visit every (client, pattern-or-none) that a message on `channel` goes to, in Redis's
-    /// order: channel subscribers first, then pattern subscribers pattern by pattern.
-    pub fn for_each_target(&self, channel: &str, mut f: impl FnMut(ConnId, Option<&Rc<str>>)) {
+    /// Visit every subscriber set a message on `channel` goes to, with the pattern it matched
+    /// by (none for the channel's own set), in Redis's order: channel subscribers first, then
+    /// pattern subscribers pattern by pattern; within a set, in connection order.
+    pub fn for_each_target_set(
+        &self,
+        channel: &str,
+        mut f: impl FnMut(&BTreeSet<ConnId>, Option<&Rc<str>>),
+    ) {
         if let Some(set) = self.channels.get(channel) {
-            for c in set {
-                f(*c, None);
-            }
+            f(set, None);
         }
         for (pat, set) in &self.patterns {
             if glob(pat.as_bytes(), channel.as_bytes()) {
-                for c in set {
-                    f(*c, Some(pat));
-                }
+                f(set, Some(pat));
             }
         }
     }

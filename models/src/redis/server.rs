@@ -2,6 +2,7 @@
 //! order, client connections with output buffers, Pub/Sub, limits, persistence and crons.
 //! Replication lives in `replication.rs` (same struct).
 
+use super::client_table::ClientTable;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
 use super::msg::{Cmd, Frame, InfoReply, KillReason, RedisEvent, RedisMsg, Reply};
@@ -55,7 +56,7 @@ pub struct Server {
     pub second_off: Option<u64>,
     pub offset: u64,
     pub(super) backlog: Option<Backlog>,
-    pub(super) clients: BTreeMap<ConnId, ClientConn>,
+    pub(super) clients: ClientTable,
     pub(super) registry: Registry,
     pub(super) replicas: BTreeMap<ConnId, ReplicaLink>,
     pub(super) link: Option<MasterLink>,
@@ -94,7 +95,7 @@ impl Server {
             second_off: None,
             offset: 0,
             backlog: None,
-            clients: BTreeMap::new(),
+            clients: ClientTable::default(),
             registry: Registry::default(),
             replicas: BTreeMap::new(),
             link: None,
@@ -170,11 +171,7 @@ impl Server {
         let bytes_each = payload + channel.len() as u64 + 40;
         let (mut fan_bytes, mut receivers) = (0, 0i64);
         let mut ch: Option<Rc<str>> = None;
-        registry.for_each_target(channel, |conn, pattern| {
-            receivers += 1;
-            let Some(c) = clients.get_mut(&conn) else {
-                return;
-            };
+        let mut visit = |conn: ConnId, c: &mut ClientConn, pattern: Option<&Rc<str>>| {
             let l = limits_of(cfg, c);
             let extra = pattern.map_or(0, |p| p.len() as u64 + 12);
             let channel = ch
@@ -200,6 +197,12 @@ impl Server {
             if flagged {
                 to_close.push((conn, KillReason::OutputBuffer));
             }
+        };
+        registry.for_each_target_set(channel, |set, pattern| {
+            receivers += set.len() as i64;
+            clients.for_each_of(set.iter().copied(), set.len(), |conn, c| {
+                visit(conn, c, pattern)
+            });
         });
         // A client flagged CLOSE_ASAP stays subscribed (and counted) until it is freed before
         // the next event-loop iteration.
@@ -483,9 +486,14 @@ impl Server {
             self.free_client(ctx, conn, Some(reason));
         }
         let mut pending = std::mem::take(&mut self.pending_out);
-        for conn in pending.drain(..) {
-            self.write_out(ctx, conn);
-        }
+        let window = self.cfg.socket_buffer_bytes;
+        debug_assert!(pending.is_sorted(), "pending writes in connection order");
+        let n = pending.len();
+        self.clients
+            .for_each_of(pending.iter().copied(), n, |conn, c| {
+                write_client(ctx, window, conn, c)
+            });
+        pending.clear();
         // Keep the list's allocation for the next iteration.
         self.pending_out = pending;
         for (conn, entries) in std::mem::take(&mut self.repl_out) {
@@ -498,32 +506,9 @@ impl Server {
     /// (networking.c `writeToClient`); takes it off the pending-write list.
     fn write_out(&mut self, ctx: &mut RCtx, conn: ConnId) {
         let window = self.cfg.socket_buffer_bytes;
-        let Some(c) = self.clients.get_mut(&conn) else {
-            return;
-        };
-        c.pending_write = false;
-        let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
-            return;
-        };
-        let msg = if !whole || c.obuf.is_empty() {
-            one_frame_msg(first, bytes)
-        } else {
-            let mut frames = vec![first];
-            while let Some((f, fb, whole)) = next_piece(c, window, bytes) {
-                bytes += fb;
-                frames.push(f);
-                if !whole {
-                    break;
-                }
-            }
-            match frames.len() {
-                1 => one_frame_msg(frames.pop().expect("one"), bytes),
-                _ => RedisMsg::Frames { frames, bytes },
-            }
-        };
-        c.obuf_bytes -= bytes.min(c.obuf_bytes);
-        c.in_flight += bytes;
-        ctx.send_conn(conn, msg);
+        if let Some(c) = self.clients.get_mut(&conn) {
+            write_client(ctx, window, conn, c);
+        }
     }
 
     /// serverCron / clientsCron / replicationCron.
@@ -728,6 +713,68 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
     }
 }
 
+/// Write a client's output buffer to its socket as far as the window allows
+/// (networking.c `writeToClient`); takes it off the pending-write list.
+fn write_client(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
+    c.pending_write = false;
+    // The fan-out's common case: the buffer holds one pub/sub range that fits the window; it
+    // goes whole as `RedisMsg::Messages` (what the general path below produces for it).
+    if c.obuf.len() == 1
+        && let Some(Frame::Message {
+            count, bytes_each, ..
+        }) = c.obuf.front()
+        && let Ok(each) = u32::try_from(*bytes_each)
+    {
+        let bytes = *bytes_each * *count as u64;
+        if bytes <= window.saturating_sub(c.in_flight) || c.in_flight == 0 {
+            let Some(Frame::Message {
+                channel,
+                pattern,
+                publisher,
+                first_seq,
+                count,
+                ..
+            }) = c.obuf.pop_front()
+            else {
+                unreachable!("front is a message range")
+            };
+            c.obuf_bytes -= bytes.min(c.obuf_bytes);
+            c.in_flight += bytes;
+            let msg = RedisMsg::Messages {
+                sub: pattern.unwrap_or(channel),
+                first_seq,
+                publisher,
+                count,
+                bytes_each: each,
+            };
+            ctx.send_conn(conn, msg);
+            return;
+        }
+    }
+    let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
+        return;
+    };
+    let msg = if !whole || c.obuf.is_empty() {
+        one_frame_msg(first, bytes)
+    } else {
+        let mut frames = vec![first];
+        while let Some((f, fb, whole)) = next_piece(c, window, bytes) {
+            bytes += fb;
+            frames.push(f);
+            if !whole {
+                break;
+            }
+        }
+        match frames.len() {
+            1 => one_frame_msg(frames.pop().expect("one"), bytes),
+            _ => RedisMsg::Frames { frames, bytes },
+        }
+    };
+    c.obuf_bytes -= bytes.min(c.obuf_bytes);
+    c.in_flight += bytes;
+    ctx.send_conn(conn, msg);
+}
+
 /// Put a client on the pending-write list once (networking.c `putClientInPendingWriteQueue`),
 /// kept in connection order (the order the model writes in; a fan-out appends in that order).
 fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
@@ -747,6 +794,7 @@ fn mark_pending(pending: &mut Vec<ConnId>, conn: ConnId, c: &mut ClientConn) {
 /// bytes of this write are counted: the front frame whole (popped; a frame larger than an empty
 /// window goes whole too), or the first messages of a pub/sub range (the rest stays queued).
 /// Returns the piece, its bytes, and whether it was whole (a partial piece ends the write).
+#[inline]
 fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u64, bool)> {
     let used = c.in_flight + written;
     let room = window.saturating_sub(used);
@@ -786,6 +834,7 @@ fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u
 
 /// The message for a write of exactly one frame: a range of pub/sub messages goes as
 /// `RedisMsg::Messages` (same bytes, no list), anything else as a one-frame `Frames`.
+#[inline]
 fn one_frame_msg(frame: Frame, bytes: u64) -> RedisMsg {
     match frame {
         Frame::Message {

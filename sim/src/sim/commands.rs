@@ -11,6 +11,22 @@ use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
 impl<M: Message, H: Hash + 'static> Sim<M, H> {
+    /// Carry out a handler's commands in order (one copy of the command loop for every
+    /// handler kind, with the per-command match inlined into it).
+    #[inline(never)]
+    pub(crate) fn apply_commands(
+        &mut self,
+        node: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+        commands: &mut Vec<Command<M, H>>,
+    ) {
+        for command in commands.drain(..) {
+            self.apply_command(node, done, cause, command);
+        }
+    }
+
+    #[inline(always)]
     pub(crate) fn apply_command(
         &mut self,
         node: NodeId,
@@ -47,6 +63,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
         self.in_flight += 1;
         self.stats.peak_in_flight = self.stats.peak_in_flight.max(self.in_flight);
@@ -62,6 +79,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn take_envelope(&mut self, slot: u32) -> Envelope<M> {
         let envelope = self.envelopes[slot as usize]
             .take()
@@ -180,32 +198,41 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let conn = &self.conns[conn_id.0 as usize];
         let end = conn.end_of(from);
         let to = end.map_or(from, |e| conn.peer_of(e));
-        let mut rec = self.send_record(from, to, id, cause);
-        rec.conn = Some(conn_id);
-        let (label, bytes, msg) = match &payload {
-            Payload::Msg(m) => (m.kind(), m.size_bytes(), Some(m)),
-            Payload::Syn => ("SYN", 0, None),
-            Payload::Fin => ("FIN", 0, None),
-        };
-        rec.label = label;
-        rec.bytes = bytes;
-        if msg.is_some() {
+        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
+        if matches!(payload, Payload::Msg(_)) {
             self.stats.sends += 1;
         }
-        if self.tracer.has_sinks() {
-            self.tracer.show_send(depart, rec, msg);
+        // The per-message path: the send's trace record (label, size) is only built when a
+        // sink wants it or the message is dropped here; the hashed delivery event computes it.
+        if self.tracer.has_sinks() || !usable {
+            let mut rec = self.send_record(from, to, id, cause);
+            rec.conn = Some(conn_id);
+            rec.label = payload.label();
+            rec.bytes = payload.bytes();
+            let msg = payload.msg();
+            if self.tracer.has_sinks() {
+                self.tracer.show_send(depart, rec, msg);
+            } else {
+                self.tracer.count_unhashed();
+            }
+            if !usable {
+                self.count_drop(DropReason::ConnClosed);
+                rec.kind = TraceKind::Drop(DropReason::ConnClosed);
+                (rec.node, rec.peer) = (to, Some(from));
+                self.tracer.emit(depart, rec, msg, None, None);
+                return;
+            }
         } else {
             self.tracer.count_unhashed();
         }
-        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
-        let Some(end) = end.filter(|_| usable) else {
-            self.count_drop(DropReason::ConnClosed);
-            rec.kind = TraceKind::Drop(DropReason::ConnClosed);
-            (rec.node, rec.peer) = (to, Some(from));
-            self.tracer.emit(depart, rec, msg, None, None);
-            return;
-        };
+        let end = end.expect("usable connection end");
         let link = self.topology.as_mut().expect("started").link_mut(from, to);
+        // The size only matters on links with a bandwidth (transmission delay).
+        let bytes = if link.config.bandwidth_bytes_per_s == 0 {
+            0
+        } else {
+            payload.bytes()
+        };
         let arrival = link.arrival(depart, bytes, &mut self.net_rng);
         let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
         let arrival = arrival.max(dir.last_arrival);
