@@ -14,6 +14,7 @@ pub mod config;
 pub mod dataset;
 mod inbox;
 pub mod msg;
+mod output;
 mod pubsub;
 mod replication;
 mod script;
