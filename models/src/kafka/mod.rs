@@ -5,6 +5,7 @@
 //! Nodes: `b1..bN` (brokers), `ctrl` (controller), `gc` (group coordinator), `p1..` (producers),
 //! `c1..` (consumers, all in group `g1`).
 
+mod accumulator;
 mod app_dlq;
 mod broker;
 mod checker;

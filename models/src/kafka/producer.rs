@@ -4,13 +4,14 @@
 //! epoch, per-partition sequence), and client-side max.request.size. Every batch ends `ok`,
 //! `fail` (definitely not written) or `info` (may have been written).
 
+use super::accumulator::Accumulator;
 use super::config::{Acks, KafkaConfig};
 use super::keys::KeySpec;
 use super::metadata_pacing::MetadataRequests;
 use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 const T_TICK: u64 = 1;
@@ -61,11 +62,8 @@ pub struct Producer {
     md_requests: MetadataRequests,
     open: Vec<Vec<u64>>,
     batches: BTreeMap<u64, PBatch>,
-    /// Per partition, the accumulator's deque of batch ids (RecordAccumulator): new batches at
-    /// the back, retries per `reenqueue`.
-    queues: Vec<VecDeque<u64>>,
-    /// Partitions with a batch in flight, muted when max.in.flight is 1 (see `drain`).
-    muted: Vec<bool>,
+    /// Which batch of each partition goes next (deques, muting, sequence bookkeeping).
+    acc: Accumulator,
     next_seq: Vec<i32>,
     in_flight: BTreeMap<u64, InFlight>,
     per_broker: BTreeMap<u32, u32>,
@@ -77,17 +75,17 @@ pub struct Producer {
     retry_timer: Option<SimTime>,
     /// KIP-360: an epoch bump is due once nothing is in flight.
     needs_bump: bool,
-    /// Idempotence, per partition: the next sequence after a batch that expired after being
-    /// sent (TransactionManager "unresolved sequence"; see `resolve_sequences`).
-    unresolved: Vec<Option<i32>>,
-    /// Idempotence, per partition: the last sequence acknowledged under the current epoch.
-    last_acked_seq: Vec<i32>,
     pub retries: u64,
 }
 
 impl Producer {
     pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Producer {
         let np = cfg.partitions as usize;
+        let acc = Accumulator::new(
+            np,
+            cfg.enable_idempotence,
+            cfg.max_in_flight_requests_per_connection,
+        );
         Producer {
             cfg,
             idx,
@@ -100,8 +98,7 @@ impl Producer {
             md_requests: MetadataRequests::paced(idx),
             open: vec![Vec::new(); np],
             batches: BTreeMap::new(),
-            queues: vec![VecDeque::new(); np],
-            muted: vec![false; np],
+            acc,
             next_seq: vec![0; np],
             in_flight: BTreeMap::new(),
             per_broker: BTreeMap::new(),
@@ -112,8 +109,6 @@ impl Producer {
             stopped: false,
             retry_timer: None,
             needs_bump: false,
-            unresolved: vec![None; np],
-            last_acked_seq: vec![-1; np],
             retries: 0,
         }
     }
@@ -240,24 +235,7 @@ impl Producer {
                 id_gap: ID_GAP,
             },
         );
-        self.queues[p].push_back(id);
-    }
-
-    /// RecordAccumulator.reenqueue: with idempotence (the producer has a TransactionManager) a
-    /// retried batch goes back in sequence order (`insertInSequenceOrder`); without, it goes to
-    /// the head of its partition's deque (`addFirst`). So when several in-flight batches fail
-    /// together — a dropped or timed-out connection fails them oldest first — they are retried
-    /// newest first, and a batch that fails while a later one succeeds lands after it: the
-    /// reordering the max.in.flight.requests.per.connection and retries docs warn of.
-    fn reenqueue(&mut self, p: usize, id: u64) {
-        let q = &mut self.queues[p];
-        if self.cfg.enable_idempotence {
-            // Ids follow sequence order (split halves sort between their neighbours).
-            let at = q.partition_point(|&x| x < id);
-            q.insert(at, id);
-        } else {
-            q.push_front(id);
-        }
+        self.acc.push(p, id);
     }
 
     fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
@@ -293,22 +271,10 @@ impl Producer {
         let mut next_ready: Option<SimTime> = None;
         loop {
             let mut by_broker: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
-            for p in 0..self.queues.len() {
-                let Some(&id) = self.queues[p].front() else {
+            for p in 0..self.acc.partitions() {
+                let Some(id) = self.acc.sendable_head(p) else {
                     continue;
                 };
-                // Sender: with max.in.flight.requests.per.connection = 1 the producer
-                // "guarantees message order" by muting a partition while one of its batches is
-                // in flight — to any broker, so a batch to a new leader never overtakes one
-                // still in flight to the old one.
-                if self.muted[p] {
-                    continue;
-                }
-                // RecordAccumulator.shouldStopDrainBatchesForPartition: nothing more goes to a
-                // partition with an unresolved sequence until it is resolved.
-                if self.unresolved[p].is_some() {
-                    continue;
-                }
                 let b = &self.batches[&id];
                 if b.ready_at > now {
                     next_ready = Some(next_ready.map_or(b.ready_at, |t| t.min(b.ready_at)));
@@ -350,15 +316,8 @@ impl Producer {
         let mut wire = Vec::with_capacity(ids.len());
         for &id in &ids {
             let b = self.batches.get_mut(&id).expect("queued batch");
-            // drain takes each partition's head batch.
-            let head = self.queues[b.p as usize].pop_front();
-            assert_eq!(
-                head,
-                Some(id),
-                "a request carries its partition's head batch"
-            );
+            self.acc.take_head(b.p as usize, id);
             b.in_flight = true;
-            self.muted[b.p as usize] = self.cfg.max_in_flight_requests_per_connection == 1;
             b.attempts += 1;
             if b.attempts > 1 {
                 self.retries += 1;
@@ -396,7 +355,7 @@ impl Producer {
             // acks=0: "the offset given back for each record will always be set to -1".
             for id in ids {
                 let b = self.batches.remove(&id).expect("batch");
-                self.muted[b.p as usize] = false;
+                self.acc.completed(b.p as usize);
                 self.unconfirm(&b.values);
                 ctx.record(KEvent::SendOk {
                     p: b.p,
@@ -454,13 +413,13 @@ impl Producer {
             return;
         };
         b.in_flight = false;
-        self.muted[b.p as usize] = false;
+        self.acc.completed(b.p as usize);
         match res {
             Ok(offset) => {
                 let b = self.batches.remove(&id).expect("batch");
                 if b.seq >= 0 && b.epoch == self.epoch {
-                    let last = &mut self.last_acked_seq[b.p as usize];
-                    *last = (*last).max(b.seq + b.values.len() as i32 - 1);
+                    let last = b.seq + b.values.len() as i32 - 1;
+                    self.acc.acked(b.p as usize, last);
                 }
                 self.unconfirm(&b.values);
                 ctx.record(KEvent::SendOk {
@@ -480,7 +439,7 @@ impl Producer {
                 if e.retriable() && b.attempts < self.cfg.retries && !expired {
                     b.ready_at = now + self.cfg.retry_backoff(b.attempts, ctx.rng());
                     let p = b.p as usize;
-                    self.reenqueue(p, id);
+                    self.acc.reenqueue(p, id);
                     // OUT_OF_ORDER_SEQUENCE on the partition's first pending batch: the broker
                     // lost sequences (e.g. truncated after a leader change); the idempotent
                     // producer bumps its epoch and resets sequences (KIP-360).
@@ -544,13 +503,13 @@ impl Producer {
                 id_gap: gap,
             };
             self.batches.insert(hid, half);
-            self.reenqueue(b.p as usize, hid);
+            self.acc.reenqueue(b.p as usize, hid);
         }
     }
 
     fn finish_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, id: u64, error: KErr) {
         let b = self.batches.remove(&id).expect("batch");
-        self.queues[b.p as usize].retain(|&x| x != id);
+        self.acc.remove(b.p as usize, id);
         let (p, sent, next) = (
             b.p as usize,
             b.attempts > 0 && b.maybe_written,
@@ -572,11 +531,7 @@ impl Producer {
             return;
         }
         if sent {
-            // Sender.sendProducerData: a batch that expires while in retry may have been
-            // written; its sequence is unresolved until the partition's other sent batches
-            // complete (TransactionManager.markSequenceUnresolved).
-            let u = &mut self.unresolved[p];
-            *u = Some(u.map_or(next, |x| x.max(next)));
+            self.acc.mark_unresolved(p, next);
         } else {
             // Sequences are assigned when a batch is sealed, so a batch that was never written
             // leaves a gap the broker would reject: bump and re-sequence (KIP-360).
@@ -584,28 +539,17 @@ impl Producer {
         }
     }
 
-    /// TransactionManager.maybeResolveSequences: once no sent batch of a partition with an
-    /// unresolved sequence is left, the sequence is resolved if a later batch was acknowledged
-    /// (the broker had the expired one: "a batch was expired, but subsequent batches
-    /// succeeded"); otherwise the epoch is bumped and the partition's pending batches, none of
-    /// them ever sent, are re-sequenced. Bumping earlier would re-send, under a new epoch, a batch
-    /// the leader may already hold — a duplicate idempotence cannot catch.
+    /// Resolve unresolved sequences of partitions whose sent batches all completed; bump the
+    /// epoch for those that stay unresolved (`Accumulator::resolve`).
     fn resolve_sequences(&mut self) {
-        for p in 0..self.unresolved.len() {
-            let Some(next) = self.unresolved[p] else {
-                continue;
-            };
-            let sent_pending = self
-                .batches
+        let batches = &self.batches;
+        let sent_pending = |p: usize| {
+            batches
                 .values()
-                .any(|b| b.p as usize == p && b.attempts > 0);
-            if sent_pending {
-                continue;
-            }
-            self.unresolved[p] = None;
-            if self.last_acked_seq[p] + 1 < next {
-                self.needs_bump = true;
-            }
+                .any(|b| b.p as usize == p && b.attempts > 0)
+        };
+        if self.acc.resolve(sent_pending) {
+            self.needs_bump = true;
         }
     }
 
@@ -614,9 +558,8 @@ impl Producer {
     fn bump_epoch(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         self.epoch = self.epoch.wrapping_add(1);
         ctx.sometimes("kafka:producer_epoch_bump");
-        self.unresolved.iter_mut().for_each(|u| *u = None);
-        self.last_acked_seq.iter_mut().for_each(|s| *s = -1);
-        for p in 0..self.queues.len() {
+        self.acc.reset_sequences();
+        for p in 0..self.acc.partitions() {
             let mut seq = 0;
             for b in self.batches.values_mut().filter(|b| b.p as usize == p) {
                 b.seq = seq;
@@ -770,16 +713,13 @@ impl Actor<KMsg, KEvent> for Producer {
         self.md_requests.reset();
         self.open.iter_mut().for_each(Vec::clear);
         self.batches.clear();
-        self.queues.iter_mut().for_each(VecDeque::clear);
-        self.muted.iter_mut().for_each(|m| *m = false);
+        self.acc.clear();
         self.next_seq.iter_mut().for_each(|s| *s = 0);
         self.in_flight.clear();
         self.per_broker.clear();
         self.peers.clear();
         self.retry_timer = None;
         self.needs_bump = false;
-        self.unresolved.iter_mut().for_each(|u| *u = None);
-        self.last_acked_seq.iter_mut().for_each(|s| *s = -1);
         self.owed_milli = 0;
     }
 
@@ -798,7 +738,3 @@ impl SatSubTime for SimDuration {
         SimDuration::from_nanos(self.as_nanos().saturating_sub(now.as_nanos()))
     }
 }
-
-#[cfg(test)]
-#[path = "producer_tests.rs"]
-mod tests;
