@@ -76,6 +76,9 @@ struct KafkaCase {
     transactional: bool,
     /// max.in.flight.requests.per.connection: 1 or 5 (the default).
     max_in_flight: u32,
+    /// request.timeout.ms 2 s and delivery.timeout.ms 5 s instead of 30 s / 120 s, so
+    /// batches expire within the run (unresolved sequences, epoch bumps).
+    short_timeouts: bool,
     faults: Vec<Fault>,
 }
 
@@ -102,13 +105,14 @@ fn kafka_case(max_faults: usize) -> impl Strategy<Value = KafkaCase> {
         prop::bool::weighted(0.25),
         prop::bool::weighted(0.25),
         prop_oneof![Just(1u32), Just(5)],
+        prop::bool::weighted(0.3),
     );
     let faults =
         proptest::collection::vec(fault(KAFKA_NODES.len(), (1_000, 20_000)), 0..=max_faults);
     (config, workload, faults).prop_map(
         |(
             (acks, idem, rf, min_isr, unclean, t2hw, nofence, hwmin, elr),
-            (p, rate, wb, compact, txn, in_flight),
+            (p, rate, wb, compact, txn, in_flight, short),
             faults,
         )| {
             KafkaCase {
@@ -129,6 +133,7 @@ fn kafka_case(max_faults: usize) -> impl Strategy<Value = KafkaCase> {
                 // Also with compaction: the cleaner drops aborted data (docs/fuzzing.md, 11).
                 transactional: txn && idem && acks == 2,
                 max_in_flight: in_flight,
+                short_timeouts: short,
                 faults,
             }
         },
@@ -187,6 +192,11 @@ impl KafkaCase {
         if self.compact {
             out.push_str(
                 "\n        cleanup_policy: Compact,\n        key_space: 100,\n        segment_ms: 5_000,",
+            );
+        }
+        if self.short_timeouts {
+            out.push_str(
+                "\n        request_timeout_ms: 2_000,\n        delivery_timeout_ms: 5_000,",
             );
         }
         if self.transactional {
@@ -544,4 +554,29 @@ proptest! {
     ) {
         runs_twice_alike(&case.ron(), seed)?;
     }
+}
+
+/// The Kafka strategy really reaches the producer's rarer paths, so the send-order and
+/// duplicate rules above are not vacuous: batches expiring (short timeouts), idempotent epoch
+/// bumps, and reordering without idempotence.
+#[test]
+fn kafka_strategy_reaches_expiry_bumps_and_reordering() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = kafka_case(4);
+    let (mut expired, mut bumped, mut reordered) = (0, 0, 0);
+    for seed in 0..150u64 {
+        let case = strategy.new_tree(&mut runner).expect("a case").current();
+        let o = run(&case.ron(), seed);
+        let sometimes = |k: &str| o.report.sometimes.get(k).is_some_and(|n| *n > 0);
+        expired += usize::from(sometimes("kafka:delivery_timeout"));
+        bumped += usize::from(sometimes("kafka:producer_epoch_bump"));
+        reordered += usize::from(anomaly(&o, "nonmonotonic_send") > 0);
+    }
+    eprintln!("of 150 cases: expired {expired}, epoch bumps {bumped}, reordered {reordered}");
+    assert!(
+        expired > 0 && bumped > 0 && reordered > 0,
+        "expired {expired}, epoch bumps {bumped}, reordered {reordered}"
+    );
 }

@@ -17,8 +17,11 @@ pub struct Accumulator {
     /// The next sequence after a batch that expired after being sent
     /// (TransactionManager.markSequenceUnresolved).
     unresolved: Vec<Option<i32>>,
-    /// The last sequence acknowledged under the current epoch.
+    /// The last sequence acknowledged under the partition's epoch.
     last_acked_seq: Vec<i32>,
+    /// The producer bumped its epoch while batches of this partition sent under the old one
+    /// were pending: its new batches wait for them, then start over at sequence 0.
+    stale: Vec<bool>,
 }
 
 impl Accumulator {
@@ -30,6 +33,7 @@ impl Accumulator {
             muted: vec![false; partitions],
             unresolved: vec![None; partitions],
             last_acked_seq: vec![-1; partitions],
+            stale: vec![false; partitions],
         }
     }
 
@@ -59,15 +63,39 @@ impl Accumulator {
         }
     }
 
-    /// The batch `drain` may send next for partition `p`, if any: its deque's head, unless the
+    /// The batch `drain` may consider next for partition `p`: its deque's head, unless the
     /// partition is muted (Sender, max.in.flight = 1: a batch of it is in flight, to any
-    /// broker, so a batch to a new leader never overtakes one still in flight to the old one)
-    /// or has an unresolved sequence (RecordAccumulator.shouldStopDrainBatchesForPartition).
-    pub fn sendable_head(&self, p: usize) -> Option<u64> {
-        if self.muted[p] || self.unresolved[p].is_some() {
+    /// broker, so a batch to a new leader never overtakes one still in flight to the old one).
+    /// A head never sent may still have to wait (`holds_new_batches`).
+    pub fn head(&self, p: usize) -> Option<u64> {
+        if self.muted[p] {
             return None;
         }
         self.queues[p].front().copied()
+    }
+
+    /// RecordAccumulator.shouldStopDrainBatchesForPartition, for a batch never sent: not while
+    /// the partition's sequence is unresolved, nor while batches sent under an older epoch are
+    /// pending (`stale`). Retries of sent batches go on (they keep their sequence).
+    pub fn holds_new_batches(&self, p: usize) -> bool {
+        self.unresolved[p].is_some() || self.stale[p]
+    }
+
+    /// After an epoch bump, partition `p` still has batches pending that were sent under the
+    /// old epoch; they keep it (rewriting them could duplicate a batch the broker holds).
+    pub fn mark_stale(&mut self, p: usize) {
+        self.stale[p] = true;
+    }
+
+    pub fn is_stale(&self, p: usize) -> bool {
+        self.stale[p]
+    }
+
+    /// Partition `p`'s batches now carry the producer's current epoch, sequences from 0.
+    pub fn switch_epoch(&mut self, p: usize) {
+        self.stale[p] = false;
+        self.unresolved[p] = None;
+        self.last_acked_seq[p] = -1;
     }
 
     /// `drain` took the head batch `id` of partition `p` into a request.
@@ -91,7 +119,7 @@ impl Accumulator {
         self.queues[p].retain(|&x| x != id);
     }
 
-    /// Idempotence: sequences up to `last_seq` are acknowledged under the current epoch.
+    /// Idempotence: sequences up to `last_seq` are acknowledged under the partition's epoch.
     pub fn acked(&mut self, p: usize, last_seq: i32) {
         let last = &mut self.last_acked_seq[p];
         *last = (*last).max(last_seq);
@@ -111,7 +139,8 @@ impl Accumulator {
     /// succeeded"). Returns whether some partition stays unresolvable — then the epoch must be
     /// bumped and the partition's pending batches, none of them ever sent, re-sequenced.
     /// Bumping earlier would re-send, under a new epoch, a batch the leader may already hold —
-    /// a duplicate idempotence cannot catch.
+    /// a duplicate idempotence cannot catch. Retries of sent batches continue meanwhile
+    /// (`holds_new_batches`), so the wait ends when each is acknowledged or expires.
     pub fn resolve(&mut self, sent_pending: impl Fn(usize) -> bool) -> bool {
         let mut bump = false;
         for p in 0..self.unresolved.len() {
@@ -127,17 +156,11 @@ impl Accumulator {
         bump
     }
 
-    /// A new epoch (KIP-360 bump, or a new session): sequences start over.
-    pub fn reset_sequences(&mut self) {
-        self.unresolved.iter_mut().for_each(|u| *u = None);
-        self.last_acked_seq.iter_mut().for_each(|s| *s = -1);
-    }
-
     /// The process crashed: every deque is gone.
     pub fn clear(&mut self) {
         self.queues.iter_mut().for_each(VecDeque::clear);
         self.muted.iter_mut().for_each(|m| *m = false);
-        self.reset_sequences();
+        (0..self.queues.len()).for_each(|p| self.switch_epoch(p));
     }
 }
 
@@ -177,29 +200,38 @@ mod tests {
     #[test]
     fn one_in_flight_mutes_the_partition_until_its_batch_completes() {
         let mut a = one_sent(1);
-        assert_eq!(a.sendable_head(0), None);
+        assert_eq!(a.head(0), None);
         a.completed(0);
-        assert_eq!(a.sendable_head(0), Some(2));
-        assert_eq!(one_sent(5).sendable_head(0), Some(2));
+        assert_eq!(a.head(0), Some(2));
+        assert_eq!(one_sent(5).head(0), Some(2));
     }
 
     #[test]
-    fn an_unresolved_sequence_stops_the_partition_until_resolved() {
+    fn an_unresolved_sequence_holds_new_batches_until_resolved() {
         let mut a = Accumulator::new(1, true, 5);
         a.push(0, 7);
         a.mark_unresolved(0, 10);
-        assert_eq!(a.sendable_head(0), None);
+        assert!(a.holds_new_batches(0));
         // A sent batch is still pending: nothing is decided.
         assert!(!a.resolve(|_| true));
-        assert_eq!(a.sendable_head(0), None);
+        assert!(a.holds_new_batches(0));
         // A later batch was acknowledged (up to sequence 12, past 10): resolved, no bump.
         a.acked(0, 12);
         assert!(!a.resolve(|_| false));
-        assert_eq!(a.sendable_head(0), Some(7));
+        assert!(!a.holds_new_batches(0));
         // Nothing acknowledged past it: resolving needs an epoch bump.
-        a.reset_sequences();
+        a.switch_epoch(0);
         a.mark_unresolved(0, 10);
         a.acked(0, 5);
         assert!(a.resolve(|_| false));
+    }
+
+    #[test]
+    fn a_stale_partition_holds_new_batches_until_it_switches_epoch() {
+        let mut a = Accumulator::new(1, true, 5);
+        a.mark_stale(0);
+        assert!(a.holds_new_batches(0));
+        a.switch_epoch(0);
+        assert!(!a.holds_new_batches(0) && !a.is_stale(0));
     }
 }

@@ -75,6 +75,9 @@ pub struct Producer {
     retry_timer: Option<SimTime>,
     /// KIP-360: an epoch bump is due once nothing is in flight.
     needs_bump: bool,
+    /// Partitions whose sent batches the bump re-sequences too: the broker rejected their
+    /// sequence (OUT_OF_ORDER_SEQUENCE; TransactionManager `partitionsToRewriteSequences`).
+    rewrite_sent: BTreeSet<usize>,
     pub retries: u64,
 }
 
@@ -109,6 +112,7 @@ impl Producer {
             stopped: false,
             retry_timer: None,
             needs_bump: false,
+            rewrite_sent: BTreeSet::new(),
             retries: 0,
         }
     }
@@ -272,9 +276,12 @@ impl Producer {
         loop {
             let mut by_broker: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
             for p in 0..self.acc.partitions() {
-                let Some(id) = self.acc.sendable_head(p) else {
+                let Some(id) = self.acc.head(p) else {
                     continue;
                 };
+                if self.batches[&id].attempts == 0 && !self.may_send_new(p) {
+                    continue;
+                }
                 let b = &self.batches[&id];
                 if b.ready_at > now {
                     next_ready = Some(next_ready.map_or(b.ready_at, |t| t.min(b.ready_at)));
@@ -417,7 +424,7 @@ impl Producer {
         match res {
             Ok(offset) => {
                 let b = self.batches.remove(&id).expect("batch");
-                if b.seq >= 0 && b.epoch == self.epoch {
+                if b.seq >= 0 {
                     let last = b.seq + b.values.len() as i32 - 1;
                     self.acc.acked(b.p as usize, last);
                 }
@@ -453,6 +460,7 @@ impl Producer {
                     {
                         ctx.sometimes("kafka:out_of_order_sequence_reset");
                         self.needs_bump = true;
+                        self.rewrite_sent.insert(p);
                     }
                 } else {
                     let error = if expired { KErr::DeliveryTimeout } else { e };
@@ -512,7 +520,8 @@ impl Producer {
         self.acc.remove(b.p as usize, id);
         let (p, sent, next) = (
             b.p as usize,
-            b.attempts > 0 && b.maybe_written,
+            // Sender.sendProducerData marks an expired batch unresolved when it is in retry.
+            b.attempts > 0,
             b.seq + b.values.len() as i32,
         );
         if b.maybe_written {
@@ -539,35 +548,58 @@ impl Producer {
         }
     }
 
+    /// Batches of partition `p` sent at least once and not yet completed (in flight or waiting
+    /// for a retry): the TransactionManager's "in-flight batches" of the partition.
+    fn sent_pending(&self, p: usize) -> bool {
+        sent_pending(&self.batches, p)
+    }
+
     /// Resolve unresolved sequences of partitions whose sent batches all completed; bump the
     /// epoch for those that stay unresolved (`Accumulator::resolve`).
     fn resolve_sequences(&mut self) {
         let batches = &self.batches;
-        let sent_pending = |p: usize| {
-            batches
-                .values()
-                .any(|b| b.p as usize == p && b.attempts > 0)
-        };
-        if self.acc.resolve(sent_pending) {
+        if self.acc.resolve(|p| sent_pending(batches, p)) {
             self.needs_bump = true;
         }
     }
 
-    /// Idempotent producer after a failed batch (KIP-360): bump the epoch and re-sequence every
-    /// pending batch from 0 under it.
+    /// Whether partition `p` may send a batch never sent before (`holds_new_batches`); a stale
+    /// partition whose old-epoch batches all completed switches to the current epoch first.
+    fn may_send_new(&mut self, p: usize) -> bool {
+        if self.acc.is_stale(p) && !self.sent_pending(p) {
+            self.resequence(p);
+        }
+        !self.acc.holds_new_batches(p)
+    }
+
+    /// Idempotent producer after a failed batch (KIP-360): bump the epoch. A partition starts
+    /// over at sequence 0 under it at once when it has no sent batch pending, or when the broker
+    /// rejected its sequence (`rewrite_sent`, TransactionManager.startSequencesAtBeginning);
+    /// otherwise its sent batches keep their epoch and sequence — rewriting them could re-send a
+    /// batch the leader holds, a duplicate — and its new batches wait for them (stale).
     fn bump_epoch(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         self.epoch = self.epoch.wrapping_add(1);
         ctx.sometimes("kafka:producer_epoch_bump");
-        self.acc.reset_sequences();
+        let rewrite = std::mem::take(&mut self.rewrite_sent);
         for p in 0..self.acc.partitions() {
-            let mut seq = 0;
-            for b in self.batches.values_mut().filter(|b| b.p as usize == p) {
-                b.seq = seq;
-                b.epoch = self.epoch;
-                seq += b.values.len() as i32;
+            if rewrite.contains(&p) || !self.sent_pending(p) {
+                self.resequence(p);
+            } else {
+                self.acc.mark_stale(p);
             }
-            self.next_seq[p] = seq;
         }
+    }
+
+    /// Every pending batch of partition `p` takes the current epoch, sequences from 0.
+    fn resequence(&mut self, p: usize) {
+        let mut seq = 0;
+        for b in self.batches.values_mut().filter(|b| b.p as usize == p) {
+            b.seq = seq;
+            b.epoch = self.epoch;
+            seq += b.values.len() as i32;
+        }
+        self.next_seq[p] = seq;
+        self.acc.switch_epoch(p);
     }
 
     /// request.timeout.ms: NetworkClient.handleTimedOutRequests closes the connection to a node
@@ -585,6 +617,10 @@ impl Producer {
             ctx.sometimes("kafka:producer_request_timeout");
             self.peers.close(ctx, NodeId(broker));
             self.fail_in_flight(ctx, broker);
+            // A metadata request on that connection is gone with it (handleServerDisconnect).
+            if self.md_requests.awaiting() == Some(NodeId(broker)) {
+                self.md_requests.finish();
+            }
             self.request_metadata(ctx);
         }
     }
@@ -720,12 +756,19 @@ impl Actor<KMsg, KEvent> for Producer {
         self.peers.clear();
         self.retry_timer = None;
         self.needs_bump = false;
+        self.rewrite_sent.clear();
         self.owed_milli = 0;
     }
 
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+fn sent_pending(batches: &BTreeMap<u64, PBatch>, p: usize) -> bool {
+    batches
+        .values()
+        .any(|b| b.p as usize == p && b.attempts > 0)
 }
 
 trait SatSubTime {
