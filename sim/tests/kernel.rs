@@ -229,24 +229,27 @@ fn time_is_monotonic_and_equal_times_run_in_scheduling_order() {
     );
 }
 
+/// Trace hash of a small run: a sender and a receiver, datagrams over a lossy link, 2 s.
+fn lossy_datagrams_hash(seed: u64) -> u64 {
+    let log: Log = Rc::default();
+    let mut c = config(seed, 2_000);
+    c.default_link = LinkConfig {
+        latency: Latency::Uniform {
+            min_us: 100,
+            max_us: 5_000,
+        },
+        loss: 0.1,
+        ..LinkConfig::default()
+    };
+    let mut sim: Sim<Msg, ()> = Sim::new(c);
+    let rx = sim.add_node("rx", Box::new(Probe::receiver(&log)));
+    sim.add_node("tx", Box::new(Probe::sender(Some(rx), 200, 5, &log)));
+    sim.run().unwrap().trace_hash
+}
+
 #[test]
 fn same_seed_same_hash_different_seed_different_hash() {
-    let run = |seed| {
-        let log: Log = Rc::default();
-        let mut c = config(seed, 2_000);
-        c.default_link = LinkConfig {
-            latency: Latency::Uniform {
-                min_us: 100,
-                max_us: 5_000,
-            },
-            loss: 0.1,
-            ..LinkConfig::default()
-        };
-        let mut sim: Sim<Msg, ()> = Sim::new(c);
-        let rx = sim.add_node("rx", Box::new(Probe::receiver(&log)));
-        sim.add_node("tx", Box::new(Probe::sender(Some(rx), 200, 5, &log)));
-        sim.run().unwrap().trace_hash
-    };
+    let run = lossy_datagrams_hash;
     let hashes: Vec<u64> = (0..20).map(run).collect();
     assert_eq!(
         hashes,
@@ -270,20 +273,7 @@ fn same_seed_same_hash_different_seed_different_hash() {
 /// say why in the commit and update the value.
 #[test]
 fn trace_hash_definition_is_pinned() {
-    let log: Log = Rc::default();
-    let mut c = config(1, 2_000);
-    c.default_link = LinkConfig {
-        latency: Latency::Uniform {
-            min_us: 100,
-            max_us: 5_000,
-        },
-        loss: 0.1,
-        ..LinkConfig::default()
-    };
-    let mut sim: Sim<Msg, ()> = Sim::new(c);
-    let rx = sim.add_node("rx", Box::new(Probe::receiver(&log)));
-    sim.add_node("tx", Box::new(Probe::sender(Some(rx), 200, 5, &log)));
-    let hash = sim.run().unwrap().trace_hash;
+    let hash = lossy_datagrams_hash(1);
     assert_eq!(format!("{hash:016x}"), "7d54689fa64359c3");
 }
 

@@ -9,7 +9,7 @@
 //! checker.rs `txn_report`, controller.rs controlled shutdown), see [`extras_consistent`].
 
 use crate::generated_faults::{Fault, Hit};
-use crate::{KafkaCase, anomaly, nonzero, obs};
+use crate::{KafkaCase, anomaly, obs};
 use msgsim::runner::RunOutcome;
 use proptest::prelude::*;
 
@@ -261,16 +261,8 @@ impl WideKafkaCase {
 /// The base rules (with the fault-free rule widened by [`WideKafkaCase::healthy_allowed`]) and
 /// each addition's own rule.
 pub fn wide_verdicts_consistent(case: &WideKafkaCase, o: &RunOutcome) -> Result<(), String> {
-    if let Err(why) = crate::kafka_verdicts_consistent(&case.base, o) {
-        let allowed = case.healthy_allowed(o);
-        let explained = why.starts_with("healthy run reports anomalies")
-            && nonzero(o)
-                .iter()
-                .all(|(k, _)| allowed.contains(&k.as_str()));
-        if !explained {
-            return Err(why);
-        }
-    }
+    let base = crate::kafka_verdicts_consistent(&case.base, o);
+    super::base_verdict_or_allowed(base, o, &case.healthy_allowed(o))?;
     extras_consistent(case, o)
 }
 

@@ -8,7 +8,7 @@
 //! forgotten, only through a failover or a restart that lost data.
 
 use crate::generated_faults::{Fault, fault, faults_ron};
-use crate::{RedisCase, anomaly, nonzero, obs};
+use crate::{RedisCase, anomaly, obs};
 use msgsim::runner::RunOutcome;
 use proptest::prelude::*;
 
@@ -110,16 +110,8 @@ impl WideRedisCase {
 /// The base rules (their fault-free rule widened by the Streams workload's own anomalies) and
 /// the Streams rule.
 pub fn wide_verdicts_consistent(case: &WideRedisCase, o: &RunOutcome) -> Result<(), String> {
-    if let Err(why) = crate::redis_verdicts_consistent(&case.base, o) {
-        let allowed = case.base_healthy_allowed();
-        let explained = why.starts_with("healthy run reports anomalies")
-            && nonzero(o)
-                .iter()
-                .all(|(k, _)| allowed.contains(&k.as_str()));
-        if !explained {
-            return Err(why);
-        }
-    }
+    let base = crate::redis_verdicts_consistent(&case.base, o);
+    super::base_verdict_or_allowed(base, o, &case.base_healthy_allowed())?;
     match &case.streams {
         Some(s) => {
             let healthy = case.base.faults.is_empty() && s.faults.is_empty();
