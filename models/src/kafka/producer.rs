@@ -279,12 +279,13 @@ impl Producer {
                 let Some(id) = self.acc.head(p) else {
                     continue;
                 };
-                if self.batches[&id].attempts == 0 && !self.may_send_new(p) {
+                let b = &self.batches[&id];
+                let (never_sent, ready_at) = (b.attempts == 0, b.ready_at);
+                if never_sent && !self.may_send_new(p) {
                     continue;
                 }
-                let b = &self.batches[&id];
-                if b.ready_at > now {
-                    next_ready = Some(next_ready.map_or(b.ready_at, |t| t.min(b.ready_at)));
+                if ready_at > now {
+                    next_ready = Some(next_ready.map_or(ready_at, |t| t.min(ready_at)));
                     continue;
                 }
                 let Some(leader) = md.parts[p].leader else {
