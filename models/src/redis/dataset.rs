@@ -4,7 +4,7 @@
 use super::cmd::{digits, payload_len};
 use super::config::EvictionPolicy;
 use super::msg::{Cmd, Reply};
-use super::stream::{GroupChange, Stream, StreamId};
+use super::stream::{self, GroupChange, Stream, StreamId};
 use std::collections::BTreeMap;
 
 /// What a key holds, as Redis would hold it. A string that reads as a 64-bit signed integer is
@@ -276,7 +276,7 @@ impl Dataset {
                 None => Reply::Nil,
                 Some(Value::Stream(s)) => match s.read(after.unwrap_or_default(), *count) {
                     Reply::Array(v) if v.is_empty() => Reply::Nil,
-                    r => r,
+                    r => stream::keyed(key, r),
                 },
                 Some(_) => return wrongtype(),
             }),
@@ -315,7 +315,8 @@ impl Dataset {
                 noack,
                 ..
             } => self.group_op(cmd, key, group, |s, ch| {
-                s.read_group(group, consumer, *id, *count, *noack, now_ms, ch)
+                let r = s.read_group(group, consumer, *id, *count, *noack, now_ms, ch);
+                stream::keyed(key, r)
             }),
             Cmd::XAck { group, ids, .. } => {
                 self.group_op(cmd, key, group, |s, ch| s.ack(group, ids, ch))
@@ -397,7 +398,10 @@ impl Dataset {
 
     /// The reply of a consumer-group command whose key is not a stream or whose group does
     /// not exist (t_stream.c): WRONGTYPE first (`checkType`); XACK counts 0 acknowledged
-    /// (`shared.czero`); the others name the key and the group in a NOGROUP error.
+    /// (`xackCommand`: `shared.czero`); the others name the key and the group in a NOGROUP
+    /// error: `xreadCommand` adds "in XREADGROUP with GROUP option"; `xpendingCommand`,
+    /// `xclaimCommand` and `xautoclaimCommand` all reply "No such key '<key>' or consumer
+    /// group '<group>'" (the same format string, split over two literals in the first two).
     fn no_group(&self, key: &str, group: &str, cmd: &Cmd) -> Option<Outcome> {
         let reply = match self.value(key) {
             Some(Value::Stream(s)) if s.groups.contains_key(group) => return None,
@@ -479,7 +483,7 @@ mod tests {
             bytes: 10,
         };
         assert_eq!(d.execute(&add, 0).reply.render(), "1-0");
-        assert_eq!(xread(&mut d, "s", "0"), "[1-0]");
+        assert_eq!(xread(&mut d, "s", "0"), "[[s, [[1-0, [p, _]]]]]");
         assert_eq!(xread(&mut d, "s", "1-0"), "nil");
     }
 
@@ -621,7 +625,10 @@ mod tests {
     fn xreadgroup_gt_with_nothing_new_is_nil_but_history_is_empty_list() {
         let mut d = Dataset::default();
         stream_with_group(&mut d);
-        assert_eq!(run(&mut d, readgroup("g", None)), "[1-0, 2-0]");
+        assert_eq!(
+            run(&mut d, readgroup("g", None)),
+            "[[s, [[1-0, [p, _]], [2-0, [p, _]]]]]"
+        );
         assert_eq!(run(&mut d, readgroup("g", None)), "nil");
         let ack = Cmd::XAck {
             key: "s".into(),
@@ -630,7 +637,10 @@ mod tests {
         };
         assert_eq!(run(&mut d, ack), "2");
         // The PEL form always answers the stream, here with no entries.
-        assert_eq!(run(&mut d, readgroup("g", Some(StreamId::ZERO))), "[]");
+        assert_eq!(
+            run(&mut d, readgroup("g", Some(StreamId::ZERO))),
+            "[[s, []]]"
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
+#[cfg(test)]
+mod stream_reply_tests;
 mod workload;
 
 pub use checker::RedisChecker;

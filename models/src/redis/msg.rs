@@ -7,6 +7,10 @@ use super::stream::StreamId;
 use msgsim_sim::{Message, NodeId};
 use std::rc::Rc;
 
+/// The field name of every stream entry: `XADD key <id> p <value>` (one byte, as
+/// `Cmd::resp_bytes` counts it).
+pub const ENTRY_FIELD: &str = "p";
+
 /// A reply value. `render()` gives the redis-cli-like text scripts compare against.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
@@ -16,8 +20,11 @@ pub enum Reply {
     Nil,
     Err(String),
     Array(Vec<Reply>),
-    /// A stream entry `[id, fields]`, or `[id, nil]` when deleted; `count` is the delivery
-    /// counter after this delivery (not on the wire; XPENDING shows it).
+    /// A stream entry `[id, [field, value]]` (t_stream.c `streamReplyWithRange`: the id, then
+    /// the field-value pairs), or `[id, nil]` when deleted; `count` is the delivery counter
+    /// after this delivery (not on the wire; XPENDING shows it). The entry's one field is
+    /// `ENTRY_FIELD`; its value renders `_` (the model carries an identity and a size, not the
+    /// bytes), as XPENDING's idle time does.
     Entry {
         id: StreamId,
         tag: Option<u64>,
@@ -76,7 +83,7 @@ impl Reply {
             }
             Reply::Entry {
                 id, tag: Some(_), ..
-            } => id.to_string(),
+            } => format!("[{id}, [{ENTRY_FIELD}, _]]"),
             Reply::Entry { id, tag: None, .. } => format!("[{id}, nil]"),
             Reply::Id(id) => id.to_string(),
             Reply::Payload { value, bytes } => {

@@ -89,6 +89,10 @@ pub struct Stream {
     pub trimmed_below: StreamId,
 }
 
+// The group methods below answer a missing group with a NOGROUP error that cannot name the
+// key; commands reach them only through `Dataset::no_group`, which answers first with Redis's
+// exact text (key and group named).
+
 /// What a group operation changed, for propagation to replicas.
 #[derive(Debug, Default)]
 pub struct GroupChange {
@@ -101,6 +105,20 @@ fn entry_reply(id: StreamId, e: Option<&StreamEntry>, count: u64) -> Reply {
         id,
         tag: e.map(|e| e.tag),
         count,
+    }
+}
+
+/// XREAD / XREADGROUP in RESP2: one `[key, [entries…]]` pair per stream served (t_stream.c
+/// `xreadCommand`: `addReplyArrayLen(c,2)`, the key, then `streamReplyWithRange`'s entries).
+/// The model reads one key per command, so a served stream is `[[key, [entries…]]]`; a nil
+/// (nothing served) or an error passes through.
+pub fn keyed(key: &str, entries: Reply) -> Reply {
+    match entries {
+        Reply::Array(_) => Reply::Array(vec![Reply::Array(vec![
+            Reply::Bulk(key.to_string()),
+            entries,
+        ])]),
+        other => other,
     }
 }
 
@@ -254,10 +272,14 @@ impl Stream {
                 }
                 // `>` with nothing newer than the group's last delivered id is not served
                 // synchronously and, without BLOCK, replies a null array (RESP2 `*-1`, redis-cli
-                // "(nil)"), as XREAD does: t_stream.c `xreadCommand` serves a stream only when
-                // its last id is above the group's `last_id`, then `addReplyNullArray`. An
-                // explicit id always serves the consumer's PEL (`serve_history`), so that form
-                // answers the stream with an empty entry list instead (below: `[]`).
+                // "(nil)"), as XREAD does. t_stream.c `xreadCommand` (7.x) serves a `>` stream
+                // only when `s->length` is non-zero and `streamLastValidID` — the last entry
+                // still present, not `s->last_id` — is above the group's `last_id`; so an entry
+                // above it exists and the reply is never an empty list, also after trimming or
+                // deleting everything (Redis 5.0 compared `s->last_id` and could answer
+                // `[[key, []]]`). Otherwise `addReplyNullArray`. An explicit id always serves
+                // the consumer's PEL (`serve_history`): that form answers the stream with an
+                // empty entry list instead (below: `[[key, []]]` once `keyed`).
                 if out.is_empty() {
                     return Reply::Nil;
                 }
@@ -488,6 +510,6 @@ mod tests {
         let mut ch = GroupChange::default();
         // The group never saw 1-0..5-0: `>` starts at the first entry left.
         let r = s.read_group("g", "c", None, 1, false, 0, &mut ch);
-        assert_eq!(r.render(), "[6-0]");
+        assert_eq!(r.render(), "[[6-0, [p, _]]]");
     }
 }
