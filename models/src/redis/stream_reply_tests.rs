@@ -194,3 +194,21 @@ fn missing_key_or_group_errors_per_command() {
         "-NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option"
     );
 }
+
+#[test]
+fn entries_are_found_inside_the_nesting() {
+    let mut d = stream_with_group();
+    let r = d.execute(&xreadgroup("g", "A", None), 0).reply;
+    let ids: Vec<(StreamId, Option<u64>, u64)> = r.entries();
+    assert_eq!(ids, vec![(id("1-0"), Some(1), 1), (id("2-0"), Some(1), 1)]);
+    run(&mut d, 0, xadd("s", "3-0", Some(1)));
+    let r = d.execute(&xreadgroup("g", "A", Some("0")), 0).reply;
+    assert_eq!(
+        r.entries(),
+        vec![(id("1-0"), None, 2), (id("2-0"), None, 2)]
+    );
+    let r = d.execute(&xautoclaim("s", "g", false), 500).reply;
+    assert!(r.entries().is_empty(), "deleted ids are not entries");
+    let r = d.execute(&xclaim("s", "g", &["3-0"], false), 500).reply;
+    assert!(r.entries().is_empty(), "3-0 was never delivered");
+}
