@@ -58,7 +58,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             Command::CancelTimer { id } => {
                 self.ids.timers.cancel(id);
             }
-            Command::Record { event } => self.record_history(node, done, event),
+            Command::Record { event } => self.record_history(node, done, *event),
             Command::Sometimes { name } => *self.coverage.entry(name).or_insert(0) += 1,
         }
     }
