@@ -522,13 +522,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if !self.started {
             self.start();
         }
-        let Some(next) = self.queue.peek_time() else {
+        let Some(event) = self.queue.pop_until(self.config.end) else {
             return Ok(false);
         };
-        if self.config.end.is_some_and(|end| next > end) {
-            return Ok(false);
-        }
-        let event = self.queue.pop().expect("peeked");
         debug_assert!(event.time >= self.now, "time went backwards");
         self.now = event.time;
         set_current_time(self.now);
