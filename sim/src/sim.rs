@@ -625,7 +625,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let done = start + ctx.busy;
         self.nodes[i].busy_until = done;
         self.apply_commands(node, done, cause, &mut commands);
-        self.commands = commands;
+        // Put the (drained) buffer back for the next handler. What it replaces is the empty
+        // vector `take` left, which owns nothing: forgetting it skips a drop call per event.
+        let placeholder = std::mem::replace(&mut self.commands, commands);
+        debug_assert!(placeholder.capacity() == 0, "no handler runs inside another");
+        std::mem::forget(placeholder);
         if !self.nodes[i].inbox.is_empty() {
             self.ensure_wake(node);
         }
