@@ -173,13 +173,17 @@ impl EventQueue {
         let Some(earliest) = run.iter().map(|p| (p.key >> 64) as u64).min() else {
             return;
         };
-        let latest = run.iter().map(|p| (p.key >> 64) as u64).max().unwrap_or(earliest);
+        let latest = run
+            .iter()
+            .map(|p| (p.key >> 64) as u64)
+            .max()
+            .unwrap_or(earliest);
         // The run's sequence numbers are consecutive in push order, so while its times span
         // less than 2^47 ns and it has fewer than 2^16 events, `(time - earliest) << 16 |
         // index` orders it exactly as (time, seq) does; sorting those words is cheaper than
         // sorting the 32-byte entries.
         if latest - earliest >= 1 << 47 || run.len() >= 1 << 16 {
-            run.sort_unstable_by(|a, b| b.key.cmp(&a.key));
+            run.sort_unstable_by_key(|p| std::cmp::Reverse(p.key));
             return;
         }
         self.order.clear();

@@ -630,7 +630,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             // Put the drained buffer back for the next handler. What it replaces is the empty
             // vector `take` left, which owns nothing: forgetting it skips a drop call.
             let placeholder = std::mem::replace(&mut self.commands, commands);
-            debug_assert!(placeholder.capacity() == 0, "no handler runs inside another");
+            debug_assert!(
+                placeholder.capacity() == 0,
+                "no handler runs inside another"
+            );
             std::mem::forget(placeholder);
         }
         if !self.nodes[i].inbox.is_empty() {
