@@ -140,7 +140,8 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
-    #[inline]
+    // Always inlined: the per-message path (an out-of-line call here costs more than the push).
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, kind: EventKind) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -204,7 +205,7 @@ impl EventQueue {
     }
 
     /// Pop the earliest event if it is due no later than `end` (`None`: no bound).
-    #[inline]
+    #[inline(always)]
     pub fn pop_until(&mut self, end: Option<SimTime>) -> Option<Event> {
         let from_run = match (self.run.last(), self.heap.peek()) {
             (Some(r), Some(h)) => r.key < h.key,
