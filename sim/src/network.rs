@@ -162,6 +162,9 @@ impl Link {
 /// All links between all nodes.
 pub struct Topology {
     graph: DiMatrix<NodeId, Link>,
+    /// No link is blocked or clogged (kept by [`Topology::refresh_open`] after every change):
+    /// lets the per-message path skip the link lookup in the common, healthy case.
+    all_open: bool,
 }
 
 impl Topology {
@@ -176,7 +179,21 @@ impl Topology {
                 graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), Link::new(default));
             }
         }
-        Topology { graph }
+        Topology {
+            graph,
+            all_open: true,
+        }
+    }
+
+    /// Recompute [`Topology::all_open`]; call after changing any link's `blocked` or `clogged`.
+    pub fn refresh_open(&mut self) {
+        self.all_open = self.pairs().all(|(a, b)| self.link(a, b).is_open());
+    }
+
+    /// True while no link is blocked or clogged.
+    #[inline]
+    pub fn all_open(&self) -> bool {
+        self.all_open
     }
 
     pub fn node_count(&self) -> usize {

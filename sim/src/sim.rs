@@ -522,13 +522,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if !self.started {
             self.start();
         }
-        let Some(next) = self.queue.peek_time() else {
+        let Some(event) = self.queue.pop_until(self.config.end) else {
             return Ok(false);
         };
-        if self.config.end.is_some_and(|end| next > end) {
-            return Ok(false);
-        }
-        let event = self.queue.pop().expect("peeked");
         debug_assert!(event.time >= self.now, "time went backwards");
         self.now = event.time;
         set_current_time(self.now);
@@ -611,7 +607,6 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             "handler on a node that is not up"
         );
         let start = self.now.max(state.busy_until);
-        let mut commands = std::mem::take(&mut self.commands);
         let mut ctx = Ctx {
             node,
             now: self.now,
@@ -620,7 +615,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             busy: SimDuration::ZERO,
             quiet: self.quiet,
             rng: &mut state.rng,
-            commands: &mut commands,
+            commands: &mut self.commands,
             ids: &mut self.ids,
             node_names: &self.names,
         };
@@ -628,8 +623,19 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         // A handler that runs while the node is still busy (quiet-phase notice) starts after.
         let done = start + ctx.busy;
         self.nodes[i].busy_until = done;
-        self.apply_commands(node, done, cause, &mut commands);
-        self.commands = commands;
+        // Many handlers (a subscriber taking a message) command nothing.
+        if !self.commands.is_empty() {
+            let mut commands = std::mem::take(&mut self.commands);
+            self.apply_commands(node, done, cause, &mut commands);
+            // Put the drained buffer back for the next handler. What it replaces is the empty
+            // vector `take` left, which owns nothing: forgetting it skips a drop call.
+            let placeholder = std::mem::replace(&mut self.commands, commands);
+            debug_assert!(
+                placeholder.capacity() == 0,
+                "no handler runs inside another"
+            );
+            std::mem::forget(placeholder);
+        }
         if !self.nodes[i].inbox.is_empty() {
             self.ensure_wake(node);
         }

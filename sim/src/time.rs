@@ -127,6 +127,7 @@ pub fn current_time() -> SimTime {
     SimTime(CURRENT.with(|c| c.get()))
 }
 
+#[inline(always)]
 pub(crate) fn set_current_time(t: SimTime) {
     CURRENT.with(|c| c.set(t.0));
 }

@@ -46,9 +46,14 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     fn on_conn_arrival(&mut self, slot: u32, conn_id: ConnId, from: NodeId, to: NodeId, seq: u64) {
-        // One link lookup per arrival (this is the per-message path).
-        let link = self.topology.as_ref().expect("started").link(from, to);
-        let (link_open, blocked) = (link.is_open(), link.blocked);
+        // The per-message path: with no partition or clog anywhere, no link lookup at all.
+        let topology = self.topology.as_ref().expect("started");
+        let (link_open, blocked) = if topology.all_open() {
+            (true, false)
+        } else {
+            let link = topology.link(from, to);
+            (link.is_open(), link.blocked)
+        };
         let conn = &mut self.conns[conn_id.0 as usize];
         let end = conn.end_of(from).expect("sender is an end");
         let receiver_closed = conn.closed_by == Some(1 - end);
@@ -75,7 +80,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         dir.next_deliver_seq += 1;
-        self.arrive(slot);
+        self.arrive_at(slot, to);
         loop {
             let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
             // Usually nothing waits out of order: skip the map lookup.
@@ -96,6 +101,12 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             .as_ref()
             .expect("live envelope")
             .to;
+        self.arrive_at(slot, to);
+    }
+
+    /// [`Sim::arrive`] for a caller that already knows the receiver.
+    #[inline]
+    fn arrive_at(&mut self, slot: u32, to: NodeId) {
         let state = &mut self.nodes[to.index()];
         if state.status == NodeStatus::Crashed {
             self.drop_slot(slot, DropReason::NodeDown);

@@ -93,6 +93,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 }
             }
         }
+        topology.refresh_open();
     }
 
     fn block(&mut self, from: &[NodeId], to: &[NodeId]) {
@@ -121,6 +122,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             link.blocked = false;
             link.clogged = false;
         }
+        topology.refresh_open();
         self.flush_held();
     }
 
