@@ -339,31 +339,16 @@ impl Actor<RedisMsg, RedisEvent> for Client {
                 for f in frames {
                     match f {
                         Frame::Reply { id, reply } => self.on_reply(ctx, id, reply),
-                        Frame::Message {
-                            channel,
-                            pattern,
-                            publisher,
-                            first_seq,
-                            count,
-                            ..
-                        } => {
-                            let sub = pattern.unwrap_or(channel);
-                            self.received(ctx, sub, publisher, first_seq, count);
-                        }
+                        Frame::Message(r) => self.received(ctx, r),
                     }
                 }
                 self.read(ctx, bytes);
             }
-            RedisMsg::Messages {
-                sub,
-                first_seq,
-                publisher,
-                count,
-                bytes_each,
-            } => {
+            RedisMsg::Messages(r) => {
                 self.heard = true;
-                self.received(ctx, sub, publisher, first_seq, count);
-                self.read(ctx, count as u64 * bytes_each as u64);
+                let bytes = r.bytes();
+                self.received(ctx, r);
+                self.read(ctx, bytes);
             }
             RedisMsg::PrimaryIs { req, primary } if req == self.discover_req && self.connecting => {
                 self.open(ctx, primary);

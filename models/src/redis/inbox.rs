@@ -3,7 +3,7 @@
 //! publisher); and how fast the application reads its socket (TCP window updates).
 
 use super::client::{Client, Pending};
-use super::msg::{Cmd, RedisEvent, RedisMsg, Reply};
+use super::msg::{Cmd, PubRange, RedisEvent, RedisMsg, Reply};
 use super::server::RCtx;
 use std::rc::Rc;
 
@@ -177,14 +177,14 @@ impl Client {
     /// Received messages are recorded as ranges: a contiguous run from one publisher on one
     /// subscription is extended in place and written to the history when the run breaks, on
     /// disconnect, and at the end of the run (`unflushed`).
-    pub(super) fn received(
-        &mut self,
-        ctx: &mut RCtx,
-        sub: Rc<str>,
-        publisher: u32,
-        first: u64,
-        count: u32,
-    ) {
+    pub(super) fn received(&mut self, ctx: &mut RCtx, r: PubRange) {
+        let PubRange {
+            sub,
+            first_seq: first,
+            publisher,
+            count,
+            ..
+        } = r;
         let end = first + count as u64;
         // A subscriber has a few runs: a scan comparing the shared name by pointer first
         // beats an ordered-map lookup comparing strings.
