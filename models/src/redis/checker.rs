@@ -70,7 +70,13 @@ pub struct RedisChecker {
     pub client_nodes: BTreeMap<NodeId, u32>,
     pub initial_primary: Option<NodeId>,
     primary: Option<NodeId>,
-    subs: BTreeMap<u32, Sub>,
+    /// Per client, sorted by client (a binary search per event; the index is the target's).
+    subs: Vec<(u32, Sub)>,
+    /// Per channel published to: the (index in `subs`, interest id) pairs whose interest
+    /// matches it, in the order of `subs` and of their interests. Subscriptions change rarely
+    /// and PUBLISH batches are many: built on the first PUBLISH to a channel, dropped whenever
+    /// an interest or a subscriber is added or removed.
+    targets: BTreeMap<Rc<str>, Vec<(usize, u32)>>,
     /// Channel and pattern names, interned.
     names: BTreeMap<Rc<str>, u32>,
     received: BTreeMap<Key, Vec<(u64, u64)>>,
@@ -93,6 +99,20 @@ impl RedisChecker {
     fn first(&mut self, k: &'static str, t: SimTime) {
         self.c.entry(k).or_insert(t.as_millis() as f64);
     }
+    /// A client's state, created at its first event (a new one drops the `targets` cache: the
+    /// indices after it move).
+    fn sub(&mut self, client: u32) -> &mut Sub {
+        let at = match self.subs.binary_search_by_key(&client, |(c, _)| *c) {
+            Ok(at) => at,
+            Err(at) => {
+                self.subs.insert(at, (client, Sub::default()));
+                self.targets.clear();
+                at
+            }
+        };
+        &mut self.subs[at].1
+    }
+
     fn intern(&mut self, name: &str) -> u32 {
         if let Some(id) = self.names.get(name) {
             return *id;
@@ -125,7 +145,7 @@ impl RedisChecker {
                 server,
                 epoch,
             } => {
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 s.epoch = *epoch;
                 s.connected = true;
                 s.server = Some(*server);
@@ -134,7 +154,7 @@ impl RedisChecker {
             RedisEvent::Disconnected { client, epoch } => {
                 let end = self.kills.remove(client).map_or(End::Closed, End::Killed);
                 self.ends.insert((*client, *epoch), end);
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 s.connected = false;
                 s.disconnected_at = time.as_nanos();
                 s.active.clear();
@@ -158,7 +178,7 @@ impl RedisChecker {
                 ..
             } => {
                 let id = self.intern(name);
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 if s.epoch == *epoch {
                     match s.active.iter_mut().find(|(i, _)| *i == id) {
                         Some(a) => a.1 = time.as_nanos(),
@@ -168,6 +188,7 @@ impl RedisChecker {
                 let interest = (Rc::from(&**name), *pattern, id);
                 if let Err(at) = s.interests.binary_search(&interest) {
                     s.interests.insert(at, interest);
+                    self.targets.clear();
                 }
             }
             RedisEvent::Unsubscribed {
@@ -176,11 +197,12 @@ impl RedisChecker {
                 pattern,
             } => {
                 let id = self.intern(name);
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 s.active.retain(|(i, _)| *i != id);
                 let interest = (Rc::from(&**name), *pattern, id);
                 if let Ok(at) = s.interests.binary_search(&interest) {
                     s.interests.remove(at);
+                    self.targets.clear();
                 }
             }
             RedisEvent::Published {
@@ -292,53 +314,63 @@ impl RedisChecker {
         self.hot.publish_receivers += recv;
         let primary = self.primary.or(self.initial_primary);
         let all = primary == Some(server);
-        let channel_id = self.names.get(channel).copied();
         let now = time.as_nanos();
         let mut expected_subs = 0;
-        // Disjoint field borrows: interests are read while the expectations are extended.
-        for s in self.subs.values_mut() {
+        if !self.targets.contains_key(channel) {
+            let targets = self.matching(channel);
+            self.targets.insert(Rc::from(channel), targets);
+        }
+        // Disjoint field borrows: the targets are read while the expectations are extended.
+        for &(at, id) in &self.targets[channel] {
+            let s = &mut self.subs[at].1;
             if !all && s.server != Some(server) {
                 continue;
             }
+            let since = s.active.iter().find(|(i, _)| *i == id).map(|(_, t)| t);
+            let why = match (s.connected, since) {
+                // Disconnected less than a round trip ago: the PUBLISH ran while connected.
+                (false, _) if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 => {
+                    Why::Subscribed(s.epoch)
+                }
+                (false, _) => Why::Disconnected,
+                (true, Some(t)) if now.saturating_sub(*t) >= RACE_NS => Why::Subscribed(s.epoch),
+                _ => Why::NotSubscribed,
+            };
+            expected_subs += 1;
+            let at = match s.expected.iter().position(|(k, _)| *k == (id, publisher)) {
+                Some(at) => at,
+                None => {
+                    s.expected.push(((id, publisher), Vec::new()));
+                    s.expected.len() - 1
+                }
+            };
+            let v = &mut s.expected[at].1;
+            match v.last_mut() {
+                Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
+                _ => v.push((first, first + n, why)),
+            }
+        }
+        self.hot.pubsub_expected += n * expected_subs;
+    }
+
+    /// The (index in `subs`, interest id) pairs whose interest matches `channel`: the channel
+    /// itself, or a pattern that globs it (util.c `stringmatchlen`, as the server matches).
+    fn matching(&self, channel: &str) -> Vec<(usize, u32)> {
+        let channel_id = self.names.get(channel).copied();
+        let mut out = Vec::new();
+        for (at, (_, s)) in self.subs.iter().enumerate() {
             for (name, pattern, id) in &s.interests {
                 let matches = if *pattern {
                     glob(name.as_bytes(), channel.as_bytes())
                 } else {
                     channel_id == Some(*id)
                 };
-                if !matches {
-                    continue;
-                }
-                let since = s.active.iter().find(|(i, _)| i == id).map(|(_, t)| t);
-                let why = match (s.connected, since) {
-                    // Disconnected less than a round trip ago: the PUBLISH ran while connected.
-                    (false, _)
-                        if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 =>
-                    {
-                        Why::Subscribed(s.epoch)
-                    }
-                    (false, _) => Why::Disconnected,
-                    (true, Some(t)) if now.saturating_sub(*t) >= RACE_NS => {
-                        Why::Subscribed(s.epoch)
-                    }
-                    _ => Why::NotSubscribed,
-                };
-                expected_subs += 1;
-                let at = match s.expected.iter().position(|(k, _)| *k == (*id, publisher)) {
-                    Some(at) => at,
-                    None => {
-                        s.expected.push(((*id, publisher), Vec::new()));
-                        s.expected.len() - 1
-                    }
-                };
-                let v = &mut s.expected[at].1;
-                match v.last_mut() {
-                    Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
-                    _ => v.push((first, first + n, why)),
+                if matches {
+                    out.push((at, *id));
                 }
             }
         }
-        self.hot.pubsub_expected += n * expected_subs;
+        out
     }
 
     pub(super) fn received_range(
