@@ -67,7 +67,9 @@ pub struct Server {
     /// clients_pending_write: clients with output to write in beforeSleep (each once, flagged
     /// by `ClientConn::pending_write`).
     pub(super) pending_out: Vec<ConnId>,
-    pub(super) repl_out: BTreeMap<ConnId, Vec<super::msg::ReplEntry>>,
+    /// The replication stream written to each replica in this event-loop iteration, by
+    /// connection (sorted; a primary has a few replicas).
+    pub(super) repl_out: Vec<(ConnId, Vec<super::msg::ReplEntry>)>,
     pub(super) to_close: Vec<(ConnId, KillReason)>,
     pub(super) cron_ticks: u64,
     pub(super) fullsync_pending: bool,
@@ -103,7 +105,7 @@ impl Server {
             good_replicas: 0,
             waits: BTreeMap::new(),
             pending_out: Vec::new(),
-            repl_out: BTreeMap::new(),
+            repl_out: Vec::new(),
             to_close: Vec::new(),
             cron_ticks: 0,
             fullsync_pending: false,
@@ -151,7 +153,7 @@ impl Server {
 
     /// PUBLISH fan-out on this node (pubsub.c `pubsubPublishMessageInternal`): one range per
     /// (client, matching channel or pattern) appended to its output buffer; returns the
-    /// receivers per message, run-length, and the bytes queued.
+    /// receivers of each message and the bytes queued.
     pub(super) fn fanout(
         &mut self,
         channel: &str,
@@ -159,7 +161,7 @@ impl Server {
         count: u32,
         publisher: u32,
         first_seq: u64,
-    ) -> (Vec<(u32, i64)>, u64) {
+    ) -> (i64, u64) {
         let Server {
             registry,
             clients,
@@ -199,7 +201,7 @@ impl Server {
         });
         // A client flagged CLOSE_ASAP stays subscribed (and counted) until it is freed before
         // the next event-loop iteration.
-        (vec![(count, receivers)], fan_bytes)
+        (receivers, fan_bytes)
     }
 
     /// Execute a client command; returns `None` when the reply comes later (blocked WAIT).
@@ -259,7 +261,8 @@ impl Server {
                 ctx.busy(SimDuration::from_nanos(
                     self.cfg.cmd_cost_ns * (count as u64 - 1),
                 ));
-                let (runs, fan) = self.fanout(&channel, payload_bytes, count, publisher, first_seq);
+                let (receivers, fan) =
+                    self.fanout(&channel, payload_bytes, count, publisher, first_seq);
                 ctx.busy(SimDuration::from_nanos(
                     fan / 1024 * self.cfg.cost_ns_per_kib,
                 ));
@@ -278,7 +281,7 @@ impl Server {
                         c.woff = self.offset;
                     }
                 }
-                Some(Reply::Publish(runs))
+                Some(Reply::Publish(vec![(count, receivers)]))
             }
             Cmd::Wait {
                 numreplicas,
@@ -489,7 +492,7 @@ impl Server {
         pending.clear();
         // Keep the list's allocation for the next iteration.
         self.pending_out = pending;
-        for (conn, entries) in std::mem::take(&mut self.repl_out) {
+        for (conn, entries) in self.repl_out.drain(..) {
             let bytes = entries.iter().map(|e| e.bytes).sum();
             ctx.send_conn(conn, RedisMsg::Stream { entries, bytes });
         }
