@@ -51,6 +51,26 @@ struct Sub {
 
 type Expected = Vec<(u64, u64, Why)>;
 
+/// Consecutive PUBLISH batches of one publisher on one channel (contiguous sequence numbers,
+/// one server) while no subscriber's state changes: every target's expectation grows by the
+/// same range with the same reason, so the range is kept here and written to the targets
+/// once, when the run ends, instead of once per batch. The reasons depend on time only
+/// through `RACE_NS` (a subscription or a disconnect becoming older than a round trip):
+/// `until` is the first such moment, where the run ends.
+struct OpenRun {
+    channel: Rc<str>,
+    publisher: u32,
+    server: NodeId,
+    first: u64,
+    end: u64,
+    until: u64,
+    /// Per target of the channel (`RedisChecker::targets`): its reason, `None` when the
+    /// batch's server does not reach it.
+    whys: Vec<Option<Why>>,
+    /// How many targets it reaches.
+    targets: u64,
+}
+
 /// (client, interned subscription name, publisher): integer keys, so the per-PUBLISH
 /// bookkeeping compares no strings.
 pub(super) type Key = (u32, u32, u32);
@@ -77,6 +97,8 @@ pub struct RedisChecker {
     /// and PUBLISH batches are many: built on the first PUBLISH to a channel, dropped whenever
     /// an interest or a subscriber is added or removed.
     targets: BTreeMap<Rc<str>, Vec<(usize, u32)>>,
+    /// Expectations not yet written to the subscribers, per (channel, publisher).
+    open: Vec<OpenRun>,
     /// Channel and pattern names, interned.
     names: BTreeMap<Rc<str>, u32>,
     received: BTreeMap<Key, Vec<(u64, u64)>>,
@@ -123,6 +145,16 @@ impl RedisChecker {
     }
 
     pub fn observe(&mut self, time: SimTime, node: NodeId, ev: &RedisEvent) {
+        if matches!(
+            ev,
+            RedisEvent::Connected { .. }
+                | RedisEvent::Disconnected { .. }
+                | RedisEvent::Subscribed { .. }
+                | RedisEvent::Unsubscribed { .. }
+                | RedisEvent::Failover { .. }
+        ) {
+            self.end_runs();
+        }
         match ev {
             RedisEvent::Step {
                 ok,
@@ -312,45 +344,95 @@ impl RedisChecker {
         self.hot.publish_zero_receivers += zero;
         let recv: i64 = runs.iter().map(|(k, r)| *k as i64 * r).sum();
         self.hot.publish_receivers += recv;
-        let primary = self.primary.or(self.initial_primary);
-        let all = primary == Some(server);
         let now = time.as_nanos();
-        let mut expected_subs = 0;
+        // The common case: the next batch of an open run, nothing changed meanwhile.
+        let open = self
+            .open
+            .iter()
+            .position(|r| r.publisher == publisher && *r.channel == *channel);
+        if let Some(i) = open {
+            let r = &mut self.open[i];
+            if r.server == server && r.end == first && now < r.until {
+                r.end += n;
+                self.hot.pubsub_expected += n * r.targets;
+                return;
+            }
+            let r = self.open.swap_remove(i);
+            self.end_run(r);
+        }
         if !self.targets.contains_key(channel) {
             let targets = self.matching(channel);
             self.targets.insert(Rc::from(channel), targets);
         }
-        // Disjoint field borrows: the targets are read while the expectations are extended.
+        let primary = self.primary.or(self.initial_primary);
+        let all = primary == Some(server);
+        let mut run = OpenRun {
+            channel: Rc::from(channel),
+            publisher,
+            server,
+            first,
+            end: first + n,
+            until: u64::MAX,
+            whys: Vec::new(),
+            targets: 0,
+        };
         for &(at, id) in &self.targets[channel] {
-            let s = &mut self.subs[at].1;
+            let s = &self.subs[at].1;
             if !all && s.server != Some(server) {
+                run.whys.push(None);
                 continue;
             }
-            let since = s.active.iter().find(|(i, _)| *i == id).map(|(_, t)| t);
+            let since = s.active.iter().find(|(i, _)| *i == id).map(|(_, t)| *t);
             let why = match (s.connected, since) {
                 // Disconnected less than a round trip ago: the PUBLISH ran while connected.
                 (false, _) if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 => {
+                    run.until = run.until.min(s.disconnected_at + RACE_NS);
                     Why::Subscribed(s.epoch)
                 }
                 (false, _) => Why::Disconnected,
-                (true, Some(t)) if now.saturating_sub(*t) >= RACE_NS => Why::Subscribed(s.epoch),
+                (true, Some(t)) if now.saturating_sub(t) >= RACE_NS => Why::Subscribed(s.epoch),
+                (true, Some(t)) => {
+                    run.until = run.until.min(t + RACE_NS);
+                    Why::NotSubscribed
+                }
                 _ => Why::NotSubscribed,
             };
-            expected_subs += 1;
-            let at = match s.expected.iter().position(|(k, _)| *k == (id, publisher)) {
+            run.whys.push(Some(why));
+            run.targets += 1;
+        }
+        self.hot.pubsub_expected += n * run.targets;
+        self.open.push(run);
+    }
+
+    /// Write an open run into its targets' expectations: each target's range for the run's
+    /// publisher extends its last one when contiguous with the same reason (as batch after
+    /// batch would have), else is a new one.
+    fn end_run(&mut self, r: OpenRun) {
+        for (&(at, id), why) in self.targets[&*r.channel].iter().zip(r.whys) {
+            let Some(why) = why else { continue };
+            let s = &mut self.subs[at].1;
+            let key = (id, r.publisher);
+            let at = match s.expected.iter().position(|(k, _)| *k == key) {
                 Some(at) => at,
                 None => {
-                    s.expected.push(((id, publisher), Vec::new()));
+                    s.expected.push((key, Vec::new()));
                     s.expected.len() - 1
                 }
             };
             let v = &mut s.expected[at].1;
             match v.last_mut() {
-                Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
-                _ => v.push((first, first + n, why)),
+                Some(last) if last.1 == r.first && last.2 == why => last.1 = r.end,
+                _ => v.push((r.first, r.end, why)),
             }
         }
-        self.hot.pubsub_expected += n * expected_subs;
+    }
+
+    /// End every open run: before an event that changes what `published` reads (a client's
+    /// connection or subscriptions, the primary), and before the classification.
+    fn end_runs(&mut self) {
+        for r in std::mem::take(&mut self.open) {
+            self.end_run(r);
+        }
     }
 
     /// The (index in `subs`, interest id) pairs whose interest matches `channel`: the channel
@@ -461,6 +543,7 @@ impl RedisChecker {
 
     /// Compare acknowledged writes and stream entries with the final primary's dataset.
     pub fn finish(&mut self, data: Option<&Dataset>) {
+        self.end_runs();
         let h = std::mem::take(&mut self.hot);
         self.add("published", h.published as f64);
         self.add("publish_zero_receivers", h.publish_zero_receivers as f64);
