@@ -33,6 +33,7 @@ pub(super) fn pubsub_limits(cfg: &ServerConfig) -> ObufLimits {
 
 /// Write a client's output buffer to its socket as far as the window allows
 /// (networking.c `writeToClient`); takes it off the pending-write list.
+#[inline]
 pub(super) fn write_client(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
     c.pending_write = false;
     // The fan-out's common case: the buffer holds one pub/sub range that fits the window; it
@@ -50,6 +51,12 @@ pub(super) fn write_client(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut Cl
         ctx.send_conn(conn, RedisMsg::Messages(r));
         return;
     }
+    write_frames(ctx, window, conn, c);
+}
+
+/// `write_client` in general: frames while they fit, the last possibly a part of a range.
+#[inline(never)]
+fn write_frames(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
     let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
         return;
     };
