@@ -177,7 +177,22 @@ impl Client {
     /// Received messages are recorded as ranges: a contiguous run from one publisher on one
     /// subscription is extended in place and written to the history when the run breaks, on
     /// disconnect, and at the end of the run (`unflushed`).
+    #[inline]
     pub(super) fn received(&mut self, ctx: &mut RCtx, r: PubRange) {
+        // The common case: the next range of an open run, found by pointer (every message on
+        // one subscription shares the server's name).
+        if let Some((_, run)) = self.runs.iter_mut().find(|((s, p), run)| {
+            *p == r.publisher && Rc::ptr_eq(s, &r.sub) && run.1 == r.first_seq
+        }) {
+            run.1 += r.count as u64;
+            return;
+        }
+        self.received_other(ctx, r);
+    }
+
+    /// `received` of a range that does not continue a run found by pointer.
+    #[inline(never)]
+    fn received_other(&mut self, ctx: &mut RCtx, r: PubRange) {
         let PubRange {
             sub,
             first_seq: first,
