@@ -51,6 +51,26 @@ struct Sub {
 
 type Expected = Vec<(u64, u64, Why)>;
 
+/// Consecutive PUBLISH batches of one publisher on one channel (contiguous sequence numbers,
+/// one server) while no subscriber's state changes: every target's expectation grows by the
+/// same range with the same reason, so the range is kept here and written to the targets
+/// once, when the run ends, instead of once per batch. The reasons depend on time only
+/// through `RACE_NS` (a subscription or a disconnect becoming older than a round trip):
+/// `until` is the first such moment, where the run ends.
+struct OpenRun {
+    channel: Rc<str>,
+    publisher: u32,
+    server: NodeId,
+    first: u64,
+    end: u64,
+    until: u64,
+    /// Per target of the channel (`RedisChecker::targets`): its reason, `None` when the
+    /// batch's server does not reach it.
+    whys: Vec<Option<Why>>,
+    /// How many targets it reaches.
+    targets: u64,
+}
+
 /// (client, interned subscription name, publisher): integer keys, so the per-PUBLISH
 /// bookkeeping compares no strings.
 pub(super) type Key = (u32, u32, u32);
@@ -70,7 +90,15 @@ pub struct RedisChecker {
     pub client_nodes: BTreeMap<NodeId, u32>,
     pub initial_primary: Option<NodeId>,
     primary: Option<NodeId>,
-    subs: BTreeMap<u32, Sub>,
+    /// Per client, sorted by client (a binary search per event; the index is the target's).
+    subs: Vec<(u32, Sub)>,
+    /// Per channel published to: the (index in `subs`, interest id) pairs whose interest
+    /// matches it, in the order of `subs` and of their interests. Subscriptions change rarely
+    /// and PUBLISH batches are many: built on the first PUBLISH to a channel, dropped whenever
+    /// an interest or a subscriber is added or removed.
+    targets: BTreeMap<Rc<str>, Vec<(usize, u32)>>,
+    /// Expectations not yet written to the subscribers, per (channel, publisher).
+    open: Vec<OpenRun>,
     /// Channel and pattern names, interned.
     names: BTreeMap<Rc<str>, u32>,
     received: BTreeMap<Key, Vec<(u64, u64)>>,
@@ -93,6 +121,20 @@ impl RedisChecker {
     fn first(&mut self, k: &'static str, t: SimTime) {
         self.c.entry(k).or_insert(t.as_millis() as f64);
     }
+    /// A client's state, created at its first event (a new one drops the `targets` cache: the
+    /// indices after it move).
+    fn sub(&mut self, client: u32) -> &mut Sub {
+        let at = match self.subs.binary_search_by_key(&client, |(c, _)| *c) {
+            Ok(at) => at,
+            Err(at) => {
+                self.subs.insert(at, (client, Sub::default()));
+                self.targets.clear();
+                at
+            }
+        };
+        &mut self.subs[at].1
+    }
+
     fn intern(&mut self, name: &str) -> u32 {
         if let Some(id) = self.names.get(name) {
             return *id;
@@ -103,6 +145,16 @@ impl RedisChecker {
     }
 
     pub fn observe(&mut self, time: SimTime, node: NodeId, ev: &RedisEvent) {
+        if matches!(
+            ev,
+            RedisEvent::Connected { .. }
+                | RedisEvent::Disconnected { .. }
+                | RedisEvent::Subscribed { .. }
+                | RedisEvent::Unsubscribed { .. }
+                | RedisEvent::Failover { .. }
+        ) {
+            self.end_runs();
+        }
         match ev {
             RedisEvent::Step {
                 ok,
@@ -125,7 +177,7 @@ impl RedisChecker {
                 server,
                 epoch,
             } => {
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 s.epoch = *epoch;
                 s.connected = true;
                 s.server = Some(*server);
@@ -134,7 +186,7 @@ impl RedisChecker {
             RedisEvent::Disconnected { client, epoch } => {
                 let end = self.kills.remove(client).map_or(End::Closed, End::Killed);
                 self.ends.insert((*client, *epoch), end);
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 s.connected = false;
                 s.disconnected_at = time.as_nanos();
                 s.active.clear();
@@ -158,7 +210,7 @@ impl RedisChecker {
                 ..
             } => {
                 let id = self.intern(name);
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 if s.epoch == *epoch {
                     match s.active.iter_mut().find(|(i, _)| *i == id) {
                         Some(a) => a.1 = time.as_nanos(),
@@ -168,6 +220,7 @@ impl RedisChecker {
                 let interest = (Rc::from(&**name), *pattern, id);
                 if let Err(at) = s.interests.binary_search(&interest) {
                     s.interests.insert(at, interest);
+                    self.targets.clear();
                 }
             }
             RedisEvent::Unsubscribed {
@@ -176,11 +229,12 @@ impl RedisChecker {
                 pattern,
             } => {
                 let id = self.intern(name);
-                let s = self.subs.entry(*client).or_default();
+                let s = self.sub(*client);
                 s.active.retain(|(i, _)| *i != id);
                 let interest = (Rc::from(&**name), *pattern, id);
                 if let Ok(at) = s.interests.binary_search(&interest) {
                     s.interests.remove(at);
+                    self.targets.clear();
                 }
             }
             RedisEvent::Published {
@@ -290,55 +344,115 @@ impl RedisChecker {
         self.hot.publish_zero_receivers += zero;
         let recv: i64 = runs.iter().map(|(k, r)| *k as i64 * r).sum();
         self.hot.publish_receivers += recv;
+        let now = time.as_nanos();
+        // The common case: the next batch of an open run, nothing changed meanwhile.
+        let open = self
+            .open
+            .iter()
+            .position(|r| r.publisher == publisher && *r.channel == *channel);
+        if let Some(i) = open {
+            let r = &mut self.open[i];
+            if r.server == server && r.end == first && now < r.until {
+                r.end += n;
+                self.hot.pubsub_expected += n * r.targets;
+                return;
+            }
+            let r = self.open.swap_remove(i);
+            self.end_run(r);
+        }
+        if !self.targets.contains_key(channel) {
+            let targets = self.matching(channel);
+            self.targets.insert(Rc::from(channel), targets);
+        }
         let primary = self.primary.or(self.initial_primary);
         let all = primary == Some(server);
-        let channel_id = self.names.get(channel).copied();
-        let now = time.as_nanos();
-        let mut expected_subs = 0;
-        // Disjoint field borrows: interests are read while the expectations are extended.
-        for s in self.subs.values_mut() {
+        let mut run = OpenRun {
+            channel: Rc::from(channel),
+            publisher,
+            server,
+            first,
+            end: first + n,
+            until: u64::MAX,
+            whys: Vec::new(),
+            targets: 0,
+        };
+        for &(at, id) in &self.targets[channel] {
+            let s = &self.subs[at].1;
             if !all && s.server != Some(server) {
+                run.whys.push(None);
                 continue;
             }
+            let since = s.active.iter().find(|(i, _)| *i == id).map(|(_, t)| *t);
+            let why = match (s.connected, since) {
+                // Disconnected less than a round trip ago: the PUBLISH ran while connected.
+                (false, _) if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 => {
+                    run.until = run.until.min(s.disconnected_at + RACE_NS);
+                    Why::Subscribed(s.epoch)
+                }
+                (false, _) => Why::Disconnected,
+                (true, Some(t)) if now.saturating_sub(t) >= RACE_NS => Why::Subscribed(s.epoch),
+                (true, Some(t)) => {
+                    run.until = run.until.min(t + RACE_NS);
+                    Why::NotSubscribed
+                }
+                _ => Why::NotSubscribed,
+            };
+            run.whys.push(Some(why));
+            run.targets += 1;
+        }
+        self.hot.pubsub_expected += n * run.targets;
+        self.open.push(run);
+    }
+
+    /// Write an open run into its targets' expectations: each target's range for the run's
+    /// publisher extends its last one when contiguous with the same reason (as batch after
+    /// batch would have), else is a new one.
+    fn end_run(&mut self, r: OpenRun) {
+        for (&(at, id), why) in self.targets[&*r.channel].iter().zip(r.whys) {
+            let Some(why) = why else { continue };
+            let s = &mut self.subs[at].1;
+            let key = (id, r.publisher);
+            let at = match s.expected.iter().position(|(k, _)| *k == key) {
+                Some(at) => at,
+                None => {
+                    s.expected.push((key, Vec::new()));
+                    s.expected.len() - 1
+                }
+            };
+            let v = &mut s.expected[at].1;
+            match v.last_mut() {
+                Some(last) if last.1 == r.first && last.2 == why => last.1 = r.end,
+                _ => v.push((r.first, r.end, why)),
+            }
+        }
+    }
+
+    /// End every open run: before an event that changes what `published` reads (a client's
+    /// connection or subscriptions, the primary), and before the classification.
+    fn end_runs(&mut self) {
+        for r in std::mem::take(&mut self.open) {
+            self.end_run(r);
+        }
+    }
+
+    /// The (index in `subs`, interest id) pairs whose interest matches `channel`: the channel
+    /// itself, or a pattern that globs it (util.c `stringmatchlen`, as the server matches).
+    fn matching(&self, channel: &str) -> Vec<(usize, u32)> {
+        let channel_id = self.names.get(channel).copied();
+        let mut out = Vec::new();
+        for (at, (_, s)) in self.subs.iter().enumerate() {
             for (name, pattern, id) in &s.interests {
                 let matches = if *pattern {
                     glob(name.as_bytes(), channel.as_bytes())
                 } else {
                     channel_id == Some(*id)
                 };
-                if !matches {
-                    continue;
-                }
-                let since = s.active.iter().find(|(i, _)| i == id).map(|(_, t)| t);
-                let why = match (s.connected, since) {
-                    // Disconnected less than a round trip ago: the PUBLISH ran while connected.
-                    (false, _)
-                        if now.saturating_sub(s.disconnected_at) < RACE_NS && s.epoch > 0 =>
-                    {
-                        Why::Subscribed(s.epoch)
-                    }
-                    (false, _) => Why::Disconnected,
-                    (true, Some(t)) if now.saturating_sub(*t) >= RACE_NS => {
-                        Why::Subscribed(s.epoch)
-                    }
-                    _ => Why::NotSubscribed,
-                };
-                expected_subs += 1;
-                let at = match s.expected.iter().position(|(k, _)| *k == (*id, publisher)) {
-                    Some(at) => at,
-                    None => {
-                        s.expected.push(((*id, publisher), Vec::new()));
-                        s.expected.len() - 1
-                    }
-                };
-                let v = &mut s.expected[at].1;
-                match v.last_mut() {
-                    Some(last) if last.1 == first && last.2 == why => last.1 = first + n,
-                    _ => v.push((first, first + n, why)),
+                if matches {
+                    out.push((at, *id));
                 }
             }
         }
-        self.hot.pubsub_expected += n * expected_subs;
+        out
     }
 
     pub(super) fn received_range(
@@ -429,6 +543,7 @@ impl RedisChecker {
 
     /// Compare acknowledged writes and stream entries with the final primary's dataset.
     pub fn finish(&mut self, data: Option<&Dataset>) {
+        self.end_runs();
         let h = std::mem::take(&mut self.hot);
         self.add("published", h.published as f64);
         self.add("publish_zero_receivers", h.publish_zero_receivers as f64);

@@ -140,3 +140,62 @@ fn no_message_is_expected_after_unsubscribe() {
     assert_eq!(r.observations["pubsub_expected"], 0.0);
     assert_eq!(r.anomalies[anomaly::PUBSUB_GAP], 0);
 }
+
+#[test]
+fn batches_are_classified_by_the_state_at_their_own_publish() {
+    // Batches of one publisher run back to back; the subscription becomes older than a round
+    // trip between the second and the third, and the client disconnects before the fifth.
+    // Nothing arrives: each batch's loss has the reason of its own moment.
+    let mut c = RedisChecker::default();
+    let server = NodeId(0);
+    c.initial_primary = Some(server);
+    let at = |ms: u64, e: RedisEvent| (SimTime::from_millis(ms), e);
+    let publish = |first_seq: u64| RedisEvent::Published {
+        publisher: 9,
+        channel: "a".into(),
+        first_seq,
+        runs: vec![(10, 1)],
+        server,
+        explicit: false,
+    };
+    let events = [
+        at(
+            0,
+            RedisEvent::Connected {
+                client: 0,
+                server,
+                epoch: 1,
+            },
+        ),
+        at(
+            1,
+            RedisEvent::Subscribed {
+                client: 0,
+                server,
+                name: "a".into(),
+                pattern: false,
+                epoch: 1,
+            },
+        ),
+        at(2, publish(0)),
+        at(5, publish(10)),
+        at(12, publish(20)),
+        at(15, publish(30)),
+        at(
+            20,
+            RedisEvent::Disconnected {
+                client: 0,
+                epoch: 1,
+            },
+        ),
+        at(40, publish(40)),
+    ];
+    for (t, e) in &events {
+        c.observe(*t, server, e);
+    }
+    let r = report(&mut c);
+    assert_eq!(r.observations["pubsub_expected"], 50.0);
+    assert_eq!(r.observations["pubsub_lost_not_resubscribed"], 20.0);
+    // Subscribed on a connection that ended without a kill: lost with the disconnect.
+    assert_eq!(r.observations["pubsub_lost_disconnected"], 30.0);
+}

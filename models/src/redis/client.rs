@@ -11,7 +11,7 @@ use msgsim_sim::{
     Actor, CloseReason, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via,
 };
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 const T_STEP: u64 = 1 << 48;
@@ -49,6 +49,60 @@ pub(super) enum Pending {
     Ignore,
 }
 
+/// Commands awaiting their reply, in request-id order. Ids grow with every command and one
+/// connection's replies come back in order, so a send appends and a reply takes the front:
+/// a deque, with a binary search for the rare reply that is not first.
+#[derive(Debug, Default)]
+pub(super) struct Awaiting(VecDeque<(u64, Pending)>);
+
+impl Awaiting {
+    pub(super) fn insert(&mut self, id: u64, p: Pending) {
+        match self.0.back() {
+            Some((last, _)) if *last >= id => {
+                let at = self.0.partition_point(|(k, _)| *k < id);
+                if self.0.get(at).is_some_and(|(k, _)| *k == id) {
+                    self.0[at].1 = p;
+                } else {
+                    self.0.insert(at, (id, p));
+                }
+            }
+            _ => self.0.push_back((id, p)),
+        }
+    }
+
+    pub(super) fn remove(&mut self, id: &u64) -> Option<Pending> {
+        if self.0.front().is_some_and(|(k, _)| k == id) {
+            return self.0.pop_front().map(|(_, p)| p);
+        }
+        let at = self.0.binary_search_by_key(id, |(k, _)| *k).ok()?;
+        self.0.remove(at).map(|(_, p)| p)
+    }
+
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&u64, &Pending) -> bool) {
+        self.0.retain(|(k, p)| keep(k, p));
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = &Pending> {
+        self.0.iter().map(|(_, p)| p)
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl IntoIterator for Awaiting {
+    type Item = (u64, Pending);
+    type IntoIter = std::collections::vec_deque::IntoIter<(u64, Pending)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// A received run's key: (subscription name, publisher).
 pub(super) type RunKey = (Rc<str>, u32);
 
@@ -72,7 +126,7 @@ pub struct Client {
     pub(super) connecting: bool,
     pub(super) manual_down: bool,
     pub(super) next_id: u64,
-    pub(super) pending: BTreeMap<u64, Pending>,
+    pub(super) pending: Awaiting,
     pub(super) connect_step: Option<u32>,
     pub(super) unacked: u64,
     pub(super) unread: u64,
@@ -119,7 +173,7 @@ impl Client {
             connecting: false,
             manual_down: false,
             next_id: 1,
-            pending: BTreeMap::new(),
+            pending: Awaiting::default(),
             connect_step: None,
             unacked: 0,
             unread: 0,
@@ -339,31 +393,16 @@ impl Actor<RedisMsg, RedisEvent> for Client {
                 for f in frames {
                     match f {
                         Frame::Reply { id, reply } => self.on_reply(ctx, id, reply),
-                        Frame::Message {
-                            channel,
-                            pattern,
-                            publisher,
-                            first_seq,
-                            count,
-                            ..
-                        } => {
-                            let sub = pattern.unwrap_or(channel);
-                            self.received(ctx, sub, publisher, first_seq, count);
-                        }
+                        Frame::Message(r) => self.received(ctx, r),
                     }
                 }
                 self.read(ctx, bytes);
             }
-            RedisMsg::Messages {
-                sub,
-                first_seq,
-                publisher,
-                count,
-                bytes_each,
-            } => {
+            RedisMsg::Messages(r) => {
                 self.heard = true;
-                self.received(ctx, sub, publisher, first_seq, count);
-                self.read(ctx, count as u64 * bytes_each as u64);
+                let bytes = r.bytes();
+                self.received(ctx, r);
+                self.read(ctx, bytes);
             }
             RedisMsg::PrimaryIs { req, primary } if req == self.discover_req && self.connecting => {
                 self.open(ctx, primary);

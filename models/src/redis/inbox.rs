@@ -3,7 +3,7 @@
 //! publisher); and how fast the application reads its socket (TCP window updates).
 
 use super::client::{Client, Pending};
-use super::msg::{Cmd, RedisEvent, RedisMsg, Reply};
+use super::msg::{Cmd, PubRange, RedisEvent, RedisMsg, Reply};
 use super::server::RCtx;
 use std::rc::Rc;
 
@@ -177,14 +177,29 @@ impl Client {
     /// Received messages are recorded as ranges: a contiguous run from one publisher on one
     /// subscription is extended in place and written to the history when the run breaks, on
     /// disconnect, and at the end of the run (`unflushed`).
-    pub(super) fn received(
-        &mut self,
-        ctx: &mut RCtx,
-        sub: Rc<str>,
-        publisher: u32,
-        first: u64,
-        count: u32,
-    ) {
+    #[inline]
+    pub(super) fn received(&mut self, ctx: &mut RCtx, r: PubRange) {
+        // The common case: the next range of an open run, found by pointer (every message on
+        // one subscription shares the server's name).
+        if let Some((_, run)) = self.runs.iter_mut().find(|((s, p), run)| {
+            *p == r.publisher && Rc::ptr_eq(s, &r.sub) && run.1 == r.first_seq
+        }) {
+            run.1 += r.count as u64;
+            return;
+        }
+        self.received_other(ctx, r);
+    }
+
+    /// `received` of a range that does not continue a run found by pointer.
+    #[inline(never)]
+    fn received_other(&mut self, ctx: &mut RCtx, r: PubRange) {
+        let PubRange {
+            sub,
+            first_seq: first,
+            publisher,
+            count,
+            ..
+        } = r;
         let end = first + count as u64;
         // A subscriber has a few runs: a scan comparing the shared name by pointer first
         // beats an ordered-map lookup comparing strings.

@@ -137,30 +137,36 @@ pub struct InfoReply {
     pub replicas: Vec<(NodeId, u64)>,
 }
 
+/// A range of pub/sub messages from one publisher batch as one subscription gets them: `count`
+/// messages from `first_seq`, each `bytes_each` bytes on the wire. `sub` is what the client
+/// files them under: the pattern when the subscription matched by pattern, else the channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PubRange {
+    pub sub: Rc<str>,
+    pub first_seq: u64,
+    pub publisher: u32,
+    pub count: u32,
+    pub bytes_each: u64,
+}
+
+impl PubRange {
+    pub fn bytes(&self) -> u64 {
+        self.bytes_each * self.count as u64
+    }
+}
+
 /// A frame pushed to a client: a reply, or a range of pub/sub messages from one publisher batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Frame {
-    Reply {
-        id: u64,
-        reply: Reply,
-    },
-    Message {
-        channel: Rc<str>,
-        pattern: Option<Rc<str>>,
-        publisher: u32,
-        first_seq: u64,
-        count: u32,
-        bytes_each: u64,
-    },
+    Reply { id: u64, reply: Reply },
+    Message(PubRange),
 }
 
 impl Frame {
     pub fn bytes(&self) -> u64 {
         match self {
             Frame::Reply { reply, .. } => reply_bytes(reply),
-            Frame::Message {
-                count, bytes_each, ..
-            } => *bytes_each * *count as u64,
+            Frame::Message(r) => r.bytes(),
         }
     }
 }
@@ -204,15 +210,8 @@ pub enum RedisMsg {
     },
     /// Server → client: a write() that carried one range of pub/sub messages and nothing else
     /// (the common case of a fan-out); the same bytes as `Frames` holding that one
-    /// `Frame::Message`, without a list to allocate per subscriber. `sub` is the pattern when
-    /// the subscription matched by pattern, else the channel.
-    Messages {
-        sub: Rc<str>,
-        first_seq: u64,
-        publisher: u32,
-        count: u32,
-        bytes_each: u32,
-    },
+    /// `Frame::Message`, without a list to allocate per subscriber.
+    Messages(PubRange),
     /// Replica → primary.
     Psync {
         replid: u64,
@@ -269,7 +268,7 @@ impl Message for RedisMsg {
             RedisMsg::Command { cmd, .. } => cmd.name(),
             RedisMsg::Consumed { .. } => "window",
             // One label for both shapes of a server write (they are the same bytes on the wire).
-            RedisMsg::Frames { .. } | RedisMsg::Messages { .. } => "reply",
+            RedisMsg::Frames { .. } | RedisMsg::Messages(_) => "reply",
             RedisMsg::Psync { .. } => "psync",
             RedisMsg::ReplAck { .. } => "replconf-ack",
             RedisMsg::FullResync { .. } => "fullresync",
@@ -287,9 +286,7 @@ impl Message for RedisMsg {
         match self {
             RedisMsg::Command { cmd, .. } => cmd.resp_bytes(),
             RedisMsg::Frames { bytes, .. } | RedisMsg::Stream { bytes, .. } => *bytes,
-            RedisMsg::Messages {
-                count, bytes_each, ..
-            } => *count as u64 * *bytes_each as u64,
+            RedisMsg::Messages(r) => r.bytes(),
             RedisMsg::FullResync { bytes, .. } => *bytes + 64,
             _ => 48,
         }

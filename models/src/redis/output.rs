@@ -3,7 +3,7 @@
 //! `writeToClient`).
 
 use super::config::ServerConfig;
-use super::msg::{Frame, RedisMsg};
+use super::msg::{Frame, PubRange, RedisMsg};
 use super::pubsub::{ClientConn, ObufLimits};
 use super::server::RCtx;
 use msgsim_sim::ConnId;
@@ -12,11 +12,7 @@ use msgsim_sim::ConnId;
 /// (networking.c `getClientType`).
 pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
     if c.subscriptions() > 0 {
-        ObufLimits {
-            hard: cfg.obuf_pubsub_hard_bytes,
-            soft: cfg.obuf_pubsub_soft_bytes,
-            soft_seconds: cfg.obuf_pubsub_soft_seconds,
-        }
+        pubsub_limits(cfg)
     } else {
         ObufLimits {
             hard: cfg.obuf_normal_hard_bytes,
@@ -26,44 +22,41 @@ pub(super) fn limits_of(cfg: &ServerConfig, c: &ClientConn) -> ObufLimits {
     }
 }
 
+/// The limits of the pubsub class (`client-output-buffer-limit pubsub`).
+pub(super) fn pubsub_limits(cfg: &ServerConfig) -> ObufLimits {
+    ObufLimits {
+        hard: cfg.obuf_pubsub_hard_bytes,
+        soft: cfg.obuf_pubsub_soft_bytes,
+        soft_seconds: cfg.obuf_pubsub_soft_seconds,
+    }
+}
+
 /// Write a client's output buffer to its socket as far as the window allows
 /// (networking.c `writeToClient`); takes it off the pending-write list.
+#[inline]
 pub(super) fn write_client(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
     c.pending_write = false;
     // The fan-out's common case: the buffer holds one pub/sub range that fits the window; it
     // goes whole as `RedisMsg::Messages` (what the general path below produces for it).
     if c.obuf.len() == 1
-        && let Some(Frame::Message {
-            count, bytes_each, ..
-        }) = c.obuf.front()
-        && let Ok(each) = u32::try_from(*bytes_each)
+        && let Some(Frame::Message(r)) = c.obuf.front()
+        && (r.bytes() <= window.saturating_sub(c.in_flight) || c.in_flight == 0)
     {
-        let bytes = *bytes_each * *count as u64;
-        if bytes <= window.saturating_sub(c.in_flight) || c.in_flight == 0 {
-            let Some(Frame::Message {
-                channel,
-                pattern,
-                publisher,
-                first_seq,
-                count,
-                ..
-            }) = c.obuf.pop_front()
-            else {
-                unreachable!("front is a message range")
-            };
-            c.obuf_bytes -= bytes.min(c.obuf_bytes);
-            c.in_flight += bytes;
-            let msg = RedisMsg::Messages {
-                sub: pattern.unwrap_or(channel),
-                first_seq,
-                publisher,
-                count,
-                bytes_each: each,
-            };
-            ctx.send_conn(conn, msg);
-            return;
-        }
+        let Some(Frame::Message(r)) = c.obuf.pop_front() else {
+            unreachable!("front is a message range")
+        };
+        let bytes = r.bytes();
+        c.obuf_bytes -= bytes.min(c.obuf_bytes);
+        c.in_flight += bytes;
+        ctx.send_conn(conn, RedisMsg::Messages(r));
+        return;
     }
+    write_frames(ctx, window, conn, c);
+}
+
+/// `write_client` in general: frames while they fit, the last possibly a part of a range.
+#[inline(never)]
+fn write_frames(ctx: &mut RCtx, window: u64, conn: ConnId, c: &mut ClientConn) {
     let Some((first, mut bytes, whole)) = next_piece(c, window, 0) else {
         return;
     };
@@ -117,32 +110,23 @@ fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u
         let f = c.obuf.pop_front().expect("front");
         return Some((f, fb, true));
     }
-    let Frame::Message {
-        count,
-        first_seq,
-        bytes_each,
-        ..
-    } = front
-    else {
+    let Frame::Message(r) = front else {
         return None;
     };
-    let n = (room / *bytes_each) as u32;
+    let n = (room / r.bytes_each) as u32;
     if n == 0 {
         return None;
     }
-    let part_bytes = n as u64 * *bytes_each;
-    let old_first = *first_seq;
-    *count -= n;
-    *first_seq += n as u64;
-    let mut part = front.clone();
-    if let Frame::Message {
-        count, first_seq, ..
-    } = &mut part
-    {
-        *count = n;
-        *first_seq = old_first;
-    }
-    Some((part, part_bytes, false))
+    // The first `n` messages go; the rest of the range stays queued.
+    let part = PubRange {
+        sub: r.sub.clone(),
+        count: n,
+        ..*r
+    };
+    r.count -= n;
+    r.first_seq += n as u64;
+    let part_bytes = part.bytes();
+    Some((Frame::Message(part), part_bytes, false))
 }
 
 /// The message for a write of exactly one frame: a range of pub/sub messages goes as
@@ -150,20 +134,7 @@ fn next_piece(c: &mut ClientConn, window: u64, written: u64) -> Option<(Frame, u
 #[inline]
 fn one_frame_msg(frame: Frame, bytes: u64) -> RedisMsg {
     match frame {
-        Frame::Message {
-            channel,
-            pattern,
-            publisher,
-            first_seq,
-            count,
-            bytes_each,
-        } if u32::try_from(bytes_each).is_ok() => RedisMsg::Messages {
-            sub: pattern.unwrap_or(channel),
-            first_seq,
-            publisher,
-            count,
-            bytes_each: bytes_each as u32,
-        },
+        Frame::Message(r) => RedisMsg::Messages(r),
         frame => RedisMsg::Frames {
             frames: vec![frame],
             bytes,

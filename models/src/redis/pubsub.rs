@@ -1,7 +1,7 @@
 //! Pub/Sub on one node: channel and pattern subscriptions, PUBLISH fan-out into client output
 //! buffers, and the output-buffer limits (pubsub class hard / soft + seconds).
 
-use super::msg::Frame;
+use super::msg::{Frame, PubRange};
 use msgsim_sim::ConnId;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
@@ -127,18 +127,13 @@ impl ClientConn {
         hard || soft
     }
 
-    /// Enqueue up to `count` messages of `bytes_each`, checking the limits after each append
-    /// (computed in closed form: the buffer only grows within one event-loop iteration).
-    /// Returns how many were enqueued before the client was flagged for closing, and whether
-    /// it was flagged.
-    pub fn enqueue_messages(
-        &mut self,
-        template: Frame,
-        count: u32,
-        bytes_each: u64,
-        l: ObufLimits,
-        now_s: u64,
-    ) -> (u32, bool) {
+    /// Enqueue up to `range.count` messages of the range, checking the limits after each
+    /// append (computed in closed form: the buffer only grows within one event-loop
+    /// iteration). Returns how many were enqueued before the client was flagged for closing,
+    /// and whether it was flagged.
+    #[inline]
+    pub fn enqueue_messages(&mut self, range: &PubRange, l: ObufLimits, now_s: u64) -> (u32, bool) {
+        let (count, bytes_each) = (range.count, range.bytes_each);
         if self.closing {
             return (0, false);
         }
@@ -148,9 +143,16 @@ impl ClientConn {
         let total = used.saturating_add((count as u64).saturating_mul(bytes_each.max(1)));
         if (l.hard == 0 || total < l.hard) && (l.soft == 0 || total < l.soft) {
             self.soft_since_s = None;
-            self.push_range(template, count, bytes_each);
+            self.push_range(range, count);
             return (count, false);
         }
+        self.enqueue_to_limit(range, l, now_s)
+    }
+
+    /// `enqueue_messages` when a limit may trip within the range: the number of appends
+    /// after which a check trips, and the soft timer as those checks leave it.
+    fn enqueue_to_limit(&mut self, range: &PubRange, l: ObufLimits, now_s: u64) -> (u32, bool) {
+        let (count, bytes_each, used) = (range.count, range.bytes_each, self.obuf_bytes);
         let need = |limit: u64| -> u64 {
             if used >= limit {
                 1
@@ -179,7 +181,7 @@ impl ClientConn {
             },
             _ => None,
         };
-        self.push_range(template, n, bytes_each);
+        self.push_range(range, n);
         let flagged = close_at.is_some_and(|k| k <= count as u64);
         if flagged {
             self.closing = true;
@@ -189,59 +191,77 @@ impl ClientConn {
 }
 
 impl ClientConn {
-    /// Append the first `n` messages of the range `template` to the reply list.
+    /// Append the first `n` messages of `range` to the reply list.
     #[inline]
-    fn push_range(&mut self, template: Frame, n: u32, bytes_each: u64) {
-        if let Frame::Message {
-            channel,
-            pattern,
-            publisher,
-            first_seq,
-            ..
-        } = template
-        {
-            self.obuf.push_back(Frame::Message {
-                channel,
-                pattern,
-                publisher,
-                first_seq,
-                count: n,
-                bytes_each,
-            });
+    fn push_range(&mut self, range: &PubRange, n: u32) {
+        self.obuf.push_back(Frame::Message(PubRange {
+            sub: range.sub.clone(),
+            count: n,
+            ..*range
+        }));
+        self.obuf_bytes += n as u64 * range.bytes_each;
+    }
+}
+
+/// The connections subscribed to one channel or pattern, in connection order: a sorted vector
+/// (subscriptions change rarely; every PUBLISH walks the set).
+#[derive(Debug, Default)]
+pub struct ConnSet(Vec<ConnId>);
+
+impl ConnSet {
+    /// Add `conn`; false if it was there.
+    pub fn insert(&mut self, conn: ConnId) -> bool {
+        match self.0.binary_search(&conn) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, conn);
+                true
+            }
         }
-        self.obuf_bytes += n as u64 * bytes_each;
+    }
+
+    /// Remove `conn`; false if it was not there.
+    pub fn remove(&mut self, conn: &ConnId) -> bool {
+        match self.0.binary_search(conn) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &[ConnId] {
+        &self.0
     }
 }
 
 /// Subscriptions of one node.
 #[derive(Debug, Default)]
 pub struct Registry {
-    pub channels: BTreeMap<Rc<str>, BTreeSet<ConnId>>,
-    pub patterns: BTreeMap<Rc<str>, BTreeSet<ConnId>>,
+    pub channels: BTreeMap<Rc<str>, ConnSet>,
+    pub patterns: BTreeMap<Rc<str>, ConnSet>,
 }
 
 impl Registry {
-    /// Visit every subscriber set a message on `channel` goes to, with the pattern it matched
-    /// by (none for the channel's own set), in Redis's order: channel subscribers first, then
-    /// pattern subscribers pattern by pattern; within a set, in connection order.
-    pub fn for_each_target_set(
-        &self,
-        channel: &str,
-        mut f: impl FnMut(&BTreeSet<ConnId>, Option<&Rc<str>>),
-    ) {
-        if let Some(set) = self.channels.get(channel) {
-            f(set, None);
+    /// Visit every subscriber set a message on `channel` goes to, with the name its clients
+    /// file the message under (the channel's own name, or the pattern it matched) and whether
+    /// that is a pattern, in Redis's order (pubsub.c `pubsubPublishMessageInternal`): channel
+    /// subscribers first, then pattern subscribers pattern by pattern; within a set, in
+    /// connection order.
+    pub fn for_each_target_set(&self, channel: &str, mut f: impl FnMut(&[ConnId], &Rc<str>, bool)) {
+        if let Some((name, set)) = self.channels.get_key_value(channel) {
+            f(set.as_slice(), name, false);
         }
         for (pat, set) in &self.patterns {
             if glob(pat.as_bytes(), channel.as_bytes()) {
-                f(set, Some(pat));
+                f(set.as_slice(), pat, true);
             }
         }
-    }
-
-    /// The shared name of a channel someone subscribes to (no allocation per message).
-    pub fn channel_name(&self, channel: &str) -> Option<Rc<str>> {
-        self.channels.get_key_value(channel).map(|(k, _)| k.clone())
     }
 
     pub fn remove_client(&mut self, conn: ConnId, c: &ClientConn) {
@@ -266,17 +286,16 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::{ClientConn, Frame, ObufLimits, glob};
+    use super::{ClientConn, ObufLimits, PubRange, glob};
     use msgsim_sim::NodeId;
     use std::rc::Rc;
 
-    fn msg() -> Frame {
-        Frame::Message {
-            channel: Rc::from("c"),
-            pattern: None,
+    fn msgs(count: u32) -> PubRange {
+        PubRange {
+            sub: Rc::from("c"),
             publisher: 0,
             first_seq: 0,
-            count: 1,
+            count,
             bytes_each: 10,
         }
     }
@@ -311,7 +330,7 @@ mod tests {
             let mut b = ClientConn::new(NodeId(0), 0);
             b.obuf_bytes = used;
             b.soft_since_s = since;
-            let (n, flagged) = a.enqueue_messages(msg(), count, 10, l, 3);
+            let (n, flagged) = a.enqueue_messages(&msgs(count), l, 3);
             let mut m = 0;
             let mut closed = false;
             for _ in 0..count {

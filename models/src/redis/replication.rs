@@ -92,7 +92,15 @@ impl Server {
         };
         for (conn, r) in &self.replicas {
             if r.online {
-                self.repl_out.entry(*conn).or_default().push(entry.clone());
+                // Replicas in connection order: the list is usually appended to or found last.
+                let at = match self.repl_out.binary_search_by_key(conn, |(c, _)| *c) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.repl_out.insert(at, (*conn, Vec::new()));
+                        at
+                    }
+                };
+                self.repl_out[at].1.push(entry.clone());
             }
         }
         backlog.push(entry);
@@ -344,6 +352,7 @@ impl Server {
                 if late {
                     self.stats.late_publishes += *count as u64;
                 }
+                // A replica's subscribers get it; nobody reads the count.
                 self.fanout(channel, *payload_bytes, *count, *publisher, *first_seq);
             }
             Cmd::ReplPing => {}

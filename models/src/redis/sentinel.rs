@@ -498,7 +498,7 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
                 }
             }
             // Pub/sub messages carry no reply; their bytes still count against the window.
-            RedisMsg::Messages { .. } => {
+            RedisMsg::Messages(_) => {
                 if let Via::Conn(conn) = via {
                     self.read_bytes(ctx, conn, msg.size_bytes());
                 }

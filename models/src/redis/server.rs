@@ -5,8 +5,8 @@
 use super::client_table::ClientTable;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
-use super::msg::{Cmd, Frame, InfoReply, KillReason, RedisEvent, RedisMsg, Reply};
-use super::output::{limits_of, mark_pending, write_client};
+use super::msg::{Cmd, Frame, InfoReply, KillReason, PubRange, RedisEvent, RedisMsg, Reply};
+use super::output::{limits_of, mark_pending, pubsub_limits, write_client};
 use super::pubsub::{ClientConn, ObufLimits, Registry};
 use super::replication::{Backlog, MasterLink, ReplicaLink, WaitBlock};
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
@@ -67,7 +67,9 @@ pub struct Server {
     /// clients_pending_write: clients with output to write in beforeSleep (each once, flagged
     /// by `ClientConn::pending_write`).
     pub(super) pending_out: Vec<ConnId>,
-    pub(super) repl_out: BTreeMap<ConnId, Vec<super::msg::ReplEntry>>,
+    /// The replication stream written to each replica in this event-loop iteration, by
+    /// connection (sorted; a primary has a few replicas).
+    pub(super) repl_out: Vec<(ConnId, Vec<super::msg::ReplEntry>)>,
     pub(super) to_close: Vec<(ConnId, KillReason)>,
     pub(super) cron_ticks: u64,
     pub(super) fullsync_pending: bool,
@@ -103,7 +105,7 @@ impl Server {
             good_replicas: 0,
             waits: BTreeMap::new(),
             pending_out: Vec::new(),
-            repl_out: BTreeMap::new(),
+            repl_out: Vec::new(),
             to_close: Vec::new(),
             cron_ticks: 0,
             fullsync_pending: false,
@@ -149,8 +151,9 @@ impl Server {
         }
     }
 
-    /// PUBLISH fan-out on this node (pubsub.c `pubsubPublishMessageInternal`): one frame per
-    /// (client, matching channel or pattern); returns the receivers per message, run-length.
+    /// PUBLISH fan-out on this node (pubsub.c `pubsubPublishMessageInternal`): one range per
+    /// (client, matching channel or pattern) appended to its output buffer; returns the
+    /// receivers of each message and the bytes queued.
     pub(super) fn fanout(
         &mut self,
         channel: &str,
@@ -158,7 +161,7 @@ impl Server {
         count: u32,
         publisher: u32,
         first_seq: u64,
-    ) -> (Vec<(u32, i64)>, u64) {
+    ) -> (i64, u64) {
         let Server {
             registry,
             clients,
@@ -170,44 +173,35 @@ impl Server {
         } = self;
         // ["message", ch, payload] in RESP: about 40 bytes of framing.
         let bytes_each = payload + channel.len() as u64 + 40;
+        // Every client in a subscriber set is subscribed: its buffer is in the pubsub class.
+        let l = pubsub_limits(cfg);
         let (mut fan_bytes, mut receivers) = (0, 0i64);
-        let mut ch: Option<Rc<str>> = None;
-        let mut visit = |conn: ConnId, c: &mut ClientConn, pattern: Option<&Rc<str>>| {
-            let l = limits_of(cfg, c);
-            let extra = pattern.map_or(0, |p| p.len() as u64 + 12);
-            let channel = ch
-                .get_or_insert_with(|| {
-                    registry
-                        .channel_name(channel)
-                        .unwrap_or_else(|| Rc::from(channel))
-                })
-                .clone();
-            let template = Frame::Message {
-                channel,
-                pattern: pattern.cloned(),
-                publisher,
+        registry.for_each_target_set(channel, |set, sub, pattern| {
+            receivers += set.len() as i64;
+            // ["pmessage", pattern, ch, payload]: the pattern and its framing on top.
+            let extra = if pattern { sub.len() as u64 + 12 } else { 0 };
+            let range = PubRange {
+                sub: sub.clone(),
                 first_seq,
+                publisher,
                 count,
                 bytes_each: bytes_each + extra,
             };
-            let (n, flagged) = c.enqueue_messages(template, count, bytes_each + extra, l, *now_s);
-            fan_bytes += n as u64 * (bytes_each + extra);
-            if n > 0 {
-                mark_pending(pending_out, conn, c);
-            }
-            if flagged {
-                to_close.push((conn, KillReason::OutputBuffer));
-            }
-        };
-        registry.for_each_target_set(channel, |set, pattern| {
-            receivers += set.len() as i64;
             clients.for_each_of(set.iter().copied(), set.len(), |conn, c| {
-                visit(conn, c, pattern)
+                debug_assert!(c.subscriptions() > 0, "a subscriber set holds subscribers");
+                let (n, flagged) = c.enqueue_messages(&range, l, *now_s);
+                fan_bytes += n as u64 * range.bytes_each;
+                if n > 0 {
+                    mark_pending(pending_out, conn, c);
+                }
+                if flagged {
+                    to_close.push((conn, KillReason::OutputBuffer));
+                }
             });
         });
         // A client flagged CLOSE_ASAP stays subscribed (and counted) until it is freed before
         // the next event-loop iteration.
-        (vec![(count, receivers)], fan_bytes)
+        (receivers, fan_bytes)
     }
 
     /// Execute a client command; returns `None` when the reply comes later (blocked WAIT).
@@ -267,7 +261,8 @@ impl Server {
                 ctx.busy(SimDuration::from_nanos(
                     self.cfg.cmd_cost_ns * (count as u64 - 1),
                 ));
-                let (runs, fan) = self.fanout(&channel, payload_bytes, count, publisher, first_seq);
+                let (receivers, fan) =
+                    self.fanout(&channel, payload_bytes, count, publisher, first_seq);
                 ctx.busy(SimDuration::from_nanos(
                     fan / 1024 * self.cfg.cost_ns_per_kib,
                 ));
@@ -286,7 +281,7 @@ impl Server {
                         c.woff = self.offset;
                     }
                 }
-                Some(Reply::Publish(runs))
+                Some(Reply::Publish(vec![(count, receivers)]))
             }
             Cmd::Wait {
                 numreplicas,
@@ -497,7 +492,7 @@ impl Server {
         pending.clear();
         // Keep the list's allocation for the next iteration.
         self.pending_out = pending;
-        for (conn, entries) in std::mem::take(&mut self.repl_out) {
+        for (conn, entries) in self.repl_out.drain(..) {
             let bytes = entries.iter().map(|e| e.bytes).sum();
             ctx.send_conn(conn, RedisMsg::Stream { entries, bytes });
         }
