@@ -34,6 +34,7 @@ impl Default for Latency {
 impl Latency {
     /// Draw one delay. Integer arithmetic except the exponential's `libm::log`, which gives the
     /// same bits on every platform.
+    #[inline(always)]
     pub fn draw(&self, rng: &mut RngStream) -> SimDuration {
         let us = match *self {
             Latency::Constant { us } => return SimDuration::from_micros(us),
@@ -149,6 +150,7 @@ impl Link {
 
     /// Arrival time of a message of `bytes` leaving at `depart`: waits for the link to be free
     /// (bandwidth), then pays transmission and propagation delay.
+    #[inline]
     pub fn arrival(&mut self, depart: SimTime, bytes: u64, rng: &mut RngStream) -> SimTime {
         let start = depart.max(self.busy_until);
         let tx_done = start + self.config.transmission_delay(bytes);

@@ -11,10 +11,25 @@ use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
 impl<M: Message, H: Hash + 'static> Sim<M, H> {
-    /// Carry out a handler's commands in order (one copy of the command loop for every
-    /// handler kind, with the per-command match inlined into it).
-    #[inline(never)]
+    /// Carry out a handler's commands in order. Inlined into the caller so that the common
+    /// handler that commands nothing (most client receipts) costs one length check, not a call.
+    #[inline(always)]
     pub(crate) fn apply_commands(
+        &mut self,
+        node: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+        commands: &mut Vec<Command<M, H>>,
+    ) {
+        if !commands.is_empty() {
+            self.apply_command_list(node, done, cause, commands);
+        }
+    }
+
+    /// The command loop (one copy for every handler kind, with the per-command match inlined
+    /// into it).
+    #[inline(never)]
+    fn apply_command_list(
         &mut self,
         node: NodeId,
         done: SimTime,
@@ -195,6 +210,14 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
 
+    /// Send a payload on a connection: ordered behind everything sent before in its direction
+    /// (arrivals never overtake), dropped if the sender's end is closed.
+    ///
+    /// This is the per-message path, so it is inlined into the command loop and kept lean: one
+    /// connection lookup, and the rare cases (a sink wants to see the send, or the connection
+    /// is unusable) go to an out-of-line function. The send's trace record (label, size) is
+    /// only built there; a hashed delivery event computes it later.
+    #[inline(always)]
     pub(crate) fn send_on_conn(
         &mut self,
         from: NodeId,
@@ -204,39 +227,80 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         payload: Payload<M>,
     ) {
         let id = self.next_msg_id();
-        let conn = &self.conns[conn_id.0 as usize];
-        let end = conn.end_of(from);
-        let to = end.map_or(from, |e| conn.peer_of(e));
-        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
         if matches!(payload, Payload::Msg(_)) {
             self.stats.sends += 1;
         }
-        // The per-message path: the send's trace record (label, size) is only built when a
-        // sink wants it or the message is dropped here; the hashed delivery event computes it.
-        if self.tracer.has_sinks() || !usable {
-            let mut rec = self.send_record(from, to, id, cause);
-            rec.conn = Some(conn_id);
-            rec.label = payload.label();
-            rec.bytes = payload.bytes();
-            let msg = payload.msg();
-            if self.tracer.has_sinks() {
-                self.tracer.show_send(depart, rec, msg);
-            } else {
-                self.tracer.count_unhashed();
-            }
-            if !usable {
-                self.count_drop(DropReason::ConnClosed);
-                rec.kind = TraceKind::Drop(DropReason::ConnClosed);
-                (rec.node, rec.peer) = (to, Some(from));
-                self.tracer.emit(depart, rec, msg, None, None);
-                return;
-            }
+        let conn = &mut self.conns[conn_id.0 as usize];
+        let end = conn
+            .end_of(from)
+            .filter(|&e| conn.open && conn.closed_by != Some(e));
+        let (Some(end), false) = (end, self.tracer.has_sinks()) else {
+            self.send_shown_or_dropped(from, conn_id, depart, cause, id, payload);
+            return;
+        };
+        self.tracer.count_unhashed();
+        let to = conn.peer_of(end);
+        let dir = &mut conn.dirs[end];
+        let link = self.topology.as_mut().expect("started").link_mut(from, to);
+        // The size only matters on links with a bandwidth (transmission delay).
+        let bytes = if link.config.bandwidth_bytes_per_s == 0 {
+            0
+        } else {
+            payload.bytes()
+        };
+        let arrival = link
+            .arrival(depart, bytes, &mut self.net_rng)
+            .max(dir.last_arrival);
+        dir.last_arrival = arrival;
+        let seq = dir.next_send_seq;
+        dir.next_send_seq += 1;
+        self.schedule_envelope(
+            arrival,
+            id,
+            cause,
+            from,
+            to,
+            Via::Conn(conn_id),
+            seq,
+            payload,
+        );
+    }
+
+    /// The same send when a sink is attached or the sender's end is unusable: shows the send to
+    /// the sinks, and either carries on with it or drops it as `ConnClosed`.
+    #[cold]
+    #[inline(never)]
+    fn send_shown_or_dropped(
+        &mut self,
+        from: NodeId,
+        conn_id: ConnId,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        id: MsgId,
+        payload: Payload<M>,
+    ) {
+        let conn = &mut self.conns[conn_id.0 as usize];
+        let end = conn.end_of(from);
+        let to = end.map_or(from, |e| conn.peer_of(e));
+        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
+        let mut rec = self.send_record(from, to, id, cause);
+        rec.conn = Some(conn_id);
+        rec.label = payload.label();
+        rec.bytes = payload.bytes();
+        if self.tracer.has_sinks() {
+            self.tracer.show_send(depart, rec, payload.msg());
         } else {
             self.tracer.count_unhashed();
         }
+        if !usable {
+            self.count_drop(DropReason::ConnClosed);
+            rec.kind = TraceKind::Drop(DropReason::ConnClosed);
+            (rec.node, rec.peer) = (to, Some(from));
+            self.tracer.emit(depart, rec, payload.msg(), None, None);
+            return;
+        }
         let end = end.expect("usable connection end");
         let link = self.topology.as_mut().expect("started").link_mut(from, to);
-        // The size only matters on links with a bandwidth (transmission delay).
         let bytes = if link.config.bandwidth_bytes_per_s == 0 {
             0
         } else {
@@ -248,17 +312,42 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         dir.last_arrival = arrival;
         let seq = dir.next_send_seq;
         dir.next_send_seq += 1;
-        let via = Via::Conn(conn_id);
-        let envelope = Envelope {
+        self.schedule_envelope(
+            arrival,
             id,
-            parent: cause,
+            cause,
+            from,
+            to,
+            Via::Conn(conn_id),
+            seq,
+            payload,
+        );
+    }
+
+    /// Store a message in flight and schedule its delivery. The envelope is built straight
+    /// into its slot (taken first), not on the stack and then copied.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn schedule_envelope(
+        &mut self,
+        arrival: SimTime,
+        id: MsgId,
+        parent: Option<MsgId>,
+        from: NodeId,
+        to: NodeId,
+        via: Via,
+        seq: u64,
+        payload: Payload<M>,
+    ) {
+        let slot = self.store_envelope(Envelope {
+            id,
+            parent,
             from,
             to,
             via,
             seq,
             payload,
-        };
-        let slot = self.store_envelope(envelope);
+        });
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
 
