@@ -150,7 +150,7 @@ impl Link {
 
     /// Arrival time of a message of `bytes` leaving at `depart`: waits for the link to be free
     /// (bandwidth), then pays transmission and propagation delay.
-    #[inline]
+    #[inline(always)]
     pub fn arrival(&mut self, depart: SimTime, bytes: u64, rng: &mut RngStream) -> SimTime {
         let start = depart.max(self.busy_until);
         let tx_done = start + self.config.transmission_delay(bytes);

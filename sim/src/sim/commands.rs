@@ -63,16 +63,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             Command::SendConn { conn, msg } => {
                 self.send_on_conn(node, conn, done, cause, Payload::Msg(msg))
             }
-            Command::Connect { conn, to } => {
-                assert_eq!(
-                    conn.0 as usize,
-                    self.conns.len(),
-                    "connection ids are dense"
-                );
-                let incarnation = self.nodes[node.index()].incarnation;
-                self.conns.push(Connection::new(node, incarnation, to));
-                self.send_on_conn(node, conn, done, cause, Payload::Syn);
-            }
+            Command::Connect { conn, to } => self.connect(node, conn, to, done, cause),
             Command::Close { conn } => self.close_conn(node, conn, done),
             Command::SetTimer { id, after, .. } => {
                 if self.ids.timers.peek(id).is_some() {
@@ -82,22 +73,61 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             Command::CancelTimer { id } => {
                 self.ids.timers.cancel(id);
             }
-            Command::Record { event } => self.record_history(node, done, *event),
-            Command::Sometimes { name } => *self.coverage.entry(name).or_insert(0) += 1,
+            Command::Record { event } => self.record(node, done, event),
+            Command::Sometimes { name } => self.sometimes(name),
         }
+    }
+
+    // The rare commands stay out of the command loop, which is then small enough that the
+    // compiler does not hoist their set-up (addresses, hash constants) into every handler.
+
+    #[inline(never)]
+    fn connect(
+        &mut self,
+        node: NodeId,
+        conn: ConnId,
+        to: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+    ) {
+        assert_eq!(
+            conn.0 as usize,
+            self.conns.len(),
+            "connection ids are dense"
+        );
+        let incarnation = self.nodes[node.index()].incarnation;
+        self.conns.push(Connection::new(node, incarnation, to));
+        self.send_on_conn(node, conn, done, cause, Payload::Syn);
+    }
+
+    /// Takes the box so that a large `H` is only unboxed (copied) here, not in the loop.
+    #[allow(clippy::boxed_local)]
+    #[inline(never)]
+    fn record(&mut self, node: NodeId, done: SimTime, event: Box<H>) {
+        self.record_history(node, done, *event);
+    }
+
+    #[inline(never)]
+    fn sometimes(&mut self, name: &'static str) {
+        *self.coverage.entry(name).or_insert(0) += 1;
     }
 
     #[inline(always)]
     pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
+        let slot = self.free_slot();
+        self.envelopes[slot as usize] = Some(envelope);
+        slot
+    }
+
+    /// An empty envelope slot (a freed one, else a new one), counted as in flight.
+    #[inline(always)]
+    fn free_slot(&mut self) -> u32 {
         self.in_flight += 1;
         self.stats.peak_in_flight = self.stats.peak_in_flight.max(self.in_flight);
         match self.free_envelopes.pop() {
-            Some(slot) => {
-                self.envelopes[slot as usize] = Some(envelope);
-                slot
-            }
+            Some(slot) => slot,
             None => {
-                self.envelopes.push(Some(envelope));
+                self.envelopes.push(None);
                 (self.envelopes.len() - 1) as u32
             }
         }
@@ -132,6 +162,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    #[inline(never)]
     fn send_datagram(
         &mut self,
         from: NodeId,
@@ -324,8 +355,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         );
     }
 
-    /// Store a message in flight and schedule its delivery. The envelope is built straight
-    /// into its slot (taken first), not on the stack and then copied.
+    /// Store a message in flight and schedule its delivery. The slot is taken first so that
+    /// the envelope can be built straight into it.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn schedule_envelope(
@@ -339,7 +370,12 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         seq: u64,
         payload: Payload<M>,
     ) {
-        let slot = self.store_envelope(Envelope {
+        let slot = self.free_slot();
+        let cell = &mut self.envelopes[slot as usize];
+        // Also tells the compiler there is nothing to drop, so the envelope goes straight
+        // into the slot instead of being built on the stack and copied.
+        assert!(cell.is_none(), "envelope slot {slot} is free");
+        *cell = Some(Envelope {
             id,
             parent,
             from,
@@ -351,6 +387,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
 
+    #[inline(never)]
     fn close_conn(&mut self, node: NodeId, conn_id: ConnId, done: SimTime) {
         let Some(conn) = self.conns.get_mut(conn_id.0 as usize) else {
             return;
