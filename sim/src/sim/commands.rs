@@ -270,6 +270,24 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         };
         self.tracer.count_unhashed();
+        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload);
+    }
+
+    /// The send from a usable end: the link's arrival time, kept no earlier than the
+    /// direction's last one, then the direction's next sequence number.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn send_on_usable_end(
+        &mut self,
+        from: NodeId,
+        conn_id: ConnId,
+        end: usize,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        id: MsgId,
+        payload: Payload<M>,
+    ) {
+        let conn = &mut self.conns[conn_id.0 as usize];
         let to = conn.peer_of(end);
         let dir = &mut conn.dirs[end];
         let link = self.topology.as_mut().expect("started").link_mut(from, to);
@@ -331,28 +349,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         let end = end.expect("usable connection end");
-        let link = self.topology.as_mut().expect("started").link_mut(from, to);
-        let bytes = if link.config.bandwidth_bytes_per_s == 0 {
-            0
-        } else {
-            payload.bytes()
-        };
-        let arrival = link.arrival(depart, bytes, &mut self.net_rng);
-        let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
-        let arrival = arrival.max(dir.last_arrival);
-        dir.last_arrival = arrival;
-        let seq = dir.next_send_seq;
-        dir.next_send_seq += 1;
-        self.schedule_envelope(
-            arrival,
-            id,
-            cause,
-            from,
-            to,
-            Via::Conn(conn_id),
-            seq,
-            payload,
-        );
+        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload);
     }
 
     /// Store a message in flight and schedule its delivery. The slot is taken first so that
