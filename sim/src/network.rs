@@ -1,11 +1,10 @@
-//! The network: one directed link per ordered pair of nodes, held in a petgraph `MatrixGraph` so
-//! looking a link up is O(1). Each link has its own latency distribution, jitter, loss,
+//! The network: one directed link per ordered pair of nodes, held in a flat row-major matrix so
+//! looking a link up is one multiply and one bounds check (it happens for every message). Each link has its own latency distribution, jitter, loss,
 //! duplication and bandwidth, plus the fault state set by partitions and clogs.
 
 use crate::id::NodeId;
 use crate::rng::RngStream;
 use crate::time::{SimDuration, SimTime};
-use petgraph::matrix_graph::{DiMatrix, NodeIndex};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -34,6 +33,7 @@ impl Default for Latency {
 impl Latency {
     /// Draw one delay. Integer arithmetic except the exponential's `libm::log`, which gives the
     /// same bits on every platform.
+    #[inline(always)]
     pub fn draw(&self, rng: &mut RngStream) -> SimDuration {
         let us = match *self {
             Latency::Constant { us } => return SimDuration::from_micros(us),
@@ -149,6 +149,7 @@ impl Link {
 
     /// Arrival time of a message of `bytes` leaving at `depart`: waits for the link to be free
     /// (bandwidth), then pays transmission and propagation delay.
+    #[inline(always)]
     pub fn arrival(&mut self, depart: SimTime, bytes: u64, rng: &mut RngStream) -> SimTime {
         let start = depart.max(self.busy_until);
         let tx_done = start + self.config.transmission_delay(bytes);
@@ -161,7 +162,11 @@ impl Link {
 
 /// All links between all nodes.
 pub struct Topology {
-    graph: DiMatrix<NodeId, Link>,
+    /// Number of nodes.
+    n: usize,
+    /// The link from `a` to `b` at `a * n + b`. (A petgraph `MatrixGraph` held this before;
+    /// its lookup cost three checks and an `Option` per message, and nothing else used it.)
+    links: Vec<Link>,
     /// No link is blocked or clogged (kept by [`Topology::refresh_open`] after every change):
     /// lets the per-message path skip the link lookup in the common, healthy case.
     all_open: bool,
@@ -170,17 +175,9 @@ pub struct Topology {
 impl Topology {
     /// A full mesh over `n` nodes, every link with `default`.
     pub fn full_mesh(n: usize, default: LinkConfig) -> Topology {
-        let mut graph = DiMatrix::with_capacity(n);
-        for i in 0..n {
-            graph.add_node(NodeId(i as u32));
-        }
-        for a in 0..n {
-            for b in 0..n {
-                graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), Link::new(default));
-            }
-        }
         Topology {
-            graph,
+            n,
+            links: vec![Link::new(default); n * n],
             all_open: true,
         }
     }
@@ -197,17 +194,25 @@ impl Topology {
     }
 
     pub fn node_count(&self) -> usize {
-        self.graph.node_count()
+        self.n
+    }
+
+    /// Position of the link `from → to`; panics on a node id outside the topology (the row
+    /// bound is checked by the vector).
+    #[inline(always)]
+    fn index(&self, from: NodeId, to: NodeId) -> usize {
+        assert!(to.index() < self.n, "no link to node {to}");
+        from.index() * self.n + to.index()
     }
 
     pub fn link(&self, from: NodeId, to: NodeId) -> &Link {
-        self.graph
-            .edge_weight(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+        &self.links[self.index(from, to)]
     }
 
+    #[inline]
     pub fn link_mut(&mut self, from: NodeId, to: NodeId) -> &mut Link {
-        self.graph
-            .edge_weight_mut(NodeIndex::new(from.index()), NodeIndex::new(to.index()))
+        let i = self.index(from, to);
+        &mut self.links[i]
     }
 
     /// Both directions open.
@@ -271,6 +276,23 @@ mod tests {
         // A 100 B message sent right after waits for the big one to leave.
         let small = link.arrival(SimTime::ZERO, 100, &mut rng);
         assert_eq!(small, SimTime(1_000_000_000 + 100_000 + 10_000));
+    }
+
+    #[test]
+    fn links_are_per_ordered_pair() {
+        let mut t = Topology::full_mesh(3, LinkConfig::default());
+        assert_eq!(t.node_count(), 3);
+        t.link_mut(NodeId(1), NodeId(2)).blocked = true;
+        for (a, b) in t.pairs() {
+            assert_eq!(t.link(a, b).blocked, (a.0, b.0) == (1, 2), "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "no link to node")]
+    fn a_link_to_an_unknown_node_panics() {
+        let t = Topology::full_mesh(3, LinkConfig::default());
+        t.link(NodeId(0), NodeId(3));
     }
 
     #[test]

@@ -54,16 +54,43 @@ impl RngStream {
 
     /// A uniformly distributed `u64`.
     pub fn next_u64(&mut self) -> u64 {
+        self.next_word()
+    }
+
+    /// The stream's next word, inlinable into the samplers below.
+    #[inline(always)]
+    fn next_word(&mut self) -> u64 {
         rand::Rng::next_u64(&mut self.rng)
     }
 
     /// Uniform in `[low, high]` (inclusive). `low > high` is a caller bug.
+    ///
+    /// Drawn once per message (link latency), so it is written out here to be inlined: the same
+    /// algorithm as rand 0.10's `random_range(low..=high)` for `u64` (`UniformInt::
+    /// sample_single_inclusive`, the default biased-widening variant: one widening multiply,
+    /// and on a possibly biased low half one more word whose high half may carry into the
+    /// result), so it consumes the same words and returns the same values;
+    /// `range_inclusive_matches_rand` checks that against rand itself.
+    #[inline(always)]
     pub fn range_inclusive(&mut self, low: u64, high: u64) -> u64 {
         assert!(low <= high, "empty range {low}..={high}");
         if low == high {
             return low;
         }
-        self.rng.random_range(low..=high)
+        let range = (high - low).wrapping_add(1);
+        if range == 0 {
+            // The whole u64 range: one word as it comes.
+            return self.next_word();
+        }
+        let wide = u128::from(self.next_word()) * u128::from(range);
+        let (mut result, lo_order) = ((wide >> 64) as u64, wide as u64);
+        if lo_order > range.wrapping_neg() {
+            let new_hi_order = ((u128::from(self.next_word()) * u128::from(range)) >> 64) as u64;
+            if lo_order.checked_add(new_hi_order).is_none() {
+                result += 1;
+            }
+        }
+        low.wrapping_add(result)
     }
 
     /// Uniform in `[0, n)`; `n` must be positive.
@@ -146,6 +173,46 @@ mod tests {
         assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c, "FNV-1a test vector");
         let mut s = RngStream::derive(0, "network");
         assert_eq!(s.next_u64(), PINNED_NETWORK_SEED0);
+    }
+
+    #[test]
+    fn range_inclusive_matches_rand() {
+        // The hand-written sampler must give rand's values and leave the stream where rand
+        // leaves it: small ranges, latency-like ranges, ranges near 2^64 (where the second,
+        // bias-correcting word is drawn often) and the full range.
+        let mut picker = RngStream::derive(9, "bounds");
+        let mut ours = RngStream::derive(9, "draws");
+        let mut theirs = RngStream::derive(9, "draws").rng;
+        let mut bounds = vec![
+            (0, 1),
+            (5, 6),
+            (100_000, 300_000),
+            (0, u64::MAX),
+            (1, u64::MAX),
+        ];
+        for _ in 0..2_000 {
+            let a = picker.next_u64();
+            let b = picker.next_u64();
+            let span = picker.next_u64() >> (picker.next_u64() % 64);
+            bounds.push((a.min(b), a.max(b)));
+            bounds.push((a.min(u64::MAX - span), a.min(u64::MAX - span) + span));
+            bounds.push((0, u64::MAX - (span >> 40)));
+        }
+        for &(low, high) in &bounds {
+            for _ in 0..8 {
+                let expected = if low == high {
+                    low
+                } else {
+                    theirs.random_range(low..=high)
+                };
+                assert_eq!(ours.range_inclusive(low, high), expected, "{low}..={high}");
+            }
+        }
+        assert_eq!(
+            ours.next_u64(),
+            rand::Rng::next_u64(&mut theirs),
+            "same words consumed"
+        );
     }
 
     #[test]

@@ -11,10 +11,25 @@ use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
 impl<M: Message, H: Hash + 'static> Sim<M, H> {
-    /// Carry out a handler's commands in order (one copy of the command loop for every
-    /// handler kind, with the per-command match inlined into it).
-    #[inline(never)]
+    /// Carry out a handler's commands in order. Inlined into the caller so that the common
+    /// handler that commands nothing (most client receipts) costs one length check, not a call.
+    #[inline(always)]
     pub(crate) fn apply_commands(
+        &mut self,
+        node: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+        commands: &mut Vec<Command<M, H>>,
+    ) {
+        if !commands.is_empty() {
+            self.apply_command_list(node, done, cause, commands);
+        }
+    }
+
+    /// The command loop (one copy for every handler kind, with the per-command match inlined
+    /// into it).
+    #[inline(never)]
+    fn apply_command_list(
         &mut self,
         node: NodeId,
         done: SimTime,
@@ -48,16 +63,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             Command::SendConn { conn, msg } => {
                 self.send_on_conn(node, conn, done, cause, Payload::Msg(msg))
             }
-            Command::Connect { conn, to } => {
-                assert_eq!(
-                    conn.0 as usize,
-                    self.conns.len(),
-                    "connection ids are dense"
-                );
-                let incarnation = self.nodes[node.index()].incarnation;
-                self.conns.push(Connection::new(node, incarnation, to));
-                self.send_on_conn(node, conn, done, cause, Payload::Syn);
-            }
+            Command::Connect { conn, to } => self.connect(node, conn, to, done, cause),
             Command::Close { conn } => self.close_conn(node, conn, done),
             Command::SetTimer { id, after, .. } => {
                 if self.ids.timers.peek(id).is_some() {
@@ -67,22 +73,61 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             Command::CancelTimer { id } => {
                 self.ids.timers.cancel(id);
             }
-            Command::Record { event } => self.record_history(node, done, *event),
-            Command::Sometimes { name } => *self.coverage.entry(name).or_insert(0) += 1,
+            Command::Record { event } => self.record(node, done, event),
+            Command::Sometimes { name } => self.sometimes(name),
         }
+    }
+
+    // The rare commands stay out of the command loop, which is then small enough that the
+    // compiler does not hoist their set-up (addresses, hash constants) into every handler.
+
+    #[inline(never)]
+    fn connect(
+        &mut self,
+        node: NodeId,
+        conn: ConnId,
+        to: NodeId,
+        done: SimTime,
+        cause: Option<MsgId>,
+    ) {
+        assert_eq!(
+            conn.0 as usize,
+            self.conns.len(),
+            "connection ids are dense"
+        );
+        let incarnation = self.nodes[node.index()].incarnation;
+        self.conns.push(Connection::new(node, incarnation, to));
+        self.send_on_conn(node, conn, done, cause, Payload::Syn);
+    }
+
+    /// Takes the box so that a large `H` is only unboxed (copied) here, not in the loop.
+    #[allow(clippy::boxed_local)]
+    #[inline(never)]
+    fn record(&mut self, node: NodeId, done: SimTime, event: Box<H>) {
+        self.record_history(node, done, *event);
+    }
+
+    #[inline(never)]
+    fn sometimes(&mut self, name: &'static str) {
+        *self.coverage.entry(name).or_insert(0) += 1;
     }
 
     #[inline(always)]
     pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
+        let slot = self.free_slot();
+        self.envelopes[slot as usize] = Some(envelope);
+        slot
+    }
+
+    /// An empty envelope slot (a freed one, else a new one), counted as in flight.
+    #[inline(always)]
+    fn free_slot(&mut self) -> u32 {
         self.in_flight += 1;
         self.stats.peak_in_flight = self.stats.peak_in_flight.max(self.in_flight);
         match self.free_envelopes.pop() {
-            Some(slot) => {
-                self.envelopes[slot as usize] = Some(envelope);
-                slot
-            }
+            Some(slot) => slot,
             None => {
-                self.envelopes.push(Some(envelope));
+                self.envelopes.push(None);
                 (self.envelopes.len() - 1) as u32
             }
         }
@@ -117,6 +162,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    #[inline(never)]
     fn send_datagram(
         &mut self,
         from: NodeId,
@@ -195,6 +241,14 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
 
+    /// Send a payload on a connection: ordered behind everything sent before in its direction
+    /// (arrivals never overtake), dropped if the sender's end is closed.
+    ///
+    /// This is the per-message path, so it is inlined into the command loop and kept lean: one
+    /// connection lookup, and the rare cases (a sink wants to see the send, or the connection
+    /// is unusable) go to an out-of-line function. The send's trace record (label, size) is
+    /// only built there; a hashed delivery event computes it later.
+    #[inline(always)]
     pub(crate) fn send_on_conn(
         &mut self,
         from: NodeId,
@@ -204,37 +258,38 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         payload: Payload<M>,
     ) {
         let id = self.next_msg_id();
-        let conn = &self.conns[conn_id.0 as usize];
-        let end = conn.end_of(from);
-        let to = end.map_or(from, |e| conn.peer_of(e));
-        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
         if matches!(payload, Payload::Msg(_)) {
             self.stats.sends += 1;
         }
-        // The per-message path: the send's trace record (label, size) is only built when a
-        // sink wants it or the message is dropped here; the hashed delivery event computes it.
-        if self.tracer.has_sinks() || !usable {
-            let mut rec = self.send_record(from, to, id, cause);
-            rec.conn = Some(conn_id);
-            rec.label = payload.label();
-            rec.bytes = payload.bytes();
-            let msg = payload.msg();
-            if self.tracer.has_sinks() {
-                self.tracer.show_send(depart, rec, msg);
-            } else {
-                self.tracer.count_unhashed();
-            }
-            if !usable {
-                self.count_drop(DropReason::ConnClosed);
-                rec.kind = TraceKind::Drop(DropReason::ConnClosed);
-                (rec.node, rec.peer) = (to, Some(from));
-                self.tracer.emit(depart, rec, msg, None, None);
-                return;
-            }
-        } else {
-            self.tracer.count_unhashed();
-        }
-        let end = end.expect("usable connection end");
+        let conn = &mut self.conns[conn_id.0 as usize];
+        let end = conn
+            .end_of(from)
+            .filter(|&e| conn.open && conn.closed_by != Some(e));
+        let (Some(end), false) = (end, self.tracer.has_sinks()) else {
+            self.send_shown_or_dropped(from, conn_id, depart, cause, id, payload);
+            return;
+        };
+        self.tracer.count_unhashed();
+        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload);
+    }
+
+    /// The send from a usable end: the link's arrival time, kept no earlier than the
+    /// direction's last one, then the direction's next sequence number.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn send_on_usable_end(
+        &mut self,
+        from: NodeId,
+        conn_id: ConnId,
+        end: usize,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        id: MsgId,
+        payload: Payload<M>,
+    ) {
+        let conn = &mut self.conns[conn_id.0 as usize];
+        let to = conn.peer_of(end);
+        let dir = &mut conn.dirs[end];
         let link = self.topology.as_mut().expect("started").link_mut(from, to);
         // The size only matters on links with a bandwidth (transmission delay).
         let bytes = if link.config.bandwidth_bytes_per_s == 0 {
@@ -242,26 +297,94 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         } else {
             payload.bytes()
         };
-        let arrival = link.arrival(depart, bytes, &mut self.net_rng);
-        let dir = &mut self.conns[conn_id.0 as usize].dirs[end];
-        let arrival = arrival.max(dir.last_arrival);
+        let arrival = link
+            .arrival(depart, bytes, &mut self.net_rng)
+            .max(dir.last_arrival);
         dir.last_arrival = arrival;
         let seq = dir.next_send_seq;
         dir.next_send_seq += 1;
-        let via = Via::Conn(conn_id);
-        let envelope = Envelope {
+        self.schedule_envelope(
+            arrival,
             id,
-            parent: cause,
+            cause,
+            from,
+            to,
+            Via::Conn(conn_id),
+            seq,
+            payload,
+        );
+    }
+
+    /// The same send when a sink is attached or the sender's end is unusable: shows the send to
+    /// the sinks, and either carries on with it or drops it as `ConnClosed`.
+    #[cold]
+    #[inline(never)]
+    fn send_shown_or_dropped(
+        &mut self,
+        from: NodeId,
+        conn_id: ConnId,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        id: MsgId,
+        payload: Payload<M>,
+    ) {
+        let conn = &mut self.conns[conn_id.0 as usize];
+        let end = conn.end_of(from);
+        let to = end.map_or(from, |e| conn.peer_of(e));
+        let usable = conn.open && end.is_some_and(|e| conn.closed_by != Some(e));
+        let mut rec = self.send_record(from, to, id, cause);
+        rec.conn = Some(conn_id);
+        rec.label = payload.label();
+        rec.bytes = payload.bytes();
+        if self.tracer.has_sinks() {
+            self.tracer.show_send(depart, rec, payload.msg());
+        } else {
+            self.tracer.count_unhashed();
+        }
+        if !usable {
+            self.count_drop(DropReason::ConnClosed);
+            rec.kind = TraceKind::Drop(DropReason::ConnClosed);
+            (rec.node, rec.peer) = (to, Some(from));
+            self.tracer.emit(depart, rec, payload.msg(), None, None);
+            return;
+        }
+        let end = end.expect("usable connection end");
+        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload);
+    }
+
+    /// Store a message in flight and schedule its delivery. The slot is taken first so that
+    /// the envelope can be built straight into it.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn schedule_envelope(
+        &mut self,
+        arrival: SimTime,
+        id: MsgId,
+        parent: Option<MsgId>,
+        from: NodeId,
+        to: NodeId,
+        via: Via,
+        seq: u64,
+        payload: Payload<M>,
+    ) {
+        let slot = self.free_slot();
+        let cell = &mut self.envelopes[slot as usize];
+        // Also tells the compiler there is nothing to drop, so the envelope goes straight
+        // into the slot instead of being built on the stack and copied.
+        assert!(cell.is_none(), "envelope slot {slot} is free");
+        *cell = Some(Envelope {
+            id,
+            parent,
             from,
             to,
             via,
             seq,
             payload,
-        };
-        let slot = self.store_envelope(envelope);
+        });
         self.queue.push(arrival, EventKind::Deliver(slot));
     }
 
+    #[inline(never)]
     fn close_conn(&mut self, node: NodeId, conn_id: ConnId, done: SimTime) {
         let Some(conn) = self.conns.get_mut(conn_id.0 as usize) else {
             return;
