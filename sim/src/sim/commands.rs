@@ -11,25 +11,11 @@ use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
 impl<M: Message, H: Hash + 'static> Sim<M, H> {
-    /// Carry out a handler's commands in order. Inlined into the caller so that the common
-    /// handler that commands nothing (most client receipts) costs one length check, not a call.
-    #[inline(always)]
-    pub(crate) fn apply_commands(
-        &mut self,
-        node: NodeId,
-        done: SimTime,
-        cause: Option<MsgId>,
-        commands: &mut Vec<Command<M, H>>,
-    ) {
-        if !commands.is_empty() {
-            self.apply_command_list(node, done, cause, commands);
-        }
-    }
-
-    /// The command loop (one copy for every handler kind, with the per-command match inlined
-    /// into it).
+    /// Carry out a handler's commands in order: the command loop (one copy for every handler
+    /// kind, with the per-command match inlined into it). `run_handler` calls it only when
+    /// there are commands (most client receipts command nothing).
     #[inline(never)]
-    fn apply_command_list(
+    pub(crate) fn apply_commands(
         &mut self,
         node: NodeId,
         done: SimTime,
