@@ -13,6 +13,7 @@ use msgsim_sim::{
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
+use std::sync::Arc;
 
 const T_STEP: u64 = 1 << 48;
 /// Timer tags; the workloads' (2..=6) are in workload.rs.
@@ -29,7 +30,7 @@ pub(super) enum Pending {
     Publish {
         first_seq: u64,
         count: u32,
-        channel: String,
+        channel: Arc<str>,
         step: Option<u32>,
     },
     Write {
