@@ -8,6 +8,7 @@
 use super::stream::StreamId;
 use msgsim_sim::NodeId;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 fn default_payload() -> u64 {
     100
@@ -56,7 +57,10 @@ pub enum Cmd {
     /// back (Redis runs every complete command of a client's query buffer in one go). Message
     /// identity for the checkers: (`publisher`, `first_seq` .. `first_seq + count`).
     Publish {
-        channel: String,
+        /// Shared: a steady publisher sends the same name every batch, and the command, its
+        /// propagation and its recorded outcome all carry it without a copy (`Arc`, not `Rc`:
+        /// scenarios holding commands are explored in parallel).
+        channel: Arc<str>,
         #[serde(default = "default_payload")]
         payload_bytes: u64,
         #[serde(default = "one")]

@@ -3,6 +3,7 @@
 
 use super::cmd::Cmd;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 const MIB: u64 = 1 << 20;
 
@@ -116,7 +117,8 @@ impl Default for SentinelConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishLoad {
-    pub channel: String,
+    /// Shared with every batch's command (`Cmd::Publish`).
+    pub channel: Arc<str>,
     pub rate_per_s: u64,
     #[serde(default = "default_batch_ms")]
     pub batch_ms: u64,

@@ -6,6 +6,7 @@ use super::dataset::Dataset;
 use super::stream::StreamId;
 use msgsim_sim::{Message, NodeId};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The field name of every stream entry: `XADD key <id> p <value>` (one byte, as
 /// `Cmd::resp_bytes` counts it).
@@ -339,7 +340,8 @@ pub enum RedisEvent {
     /// asked when it was addressed explicitly (otherwise the primary).
     Published {
         publisher: u32,
-        channel: String,
+        /// Hashes as the `String` it was (`Arc<str>` hashes its `str`).
+        channel: Arc<str>,
         first_seq: u64,
         runs: Vec<(u32, i64)>,
         server: NodeId,

@@ -58,6 +58,17 @@ pub struct ObufLimits {
     pub soft_seconds: u64,
 }
 
+impl ObufLimits {
+    /// The lowest limit set (`u64::MAX` when none is): a buffer below it is below every limit.
+    /// (A buffer of `u64::MAX` bytes with no limit set is not below it, and goes the checking
+    /// way, which finds no limit to trip.)
+    #[inline]
+    fn lowest(&self) -> u64 {
+        let nz = |v: u64| if v == 0 { u64::MAX } else { v };
+        nz(self.hard).min(nz(self.soft))
+    }
+}
+
 /// A client connection's server-side state.
 #[derive(Debug)]
 pub struct ClientConn {
@@ -141,7 +152,7 @@ impl ClientConn {
         // Fast path (the common case): all `count` messages stay below every limit set, so no
         // check trips, and every append below the soft limit resets its timer.
         let total = used.saturating_add((count as u64).saturating_mul(bytes_each.max(1)));
-        if (l.hard == 0 || total < l.hard) && (l.soft == 0 || total < l.soft) {
+        if total < l.lowest() {
             self.soft_since_s = None;
             self.push_range(range, count);
             return (count, false);

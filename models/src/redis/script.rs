@@ -4,6 +4,7 @@
 use super::client::{Client, Pending};
 use super::msg::{Cmd, RedisEvent, Reply};
 use super::server::RCtx;
+use std::sync::Arc;
 
 impl Client {
     pub(super) fn run_step(&mut self, ctx: &mut RCtx, idx: u32) {
@@ -85,7 +86,7 @@ impl Client {
     pub(super) fn send_publish(
         &mut self,
         ctx: &mut RCtx,
-        channel: String,
+        channel: Arc<str>,
         payload_bytes: u64,
         count: u32,
         step: Option<u32>,
