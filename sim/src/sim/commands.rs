@@ -22,7 +22,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         cause: Option<MsgId>,
         commands: &mut Vec<Command<M, H>>,
     ) {
-        // A fan-out's events become the queue's run (sorted once) instead of tens of heap
+        // A fan-out's events become the queue's run (put in order once) instead of tens of heap
         // pushes and pops; the order of events is the same either way.
         let run = commands.len() >= MIN_RUN;
         if run {
