@@ -31,10 +31,8 @@ pub enum Command<M, H> {
     CancelTimer {
         id: TimerId,
     },
-    /// Boxed: history events are rare next to sends, and a large `H` would otherwise widen
-    /// every command the kernel moves.
     Record {
-        event: Box<H>,
+        event: H,
     },
     Sometimes {
         name: &'static str,
@@ -144,9 +142,7 @@ impl<M: Message, H> Ctx<'_, M, H> {
     }
     /// Record a client-observed history event (Jepsen-style) for the checkers and the trace.
     pub fn record(&mut self, event: H) {
-        self.commands.push(Command::Record {
-            event: Box::new(event),
-        });
+        self.commands.push(Command::Record { event });
     }
     /// Count a "sometimes" coverage probe: proof that a run reached an interesting state.
     pub fn sometimes(&mut self, name: &'static str) {

@@ -174,14 +174,14 @@ impl EventQueue {
     pub fn end_run(&mut self) {
         self.filling_run = false;
         let run = &mut self.run;
-        let Some(earliest) = run.iter().map(|p| (p.key >> 64) as u64).min() else {
+        if run.is_empty() {
             return;
-        };
-        let latest = run
-            .iter()
-            .map(|p| (p.key >> 64) as u64)
-            .max()
-            .unwrap_or(earliest);
+        }
+        // One pass, with selects rather than branches (the times come in random order).
+        let (earliest, latest) = run.iter().fold((u64::MAX, 0), |(lo, hi), p| {
+            let time = (p.key >> 64) as u64;
+            (lo.min(time), hi.max(time))
+        });
         // The run's sequence numbers are consecutive in push order, so while its times span
         // less than 2^47 ns and it has fewer than 2^16 events, `(time - earliest) << 16 |
         // index` orders it exactly as (time, seq) does; sorting those words is cheaper than

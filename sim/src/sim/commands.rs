@@ -86,11 +86,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.send_on_conn(node, conn, done, cause, Payload::Syn);
     }
 
-    /// Takes the box so that a large `H` is only unboxed (copied) here, not in the loop.
-    #[allow(clippy::boxed_local)]
     #[inline(never)]
-    fn record(&mut self, node: NodeId, done: SimTime, event: Box<H>) {
-        self.record_history(node, done, *event);
+    fn record(&mut self, node: NodeId, done: SimTime, event: H) {
+        self.record_history(node, done, event);
     }
 
     #[inline(never)]
