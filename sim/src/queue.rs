@@ -111,8 +111,11 @@ impl EventKind {
 /// A handler scheduling at least this many events makes them the run.
 pub const MIN_RUN: usize = 8;
 
-/// Runs up to this long are placed by rank (quadratic but branch-free); longer ones sorted.
-const RANK_SORT_MAX: usize = 48;
+/// Runs up to this long, spanning less than 2^`RANK_OFFSET_BITS` ns (67 ms), are placed by rank
+/// (quadratic but branch-free, in 32-bit words: 26 bits of time offset, 5 of index); others are
+/// sorted.
+const RANK_SORT_MAX: usize = 32;
+const RANK_OFFSET_BITS: u32 = 26;
 
 /// Sort words in decreasing order. Runs are a few tens of words: insertion sort beats the
 /// general sort's setup there.
@@ -135,9 +138,10 @@ pub struct EventQueue {
     run: Vec<Packed>,
     /// Pushes go to the run (between `begin_run` and `end_run`).
     filling_run: bool,
-    /// Scratch for sorting a run: `(time - earliest) << 16 | index` words, and the unsorted
-    /// run's buffer (kept for its allocation).
+    /// Scratch for ordering a run: `(time - earliest) << 16 | index` words (32-bit ones for the
+    /// rank placement), and the unsorted run's buffer (kept for its allocation).
     order: Vec<u64>,
+    order32: Vec<u32>,
     spare: Vec<Packed>,
     next_seq: u64,
 }
@@ -190,27 +194,35 @@ impl EventQueue {
             run.sort_unstable_by_key(|p| std::cmp::Reverse(p.key));
             return;
         }
+        if run.len() <= RANK_SORT_MAX && latest - earliest < 1 << RANK_OFFSET_BITS {
+            // Each entry's place is the number of larger words: a count without branches (a
+            // fan-out's arrival order is random, so a comparison sort's branches would miss
+            // about once per entry). The words are `(time - earliest) << 5 | index` in 32 bits,
+            // as exact an order as the 64-bit words below for such a run, and counted four at a
+            // time by the vectorised loop.
+            let words = &mut self.order32;
+            words.clear();
+            words.extend(
+                run.iter()
+                    .enumerate()
+                    .map(|(i, p)| (((p.key >> 64) as u64 - earliest) as u32) << 5 | i as u32),
+            );
+            let sorted = &mut self.spare;
+            sorted.clear();
+            sorted.resize(run.len(), Packed { key: 0, kind: 0 });
+            for (entry, &w) in run.iter().zip(words.iter()) {
+                let rank = words.iter().map(|&x| (x > w) as u32).sum::<u32>();
+                sorted[rank as usize] = *entry;
+            }
+            std::mem::swap(run, sorted);
+            return;
+        }
         self.order.clear();
         self.order.extend(
             run.iter()
                 .enumerate()
                 .map(|(i, p)| ((p.key >> 64) as u64 - earliest) << 16 | i as u64),
         );
-        if run.len() <= RANK_SORT_MAX {
-            // Each entry's place is the number of larger words: a count without branches. A
-            // fan-out's arrival order is random, so a comparison sort's branches would miss
-            // about once per entry.
-            let sorted = &mut self.spare;
-            sorted.clear();
-            sorted.resize(run.len(), Packed { key: 0, kind: 0 });
-            let words = &self.order;
-            for (entry, &w) in run.iter().zip(words) {
-                let rank = words.iter().map(|&x| (x > w) as usize).sum::<usize>();
-                sorted[rank] = *entry;
-            }
-            std::mem::swap(run, sorted);
-            return;
-        }
         insertion_sort_decreasing(&mut self.order);
         let unsorted = std::mem::replace(run, std::mem::take(&mut self.spare));
         run.clear();
