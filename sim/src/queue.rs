@@ -1,14 +1,21 @@
-//! The event queue: a binary min-heap ordered by (time, sequence). Sequence numbers are assigned
-//! when an event is scheduled, so events at equal times run in the order they were scheduled
-//! (FIFO), as in FoundationDB's ready queue. Time jumps straight to the next event.
+//! The event queue: events in `(time, seq)` order. Sequence numbers are assigned when an event
+//! is scheduled, so events at equal times run in the order they were scheduled (FIFO), as in
+//! FoundationDB's ready queue. Time jumps straight to the next event.
 //!
-//! Beside the heap the queue keeps one *run*: the events one handler scheduled together when
-//! they are many (a fan-out to tens of subscribers), sorted once and popped from the end. Every
-//! pop takes the least of the heap's top and the run's next, so the order is exactly the one the
-//! heap alone gives; a fan-out just skips a heap push and a heap pop per message.
+//! Events wait in [`levels`] (a radix-64 heap on time: a push and a pop cost a few bit
+//! operations, no sift). Beside the levels the queue keeps one *run*: the events of a handler
+//! that scheduled many at once (a fan-out to tens of subscribers), put in order once and popped
+//! from the end, skipping the levels altogether. A pop takes the least of the levels' next and
+//! the run's next, so the order is exactly `(time, seq)` (property tests check it against a
+//! sorted list). The levels take no event before their `now`; a push before it (possible
+//! through the public API, never in a simulation run, which schedules nothing before the event
+//! it handles) goes to a small binary heap, also compared at each pop while it holds events.
+
+mod levels;
 
 use crate::id::{ConnId, NodeId, TimerId};
 use crate::time::SimTime;
+use levels::{Entry, Levels};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
@@ -33,8 +40,8 @@ pub enum EventKind {
     Quiet,
 }
 
-/// A queued event: `(time, seq)` packed into one `u128` key (time in the high 64 bits) so the
-/// heap compares one integer, and the kind packed into one `u64`.
+/// A run or early event: `(time, seq)` packed into one `u128` key (time in the high 64 bits) and
+/// the kind packed into one `u64`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Packed {
     key: u128,
@@ -131,9 +138,31 @@ fn insertion_sort_decreasing(words: &mut [u64]) {
     }
 }
 
+impl Packed {
+    #[inline(always)]
+    fn entry(self) -> Entry {
+        Entry {
+            time: (self.key >> 64) as u64,
+            seq: self.key as u64,
+            kind: self.kind,
+        }
+    }
+}
+
+impl Entry {
+    #[inline(always)]
+    fn event(self) -> Event {
+        Event {
+            time: SimTime(self.time),
+            seq: self.seq,
+            kind: EventKind::unpack(self.kind),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct EventQueue {
-    heap: BinaryHeap<Packed>,
+    levels: Levels,
     /// The run: sorted by decreasing key (the next event is last); keys are distinct.
     run: Vec<Packed>,
     /// Pushes go to the run (between `begin_run` and `end_run`).
@@ -143,6 +172,9 @@ pub struct EventQueue {
     order: Vec<u64>,
     order32: Vec<u32>,
     spare: Vec<Packed>,
+    /// Events pushed before the levels' `now`.
+    early: BinaryHeap<Packed>,
+    len: usize,
     next_seq: u64,
 }
 
@@ -152,28 +184,54 @@ impl EventQueue {
     pub fn push(&mut self, time: SimTime, kind: EventKind) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let key = (time.0 as u128) << 64 | seq as u128;
-        let packed = Packed {
-            key,
+        self.len += 1;
+        let entry = Entry {
+            time: time.0,
+            seq,
             kind: kind.pack(),
         };
         if self.filling_run {
-            self.run.push(packed);
+            self.run.push(Packed {
+                key: entry.key(),
+                kind: entry.kind,
+            });
         } else {
-            self.heap.push(packed);
+            self.insert(entry);
         }
+    }
+
+    #[inline(always)]
+    fn insert(&mut self, entry: Entry) {
+        if entry.time >= self.levels.now() {
+            self.levels.insert(entry);
+        } else {
+            self.push_early(entry);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_early(&mut self, entry: Entry) {
+        self.early.push(Packed {
+            key: entry.key(),
+            kind: entry.kind,
+        });
     }
 
     /// The following pushes (one handler's, [`MIN_RUN`] or more) form the new run; what is
-    /// left of the old one (usually nothing, or a far timer) moves to the heap.
+    /// left of the old one (usually nothing, or a far timer) moves to the levels.
     pub fn begin_run(&mut self) {
         debug_assert!(!self.filling_run, "runs do not nest");
-        for packed in self.run.drain(..) {
-            self.heap.push(packed);
+        while let Some(packed) = self.run.pop() {
+            let entry = packed.entry();
+            if entry.time >= self.levels.now() {
+                self.levels.insert_in_order(entry);
+            } else {
+                self.push_early(entry);
+            }
         }
         self.filling_run = true;
     }
-
     /// Close the run: sort it so that its next event is last.
     pub fn end_run(&mut self) {
         self.filling_run = false;
@@ -237,33 +295,68 @@ impl EventQueue {
     /// Pop the earliest event if it is due no later than `end` (`None`: no bound).
     #[inline(always)]
     pub fn pop_until(&mut self, end: Option<SimTime>) -> Option<Event> {
-        let from_run = match (self.run.last(), self.heap.peek()) {
-            (Some(r), Some(h)) => r.key < h.key,
-            (r, _) => r.is_some(),
+        if !self.run.is_empty() || !self.early.is_empty() {
+            return self.pop_mixed(end);
+        }
+        // The levels alone.
+        let head = match self.levels.head() {
+            Some(head) => head,
+            None => {
+                self.levels.cascade(u64::MAX);
+                self.levels.head()?
+            }
         };
-        let top = if from_run {
-            self.run.last()
-        } else {
-            self.heap.peek()
-        }?;
-        if end.is_some_and(|end| (top.key >> 64) as u64 > end.0) {
+        self.take_head(head, end)
+    }
+
+    #[inline(always)]
+    fn take_head(&mut self, (slot, entry): (usize, Entry), end: Option<SimTime>) -> Option<Event> {
+        if end.is_some_and(|end| entry.time > end.0) {
             return None;
         }
-        let p = if from_run {
-            self.run.pop()
-        } else {
-            self.heap.pop()
+        self.levels.pop_head(slot, entry.time);
+        self.len -= 1;
+        Some(entry.event())
+    }
+
+    /// A pop while the run or the early heap holds events: the least of their next and the
+    /// levels' next. The levels cascade only when the other next is not already earlier than
+    /// anything they hold, and then no further than it, so that their `now` never passes an
+    /// event still to pop.
+    #[inline(never)]
+    fn pop_mixed(&mut self, end: Option<SimTime>) -> Option<Event> {
+        let run = self.run.last().copied();
+        let early = self.early.peek().copied();
+        let (other, from_run) = match (run, early) {
+            (Some(r), Some(e)) if e.key < r.key => (e.entry(), false),
+            (Some(r), _) => (r.entry(), true),
+            (None, Some(e)) => (e.entry(), false),
+            (None, None) => unreachable!("pop_mixed with neither a run nor early events"),
+        };
+        if self.levels.head().is_none()
+            && self.levels.lower_bound().is_some_and(|lb| other.time >= lb)
+        {
+            self.levels.cascade(other.time);
         }
-        .expect("peeked");
-        Some(Event {
-            time: SimTime((p.key >> 64) as u64),
-            seq: p.key as u64,
-            kind: EventKind::unpack(p.kind),
-        })
+        if let Some(head) = self.levels.head()
+            && head.1.key() < other.key()
+        {
+            return self.take_head(head, end);
+        }
+        if end.is_some_and(|end| other.time > end.0) {
+            return None;
+        }
+        if from_run {
+            self.run.pop();
+        } else {
+            self.early.pop();
+        }
+        self.len -= 1;
+        Some(other.event())
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.run.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -397,6 +490,82 @@ mod heap_property {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod des_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// As a simulation uses it (every push at or after the last popped time, some far
+        /// ahead, many at once), pops come exactly in (time, seq) order, like a sorted list.
+        #[test]
+        fn pops_in_time_then_sequence_order_when_pushes_follow_the_clock(
+            ops in proptest::collection::vec(
+                proptest::option::of(proptest::collection::vec(0u64..40, 1..40)), 1..300)
+        ) {
+            let mut queue = EventQueue::default();
+            let mut reference: Vec<(u64, u64)> = Vec::new();
+            let mut seq = 0;
+            let mut now = 0;
+            for op in ops {
+                match op {
+                    Some(offsets) => {
+                        // Many at once form a run, as one handler's fan-out does.
+                        let run = offsets.len() >= MIN_RUN;
+                        if run {
+                            queue.begin_run();
+                        }
+                        for d in offsets {
+                            // Some equal times (FIFO), some far ones (high buckets).
+                            let t = now + match d {
+                                0..=4 => 0,
+                                39 => 1 << 50,
+                                38 => 1 << 33,
+                                d => d * 1_000 + d * d,
+                            };
+                            queue.push(SimTime(t), EventKind::Fault(seq as u32));
+                            reference.push((t, seq));
+                            seq += 1;
+                        }
+                        if run {
+                            queue.end_run();
+                        }
+                    }
+                    None => {
+                        reference.sort();
+                        let expected = if reference.is_empty() { None } else { Some(reference.remove(0)) };
+                        let got = queue.pop().map(|e| (e.time.0, e.seq));
+                        prop_assert_eq!(got, expected);
+                        if let Some((t, _)) = got {
+                            now = t;
+                        }
+                    }
+                }
+                prop_assert_eq!(queue.len(), reference.len());
+            }
+            reference.sort();
+            let rest: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|e| (e.time.0, e.seq)).collect();
+            prop_assert_eq!(rest, reference);
+        }
+
+        /// `pop_until` leaves an event past the bound in the queue, in its place.
+        #[test]
+        fn pop_until_keeps_later_events(times in proptest::collection::vec(0u64..1_000, 1..100), end in 0u64..1_000) {
+            let mut queue = EventQueue::default();
+            for (i, &t) in times.iter().enumerate() {
+                queue.push(SimTime(t), EventKind::Fault(i as u32));
+            }
+            let mut sorted: Vec<(u64, u64)> = times.iter().enumerate().map(|(i, &t)| (t, i as u64)).collect();
+            sorted.sort();
+            let due: Vec<_> = std::iter::from_fn(|| queue.pop_until(Some(SimTime(end)))).map(|e| (e.time.0, e.seq)).collect();
+            let split = sorted.iter().position(|&(t, _)| t > end).unwrap_or(sorted.len());
+            prop_assert_eq!(&due[..], &sorted[..split]);
+            let rest: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|e| (e.time.0, e.seq)).collect();
+            prop_assert_eq!(&rest[..], &sorted[split..]);
         }
     }
 }
