@@ -460,7 +460,10 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
     let started = Instant::now();
     // The budget decides only when to stop launching seeds (between runs, never inside one).
     let deadline = Deadline::start(args.budget.as_ref());
-    let chunk = (pool.current_num_threads() * 8).max(16);
+    // Threads wait for each other at the end of every batch (its seeds are written in order
+    // before the next batch starts): 64 seeds per thread keep that wait to ≈ 1 % of a sweep of
+    // short, uneven seeds (8 per thread lost ≈ 10 % on 2 threads with the Redis scenarios).
+    let chunk = (pool.current_num_threads() * 64).max(64);
     let mut seeds = shard.seeds(args.seeds).peekable();
     let mut tally = Tally::default();
     let mut results: Option<std::io::BufWriter<std::fs::File>> = None;
