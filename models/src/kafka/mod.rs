@@ -55,8 +55,8 @@ pub use tiered_config::TieredStorageConfig;
 pub use txn_producer::TxnProducer;
 
 use crate::report::ModelReport;
+use crate::run_error::RunError;
 use crate::setup::RunSetup;
-use crate::system::RunError;
 use app_dlq::AppDlqPipeline;
 use connect::{ConnectSinkTask, TaskState};
 use consumer::OUTPUT_BIT;

@@ -34,8 +34,8 @@ pub use server::Server;
 
 use crate::anomaly;
 use crate::report::ModelReport;
+use crate::run_error::RunError;
 use crate::setup::RunSetup;
-use crate::system::RunError;
 use msgsim_sim::{Actor, NodeId};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
