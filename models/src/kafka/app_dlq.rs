@@ -12,7 +12,7 @@ use super::config::KafkaConfig;
 use super::dlq::{DlqProducer, DlqRecord};
 use super::msg::{KEvent, KMsg, MetaSnapshot, tag};
 use super::retry_topic::{RetryTopic, decode};
-use super::sink_checker::SinkEvent;
+use super::sink_event::SinkEvent;
 use super::stage::{SCtx, Stage, StageStep};
 use msgsim_sim::{ConnId, SimDuration, SimTime};
 use std::any::Any;

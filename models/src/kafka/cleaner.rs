@@ -31,7 +31,8 @@
 
 use super::config::KafkaConfig;
 use super::keys::KeySpec;
-use super::log::{Batch, ReplicaLog};
+use super::log::ReplicaLog;
+use super::txn::Batch;
 use super::txn::{BatchTxn, CleanedTxns};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -395,7 +396,8 @@ mod tests {
 #[cfg(test)]
 mod txn_tests {
     use super::*;
-    use crate::kafka::txn::{MARKER_VALUE, log_view, visible};
+    use crate::kafka::log::log_view;
+    use crate::kafka::txn::{MARKER_VALUE, visible};
 
     const KEYS: KeySpec = KeySpec {
         key_space: 4,

@@ -4,7 +4,7 @@
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
 use super::config::{CommitMode, KafkaConfig, OffsetReset};
-use super::metadata_pacing::MetadataRequests;
+use super::metadata_pacing::{MetadataRequests, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
 use super::msg::{GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload};
 use super::stage::{STAGE_TIMER_BASE, Stage};
 use super::txn_client::{T_CLIENT_TICK, TxnClient};
@@ -32,8 +32,21 @@ const T_MD_RETRY: u64 = 10;
 
 type Chunk = (u32, u64, Rc<[u64]>);
 
-/// CommonClientConfigs socket.connection.setup.timeout.ms default (KIP-601).
-pub(super) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: u64 = 10_000;
+/// The output producer of consumer `idx`, if the scenario runs consume-transform-produce:
+/// transactional.id `ctp-{idx}` (stable across restarts, so a restart fences the previous
+/// incarnation), or a plain idempotent producer for at-least-once.
+fn ctp_client(cfg: &Rc<KafkaConfig>, idx: u32) -> Option<TxnClient> {
+    if cfg.ctp_output_partitions == 0 {
+        return None;
+    }
+    let tid = (cfg.commit_mode == CommitMode::Transactional).then_some(1_000 + idx);
+    Some(TxnClient::new(
+        cfg.clone(),
+        tid,
+        None,
+        500_000_000 + idx as i64 * 1_000,
+    ))
+}
 
 pub struct Consumer {
     cfg: Rc<KafkaConfig>,
@@ -85,7 +98,7 @@ impl Consumer {
     pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Consumer {
         Consumer {
             read_committed: cfg.read_committed(idx),
-            ctp: ctp::client(&cfg, idx),
+            ctp: ctp_client(&cfg, idx),
             ctp_busy: false,
             ctp_queue: VecDeque::new(),
             cfg,

@@ -8,31 +8,15 @@
 
 use super::Consumer;
 use super::T_CTP_RECORD;
-use crate::kafka::config::{CommitMode, KafkaConfig};
+use crate::kafka::config::CommitMode;
 use crate::kafka::msg::{KEvent, KMsg, tag};
-use crate::kafka::txn_client::{TxnClient, TxnNote};
+use crate::kafka::txn_client::TxnNote;
 use msgsim_sim::{ConnId, Ctx};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Marks a transformed (output) value; the checker reads outputs from the final logs only.
 pub const OUTPUT_BIT: u64 = 1 << 62;
-
-/// The output producer of consumer `idx`, if the scenario runs consume-transform-produce:
-/// transactional.id `ctp-{idx}` (stable across restarts, so a restart fences the previous
-/// incarnation), or a plain idempotent producer for at-least-once.
-pub(super) fn client(cfg: &Rc<KafkaConfig>, idx: u32) -> Option<TxnClient> {
-    if cfg.ctp_output_partitions == 0 {
-        return None;
-    }
-    let tid = (cfg.commit_mode == CommitMode::Transactional).then_some(1_000 + idx);
-    Some(TxnClient::new(
-        cfg.clone(),
-        tid,
-        None,
-        500_000_000 + idx as i64 * 1_000,
-    ))
-}
 
 type Chunk = (u32, u64, Rc<[u64]>);
 

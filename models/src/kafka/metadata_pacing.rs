@@ -12,6 +12,9 @@
 use super::msg::{KEvent, KMsg, Peers};
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime};
 
+/// CommonClientConfigs socket.connection.setup.timeout.ms default (KIP-601).
+pub(super) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: u64 = 10_000;
+
 /// What a client should do about the metadata request it wants.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum MetadataStart {

@@ -28,6 +28,7 @@ mod retention_check;
 mod retry_topic;
 mod sink_checker;
 mod sink_config;
+mod sink_event;
 mod stage;
 mod tiered;
 mod tiered_config;
@@ -46,12 +47,13 @@ pub use consumer::Consumer;
 pub use controller::Controller;
 pub use group::GroupCoordinator;
 pub use keys::KeySpec;
-pub use log::{Batch, ReplicaLog};
+pub use log::ReplicaLog;
 pub use msg::{KErr, KEvent, KMsg};
 pub use producer::Producer;
-pub use sink_checker::SinkEvent;
 pub use sink_config::{ErrorsTolerance, Pipeline, SinkConfig};
+pub use sink_event::SinkEvent;
 pub use tiered_config::TieredStorageConfig;
+pub use txn::Batch;
 pub use txn_producer::TxnProducer;
 
 use crate::report::ModelReport;
@@ -304,7 +306,7 @@ fn main_records(
         .map(|p| {
             let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
             let hidden: std::collections::BTreeSet<u64> = if read_committed {
-                txn::log_view(log).not_committed.into_iter().collect()
+                log::log_view(log).not_committed.into_iter().collect()
             } else {
                 std::collections::BTreeSet::new()
             };
@@ -348,7 +350,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         let output = p as u32 >= config.input_partitions();
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];
-            let view = txn::log_view(log);
+            let view = log::log_view(log);
             if output {
                 ctp.output_committed
                     .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));
@@ -435,7 +437,7 @@ fn offline_in_sync_values(
     let mut values = Vec::new();
     for &b in holders {
         let log = &broker(sim, b).logs[p];
-        let local = txn::log_view(log).all;
+        let local = log::log_view(log).all;
         values.extend(tiered::final_values(remote, p, log, local).1);
     }
     values

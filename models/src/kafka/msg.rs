@@ -2,8 +2,7 @@
 //! client-observed history events.
 
 use super::config::Acks;
-use super::log::Batch;
-use super::txn::{AbortedTxn, BatchTxn};
+use super::txn::{AbortedTxn, Batch, BatchTxn};
 use msgsim_sim::{ConnId, Ctx, Message, NodeId, Via};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -397,7 +396,7 @@ pub enum KEvent {
         to: Option<u64>,
     },
     /// A sink task / application pipeline event (sink_checker.rs).
-    Sink(super::sink_checker::SinkEvent),
+    Sink(super::sink_event::SinkEvent),
 }
 
 /// Outgoing connections of one actor, opened lazily and forgotten when they close.

@@ -4,8 +4,9 @@
 
 use super::broker::{Broker, Role, T_PARK, T_PURGATORY};
 use super::config::Acks;
-use super::log::{Batch, SeqCheck};
+use super::log::SeqCheck;
 use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
+use super::txn::Batch;
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
 use std::rc::Rc;
 
@@ -151,7 +152,7 @@ impl Broker {
         let n = wb.values.len() as i32;
         let log = &mut self.logs[p];
         let check = if wb.txn.is_control() {
-            super::txn::check_marker(log, wb.pid, wb.producer_epoch)
+            super::log::check_marker(log, wb.pid, wb.producer_epoch)
         } else {
             log.check_sequence(
                 wb.pid,

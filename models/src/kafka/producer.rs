@@ -376,7 +376,8 @@ impl Producer {
         // A fresh connection must be set up within socket.connection.setup.timeout.ms (10 s,
         // KIP-601): a request sent into a connection to a dead broker fails then.
         let timeout_ms = if fresh {
-            super::consumer::SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.request_timeout_ms)
+            super::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
+                .min(self.cfg.request_timeout_ms)
         } else {
             self.cfg.request_timeout_ms
         };

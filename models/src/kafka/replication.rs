@@ -3,8 +3,8 @@
 //! divergence, append, HW), ISR expiry and AlterPartition.
 
 use super::broker::{Broker, Role, T_FETCH_RETRY, T_FETCH_TIMEOUT};
-use super::log::Batch;
 use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, PartState, tag};
+use super::txn::Batch;
 use msgsim_sim::{Ctx, NodeId, SimDuration, Via};
 use std::rc::Rc;
 

@@ -65,7 +65,8 @@ impl RetentionRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::log::{Batch, ReplicaLog};
+    use crate::kafka::log::ReplicaLog;
+    use crate::kafka::txn::Batch;
     use std::rc::Rc;
 
     fn batch(base: u64, ts: i64) -> Rc<Batch> {

@@ -1,63 +1,16 @@
-//! The error-handling pipelines' history events and their checker. Every poison record the
+//! The error-handling pipelines' checker (their history events: `sink_event.rs`). Every poison record the
 //! pipeline is done with (its partition's committed offset is past it) must end in exactly
 //! one of: the DLQ topic, skipped (and logged if enabled), or the task failed at it.
 
 use super::checker::{LeaderLog, Shared};
 use super::msg::KEvent;
 use super::sink_config::SinkConfig;
+use super::sink_event::SinkEvent;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
-
-/// What a sink task / application pipeline did with a record (history events).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum SinkEvent {
-    /// Delivered to the external sink (Connect put() succeeded; the application's side effect).
-    Put { p: u32, offset: u64, value: u64 },
-    /// put() threw a RetriableException: the batch is redelivered later.
-    PutRetry { p: u32, offset: u64 },
-    /// A transformation threw a RetriableException and is retried (errors.retry.timeout).
-    TransformRetry { p: u32, offset: u64 },
-    /// The application retries a failed record in place.
-    AppRetry { p: u32, offset: u64, value: u64 },
-    /// The application handed a failed record (after `attempt` failed attempts) to the retry
-    /// topic, which acknowledged it at `retry_offset` (retry_topic.rs).
-    RetryTopicProduced {
-        p: u32,
-        offset: u64,
-        value: u64,
-        attempt: u32,
-        retry_offset: u64,
-    },
-    /// errors.tolerance=all without a DLQ: the record is skipped.
-    Skipped {
-        p: u32,
-        offset: u64,
-        value: u64,
-        logged: bool,
-    },
-    /// errors.log.enable: a tolerated error is logged.
-    ErrorLogged { p: u32, offset: u64 },
-    /// The record was acknowledged by the DLQ topic's leader at `dlq_offset`.
-    DlqProduced {
-        p: u32,
-        offset: u64,
-        value: u64,
-        dlq_offset: u64,
-        headers: bool,
-    },
-    /// errors.tolerance=none: the task failed at this record.
-    TaskFailed {
-        p: u32,
-        offset: u64,
-        value: u64,
-        retriable: bool,
-    },
-    /// An operator restarted the FAILED task.
-    TaskRestarted,
-}
 
 #[derive(Debug, Default)]
 pub struct SinkChecker {

@@ -11,9 +11,10 @@
 //! and strongly consistent.
 
 use super::broker::{Broker, Role, T_REMOTE_COPY, T_REMOTE_FETCH, T_RLM};
-use super::log::{Batch, ReplicaLog};
+use super::log::ReplicaLog;
 use super::msg::{FetchPart, FetchResult, KEvent, KMsg, reply, tag};
 use super::retention_check::RetentionRules;
+use super::txn::Batch;
 use crate::report::ModelReport;
 use msgsim_sim::{Ctx, NodeId, SimDuration, Via};
 use std::cell::RefCell;

@@ -2,7 +2,6 @@
 //! remote log manager's task interval, and two model knobs for the object store's latency.
 //! Kafka's defaults: tiered storage off.
 
-use super::config::{CommitMode, KafkaConfig};
 use serde::{Deserialize, Serialize};
 
 /// `tiered_storage: (...)` in the Kafka section.
@@ -74,8 +73,15 @@ impl TieredStorageConfig {
     /// (validateRemoteStorageOnlyIfSystemEnabled), no compacted topic
     /// (validateNoRemoteStorageForCompactedTopic), and local retention within total retention
     /// (validateRemoteStorageRetentionTime / ...RetentionSize: not -1 while the total is
-    /// bounded, not above it).
-    pub fn validate(&self, k: &KafkaConfig) -> Result<(), (String, String)> {
+    /// bounded, not above it). `compacts`: the topic is compacted; `txn`: the run has
+    /// transactions; the totals are the topic's `retention_ms` / `retention_bytes`.
+    pub fn validate(
+        &self,
+        compacts: bool,
+        txn: bool,
+        retention_ms: i64,
+        retention_bytes: i64,
+    ) -> Result<(), (String, String)> {
         let err = |f: &str, m: String| Err((f.to_string(), m));
         if self.local_retention_ms < -2 {
             return err("local_retention_ms", "must be -2, -1 or ≥ 0".into());
@@ -100,15 +106,12 @@ impl TieredStorageConfig {
                     .into(),
             );
         }
-        if k.cleanup_policy.compacts() {
+        if compacts {
             return err(
                 "remote_storage_enable",
                 "remote log storage is unsupported for compacted topics".into(),
             );
         }
-        let txn = k.transactional_producers > 0
-            || k.commit_mode == CommitMode::Transactional
-            || k.ctp_output_partitions > 0;
         if txn {
             return err(
                 "remote_storage_enable",
@@ -121,15 +124,15 @@ impl TieredStorageConfig {
             "local_retention_ms",
             self.local_retention_ms,
             "retention_ms",
-            k.retention_ms,
-            k.retention_ms != -1,
+            retention_ms,
+            retention_ms != -1,
         )?;
         check_local(
             "local_retention_bytes",
             self.local_retention_bytes,
             "retention_bytes",
-            k.retention_bytes,
-            k.retention_bytes > -1,
+            retention_bytes,
+            retention_bytes > -1,
         )
     }
 }

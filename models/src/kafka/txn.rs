@@ -1,13 +1,87 @@
-//! Transaction data in the partition log (reference §2.1 `TxnState`, §6, §7): which batches are
-//! transactional, control markers (COMMIT/ABORT records that take an offset), the per-partition
-//! open-transaction tracking that gives the last stable offset (LSO), the aborted-transaction
-//! index that read_committed fetches filter with, and the read_committed view of a final log.
+//! The record format shared by the wire, the log and the clients: record batches, their
+//! transaction data (reference §2.1 `TxnState`, §6, §7): which batches are transactional,
+//! control markers (COMMIT/ABORT records that take an offset), the per-partition
+//! open-transaction tracking that gives the last stable offset (LSO), and the aborted-transaction
+//! index that read_committed fetches filter with. (The read_committed view of a final log is
+//! in `log.rs`.)
 
-use super::log::{Batch, ReplicaLog, SeqCheck};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// The value a control marker record carries (no producer value is ever 0).
 pub const MARKER_VALUE: u64 = 0;
+
+/// A record batch as stored. Record `i` has offset `base_offset + i` and value `values[i]`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Batch {
+    pub base_offset: u64,
+    /// Stamped by the leader on append (KIP-101).
+    pub leader_epoch: u32,
+    /// CreateTime of the batch (producer clock); retention reads it.
+    pub max_ts_ms: i64,
+    /// -1 when not idempotent.
+    pub pid: i64,
+    pub producer_epoch: i16,
+    pub first_seq: i32,
+    pub values: Rc<[u64]>,
+    /// Size on disk (after compression).
+    pub bytes: u64,
+    /// Transactional data or a control marker (see `txn.rs`).
+    pub txn: BatchTxn,
+}
+
+impl Batch {
+    pub fn next_offset(&self) -> u64 {
+        self.base_offset + self.values.len() as u64
+    }
+    pub fn last_seq(&self) -> i32 {
+        self.first_seq + self.values.len() as i32 - 1
+    }
+    /// The first `n` records of this batch as a new batch (truncation inside a batch).
+    pub(in crate::kafka) fn prefix(&self, n: usize) -> Batch {
+        self.slice(0, n)
+    }
+    /// Records `from..to` of this batch as a new batch at their own offsets (truncation, and
+    /// the runs of records the cleaner keeps).
+    pub(super) fn slice(&self, from: usize, to: usize) -> Batch {
+        let per = self.bytes / self.values.len().max(1) as u64;
+        Batch {
+            base_offset: self.base_offset + from as u64,
+            leader_epoch: self.leader_epoch,
+            max_ts_ms: self.max_ts_ms,
+            pid: self.pid,
+            producer_epoch: self.producer_epoch,
+            first_seq: if self.first_seq < 0 {
+                self.first_seq
+            } else {
+                self.first_seq + from as i32
+            },
+            values: self.values[from..to].into(),
+            bytes: per * (to - from) as u64,
+            txn: self.txn,
+        }
+    }
+}
+
+/// Test fixture shared by the log, cleaner, retention, transaction and tiered-storage tests.
+#[cfg(test)]
+impl Batch {
+    /// A plain batch (no producer id, not transactional) of `values` at `base`, leader epoch 1,
+    /// 100 bytes per record; tests override fields with struct update syntax.
+    pub(in crate::kafka) fn fixture(base: u64, max_ts_ms: i64, values: &[u64]) -> Batch {
+        Batch {
+            base_offset: base,
+            leader_epoch: 1,
+            max_ts_ms,
+            pid: -1,
+            producer_epoch: 0,
+            first_seq: -1,
+            values: values.into(),
+            bytes: 100 * values.len() as u64,
+            txn: BatchTxn::None,
+        }
+    }
+}
 
 /// Transactional state of a record batch (RecordBatch isTransactional / isControlBatch).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -73,17 +147,6 @@ impl TxnIndex {
                 }
             }
         }
-    }
-
-    /// Rebuild from the log's batches (load, truncation, retention).
-    pub fn rebuild(log: &ReplicaLog) -> TxnIndex {
-        let mut idx = TxnIndex::default();
-        for seg in &log.segments {
-            for b in &seg.batches {
-                idx.note(b, 0);
-            }
-        }
-        idx
     }
 
     /// Last stable offset: min(HW, first offset of the earliest open transaction, first
@@ -196,74 +259,10 @@ pub fn visible(b: &Batch, aborted: &[AbortedTxn], read_committed: bool) -> bool 
     }
 }
 
-/// ProducerAppendInfo.appendEndTxnMarker: a marker with an epoch below the producer's current
-/// one is rejected; markers carry no sequence number.
-pub fn check_marker(log: &ReplicaLog, pid: i64, epoch: i16) -> SeqCheck {
-    match log.producers.get(&pid) {
-        Some(e) if epoch < e.epoch => SeqCheck::InvalidEpoch,
-        _ => SeqCheck::Append,
-    }
-}
-
-/// The transactional outcome of every data value of one final log.
-#[derive(Clone, Debug, Default)]
-pub struct LogView {
-    /// Values a read_committed consumer returns (plain + committed transactional), in order.
-    pub committed: Vec<u64>,
-    /// Every data value (what read_uncommitted returns), in order.
-    pub all: Vec<u64>,
-    /// Transactional values aborted, or still open at the end.
-    pub not_committed: Vec<u64>,
-    /// Committed transactional value → timestamp (ms) of its COMMIT marker (the coordinator's
-    /// decision time).
-    pub commit_ms: Vec<(u64, i64)>,
-}
-
-/// Classify a final log's records by transaction outcome.
-pub fn log_view(log: &ReplicaLog) -> LogView {
-    let mut v = LogView::default();
-    // pid → values of its open transaction in this log.
-    let mut open: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
-    for seg in &log.segments {
-        for b in &seg.batches {
-            let vals: Vec<u64> = b
-                .values
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| b.base_offset + *i as u64 >= log.local_log_start)
-                .map(|(_, x)| *x)
-                .collect();
-            match b.txn {
-                BatchTxn::None => {
-                    v.committed.extend_from_slice(&vals);
-                    v.all.extend_from_slice(&vals);
-                }
-                BatchTxn::Data => {
-                    v.all.extend_from_slice(&vals);
-                    open.entry(b.pid).or_default().extend(vals);
-                }
-                BatchTxn::Commit => {
-                    for x in open.remove(&b.pid).unwrap_or_default() {
-                        v.committed.push(x);
-                        v.commit_ms.push((x, b.max_ts_ms));
-                    }
-                }
-                BatchTxn::Abort => {
-                    v.not_committed
-                        .extend(open.remove(&b.pid).unwrap_or_default());
-                }
-            }
-        }
-    }
-    for (_, vals) in open {
-        v.not_committed.extend(vals);
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::log::{ReplicaLog, log_view};
     use std::rc::Rc;
 
     fn batch(base: u64, pid: i64, txn: BatchTxn, values: &[u64]) -> Rc<Batch> {

@@ -421,7 +421,8 @@ impl TxnClient {
             let fresh = !self.peers.connected(NodeId(leader));
             self.peers.send(ctx, NodeId(leader), msg);
             let timeout_ms = if fresh {
-                super::consumer::SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.request_timeout_ms)
+                super::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
+                    .min(self.cfg.request_timeout_ms)
             } else {
                 self.cfg.request_timeout_ms
             };
