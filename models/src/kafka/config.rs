@@ -2,10 +2,13 @@
 //! shared/reference/kafka.md §13); scenarios override them explicitly. Every duration carries its
 //! unit in its name.
 
-use super::sink_config::{Pipeline, SinkConfig};
-use super::tiered_config::TieredStorageConfig;
+pub mod sink;
+pub mod tiered;
+
 use msgsim_sim::{RngStream, SimDuration};
 use serde::{Deserialize, Serialize};
+use sink::{Pipeline, SinkConfig};
+use tiered::TieredStorageConfig;
 
 /// Producer `acks`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

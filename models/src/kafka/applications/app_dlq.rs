@@ -8,12 +8,12 @@
 //! With `sink.retry_topic` a failed record is retried through a retry topic instead of in
 //! place (retry_topic.rs).
 
-use super::config::KafkaConfig;
 use super::dlq::{DlqProducer, DlqRecord};
-use super::msg::{KEvent, KMsg, MetaSnapshot, tag};
 use super::retry_topic::{RetryTopic, decode};
-use super::sink_event::SinkEvent;
-use super::stage::{SCtx, Stage, StageStep};
+use crate::kafka::clients::stage::{SCtx, Stage, StageStep};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{KEvent, KMsg, MetaSnapshot, tag};
+use crate::kafka::wire::sink_event::SinkEvent;
 use msgsim_sim::{ConnId, SimDuration, SimTime};
 use std::any::Any;
 use std::rc::Rc;
@@ -43,7 +43,7 @@ pub struct AppDlqPipeline {
 }
 
 impl AppDlqPipeline {
-    pub(super) fn new(cfg: Rc<KafkaConfig>, idx: u32) -> AppDlqPipeline {
+    pub(in crate::kafka) fn new(cfg: Rc<KafkaConfig>, idx: u32) -> AppDlqPipeline {
         let dlq = DlqProducer::new(cfg.clone(), idx);
         let retry = RetryTopic::new(cfg.clone(), idx);
         AppDlqPipeline {

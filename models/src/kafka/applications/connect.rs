@@ -23,12 +23,12 @@
 //! Simplifications: put() is called per record (a batch of one); the DLQ report is awaited
 //! before the next record (Connect sends it asynchronously and awaits it before committing).
 
-use super::config::KafkaConfig;
 use super::dlq::{DlqProducer, DlqRecord};
-use super::msg::{KEvent, KMsg, MetaSnapshot, tag};
-use super::sink_config::ErrorsTolerance;
-use super::sink_event::SinkEvent;
-use super::stage::{SCtx, Stage, StageStep};
+use crate::kafka::clients::stage::{SCtx, Stage, StageStep};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::config::sink::ErrorsTolerance;
+use crate::kafka::wire::msg::{KEvent, KMsg, MetaSnapshot, tag};
+use crate::kafka::wire::sink_event::SinkEvent;
 use msgsim_sim::{ConnId, SimDuration, SimTime};
 use std::any::Any;
 use std::rc::Rc;
@@ -64,7 +64,7 @@ pub struct ConnectSinkTask {
 }
 
 impl ConnectSinkTask {
-    pub(super) fn new(cfg: Rc<KafkaConfig>, idx: u32) -> ConnectSinkTask {
+    pub(in crate::kafka) fn new(cfg: Rc<KafkaConfig>, idx: u32) -> ConnectSinkTask {
         let dlq = cfg
             .dlq_partition()
             .map(|_| DlqProducer::new(cfg.clone(), idx));

@@ -8,9 +8,9 @@
 
 use super::Consumer;
 use super::T_CTP_RECORD;
+use crate::kafka::clients::txn_client::TxnNote;
 use crate::kafka::config::CommitMode;
-use crate::kafka::msg::{KEvent, KMsg, tag};
-use crate::kafka::txn_client::TxnNote;
+use crate::kafka::wire::msg::{KEvent, KMsg, tag};
 use msgsim_sim::{ConnId, Ctx};
 use std::collections::BTreeMap;
 use std::rc::Rc;

@@ -4,9 +4,9 @@
 //! after `retry.backoff.ms` with a metadata refresh, until it is acknowledged (a simplification
 //! of delivery.timeout.ms: with the cluster healthy it never expires in these scenarios).
 
-use super::config::{Acks, KafkaConfig};
-use super::metadata_pacing::{MetadataRequests, MetadataStart};
-use super::msg::{KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
+use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
+use crate::kafka::config::{Acks, KafkaConfig};
+use crate::kafka::wire::msg::{KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, TimerId};
 use std::rc::Rc;
 
@@ -106,7 +106,7 @@ impl DlqProducer {
             values: Rc::from([rec.value]),
             bytes: self.cfg.message_bytes + extra,
             leader_epoch: Some(st.leader_epoch),
-            txn: super::txn::BatchTxn::None,
+            txn: crate::kafka::wire::records::BatchTxn::None,
         };
         let msg = KMsg::Produce {
             req,

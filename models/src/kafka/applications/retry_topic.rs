@@ -13,10 +13,10 @@
 //! process's memory: a record whose time is unknown there (the process crashed since, or
 //! another member produced it) is due at once — a simplification of a backoff-due header.
 
-use super::config::KafkaConfig;
 use super::dlq::{DlqProducer, DlqRecord};
-use super::msg::{KMsg, MetaSnapshot};
-use super::stage::SCtx;
+use crate::kafka::clients::stage::SCtx;
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{KMsg, MetaSnapshot};
 use msgsim_sim::{ConnId, SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::rc::Rc;

@@ -5,9 +5,9 @@
 //! with its `transaction_hang_at`-th transaction open (the coordinator aborts it after
 //! transaction.timeout.ms). ProducerFencedException is fatal: the application stops.
 
-use super::config::KafkaConfig;
-use super::msg::{KEvent, KMsg, tag, tag_kind};
-use super::txn_client::{T_CLIENT_TICK, TxnClient, TxnNote};
+use crate::kafka::clients::txn_client::{T_CLIENT_TICK, TxnClient, TxnNote};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{KEvent, KMsg, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;

@@ -29,11 +29,11 @@
 //! each producer is not retained for producer state (ProducerStateManager rebuilds from what
 //! remains); the pass is instantaneous.
 
-use super::config::KafkaConfig;
-use super::keys::KeySpec;
 use super::log::ReplicaLog;
-use super::txn::Batch;
-use super::txn::{BatchTxn, CleanedTxns};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::keys::KeySpec;
+use crate::kafka::wire::records::Batch;
+use crate::kafka::wire::records::{BatchTxn, CleanedTxns};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -396,8 +396,8 @@ mod tests {
 #[cfg(test)]
 mod txn_tests {
     use super::*;
-    use crate::kafka::log::log_view;
-    use crate::kafka::txn::{MARKER_VALUE, visible};
+    use crate::kafka::broker::log::log_view;
+    use crate::kafka::wire::records::{MARKER_VALUE, visible};
 
     const KEYS: KeySpec = KeySpec {
         key_space: 4,

@@ -2,8 +2,10 @@
 //! registration and heartbeats, fencing, leader election (clean, ELR, unclean), AlterPartition
 //! fenced by partition epoch, and metadata pushed asynchronously to brokers.
 
-use super::config::KafkaConfig;
-use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, reply, tag, tag_kind};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{
+    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, reply, tag, tag_kind,
+};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeSet;

@@ -5,7 +5,7 @@
 //! traffic cost one copy of the values.
 
 use super::retention_check::DeletedSegment;
-use super::txn::{Batch, BatchTxn, TxnIndex};
+use crate::kafka::wire::records::{Batch, BatchTxn, TxnIndex};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 

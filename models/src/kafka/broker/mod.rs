@@ -2,15 +2,32 @@
 //! stale), registration and heartbeats with the controller, role changes, and the periodic
 //! tasks (ISR expiry, retention, OS writeback, HW checkpoint). Fetch/replication is in
 //! `replication.rs`, the produce path and consumer fetches in `produce.rs`.
+//!
+//! The folder is the broker side of the model: the partition log and its segments (`log.rs`),
+//! the produce path (`produce.rs`), replication (`replication.rs`), the log cleaner
+//! (`cleaner.rs`), the retention invariant checked at each deletion (`retention_check.rs`),
+//! tiered storage (`tiered.rs`, its object store in `remote_store.rs`) and the KRaft controller
+//! (`controller.rs`). The broker parts depend on the log and on `wire` and `config`; this file
+//! holds the state they share and imports none of the files that extend `Broker`.
 
-use super::cleaner::CleanerParams;
-use super::config::KafkaConfig;
-use super::log::ReplicaLog;
-use super::msg::{KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload};
-use super::produce::{ParkedFetch, PendingProduce};
-use super::retention_check::RetentionRules;
-use super::tiered::TierState;
+pub mod cleaner;
+pub mod controller;
+pub mod log;
+mod produce;
+pub mod remote_store;
+mod replication;
+pub mod retention_check;
+pub mod tiered;
+
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{
+    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload,
+};
+use cleaner::CleanerParams;
+use log::ReplicaLog;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use remote_store::TierState;
+use retention_check::RetentionRules;
 use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -30,6 +47,33 @@ pub(super) const T_SHUTDOWN: u64 = 11;
 pub(super) const T_RLM: u64 = 20;
 pub(super) const T_REMOTE_COPY: u64 = 21;
 pub(super) const T_REMOTE_FETCH: u64 = 22;
+
+/// A batch's answer: its base offset (None for DUPLICATE_SEQUENCE_NUMBER) or an error.
+type ProduceResult = Result<Option<u64>, KErr>;
+
+/// An acks=all produce waiting in purgatory.
+#[derive(Debug)]
+pub struct PendingProduce {
+    from: NodeId,
+    via: Via,
+    req: u64,
+    results: Vec<(u64, Option<ProduceResult>)>,
+    /// Base offset each batch got at append.
+    bases: Vec<Option<u64>>,
+    remaining: usize,
+    deadline: SimTime,
+}
+
+/// A fetch waiting for data (replica.fetch.wait.max.ms / fetch.max.wait.ms).
+#[derive(Debug)]
+pub struct ParkedFetch {
+    from: NodeId,
+    via: Via,
+    msg: KMsg,
+    parts: Vec<u32>,
+    replica: bool,
+    deadline: SimTime,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -539,7 +583,7 @@ impl Actor<KMsg, KEvent> for Broker {
             }
             KMsg::MetadataRequest => {
                 if let Some(md) = self.md.clone() {
-                    super::msg::reply(ctx, from, via, KMsg::Metadata(md));
+                    crate::kafka::wire::msg::reply(ctx, from, via, KMsg::Metadata(md));
                 }
             }
             KMsg::Produce {

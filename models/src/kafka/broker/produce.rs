@@ -2,40 +2,13 @@
 //! consumer fetches (up to the HW; OFFSET_OUT_OF_RANGE below the log start), plus parked
 //! (long-poll) fetches.
 
-use super::broker::{Broker, Role, T_PARK, T_PURGATORY};
-use super::config::Acks;
 use super::log::SeqCheck;
-use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
-use super::txn::Batch;
+use super::{Broker, ParkedFetch, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
+use crate::kafka::config::Acks;
+use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
+use crate::kafka::wire::records::Batch;
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
 use std::rc::Rc;
-
-/// A batch's answer: its base offset (None for DUPLICATE_SEQUENCE_NUMBER) or an error.
-type ProduceResult = Result<Option<u64>, KErr>;
-
-/// An acks=all produce waiting in purgatory.
-#[derive(Debug)]
-pub struct PendingProduce {
-    from: NodeId,
-    via: Via,
-    req: u64,
-    results: Vec<(u64, Option<ProduceResult>)>,
-    /// Base offset each batch got at append.
-    bases: Vec<Option<u64>>,
-    remaining: usize,
-    deadline: SimTime,
-}
-
-/// A fetch waiting for data (replica.fetch.wait.max.ms / fetch.max.wait.ms).
-#[derive(Debug)]
-pub struct ParkedFetch {
-    from: NodeId,
-    via: Via,
-    msg: KMsg,
-    parts: Vec<u32>,
-    replica: bool,
-    deadline: SimTime,
-}
 
 impl Broker {
     #[allow(clippy::too_many_arguments)]

@@ -2,9 +2,9 @@
 //! check, follower state, ISR expansion, HW advance), the follower's fetcher (truncation on
 //! divergence, append, HW), ISR expiry and AlterPartition.
 
-use super::broker::{Broker, Role, T_FETCH_RETRY, T_FETCH_TIMEOUT};
-use super::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, PartState, tag};
-use super::txn::Batch;
+use super::{Broker, Role, T_FETCH_RETRY, T_FETCH_TIMEOUT};
+use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, PartState, tag};
+use crate::kafka::wire::records::Batch;
 use msgsim_sim::{Ctx, NodeId, SimDuration, Via};
 use std::rc::Rc;
 
@@ -43,7 +43,7 @@ impl Broker {
             self.park(ctx, from, via, msg, self.cfg.replica_fetch_wait_max_ms);
             return;
         }
-        super::msg::reply(
+        crate::kafka::wire::msg::reply(
             ctx,
             from,
             via,

@@ -65,8 +65,8 @@ impl RetentionRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::log::ReplicaLog;
-    use crate::kafka::txn::Batch;
+    use crate::kafka::broker::log::ReplicaLog;
+    use crate::kafka::wire::records::Batch;
     use std::rc::Rc;
 
     fn batch(base: u64, ts: i64) -> Rc<Batch> {

@@ -10,179 +10,14 @@
 //! read; here that metadata and the object store are one shared structure, always available
 //! and strongly consistent.
 
-use super::broker::{Broker, Role, T_REMOTE_COPY, T_REMOTE_FETCH, T_RLM};
 use super::log::ReplicaLog;
-use super::msg::{FetchPart, FetchResult, KEvent, KMsg, reply, tag};
+use super::remote_store::{RemoteSegment, RemoteStore, TierCounters};
 use super::retention_check::RetentionRules;
-use super::txn::Batch;
+use super::{Broker, Role, T_REMOTE_COPY, T_REMOTE_FETCH, T_RLM};
+use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg, reply, tag};
 use crate::report::ModelReport;
 use msgsim_sim::{Ctx, NodeId, SimDuration, Via};
-use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
-
-/// One segment in the object store (RemoteLogSegmentMetadata + its data).
-#[derive(Debug)]
-pub struct RemoteSegment {
-    pub base_offset: u64,
-    /// Exclusive end: the base offset of the local segment that followed it
-    /// (RemoteLogManager.EnrichedLogSegment `nextSegmentOffset`).
-    pub end_offset: u64,
-    pub batches: Vec<Rc<Batch>>,
-    pub bytes: u64,
-    pub largest_ts_ms: i64,
-}
-
-/// The remote tier of one partition.
-#[derive(Debug)]
-pub struct RemoteLog {
-    pub segments: VecDeque<RemoteSegment>,
-    /// UnifiedLog `highestOffsetInRemoteStorage`: the last offset copied, -1 when none.
-    pub highest_offset_in_remote: i64,
-    /// The partition's log start offset (`logStartOffset`): below it nothing is readable.
-    pub log_start_offset: u64,
-    pub size_bytes: u64,
-}
-
-impl Default for RemoteLog {
-    fn default() -> Self {
-        RemoteLog {
-            segments: VecDeque::new(),
-            highest_offset_in_remote: -1,
-            log_start_offset: 0,
-            size_bytes: 0,
-        }
-    }
-}
-
-/// The object store: one remote tier per partition, shared by every broker of a run.
-pub type RemoteStore = Rc<RefCell<Vec<RemoteLog>>>;
-
-pub fn new_store(partitions: u32) -> RemoteStore {
-    Rc::new(RefCell::new(
-        (0..partitions).map(|_| RemoteLog::default()).collect(),
-    ))
-}
-
-impl RemoteLog {
-    /// The next offset the RLM copies from (`highestOffsetInRemoteStorage + 1`).
-    pub fn next_copy_offset(&self) -> u64 {
-        (self.highest_offset_in_remote + 1) as u64
-    }
-
-    /// First offset the remote tier holds (its next copy offset when empty).
-    fn first_offset(&self) -> u64 {
-        self.segments
-            .front()
-            .map_or(self.next_copy_offset(), |s| s.base_offset)
-    }
-
-    fn add(&mut self, seg: RemoteSegment) {
-        self.highest_offset_in_remote = seg.end_offset as i64 - 1;
-        self.size_bytes += seg.bytes;
-        self.segments.push_back(seg);
-    }
-
-    /// RemoteLogManager.read: batches of the one remote segment holding `from`, at least one,
-    /// then up to `max_bytes`, below `upto`.
-    pub fn read(&self, from: u64, upto: u64, max_bytes: u64) -> Vec<Rc<Batch>> {
-        let mut out = Vec::new();
-        let si = self.segments.partition_point(|s| s.end_offset <= from);
-        let Some(seg) = self.segments.get(si) else {
-            return out;
-        };
-        let mut bytes = 0;
-        for b in seg.batches.iter().filter(|b| b.next_offset() > from) {
-            if b.base_offset >= upto || (!out.is_empty() && bytes + b.bytes > max_bytes) {
-                break;
-            }
-            bytes += b.bytes;
-            out.push(b.clone());
-        }
-        out
-    }
-
-    /// RLM expiration (RemoteLogManager `cleanupExpiredRemoteLogSegments`): delete remote
-    /// segments oldest first while one breaches retention.ms (its largest timestamp) or
-    /// retention.bytes (remote size plus the local bytes not yet copied), or lies below the log
-    /// start offset; the log start offset moves past each deleted segment.
-    fn expire(&mut self, now_ms: i64, retention_ms: i64, retention_bytes: i64, local: u64) -> u64 {
-        let mut deleted = 0;
-        while let Some(seg) = self.segments.front() {
-            let by_time =
-                retention_ms >= 0 && now_ms.saturating_sub(seg.largest_ts_ms) > retention_ms;
-            let total = self.size_bytes + local;
-            let by_size = retention_bytes >= 0 && total - seg.bytes >= retention_bytes as u64;
-            if !(by_time || by_size || seg.end_offset <= self.log_start_offset) {
-                break;
-            }
-            let seg = self.segments.pop_front().expect("front");
-            self.size_bytes -= seg.bytes;
-            self.log_start_offset = self.log_start_offset.max(seg.end_offset);
-            deleted += 1;
-        }
-        deleted
-    }
-
-    /// Some offset in `[log_start_offset, local_start)` is in neither tier: the remote tier
-    /// starts above the log start offset or ends below the local log start.
-    pub fn gap_below(&self, local_start: u64) -> bool {
-        local_start > self.log_start_offset
-            && (self.first_offset() > self.log_start_offset
-                || self.next_copy_offset() < local_start)
-    }
-
-    /// Values of the remote records in `[log_start_offset, below)`, in offset order.
-    pub fn values_below(&self, below: u64) -> Vec<u64> {
-        let mut out = Vec::new();
-        for seg in &self.segments {
-            for b in &seg.batches {
-                for (i, v) in b.values.iter().enumerate() {
-                    let off = b.base_offset + i as u64;
-                    if off >= self.log_start_offset && off < below {
-                        out.push(*v);
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-/// What the tiered-storage code did on one broker (for the report).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TierCounters {
-    pub segments_copied: u64,
-    pub bytes_copied: u64,
-    pub remote_fetches: u64,
-    pub remote_fetch_bytes: u64,
-    pub remote_fetch_wait_ms: u64,
-    pub remote_segments_deleted: u64,
-    pub local_segments_deleted: u64,
-    /// Follower fetches below the leader's local log start (OFFSET_MOVED_TO_TIERED_STORAGE).
-    pub offset_moved_to_tiered_storage: u64,
-    /// Tiered-storage invariants found broken on this broker (also replication invariants).
-    pub invariant_violations: u64,
-}
-
-/// A broker's tiered-storage state: the store handle (the store outlives broker crashes),
-/// uploads in flight and fetch answers waiting for a remote read (volatile), counters.
-#[derive(Debug, Default)]
-pub struct TierState {
-    pub store: Option<RemoteStore>,
-    /// Partition → (leader epoch at the start of the upload, the segment being uploaded).
-    copying: BTreeMap<usize, (u32, RemoteSegment)>,
-    pending: BTreeMap<u64, (NodeId, Via, KMsg)>,
-    next_key: u64,
-    pub counters: TierCounters,
-}
-
-impl TierState {
-    pub fn on_crash(&mut self) {
-        self.copying.clear();
-        self.pending.clear();
-    }
-}
 
 impl Broker {
     fn tier_violation(&mut self) {
@@ -192,7 +27,7 @@ impl Broker {
 
     /// The partition's log start offset: the remote tier's with tiered storage, else the
     /// local log start.
-    pub(super) fn log_start_offset(&self, p: usize) -> u64 {
+    pub(in crate::kafka) fn log_start_offset(&self, p: usize) -> u64 {
         match &self.tier.store {
             Some(s) => s.borrow()[p].log_start_offset,
             None => self.logs[p].local_log_start,
@@ -200,7 +35,7 @@ impl Broker {
     }
 
     /// First RLM task timer (brokers with tiered storage only).
-    pub(super) fn start_rlm(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+    pub(in crate::kafka) fn start_rlm(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         if self.tier.store.is_some() {
             let every = self.cfg.tiered_storage.remote_log_manager_task_interval_ms;
             ctx.set_timer(SimDuration::from_millis(every), tag(T_RLM, 0));
@@ -210,7 +45,7 @@ impl Broker {
     /// One run of the RLM task (every remote.log.manager.task.interval.ms): for each partition
     /// this broker leads, copy the eligible segments (RLMCopyTask) and expire remote segments
     /// (RLMExpirationTask). Followers only read the shared metadata.
-    pub(super) fn rlm_task(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+    pub(in crate::kafka) fn rlm_task(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         for p in 0..self.logs.len() {
             if !self.hosted[p] || self.parts[p].role != Role::Leader {
                 continue;
@@ -244,7 +79,7 @@ impl Broker {
 
     /// An upload finished: keep it if this broker still leads in the same epoch (a leadership
     /// change cancels the RLM task in Kafka), then go on with the next segment.
-    pub(super) fn on_copy_done(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
+    pub(in crate::kafka) fn on_copy_done(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
         let Some((epoch, seg)) = self.tier.copying.remove(&p) else {
             return;
         };
@@ -346,7 +181,7 @@ impl Broker {
     /// a local segment goes when it breaches local.retention.ms / local.retention.bytes and is
     /// already copied (its last offset ≤ highestOffsetInRemoteStorage), or when it lies below
     /// the log start offset; never at or above the HW. Returns the deleted segment count.
-    pub(super) fn tiered_retention(&mut self, p: usize, now_ms: i64) -> u32 {
+    pub(in crate::kafka) fn tiered_retention(&mut self, p: usize, now_ms: i64) -> u32 {
         let Some(store) = self.tier.store.clone() else {
             return 0;
         };
@@ -402,7 +237,7 @@ impl Broker {
     /// log start offset is out of range (answered with the log start offset, so `earliest`
     /// lands there), and one between it and the local log start is read from the remote tier
     /// (ReplicaManager: RemoteStorageFetchInfo). Returns the result and whether it is remote.
-    pub(super) fn tiered_consumer_part(
+    pub(in crate::kafka) fn tiered_consumer_part(
         &mut self,
         part: &FetchPart,
         read_committed: bool,
@@ -458,7 +293,7 @@ impl Broker {
 
     /// A fetch with a remote read is answered once the read completes (DelayedRemoteFetch),
     /// `remote_fetch_latency_ms` later.
-    pub(super) fn reply_after_remote_read(
+    pub(in crate::kafka) fn reply_after_remote_read(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
         from: NodeId,
@@ -478,7 +313,11 @@ impl Broker {
         ctx.set_timer(SimDuration::from_millis(latency), tag(T_REMOTE_FETCH, key));
     }
 
-    pub(super) fn on_remote_read_done(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, key: u64) {
+    pub(in crate::kafka) fn on_remote_read_done(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        key: u64,
+    ) {
         if let Some((from, via, msg)) = self.tier.pending.remove(&key) {
             reply(ctx, from, via, msg);
         }
@@ -490,7 +329,7 @@ impl Broker {
     /// ReplicaFetcherTierStateMachine.buildRemoteLogAuxState), then fetches from the leader's
     /// local log start. Here the answer is OFFSET_OUT_OF_RANGE carrying the local log start,
     /// and the follower restarts its log there (its epoch cache starts empty).
-    pub(super) fn note_replica_out_of_range(
+    pub(in crate::kafka) fn note_replica_out_of_range(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
         part: &FetchPart,
@@ -589,7 +428,9 @@ pub fn observe(brokers: &[&Broker], leaders: &[Option<u32>], report: &mut ModelR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::broker::remote_store::{RemoteLog, new_store};
     use crate::kafka::config::KafkaConfig;
+    use crate::kafka::wire::records::Batch;
 
     fn batch(base: u64, ts: i64, n: u64) -> Rc<Batch> {
         let values: Vec<u64> = (base..base + n).collect();

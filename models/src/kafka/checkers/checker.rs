@@ -4,9 +4,9 @@
 //! failed.
 
 use super::compaction_check::KeyHeads;
-use super::keys::KeySpec;
-use super::msg::KEvent;
 use crate::anomaly;
+use crate::kafka::wire::keys::KeySpec;
+use crate::kafka::wire::msg::KEvent;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};
 use std::cell::RefCell;

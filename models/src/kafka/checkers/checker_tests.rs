@@ -56,7 +56,7 @@ fn checker_with(p: u32, acked: &[u64], info: &[u64]) -> KafkaChecker {
                 values: values.clone(),
             },
         );
-        let error = super::super::msg::KErr::DeliveryTimeout;
+        let error = crate::kafka::wire::msg::KErr::DeliveryTimeout;
         c.observe(t, &KEvent::SendInfo { values, error });
     }
     c

@@ -11,7 +11,7 @@
 //!   earlier value of the key was read — a consumer lagging more than delete.retention.ms
 //!   "can miss the delete".
 
-use super::keys::KeySpec;
+use crate::kafka::wire::keys::KeySpec;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What compaction may have done to one record.

@@ -3,9 +3,9 @@
 //! one of: the DLQ topic, skipped (and logged if enabled), or the task failed at it.
 
 use super::checker::{LeaderLog, Shared};
-use super::msg::KEvent;
-use super::sink_config::SinkConfig;
-use super::sink_event::SinkEvent;
+use crate::kafka::config::sink::SinkConfig;
+use crate::kafka::wire::msg::KEvent;
+use crate::kafka::wire::sink_event::SinkEvent;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};
 use std::cell::RefCell;
@@ -213,7 +213,7 @@ mod tests {
         c.report(&fin, &mut report);
         for m in report.observations.keys() {
             assert!(
-                super::super::METRICS.contains(&m.as_str()),
+                crate::kafka::METRICS.contains(&m.as_str()),
                 "{m} missing from METRICS"
             );
         }

@@ -3,13 +3,15 @@
 //! commitSync before / after processing), fetch up to the HW (fetcher.rs), auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
-use super::config::{CommitMode, KafkaConfig, OffsetReset};
 use super::metadata_pacing::{MetadataRequests, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
-use super::msg::{GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload};
 use super::stage::{STAGE_TIMER_BASE, Stage};
 use super::txn_client::{T_CLIENT_TICK, TxnClient};
+use crate::kafka::config::{CommitMode, KafkaConfig, OffsetReset};
+use crate::kafka::wire::msg::{
+    GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
+};
 
-#[path = "ctp.rs"]
+#[path = "../applications/ctp.rs"]
 mod ctp;
 pub use ctp::OUTPUT_BIT;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};

@@ -9,15 +9,15 @@
 //! request timed out starts a second chain of requests next to the retry's: the chains multiply
 //! and never let simulated time pass (found by `tests/proptest_verdicts.rs`).
 
-use super::msg::{KEvent, KMsg, Peers};
+use crate::kafka::wire::msg::{KEvent, KMsg, Peers};
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime};
 
 /// CommonClientConfigs socket.connection.setup.timeout.ms default (KIP-601).
-pub(super) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: u64 = 10_000;
+pub(in crate::kafka) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: u64 = 10_000;
 
 /// What a client should do about the metadata request it wants.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum MetadataStart {
+pub(in crate::kafka) enum MetadataStart {
     /// Send a MetadataRequest to this broker now (it is marked in flight).
     Send(NodeId),
     /// Too soon (paced): set the retry timer for this long.
@@ -28,7 +28,7 @@ pub(super) enum MetadataStart {
 
 /// One client's metadata requests: the in-flight flag, the round-robin cursor and the pacing.
 #[derive(Debug)]
-pub(super) struct MetadataRequests {
+pub(in crate::kafka) struct MetadataRequests {
     /// The broker the outstanding request went to.
     in_flight: Option<NodeId>,
     next_broker: u32,
@@ -39,7 +39,7 @@ pub(super) struct MetadataRequests {
 
 impl MetadataRequests {
     /// A client paced by `retry.backoff.ms`, starting its round-robin at `first_broker`.
-    pub(super) fn paced(first_broker: u32) -> Self {
+    pub(in crate::kafka) fn paced(first_broker: u32) -> Self {
         MetadataRequests {
             in_flight: None,
             next_broker: first_broker,
@@ -48,7 +48,7 @@ impl MetadataRequests {
     }
 
     /// A client without pacing.
-    pub(super) fn unpaced(first_broker: u32) -> Self {
+    pub(in crate::kafka) fn unpaced(first_broker: u32) -> Self {
         MetadataRequests {
             pacing: None,
             ..MetadataRequests::paced(first_broker)
@@ -56,7 +56,7 @@ impl MetadataRequests {
     }
 
     /// Whether a request may go now, and to which of `brokers` brokers.
-    pub(super) fn start(
+    pub(in crate::kafka) fn start(
         &mut self,
         now: SimTime,
         brokers: u32,
@@ -79,7 +79,7 @@ impl MetadataRequests {
     }
 
     /// Send a MetadataRequest over `peers` if one may go now; returns what was decided.
-    pub(super) fn request(
+    pub(in crate::kafka) fn request(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
         peers: &mut Peers,
@@ -95,7 +95,7 @@ impl MetadataRequests {
 
     /// `request`, then the timer the answer needs: `timeout_tag` 1 s after a send (the
     /// request timed out), `retry_tag` when the pacing defers it.
-    pub(super) fn request_with_timers(
+    pub(in crate::kafka) fn request_with_timers(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
         peers: &mut Peers,
@@ -113,30 +113,30 @@ impl MetadataRequests {
         }
     }
 
-    pub(super) fn in_flight(&self) -> bool {
+    pub(in crate::kafka) fn in_flight(&self) -> bool {
         self.in_flight.is_some()
     }
 
     /// The broker whose answer is awaited, if any.
-    pub(super) fn awaiting(&self) -> Option<NodeId> {
+    pub(in crate::kafka) fn awaiting(&self) -> Option<NodeId> {
         self.in_flight
     }
 
     /// The answer came, the request timed out or its connection closed: another may go.
     /// Returns whether one was in flight.
-    pub(super) fn finish(&mut self) -> bool {
+    pub(in crate::kafka) fn finish(&mut self) -> bool {
         self.in_flight.take().is_some()
     }
 
     /// The pacing retry timer fired.
-    pub(super) fn retry_fired(&mut self) {
+    pub(in crate::kafka) fn retry_fired(&mut self) {
         if let Some(p) = self.pacing.as_mut() {
             p.retry_fired();
         }
     }
 
     /// A crash forgets the request and the pacing (the cursor is kept: it only spreads load).
-    pub(super) fn reset(&mut self) {
+    pub(in crate::kafka) fn reset(&mut self) {
         self.in_flight = None;
         if let Some(p) = self.pacing.as_mut() {
             p.reset();

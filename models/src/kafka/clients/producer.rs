@@ -5,10 +5,10 @@
 //! `fail` (definitely not written) or `info` (may have been written).
 
 use super::accumulator::Accumulator;
-use super::config::{Acks, KafkaConfig};
-use super::keys::KeySpec;
 use super::metadata_pacing::MetadataRequests;
-use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
+use crate::kafka::config::{Acks, KafkaConfig};
+use crate::kafka::wire::keys::KeySpec;
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
@@ -345,7 +345,7 @@ impl Producer {
                 values: b.values.clone(),
                 bytes: b.bytes,
                 leader_epoch: Some(md.parts[b.p as usize].leader_epoch),
-                txn: super::txn::BatchTxn::None,
+                txn: crate::kafka::wire::records::BatchTxn::None,
             });
         }
         let req = self.next_req;

@@ -3,17 +3,17 @@
 //! record at a time, in poll order; the stage may finish it at once, make the loop wait (a
 //! retry backoff, a DLQ produce in flight), or stop the loop (the task FAILED).
 
-use super::msg::{KEvent, KMsg, MetaSnapshot};
+use crate::kafka::wire::msg::{KEvent, KMsg, MetaSnapshot};
 use msgsim_sim::{ConnId, Ctx, SimDuration};
 use std::any::Any;
 use std::rc::Rc;
 
 /// Timer kinds at or above this belong to the stage.
-pub(super) const STAGE_TIMER_BASE: u64 = 32;
+pub(in crate::kafka) const STAGE_TIMER_BASE: u64 = 32;
 
 /// What the stage did with the current record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum StageStep {
+pub(in crate::kafka) enum StageStep {
     /// Finished (delivered, skipped or dead-lettered): go on with the next record.
     Done,
     /// Not yet: the stage resumes the loop from a message or a timer.
@@ -23,9 +23,9 @@ pub(super) enum StageStep {
     Stop(Option<SimDuration>),
 }
 
-pub(super) type SCtx<'a, 'b> = &'a mut Ctx<'b, KMsg, KEvent>;
+pub(in crate::kafka) type SCtx<'a, 'b> = &'a mut Ctx<'b, KMsg, KEvent>;
 
-pub(super) trait Stage {
+pub(in crate::kafka) trait Stage {
     /// Process record `offset` of partition `p`.
     fn process(&mut self, ctx: SCtx<'_, '_>, p: u32, offset: u64, value: u64) -> StageStep;
     /// A message the consumer itself does not handle; Some(step) resumes the waiting record.

@@ -10,10 +10,10 @@
 //! by a consumer in consume-transform-produce mode, which forward messages, timers and
 //! connection events to it (timer kinds from `T_CLIENT_TICK` up).
 
-use super::config::{Acks, KafkaConfig};
 use super::metadata_pacing::MetadataRequests;
-use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
-use super::txn::BatchTxn;
+use crate::kafka::config::{Acks, KafkaConfig};
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
+use crate::kafka::wire::records::BatchTxn;
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

@@ -3,9 +3,9 @@
 //! Generation, members with their last heartbeat, rebalance on join / leave / session timeout,
 //! and OffsetCommit rejected for a stale generation or unknown member (CommitFailedException).
 
-use super::config::KafkaConfig;
-use super::msg::{GroupStatus, KEvent, KMsg, reply, tag, tag_kind};
 use super::txn_coordinator::{T_TXN_RETRY, T_TXN_SWEEP, TxnCoordinator};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{GroupStatus, KEvent, KMsg, reply, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;

@@ -7,10 +7,10 @@
 //! on transaction.timeout.ms, and writes COMMIT/ABORT markers to every partition leader
 //! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
 
-use super::config::{Acks, KafkaConfig};
-use super::metadata_pacing::{MetadataRequests, MetadataStart};
-use super::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
-use super::txn::{BatchTxn, MARKER_VALUE};
+use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
+use crate::kafka::config::{Acks, KafkaConfig};
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
+use crate::kafka::wire::records::{BatchTxn, MARKER_VALUE};
 use msgsim_sim::{CrashKind, Ctx, NodeId, SimDuration, SimTime, Via};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -94,7 +94,7 @@ impl TxnCoordinator {
     /// keep their event streams).
     fn enabled(&self) -> bool {
         self.cfg.transactional_producers > 0
-            || self.cfg.commit_mode == super::config::CommitMode::Transactional
+            || self.cfg.commit_mode == crate::kafka::config::CommitMode::Transactional
     }
 
     pub fn on_start(&mut self, ctx: &mut Cx<'_>) {

@@ -3,7 +3,7 @@
 //! null value, i.e. a delete) are pure functions of that identity and the workload knobs, so
 //! the producer, the cleaner and the checkers agree on them without carrying keys in batches.
 
-use super::config::KafkaConfig;
+use crate::kafka::config::KafkaConfig;
 
 /// The keyed workload: `key_space` keys (0 = keyless), every `tombstone_every`-th write of a
 /// key a tombstone (0 = never).

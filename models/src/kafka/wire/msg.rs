@@ -1,8 +1,8 @@
 //! Wire messages between Kafka actors, error codes, the metadata snapshot, and the
 //! client-observed history events.
 
-use super::config::Acks;
-use super::txn::{AbortedTxn, Batch, BatchTxn};
+use super::records::{AbortedTxn, Batch, BatchTxn};
+use crate::kafka::config::Acks;
 use msgsim_sim::{ConnId, Ctx, Message, NodeId, Via};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

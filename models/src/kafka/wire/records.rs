@@ -43,7 +43,7 @@ impl Batch {
     }
     /// Records `from..to` of this batch as a new batch at their own offsets (truncation, and
     /// the runs of records the cleaner keeps).
-    pub(super) fn slice(&self, from: usize, to: usize) -> Batch {
+    pub(in crate::kafka) fn slice(&self, from: usize, to: usize) -> Batch {
         let per = self.bytes / self.values.len().max(1) as u64;
         Batch {
             base_offset: self.base_offset + from as u64,
@@ -262,7 +262,7 @@ pub fn visible(b: &Batch, aborted: &[AbortedTxn], read_committed: bool) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::log::{ReplicaLog, log_view};
+    use crate::kafka::broker::log::{ReplicaLog, log_view};
     use std::rc::Rc;
 
     fn batch(base: u64, pid: i64, txn: BatchTxn, values: &[u64]) -> Rc<Batch> {

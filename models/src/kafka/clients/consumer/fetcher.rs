@@ -3,9 +3,9 @@
 //! LSO under read_committed) buffered for the application, and auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE.
 
-use super::super::config::OffsetReset;
-use super::super::msg::{FetchPart, FetchResult, KEvent, KMsg};
 use super::{Consumer, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
+use crate::kafka::config::OffsetReset;
+use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg};
 use msgsim_sim::{Ctx, NodeId, SimDuration};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -137,7 +137,8 @@ impl Consumer {
                         }
                         // Control markers, and aborted records under read_committed, are
                         // skipped: the position moves past them.
-                        if !super::super::txn::visible(&b, &aborted, self.read_committed) {
+                        if !crate::kafka::wire::records::visible(&b, &aborted, self.read_committed)
+                        {
                             next = end;
                             continue;
                         }

@@ -2,10 +2,10 @@
 //! a time, each after `process_time_us_per_record`; the stage may finish it, make the loop
 //! wait, or stop it (a Connect task FAILED).
 
-use super::super::config::KafkaConfig;
-use super::super::msg::{KEvent, KMsg, tag};
-use super::super::stage::{Stage, StageStep};
 use super::{Consumer, T_PROCESS, T_TASK_RESTART};
+use crate::kafka::clients::stage::{Stage, StageStep};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{KEvent, KMsg, tag};
 use msgsim_sim::Ctx;
 use std::collections::VecDeque;
 use std::rc::Rc;
