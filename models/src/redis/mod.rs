@@ -17,10 +17,13 @@ pub mod msg;
 mod output;
 mod pubsub;
 mod replication;
+mod replication_state;
+pub mod reply;
 mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
+pub mod stream_id;
 #[cfg(test)]
 mod stream_reply_tests;
 mod workload;
