@@ -4,6 +4,11 @@
 //!
 //! Nodes: `b1..bN` (brokers), `ctrl` (controller), `gc` (group coordinator), `p1..` (producers),
 //! `c1..` (consumers, all in group `g1`).
+//!
+//! The parts, lowest first (each folder's `mod.rs` says what it owns): `config` → `wire` (messages,
+//! record format, history events) → `checkers` | `broker` | `clients` → `coordinators` →
+//! `applications`. A part imports only from lower parts; this file assembles them
+//! (`tests/architecture.rs` checks it).
 
 mod applications;
 mod broker;
