@@ -539,19 +539,15 @@ impl Crate {
             if m.items.contains(seg) {
                 return Some(m.file);
             }
-            for u in m
+            if let Some(u) = m
                 .uses
                 .iter()
-                .filter(|u| u.name.as_deref() == Some(seg.as_str()))
+                .find(|u| u.name.as_deref() == Some(seg.as_str()))
             {
-                if let Some(mut target) = self.absolute(&module, &u.path) {
-                    target.extend(abs[k + 1..].iter().cloned());
-                    if let Some(f) = self.resolve(&target, seen) {
-                        return Some(f);
-                    }
-                }
-                // Imported from another crate.
-                return None;
+                // Imported: followed to its definition (`None` from another crate).
+                let mut target = self.absolute(&module, &u.path)?;
+                target.extend(abs[k + 1..].iter().cloned());
+                return self.resolve(&target, seen);
             }
             for u in m.uses.iter().filter(|u| u.name.is_none()) {
                 if let Some(mut target) = self.absolute(&module, &u.path)
