@@ -417,6 +417,59 @@ mod pack_tests {
 mod run_property {
     use super::*;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+
+    /// Replay `ops` (`Some(draws)`: push one event per draw, at `time(draw, now)`, as a run when
+    /// there are [`MIN_RUN`] or more; `None`: pop) on a queue and on a sorted list, and check
+    /// that they pop the same `(time, seq)` in the same order. `now` is the last popped time.
+    pub(super) fn replay(
+        ops: Vec<Option<Vec<u64>>>,
+        time: impl Fn(u64, u64) -> u64,
+    ) -> Result<(), TestCaseError> {
+        let mut queue = EventQueue::default();
+        let mut reference: Vec<(u64, u64)> = Vec::new();
+        let mut seq = 0;
+        let mut now = 0;
+        for op in ops {
+            match op {
+                Some(draws) => {
+                    let run = draws.len() >= MIN_RUN;
+                    if run {
+                        queue.begin_run();
+                    }
+                    for d in draws {
+                        let t = time(d, now);
+                        queue.push(SimTime(t), EventKind::Fault(seq as u32));
+                        reference.push((t, seq));
+                        seq += 1;
+                    }
+                    if run {
+                        queue.end_run();
+                    }
+                }
+                None => {
+                    reference.sort();
+                    let expected = if reference.is_empty() {
+                        None
+                    } else {
+                        Some(reference.remove(0))
+                    };
+                    let got = queue.pop().map(|e| (e.time.0, e.seq));
+                    prop_assert_eq!(got, expected);
+                    if let Some((t, _)) = got {
+                        now = t;
+                    }
+                }
+            }
+            prop_assert_eq!(queue.len(), reference.len());
+        }
+        reference.sort();
+        let rest: Vec<_> = std::iter::from_fn(|| queue.pop())
+            .map(|e| (e.time.0, e.seq))
+            .collect();
+        prop_assert_eq!(rest, reference);
+        Ok(())
+    }
 
     proptest! {
         /// Runs (made while an older run still holds events, or not) interleaved with single
@@ -426,39 +479,8 @@ mod run_property {
             ops in proptest::collection::vec(
                 proptest::option::of(proptest::collection::vec(0u64..40, 1..60)), 1..200)
         ) {
-            let mut queue = EventQueue::default();
-            let mut reference: Vec<(u64, u64)> = Vec::new();
-            let mut seq = 0;
-            for op in ops {
-                match op {
-                    Some(times) => {
-                        let run = times.len() >= MIN_RUN;
-                        if run {
-                            queue.begin_run();
-                        }
-                        for t in times {
-                            // Some far times: a run then spans more than the fast sort allows.
-                            let t = if t == 39 { 1 << 50 } else { t };
-                            queue.push(SimTime(t), EventKind::Fault(seq as u32));
-                            reference.push((t, seq));
-                            seq += 1;
-                        }
-                        if run {
-                            queue.end_run();
-                        }
-                    }
-                    None => {
-                        reference.sort();
-                        let expected = if reference.is_empty() { None } else { Some(reference.remove(0)) };
-                        let got = queue.pop().map(|e| (e.time.0, e.seq));
-                        prop_assert_eq!(got, expected);
-                    }
-                }
-                prop_assert_eq!(queue.len(), reference.len());
-            }
-            reference.sort();
-            let rest: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|e| (e.time.0, e.seq)).collect();
-            prop_assert_eq!(rest, reference);
+            // Some far times: a run then spans more than the fast sort allows.
+            replay(ops, |t, _| if t == 39 { 1 << 50 } else { t })?;
         }
     }
 }
@@ -507,49 +529,14 @@ mod des_property {
             ops in proptest::collection::vec(
                 proptest::option::of(proptest::collection::vec(0u64..40, 1..40)), 1..300)
         ) {
-            let mut queue = EventQueue::default();
-            let mut reference: Vec<(u64, u64)> = Vec::new();
-            let mut seq = 0;
-            let mut now = 0;
-            for op in ops {
-                match op {
-                    Some(offsets) => {
-                        // Many at once form a run, as one handler's fan-out does.
-                        let run = offsets.len() >= MIN_RUN;
-                        if run {
-                            queue.begin_run();
-                        }
-                        for d in offsets {
-                            // Some equal times (FIFO), some far ones (high buckets).
-                            let t = now + match d {
-                                0..=4 => 0,
-                                39 => 1 << 50,
-                                38 => 1 << 33,
-                                d => d * 1_000 + d * d,
-                            };
-                            queue.push(SimTime(t), EventKind::Fault(seq as u32));
-                            reference.push((t, seq));
-                            seq += 1;
-                        }
-                        if run {
-                            queue.end_run();
-                        }
-                    }
-                    None => {
-                        reference.sort();
-                        let expected = if reference.is_empty() { None } else { Some(reference.remove(0)) };
-                        let got = queue.pop().map(|e| (e.time.0, e.seq));
-                        prop_assert_eq!(got, expected);
-                        if let Some((t, _)) = got {
-                            now = t;
-                        }
-                    }
-                }
-                prop_assert_eq!(queue.len(), reference.len());
-            }
-            reference.sort();
-            let rest: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|e| (e.time.0, e.seq)).collect();
-            prop_assert_eq!(rest, reference);
+            // Some equal times (FIFO), some far ones (high levels); many at once form a run, as
+            // one handler's fan-out does.
+            super::run_property::replay(ops, |d, now| now + match d {
+                0..=4 => 0,
+                39 => 1 << 50,
+                38 => 1 << 33,
+                d => d * 1_000 + d * d,
+            })?;
         }
 
         /// `pop_until` leaves an event past the bound in the queue, in its place.
