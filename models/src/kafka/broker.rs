@@ -122,6 +122,9 @@ pub struct Broker {
     pub(super) registered_once: bool,
     // ---- counters (for the report) ----
     pub divergence_truncations: u64,
+    /// Diverging answers that left the follower's next fetch unchanged (same fetch offset and
+    /// last fetched epoch): the follower would ask the same question again — a fetch storm.
+    pub divergence_no_progress: u64,
     pub invariant_violations: u64,
     /// Segment deletions the independent retention check (`retention_check.rs`) saw, and the
     /// rules they broke.
@@ -176,6 +179,7 @@ impl Broker {
             purgatory_timer: None,
             registered_once: false,
             divergence_truncations: 0,
+            divergence_no_progress: 0,
             invariant_violations: 0,
             retention_deletions_checked: 0,
             retention_violations: 0,
@@ -319,8 +323,8 @@ impl Broker {
         let log = &mut self.logs[p];
         if offset < log.leo {
             self.lossy_truncated_records += log.leo - offset.max(log.local_log_start);
-            log.truncate_to(offset);
         }
+        log.truncate_to(offset);
     }
 
     /// local log start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in

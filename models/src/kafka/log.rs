@@ -303,6 +303,11 @@ impl ReplicaLog {
     /// the producer state is rebuilt from what remains.
     pub fn truncate_to(&mut self, offset: u64) {
         if offset >= self.leo {
+            // UnifiedLog.truncateTo: a truncation at or past the end removes no record but still
+            // cuts the epoch cache at the LEO — a broker elected leader that appended nothing
+            // before the next election holds an entry starting at its LEO, which would otherwise
+            // keep answering the new leader's divergence check the same way (a fetch storm).
+            self.truncate_epoch_cache(self.leo);
             return;
         }
         let offset = offset.max(self.local_log_start);
@@ -344,6 +349,12 @@ impl ReplicaLog {
         self.hw_checkpoint = self.hw_checkpoint.min(offset);
         self.clean_offset = self.clean_offset.min(offset);
         self.tombstone_horizons.split_off(&offset);
+        self.truncate_epoch_cache(offset);
+        self.rebuild_producers();
+    }
+
+    /// LeaderEpochFileCache.truncateFromEnd: drop the entries starting at or after `offset`.
+    fn truncate_epoch_cache(&mut self, offset: u64) {
         while self
             .epoch_cache
             .last()
@@ -351,7 +362,6 @@ impl ReplicaLog {
         {
             self.epoch_cache.pop();
         }
-        self.rebuild_producers();
     }
 
     /// Producer state is rebuilt from the log on load (and after truncation).

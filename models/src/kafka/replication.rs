@@ -430,7 +430,14 @@ impl Broker {
                     let to = end_offset.min(own);
                     self.divergence_truncations += 1;
                     ctx.sometimes("kafka:divergence_truncation");
+                    let before = (self.logs[p].leo, self.logs[p].last_epoch());
                     self.truncate(p, to);
+                    // KIP-320/KIP-595: truncating to the diverging offset must change the next
+                    // fetch; an unchanged one gets the same answer again, without end.
+                    if (self.logs[p].leo, self.logs[p].last_epoch()) == before {
+                        self.divergence_no_progress += 1;
+                        ctx.sometimes("kafka:divergence_no_progress");
+                    }
                 }
                 FetchResult::OutOfRange { log_start, leo, .. } => {
                     let log = &self.logs[p];
