@@ -322,3 +322,18 @@ fn k21c_stale_metadata() {
 fn k23_alter_partition_rejected() {
     oracle("k23-alter-partition-rejected");
 }
+
+#[test]
+fn k03c_consumer_leaderless_metadata() {
+    oracle("k03c-consumer-leaderless-metadata");
+}
+
+#[test]
+fn k03d_divergence_empty_epoch() {
+    oracle("k03d-divergence-empty-epoch");
+}
+
+#[test]
+fn k03e_alter_partition_lost() {
+    oracle("k03e-alter-partition-lost");
+}

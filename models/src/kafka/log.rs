@@ -577,3 +577,34 @@ impl ReplicaLog {
         deleted
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broker elected leader for epoch 2 at its LEO that appended nothing: a truncation at
+    /// the LEO removes no record but must drop the empty epoch's cache entry
+    /// (UnifiedLog.truncateTo), or the follower keeps naming epoch 2 in its fetches and the new
+    /// leader keeps answering "diverging at the end of epoch 1" = this LEO.
+    #[test]
+    fn truncation_at_the_end_cuts_the_epoch_cache() {
+        let mut log = ReplicaLog::default();
+        log.append(
+            Rc::new(Batch::fixture(0, 0, &[1, 2, 3])),
+            0,
+            u64::MAX,
+            u64::MAX,
+        );
+        log.assign_epoch(2, log.leo);
+        assert_eq!(log.last_epoch(), Some(2));
+        log.truncate_to(3);
+        assert_eq!(log.leo, 3);
+        assert_eq!(log.last_epoch(), Some(1));
+        assert_eq!(log.end_offset_for_epoch(2), Some((1, 3)));
+        // Past the end too, and records below it stay.
+        log.assign_epoch(4, log.leo);
+        log.truncate_to(10);
+        assert_eq!((log.leo, log.last_epoch()), (3, Some(1)));
+        assert_eq!(log.value_at(2), Some(3));
+    }
+}
