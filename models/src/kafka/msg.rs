@@ -252,6 +252,8 @@ pub enum KMsg {
     InitProducerId {
         tid: u32,
         timeout_ms: u64,
+        /// KIP-360: the producer id and epoch a running producer asks to bump (None at start).
+        current: Option<(i64, i16)>,
     },
     InitProducerIdResp {
         result: Result<(i64, i16), KErr>,
