@@ -97,12 +97,25 @@ impl Broker {
                         end_offset: end,
                     };
                 }
-                None => {
-                    return FetchResult::Diverging {
-                        epoch: 0,
-                        end_offset: log.local_log_start,
-                    };
-                }
+                // LeaderEpochFileCache.endOffsetFor: an epoch older than every cached one ends
+                // where the first cached epoch starts; it diverges only if the follower is past
+                // that point (Partition.readRecords). An empty cache: OFFSET_OUT_OF_RANGE.
+                None => match log.epoch_cache.first() {
+                    Some(&(_, start)) if start < part.fetch_offset => {
+                        return FetchResult::Diverging {
+                            epoch: lfe,
+                            end_offset: start,
+                        };
+                    }
+                    Some(_) => {}
+                    None => {
+                        return FetchResult::OutOfRange {
+                            log_start: log.local_log_start,
+                            hw: log.hw,
+                            leo: log.leo,
+                        };
+                    }
+                },
                 _ => {}
             }
         }
