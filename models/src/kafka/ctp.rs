@@ -161,6 +161,7 @@ impl Consumer {
 
     /// seek() every assigned partition back to its committed offset (OffsetFetch).
     fn rewind(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        ctx.record(KEvent::Seek { consumer: self.idx });
         self.buffer.clear();
         self.consumed.clear();
         self.fetches.clear();
