@@ -337,3 +337,18 @@ fn k03d_divergence_empty_epoch() {
 fn k03e_alter_partition_lost() {
     oracle("k03e-alter-partition-lost");
 }
+
+#[test]
+fn k18e_ctp_rebalance_mid_transaction() {
+    oracle("k18e-ctp-rebalance-mid-transaction");
+}
+
+#[test]
+fn k18f_ctp_sequence_gap() {
+    oracle("k18f-ctp-sequence-gap");
+}
+
+#[test]
+fn k18g_ctp_follower_stale_epoch() {
+    oracle("k18g-ctp-follower-stale-epoch");
+}
