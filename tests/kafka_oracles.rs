@@ -352,3 +352,8 @@ fn k18f_ctp_sequence_gap() {
 fn k18g_ctp_follower_stale_epoch() {
     oracle("k18g-ctp-follower-stale-epoch");
 }
+
+#[test]
+fn k18h_txn_marker_to_crashed_leader() {
+    oracle("k18h-txn-marker-to-crashed-leader");
+}
