@@ -353,13 +353,11 @@ impl ReplicaLog {
         self.rebuild_producers();
     }
 
-    /// LeaderEpochFileCache.truncateFromEnd: drop the entries starting at or after `offset`.
+    /// LeaderEpochFileCache.truncateFromEnd: drop the entries starting at or after `offset`,
+    /// also one at the log start (a log truncated to its start keeps no epoch: its next fetch
+    /// names none, instead of an epoch the new leader answers "diverging at offset 0" for ever).
     fn truncate_epoch_cache(&mut self, offset: u64) {
-        while self
-            .epoch_cache
-            .last()
-            .is_some_and(|&(_, s)| s >= offset && s > self.local_log_start)
-        {
+        while self.epoch_cache.last().is_some_and(|&(_, s)| s >= offset) {
             self.epoch_cache.pop();
         }
     }
@@ -606,5 +604,15 @@ mod tests {
         log.truncate_to(10);
         assert_eq!((log.leo, log.last_epoch()), (3, Some(1)));
         assert_eq!(log.value_at(2), Some(3));
+    }
+
+    /// An empty follower log whose only epoch entry starts at the log start: truncating to the
+    /// start drops it (LeaderEpochFileCache.truncateFromEnd has no log-start exception).
+    #[test]
+    fn truncation_to_the_log_start_empties_the_epoch_cache() {
+        let mut log = ReplicaLog::default();
+        log.assign_epoch(1, 0);
+        log.truncate_to(0);
+        assert_eq!(log.last_epoch(), None);
     }
 }
