@@ -7,8 +7,6 @@
 //! for: `results.jsonl` of a budgeted sweep is a prefix of the unbudgeted one, and the sweep
 //! resumes from the next seed.
 
-use crate::explore::{ExploreArgs, Shard};
-use msgsim::scenario::LoadedScenario;
 use rayon::ThreadPool;
 use std::fmt;
 use std::str::FromStr;
@@ -156,87 +154,6 @@ pub fn run_prefix<T: Sync, R: Send>(
         .into_iter()
         .map_while(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
-}
-
-/// How far a sweep got.
-pub struct Progress {
-    /// The last seed whose result was written (seeds before it in this shard all ran).
-    pub last_seed: Option<u64>,
-    /// `--fail-fast` stopped it.
-    pub fail_fast: bool,
-    /// The budget ran out before the range did.
-    pub out_of_budget: bool,
-}
-
-/// The summary lines naming the seeds covered and, when the sweep stopped before the end of its
-/// range, the next seed and the command that resumes it.
-pub fn coverage(
-    args: &ExploreArgs,
-    loaded: &LoadedScenario,
-    shard: Shard,
-    p: &Progress,
-    wall: Duration,
-) -> String {
-    let mut out = String::new();
-    if let Some(b) = &args.budget {
-        let how = if p.out_of_budget {
-            format!(
-                "ran out after {:.1} s; stopped launching seeds",
-                wall.as_secs_f64()
-            )
-        } else if p.fail_fast {
-            "not used up (--fail-fast stopped first)".to_string()
-        } else {
-            "not used up (the range ended first)".to_string()
-        };
-        out.push_str(&format!("budget      {b} (per shard): {how}\n"));
-    }
-    let Some(last) = p.last_seed else {
-        return out;
-    };
-    let range = args.seeds;
-    if args.budget.is_some() || p.fail_fast {
-        let which = if shard.count > 1 {
-            format!(
-                ", every seed s with s % {} == {} in it",
-                shard.count, shard.index
-            )
-        } else {
-            String::new()
-        };
-        out.push_str(&format!(
-            "covered     seeds {}..{}{which}\n",
-            range.start,
-            last + 1
-        ));
-    }
-    if !(p.out_of_budget || p.fail_fast) {
-        return out;
-    }
-    let next = last.checked_add(shard.count).filter(|n| *n < range.end);
-    let Some(next) = next else {
-        out.push_str("next seed   none: the range is done\n");
-        return out;
-    };
-    let end = if range.open {
-        String::new()
-    } else {
-        range.end.to_string()
-    };
-    let mut cmd = format!("msgsim explore {} --seeds {next}..{end}", loaded.path);
-    if shard.count > 1 {
-        cmd.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
-    }
-    if let Some(profile) = &args.profile {
-        cmd.push_str(&format!(" --profile {profile}"));
-    }
-    if let Some(b) = &args.budget {
-        cmd.push_str(&format!(" --budget {b}"));
-    }
-    cmd.push_str(&format!(" --out {}-from-{next}", args.out.display()));
-    out.push_str(&format!("next seed   {next}\n"));
-    out.push_str(&format!("  resume: {cmd}\n"));
-    out
 }
 
 #[cfg(test)]

@@ -7,195 +7,33 @@
 //! `MSGSIM_SHARD=I/N`, then `JOB_COMPLETION_INDEX` with `--shard-count N` (Kubernetes Indexed
 //! Jobs), then `SLURM_ARRAY_TASK_ID` − `SLURM_ARRAY_TASK_MIN` with `SLURM_ARRAY_TASK_COUNT`.
 
-use crate::budget::{self, Budget, Deadline};
-pub use crate::seeds::{SeedRange, Shard};
+use crate::budget::{self, Deadline};
+use crate::coverage::{self, Progress};
+use crate::explore_args::ExploreArgs;
+use crate::seed_run::{SeedResult, Verdict, run_one};
+use crate::seeds::Shard;
 use crate::shrink;
-use clap::Args;
-use msgsim::expect::Expectation;
-use msgsim::runner::{self, RunOptions};
+use msgsim::runner;
 use msgsim::scenario::{self, LoadedScenario, Scenario};
 use msgsim::{exit, output};
-use msgsim_models::system::RunError;
 use msgsim_sim::FaultProfile;
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// Failing seeds minimized at most per sweep (each minimization is up to
 /// [`shrink::RUN_BUDGET`] runs).
 pub const MINIMIZE_MAX: usize = 16;
 
-#[derive(Args)]
-pub struct ExploreArgs {
-    pub scenario: PathBuf,
-    /// Seeds to run: `A..B` (B excluded), `A..=B`, or one seed; `A..` (no end) with --budget.
-    #[arg(long, env = "MSGSIM_SEEDS")]
-    pub seeds: SeedRange,
-    /// Wall-clock budget (per shard): launch seeds in order until it runs out, e.g. 90s, 10m,
-    /// 1h (at most 7d). Only seeds that completed are written; the summary prints the next seed.
-    #[arg(long, env = "MSGSIM_BUDGET", value_name = "DURATION")]
-    pub budget: Option<Budget>,
-    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores). Results do not
-    /// depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub jobs: Option<u64>,
-    /// Run only shard I of N (0-based): the seeds s with s % N == I.
-    #[arg(long, env = "MSGSIM_SHARD")]
-    pub shard: Option<Shard>,
-    /// Shard count when the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or
-    /// SLURM_ARRAY_TASK_ID.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub shard_count: Option<u64>,
-    /// Replace the scenario's fault profile with a preset (healthy, crash, disk-loss, pause,
-    /// partition, partition-one-way, clog, clock, all, swarm).
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Output directory: results.jsonl and one RON scenario per failing seed.
-    #[arg(long, value_name = "DIR", default_value = "explore-out")]
-    pub out: PathBuf,
-    /// Shrink each failing seed's scenario (fault schedule, duration, workload) to a smaller one
-    /// that still fails the same expectation; writes seed-N.min.ron beside seed-N.ron.
-    #[arg(long)]
-    pub minimize: bool,
-    /// Stop after N failing seeds (in seed order, so the result does not depend on --jobs).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub fail_fast: Option<u64>,
-}
-
-/// How one seed ended.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Verdict {
-    Pass,
-    /// An expectation failed.
-    Fail,
-    /// A kernel guard rail tripped (max events, max in flight...).
-    Error(String),
-    /// The simulator panicked.
-    Panic(String),
-}
-
-impl Verdict {
-    fn name(&self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Error(_) => "error",
-            Verdict::Panic(_) => "panic",
-        }
-    }
-}
-
-/// A failed expectation: its text and the observed value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Failed {
-    pub expectation: String,
-    pub observed: f64,
-}
-
-/// One seed's result.
-#[derive(Clone, Debug)]
-pub struct SeedResult {
-    pub seed: u64,
-    pub verdict: Verdict,
-    pub trace_hash: Option<u64>,
-    pub events: u64,
-    /// Non-zero anomaly counts.
-    pub anomalies: BTreeMap<String, u64>,
-    pub failed: Vec<Failed>,
-    pub families: Vec<&'static str>,
-    pub faults: usize,
-    pub wall_ms: f64,
-    /// For a failing seed: the explicit scenario as RON, and whether replaying it gave the
-    /// same trace hash.
-    pub repro: Option<(String, bool)>,
-}
-
-impl SeedResult {
-    pub fn failing(&self) -> bool {
-        self.verdict != Verdict::Pass
-    }
-}
-
 /// What explore needs for every run.
 pub struct Plan<'a> {
     pub loaded: &'a LoadedScenario,
     pub profile: Option<&'a FaultProfile>,
     pub profile_name: Option<&'a str>,
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into())
-}
-
-/// Run one scenario with one seed, catching panics. `Err` is a configuration error (bad input,
-/// the same for every seed).
-pub fn run_one(
-    scenario: &Scenario,
-    expectations: &[Expectation],
-    seed: u64,
-    profile: Option<&FaultProfile>,
-) -> Result<SeedResult, String> {
-    let options = RunOptions {
-        seed,
-        trace_out: None,
-        profile: profile.cloned(),
-    };
-    #[allow(clippy::disallowed_methods)] // wall time for wall_ms and seeds/s only; never in results
-    let started = Instant::now();
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runner::run_scenario(scenario, expectations, options)
-    }));
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    let mut result = SeedResult {
-        seed,
-        verdict: Verdict::Pass,
-        trace_hash: None,
-        events: 0,
-        anomalies: BTreeMap::new(),
-        failed: Vec::new(),
-        families: Vec::new(),
-        faults: 0,
-        wall_ms,
-        repro: None,
-    };
-    match ran {
-        Ok(Ok(o)) => {
-            result.trace_hash = Some(o.report.stats.trace_hash);
-            result.events = o.report.stats.events;
-            result.anomalies = o
-                .report
-                .anomalies
-                .iter()
-                .filter(|(_, v)| **v > 0)
-                .map(|(k, v)| (k.clone(), *v))
-                .collect();
-            result.failed = expectations
-                .iter()
-                .zip(&o.checked)
-                .filter(|(_, c)| !c.ok)
-                .map(|(e, c)| Failed {
-                    expectation: e.text.clone(),
-                    observed: c.observed,
-                })
-                .collect();
-            result.families = o.families;
-            result.faults = o.faults.len();
-            if !o.pass {
-                result.verdict = Verdict::Fail;
-            }
-        }
-        Ok(Err(RunError::Config(m))) => return Err(m),
-        Ok(Err(RunError::Sim(e))) => result.verdict = Verdict::Error(e.to_string()),
-        Err(p) => result.verdict = Verdict::Panic(panic_message(p.as_ref())),
-    }
-    Ok(result)
 }
 
 /// Run a seed; for a failing one, build the explicit scenario and check that it replays.
@@ -572,7 +410,7 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
         shard,
         &tally,
         &minimized,
-        &budget::Progress {
+        &Progress {
             last_seed,
             fail_fast: stopped_early,
             out_of_budget,
@@ -706,7 +544,7 @@ fn summary_text(
     shard: Shard,
     t: &Tally,
     minimized: &[MinResult],
-    progress: &budget::Progress,
+    progress: &Progress,
     wall: std::time::Duration,
     jobs: usize,
 ) -> String {
@@ -785,7 +623,7 @@ fn summary_text(
             "note: only the first {MINIMIZE_MAX} failing seeds were minimized\n"
         ));
     }
-    out.push_str(&budget::coverage(args, loaded, shard, progress, wall));
+    out.push_str(&coverage::coverage(args, loaded, shard, progress, wall));
     out.push_str(&format!(
         "results     {}\n",
         args.out.join("results.jsonl").display()

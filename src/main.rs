@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 mod budget;
+mod coverage;
 mod explore;
+mod explore_args;
+mod seed_run;
 mod seeds;
 mod shrink;
 
@@ -38,7 +41,7 @@ enum Cmd {
     /// Parse and validate scenario files.
     Check { files: Vec<PathBuf> },
     /// Sweep seeds in parallel (shardable); write results.jsonl and a RON repro per failing seed.
-    Explore(explore::ExploreArgs),
+    Explore(explore_args::ExploreArgs),
     /// Turn a JSON-lines trace (`run --trace FILE`) into a Mermaid sequence diagram, Perfetto
     /// JSON, a ShiViz log or a Jepsen-style history.
     Export(ExportArgs),

@@ -4,7 +4,7 @@
 //! kept only if it still loads and still fails the same way (the same expectation, or the same
 //! guard rail / panic). Every candidate is at most as large as the one before, field by field.
 
-use crate::explore::{SeedResult, Verdict, run_one};
+use crate::seed_run::{SeedResult, Verdict, run_one};
 use msgsim::expect::Expectation;
 use msgsim::scenario::{self, Scenario};
 use msgsim_models::SystemConfig;

@@ -12,6 +12,7 @@ pub mod echo;
 pub mod kafka;
 pub mod redis;
 pub mod report;
+pub mod run_error;
 pub mod setup;
 pub mod system;
 pub mod trace_out;

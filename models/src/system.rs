@@ -5,8 +5,9 @@ use crate::echo::EchoConfig;
 use crate::kafka::KafkaConfig;
 use crate::redis::RedisConfig;
 use crate::report::ModelReport;
+/// The CLI names the error by this path.
+pub use crate::run_error::RunError;
 use crate::setup::RunSetup;
-use msgsim_sim::SimError;
 use serde::{Deserialize, Serialize};
 
 /// Which system a scenario simulates. (Built once per run, so the size difference between
@@ -21,24 +22,6 @@ pub enum SystemConfig {
     Kafka(KafkaConfig),
     /// Redis primary/replicas, Sentinels and clients (see docs/redis.md).
     Redis(RedisConfig),
-}
-
-/// Why a run could not produce a report.
-#[derive(Debug)]
-pub enum RunError {
-    /// The configuration is invalid (caught at build time).
-    Config(String),
-    /// A kernel guard rail tripped.
-    Sim(SimError),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Config(m) => write!(f, "{m}"),
-            RunError::Sim(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 impl SystemConfig {

@@ -1,6 +1,6 @@
 //! Echo checker: classifies every request from the client-observed history, online.
 
-use super::EchoEvent;
+use super::msg::EchoEvent;
 use crate::anomaly;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};

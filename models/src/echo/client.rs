@@ -1,6 +1,7 @@
 //! Echo client: keeps `window` numbered requests in flight.
 
-use super::{EchoConfig, EchoEvent, EchoMsg, Transport, timeout};
+use super::config::{EchoConfig, Transport, timeout};
+use super::msg::{EchoEvent, EchoMsg};
 use msgsim_sim::{
     Actor, CloseReason, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via,
 };

@@ -1,6 +1,7 @@
 //! Echo server: replies to every request after its processing time.
 
-use super::{EchoConfig, EchoEvent, EchoMsg};
+use super::config::EchoConfig;
+use super::msg::{EchoEvent, EchoMsg};
 use msgsim_sim::{Actor, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 

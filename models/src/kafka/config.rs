@@ -2,10 +2,13 @@
 //! shared/reference/kafka.md §13); scenarios override them explicitly. Every duration carries its
 //! unit in its name.
 
-use super::sink_config::{Pipeline, SinkConfig};
-use super::tiered_config::TieredStorageConfig;
+pub mod sink;
+pub mod tiered;
+
 use msgsim_sim::{RngStream, SimDuration};
 use serde::{Deserialize, Serialize};
+use sink::{Pipeline, SinkConfig};
+use tiered::TieredStorageConfig;
 
 /// Producer `acks`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -491,8 +494,16 @@ impl KafkaConfig {
             }
         }
         self.validate_txn()?;
+        let txn = self.transactional_producers > 0
+            || self.commit_mode == CommitMode::Transactional
+            || self.ctp_output_partitions > 0;
         self.tiered_storage
-            .validate(self)
+            .validate(
+                self.cleanup_policy.compacts(),
+                txn,
+                self.retention_ms,
+                self.retention_bytes,
+            )
             .map_err(|(f, m)| (format!("tiered_storage.{f}"), m))?;
         if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
             return err("min_cleanable_dirty_ratio", "must be in 0.0..=1.0".into());

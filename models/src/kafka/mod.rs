@@ -4,64 +4,47 @@
 //!
 //! Nodes: `b1..bN` (brokers), `ctrl` (controller), `gc` (group coordinator), `p1..` (producers),
 //! `c1..` (consumers, all in group `g1`).
+//!
+//! The parts, lowest first (each folder's `mod.rs` says what it owns): `config` → `wire` (messages,
+//! record format, history events) → `checkers` | `broker` | `clients` → `coordinators` →
+//! `applications`. A part imports only from lower parts; this file assembles them
+//! (`tests/architecture.rs` checks it).
 
-mod accumulator;
-mod app_dlq;
+mod applications;
 mod broker;
-mod checker;
-mod cleaner;
-mod compaction_check;
+mod checkers;
+mod clients;
 mod config;
-mod connect;
-mod consumer;
-mod controller;
-mod dlq;
-mod group;
-mod keys;
-mod log;
-mod metadata_pacing;
-mod msg;
-mod produce;
-mod producer;
-mod replication;
-mod retention_check;
-mod retry_topic;
-mod sink_checker;
-mod sink_config;
-mod stage;
-mod tiered;
-mod tiered_config;
-mod txn;
-mod txn_client;
-mod txn_coordinator;
-mod txn_producer;
+mod coordinators;
+mod wire;
 
+pub use applications::txn_producer::TxnProducer;
+pub use broker::controller::Controller;
+pub use broker::log::ReplicaLog;
 pub use broker::{Broker, Role};
-pub use checker::{CtpFinal, FinalState, KafkaChecker};
+pub use checkers::checker::{CtpFinal, FinalState, KafkaChecker};
+pub use clients::consumer::Consumer;
+pub use clients::producer::Producer;
+pub use config::sink::{ErrorsTolerance, Pipeline, SinkConfig};
+pub use config::tiered::TieredStorageConfig;
 pub use config::{
     Acks, CleanupPolicy, CommitMode, ControlledShutdownSpec, IsolationLevel, KafkaConfig,
     OffsetReset,
 };
-pub use consumer::Consumer;
-pub use controller::Controller;
-pub use group::GroupCoordinator;
-pub use keys::KeySpec;
-pub use log::{Batch, ReplicaLog};
-pub use msg::{KErr, KEvent, KMsg};
-pub use producer::Producer;
-pub use sink_checker::SinkEvent;
-pub use sink_config::{ErrorsTolerance, Pipeline, SinkConfig};
-pub use tiered_config::TieredStorageConfig;
-pub use txn_producer::TxnProducer;
+pub use coordinators::group::GroupCoordinator;
+pub use wire::keys::KeySpec;
+pub use wire::msg::{KErr, KEvent, KMsg};
+pub use wire::records::Batch;
+pub use wire::sink_event::SinkEvent;
 
 use crate::report::ModelReport;
+use crate::run_error::RunError;
 use crate::setup::RunSetup;
-use crate::system::RunError;
-use app_dlq::AppDlqPipeline;
-use connect::{ConnectSinkTask, TaskState};
-use consumer::OUTPUT_BIT;
+use applications::app_dlq::AppDlqPipeline;
+use applications::connect::{ConnectSinkTask, TaskState};
+use checkers::sink_checker::{Observers, SinkChecker, SinkFinal};
+use clients::consumer::OUTPUT_BIT;
 use msgsim_sim::{Actor, NodeId, Sim};
-use sink_checker::{Observers, SinkChecker, SinkFinal};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -172,7 +155,7 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     let remote = config
         .tiered_storage
         .enabled()
-        .then(|| tiered::new_store(config.log_partitions()));
+        .then(|| broker::remote_store::new_store(config.log_partitions()));
     for b in 0..config.brokers {
         let mut broker = Broker::new(cfg.clone(), b);
         broker.tier.store = remote.clone();
@@ -204,7 +187,7 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     let checker = Rc::new(RefCell::new(checker));
     let sink_checker = Rc::new(RefCell::new(SinkChecker::default()));
     let observer = Box::new(Observers(
-        checker::Shared(checker.clone()),
+        checkers::checker::Shared(checker.clone()),
         sink_checker.clone(),
     ));
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
@@ -296,7 +279,7 @@ fn main_records(
     config: &KafkaConfig,
     sim: &Sim<KMsg, KEvent>,
     ctrl: &Controller,
-) -> Vec<Option<sink_checker::OffsetLog>> {
+) -> Vec<Option<checkers::sink_checker::OffsetLog>> {
     if config.sink.pipeline == Pipeline::Off {
         return Vec::new();
     }
@@ -305,7 +288,10 @@ fn main_records(
         .map(|p| {
             let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
             let hidden: std::collections::BTreeSet<u64> = if read_committed {
-                txn::log_view(log).not_committed.into_iter().collect()
+                broker::log::log_view(log)
+                    .not_committed
+                    .into_iter()
+                    .collect()
             } else {
                 std::collections::BTreeSet::new()
             };
@@ -349,7 +335,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
         let output = p as u32 >= config.input_partitions();
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];
-            let view = txn::log_view(log);
+            let view = broker::log::log_view(log);
             if output {
                 ctp.output_committed
                     .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));
@@ -370,9 +356,9 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                 fin.not_committed.extend(mine.map(|&(_, v)| v));
             }
             fin.commit_ms.extend_from_slice(&view.commit_ms);
-            tier_violations += tiered::final_violations(remote.as_ref(), p, log);
+            tier_violations += broker::tiered::final_violations(remote.as_ref(), p, log);
             // With tiered storage the records below the local log start are in the remote tier.
-            tiered::final_values(remote.as_ref(), p, log, view.all)
+            broker::tiered::final_values(remote.as_ref(), p, log, view.all)
         }));
         fin.offline_in_sync_values.push(match leader {
             Some(_) => Vec::new(),
@@ -422,10 +408,10 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
 /// unclean`, or the config), which picks one of its replicas: what they hold is unavailable too.
 fn offline_in_sync_values(
     sim: &Sim<KMsg, KEvent>,
-    part: &controller::CPart,
+    part: &broker::controller::CPart,
     replicas: &[u32],
     p: usize,
-    remote: Option<&tiered::RemoteStore>,
+    remote: Option<&broker::remote_store::RemoteStore>,
 ) -> Vec<u64> {
     let eligible: Vec<u32> = part.isr.iter().chain(part.elr.iter()).copied().collect();
     let holders = if eligible.is_empty() {
@@ -436,8 +422,8 @@ fn offline_in_sync_values(
     let mut values = Vec::new();
     for &b in holders {
         let log = &broker(sim, b).logs[p];
-        let local = txn::log_view(log).all;
-        values.extend(tiered::final_values(remote, p, log, local).1);
+        let local = broker::log::log_view(log).all;
+        values.extend(broker::tiered::final_values(remote, p, log, local).1);
     }
     values
 }
@@ -489,7 +475,7 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
     let leaders: Vec<Option<u32>> = (0..config.partitions as usize)
         .map(|p| ctrl.parts[p].leader)
         .collect();
-    tiered::observe(&brokers, &leaders, report);
+    broker::tiered::observe(&brokers, &leaders, report);
     let obs = [
         ("elections", ctrl.elections as f64),
         ("unclean_elections", ctrl.unclean_elections as f64),

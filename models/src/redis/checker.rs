@@ -7,7 +7,7 @@
 use super::dataset::Dataset;
 use super::msg::{KillReason, RedisEvent};
 use super::pubsub::glob;
-use super::stream::StreamId;
+use super::stream_id::StreamId;
 use crate::anomaly;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};

@@ -4,9 +4,9 @@
 //! workloads in `workload.rs`, script steps in `script.rs`.
 
 use super::config::{ClientSpec, Step};
+use super::msg::RCtx;
 use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
-use super::server::RCtx;
-use super::stream::StreamId;
+use super::stream_id::StreamId;
 use msgsim_sim::{
     Actor, CloseReason, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via,
 };

@@ -5,7 +5,7 @@
 //! only the model itself sends (Sentinel's reconfiguration, INFO, the replication stream's own
 //! entries) cannot be named in a scenario (`#[serde(skip)]` variants).
 
-use super::stream::StreamId;
+use super::stream_id::StreamId;
 use msgsim_sim::NodeId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

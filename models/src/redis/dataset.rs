@@ -3,8 +3,10 @@
 
 use super::cmd::{digits, payload_len};
 use super::config::EvictionPolicy;
-use super::msg::{Cmd, Reply};
-use super::stream::{self, GroupChange, Stream, StreamId};
+use super::msg::Cmd;
+use super::reply::Reply;
+use super::stream::{self, GroupChange, Stream};
+use super::stream_id::StreamId;
 use std::collections::BTreeMap;
 
 /// What a key holds, as Redis would hold it. A string that reads as a 64-bit signed integer is

@@ -3,8 +3,9 @@
 //! publisher); and how fast the application reads its socket (TCP window updates).
 
 use super::client::{Client, Pending};
-use super::msg::{Cmd, PubRange, RedisEvent, RedisMsg, Reply};
-use super::server::RCtx;
+use super::msg::RCtx;
+use super::msg::{Cmd, PubRange, RedisEvent, RedisMsg};
+use super::reply::Reply;
 use std::rc::Rc;
 
 impl Client {

@@ -17,10 +17,13 @@ pub mod msg;
 mod output;
 mod pubsub;
 mod replication;
+mod replication_state;
+pub mod reply;
 mod script;
 mod sentinel;
 pub mod server;
 pub mod stream;
+pub mod stream_id;
 #[cfg(test)]
 mod stream_reply_tests;
 mod workload;
@@ -34,8 +37,8 @@ pub use server::Server;
 
 use crate::anomaly;
 use crate::report::ModelReport;
+use crate::run_error::RunError;
 use crate::setup::RunSetup;
-use crate::system::RunError;
 use msgsim_sim::{Actor, NodeId};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;

@@ -3,9 +3,9 @@
 //! `writeToClient`).
 
 use super::config::ServerConfig;
+use super::msg::RCtx;
 use super::msg::{Frame, PubRange, RedisMsg};
 use super::pubsub::{ClientConn, ObufLimits};
-use super::server::RCtx;
 use msgsim_sim::ConnId;
 
 /// The output-buffer limit class of a client: pubsub while subscribed, normal otherwise

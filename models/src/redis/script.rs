@@ -2,8 +2,9 @@
 //! redis-cli), and the stream-consumer reply handling (XACK, dead-letter by delivery count).
 
 use super::client::{Client, Pending};
-use super::msg::{Cmd, RedisEvent, Reply};
-use super::server::RCtx;
+use super::msg::RCtx;
+use super::msg::{Cmd, RedisEvent};
+use super::reply::Reply;
 use std::sync::Arc;
 
 impl Client {

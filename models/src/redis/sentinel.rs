@@ -4,8 +4,9 @@
 //! replicas, and conversion of a returning old primary.
 
 use super::config::SentinelConfig;
-use super::msg::{Cmd, Frame, InfoReply, RedisEvent, RedisMsg, Reply};
-use super::server::RCtx;
+use super::msg::RCtx;
+use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
+use super::reply::{InfoReply, Reply};
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Message, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;

@@ -5,16 +5,15 @@
 use super::client_table::ClientTable;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
-use super::msg::{Cmd, Frame, InfoReply, KillReason, PubRange, RedisEvent, RedisMsg, Reply};
+use super::msg::{Cmd, Frame, KillReason, PubRange, RCtx, RedisEvent, RedisMsg};
 use super::output::{limits_of, mark_pending, pubsub_limits, write_client};
 use super::pubsub::{ClientConn, ObufLimits, Registry};
-use super::replication::{Backlog, MasterLink, ReplicaLink, WaitBlock};
-use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
+use super::replication_state::{Backlog, MasterLink, ReplicaLink, WaitBlock};
+use super::reply::{InfoReply, Reply};
+use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-
-pub type RCtx<'a, 'b> = Ctx<'a, RedisMsg, RedisEvent>;
 
 pub(super) const T_CRON: u64 = 1;
 pub(super) const T_FULLSYNC: u64 = 2;

@@ -4,7 +4,7 @@
 
 use super::dataset::Dataset;
 use super::msg::Cmd;
-use super::stream::StreamId;
+use super::stream_id::StreamId;
 
 fn id(s: &str) -> StreamId {
     StreamId::parse(s).expect("id")

@@ -5,8 +5,8 @@
 
 use super::client::{Client, Pending};
 use super::msg::Cmd;
-use super::server::RCtx;
-use super::stream::StreamId;
+use super::msg::RCtx;
+use super::stream_id::StreamId;
 use msgsim_sim::SimDuration;
 
 pub(super) const T_PUBLISH: u64 = 2;

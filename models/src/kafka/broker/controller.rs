@@ -1,0 +1,528 @@
+//! The KRaft controller as one linearizable state machine (as in both TLA+ specs): broker
+//! registration and heartbeats, fencing, leader election (clean, ELR, unclean), AlterPartition
+//! fenced by partition epoch, and metadata pushed asynchronously to brokers.
+
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{
+    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, reply, tag, tag_kind,
+};
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use std::any::Any;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+const T_SESSION_CHECK: u64 = 1;
+const T_PUSH: u64 = 2;
+
+#[derive(Clone, Debug)]
+pub struct CPart {
+    pub replicas: Vec<u32>,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    pub isr: BTreeSet<u32>,
+    pub elr: BTreeSet<u32>,
+    /// KIP-966 LastKnownElr: ELR members removed because their last shutdown was unclean.
+    /// With ISR and ELR empty, a single last-known member may come back as an unclean leader
+    /// (PartitionChangeBuilder.canElectLastKnownLeader).
+    pub last_known_elr: BTreeSet<u32>,
+    pub recovering: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BrokerReg {
+    /// 0 = never registered.
+    pub epoch: u64,
+    pub fenced: bool,
+    pub last_heartbeat: SimTime,
+    /// KIP-966: the broker's last shutdown was unclean.
+    pub unclean: bool,
+    /// In controlled shutdown: fenced, and not unfenced by heartbeats until it registers again.
+    pub shutting_down: bool,
+}
+
+pub struct Controller {
+    cfg: Rc<KafkaConfig>,
+    pub parts: Vec<CPart>,
+    pub brokers: Vec<BrokerReg>,
+    next_broker_epoch: u64,
+    metadata_offset: u64,
+    snapshot: Rc<MetaSnapshot>,
+    peers: Peers,
+    push_pending: bool,
+    pub elections: u64,
+    pub unclean_elections: u64,
+    pub isr_shrinks: u64,
+    pub isr_expands: u64,
+    pub fences: u64,
+}
+
+impl Controller {
+    pub fn new(cfg: Rc<KafkaConfig>) -> Controller {
+        let parts = (0..cfg.log_partitions())
+            .map(|p| {
+                let replicas = cfg.replicas(p);
+                CPart {
+                    leader: Some(replicas[0]),
+                    leader_epoch: 0,
+                    partition_epoch: 0,
+                    isr: replicas.iter().copied().collect(),
+                    elr: BTreeSet::new(),
+                    last_known_elr: BTreeSet::new(),
+                    recovering: false,
+                    replicas,
+                }
+            })
+            .collect();
+        // The cluster starts formed: every broker registered (epoch 1..=N) and unfenced, each
+        // partition led by its preferred replica with the full ISR.
+        let brokers = (0..cfg.brokers)
+            .map(|b| BrokerReg {
+                epoch: b as u64 + 1,
+                fenced: false,
+                last_heartbeat: SimTime::ZERO,
+                unclean: false,
+                shutting_down: false,
+            })
+            .collect();
+        let mut c = Controller {
+            next_broker_epoch: cfg.brokers as u64 + 1,
+            cfg,
+            parts,
+            brokers,
+            metadata_offset: 0,
+            snapshot: Rc::new(MetaSnapshot {
+                offset: 0,
+                parts: vec![],
+                broker_epochs: vec![],
+                fenced: vec![],
+            }),
+            peers: Peers::default(),
+            push_pending: false,
+            elections: 0,
+            unclean_elections: 0,
+            isr_shrinks: 0,
+            isr_expands: 0,
+            fences: 0,
+        };
+        c.rebuild_snapshot();
+        c
+    }
+
+    pub fn snapshot(&self) -> Rc<MetaSnapshot> {
+        self.snapshot.clone()
+    }
+
+    fn rebuild_snapshot(&mut self) {
+        self.metadata_offset += 1;
+        self.snapshot = Rc::new(MetaSnapshot {
+            offset: self.metadata_offset,
+            parts: self
+                .parts
+                .iter()
+                .map(|p| PartState {
+                    replicas: p.replicas.clone(),
+                    leader: p.leader,
+                    leader_epoch: p.leader_epoch,
+                    partition_epoch: p.partition_epoch,
+                    isr: p.isr.iter().copied().collect(),
+                    elr: p.elr.iter().copied().collect(),
+                    recovering: p.recovering,
+                })
+                .collect(),
+            broker_epochs: self.brokers.iter().map(|b| b.epoch).collect(),
+            fenced: self.brokers.iter().map(|b| b.fenced).collect(),
+        });
+    }
+
+    /// A metadata change: new image, pushed to every broker (after the propagation delay).
+    fn changed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.rebuild_snapshot();
+        if self.cfg.metadata_propagation_delay_ms > 0 {
+            if !self.push_pending {
+                self.push_pending = true;
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.metadata_propagation_delay_ms),
+                    tag(T_PUSH, 0),
+                );
+            }
+        } else {
+            self.push(ctx);
+        }
+    }
+
+    fn push(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        for b in 0..self.cfg.brokers {
+            if self.brokers[b as usize].epoch > 0 {
+                self.peers
+                    .send(ctx, NodeId(b), KMsg::Metadata(self.snapshot.clone()));
+            }
+        }
+    }
+
+    fn usable(&self, b: u32) -> bool {
+        let r = &self.brokers[b as usize];
+        r.epoch > 0 && !r.fenced
+    }
+
+    /// PartitionChangeBuilder election (electAnyLeader): keep a valid leader; else the first
+    /// replica in replica order that is in the ISR (or, with ELR and an empty ISR, in the ELR)
+    /// and unfenced; else, if unclean.leader.election.enable, the first unfenced replica
+    /// ("This can result in data loss!"); else no leader.
+    fn elect(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) -> bool {
+        let part = &self.parts[p];
+        let pool: &BTreeSet<u32> = if part.isr.is_empty() && self.cfg.elr_enabled {
+            &part.elr
+        } else {
+            &part.isr
+        };
+        if let Some(l) = part.leader
+            && pool.contains(&l)
+            && self.usable(l)
+        {
+            return false;
+        }
+        let clean = part
+            .replicas
+            .iter()
+            .copied()
+            .find(|r| pool.contains(r) && self.usable(*r));
+        let from_elr = part.isr.is_empty() && clean.is_some();
+        let last_known = self.last_known_leader(p);
+        let (leader, unclean) = match clean {
+            Some(l) => (Some(l), false),
+            None if last_known.is_some() => (last_known, true),
+            None if self.cfg.unclean_leader_election_enable => (
+                part.replicas.iter().copied().find(|r| self.usable(*r)),
+                true,
+            ),
+            None => (None, false),
+        };
+        let part = &mut self.parts[p];
+        if leader == part.leader {
+            return false;
+        }
+        part.leader = leader;
+        part.leader_epoch += 1;
+        part.partition_epoch += 1;
+        if let Some(l) = leader {
+            self.elections += 1;
+            ctx.sometimes("kafka:leader_election");
+            if from_elr {
+                // KIP-966: an ELR member becomes leader and the only ISR member.
+                part.isr = BTreeSet::from([l]);
+                part.elr.remove(&l);
+                ctx.sometimes("kafka:elr_election");
+            }
+            if unclean {
+                part.isr = BTreeSet::from([l]);
+                part.elr.clear();
+                part.last_known_elr.clear();
+                part.recovering = true;
+                self.unclean_elections += 1;
+                ctx.sometimes("kafka:unclean_election");
+            }
+        } else {
+            ctx.sometimes("kafka:partition_offline");
+        }
+        true
+    }
+
+    /// KIP-966 balanced recovery (PartitionChangeBuilder.canElectLastKnownLeader, 4.x): with
+    /// ELR on and both the ISR and the ELR empty, a partition whose last-known ELR is one
+    /// broker elects that broker, unclean, once it is back and unfenced. Without this a lone
+    /// replica that restarts after a crash would leave its partition offline for good. We
+    /// follow the 4.1 fix (KAFKA-19522): the broker must be usable.
+    fn last_known_leader(&self, p: usize) -> Option<u32> {
+        let part = &self.parts[p];
+        if !self.cfg.elr_enabled || !part.isr.is_empty() || !part.elr.is_empty() {
+            return None;
+        }
+        let mut known = part.last_known_elr.iter().copied();
+        match (known.next(), known.next()) {
+            (Some(b), None) if self.usable(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Remove `b` from an ISR: without ELR the ISR never becomes empty (the last member stays,
+    /// leader = NONE); with ELR a member removed while ISR < min ISR joins the ELR unless its
+    /// last shutdown was unclean (PCB L539–570).
+    fn remove_from_isr(&mut self, p: usize, b: u32) {
+        let min_isr = self.cfg.effective_min_isr();
+        let elr = self.cfg.elr_enabled;
+        let unclean = self.brokers[b as usize].unclean;
+        let part = &mut self.parts[p];
+        if !part.isr.contains(&b) {
+            return;
+        }
+        if !elr && part.isr.len() == 1 {
+            return;
+        }
+        part.isr.remove(&b);
+        if elr && part.isr.len() < min_isr && !unclean {
+            part.elr.insert(b);
+        }
+        part.partition_epoch += 1;
+    }
+
+    fn fence(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, b: u32) {
+        if self.brokers[b as usize].fenced {
+            return;
+        }
+        self.brokers[b as usize].fenced = true;
+        self.fences += 1;
+        ctx.sometimes("kafka:broker_fenced");
+        // ReplicationControlManager: fencing removes the broker from every ISR and takes away
+        // every leadership.
+        for p in 0..self.parts.len() {
+            self.remove_from_isr(p, b);
+            if self.parts[p].leader == Some(b) || self.parts[p].leader.is_none() {
+                self.elect(ctx, p);
+            }
+        }
+        self.changed(ctx);
+    }
+
+    fn unfence(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, b: u32) {
+        self.brokers[b as usize].fenced = false;
+        for p in 0..self.parts.len() {
+            if self.parts[p].leader.is_none() {
+                self.elect(ctx, p);
+            }
+        }
+        self.changed(ctx);
+    }
+
+    fn on_register(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, b: u32, unclean: bool) {
+        // A new incarnation fences the old one first (it loses its leaderships and ISR slots).
+        if self.brokers[b as usize].epoch > 0 && !self.brokers[b as usize].fenced {
+            self.fence(ctx, b);
+        }
+        let epoch = self.next_broker_epoch;
+        self.next_broker_epoch += 1;
+        let reg = &mut self.brokers[b as usize];
+        reg.epoch = epoch;
+        reg.fenced = true;
+        reg.last_heartbeat = ctx.now();
+        reg.unclean = unclean;
+        reg.shutting_down = false;
+        if unclean && self.cfg.elr_enabled {
+            // KIP-966: a broker back from an unclean shutdown leaves every ELR.
+            for part in &mut self.parts {
+                if part.elr.remove(&b) {
+                    part.last_known_elr.insert(b);
+                    part.partition_epoch += 1;
+                }
+            }
+        }
+        self.changed(ctx);
+        self.peers.send(
+            ctx,
+            NodeId(b),
+            KMsg::RegisterAck {
+                broker_epoch: epoch,
+            },
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_alter_partition(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        b: u32,
+        broker_epoch: u64,
+        p: u32,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<u32>,
+    ) -> Result<PartState, KErr> {
+        let p = p as usize;
+        if p >= self.parts.len() {
+            return Err(KErr::InvalidUpdateVersion);
+        }
+        if self.brokers[b as usize].epoch != broker_epoch {
+            return Err(KErr::StaleBrokerEpoch);
+        }
+        let part = &self.parts[p];
+        if part.leader != Some(b) || part.leader_epoch != leader_epoch {
+            return Err(KErr::FencedLeaderEpoch);
+        }
+        if part.partition_epoch != partition_epoch {
+            return Err(KErr::InvalidUpdateVersion);
+        }
+        let new: BTreeSet<u32> = new_isr.iter().copied().collect();
+        // Additions must be unfenced registered replicas (INELIGIBLE_REPLICA otherwise).
+        if new
+            .iter()
+            .any(|r| !part.isr.contains(r) && (!self.usable(*r) || !part.replicas.contains(r)))
+        {
+            return Err(KErr::InvalidUpdateVersion);
+        }
+        if !new.contains(&b) {
+            return Err(KErr::InvalidUpdateVersion);
+        }
+        let removed: Vec<u32> = part.isr.difference(&new).copied().collect();
+        let added = new.difference(&part.isr).count();
+        let min_isr = self.cfg.effective_min_isr();
+        let elr = self.cfg.elr_enabled;
+        let unclean: Vec<bool> = self.brokers.iter().map(|r| r.unclean).collect();
+        let part = &mut self.parts[p];
+        if !removed.is_empty() {
+            self.isr_shrinks += 1;
+            ctx.sometimes("kafka:isr_shrink");
+        }
+        if added > 0 {
+            self.isr_expands += 1;
+            ctx.sometimes("kafka:isr_expand");
+        }
+        part.isr = new;
+        if elr {
+            if part.isr.len() >= min_isr {
+                part.elr.clear();
+                part.last_known_elr.clear();
+            } else {
+                for r in removed {
+                    if !unclean[r as usize] {
+                        part.elr.insert(r);
+                    }
+                }
+                let isr = part.isr.clone();
+                part.elr.retain(|r| !isr.contains(r));
+            }
+        }
+        if part.recovering && part.isr.len() > 1 {
+            part.recovering = false;
+        }
+        part.partition_epoch += 1;
+        self.changed(ctx);
+        Ok(self.snapshot.parts[p].clone())
+    }
+}
+
+impl Actor<KMsg, KEvent> for Controller {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        for b in &mut self.brokers {
+            b.last_heartbeat = now;
+        }
+        ctx.set_timer(SimDuration::from_millis(500), tag(T_SESSION_CHECK, 0));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
+        match msg {
+            KMsg::Register {
+                broker,
+                unclean_shutdown,
+            } if broker < self.cfg.brokers => self.on_register(ctx, broker, unclean_shutdown),
+            KMsg::Heartbeat {
+                broker,
+                broker_epoch,
+                metadata_offset,
+            } => {
+                let Some(reg) = self.brokers.get_mut(broker as usize) else {
+                    return;
+                };
+                if reg.epoch != broker_epoch {
+                    reply(ctx, from, via, KMsg::HeartbeatResp { ok: false });
+                    return;
+                }
+                reg.last_heartbeat = ctx.now();
+                if reg.fenced && !reg.shutting_down {
+                    self.unfence(ctx, broker);
+                }
+                reply(ctx, from, via, KMsg::HeartbeatResp { ok: true });
+                if metadata_offset < self.metadata_offset {
+                    reply(ctx, from, via, KMsg::Metadata(self.snapshot.clone()));
+                }
+            }
+            KMsg::ControlledShutdown {
+                broker,
+                broker_epoch,
+            } => {
+                if self
+                    .brokers
+                    .get(broker as usize)
+                    .is_none_or(|r| r.epoch != broker_epoch)
+                {
+                    return;
+                }
+                // KRaft controlled shutdown (BrokerHeartbeatManager, ReplicationControlManager):
+                // the broker leaves every ISR and its leaderships move to other ISR members at
+                // once, instead of after broker.session.timeout.ms; then it may stop.
+                ctx.sometimes("kafka:controlled_shutdown_handled");
+                self.brokers[broker as usize].shutting_down = true;
+                self.fence(ctx, broker);
+                reply(ctx, from, via, KMsg::ControlledShutdownResp);
+            }
+            KMsg::AlterPartition {
+                broker,
+                broker_epoch,
+                p,
+                leader_epoch,
+                partition_epoch,
+                new_isr,
+            } => {
+                if broker >= self.cfg.brokers {
+                    return;
+                }
+                let result = self.on_alter_partition(
+                    ctx,
+                    broker,
+                    broker_epoch,
+                    p,
+                    leader_epoch,
+                    partition_epoch,
+                    new_isr,
+                );
+                // Rejections (STALE_BROKER_EPOCH, FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION /
+                // ineligible replica): the leader acted on an out-of-date view (KIP-497,
+                // KIP-903; ReplicationControlManager.alterPartition).
+                if result.is_err() {
+                    ctx.sometimes("kafka:alter_partition_rejected");
+                }
+                reply(ctx, from, via, KMsg::AlterPartitionResp { p, result });
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        match tag_kind(t) {
+            T_SESSION_CHECK => {
+                // broker.session.timeout.ms without a heartbeat: fence.
+                let session = SimDuration::from_millis(self.cfg.broker_session_timeout_ms);
+                let now = ctx.now();
+                for b in 0..self.cfg.brokers {
+                    let r = &self.brokers[b as usize];
+                    if r.epoch > 0 && !r.fenced && now.saturating_since(r.last_heartbeat) > session
+                    {
+                        self.fence(ctx, b);
+                    }
+                }
+                ctx.set_timer(SimDuration::from_millis(500), tag(T_SESSION_CHECK, 0));
+            }
+            T_PUSH => {
+                self.push_pending = false;
+                self.push(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, _ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event {
+            self.peers.closed(conn);
+        }
+    }
+
+    fn on_crash(&mut self, _kind: CrashKind) {
+        // The controller's state is the replicated metadata log: durable. Only connections go.
+        self.peers.clear();
+        self.push_pending = false;
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

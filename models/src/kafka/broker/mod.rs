@@ -1,0 +1,804 @@
+//! A Kafka broker: its replicas' logs (durable), its view of the metadata (volatile, possibly
+//! stale), registration and heartbeats with the controller, role changes, and the periodic
+//! tasks (ISR expiry, retention, OS writeback, HW checkpoint). Fetch/replication is in
+//! `replication.rs`, the produce path and consumer fetches in `produce.rs`.
+//!
+//! The folder is the broker side of the model: the partition log and its segments (`log.rs`),
+//! the produce path (`produce.rs`), replication (`replication.rs`), the log cleaner
+//! (`cleaner.rs`), the retention invariant checked at each deletion (`retention_check.rs`),
+//! tiered storage (`tiered.rs`, its object store in `remote_store.rs`) and the KRaft controller
+//! (`controller.rs`). The broker parts depend on the log and on `wire` and `config`; this file
+//! holds the state they share and imports none of the files that extend `Broker`.
+
+pub mod cleaner;
+pub mod controller;
+pub mod log;
+mod produce;
+pub mod remote_store;
+mod replication;
+pub mod retention_check;
+pub mod tiered;
+
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{
+    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload,
+};
+use cleaner::CleanerParams;
+use log::ReplicaLog;
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use remote_store::TierState;
+use retention_check::RetentionRules;
+use std::any::Any;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+pub(super) const T_HEARTBEAT: u64 = 1;
+pub(super) const T_ISR_CHECK: u64 = 2;
+pub(super) const T_RETENTION: u64 = 3;
+pub(super) const T_WRITEBACK: u64 = 4;
+pub(super) const T_HW_CHECKPOINT: u64 = 5;
+pub(super) const T_FETCH_TIMEOUT: u64 = 6;
+pub(super) const T_FETCH_RETRY: u64 = 7;
+pub(super) const T_PARK: u64 = 8;
+pub(super) const T_PURGATORY: u64 = 9;
+pub(super) const T_CLEANER: u64 = 10;
+pub(super) const T_SHUTDOWN: u64 = 11;
+/// Tiered storage (`tiered.rs`): the RLM task, an upload done, a remote read done.
+pub(super) const T_RLM: u64 = 20;
+pub(super) const T_REMOTE_COPY: u64 = 21;
+pub(super) const T_REMOTE_FETCH: u64 = 22;
+
+/// A batch's answer: its base offset (None for DUPLICATE_SEQUENCE_NUMBER) or an error.
+type ProduceResult = Result<Option<u64>, KErr>;
+
+/// An acks=all produce waiting in purgatory.
+#[derive(Debug)]
+pub struct PendingProduce {
+    from: NodeId,
+    via: Via,
+    req: u64,
+    results: Vec<(u64, Option<ProduceResult>)>,
+    /// Base offset each batch got at append.
+    bases: Vec<Option<u64>>,
+    remaining: usize,
+    deadline: SimTime,
+}
+
+/// A fetch waiting for data (replica.fetch.wait.max.ms / fetch.max.wait.ms).
+#[derive(Debug)]
+pub struct ParkedFetch {
+    from: NodeId,
+    via: Via,
+    msg: KMsg,
+    parts: Vec<u32>,
+    replica: bool,
+    deadline: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Leader,
+    Follower,
+    /// Not hosted, or no metadata yet.
+    None,
+}
+
+/// Leader-side state of one follower (Replica.scala).
+#[derive(Clone, Debug, Default)]
+pub struct FollowerState {
+    /// None until its first fetch in this leader epoch.
+    pub leo: Option<u64>,
+    pub last_fetch_time: SimTime,
+    pub last_fetch_leader_leo: u64,
+    pub last_caught_up_time: SimTime,
+    pub broker_epoch: u64,
+}
+
+/// This broker's view of one partition.
+#[derive(Clone, Debug)]
+pub struct PartView {
+    pub role: Role,
+    pub leader: Option<u32>,
+    pub leader_epoch: u32,
+    pub partition_epoch: u32,
+    pub isr: Vec<u32>,
+    /// isr ∪ pending additions (KIP-497): used for the HW only.
+    pub maximal_isr: Vec<u32>,
+    pub pending_alter: bool,
+    pub leader_epoch_start: u64,
+    /// Pre-KIP-320 mode (`no_fetch_epoch_fencing`): the follower still owes its one
+    /// OffsetsForLeaderEpoch round for the current leader epoch (ReplicaFetcherThread's
+    /// "truncating" state, 0.11–2.0); ordinary fetches carry no epoch to check.
+    pub truncating: bool,
+    pub followers: BTreeMap<u32, FollowerState>,
+    /// acks=all produces parked until HW ≥ required offset: (required, purgatory key, index).
+    pub waiters: VecDeque<(u64, u64, u32)>,
+    /// Replication invariant: (leader epoch, highest HW) this broker had as leader.
+    pub leader_hw_mark: Option<(u32, u64)>,
+}
+
+impl PartView {
+    fn new() -> PartView {
+        PartView {
+            role: Role::None,
+            leader: None,
+            leader_epoch: 0,
+            partition_epoch: 0,
+            isr: Vec::new(),
+            maximal_isr: Vec::new(),
+            pending_alter: false,
+            leader_epoch_start: 0,
+            leader_hw_mark: None,
+            truncating: false,
+            followers: BTreeMap::new(),
+            waiters: VecDeque::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Fetcher {
+    pub in_flight: Option<u64>,
+    pub timer: Option<TimerId>,
+    pub retry_scheduled: bool,
+}
+
+pub struct Broker {
+    pub(super) cfg: Rc<KafkaConfig>,
+    pub id: u32,
+    // ---- durable ----
+    pub logs: Vec<ReplicaLog>,
+    pub hosted: Vec<bool>,
+    /// Set by a crash, reported at the next registration (KIP-966 unclean shutdown).
+    unclean_shutdown: bool,
+    // ---- volatile ----
+    pub broker_epoch: u64,
+    pub(super) md: Option<Rc<MetaSnapshot>>,
+    pub parts: Vec<PartView>,
+    pub(super) peers: Peers,
+    pub(super) fetchers: BTreeMap<u32, Fetcher>,
+    pub(super) parked: BTreeMap<u64, ParkedFetch>,
+    pub(super) purgatory: BTreeMap<u64, PendingProduce>,
+    pub(super) next_key: u64,
+    /// Pending sweep timers for parked fetches and the produce purgatory.
+    pub(super) park_timer: Option<SimTime>,
+    pub(super) purgatory_timer: Option<SimTime>,
+    pub(super) registered_once: bool,
+    // ---- counters (for the report) ----
+    pub divergence_truncations: u64,
+    /// Diverging answers that left the follower's next fetch unchanged (same fetch offset and
+    /// last fetched epoch): the follower would ask the same question again — a fetch storm.
+    pub divergence_no_progress: u64,
+    pub invariant_violations: u64,
+    /// Segment deletions the independent retention check (`retention_check.rs`) saw, and the
+    /// rules they broke.
+    pub retention_deletions_checked: u64,
+    pub retention_violations: u64,
+    pub lossy_truncated_records: u64,
+    /// Log cleaner counters (`cleaner.rs`).
+    pub cleaner: CleanerCounters,
+    /// The controller acknowledged a controlled shutdown: the next stop is clean.
+    shutdown_complete: bool,
+    /// Tiered storage: the shared remote tier, uploads and remote reads, counters.
+    pub(super) tier: TierState,
+}
+
+/// What this broker's log cleaner did over the run.
+#[derive(Clone, Debug, Default)]
+pub struct CleanerCounters {
+    pub passes: u64,
+    pub removed: u64,
+    pub tombstones_removed: u64,
+    pub aborted_removed: u64,
+    pub markers_removed: u64,
+    /// (partition, value) of every aborted record removed: the checker still knows them as
+    /// aborted once no log shows them.
+    pub aborted_values: Vec<(u32, u64)>,
+}
+
+impl Broker {
+    pub fn new(cfg: Rc<KafkaConfig>, id: u32) -> Broker {
+        let hosted: Vec<bool> = (0..cfg.log_partitions())
+            .map(|p| cfg.replicas(p).contains(&id))
+            .collect();
+        let logs = (0..cfg.log_partitions())
+            .map(|_| ReplicaLog::default())
+            .collect();
+        let parts = (0..cfg.log_partitions()).map(|_| PartView::new()).collect();
+        Broker {
+            cfg,
+            id,
+            logs,
+            hosted,
+            unclean_shutdown: false,
+            broker_epoch: 0,
+            md: None,
+            parts,
+            peers: Peers::default(),
+            fetchers: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            purgatory: BTreeMap::new(),
+            next_key: 0,
+            park_timer: None,
+            purgatory_timer: None,
+            registered_once: false,
+            divergence_truncations: 0,
+            divergence_no_progress: 0,
+            invariant_violations: 0,
+            retention_deletions_checked: 0,
+            retention_violations: 0,
+            lossy_truncated_records: 0,
+            cleaner: CleanerCounters::default(),
+            shutdown_complete: false,
+            tier: TierState::default(),
+        }
+    }
+
+    pub(super) fn ctrl(&self) -> NodeId {
+        NodeId(self.cfg.ctrl_index())
+    }
+
+    pub(super) fn now_ms(ctx: &Ctx<'_, KMsg, KEvent>) -> i64 {
+        ctx.local_now().as_millis() as i64
+    }
+
+    pub(super) fn key(&mut self) -> u64 {
+        self.next_key += 1;
+        self.next_key
+    }
+
+    /// Broker epoch the metadata says `b` has.
+    pub(super) fn known_broker_epoch(&self, b: u32) -> u64 {
+        self.md
+            .as_ref()
+            .and_then(|m| m.broker_epochs.get(b as usize).copied())
+            .unwrap_or(0)
+    }
+    pub(super) fn known_fenced(&self, b: u32) -> bool {
+        self.md
+            .as_ref()
+            .and_then(|m| m.fenced.get(b as usize).copied())
+            .unwrap_or(true)
+    }
+
+    /// Apply a metadata image if it is newer than ours (brokers act on stale views until then).
+    pub(super) fn apply_metadata(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        snap: Rc<MetaSnapshot>,
+    ) {
+        if self.md.as_ref().is_some_and(|m| m.offset >= snap.offset) {
+            return;
+        }
+        self.md = Some(snap.clone());
+        for p in 0..self.cfg.log_partitions() as usize {
+            if !self.hosted[p] {
+                continue;
+            }
+            let st = &snap.parts[p];
+            let view = &self.parts[p];
+            if st.leader == Some(self.id) {
+                if view.role != Role::Leader || view.leader_epoch != st.leader_epoch {
+                    self.become_leader(ctx, p, st);
+                } else if st.partition_epoch > view.partition_epoch {
+                    let view = &mut self.parts[p];
+                    view.partition_epoch = st.partition_epoch;
+                    view.isr = st.isr.clone();
+                    view.maximal_isr = st.isr.clone();
+                    view.pending_alter = false;
+                    self.maybe_advance_hw(ctx, p);
+                }
+            } else if view.role != Role::Follower
+                || view.leader != st.leader
+                || view.leader_epoch != st.leader_epoch
+            {
+                self.become_follower(ctx, p, st);
+            } else {
+                let view = &mut self.parts[p];
+                view.partition_epoch = st.partition_epoch;
+                view.isr = st.isr.clone();
+            }
+        }
+        self.check_fetchers(ctx);
+    }
+
+    fn become_leader(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {
+        let now = ctx.now();
+        let leo = self.logs[p].leo;
+        if self.cfg.truncate_to_hw_on_become_follower {
+            // Pre-KIP-101 there is no epoch cache to keep consistent; nothing to do.
+        }
+        self.logs[p].assign_epoch(st.leader_epoch, leo);
+        let view = &mut self.parts[p];
+        view.role = Role::Leader;
+        view.leader = Some(self.id);
+        view.leader_epoch = st.leader_epoch;
+        view.partition_epoch = st.partition_epoch;
+        view.isr = st.isr.clone();
+        view.maximal_isr = st.isr.clone();
+        view.pending_alter = false;
+        view.leader_epoch_start = leo;
+        view.followers.clear();
+        for &r in &st.replicas {
+            if r != self.id {
+                // Replica.resetReplicaState: ISR members count as caught up at the start of
+                // the epoch; their LEO is unknown until they fetch.
+                let caught = if st.isr.contains(&r) {
+                    now
+                } else {
+                    SimTime::ZERO
+                };
+                view.followers.insert(
+                    r,
+                    FollowerState {
+                        last_caught_up_time: caught,
+                        ..FollowerState::default()
+                    },
+                );
+            }
+        }
+        ctx.sometimes("kafka:became_leader");
+    }
+
+    fn become_follower(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {
+        let was_leader = self.parts[p].role == Role::Leader;
+        if was_leader {
+            self.fail_waiters(ctx, p);
+        }
+        if self.cfg.truncate_to_hw_on_become_follower && st.leader.is_some() {
+            // Pre-KIP-101: truncate to the local HW on becoming follower.
+            let hw = self.logs[p].hw;
+            self.truncate(p, hw);
+        }
+        let view = &mut self.parts[p];
+        view.role = Role::Follower;
+        view.leader = st.leader;
+        view.leader_epoch = st.leader_epoch;
+        view.partition_epoch = st.partition_epoch;
+        view.isr = st.isr.clone();
+        view.maximal_isr.clear();
+        view.pending_alter = false;
+        view.followers.clear();
+        // Pre-KIP-320 a follower truncates only here, once per LeaderAndIsr it sees.
+        view.truncating = self.cfg.no_fetch_epoch_fencing;
+    }
+
+    pub(super) fn truncate(&mut self, p: usize, offset: u64) {
+        let log = &mut self.logs[p];
+        if offset < log.leo {
+            self.lossy_truncated_records += log.leo - offset.max(log.local_log_start);
+        }
+        log.truncate_to(offset);
+    }
+
+    /// local log start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in
+    /// the same leader epoch (Partition.maybeIncrementLeaderHW only ever moves it forward;
+    /// followers may truncate, and a new epoch starts a new mark).
+    pub(super) fn check_invariants(&mut self, p: usize) {
+        let log = &self.logs[p];
+        if !(log.local_log_start <= log.hw && log.hw <= log.leo) {
+            self.invariant_violations += 1;
+        }
+        let view = &mut self.parts[p];
+        let leader = view.role == Role::Leader;
+        let (regressed, mark) =
+            leader_hw_step(view.leader_hw_mark, leader, view.leader_epoch, log.hw);
+        view.leader_hw_mark = mark;
+        self.invariant_violations += u64::from(regressed);
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let ctrl = self.ctrl();
+        if self.broker_epoch == 0 {
+            let msg = KMsg::Register {
+                broker: self.id,
+                unclean_shutdown: self.unclean_shutdown,
+            };
+            self.peers.send(ctx, ctrl, msg);
+        } else {
+            let metadata_offset = self.md.as_ref().map_or(0, |m| m.offset);
+            let msg = KMsg::Heartbeat {
+                broker: self.id,
+                broker_epoch: self.broker_epoch,
+                metadata_offset,
+            };
+            self.peers.send(ctx, ctrl, msg);
+        }
+        ctx.set_timer(
+            SimDuration::from_millis(self.cfg.broker_heartbeat_interval_ms),
+            tag(T_HEARTBEAT, 0),
+        );
+    }
+
+    fn retention(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now_ms = Self::now_ms(ctx);
+        for p in 0..self.logs.len() {
+            // cleanup.policy=compact alone never deletes by time or size (TopicConfig).
+            if !self.hosted[p] || !self.cfg.cleanup_policy.deletes() {
+                continue;
+            }
+            if self.tier.store.is_some() {
+                // Tiered storage: local retention over copied segments (tiered.rs).
+                if self.tiered_retention(p, now_ms) > 0 {
+                    ctx.sometimes("kafka:retention_deleted_segment");
+                }
+                self.check_invariants(p);
+                continue;
+            }
+            let log = &mut self.logs[p];
+            if self.cfg.retention_ms >= 0 {
+                log.maybe_roll(
+                    now_ms,
+                    (self.cfg.segment_ms).min(self.cfg.retention_ms.max(1) as u64),
+                );
+            }
+            let rules = RetentionRules {
+                retention_ms: self.cfg.retention_ms,
+                retention_bytes: self.cfg.retention_bytes,
+                tiered: None,
+            };
+            let (mut seen, mut bad) = (0, 0);
+            let deleted = log.delete_retention_noting(
+                now_ms,
+                self.cfg.retention_ms,
+                self.cfg.retention_bytes,
+                |d| {
+                    seen += 1;
+                    bad += rules.violations(d, now_ms);
+                },
+            );
+            self.retention_deletions_checked += seen;
+            self.retention_violations += bad;
+            if deleted > 0 {
+                ctx.sometimes("kafka:retention_deleted_segment");
+            }
+            self.check_invariants(p);
+        }
+    }
+
+    /// One wake-up of the log cleaner thread: clean every cleanable log, then sleep
+    /// log.cleaner.backoff.ms (LogCleaner.CleanerThread).
+    fn run_cleaner(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now_ms = Self::now_ms(ctx);
+        let params = CleanerParams::of(&self.cfg);
+        // cleanup.policy is a topic config and the scenario's knob sets the main (input)
+        // topic's. The DLQ, retry and consume-transform-produce output topics are other topics,
+        // created with the broker default log.cleanup.policy=delete (ServerLogConfigs; Connect's
+        // DLQ reporter creates its topic with default configs): the cleaner leaves them alone.
+        // (Found by the verdict property: dead-lettered records compacted out of the DLQ by key
+        // were counted as lost poison records.)
+        for p in 0..(self.cfg.input_partitions() as usize).min(self.logs.len()) {
+            if !self.hosted[p] {
+                continue;
+            }
+            if let Some(st) = self.logs[p].clean(now_ms, &params) {
+                self.cleaner.passes += 1;
+                self.cleaner.removed += st.removed;
+                self.cleaner.tombstones_removed += st.tombstones_removed;
+                ctx.sometimes("kafka:log_cleaned");
+                if st.tombstones_removed > 0 {
+                    ctx.sometimes("kafka:tombstone_removed");
+                }
+                self.cleaner.aborted_removed += st.aborted_removed;
+                self.cleaner.markers_removed += st.markers_removed;
+                let cleaned = st.aborted_values.iter().map(|&v| (p as u32, v));
+                self.cleaner.aborted_values.extend(cleaned);
+                if st.aborted_removed > 0 {
+                    ctx.sometimes("kafka:aborted_txn_cleaned");
+                }
+                if st.markers_removed > 0 {
+                    ctx.sometimes("kafka:txn_marker_cleaned");
+                }
+            }
+            self.check_invariants(p);
+        }
+    }
+}
+
+impl Actor<KMsg, KEvent> for Broker {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let first = !self.registered_once;
+        self.registered_once = true;
+        for p in 0..self.logs.len() {
+            let log = &mut self.logs[p];
+            // Recovery: the HW is read back from its checkpoint.
+            log.hw = log.hw_checkpoint.min(log.leo);
+            if self.cfg.truncate_to_hw_on_become_follower && !first {
+                // Pre-KIP-101: a restarting replica truncates to its checkpointed HW.
+                let hw = log.hw;
+                self.truncate(p, hw);
+            }
+        }
+        if first {
+            // The cluster starts formed: epoch = index + 1, metadata image 1 as the controller
+            // built it; registration only happens after a restart.
+            self.broker_epoch = self.id as u64 + 1;
+        }
+        self.heartbeat(ctx);
+        let c = &self.cfg;
+        ctx.set_timer(
+            SimDuration::from_millis(c.replica_lag_time_max_ms / 2),
+            tag(T_ISR_CHECK, 0),
+        );
+        ctx.set_timer(
+            SimDuration::from_millis(c.log_retention_check_interval_ms),
+            tag(T_RETENTION, 0),
+        );
+        // Scheduled controlled shutdowns of this broker still ahead.
+        let now_ms = ctx.now().as_millis();
+        for s in c
+            .controlled_shutdowns
+            .iter()
+            .filter(|s| s.broker == self.id + 1)
+        {
+            if s.at_ms > now_ms {
+                ctx.set_timer(
+                    SimDuration::from_millis(s.at_ms - now_ms),
+                    tag(T_SHUTDOWN, 0),
+                );
+            }
+        }
+        self.start_rlm(ctx);
+        let c = &self.cfg;
+        if c.cleanup_policy.compacts() {
+            ctx.set_timer(
+                SimDuration::from_millis(c.log_cleaner_backoff_ms),
+                tag(T_CLEANER, 0),
+            );
+        }
+        ctx.set_timer(
+            SimDuration::from_millis(c.os_writeback_interval_ms),
+            tag(T_WRITEBACK, 0),
+        );
+        ctx.set_timer(
+            SimDuration::from_millis(c.replica_high_watermark_checkpoint_interval_ms),
+            tag(T_HW_CHECKPOINT, 0),
+        );
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
+        if self.cfg.broker_request_cost_us > 0
+            && matches!(
+                msg,
+                KMsg::Produce { .. } | KMsg::ReplicaFetch { .. } | KMsg::ConsumerFetch { .. }
+            )
+        {
+            ctx.busy(SimDuration::from_micros(self.cfg.broker_request_cost_us));
+        }
+        match msg {
+            KMsg::RegisterAck { broker_epoch } => {
+                self.broker_epoch = broker_epoch;
+                self.unclean_shutdown = false;
+                self.heartbeat_now(ctx);
+            }
+            KMsg::HeartbeatResp { ok: false } => self.broker_epoch = 0,
+            KMsg::ControlledShutdownResp => {
+                // A clean shutdown flushes every log (LogManager.shutdown) and is not reported
+                // as unclean at the next registration.
+                self.shutdown_complete = true;
+                for log in &mut self.logs {
+                    log.flushed = log.leo;
+                    log.hw_checkpoint = log.hw;
+                }
+            }
+            KMsg::Metadata(snap) => self.apply_metadata(ctx, snap),
+            KMsg::AlterPartitionResp { p, result } => {
+                self.on_alter_partition_resp(ctx, p as usize, result)
+            }
+            KMsg::MetadataRequest => {
+                if let Some(md) = self.md.clone() {
+                    crate::kafka::wire::msg::reply(ctx, from, via, KMsg::Metadata(md));
+                }
+            }
+            KMsg::Produce {
+                req,
+                acks,
+                timeout_ms,
+                batches,
+            } => self.on_produce(ctx, from, via, req, acks, timeout_ms, batches),
+            KMsg::ReplicaFetch {
+                req,
+                broker,
+                broker_epoch,
+                parts,
+            } => self.on_replica_fetch(ctx, from, via, req, broker, broker_epoch, parts, true),
+            KMsg::ConsumerFetch {
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+            } => self.on_consumer_fetch(
+                ctx,
+                from,
+                via,
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+                true,
+            ),
+            KMsg::FetchResp { req, parts } => self.on_replica_fetch_resp(ctx, from, req, parts),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        let payload = tag_payload(t);
+        match tag_kind(t) {
+            T_HEARTBEAT => self.heartbeat(ctx),
+            T_ISR_CHECK => {
+                self.isr_expiry(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.replica_lag_time_max_ms / 2),
+                    tag(T_ISR_CHECK, 0),
+                );
+            }
+            T_RETENTION => {
+                self.retention(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.log_retention_check_interval_ms),
+                    tag(T_RETENTION, 0),
+                );
+            }
+            T_SHUTDOWN => {
+                // KafkaServer controlled shutdown (controlled.shutdown.enable = true): ask the
+                // controller to move leaderships away before stopping.
+                ctx.sometimes("kafka:controlled_shutdown");
+                let ctrl = self.ctrl();
+                let msg = KMsg::ControlledShutdown {
+                    broker: self.id,
+                    broker_epoch: self.broker_epoch,
+                };
+                self.peers.send(ctx, ctrl, msg);
+            }
+            T_CLEANER => {
+                self.run_cleaner(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.log_cleaner_backoff_ms),
+                    tag(T_CLEANER, 0),
+                );
+            }
+            T_WRITEBACK => {
+                for log in &mut self.logs {
+                    log.flushed = log.leo;
+                }
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.os_writeback_interval_ms),
+                    tag(T_WRITEBACK, 0),
+                );
+            }
+            T_HW_CHECKPOINT => {
+                for log in &mut self.logs {
+                    log.hw_checkpoint = log.hw;
+                }
+                ctx.set_timer(
+                    SimDuration::from_millis(
+                        self.cfg.replica_high_watermark_checkpoint_interval_ms,
+                    ),
+                    tag(T_HW_CHECKPOINT, 0),
+                );
+            }
+            T_FETCH_TIMEOUT => self.on_fetch_timeout(ctx, payload as u32),
+            T_FETCH_RETRY => {
+                if let Some(f) = self.fetchers.get_mut(&(payload as u32)) {
+                    f.retry_scheduled = false;
+                }
+                self.send_fetch(ctx, payload as u32);
+            }
+            T_PARK => self.on_park_timeout(ctx),
+            T_RLM => self.rlm_task(ctx),
+            T_REMOTE_COPY => self.on_copy_done(ctx, payload as usize),
+            T_REMOTE_FETCH => self.on_remote_read_done(ctx, payload),
+            T_PURGATORY => self.on_purgatory_timeout(ctx),
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        let ConnEvent::Closed { conn, .. } = event else {
+            return;
+        };
+        let Some(peer) = self.peers.closed(conn) else {
+            return;
+        };
+        if peer == self.ctrl() {
+            // NodeToControllerChannelManager puts a request whose connection dropped back at
+            // the head of its queue and sends it again: an AlterPartition lost with the
+            // connection is proposed again (from the current state, at the next follower fetch
+            // or ISR expiry check) instead of blocking every later ISR change.
+            for view in &mut self.parts {
+                if view.role == Role::Leader && view.pending_alter {
+                    view.pending_alter = false;
+                    view.maximal_isr = view.isr.clone();
+                }
+            }
+        }
+        if peer.0 < self.cfg.brokers
+            && let Some(f) = self.fetchers.get_mut(&peer.0)
+            && f.in_flight.is_some()
+        {
+            // The fetch on that connection is gone: retry after the backoff.
+            f.in_flight = None;
+            if let Some(t) = f.timer.take() {
+                ctx.cancel_timer(t);
+            }
+            self.schedule_fetch_retry(ctx, peer.0);
+        }
+    }
+
+    fn on_crash(&mut self, kind: CrashKind) {
+        self.unclean_shutdown = !self.shutdown_complete;
+        self.shutdown_complete = false;
+        if kind == CrashKind::LoseUnflushed {
+            // Power loss: each log is cut back to its recovery point (TLA-JV 5_recovery.md).
+            for p in 0..self.logs.len() {
+                let flushed = self.logs[p].flushed;
+                self.truncate(p, flushed);
+            }
+        }
+        self.broker_epoch = 0;
+        self.md = None;
+        self.parts.iter_mut().for_each(|v| *v = PartView::new());
+        self.peers.clear();
+        self.fetchers.clear();
+        self.parked.clear();
+        self.purgatory.clear();
+        self.park_timer = None;
+        self.purgatory_timer = None;
+        self.tier.on_crash();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Broker {
+    fn heartbeat_now(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let ctrl = self.ctrl();
+        let metadata_offset = self.md.as_ref().map_or(0, |m| m.offset);
+        let msg = KMsg::Heartbeat {
+            broker: self.id,
+            broker_epoch: self.broker_epoch,
+            metadata_offset,
+        };
+        self.peers.send(ctx, ctrl, msg);
+    }
+}
+
+/// One observation of a replica's HW: whether a leader's HW went backwards within its leader
+/// epoch, and the new (epoch, HW) mark (none when not leader).
+fn leader_hw_step(
+    mark: Option<(u32, u64)>,
+    leader: bool,
+    epoch: u32,
+    hw: u64,
+) -> (bool, Option<(u32, u64)>) {
+    if !leader {
+        return (false, None);
+    }
+    match mark {
+        Some((e, high)) if e == epoch => (hw < high, Some((e, high.max(hw)))),
+        _ => (false, Some((epoch, hw))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leader_hw_step;
+
+    #[test]
+    fn leader_hw_regression_within_an_epoch_is_a_violation() {
+        let (bad, m) = leader_hw_step(None, true, 3, 10);
+        assert!(!bad);
+        let (bad, m) = leader_hw_step(m, true, 3, 12);
+        assert!(!bad);
+        // Backwards in the same epoch: flagged, and the mark keeps the high value.
+        let (bad, m) = leader_hw_step(m, true, 3, 11);
+        assert!(bad);
+        assert_eq!(m, Some((3, 12)));
+        // A new epoch starts a new mark; a follower may truncate.
+        assert!(!leader_hw_step(m, true, 4, 5).0);
+        assert_eq!(leader_hw_step(m, false, 3, 0), (false, None));
+    }
+}

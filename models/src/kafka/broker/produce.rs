@@ -1,0 +1,492 @@
+//! The broker's produce path (Partition.appendRecordsToLeader, DelayedProduce purgatory) and
+//! consumer fetches (up to the HW; OFFSET_OUT_OF_RANGE below the log start), plus parked
+//! (long-poll) fetches.
+
+use super::log::SeqCheck;
+use super::{Broker, ParkedFetch, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
+use crate::kafka::config::Acks;
+use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
+use crate::kafka::wire::records::Batch;
+use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
+use std::rc::Rc;
+
+impl Broker {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_produce(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        via: Via,
+        req: u64,
+        acks: Acks,
+        timeout_ms: u64,
+        batches: Vec<WireBatch>,
+    ) {
+        let now_ms = Self::now_ms(ctx);
+        let key = self.key();
+        let mut results: Vec<(u64, Option<ProduceResult>)> = Vec::with_capacity(batches.len());
+        let mut waits: Vec<(usize, u64, usize)> = Vec::new();
+        let mut appended: Vec<usize> = Vec::new();
+        let mut bases = Vec::with_capacity(batches.len());
+        for (i, wb) in batches.iter().enumerate() {
+            let (res, wait) = self.append_to_leader(ctx, acks, wb, now_ms);
+            bases.push(res.as_ref().ok().copied().flatten());
+            if let Some(required) = wait {
+                waits.push((wb.p as usize, required, i));
+                if !appended.contains(&(wb.p as usize)) {
+                    appended.push(wb.p as usize);
+                }
+            } else if res.as_ref().is_ok_and(|o| o.is_some())
+                && !appended.contains(&(wb.p as usize))
+            {
+                appended.push(wb.p as usize);
+            }
+            results.push((wb.id, if wait.is_some() { None } else { Some(res) }));
+        }
+        for &p in &appended {
+            self.wake_parked_replicas(ctx, p as u32);
+        }
+        if acks == Acks::Zero {
+            for &p in &appended {
+                self.maybe_advance_hw(ctx, p);
+            }
+            return;
+        }
+        if waits.is_empty() {
+            let results = results
+                .into_iter()
+                .map(|(id, r)| (id, r.expect("done")))
+                .collect();
+            reply(ctx, from, via, KMsg::ProduceResp { req, results });
+            for &p in &appended {
+                self.maybe_advance_hw(ctx, p);
+            }
+            return;
+        }
+        let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
+        let remaining = waits.len();
+        self.purgatory.insert(
+            key,
+            PendingProduce {
+                from,
+                via,
+                req,
+                results,
+                bases,
+                remaining,
+                deadline,
+            },
+        );
+        self.arm(ctx, T_PURGATORY, deadline);
+        for (p, required, i) in waits {
+            self.parts[p].waiters.push_back((required, key, i as u32));
+        }
+        for &p in &appended {
+            self.maybe_advance_hw(ctx, p);
+        }
+    }
+
+    /// Partition.appendRecordsToLeader for one batch. Returns the result, or the offset the
+    /// HW must reach before an acks=all answer.
+    fn append_to_leader(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        acks: Acks,
+        wb: &WireBatch,
+        now_ms: i64,
+    ) -> (Result<Option<u64>, KErr>, Option<u64>) {
+        let p = wb.p as usize;
+        if p >= self.parts.len() || self.parts[p].role != Role::Leader {
+            return (Err(KErr::NotLeaderOrFollower), None);
+        }
+        let view = &self.parts[p];
+        // KIP-359: produce carries the leader epoch the client knows.
+        if let Some(e) = wb.leader_epoch
+            && e < view.leader_epoch
+        {
+            return (Err(KErr::FencedLeaderEpoch), None);
+        }
+        // Only acks=all is checked against min ISR, and before appending (L1381–1386).
+        if acks == Acks::All && view.isr.len() < self.cfg.effective_min_isr() {
+            ctx.sometimes("kafka:not_enough_replicas");
+            return (Err(KErr::NotEnoughReplicas), None);
+        }
+        // LogValidator: "Compacted topic cannot accept message without key" (INVALID_RECORD,
+        // since 0.9); the workload is keyless when key_space is 0.
+        if self.cfg.cleanup_policy.compacts() && self.cfg.key_space == 0 {
+            ctx.sometimes("kafka:keyless_record_rejected");
+            return (Err(KErr::InvalidRecord), None);
+        }
+        // UnifiedLog size check: per batch, after compression (message.max.bytes).
+        if wb.bytes > self.cfg.message_max_bytes {
+            ctx.sometimes("kafka:message_too_large");
+            return (Err(KErr::MessageTooLarge), None);
+        }
+        let n = wb.values.len() as i32;
+        let log = &mut self.logs[p];
+        let check = if wb.txn.is_control() {
+            super::log::check_marker(log, wb.pid, wb.producer_epoch)
+        } else {
+            log.check_sequence(
+                wb.pid,
+                wb.producer_epoch,
+                wb.first_seq,
+                wb.first_seq + n - 1,
+            )
+        };
+        match check {
+            SeqCheck::Duplicate(base) => {
+                ctx.sometimes("kafka:idempotent_duplicate_suppressed");
+                let end = base + n as u64;
+                return if acks == Acks::All && end > log.hw {
+                    (Ok(Some(base)), Some(end))
+                } else {
+                    (Ok(Some(base)), None)
+                };
+            }
+            SeqCheck::DuplicateUncached => {
+                ctx.sometimes("kafka:duplicate_sequence_number");
+                return (Ok(None), None);
+            }
+            SeqCheck::OutOfOrder => return (Err(KErr::OutOfOrderSequence), None),
+            SeqCheck::InvalidEpoch => return (Err(KErr::InvalidProducerEpoch), None),
+            SeqCheck::Append => {}
+        }
+        let batch = Rc::new(Batch {
+            base_offset: log.leo,
+            leader_epoch: view.leader_epoch,
+            max_ts_ms: wb.ts_ms,
+            pid: wb.pid,
+            producer_epoch: wb.producer_epoch,
+            first_seq: wb.first_seq,
+            values: wb.values.clone(),
+            bytes: wb.bytes,
+            txn: wb.txn,
+        });
+        let base = batch.base_offset;
+        let end = batch.next_offset();
+        log.append(batch, now_ms, self.cfg.segment_bytes, self.cfg.segment_ms);
+        match acks {
+            Acks::All => (Ok(Some(base)), Some(end)),
+            _ => (Ok(Some(base)), None),
+        }
+    }
+
+    /// DelayedProduce completion after an HW advance (checkEnoughReplicasReachOffset): pre-3.7
+    /// with ISR < min ISR the answer is NOT_ENOUGH_REPLICAS_AFTER_APPEND although the records
+    /// are in the log.
+    pub(super) fn complete_waiters(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
+        let hw = self.logs[p].hw;
+        let under_min = self.parts[p].isr.len() < self.cfg.effective_min_isr();
+        while let Some(&(required, key, i)) = self.parts[p].waiters.front() {
+            if required > hw {
+                break;
+            }
+            self.parts[p].waiters.pop_front();
+            let res = if under_min {
+                ctx.sometimes("kafka:not_enough_replicas_after_append");
+                Err(KErr::NotEnoughReplicasAfterAppend)
+            } else {
+                Ok(None)
+            };
+            self.finish_waiter(ctx, key, i, res);
+        }
+    }
+
+    /// Leadership lost: parked produces of `p` answer NOT_LEADER_OR_FOLLOWER.
+    pub(super) fn fail_waiters(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
+        while let Some((_, key, i)) = self.parts[p].waiters.pop_front() {
+            self.finish_waiter(ctx, key, i, Err(KErr::NotLeaderOrFollower));
+        }
+    }
+
+    fn finish_waiter(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        key: u64,
+        i: u32,
+        res: Result<Option<u64>, KErr>,
+    ) {
+        let Some(pending) = self.purgatory.get_mut(&key) else {
+            return;
+        };
+        let slot = &mut pending.results[i as usize].1;
+        if slot.is_some() {
+            return;
+        }
+        // Ok(None) means "the offset we assigned": keep what the append reported.
+        *slot = Some(match res {
+            Ok(None) => Ok(pending.bases[i as usize]),
+            other => other,
+        });
+        pending.remaining -= 1;
+        if pending.remaining == 0 {
+            let pending = self.purgatory.remove(&key).expect("present");
+            self.answer(ctx, pending);
+        }
+    }
+
+    fn answer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, pending: PendingProduce) {
+        let results = pending
+            .results
+            .into_iter()
+            .map(|(id, r)| (id, r.unwrap_or(Err(KErr::RequestTimedOut))))
+            .collect();
+        reply(
+            ctx,
+            pending.from,
+            pending.via,
+            KMsg::ProduceResp {
+                req: pending.req,
+                results,
+            },
+        );
+    }
+
+    /// Arm the one sweep timer of `kind` for `deadline` unless an earlier one is pending
+    /// (DelayedProduce / DelayedFetch expiry without a timer per request).
+    fn arm(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, kind: u64, deadline: SimTime) {
+        let slot = if kind == T_PARK {
+            &mut self.park_timer
+        } else {
+            &mut self.purgatory_timer
+        };
+        if slot.is_some_and(|t| t <= deadline && t >= ctx.now()) {
+            return;
+        }
+        *slot = Some(deadline);
+        ctx.set_timer(deadline.saturating_since(ctx.now()), tag(kind, 0));
+    }
+
+    /// DelayedProduce expiry: REQUEST_TIMED_OUT for what did not complete in time.
+    pub(super) fn on_purgatory_timeout(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        if self.purgatory_timer.is_some_and(|t| t <= now) {
+            self.purgatory_timer = None;
+        }
+        let expired: Vec<u64> = self
+            .purgatory
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            let pending = self.purgatory.remove(&key).expect("present");
+            ctx.sometimes("kafka:produce_request_timed_out");
+            for view in &mut self.parts {
+                view.waiters.retain(|w| w.1 != key);
+            }
+            self.answer(ctx, pending);
+        }
+        if let Some(next) = self.purgatory.values().map(|p| p.deadline).min() {
+            self.arm(ctx, T_PURGATORY, next);
+        }
+    }
+
+    // ---------------------------------------------------------------- consumer fetch
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_consumer_fetch(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        via: Via,
+        req: u64,
+        max_wait_ms: u64,
+        parts: Vec<FetchPart>,
+        read_committed: bool,
+        may_park: bool,
+    ) {
+        let mut results = Vec::with_capacity(parts.len());
+        let mut any = false;
+        let mut remote = false;
+        for part in &parts {
+            let r = self.serve_consumer_part(part, read_committed);
+            // Tiered storage: below the local log start the remote tier answers (tiered.rs).
+            let (r, from_remote) = self.tiered_consumer_part(part, read_committed, r);
+            remote |= from_remote;
+            if !matches!(&r, FetchResult::Records { batches, .. } if batches.is_empty()) {
+                any = true;
+            }
+            results.push((part.p, r));
+        }
+        if !any && may_park && max_wait_ms > 0 {
+            let msg = KMsg::ConsumerFetch {
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+            };
+            self.park(ctx, from, via, msg, max_wait_ms);
+            return;
+        }
+        let resp = KMsg::FetchResp {
+            req,
+            parts: results,
+        };
+        if remote {
+            self.reply_after_remote_read(ctx, from, via, resp);
+            return;
+        }
+        reply(ctx, from, via, resp);
+    }
+
+    /// Consumers read only up to the HW ("only committed messages are ever given out"), or up
+    /// to the LSO with read_committed, which also gets the aborted transactions of the range
+    /// (reference §7); OFFSET_OUT_OF_RANGE below the log start or above the LEO.
+    fn serve_consumer_part(&self, part: &FetchPart, read_committed: bool) -> FetchResult {
+        let p = part.p as usize;
+        if p >= self.parts.len() || self.parts[p].role != Role::Leader {
+            return FetchResult::Error(KErr::NotLeaderOrFollower);
+        }
+        if let Some(e) = part.current_leader_epoch {
+            let mine = self.parts[p].leader_epoch;
+            if e < mine {
+                return FetchResult::Error(KErr::FencedLeaderEpoch);
+            }
+            if e > mine {
+                return FetchResult::Error(KErr::UnknownLeaderEpoch);
+            }
+        }
+        let log = &self.logs[p];
+        // ListOffsets "latest" is the LSO for read_committed.
+        let end = if read_committed {
+            log.txn.lso(log.hw)
+        } else {
+            log.hw
+        };
+        if part.fetch_offset < log.local_log_start || part.fetch_offset > log.leo {
+            return FetchResult::OutOfRange {
+                log_start: log.local_log_start,
+                hw: end,
+                leo: log.leo,
+            };
+        }
+        let batches = log.read(part.fetch_offset, end, self.cfg.max_partition_fetch_bytes);
+        let aborted = if read_committed {
+            log.txn.aborted_in(part.fetch_offset, end)
+        } else {
+            Vec::new()
+        };
+        FetchResult::Records {
+            batches,
+            hw: end,
+            log_start: log.local_log_start,
+            leo: log.leo,
+            aborted,
+        }
+    }
+
+    // ---------------------------------------------------------------- parked fetches
+
+    pub(super) fn park(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        via: Via,
+        msg: KMsg,
+        wait_ms: u64,
+    ) {
+        let key = self.key();
+        let (parts, replica) = match &msg {
+            KMsg::ReplicaFetch { parts, .. } => (parts.iter().map(|p| p.p).collect(), true),
+            KMsg::ConsumerFetch { parts, .. } => (parts.iter().map(|p| p.p).collect(), false),
+            _ => return,
+        };
+        let deadline = ctx.now() + SimDuration::from_millis(wait_ms);
+        self.parked.insert(
+            key,
+            ParkedFetch {
+                from,
+                via,
+                msg,
+                parts,
+                replica,
+                deadline,
+            },
+        );
+        self.arm(ctx, T_PARK, deadline);
+    }
+
+    fn rerun(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, parked: ParkedFetch) {
+        match parked.msg {
+            KMsg::ReplicaFetch {
+                req,
+                broker,
+                broker_epoch,
+                parts,
+            } => self.on_replica_fetch(
+                ctx,
+                parked.from,
+                parked.via,
+                req,
+                broker,
+                broker_epoch,
+                parts,
+                false,
+            ),
+            KMsg::ConsumerFetch {
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+            } => self.on_consumer_fetch(
+                ctx,
+                parked.from,
+                parked.via,
+                req,
+                max_wait_ms,
+                parts,
+                read_committed,
+                false,
+            ),
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_park_timeout(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        if self.park_timer.is_some_and(|t| t <= now) {
+            self.park_timer = None;
+        }
+        let expired: Vec<u64> = self
+            .parked
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            let parked = self.parked.remove(&key).expect("present");
+            self.rerun(ctx, parked);
+        }
+        if let Some(next) = self.parked.values().map(|p| p.deadline).min() {
+            self.arm(ctx, T_PARK, next);
+        }
+    }
+
+    /// New records on `p`: answer follower fetches waiting on it.
+    pub(super) fn wake_parked_replicas(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32) {
+        self.wake(ctx, p, true);
+    }
+
+    /// The HW of `p` moved: answer consumer fetches waiting on it.
+    pub(super) fn wake_parked(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32) {
+        self.wake(ctx, p, false);
+    }
+
+    fn wake(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, replica: bool) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let keys: Vec<u64> = self
+            .parked
+            .iter()
+            .filter(|(_, f)| f.replica == replica && f.parts.contains(&p))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            let parked = self.parked.remove(&k).expect("present");
+            self.rerun(ctx, parked);
+        }
+    }
+}

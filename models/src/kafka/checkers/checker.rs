@@ -1,0 +1,663 @@
+//! Kafka checkers, after Jepsen's kafka.clj vocabulary: online over the client-observed history
+//! (dense per-producer and per-partition vectors, O(1) per record), then a final pass over the
+//! logs the brokers hold after the quiet phase. Indeterminate sends count as neither lost nor
+//! failed.
+
+use super::compaction_check::KeyHeads;
+use crate::anomaly;
+use crate::kafka::wire::keys::KeySpec;
+use crate::kafka::wire::msg::KEvent;
+use crate::report::ModelReport;
+use msgsim_sim::{HistoryObserver, NodeId, SimTime};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+const NONE32: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Outcome {
+    Unknown = 0,
+    Ok = 1,
+    OkNoOffset = 2,
+    Fail = 3,
+    Info = 4,
+}
+
+/// Per value: 20 bytes (3.6 M values in the reference benchmark's hour).
+#[derive(Clone, Copy, Debug)]
+struct ValState {
+    /// Time of the first send (ms).
+    sent_ms: u32,
+    ok_offset: u32,
+    seen_offset: u32,
+    /// Time of the acknowledgement (ms).
+    ack_ms: u32,
+    p: u16,
+    outcome: Outcome,
+    /// INVOKED | POLLED | SEEN_TWICE | POLLED_RU, and the processing count (0, 1, 2 = more)
+    /// in the top two bits.
+    bits: u8,
+}
+
+const INVOKED: u8 = 1;
+const POLLED: u8 = 2;
+const SEEN_TWICE: u8 = 4;
+/// Polled by a read_uncommitted consumer.
+const POLLED_RU: u8 = 8;
+const PROCESSED_SHIFT: u8 = 6;
+
+impl Default for ValState {
+    fn default() -> Self {
+        ValState {
+            sent_ms: 0,
+            ok_offset: NONE32,
+            seen_offset: NONE32,
+            ack_ms: 0,
+            p: 0,
+            outcome: Outcome::Unknown,
+            bits: 0,
+        }
+    }
+}
+
+impl ValState {
+    fn has(&self, flag: u8) -> bool {
+        self.bits & flag != 0
+    }
+    fn set(&mut self, flag: u8) {
+        self.bits |= flag;
+    }
+    /// Times processed, saturating at 2 ("more than once").
+    fn processed(&self) -> u8 {
+        self.bits >> PROCESSED_SHIFT
+    }
+    fn add_processed(&mut self) {
+        let n = (self.processed() + 1).min(2);
+        self.bits = (self.bits & !(3 << PROCESSED_SHIFT)) | (n << PROCESSED_SHIFT);
+    }
+}
+
+/// A final leader log: (log start offset, values from the log start on).
+pub type LeaderLog = (u64, Vec<u64>);
+
+/// What the final logs look like after the quiet phase (filled by `run`).
+#[derive(Debug, Default)]
+pub struct FinalState {
+    /// Per partition: the final leader's (log start, [(offset, value)]), None if offline.
+    pub leader_logs: Vec<Option<LeaderLog>>,
+    /// Per partition offline at the end: the values held by its in-sync replicas (ISR and
+    /// KIP-966 ELR members, all down), which the next clean election brings back — or, when
+    /// ISR and ELR are both empty, by any replica, one of which an unclean election brings back;
+    /// acknowledged values there are unavailable, not lost. Empty for a partition with a leader.
+    pub offline_in_sync_values: Vec<Vec<u64>>,
+    /// Per partition: number of replica pairs that disagree below both HWs.
+    pub replica_disagreements: Vec<u64>,
+    pub invariant_violations: u64,
+    /// Segment deletions checked against the retention rules, and the rules they broke.
+    pub retention_deletions_checked: u64,
+    pub retention_violations: u64,
+    /// Consumers ran: `unseen` and the group's processing counts are meaningful.
+    pub consumers: bool,
+    /// The producers use acks=0: "ok" carries no acknowledgement.
+    pub acks0: bool,
+    /// Transactional values aborted (or still open) in the final logs.
+    pub not_committed: Vec<u64>,
+    /// Committed transactional value → its COMMIT marker's timestamp (ms).
+    pub commit_ms: Vec<(u64, i64)>,
+    /// Consume-transform-produce runs: the input and output topics' final logs.
+    pub ctp: Option<CtpFinal>,
+}
+
+/// Consume-transform-produce: input records (read_committed view of the input topic) and
+/// outputs (transform undone) in the output topic's read_committed and full views.
+#[derive(Debug, Default)]
+pub struct CtpFinal {
+    pub input: Vec<u64>,
+    pub output_committed: Vec<u64>,
+    pub output_all: Vec<u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct KafkaChecker {
+    values: Vec<Vec<ValState>>,
+    /// Per partition: value observed at each offset (polls and acks).
+    offsets: Vec<Vec<u64>>,
+    /// (consumer, partition) → last polled offset in the current assignment session.
+    last_poll: BTreeMap<(u32, u32), u64>,
+    /// Forward gaps to confirm at the end: (partition, from, to) exclusive.
+    gaps: Vec<(u32, u64, u64)>,
+    pub invoked: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    pub polled: u64,
+    pub processed: u64,
+    pub resets: u64,
+    nonmonotonic_poll: u64,
+    /// Longest time from a record's first send to an acknowledgement (write unavailability).
+    max_send_to_ack_ms: u64,
+    /// Longest time from an acknowledgement to the record's first poll (visibility delay).
+    max_ack_to_poll_ms: u64,
+    inconsistent: u64,
+    aborted_read: u64,
+    /// Per consumer: isolation.level=read_committed.
+    pub read_committed: Vec<bool>,
+    /// Value → time (ms) of its first poll by a read_committed consumer.
+    rc_polls: BTreeMap<u64, u64>,
+    max_ack_to_poll_ru_ms: u64,
+    /// OFFSET_OUT_OF_RANGE / no committed offset surfaced as an error (auto.offset.reset=none).
+    reset_errors: u64,
+    /// The keyed workload and whether the topic is compacted.
+    keys: KeySpec,
+}
+
+fn split(v: u64) -> (usize, usize) {
+    (((v >> 40) - 1) as usize, (v & ((1 << 40) - 1)) as usize)
+}
+
+impl KafkaChecker {
+    pub fn new(partitions: u32) -> KafkaChecker {
+        KafkaChecker {
+            offsets: vec![Vec::new(); partitions as usize],
+            ..KafkaChecker::default()
+        }
+    }
+
+    /// Check a compacted topic (records superseded by a later record of their key may vanish).
+    pub fn with_keys(mut self, keys: KeySpec) -> KafkaChecker {
+        self.keys = keys;
+        self
+    }
+
+    fn get(&self, v: u64) -> Option<&ValState> {
+        let (prod, n) = split(v);
+        self.values.get(prod).and_then(|l| l.get(n))
+    }
+
+    fn val(&mut self, v: u64) -> &mut ValState {
+        let (prod, n) = split(v);
+        if self.values.len() <= prod {
+            self.values.resize_with(prod + 1, Vec::new);
+        }
+        let list = &mut self.values[prod];
+        if list.len() <= n {
+            list.resize(n + 1, ValState::default());
+        }
+        &mut list[n]
+    }
+
+    /// One offset observed holding `v` (by an ack or a poll).
+    fn observe_offset(&mut self, p: u32, offset: u64, v: u64) {
+        let list = &mut self.offsets[p as usize];
+        let o = offset as usize;
+        if list.len() <= o {
+            list.resize(o + 1, 0);
+        }
+        if list[o] == 0 {
+            list[o] = v;
+        } else if list[o] != v {
+            self.inconsistent += 1;
+        }
+    }
+
+    pub fn observe(&mut self, time: SimTime, event: &KEvent) {
+        // Records polled from the retry topic (an extra consumed partition, retry_topic.rs)
+        // are copies of workload records: the sink checker's business, not this one's.
+        if let KEvent::Poll { p, .. } | KEvent::Processed { p, .. } = event
+            && *p as usize >= self.offsets.len()
+        {
+            return;
+        }
+        let now_ms = time.as_millis();
+        match event {
+            KEvent::Send { p, values, .. } => {
+                for &v in values.iter() {
+                    self.invoked += 1;
+                    let s = self.val(v);
+                    s.p = *p as u16;
+                    if !s.has(INVOKED) {
+                        s.sent_ms = now_ms as u32;
+                    }
+                    s.set(INVOKED);
+                }
+            }
+            KEvent::SendOk { p, values, offset } => {
+                for (i, &v) in values.iter().enumerate() {
+                    self.ok += 1;
+                    let s = self.val(v);
+                    s.ack_ms = now_ms as u32;
+                    let latency = (now_ms as u32).saturating_sub(s.sent_ms) as u64;
+                    match offset {
+                        Some(base) => {
+                            s.outcome = Outcome::Ok;
+                            s.ok_offset = (base + i as u64) as u32;
+                        }
+                        None => {
+                            if s.outcome != Outcome::Ok {
+                                s.outcome = Outcome::OkNoOffset;
+                            }
+                        }
+                    }
+                    self.max_send_to_ack_ms = self.max_send_to_ack_ms.max(latency);
+                    if let Some(base) = offset {
+                        self.observe_offset(*p, base + i as u64, v);
+                    }
+                }
+            }
+            KEvent::SendFail { values, .. } => {
+                for &v in values.iter() {
+                    self.fail += 1;
+                    let s = self.val(v);
+                    if s.outcome == Outcome::Unknown {
+                        s.outcome = Outcome::Fail;
+                    }
+                }
+            }
+            KEvent::SendInfo { values, .. } => {
+                for &v in values.iter() {
+                    self.info += 1;
+                    let s = self.val(v);
+                    if matches!(s.outcome, Outcome::Unknown | Outcome::Fail) {
+                        s.outcome = Outcome::Info;
+                    }
+                }
+            }
+            KEvent::Assigned { consumer, .. } | KEvent::Seek { consumer } => {
+                self.last_poll.retain(|(c, _), _| c != consumer);
+            }
+            KEvent::OffsetReset {
+                consumer, p, to, ..
+            } => {
+                self.resets += 1;
+                // auto.offset.reset=none: the error reaches the application.
+                self.reset_errors += u64::from(to.is_none());
+                self.last_poll.remove(&(*consumer, *p));
+            }
+            KEvent::Poll {
+                consumer,
+                p,
+                first,
+                values,
+            } => {
+                let key = (*consumer, *p);
+                if let Some(&last) = self.last_poll.get(&key) {
+                    if *first <= last {
+                        self.nonmonotonic_poll += 1;
+                    } else if *first > last + 1 {
+                        self.gaps.push((*p, last + 1, *first));
+                    }
+                }
+                self.last_poll.insert(key, first + values.len() as u64 - 1);
+                let rc = self
+                    .read_committed
+                    .get(*consumer as usize)
+                    .copied()
+                    .unwrap_or(false);
+                for (i, &v) in values.iter().enumerate() {
+                    if rc {
+                        self.rc_polls.entry(v).or_insert(now_ms);
+                    }
+                    self.polled += 1;
+                    let off = first + i as u64;
+                    self.observe_offset(*p, off, v);
+                    let s = self.val(v);
+                    let failed = s.outcome == Outcome::Fail;
+                    let delay = (s.outcome == Outcome::Ok && !s.has(POLLED))
+                        .then(|| now_ms.saturating_sub(s.ack_ms as u64));
+                    let first_ru = !rc && !s.has(POLLED_RU) && s.outcome == Outcome::Ok;
+                    let ack_ms = s.ack_ms as u64;
+                    if !rc {
+                        s.set(POLLED_RU);
+                    }
+                    if s.seen_offset == NONE32 {
+                        s.seen_offset = off as u32;
+                    } else if s.seen_offset != off as u32 {
+                        s.set(SEEN_TWICE);
+                    }
+                    s.set(POLLED);
+                    if failed {
+                        // G1a-style: a definitely failed write was read.
+                        self.aborted_read += 1;
+                    }
+                    if let Some(d) = delay {
+                        self.max_ack_to_poll_ms = self.max_ack_to_poll_ms.max(d);
+                    }
+                    if first_ru {
+                        let d = now_ms.saturating_sub(ack_ms);
+                        self.max_ack_to_poll_ru_ms = self.max_ack_to_poll_ru_ms.max(d);
+                    }
+                }
+            }
+            KEvent::Processed { values, .. } => {
+                for &v in values.iter() {
+                    self.processed += 1;
+                    let s = self.val(v);
+                    s.add_processed();
+                }
+            }
+            // Checked by sink_checker.rs.
+            KEvent::Sink(_) => {}
+        }
+    }
+
+    /// Final analysis and the report.
+    pub fn report(&self, fin: &FinalState, report: &mut ModelReport) {
+        let not_committed: BTreeSet<u64> = fin.not_committed.iter().copied().collect();
+        let txn = self.txn_report(fin, &not_committed, report);
+        // Values in the final leaders' logs: count per value.
+        let mut in_log: Vec<Vec<u8>> = self.values.iter().map(|l| vec![0u8; l.len()]).collect();
+        let mut final_records = 0u64;
+        let mut log_starts = vec![0u64; fin.leader_logs.len()];
+        let mut offline = 0u64;
+        // Values of offline partitions that a returning in-sync replica still holds.
+        let held_offline: BTreeSet<u64> = fin
+            .offline_in_sync_values
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        for (p, l) in fin.leader_logs.iter().enumerate() {
+            let Some((ls, recs)) = l else {
+                offline += 1;
+                continue;
+            };
+            log_starts[p] = *ls;
+            for &v in recs {
+                final_records += 1;
+                let (prod, n) = split(v);
+                if let Some(c) = in_log.get_mut(prod).and_then(|l| l.get_mut(n)) {
+                    *c = c.saturating_add(1);
+                }
+            }
+        }
+        let mut lost = 0u64;
+        let mut unavailable = 0u64;
+        let mut acks0_lost = 0u64;
+        let mut unseen = 0u64;
+        let mut duplicate = 0u64;
+        let mut unprocessed = 0u64;
+        let mut reprocessed = 0u64;
+        let mut info_in_log = 0u64;
+        let mut nonmonotonic_send = 0u64;
+        let mut failed_in_log = 0u64;
+        let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed);
+        let excused = |s: &ValState, v: u64| {
+            let off = [s.ok_offset, s.seen_offset]
+                .into_iter()
+                .find(|&o| o != NONE32);
+            heads.excused(s.p as usize, off.map(u64::from), v)
+        };
+        for (prod, list) in self.values.iter().enumerate() {
+            let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
+            for (n, s) in list.iter().enumerate() {
+                if !s.has(INVOKED) {
+                    continue;
+                }
+                let present = in_log[prod][n];
+                // Aborted (or never committed) transactional records are not meant to be
+                // read by read_committed consumers nor processed.
+                let value = (((prod as u64) + 1) << 40) | n as u64;
+                let aborted = not_committed.contains(&value);
+                // Gone by retention (below the log start) or by compaction.
+                let below_start = (s.ok_offset != NONE32
+                    && (s.ok_offset as u64) < log_starts[s.p as usize])
+                    || excused(s, value);
+                // On a partition without a leader at the end, in the log of an in-sync replica
+                // that is down: readable again once it returns (unknown read outcome), so
+                // neither lost, unseen nor unprocessed. A value no in-sync replica holds is lost.
+                let held = present == 0 && held_offline.contains(&value);
+                if present > 1 || s.has(SEEN_TWICE) {
+                    duplicate += 1;
+                }
+                match s.outcome {
+                    Outcome::Ok => {
+                        // An aborted record may be gone: the cleaner removes aborted data.
+                        if held && !below_start && !aborted {
+                            unavailable += 1;
+                        } else if present == 0 && !below_start && !aborted {
+                            lost += 1;
+                        }
+                        if fin.consumers && !s.has(POLLED) && !below_start && !aborted && !held {
+                            unseen += 1;
+                        }
+                        // A later send (higher counter) acknowledged at a lower offset.
+                        let m = max_off.entry(s.p).or_insert(0);
+                        if s.ok_offset < *m {
+                            nonmonotonic_send += 1;
+                        }
+                        *m = (*m).max(s.ok_offset);
+                    }
+                    // acks=0 "ok" (offset -1), or DUPLICATE_SEQUENCE_NUMBER (success without an
+                    // offset): only the latter is an acknowledged write.
+                    Outcome::OkNoOffset => {
+                        if present == 0 && fin.acks0 {
+                            acks0_lost += 1;
+                        } else if held && !aborted {
+                            unavailable += 1;
+                        } else if present == 0
+                            && !aborted
+                            && !heads.superseded_by_later_send(s.p as usize, value)
+                        {
+                            lost += 1;
+                        }
+                    }
+                    Outcome::Info | Outcome::Unknown => {
+                        if present > 0 {
+                            info_in_log += 1;
+                        }
+                    }
+                    Outcome::Fail => {
+                        if present > 0 {
+                            failed_in_log += 1;
+                        }
+                    }
+                }
+                let committed =
+                    (matches!(s.outcome, Outcome::Ok) || present > 0 || s.has(POLLED)) && !aborted;
+                if fin.consumers && committed && s.processed() == 0 && !excused(s, value) && !held {
+                    unprocessed += 1;
+                }
+                if s.processed() > 1 {
+                    reprocessed += 1;
+                }
+            }
+        }
+        // Poll skips: a gap counts if some offset in it is known to hold a record.
+        let mut poll_skip = 0u64;
+        for &(p, from, to) in &self.gaps {
+            let list = &self.offsets[p as usize];
+            let known = (from..to).any(|o| {
+                list.get(o as usize).is_some_and(|&v| {
+                    v != 0 && !not_committed.contains(&v) && !heads.excused(p as usize, Some(o), v)
+                })
+            });
+            if known {
+                poll_skip += 1;
+            }
+        }
+        if let Some((missing, dup)) = txn.eos {
+            // Consume-transform-produce: "processed" means "has an output in the
+            // read_committed view of the output topic".
+            unprocessed = missing;
+            reprocessed = dup;
+        }
+        let replica_disagreements: u64 = fin.replica_disagreements.iter().sum();
+        let guarantee = if reprocessed == 0 && unprocessed == 0 {
+            3.0
+        } else if unprocessed == 0 {
+            2.0
+        } else if reprocessed == 0 {
+            1.0
+        } else {
+            0.0
+        };
+        let obs = [
+            ("sent", self.invoked as f64),
+            ("acked", self.ok as f64),
+            ("failed", self.fail as f64),
+            ("indeterminate", self.info as f64),
+            ("indeterminate_in_log", info_in_log as f64),
+            ("acks0_lost", acks0_lost as f64),
+            ("polled", self.polled as f64),
+            ("processed", self.processed as f64),
+            ("offset_resets", self.resets as f64),
+            ("offset_reset_errors", self.reset_errors as f64),
+            ("max_ack_to_poll_ms", self.max_ack_to_poll_ms as f64),
+            ("max_send_to_ack_ms", self.max_send_to_ack_ms as f64),
+            ("final_log_records", final_records as f64),
+            (
+                "retention_deletions_checked",
+                fin.retention_deletions_checked as f64,
+            ),
+            ("offline_partitions", offline as f64),
+            ("unavailable_write", unavailable as f64),
+            ("replica_divergent_pairs", replica_disagreements as f64),
+            ("unprocessed", unprocessed as f64),
+            ("processed_more_than_once", reprocessed as f64),
+            // 3 = exactly-once, 2 = at-least-once, 1 = at-most-once, 0 = neither.
+            ("delivery_guarantee", guarantee),
+            (
+                "missed_tombstone",
+                heads.missed_tombstones(&self.offsets, |v| {
+                    self.get(v).is_some_and(|s| s.has(POLLED))
+                }) as f64,
+            ),
+        ];
+        for (k, v) in obs {
+            report.observations.insert(k.to_string(), v);
+        }
+        let anomalies = [
+            (anomaly::LOST_WRITE, lost),
+            (anomaly::DUPLICATE, duplicate),
+            (anomaly::NONMONOTONIC_SEND, nonmonotonic_send),
+            (anomaly::NONMONOTONIC_POLL, self.nonmonotonic_poll),
+            (anomaly::POLL_SKIP, poll_skip),
+            (anomaly::UNSEEN, unseen),
+            (
+                anomaly::INCONSISTENT_OFFSETS,
+                self.inconsistent + replica_disagreements,
+            ),
+            (
+                anomaly::ABORTED_READ,
+                self.aborted_read + failed_in_log + txn.g1a,
+            ),
+            (anomaly::PRECOMMITTED_READ, txn.precommitted),
+            (anomaly::EOS_DUPLICATE, txn.eos.map_or(0, |e| e.1)),
+            (anomaly::EOS_MISSING, txn.eos.map_or(0, |e| e.0)),
+            (anomaly::UNPROCESSED, unprocessed),
+            (anomaly::PROCESSED_MORE_THAN_ONCE, reprocessed),
+            (anomaly::REPLICATION_INVARIANT, fin.invariant_violations),
+            (anomaly::RETENTION_INVARIANT, fin.retention_violations),
+        ];
+        for (k, v) in anomalies {
+            report.anomalies.insert(k.to_string(), v);
+        }
+    }
+}
+
+/// What the transaction checks found.
+struct TxnFindings {
+    /// read_committed polls of aborted / never committed values (G1a).
+    g1a: u64,
+    precommitted: u64,
+    /// Consume-transform-produce: (missing, duplicated) inputs in the committed output.
+    eos: Option<(u64, u64)>,
+}
+
+impl KafkaChecker {
+    /// Isolation checks over the read_committed polls, and the exactly-once output check.
+    fn txn_report(
+        &self,
+        fin: &FinalState,
+        not_committed: &BTreeSet<u64>,
+        report: &mut ModelReport,
+    ) -> TxnFindings {
+        let commit_ms: BTreeMap<u64, i64> = fin.commit_ms.iter().copied().collect();
+        let mut g1a = 0;
+        let mut precommitted = 0;
+        let mut rc_delay = 0u64;
+        for (&v, &t) in &self.rc_polls {
+            if not_committed.contains(&v) {
+                g1a += 1;
+            } else if commit_ms.get(&v).is_some_and(|&c| (t as i64) < c) {
+                precommitted += 1;
+            }
+            let (prod, n) = split(v);
+            if let Some(s) = self.values.get(prod).and_then(|l| l.get(n))
+                && s.outcome == Outcome::Ok
+            {
+                rc_delay = rc_delay.max(t.saturating_sub(s.ack_ms as u64));
+            }
+        }
+        let ru_aborted = not_committed
+            .iter()
+            .filter(|&&v| {
+                let (prod, n) = split(v);
+                self.values
+                    .get(prod)
+                    .and_then(|l| l.get(n))
+                    .is_some_and(|s| s.has(POLLED_RU))
+            })
+            .count();
+        let mut eos = None;
+        let mut obs = vec![
+            ("txn_not_committed_records", not_committed.len() as f64),
+            ("aborted_polled_read_uncommitted", ru_aborted as f64),
+            ("aborted_polled_read_committed", g1a as f64),
+            ("max_ack_to_poll_ms_read_committed", rc_delay as f64),
+            (
+                "max_ack_to_poll_ms_read_uncommitted",
+                self.max_ack_to_poll_ru_ms as f64,
+            ),
+        ];
+        if let Some(ctp) = &fin.ctp {
+            let count = |vals: &[u64]| {
+                let mut m: BTreeMap<u64, u32> = BTreeMap::new();
+                for v in vals {
+                    *m.entry(*v).or_insert(0) += 1;
+                }
+                m
+            };
+            let committed = count(&ctp.output_committed);
+            let all = count(&ctp.output_all);
+            let missing = ctp
+                .input
+                .iter()
+                .filter(|v| !committed.contains_key(v))
+                .count();
+            let dup = committed.values().filter(|&&c| c > 1).count();
+            let dup_ru = all.values().filter(|&&c| c > 1).count();
+            eos = Some((missing as u64, dup as u64));
+            obs.push(("ctp_input_records", ctp.input.len() as f64));
+            obs.push(("ctp_output_committed", ctp.output_committed.len() as f64));
+            obs.push((
+                "ctp_output_aborted",
+                (ctp.output_all.len() - ctp.output_committed.len()) as f64,
+            ));
+            obs.push(("eos_duplicate_read_uncommitted", dup_ru as f64));
+        }
+        for (k, v) in obs {
+            report.observations.insert(k.to_string(), v);
+        }
+        TxnFindings {
+            g1a,
+            precommitted,
+            eos,
+        }
+    }
+}
+
+/// The checker shared between the kernel (as observer) and `run` (for the report).
+pub struct Shared(pub Rc<RefCell<KafkaChecker>>);
+
+impl HistoryObserver<KEvent> for Shared {
+    fn observe(&mut self, time: SimTime, _node: NodeId, event: &KEvent) {
+        self.0.borrow_mut().observe(time, event);
+    }
+}
+
+#[cfg(test)]
+#[path = "checker_tests.rs"]
+mod tests;

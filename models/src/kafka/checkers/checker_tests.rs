@@ -1,0 +1,175 @@
+//! Unit tests of `checker.rs` (a child module of it, so private items are in scope).
+
+use super::*;
+
+#[test]
+fn value_state_is_20_bytes_and_counts_processing_up_to_more_than_once() {
+    assert_eq!(std::mem::size_of::<ValState>(), 20);
+    let mut s = ValState::default();
+    assert_eq!(s.processed(), 0);
+    s.add_processed();
+    assert_eq!(s.processed(), 1);
+    for _ in 0..5 {
+        s.add_processed();
+    }
+    s.set(POLLED);
+    assert_eq!(
+        (s.processed(), s.has(POLLED), s.has(INVOKED)),
+        (2, true, false)
+    );
+}
+
+fn value(n: u64) -> u64 {
+    (1 << 40) | n
+}
+
+/// Send and acknowledge `n` values on partition `p` at offsets 0.., or end them `info`.
+fn checker_with(p: u32, acked: &[u64], info: &[u64]) -> KafkaChecker {
+    let mut c = KafkaChecker::new(p + 1);
+    let t = SimTime::ZERO;
+    for (i, &n) in acked.iter().enumerate() {
+        let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+        c.observe(
+            t,
+            &KEvent::Send {
+                producer: 0,
+                p,
+                values: values.clone(),
+            },
+        );
+        c.observe(
+            t,
+            &KEvent::SendOk {
+                p,
+                values,
+                offset: Some(i as u64),
+            },
+        );
+    }
+    for &n in info {
+        let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+        c.observe(
+            t,
+            &KEvent::Send {
+                producer: 0,
+                p,
+                values: values.clone(),
+            },
+        );
+        let error = crate::kafka::wire::msg::KErr::DeliveryTimeout;
+        c.observe(t, &KEvent::SendInfo { values, error });
+    }
+    c
+}
+
+fn metric(r: &ModelReport, name: &str) -> f64 {
+    r.observations
+        .get(name)
+        .copied()
+        .or_else(|| r.anomalies.get(name).map(|&a| a as f64))
+        .expect(name)
+}
+
+#[test]
+fn offline_partition_acked_values_held_by_an_in_sync_replica_are_unavailable_not_lost() {
+    let c = checker_with(0, &[0, 1, 2], &[]);
+    // No leader at the end; the down in-sync replica holds values 0 and 1 but not 2.
+    let fin = FinalState {
+        leader_logs: vec![None],
+        offline_in_sync_values: vec![vec![value(0), value(1)]],
+        ..FinalState::default()
+    };
+    let mut r = ModelReport::default();
+    c.report(&fin, &mut r);
+    assert_eq!(metric(&r, "offline_partitions"), 1.0);
+    assert_eq!(metric(&r, "unavailable_write"), 2.0);
+    assert_eq!(metric(&r, anomaly::LOST_WRITE), 1.0);
+}
+
+#[test]
+fn a_leader_log_missing_acked_values_is_lost_whatever_other_replicas_hold() {
+    let c = checker_with(0, &[0, 1, 2], &[]);
+    let fin = FinalState {
+        leader_logs: vec![Some((0, vec![value(0)]))],
+        offline_in_sync_values: vec![Vec::new()],
+        ..FinalState::default()
+    };
+    let mut r = ModelReport::default();
+    c.report(&fin, &mut r);
+    assert_eq!(metric(&r, "unavailable_write"), 0.0);
+    assert_eq!(metric(&r, anomaly::LOST_WRITE), 2.0);
+}
+
+#[test]
+fn indeterminate_sends_are_neither_lost_nor_failed_whether_written_or_not() {
+    // Values 1 and 2 end `info`; only 1 reached the log.
+    let c = checker_with(0, &[0], &[1, 2]);
+    let fin = FinalState {
+        leader_logs: vec![Some((0, vec![value(0), value(1)]))],
+        offline_in_sync_values: vec![Vec::new()],
+        ..FinalState::default()
+    };
+    let mut r = ModelReport::default();
+    c.report(&fin, &mut r);
+    assert_eq!(metric(&r, "indeterminate"), 2.0);
+    assert_eq!(metric(&r, "indeterminate_in_log"), 1.0);
+    assert_eq!(metric(&r, "failed"), 0.0);
+    assert_eq!(metric(&r, anomaly::LOST_WRITE), 0.0);
+    assert_eq!(metric(&r, anomaly::ABORTED_READ), 0.0);
+}
+
+fn poll(c: &mut KafkaChecker, first: u64, ns: &[u64]) {
+    let values: Rc<[u64]> = Rc::from(ns.iter().map(|&n| value(n)).collect::<Vec<_>>());
+    let event = KEvent::Poll {
+        consumer: 0,
+        p: 0,
+        first,
+        values,
+    };
+    c.observe(SimTime::ZERO, &event);
+}
+
+fn report_with_full_log(c: &KafkaChecker, n: u64) -> ModelReport {
+    let fin = FinalState {
+        leader_logs: vec![Some((0, (0..n).map(value).collect()))],
+        offline_in_sync_values: vec![Vec::new()],
+        ..FinalState::default()
+    };
+    let mut r = ModelReport::default();
+    c.report(&fin, &mut r);
+    r
+}
+
+#[test]
+fn a_poll_that_jumps_over_a_known_record_is_a_poll_skip() {
+    let mut c = checker_with(0, &[0, 1, 2, 3], &[]);
+    poll(&mut c, 0, &[0]);
+    // Offset 1 holds an acknowledged record; the consumer jumps from 0 to 2.
+    poll(&mut c, 2, &[2, 3]);
+    let r = report_with_full_log(&c, 4);
+    assert_eq!(metric(&r, anomaly::POLL_SKIP), 1.0);
+    assert_eq!(metric(&r, anomaly::NONMONOTONIC_POLL), 0.0);
+}
+
+#[test]
+fn a_poll_going_back_without_a_reset_or_reassignment_is_nonmonotonic() {
+    let mut c = checker_with(0, &[0, 1, 2], &[]);
+    poll(&mut c, 0, &[0, 1]);
+    poll(&mut c, 1, &[1, 2]);
+    let r = report_with_full_log(&c, 3);
+    assert_eq!(metric(&r, anomaly::NONMONOTONIC_POLL), 1.0);
+    // After a reassignment, starting again from the committed offset is allowed.
+    let mut c = checker_with(0, &[0, 1, 2], &[]);
+    poll(&mut c, 0, &[0, 1]);
+    c.observe(
+        SimTime::ZERO,
+        &KEvent::Assigned {
+            consumer: 0,
+            generation: 2,
+        },
+    );
+    poll(&mut c, 1, &[1, 2]);
+    let r = report_with_full_log(&c, 3);
+    assert_eq!(metric(&r, anomaly::NONMONOTONIC_POLL), 0.0);
+    assert_eq!(metric(&r, anomaly::POLL_SKIP), 0.0);
+}

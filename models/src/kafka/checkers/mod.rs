@@ -1,0 +1,8 @@
+//! The Kafka checkers, after Jepsen's kafka.clj vocabulary: the online checker over the
+//! client-observed history and the final pass over the logs (`checker.rs`), what a compacted
+//! topic excuses (`compaction_check.rs`), and the error-handling pipelines' checker
+//! (`sink_checker.rs`). They read history events and final states (`wire`) only.
+
+pub mod checker;
+pub mod compaction_check;
+pub mod sink_checker;

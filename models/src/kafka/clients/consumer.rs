@@ -1,0 +1,675 @@
+//! The consumer client and its application: group membership (join, heartbeat, rebalance,
+//! max.poll.interval.ms), committed offsets (auto-commit of allConsumed inside poll(), or
+//! commitSync before / after processing), fetch up to the HW (fetcher.rs), auto.offset.reset on
+//! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
+
+use super::metadata_pacing::{MetadataRequests, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
+use super::stage::{STAGE_TIMER_BASE, Stage};
+use super::txn_client::{T_CLIENT_TICK, TxnClient};
+use crate::kafka::config::{CommitMode, KafkaConfig, OffsetReset};
+use crate::kafka::wire::msg::{
+    GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
+};
+
+#[path = "../applications/ctp.rs"]
+mod ctp;
+pub use ctp::OUTPUT_BIT;
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Rc;
+
+mod fetcher;
+mod pipeline;
+
+const T_START: u64 = 1;
+const T_HEARTBEAT: u64 = 2;
+const T_PROCESS: u64 = 3;
+const T_WORKER: u64 = 4;
+const T_MD_TIMEOUT: u64 = 6;
+const T_COMMIT_TIMEOUT: u64 = 7;
+const T_TASK_RESTART: u64 = 8;
+const T_CTP_RECORD: u64 = 9;
+const T_MD_RETRY: u64 = 10;
+
+type Chunk = (u32, u64, Rc<[u64]>);
+
+/// The output producer of consumer `idx`, if the scenario runs consume-transform-produce:
+/// transactional.id `ctp-{idx}` (stable across restarts, so a restart fences the previous
+/// incarnation), or a plain idempotent producer for at-least-once.
+fn ctp_client(cfg: &Rc<KafkaConfig>, idx: u32) -> Option<TxnClient> {
+    if cfg.ctp_output_partitions == 0 {
+        return None;
+    }
+    let tid = (cfg.commit_mode == CommitMode::Transactional).then_some(1_000 + idx);
+    Some(TxnClient::new(
+        cfg.clone(),
+        tid,
+        None,
+        500_000_000 + idx as i64 * 1_000,
+    ))
+}
+
+pub struct Consumer {
+    cfg: Rc<KafkaConfig>,
+    idx: u32,
+    started: bool,
+    generation: u64,
+    joining: bool,
+    /// AbstractCoordinator.requestRejoin: a heartbeat learnt of a rebalance; the member rejoins
+    /// in its next poll(), never while the application is processing or in a transaction.
+    rejoin_requested: bool,
+    assignment: Vec<u32>,
+    /// Next offset to fetch; None until the committed offset (or reset) is known.
+    positions: BTreeMap<u32, Option<u64>>,
+    /// allConsumed(): one past the last record returned by poll().
+    consumed: BTreeMap<u32, u64>,
+    /// Partitions stopped by auto.offset.reset=none.
+    stopped: BTreeSet<u32>,
+    buffer: VecDeque<Chunk>,
+    /// broker → (request, generation, timer)
+    /// broker → (request, generation, request.timeout.ms deadline)
+    fetches: BTreeMap<u32, (u64, u64, SimTime)>,
+    processing: Option<VecDeque<(u32, u64, u64)>>,
+    /// Records polled, waiting for commitSync before processing (BeforeProcessing).
+    to_process: Option<Vec<Chunk>>,
+    worker: VecDeque<(u32, u64, u64)>,
+    worker_busy: bool,
+    awaiting_commit: Option<(u64, TimerId)>,
+    last_auto_commit: SimTime,
+    last_poll: SimTime,
+    md: Option<Rc<MetaSnapshot>>,
+    md_requests: MetadataRequests,
+    peers: Peers,
+    next_req: u64,
+    pub polled_records: u64,
+    pub commits_failed: u64,
+    /// Optional per-record stage (Connect sink task or application DLQ pipeline, stage.rs).
+    stage: Option<Box<dyn Stage>>,
+    /// The record the stage is still working on.
+    waiting: Option<(u32, u64, u64)>,
+    /// The stage failed (Connect task FAILED): the loop stops until a restart.
+    halted: bool,
+    /// isolation.level=read_committed.
+    read_committed: bool,
+    /// Consume-transform-produce: the output producer (ctp.rs), and a transaction running.
+    ctp: Option<TxnClient>,
+    ctp_busy: bool,
+    /// Records of the current poll still to transform: (input partition, value).
+    ctp_queue: VecDeque<(u32, u64)>,
+    /// The offsets the running transaction commits (sendOffsetsToTransaction): the positions
+    /// after the records its poll returned, fixed at that poll.
+    ctp_offsets: Vec<(u32, u64)>,
+}
+
+impl Consumer {
+    pub fn new(cfg: Rc<KafkaConfig>, idx: u32) -> Consumer {
+        Consumer {
+            read_committed: cfg.read_committed(idx),
+            ctp: ctp_client(&cfg, idx),
+            ctp_busy: false,
+            ctp_queue: VecDeque::new(),
+            ctp_offsets: Vec::new(),
+            cfg,
+            idx,
+            started: false,
+            generation: 0,
+            joining: false,
+            rejoin_requested: false,
+            assignment: Vec::new(),
+            positions: BTreeMap::new(),
+            consumed: BTreeMap::new(),
+            stopped: BTreeSet::new(),
+            buffer: VecDeque::new(),
+            fetches: BTreeMap::new(),
+            processing: None,
+            to_process: None,
+            worker: VecDeque::new(),
+            worker_busy: false,
+            awaiting_commit: None,
+            last_auto_commit: SimTime::ZERO,
+            last_poll: SimTime::ZERO,
+            md: None,
+            md_requests: MetadataRequests::paced(idx),
+            peers: Peers::default(),
+            next_req: 0,
+            polled_records: 0,
+            commits_failed: 0,
+            stage: None,
+            waiting: None,
+            halted: false,
+        }
+    }
+
+    fn gc(&self) -> NodeId {
+        NodeId(self.cfg.gc_index())
+    }
+
+    fn req(&mut self) -> u64 {
+        self.next_req += 1;
+        self.next_req
+    }
+
+    fn auto(&self) -> bool {
+        matches!(
+            self.cfg.commit_mode,
+            CommitMode::Auto | CommitMode::AutoAsyncHandoff
+        )
+    }
+
+    fn join(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if self.joining {
+            return;
+        }
+        self.rejoin_requested = false;
+        // ConsumerCoordinator.onJoinPrepare: with auto-commit, commit allConsumed() before
+        // rejoining (same connection, so it reaches the coordinator before the JoinGroup).
+        if self.auto() && self.generation > 0 && !self.consumed.is_empty() {
+            self.send_offset_commit(ctx);
+        }
+        self.joining = true;
+        let gc = self.gc();
+        self.peers
+            .send(ctx, gc, KMsg::JoinGroup { member: self.idx });
+    }
+
+    fn revoke_all(&mut self) {
+        self.assignment.clear();
+        self.positions.clear();
+        self.consumed.clear();
+        self.stopped.clear();
+        self.buffer.clear();
+        self.fetches.clear();
+    }
+
+    /// The application's poll loop, advanced after every event.
+    fn step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if !self.started || self.halted {
+            return;
+        }
+        // The group is (re)joined inside poll() (ConsumerCoordinator.poll → ensureActiveGroup):
+        // not while the application processes records, waits for its commit, or runs a
+        // transaction.
+        let in_app = self.processing.is_some() || self.awaiting_commit.is_some() || self.ctp_busy;
+        if self.generation == 0 || self.rejoin_requested {
+            if !in_app {
+                self.join(ctx);
+            }
+            return;
+        }
+        if self.joining || in_app {
+            return;
+        }
+        if self.ctp_blocked() {
+            return;
+        }
+        if !self.buffer.is_empty() {
+            self.poll(ctx);
+        } else {
+            self.ensure_fetches(ctx);
+        }
+    }
+
+    /// OffsetCommit of everything consumed so far, to the group coordinator; returns its
+    /// request id.
+    fn send_offset_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) -> u64 {
+        let req = self.req();
+        let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
+        let msg = KMsg::OffsetCommit {
+            req,
+            member: self.idx,
+            generation: self.generation,
+            offsets,
+        };
+        let gc = self.gc();
+        self.peers.send(ctx, gc, msg);
+        req
+    }
+
+    fn commit_sync(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let req = self.send_offset_commit(ctx);
+        let timer = ctx.set_timer(
+            SimDuration::from_millis(self.cfg.consumer_request_timeout_ms),
+            tag(T_COMMIT_TIMEOUT, req),
+        );
+        self.awaiting_commit = Some((req, timer));
+    }
+
+    /// ConsumerCoordinator.maybeAutoCommitOffsetsAsync: inside every poll() (also one that
+    /// returns nothing), once the interval passed, commit what earlier polls returned.
+    fn maybe_auto_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        if !self.auto()
+            || self.generation == 0
+            || now.saturating_since(self.last_auto_commit)
+                < SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
+        {
+            return;
+        }
+        self.last_auto_commit = now;
+        if !self.consumed.is_empty() {
+            self.send_offset_commit(ctx);
+        }
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        self.last_poll = now;
+        self.maybe_auto_commit(ctx);
+        let mut left = self.cfg.max_poll_records as usize;
+        let mut chunks: Vec<Chunk> = Vec::new();
+        while left > 0 {
+            let Some((p, first, values)) = self.buffer.pop_front() else {
+                break;
+            };
+            let chunk = if values.len() > left {
+                let rest: Rc<[u64]> = Rc::from(&values[left..]);
+                self.buffer.push_front((p, first + left as u64, rest));
+                (p, first, Rc::from(&values[..left]))
+            } else {
+                (p, first, values)
+            };
+            left -= chunk.2.len();
+            self.consumed
+                .insert(chunk.0, chunk.1 + chunk.2.len() as u64);
+            self.polled_records += chunk.2.len() as u64;
+            ctx.record(KEvent::Poll {
+                consumer: self.idx,
+                p: chunk.0,
+                first: chunk.1,
+                values: chunk.2.clone(),
+            });
+            chunks.push(chunk);
+        }
+        match self.cfg.commit_mode {
+            CommitMode::AfterProcessing if self.ctp.is_some() => self.ctp_process(ctx, chunks),
+            CommitMode::Auto | CommitMode::AfterProcessing => self.start_processing(ctx, chunks),
+            CommitMode::AutoAsyncHandoff => {
+                self.hand_off(ctx, chunks);
+                self.step(ctx);
+            }
+            CommitMode::BeforeProcessing => {
+                self.to_process = Some(chunks);
+                self.commit_sync(ctx);
+            }
+            CommitMode::Transactional => self.ctp_process(ctx, chunks),
+        }
+    }
+
+    fn per_record(&self) -> SimDuration {
+        SimDuration::from_micros(self.cfg.process_time_us_per_record)
+    }
+
+    /// Process a poll's records one at a time (each record's side effect is done when its
+    /// processing time has passed; a crash loses the rest).
+    fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.stage.is_some() && self.per_record().is_zero() {
+            self.processing = Some(flatten(chunks));
+            self.process_one(ctx);
+            return;
+        }
+        if self.per_record().is_zero() {
+            self.record_processed(ctx, chunks);
+            self.processing = Some(VecDeque::new());
+            self.done_processing(ctx);
+            return;
+        }
+        self.processing = Some(flatten(chunks));
+        ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
+    }
+
+    fn record_processed(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        for (p, first, values) in chunks {
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values,
+            });
+        }
+    }
+
+    fn done_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if self.processing.take().is_none() {
+            return;
+        }
+        if self.cfg.commit_mode == CommitMode::AfterProcessing && self.generation > 0 {
+            self.commit_sync(ctx);
+        } else {
+            self.step(ctx);
+        }
+    }
+
+    /// The asynchronous worker of CommitMode::AutoAsyncHandoff.
+    fn hand_off(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.per_record().is_zero() {
+            self.record_processed(ctx, chunks);
+            return;
+        }
+        self.worker.extend(flatten(chunks));
+        if !self.worker_busy {
+            self.worker_busy = true;
+            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
+        }
+    }
+
+    fn worker_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.worker_busy = false;
+        if let Some((p, first, v)) = self.worker.pop_front() {
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values: Rc::from([v]),
+            });
+        }
+        if !self.worker.is_empty() {
+            self.worker_busy = true;
+            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
+        }
+    }
+
+    fn request_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let backoff = SimDuration::from_millis(self.cfg.retry_backoff_ms);
+        self.md_requests.request_with_timers(
+            ctx,
+            &mut self.peers,
+            (self.cfg.brokers, backoff),
+            (tag(T_MD_TIMEOUT, 0), tag(T_MD_RETRY, 0)),
+        );
+    }
+}
+
+impl Actor<KMsg, KEvent> for Consumer {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let start = self
+            .cfg
+            .consumer_start_ms
+            .saturating_mul(1_000_000)
+            .saturating_sub(ctx.now().as_nanos());
+        ctx.set_timer(SimDuration::from_nanos(start), tag(T_START, 0));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, _via: Via, msg: KMsg) {
+        self.peers.heard_from(from);
+        match msg {
+            KMsg::Metadata(snap) => {
+                if let Some(stage) = self.stage.as_mut() {
+                    stage.on_metadata(ctx, &snap);
+                }
+                self.md_requests.finish();
+                self.ctp_message(ctx, &KMsg::Metadata(snap.clone()));
+                if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
+                    self.md = Some(snap);
+                }
+                self.step(ctx);
+            }
+            KMsg::FetchResp { req, parts } => self.on_fetch_resp(ctx, from, req, parts),
+            KMsg::JoinResp {
+                generation,
+                assignment,
+            } => {
+                self.joining = false;
+                self.revoke_all();
+                self.generation = generation;
+                self.assignment = assignment.clone();
+                for &p in &assignment {
+                    self.positions.insert(p, None);
+                }
+                ctx.record(KEvent::Assigned {
+                    consumer: self.idx,
+                    generation,
+                });
+                let gc = self.gc();
+                self.peers.send(
+                    ctx,
+                    gc,
+                    KMsg::OffsetFetch {
+                        generation,
+                        parts: assignment,
+                    },
+                );
+            }
+            KMsg::OffsetFetchResp {
+                generation,
+                offsets,
+            } => {
+                if generation != self.generation {
+                    return;
+                }
+                for (p, committed) in offsets {
+                    match committed {
+                        Some(o) => {
+                            self.positions.insert(p, Some(o));
+                        }
+                        // No committed offset: auto.offset.reset (earliest from 0; latest via
+                        // an out-of-range probe that returns the HW).
+                        None => match self.cfg.auto_offset_reset {
+                            OffsetReset::Earliest => {
+                                self.positions.insert(p, Some(0));
+                            }
+                            OffsetReset::Latest => {
+                                self.positions.insert(p, Some(u64::MAX));
+                            }
+                            OffsetReset::None => {
+                                ctx.record(KEvent::OffsetReset {
+                                    consumer: self.idx,
+                                    p,
+                                    from: 0,
+                                    to: None,
+                                });
+                                self.stopped.insert(p);
+                            }
+                        },
+                    }
+                }
+                self.step(ctx);
+            }
+            KMsg::GroupHeartbeatResp { generation, .. } if generation != self.generation => {}
+            KMsg::GroupHeartbeatResp { status, .. } => match status {
+                GroupStatus::Ok => {}
+                GroupStatus::RebalanceInProgress => {
+                    // HeartbeatResponseHandler only requests a rejoin (AbstractCoordinator).
+                    if !self.joining {
+                        self.rejoin_requested = true;
+                        self.step(ctx);
+                    }
+                }
+                GroupStatus::UnknownMember => {
+                    self.generation = 0;
+                    self.joining = false;
+                    self.revoke_all();
+                    self.step(ctx);
+                }
+            },
+            KMsg::OffsetCommitResp { req, ok } => {
+                let Some((r, timer)) = self.awaiting_commit else {
+                    if !ok {
+                        self.commits_failed += 1;
+                    }
+                    return;
+                };
+                if r != req {
+                    return;
+                }
+                ctx.cancel_timer(timer);
+                self.awaiting_commit = None;
+                self.after_commit(ctx, ok);
+            }
+            other => {
+                if let Some(step) = self.stage.as_mut().and_then(|s| s.on_message(ctx, &other)) {
+                    self.stage_step(ctx, step);
+                }
+                // No-op unless this consumer runs consume-transform-produce (never together
+                // with a sink stage: see KafkaConfig::validate).
+                self.ctp_message(ctx, &other);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
+        match tag_kind(t) {
+            T_START => {
+                self.ctp_init(ctx);
+                self.started = true;
+                self.last_poll = ctx.now();
+                self.step(ctx);
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.heartbeat_interval_ms),
+                    tag(T_HEARTBEAT, 0),
+                );
+            }
+            T_HEARTBEAT => {
+                let now = ctx.now();
+                // Fetch request.timeout.ms, checked at heartbeat granularity.
+                let before = self.fetches.len();
+                self.fetches.retain(|_, f| f.2 > now);
+                if self.fetches.len() < before {
+                    self.md = None;
+                    self.step(ctx);
+                }
+                if self.generation > 0
+                    && !self.joining
+                    && now.saturating_since(self.last_poll)
+                        > SimDuration::from_millis(self.cfg.max_poll_interval_ms)
+                {
+                    // max.poll.interval.ms exceeded: the member leaves the group proactively.
+                    ctx.sometimes("kafka:max_poll_interval_exceeded");
+                    let gc = self.gc();
+                    self.peers
+                        .send(ctx, gc, KMsg::LeaveGroup { member: self.idx });
+                    self.generation = 0;
+                    self.revoke_all();
+                } else if self.generation > 0 || self.joining {
+                    let gc = self.gc();
+                    let msg = KMsg::GroupHeartbeat {
+                        member: self.idx,
+                        generation: self.generation,
+                    };
+                    self.peers.send(ctx, gc, msg);
+                }
+                ctx.set_timer(
+                    SimDuration::from_millis(self.cfg.heartbeat_interval_ms),
+                    tag(T_HEARTBEAT, 0),
+                );
+            }
+            T_PROCESS => self.process_one(ctx),
+            T_CLIENT_TICK => self.ctp_tick(ctx),
+            T_CTP_RECORD => self.ctp_next(ctx),
+            T_WORKER => self.worker_one(ctx),
+            T_MD_RETRY => {
+                self.md_requests.retry_fired();
+                self.request_metadata(ctx);
+            }
+            T_MD_TIMEOUT if self.md_requests.in_flight() => {
+                self.md_requests.finish();
+                self.step(ctx);
+            }
+            T_COMMIT_TIMEOUT
+                if self
+                    .awaiting_commit
+                    .is_some_and(|(r, _)| r == tag_payload(t)) =>
+            {
+                self.awaiting_commit = None;
+                self.after_commit(ctx, false);
+            }
+            T_TASK_RESTART if self.halted => {
+                ctx.sometimes("kafka:connect_task_restart");
+                self.halted = false;
+                if let Some(stage) = self.stage.as_mut() {
+                    stage.on_restart(ctx);
+                }
+                self.step(ctx);
+            }
+            k if k >= STAGE_TIMER_BASE => {
+                let step = self
+                    .stage
+                    .as_mut()
+                    .and_then(|s| s.on_timer(ctx, k, tag_payload(t)));
+                if let Some(step) = step {
+                    self.stage_step(ctx, step);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let ConnEvent::Closed { conn, .. } = event {
+            self.ctp_closed(ctx, conn);
+        }
+        if let ConnEvent::Closed { conn, .. } = event
+            && let Some(peer) = self.peers.closed(conn)
+        {
+            if self.fetches.remove(&peer.0).is_some() {
+                self.md = None;
+            }
+            if peer == self.gc() && self.joining {
+                self.joining = false;
+                self.generation = 0;
+            }
+            self.md_requests.finish();
+            self.step(ctx);
+        } else if let ConnEvent::Closed { conn, .. } = event
+            && let Some(stage) = self.stage.as_mut()
+        {
+            stage.on_closed(ctx, conn);
+        }
+    }
+
+    fn on_crash(&mut self, _kind: CrashKind) {
+        if let Some(stage) = self.stage.as_mut() {
+            stage.on_crash();
+        }
+        self.waiting = None;
+        self.halted = false;
+        // A consumer process keeps nothing: positions and uncommitted progress are lost.
+        self.started = false;
+        self.generation = 0;
+        self.joining = false;
+        self.rejoin_requested = false;
+        self.revoke_all();
+        self.processing = None;
+        self.to_process = None;
+        self.worker.clear();
+        self.worker_busy = false;
+        self.awaiting_commit = None;
+        self.md = None;
+        self.md_requests.reset();
+        self.peers.clear();
+        self.ctp_crash();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Consumer {
+    fn after_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, ok: bool) {
+        if !ok {
+            // CommitFailedException: the partitions may already belong to another member.
+            self.commits_failed += 1;
+            self.to_process = None;
+            self.generation = 0;
+            self.revoke_all();
+            self.step(ctx);
+            return;
+        }
+        if let Some(chunks) = self.to_process.take() {
+            self.start_processing(ctx, chunks);
+        } else {
+            self.step(ctx);
+        }
+    }
+}
+
+fn flatten(chunks: Vec<Chunk>) -> VecDeque<(u32, u64, u64)> {
+    let mut q = VecDeque::new();
+    for (p, first, values) in chunks {
+        for (i, v) in values.iter().enumerate() {
+            q.push_back((p, first + i as u64, *v));
+        }
+    }
+    q
+}

@@ -1,0 +1,177 @@
+//! The consumer's fetcher (the Java client's Fetcher and OffsetFetcher): one fetch request per
+//! partition leader for the assigned partitions at their positions, records up to the HW (the
+//! LSO under read_committed) buffered for the application, and auto.offset.reset on
+//! OFFSET_OUT_OF_RANGE.
+
+use super::{Consumer, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
+use crate::kafka::config::OffsetReset;
+use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg};
+use msgsim_sim::{Ctx, NodeId, SimDuration};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+impl Consumer {
+    pub(super) fn ensure_fetches(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let Some(md) = self.md.clone() else {
+            self.request_metadata(ctx);
+            return;
+        };
+        let mut by_leader: BTreeMap<u32, Vec<FetchPart>> = BTreeMap::new();
+        let mut leaderless = false;
+        for &p in &self.assignment {
+            if self.stopped.contains(&p) {
+                continue;
+            }
+            let Some(Some(pos)) = self.positions.get(&p) else {
+                continue;
+            };
+            let st = &md.parts[p as usize];
+            // AbstractFetch.prepareFetchRequests: a position whose partition has no known
+            // leader requests a metadata update (paced by retry.backoff.ms) and is skipped.
+            let Some(leader) = st.leader else {
+                leaderless = true;
+                continue;
+            };
+            let part = FetchPart {
+                p,
+                current_leader_epoch: Some(st.leader_epoch),
+                fetch_offset: *pos,
+                last_fetched_epoch: None,
+            };
+            by_leader.entry(leader).or_default().push(part);
+        }
+        for (leader, parts) in by_leader {
+            if self.fetches.contains_key(&leader) {
+                continue;
+            }
+            let req = self.req();
+            let msg = KMsg::ConsumerFetch {
+                req,
+                max_wait_ms: self.cfg.fetch_max_wait_ms,
+                parts,
+                read_committed: self.read_committed,
+            };
+            // A fresh connection must be set up within socket.connection.setup.timeout.ms
+            // (10 s, KIP-601); an open one answers within request.timeout.ms.
+            let fresh = !self.peers.connected(NodeId(leader));
+            self.peers.send(ctx, NodeId(leader), msg);
+            let timeout_ms = if fresh {
+                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.consumer_request_timeout_ms)
+            } else {
+                self.cfg.consumer_request_timeout_ms
+            };
+            let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
+            self.fetches
+                .insert(leader, (req, self.generation, deadline));
+        }
+        if leaderless {
+            self.request_metadata(ctx);
+        }
+    }
+
+    /// auto.offset.reset after OFFSET_OUT_OF_RANGE or with no committed offset.
+    pub(super) fn reset(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: u32,
+        from: u64,
+        log_start: u64,
+        hw: u64,
+    ) {
+        let to = match self.cfg.auto_offset_reset {
+            OffsetReset::Earliest => Some(log_start),
+            OffsetReset::Latest => Some(hw),
+            OffsetReset::None => None,
+        };
+        ctx.sometimes("kafka:offset_reset");
+        ctx.record(KEvent::OffsetReset {
+            consumer: self.idx,
+            p,
+            from,
+            to,
+        });
+        match to {
+            Some(o) => {
+                self.positions.insert(p, Some(o));
+            }
+            None => {
+                self.stopped.insert(p);
+            }
+        }
+    }
+
+    pub(super) fn on_fetch_resp(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        from: NodeId,
+        req: u64,
+        parts: Vec<(u32, FetchResult)>,
+    ) {
+        let Some(&(r, generation, _)) = self.fetches.get(&from.0) else {
+            return;
+        };
+        if r != req {
+            return;
+        }
+        self.fetches.remove(&from.0);
+        if generation != self.generation {
+            return;
+        }
+        // The application's poll() loop runs even when nothing arrives.
+        if self.processing.is_none() && self.awaiting_commit.is_none() {
+            self.maybe_auto_commit(ctx);
+        }
+        for (p, result) in parts {
+            let Some(&Some(pos)) = self.positions.get(&p) else {
+                continue;
+            };
+            match result {
+                FetchResult::Records {
+                    batches,
+                    hw,
+                    aborted,
+                    ..
+                } => {
+                    let mut next = pos;
+                    for b in batches {
+                        let start = next.max(b.base_offset);
+                        let end = b.next_offset().min(hw);
+                        // Offsets may jump forward over records the log cleaner removed (a
+                        // fetch at a removed offset returns the next higher record).
+                        if start >= end || (start != next && !self.cfg.cleanup_policy.compacts()) {
+                            continue;
+                        }
+                        // Control markers, and aborted records under read_committed, are
+                        // skipped: the position moves past them.
+                        if !crate::kafka::wire::records::visible(&b, &aborted, self.read_committed)
+                        {
+                            next = end;
+                            continue;
+                        }
+                        let slice = &b.values
+                            [(start - b.base_offset) as usize..(end - b.base_offset) as usize];
+                        // Contiguous records of one partition travel as one chunk.
+                        match self.buffer.back_mut() {
+                            Some(last) if last.0 == p && last.1 + last.2.len() as u64 == start => {
+                                let mut v = last.2.to_vec();
+                                v.extend_from_slice(slice);
+                                last.2 = Rc::from(v);
+                            }
+                            _ => self.buffer.push_back((p, start, Rc::from(slice))),
+                        }
+                        next = end;
+                    }
+                    self.positions.insert(p, Some(next));
+                }
+                FetchResult::OutOfRange { log_start, hw, .. } => {
+                    ctx.sometimes("kafka:consumer_offset_out_of_range");
+                    self.reset(ctx, p, pos, log_start, hw);
+                }
+                FetchResult::Error(_) | FetchResult::Diverging { .. } => {
+                    self.md = None;
+                }
+            }
+        }
+        self.step(ctx);
+    }
+}

@@ -1,0 +1,730 @@
+//! The transactional producer client (KafkaProducer with transactional.id, TransactionManager):
+//! initTransactions (InitProducerId: epoch bump, fencing), beginTransaction,
+//! AddPartitionsToTxn before the first produce to a partition, idempotent produce with the
+//! transaction's (pid, epoch), sendOffsetsToTransaction, commit/abort (EndTxn after every
+//! batch finished). ProducerFenced is fatal; a failed batch or a rejected offset commit makes
+//! the transaction abortable: its commit turns into an abort (reference §6).
+//!
+//! Also used without a transactional.id (a plain idempotent producer with `flush()`), for the
+//! at-least-once consume-transform-produce contrast. Not an actor: owned by `TxnProducer` and
+//! by a consumer in consume-transform-produce mode, which forward messages, timers and
+//! connection events to it (timer kinds from `T_CLIENT_TICK` up).
+
+use super::metadata_pacing::MetadataRequests;
+use crate::kafka::config::{Acks, KafkaConfig};
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
+use crate::kafka::wire::records::BatchTxn;
+use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// Timer kind of the client's tick (owners keep their own kinds below it).
+pub const T_CLIENT_TICK: u64 = 20;
+
+/// What the owner learns from the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnNote {
+    /// initTransactions completed.
+    Ready,
+    /// EndTxn answered: the transaction committed (`true`) or aborted.
+    Ended(bool),
+    /// ProducerFencedException: a newer instance owns the transactional.id (fatal).
+    Fenced,
+    /// Plain mode: every record sent so far is acknowledged (flush()).
+    Flushed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum St {
+    Idle,
+    Initializing,
+    Ready,
+    InTxn,
+    Fenced,
+}
+
+#[derive(Debug)]
+struct TBatch {
+    p: u32,
+    values: Rc<[u64]>,
+    /// Base sequence, assigned when the batch is first drained (RecordAccumulator.drain): a
+    /// batch aborted before it was ever sent takes no sequence numbers.
+    seq: Option<i32>,
+    created: SimTime,
+    attempts: u32,
+    in_flight: bool,
+    maybe_written: bool,
+    ready_at: SimTime,
+}
+
+/// The coordinator request in flight (one at a time, like TransactionManager's queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coord {
+    Init,
+    Add,
+    Offsets,
+    End,
+}
+
+pub struct TxnClient {
+    cfg: Rc<KafkaConfig>,
+    /// History producer index for Send events; None = not recorded (outputs).
+    owner: Option<u32>,
+    /// pid range of plain mode.
+    plain_pid_base: i64,
+    tid: Option<u32>,
+    sessions: i64,
+    // ---- volatile ----
+    pid: i64,
+    epoch: i16,
+    state: St,
+    added: BTreeSet<u32>,
+    batches: BTreeMap<u64, TBatch>,
+    next_id: u64,
+    next_seq: BTreeMap<u32, i32>,
+    /// Last acknowledged sequence per partition (TxnPartitionEntry.lastAckedSequence).
+    acked_seq: BTreeMap<u32, i32>,
+    /// KIP-360: an abortable batch error asks for an epoch bump (InitProducerId with the current
+    /// producer id and epoch) once the transaction has aborted, restarting sequences at 0.
+    epoch_bump_required: bool,
+    /// req → (broker, batch id, deadline)
+    in_flight: BTreeMap<u64, (u32, u64, SimTime)>,
+    md: Option<Rc<MetaSnapshot>>,
+    md_requests: MetadataRequests,
+    peers: Peers,
+    next_req: u64,
+    /// sendOffsetsToTransaction: (offsets, generation, member).
+    offsets: Option<TxnOffsets>,
+    offsets_done: bool,
+    ending: Option<bool>,
+    flushing: bool,
+    abortable: bool,
+    coord: Option<(Coord, SimTime)>,
+    coord_retry_at: SimTime,
+    ticking: bool,
+    // ---- counters ----
+    pub fenced: u64,
+    pub commits: u64,
+    pub aborts: u64,
+}
+
+type Cx<'a> = Ctx<'a, KMsg, KEvent>;
+type TxnOffsets = (Vec<(u32, u64)>, u64, u32);
+
+impl TxnClient {
+    /// `tid`: the transactional.id (None = plain idempotent producer); `owner`: history index.
+    pub fn new(
+        cfg: Rc<KafkaConfig>,
+        tid: Option<u32>,
+        owner: Option<u32>,
+        plain_pid_base: i64,
+    ) -> TxnClient {
+        TxnClient {
+            cfg,
+            owner,
+            plain_pid_base,
+            tid,
+            sessions: 0,
+            pid: -1,
+            epoch: 0,
+            state: St::Idle,
+            added: BTreeSet::new(),
+            batches: BTreeMap::new(),
+            next_id: 0,
+            next_seq: BTreeMap::new(),
+            acked_seq: BTreeMap::new(),
+            epoch_bump_required: false,
+            in_flight: BTreeMap::new(),
+            md: None,
+            md_requests: MetadataRequests::unpaced(0),
+            peers: Peers::default(),
+            next_req: 0,
+            offsets: None,
+            offsets_done: false,
+            ending: None,
+            flushing: false,
+            abortable: false,
+            coord: None,
+            coord_retry_at: SimTime::ZERO,
+            ticking: false,
+            fenced: 0,
+            commits: 0,
+            aborts: 0,
+        }
+    }
+
+    fn gc(&self) -> NodeId {
+        NodeId(self.cfg.gc_index())
+    }
+
+    /// initTransactions (or, in plain mode, a fresh idempotent session).
+    pub fn init(&mut self, ctx: &mut Cx<'_>) -> Vec<TxnNote> {
+        self.sessions += 1;
+        self.ensure_tick(ctx);
+        if self.tid.is_none() {
+            self.pid = self.plain_pid_base + self.sessions;
+            self.epoch = 0;
+            self.state = St::Ready;
+            return vec![TxnNote::Ready];
+        }
+        self.state = St::Initializing;
+        self.drive(ctx)
+    }
+
+    pub fn ready(&self) -> bool {
+        self.state == St::Ready
+    }
+
+    /// beginTransaction (local only, as in KafkaProducer).
+    pub fn begin(&mut self) {
+        if self.state == St::Ready && self.tid.is_some() {
+            self.state = St::InTxn;
+            self.added.clear();
+            self.offsets = None;
+            self.offsets_done = false;
+            self.ending = None;
+            self.abortable = false;
+        }
+    }
+
+    /// send(): one batch of `values` to partition `p`.
+    pub fn send(&mut self, ctx: &mut Cx<'_>, p: u32, values: Rc<[u64]>) -> Vec<TxnNote> {
+        if let Some(owner) = self.owner {
+            ctx.record(KEvent::Send {
+                producer: owner,
+                p,
+                values: values.clone(),
+            });
+        }
+        self.next_id += 1;
+        self.batches.insert(
+            self.next_id,
+            TBatch {
+                p,
+                values,
+                seq: None,
+                created: ctx.now(),
+                attempts: 0,
+                in_flight: false,
+                maybe_written: false,
+                ready_at: ctx.now(),
+            },
+        );
+        self.drive(ctx)
+    }
+
+    /// sendOffsetsToTransaction(offsets, groupMetadata).
+    pub fn send_offsets(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        offsets: Vec<(u32, u64)>,
+        generation: u64,
+        member: u32,
+    ) -> Vec<TxnNote> {
+        self.offsets = Some((offsets, generation, member));
+        self.offsets_done = false;
+        self.drive(ctx)
+    }
+
+    /// commitTransaction (`true`) / abortTransaction; plain mode: flush().
+    pub fn end(&mut self, ctx: &mut Cx<'_>, commit: bool) -> Vec<TxnNote> {
+        if self.tid.is_none() {
+            self.flushing = true;
+        } else {
+            self.ending = Some(commit);
+        }
+        self.drive(ctx)
+    }
+
+    /// Forget everything volatile (the owner crashed).
+    pub fn reset(&mut self) {
+        self.state = St::Idle;
+        self.pid = -1;
+        self.batches.clear();
+        self.in_flight.clear();
+        self.next_seq.clear();
+        self.acked_seq.clear();
+        self.epoch_bump_required = false;
+        self.added.clear();
+        self.md = None;
+        self.md_requests.finish();
+        self.peers.clear();
+        self.offsets = None;
+        self.ending = None;
+        self.flushing = false;
+        self.coord = None;
+        self.ticking = false;
+    }
+
+    fn ensure_tick(&mut self, ctx: &mut Cx<'_>) {
+        if !self.ticking {
+            self.ticking = true;
+            let ms = self.cfg.retry_backoff_ms.max(1);
+            ctx.set_timer(SimDuration::from_millis(ms), tag(T_CLIENT_TICK, 0));
+        }
+    }
+
+    fn backoff(&self, ctx: &mut Cx<'_>, attempts: u32) -> SimDuration {
+        self.cfg.retry_backoff(attempts, ctx.rng())
+    }
+
+    fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
+        self.md_requests
+            .request(ctx, &mut self.peers, self.cfg.brokers, SimDuration::ZERO);
+    }
+
+    fn coord_send(&mut self, ctx: &mut Cx<'_>, kind: Coord, msg: KMsg) {
+        let gc = self.gc();
+        self.peers.send(ctx, gc, msg);
+        let deadline = ctx.now() + SimDuration::from_millis(self.cfg.request_timeout_ms);
+        self.coord = Some((kind, deadline));
+    }
+
+    /// Advance the state machine: coordinator requests, produce requests, EndTxn.
+    fn drive(&mut self, ctx: &mut Cx<'_>) -> Vec<TxnNote> {
+        let mut notes = Vec::new();
+        if matches!(self.state, St::Idle | St::Fenced) {
+            return notes;
+        }
+        let tid = self.tid.unwrap_or(0);
+        let coord_free = self.coord.is_none() && ctx.now() >= self.coord_retry_at;
+        if self.state == St::Initializing {
+            if coord_free {
+                let timeout_ms = self.cfg.transaction_timeout_ms;
+                // KIP-360: a bump names the producer id and epoch it bumps (-1 at first).
+                let current = (self.pid >= 0).then_some((self.pid, self.epoch));
+                let msg = KMsg::InitProducerId {
+                    tid,
+                    timeout_ms,
+                    current,
+                };
+                self.coord_send(ctx, Coord::Init, msg);
+            }
+            return notes;
+        }
+        let txn = self.tid.is_some();
+        // Sender: while aborting or in an abortable error, batches not yet drained fail at once
+        // (RecordAccumulator.abortUndrainedBatches).
+        if txn && (self.ending == Some(false) || self.abortable) {
+            self.drop_unsent(ctx);
+        }
+        let unadded: Vec<u32> = self
+            .batches
+            .values()
+            .map(|b| b.p)
+            .filter(|p| txn && !self.added.contains(p))
+            .collect::<BTreeSet<u32>>()
+            .into_iter()
+            .collect();
+        if !unadded.is_empty() && coord_free && self.ending != Some(false) {
+            let (pid, epoch) = (self.pid, self.epoch);
+            let msg = KMsg::AddPartitionsToTxn {
+                tid,
+                pid,
+                epoch,
+                parts: unadded,
+            };
+            self.coord_send(ctx, Coord::Add, msg);
+        }
+        self.send_batches(ctx);
+        let coord_free = self.coord.is_none() && ctx.now() >= self.coord_retry_at;
+        if txn
+            && coord_free
+            && !self.offsets_done
+            && self.ending != Some(false)
+            && let Some((offsets, generation, member)) = self.offsets.clone()
+        {
+            let msg = KMsg::TxnOffsetCommit {
+                tid,
+                pid: self.pid,
+                epoch: self.epoch,
+                member,
+                generation,
+                offsets,
+            };
+            self.coord_send(ctx, Coord::Offsets, msg);
+        }
+        let coord_free = self.coord.is_none() && ctx.now() >= self.coord_retry_at;
+        let offsets_ok = self.offsets.is_none() || self.offsets_done || self.abortable;
+        if let Some(commit) = self.ending
+            && coord_free
+            && self.batches.is_empty()
+            && (offsets_ok || !commit)
+        {
+            let msg = KMsg::EndTxn {
+                tid,
+                pid: self.pid,
+                epoch: self.epoch,
+                commit: commit && !self.abortable,
+            };
+            self.coord_send(ctx, Coord::End, msg);
+        }
+        if !txn && self.flushing && self.batches.is_empty() {
+            self.flushing = false;
+            notes.push(TxnNote::Flushed);
+        }
+        notes
+    }
+
+    /// abortTransaction: batches not yet sent are failed, in-flight ones awaited.
+    fn drop_unsent(&mut self, ctx: &mut Cx<'_>) {
+        let ids: Vec<u64> = self
+            .batches
+            .iter()
+            .filter(|(_, b)| !b.in_flight)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.finish_failed(ctx, id, KErr::TransactionAborted);
+        }
+    }
+
+    /// One produce request per batch, one batch in flight per partition, in order: only each
+    /// partition's oldest batch may go (RecordAccumulator drains a partition's deque from its
+    /// head, and a batch waiting to retry stays at the head), so no later sequence overtakes
+    /// an earlier one.
+    fn send_batches(&mut self, ctx: &mut Cx<'_>) {
+        let now = ctx.now();
+        let mut heads: BTreeMap<u32, u64> = BTreeMap::new();
+        for (id, b) in &self.batches {
+            heads.entry(b.p).or_insert(*id);
+        }
+        let mut chosen: BTreeMap<u32, u64> = BTreeMap::new();
+        for (p, id) in heads {
+            let b = &self.batches[&id];
+            let allowed = self.tid.is_none() || self.added.contains(&p);
+            if !b.in_flight && allowed && b.ready_at <= now {
+                chosen.insert(p, id);
+            }
+        }
+        if chosen.is_empty() {
+            return;
+        }
+        let Some(md) = self.md.clone() else {
+            self.request_metadata(ctx);
+            return;
+        };
+        for (p, id) in chosen {
+            let st = &md.parts[p as usize];
+            let Some(leader) = st.leader else {
+                // A leaderless partition: forget the cached metadata and ask again (the tick
+                // abandons an unanswered request, so a dead broker does not hold it for ever).
+                self.md = None;
+                self.request_metadata(ctx);
+                continue;
+            };
+            let b = self.batches.get_mut(&id).expect("batch");
+            if b.seq.is_none() {
+                let next = self.next_seq.entry(p).or_insert(0);
+                b.seq = Some(*next);
+                *next += b.values.len() as i32;
+            }
+            b.in_flight = true;
+            b.attempts += 1;
+            let wire = WireBatch {
+                id,
+                p,
+                pid: self.pid,
+                producer_epoch: self.epoch,
+                first_seq: b.seq.expect("assigned"),
+                ts_ms: ctx.local_now().as_millis() as i64,
+                values: b.values.clone(),
+                bytes: b.values.len() as u64 * self.cfg.message_bytes,
+                leader_epoch: Some(st.leader_epoch),
+                txn: if self.tid.is_some() {
+                    BatchTxn::Data
+                } else {
+                    BatchTxn::None
+                },
+            };
+            self.next_req += 1;
+            let req = self.next_req;
+            let msg = KMsg::Produce {
+                req,
+                acks: Acks::All,
+                timeout_ms: self.cfg.request_timeout_ms,
+                batches: vec![wire],
+            };
+            let fresh = !self.peers.connected(NodeId(leader));
+            self.peers.send(ctx, NodeId(leader), msg);
+            let timeout_ms = if fresh {
+                super::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
+                    .min(self.cfg.request_timeout_ms)
+            } else {
+                self.cfg.request_timeout_ms
+            };
+            let deadline = now + SimDuration::from_millis(timeout_ms);
+            self.in_flight.insert(req, (leader, id, deadline));
+        }
+    }
+
+    fn finish_failed(&mut self, ctx: &mut Cx<'_>, id: u64, error: KErr) {
+        let Some(b) = self.batches.remove(&id) else {
+            return;
+        };
+        if self.owner.is_some() {
+            if b.maybe_written {
+                ctx.record(KEvent::SendInfo {
+                    values: b.values,
+                    error,
+                });
+            } else {
+                ctx.record(KEvent::SendFail {
+                    values: b.values,
+                    error,
+                });
+            }
+        }
+    }
+
+    fn fence(&mut self, ctx: &mut Cx<'_>) -> Vec<TxnNote> {
+        if self.state == St::Fenced {
+            return Vec::new();
+        }
+        ctx.sometimes("kafka:txn_client_fenced");
+        self.fenced += 1;
+        self.state = St::Fenced;
+        let ids: Vec<u64> = self.batches.keys().copied().collect();
+        for id in ids {
+            self.finish_failed(ctx, id, KErr::ProducerFenced);
+        }
+        self.in_flight.clear();
+        self.coord = None;
+        vec![TxnNote::Fenced]
+    }
+
+    /// Sender.completeBatch for one batch's answer.
+    fn on_result(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        id: u64,
+        res: Result<Option<u64>, KErr>,
+    ) -> Vec<TxnNote> {
+        let Some(b) = self.batches.get_mut(&id) else {
+            return Vec::new();
+        };
+        b.in_flight = false;
+        match res {
+            Ok(offset) => {
+                let b = self.batches.remove(&id).expect("batch");
+                if let Some(seq) = b.seq {
+                    self.acked_seq.insert(b.p, seq + b.values.len() as i32 - 1);
+                }
+                if self.owner.is_some() {
+                    ctx.record(KEvent::SendOk {
+                        p: b.p,
+                        values: b.values,
+                        offset,
+                    });
+                }
+                Vec::new()
+            }
+            // A stale epoch on a partition: a newer instance's marker fenced us.
+            Err(KErr::InvalidProducerEpoch | KErr::ProducerFenced) if self.tid.is_some() => {
+                self.fence(ctx)
+            }
+            Err(e) => {
+                if e.maybe_written() {
+                    b.maybe_written = true;
+                }
+                let now = ctx.now();
+                let expired = now.saturating_since(b.created)
+                    >= SimDuration::from_millis(self.cfg.delivery_timeout_ms);
+                // TransactionManager.canRetry: OUT_OF_ORDER_SEQUENCE_NUMBER is retried when the
+                // batch is not the next one after the last acknowledged sequence; for the next
+                // one the gap is real, and the error is abortable.
+                let next = self.acked_seq.get(&b.p).map_or(0, |s| s + 1);
+                let retry = e.retriable()
+                    && (e != KErr::OutOfOrderSequence || b.seq != Some(next))
+                    && !expired;
+                if retry {
+                    let attempts = b.attempts;
+                    let d = self.backoff(ctx, attempts);
+                    let b = self.batches.get_mut(&id).expect("batch");
+                    b.ready_at = now + d;
+                    if matches!(
+                        e,
+                        KErr::NotLeaderOrFollower
+                            | KErr::FencedLeaderEpoch
+                            | KErr::UnknownLeaderEpoch
+                            | KErr::Network
+                    ) {
+                        self.md = None;
+                    }
+                } else {
+                    // An abortable error (TransactionManager.maybeTransitionToErrorState): the
+                    // transaction must abort, then bump the epoch (KIP-360) so that the next
+                    // transaction's sequences start at 0 past the failed batch's gap.
+                    self.abortable = true;
+                    if self.tid.is_some() {
+                        self.epoch_bump_required = true;
+                    }
+                    let error = if expired { KErr::DeliveryTimeout } else { e };
+                    self.finish_failed(ctx, id, error);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn coord_done(&mut self, kind: Coord) -> bool {
+        if self.coord.is_some_and(|(k, _)| k == kind) {
+            self.coord = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn coord_backoff(&mut self, ctx: &mut Cx<'_>) {
+        self.coord_retry_at = ctx.now() + SimDuration::from_millis(self.cfg.retry_backoff_ms);
+    }
+
+    /// Messages for the client; None if the message is not one of its answers.
+    pub fn on_message(&mut self, ctx: &mut Cx<'_>, msg: &KMsg) -> Option<Vec<TxnNote>> {
+        let mut notes = Vec::new();
+        match msg {
+            KMsg::Metadata(snap) => {
+                self.md_requests.finish();
+                if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
+                    self.md = Some(snap.clone());
+                }
+            }
+            KMsg::ProduceResp { req, results } => {
+                let (_, id, _) = self.in_flight.remove(req)?;
+                for (_, res) in results {
+                    notes.extend(self.on_result(ctx, id, *res));
+                }
+            }
+            KMsg::InitProducerIdResp { result } => {
+                if !self.coord_done(Coord::Init) {
+                    return Some(notes);
+                }
+                match result {
+                    Ok((pid, epoch)) => {
+                        self.pid = *pid;
+                        self.epoch = *epoch;
+                        self.next_seq.clear();
+                        self.acked_seq.clear();
+                        self.state = St::Ready;
+                        notes.push(TxnNote::Ready);
+                    }
+                    Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
+                    Err(_) => self.coord_backoff(ctx),
+                }
+            }
+            KMsg::AddPartitionsToTxnResp { parts, result } => {
+                if !self.coord_done(Coord::Add) {
+                    return Some(notes);
+                }
+                match result {
+                    Ok(()) => self.added.extend(parts.iter().copied()),
+                    Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
+                    Err(_) => self.coord_backoff(ctx),
+                }
+            }
+            KMsg::TxnOffsetCommitResp { result } => {
+                if !self.coord_done(Coord::Offsets) {
+                    return Some(notes);
+                }
+                match result {
+                    Ok(()) => self.offsets_done = true,
+                    Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
+                    Err(KErr::IllegalGeneration) => {
+                        // CommitFailedException inside the transaction: abortable.
+                        ctx.sometimes("kafka:txn_offset_commit_stale_generation");
+                        self.abortable = true;
+                        self.offsets_done = true;
+                    }
+                    Err(_) => self.coord_backoff(ctx),
+                }
+            }
+            KMsg::EndTxnResp { commit, result } => {
+                if !self.coord_done(Coord::End) {
+                    return Some(notes);
+                }
+                match result {
+                    Ok(()) => {
+                        if *commit {
+                            self.commits += 1;
+                        } else {
+                            self.aborts += 1;
+                        }
+                        self.ending = None;
+                        notes.push(TxnNote::Ended(*commit));
+                        if std::mem::take(&mut self.epoch_bump_required) {
+                            // TransactionManager.beginAbort: EndTxn, then InitProducerId with
+                            // the current producer id and epoch (KIP-360).
+                            ctx.sometimes("kafka:txn_epoch_bump_after_abort");
+                            self.state = St::Initializing;
+                            notes.extend(self.drive(ctx));
+                        } else {
+                            self.state = St::Ready;
+                        }
+                        return Some(notes);
+                    }
+                    Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
+                    Err(_) => self.coord_backoff(ctx),
+                }
+            }
+            _ => return None,
+        }
+        notes.extend(self.drive(ctx));
+        Some(notes)
+    }
+
+    /// The tick: request deadlines, retries, a lost coordinator request.
+    pub fn on_tick(&mut self, ctx: &mut Cx<'_>) -> Vec<TxnNote> {
+        self.ticking = false;
+        if matches!(self.state, St::Idle | St::Fenced) {
+            return Vec::new();
+        }
+        let now = ctx.now();
+        let expired: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, f)| f.2 <= now)
+            .map(|(r, _)| *r)
+            .collect();
+        let mut notes = Vec::new();
+        for req in expired {
+            let (_, id, _) = self.in_flight.remove(&req).expect("in flight");
+            self.md = None;
+            notes.extend(self.on_result(ctx, id, Err(KErr::Network)));
+        }
+        if self.coord.is_some_and(|(_, d)| d <= now) {
+            self.coord = None;
+        }
+        if self.md_requests.in_flight() && self.md.is_none() {
+            self.md_requests.finish();
+        }
+        notes.extend(self.drive(ctx));
+        self.ensure_tick(ctx);
+        notes
+    }
+
+    /// A connection closed: its requests failed with an unknown outcome.
+    pub fn on_closed(&mut self, ctx: &mut Cx<'_>, conn: ConnId) -> Vec<TxnNote> {
+        let Some(peer) = self.peers.closed(conn) else {
+            return Vec::new();
+        };
+        self.md = None;
+        self.md_requests.finish();
+        if peer == self.gc() {
+            self.coord = None;
+        }
+        let reqs: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, f)| f.0 == peer.0)
+            .map(|(r, _)| *r)
+            .collect();
+        let mut notes = Vec::new();
+        for req in reqs {
+            let (_, id, _) = self.in_flight.remove(&req).expect("in flight");
+            notes.extend(self.on_result(ctx, id, Err(KErr::Network)));
+        }
+        notes.extend(self.drive(ctx));
+        notes
+    }
+}

@@ -1,0 +1,6 @@
+//! The coordinators hosted by the `gc` node: the group coordinator (`group.rs`) and, beside
+//! it, the transaction coordinator (`txn_coordinator.rs`). They find partition leaders as the
+//! clients do (`clients::metadata_pacing`), so they sit above `clients`.
+
+pub mod group;
+pub mod txn_coordinator;

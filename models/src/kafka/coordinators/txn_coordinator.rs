@@ -1,0 +1,501 @@
+//! The transaction coordinator (reference §6): one logical linearizable service with durable
+//! state, hosted by the `gc` node next to the group coordinator (as the group coordinator is
+//! modelled: reference §1 allows "a logical service with its own durability flag"; its state
+//! survives a crash). It maps transactional.id → (producer id, epoch, state), bumps the epoch
+//! on InitProducerId (fencing zombies, aborting their open transaction), tracks the partitions
+//! and pending consumer offsets of the ongoing transaction, decides commit/abort on EndTxn or
+//! on transaction.timeout.ms, and writes COMMIT/ABORT markers to every partition leader
+//! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
+
+use crate::kafka::clients::metadata_pacing::{
+    MetadataRequests, MetadataStart, SOCKET_CONNECTION_SETUP_TIMEOUT_MS,
+};
+use crate::kafka::config::{Acks, KafkaConfig};
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
+use crate::kafka::wire::records::{BatchTxn, MARKER_VALUE};
+use msgsim_sim::{CrashKind, Ctx, NodeId, SimDuration, SimTime, Via};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+pub(super) const T_TXN_SWEEP: u64 = 10;
+pub(super) const T_TXN_RETRY: u64 = 11;
+
+/// Producer ids handed out by the coordinator start here (plain producers use their own range).
+const PID_BASE: i64 = 1 << 40;
+
+/// TransactionState (TransactionMetadata.scala), without the "Prepare" persistence step: a
+/// decision is durable at once, markers follow asynchronously.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Empty,
+    Ongoing,
+    /// Markers being written; `commit` says which.
+    Completing {
+        commit: bool,
+    },
+    Complete,
+}
+
+#[derive(Clone, Debug)]
+struct TxnMeta {
+    pid: i64,
+    epoch: i16,
+    timeout_ms: u64,
+    state: State,
+    started: SimTime,
+    partitions: BTreeSet<u32>,
+    pending_offsets: BTreeMap<u32, u64>,
+    /// Partitions still waiting for their marker, and the epoch the markers carry.
+    markers_left: BTreeSet<u32>,
+    marker_epoch: i16,
+}
+
+pub struct TxnCoordinator {
+    cfg: Rc<KafkaConfig>,
+    txns: BTreeMap<u32, TxnMeta>,
+    next_pid: i64,
+    // ---- volatile ----
+    md: Option<Rc<MetaSnapshot>>,
+    md_requests: MetadataRequests,
+    peers: Peers,
+    /// Marker produce requests in flight: req → (transactional id, partition).
+    in_flight: BTreeMap<u64, (u32, u32, SimTime)>,
+    next_req: u64,
+    retry_armed: bool,
+    // ---- counters ----
+    pub commits: u64,
+    pub aborts: u64,
+    pub timeouts: u64,
+    pub fence_aborts: u64,
+    pub markers: u64,
+}
+
+type Cx<'a> = Ctx<'a, KMsg, KEvent>;
+
+impl TxnCoordinator {
+    pub fn new(cfg: Rc<KafkaConfig>) -> TxnCoordinator {
+        TxnCoordinator {
+            cfg,
+            txns: BTreeMap::new(),
+            next_pid: 0,
+            md: None,
+            md_requests: MetadataRequests::unpaced(0),
+            peers: Peers::default(),
+            in_flight: BTreeMap::new(),
+            next_req: 0,
+            retry_armed: false,
+            commits: 0,
+            aborts: 0,
+            timeouts: 0,
+            fence_aborts: 0,
+            markers: 0,
+        }
+    }
+
+    /// Whether this node hosts transactions at all (no timers otherwise: existing scenarios
+    /// keep their event streams).
+    fn enabled(&self) -> bool {
+        self.cfg.transactional_producers > 0
+            || self.cfg.commit_mode == crate::kafka::config::CommitMode::Transactional
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Cx<'_>) {
+        if !self.enabled() {
+            return;
+        }
+        let sweep = self
+            .cfg
+            .transaction_abort_timed_out_transaction_cleanup_interval_ms;
+        ctx.set_timer(SimDuration::from_millis(sweep), tag(T_TXN_SWEEP, 0));
+        // Re-drive markers of decided transactions (the decision is durable).
+        self.arm_retry(ctx);
+    }
+
+    pub fn on_crash(&mut self, _kind: CrashKind) {
+        self.md = None;
+        self.md_requests.finish();
+        self.peers.clear();
+        self.in_flight.clear();
+        self.retry_armed = false;
+    }
+
+    /// Whether an open transaction holds offsets for `p` not yet committed (an OffsetFetch
+    /// with require_stable waits for it: UNSTABLE_OFFSET_COMMIT, KIP-447).
+    pub fn has_pending_offsets(&self, parts: &[u32]) -> bool {
+        self.txns.values().any(|t| {
+            t.state == State::Ongoing && parts.iter().any(|p| t.pending_offsets.contains_key(p))
+        })
+    }
+
+    /// InitProducerId: new transactional.id → fresh producer id; known one → epoch bump. An
+    /// ongoing transaction is aborted first (fencing the old instance; the client retries on
+    /// CONCURRENT_TRANSACTIONS until the abort completed). A bump request naming a producer id
+    /// and epoch (KIP-360) that are no longer current is fenced (PRODUCER_FENCED).
+    pub fn init_pid(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        from: NodeId,
+        via: Via,
+        tid: u32,
+        timeout_ms: u64,
+        current: Option<(i64, i16)>,
+    ) {
+        let now = ctx.now();
+        let stale = |t: &TxnMeta| current.is_some_and(|c| c != (t.pid, t.epoch));
+        let result = match self.txns.get_mut(&tid) {
+            Some(t) if stale(t) => Err(KErr::ProducerFenced),
+            None => {
+                let pid = PID_BASE + self.next_pid;
+                self.next_pid += 1;
+                self.txns.insert(tid, TxnMeta::new(pid, timeout_ms, now));
+                Ok((pid, 0))
+            }
+            Some(t) => match t.state {
+                State::Ongoing => {
+                    ctx.sometimes("kafka:txn_fenced_open_transaction_aborted");
+                    self.fence_aborts += 1;
+                    self.decide(ctx, tid, false, None);
+                    Err(KErr::ConcurrentTransactions)
+                }
+                State::Completing { .. } => Err(KErr::ConcurrentTransactions),
+                State::Empty | State::Complete => {
+                    t.epoch += 1;
+                    t.timeout_ms = timeout_ms;
+                    t.state = State::Empty;
+                    ctx.sometimes("kafka:txn_epoch_bump");
+                    Ok((t.pid, t.epoch))
+                }
+            },
+        };
+        reply(ctx, from, via, KMsg::InitProducerIdResp { result });
+    }
+
+    /// Epoch / producer-id checks shared by the client requests.
+    fn check(&self, tid: u32, pid: i64, epoch: i16) -> Result<(), KErr> {
+        match self.txns.get(&tid) {
+            Some(t) if t.pid == pid && t.epoch == epoch => Ok(()),
+            _ => Err(KErr::ProducerFenced),
+        }
+    }
+
+    /// AddPartitionsToTxn: the transaction becomes Ongoing (its timeout starts) and records
+    /// the partitions it will need markers for.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_partitions(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        from: NodeId,
+        via: Via,
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        parts: Vec<u32>,
+    ) {
+        let now = ctx.now();
+        let result = self.check(tid, pid, epoch).and_then(|()| {
+            let t = self.txns.get_mut(&tid).expect("checked");
+            t.begin_if_idle(now)?;
+            t.partitions.extend(parts.iter().copied());
+            Ok(())
+        });
+        if result == Err(KErr::ProducerFenced) {
+            ctx.sometimes("kafka:txn_producer_fenced");
+        }
+        reply(
+            ctx,
+            from,
+            via,
+            KMsg::AddPartitionsToTxnResp { parts, result },
+        );
+    }
+
+    /// AddOffsetsToTxn + TxnOffsetCommit: the offsets stay pending until the transaction
+    /// commits. `group_ok` is the group coordinator's generation/member check (KIP-447).
+    #[allow(clippy::too_many_arguments)]
+    pub fn txn_offset_commit(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        from: NodeId,
+        via: Via,
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        group_ok: bool,
+        offsets: Vec<(u32, u64)>,
+    ) {
+        let now = ctx.now();
+        let result = self.check(tid, pid, epoch).and_then(|()| {
+            if !group_ok {
+                return Err(KErr::IllegalGeneration);
+            }
+            let t = self.txns.get_mut(&tid).expect("checked");
+            t.begin_if_idle(now)?;
+            t.pending_offsets.extend(offsets);
+            Ok(())
+        });
+        reply(ctx, from, via, KMsg::TxnOffsetCommitResp { result });
+    }
+
+    /// EndTxn: decide commit or abort; on commit the pending offsets become the group's
+    /// committed offsets atomically with the decision. Retries of a decided EndTxn succeed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn end_txn(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        from: NodeId,
+        via: Via,
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        commit: bool,
+        committed: &mut BTreeMap<u32, u64>,
+    ) {
+        let result = self.check(tid, pid, epoch).and_then(|()| {
+            let state = self.txns[&tid].state;
+            match state {
+                State::Ongoing => {
+                    self.decide(ctx, tid, commit, Some(committed));
+                    Ok(())
+                }
+                State::Completing { commit: c } if c == commit => Ok(()),
+                // Nothing was added: an empty transaction ends at once.
+                State::Empty | State::Complete => Ok(()),
+                State::Completing { .. } => Err(KErr::ConcurrentTransactions),
+            }
+        });
+        reply(ctx, from, via, KMsg::EndTxnResp { commit, result });
+    }
+
+    /// The decision: pending offsets applied on commit; markers to every partition. An abort
+    /// by the coordinator itself (fencing, timeout) bumps the epoch so that the old producer's
+    /// later requests are fenced (TransactionCoordinator.abortTimedOutTransactions).
+    fn decide(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        tid: u32,
+        commit: bool,
+        committed: Option<&mut BTreeMap<u32, u64>>,
+    ) {
+        let t = self.txns.get_mut(&tid).expect("txn");
+        if committed.is_none() {
+            t.epoch += 1;
+        }
+        if commit {
+            self.commits += 1;
+            if let Some(c) = committed {
+                c.extend(t.pending_offsets.iter().map(|(p, o)| (*p, *o)));
+            }
+        } else {
+            self.aborts += 1;
+        }
+        t.pending_offsets.clear();
+        t.markers_left = std::mem::take(&mut t.partitions);
+        t.marker_epoch = t.epoch;
+        t.state = State::Completing { commit };
+        if t.markers_left.is_empty() {
+            t.state = State::Complete;
+        }
+        self.send_markers(ctx);
+    }
+
+    /// transaction.timeout.ms: ongoing transactions older than their timeout are aborted.
+    pub fn sweep(&mut self, ctx: &mut Cx<'_>) {
+        let now = ctx.now();
+        let expired: Vec<u32> = self
+            .txns
+            .iter()
+            .filter(|(_, t)| {
+                t.state == State::Ongoing
+                    && now.saturating_since(t.started) >= SimDuration::from_millis(t.timeout_ms)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for tid in expired {
+            ctx.sometimes("kafka:txn_timeout_abort");
+            self.timeouts += 1;
+            self.decide(ctx, tid, false, None);
+        }
+        let sweep = self
+            .cfg
+            .transaction_abort_timed_out_transaction_cleanup_interval_ms;
+        ctx.set_timer(SimDuration::from_millis(sweep), tag(T_TXN_SWEEP, 0));
+    }
+
+    fn request_metadata(&mut self, ctx: &mut Cx<'_>) {
+        let start =
+            self.md_requests
+                .request(ctx, &mut self.peers, self.cfg.brokers, SimDuration::ZERO);
+        if !matches!(start, MetadataStart::Send(_)) {
+            return;
+        }
+        self.arm_retry(ctx);
+    }
+
+    /// WriteTxnMarkers: one acks=all control batch per partition still waiting, to its leader.
+    fn send_markers(&mut self, ctx: &mut Cx<'_>) {
+        let busy: BTreeSet<(u32, u32)> = self.in_flight.values().map(|v| (v.0, v.1)).collect();
+        let mut todo = Vec::new();
+        for (tid, t) in &self.txns {
+            if let State::Completing { commit } = t.state {
+                for &p in &t.markers_left {
+                    if !busy.contains(&(*tid, p)) {
+                        todo.push((*tid, p, t.pid, t.marker_epoch, commit));
+                    }
+                }
+            }
+        }
+        if todo.is_empty() {
+            // Every marker left is in flight: keep the retry timer armed so that an unanswered
+            // one times out and is sent again (TransactionMarkerRequestCompletionHandler
+            // re-enqueues the markers of a request that was disconnected or timed out).
+            self.arm_retry(ctx);
+            return;
+        }
+        let Some(md) = self.md.clone() else {
+            self.request_metadata(ctx);
+            return;
+        };
+        for (tid, p, pid, epoch, commit) in todo {
+            let Some(leader) = md.parts.get(p as usize).and_then(|s| s.leader) else {
+                self.md = None;
+                self.arm_retry(ctx);
+                continue;
+            };
+            self.next_req += 1;
+            let req = self.next_req;
+            let batch = WireBatch {
+                id: req,
+                p,
+                pid,
+                producer_epoch: epoch,
+                first_seq: -1,
+                ts_ms: ctx.local_now().as_millis() as i64,
+                values: Rc::from([MARKER_VALUE]),
+                bytes: 78,
+                leader_epoch: None,
+                txn: if commit {
+                    BatchTxn::Commit
+                } else {
+                    BatchTxn::Abort
+                },
+            };
+            // Markers are appended with acks=all (TransactionMarkerChannelManager).
+            let timeout_ms = self.cfg.request_timeout_ms;
+            let msg = KMsg::Produce {
+                req,
+                acks: Acks::All,
+                timeout_ms,
+                batches: vec![batch],
+            };
+            // A fresh connection must be set up within socket.connection.setup.timeout.ms
+            // (KIP-601); an open one answers within request.timeout.ms.
+            let fresh = !self.peers.connected(NodeId(leader));
+            self.peers.send(ctx, NodeId(leader), msg);
+            let wait_ms = if fresh {
+                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(timeout_ms)
+            } else {
+                timeout_ms
+            };
+            let deadline = ctx.now() + SimDuration::from_millis(wait_ms);
+            self.in_flight.insert(req, (tid, p, deadline));
+        }
+        self.arm_retry(ctx);
+    }
+
+    /// A marker's answer: done for that partition, or retried after a metadata refresh.
+    pub fn on_produce_resp(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        req: u64,
+        results: Vec<(u64, Result<Option<u64>, KErr>)>,
+    ) {
+        let Some((tid, p, _)) = self.in_flight.remove(&req) else {
+            return;
+        };
+        let ok = results.iter().all(|(_, r)| r.is_ok());
+        if !ok {
+            ctx.sometimes("kafka:txn_marker_retry");
+            self.md = None;
+            self.arm_retry(ctx);
+            return;
+        }
+        self.markers += 1;
+        let t = self.txns.get_mut(&tid).expect("txn");
+        t.markers_left.remove(&p);
+        if t.markers_left.is_empty() && matches!(t.state, State::Completing { .. }) {
+            t.state = State::Complete;
+        }
+    }
+
+    pub fn on_metadata(&mut self, ctx: &mut Cx<'_>, snap: Rc<MetaSnapshot>) {
+        self.md_requests.finish();
+        if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
+            self.md = Some(snap);
+        }
+        self.send_markers(ctx);
+    }
+
+    /// A broken connection: its marker requests are retried.
+    pub fn on_closed(&mut self, ctx: &mut Cx<'_>, conn: msgsim_sim::ConnId) {
+        if self.peers.closed(conn).is_none() {
+            return;
+        }
+        // Which requests used that connection is not tracked: resend every marker in flight
+        // (a second marker for a completed transaction changes nothing, see TxnIndex::note).
+        self.md_requests.finish();
+        self.md = None;
+        self.in_flight.clear();
+        self.arm_retry(ctx);
+    }
+
+    /// Retry timer: expired marker requests and metadata requests are dropped, markers resent.
+    pub fn on_retry(&mut self, ctx: &mut Cx<'_>) {
+        self.retry_armed = false;
+        let now = ctx.now();
+        self.in_flight.retain(|_, f| f.2 > now);
+        self.md_requests.finish();
+        self.send_markers(ctx);
+    }
+
+    fn arm_retry(&mut self, ctx: &mut Cx<'_>) {
+        let pending = self
+            .txns
+            .values()
+            .any(|t| matches!(t.state, State::Completing { .. }));
+        if self.retry_armed || !pending {
+            return;
+        }
+        self.retry_armed = true;
+        let backoff = self.cfg.retry_backoff_ms.max(1);
+        ctx.set_timer(SimDuration::from_millis(backoff), tag(T_TXN_RETRY, 0));
+    }
+}
+
+impl TxnMeta {
+    fn new(pid: i64, timeout_ms: u64, now: SimTime) -> TxnMeta {
+        TxnMeta {
+            pid,
+            epoch: 0,
+            timeout_ms,
+            state: State::Empty,
+            started: now,
+            partitions: BTreeSet::new(),
+            pending_offsets: BTreeMap::new(),
+            markers_left: BTreeSet::new(),
+            marker_epoch: 0,
+        }
+    }
+
+    /// Empty/Complete → Ongoing (the timeout starts); Completing → CONCURRENT_TRANSACTIONS.
+    fn begin_if_idle(&mut self, now: SimTime) -> Result<(), KErr> {
+        match self.state {
+            State::Ongoing => Ok(()),
+            State::Completing { .. } => Err(KErr::ConcurrentTransactions),
+            State::Empty | State::Complete => {
+                self.state = State::Ongoing;
+                self.started = now;
+                Ok(())
+            }
+        }
+    }
+}

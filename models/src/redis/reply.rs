@@ -1,0 +1,134 @@
+//! A command's reply value (RESP-like), and what `INFO` tells Sentinel.
+
+use super::stream_id::StreamId;
+use msgsim_sim::NodeId;
+
+/// The field name of every stream entry: `XADD key <id> p <value>` (one byte, as
+/// `Cmd::resp_bytes` counts it).
+pub const ENTRY_FIELD: &str = "p";
+
+/// A reply value. `render()` gives the redis-cli-like text scripts compare against.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Ok,
+    Int(i64),
+    Bulk(String),
+    Nil,
+    Err(String),
+    Array(Vec<Reply>),
+    /// A stream entry `[id, [field, value]]` (t_stream.c `streamReplyWithRange`: the id, then
+    /// the field-value pairs), or `[id, nil]` when deleted; `count` is the delivery counter
+    /// after this delivery (not on the wire; XPENDING shows it). The entry's one field is
+    /// `ENTRY_FIELD`; its value renders `_` (the model carries an identity and a size, not the
+    /// bytes), as XPENDING's idle time does.
+    Entry {
+        id: StreamId,
+        tag: Option<u64>,
+        count: u64,
+    },
+    Id(StreamId),
+    /// A bulk string holding a SET payload: the decimal `value` padded with `x` to `bytes`
+    /// bytes (`Cmd::Set`); the text is built only when rendered.
+    Payload {
+        value: u64,
+        bytes: u64,
+    },
+    /// Replies to a pipelined PUBLISH batch: run-length `(n, receivers)`.
+    Publish(Vec<(u32, i64)>),
+    Info(Box<InfoReply>),
+}
+
+impl Reply {
+    pub fn err(s: &str) -> Reply {
+        Reply::Err(s.to_string())
+    }
+    pub fn is_err(&self) -> bool {
+        matches!(self, Reply::Err(_))
+    }
+    /// `render`, except that a SET payload longer than `cap` bytes keeps its first `cap` bytes
+    /// and notes its length (`7xxx… (100000 bytes)`): a scripted GET of a large value is
+    /// compared and recorded without copying all of it. Every prefix of up to `cap` bytes
+    /// compares as on the whole text, and no cut text equals an expectation shorter than it.
+    pub fn render_capped(&self, cap: u64) -> String {
+        match self {
+            Reply::Payload { value, bytes } if *bytes > cap => {
+                let head = Reply::Payload {
+                    value: *value,
+                    bytes: cap,
+                };
+                let mut text = head.render();
+                text.truncate(cap as usize);
+                format!("{text}… ({bytes} bytes)")
+            }
+            _ => self.render(),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        match self {
+            Reply::Ok => "OK".into(),
+            Reply::Int(i) => i.to_string(),
+            Reply::Bulk(s) => s.clone(),
+            Reply::Nil => "nil".into(),
+            Reply::Err(e) => format!("-{e}"),
+            Reply::Array(v) => {
+                format!(
+                    "[{}]",
+                    v.iter().map(Reply::render).collect::<Vec<_>>().join(", ")
+                )
+            }
+            Reply::Entry {
+                id, tag: Some(_), ..
+            } => format!("[{id}, [{ENTRY_FIELD}, _]]"),
+            Reply::Entry { id, tag: None, .. } => format!("[{id}, nil]"),
+            Reply::Id(id) => id.to_string(),
+            Reply::Payload { value, bytes } => {
+                let mut text = value.to_string();
+                let pad = (*bytes as usize).saturating_sub(text.len());
+                text.extend(std::iter::repeat_n('x', pad));
+                text
+            }
+            Reply::Publish(runs) => {
+                let all: Vec<String> = runs
+                    .iter()
+                    .flat_map(|(n, r)| std::iter::repeat_n(r.to_string(), *n as usize))
+                    .collect();
+                if all.len() == 1 {
+                    all[0].clone()
+                } else {
+                    format!("[{}]", all.join(", "))
+                }
+            }
+            Reply::Info(i) => format!(
+                "role:{}",
+                if i.primary.is_none() {
+                    "master"
+                } else {
+                    "slave"
+                }
+            ),
+        }
+    }
+    /// Stream entries inside a reply, in order.
+    pub fn entries(&self) -> Vec<(StreamId, Option<u64>, u64)> {
+        match self {
+            Reply::Entry { id, tag, count } => vec![(*id, *tag, *count)],
+            Reply::Array(v) => v.iter().flat_map(Reply::entries).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What `INFO` tells Sentinel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InfoReply {
+    /// `None`: role master.
+    pub primary: Option<NodeId>,
+    pub link_up: bool,
+    pub link_down_ms: u64,
+    pub offset: u64,
+    pub priority: u32,
+    pub run_id: u64,
+    /// (replica, acked offset) as the primary sees them.
+    pub replicas: Vec<(NodeId, u64)>,
+}

@@ -1,0 +1,135 @@
+//! One scenario run with one seed, as a sweep sees it: the run, its panics caught, and how it
+//! ended (`Verdict`, `SeedResult`). Used by `explore.rs` and `shrink.rs`.
+
+use msgsim::expect::Expectation;
+use msgsim::runner::{self, RunOptions};
+use msgsim::scenario::Scenario;
+use msgsim_models::system::RunError;
+use msgsim_sim::FaultProfile;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// How one seed ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Pass,
+    /// An expectation failed.
+    Fail,
+    /// A kernel guard rail tripped (max events, max in flight...).
+    Error(String),
+    /// The simulator panicked.
+    Panic(String),
+}
+
+impl Verdict {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error(_) => "error",
+            Verdict::Panic(_) => "panic",
+        }
+    }
+}
+
+/// A failed expectation: its text and the observed value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failed {
+    pub expectation: String,
+    pub observed: f64,
+}
+
+/// One seed's result.
+#[derive(Clone, Debug)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub verdict: Verdict,
+    pub trace_hash: Option<u64>,
+    pub events: u64,
+    /// Non-zero anomaly counts.
+    pub anomalies: BTreeMap<String, u64>,
+    pub failed: Vec<Failed>,
+    pub families: Vec<&'static str>,
+    pub faults: usize,
+    pub wall_ms: f64,
+    /// For a failing seed: the explicit scenario as RON, and whether replaying it gave the
+    /// same trace hash.
+    pub repro: Option<(String, bool)>,
+}
+
+impl SeedResult {
+    pub fn failing(&self) -> bool {
+        self.verdict != Verdict::Pass
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// Run one scenario with one seed, catching panics. `Err` is a configuration error (bad input,
+/// the same for every seed).
+pub fn run_one(
+    scenario: &Scenario,
+    expectations: &[Expectation],
+    seed: u64,
+    profile: Option<&FaultProfile>,
+) -> Result<SeedResult, String> {
+    let options = RunOptions {
+        seed,
+        trace_out: None,
+        profile: profile.cloned(),
+    };
+    #[allow(clippy::disallowed_methods)] // wall time for wall_ms and seeds/s only; never in results
+    let started = Instant::now();
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runner::run_scenario(scenario, expectations, options)
+    }));
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut result = SeedResult {
+        seed,
+        verdict: Verdict::Pass,
+        trace_hash: None,
+        events: 0,
+        anomalies: BTreeMap::new(),
+        failed: Vec::new(),
+        families: Vec::new(),
+        faults: 0,
+        wall_ms,
+        repro: None,
+    };
+    match ran {
+        Ok(Ok(o)) => {
+            result.trace_hash = Some(o.report.stats.trace_hash);
+            result.events = o.report.stats.events;
+            result.anomalies = o
+                .report
+                .anomalies
+                .iter()
+                .filter(|(_, v)| **v > 0)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            result.failed = expectations
+                .iter()
+                .zip(&o.checked)
+                .filter(|(_, c)| !c.ok)
+                .map(|(e, c)| Failed {
+                    expectation: e.text.clone(),
+                    observed: c.observed,
+                })
+                .collect();
+            result.families = o.families;
+            result.faults = o.faults.len();
+            if !o.pass {
+                result.verdict = Verdict::Fail;
+            }
+        }
+        Ok(Err(RunError::Config(m))) => return Err(m),
+        Ok(Err(RunError::Sim(e))) => result.verdict = Verdict::Error(e.to_string()),
+        Err(p) => result.verdict = Verdict::Panic(panic_message(p.as_ref())),
+    }
+    Ok(result)
+}
