@@ -702,16 +702,7 @@ impl Actor<KMsg, KEvent> for Broker {
             return;
         };
         if peer == self.ctrl() {
-            // NodeToControllerChannelManager puts a request whose connection dropped back at
-            // the head of its queue and sends it again: an AlterPartition lost with the
-            // connection is proposed again (from the current state, at the next follower fetch
-            // or ISR expiry check) instead of blocking every later ISR change.
-            for view in &mut self.parts {
-                if view.role == Role::Leader && view.pending_alter {
-                    view.pending_alter = false;
-                    view.maximal_isr = view.isr.clone();
-                }
-            }
+            self.alter_partition_lost();
         }
         if peer.0 < self.cfg.brokers
             && let Some(f) = self.fetchers.get_mut(&peer.0)

@@ -195,6 +195,19 @@ impl Broker {
         self.peers.send(ctx, ctrl, msg);
     }
 
+    /// The controller connection closed. NodeToControllerChannelManager puts a request whose
+    /// connection dropped back at the head of its queue and sends it again: an AlterPartition
+    /// lost with the connection is proposed again (from the current state, at the next follower
+    /// fetch or ISR expiry check) instead of blocking every later ISR change.
+    pub(super) fn alter_partition_lost(&mut self) {
+        for view in &mut self.parts {
+            if view.role == Role::Leader && view.pending_alter {
+                view.pending_alter = false;
+                view.maximal_isr = view.isr.clone();
+            }
+        }
+    }
+
     pub(super) fn on_alter_partition_resp(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
