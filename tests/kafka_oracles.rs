@@ -322,3 +322,38 @@ fn k21c_stale_metadata() {
 fn k23_alter_partition_rejected() {
     oracle("k23-alter-partition-rejected");
 }
+
+#[test]
+fn k03c_consumer_leaderless_metadata() {
+    oracle("k03c-consumer-leaderless-metadata");
+}
+
+#[test]
+fn k03d_divergence_empty_epoch() {
+    oracle("k03d-divergence-empty-epoch");
+}
+
+#[test]
+fn k03e_alter_partition_lost() {
+    oracle("k03e-alter-partition-lost");
+}
+
+#[test]
+fn k18e_ctp_rebalance_mid_transaction() {
+    oracle("k18e-ctp-rebalance-mid-transaction");
+}
+
+#[test]
+fn k18f_ctp_sequence_gap() {
+    oracle("k18f-ctp-sequence-gap");
+}
+
+#[test]
+fn k18g_ctp_follower_stale_epoch() {
+    oracle("k18g-ctp-follower-stale-epoch");
+}
+
+#[test]
+fn k18h_txn_marker_to_crashed_leader() {
+    oracle("k18h-txn-marker-to-crashed-leader");
+}

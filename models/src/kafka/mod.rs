@@ -76,6 +76,7 @@ pub const METRICS: &[&str] = &[
     "isr_expands",
     "broker_fences",
     "divergence_truncations",
+    "divergence_no_progress",
     "truncated_records",
     "producer_retries",
     "commits_failed",
@@ -486,6 +487,13 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
             brokers
                 .iter()
                 .map(|b| b.divergence_truncations)
+                .sum::<u64>() as f64,
+        ),
+        (
+            "divergence_no_progress",
+            brokers
+                .iter()
+                .map(|b| b.divergence_no_progress)
                 .sum::<u64>() as f64,
         ),
         (

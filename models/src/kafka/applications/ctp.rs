@@ -42,6 +42,7 @@ impl Consumer {
         };
         self.ctp_busy = true;
         c.begin();
+        self.ctp_offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
         self.ctp_queue = chunks
             .iter()
             .flat_map(|(p, _, values)| values.iter().map(|v| (*p, *v)))
@@ -95,7 +96,9 @@ impl Consumer {
         };
         let mut notes = Vec::new();
         if self.cfg.commit_mode == CommitMode::Transactional {
-            let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
+            // Not allConsumed() now: a generation reset while the transaction ran revokes the
+            // partitions (clearing that map), and the transaction must still carry its offsets.
+            let offsets = std::mem::take(&mut self.ctp_offsets);
             notes.extend(c.send_offsets(ctx, offsets, self.generation, self.idx));
         }
         notes.extend(c.end(ctx, true));
@@ -142,6 +145,7 @@ impl Consumer {
 
     /// seek() every assigned partition back to its committed offset (OffsetFetch).
     fn rewind(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        ctx.record(KEvent::Seek { consumer: self.idx });
         self.buffer.clear();
         self.consumed.clear();
         self.fetches.clear();

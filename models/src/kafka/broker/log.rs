@@ -232,6 +232,11 @@ impl ReplicaLog {
     /// the producer state is rebuilt from what remains.
     pub fn truncate_to(&mut self, offset: u64) {
         if offset >= self.leo {
+            // UnifiedLog.truncateTo: a truncation at or past the end removes no record but still
+            // cuts the epoch cache at the LEO — a broker elected leader that appended nothing
+            // before the next election holds an entry starting at its LEO, which would otherwise
+            // keep answering the new leader's divergence check the same way (a fetch storm).
+            self.truncate_epoch_cache(self.leo);
             return;
         }
         let offset = offset.max(self.local_log_start);
@@ -273,14 +278,17 @@ impl ReplicaLog {
         self.hw_checkpoint = self.hw_checkpoint.min(offset);
         self.clean_offset = self.clean_offset.min(offset);
         self.tombstone_horizons.split_off(&offset);
-        while self
-            .epoch_cache
-            .last()
-            .is_some_and(|&(_, s)| s >= offset && s > self.local_log_start)
-        {
+        self.truncate_epoch_cache(offset);
+        self.rebuild_producers();
+    }
+
+    /// LeaderEpochFileCache.truncateFromEnd: drop the entries starting at or after `offset`,
+    /// also one at the log start (a log truncated to its start keeps no epoch: its next fetch
+    /// names none, instead of an epoch the new leader answers "diverging at offset 0" for ever).
+    fn truncate_epoch_cache(&mut self, offset: u64) {
+        while self.epoch_cache.last().is_some_and(|&(_, s)| s >= offset) {
             self.epoch_cache.pop();
         }
-        self.rebuild_producers();
     }
 
     /// Producer state is rebuilt from the log on load (and after truncation).
@@ -572,5 +580,46 @@ impl TxnIndex {
             }
         }
         idx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broker elected leader for epoch 2 at its LEO that appended nothing: a truncation at
+    /// the LEO removes no record but must drop the empty epoch's cache entry
+    /// (UnifiedLog.truncateTo), or the follower keeps naming epoch 2 in its fetches and the new
+    /// leader keeps answering "diverging at the end of epoch 1" = this LEO.
+    #[test]
+    fn truncation_at_the_end_cuts_the_epoch_cache() {
+        let mut log = ReplicaLog::default();
+        log.append(
+            Rc::new(Batch::fixture(0, 0, &[1, 2, 3])),
+            0,
+            u64::MAX,
+            u64::MAX,
+        );
+        log.assign_epoch(2, log.leo);
+        assert_eq!(log.last_epoch(), Some(2));
+        log.truncate_to(3);
+        assert_eq!(log.leo, 3);
+        assert_eq!(log.last_epoch(), Some(1));
+        assert_eq!(log.end_offset_for_epoch(2), Some((1, 3)));
+        // Past the end too, and records below it stay.
+        log.assign_epoch(4, log.leo);
+        log.truncate_to(10);
+        assert_eq!((log.leo, log.last_epoch()), (3, Some(1)));
+        assert_eq!(log.value_at(2), Some(3));
+    }
+
+    /// An empty follower log whose only epoch entry starts at the log start: truncating to the
+    /// start drops it (LeaderEpochFileCache.truncateFromEnd has no log-start exception).
+    #[test]
+    fn truncation_to_the_log_start_empties_the_epoch_cache() {
+        let mut log = ReplicaLog::default();
+        log.assign_epoch(1, 0);
+        log.truncate_to(0);
+        assert_eq!(log.last_epoch(), None);
     }
 }

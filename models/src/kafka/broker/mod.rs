@@ -166,6 +166,9 @@ pub struct Broker {
     pub(super) registered_once: bool,
     // ---- counters (for the report) ----
     pub divergence_truncations: u64,
+    /// Diverging answers that left the follower's next fetch unchanged (same fetch offset and
+    /// last fetched epoch): the follower would ask the same question again — a fetch storm.
+    pub divergence_no_progress: u64,
     pub invariant_violations: u64,
     /// Segment deletions the independent retention check (`retention_check.rs`) saw, and the
     /// rules they broke.
@@ -220,6 +223,7 @@ impl Broker {
             purgatory_timer: None,
             registered_once: false,
             divergence_truncations: 0,
+            divergence_no_progress: 0,
             invariant_violations: 0,
             retention_deletions_checked: 0,
             retention_violations: 0,
@@ -363,8 +367,8 @@ impl Broker {
         let log = &mut self.logs[p];
         if offset < log.leo {
             self.lossy_truncated_records += log.leo - offset.max(log.local_log_start);
-            log.truncate_to(offset);
         }
+        log.truncate_to(offset);
     }
 
     /// local log start ≤ HW ≤ LEO, and a leader's HW never goes backwards while it stays leader in
@@ -691,9 +695,16 @@ impl Actor<KMsg, KEvent> for Broker {
     }
 
     fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
-        if let ConnEvent::Closed { conn, .. } = event
-            && let Some(peer) = self.peers.closed(conn)
-            && peer.0 < self.cfg.brokers
+        let ConnEvent::Closed { conn, .. } = event else {
+            return;
+        };
+        let Some(peer) = self.peers.closed(conn) else {
+            return;
+        };
+        if peer == self.ctrl() {
+            self.alter_partition_lost();
+        }
+        if peer.0 < self.cfg.brokers
             && let Some(f) = self.fetchers.get_mut(&peer.0)
             && f.in_flight.is_some()
         {

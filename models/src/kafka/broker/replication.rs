@@ -97,12 +97,25 @@ impl Broker {
                         end_offset: end,
                     };
                 }
-                None => {
-                    return FetchResult::Diverging {
-                        epoch: 0,
-                        end_offset: log.local_log_start,
-                    };
-                }
+                // LeaderEpochFileCache.endOffsetFor: an epoch older than every cached one ends
+                // where the first cached epoch starts; it diverges only if the follower is past
+                // that point (Partition.readRecords). An empty cache: OFFSET_OUT_OF_RANGE.
+                None => match log.epoch_cache.first() {
+                    Some(&(_, start)) if start < part.fetch_offset => {
+                        return FetchResult::Diverging {
+                            epoch: lfe,
+                            end_offset: start,
+                        };
+                    }
+                    Some(_) => {}
+                    None => {
+                        return FetchResult::OutOfRange {
+                            log_start: log.local_log_start,
+                            hw: log.hw,
+                            leo: log.leo,
+                        };
+                    }
+                },
                 _ => {}
             }
         }
@@ -180,6 +193,19 @@ impl Broker {
         };
         let ctrl = self.ctrl();
         self.peers.send(ctx, ctrl, msg);
+    }
+
+    /// The controller connection closed. NodeToControllerChannelManager puts a request whose
+    /// connection dropped back at the head of its queue and sends it again: an AlterPartition
+    /// lost with the connection is proposed again (from the current state, at the next follower
+    /// fetch or ISR expiry check) instead of blocking every later ISR change.
+    pub(super) fn alter_partition_lost(&mut self) {
+        for view in &mut self.parts {
+            if view.role == Role::Leader && view.pending_alter {
+                view.pending_alter = false;
+                view.maximal_isr = view.isr.clone();
+            }
+        }
     }
 
     pub(super) fn on_alter_partition_resp(
@@ -430,7 +456,14 @@ impl Broker {
                     let to = end_offset.min(own);
                     self.divergence_truncations += 1;
                     ctx.sometimes("kafka:divergence_truncation");
+                    let before = (self.logs[p].leo, self.logs[p].last_epoch());
                     self.truncate(p, to);
+                    // KIP-320/KIP-595: truncating to the diverging offset must change the next
+                    // fetch; an unchanged one gets the same answer again, without end.
+                    if (self.logs[p].leo, self.logs[p].last_epoch()) == before {
+                        self.divergence_no_progress += 1;
+                        ctx.sometimes("kafka:divergence_no_progress");
+                    }
                 }
                 FetchResult::OutOfRange { log_start, leo, .. } => {
                     let log = &self.logs[p];

@@ -264,7 +264,7 @@ impl KafkaChecker {
                     }
                 }
             }
-            KEvent::Assigned { consumer, .. } => {
+            KEvent::Assigned { consumer, .. } | KEvent::Seek { consumer } => {
                 self.last_poll.retain(|(c, _), _| c != consumer);
             }
             KEvent::OffsetReset {

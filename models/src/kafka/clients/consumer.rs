@@ -56,6 +56,9 @@ pub struct Consumer {
     started: bool,
     generation: u64,
     joining: bool,
+    /// AbstractCoordinator.requestRejoin: a heartbeat learnt of a rebalance; the member rejoins
+    /// in its next poll(), never while the application is processing or in a transaction.
+    rejoin_requested: bool,
     assignment: Vec<u32>,
     /// Next offset to fetch; None until the committed offset (or reset) is known.
     positions: BTreeMap<u32, Option<u64>>,
@@ -94,6 +97,9 @@ pub struct Consumer {
     ctp_busy: bool,
     /// Records of the current poll still to transform: (input partition, value).
     ctp_queue: VecDeque<(u32, u64)>,
+    /// The offsets the running transaction commits (sendOffsetsToTransaction): the positions
+    /// after the records its poll returned, fixed at that poll.
+    ctp_offsets: Vec<(u32, u64)>,
 }
 
 impl Consumer {
@@ -103,11 +109,13 @@ impl Consumer {
             ctp: ctp_client(&cfg, idx),
             ctp_busy: false,
             ctp_queue: VecDeque::new(),
+            ctp_offsets: Vec::new(),
             cfg,
             idx,
             started: false,
             generation: 0,
             joining: false,
+            rejoin_requested: false,
             assignment: Vec::new(),
             positions: BTreeMap::new(),
             consumed: BTreeMap::new(),
@@ -153,6 +161,7 @@ impl Consumer {
         if self.joining {
             return;
         }
+        self.rejoin_requested = false;
         // ConsumerCoordinator.onJoinPrepare: with auto-commit, commit allConsumed() before
         // rejoining (same connection, so it reaches the coordinator before the JoinGroup).
         if self.auto() && self.generation > 0 && !self.consumed.is_empty() {
@@ -178,11 +187,17 @@ impl Consumer {
         if !self.started || self.halted {
             return;
         }
-        if self.generation == 0 {
-            self.join(ctx);
+        // The group is (re)joined inside poll() (ConsumerCoordinator.poll → ensureActiveGroup):
+        // not while the application processes records, waits for its commit, or runs a
+        // transaction.
+        let in_app = self.processing.is_some() || self.awaiting_commit.is_some() || self.ctp_busy;
+        if self.generation == 0 || self.rejoin_requested {
+            if !in_app {
+                self.join(ctx);
+            }
             return;
         }
-        if self.joining || self.processing.is_some() || self.awaiting_commit.is_some() {
+        if self.joining || in_app {
             return;
         }
         if self.ctp_blocked() {
@@ -454,8 +469,10 @@ impl Actor<KMsg, KEvent> for Consumer {
             KMsg::GroupHeartbeatResp { status, .. } => match status {
                 GroupStatus::Ok => {}
                 GroupStatus::RebalanceInProgress => {
+                    // HeartbeatResponseHandler only requests a rejoin (AbstractCoordinator).
                     if !self.joining {
-                        self.join(ctx);
+                        self.rejoin_requested = true;
+                        self.step(ctx);
                     }
                 }
                 GroupStatus::UnknownMember => {
@@ -610,6 +627,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         self.started = false;
         self.generation = 0;
         self.joining = false;
+        self.rejoin_requested = false;
         self.revoke_all();
         self.processing = None;
         self.to_process = None;

@@ -47,7 +47,9 @@ enum St {
 struct TBatch {
     p: u32,
     values: Rc<[u64]>,
-    seq: i32,
+    /// Base sequence, assigned when the batch is first drained (RecordAccumulator.drain): a
+    /// batch aborted before it was ever sent takes no sequence numbers.
+    seq: Option<i32>,
     created: SimTime,
     attempts: u32,
     in_flight: bool,
@@ -80,6 +82,11 @@ pub struct TxnClient {
     batches: BTreeMap<u64, TBatch>,
     next_id: u64,
     next_seq: BTreeMap<u32, i32>,
+    /// Last acknowledged sequence per partition (TxnPartitionEntry.lastAckedSequence).
+    acked_seq: BTreeMap<u32, i32>,
+    /// KIP-360: an abortable batch error asks for an epoch bump (InitProducerId with the current
+    /// producer id and epoch) once the transaction has aborted, restarting sequences at 0.
+    epoch_bump_required: bool,
     /// req → (broker, batch id, deadline)
     in_flight: BTreeMap<u64, (u32, u64, SimTime)>,
     md: Option<Rc<MetaSnapshot>>,
@@ -125,6 +132,8 @@ impl TxnClient {
             batches: BTreeMap::new(),
             next_id: 0,
             next_seq: BTreeMap::new(),
+            acked_seq: BTreeMap::new(),
+            epoch_bump_required: false,
             in_flight: BTreeMap::new(),
             md: None,
             md_requests: MetadataRequests::unpaced(0),
@@ -187,16 +196,13 @@ impl TxnClient {
                 values: values.clone(),
             });
         }
-        let seq = self.next_seq.entry(p).or_insert(0);
-        let first = *seq;
-        *seq += values.len() as i32;
         self.next_id += 1;
         self.batches.insert(
             self.next_id,
             TBatch {
                 p,
                 values,
-                seq: first,
+                seq: None,
                 created: ctx.now(),
                 attempts: 0,
                 in_flight: false,
@@ -237,6 +243,8 @@ impl TxnClient {
         self.batches.clear();
         self.in_flight.clear();
         self.next_seq.clear();
+        self.acked_seq.clear();
+        self.epoch_bump_required = false;
         self.added.clear();
         self.md = None;
         self.md_requests.finish();
@@ -283,12 +291,21 @@ impl TxnClient {
         if self.state == St::Initializing {
             if coord_free {
                 let timeout_ms = self.cfg.transaction_timeout_ms;
-                self.coord_send(ctx, Coord::Init, KMsg::InitProducerId { tid, timeout_ms });
+                // KIP-360: a bump names the producer id and epoch it bumps (-1 at first).
+                let current = (self.pid >= 0).then_some((self.pid, self.epoch));
+                let msg = KMsg::InitProducerId {
+                    tid,
+                    timeout_ms,
+                    current,
+                };
+                self.coord_send(ctx, Coord::Init, msg);
             }
             return notes;
         }
         let txn = self.tid.is_some();
-        if txn && self.ending == Some(false) {
+        // Sender: while aborting or in an abortable error, batches not yet drained fail at once
+        // (RecordAccumulator.abortUndrainedBatches).
+        if txn && (self.ending == Some(false) || self.abortable) {
             self.drop_unsent(ctx);
         }
         let unadded: Vec<u32> = self
@@ -362,20 +379,22 @@ impl TxnClient {
         }
     }
 
-    /// One produce request per batch, one batch in flight per partition (order kept).
+    /// One produce request per batch, one batch in flight per partition, in order: only each
+    /// partition's oldest batch may go (RecordAccumulator drains a partition's deque from its
+    /// head, and a batch waiting to retry stays at the head), so no later sequence overtakes
+    /// an earlier one.
     fn send_batches(&mut self, ctx: &mut Cx<'_>) {
         let now = ctx.now();
-        let busy: BTreeSet<u32> = self
-            .batches
-            .values()
-            .filter(|b| b.in_flight)
-            .map(|b| b.p)
-            .collect();
-        let mut chosen: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut heads: BTreeMap<u32, u64> = BTreeMap::new();
         for (id, b) in &self.batches {
-            let allowed = self.tid.is_none() || self.added.contains(&b.p);
-            if !b.in_flight && allowed && !busy.contains(&b.p) && b.ready_at <= now {
-                chosen.entry(b.p).or_insert(*id);
+            heads.entry(b.p).or_insert(*id);
+        }
+        let mut chosen: BTreeMap<u32, u64> = BTreeMap::new();
+        for (p, id) in heads {
+            let b = &self.batches[&id];
+            let allowed = self.tid.is_none() || self.added.contains(&p);
+            if !b.in_flight && allowed && b.ready_at <= now {
+                chosen.insert(p, id);
             }
         }
         if chosen.is_empty() {
@@ -388,10 +407,18 @@ impl TxnClient {
         for (p, id) in chosen {
             let st = &md.parts[p as usize];
             let Some(leader) = st.leader else {
+                // A leaderless partition: forget the cached metadata and ask again (the tick
+                // abandons an unanswered request, so a dead broker does not hold it for ever).
+                self.md = None;
                 self.request_metadata(ctx);
                 continue;
             };
             let b = self.batches.get_mut(&id).expect("batch");
+            if b.seq.is_none() {
+                let next = self.next_seq.entry(p).or_insert(0);
+                b.seq = Some(*next);
+                *next += b.values.len() as i32;
+            }
             b.in_flight = true;
             b.attempts += 1;
             let wire = WireBatch {
@@ -399,7 +426,7 @@ impl TxnClient {
                 p,
                 pid: self.pid,
                 producer_epoch: self.epoch,
-                first_seq: b.seq,
+                first_seq: b.seq.expect("assigned"),
                 ts_ms: ctx.local_now().as_millis() as i64,
                 values: b.values.clone(),
                 bytes: b.values.len() as u64 * self.cfg.message_bytes,
@@ -480,6 +507,9 @@ impl TxnClient {
         match res {
             Ok(offset) => {
                 let b = self.batches.remove(&id).expect("batch");
+                if let Some(seq) = b.seq {
+                    self.acked_seq.insert(b.p, seq + b.values.len() as i32 - 1);
+                }
                 if self.owner.is_some() {
                     ctx.record(KEvent::SendOk {
                         p: b.p,
@@ -500,7 +530,13 @@ impl TxnClient {
                 let now = ctx.now();
                 let expired = now.saturating_since(b.created)
                     >= SimDuration::from_millis(self.cfg.delivery_timeout_ms);
-                let retry = e.retriable() && e != KErr::OutOfOrderSequence && !expired;
+                // TransactionManager.canRetry: OUT_OF_ORDER_SEQUENCE_NUMBER is retried when the
+                // batch is not the next one after the last acknowledged sequence; for the next
+                // one the gap is real, and the error is abortable.
+                let next = self.acked_seq.get(&b.p).map_or(0, |s| s + 1);
+                let retry = e.retriable()
+                    && (e != KErr::OutOfOrderSequence || b.seq != Some(next))
+                    && !expired;
                 if retry {
                     let attempts = b.attempts;
                     let d = self.backoff(ctx, attempts);
@@ -516,8 +552,13 @@ impl TxnClient {
                         self.md = None;
                     }
                 } else {
-                    // An abortable error (TransactionManager): the transaction must abort.
+                    // An abortable error (TransactionManager.maybeTransitionToErrorState): the
+                    // transaction must abort, then bump the epoch (KIP-360) so that the next
+                    // transaction's sequences start at 0 past the failed batch's gap.
                     self.abortable = true;
+                    if self.tid.is_some() {
+                        self.epoch_bump_required = true;
+                    }
                     let error = if expired { KErr::DeliveryTimeout } else { e };
                     self.finish_failed(ctx, id, error);
                 }
@@ -564,9 +605,11 @@ impl TxnClient {
                         self.pid = *pid;
                         self.epoch = *epoch;
                         self.next_seq.clear();
+                        self.acked_seq.clear();
                         self.state = St::Ready;
                         notes.push(TxnNote::Ready);
                     }
+                    Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
                     Err(_) => self.coord_backoff(ctx),
                 }
             }
@@ -607,9 +650,17 @@ impl TxnClient {
                         } else {
                             self.aborts += 1;
                         }
-                        self.state = St::Ready;
                         self.ending = None;
                         notes.push(TxnNote::Ended(*commit));
+                        if std::mem::take(&mut self.epoch_bump_required) {
+                            // TransactionManager.beginAbort: EndTxn, then InitProducerId with
+                            // the current producer id and epoch (KIP-360).
+                            ctx.sometimes("kafka:txn_epoch_bump_after_abort");
+                            self.state = St::Initializing;
+                            notes.extend(self.drive(ctx));
+                        } else {
+                            self.state = St::Ready;
+                        }
                         return Some(notes);
                     }
                     Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),

@@ -267,9 +267,11 @@ impl GroupCoordinator {
         msg: KMsg,
     ) {
         match msg {
-            KMsg::InitProducerId { tid, timeout_ms } => {
-                self.txn.init_pid(ctx, from, via, tid, timeout_ms)
-            }
+            KMsg::InitProducerId {
+                tid,
+                timeout_ms,
+                current,
+            } => self.txn.init_pid(ctx, from, via, tid, timeout_ms, current),
             KMsg::AddPartitionsToTxn {
                 tid,
                 pid,

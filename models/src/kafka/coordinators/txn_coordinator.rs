@@ -7,7 +7,9 @@
 //! on transaction.timeout.ms, and writes COMMIT/ABORT markers to every partition leader
 //! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
 
-use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
+use crate::kafka::clients::metadata_pacing::{
+    MetadataRequests, MetadataStart, SOCKET_CONNECTION_SETUP_TIMEOUT_MS,
+};
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
 use crate::kafka::wire::records::{BatchTxn, MARKER_VALUE};
@@ -127,7 +129,8 @@ impl TxnCoordinator {
 
     /// InitProducerId: new transactional.id → fresh producer id; known one → epoch bump. An
     /// ongoing transaction is aborted first (fencing the old instance; the client retries on
-    /// CONCURRENT_TRANSACTIONS until the abort completed).
+    /// CONCURRENT_TRANSACTIONS until the abort completed). A bump request naming a producer id
+    /// and epoch (KIP-360) that are no longer current is fenced (PRODUCER_FENCED).
     pub fn init_pid(
         &mut self,
         ctx: &mut Cx<'_>,
@@ -135,9 +138,12 @@ impl TxnCoordinator {
         via: Via,
         tid: u32,
         timeout_ms: u64,
+        current: Option<(i64, i16)>,
     ) {
         let now = ctx.now();
+        let stale = |t: &TxnMeta| current.is_some_and(|c| c != (t.pid, t.epoch));
         let result = match self.txns.get_mut(&tid) {
+            Some(t) if stale(t) => Err(KErr::ProducerFenced),
             None => {
                 let pid = PID_BASE + self.next_pid;
                 self.next_pid += 1;
@@ -339,6 +345,10 @@ impl TxnCoordinator {
             }
         }
         if todo.is_empty() {
+            // Every marker left is in flight: keep the retry timer armed so that an unanswered
+            // one times out and is sent again (TransactionMarkerRequestCompletionHandler
+            // re-enqueues the markers of a request that was disconnected or timed out).
+            self.arm_retry(ctx);
             return;
         }
         let Some(md) = self.md.clone() else {
@@ -377,8 +387,16 @@ impl TxnCoordinator {
                 timeout_ms,
                 batches: vec![batch],
             };
+            // A fresh connection must be set up within socket.connection.setup.timeout.ms
+            // (KIP-601); an open one answers within request.timeout.ms.
+            let fresh = !self.peers.connected(NodeId(leader));
             self.peers.send(ctx, NodeId(leader), msg);
-            let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
+            let wait_ms = if fresh {
+                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(timeout_ms)
+            } else {
+                timeout_ms
+            };
+            let deadline = ctx.now() + SimDuration::from_millis(wait_ms);
             self.in_flight.insert(req, (tid, p, deadline));
         }
         self.arm_retry(ctx);

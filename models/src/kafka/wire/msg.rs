@@ -251,6 +251,8 @@ pub enum KMsg {
     InitProducerId {
         tid: u32,
         timeout_ms: u64,
+        /// KIP-360: the producer id and epoch a running producer asks to bump (None at start).
+        current: Option<(i64, i16)>,
     },
     InitProducerIdResp {
         result: Result<(i64, i16), KErr>,
@@ -374,6 +376,9 @@ pub enum KEvent {
     SendInfo { values: Rc<[u64]>, error: KErr },
     /// A consumer starts a new assignment session (generation) for its partitions.
     Assigned { consumer: u32, generation: u64 },
+    /// The application seeks every assigned partition back to its committed offset (after an
+    /// aborted transaction): a new read session, so offsets may repeat.
+    Seek { consumer: u32 },
     /// poll() returned records `first..first+len` of `p`.
     Poll {
         consumer: u32,

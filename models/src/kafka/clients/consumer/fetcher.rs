@@ -17,6 +17,7 @@ impl Consumer {
             return;
         };
         let mut by_leader: BTreeMap<u32, Vec<FetchPart>> = BTreeMap::new();
+        let mut leaderless = false;
         for &p in &self.assignment {
             if self.stopped.contains(&p) {
                 continue;
@@ -25,8 +26,10 @@ impl Consumer {
                 continue;
             };
             let st = &md.parts[p as usize];
+            // AbstractFetch.prepareFetchRequests: a position whose partition has no known
+            // leader requests a metadata update (paced by retry.backoff.ms) and is skipped.
             let Some(leader) = st.leader else {
-                self.md_requests.finish();
+                leaderless = true;
                 continue;
             };
             let part = FetchPart {
@@ -60,6 +63,9 @@ impl Consumer {
             let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
             self.fetches
                 .insert(leader, (req, self.generation, deadline));
+        }
+        if leaderless {
+            self.request_metadata(ctx);
         }
     }
 
