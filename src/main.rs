@@ -219,7 +219,12 @@ fn cmd_run(args: RunArgs) -> i32 {
     if let Some(options) = again {
         // MSGSIM_CHECK_DETERMINISM=1: run the seed a second time and compare the trace hashes.
         match runner::run(&loaded, options) {
-            Ok(second) if second.report.stats.trace_hash == outcome.report.stats.trace_hash => {}
+            Ok(second) if second.report.stats.trace_hash == outcome.report.stats.trace_hash => {
+                eprintln!(
+                    "determinism: seed {seed} ran twice, trace hash {:016x} both times",
+                    outcome.report.stats.trace_hash
+                );
+            }
             Ok(second) => {
                 eprintln!(
                     "error: non-determinism: seed {seed} gave trace hash {:016x} then {:016x}; \

@@ -433,3 +433,84 @@ fn upper_bound_only(signature: &Signature, expectations: &[Expectation]) -> bool
 pub fn not_larger(a: &Scenario, b: &Scenario) -> bool {
     a.faults.len() <= b.faults.len() && a.duration_ms <= b.duration_ms && a.quiet_ms <= b.quiet_ms
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Echo over a lossless link: only the crash of the one server loses requests; the clock
+    /// skews of the clients change nothing the expectation sees.
+    const FAILING: &str = r#"(
+        version: 1,
+        name: "shrink-me",
+        seed: 1,
+        duration_ms: 400,
+        quiet_ms: 100,
+        system: Echo(clients: 3, servers: 1, window: 4, timeout_ms: 20),
+        faults: [
+            ClockSkew(at_ms: 10, node: "c1", offset_ms: 5, drift_ppm: 0),
+            ClockSkew(at_ms: 20, node: "c2", offset_ms: 5, drift_ppm: 0),
+            Crash(at_ms: 100, node: "s1"),
+            ClockSkew(at_ms: 150, node: "c3", offset_ms: 5, drift_ppm: 0),
+            Restart(at_ms: 200, node: "s1"),
+            ClockSkew(at_ms: 250, node: "c1", offset_ms: 0, drift_ppm: 0),
+        ],
+        expect: ["timed_out == 0"],
+    )"#;
+
+    fn failing() -> (Scenario, Vec<Expectation>, Signature) {
+        let loaded = scenario::parse("shrink-me.ron", FAILING.to_string()).unwrap();
+        let s = loaded.scenario;
+        let r = run_one(&s, &loaded.expectations, s.seed, None).unwrap();
+        assert_eq!(r.verdict, Verdict::Fail, "the fixture fails");
+        let sig = Signature::of(&r);
+        (s, loaded.expectations, sig)
+    }
+
+    #[test]
+    fn minimize_drops_the_faults_the_failure_does_not_need() {
+        let (s, expectations, sig) = failing();
+        assert_eq!(sig, Signature::Expectation("timed_out == 0".into()));
+        let m = minimize(&s, &expectations, &sig, RUN_BUDGET).unwrap();
+        // Only the crash is needed (the server never restarting loses as much).
+        let names: Vec<String> = m.scenario.faults.iter().map(|f| format!("{f:?}")).collect();
+        assert_eq!(m.scenario.faults.len(), 1, "{names:?}");
+        assert!(names[0].starts_with("Crash"), "{names:?}");
+        // An upper bound lets the run and the workload shrink too, and it still fails alike.
+        assert!(m.scenario.duration_ms < s.duration_ms || m.scenario.quiet_ms < s.quiet_ms);
+        assert!(not_larger(&m.scenario, &s));
+        let again = run_one(&m.scenario, &expectations, m.scenario.seed, None).unwrap();
+        assert!(
+            sig.matches(&again),
+            "the minimized scenario fails the same way"
+        );
+        assert!(m.runs > 1 && m.runs <= RUN_BUDGET);
+    }
+
+    #[test]
+    fn a_scenario_that_passes_is_not_minimized() {
+        let (mut s, expectations, sig) = failing();
+        s.faults.clear();
+        assert!(minimize(&s, &expectations, &sig, RUN_BUDGET).is_err());
+    }
+
+    #[test]
+    fn only_upper_bounds_let_the_run_shrink() {
+        let e = |t: &str| {
+            let v = SystemConfig::Echo(Default::default()).vocabulary();
+            Expectation::parse(t, &v).unwrap()
+        };
+        let exps = [
+            e("lost == 0"),
+            e("delivered >= 10"),
+            e("lost <= 3"),
+            e("lost != 1"),
+        ];
+        let sig = |t: &str| Signature::Expectation(t.into());
+        assert!(upper_bound_only(&sig("lost == 0"), &exps));
+        assert!(upper_bound_only(&sig("lost <= 3"), &exps));
+        assert!(!upper_bound_only(&sig("delivered >= 10"), &exps));
+        assert!(!upper_bound_only(&sig("lost != 1"), &exps));
+        assert!(upper_bound_only(&Signature::Panic, &exps));
+    }
+}

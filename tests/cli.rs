@@ -201,12 +201,25 @@ fn check_validates_files() {
 
 #[test]
 fn check_determinism_env_runs_the_seed_twice() {
-    let o = Command::new(env!("CARGO_BIN_EXE_msgsim"))
-        .args(["run", "scenarios/echo/echo-partition.ron"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("MSGSIM_CHECK_DETERMINISM", "1")
-        .output()
-        .unwrap();
+    let run = |value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_msgsim"))
+            .args(["run", "scenarios/echo/echo-partition.ron", "--json"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("MSGSIM_CHECK_DETERMINISM", value)
+            .output()
+            .unwrap()
+    };
+    let o = run("1");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("non-determinism"));
+    // The second run happened and matched the hash the summary reports.
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let hash = summary["trace_hash"].as_str().expect("trace_hash");
+    let seed = &summary["seed"];
+    let line = format!("determinism: seed {seed} ran twice, trace hash {hash} both times");
+    assert!(stderr(&o).contains(&line), "{}", stderr(&o));
+    // Without the variable (or with another value) the seed runs once.
+    let o = run("0");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("ran twice"), "{}", stderr(&o));
 }

@@ -281,6 +281,13 @@ fn minimize_keeps_the_failure_and_does_not_grow() {
             msgsim::scenario::to_ron(&bare).len()
         };
         assert!(size(&b) <= size(&a), "the minimized scenario is not larger");
+        // And it is smaller: a --minimize that returned its input would pass the lines above.
+        assert!(
+            b.faults.len() < a.faults.len() || size(&b) < size(&a),
+            "seed {seed}: nothing shrank ({} faults, {} bytes)",
+            a.faults.len(),
+            size(&a)
+        );
         let replay = msgsim(&dir, &["run", min.to_str().unwrap(), "--json"], &[]);
         assert_eq!(
             replay.status.code(),

@@ -83,6 +83,21 @@ fn perfetto_is_valid_json_with_matched_flows() {
         flows.values().all(|(out, inn)| *out == 1 && *inn <= 1),
         "each message: one send, at most one end"
     );
+    // Not vacuous: every delivery of the trace ends a flow (drops may end one too), every
+    // node is a process.
+    let delivers = lines.iter().filter(|l| l.kind == "deliver").count();
+    assert!(delivers > 0);
+    let ended = flows.values().filter(|(_, inn)| *inn == 1).count();
+    assert!(
+        ended >= delivers,
+        "{ended} finished flows, {delivers} deliveries"
+    );
+    let processes = events
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .count();
+    assert_eq!(processes, 3, "s1, c1 and c2");
+    assert!(events.iter().any(|e| e["ph"] == "i"), "faults are instants");
 }
 
 #[test]
@@ -92,6 +107,8 @@ fn shiviz_clocks_are_exact_vector_clocks() {
     let body: Vec<&str> = s.lines().skip(2).collect();
     assert_eq!(body.len() % 2, 0);
     let mut own: BTreeMap<String, u64> = BTreeMap::new();
+    let mut sent: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut merges = 0;
     for pair in body.chunks(2) {
         let (host, clock) = pair[1].split_once(' ').unwrap();
         let clock: BTreeMap<String, u64> = serde_json::from_str(clock).unwrap();
@@ -102,7 +119,24 @@ fn shiviz_clocks_are_exact_vector_clocks() {
             "a host's own component rises by exactly 1"
         );
         *prev += 1;
+        let (what, id) = pair[0].rsplit_once(" #").unwrap();
+        if what.starts_with("send ") {
+            sent.insert(id.to_string(), clock);
+        } else if what.starts_with("recv ") {
+            // A delivery merges the sender's clock as it was at the send: the receiver now
+            // knows at least every event the sender knew, its own send included.
+            let at_send = &sent[id];
+            for (node, v) in at_send {
+                let known = clock.get(node).copied().unwrap_or(0);
+                assert!(known >= *v, "{pair:?}: {node} {known} < {v} at the send");
+            }
+            merges += usize::from(at_send.keys().any(|n| n != host));
+        }
     }
+    assert!(
+        merges > 0,
+        "deliveries between different nodes were checked"
+    );
 }
 
 #[test]

@@ -264,3 +264,34 @@ fn a_step_left_unanswered_at_the_end_is_a_mismatch() {
     assert_eq!(obs["script_mismatches"], 1.0);
     assert!(!outcome.pass);
 }
+
+/// SET k 1, SET k 2, GET k → "2" on one healthy server: the first SET was overwritten by an
+/// acknowledged write, not lost.
+#[test]
+fn an_overwritten_acknowledged_set_is_not_a_lost_write() {
+    let source = r#"(
+        version: 1,
+        name: "overwrite",
+        duration_ms: 1_000,
+        system: Redis(
+            servers: 1,
+            clients: [(name: "c")],
+            script: [
+                (at_ms: 100, client: "c", cmd: Set(key: "k", value: 1), expect: "OK"),
+                (at_ms: 200, client: "c", cmd: Set(key: "k", value: 2), expect: "OK"),
+                (at_ms: 300, client: "c", cmd: Get(key: "k"), expect: "2"),
+            ],
+        ),
+        expect: ["script_mismatches == 0", "writes_ok == 2", "anomaly:lost_write == 0"],
+    )"#;
+    let loaded = msgsim::scenario::parse("overwrite.ron", source.to_string()).unwrap();
+    for seed in 1..=5 {
+        let options = msgsim::runner::RunOptions {
+            seed,
+            ..Default::default()
+        };
+        let outcome = msgsim::runner::run(&loaded, options).unwrap();
+        let failed: Vec<_> = outcome.checked.iter().filter(|c| !c.ok).collect();
+        assert!(failed.is_empty(), "seed {seed}: {failed:?}");
+    }
+}

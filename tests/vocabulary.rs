@@ -2,7 +2,7 @@
 //! (`SystemConfig::vocabulary`): every "sometimes" probe in a model's source is in its
 //! `PROBES` list (a missing one would make a valid `sometimes:` expectation an input error),
 //! every declared probe still exists in the source (a stale one would accept a name nothing
-//! counts).
+//! counts), and docs/anomalies.md defines every anomaly, probe and metric of every model.
 
 use msgsim_models::{SystemConfig, Vocabulary, echo, kafka, redis};
 use std::collections::BTreeSet;
@@ -57,4 +57,22 @@ fn every_probe_in_the_source_is_declared_and_every_declared_probe_exists() {
             "{model}: PROBES lists names no code counts: {stale:?}"
         );
     }
+}
+#[test]
+fn docs_define_every_name_of_every_model() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/anomalies.md"))
+        .expect("docs/anomalies.md");
+    let mut undefined = Vec::new();
+    for (model, v) in vocabularies() {
+        let names = v.anomalies.iter().chain(v.probes).chain(v.metrics);
+        for name in names.chain(msgsim_sim::Fault::NAMES) {
+            if !doc.contains(&format!("`{name}`")) {
+                undefined.push(format!("{model}: {name}"));
+            }
+        }
+    }
+    assert!(
+        undefined.is_empty(),
+        "docs/anomalies.md does not define: {undefined:?}"
+    );
 }

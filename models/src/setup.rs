@@ -54,7 +54,9 @@ impl RunSetup {
         self.network.default.validate()?;
         let mut config = SimConfig::new(self.seed);
         let quiet_at = SimTime::ZERO + self.duration;
-        config.quiet_at = Some(quiet_at);
+        // `quiet_ms: 0` skips the quiet phase (docs/scenarios.md): the run ends with crashed
+        // nodes still down, partitions still in place, paused nodes still paused.
+        config.quiet_at = (self.quiet > SimDuration::ZERO).then_some(quiet_at);
         config.end = Some(quiet_at + self.quiet);
         config.limits = self.limits;
         config.conn_break_detect = SimDuration::from_millis(self.network.conn_break_detect_ms);

@@ -22,7 +22,8 @@ pub enum CrashKind {
 pub enum CloseReason {
     /// The peer called `close`; every message it sent before arrived first.
     ClosedByPeer,
-    /// The path stayed partitioned (or clogged) past the detection delay.
+    /// The path stayed partitioned past the detection delay (counted from the cut; a heal
+    /// restarts the count). A clog only holds messages: it never breaks a connection.
     Broken,
     /// The peer crashed or restarted (RST after the detection delay).
     PeerDown,

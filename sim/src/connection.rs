@@ -32,8 +32,10 @@ pub struct Connection {
     pub open: bool,
     /// The end that called `close` (its later sends are dropped), if any.
     pub closed_by: Option<usize>,
-    /// A detection check is scheduled.
-    pub check_pending: bool,
+    /// When the detection check of the current cut falls due (`None`: no check scheduled). A
+    /// heal clears it, so a check scheduled for an earlier cut does not break the connection
+    /// early after a new one.
+    pub check_due: Option<SimTime>,
     pub dirs: [Direction; 2],
 }
 
@@ -45,7 +47,7 @@ impl Connection {
             accepted: false,
             open: true,
             closed_by: None,
-            check_pending: false,
+            check_due: None,
             dirs: [Direction::default(), Direction::default()],
         }
     }

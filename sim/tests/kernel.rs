@@ -463,6 +463,36 @@ fn short_partition_on_a_connection_delays_but_loses_nothing() {
     );
 }
 
+/// A heal ends the cut its detection check was timing: a new partition soon after gets the full
+/// detection delay from its own start (not what was left of the first one's).
+#[test]
+fn a_partition_after_a_heal_breaks_a_full_delay_after_the_new_cut() {
+    let log: Log = Rc::default();
+    let mut c = config(2, 2_500);
+    c.conn_break_detect = SimDuration::from_millis(1_000);
+    let mut sim: Sim<Msg, ()> = Sim::new(c);
+    let rx = sim.add_node("rx", Box::new(Probe::receiver(&log)));
+    let mut p = Probe::sender(Some(rx), 1_000, 1, &log);
+    p.use_conn = true;
+    let tx = sim.add_node("tx", Box::new(p));
+    let cut = Fault::Partition {
+        groups: vec![vec![rx], vec![tx]],
+    };
+    sim.schedule_fault(SimTime::from_millis(100), cut.clone());
+    sim.schedule_fault(SimTime::from_millis(400), Fault::Heal);
+    sim.schedule_fault(SimTime::from_millis(800), cut);
+    sim.run().unwrap();
+    let first_close = log.borrow().iter().find_map(|s| match s {
+        Seen::Closed { at, reason } => Some((*at, *reason)),
+        _ => None,
+    });
+    assert_eq!(
+        first_close,
+        Some((SimTime::from_millis(1_800), CloseReason::Broken)),
+        "800 ms + 1,000 ms detection (not 100 ms + 1,000 ms)"
+    );
+}
+
 #[test]
 fn clog_holds_messages_until_released() {
     let log: Log = Rc::default();

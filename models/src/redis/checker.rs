@@ -564,10 +564,20 @@ impl RedisChecker {
         self.classify();
         let empty = Dataset::default();
         let data = data.unwrap_or(&empty);
+        // An acknowledged SET is lost when the final value of its key is neither it nor a SET
+        // acknowledged after it: a later acknowledged SET that survives overwrote it (`writes`
+        // is in acknowledgement order). A key absent at the end, or holding a value no
+        // acknowledged SET wrote, loses every acknowledged SET to it.
+        let mut survivor: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, (key, value, ..)) in self.writes.iter().enumerate() {
+            if data.value(key).and_then(|v| v.write_id()) == Some(*value) {
+                survivor.insert(key, i);
+            }
+        }
         let (mut lost, mut wait_lost) = (0, 0);
-        for (key, value, waited, _) in &self.writes {
-            let present = data.value(key).and_then(|v| v.write_id()) == Some(*value);
-            if !present {
+        for (i, (key, _, waited, _)) in self.writes.iter().enumerate() {
+            let kept_or_overwritten = survivor.get(key.as_str()).is_some_and(|&s| i <= s);
+            if !kept_or_overwritten {
                 lost += 1;
                 if waited.is_some_and(|w| w > 0) {
                     wait_lost += 1;
@@ -599,10 +609,17 @@ impl RedisChecker {
             .insert("stream_trimmed_before_delivery", trimmed as f64);
         self.c
             .insert("stream_delivered", self.delivered.len() as f64);
+        // Entries still in the final stream that no consumer got: a lost or trimmed entry is
+        // counted as such (above), not again as undelivered.
         let undelivered = self
             .added
-            .keys()
-            .filter(|t| !self.delivered.contains_key(t))
+            .iter()
+            .filter(|(t, (key, id))| {
+                !self.delivered.contains_key(t)
+                    && data
+                        .stream(key)
+                        .is_some_and(|s| s.entries.get(id).is_some_and(|e| e.tag == **t))
+            })
             .count();
         self.c.insert("stream_undelivered", undelivered as f64);
     }

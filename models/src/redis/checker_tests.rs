@@ -199,3 +199,59 @@ fn batches_are_classified_by_the_state_at_their_own_publish() {
     // Subscribed on a connection that ended without a kill: lost with the disconnect.
     assert_eq!(r.observations["pubsub_lost_disconnected"], 30.0);
 }
+
+/// Acknowledged SETs to one key, in acknowledgement order, then the final dataset.
+fn writes_then_final(values: &[u64], last: Option<u64>) -> ModelReport {
+    let mut c = RedisChecker::default();
+    for (i, v) in values.iter().enumerate() {
+        let ev = RedisEvent::WriteOk {
+            client: 0,
+            key: "k".into(),
+            value: *v,
+            server: NodeId(0),
+            waited: None,
+        };
+        c.observe(SimTime::from_millis(i as u64), NodeId(1), &ev);
+    }
+    let mut data = super::dataset::Dataset::default();
+    if let Some(v) = last {
+        let set = super::cmd::Cmd::Set {
+            key: "k".into(),
+            value: v,
+            bytes: None,
+        };
+        data.execute(&set, 0);
+    }
+    c.finish(Some(&data));
+    let mut r = ModelReport::default();
+    c.report(&mut r);
+    r
+}
+
+#[test]
+fn an_acknowledged_set_overwritten_by_a_later_acknowledged_set_is_not_lost() {
+    // SET k 1, SET k 2, final "2": nothing lost.
+    assert_eq!(
+        writes_then_final(&[1, 2], Some(2)).anomalies[anomaly::LOST_WRITE],
+        0
+    );
+    // Final "1": the later SET 2 is lost (the earlier one is not counted again).
+    assert_eq!(
+        writes_then_final(&[1, 2], Some(1)).anomalies[anomaly::LOST_WRITE],
+        1
+    );
+    // Final "2" of three: the last SET 3 is lost.
+    assert_eq!(
+        writes_then_final(&[1, 2, 3], Some(2)).anomalies[anomaly::LOST_WRITE],
+        1
+    );
+    // The key is gone, or holds a value no acknowledged SET wrote: every SET is lost.
+    assert_eq!(
+        writes_then_final(&[1, 2], None).anomalies[anomaly::LOST_WRITE],
+        2
+    );
+    assert_eq!(
+        writes_then_final(&[1, 2], Some(9)).anomalies[anomaly::LOST_WRITE],
+        2
+    );
+}

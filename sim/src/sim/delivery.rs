@@ -64,9 +64,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let dir = &mut conn.dirs[end];
         if !link_open || !dir.held.is_empty() {
             dir.held.push((seq, slot));
-            if blocked && !conn.check_pending {
-                conn.check_pending = true;
+            if blocked && conn.check_due.is_none() {
                 let at = self.now + self.config.conn_break_detect;
+                conn.check_due = Some(at);
                 self.queue.push(at, EventKind::ConnCheck(conn_id));
             }
             return;
@@ -232,7 +232,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     /// The detection delay of a blocked connection elapsed.
     pub(crate) fn on_conn_check(&mut self, conn: ConnId) {
         let c = &mut self.conns[conn.0 as usize];
-        c.check_pending = false;
+        if c.check_due != Some(self.now) {
+            // Scheduled for a cut a heal ended: the current cut (if any) has its own check.
+            return;
+        }
+        c.check_due = None;
         if !c.open {
             return;
         }

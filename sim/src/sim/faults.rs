@@ -106,10 +106,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let at = self.now + self.config.conn_break_detect;
         for (i, conn) in self.conns.iter_mut().enumerate() {
             if conn.open
-                && !conn.check_pending
+                && conn.check_due.is_none()
                 && !topology.path_unblocked(conn.ends[0], conn.ends[1])
             {
-                conn.check_pending = true;
+                conn.check_due = Some(at);
                 self.queue.push(at, EventKind::ConnCheck(ConnId(i as u64)));
             }
         }
@@ -123,6 +123,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             link.clogged = false;
         }
         topology.refresh_open();
+        // Every cut ended: the checks scheduled for them are stale (a new partition schedules
+        // its own, a full detection delay after it).
+        for conn in &mut self.conns {
+            conn.check_due = None;
+        }
         self.flush_held();
     }
 

@@ -419,15 +419,27 @@ impl KafkaChecker {
                         } else if present == 0 && !below_start && !aborted {
                             lost += 1;
                         }
-                        if fin.consumers && !s.has(POLLED) && !below_start && !aborted && !held {
+                        // Readable but never read: a record gone from the log is a lost
+                        // write, not also unseen.
+                        if fin.consumers
+                            && present > 0
+                            && !s.has(POLLED)
+                            && !below_start
+                            && !aborted
+                            && !held
+                        {
                             unseen += 1;
                         }
-                        // A later send (higher counter) acknowledged at a lower offset.
-                        let m = max_off.entry(s.p).or_insert(0);
-                        if s.ok_offset < *m {
-                            nonmonotonic_send += 1;
+                        // A later send (higher counter) acknowledged at a lower offset, both
+                        // in the final log: an offset reused after the earlier record was
+                        // truncated is that record's loss, counted as lost_write only.
+                        if present > 0 {
+                            let m = max_off.entry(s.p).or_insert(0);
+                            if s.ok_offset < *m {
+                                nonmonotonic_send += 1;
+                            }
+                            *m = (*m).max(s.ok_offset);
                         }
-                        *m = (*m).max(s.ok_offset);
                     }
                     // acks=0 "ok" (offset -1), or DUPLICATE_SEQUENCE_NUMBER (success without an
                     // offset): only the latter is an acknowledged write.

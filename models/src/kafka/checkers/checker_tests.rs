@@ -173,3 +173,37 @@ fn a_poll_going_back_without_a_reset_or_reassignment_is_nonmonotonic() {
     assert_eq!(metric(&r, anomaly::NONMONOTONIC_POLL), 0.0);
     assert_eq!(metric(&r, anomaly::POLL_SKIP), 0.0);
 }
+
+/// Values 0, 1, 2 acknowledged at offsets 0, 1, 2; the leader then lost 1 and 2 (truncated), and
+/// a later send, value 3, was acknowledged at the reused offset 1. A consumer group ran but
+/// polled nothing. Each anomaly counts one thing: two lost writes; the two records in the log
+/// unseen (not the lost ones again); no reordering (the offset reuse is the loss itself).
+#[test]
+fn a_loss_is_not_also_counted_as_unseen_or_as_a_reordered_send() {
+    let mut c = checker_with(0, &[0, 1, 2], &[]);
+    let values: Rc<[u64]> = Rc::from(vec![value(3)]);
+    let t = SimTime::ZERO;
+    let send = KEvent::Send {
+        producer: 0,
+        p: 0,
+        values: values.clone(),
+    };
+    c.observe(t, &send);
+    let ok = KEvent::SendOk {
+        p: 0,
+        values,
+        offset: Some(1),
+    };
+    c.observe(t, &ok);
+    let fin = FinalState {
+        leader_logs: vec![Some((0, vec![value(0), value(3)]))],
+        offline_in_sync_values: vec![Vec::new()],
+        consumers: true,
+        ..FinalState::default()
+    };
+    let mut r = ModelReport::default();
+    c.report(&fin, &mut r);
+    assert_eq!(metric(&r, anomaly::LOST_WRITE), 2.0);
+    assert_eq!(metric(&r, anomaly::UNSEEN), 2.0);
+    assert_eq!(metric(&r, anomaly::NONMONOTONIC_SEND), 0.0);
+}
