@@ -564,12 +564,10 @@ fn summary_text(
             .iter()
             .zip(&sweep.per_point)
             .map(|(p, tri)| {
-                let label = p
-                    .values
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", crate::triage::scalar(v)))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let row = serde_json::json!({
+                    "vary": p.values.iter().cloned().collect::<serde_json::Map<_, _>>()
+                });
+                let label = crate::triage::vary_label(&row);
                 (label, tri)
             })
             .collect();
@@ -580,18 +578,14 @@ fn summary_text(
         key_obs,
         highlights::key_coverage(loaded.scenario.system.model_name()),
     ));
-    if let Some(seed) = t.first_failure {
-        let first_tag = sweep
-            .failing
-            .iter()
-            .find(|f| f.seed == seed)
-            .map(|f| f.tag.clone())
-            .unwrap_or_default();
+    if let Some((seed, repro)) = &t.first_failure {
         out.push_str(&format!("first failure: seed {seed}\n"));
-        out.push_str(&format!(
-            "  repro: msgsim run {}\n",
-            args.out.join(seed_file(seed, &first_tag)).display()
-        ));
+        if let Some(file) = repro {
+            out.push_str(&format!(
+                "  repro: msgsim run {}\n",
+                args.out.join(file).display()
+            ));
+        }
         if points.len() <= 1 {
             out.push_str(&format!(
                 "     or: msgsim run {} --seed {seed}{}\n",

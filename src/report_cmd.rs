@@ -38,7 +38,13 @@ pub fn read_rows(path: &std::path::Path) -> Result<Vec<Value>, String> {
         }
         rows.push(v);
     }
-    rows.sort_by_key(|r| (vary_label(r), r["seed"].as_u64()));
+    // Seed order within each `--vary` point, points in the order they first appear (the order
+    // explore ran them), so a merged sharded sweep reads like the unsharded one.
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        first.entry(vary_label(r)).or_insert(i);
+    }
+    rows.sort_by_key(|r| (first[&vary_label(r)], r["seed"].as_u64()));
     Ok(rows)
 }
 

@@ -44,7 +44,8 @@ pub struct Triage {
     /// Per coverage counter: seeds where it is above 0.
     pub coverage: BTreeMap<String, u64>,
     pub groups: BTreeMap<String, Group>,
-    pub first_failure: Option<u64>,
+    /// The smallest failing seed and its repro file (relative to the sweep's directory).
+    pub first_failure: Option<(u64, Option<String>)>,
     /// Failing seeds whose repro file did not replay to the same trace hash.
     pub unverified: Vec<u64>,
 }
@@ -156,7 +157,9 @@ impl Triage {
         if verdict == "pass" {
             return;
         }
-        self.first_failure = Some(self.first_failure.map_or(seed, |f| f.min(seed)));
+        if self.first_failure.as_ref().is_none_or(|(f, _)| seed < *f) {
+            self.first_failure = Some((seed, row["repro"].as_str().map(str::to_string)));
+        }
         if row["replay_verified"] == Value::Bool(false) {
             self.unverified.push(seed);
         }
@@ -274,16 +277,11 @@ impl Triage {
         if self.run == 0 {
             return String::new();
         }
+        // The model's key probes, then the kernel's fault counters (names without a `model:`
+        // prefix) that some seed reached.
         let mut names: Vec<&str> = key_coverage.to_vec();
-        for k in [
-            "crash",
-            "restart",
-            "pause",
-            "partition",
-            "clog",
-            "clock_skew",
-        ] {
-            if self.coverage.get(k).is_some_and(|n| *n > 0) {
+        for (k, n) in &self.coverage {
+            if !k.contains(':') && *n > 0 {
                 names.push(k);
             }
         }
