@@ -99,7 +99,12 @@ mod tests {
 
     fn k(text: &str) -> Kind {
         let (_, bare) = split_tag(text);
-        let e = Expectation::parse(bare, &["acked", "lost"]).unwrap();
+        let vocabulary = msgsim_models::Vocabulary {
+            metrics: &["acked", "lost"],
+            anomalies: &["lost_write", "duplicate"],
+            probes: &[],
+        };
+        let e = Expectation::parse(bare, &vocabulary).unwrap();
         kind(text, &e)
     }
 

@@ -21,6 +21,7 @@ mod report_cmd;
 mod results;
 mod seed_run;
 mod seeds;
+mod shard_env;
 mod shrink;
 mod triage;
 mod vary;

@@ -383,12 +383,12 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
             format!("more than {} expectations", limits::EXPECTATIONS_MAX),
         );
     }
-    let metrics = s.system.metric_names();
+    let vocabulary = s.system.vocabulary();
     s.expect
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Expectation::parse(crate::guarantee::split_tag(text).1, metrics).map_err(|m| {
+            Expectation::parse(crate::guarantee::split_tag(text).1, &vocabulary).map_err(|m| {
                 Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m)
             })
         })
