@@ -16,6 +16,14 @@ pub struct Progress {
     pub out_of_budget: bool,
 }
 
+/// `--profile NAME` and its overrides as given (empty without a profile).
+pub fn profile_args(args: &ExploreArgs) -> String {
+    match &args.profile {
+        Some(p) => format!(" --profile {p}{}", args.profile_flags.to_args()),
+        None => String::new(),
+    }
+}
+
 /// The summary lines naming the seeds covered and, when the sweep stopped before the end of its
 /// range, the next seed and the command that resumes it.
 pub fn coverage(
@@ -75,11 +83,22 @@ pub fn coverage(
     if shard.count > 1 {
         cmd.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
     }
-    if let Some(profile) = &args.profile {
-        cmd.push_str(&format!(" --profile {profile}"));
+    cmd.push_str(&profile_args(args));
+    for k in &args.vary {
+        let values: Vec<String> = k.values.iter().map(crate::triage::scalar).collect();
+        cmd.push_str(&format!(" --vary {}={}", k.path, values.join(",")));
     }
     if let Some(b) = &args.budget {
         cmd.push_str(&format!(" --budget {b}"));
+    }
+    if let Some(j) = args.jobs {
+        cmd.push_str(&format!(" --jobs {j}"));
+    }
+    if args.minimize {
+        cmd.push_str(" --minimize");
+    }
+    if let Some(n) = args.fail_fast {
+        cmd.push_str(&format!(" --fail-fast {n}"));
     }
     cmd.push_str(&format!(" --out {}-from-{next}", args.out.display()));
     out.push_str(&format!("next seed   {next}\n"));

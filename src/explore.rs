@@ -1,7 +1,10 @@
 //! `msgsim explore`: run a scenario over a range of seeds in parallel (rayon), one JSON line per
-//! seed in seed order, every failing seed written as a self-contained RON scenario, optionally
-//! minimized (see `shrink.rs`). Results never depend on `--jobs`: seeds run in fixed chunks and
-//! are collected in seed order; `--fail-fast N` cuts the list after the N-th failing seed.
+//! seed in seed order (`results.rs`), every seed that breaks an invariant written as a
+//! self-contained RON scenario, optionally minimized (see `shrink.rs`), then the triage
+//! (`triage.rs`). A seed fails only on an invariant; observations of the scenario's own schedule
+//! that miss are reported apart (`guarantee.rs`). Results never depend on `--jobs`: seeds run in
+//! fixed chunks and are collected in seed order; `--fail-fast N` cuts the list after the N-th
+//! failing seed. `--vary` (`vary.rs`) runs the seeds once per combination of values.
 //!
 //! Sharding: seed `s` belongs to shard `I` of `N` when `s % N == I` (0-based); where the shard
 //! comes from when no flag gives it is `shard_env.rs`.
@@ -9,17 +12,20 @@
 use crate::budget::{self, Deadline};
 use crate::coverage::{self, Progress};
 use crate::explore_args::ExploreArgs;
-use crate::seed_run::{SeedResult, Verdict, run_one};
+use crate::results::{
+    VaryPoint, failure_text, min_file, repro_header, result_json, seed_file, with_header,
+};
+use crate::seed_run::{SeedResult, run_one};
 use crate::seeds::Shard;
 use crate::shard_env;
 use crate::shrink;
+use crate::triage::Triage;
 use msgsim::runner;
 use msgsim::scenario::{self, LoadedScenario, Scenario};
 use msgsim::{exit, output};
+use msgsim_models::highlights;
 use msgsim_sim::FaultProfile;
 use rayon::prelude::*;
-use serde_json::json;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
@@ -34,6 +40,7 @@ pub struct Plan<'a> {
     pub loaded: &'a LoadedScenario,
     pub profile: Option<&'a FaultProfile>,
     pub profile_name: Option<&'a str>,
+    pub point: &'a VaryPoint,
 }
 
 /// Run a seed; for a failing one, build the explicit scenario and check that it replays.
@@ -52,72 +59,25 @@ fn run_seed(plan: &Plan<'_>, seed: u64) -> Result<SeedResult, String> {
     Ok(result)
 }
 
-fn failure_text(r: &SeedResult) -> String {
-    match &r.verdict {
-        Verdict::Error(m) => format!("guard rail: {m}"),
-        Verdict::Panic(m) => format!("panic: {m}"),
-        _ => r
-            .failed
-            .iter()
-            .map(|f| format!("{} (observed {})", f.expectation, f.observed))
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
-}
-
 fn explicit_scenario(plan: &Plan<'_>, r: &SeedResult) -> Scenario {
     let loaded = plan.loaded;
     let mut s = runner::explicit(&loaded.scenario, r.seed, plan.profile);
     s.description = format!(
-        "explore: seed {} of {} (sha256 {}{}) failed: {}. Fault schedule made explicit.",
+        "explore: seed {} of {} (sha256 {}{}{}) failed: {}. Fault schedule made explicit.",
         r.seed,
         loaded.path,
         &loaded.sha256[..16],
         plan.profile_name
             .map(|p| format!(", profile {p}"))
             .unwrap_or_default(),
+        if plan.point.tag.is_empty() {
+            String::new()
+        } else {
+            format!(", with {}", plan.point.tag)
+        },
         failure_text(r)
     );
     s
-}
-
-pub fn seed_file(seed: u64) -> String {
-    format!("seed-{seed}.ron")
-}
-
-pub fn min_file(seed: u64) -> String {
-    format!("seed-{seed}.min.ron")
-}
-
-/// One `results.jsonl` line. Everything but `wall_ms` is deterministic.
-pub fn result_json(loaded: &LoadedScenario, r: &SeedResult) -> serde_json::Value {
-    let failed: Vec<_> = r
-        .failed
-        .iter()
-        .map(|f| json!({"expectation": f.expectation, "observed": f.observed}))
-        .collect();
-    let mut v = json!({
-        "seed": r.seed,
-        "verdict": r.verdict.name(),
-        "trace_hash": r.trace_hash.map(|h| format!("{h:016x}")),
-        "events": r.events,
-        "anomalies": r.anomalies,
-        "failed": failed,
-        "fault_families": r.families,
-        "faults": r.faults,
-        "msgsim_version": output::VERSION,
-        "scenario": loaded.scenario.name,
-        "scenario_sha256": loaded.sha256,
-        "repro": r.repro.as_ref().map(|_| seed_file(r.seed)),
-        "wall_ms": (r.wall_ms * 1000.0).round() / 1000.0,
-    });
-    if let Verdict::Error(m) | Verdict::Panic(m) = &r.verdict {
-        v["error"] = json!(m);
-    }
-    if let Some((_, ok)) = &r.repro {
-        v["replay_verified"] = json!(ok);
-    }
-    v
 }
 
 fn bad_input(m: impl fmt::Display) -> i32 {
@@ -125,53 +85,25 @@ fn bad_input(m: impl fmt::Display) -> i32 {
     exit::BAD_INPUT
 }
 
-/// Totals for the summary.
-#[derive(Default)]
-struct Tally {
-    run: u64,
-    pass: u64,
-    fail: u64,
-    error: u64,
-    panic: u64,
-    by_expectation: BTreeMap<String, u64>,
-    by_anomaly: BTreeMap<String, u64>,
-    first_failure: Option<u64>,
-    unverified: Vec<u64>,
-    failing: Vec<(u64, Scenario, shrink::Signature)>,
+/// A failing seed kept for `--minimize`.
+struct ToMinimize {
+    seed: u64,
+    tag: String,
+    point: usize,
+    scenario: Scenario,
+    signature: shrink::Signature,
 }
 
-impl Tally {
-    fn add(&mut self, r: &SeedResult) {
-        self.run += 1;
-        match &r.verdict {
-            Verdict::Pass => self.pass += 1,
-            Verdict::Fail => self.fail += 1,
-            Verdict::Error(_) => self.error += 1,
-            Verdict::Panic(_) => self.panic += 1,
-        }
-        if !r.failing() {
-            return;
-        }
-        self.first_failure.get_or_insert(r.seed);
-        for f in &r.failed {
-            *self
-                .by_expectation
-                .entry(f.expectation.clone())
-                .or_insert(0) += 1;
-        }
-        if let Verdict::Error(_) | Verdict::Panic(_) = r.verdict {
-            *self
-                .by_expectation
-                .entry(format!("({})", r.verdict.name()))
-                .or_insert(0) += 1;
-        }
-        for k in r.anomalies.keys() {
-            *self.by_anomaly.entry(k.clone()).or_insert(0) += 1;
-        }
-        if matches!(&r.repro, Some((_, false))) {
-            self.unverified.push(r.seed);
-        }
-    }
+/// The state of a sweep across its batches (and its `--vary` points).
+struct Sweep {
+    triage: Triage,
+    per_point: Vec<Triage>,
+    results: Option<std::io::BufWriter<std::fs::File>>,
+    failing: Vec<ToMinimize>,
+    failures: u64,
+    stopped_early: bool,
+    out_of_budget: bool,
+    last_seed: Option<u64>,
 }
 
 pub fn cmd_explore(args: ExploreArgs) -> i32 {
@@ -183,16 +115,18 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
         }
     };
     let profile = match args.profile.as_deref() {
+        None if args.profile_flags.fault_start_ms.is_some()
+            || args.profile_flags.targets.is_some() =>
+        {
+            return bad_input("--fault-start-ms and --targets need --profile NAME");
+        }
         None => None,
-        Some(n) => match FaultProfile::preset(n) {
-            Some(p) => Some(p),
-            None => {
-                return bad_input(format_args!(
-                    "unknown profile `{n}` (known: {})",
-                    FaultProfile::PRESETS.join(", ")
-                ));
+        Some(n) => {
+            match msgsim::profile::resolve(n, &loaded.scenario, &args.profile_flags.overrides()) {
+                Ok(p) => Some(p),
+                Err(m) => return bad_input(m),
             }
-        },
+        }
     };
     let (shard, shard_source) =
         match shard_env::resolve(args.shard, args.shard_count, &|k| std::env::var(k).ok()) {
@@ -209,20 +143,31 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
             Err(e) => return bad_input(format_args!("cannot start worker threads: {e}")),
         }
     };
-    let plan = Plan {
-        loaded: &loaded,
-        profile: profile.as_ref(),
-        profile_name: args.profile.as_deref(),
-    };
     if args.seeds.open && args.budget.is_none() {
         return bad_input(format_args!(
             "the seed range `{}` has no end: give one (A..B) or a wall-clock --budget",
             args.seeds
         ));
     }
+    if !args.vary.is_empty() && args.budget.is_some() {
+        return bad_input(
+            "--vary runs the whole seed range for every value; it cannot take --budget",
+        );
+    }
+    let points = match crate::vary::grid(&args.vary) {
+        Ok(p) => p,
+        Err(m) => return bad_input(m),
+    };
+    let mut scenarios = Vec::with_capacity(points.len());
+    for p in &points {
+        match crate::vary::apply(&loaded, p) {
+            Ok(l) => scenarios.push(l),
+            Err(m) => return bad_input(m),
+        }
+    }
     let total = shard.seed_count(args.seeds);
     eprintln!(
-        "msgsim {} explore  scenario={} sha256={}  model={}  seeds={}  shard {} of {} (0-based, from {shard_source}): {}  jobs={}{}{}",
+        "msgsim {} explore  scenario={} sha256={}  model={}  seeds={}  shard {} of {} (0-based, from {shard_source}): {}  jobs={}{}{}{}",
         output::VERSION,
         loaded.path,
         &loaded.sha256[..16],
@@ -236,117 +181,62 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
             format!("{total} seeds")
         },
         pool.current_num_threads(),
-        args.profile
-            .as_deref()
-            .map(|p| format!("  profile={p}"))
+        profile
+            .as_ref()
+            .map(|p| format!(
+                "  profile={} (start_ms={} targets=[{}])",
+                args.profile.as_deref().unwrap_or(""),
+                p.start_ms,
+                p.targets.join(",")
+            ))
             .unwrap_or_default(),
         args.budget
             .as_ref()
             .map(|b| format!("  budget={b} (per shard)"))
             .unwrap_or_default(),
+        if points.len() > 1 {
+            format!("  vary: {} combinations", points.len())
+        } else {
+            String::new()
+        },
     );
-    let bar = progress_bar((!args.seeds.open).then_some(total));
+    let bar = progress_bar((!args.seeds.open).then_some(total * points.len() as u64));
     #[allow(clippy::disallowed_methods)] // wall time for wall_ms and seeds/s only; never in results
     let started = Instant::now();
     // The budget decides only when to stop launching seeds (between runs, never inside one).
     let deadline = Deadline::start(args.budget.as_ref());
-    // Threads wait for each other at the end of every batch (its seeds are written in order
-    // before the next batch starts): 64 seeds per thread keep that wait to ≈ 1 % of a sweep of
-    // short, uneven seeds (8 per thread lost ≈ 10 % on 2 threads with the Redis scenarios).
-    let chunk = (pool.current_num_threads() * 64).max(64);
-    let mut seeds = shard.seeds(args.seeds).peekable();
-    let mut tally = Tally::default();
-    let mut results: Option<std::io::BufWriter<std::fs::File>> = None;
-    let fail_fast = args.fail_fast.unwrap_or(u64::MAX);
-    let mut failures = 0u64;
-    let mut stopped_early = false;
-    let mut out_of_budget = false;
-    let mut last_seed: Option<u64> = None;
-    loop {
-        let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
-        let done = batch.is_empty();
-        // Seeds are claimed in order and each claimed seed completes: the outcomes are those of
-        // a prefix of the batch (all of it unless the budget ran out). At least one seed runs.
-        let outcomes: Vec<Result<SeedResult, String>> = budget::run_prefix(
-            &pool,
-            &batch,
-            last_seed.is_none(),
-            &|| deadline.passed(),
-            &|&seed| {
-                let r = run_seed(&plan, seed);
-                bar.inc(1);
-                r
-            },
+    let mut sweep = Sweep {
+        triage: Triage::default(),
+        per_point: Vec::new(),
+        results: None,
+        failing: Vec::new(),
+        failures: 0,
+        stopped_early: false,
+        out_of_budget: false,
+        last_seed: None,
+    };
+    let key_obs = loaded.scenario.system.key_observations();
+    for (i, (point, varied)) in points.iter().zip(&scenarios).enumerate() {
+        let plan = Plan {
+            loaded: varied,
+            profile: profile.as_ref(),
+            profile_name: args.profile.as_deref(),
+            point,
+        };
+        sweep.per_point.push(Triage::default());
+        sweep.last_seed = None;
+        let code = run_point(
+            &args, &plan, i, shard, &pool, &deadline, &bar, key_obs, &mut sweep,
         );
-        if outcomes.len() < batch.len() {
-            out_of_budget = true;
+        if code != exit::PASS {
+            bar.finish_and_clear();
+            return code;
         }
-        if results.is_none() {
-            // Created only once the first batch ran: a configuration error writes nothing.
-            if let Some(Err(m)) = outcomes.iter().find(|r| r.is_err()) {
-                bar.finish_and_clear();
-                return bad_input(format_args!("{}: invalid configuration: {m}", loaded.path));
-            }
-            match open_results(&args.out) {
-                Ok(f) => results = Some(f),
-                Err(m) => {
-                    bar.finish_and_clear();
-                    return bad_input(m);
-                }
-            }
-        }
-        let file = results.as_mut().expect("results file is open");
-        for outcome in outcomes {
-            let r = match outcome {
-                Ok(r) => r,
-                Err(m) => {
-                    bar.finish_and_clear();
-                    eprintln!(
-                        "error: {}: invalid configuration for one seed: {m}",
-                        loaded.path
-                    );
-                    return exit::INTERNAL;
-                }
-            };
-            if let Err(e) = writeln!(file, "{}", result_json(&loaded, &r)) {
-                bar.finish_and_clear();
-                eprintln!("error: {}: cannot write results: {e}", args.out.display());
-                return exit::INTERNAL;
-            }
-            tally.add(&r);
-            last_seed = Some(r.seed);
-            if r.failing() {
-                failures += 1;
-                if let Some((ron, _)) = &r.repro {
-                    let header = repro_header(&loaded, &r, &args.out);
-                    if let Err(e) =
-                        std::fs::write(args.out.join(seed_file(r.seed)), with_header(&header, ron))
-                    {
-                        eprintln!(
-                            "error: {}: cannot write failing scenario: {e}",
-                            args.out.display()
-                        );
-                        return exit::INTERNAL;
-                    }
-                    if args.minimize && tally.failing.len() < MINIMIZE_MAX {
-                        tally.failing.push((
-                            r.seed,
-                            explicit_scenario(&plan, &r),
-                            shrink::Signature::of(&r),
-                        ));
-                    }
-                }
-                if failures >= fail_fast {
-                    stopped_early = true;
-                    break;
-                }
-            }
-        }
-        if done || stopped_early || out_of_budget {
+        if sweep.stopped_early || sweep.out_of_budget {
             break;
         }
     }
-    if let Some(mut f) = results.take()
+    if let Some(mut f) = sweep.results.take()
         && let Err(e) = f.flush()
     {
         eprintln!("error: {}: cannot write results: {e}", args.out.display());
@@ -355,7 +245,7 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
     bar.finish_and_clear();
     let wall = started.elapsed();
     let minimized = if args.minimize {
-        minimize_all(&pool, &loaded, &tally.failing, &args.out)
+        minimize_all(&pool, &scenarios, &sweep.failing, &args.out)
     } else {
         Vec::new()
     };
@@ -363,23 +253,134 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
         &args,
         &loaded,
         shard,
-        &tally,
+        &sweep,
+        &points,
         &minimized,
         &Progress {
-            last_seed,
-            fail_fast: stopped_early,
-            out_of_budget,
+            last_seed: sweep.last_seed,
+            fail_fast: sweep.stopped_early,
+            out_of_budget: sweep.out_of_budget,
         },
         wall,
         pool.current_num_threads(),
     );
     let _ = std::io::stdout().lock().write_all(summary.as_bytes());
-    if tally.fail > 0 {
+    let t = &sweep.triage;
+    if t.fail > 0 {
         exit::FAIL
-    } else if tally.error + tally.panic > 0 {
+    } else if t.error + t.panic > 0 {
         exit::INTERNAL
     } else {
         exit::PASS
+    }
+}
+
+/// Run the seeds of one `--vary` point (all of them, without `--vary`); `PASS` unless the sweep
+/// must end with the returned code.
+#[allow(clippy::too_many_arguments)]
+fn run_point(
+    args: &ExploreArgs,
+    plan: &Plan<'_>,
+    point_index: usize,
+    shard: Shard,
+    pool: &rayon::ThreadPool,
+    deadline: &Deadline,
+    bar: &indicatif::ProgressBar,
+    key_obs: &[&str],
+    sweep: &mut Sweep,
+) -> i32 {
+    // Threads wait for each other at the end of every batch (its seeds are written in order
+    // before the next batch starts): 64 seeds per thread keep that wait to ≈ 1 % of a sweep of
+    // short, uneven seeds (8 per thread lost ≈ 10 % on 2 threads with the Redis scenarios).
+    let chunk = (pool.current_num_threads() * 64).max(64);
+    let mut seeds = shard.seeds(args.seeds).peekable();
+    let fail_fast = args.fail_fast.unwrap_or(u64::MAX);
+    let tag = &plan.point.tag;
+    loop {
+        let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
+        let done = batch.is_empty();
+        // Seeds are claimed in order and each claimed seed completes: the outcomes are those of
+        // a prefix of the batch (all of it unless the budget ran out). At least one seed runs.
+        let outcomes: Vec<Result<SeedResult, String>> = budget::run_prefix(
+            pool,
+            &batch,
+            sweep.last_seed.is_none(),
+            &|| deadline.passed(),
+            &|&seed| {
+                let r = run_seed(plan, seed);
+                bar.inc(1);
+                r
+            },
+        );
+        if outcomes.len() < batch.len() {
+            sweep.out_of_budget = true;
+        }
+        if sweep.results.is_none() {
+            // Created only once the first batch ran: a configuration error writes nothing.
+            if let Some(Err(m)) = outcomes.iter().find(|r| r.is_err()) {
+                return bad_input(format_args!(
+                    "{}: invalid configuration: {m}",
+                    plan.loaded.path
+                ));
+            }
+            match open_results(&args.out) {
+                Ok(f) => sweep.results = Some(f),
+                Err(m) => return bad_input(m),
+            }
+        }
+        let file = sweep.results.as_mut().expect("results file is open");
+        for outcome in outcomes {
+            let r = match outcome {
+                Ok(r) => r,
+                Err(m) => {
+                    eprintln!(
+                        "error: {}: invalid configuration for one seed: {m}",
+                        plan.loaded.path
+                    );
+                    return exit::INTERNAL;
+                }
+            };
+            let row = result_json(plan.loaded, &r, plan.point);
+            if let Err(e) = writeln!(file, "{row}") {
+                eprintln!("error: {}: cannot write results: {e}", args.out.display());
+                return exit::INTERNAL;
+            }
+            sweep.triage.add(&row, key_obs);
+            sweep.per_point[point_index].add(&row, key_obs);
+            sweep.last_seed = Some(r.seed);
+            if r.failing() {
+                sweep.failures += 1;
+                if let Some((ron, _)) = &r.repro {
+                    let header = repro_header(plan.loaded, &r, &args.out, tag);
+                    if let Err(e) = std::fs::write(
+                        args.out.join(seed_file(r.seed, tag)),
+                        with_header(&header, ron),
+                    ) {
+                        eprintln!(
+                            "error: {}: cannot write failing scenario: {e}",
+                            args.out.display()
+                        );
+                        return exit::INTERNAL;
+                    }
+                    if args.minimize && sweep.failing.len() < MINIMIZE_MAX {
+                        sweep.failing.push(ToMinimize {
+                            seed: r.seed,
+                            tag: tag.clone(),
+                            point: point_index,
+                            scenario: explicit_scenario(plan, &r),
+                            signature: shrink::Signature::of(&r),
+                        });
+                    }
+                }
+                if sweep.failures >= fail_fast {
+                    sweep.stopped_early = true;
+                    break;
+                }
+            }
+        }
+        if done || sweep.stopped_early || sweep.out_of_budget {
+            return exit::PASS;
+        }
     }
 }
 
@@ -414,44 +415,16 @@ fn open_results(dir: &Path) -> Result<std::io::BufWriter<std::fs::File>, String>
         .map_err(|e| format!("{}: cannot create: {e}", path.display()))
 }
 
-fn repro_header(loaded: &LoadedScenario, r: &SeedResult, out: &Path) -> String {
-    let replay = if matches!(r.repro, Some((_, true))) {
-        "verified"
-    } else {
-        "NOT verified"
-    };
-    format!(
-        "// msgsim {} explore: seed {} of {} (sha256 {}) failed: {}\n// trace hash {} ({} events); replay {replay}: msgsim run {}\n",
-        output::VERSION,
-        r.seed,
-        loaded.path,
-        loaded.sha256,
-        failure_text(r),
-        r.trace_hash
-            .map(|h| format!("{h:016x}"))
-            .unwrap_or_else(|| "-".into()),
-        r.events,
-        out.join(seed_file(r.seed)).display(),
-    )
-}
-
-/// Comments go after the `#![enable(...)]` line, which must come first.
-pub fn with_header(header: &str, ron: &str) -> String {
-    match ron.split_once('\n') {
-        Some((first, rest)) if first.starts_with("#![") => format!("{first}\n{header}{rest}"),
-        _ => format!("{header}{ron}"),
-    }
-}
-
 struct MinResult {
     seed: u64,
+    tag: String,
     outcome: Result<shrink::Minimized, String>,
 }
 
 fn minimize_all(
     pool: &rayon::ThreadPool,
-    loaded: &LoadedScenario,
-    failing: &[(u64, Scenario, shrink::Signature)],
+    scenarios: &[LoadedScenario],
+    failing: &[ToMinimize],
     out: &Path,
 ) -> Vec<MinResult> {
     if failing.is_empty() {
@@ -461,27 +434,39 @@ fn minimize_all(
     let results: Vec<MinResult> = pool.install(|| {
         failing
             .par_iter()
-            .map(|(seed, s, sig)| MinResult {
-                seed: *seed,
-                outcome: shrink::minimize(s, &loaded.expectations, sig, shrink::RUN_BUDGET),
+            .map(|f| MinResult {
+                seed: f.seed,
+                tag: f.tag.clone(),
+                outcome: shrink::minimize(
+                    &f.scenario,
+                    &scenarios[f.point].expectations,
+                    &f.signature,
+                    shrink::RUN_BUDGET,
+                ),
             })
             .collect()
     });
     for m in &results {
+        let loaded = &scenarios[0];
         if let Ok(min) = &m.outcome {
             let header = format!(
-                "// msgsim {} explore --minimize: seed {} of {} (sha256 {}), still fails: {}\n// {}; {} runs; replay: msgsim run {}\n",
+                "// msgsim {} explore --minimize: seed {} of {} (sha256 {}){}, still fails: {}\n// {}; {} runs; replay: msgsim run {}\n",
                 output::VERSION,
                 m.seed,
                 loaded.path,
                 loaded.sha256,
+                if m.tag.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", m.tag)
+                },
                 min.signature,
                 min.steps.join(", "),
                 min.runs,
-                out.join(min_file(m.seed)).display(),
+                out.join(min_file(m.seed, &m.tag)).display(),
             );
             let text = with_header(&header, &scenario::to_ron(&min.scenario));
-            if let Err(e) = std::fs::write(out.join(min_file(m.seed)), text) {
+            if let Err(e) = std::fs::write(out.join(min_file(m.seed, &m.tag)), text) {
                 eprintln!(
                     "error: {}: cannot write minimized scenario: {e}",
                     out.display()
@@ -497,12 +482,14 @@ fn summary_text(
     args: &ExploreArgs,
     loaded: &LoadedScenario,
     shard: Shard,
-    t: &Tally,
+    sweep: &Sweep,
+    points: &[VaryPoint],
     minimized: &[MinResult],
     progress: &Progress,
     wall: std::time::Duration,
     jobs: usize,
 ) -> String {
+    let t = &sweep.triage;
     let mut out = format!(
         "explore     {} ({}), seeds {}, shard {} of {} (0-based)\n",
         loaded.scenario.name, loaded.path, args.seeds, shard.index, shard.count
@@ -523,33 +510,41 @@ fn summary_text(
             String::new()
         }
     ));
-    if !t.by_expectation.is_empty() {
-        out.push_str("failures by expectation:\n");
-        for (k, v) in &t.by_expectation {
-            out.push_str(&format!("  {v:>8}  {k}\n"));
-        }
+    let key_obs = loaded.scenario.system.key_observations();
+    if points.len() > 1 {
+        let labelled: Vec<(String, &Triage)> = points
+            .iter()
+            .zip(&sweep.per_point)
+            .map(|(p, tri)| {
+                let row = serde_json::json!({
+                    "vary": p.values.iter().cloned().collect::<serde_json::Map<_, _>>()
+                });
+                let label = crate::triage::vary_label(&row);
+                (label, tri)
+            })
+            .collect();
+        out.push_str(&crate::triage::vary_table(&labelled, key_obs));
     }
-    if !t.by_anomaly.is_empty() {
-        out.push_str("failures by anomaly (failing seeds with a non-zero count):\n");
-        for (k, v) in &t.by_anomaly {
-            out.push_str(&format!("  {v:>8}  {k}\n"));
-        }
-    }
-    if let Some(seed) = t.first_failure {
+    out.push_str(&t.render(
+        &args.out,
+        key_obs,
+        highlights::key_coverage(loaded.scenario.system.model_name()),
+    ));
+    if let Some((seed, repro)) = &t.first_failure {
         out.push_str(&format!("first failure: seed {seed}\n"));
-        out.push_str(&format!(
-            "  repro: msgsim run {}\n",
-            args.out.join(seed_file(seed)).display()
-        ));
-        let profile = args
-            .profile
-            .as_deref()
-            .map(|p| format!(" --profile {p}"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "     or: msgsim run {} --seed {seed}{profile}\n",
-            loaded.path
-        ));
+        if let Some(file) = repro {
+            out.push_str(&format!(
+                "  repro: msgsim run {}\n",
+                args.out.join(file).display()
+            ));
+        }
+        if points.len() <= 1 {
+            out.push_str(&format!(
+                "     or: msgsim run {} --seed {seed}{}\n",
+                loaded.path,
+                coverage::profile_args(args)
+            ));
+        }
     }
     if !t.unverified.is_empty() {
         out.push_str(&format!(
@@ -563,7 +558,7 @@ fn summary_text(
             Ok(min) => out.push_str(&format!(
                 "minimized   seed {}: {} ({}; {} runs)\n",
                 m.seed,
-                args.out.join(min_file(m.seed)).display(),
+                args.out.join(min_file(m.seed, &m.tag)).display(),
                 min.steps.join(", "),
                 min.runs
             )),

@@ -2,7 +2,9 @@
 
 use crate::budget::Budget;
 use crate::seeds::{SeedRange, Shard};
+use crate::vary::Knob;
 use clap::Args;
+use msgsim::profile::ProfileOverrides;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -30,6 +32,12 @@ pub struct ExploreArgs {
     /// partition, partition-one-way, clog, clock, all, swarm).
     #[arg(long)]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub profile_flags: ProfileFlags,
+    /// Sweep a scenario field over values: PATH=V1,V2,... (repeatable: every combination runs
+    /// the seeds), e.g. `system.server.min_replicas_max_lag_s=1,5,10`.
+    #[arg(long, value_name = "PATH=V1,V2")]
+    pub vary: Vec<Knob>,
     /// Output directory: results.jsonl and one RON scenario per failing seed.
     #[arg(long, value_name = "DIR", default_value = "explore-out")]
     pub out: PathBuf,
@@ -40,4 +48,38 @@ pub struct ExploreArgs {
     /// Stop after N failing seeds (in seed order, so the result does not depend on --jobs).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub fail_fast: Option<u64>,
+}
+
+/// What `--profile` keeps from the scenario unless told otherwise (`profile.rs`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct ProfileFlags {
+    /// With --profile: first generated fault not before this time (default: the file's
+    /// fault_profile.start_ms, else the model's warm-up).
+    #[arg(long, value_name = "MS")]
+    pub fault_start_ms: Option<u64>,
+    /// With --profile: nodes the generated faults target, comma-separated (default: the
+    /// file's fault_profile.targets, else the model's servers).
+    #[arg(long, value_name = "NODES", value_delimiter = ',')]
+    pub targets: Option<Vec<String>>,
+}
+
+impl ProfileFlags {
+    pub fn overrides(&self) -> ProfileOverrides {
+        ProfileOverrides {
+            start_ms: self.fault_start_ms,
+            targets: self.targets.clone(),
+        }
+    }
+
+    /// The flags as they were given, for a command that must carry them.
+    pub fn to_args(&self) -> String {
+        let mut out = String::new();
+        if let Some(s) = self.fault_start_ms {
+            out.push_str(&format!(" --fault-start-ms {s}"));
+        }
+        if let Some(t) = &self.targets {
+            out.push_str(&format!(" --targets {}", t.join(",")));
+        }
+        out
+    }
 }

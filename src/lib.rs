@@ -8,7 +8,9 @@
 pub mod diagnostic;
 pub mod expect;
 pub mod export;
+pub mod guarantee;
 pub mod output;
+pub mod profile;
 pub mod runner;
 pub mod scenario;
 

@@ -17,10 +17,14 @@ mod budget;
 mod coverage;
 mod explore;
 mod explore_args;
+mod report_cmd;
+mod results;
 mod seed_run;
 mod seeds;
 mod shard_env;
 mod shrink;
+mod triage;
+mod vary;
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +47,9 @@ enum Cmd {
     Check { files: Vec<PathBuf> },
     /// Sweep seeds in parallel (shardable); write results.jsonl and a RON repro per failing seed.
     Explore(explore_args::ExploreArgs),
+    /// Re-read a finished sweep's results.jsonl (also shards' files concatenated) and print its
+    /// triage: totals, distributions, failing seeds by signature, coverage.
+    Report(report_cmd::ReportArgs),
     /// Turn a JSON-lines trace (`run --trace FILE`) into a Mermaid sequence diagram, Perfetto
     /// JSON, a ShiViz log or a Jepsen-style history.
     Export(ExportArgs),
@@ -81,6 +88,8 @@ struct RunArgs {
     /// partition, partition-one-way, clog, clock, all, swarm).
     #[arg(long)]
     profile: Option<String>,
+    #[command(flatten)]
+    profile_overrides: explore_args::ProfileFlags,
 }
 
 #[derive(Args)]
@@ -113,6 +122,7 @@ fn main() {
         Cmd::Check { files } => cmd_check(files),
         Cmd::Explore(args) => explore::cmd_explore(args),
         Cmd::Export(args) => cmd_export(args),
+        Cmd::Report(args) => report_cmd::cmd_report(args),
     }) {
         Ok(code) => code,
         Err(_) => {
@@ -151,16 +161,23 @@ fn load_or_exit(path: &std::path::Path) -> Result<scenario::LoadedScenario, i32>
     })
 }
 
-fn resolve_profile(name: Option<&str>) -> Result<Option<FaultProfile>, i32> {
+fn resolve_profile(
+    name: Option<&str>,
+    loaded: &scenario::LoadedScenario,
+    flags: &explore_args::ProfileFlags,
+) -> Result<Option<FaultProfile>, i32> {
     match name {
+        None if flags.fault_start_ms.is_some() || flags.targets.is_some() => {
+            eprintln!("error: --fault-start-ms and --targets need --profile NAME");
+            Err(exit::BAD_INPUT)
+        }
         None => Ok(None),
-        Some(n) => FaultProfile::preset(n).map(Some).ok_or_else(|| {
-            eprintln!(
-                "error: unknown profile `{n}` (known: {})",
-                FaultProfile::PRESETS.join(", ")
-            );
-            exit::BAD_INPUT
-        }),
+        Some(n) => msgsim::profile::resolve(n, &loaded.scenario, &flags.overrides())
+            .map(Some)
+            .map_err(|m| {
+                eprintln!("error: {m}");
+                exit::BAD_INPUT
+            }),
     }
 }
 
@@ -182,7 +199,7 @@ fn cmd_run(args: RunArgs) -> i32 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let profile = match resolve_profile(args.profile.as_deref()) {
+    let profile = match resolve_profile(args.profile.as_deref(), &loaded, &args.profile_overrides) {
         Ok(p) => p,
         Err(code) => return code,
     };

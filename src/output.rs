@@ -77,6 +77,16 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
     out.push_str(&format!("events/s    {:.0}\n", o.events_per_sec()));
     out.push_str(&format!("sim/wall    {:.2}x\n", o.speedup()));
     out.push_str(&format!("trace hash  {:016x}\n", st.trace_hash));
+    let key: Vec<String> = loaded
+        .scenario
+        .system
+        .key_observations()
+        .iter()
+        .filter_map(|k| o.report.observations.get(*k).map(|v| format!("{k}={v}")))
+        .collect();
+    if !key.is_empty() {
+        out.push_str(&format!("observed    {}\n", key.join(" ")));
+    }
     if !o.report.anomalies.is_empty() {
         let list: Vec<String> = o
             .report
@@ -85,6 +95,15 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         out.push_str(&format!("anomalies   {}\n", list.join(" ")));
+    }
+    for (anomaly, list) in &o.report.explanations {
+        for e in list {
+            out.push_str(&format!("  {anomaly}: {} × {}", e.count, e.cause));
+            if let Some(first) = e.examples.first() {
+                out.push_str(&format!(", e.g. {first}"));
+            }
+            out.push('\n');
+        }
     }
     if !o.report.sometimes.is_empty() {
         let list: Vec<String> = o
@@ -95,11 +114,14 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
             .collect();
         out.push_str(&format!("sometimes   {}\n", list.join(" ")));
     }
-    for c in &o.checked {
+    for (c, kind) in o.checked.iter().zip(&o.kinds) {
         let mark = if c.ok { "ok  " } else { "FAIL" };
         out.push_str(&format!(
-            "{mark} {} {} (observed {})\n",
-            c.name, c.expected, c.observed
+            "{mark} {} {} (observed {}) [{}]\n",
+            c.name,
+            c.expected,
+            c.observed,
+            kind.name()
         ));
     }
     out.push_str(&format!(
@@ -129,6 +151,16 @@ pub fn json_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Value
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
+    let expectations: Vec<Value> = o
+        .checked
+        .iter()
+        .zip(&o.kinds)
+        .map(|(c, kind)| {
+            let mut v = json!(c);
+            v["kind"] = json!(kind);
+            v
+        })
+        .collect();
     let drops: Map<String, Value> = st
         .drops
         .iter()
@@ -156,7 +188,8 @@ pub fn json_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Value
         "peak_in_flight": st.peak_in_flight,
         "sim_wall_ratio": o.speedup(),
         "verdict": if o.pass { "pass" } else { "fail" },
-        "expectations": o.checked,
+        "expectations": expectations,
+        "explanations": o.report.explanations,
         "anomalies": anomalies,
         "sometimes": sometimes,
         "observations": observations,

@@ -3,6 +3,7 @@
 //! performance figures only.
 
 use crate::expect::Checked;
+use crate::guarantee::{self, Kind};
 use crate::scenario::{LoadedScenario, Scenario};
 use msgsim_models::system::RunError;
 use msgsim_models::{ModelReport, RunSetup};
@@ -23,6 +24,9 @@ pub struct RunOptions {
 pub struct RunOutcome {
     pub report: ModelReport,
     pub checked: Vec<Checked>,
+    /// The kind of each expectation (same order as `checked`).
+    pub kinds: Vec<Kind>,
+    /// Every expectation held (what `msgsim run` judges).
     pub pass: bool,
     pub wall: Duration,
     /// The explicit schedule the run used (scenario faults + generated ones), sorted by time.
@@ -108,9 +112,11 @@ pub fn run_scenario(
     let wall = started.elapsed();
     let checked: Vec<Checked> = expectations.iter().map(|e| e.check(&report)).collect();
     let pass = checked.iter().all(|c| c.ok);
+    let kinds = guarantee::kinds(&scenario.expect, expectations);
     Ok(RunOutcome {
         report,
         checked,
+        kinds,
         pass,
         wall,
         faults,

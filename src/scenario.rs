@@ -117,7 +117,8 @@ pub struct Scenario {
     /// Generated faults, drawn from the seed (added to the explicit schedule).
     #[serde(default)]
     pub fault_profile: Option<FaultProfile>,
-    /// What must hold, e.g. `"delivered >= 1000"`, `"anomaly:lost_write == 0"`.
+    /// What must hold, e.g. `"delivered >= 1000"`, `"anomaly:lost_write == 0"`; a prefix
+    /// `invariant:` or `observation:` says which kind of promise it is (`guarantee.rs`).
     #[serde(default)]
     pub expect: Vec<String>,
     #[serde(default)]
@@ -387,7 +388,7 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Expectation::parse(text, &vocabulary).map_err(|m| {
+            Expectation::parse(crate::guarantee::split_tag(text).1, &vocabulary).map_err(|m| {
                 Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m)
             })
         })

@@ -2,8 +2,10 @@
 //! ended (`Verdict`, `SeedResult`). Used by `explore.rs` and `shrink.rs`.
 
 use msgsim::expect::Expectation;
+use msgsim::guarantee::Kind;
 use msgsim::runner::{self, RunOptions};
 use msgsim::scenario::Scenario;
+use msgsim_models::report::Explanation;
 use msgsim_models::system::RunError;
 use msgsim_sim::FaultProfile;
 use std::collections::BTreeMap;
@@ -13,7 +15,7 @@ use std::time::Instant;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     Pass,
-    /// An expectation failed.
+    /// An invariant failed (an observation miss alone is still a pass: see `guarantee.rs`).
     Fail,
     /// A kernel guard rail tripped (max events, max in flight...).
     Error(String),
@@ -32,7 +34,8 @@ impl Verdict {
     }
 }
 
-/// A failed expectation: its text and the observed value.
+/// A failed expectation: its text (without its `invariant:` / `observation:` tag) and the
+/// observed value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failed {
     pub expectation: String,
@@ -48,7 +51,16 @@ pub struct SeedResult {
     pub events: u64,
     /// Non-zero anomaly counts.
     pub anomalies: BTreeMap<String, u64>,
+    /// Per non-zero anomaly: its causes, counts and first examples.
+    pub explanations: BTreeMap<String, Vec<Explanation>>,
+    /// The model's observations (`acked`, `max_send_to_ack_ms`, ...).
+    pub observations: BTreeMap<String, f64>,
+    /// Coverage counters (`sometimes`): kernel faults and model probes.
+    pub sometimes: BTreeMap<String, u64>,
+    /// Invariants that failed: these make the seed fail.
     pub failed: Vec<Failed>,
+    /// Observations of the scenario's own schedule that missed: reported, not failing.
+    pub missed: Vec<Failed>,
     pub families: Vec<&'static str>,
     pub faults: usize,
     pub wall_ms: f64,
@@ -95,7 +107,11 @@ pub fn run_one(
         trace_hash: None,
         events: 0,
         anomalies: BTreeMap::new(),
+        explanations: BTreeMap::new(),
+        observations: BTreeMap::new(),
+        sometimes: BTreeMap::new(),
         failed: Vec::new(),
+        missed: Vec::new(),
         families: Vec::new(),
         faults: 0,
         wall_ms,
@@ -112,18 +128,31 @@ pub fn run_one(
                 .filter(|(_, v)| **v > 0)
                 .map(|(k, v)| (k.clone(), *v))
                 .collect();
-            result.failed = expectations
+            result.explanations = o
+                .report
+                .explanations
                 .iter()
-                .zip(&o.checked)
-                .filter(|(_, c)| !c.ok)
-                .map(|(e, c)| Failed {
+                .filter(|(k, _)| result.anomalies.contains_key(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            result.observations = o.report.observations.clone();
+            result.sometimes = o.report.sometimes.clone();
+            for ((e, c), kind) in expectations.iter().zip(&o.checked).zip(&o.kinds) {
+                if c.ok {
+                    continue;
+                }
+                let f = Failed {
                     expectation: e.text.clone(),
                     observed: c.observed,
-                })
-                .collect();
+                };
+                match kind {
+                    Kind::Invariant => result.failed.push(f),
+                    Kind::Observation => result.missed.push(f),
+                }
+            }
             result.families = o.families;
             result.faults = o.faults.len();
-            if !o.pass {
+            if !result.failed.is_empty() {
                 result.verdict = Verdict::Fail;
             }
         }

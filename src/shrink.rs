@@ -1,8 +1,12 @@
 //! Minimizing a failing explicit scenario (seed fixed, every fault explicit) by delta debugging:
 //! drop faults (ddmin), shorten the run and the quiet phase, shrink the workload (node counts,
 //! windows, message counts of whatever model runs), then try the faults again. A candidate is
-//! kept only if it still loads and still fails the same way (the same expectation, or the same
-//! guard rail / panic). Every candidate is at most as large as the one before, field by field.
+//! kept only if it still loads and still fails the same way: the same invariant with the same
+//! kinds of anomalies (or the same guard rail / panic). The quiet phase is never shortened when
+//! the failure involves a liveness anomaly (`guarantee::LIVENESS_ANOMALIES`): what a consumer
+//! has not read when the run ends depends on how long it had to catch up, so a shorter quiet
+//! phase turns a stall into "the last records had no time" — a different failure. Every
+//! candidate is at most as large as the one before, field by field.
 
 use crate::seed_run::{SeedResult, Verdict, run_one};
 use msgsim::expect::Expectation;
@@ -38,8 +42,8 @@ pub const WORKLOAD_FIELDS: &[&str] = &[
 /// How a run must fail to count as "the same failure".
 #[derive(Clone, Debug, PartialEq)]
 pub enum Signature {
-    /// This expectation (its text) fails.
-    Expectation(String),
+    /// This invariant (its text) fails, with exactly these kinds of anomalies (non-zero).
+    Expectation(String, Vec<String>),
     /// A guard rail trips.
     Error,
     /// The simulator panics.
@@ -56,14 +60,17 @@ impl Signature {
                     .first()
                     .map(|f| f.expectation.clone())
                     .unwrap_or_default(),
+                r.anomalies.keys().cloned().collect(),
             ),
         }
     }
 
     fn matches(&self, r: &SeedResult) -> bool {
         match self {
-            Signature::Expectation(e) => {
-                r.verdict == Verdict::Fail && r.failed.iter().any(|f| &f.expectation == e)
+            Signature::Expectation(e, anomalies) => {
+                r.verdict == Verdict::Fail
+                    && r.failed.iter().any(|f| &f.expectation == e)
+                    && r.anomalies.keys().eq(anomalies.iter())
             }
             Signature::Error => matches!(r.verdict, Verdict::Error(_)),
             Signature::Panic => matches!(r.verdict, Verdict::Panic(_)),
@@ -74,7 +81,8 @@ impl Signature {
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Signature::Expectation(e) => write!(f, "{e}"),
+            Signature::Expectation(e, a) if a.is_empty() => write!(f, "{e}"),
+            Signature::Expectation(e, a) => write!(f, "{e} with anomalies {{{}}}", a.join(",")),
             Signature::Error => write!(f, "a guard rail"),
             Signature::Panic => write!(f, "a panic"),
         }
@@ -220,7 +228,7 @@ impl Search<'_> {
         best
     }
 
-    fn shrink_duration(&mut self, s: &mut Scenario, steps: &mut Vec<String>) {
+    fn shrink_duration(&mut self, s: &mut Scenario, steps: &mut Vec<String>, keep_quiet: bool) {
         let last_fault = s.faults.iter().map(FaultSpec::at_ms).max().unwrap_or(0);
         let before = s.duration_ms;
         let base = s.clone();
@@ -232,6 +240,9 @@ impl Search<'_> {
         }) {
             *s = c;
             steps.push(format!("duration_ms {before} → {d}"));
+        }
+        if keep_quiet {
+            return;
         }
         let before = s.quiet_ms;
         let base = s.clone();
@@ -382,6 +393,13 @@ pub fn minimize(
             "duration and workload kept ({signature} is a lower bound)"
         ));
     }
+    let keep_quiet = liveness(signature);
+    if keep_quiet && size_may_shrink {
+        steps.push(format!(
+            "quiet_ms {} kept (liveness: the failure depends on the time to catch up)",
+            s.quiet_ms
+        ));
+    }
     for round in 0..2 {
         let faults_before = s.faults.len();
         search.ddmin_faults(&mut s);
@@ -392,7 +410,7 @@ pub fn minimize(
             break;
         }
         let before = steps.len();
-        search.shrink_duration(&mut s, &mut steps);
+        search.shrink_duration(&mut s, &mut steps, keep_quiet);
         search.shrink_workload(&mut s, &mut steps);
         if steps.len() == before || search.exhausted() || round == 1 {
             break;
@@ -416,7 +434,7 @@ pub fn minimize(
 /// fails trivially.
 fn upper_bound_only(signature: &Signature, expectations: &[Expectation]) -> bool {
     use msgsim::expect::Op;
-    let Signature::Expectation(text) = signature else {
+    let Signature::Expectation(text, _) = signature else {
         return true;
     };
     expectations
@@ -427,6 +445,17 @@ fn upper_bound_only(signature: &Signature, expectations: &[Expectation]) -> bool
             Op::Eq => e.value == 0.0,
             Op::Ge | Op::Gt | Op::Ne => false,
         })
+}
+
+/// Does the failure involve a liveness anomaly (in the failing invariant or among the
+/// anomalies it came with)?
+fn liveness(signature: &Signature) -> bool {
+    let Signature::Expectation(text, anomalies) = signature else {
+        return false;
+    };
+    msgsim::guarantee::LIVENESS_ANOMALIES
+        .iter()
+        .any(|l| anomalies.iter().any(|a| a == l) || text.contains(&format!("anomaly:{l}")))
 }
 
 /// Every dimension of `a` is at most that of `b`.

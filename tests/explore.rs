@@ -22,7 +22,7 @@ const FIXTURE: &str = r#"// explore test fixture
         duration_ms_max: 800,
         start_ms: 200,
     ),
-    expect: ["lost == 0", "delivered >= 100"],
+    expect: ["invariant: lost == 0", "delivered >= 100"],
 )
 "#;
 

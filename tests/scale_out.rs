@@ -19,7 +19,7 @@ const SCENARIO: &str = r#"(
     system: Echo(clients: 2, servers: 2, window: 2, timeout_ms: 200),
     fault_profile: (crash: true, interval_ms_mean: 2_000, duration_ms_min: 200,
                     duration_ms_max: 800, start_ms: 200),
-    expect: ["delivered >= 20_000"],
+    expect: ["invariant: delivered >= 20_000"],
 )
 "#;
 const SEEDS: &str = "0..20";

@@ -8,7 +8,9 @@
 //! Dependencies flow one way: this crate uses the kernel; the kernel knows nothing of it.
 
 pub mod anomaly;
+pub mod cause;
 pub mod echo;
+pub mod highlights;
 pub mod kafka;
 pub mod redis;
 pub mod report;

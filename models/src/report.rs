@@ -2,7 +2,20 @@
 //! anomaly counts and "sometimes" coverage counters. Expectations are evaluated over these.
 
 use msgsim_sim::RunStats;
+use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Most examples kept per (anomaly, cause).
+pub const EXAMPLES_MAX: usize = 3;
+
+/// Why part of an anomaly's count happened: a cause from the documented list
+/// ([`crate::cause::ALL`]), how much of the count it covers, and its first examples.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Explanation {
+    pub cause: String,
+    pub count: u64,
+    pub examples: Vec<String>,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct ModelReport {
@@ -13,6 +26,8 @@ pub struct ModelReport {
     pub anomalies: BTreeMap<String, u64>,
     /// Coverage counters: kernel (`crash`, `partition`, ...) and model probes.
     pub sometimes: BTreeMap<String, u64>,
+    /// Per anomaly: its causes, each with the part of the count it covers and first examples.
+    pub explanations: BTreeMap<String, Vec<Explanation>>,
 }
 
 impl ModelReport {
@@ -51,6 +66,55 @@ impl ModelReport {
         "timers_fired",
         "faults_applied",
     ];
+
+    /// Explain `count` of `anomaly` by `cause` (one of [`crate::cause::ALL`]); `example` is
+    /// asked for only while fewer than [`EXAMPLES_MAX`] are kept for this cause.
+    pub fn explain(
+        &mut self,
+        anomaly: &str,
+        cause: &str,
+        count: u64,
+        example: impl FnOnce() -> String,
+    ) {
+        if count == 0 {
+            return;
+        }
+        debug_assert!(
+            crate::cause::of(anomaly).any(|c| c.name == cause),
+            "undocumented cause {cause}"
+        );
+        let list = self.explanations.entry(anomaly.to_string()).or_default();
+        let e = match list.iter_mut().position(|e| e.cause == cause) {
+            Some(i) => &mut list[i],
+            None => {
+                list.push(Explanation {
+                    cause: cause.to_string(),
+                    ..Explanation::default()
+                });
+                list.last_mut().expect("just pushed")
+            }
+        };
+        e.count += count;
+        if e.examples.len() < EXAMPLES_MAX {
+            e.examples.push(example());
+        }
+    }
+
+    /// The part of each non-zero anomaly's count that no explanation covers (what the property
+    /// tests require to be empty).
+    pub fn unexplained(&self) -> BTreeMap<String, u64> {
+        self.anomalies
+            .iter()
+            .filter(|(_, v)| **v > 0)
+            .filter_map(|(k, v)| {
+                let covered: u64 = self
+                    .explanations
+                    .get(k)
+                    .map_or(0, |l| l.iter().map(|e| e.count).sum());
+                (covered < *v).then(|| (k.clone(), v - covered))
+            })
+            .collect()
+    }
 
     /// Names this report holds that `vocabulary` does not declare (empty when the model's lists
     /// are complete). `SystemConfig::run` asserts it in debug builds.

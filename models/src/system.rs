@@ -73,6 +73,21 @@ impl SystemConfig {
         }
     }
 
+    /// Key observations shown in text summaries (see `highlights.rs`).
+    pub fn key_observations(&self) -> &'static [&'static str] {
+        crate::highlights::key_observations(self.model_name())
+    }
+
+    /// How long after start the system reaches its steady state (leaders elected, groups
+    /// joined, replicas synced): generated faults of a `--profile` preset start after it.
+    pub fn warm_up_ms(&self) -> u64 {
+        match self {
+            SystemConfig::Echo(c) => crate::highlights::echo_warm_up_ms(c),
+            SystemConfig::Kafka(c) => crate::highlights::kafka_warm_up_ms(c),
+            SystemConfig::Redis(c) => crate::highlights::redis_warm_up_ms(c),
+        }
+    }
+
     /// Semantic validation; `Err((field path, message))`.
     pub fn validate(&self) -> Result<(), (String, String)> {
         match self {

@@ -3,6 +3,7 @@
 //! its model promises. They extend the base cases of `proptest_verdicts.rs` and reuse its rules;
 //! the properties over them are in `properties.rs`.
 
+mod explained;
 pub mod kafka;
 mod properties;
 pub mod redis;

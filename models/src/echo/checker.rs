@@ -69,6 +69,13 @@ impl EchoChecker {
         report
             .anomalies
             .insert(anomaly::DUPLICATE.into(), self.duplicate_replies);
+        let (lost, dup) = (self.lost(), self.duplicate_replies);
+        report.explain(anomaly::LOST_REQUEST, "no_reply", lost, || {
+            format!("{lost} requests without a reply at the end of the run")
+        });
+        report.explain(anomaly::DUPLICATE, "duplicate_reply", dup, || {
+            format!("{dup} requests answered twice")
+        });
     }
 }
 

@@ -283,6 +283,7 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         checkers::checker::Shared(checker.clone()),
         sink_checker.clone(),
     ));
+    let lossy_crashes = lossy_crashes(&setup.faults);
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
     let stats = sim.run().map_err(RunError::Sim)?;
     let mut report = ModelReport {
@@ -290,11 +291,39 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         ..ModelReport::default()
     };
     report.absorb_coverage(sim.coverage());
-    let fin = final_state(config, &sim);
+    let mut fin = final_state(config, &sim);
+    fin.context = format!(
+        "acks={:?}, min.insync.replicas={}, RF {}, unclean elections {}, lossy crashes [{}]",
+        config.acks,
+        config.min_insync_replicas,
+        config.replication_factor,
+        report
+            .sometimes
+            .get("kafka:unclean_election")
+            .copied()
+            .unwrap_or(0),
+        lossy_crashes
+    );
     checker.borrow().report(&fin, &mut report);
     report_sink(config, &sim, &sink_checker.borrow(), &mut report);
     observe_actors(config, &sim, &mut report);
     Ok(report)
+}
+
+/// The power-loss crashes of a schedule, e.g. `b1 at 12300 ms` (for explanations).
+fn lossy_crashes(faults: &[msgsim_sim::FaultSpec]) -> String {
+    faults
+        .iter()
+        .filter_map(|f| match f {
+            msgsim_sim::FaultSpec::Crash {
+                node,
+                at_ms,
+                lose_unflushed: true,
+            } => Some(format!("{node} at {at_ms} ms")),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Consumer `i`, with the configured sink pipeline stage.
@@ -425,6 +454,12 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
     let mut tier_violations = 0;
     for p in 0..config.partitions as usize {
         let leader = ctrl.parts[p].leader;
+        fin.leaders
+            .push(leader.map(|l| checkers::explain::FinalLeader {
+                broker: l,
+                epoch: ctrl.parts[p].leader_epoch,
+                isr: ctrl.parts[p].isr.iter().copied().collect(),
+            }));
         let output = p as u32 >= config.input_partitions();
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];

@@ -116,6 +116,8 @@ pub struct RedisChecker {
     added: BTreeMap<u64, (String, StreamId)>,
     delivered: BTreeMap<u64, u64>,
     acked: BTreeSet<u64>,
+    /// Per loss reason (a `c` counter name): its first examples, for the explanations.
+    examples: BTreeMap<&'static str, Vec<String>>,
 }
 
 impl RedisChecker {
@@ -536,6 +538,13 @@ impl RedisChecker {
                     },
                 };
                 *lost.entry(reason).or_insert(0) += missing;
+                let ex = self.examples.entry(reason).or_default();
+                if ex.len() < crate::report::EXAMPLES_MAX {
+                    ex.push(format!(
+                        "subscriber client #{} missed {missing} of messages {a}..{b} of publisher #{}",
+                        key.0, key.1
+                    ));
+                }
             }
         }
         let total: u64 = lost.values().sum();
@@ -575,16 +584,37 @@ impl RedisChecker {
             }
         }
         let (mut lost, mut wait_lost) = (0, 0);
-        for (i, (key, _, waited, _)) in self.writes.iter().enumerate() {
+        let (mut absent, mut other) = (0.0, 0.0);
+        for (i, (key, value, waited, client)) in self.writes.iter().enumerate() {
+            let now = data.value(key).map(|v| v.write_id());
             let kept_or_overwritten = survivor.get(key.as_str()).is_some_and(|&s| i <= s);
             if !kept_or_overwritten {
                 lost += 1;
+                let (reason, counter) = match now {
+                    None => ("lost_key_absent", &mut absent),
+                    Some(_) => ("lost_key_other", &mut other),
+                };
+                *counter += 1.0;
+                let ex = self.examples.entry(reason).or_default();
+                if ex.len() < crate::report::EXAMPLES_MAX {
+                    ex.push(format!(
+                        "key {key}: write #{value} of client #{client} (WAIT answered {}), final primary holds {}",
+                        waited.map_or("-".to_string(), |w| w.to_string()),
+                        match now {
+                            None => "no such key".to_string(),
+                            Some(Some(w)) => format!("write #{w}"),
+                            Some(None) => "a value not written by the workload".to_string(),
+                        }
+                    ));
+                }
                 if waited.is_some_and(|w| w > 0) {
                     wait_lost += 1;
                 }
             }
         }
         self.c.insert("acked_writes_lost", lost as f64);
+        self.c.insert("lost_key_absent", absent);
+        self.c.insert("lost_key_other", other);
         self.c.insert("wait_acked_writes_lost", wait_lost as f64);
         let (mut s_lost, mut trimmed) = (0, 0);
         for (tag, (key, id)) in &self.added {
@@ -657,6 +687,7 @@ impl RedisChecker {
         for (k, v) in a {
             report.anomalies.insert(k.to_string(), v);
         }
+        super::explain::explain(&self.c, &self.examples, report);
     }
 }
 

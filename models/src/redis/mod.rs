@@ -12,6 +12,7 @@ mod client_table;
 pub mod cmd;
 pub mod config;
 pub mod dataset;
+mod explain;
 mod inbox;
 pub mod msg;
 mod output;
@@ -532,6 +533,12 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     report
         .anomalies
         .insert(anomaly::REPLICA_AHEAD.to_string(), prefix);
+    report.explain(
+        anomaly::REPLICA_AHEAD,
+        "replica_offset_ahead",
+        prefix,
+        || format!("{prefix} replicas or prefix violations ahead of their primary's history"),
+    );
     Ok(report)
 }
 

@@ -4,6 +4,7 @@
 //! failed.
 
 use super::compaction_check::KeyHeads;
+use super::explain::{FinalLeader, Finals, Found, Rec};
 use crate::anomaly;
 use crate::kafka::wire::keys::KeySpec;
 use crate::kafka::wire::msg::KEvent;
@@ -108,6 +109,10 @@ pub struct FinalState {
     pub commit_ms: Vec<(u64, i64)>,
     /// Consume-transform-produce runs: the input and output topics' final logs.
     pub ctp: Option<CtpFinal>,
+    /// Per partition: its final leader (None if offline), for the anomalies' explanations.
+    pub leaders: Vec<Option<FinalLeader>>,
+    /// The run's context for explanations (acks, min ISR, unclean elections, lossy crashes).
+    pub context: String,
 }
 
 /// Consume-transform-produce: input records (read_committed view of the input topic) and
@@ -382,6 +387,7 @@ impl KafkaChecker {
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
         let mut failed_in_log = 0u64;
+        let mut found = Found::default();
         let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed);
         let excused = |s: &ValState, v: u64| {
             let off = [s.ok_offset, s.seen_offset]
@@ -408,8 +414,27 @@ impl KafkaChecker {
                 // that is down: readable again once it returns (unknown read outcome), so
                 // neither lost, unseen nor unprocessed. A value no in-sync replica holds is lost.
                 let held = present == 0 && held_offline.contains(&value);
+                let rec = |offset: u32| Rec {
+                    p: u32::from(s.p),
+                    offset: (offset != NONE32).then_some(u64::from(offset)),
+                    ms: s.ack_ms,
+                    producer: prod as u32,
+                };
                 if present > 1 || s.has(SEEN_TWICE) {
                     duplicate += 1;
+                    let r = Rec {
+                        ms: s.sent_ms,
+                        ..rec(if s.ok_offset != NONE32 {
+                            s.ok_offset
+                        } else {
+                            s.seen_offset
+                        })
+                    };
+                    if present > 1 {
+                        found.dup_in_log.push(r);
+                    } else {
+                        found.dup_read.push(r);
+                    }
                 }
                 match s.outcome {
                     Outcome::Ok => {
@@ -418,6 +443,7 @@ impl KafkaChecker {
                             unavailable += 1;
                         } else if present == 0 && !below_start && !aborted {
                             lost += 1;
+                            found.lost.push(rec(s.ok_offset));
                         }
                         // Readable but never read: a record gone from the log is a lost
                         // write, not also unseen.
@@ -429,6 +455,11 @@ impl KafkaChecker {
                             && !held
                         {
                             unseen += 1;
+                            if present == 0 {
+                                found.unseen_lost.push(rec(s.ok_offset));
+                            } else {
+                                found.unseen_in_log.push(rec(s.ok_offset));
+                            }
                         }
                         // A later send (higher counter) acknowledged at a lower offset, both
                         // in the final log: an offset reused after the earlier record was
@@ -453,6 +484,7 @@ impl KafkaChecker {
                             && !heads.superseded_by_later_send(s.p as usize, value)
                         {
                             lost += 1;
+                            found.lost.push(rec(NONE32));
                         }
                     }
                     Outcome::Info | Outcome::Unknown => {
@@ -565,6 +597,46 @@ impl KafkaChecker {
         ];
         for (k, v) in anomalies {
             report.anomalies.insert(k.to_string(), v);
+        }
+        let finals = Finals {
+            log_ends: fin
+                .leader_logs
+                .iter()
+                .map(|l| l.as_ref().map(|(start, recs)| start + recs.len() as u64))
+                .collect(),
+            leaders: &fin.leaders,
+            context: &fin.context,
+        };
+        super::explain::explain(report, &found, &finals, &anomalies);
+        let ctx = &fin.context;
+        let split = [
+            (
+                anomaly::INCONSISTENT_OFFSETS,
+                "offset_read_with_two_values",
+                self.inconsistent,
+                "offsets acknowledged or read with two records",
+            ),
+            (
+                anomaly::INCONSISTENT_OFFSETS,
+                "replicas_disagree",
+                replica_disagreements,
+                "replica pairs disagreeing below both HWs",
+            ),
+            (
+                anomaly::ABORTED_READ,
+                "aborted_record_read",
+                self.aborted_read + txn.g1a,
+                "reads of aborted records",
+            ),
+            (
+                anomaly::ABORTED_READ,
+                "failed_send_in_log",
+                failed_in_log,
+                "failed sends found in the final log",
+            ),
+        ];
+        for (a, cause, n, what) in split {
+            report.explain(a, cause, n, || format!("{n} {what}; {ctx}"));
         }
     }
 }

@@ -5,4 +5,5 @@
 
 pub mod checker;
 pub mod compaction_check;
+pub mod explain;
 pub mod sink_checker;

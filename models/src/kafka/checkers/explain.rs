@@ -1,0 +1,253 @@
+//! Explanations of the Kafka checker's anomalies: each counted record is put under one of the
+//! documented causes (`crate::cause`), and contiguous runs of records of one partition and cause
+//! become examples such as `p0 offsets 2000..2099 (100 records of producer 0, acked at
+//! 12.301–12.950 s); final leader b2 (epoch 4, ISR {b2,b3}), log ends at 1990`.
+
+use crate::anomaly;
+use crate::report::ModelReport;
+
+/// One record the checker counted: partition, acknowledged offset (None without one),
+/// acknowledgement time and producer.
+#[derive(Clone, Copy, Debug)]
+pub struct Rec {
+    pub p: u32,
+    pub offset: Option<u64>,
+    pub ms: u32,
+    pub producer: u32,
+}
+
+/// Records behind the per-record anomalies, by cause.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub lost: Vec<Rec>,
+    pub unseen_lost: Vec<Rec>,
+    pub unseen_in_log: Vec<Rec>,
+    pub dup_in_log: Vec<Rec>,
+    pub dup_read: Vec<Rec>,
+}
+
+/// What the explanations need of the final state (the checker builds it from its
+/// `Finals<'_>`): per partition the final leader's log end and the leader, and the run's
+/// context (acks, min ISR, unclean elections, lossy crashes).
+#[derive(Debug, Default)]
+pub struct Finals<'a> {
+    pub log_ends: Vec<Option<u64>>,
+    pub leaders: &'a [Option<FinalLeader>],
+    pub context: &'a str,
+}
+
+/// The final leader of a partition, as the controller has it after the quiet phase.
+#[derive(Clone, Debug, Default)]
+pub struct FinalLeader {
+    pub broker: u32,
+    pub epoch: u32,
+    pub isr: Vec<u32>,
+}
+
+fn leader_text(fin: &Finals<'_>, p: u32) -> String {
+    let log_end = fin.log_ends.get(p as usize).copied().flatten();
+    match (
+        fin.leaders.get(p as usize).and_then(|l| l.as_ref()),
+        log_end,
+    ) {
+        (Some(l), Some(end)) => format!(
+            "final leader b{} (epoch {}, ISR {{{}}}), log ends at {end}",
+            l.broker + 1,
+            l.epoch,
+            l.isr
+                .iter()
+                .map(|b| format!("b{}", b + 1))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        _ => "no final leader".into(),
+    }
+}
+
+/// Runs of consecutive offsets (same partition and producer) as example texts, with the
+/// number of records each covers.
+fn runs(recs: &[Rec], fin: &Finals<'_>, verb: &str) -> Vec<(u64, String)> {
+    let mut sorted = recs.to_vec();
+    sorted.sort_by_key(|r| (r.p, r.offset, r.producer, r.ms));
+    let mut out: Vec<(u64, String)> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let first = sorted[i];
+        let mut j = i + 1;
+        while j < sorted.len()
+            && sorted[j].p == first.p
+            && sorted[j].producer == first.producer
+            && matches!((sorted[j - 1].offset, sorted[j].offset), (Some(a), Some(b)) if b == a + 1)
+        {
+            j += 1;
+        }
+        let last = sorted[j - 1];
+        let n = (j - i) as u64;
+        let (lo, hi) = sorted[i..j]
+            .iter()
+            .fold((u32::MAX, 0), |(lo, hi), r| (lo.min(r.ms), hi.max(r.ms)));
+        let place = match (first.offset, last.offset) {
+            (Some(a), Some(b)) if a == b => format!("p{} offset {a}", first.p),
+            (Some(a), Some(b)) => format!("p{} offsets {a}..{b}", first.p),
+            _ => format!("p{} (no offset)", first.p),
+        };
+        out.push((
+            n,
+            format!(
+                "{place} ({n} record{} of producer {}, {verb} at {:.3}–{:.3} s); {}",
+                if n == 1 { "" } else { "s" },
+                first.producer,
+                f64::from(lo) / 1e3,
+                f64::from(hi) / 1e3,
+                leader_text(fin, first.p)
+            ),
+        ));
+        i = j;
+    }
+    out
+}
+
+fn explain_runs(
+    report: &mut ModelReport,
+    anomaly: &str,
+    cause: &str,
+    recs: &[Rec],
+    fin: &Finals<'_>,
+    verb: &str,
+) {
+    if recs.is_empty() {
+        return;
+    }
+    let context = fin.context;
+    for (n, text) in runs(recs, fin, verb) {
+        report.explain(anomaly, cause, n, || {
+            if context.is_empty() {
+                text
+            } else {
+                format!("{text}; {context}")
+            }
+        });
+    }
+}
+
+/// Lost writes by where the record went: its offset rewritten by a later leader, the log
+/// truncated below it, or an offsetless acknowledgement.
+fn explain_lost(report: &mut ModelReport, found: &Found, fin: &Finals<'_>) {
+    let (mut rewritten, mut truncated, mut offsetless) = (Vec::new(), Vec::new(), Vec::new());
+    for r in &found.lost {
+        let end = fin.log_ends.get(r.p as usize).copied().flatten();
+        match (r.offset, end) {
+            (None, _) => offsetless.push(*r),
+            (Some(o), Some(end)) if o < end => rewritten.push(*r),
+            _ => truncated.push(*r),
+        }
+    }
+    let a = anomaly::LOST_WRITE;
+    explain_runs(report, a, "offset_rewritten", &rewritten, fin, "acked");
+    explain_runs(report, a, "truncated_below_ack", &truncated, fin, "acked");
+    explain_runs(
+        report,
+        a,
+        "offsetless_ack_missing",
+        &offsetless,
+        fin,
+        "acked",
+    );
+}
+
+/// Explain every anomaly of `counts` (name, count) the checker reported.
+pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts: &[(&str, u64)]) {
+    explain_lost(report, found, fin);
+    let u = anomaly::UNSEEN;
+    explain_runs(
+        report,
+        u,
+        "lost_before_poll",
+        &found.unseen_lost,
+        fin,
+        "acked",
+    );
+    explain_runs(
+        report,
+        u,
+        "in_log_never_polled",
+        &found.unseen_in_log,
+        fin,
+        "acked",
+    );
+    let d = anomaly::DUPLICATE;
+    explain_runs(
+        report,
+        d,
+        "twice_in_final_log",
+        &found.dup_in_log,
+        fin,
+        "sent",
+    );
+    explain_runs(
+        report,
+        d,
+        "read_at_two_offsets",
+        &found.dup_read,
+        fin,
+        "sent",
+    );
+    // Anomalies counted as totals (no per-record list): one documented cause each.
+    let whole: &[(&str, &str, &str)] = &[
+        (
+            anomaly::NONMONOTONIC_SEND,
+            "acked_below_earlier_send",
+            "sends acknowledged below an earlier send's offset",
+        ),
+        (
+            anomaly::NONMONOTONIC_POLL,
+            "poll_went_backwards",
+            "polls went back within a session",
+        ),
+        (
+            anomaly::POLL_SKIP,
+            "skipped_offsets",
+            "gaps holding committed records were skipped",
+        ),
+        (
+            anomaly::PRECOMMITTED_READ,
+            "read_before_commit",
+            "transactional records read before their COMMIT marker",
+        ),
+        (
+            anomaly::EOS_DUPLICATE,
+            "input_with_two_outputs",
+            "inputs with two or more committed outputs",
+        ),
+        (
+            anomaly::EOS_MISSING,
+            "input_without_output",
+            "inputs without a committed output",
+        ),
+        (
+            anomaly::UNPROCESSED,
+            "never_processed",
+            "committed records the group never finished processing",
+        ),
+        (
+            anomaly::PROCESSED_MORE_THAN_ONCE,
+            "processed_twice",
+            "records processed more than once",
+        ),
+        (
+            anomaly::REPLICATION_INVARIANT,
+            "replica_bounds_broken",
+            "replica offset-bound violations",
+        ),
+        (
+            anomaly::RETENTION_INVARIANT,
+            "segment_deleted_early",
+            "segment deletions the retention rules did not allow",
+        ),
+    ];
+    for &(a, cause, what) in whole {
+        let n = counts.iter().find(|(k, _)| *k == a).map_or(0, |(_, n)| *n);
+        let context = fin.context;
+        report.explain(a, cause, n, || format!("{n} {what}; {context}"));
+    }
+}
