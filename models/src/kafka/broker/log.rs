@@ -442,7 +442,7 @@ impl ReplicaLog {
         note: impl FnMut(&DeletedSegment),
     ) -> u32 {
         let mut size = self.size_bytes;
-        let mut n = 0;
+        let mut n: usize = 0;
         for (i, seg) in self.segments.iter().enumerate() {
             let next = self.segments.get(i + 1);
             if next.is_none() && seg.batches.is_empty() {
