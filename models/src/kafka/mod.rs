@@ -80,6 +80,7 @@ pub const PROBES: &[&str] = &[
     "kafka:became_leader",
     "kafka:broker_fenced",
     "kafka:commit_failed",
+    "kafka:committed_offsets_expired",
     "kafka:connect_poison_record",
     "kafka:connect_put_retriable",
     "kafka:connect_record_skipped",
@@ -313,8 +314,10 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         .filter_map(|k| sim.actor::<ScriptClient>(NodeId(config.script_client_index(k))))
         .map(|c| c.unanswered())
         .sum();
+    // As for Redis steps: a step still unanswered at the end is also a mismatch.
     let obs = &mut report.observations;
     obs.insert("script_unanswered".into(), unanswered as f64);
+    *obs.entry("script_mismatches".into()).or_insert(0.0) += unanswered as f64;
     report_sink(config, &sim, &sink_checker.borrow(), &mut report);
     observe_actors(config, &sim, &mut report);
     Ok(report)
