@@ -707,6 +707,12 @@ fn system_time_past_end(
             None
         }
         SystemConfig::Kafka(c) => {
+            for (i, st) in c.script.iter().enumerate() {
+                if past(st.at_ms) {
+                    let m = msg(format!("system.script[{i}]: the step"), st.at_ms);
+                    return Some((path(&["script", &i.to_string(), "at_ms"]), m));
+                }
+            }
             for (i, cs) in c.controlled_shutdowns.iter().enumerate() {
                 if cs.at_ms > duration_ms {
                     let what = format!("system.controlled_shutdowns[{i}]: the shutdown");

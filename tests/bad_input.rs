@@ -390,6 +390,36 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         "system.transaction_abort_percent: must be in 0..=100",
     ),
     (
+        "kafka-11-step-unknown-client.ron",
+        9,
+        26,
+        "system.script.1.client: step at 200 ms names unknown scripted client `nope`",
+    ),
+    (
+        "kafka-12-step-unknown-field.ron",
+        8,
+        65,
+        "Unexpected field named `valu_bytes` in `Send`",
+    ),
+    (
+        "kafka-13-step-past-end.ron",
+        10,
+        14,
+        "system.script[1]: the step at 9000 ms is past the end of the run",
+    ),
+    (
+        "kafka-14-step-unknown-partition.ron",
+        9,
+        41,
+        "system.script.0.cmd: step at 100 ms: partition 2 does not exist",
+    ),
+    (
+        "kafka-15-script-client-name-taken.ron",
+        6,
+        42,
+        "system.script_clients.1.name: client name `b2` is empty or already a node's name",
+    ),
+    (
         "redis-01-quorum-above-sentinels.ron",
         8,
         20,

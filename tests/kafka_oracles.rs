@@ -357,3 +357,53 @@ fn k18g_ctp_follower_stale_epoch() {
 fn k18h_txn_marker_to_crashed_leader() {
     oracle("k18h-txn-marker-to-crashed-leader");
 }
+
+#[test]
+fn k24a_slow_poll_loop_commit_failed() {
+    oracle("k24a-slow-poll-loop-commit-failed");
+}
+
+#[test]
+fn k24b_bounded_poll_loop_commits() {
+    oracle("k24b-bounded-poll-loop-commits");
+}
+
+#[test]
+fn k25a_offset_out_of_range_none() {
+    oracle("k25a-offset-out-of-range-none");
+}
+
+#[test]
+fn k25b_offset_out_of_range_earliest() {
+    oracle("k25b-offset-out-of-range-earliest");
+}
+
+#[test]
+fn k26a_retention_active_segment() {
+    oracle("k26a-retention-active-segment");
+}
+
+#[test]
+fn k26b_retention_segment_ms() {
+    oracle("k26b-retention-segment-ms");
+}
+
+#[test]
+fn k27a_offsets_retention_expired() {
+    oracle("k27a-offsets-retention-expired");
+}
+
+#[test]
+fn k27b_offsets_retention_kept() {
+    oracle("k27b-offsets-retention-kept");
+}
+
+#[test]
+fn k28a_future_timestamp_blocks_retention() {
+    oracle("k28a-future-timestamp-blocks-retention");
+}
+
+#[test]
+fn k28b_current_timestamps_retention() {
+    oracle("k28b-current-timestamps-retention");
+}

@@ -2,24 +2,17 @@
 //! shared/reference/kafka.md §13); scenarios override them explicitly. Every duration carries its
 //! unit in its name.
 
+pub mod kinds;
+pub mod script;
 pub mod sink;
 pub mod tiered;
 
+pub use kinds::{Acks, IsolationLevel, OffsetReset};
 use msgsim_sim::{RngStream, SimDuration};
+use script::{KStep, ScriptClientSpec};
 use serde::{Deserialize, Serialize};
 use sink::{Pipeline, SinkConfig};
 use tiered::TieredStorageConfig;
-
-/// Producer `acks`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Acks {
-    /// acks=0: fire and forget; no response, offset -1.
-    Zero,
-    /// acks=1: the leader answers after its local append.
-    One,
-    /// acks=all (-1): the leader answers once the HW passes the batch (default since 3.0, KIP-679).
-    All,
-}
 
 /// When a consumer commits relative to processing (DESIGN §4.6, CONS javadoc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,23 +30,6 @@ pub enum CommitMode {
     /// Consume-transform-produce in a transaction: the outputs and the consumed offsets
     /// (sendOffsetsToTransaction) commit atomically: exactly-once (K18, DESIGN §4.7).
     Transactional,
-}
-
-/// Consumer `isolation.level` (ConsumerConfig; default read_uncommitted).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IsolationLevel {
-    /// Fetch up to the HW, aborted records included.
-    ReadUncommitted,
-    /// Fetch up to the LSO; aborted records and control markers hidden.
-    ReadCommitted,
-}
-
-/// `auto.offset.reset`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OffsetReset {
-    Earliest,
-    Latest,
-    None,
 }
 
 /// `cleanup.policy` of the topic (TopicConfig CLEANUP_POLICY_DOC; default `delete`).
@@ -244,6 +220,14 @@ pub struct KafkaConfig {
     pub controlled_shutdowns: Vec<ControlledShutdownSpec>,
     /// Tiered storage (KIP-405, `tiered.rs`); off by default.
     pub tiered_storage: TieredStorageConfig,
+    /// offsets.retention.minutes (GroupCoordinatorConfig; 10 080 = 7 days since 2.0, KIP-186).
+    pub offsets_retention_minutes: u64,
+    /// offsets.retention.check.interval.ms (600 000).
+    pub offsets_retention_check_interval_ms: u64,
+    /// Scripted clients (`config/script.rs`, `clients/script.rs`), after the consumers.
+    pub script_clients: Vec<ScriptClientSpec>,
+    /// Timed calls of the scripted clients, each with an optional expected outcome.
+    pub script: Vec<KStep>,
 }
 
 impl Default for KafkaConfig {
@@ -331,6 +315,10 @@ impl Default for KafkaConfig {
             group_committed_offset_at_start: -1,
             controlled_shutdowns: Vec::new(),
             tiered_storage: TieredStorageConfig::default(),
+            offsets_retention_minutes: 10_080,
+            offsets_retention_check_interval_ms: 600_000,
+            script_clients: Vec::new(),
+            script: Vec::new(),
         }
     }
 }
@@ -361,7 +349,12 @@ impl KafkaConfig {
         names.push("gc".into());
         names.extend((1..=self.producers).map(|i| format!("p{i}")));
         names.extend((1..=self.consumers).map(|i| format!("c{i}")));
+        names.extend(self.script_clients.iter().map(|c| c.name.clone()));
         names
+    }
+    /// Node index of scripted client `k`.
+    pub fn script_client_index(&self, k: u32) -> u32 {
+        self.brokers + 2 + self.producers + self.consumers + k
     }
     /// Fault profiles target the brokers.
     pub fn fault_targets(&self) -> Vec<String> {
@@ -580,6 +573,15 @@ impl KafkaConfig {
         self.sink
             .validate()
             .map_err(|(f, m)| (format!("sink.{f}"), m))?;
+        if self.offsets_retention_minutes == 0 || self.offsets_retention_check_interval_ms == 0 {
+            return err(
+                "offsets_retention_minutes",
+                "offsets_retention_minutes and its check interval must be greater than 0".into(),
+            );
+        }
+        let mut taken = self.node_names();
+        taken.truncate(taken.len() - self.script_clients.len());
+        script::validate(&self.script_clients, &self.script, &taken, self.partitions)?;
         if self.sink.pipeline != Pipeline::Off && self.commit_mode == CommitMode::AutoAsyncHandoff {
             return err(
                 "commit_mode",

@@ -25,6 +25,8 @@ pub use broker::{Broker, Role};
 pub use checkers::checker::{CtpFinal, FinalState, KafkaChecker};
 pub use clients::consumer::Consumer;
 pub use clients::producer::Producer;
+pub use clients::script::ScriptClient;
+pub use config::script::{HeaderSpec, KCmd, KStep, ScriptClientSpec};
 pub use config::sink::{ErrorsTolerance, Pipeline, SinkConfig};
 pub use config::tiered::TieredStorageConfig;
 pub use config::{
@@ -78,6 +80,7 @@ pub const PROBES: &[&str] = &[
     "kafka:became_leader",
     "kafka:broker_fenced",
     "kafka:commit_failed",
+    "kafka:committed_offsets_expired",
     "kafka:connect_poison_record",
     "kafka:connect_put_retriable",
     "kafka:connect_record_skipped",
@@ -143,6 +146,9 @@ pub const PROBES: &[&str] = &[
 
 /// Metrics the Kafka model reports.
 pub const METRICS: &[&str] = &[
+    "script_steps",
+    "script_mismatches",
+    "script_unanswered",
     "sent",
     "acked",
     "failed",
@@ -273,9 +279,21 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     for i in 0..config.consumers {
         actors.push((it.next().expect("name"), Box::new(consumer(&cfg, i))));
     }
+    for k in 0..config.script_clients.len() {
+        let spec = &config.script_clients[k];
+        let steps: Vec<(u32, KStep)> = (config.script.iter().enumerate())
+            .filter(|(_, s)| s.client == spec.name)
+            .map(|(i, s)| (i as u32, s.clone()))
+            .collect();
+        let client = ScriptClient::new(config, k as u32, steps);
+        actors.push((it.next().expect("name"), Box::new(client)));
+    }
     let mut checker = KafkaChecker::new(config.partitions).with_keys(KeySpec::of(config));
     checker.read_committed = (0..config.consumers)
         .map(|i| config.read_committed(i))
+        .chain(config.script_clients.iter().map(|c| {
+            c.isolation_level.unwrap_or(config.isolation_level) == IsolationLevel::ReadCommitted
+        }))
         .collect();
     let checker = Rc::new(RefCell::new(checker));
     let sink_checker = Rc::new(RefCell::new(SinkChecker::default()));
@@ -305,6 +323,14 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         lossy_crashes
     );
     checker.borrow().report(&fin, &mut report);
+    let unanswered: u64 = (0..config.script_clients.len() as u32)
+        .filter_map(|k| sim.actor::<ScriptClient>(NodeId(config.script_client_index(k))))
+        .map(|c| c.unanswered())
+        .sum();
+    // As for Redis steps: a step still unanswered at the end is also a mismatch.
+    let obs = &mut report.observations;
+    obs.insert("script_unanswered".into(), unanswered as f64);
+    *obs.entry("script_mismatches".into()).or_insert(0.0) += unanswered as f64;
     report_sink(config, &sim, &sink_checker.borrow(), &mut report);
     observe_actors(config, &sim, &mut report);
     Ok(report)

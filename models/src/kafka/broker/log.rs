@@ -423,9 +423,15 @@ impl ReplicaLog {
         }
     }
 
-    /// UnifiedLog.deleteOldSegments for cleanup.policy=delete: walk closed segments oldest first,
-    /// stop at the first that is not deletable; a segment is deletable only if its end is ≤ HW
-    /// and it breaches retention.ms (largest timestamp) or retention.bytes. `note` sees each
+    /// UnifiedLog.deleteOldSegments for cleanup.policy=delete. LocalLog.deletableSegments walks
+    /// the segments oldest first — the active one too, unless it is empty — and stops at the
+    /// first that is not deletable: its upper bound (the next segment's base offset; the LEO
+    /// for the active one) is above the HW, or it breaches neither retention.ms (now − its
+    /// largest timestamp) nor retention.bytes. Only when every segment is deletable is the
+    /// active one rolled, and then all of them go (UnifiedLog.deleteSegments: "we must always
+    /// have at least one segment, so if we are going to delete all the segments, create a new
+    /// one first"). Nothing else rolls for retention: a segment still being written keeps its
+    /// records past retention.ms while a newer record in it is younger. `note` sees each
     /// deletion's facts (the independent check, `retention_check.rs`). Returns the number of
     /// deleted segments.
     pub fn delete_retention_noting(
@@ -435,12 +441,34 @@ impl ReplicaLog {
         retention_bytes: i64,
         note: impl FnMut(&DeletedSegment),
     ) -> u32 {
+        let mut size = self.size_bytes;
+        let mut n: usize = 0;
+        for (i, seg) in self.segments.iter().enumerate() {
+            let next = self.segments.get(i + 1);
+            if next.is_none() && seg.batches.is_empty() {
+                break;
+            }
+            let end = next.map_or(self.leo, |nx| seg.end_offset().max(nx.base_offset));
+            let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
+            let by_size = retention_bytes >= 0 && size - seg.bytes >= retention_bytes as u64;
+            if end > self.hw || !(by_time || by_size) {
+                break;
+            }
+            size -= seg.bytes;
+            n += 1;
+        }
+        if n == 0 {
+            return 0;
+        }
+        if n == self.segments.len() {
+            self.segments.push(Segment::new(self.leo, now_ms));
+        }
+        let mut left = n;
         self.delete_oldest_while_noting(
-            |seg, _end, size_bytes| {
-                let by_time = retention_ms >= 0 && now_ms - seg.largest_ts_ms > retention_ms;
-                let by_size =
-                    retention_bytes >= 0 && size_bytes - seg.bytes >= retention_bytes as u64;
-                by_time || by_size
+            |_, _, _| {
+                let go = left > 0;
+                left = left.saturating_sub(1);
+                go
             },
             note,
         )

@@ -425,13 +425,8 @@ impl Broker {
                 self.check_invariants(p);
                 continue;
             }
+            // No roll here: the walk rolls the active segment only when every segment goes.
             let log = &mut self.logs[p];
-            if self.cfg.retention_ms >= 0 {
-                log.maybe_roll(
-                    now_ms,
-                    (self.cfg.segment_ms).min(self.cfg.retention_ms.max(1) as u64),
-                );
-            }
             let rules = RetentionRules {
                 retention_ms: self.cfg.retention_ms,
                 retention_bytes: self.cfg.retention_bytes,

@@ -169,4 +169,42 @@ mod tests {
         };
         assert_eq!(below.violations(&uncopied, 0), 0);
     }
+
+    /// UnifiedLog.deleteOldSegments: with every segment deletable, the active one is rolled
+    /// and all go; the log keeps one empty segment at the LEO.
+    #[test]
+    fn the_active_segment_goes_only_when_every_segment_does() {
+        let mut l = log();
+        let mut bad = 0;
+        let n = l.delete_retention_noting(20_000, 5000, -1, |d| bad += TIME.violations(d, 20_000));
+        assert_eq!((n, bad), (10, 0));
+        assert_eq!((l.local_log_start, l.leo, l.segments.len()), (10, 10, 1));
+        assert!(l.segments[0].batches.is_empty());
+    }
+
+    /// A record older than retention.ms stays while a younger one shares its (active)
+    /// segment: the segment's largest timestamp decides, and nothing rolls it early.
+    #[test]
+    fn a_young_record_keeps_the_old_records_of_its_segment() {
+        let mut l = ReplicaLog::default();
+        // One segment: no size or time roll (segment.ms as large as an i64 allows).
+        let never = i64::MAX as u64;
+        l.append(batch(0, 0), 0, never, never);
+        l.append(batch(1, 9000), 9000, never, never);
+        assert_eq!(l.segments.len(), 1);
+        l.hw = l.leo;
+        assert_eq!(l.delete_retention_noting(12_000, 5000, -1, |_| {}), 0);
+        assert_eq!((l.local_log_start, l.segments.len()), (0, 1));
+        assert_eq!(l.delete_retention_noting(14_001, 5000, -1, |_| {}), 1);
+        assert_eq!((l.local_log_start, l.leo), (2, 2));
+    }
+
+    /// The active segment's upper bound is the LEO: above the HW it stays, and is not rolled.
+    #[test]
+    fn an_active_segment_above_the_hw_stays() {
+        let mut l = log();
+        l.hw = 9;
+        assert_eq!(l.delete_retention_noting(20_000, 5000, -1, |_| {}), 9);
+        assert_eq!((l.local_log_start, l.segments.len()), (9, 1));
+    }
 }

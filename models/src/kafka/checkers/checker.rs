@@ -156,6 +156,9 @@ pub struct KafkaChecker {
     reset_errors: u64,
     /// The keyed workload and whether the topic is compacted.
     keys: KeySpec,
+    /// Script steps answered, and those whose outcome did not match its expectation.
+    script_steps: u64,
+    script_mismatches: u64,
 }
 
 fn split(v: u64) -> (usize, usize) {
@@ -344,6 +347,10 @@ impl KafkaChecker {
             }
             // Checked by sink_checker.rs.
             KEvent::Sink(_) => {}
+            KEvent::Step { ok, .. } => {
+                self.script_steps += 1;
+                self.script_mismatches += u64::from(!ok);
+            }
         }
     }
 
@@ -538,6 +545,8 @@ impl KafkaChecker {
             0.0
         };
         let obs = [
+            ("script_steps", self.script_steps as f64),
+            ("script_mismatches", self.script_mismatches as f64),
             ("sent", self.invoked as f64),
             ("acked", self.ok as f64),
             ("failed", self.fail as f64),

@@ -14,6 +14,11 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+mod scripted;
+
+/// A send's outcome: the base offset (None without one, acks=0) or the error.
+pub type SendOutcome = Result<Option<u64>, KErr>;
+
 const T_TICK: u64 = 1;
 const T_MD_TIMEOUT: u64 = 3;
 const T_RETRY: u64 = 4;
@@ -79,6 +84,8 @@ pub struct Producer {
     /// sequence (OUT_OF_ORDER_SEQUENCE; TransactionManager `partitionsToRewriteSequences`).
     rewrite_sent: BTreeSet<usize>,
     pub retries: u64,
+    /// A scripted client's producer: each value's outcome, for its send steps (scripted.rs).
+    outcomes: Option<Vec<(u64, SendOutcome)>>,
 }
 
 impl Producer {
@@ -114,6 +121,7 @@ impl Producer {
             needs_bump: false,
             rewrite_sent: BTreeSet::new(),
             retries: 0,
+            outcomes: None,
         }
     }
 
@@ -365,6 +373,7 @@ impl Producer {
                 let b = self.batches.remove(&id).expect("batch");
                 self.acc.completed(b.p as usize);
                 self.unconfirm(&b.values);
+                self.note_outcomes(&b.values, Ok(None));
                 ctx.record(KEvent::SendOk {
                     p: b.p,
                     values: b.values,
@@ -431,6 +440,7 @@ impl Producer {
                     self.acc.acked(b.p as usize, last);
                 }
                 self.unconfirm(&b.values);
+                self.note_outcomes(&b.values, Ok(offset));
                 ctx.record(KEvent::SendOk {
                     p: b.p,
                     values: b.values,
@@ -526,6 +536,7 @@ impl Producer {
             b.attempts > 0,
             b.seq + b.values.len() as i32,
         );
+        self.note_outcomes(&b.values, Err(error));
         if b.maybe_written {
             ctx.record(KEvent::SendInfo {
                 values: b.values,

@@ -3,9 +3,10 @@
 //! Generation, members with their last heartbeat, rebalance on join / leave / session timeout,
 //! and OffsetCommit rejected for a stale generation or unknown member (CommitFailedException).
 
+use super::offset_expiry::OffsetExpiry;
 use super::txn_coordinator::{T_TXN_RETRY, T_TXN_SWEEP, TxnCoordinator};
 use crate::kafka::config::KafkaConfig;
-use crate::kafka::wire::msg::{GroupStatus, KEvent, KMsg, reply, tag, tag_kind};
+use crate::kafka::wire::msg::{GroupStatus, KEvent, KMsg, NO_GENERATION, reply, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -38,6 +39,9 @@ pub struct GroupCoordinator {
     pub txn: TxnCoordinator,
     /// OffsetFetch requests waiting for pending transactional offsets (require_stable).
     deferred: Vec<(NodeId, Via, u64, Vec<u32>)>,
+    /// offsets.retention.minutes (offset_expiry.rs): when each offset was committed, when
+    /// the group became empty, whether it ever had members, the next expiry check.
+    expiry: OffsetExpiry,
 }
 
 impl GroupCoordinator {
@@ -48,6 +52,7 @@ impl GroupCoordinator {
             Err(_) => BTreeMap::new(),
         };
         GroupCoordinator {
+            expiry: OffsetExpiry::new(&cfg, committed.keys().copied()),
             txn: TxnCoordinator::new(cfg.clone()),
             deferred: Vec::new(),
             cfg,
@@ -137,6 +142,7 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
         let now = ctx.now();
         match msg {
             KMsg::JoinGroup { member } => {
+                self.expiry.protocol_used = true;
                 let known = self.members.contains_key(&member);
                 self.members.insert(
                     member,
@@ -183,14 +189,18 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                 offsets,
             } => {
                 // A commit from a stale generation or an unknown member fails
-                // (CommitFailedException): its partitions may belong to someone else now.
-                let ok = generation == self.generation && self.members.contains_key(&member);
+                // (CommitFailedException): its partitions may belong to someone else now. A
+                // consumer without membership (generation -1) may commit only while the group
+                // has no members (GroupMetadataManager: a "simple" group storing offsets).
+                let ok = (generation == self.generation && self.members.contains_key(&member))
+                    || (generation == NO_GENERATION && self.members.is_empty());
                 if ok {
                     if let Some(m) = self.members.get_mut(&member) {
                         m.last_heartbeat = now;
                     }
                     for (p, o) in offsets {
                         self.committed.insert(p, o);
+                        self.expiry.committed(p, now);
                     }
                 } else {
                     self.commits_rejected += 1;
@@ -233,6 +243,10 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
                     self.try_complete(ctx);
                 }
                 self.try_complete(ctx);
+                let empty = self.members.is_empty();
+                if self.expiry.check(now, empty, &mut self.committed) {
+                    ctx.sometimes("kafka:committed_offsets_expired");
+                }
                 ctx.set_timer(SimDuration::from_millis(1_000), tag(T_CHECK, 0));
             }
             T_REBALANCE => self.try_complete(ctx),

@@ -44,6 +44,32 @@ pub enum KErr {
 }
 
 impl KErr {
+    /// The error's name as Kafka's `Errors` enum spells it (client-side exceptions by their
+    /// nearest name), for script step outcomes.
+    pub fn name(self) -> &'static str {
+        match self {
+            KErr::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            KErr::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            KErr::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+            KErr::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            KErr::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            KErr::RequestTimedOut => "REQUEST_TIMED_OUT",
+            KErr::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            KErr::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            KErr::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            KErr::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            KErr::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+            KErr::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
+            KErr::Network => "NETWORK_EXCEPTION",
+            KErr::RecordTooLarge => "RECORD_TOO_LARGE",
+            KErr::DeliveryTimeout => "DELIVERY_TIMEOUT",
+            KErr::ProducerFenced => "PRODUCER_FENCED",
+            KErr::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
+            KErr::IllegalGeneration => "ILLEGAL_GENERATION",
+            KErr::TransactionAborted => "TRANSACTION_ABORTED",
+            KErr::InvalidRecord => "INVALID_RECORD",
+        }
+    }
     /// Sender.java canRetry: retriable errors.
     pub fn retriable(self) -> bool {
         !matches!(
@@ -291,6 +317,10 @@ pub enum KMsg {
     },
 }
 
+/// OffsetCommit generation of a consumer without group membership (manual assign):
+/// OffsetCommitRequest generationId -1.
+pub const NO_GENERATION: u64 = u64::MAX;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupStatus {
     Ok,
@@ -402,6 +432,15 @@ pub enum KEvent {
     },
     /// A sink task / application pipeline event (sink_checker.rs).
     Sink(super::sink_event::SinkEvent),
+    /// A script step's outcome (`ok` = matched its expectation, if it had one).
+    Step {
+        client: u32,
+        step: u32,
+        cmd: &'static str,
+        outcome: String,
+        expected: Option<String>,
+        ok: bool,
+    },
 }
 
 /// Outgoing connections of one actor, opened lazily and forgotten when they close.

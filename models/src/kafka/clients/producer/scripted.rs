@@ -1,0 +1,94 @@
+//! The producer of a scripted client (`clients/script.rs`): no workload; each scripted send
+//! becomes its own batch (its own CreateTime and size) in the same accumulator and Sender as
+//! the workload's, and every value's outcome is kept for the send step that made it.
+
+use super::{ID_GAP, PBatch, Producer, SendOutcome};
+use crate::kafka::config::KafkaConfig;
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg};
+use msgsim_sim::Ctx;
+use std::rc::Rc;
+
+impl Producer {
+    /// A producer driven by script steps (its config has no workload rate).
+    pub fn scripted(cfg: Rc<KafkaConfig>, idx: u32) -> Producer {
+        let mut p = Producer::new(cfg, idx);
+        p.outcomes = Some(Vec::new());
+        p
+    }
+
+    pub(super) fn note_outcomes(&mut self, values: &[u64], res: SendOutcome) {
+        if let Some(o) = self.outcomes.as_mut() {
+            o.extend(values.iter().map(|v| (*v, res)));
+        }
+    }
+
+    /// Outcomes since the last call: (value, outcome).
+    pub fn take_outcomes(&mut self) -> Vec<(u64, SendOutcome)> {
+        self.outcomes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Batches not yet completed (flush waits for none).
+    pub fn pending(&self) -> bool {
+        !self.batches.is_empty() || self.open.iter().any(|o| !o.is_empty())
+    }
+
+    /// KafkaProducer.send of one record of `bytes` (value, key and headers) with CreateTime
+    /// `ts_ms` to partition `p`; returns the record's value (its identity in the history).
+    /// A record above max.request.size fails at once (RecordTooLargeException, never sent).
+    pub fn script_send(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: u32,
+        bytes: u64,
+        ts_ms: i64,
+    ) -> u64 {
+        self.counter += 1;
+        let value = self.value(self.counter);
+        let values: Rc<[u64]> = Rc::from(vec![value]);
+        ctx.record(KEvent::Send {
+            producer: self.idx,
+            p,
+            values: values.clone(),
+        });
+        if bytes > self.cfg.max_request_size_bytes {
+            self.note_outcomes(&values, Err(KErr::RecordTooLarge));
+            ctx.record(KEvent::SendFail {
+                values,
+                error: KErr::RecordTooLarge,
+            });
+            return value;
+        }
+        let pi = p as usize;
+        let seq = if self.cfg.enable_idempotence {
+            self.next_seq[pi] += 1;
+            self.next_seq[pi] - 1
+        } else {
+            -1
+        };
+        let id = self.next_id;
+        self.next_id += ID_GAP;
+        self.batches.insert(
+            id,
+            PBatch {
+                p,
+                values,
+                bytes: bytes * self.cfg.compression_percent as u64 / 100,
+                seq,
+                epoch: self.epoch,
+                created: ctx.now(),
+                ts_ms,
+                attempts: 0,
+                in_flight: false,
+                maybe_written: false,
+                ready_at: ctx.now(),
+                id_gap: ID_GAP,
+            },
+        );
+        self.acc.push(pi, id);
+        self.drain(ctx);
+        value
+    }
+}

@@ -1,0 +1,430 @@
+//! A scripted client (issue 16 item 1): one application thread with a KafkaProducer (the
+//! workload producer's accumulator and Sender, `producer/scripted.rs`) and a KafkaConsumer
+//! (`script/consumer.rs`), calling them at the script's times. Calls run one at a time in step
+//! order: a step whose time comes while the thread is blocked (flush, close, a poll waiting for
+//! records, commitSync, processing the records of the last poll) runs when it is free. Every
+//! step's outcome is recorded (`KEvent::Step`) and checked against its expectation, like Redis
+//! script steps (`redis/script.rs`); steps that never got an outcome are counted at the end.
+
+mod consumer;
+
+use super::producer::Producer;
+use crate::kafka::config::script::{
+    KCmd, KStep, ScriptClientSpec, outcome_matches, partition_for_key,
+};
+use crate::kafka::config::{IsolationLevel, KafkaConfig};
+use crate::kafka::wire::msg::{KEvent, KMsg, tag, tag_kind, tag_payload};
+use consumer::{Pos, ScriptConsumer, T_C_MD_RETRY, T_C_MD_TIMEOUT};
+use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
+use std::any::Any;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+/// Timer kinds of a scripted client; the embedded producer's are below 32.
+const T_STEP: u64 = 32;
+const T_PROCESSED: u64 = 33;
+const T_HEARTBEAT: u64 = 34;
+const T_POLL_DEADLINE: u64 = 35;
+const T_COMMIT_TIMEOUT: u64 = 36;
+
+/// What the application thread is blocked in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Running {
+    Flush(usize),
+    Close(usize),
+    Poll { pos: usize, max: u32, id: u64 },
+    CommitSync { pos: usize, req: u64 },
+    Processing,
+}
+
+pub struct ScriptClient {
+    cfg: Rc<KafkaConfig>,
+    /// Global step index and step, in the script's order.
+    steps: Vec<(u32, KStep)>,
+    /// Steps whose time came, waiting for the thread.
+    due: VecDeque<usize>,
+    running: Option<Running>,
+    producer: Producer,
+    /// Record value → its send step.
+    sends: BTreeMap<u64, usize>,
+    closed: bool,
+    cons: ScriptConsumer,
+    /// commitAsync requests → their steps.
+    async_commits: BTreeMap<u64, usize>,
+    next_poll: u64,
+    per_record: SimDuration,
+    /// Steps answered (the rest are unanswered at the end).
+    pub answered: u64,
+    client: u32,
+}
+
+/// The client's configuration: the Kafka section with the client's overrides and no workload.
+pub fn client_config(base: &KafkaConfig, spec: &ScriptClientSpec) -> KafkaConfig {
+    let mut c = base.clone();
+    c.messages_per_sec = 0;
+    c.resend_unconfirmed_on_restart = false;
+    c.producer_start_ms = 0;
+    c.acks = spec.acks.unwrap_or(c.acks);
+    c.enable_idempotence = spec.enable_idempotence.unwrap_or(c.enable_idempotence);
+    c.retries = spec.retries.unwrap_or(c.retries);
+    if let Some(n) = spec.max_in_flight_requests_per_connection {
+        c.max_in_flight_requests_per_connection = n;
+    }
+    c.delivery_timeout_ms = spec.delivery_timeout_ms.unwrap_or(c.delivery_timeout_ms);
+    c.request_timeout_ms = spec.request_timeout_ms.unwrap_or(c.request_timeout_ms);
+    c.auto_offset_reset = spec.auto_offset_reset.unwrap_or(c.auto_offset_reset);
+    c.max_poll_records = spec.max_poll_records.unwrap_or(c.max_poll_records);
+    c.max_poll_interval_ms = spec.max_poll_interval_ms.unwrap_or(c.max_poll_interval_ms);
+    c
+}
+
+impl ScriptClient {
+    /// Scripted client `k` of `base` with its steps (global index, step).
+    pub fn new(base: &KafkaConfig, k: u32, steps: Vec<(u32, KStep)>) -> ScriptClient {
+        let spec = &base.script_clients[k as usize];
+        let cfg = Rc::new(client_config(base, spec));
+        let level = spec.isolation_level.unwrap_or(base.isolation_level);
+        let member = base.consumers + k;
+        ScriptClient {
+            producer: Producer::scripted(cfg.clone(), base.producers + k),
+            cons: ScriptConsumer::new(cfg.clone(), member, level == IsolationLevel::ReadCommitted),
+            per_record: SimDuration::from_micros(spec.process_time_us_per_record),
+            cfg,
+            steps,
+            due: VecDeque::new(),
+            running: None,
+            sends: BTreeMap::new(),
+            closed: false,
+            async_commits: BTreeMap::new(),
+            next_poll: 0,
+            answered: 0,
+            client: k,
+        }
+    }
+
+    /// Steps that never got an outcome.
+    pub fn unanswered(&self) -> u64 {
+        self.steps.len() as u64 - self.answered
+    }
+
+    fn answer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, pos: usize, outcome: String) {
+        let (step, st) = &self.steps[pos];
+        let expected = st.expect.clone();
+        let ok = expected
+            .as_deref()
+            .is_none_or(|e| outcome_matches(e, &outcome));
+        ctx.record(KEvent::Step {
+            client: self.client,
+            step: *step,
+            cmd: st.cmd.name(),
+            outcome,
+            expected,
+            ok,
+        });
+        self.answered += 1;
+    }
+
+    /// Run due steps until one blocks the thread.
+    fn run_due(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        while self.running.is_none() {
+            let Some(pos) = self.due.pop_front() else {
+                return;
+            };
+            self.run_step(ctx, pos);
+        }
+    }
+
+    fn run_step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, pos: usize) {
+        let cmd = self.steps[pos].1.cmd.clone();
+        let ok = || "ok".to_string();
+        match cmd {
+            KCmd::Send {
+                partition,
+                key,
+                value_bytes,
+                timestamp_delta_ms,
+                headers,
+            } => {
+                if self.closed {
+                    // KafkaProducer: "Cannot perform operation after producer has been closed".
+                    return self.answer(ctx, pos, "CLOSED".into());
+                }
+                let p = match (partition, &key) {
+                    (Some(p), _) => p,
+                    (None, Some(k)) => partition_for_key(k, self.cfg.partitions),
+                    (None, None) => 0,
+                };
+                // The record's size: value, key and headers (keys and values only).
+                let bytes = value_bytes
+                    + key.as_ref().map_or(0, |k| k.len() as u64)
+                    + headers
+                        .iter()
+                        .map(|h| h.key.len() as u64 + h.value_bytes)
+                        .sum::<u64>();
+                let ts = ctx.local_now().as_millis() as i64 + timestamp_delta_ms;
+                let value = self.producer.script_send(ctx, p, bytes, ts);
+                self.sends.insert(value, pos);
+                self.collect(ctx);
+            }
+            KCmd::Flush | KCmd::Close => {
+                let running = match cmd {
+                    KCmd::Flush => Running::Flush(pos),
+                    _ => {
+                        self.cons.close(ctx);
+                        Running::Close(pos)
+                    }
+                };
+                self.running = Some(running);
+                self.collect(ctx);
+            }
+            KCmd::Subscribe => {
+                self.cons.subscribe();
+                self.answer(ctx, pos, ok());
+            }
+            KCmd::Assign { partitions } => {
+                self.cons.assign(ctx, partitions);
+                self.answer(ctx, pos, ok());
+            }
+            KCmd::Seek { partition, offset } => {
+                let out = if self.cons.is_assigned(partition) {
+                    self.cons.seek(ctx, partition, Pos::At(offset));
+                    ok()
+                } else {
+                    "NOT_ASSIGNED".into()
+                };
+                self.answer(ctx, pos, out);
+            }
+            KCmd::SeekToBeginning { partitions } | KCmd::SeekToEnd { partitions } => {
+                let to = match self.steps[pos].1.cmd {
+                    KCmd::SeekToEnd { .. } => Pos::End,
+                    _ => Pos::Beginning,
+                };
+                let out = match self.cons.named(&partitions) {
+                    Some(parts) => {
+                        for p in parts {
+                            self.cons.seek(ctx, p, to);
+                        }
+                        ok()
+                    }
+                    None => "NOT_ASSIGNED".into(),
+                };
+                self.answer(ctx, pos, out);
+            }
+            KCmd::Pause { partitions } | KCmd::Resume { partitions } => {
+                let pause = matches!(self.steps[pos].1.cmd, KCmd::Pause { .. });
+                let out = match self.cons.named(&partitions) {
+                    Some(parts) => {
+                        self.cons.pause(&parts, pause);
+                        ok()
+                    }
+                    None => "NOT_ASSIGNED".into(),
+                };
+                self.answer(ctx, pos, out);
+            }
+            KCmd::Poll {
+                max_records,
+                timeout_ms,
+            } => {
+                if !self.cons.can_poll() {
+                    // IllegalStateException: not subscribed to any topic nor assigned.
+                    return self.answer(ctx, pos, "NOT_SUBSCRIBED".into());
+                }
+                self.next_poll += 1;
+                let id = self.next_poll;
+                let max = max_records.unwrap_or(self.cfg.max_poll_records);
+                self.running = Some(Running::Poll { pos, max, id });
+                ctx.set_timer(
+                    SimDuration::from_millis(timeout_ms),
+                    tag(T_POLL_DEADLINE, id),
+                );
+                self.advance(ctx);
+            }
+            KCmd::CommitSync { offsets } | KCmd::CommitAsync { offsets } => {
+                let sync = matches!(self.steps[pos].1.cmd, KCmd::CommitSync { .. });
+                let offsets = if offsets.is_empty() {
+                    self.cons.consumed()
+                } else {
+                    offsets
+                };
+                match self.cons.commit(ctx, offsets) {
+                    Err(e) => self.answer(ctx, pos, e.into()),
+                    Ok(req) => {
+                        let timeout =
+                            SimDuration::from_millis(self.cfg.consumer_request_timeout_ms);
+                        ctx.set_timer(timeout, tag(T_COMMIT_TIMEOUT, req));
+                        if sync {
+                            self.running = Some(Running::CommitSync { pos, req });
+                        } else {
+                            self.async_commits.insert(req, pos);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Send outcomes from the producer; a flush or close whose sends all completed returns.
+    fn collect(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        for (value, res) in self.producer.take_outcomes() {
+            if let Some(pos) = self.sends.remove(&value) {
+                let out = match res {
+                    Ok(Some(o)) => format!("offset {o}"),
+                    Ok(None) => "ok".into(),
+                    Err(e) => e.name().into(),
+                };
+                self.answer(ctx, pos, out);
+            }
+        }
+        if let Some(Running::Flush(pos) | Running::Close(pos)) = self.running
+            && self.sends.is_empty()
+            && !self.producer.pending()
+        {
+            if matches!(self.running, Some(Running::Close(_))) {
+                self.closed = true;
+            }
+            self.running = None;
+            self.answer(ctx, pos, "ok".into());
+            self.run_due(ctx);
+        }
+    }
+
+    /// Consumer progress: a waiting poll or commitSync, commitAsync callbacks.
+    fn advance(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        for (req, out) in std::mem::take(&mut self.cons.commits_done) {
+            if let Some(pos) = self.async_commits.remove(&req) {
+                self.answer(ctx, pos, out.into());
+            } else if let Some(Running::CommitSync { pos, req: r }) = self.running
+                && r == req
+            {
+                self.running = None;
+                self.answer(ctx, pos, out.into());
+            }
+        }
+        if let Some(Running::Poll { pos, max, .. }) = self.running {
+            self.cons.progress(ctx);
+            if let Some((out, n)) = self.cons.take(ctx, max) {
+                self.running = None;
+                self.answer(ctx, pos, out);
+                if n > 0 && !self.per_record.is_zero() {
+                    self.running = Some(Running::Processing);
+                    let d = SimDuration::from_nanos(self.per_record.as_nanos().saturating_mul(n));
+                    ctx.set_timer(d, tag(T_PROCESSED, 0));
+                }
+            }
+        }
+        self.run_due(ctx);
+    }
+}
+
+impl Actor<KMsg, KEvent> for ScriptClient {
+    fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.producer.on_start(ctx);
+        let now = ctx.now().as_nanos();
+        for (pos, (_, st)) in self.steps.iter().enumerate() {
+            let at = st.at_ms.saturating_mul(1_000_000);
+            if at >= now {
+                ctx.set_timer(SimDuration::from_nanos(at - now), tag(T_STEP, pos as u64));
+            }
+        }
+        let hb = SimDuration::from_millis(self.cfg.heartbeat_interval_ms);
+        ctx.set_timer(hb, tag(T_HEARTBEAT, 0));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
+        match msg {
+            KMsg::Metadata(ref snap) => {
+                self.cons
+                    .on_message(ctx, from, KMsg::Metadata(snap.clone()));
+                self.producer.on_message(ctx, from, via, msg);
+                self.collect(ctx);
+                self.advance(ctx);
+            }
+            KMsg::ProduceResp { .. } => {
+                self.producer.on_message(ctx, from, via, msg);
+                self.collect(ctx);
+            }
+            msg => {
+                self.cons.on_message(ctx, from, msg);
+                self.advance(ctx);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, timer: TimerId, t: u64) {
+        match tag_kind(t) {
+            k if k < T_STEP => {
+                self.producer.on_timer(ctx, timer, t);
+                self.collect(ctx);
+            }
+            T_STEP => {
+                self.due.push_back(tag_payload(t) as usize);
+                self.run_due(ctx);
+            }
+            T_PROCESSED if self.running == Some(Running::Processing) => {
+                self.running = None;
+                self.run_due(ctx);
+            }
+            T_HEARTBEAT => {
+                let in_poll = matches!(self.running, Some(Running::Poll { .. }));
+                self.cons.heartbeat(ctx, in_poll);
+                let hb = SimDuration::from_millis(self.cfg.heartbeat_interval_ms);
+                ctx.set_timer(hb, tag(T_HEARTBEAT, 0));
+                self.advance(ctx);
+            }
+            T_POLL_DEADLINE => {
+                if let Some(Running::Poll { pos, id, .. }) = self.running
+                    && id == tag_payload(t)
+                {
+                    self.running = None;
+                    self.answer(ctx, pos, "records 0".into());
+                    self.run_due(ctx);
+                }
+            }
+            T_COMMIT_TIMEOUT => {
+                let req = tag_payload(t);
+                self.cons.commits_done.retain(|(r, _)| *r != req);
+                let out = "TIMEOUT".to_string();
+                if let Some(pos) = self.async_commits.remove(&req) {
+                    self.answer(ctx, pos, out);
+                } else if let Some(Running::CommitSync { pos, req: r }) = self.running
+                    && r == req
+                {
+                    self.running = None;
+                    self.answer(ctx, pos, out);
+                    self.run_due(ctx);
+                }
+            }
+            T_C_MD_TIMEOUT | T_C_MD_RETRY => {
+                self.cons.md_timer(ctx, tag_kind(t) == T_C_MD_RETRY);
+                self.advance(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        self.cons.on_connection(&event);
+        self.producer.on_connection(ctx, event);
+        self.collect(ctx);
+        self.advance(ctx);
+    }
+
+    fn on_quiet(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.producer.on_quiet(ctx);
+    }
+
+    fn on_crash(&mut self, kind: CrashKind) {
+        // The process and its thread are gone: steps in progress never get an outcome.
+        self.producer.on_crash(kind);
+        self.cons.reset();
+        self.due.clear();
+        self.running = None;
+        self.sends.clear();
+        self.async_commits.clear();
+        self.closed = false;
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,362 @@
+//! Scripted Kafka clients (issue 16 item 1): named clients whose producer and consumer calls run
+//! at given times, each with an optional expected outcome, as Redis script steps do
+//! (`redis/config.rs` `Step`). A step names its client, the call (`cmd`) and, optionally, the
+//! rendered outcome it must get (`*` at the end matches a prefix); `clients/script.rs` runs them.
+
+use super::kinds::{Acks, IsolationLevel, OffsetReset};
+use serde::{Deserialize, Serialize};
+
+/// At most this many script steps and scripted clients (bounds the history and the banner).
+pub const MAX_STEPS: usize = 10_000;
+pub const MAX_SCRIPT_CLIENTS: usize = 64;
+/// A record's size limit here (the Kafka section's message size bound, 64 MiB).
+const MAX_RECORD_BYTES: u64 = 64 << 20;
+
+/// A scripted client: one KafkaProducer and one KafkaConsumer in one application thread.
+/// Unset overrides take the workload's settings from the Kafka section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptClientSpec {
+    /// Node name (must not be a broker, `ctrl`, `gc`, `pN` or `cN` name).
+    pub name: String,
+    #[serde(default)]
+    pub acks: Option<Acks>,
+    #[serde(default)]
+    pub enable_idempotence: Option<bool>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    #[serde(default)]
+    pub max_in_flight_requests_per_connection: Option<u32>,
+    #[serde(default)]
+    pub delivery_timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub request_timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub auto_offset_reset: Option<OffsetReset>,
+    #[serde(default)]
+    pub isolation_level: Option<IsolationLevel>,
+    #[serde(default)]
+    pub max_poll_records: Option<u32>,
+    #[serde(default)]
+    pub max_poll_interval_ms: Option<u64>,
+    /// The application's processing time per record a poll returned (µs): the next step
+    /// waits for it, while the heartbeat thread goes on (a slow loop passes
+    /// max.poll.interval.ms).
+    #[serde(default)]
+    pub process_time_us_per_record: u64,
+}
+
+/// One record header: key and value size (headers only count toward the record's size).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderSpec {
+    pub key: String,
+    #[serde(default)]
+    pub value_bytes: u64,
+}
+
+fn hundred() -> u64 {
+    100
+}
+
+/// A client call. The model has one topic, so calls name partitions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum KCmd {
+    /// KafkaProducer.send: to `partition`, or to the key's partition (murmur2 of the key's
+    /// UTF-8 bytes, BuiltInPartitioner.partitionForKey), or partition 0. `timestamp_delta_ms`
+    /// sets CreateTime relative to the client's clock (negative: the past). Outcome:
+    /// `offset N` (or `ok` without an offset), else the error name.
+    Send {
+        #[serde(default)]
+        partition: Option<u32>,
+        #[serde(default)]
+        key: Option<String>,
+        #[serde(default = "hundred")]
+        value_bytes: u64,
+        #[serde(default)]
+        timestamp_delta_ms: i64,
+        #[serde(default)]
+        headers: Vec<HeaderSpec>,
+    },
+    /// KafkaProducer.flush: blocks until every earlier send completed. Outcome `ok`.
+    Flush,
+    /// KafkaProducer.close and KafkaConsumer.close: flush, leave the group, stop. Outcome `ok`.
+    Close,
+    /// KafkaConsumer.subscribe (group `g1`; joined in the next poll). Outcome `ok`.
+    Subscribe,
+    /// KafkaConsumer.assign: manual assignment, no group membership. Outcome `ok`.
+    Assign {
+        partitions: Vec<u32>,
+    },
+    /// KafkaConsumer.seek. Outcome `ok`, or `NOT_ASSIGNED`.
+    Seek {
+        partition: u32,
+        offset: u64,
+    },
+    /// seekToBeginning / seekToEnd (empty list: every assigned partition). Outcome `ok`.
+    SeekToBeginning {
+        #[serde(default)]
+        partitions: Vec<u32>,
+    },
+    SeekToEnd {
+        #[serde(default)]
+        partitions: Vec<u32>,
+    },
+    /// KafkaConsumer.poll(timeout): returns as soon as records are there, else after
+    /// `timeout_ms`. Outcome `records N p<P>:<first>-<last> ...`, or `OFFSET_OUT_OF_RANGE`,
+    /// `NO_OFFSET`, `NOT_SUBSCRIBED`.
+    Poll {
+        #[serde(default)]
+        max_records: Option<u32>,
+        #[serde(default)]
+        timeout_ms: u64,
+    },
+    /// commitSync (empty `offsets`: the current positions). Outcome `ok`, `COMMIT_FAILED`,
+    /// `REBALANCE_IN_PROGRESS` or `TIMEOUT`.
+    CommitSync {
+        #[serde(default)]
+        offsets: Vec<(u32, u64)>,
+    },
+    /// commitAsync: the outcome arrives with the callback; the next step does not wait.
+    CommitAsync {
+        #[serde(default)]
+        offsets: Vec<(u32, u64)>,
+    },
+    /// pause / resume partitions: not fetched, nothing returned while paused.
+    Pause {
+        partitions: Vec<u32>,
+    },
+    Resume {
+        partitions: Vec<u32>,
+    },
+}
+
+impl KCmd {
+    pub fn name(&self) -> &'static str {
+        match self {
+            KCmd::Send { .. } => "send",
+            KCmd::Flush => "flush",
+            KCmd::Close => "close",
+            KCmd::Subscribe => "subscribe",
+            KCmd::Assign { .. } => "assign",
+            KCmd::Seek { .. } => "seek",
+            KCmd::SeekToBeginning { .. } => "seekToBeginning",
+            KCmd::SeekToEnd { .. } => "seekToEnd",
+            KCmd::Poll { .. } => "poll",
+            KCmd::CommitSync { .. } => "commitSync",
+            KCmd::CommitAsync { .. } => "commitAsync",
+            KCmd::Pause { .. } => "pause",
+            KCmd::Resume { .. } => "resume",
+        }
+    }
+
+    /// Partitions the call names.
+    fn partitions(&self) -> Vec<u32> {
+        match self {
+            KCmd::Send { partition, .. } => partition.iter().copied().collect(),
+            KCmd::Assign { partitions }
+            | KCmd::SeekToBeginning { partitions }
+            | KCmd::SeekToEnd { partitions }
+            | KCmd::Pause { partitions }
+            | KCmd::Resume { partitions } => partitions.clone(),
+            KCmd::Seek { partition, .. } => vec![*partition],
+            KCmd::CommitSync { offsets } | KCmd::CommitAsync { offsets } => {
+                offsets.iter().map(|(p, _)| *p).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A timed step: `client` calls `cmd` at `at_ms`; `expect` is the rendered outcome it must get.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KStep {
+    pub at_ms: u64,
+    pub client: String,
+    pub cmd: KCmd,
+    #[serde(default)]
+    pub expect: Option<String>,
+}
+
+/// Does `outcome` match `expected` (`*` at the end matches a prefix)?
+pub fn outcome_matches(expected: &str, outcome: &str) -> bool {
+    match expected.strip_suffix('*') {
+        Some(prefix) => outcome.starts_with(prefix),
+        None => outcome == expected,
+    }
+}
+
+/// Kafka's murmur2 (Utils.murmur2: seed 0x9747b28c, m 0x5bd1e995, r 24), written from the
+/// algorithm's description; `toPositive(h) % n` picks a keyed record's partition.
+pub fn murmur2(data: &[u8]) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    const R: u32 = 24;
+    let len = data.len() as u32;
+    let mut h: u32 = 0x9747_b28c ^ len;
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        k = k.wrapping_mul(M);
+        k ^= k >> R;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    let rest = chunks.remainder();
+    if rest.len() >= 3 {
+        h ^= (rest[2] as u32) << 16;
+    }
+    if rest.len() >= 2 {
+        h ^= (rest[1] as u32) << 8;
+    }
+    if !rest.is_empty() {
+        h ^= rest[0] as u32;
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h as i32
+}
+
+/// BuiltInPartitioner.partitionForKey: `toPositive(murmur2(key)) % partitions`.
+pub fn partition_for_key(key: &str, partitions: u32) -> u32 {
+    ((murmur2(key.as_bytes()) & 0x7fff_ffff) as u32) % partitions.max(1)
+}
+
+/// Validate the scripted clients and steps against the cluster's node names and partitions.
+/// `Err((dotted field path, message))`.
+pub fn validate(
+    clients: &[ScriptClientSpec],
+    steps: &[KStep],
+    taken: &[String],
+    partitions: u32,
+) -> Result<(), (String, String)> {
+    if clients.len() > MAX_SCRIPT_CLIENTS {
+        let m = format!("at most {MAX_SCRIPT_CLIENTS} scripted clients");
+        return Err(("script_clients".into(), m));
+    }
+    if steps.len() > MAX_STEPS {
+        return Err(("script".into(), format!("at most {MAX_STEPS} steps")));
+    }
+    let mut names: Vec<String> = taken.to_vec();
+    for (i, c) in clients.iter().enumerate() {
+        if c.name.is_empty() || names.contains(&c.name) {
+            let m = format!("client name `{}` is empty or already a node's name", c.name);
+            return Err((format!("script_clients.{i}.name"), m));
+        }
+        names.push(c.name.clone());
+        if c.max_poll_records == Some(0) || c.max_in_flight_requests_per_connection == Some(0) {
+            let m = "max_poll_records and max_in_flight_requests_per_connection must be ≥ 1";
+            return Err((format!("script_clients.{i}"), m.into()));
+        }
+    }
+    for (i, st) in steps.iter().enumerate() {
+        let err = |f: &str, m: String| Err((format!("script.{i}.{f}"), m));
+        if !clients.iter().any(|c| c.name == st.client) {
+            let m = format!(
+                "step at {} ms names unknown scripted client `{}`",
+                st.at_ms, st.client
+            );
+            return err("client", m);
+        }
+        if let Some(p) = st.cmd.partitions().into_iter().find(|p| *p >= partitions) {
+            let m = format!(
+                "step at {} ms: partition {p} does not exist (partitions: {partitions})",
+                st.at_ms
+            );
+            return err("cmd", m);
+        }
+        if let KCmd::Send {
+            value_bytes,
+            headers,
+            key,
+            ..
+        } = &st.cmd
+        {
+            let size = *value_bytes + headers.iter().map(|h| h.value_bytes).sum::<u64>();
+            if *value_bytes > MAX_RECORD_BYTES || size > MAX_RECORD_BYTES {
+                let m = format!("step at {} ms: a record is at most 64mb", st.at_ms);
+                return err("cmd", m);
+            }
+            if headers.len() > 1_000 || key.as_ref().is_some_and(|k| k.len() > 1 << 20) {
+                let m = format!("step at {} ms: at most 1000 headers, keys ≤ 1mb", st.at_ms);
+                return err("cmd", m);
+            }
+        }
+        if let KCmd::Poll {
+            max_records: Some(0),
+            ..
+        } = &st.cmd
+        {
+            return err("cmd", format!("step at {} ms: max_records ≥ 1", st.at_ms));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn murmur2_matches_kafkas_known_values() {
+        // Values Kafka's UtilsTest.testMurmur2 checks (cases from its test vectors).
+        assert_eq!(murmur2(b"21"), -973_932_308);
+        assert_eq!(murmur2(b"foobar"), -790_332_482);
+        assert_eq!(murmur2(b"a-little-bit-long-string"), -985_981_536);
+        assert_eq!(murmur2(b"a-little-bit-longer-string"), -1_486_304_829);
+        assert_eq!(
+            murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"),
+            -58_897_971
+        );
+        assert_eq!(murmur2(b"abc"), 479_470_107);
+    }
+
+    #[test]
+    fn prefix_expectations_match_like_redis_steps() {
+        assert!(outcome_matches("records 2*", "records 2 p0:0-1"));
+        assert!(!outcome_matches("records 2", "records 2 p0:0-1"));
+        assert!(outcome_matches("ok", "ok"));
+    }
+
+    #[test]
+    fn steps_naming_unknown_clients_or_partitions_are_rejected() {
+        let c = vec![ScriptClientSpec {
+            name: "app".into(),
+            acks: None,
+            enable_idempotence: None,
+            retries: None,
+            max_in_flight_requests_per_connection: None,
+            delivery_timeout_ms: None,
+            request_timeout_ms: None,
+            auto_offset_reset: None,
+            isolation_level: None,
+            max_poll_records: None,
+            max_poll_interval_ms: None,
+            process_time_us_per_record: 0,
+        }];
+        let step = |client: &str, cmd: KCmd| KStep {
+            at_ms: 1,
+            client: client.into(),
+            cmd,
+            expect: None,
+        };
+        let ok = [step("app", KCmd::Flush)];
+        assert!(validate(&c, &ok, &["b1".into()], 1).is_ok());
+        let unknown = [step("nope", KCmd::Flush)];
+        let e = validate(&c, &unknown, &[], 1).unwrap_err();
+        assert_eq!(e.0, "script.0.client");
+        let bad_p = [step(
+            "app",
+            KCmd::Pause {
+                partitions: vec![3],
+            },
+        )];
+        assert_eq!(validate(&c, &bad_p, &[], 2).unwrap_err().0, "script.0.cmd");
+        let e = validate(&c, &ok, &["app".into()], 1).unwrap_err();
+        assert_eq!(e.0, "script_clients.0.name");
+    }
+}
