@@ -3,15 +3,15 @@
 //! minimized (see `shrink.rs`). Results never depend on `--jobs`: seeds run in fixed chunks and
 //! are collected in seed order; `--fail-fast N` cuts the list after the N-th failing seed.
 //!
-//! Sharding: seed `s` belongs to shard `I` of `N` when `s % N == I` (0-based). Defaults come from
-//! `MSGSIM_SHARD=I/N`, then `JOB_COMPLETION_INDEX` with `--shard-count N` (Kubernetes Indexed
-//! Jobs), then `SLURM_ARRAY_TASK_ID` − `SLURM_ARRAY_TASK_MIN` with `SLURM_ARRAY_TASK_COUNT`.
+//! Sharding: seed `s` belongs to shard `I` of `N` when `s % N == I` (0-based); where the shard
+//! comes from when no flag gives it is `shard_env.rs`.
 
 use crate::budget::{self, Deadline};
 use crate::coverage::{self, Progress};
 use crate::explore_args::ExploreArgs;
 use crate::seed_run::{SeedResult, Verdict, run_one};
 use crate::seeds::Shard;
+use crate::shard_env;
 use crate::shrink;
 use msgsim::runner;
 use msgsim::scenario::{self, LoadedScenario, Scenario};
@@ -120,55 +120,6 @@ pub fn result_json(loaded: &LoadedScenario, r: &SeedResult) -> serde_json::Value
     v
 }
 
-/// The shard from the flags and the environment (first match wins).
-fn resolve_shard(args: &ExploreArgs) -> Result<(Shard, &'static str), String> {
-    if let Some(s) = args.shard {
-        return Ok((s, "--shard / MSGSIM_SHARD"));
-    }
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let int = |k: &str, v: String| {
-        v.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("{k}={v} is not an integer"))
-    };
-    if let Some(i) = env("JOB_COMPLETION_INDEX") {
-        let index = int("JOB_COMPLETION_INDEX", i)?;
-        let count = args.shard_count.ok_or(
-            "JOB_COMPLETION_INDEX is set but the shard count is not: pass --shard-count N (Kubernetes does not inject it)",
-        )?;
-        let shard = Shard { index, count };
-        shard.check()?;
-        return Ok((shard, "JOB_COMPLETION_INDEX + --shard-count"));
-    }
-    if let Some(id) = env("SLURM_ARRAY_TASK_ID") {
-        let id = int("SLURM_ARRAY_TASK_ID", id)?;
-        let min = env("SLURM_ARRAY_TASK_MIN")
-            .map(|v| int("SLURM_ARRAY_TASK_MIN", v))
-            .transpose()?
-            .unwrap_or(0);
-        let count = match args.shard_count {
-            Some(c) => c,
-            None => int(
-                "SLURM_ARRAY_TASK_COUNT",
-                env("SLURM_ARRAY_TASK_COUNT").ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; pass --shard-count N")?,
-            )?,
-        };
-        let index = id
-            .checked_sub(min)
-            .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?;
-        let shard = Shard { index, count };
-        shard.check()?;
-        return Ok((
-            shard,
-            "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN / SLURM_ARRAY_TASK_COUNT",
-        ));
-    }
-    if args.shard_count.is_some() {
-        return Err("--shard-count needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment (or use --shard I/N)".into());
-    }
-    Ok((Shard::ALL, "default"))
-}
-
 fn bad_input(m: impl fmt::Display) -> i32 {
     eprintln!("error: {m}");
     exit::BAD_INPUT
@@ -243,10 +194,11 @@ pub fn cmd_explore(args: ExploreArgs) -> i32 {
             }
         },
     };
-    let (shard, shard_source) = match resolve_shard(&args) {
-        Ok(s) => s,
-        Err(m) => return bad_input(m),
-    };
+    let (shard, shard_source) =
+        match shard_env::resolve(args.shard, args.shard_count, &|k| std::env::var(k).ok()) {
+            Ok(s) => s,
+            Err(m) => return bad_input(m),
+        };
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
         if let Some(j) = args.jobs {

@@ -19,6 +19,7 @@ mod explore;
 mod explore_args;
 mod seed_run;
 mod seeds;
+mod shard_env;
 mod shrink;
 
 #[derive(Parser)]
