@@ -10,6 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+/// Wall-clock time: the real servers run in it (the model never reads it).
+#[allow(clippy::disallowed_methods)]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
 pub const PACKAGES: &str = "redis-server redis-sentinel (Debian packages)";
 
 /// `redis-server --version`'s `v=` field, or `None` when no server is on PATH.
@@ -107,8 +113,8 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
+        let deadline = now() + Duration::from_secs(5);
+        while now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
@@ -200,8 +206,8 @@ impl Conn {
     pub fn call(&mut self, args: &[&str]) -> Value {
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
         self.send(&args);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && !self.eof {
+        let deadline = now() + Duration::from_secs(5);
+        while now() < deadline && !self.eof {
             let mut v = self.poll(Duration::from_millis(20));
             if !v.is_empty() {
                 return v.remove(0);

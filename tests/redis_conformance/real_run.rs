@@ -4,11 +4,11 @@
 //! subscription and publisher, and INFO read at the end.
 
 use crate::case::{Case, INFO_FIELDS, Obs, canon, offset_field};
-use crate::real::{Conn, Server};
+use crate::real::{Conn, Server, now};
 use crate::resp::Value;
 use msgsim_models::redis::cmd::{Cmd, payload_len};
 use std::collections::{BTreeSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A reply the client waits for: `frames` values (a subscription command or a pipelined
 /// PUBLISH batch answers with several), gathered into an array when `group`.
@@ -73,28 +73,28 @@ pub fn run(case: &Case) -> Obs {
         })
         .collect();
     let mut obs = Obs::default();
-    let t0 = Instant::now();
+    let t0 = now();
     for (i, step) in case.steps.iter().enumerate() {
         let at = t0 + Duration::from_millis(step.at_ms);
-        while Instant::now() < at {
+        while now() < at {
             absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
         }
         absorb_all(case, &mut clients, &mut obs, Duration::ZERO);
         let ci = case.client_index(&step.client);
         execute(case, &mut clients[ci], &servers, i, &mut obs);
         // Give the reply a moment (a blocked command answers later).
-        let until = Instant::now() + Duration::from_millis(100);
-        while Instant::now() < until && !clients[ci].want.is_empty() && clients[ci].conn.is_some() {
+        let until = now() + Duration::from_millis(100);
+        while now() < until && !clients[ci].want.is_empty() && clients[ci].conn.is_some() {
             absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
         }
     }
     let end = t0 + Duration::from_millis(case.end_ms());
-    while Instant::now() < end {
+    while now() < end {
         absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
     }
     // Replies still owed (a long WAIT) get a few seconds; then the pushes drain.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline
+    let deadline = now() + Duration::from_secs(5);
+    while now() < deadline
         && clients
             .iter()
             .any(|c| c.conn.is_some() && !c.want.is_empty())
@@ -120,7 +120,7 @@ fn wait_synced(servers: &[Server]) {
     if servers.len() < 2 {
         return;
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = now() + Duration::from_secs(10);
     loop {
         let p = servers[0].info("replication");
         let get = |i: &[(String, String)], k: &str| {
@@ -136,7 +136,7 @@ fn wait_synced(servers: &[Server]) {
         if online && up {
             return;
         }
-        assert!(Instant::now() < deadline, "replicas did not sync: {p:?}");
+        assert!(now() < deadline, "replicas did not sync: {p:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
