@@ -167,10 +167,20 @@ impl RedisChecker {
                 ok,
                 cmd,
                 latency_us,
+                reply,
                 ..
             } => {
                 self.add("script_steps", 1.0);
                 self.answered.insert(*step);
+                // A scripted command refused for memory or replicas counts as the workload's.
+                if reply.starts_with("-NOREPLICAS") {
+                    self.add("noreplicas_errors", 1.0);
+                    self.first("first_noreplicas_ms", time);
+                } else if reply.starts_with("-OOM") {
+                    self.add("oom_errors", 1.0);
+                } else if reply.starts_with("-READONLY") {
+                    self.add("readonly_errors", 1.0);
+                }
                 if *cmd == "wait" {
                     let ms = *latency_us as f64 / 1_000.0;
                     let m = self.c.entry("wait_latency_ms_max").or_insert(0.0);

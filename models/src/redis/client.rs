@@ -22,6 +22,8 @@ const T_DISCOVER: u64 = 7;
 /// Connect timeout: a connection that got no byte back while commands wait is given up.
 const T_CONN_CHECK: u64 = 1 << 47;
 const CONNECT_TIMEOUT_MS: u64 = 2_000;
+/// A step's `resp` when its command never got a reply (the connection was gone or closed).
+pub const CLOSED: &str = "closed";
 
 #[derive(Clone, Debug)]
 pub(super) enum Pending {
@@ -48,6 +50,13 @@ pub(super) enum Pending {
     ReadGroup,
     AutoClaim,
     Ignore,
+}
+
+impl Pending {
+    /// A command the server may hold without answering (WAIT).
+    fn may_block(&self) -> bool {
+        matches!(self, Pending::Wait { .. } | Pending::Step(_, "wait", _))
+    }
 }
 
 /// Commands awaiting their reply, in request-id order. Ids grow with every command and one
@@ -85,10 +94,6 @@ impl Awaiting {
 
     pub(super) fn values(&self) -> impl Iterator<Item = &Pending> {
         self.0.iter().map(|(_, p)| p)
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     pub(super) fn clear(&mut self) {
@@ -313,6 +318,7 @@ impl Client {
                     .is_none_or(|e| e == "(error) connection closed");
                 ctx.record(RedisEvent::Step {
                     step,
+                    resp: CLOSED.into(),
                     cmd,
                     reply: "(error) connection closed".into(),
                     expected,
@@ -348,6 +354,11 @@ impl Client {
     }
 
     pub(super) fn closed(&mut self, ctx: &mut RCtx) {
+        // A script-only client without `reconnect` stays down, as after a Disconnect step:
+        // its next commands fail with "connection closed" (redis-py without retries).
+        if !self.auto_reconnect() && !self.spec.reconnect {
+            self.manual_down = true;
+        }
         self.flush_runs(ctx);
         ctx.record(RedisEvent::Disconnected {
             client: self.index,
@@ -426,9 +437,12 @@ impl Actor<RedisMsg, RedisEvent> for Client {
         if tag & T_CONN_CHECK != 0 {
             // The kernel never fails a connect to a crashed node: time it out like a client
             // library's connect timeout.
+            // A request the server may legitimately hold (WAIT, a blocking read) is never
+            // abandoned: clients have no request timeout unless one is configured (redis-py
+            // `socket_timeout` defaults to none).
             if tag & !T_CONN_CHECK == self.epoch
                 && !self.heard
-                && !self.pending.is_empty()
+                && self.pending.values().any(|p| !p.may_block())
                 && let Some((conn, _)) = self.conn.take()
             {
                 ctx.close(conn);

@@ -76,8 +76,14 @@ pub enum Cmd {
     Psubscribe {
         patterns: Vec<String>,
     },
+    /// With no channels: every channel the client has (pubsub.c).
     Unsubscribe {
         channels: Vec<String>,
+    },
+    /// With no patterns: every pattern the client has.
+    Punsubscribe {
+        #[serde(default)]
+        patterns: Vec<String>,
     },
     Wait {
         numreplicas: u32,
@@ -149,9 +155,14 @@ pub enum Cmd {
         #[serde(default)]
         justid: bool,
     },
+    /// `summary: false` (the default) is the extended form `XPENDING key group - + 100`
+    /// (one row per pending entry); `summary: true` is `XPENDING key group`: `[count,
+    /// min id, max id, [[consumer, "n"], ...]]`, `[0, nil, nil, nil]` when none is pending.
     XPending {
         key: String,
         group: String,
+        #[serde(default)]
+        summary: bool,
     },
     XLen {
         key: String,
@@ -217,6 +228,7 @@ impl Cmd {
             Cmd::Subscribe { .. } => "subscribe",
             Cmd::Psubscribe { .. } => "psubscribe",
             Cmd::Unsubscribe { .. } => "unsubscribe",
+            Cmd::Punsubscribe { .. } => "punsubscribe",
             Cmd::Wait { .. } => "wait",
             Cmd::XAdd { .. } => "xadd",
             Cmd::XRead { .. } => "xread",
@@ -233,6 +245,15 @@ impl Cmd {
             Cmd::XGroupSync { .. } => "xclaim",
             Cmd::ReplPing => "ping",
             Cmd::XTrimTo { .. } => "xtrim",
+        }
+    }
+
+    /// The name Redis's errors quote: a container command with its subcommand after `|`
+    /// (`xgroup|create`, server.c `getFullCommandName`).
+    pub fn full_name(&self) -> String {
+        match self {
+            Cmd::XGroupCreate { .. } => "xgroup|create".into(),
+            other => other.name().into(),
         }
     }
 

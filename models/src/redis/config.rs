@@ -226,6 +226,12 @@ pub struct ClientSpec {
     /// Connect at start (otherwise at the first script step or workload).
     #[serde(default = "yes")]
     pub connect_at_start: bool,
+    /// A script-only client whose connection the server (or the network) closed reconnects
+    /// at its next step. Default `false`: as a client library without retries, its next
+    /// commands get `(error) connection closed` until a `Connect` step. Clients with a
+    /// workload or subscriptions always reconnect after `reconnect_backoff_ms`.
+    #[serde(default)]
+    pub reconnect: bool,
 }
 
 fn yes() -> bool {

@@ -51,11 +51,25 @@ const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kin
 /// Approximate per-key overhead (dictEntry + robj + sds header).
 const KEY_OVERHEAD: u64 = 56;
 
+/// The size jemalloc hands out for `n` bytes (its size classes: multiples of 8 up to 16, of
+/// 16 up to 128, then four classes per doubling).
+pub fn alloc_size(n: u64) -> u64 {
+    if n <= 16 {
+        return n.next_multiple_of(8).max(8);
+    }
+    if n <= 128 {
+        return n.next_multiple_of(16);
+    }
+    let below = 1u64 << (63 - (n - 1).leading_zeros());
+    n.next_multiple_of(below / 4)
+}
+
 /// Bytes a value adds to the key's overhead: an integer lives in the object's pointer field
-/// (8 bytes), a payload takes its length, a stream its entries.
+/// (8 bytes), a payload its sds allocation (header and terminator, rounded to the allocator's
+/// size class: a 100,000-byte value takes 114,688 bytes), a stream its entries.
 fn value_bytes(v: &Value) -> u64 {
     match v {
-        Value::Str { bytes, .. } => *bytes,
+        Value::Str { bytes, .. } => alloc_size(bytes + 9),
         Value::Int(_) => 8,
         Value::Stream(s) => s.bytes(),
     }
@@ -121,17 +135,21 @@ impl Dataset {
     /// `performEvictions` before a command that may grow memory: with `noeviction` (or nothing
     /// left to evict) the command gets the OOM error; `allkeys-lru` evicts least recently used
     /// keys until usage is under the limit. Returns the keys evicted (propagated as DEL).
+    /// `extra`: memory counted besides the dataset (the server, its clients, the command's
+    /// own argument).
     pub fn make_room(
         &mut self,
         maxmemory: u64,
         policy: EvictionPolicy,
+        extra: u64,
     ) -> Result<Vec<String>, Reply> {
-        if maxmemory == 0 || self.used_bytes <= maxmemory {
+        let over = |d: &Dataset| d.used_bytes + extra > maxmemory;
+        if maxmemory == 0 || !over(self) {
             return Ok(Vec::new());
         }
         let mut evicted = Vec::new();
         if policy == EvictionPolicy::AllkeysLru {
-            while self.used_bytes > maxmemory {
+            while over(self) {
                 let Some(victim) = self
                     .keys
                     .iter()
@@ -146,7 +164,7 @@ impl Dataset {
                 evicted.push(victim);
             }
         }
-        if self.used_bytes > maxmemory {
+        if over(self) {
             return Err(Reply::err(
                 "OOM command not allowed when used memory > 'maxmemory'.",
             ));
@@ -275,9 +293,9 @@ impl Dataset {
             // A non-blocking XREAD with nothing to return replies a null (RESP2 `*-1`, redis-cli
             // "(nil)"; t_stream.c xreadCommand `addReplyNullArray`), not an empty array.
             Cmd::XRead { after, count, .. } => Outcome::read(match self.value(key) {
-                None => Reply::Nil,
+                None => Reply::NilArray,
                 Some(Value::Stream(s)) => match s.read(after.unwrap_or_default(), *count) {
-                    Reply::Array(v) if v.is_empty() => Reply::Nil,
+                    Reply::Array(v) if v.is_empty() => Reply::NilArray,
                     r => stream::keyed(key, r),
                 },
                 Some(_) => return wrongtype(),
@@ -353,9 +371,16 @@ impl Dataset {
                     ch,
                 )
             }),
-            Cmd::XPending { group, .. } => match self.no_group(key, group, cmd) {
+            Cmd::XPending { group, summary, .. } => match self.no_group(key, group, cmd) {
                 Some(out) => out,
-                None => Outcome::read(self.stream(key).expect("checked").pending(group)),
+                None => {
+                    let s = self.stream(key).expect("checked");
+                    Outcome::read(if *summary {
+                        s.pending_summary(group)
+                    } else {
+                        s.pending(group)
+                    })
+                }
             },
             Cmd::XGroupSync {
                 group,
@@ -656,6 +681,7 @@ mod tests {
         let pending = Cmd::XPending {
             key: "s".into(),
             group: "nog".into(),
+            summary: false,
         };
         assert_eq!(
             run(&mut d, pending),

@@ -530,6 +530,12 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     for (k, v) in obs {
         report.observations.insert(k.to_string(), v);
     }
+    for (i, s) in srv.iter().enumerate() {
+        for (field, v) in s.info_fields() {
+            let v = v as f64;
+            report.observations.insert(format!("r{}:{field}", i + 1), v);
+        }
+    }
     report
         .anomalies
         .insert(anomaly::REPLICA_AHEAD.to_string(), prefix);

@@ -180,6 +180,8 @@ pub enum RedisEvent {
     /// A script step's reply (`ok` = matched its expectation, if it had one).
     Step {
         step: u32,
+        /// The reply as RESP2 bytes (`Reply::resp`), or `closed` when none came.
+        resp: String,
         cmd: &'static str,
         reply: String,
         expected: Option<String>,

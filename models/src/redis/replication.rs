@@ -13,6 +13,25 @@ use std::rc::Rc;
 const T_RECONNECT: u64 = 3;
 
 impl Server {
+    /// The `INFO replication` / `INFO stats` fields a run reports per node (`r1:sync_full`,
+    /// ...): `role_master` (1 or 0), `master_repl_offset`, `connected_slaves`,
+    /// `min_slaves_good_slaves` (replication.c `genReplicationInfoString`), and the
+    /// resynchronisations this node served as a primary.
+    pub fn info_fields(&self) -> [(&'static str, u64); 7] {
+        [
+            ("role_master", self.is_primary() as u64),
+            ("master_repl_offset", self.offset),
+            (
+                "connected_slaves",
+                self.replicas.values().filter(|r| r.online).count() as u64,
+            ),
+            ("min_slaves_good_slaves", self.good_replicas as u64),
+            ("sync_full", self.stats.sync_full),
+            ("sync_partial_ok", self.stats.sync_partial_ok),
+            ("sync_partial_err", self.stats.sync_partial_err),
+        ]
+    }
+
     /// Feed the replication stream: offset and backlog advance only once a backlog exists
     /// (created with the first replica), as in `feedReplicationBuffer`.
     pub(super) fn propagate(&mut self, cmd: Cmd) {

@@ -11,9 +11,15 @@ pub const ENTRY_FIELD: &str = "p";
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
     Ok,
+    /// A status reply other than OK (`+PONG`; networking.c `addReplyStatus`).
+    Status(String),
     Int(i64),
     Bulk(String),
+    /// The nil bulk string (`$-1`, `addReplyNull`): GET of a missing key.
     Nil,
+    /// The nil array (`*-1`, `addReplyNullArray`): XREAD / XREADGROUP with nothing to serve,
+    /// a deleted entry's fields in a PEL read.
+    NilArray,
     Err(String),
     Array(Vec<Reply>),
     /// A stream entry `[id, [field, value]]` (t_stream.c `streamReplyWithRange`: the id, then
@@ -67,9 +73,10 @@ impl Reply {
     pub fn render(&self) -> String {
         match self {
             Reply::Ok => "OK".into(),
+            Reply::Status(s) => s.clone(),
             Reply::Int(i) => i.to_string(),
             Reply::Bulk(s) => s.clone(),
-            Reply::Nil => "nil".into(),
+            Reply::Nil | Reply::NilArray => "nil".into(),
             Reply::Err(e) => format!("-{e}"),
             Reply::Array(v) => {
                 format!(
@@ -109,6 +116,63 @@ impl Reply {
             ),
         }
     }
+    /// The reply as RESP2 puts it on the wire (networking.c `addReply*`), for the differential
+    /// conformance tests: status, error, integer, bulk, nil bulk and nil array stay distinct.
+    /// An entry's field value is written `_` (the model carries no payload bytes); a
+    /// pipelined PUBLISH batch of more than one message is an array of its integer replies.
+    pub fn resp(&self) -> String {
+        let mut out = String::new();
+        self.resp_into(&mut out);
+        out
+    }
+
+    fn resp_into(&self, out: &mut String) {
+        fn bulk(out: &mut String, s: &str) {
+            out.push_str(&format!("${}\r\n{s}\r\n", s.len()));
+        }
+        match self {
+            Reply::Ok => out.push_str("+OK\r\n"),
+            Reply::Status(s) => out.push_str(&format!("+{s}\r\n")),
+            Reply::Int(i) => out.push_str(&format!(":{i}\r\n")),
+            Reply::Bulk(s) => bulk(out, s),
+            Reply::Nil => out.push_str("$-1\r\n"),
+            Reply::NilArray => out.push_str("*-1\r\n"),
+            Reply::Err(e) => out.push_str(&format!("-{e}\r\n")),
+            Reply::Array(v) => {
+                out.push_str(&format!("*{}\r\n", v.len()));
+                for r in v {
+                    r.resp_into(out);
+                }
+            }
+            Reply::Entry { id, tag, .. } => {
+                out.push_str("*2\r\n");
+                bulk(out, &id.to_string());
+                match tag {
+                    Some(_) => {
+                        out.push_str("*2\r\n");
+                        bulk(out, ENTRY_FIELD);
+                        bulk(out, "_");
+                    }
+                    None => out.push_str("*-1\r\n"),
+                }
+            }
+            Reply::Id(id) => bulk(out, &id.to_string()),
+            Reply::Payload { .. } => bulk(out, &self.render()),
+            Reply::Publish(runs) => {
+                let total: u64 = runs.iter().map(|(n, _)| *n as u64).sum();
+                if total != 1 {
+                    out.push_str(&format!("*{total}\r\n"));
+                }
+                for (n, r) in runs {
+                    for _ in 0..*n {
+                        out.push_str(&format!(":{r}\r\n"));
+                    }
+                }
+            }
+            Reply::Info(_) => bulk(out, &self.render()),
+        }
+    }
+
     /// Stream entries inside a reply, in order.
     pub fn entries(&self) -> Vec<(StreamId, Option<u64>, u64)> {
         match self {

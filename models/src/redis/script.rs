@@ -140,6 +140,7 @@ impl Client {
         let latency_us = (ctx.now().as_nanos() / 1_000).saturating_sub(sent_us);
         ctx.record(RedisEvent::Step {
             step,
+            resp: reply.resp(),
             cmd,
             reply: text,
             expected,

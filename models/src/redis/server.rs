@@ -222,19 +222,25 @@ impl Server {
             self.to_close.push((conn, KillReason::Protocol));
             return None;
         }
-        // RESP2 subscribed context (server.c processCommand).
+        // server.c processCommand (7.0) checks, in this order: OOM for deny-oom commands
+        // (performEvictions), NOREPLICAS and READONLY for writes, then the RESP2 subscribed
+        // context.
+        if let Some(refused) = self.refuse(ctx, &cmd, conn) {
+            return Some(refused);
+        }
         if subscribed
             && !matches!(
                 cmd,
                 Cmd::Subscribe { .. }
                     | Cmd::Psubscribe { .. }
                     | Cmd::Unsubscribe { .. }
+                    | Cmd::Punsubscribe { .. }
                     | Cmd::Ping
             )
         {
             return Some(Reply::Err(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                cmd.name()
+                cmd.full_name()
             )));
         }
         ctx.busy(SimDuration::from_nanos(
@@ -245,11 +251,12 @@ impl Server {
                 Reply::Bulk("pong".into()),
                 Reply::Bulk(String::new()),
             ])),
-            Cmd::Ping => Some(Reply::Bulk("PONG".into())),
+            Cmd::Ping => Some(Reply::Status("PONG".into())),
             Cmd::Info => Some(Reply::Info(Box::new(self.info()))),
             Cmd::Subscribe { channels } => Some(self.subscribe(conn, channels, false)),
             Cmd::Psubscribe { patterns } => Some(self.subscribe(conn, patterns, true)),
-            Cmd::Unsubscribe { channels } => Some(self.unsubscribe(conn, channels)),
+            Cmd::Unsubscribe { channels } => Some(self.unsubscribe(conn, channels, false)),
+            Cmd::Punsubscribe { patterns } => Some(self.unsubscribe(conn, patterns, true)),
             Cmd::Publish {
                 channel,
                 payload_bytes,
@@ -311,28 +318,21 @@ impl Server {
         }
     }
 
-    fn execute_data(&mut self, conn: ConnId, cmd: Cmd) -> Reply {
-        if cmd.is_write() {
-            if !self.is_primary() {
-                return Reply::err("READONLY You can't write against a read only replica.");
-            }
-            // server.c: min-replicas-to-write refuses CMD_WRITE commands only.
-            if self.cfg.min_replicas_to_write > 0
-                && self.cfg.min_replicas_max_lag_s > 0
-                && self.good_replicas < self.cfg.min_replicas_to_write
-            {
-                self.stats.noreplicas += 1;
-                return Reply::err("NOREPLICAS Not enough good replicas to write.");
-            }
-        }
-        if cmd.denies_oom() {
+    /// The refusals processCommand makes before running a command, in its order: `-OOM` for
+    /// a deny-oom command while used memory (with this command's own argument in the query
+    /// buffer) is over `maxmemory` and nothing can be evicted, `-NOREPLICAS` for a write
+    /// without enough good replicas, `-READONLY` for a write on a replica.
+    fn refuse(&mut self, ctx: &mut RCtx, cmd: &Cmd, conn: ConnId) -> Option<Reply> {
+        if cmd.denies_oom() && self.cfg.maxmemory_bytes > 0 {
+            let extra = self.memory_overhead(cmd);
             match self
                 .data
-                .make_room(self.cfg.maxmemory_bytes, self.cfg.maxmemory_policy)
+                .make_room(self.cfg.maxmemory_bytes, self.cfg.maxmemory_policy, extra)
             {
                 Err(e) => {
                     self.stats.oom += 1;
-                    return e;
+                    ctx.sometimes("redis:oom");
+                    return Some(e);
                 }
                 Ok(evicted) => {
                     self.stats.evicted += evicted.len() as u64;
@@ -342,6 +342,52 @@ impl Server {
                 }
             }
         }
+        let _ = conn;
+        if cmd.is_write() {
+            // server.c: min-replicas-to-write refuses CMD_WRITE commands only.
+            if self.is_primary()
+                && self.cfg.min_replicas_to_write > 0
+                && self.cfg.min_replicas_max_lag_s > 0
+                && self.good_replicas < self.cfg.min_replicas_to_write
+            {
+                self.stats.noreplicas += 1;
+                ctx.sometimes("redis:noreplicas");
+                return Some(Reply::err("NOREPLICAS Not enough good replicas to write."));
+            }
+            if !self.is_primary() {
+                return Some(Reply::err(
+                    "READONLY You can't write against a read only replica.",
+                ));
+            }
+        }
+        None
+    }
+
+    /// Memory counted besides the dataset (`used_memory` − dataset): the server at startup,
+    /// every connected client, and the command being checked, which sits in its client's
+    /// query buffer. networking.c `processMultibulkBuffer` reads an argument of 32 KiB or more
+    /// (PROTO_MBULK_BIG_ARG) into a buffer of exactly its size, makes that buffer the argument
+    /// and allocates a fresh one of the same size for the next (two allocations in flight); a
+    /// smaller argument is copied out of the 16 KiB read buffer (PROTO_IOBUF_LEN). The
+    /// constants are fitted to redis-server 7.0.15 (jemalloc, amd64): used_memory_startup is
+    /// 876,000 bytes, and the OOM boundaries of the conformance cases (1 MiB with 10 KB
+    /// values, 1.5 and 2 MiB with 100 KB values) all fall at the same command with 58,000
+    /// bytes per client (docs/redis-conformance.md).
+    fn memory_overhead(&self, cmd: &Cmd) -> u64 {
+        const STARTUP_BYTES: u64 = 876_000;
+        const CLIENT_BYTES: u64 = 58_000;
+        const BIG_ARG: u64 = 32 * 1024;
+        const READ_BUFFER: u64 = 16 * 1024;
+        let arg = cmd.max_bulk();
+        let in_flight = if arg >= BIG_ARG {
+            2 * super::dataset::alloc_size(arg + 2)
+        } else {
+            super::dataset::alloc_size(arg + 9) + READ_BUFFER
+        };
+        STARTUP_BYTES + CLIENT_BYTES * self.clients.len() as u64 + in_flight
+    }
+
+    fn execute_data(&mut self, conn: ConnId, cmd: Cmd) -> Reply {
         let out = self.data.execute(&cmd, self.now_ms);
         for p in out.propagate {
             self.persist(&p);
@@ -393,20 +439,49 @@ impl Server {
         Reply::Array(out)
     }
 
-    fn unsubscribe(&mut self, conn: ConnId, names: Vec<String>) -> Reply {
+    /// UNSUBSCRIBE / PUNSUBSCRIBE (pubsub.c `pubsubUnsubscribeChannel`): one confirmation per
+    /// name with the subscriptions left; without names every channel (pattern) the client
+    /// has, in order, or `[unsubscribe, nil, n]` when it has none
+    /// (`pubsubUnsubscribeAllChannels`).
+    fn unsubscribe(&mut self, conn: ConnId, names: Vec<String>, pattern: bool) -> Reply {
+        let kind = if pattern {
+            "punsubscribe"
+        } else {
+            "unsubscribe"
+        };
+        let c = self.clients.get_mut(&conn).expect("client");
+        let names: Vec<String> = if !names.is_empty() {
+            names
+        } else if pattern {
+            c.patterns.iter().map(|n| n.to_string()).collect()
+        } else {
+            c.channels.iter().map(|n| n.to_string()).collect()
+        };
+        if names.is_empty() {
+            return Reply::Array(vec![Reply::Array(vec![
+                Reply::Bulk(kind.into()),
+                Reply::Nil,
+                Reply::Int(c.subscriptions() as i64),
+            ])]);
+        }
         let mut out = Vec::new();
         for name in names {
             let c = self.clients.get_mut(&conn).expect("client");
-            if c.channels.remove(name.as_str())
-                && let Some(set) = self.registry.channels.get_mut(name.as_str())
+            let (mine, map) = if pattern {
+                (&mut c.patterns, &mut self.registry.patterns)
+            } else {
+                (&mut c.channels, &mut self.registry.channels)
+            };
+            if mine.remove(name.as_str())
+                && let Some(set) = map.get_mut(name.as_str())
             {
                 set.remove(&conn);
                 if set.is_empty() {
-                    self.registry.channels.remove(name.as_str());
+                    map.remove(name.as_str());
                 }
             }
             out.push(Reply::Array(vec![
-                Reply::Bulk("unsubscribe".into()),
+                Reply::Bulk(kind.into()),
                 Reply::Bulk(name),
                 Reply::Int(c.subscriptions() as i64),
             ]));

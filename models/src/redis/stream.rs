@@ -88,6 +88,12 @@ impl Stream {
         bytes: u64,
     ) -> Result<StreamId, Reply> {
         let id = match id {
+            // t_stream.c xaddCommand: an explicit 0-0 is refused before the top-item check.
+            Some(StreamId::ZERO) => {
+                return Err(Reply::err(
+                    "ERR The ID specified in XADD must be greater than 0-0",
+                ));
+            }
             Some(id) if id <= self.last_id => {
                 return Err(Reply::err(
                     "ERR The ID specified in XADD is equal or smaller than the target stream top item",
@@ -232,7 +238,7 @@ impl Stream {
                 // the consumer's PEL (`serve_history`): that form answers the stream with an
                 // empty entry list instead (below: `[[key, []]]` once `keyed`).
                 if out.is_empty() {
-                    return Reply::Nil;
+                    return Reply::NilArray;
                 }
             }
             Some(after) => {
@@ -243,11 +249,16 @@ impl Stream {
                     .take(count as usize)
                     .map(|(k, _)| *k)
                     .collect();
+                // t_stream.c streamReplyWithRangeFromConsumerPEL: an entry still in the
+                // stream is delivered again (time and counter updated); a deleted one is
+                // answered `[id, nil]` and left as it was.
                 for id in mine {
                     let n = g.pel.get_mut(&id).expect("listed");
-                    n.count += 1;
-                    n.delivery_ms = now_ms;
-                    change.set.push((id, consumer.to_string(), now_ms, n.count));
+                    if self.entries.contains_key(&id) {
+                        n.count += 1;
+                        n.delivery_ms = now_ms;
+                        change.set.push((id, consumer.to_string(), now_ms, n.count));
+                    }
                     out.push(entry_reply(id, self.entries.get(&id), n.count));
                 }
             }
@@ -288,12 +299,14 @@ impl Stream {
         let mut out = Vec::new();
         for id in ids {
             let Some(n) = g.pel.get_mut(id) else { continue };
-            if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
-                continue;
-            }
+            // xclaimCommand: an id gone from the stream leaves the PEL before the min-idle
+            // test, whatever its idle time.
             if !self.entries.contains_key(id) {
                 g.pel.remove(id);
                 change.del.push(*id);
+                continue;
+            }
+            if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
                 continue;
             }
             n.consumer = consumer.to_string();
@@ -330,29 +343,31 @@ impl Stream {
         let Some(g) = self.groups.get(group) else {
             return Reply::err("NOGROUP No such key or consumer group");
         };
-        let scan: Vec<StreamId> = g
-            .pel
-            .range(start..)
-            .take((count * 10) as usize + 1)
-            .map(|(k, _)| *k)
-            .collect();
+        // xautoclaimCommand: at most COUNT × 10 attempts; COUNT limits the reply, and a
+        // deleted entry (dropped from the PEL, listed in the third element) uses it up like a
+        // claimed one; it is tested before min-idle. The cursor is the next PEL id after the
+        // last one examined, 0-0 at the end.
+        let scan: Vec<StreamId> = g.pel.range(start..).map(|(k, _)| *k).collect();
         let mut claimed = Vec::new();
         let mut deleted = Vec::new();
-        let mut next = StreamId::ZERO;
-        for (scanned, id) in scan.into_iter().enumerate() {
-            if claimed.len() as u64 >= count || scanned as u64 >= count * 10 {
-                next = id;
+        let (mut attempts, mut left) = (count * 10, count);
+        let mut examined = 0;
+        for &id in &scan {
+            if attempts == 0 || left == 0 {
                 break;
             }
+            attempts -= 1;
+            examined += 1;
             let g = self.groups.get_mut(group).expect("checked");
             let n = g.pel.get_mut(&id).expect("listed");
-            if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
-                continue;
-            }
             if !self.entries.contains_key(&id) {
                 g.pel.remove(&id);
                 change.del.push(id);
                 deleted.push(Reply::Id(id));
+                left -= 1;
+                continue;
+            }
+            if now_ms.saturating_sub(n.delivery_ms) < min_idle_ms {
                 continue;
             }
             n.consumer = consumer.to_string();
@@ -366,7 +381,9 @@ impl Stream {
             } else {
                 entry_reply(id, self.entries.get(&id), n.count)
             });
+            left -= 1;
         }
+        let next = scan.get(examined).copied().unwrap_or(StreamId::ZERO);
         Reply::Array(vec![
             Reply::Id(next),
             Reply::Array(claimed),
@@ -394,6 +411,35 @@ impl Stream {
                 })
                 .collect(),
         )
+    }
+
+    /// XPENDING key group (t_stream.c xpendingCommand, summary form): `[count, smallest id,
+    /// greatest id, [[consumer, "pending"], ...]]` with consumers in name order; `[0, nil,
+    /// nil, nil]` when nothing is pending.
+    pub fn pending_summary(&self, group: &str) -> Reply {
+        let Some(g) = self.groups.get(group) else {
+            return Reply::err("NOGROUP No such key or consumer group");
+        };
+        let (Some((first, _)), Some((last, _))) = (g.pel.first_key_value(), g.pel.last_key_value())
+        else {
+            return Reply::Array(vec![Reply::Int(0), Reply::Nil, Reply::Nil, Reply::NilArray]);
+        };
+        let mut per: std::collections::BTreeMap<&str, u64> = Default::default();
+        for n in g.pel.values() {
+            *per.entry(n.consumer.as_str()).or_default() += 1;
+        }
+        Reply::Array(vec![
+            Reply::Int(g.pel.len() as i64),
+            Reply::Id(*first),
+            Reply::Id(*last),
+            Reply::Array(
+                per.into_iter()
+                    .map(|(c, n)| {
+                        Reply::Array(vec![Reply::Bulk(c.into()), Reply::Bulk(n.to_string())])
+                    })
+                    .collect(),
+            ),
+        ])
     }
 
     /// Apply a propagated group change on a replica.

@@ -179,6 +179,7 @@ fn missing_key_or_group_errors_per_command() {
     let pending = Cmd::XPending {
         key: "s".into(),
         group: "nog".into(),
+        summary: false,
     };
     assert_eq!(run(&mut d, 0, pending), plain);
     assert_eq!(

@@ -1,0 +1,244 @@
+//! The script form of a conformance case and what a run of it observed. One `Case` runs
+//! unchanged against the model (`model.rs`: as a scenario script) and against real
+//! `redis-server` processes (`real_run.rs`); the two `Obs` must be equal.
+//!
+//! A case names servers (`r1` primary, `r2..` its replicas), redis.conf settings, clients (each
+//! on one server) and timed steps: a model `Cmd` in RON (`Set(key: "k", value: 5)`), or the
+//! client-side `Connect` / `Disconnect` / `StopReading` / `StartReading`. At the end every
+//! client disconnects; then `INFO` is read from every server.
+
+use crate::resp::Value;
+use msgsim_models::redis::cmd::Cmd;
+use std::collections::BTreeMap;
+
+pub struct Step {
+    pub at_ms: u64,
+    pub client: String,
+    pub ron: String,
+    pub cmd: Cmd,
+}
+
+pub struct Case {
+    pub name: String,
+    pub servers: usize,
+    /// redis.conf spelling (`maxmemory`, `1048576`).
+    pub conf: Vec<(String, String)>,
+    /// (name, server number 1..=servers).
+    pub clients: Vec<(String, usize)>,
+    pub steps: Vec<Step>,
+    /// Time after the last step before the final disconnects and INFO.
+    pub settle_ms: u64,
+    /// Clients whose received messages are not compared (with the reason in the case).
+    pub ignore_pushes: Vec<String>,
+    /// Steps whose replies are not compared (with the reason in the case).
+    pub ignore_replies: Vec<usize>,
+    /// Clients that connect at their first `Connect` step, not at the start.
+    pub late: Vec<String>,
+    next_at: u64,
+}
+
+/// What one run observed, in a form both sides produce.
+#[derive(Debug, Default, PartialEq)]
+pub struct Obs {
+    /// Step index → its reply (typed notation, see `resp.rs`), `closed` if none came.
+    pub replies: BTreeMap<usize, String>,
+    /// (subscriber, subscription, publisher) → message sequence numbers in arrival order.
+    pub pushes: BTreeMap<(String, String, String), Vec<u64>>,
+    /// Client → connections it saw closed before the case's end (by its own Disconnect or by
+    /// the server).
+    pub closes: BTreeMap<String, u32>,
+    /// `rN:field` → value (INFO replication / stats).
+    pub info: BTreeMap<String, String>,
+}
+
+impl Case {
+    pub fn new(name: &str) -> Case {
+        Case {
+            name: name.to_string(),
+            servers: 1,
+            conf: Vec::new(),
+            clients: Vec::new(),
+            steps: Vec::new(),
+            settle_ms: 300,
+            ignore_pushes: Vec::new(),
+            ignore_replies: Vec::new(),
+            late: Vec::new(),
+            next_at: 100,
+        }
+    }
+    pub fn servers(mut self, n: usize) -> Case {
+        self.servers = n;
+        self
+    }
+    pub fn conf(mut self, k: &str, v: &str) -> Case {
+        self.conf.push((k.to_string(), v.to_string()));
+        self
+    }
+    pub fn client(mut self, name: &str, server: usize) -> Case {
+        self.clients.push((name.to_string(), server));
+        self
+    }
+    /// Clients `a`, `b`, ... on r1.
+    pub fn clients_on_r1(mut self, names: &[&str]) -> Case {
+        for n in names {
+            self.clients.push((n.to_string(), 1));
+        }
+        self
+    }
+    /// The next step `gap_ms` later (default 20).
+    pub fn after(mut self, gap_ms: u64) -> Case {
+        self.next_at += gap_ms;
+        self
+    }
+    /// Do not compare what `client` received: how much a client that stops reading still
+    /// gets depends on the kernel's socket buffers (the model's `socket_buffer_bytes`).
+    pub fn ignore_pushes_of(mut self, client: &str) -> Case {
+        self.ignore_pushes.push(client.to_string());
+        self
+    }
+    /// Do not compare the reply of the step added last.
+    pub fn ignore_last_reply(mut self) -> Case {
+        self.ignore_replies.push(self.steps.len() - 1);
+        self
+    }
+    /// `client` connects at its first `Connect` step.
+    pub fn late(mut self, client: &str) -> Case {
+        self.late.push(client.to_string());
+        self
+    }
+    pub fn settle(mut self, ms: u64) -> Case {
+        self.settle_ms = ms;
+        self
+    }
+    pub fn step(mut self, client: &str, ron: &str) -> Case {
+        let cmd: Cmd =
+            ron::from_str(ron).unwrap_or_else(|e| panic!("{}: step `{ron}`: {e}", self.name));
+        assert!(
+            self.clients.iter().any(|(c, _)| c == client),
+            "{}: unknown client {client}",
+            self.name
+        );
+        self.steps.push(Step {
+            at_ms: self.next_at,
+            client: client.to_string(),
+            ron: ron.to_string(),
+            cmd,
+        });
+        self.next_at += 20;
+        self
+    }
+    pub fn end_ms(&self) -> u64 {
+        self.steps.last().map_or(100, |s| s.at_ms) + self.settle_ms
+    }
+    pub fn client_index(&self, name: &str) -> usize {
+        self.clients
+            .iter()
+            .position(|(c, _)| c == name)
+            .expect("client")
+    }
+}
+
+/// Every item on which the two observations differ, readable.
+pub fn differences(case: &Case, model: &Obs, real: &Obs) -> Vec<String> {
+    let mut out = Vec::new();
+    let none = "(none)".to_string();
+    for i in 0..case.steps.len() {
+        let (m, r) = (model.replies.get(&i), real.replies.get(&i));
+        if m != r {
+            let s = &case.steps[i];
+            out.push(format!(
+                "step {i} ({} {}): model {} | redis {}",
+                s.client,
+                s.ron,
+                m.unwrap_or(&none),
+                r.unwrap_or(&none)
+            ));
+        }
+    }
+    diff_maps("pushes", &model.pushes, &real.pushes, &mut out);
+    diff_maps("closes", &model.closes, &real.closes, &mut out);
+    diff_maps("info", &model.info, &real.info, &mut out);
+    out
+}
+
+fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+    what: &str,
+    m: &BTreeMap<K, V>,
+    r: &BTreeMap<K, V>,
+    out: &mut Vec<String>,
+) {
+    let keys: std::collections::BTreeSet<&K> = m.keys().chain(r.keys()).collect();
+    for k in keys {
+        if m.get(k) != r.get(k) {
+            out.push(format!(
+                "{what} {k:?}: model {:?} | redis {:?}",
+                m.get(k),
+                r.get(k)
+            ));
+        }
+    }
+}
+
+/// The typed text of a reply, with what cannot agree masked the same way on both sides: a
+/// bulk of only `x` (a padded payload the model does not carry) is `"_"`, XPENDING's idle
+/// times are `"~"`.
+pub fn canon(cmd: &Cmd, v: &Value) -> String {
+    let mut v = payloads(v.clone());
+    if let (Cmd::XPending { .. }, Value::Array(rows)) = (cmd, &mut v) {
+        for row in rows.iter_mut() {
+            if let Value::Array(f) = row
+                && f.len() == 4
+                && matches!(f[0], Value::Bulk(_))
+            {
+                f[2] = Value::Bulk(b"~".to_vec());
+            }
+        }
+    }
+    // UNSUBSCRIBE / PUNSUBSCRIBE without names leave the client's channels in the order of
+    // Redis's dict (a hash order; the model goes in name order): the names are compared as
+    // a set, the counts in order.
+    let all = matches!(cmd, Cmd::Unsubscribe { channels } if channels.is_empty())
+        || matches!(cmd, Cmd::Punsubscribe { patterns } if patterns.is_empty());
+    if let (true, Value::Array(confirmations)) = (all, &mut v) {
+        let mut names: Vec<Value> = confirmations
+            .iter()
+            .filter_map(|c| match c {
+                Value::Array(f) if f.len() == 3 => Some(f[1].clone()),
+                _ => None,
+            })
+            .collect();
+        names.sort_by_key(|n| n.to_string());
+        for (c, n) in confirmations.iter_mut().zip(names) {
+            if let Value::Array(f) = c {
+                f[1] = n;
+            }
+        }
+    }
+    v.to_string()
+}
+
+fn payloads(v: Value) -> Value {
+    match v {
+        Value::Bulk(b) if b.len() >= 8 && b.iter().all(|c| *c == b'x') => {
+            Value::Bulk(b"_".to_vec())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(payloads).collect()),
+        v => v,
+    }
+}
+
+/// The INFO fields compared, as the model names them per node (`r1:sync_full`).
+pub const INFO_FIELDS: &[&str] = &[
+    "role_master",
+    "connected_slaves",
+    "min_slaves_good_slaves",
+    "sync_full",
+    "sync_partial_ok",
+    "sync_partial_err",
+];
+
+/// `rN:offset_equals_r1`: a replica's offset equals r1's (absolute offsets are not compared:
+/// see docs/redis-conformance.md).
+pub fn offset_field(i: usize) -> String {
+    format!("r{i}:offset_equals_r1")
+}

@@ -1,0 +1,208 @@
+//! Replication with a real primary and replicas: READONLY, propagation of writes and PUBLISH,
+//! WAIT, min-replicas, REPLICAOF, partial and full resynchronisation, backlog overflow.
+
+use crate::case::Case;
+use crate::check::Run;
+
+#[test]
+fn replica_refuses_writes() {
+    Case::new("replica_refuses_writes")
+        .servers(2)
+        .client("a", 2)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", r#"Get(key: "k")"#)
+        .run();
+}
+
+#[test]
+fn writes_reach_the_replica() {
+    Case::new("writes_reach_the_replica")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"Set(key: "k", value: 7)"#)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", r#"Incr(key: "k")"#)
+        .after(100)
+        .step("b", r#"Get(key: "k")"#)
+        .step("b", r#"XLen(key: "s")"#)
+        .run();
+}
+
+#[test]
+fn publish_reaches_replica_subscribers_counting_local_ones() {
+    Case::new("publish_reaches_replica_subscribers_counting_local_ones")
+        .servers(3)
+        .client("p", 1)
+        .client("s1", 1)
+        .client("s2", 2)
+        .client("s3", 3)
+        .step("s1", r#"Subscribe(channels: ["c"])"#)
+        .step("s2", r#"Subscribe(channels: ["c"])"#)
+        .step("s3", r#"Psubscribe(patterns: ["c*"])"#)
+        .step("p", r#"Publish(channel: "c", count: 3)"#)
+        .run();
+}
+
+#[test]
+fn publish_to_a_replica_stays_local() {
+    Case::new("publish_to_a_replica_stays_local")
+        .servers(2)
+        .client("p", 2)
+        .client("s1", 1)
+        .client("s2", 2)
+        .step("s1", r#"Subscribe(channels: ["c"])"#)
+        .step("s2", r#"Subscribe(channels: ["c"])"#)
+        .step("p", r#"Publish(channel: "c")"#)
+        .run();
+}
+
+#[test]
+fn wait_counts_acknowledging_replicas() {
+    Case::new("wait_counts_acknowledging_replicas")
+        .servers(3)
+        .client("a", 1)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", "Wait(numreplicas: 2, timeout_ms: 1000)")
+        .step("a", "Wait(numreplicas: 1, timeout_ms: 0)")
+        .run();
+}
+
+#[test]
+fn wait_times_out_with_what_it_has() {
+    Case::new("wait_times_out_with_what_it_has")
+        .servers(2)
+        .client("a", 1)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", "Wait(numreplicas: 2, timeout_ms: 300)")
+        .after(400)
+        .step("a", r#"Get(key: "k")"#)
+        .run();
+}
+
+#[test]
+fn wait_without_replicas_returns_zero_at_the_timeout() {
+    Case::new("wait_without_replicas_returns_zero_at_the_timeout")
+        .client("a", 1)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", "Wait(numreplicas: 1, timeout_ms: 200)")
+        .run();
+}
+
+#[test]
+fn wait_on_a_replica_is_an_error() {
+    Case::new("wait_on_a_replica_is_an_error")
+        .servers(2)
+        .client("a", 2)
+        .step("a", "Wait(numreplicas: 1, timeout_ms: 100)")
+        .run();
+}
+
+#[test]
+fn min_replicas_met_accepts_writes() {
+    Case::new("min_replicas_met_accepts_writes")
+        .servers(2)
+        .conf("min-replicas-to-write", "1")
+        .client("a", 1)
+        .after(1500)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", "Wait(numreplicas: 1, timeout_ms: 1000)")
+        .run();
+}
+
+#[test]
+fn replicaof_no_one_then_back_resyncs() {
+    Case::new("replicaof_no_one_then_back_resyncs")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("b", "ReplicaOf(primary: None)")
+        .step("b", r#"Get(key: "k")"#)
+        .step("a", r#"Set(key: "k", value: 2)"#)
+        .step("b", r#"ReplicaOf(primary: Some("r1"))"#)
+        .after(1500)
+        .step("b", r#"Get(key: "k")"#)
+        .settle(500)
+        .run();
+}
+
+#[test]
+fn replica_writes_after_no_one_are_discarded() {
+    Case::new("replica_writes_after_no_one_are_discarded")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("b", "ReplicaOf(primary: None)")
+        .step("b", r#"Set(key: "only-b", value: 5)"#)
+        .step("b", r#"ReplicaOf(primary: Some("r1"))"#)
+        .after(1500)
+        .step("b", r#"Get(key: "only-b")"#)
+        .step("b", r#"Get(key: "k")"#)
+        .settle(500)
+        .run();
+}
+
+#[test]
+fn a_replica_of_no_one_takes_writes() {
+    Case::new("a_replica_of_no_one_takes_writes")
+        .servers(3)
+        .client("b", 2)
+        .step("b", "ReplicaOf(primary: None)")
+        .step("b", r#"Set(key: "k", value: 1)"#)
+        .step("b", "Wait(numreplicas: 1, timeout_ms: 100)")
+        .run();
+}
+
+#[test]
+fn consumer_group_state_reaches_the_replica() {
+    Case::new("consumer_group_state_reaches_the_replica")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", r#"XAdd(key: "s", id: Some("2-0"))"#)
+        .step("a", r#"XGroupCreate(key: "s", group: "g", id: "0")"#)
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">", count: 1)"#,
+        )
+        .after(100)
+        .step("b", r#"XPending(key: "s", group: "g")"#)
+        .step("b", r#"XPending(key: "s", group: "g", summary: true)"#)
+        .step(
+            "b",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">")"#,
+        )
+        .run();
+}
+
+#[test]
+fn stream_trim_reaches_the_replica() {
+    Case::new("stream_trim_reaches_the_replica")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", r#"XAdd(key: "s", id: Some("2-0"))"#)
+        .step("a", r#"XAdd(key: "s", id: Some("3-0"), maxlen: Some(1))"#)
+        .after(100)
+        .step("b", r#"XRead(key: "s")"#)
+        .step("b", r#"XLen(key: "s")"#)
+        .run();
+}
+
+#[test]
+fn del_reaches_the_replica() {
+    Case::new("del_reaches_the_replica")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", r#"Del(key: "k")"#)
+        .after(100)
+        .step("b", r#"Get(key: "k")"#)
+        .run();
+}

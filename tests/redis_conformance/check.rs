@@ -1,0 +1,34 @@
+//! Running a case on both sides and comparing (apart from `case.rs`, which both sides'
+//! runners import).
+
+use crate::case::{Case, differences};
+
+pub trait Run {
+    /// Run against the model and, when a server is installed, against real redis-server;
+    /// panic listing every difference.
+    fn run(self);
+}
+
+impl Run for Case {
+    fn run(self) {
+        let model = crate::model::run(&self);
+        if crate::real::available(&self.name).is_none() {
+            return;
+        }
+        let mut model = model;
+        let mut real = crate::real_run::run(&self);
+        for o in [&mut model, &mut real] {
+            o.pushes
+                .retain(|(c, _, _), _| !self.ignore_pushes.contains(c));
+            o.replies.retain(|i, _| !self.ignore_replies.contains(i));
+        }
+        let diff = differences(&self, &model, &real);
+        assert!(
+            diff.is_empty(),
+            "{}: {} difference(s) between the model and redis-server:\n{}",
+            self.name,
+            diff.len(),
+            diff.join("\n")
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! A conformance case against real redis-server processes: r1 and its replicas started on
+//! loopback, one connection per client, the steps sent at their times (a reply that does not
+//! come at once, e.g. a blocked WAIT, is collected later), pushed messages filed per
+//! subscription and publisher, and INFO read at the end.
+
+use crate::case::{Case, INFO_FIELDS, Obs, canon, offset_field};
+use crate::real::{Conn, Server, now};
+use crate::resp::Value;
+use msgsim_models::redis::cmd::{Cmd, payload_len};
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
+
+/// A reply the client waits for: `frames` values (a subscription command or a pipelined
+/// PUBLISH batch answers with several), gathered into an array when `group`.
+struct Want {
+    step: usize,
+    frames: usize,
+    group: bool,
+    got: Vec<Value>,
+}
+
+struct Client {
+    name: String,
+    port: u16,
+    conn: Option<Conn>,
+    want: VecDeque<Want>,
+    channels: BTreeSet<String>,
+    patterns: BTreeSet<String>,
+    next_seq: u64,
+    reading: bool,
+    /// Replies that came before any command (`-ERR max number of clients reached` is written
+    /// at accept): the next command reads them first, as a client library would.
+    early: VecDeque<Value>,
+}
+
+/// The payload of message `seq` from `publisher`, `bytes` long (at least the identity).
+pub fn publish_payload(publisher: &str, seq: u64, bytes: u64) -> Vec<u8> {
+    let mut p = format!("{publisher}:{seq}:").into_bytes();
+    while (p.len() as u64) < bytes {
+        p.push(b'x');
+    }
+    p
+}
+
+fn args(v: &[String]) -> Vec<Vec<u8>> {
+    v.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
+pub fn run(case: &Case) -> Obs {
+    let mut servers = vec![Server::start(&case.conf, None)];
+    for _ in 1..case.servers {
+        let p = servers[0].port;
+        servers.push(Server::start(&case.conf, Some(p)));
+    }
+    wait_synced(&servers);
+    let mut clients: Vec<Client> = case
+        .clients
+        .iter()
+        .map(|(name, s)| Client {
+            name: name.clone(),
+            port: servers[s - 1].port,
+            conn: if case.late.contains(name) {
+                None
+            } else {
+                Conn::open(servers[s - 1].port)
+            },
+            want: VecDeque::new(),
+            channels: BTreeSet::new(),
+            patterns: BTreeSet::new(),
+            next_seq: 0,
+            reading: true,
+            early: VecDeque::new(),
+        })
+        .collect();
+    let mut obs = Obs::default();
+    let t0 = now();
+    for (i, step) in case.steps.iter().enumerate() {
+        let at = t0 + Duration::from_millis(step.at_ms);
+        while now() < at {
+            absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
+        }
+        absorb_all(case, &mut clients, &mut obs, Duration::ZERO);
+        let ci = case.client_index(&step.client);
+        execute(case, &mut clients[ci], &servers, i, &mut obs);
+        // Give the reply a moment (a blocked command answers later).
+        let until = now() + Duration::from_millis(100);
+        while now() < until && !clients[ci].want.is_empty() && clients[ci].conn.is_some() {
+            absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
+        }
+    }
+    let end = t0 + Duration::from_millis(case.end_ms());
+    while now() < end {
+        absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
+    }
+    // Replies still owed (a long WAIT) get a few seconds; then the pushes drain.
+    let deadline = now() + Duration::from_secs(5);
+    while now() < deadline
+        && clients
+            .iter()
+            .any(|c| c.conn.is_some() && !c.want.is_empty())
+    {
+        absorb_all(case, &mut clients, &mut obs, Duration::from_millis(2));
+    }
+    // A client that stopped reading reads what is left, and sees whether it was closed.
+    for c in &mut clients {
+        c.reading = true;
+    }
+    absorb_all(case, &mut clients, &mut obs, Duration::from_millis(50));
+    for c in &mut clients {
+        close(case, c, &mut obs, false);
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    info(case, &servers, &mut obs);
+    obs
+}
+
+/// Replicas connected and in sync before the first step (the model's replicas sync in the
+/// first milliseconds).
+fn wait_synced(servers: &[Server]) {
+    if servers.len() < 2 {
+        return;
+    }
+    let deadline = now() + Duration::from_secs(10);
+    loop {
+        let p = servers[0].info("replication");
+        let get = |i: &[(String, String)], k: &str| {
+            i.iter()
+                .find(|(f, _)| f == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let online = get(&p, "connected_slaves") == (servers.len() - 1).to_string();
+        let up = servers[1..]
+            .iter()
+            .all(|s| get(&s.info("replication"), "master_link_status") == "up");
+        if online && up {
+            return;
+        }
+        assert!(now() < deadline, "replicas did not sync: {p:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn info(case: &Case, servers: &[Server], obs: &mut Obs) {
+    let mut offsets = Vec::new();
+    for (i, s) in servers.iter().enumerate() {
+        let mut fields = s.info("replication");
+        fields.extend(s.info("stats"));
+        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
+        for f in INFO_FIELDS {
+            let v = if *f == "role_master" {
+                Some(
+                    if get("role").as_deref() == Some("master") {
+                        "1"
+                    } else {
+                        "0"
+                    }
+                    .to_string(),
+                )
+            } else {
+                get(f)
+            };
+            if let Some(v) = v {
+                obs.info.insert(format!("r{}:{f}", i + 1), v);
+            }
+        }
+        offsets.push(get("master_repl_offset").unwrap_or_default());
+    }
+    let _ = case;
+    for i in 1..offsets.len() {
+        obs.info
+            .insert(offset_field(i + 1), (offsets[i] == offsets[0]).to_string());
+    }
+}
+
+fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut Obs) {
+    let step = &case.steps[i];
+    let want = |frames, group| Want {
+        step: i,
+        frames,
+        group,
+        got: Vec::new(),
+    };
+    let s = |x: &str| x.to_string();
+    let cmd: Vec<String> = match &step.cmd {
+        Cmd::Connect => {
+            if c.conn.is_none() {
+                c.conn = Conn::open(c.port);
+            }
+            vec![s("PING")]
+        }
+        Cmd::Disconnect => {
+            close(case, c, obs, true);
+            return;
+        }
+        Cmd::StopReading => {
+            c.reading = false;
+            return;
+        }
+        Cmd::StartReading => {
+            c.reading = true;
+            return;
+        }
+        Cmd::Publish {
+            channel,
+            payload_bytes,
+            count,
+            ..
+        } => {
+            let Some(conn) = c.conn.as_mut() else {
+                obs.replies.insert(i, canon(&step.cmd, &Value::Closed));
+                return;
+            };
+            for _ in 0..*count {
+                let p = publish_payload(&c.name, c.next_seq, *payload_bytes);
+                c.next_seq += 1;
+                conn.send(&[b"PUBLISH".to_vec(), channel.as_bytes().to_vec(), p]);
+            }
+            c.want.push_back(want(*count as usize, *count > 1));
+            settle_wants(case, c, obs);
+            return;
+        }
+        other => command(other, servers),
+    };
+    let frames = match &step.cmd {
+        Cmd::Subscribe { channels } => channels.len(),
+        Cmd::Psubscribe { patterns } => patterns.len(),
+        Cmd::Unsubscribe { channels } if channels.is_empty() => c.channels.len().max(1),
+        Cmd::Unsubscribe { channels } => channels.len(),
+        Cmd::Punsubscribe { patterns } if patterns.is_empty() => c.patterns.len().max(1),
+        Cmd::Punsubscribe { patterns } => patterns.len(),
+        _ => 0,
+    };
+    let Some(conn) = c.conn.as_mut() else {
+        obs.replies.insert(i, canon(&step.cmd, &Value::Closed));
+        return;
+    };
+    conn.send(&args(&cmd));
+    c.want.push_back(if frames == 0 {
+        want(1, false)
+    } else {
+        want(frames, true)
+    });
+    settle_wants(case, c, obs);
+}
+
+/// The RESP arguments of a model command.
+fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
+    let s = |x: &str| x.to_string();
+    let mut a: Vec<String> = Vec::new();
+    match cmd {
+        Cmd::Ping => a.push(s("PING")),
+        Cmd::Set { key, value, bytes } => {
+            let mut p = value.to_string();
+            while (p.len() as u64) < payload_len(*value, *bytes) {
+                p.push('x');
+            }
+            a.extend([s("SET"), key.clone(), p]);
+        }
+        Cmd::Get { key } => a.extend([s("GET"), key.clone()]),
+        Cmd::Incr { key } => a.extend([s("INCR"), key.clone()]),
+        Cmd::Del { key } => a.extend([s("DEL"), key.clone()]),
+        Cmd::Subscribe { channels } => {
+            a.push(s("SUBSCRIBE"));
+            a.extend(channels.iter().cloned());
+        }
+        Cmd::Psubscribe { patterns } => {
+            a.push(s("PSUBSCRIBE"));
+            a.extend(patterns.iter().cloned());
+        }
+        Cmd::Unsubscribe { channels } => {
+            a.push(s("UNSUBSCRIBE"));
+            a.extend(channels.iter().cloned());
+        }
+        Cmd::Punsubscribe { patterns } => {
+            a.push(s("PUNSUBSCRIBE"));
+            a.extend(patterns.iter().cloned());
+        }
+        Cmd::Wait {
+            numreplicas,
+            timeout_ms,
+        } => a.extend([s("WAIT"), numreplicas.to_string(), timeout_ms.to_string()]),
+        Cmd::XAdd {
+            key,
+            id,
+            maxlen,
+            minid,
+            bytes,
+            ..
+        } => {
+            a.extend([s("XADD"), key.clone()]);
+            if let Some(n) = maxlen {
+                a.extend([s("MAXLEN"), n.to_string()]);
+            }
+            if let Some(m) = minid {
+                a.extend([s("MINID"), m.to_string()]);
+            }
+            a.push(id.map_or(s("*"), |i| i.to_string()));
+            a.extend([s("p"), "x".repeat((*bytes).max(1) as usize)]);
+        }
+        Cmd::XRead { key, after, count } => a.extend([
+            s("XREAD"),
+            s("COUNT"),
+            count.to_string(),
+            s("STREAMS"),
+            key.clone(),
+            after.map_or(s("0-0"), |i| i.to_string()),
+        ]),
+        Cmd::XGroupCreate { key, group, id } => a.extend([
+            s("XGROUP"),
+            s("CREATE"),
+            key.clone(),
+            group.clone(),
+            id.map_or(s("$"), |i| i.to_string()),
+        ]),
+        Cmd::XReadGroup {
+            key,
+            group,
+            consumer,
+            id,
+            count,
+            ..
+        } => a.extend([
+            s("XREADGROUP"),
+            s("GROUP"),
+            group.clone(),
+            consumer.clone(),
+            s("COUNT"),
+            count.to_string(),
+            s("STREAMS"),
+            key.clone(),
+            id.map_or(s(">"), |i| i.to_string()),
+        ]),
+        Cmd::XAck { key, group, ids } => {
+            a.extend([s("XACK"), key.clone(), group.clone()]);
+            a.extend(ids.iter().map(|i| i.to_string()));
+        }
+        Cmd::XClaim {
+            key,
+            group,
+            consumer,
+            min_idle_ms,
+            ids,
+            justid,
+        } => {
+            a.extend([s("XCLAIM"), key.clone(), group.clone(), consumer.clone()]);
+            a.push(min_idle_ms.to_string());
+            a.extend(ids.iter().map(|i| i.to_string()));
+            if *justid {
+                a.push(s("JUSTID"));
+            }
+        }
+        Cmd::XAutoClaim {
+            key,
+            group,
+            consumer,
+            min_idle_ms,
+            start,
+            count,
+            justid,
+        } => {
+            a.extend([
+                s("XAUTOCLAIM"),
+                key.clone(),
+                group.clone(),
+                consumer.clone(),
+            ]);
+            a.extend([
+                min_idle_ms.to_string(),
+                start.to_string(),
+                s("COUNT"),
+                count.to_string(),
+            ]);
+            if *justid {
+                a.push(s("JUSTID"));
+            }
+        }
+        Cmd::XPending {
+            key,
+            group,
+            summary,
+        } => {
+            a.extend([s("XPENDING"), key.clone(), group.clone()]);
+            if !summary {
+                a.extend([s("-"), s("+"), s("100")]);
+            }
+        }
+        Cmd::XLen { key } => a.extend([s("XLEN"), key.clone()]),
+        Cmd::ReplicaOf { primary, .. } => {
+            a.push(s("REPLICAOF"));
+            match primary.as_deref().and_then(|p| p.strip_prefix('r')) {
+                Some(n) => {
+                    let port = servers[n.parse::<usize>().expect("rN") - 1].port;
+                    a.extend([s("127.0.0.1"), port.to_string()]);
+                }
+                None => a.extend([s("NO"), s("ONE")]),
+            }
+        }
+        other => panic!("no real-server form for {other:?}"),
+    }
+    a
+}
+
+/// The connection is gone; `count` it unless it is the harness's own close at the end.
+fn close(case: &Case, c: &mut Client, obs: &mut Obs, count: bool) {
+    if c.conn.take().is_some() {
+        if count {
+            *obs.closes.entry(c.name.clone()).or_default() += 1;
+        }
+        for w in std::mem::take(&mut c.want) {
+            obs.replies
+                .insert(w.step, canon(&case.steps[w.step].cmd, &Value::Closed));
+        }
+        c.channels.clear();
+        c.patterns.clear();
+    }
+}
+
+fn absorb_all(case: &Case, clients: &mut [Client], obs: &mut Obs, wait: Duration) {
+    for c in clients.iter_mut() {
+        absorb(case, c, obs, wait);
+    }
+}
+
+/// Read what has arrived for one client: pushed messages filed, replies matched to the
+/// commands in order, the end of the connection noted.
+fn absorb(case: &Case, c: &mut Client, obs: &mut Obs, wait: Duration) {
+    if !c.reading {
+        return;
+    }
+    let Some(conn) = c.conn.as_mut() else {
+        return;
+    };
+    let values = conn.poll(wait);
+    let eof = conn.eof;
+    for v in values {
+        if let Some((sub, publisher, seq)) = push(&v) {
+            obs.pushes
+                .entry((c.name.clone(), sub, publisher))
+                .or_default()
+                .push(seq);
+            continue;
+        }
+        track_subscriptions(c, &v);
+        c.early.push_back(v);
+        settle_wants(case, c, obs);
+    }
+    settle_wants(case, c, obs);
+    if eof {
+        close(case, c, obs, true);
+    }
+}
+
+/// Match the replies read so far to the commands waiting, in order.
+fn settle_wants(case: &Case, c: &mut Client, obs: &mut Obs) {
+    while let Some(w) = c.want.front_mut() {
+        let Some(v) = c.early.pop_front() else { return };
+        w.got.push(v);
+        if w.got.len() == w.frames {
+            let w = c.want.pop_front().expect("want");
+            let reply = if w.group {
+                Value::Array(w.got)
+            } else {
+                w.got.into_iter().next().expect("one")
+            };
+            obs.replies
+                .insert(w.step, canon(&case.steps[w.step].cmd, &reply));
+        }
+    }
+}
+
+/// `[message, ch, payload]` / `[pmessage, pattern, ch, payload]` → (subscription, publisher, seq).
+fn push(v: &Value) -> Option<(String, String, u64)> {
+    let Value::Array(f) = v else { return None };
+    let kind = f.first()?.bulk_str()?;
+    let (sub, payload) = match (kind, f.len()) {
+        ("message", 3) => (f[1].bulk_str()?, f[2].bulk_str()?),
+        ("pmessage", 4) => (f[1].bulk_str()?, f[3].bulk_str()?),
+        _ => return None,
+    };
+    let mut parts = payload.splitn(3, ':');
+    let publisher = parts.next()?.to_string();
+    let seq = parts.next()?.parse().ok()?;
+    Some((sub.to_string(), publisher, seq))
+}
+
+fn track_subscriptions(c: &mut Client, v: &Value) {
+    let Value::Array(f) = v else { return };
+    if f.len() != 3 {
+        return;
+    }
+    let (Some(kind), Some(name)) = (f[0].bulk_str(), f[1].bulk_str()) else {
+        return;
+    };
+    let name = name.to_string();
+    match kind {
+        "subscribe" => {
+            c.channels.insert(name);
+        }
+        "unsubscribe" => {
+            c.channels.remove(&name);
+        }
+        "psubscribe" => {
+            c.patterns.insert(name);
+        }
+        "punsubscribe" => {
+            c.patterns.remove(&name);
+        }
+        _ => {}
+    }
+}
