@@ -9,6 +9,7 @@ pub mod compare;
 pub mod diagnostic;
 pub mod expect;
 pub mod export;
+pub mod export_history;
 pub mod output;
 pub mod runner;
 pub mod scenario;

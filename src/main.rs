@@ -82,9 +82,10 @@ struct ExportArgs {
     /// Only events before this simulated time.
     #[arg(long)]
     to_ms: Option<u64>,
-    /// At most this many events (Mermaid renders a few hundred comfortably).
-    #[arg(long, default_value_t = 400)]
-    limit: usize,
+    /// At most this many events (default: all of them, except 400 for Mermaid, which renders
+    /// a few hundred comfortably). Any cut is printed on stderr.
+    #[arg(long)]
+    limit: Option<usize>,
 }
 
 #[derive(Args)]
@@ -398,7 +399,12 @@ fn cmd_export(args: ExportArgs) -> i32 {
             return exit::BAD_INPUT;
         }
     };
-    let lines = msgsim::export::window(lines, args.from_ms, args.to_ms, args.limit);
+    let limit = args.limit.unwrap_or(match args.format {
+        msgsim::export::Format::Mermaid => 400,
+        _ => usize::MAX,
+    });
+    let (lines, cut) = msgsim::export::window_report(lines, args.from_ms, args.to_ms, limit);
+    eprintln!("{}", cut.describe(args.from_ms, args.to_ms));
     let out = msgsim::export::export(&lines, args.format);
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     exit::PASS
