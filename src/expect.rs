@@ -1,7 +1,7 @@
 //! Expectations: `METRIC OP NUMBER`, e.g. `delivered >= 1000`, `anomaly:lost_write == 0`,
 //! `sometimes:crash >= 1`. Evaluated over a model report after the run.
 
-use msgsim_models::ModelReport;
+use msgsim_models::{ModelReport, Vocabulary};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -55,9 +55,10 @@ pub struct Checked {
 }
 
 impl Expectation {
-    /// Parse `text`; the metric must be a kernel stat, one of `model_metrics`, `anomaly:NAME` or
-    /// `sometimes:NAME`.
-    pub fn parse(text: &str, model_metrics: &[&str]) -> Result<Expectation, String> {
+    /// Parse `text`; the metric must be a kernel stat, one of the model's metrics, or
+    /// `anomaly:NAME` / `sometimes:NAME` with a name the model declares (`vocabulary`). Anything
+    /// else is an input error naming the closest known name.
+    pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Expectation, String> {
         let ops = [
             (">=", Op::Ge),
             ("<=", Op::Le),
@@ -79,16 +80,15 @@ impl Expectation {
         if !value.is_finite() {
             return Err(format!("expectation `{text}`: the value must be finite"));
         }
-        let known = metric.starts_with("anomaly:") && metric.len() > 8
-            || metric.starts_with("sometimes:") && metric.len() > 10
-            || ModelReport::KERNEL_METRICS.contains(&metric)
-            || model_metrics.contains(&metric);
+        let known = if let Some(a) = metric.strip_prefix("anomaly:") {
+            vocabulary.anomalies.contains(&a)
+        } else if let Some(p) = metric.strip_prefix("sometimes:") {
+            vocabulary.knows_sometimes(p)
+        } else {
+            ModelReport::KERNEL_METRICS.contains(&metric) || vocabulary.metrics.contains(&metric)
+        };
         if !known {
-            return Err(format!(
-                "expectation `{text}`: unknown metric `{metric}` (known: {}, {}, anomaly:NAME, sometimes:NAME)",
-                ModelReport::KERNEL_METRICS.join(", "),
-                model_metrics.join(", ")
-            ));
+            return Err(unknown_metric(text, metric, vocabulary));
         }
         Ok(Expectation {
             text: text.to_string(),
@@ -109,26 +109,119 @@ impl Expectation {
     }
 }
 
+/// The error for a name the model does not report: the closest known names by edit distance
+/// ("did you mean"), else what kind of names exist.
+fn unknown_metric(text: &str, metric: &str, vocabulary: &Vocabulary) -> String {
+    let kind = if metric.starts_with("anomaly:") {
+        "anomaly"
+    } else if metric.starts_with("sometimes:") {
+        "sometimes counter"
+    } else {
+        "metric"
+    };
+    let names = vocabulary.expectation_names();
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .map(|n| (edit_distance(metric, n), n))
+        .collect();
+    scored.sort();
+    // Close enough to be a slip: at most a third of the name's length (at least 2) apart.
+    let limit = (metric.chars().count() / 3).max(2);
+    let close: Vec<&str> = scored
+        .iter()
+        .take_while(|(d, _)| *d <= limit && *d == scored[0].0)
+        .map(|(_, n)| n.as_str())
+        .take(3)
+        .collect();
+    let hint = if close.is_empty() {
+        "known names: kernel stats (events, deliveries, ...), the model's metrics, \
+         anomaly:NAME and sometimes:NAME as listed in docs/anomalies.md"
+            .to_string()
+    } else {
+        format!("did you mean `{}`?", close.join("` or `"))
+    };
+    format!("expectation `{text}`: this model reports no {kind} `{metric}`; {hint}")
+}
+
+/// Levenshtein distance over characters (insert, delete, substitute each cost 1).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const VOCABULARY: Vocabulary = Vocabulary {
+        metrics: &["delivered", "acked"],
+        anomalies: &["lost_write", "duplicate"],
+        probes: &["kafka:isr_shrink"],
+    };
+
     #[test]
     fn parses_and_checks() {
-        let e = Expectation::parse("delivered >= 1_000", &["delivered"]).unwrap();
+        let e = Expectation::parse("delivered >= 1_000", &VOCABULARY).unwrap();
         assert_eq!((e.op, e.value), (Op::Ge, 1000.0));
         let mut r = ModelReport::default();
         r.observations.insert("delivered".into(), 999.0);
         assert!(!e.check(&r).ok);
         r.observations.insert("delivered".into(), 1000.0);
         assert!(e.check(&r).ok);
-        assert!(Expectation::parse("nope == 1", &[]).is_err());
-        assert!(Expectation::parse("delivered ~ 1", &["delivered"]).is_err());
+        assert!(Expectation::parse("nope == 1", &VOCABULARY).is_err());
+        assert!(Expectation::parse("delivered ~ 1", &VOCABULARY).is_err());
         assert!(
-            Expectation::parse("anomaly:lost_write == 0", &[])
+            Expectation::parse("anomaly:lost_write == 0", &VOCABULARY)
                 .unwrap()
                 .check(&r)
                 .ok
         );
+        // Kernel fault counters and model probes are both `sometimes:` names.
+        assert!(Expectation::parse("sometimes:crash >= 1", &VOCABULARY).is_ok());
+        assert!(Expectation::parse("sometimes:kafka:isr_shrink >= 1", &VOCABULARY).is_ok());
+        assert!(Expectation::parse("events > 0", &VOCABULARY).is_ok());
+    }
+
+    #[test]
+    fn unknown_names_are_rejected_with_the_closest_name() {
+        let e = Expectation::parse("anomaly:lost_writes == 0", &VOCABULARY).unwrap_err();
+        assert!(e.contains("no anomaly `anomaly:lost_writes`"), "{e}");
+        assert!(e.contains("did you mean `anomaly:lost_write`?"), "{e}");
+        let e = Expectation::parse("sometimes:kafka:isr_shrinks >= 1", &VOCABULARY).unwrap_err();
+        assert!(
+            e.contains("did you mean `sometimes:kafka:isr_shrink`?"),
+            "{e}"
+        );
+        let e = Expectation::parse("sometimes:crashh >= 1", &VOCABULARY).unwrap_err();
+        assert!(e.contains("did you mean `sometimes:crash`?"), "{e}");
+        let e = Expectation::parse("deliverd >= 1", &VOCABULARY).unwrap_err();
+        assert!(e.contains("did you mean `delivered`?"), "{e}");
+        // A name another model reports, or nothing close: no guess.
+        let e = Expectation::parse("anomaly:eos_missing == 0", &VOCABULARY).unwrap_err();
+        assert!(!e.contains("did you mean"), "{e}");
+        assert!(e.contains("docs/anomalies.md"), "{e}");
+        assert!(Expectation::parse("anomaly: == 0", &VOCABULARY).is_err());
+        assert!(Expectation::parse("sometimes: >= 1", &VOCABULARY).is_err());
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("lost_write", "lost_write"), 0);
+        assert_eq!(edit_distance("lost_writes", "lost_write"), 1);
+        assert_eq!(edit_distance("lsot_write", "lost_write"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

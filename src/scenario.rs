@@ -382,12 +382,12 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
             format!("more than {} expectations", limits::EXPECTATIONS_MAX),
         );
     }
-    let metrics = s.system.metric_names();
+    let vocabulary = s.system.vocabulary();
     s.expect
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Expectation::parse(text, metrics).map_err(|m| {
+            Expectation::parse(text, &vocabulary).map_err(|m| {
                 Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m)
             })
         })

@@ -223,7 +223,7 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         "42-unknown-metric.ron",
         8,
         9,
-        "expectation `throughput >= 5`: unknown metric `throughput` (",
+        "expectation `throughput >= 5`: this model reports no metric `throughput`",
     ),
     (
         "43-expect-no-comparison.ron",
@@ -287,6 +287,24 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         "scenario is not UTF-8: invalid byte 0xe9",
     ),
     ("54-khmer-name.ron", 4, 5, "duration_ms must be positive"),
+    (
+        "55-unknown-anomaly.ron",
+        8,
+        9,
+        "no anomaly `anomaly:lost_requests`; did you mean `anomaly:lost_request`?",
+    ),
+    (
+        "56-unknown-sometimes.ron",
+        7,
+        9,
+        "no sometimes counter `sometimes:crashes`; did you mean `sometimes:crash`?",
+    ),
+    (
+        "57-anomaly-of-another-model.ron",
+        7,
+        9,
+        "this model reports no anomaly `anomaly:eos_missing`; known names:",
+    ),
     (
         "sink-01-retry-timeout.ron",
         6,

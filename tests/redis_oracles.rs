@@ -228,3 +228,39 @@ fn repl_timeout_drops_a_silent_replica() {
 fn streams_restart_without_persistence_loses_entries_and_group() {
     oracle("streams-restart-without-persistence");
 }
+
+/// A script step whose reply has not come when the run ends (here: sent 50 ms before the end
+/// over a 100 ms link, no quiet phase) is a mismatch, counted apart as `script_unanswered`:
+/// `script_mismatches == 0` cannot pass on replies that never came.
+#[test]
+fn a_step_left_unanswered_at_the_end_is_a_mismatch() {
+    let source = r#"(
+        version: 1,
+        name: "unanswered",
+        duration_ms: 1_000,
+        quiet_ms: 0,
+        network: (default: (latency: Constant(us: 100_000))),
+        system: Redis(
+            servers: 1,
+            clients: [(name: "c")],
+            script: [
+                (at_ms: 500, client: "c", cmd: Set(key: "k", value: 1), expect: "OK"),
+                (at_ms: 700, client: "c", cmd: StopReading),
+                (at_ms: 950, client: "c", cmd: Get(key: "k"), expect: "\"1\""),
+            ],
+        ),
+        expect: ["script_mismatches == 0"],
+    )"#;
+    let loaded = msgsim::scenario::parse("unanswered.ron", source.to_string()).unwrap();
+    let options = msgsim::runner::RunOptions {
+        seed: 1,
+        ..Default::default()
+    };
+    let outcome = msgsim::runner::run(&loaded, options).unwrap();
+    let obs = &outcome.report.observations;
+    // The SET was answered; StopReading waits for nothing; the GET's reply is still in flight.
+    assert_eq!(obs["script_steps"], 1.0);
+    assert_eq!(obs["script_unanswered"], 1.0);
+    assert_eq!(obs["script_mismatches"], 1.0);
+    assert!(!outcome.pass);
+}

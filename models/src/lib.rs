@@ -17,6 +17,6 @@ pub mod setup;
 pub mod system;
 pub mod trace_out;
 
-pub use report::ModelReport;
+pub use report::{ModelReport, Vocabulary};
 pub use setup::RunSetup;
 pub use system::SystemConfig;

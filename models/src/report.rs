@@ -52,9 +52,65 @@ impl ModelReport {
         "faults_applied",
     ];
 
+    /// Names this report holds that `vocabulary` does not declare (empty when the model's lists
+    /// are complete). `SystemConfig::run` asserts it in debug builds.
+    pub fn undeclared_names(&self, vocabulary: &Vocabulary) -> Vec<String> {
+        let anomalies = self
+            .anomalies
+            .keys()
+            .filter(|k| !vocabulary.anomalies.contains(&k.as_str()))
+            .map(|k| format!("anomaly:{k}"));
+        let probes = self
+            .sometimes
+            .keys()
+            .filter(|k| !vocabulary.knows_sometimes(k))
+            .map(|k| format!("sometimes:{k}"));
+        let metrics = self
+            .observations
+            .keys()
+            .filter(|k| !vocabulary.metrics.contains(&k.as_str()))
+            .cloned();
+        anomalies.chain(probes).chain(metrics).collect()
+    }
+
     pub(crate) fn absorb_coverage(&mut self, coverage: &BTreeMap<&'static str, u64>) {
         for (k, v) in coverage {
             *self.sometimes.entry((*k).to_string()).or_insert(0) += v;
         }
+    }
+}
+
+/// Every name a model may report: its metrics (observations), its anomalies and its
+/// "sometimes" probes (the kernel's fault counters, `msgsim_sim::Fault::NAMES`, come on top).
+/// An expectation naming anything else is an input error.
+#[derive(Clone, Copy, Debug)]
+pub struct Vocabulary {
+    pub metrics: &'static [&'static str],
+    pub anomalies: &'static [&'static str],
+    pub probes: &'static [&'static str],
+}
+
+impl Vocabulary {
+    /// A `sometimes:` name: a model probe or a kernel fault counter.
+    pub fn knows_sometimes(&self, name: &str) -> bool {
+        self.probes.contains(&name) || msgsim_sim::Fault::NAMES.contains(&name)
+    }
+
+    /// Every name an expectation may use, spelt as in `expect` (`anomaly:NAME`,
+    /// `sometimes:NAME`, kernel stats, metrics).
+    pub fn expectation_names(&self) -> Vec<String> {
+        let mut all: Vec<String> = ModelReport::KERNEL_METRICS
+            .iter()
+            .chain(self.metrics)
+            .map(|m| m.to_string())
+            .collect();
+        all.extend(self.anomalies.iter().map(|a| format!("anomaly:{a}")));
+        all.extend(
+            self.probes
+                .iter()
+                .chain(msgsim_sim::Fault::NAMES)
+                .map(|p| format!("sometimes:{p}")),
+        );
+        all
     }
 }

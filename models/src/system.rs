@@ -4,7 +4,7 @@
 use crate::echo::EchoConfig;
 use crate::kafka::KafkaConfig;
 use crate::redis::RedisConfig;
-use crate::report::ModelReport;
+use crate::report::{ModelReport, Vocabulary};
 /// The CLI names the error by this path.
 pub use crate::run_error::RunError;
 use crate::setup::RunSetup;
@@ -52,12 +52,24 @@ impl SystemConfig {
         }
     }
 
-    /// Metric names this model reports (besides kernel stats, `anomaly:*` and `sometimes:*`).
-    pub fn metric_names(&self) -> &'static [&'static str] {
+    /// Every name this model reports: metrics, anomalies, "sometimes" probes.
+    pub fn vocabulary(&self) -> Vocabulary {
         match self {
-            SystemConfig::Echo(_) => crate::echo::METRICS,
-            SystemConfig::Kafka(_) => crate::kafka::METRICS,
-            SystemConfig::Redis(_) => crate::redis::METRICS,
+            SystemConfig::Echo(_) => Vocabulary {
+                metrics: crate::echo::METRICS,
+                anomalies: crate::echo::ANOMALIES,
+                probes: crate::echo::PROBES,
+            },
+            SystemConfig::Kafka(_) => Vocabulary {
+                metrics: crate::kafka::METRICS,
+                anomalies: crate::kafka::ANOMALIES,
+                probes: crate::kafka::PROBES,
+            },
+            SystemConfig::Redis(_) => Vocabulary {
+                metrics: crate::redis::METRICS,
+                anomalies: crate::redis::ANOMALIES,
+                probes: crate::redis::PROBES,
+            },
         }
     }
 
@@ -81,10 +93,17 @@ impl SystemConfig {
 
     /// Run the model.
     pub fn run(&self, setup: RunSetup) -> Result<ModelReport, RunError> {
-        match self {
+        let report = match self {
             SystemConfig::Echo(c) => crate::echo::run(c, setup),
             SystemConfig::Kafka(c) => crate::kafka::run(c, setup),
             SystemConfig::Redis(c) => crate::redis::run(c, setup),
-        }
+        }?;
+        debug_assert_eq!(
+            report.undeclared_names(&self.vocabulary()),
+            Vec::<String>::new(),
+            "the {} model reports names its vocabulary does not declare",
+            self.model_name()
+        );
+        Ok(report)
     }
 }

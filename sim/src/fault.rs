@@ -65,6 +65,24 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every [`Fault::name`]: the kernel's own "sometimes" counters (one per fault applied), so
+    /// `sometimes:NAME` expectations can be checked against them.
+    pub const NAMES: &'static [&'static str] = &[
+        "crash",
+        "crash_lose_unflushed",
+        "restart",
+        "pause",
+        "resume",
+        "partition",
+        "partition_one_way",
+        "isolate",
+        "heal",
+        "clog",
+        "unclog",
+        "set_link",
+        "clock_skew",
+    ];
+
     /// Short name for traces and banners.
     pub fn name(&self) -> &'static str {
         match self {
@@ -359,5 +377,60 @@ impl FaultSpec {
                 drift_ppm: *drift_ppm,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Fault::NAMES` lists exactly the names `Fault::name` gives, so a `sometimes:` expectation
+    /// is rejected only when no fault can count it.
+    #[test]
+    fn names_list_every_fault_name_once() {
+        let n = NodeId(0);
+        let v = vec![n];
+        let all = [
+            Fault::Crash {
+                node: n,
+                kind: CrashKind::Process,
+            },
+            Fault::Crash {
+                node: n,
+                kind: CrashKind::LoseUnflushed,
+            },
+            Fault::Restart { node: n },
+            Fault::Pause { node: n },
+            Fault::Resume { node: n },
+            Fault::Partition {
+                groups: vec![v.clone()],
+            },
+            Fault::PartitionOneWay {
+                from: v.clone(),
+                to: v.clone(),
+            },
+            Fault::Isolate { node: n },
+            Fault::Heal,
+            Fault::Clog {
+                from: v.clone(),
+                to: v.clone(),
+            },
+            Fault::Unclog {
+                from: v.clone(),
+                to: v.clone(),
+            },
+            Fault::SetLink {
+                from: v.clone(),
+                to: v.clone(),
+                link: LinkConfig::default(),
+            },
+            Fault::ClockSkew {
+                node: n,
+                offset_ns: 0,
+                drift_ppm: 0,
+            },
+        ];
+        let names: Vec<&str> = all.iter().map(Fault::name).collect();
+        assert_eq!(names, Fault::NAMES);
     }
 }

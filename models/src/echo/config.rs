@@ -62,6 +62,12 @@ pub const MAX_NODES: u32 = 4_096;
 pub const MAX_WINDOW: u32 = 1_000_000;
 pub const MAX_MESSAGE_BYTES: u64 = 1 << 30;
 
+/// Anomalies the echo model reports (every one, zero or not; docs/anomalies.md defines them).
+pub const ANOMALIES: &[&str] = &[crate::anomaly::LOST_REQUEST, crate::anomaly::DUPLICATE];
+
+/// The echo model's "sometimes" probes (`ctx.sometimes`).
+pub const PROBES: &[&str] = &["echo:connection_broken"];
+
 /// Metrics the echo model reports.
 pub const METRICS: &[&str] = &[
     "sent",
@@ -70,7 +76,6 @@ pub const METRICS: &[&str] = &[
     "lost",
     "late_replies",
     "duplicate_replies",
-    "orphan_replies",
     "orphan_replies",
     "latency_us_mean",
     "latency_us_max",

@@ -11,7 +11,9 @@ mod server;
 
 pub use checker::EchoChecker;
 pub use client::EchoClient;
-pub use config::{EchoConfig, MAX_MESSAGE_BYTES, MAX_NODES, MAX_WINDOW, METRICS, Transport};
+pub use config::{
+    ANOMALIES, EchoConfig, MAX_MESSAGE_BYTES, MAX_NODES, MAX_WINDOW, METRICS, PROBES, Transport,
+};
 pub use msg::{EchoEvent, EchoMsg};
 pub use server::EchoServer;
 

@@ -88,6 +88,10 @@ struct HotCounts {
 #[derive(Default)]
 pub struct RedisChecker {
     pub client_nodes: BTreeMap<NodeId, u32>,
+    /// The script steps that wait for a reply (their index in the script).
+    pub script_replies: BTreeSet<u32>,
+    /// The script steps that got one (a reply, or the client's "connection closed").
+    answered: BTreeSet<u32>,
     pub initial_primary: Option<NodeId>,
     primary: Option<NodeId>,
     /// Per client, sorted by client (a binary search per event; the index is the target's).
@@ -157,12 +161,14 @@ impl RedisChecker {
         }
         match ev {
             RedisEvent::Step {
+                step,
                 ok,
                 cmd,
                 latency_us,
                 ..
             } => {
                 self.add("script_steps", 1.0);
+                self.answered.insert(*step);
                 if *cmd == "wait" {
                     let ms = *latency_us as f64 / 1_000.0;
                     let m = self.c.entry("wait_latency_ms_max").or_insert(0.0);
@@ -543,6 +549,11 @@ impl RedisChecker {
 
     /// Compare acknowledged writes and stream entries with the final primary's dataset.
     pub fn finish(&mut self, data: Option<&Dataset>) {
+        // A step still waiting for its reply when the run ends is a mismatch too: its expected
+        // reply never came (counted apart as well, so a summary says why).
+        let unanswered = self.script_replies.difference(&self.answered).count() as f64;
+        self.c.insert("script_unanswered", unanswered);
+        self.add("script_mismatches", unanswered);
         self.end_runs();
         let h = std::mem::take(&mut self.hot);
         self.add("published", h.published as f64);

@@ -194,6 +194,12 @@ pub enum Cmd {
 }
 
 impl Cmd {
+    /// Whether a script step with this command waits for a reply: every command a server
+    /// answers, and `Connect` (its PING). The other client-side steps act locally.
+    pub fn has_reply(&self) -> bool {
+        !matches!(self, Cmd::Disconnect | Cmd::StopReading | Cmd::StartReading)
+    }
+
     /// The command's name as Redis spells it (lower case; the error replies quote it). The
     /// client-side steps carry the name of what they record.
     pub fn name(&self) -> &'static str {

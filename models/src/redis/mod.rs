@@ -75,10 +75,48 @@ impl Default for RedisConfig {
     }
 }
 
+/// Anomalies the Redis model reports (every one, zero or not; docs/anomalies.md defines them).
+pub const ANOMALIES: &[&str] = &[
+    crate::anomaly::PUBSUB_GAP,
+    crate::anomaly::DUPLICATE,
+    crate::anomaly::PUBSUB_REORDER,
+    crate::anomaly::LOST_WRITE,
+    crate::anomaly::WAIT_ACKED_WRITE_LOST,
+    crate::anomaly::SPLIT_BRAIN_WRITE,
+    crate::anomaly::STREAM_ENTRY_LOST,
+    crate::anomaly::TRIMMED_BEFORE_DELIVERY,
+    crate::anomaly::STREAM_REDELIVERED,
+    crate::anomaly::STREAM_ACKED_REDELIVERED,
+    crate::anomaly::REPLICA_AHEAD,
+];
+
+/// The Redis model's "sometimes" probes (`ctx.sometimes`); docs/anomalies.md says what each
+/// one counts. `tests/vocabulary.rs` checks that every probe in the source is listed.
+pub const PROBES: &[&str] = &[
+    "redis:client_conn_broken",
+    "redis:convert_to_replica",
+    "redis:demoted",
+    "redis:elected_leader",
+    "redis:election_failed",
+    "redis:failover",
+    "redis:full_resync",
+    "redis:no_good_replica",
+    "redis:noreplicas",
+    "redis:obuf_disconnect",
+    "redis:odown",
+    "redis:oom",
+    "redis:partial_resync",
+    "redis:promoted",
+    "redis:sdown",
+    "redis:try_failover",
+    "redis:xclaim",
+];
+
 /// Metrics the Redis model reports.
 pub const METRICS: &[&str] = &[
     "script_steps",
     "script_mismatches",
+    "script_unanswered",
     "published",
     "publish_zero_receivers",
     "publish_receivers",
@@ -386,6 +424,11 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     }
     let mut checker = RedisChecker::default();
     checker.initial_primary = Some(primary);
+    checker.script_replies = (0..)
+        .zip(&config.script)
+        .filter(|(_, s)| s.cmd.has_reply())
+        .map(|(i, _)| i)
+        .collect();
     for (i, spec) in config.clients.iter().enumerate() {
         let steps: Vec<(u32, Step)> = config
             .script
