@@ -59,13 +59,65 @@ pub fn window(
     to_ms: Option<u64>,
     limit: usize,
 ) -> Vec<TraceLine> {
+    window_report(lines, from_ms, to_ms, limit).0
+}
+
+/// What a window kept and what it cut, printed by `msgsim export` so no cut is silent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// Events in the trace.
+    pub total: usize,
+    /// Events in `[from, to)`.
+    pub in_window: usize,
+    /// Events exported (`in_window` capped by the limit).
+    pub kept: usize,
+    /// Time of the first event left out by the limit, if any.
+    pub cut_at_ns: Option<u64>,
+}
+
+impl Cut {
+    pub fn describe(&self, from_ms: u64, to_ms: Option<u64>) -> String {
+        let to = to_ms.map_or("the end".to_string(), |t| format!("{t} ms"));
+        let mut s = format!(
+            "export: {} of {} trace events, window {from_ms} ms to {to}",
+            self.kept, self.total
+        );
+        if let Some(at) = self.cut_at_ns {
+            s.push_str(&format!(
+                "; CUT by --limit at t={}: {} later events in the window left out \
+                 (raise --limit or narrow --from-ms/--to-ms)",
+                micros(at),
+                self.in_window - self.kept
+            ));
+        }
+        s
+    }
+}
+
+/// [`window`] and what it cut.
+pub fn window_report(
+    lines: Vec<TraceLine>,
+    from_ms: u64,
+    to_ms: Option<u64>,
+    limit: usize,
+) -> (Vec<TraceLine>, Cut) {
     let from = from_ms.saturating_mul(1_000_000);
     let to = to_ms.map_or(u64::MAX, |t| t.saturating_mul(1_000_000));
-    lines
+    let total = lines.len();
+    let inside: Vec<TraceLine> = lines
         .into_iter()
         .filter(|l| l.t_ns >= from && l.t_ns < to)
-        .take(limit)
-        .collect()
+        .collect();
+    let in_window = inside.len();
+    let cut_at_ns = inside.get(limit).map(|l| l.t_ns);
+    let kept: Vec<TraceLine> = inside.into_iter().take(limit).collect();
+    let cut = Cut {
+        total,
+        in_window,
+        kept: kept.len(),
+        cut_at_ns,
+    };
+    (kept, cut)
 }
 
 pub fn export(lines: &[TraceLine], format: Format) -> String {
@@ -96,11 +148,41 @@ fn mermaid_id(name: &str) -> String {
         .collect()
 }
 
-/// Mermaid text must not contain `;`, `#` or a bare `end`.
-fn mermaid_text(s: &str) -> String {
-    s.replace('#', "#35;")
-        .replace(';', "#59;")
-        .replace("end", "[end]")
+/// Mermaid text must not contain `;`, `#` or the word `end` (it closes a block): `#` and `;`
+/// become entity codes, and the `e` of a whole word `end` becomes `#101;` (renders as `e`).
+/// Other words containing "end" (`send`, `SendOk`) are left alone.
+pub fn mermaid_text(s: &str) -> String {
+    // One pass: escaping `#` first and `;` after would escape the `;` of `#35;` again.
+    let mut escaped = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '#' => escaped.push_str("#35;"),
+            ';' => escaped.push_str("#59;"),
+            c => escaped.push(c),
+        }
+    }
+    let mut out = String::with_capacity(escaped.len());
+    let chars: Vec<char> = escaped.chars().collect();
+    let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+    let mut i = 0;
+    while i < chars.len() {
+        let is_end = chars[i..]
+            .iter()
+            .take(3)
+            .collect::<String>()
+            .eq_ignore_ascii_case("end")
+            && !word(i.checked_sub(1).and_then(|j| chars.get(j)))
+            && !word(chars.get(i + 3));
+        if is_end {
+            out.push_str("#101;");
+            out.extend(&chars[i + 1..i + 3]);
+            i += 3;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn micros(t_ns: u64) -> String {
@@ -238,13 +320,12 @@ pub fn to_shiviz(lines: &[TraceLine]) -> String {
     out
 }
 
-/// The client-observed history, one JSON object per line.
+/// The client-observed history in Jepsen's form (see [`crate::export_history`]).
 pub fn to_history(lines: &[TraceLine]) -> String {
-    let mut out = String::new();
-    for (index, l) in lines.iter().filter(|l| l.kind == "history").enumerate() {
-        let v = json!({"index": index, "time": l.t_ns, "process": l.node, "value": l.detail});
-        out.push_str(&v.to_string());
-        out.push('\n');
-    }
-    out
+    let events: Vec<(&str, u64, &str)> = lines
+        .iter()
+        .filter(|l| l.kind == "history")
+        .map(|l| (l.node.as_str(), l.t_ns, l.detail.as_deref().unwrap_or("")))
+        .collect();
+    crate::export_history::to_history(&events)
 }

@@ -5,9 +5,11 @@
 //! expectations ([`expect`]), running a scenario with a seed ([`runner`]) and reporting
 //! ([`output`]). The models live in `msgsim-models`, the kernel in `msgsim-sim`.
 
+pub mod compare;
 pub mod diagnostic;
 pub mod expect;
 pub mod export;
+pub mod export_history;
 pub mod guarantee;
 pub mod output;
 pub mod profile;

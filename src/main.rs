@@ -53,6 +53,28 @@ enum Cmd {
     /// Turn a JSON-lines trace (`run --trace FILE`) into a Mermaid sequence diagram, Perfetto
     /// JSON, a ShiViz log or a Jepsen-style history.
     Export(ExportArgs),
+    /// The same producers/consumers workload under the same faults on Kafka, Redis Pub/Sub and
+    /// Redis Streams: one table of measured values, each naming the scenario and seed it came from.
+    Compare(CompareArgs),
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The workload (RON; every field optional). Default: the built-in workload.
+    workload: Option<PathBuf>,
+    /// A fault preset (none, crash, partition) or a RON file: a list of faults naming the roles
+    /// `server`, `producer`, `consumer`.
+    #[arg(long, default_value = "none")]
+    faults: String,
+    /// Print JSON instead of the text table.
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Print a Markdown table.
+    #[arg(long)]
+    markdown: bool,
+    /// Write every generated scenario to DIR as NAME.ron (replay: `msgsim run DIR/NAME.ron`).
+    #[arg(long, value_name = "DIR")]
+    emit: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -67,9 +89,10 @@ struct ExportArgs {
     /// Only events before this simulated time.
     #[arg(long)]
     to_ms: Option<u64>,
-    /// At most this many events (Mermaid renders a few hundred comfortably).
-    #[arg(long, default_value_t = 400)]
-    limit: usize,
+    /// At most this many events (default: all of them, except 400 for Mermaid, which renders
+    /// a few hundred comfortably). Any cut is printed on stderr.
+    #[arg(long)]
+    limit: Option<usize>,
 }
 
 #[derive(Args)]
@@ -123,6 +146,7 @@ fn main() {
         Cmd::Explore(args) => explore::cmd_explore(args),
         Cmd::Export(args) => cmd_export(args),
         Cmd::Report(args) => report_cmd::cmd_report(args),
+        Cmd::Compare(args) => cmd_compare(args),
     }) {
         Ok(code) => code,
         Err(_) => {
@@ -397,8 +421,95 @@ fn cmd_export(args: ExportArgs) -> i32 {
             return exit::BAD_INPUT;
         }
     };
-    let lines = msgsim::export::window(lines, args.from_ms, args.to_ms, args.limit);
+    let limit = args.limit.unwrap_or(match args.format {
+        msgsim::export::Format::Mermaid => 400,
+        _ => usize::MAX,
+    });
+    let (lines, cut) = msgsim::export::window_report(lines, args.from_ms, args.to_ms, limit);
+    eprintln!("{}", cut.describe(args.from_ms, args.to_ms));
     let out = msgsim::export::export(&lines, args.format);
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    exit::PASS
+}
+
+fn cmd_compare(args: CompareArgs) -> i32 {
+    use msgsim::compare::{self, CompareError, Workload, workload};
+    let w = match &args.workload {
+        None => Workload::default(),
+        Some(path) => {
+            let display = path.display().to_string();
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {display}: cannot read workload: {e}");
+                    return exit::BAD_INPUT;
+                }
+            };
+            match Workload::parse(&display, &text) {
+                Ok(w) => w,
+                Err(d) => {
+                    eprint!("{d}");
+                    return exit::BAD_INPUT;
+                }
+            }
+        }
+    };
+    let faults = match w.preset(&args.faults) {
+        Some(f) => f,
+        None => {
+            let path = std::path::Path::new(&args.faults);
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!(
+                        "error: --faults {}: neither a preset ({}) nor a readable file: {e}",
+                        args.faults,
+                        workload::PRESETS.join(", ")
+                    );
+                    return exit::BAD_INPUT;
+                }
+            };
+            match workload::parse_faults(&args.faults, &text) {
+                Ok(f) => f,
+                Err(d) => {
+                    eprint!("{d}");
+                    return exit::BAD_INPUT;
+                }
+            }
+        }
+    };
+    let runs = match compare::run_all(&w, &args.faults, &faults) {
+        Ok(r) => r,
+        Err(CompareError::Input(d)) => {
+            eprint!("{d}");
+            return exit::BAD_INPUT;
+        }
+        Err(CompareError::Run(name, e)) => {
+            eprintln!("error: compare scenario {name}:");
+            return report_run_error(&e);
+        }
+    };
+    if let Some(dir) = &args.emit {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("error: {}: cannot create directory: {e}", dir.display());
+            return exit::BAD_INPUT;
+        }
+        for (name, text) in &runs.generated {
+            let path = dir.join(format!("{name}.ron"));
+            if let Err(e) = std::fs::write(&path, text) {
+                eprintln!("error: {}: cannot write: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    let rows = compare::rows::rows(&runs);
+    let out = if args.json {
+        format!("{}\n", compare::render::json(&runs, &rows))
+    } else if args.markdown {
+        compare::render::markdown(&runs, &rows)
+    } else {
+        compare::render::text(&runs, &rows)
+    };
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     exit::PASS
 }

@@ -155,8 +155,71 @@ fn history_lists_client_events_in_order() {
         rows.windows(2)
             .all(|w| w[0]["time"].as_u64() <= w[1]["time"].as_u64())
     );
+    // Jepsen's form: type/f/value as data, and every invocation completed or left open.
+    for r in &rows {
+        for key in ["index", "time", "process", "type", "f", "value"] {
+            assert!(!r[key].is_null(), "{key} in {r}");
+        }
+        assert!(
+            ["invoke", "ok", "fail", "info"].contains(&r["type"].as_str().unwrap()),
+            "{r}"
+        );
+    }
     assert!(
         rows.iter()
-            .any(|r| r["value"].as_str().unwrap().starts_with("Invoke"))
+            .any(|r| r["type"] == "invoke" && r["value"].is_object())
     );
+    assert!(rows.iter().any(|r| r["type"] == "ok"));
+}
+
+#[test]
+fn mermaid_keeps_words_containing_end_and_escapes_the_word_end() {
+    assert_eq!(
+        export::mermaid_text("SendOk end; #1"),
+        "SendOk #101;nd#59; #35;1"
+    );
+    let lines = trace();
+    let m = export::export(&lines, Format::Mermaid);
+    assert!(!m.contains("[end]"), "no mangled words");
+}
+
+#[test]
+fn export_prints_what_it_cut() {
+    let path = std::env::temp_dir().join(format!("msgsim-export-cut-{}.jsonl", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_msgsim"))
+        .args([
+            "run",
+            "tests/fixtures/echo-tiny.ron",
+            "--trace",
+            path.to_str().unwrap(),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let total = std::fs::read_to_string(&path).unwrap().lines().count();
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_msgsim"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    // No limit for the history: every event, and stderr says so.
+    let o = export(&["--format", "perfetto"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{total} of {total} trace events")),
+        "{err}"
+    );
+    assert!(!err.contains("CUT"), "{err}");
+    let o = export(&["--format", "perfetto", "--limit", "10"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("10 of {total} trace events")) && err.contains("CUT by --limit"),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(&path);
 }
