@@ -407,3 +407,13 @@ fn k28a_future_timestamp_blocks_retention() {
 fn k28b_current_timestamps_retention() {
     oracle("k28b-current-timestamps-retention");
 }
+
+#[test]
+fn k29a_pause_partition() {
+    oracle("k29a-pause-partition");
+}
+
+#[test]
+fn k29b_no_pause() {
+    oracle("k29b-no-pause");
+}
