@@ -16,6 +16,11 @@ impl Run for Case {
             return;
         }
         let mut model = model;
+        // One real case at a time: the cases time their steps and replica syncs by the wall
+        // clock, and several servers starting and syncing at once on two cores made replicas
+        // late (a replica's GET answered before its sync).
+        static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let mut real = crate::real_run::run(&self);
         for o in [&mut model, &mut real] {
             o.pushes

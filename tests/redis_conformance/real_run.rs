@@ -141,7 +141,28 @@ fn wait_synced(servers: &[Server]) {
     }
 }
 
+/// A replica's `master_repl_offset` trails the primary's by the replication link's delay: give
+/// the real servers up to 2 s to settle, as the model's run has its quiet end, before reading.
+fn wait_for_offsets_to_settle(servers: &[Server]) {
+    let offset = |s: &Server| {
+        s.info("replication")
+            .into_iter()
+            .find(|(f, _)| f == "master_repl_offset")
+            .map(|(_, v)| v)
+    };
+    for _ in 0..100 {
+        let first = offset(&servers[0]);
+        if servers[1..].iter().all(|s| offset(s) == first) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn info(case: &Case, servers: &[Server], obs: &mut Obs) {
+    if servers.len() > 1 {
+        wait_for_offsets_to_settle(servers);
+    }
     let mut offsets = Vec::new();
     for (i, s) in servers.iter().enumerate() {
         let mut fields = s.info("replication");
