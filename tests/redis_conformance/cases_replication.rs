@@ -206,3 +206,22 @@ fn del_reaches_the_replica() {
         .step("b", r#"Get(key: "k")"#)
         .run();
 }
+
+/// A client has no request timeout unless one is configured (redis-py's `socket_timeout`
+/// defaults to none): `WAIT 1 0` as its first command, held by a primary without replicas for
+/// longer than the client's 2 s connect timeout, is not abandoned; it returns when a replica
+/// comes back, and the same connection goes on.
+#[test]
+fn wait_zero_is_held_until_a_replica_acknowledges() {
+    Case::new("wait_zero_is_held_until_a_replica_acknowledges")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("b", "ReplicaOf(primary: None)")
+        .step("a", "Wait(numreplicas: 1, timeout_ms: 0)")
+        .after(2500)
+        .step("b", r#"ReplicaOf(primary: Some("r1"))"#)
+        .after(100)
+        .step("a", "Ping")
+        .run();
+}

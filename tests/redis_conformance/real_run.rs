@@ -28,6 +28,10 @@ struct Client {
     patterns: BTreeSet<String>,
     next_seq: u64,
     reading: bool,
+    /// `reconnect: true`, and whether the server (not a `Disconnect` step) closed the
+    /// connection last: such a client opens a new one at its next command.
+    reconnect: bool,
+    server_closed: bool,
     /// Replies that came before any command (`-ERR max number of clients reached` is written
     /// at accept): the next command reads them first, as a client library would.
     early: VecDeque<Value>,
@@ -69,6 +73,8 @@ pub fn run(case: &Case) -> Obs {
             patterns: BTreeSet::new(),
             next_seq: 0,
             reading: true,
+            reconnect: case.reconnect.contains(name),
+            server_closed: false,
             early: VecDeque::new(),
         })
         .collect();
@@ -160,6 +166,10 @@ fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut 
         got: Vec::new(),
     };
     let s = |x: &str| x.to_string();
+    if c.conn.is_none() && c.reconnect && c.server_closed {
+        c.conn = Conn::open(c.port);
+        c.server_closed = false;
+    }
     let cmd: Vec<String> = match &step.cmd {
         Cmd::Connect => {
             if c.conn.is_none() {
@@ -169,6 +179,7 @@ fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut 
         }
         Cmd::Disconnect => {
             close(case, c, obs, true);
+            c.server_closed = false;
             return;
         }
         Cmd::StopReading => {
@@ -426,6 +437,7 @@ fn absorb(case: &Case, c: &mut Client, obs: &mut Obs, wait: Duration) {
     settle_wants(case, c, obs);
     if eof {
         close(case, c, obs, true);
+        c.server_closed = true;
     }
 }
 
