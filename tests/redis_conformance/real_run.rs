@@ -375,6 +375,33 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             }
         }
         Cmd::XLen { key } => a.extend([s("XLEN"), key.clone()]),
+        Cmd::XRange {
+            key,
+            start,
+            end,
+            count,
+        } => {
+            a.extend([s("XRANGE"), key.clone(), start.clone(), end.clone()]);
+            a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
+        }
+        Cmd::XRevRange {
+            key,
+            end,
+            start,
+            count,
+        } => {
+            a.extend([s("XREVRANGE"), key.clone(), end.clone(), start.clone()]);
+            a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
+        }
+        Cmd::XDel { key, ids } => {
+            a.extend([s("XDEL"), key.clone()]);
+            a.extend(ids.iter().map(|i| i.to_string()));
+        }
+        Cmd::XTrim { key, maxlen, minid } => {
+            a.extend([s("XTRIM"), key.clone()]);
+            a.extend(maxlen.iter().flat_map(|n| [s("MAXLEN"), n.to_string()]));
+            a.extend(minid.iter().flat_map(|m| [s("MINID"), m.to_string()]));
+        }
         Cmd::ReplicaOf { primary, .. } => {
             a.push(s("REPLICAOF"));
             match primary.as_deref().and_then(|p| p.strip_prefix('r')) {
