@@ -25,6 +25,7 @@ mod sentinel;
 pub mod server;
 pub mod stream;
 pub mod stream_id;
+pub mod stream_range;
 #[cfg(test)]
 mod stream_reply_tests;
 mod workload;
