@@ -258,4 +258,11 @@ fn debug_log_tells_faults_and_model_decisions_at_simulated_time() {
     let zeros = anomalies.find("(0: ").expect("zero anomalies summarised");
     assert!(lost < zeros, "non-zero anomalies first: {anomalies}");
     assert!(out.contains("network     "), "{out}");
+    // Single-cause anomalies name their records, not only their count.
+    for example in [
+        "nonmonotonic_send: 3 × acked_below_earlier_send, e.g. p0 offsets ",
+        "unprocessed: 100 × never_processed, e.g. p0 offsets 2000..2099 ",
+    ] {
+        assert!(out.contains(example), "summary lacks {example:?}: {out}");
+    }
 }

@@ -495,6 +495,7 @@ impl KafkaChecker {
                             let m = max_off.entry(s.p).or_insert(0);
                             if s.ok_offset < *m {
                                 nonmonotonic_send += 1;
+                                found.nonmonotonic_send.push(rec(s.ok_offset));
                             }
                             *m = (*m).max(s.ok_offset);
                         }
@@ -528,11 +529,18 @@ impl KafkaChecker {
                 }
                 let committed =
                     (matches!(s.outcome, Outcome::Ok) || present > 0 || s.has(POLLED)) && !aborted;
+                let ok_offset = if matches!(s.outcome, Outcome::Ok) {
+                    s.ok_offset
+                } else {
+                    NONE32
+                };
                 if fin.consumers && committed && s.processed() == 0 && !excused(s, value) && !held {
                     unprocessed += 1;
+                    found.unprocessed.push(rec(ok_offset));
                 }
                 if s.processed() > 1 {
                     reprocessed += 1;
+                    found.reprocessed.push(rec(ok_offset));
                 }
             }
         }
