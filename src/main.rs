@@ -51,7 +51,7 @@ enum Cmd {
     /// triage: totals, distributions, failing seeds by signature, coverage.
     Report(report_cmd::ReportArgs),
     /// Turn a JSON-lines trace (`run --trace FILE`) or a scenario's run into a space-time SVG,
-    /// a topology DOT, a classroom HTML page, a Mermaid sequence diagram, Perfetto JSON, a
+    /// a topology DOT, a Mermaid sequence diagram, Perfetto JSON, a
     /// ShiViz log or a Jepsen-style history.
     Export(ExportArgs),
     /// The same producers/consumers workload under the same faults on Kafka, Redis Pub/Sub and
@@ -98,15 +98,15 @@ struct ExportArgs {
     #[arg(long)]
     to_ms: Option<u64>,
     /// At most this many events (default: all of them, except 400 for Mermaid, which renders
-    /// a few hundred comfortably, and 400 for svg/html when the window is chosen for you). Any
+    /// a few hundred comfortably, and 400 for svg when the window is chosen for you). Any
     /// cut is printed on stderr.
     #[arg(long)]
     limit: Option<usize>,
-    /// svg/html: event categories to show besides messages and history (timer, replica,
+    /// svg: event categories to show besides messages and history (timer, replica,
     /// heartbeat, a message label, or all); hidden by default: timer, replica, heartbeat.
     #[arg(long, value_delimiter = ',')]
     kinds: Vec<String>,
-    /// svg/html: only these nodes (and the messages they send or receive).
+    /// svg: only these nodes (and the messages they send or receive).
     #[arg(long, value_delimiter = ',')]
     nodes: Vec<String>,
     /// dot: the simulated time whose partitions are drawn (default: the first fault's).

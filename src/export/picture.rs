@@ -3,7 +3,7 @@
 
 use super::scene::{self, Picture, PictureOptions};
 use super::{Format, TraceLine};
-use super::{dot, html, svg};
+use super::{dot, svg};
 use std::collections::BTreeMap;
 
 /// Build the picture of `all` for `cx`.
@@ -73,12 +73,11 @@ pub fn build<'a>(
     }
 }
 
-/// Render a picture format (`svg`, `dot`, `html`).
+/// Render a picture format (`svg`, `dot`).
 pub fn render(p: &Picture<'_>, format: Format) -> String {
     match format {
         Format::Svg => svg::render(p),
         Format::Dot => dot::render(p),
-        Format::Html => html::render(p),
         other => crate::export::export(
             &p.shown.iter().map(|l| (*l).clone()).collect::<Vec<_>>(),
             other,

@@ -1,4 +1,4 @@
-//! What the pictures (`svg`, `html`, `dot`) show, read back from the JSON-lines trace: node
+//! What the pictures (`svg`, `dot`) show, read back from the JSON-lines trace: node
 //! names, fault windows, leader/primary changes, the messages the checkers' anomaly examples
 //! name, the window to draw and the event categories hidden by default. Pure functions of the
 //! trace and of the run's report; the simulation never calls them.
