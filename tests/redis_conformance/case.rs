@@ -34,6 +34,9 @@ pub struct Case {
     pub ignore_replies: Vec<usize>,
     /// Clients that connect at their first `Connect` step, not at the start.
     pub late: Vec<String>,
+    /// Clients that reconnect at their next command after the server closed their
+    /// connection (`reconnect: true`); the others see `closed` until a `Connect` step.
+    pub reconnect: Vec<String>,
     next_at: u64,
 }
 
@@ -63,6 +66,7 @@ impl Case {
             ignore_pushes: Vec::new(),
             ignore_replies: Vec::new(),
             late: Vec::new(),
+            reconnect: Vec::new(),
             next_at: 100,
         }
     }
@@ -104,6 +108,11 @@ impl Case {
     /// `client` connects at its first `Connect` step.
     pub fn late(mut self, client: &str) -> Case {
         self.late.push(client.to_string());
+        self
+    }
+    /// `client` reconnects at its next command when the server closed its connection.
+    pub fn reconnect(mut self, client: &str) -> Case {
+        self.reconnect.push(client.to_string());
         self
     }
     pub fn settle(mut self, ms: u64) -> Case {

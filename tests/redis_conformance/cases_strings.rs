@@ -148,3 +148,17 @@ fn a_connection_the_server_closed_stays_closed_until_connect() {
         .step("a", r#"Get(key: "k")"#)
         .run();
 }
+
+#[test]
+fn a_client_set_to_reconnect_does_so_at_its_next_command() {
+    Case::new("a_client_set_to_reconnect_does_so_at_its_next_command")
+        .conf("proto-max-bulk-len", "1048576")
+        .clients_on_r1(&["a"])
+        .reconnect("a")
+        .step("a", r#"Set(key: "k", value: 1, bytes: Some(1100000))"#)
+        .after(50)
+        .step("a", "Ping")
+        .step("a", r#"Set(key: "k", value: 2)"#)
+        .step("a", r#"Get(key: "k")"#)
+        .run();
+}

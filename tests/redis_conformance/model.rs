@@ -55,8 +55,9 @@ pub fn scenario_text(case: &Case) -> String {
         .map(|(n, s)| {
             let late = case.late.contains(n);
             format!(
-                "(name: {n:?}, server: \"r{s}\", connect_at_start: {})",
-                !late
+                "(name: {n:?}, server: \"r{s}\", connect_at_start: {}, reconnect: {})",
+                !late,
+                case.reconnect.contains(n)
             )
         })
         .collect();

@@ -140,6 +140,92 @@ impl Server {
     }
 }
 
+/// One field of an INFO reply.
+fn field<'a>(info: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    info.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str())
+}
+
+/// Whether replication among `servers` is at rest, as the model's replication is a few
+/// simulated milliseconds after every change: every server that is a replica has its link
+/// `up` and a `master_repl_offset` equal to its primary's, and every primary lists as
+/// `state=online` exactly the replicas whose link to it is up (replication.c
+/// `replicaPutOnline`: online is also when `min_slaves_good_slaves` is recounted, and WAIT
+/// counts only online replicas).
+pub fn replication_at_rest(servers: &[Server]) -> bool {
+    let infos: Vec<Vec<(String, String)>> = servers.iter().map(|s| s.info("replication")).collect();
+    let up_replicas_of = |port: u16| -> Vec<u16> {
+        let mut v: Vec<u16> = servers
+            .iter()
+            .zip(&infos)
+            .filter(|(_, i)| {
+                field(i, "role") == Some("slave")
+                    && field(i, "master_port") == Some(&port.to_string())
+                    && field(i, "master_link_status") == Some("up")
+            })
+            .map(|(s, _)| s.port)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    for (s, info) in servers.iter().zip(&infos) {
+        // `slaveN:ip=127.0.0.1,port=P,state=online,offset=O,lag=L`
+        let mut listed = Vec::new();
+        for (k, v) in info {
+            if !k.starts_with("slave") || !k[5..].chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let kv = |name: &str| {
+                v.split(',')
+                    .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            if kv("state") != "online" {
+                return false;
+            }
+            listed.push(kv("port").parse::<u16>().unwrap_or(0));
+        }
+        listed.sort_unstable();
+        if listed != up_replicas_of(s.port) {
+            return false;
+        }
+        if field(info, "role") != Some("slave") {
+            continue;
+        }
+        if field(info, "master_link_status") != Some("up") {
+            return false;
+        }
+        let primary = servers
+            .iter()
+            .position(|p| field(info, "master_port") == Some(&p.port.to_string()));
+        if let Some(p) = primary
+            && field(&infos[p], "master_repl_offset") != field(info, "master_repl_offset")
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Wait (polling INFO, up to 15 s of wall time) until replication is at rest; the time it
+/// took. A case's clock stands still meanwhile: the model cannot know how long a loaded
+/// machine takes to sync, so that time is not part of the case.
+pub fn settle_replication(servers: &[Server]) -> Duration {
+    let start = now();
+    if servers.len() < 2 {
+        return Duration::ZERO;
+    }
+    let deadline = start + Duration::from_secs(15);
+    while !replication_at_rest(servers) {
+        if now() >= deadline {
+            println!("replication not at rest after 15 s; the case goes on");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    now() - start
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -4,7 +4,7 @@
 //! subscription and publisher, and INFO read at the end.
 
 use crate::case::{Case, INFO_FIELDS, Obs, canon, offset_field};
-use crate::real::{Conn, Server, now};
+use crate::real::{Conn, Server, now, settle_replication};
 use crate::resp::Value;
 use msgsim_models::redis::cmd::{Cmd, payload_len};
 use std::collections::{BTreeSet, VecDeque};
@@ -28,6 +28,10 @@ struct Client {
     patterns: BTreeSet<String>,
     next_seq: u64,
     reading: bool,
+    /// `reconnect: true`, and whether the server (not a `Disconnect` step) closed the
+    /// connection last: such a client opens a new one at its next command.
+    reconnect: bool,
+    server_closed: bool,
     /// Replies that came before any command (`-ERR max number of clients reached` is written
     /// at accept): the next command reads them first, as a client library would.
     early: VecDeque<Value>,
@@ -52,7 +56,7 @@ pub fn run(case: &Case) -> Obs {
         let p = servers[0].port;
         servers.push(Server::start(&case.conf, Some(p)));
     }
-    wait_synced(&servers);
+    settle_replication(&servers);
     let mut clients: Vec<Client> = case
         .clients
         .iter()
@@ -69,16 +73,21 @@ pub fn run(case: &Case) -> Obs {
             patterns: BTreeSet::new(),
             next_seq: 0,
             reading: true,
+            reconnect: case.reconnect.contains(name),
+            server_closed: false,
             early: VecDeque::new(),
         })
         .collect();
     let mut obs = Obs::default();
-    let t0 = now();
+    let mut t0 = now();
     for (i, step) in case.steps.iter().enumerate() {
         let at = t0 + Duration::from_millis(step.at_ms);
         while now() < at {
             absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
         }
+        // Each step meets replication at rest, as in the model (whose replicas apply a write
+        // within milliseconds): the wait is not the case's time.
+        t0 += settle_replication(&servers);
         absorb_all(case, &mut clients, &mut obs, Duration::ZERO);
         let ci = case.client_index(&step.client);
         execute(case, &mut clients[ci], &servers, i, &mut obs);
@@ -92,6 +101,8 @@ pub fn run(case: &Case) -> Obs {
     while now() < end {
         absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
     }
+    // What the replicas fan out to their subscribers has arrived once they are at rest.
+    settle_replication(&servers);
     // Replies still owed (a long WAIT) get a few seconds; then the pushes drain.
     let deadline = now() + Duration::from_secs(5);
     while now() < deadline
@@ -109,60 +120,12 @@ pub fn run(case: &Case) -> Obs {
     for c in &mut clients {
         close(case, c, &mut obs, false);
     }
-    std::thread::sleep(Duration::from_millis(20));
+    settle_replication(&servers);
     info(case, &servers, &mut obs);
     obs
 }
 
-/// Replicas connected and in sync before the first step (the model's replicas sync in the
-/// first milliseconds).
-fn wait_synced(servers: &[Server]) {
-    if servers.len() < 2 {
-        return;
-    }
-    let deadline = now() + Duration::from_secs(10);
-    loop {
-        let p = servers[0].info("replication");
-        let get = |i: &[(String, String)], k: &str| {
-            i.iter()
-                .find(|(f, _)| f == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let online = get(&p, "connected_slaves") == (servers.len() - 1).to_string();
-        let up = servers[1..]
-            .iter()
-            .all(|s| get(&s.info("replication"), "master_link_status") == "up");
-        if online && up {
-            return;
-        }
-        assert!(now() < deadline, "replicas did not sync: {p:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A replica's `master_repl_offset` trails the primary's by the replication link's delay: give
-/// the real servers up to 2 s to settle, as the model's run has its quiet end, before reading.
-fn wait_for_offsets_to_settle(servers: &[Server]) {
-    let offset = |s: &Server| {
-        s.info("replication")
-            .into_iter()
-            .find(|(f, _)| f == "master_repl_offset")
-            .map(|(_, v)| v)
-    };
-    for _ in 0..100 {
-        let first = offset(&servers[0]);
-        if servers[1..].iter().all(|s| offset(s) == first) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn info(case: &Case, servers: &[Server], obs: &mut Obs) {
-    if servers.len() > 1 {
-        wait_for_offsets_to_settle(servers);
-    }
     let mut offsets = Vec::new();
     for (i, s) in servers.iter().enumerate() {
         let mut fields = s.info("replication");
@@ -203,6 +166,10 @@ fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut 
         got: Vec::new(),
     };
     let s = |x: &str| x.to_string();
+    if c.conn.is_none() && c.reconnect && c.server_closed {
+        c.conn = Conn::open(c.port);
+        c.server_closed = false;
+    }
     let cmd: Vec<String> = match &step.cmd {
         Cmd::Connect => {
             if c.conn.is_none() {
@@ -212,6 +179,7 @@ fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut 
         }
         Cmd::Disconnect => {
             close(case, c, obs, true);
+            c.server_closed = false;
             return;
         }
         Cmd::StopReading => {
@@ -407,6 +375,33 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             }
         }
         Cmd::XLen { key } => a.extend([s("XLEN"), key.clone()]),
+        Cmd::XRange {
+            key,
+            start,
+            end,
+            count,
+        } => {
+            a.extend([s("XRANGE"), key.clone(), start.clone(), end.clone()]);
+            a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
+        }
+        Cmd::XRevRange {
+            key,
+            end,
+            start,
+            count,
+        } => {
+            a.extend([s("XREVRANGE"), key.clone(), end.clone(), start.clone()]);
+            a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
+        }
+        Cmd::XDel { key, ids } => {
+            a.extend([s("XDEL"), key.clone()]);
+            a.extend(ids.iter().map(|i| i.to_string()));
+        }
+        Cmd::XTrim { key, maxlen, minid } => {
+            a.extend([s("XTRIM"), key.clone()]);
+            a.extend(maxlen.iter().flat_map(|n| [s("MAXLEN"), n.to_string()]));
+            a.extend(minid.iter().flat_map(|m| [s("MINID"), m.to_string()]));
+        }
         Cmd::ReplicaOf { primary, .. } => {
             a.push(s("REPLICAOF"));
             match primary.as_deref().and_then(|p| p.strip_prefix('r')) {
@@ -469,6 +464,7 @@ fn absorb(case: &Case, c: &mut Client, obs: &mut Obs, wait: Duration) {
     settle_wants(case, c, obs);
     if eof {
         close(case, c, obs, true);
+        c.server_closed = true;
     }
 }
 

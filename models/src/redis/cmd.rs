@@ -167,6 +167,36 @@ pub enum Cmd {
     XLen {
         key: String,
     },
+    /// `XRANGE key start end [COUNT n]`: bounds as Redis spells them (`-`, `+`, `ms-seq`,
+    /// `ms`, `(ms-seq` open); `count: None` leaves COUNT out (a count ≤ 0 replies nil).
+    XRange {
+        key: String,
+        start: String,
+        end: String,
+        #[serde(default)]
+        count: Option<i64>,
+    },
+    /// `XREVRANGE key end start [COUNT n]`: the same interval, newest first.
+    XRevRange {
+        key: String,
+        end: String,
+        start: String,
+        #[serde(default)]
+        count: Option<i64>,
+    },
+    /// `XDEL key id…`.
+    XDel {
+        key: String,
+        ids: Vec<StreamId>,
+    },
+    /// `XTRIM key MAXLEN n` / `XTRIM key MINID id` (exact; one of the two).
+    XTrim {
+        key: String,
+        #[serde(default)]
+        maxlen: Option<u64>,
+        #[serde(default)]
+        minid: Option<StreamId>,
+    },
     /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use). `primary` is
     /// the server's name as the script writes it (the host); `node` is where that name
     /// resolves, filled in by the client (an unknown name acts as `NO ONE`).
@@ -239,6 +269,10 @@ impl Cmd {
             Cmd::XAutoClaim { .. } => "xautoclaim",
             Cmd::XPending { .. } => "xpending",
             Cmd::XLen { .. } => "xlen",
+            Cmd::XRange { .. } => "xrange",
+            Cmd::XRevRange { .. } => "xrevrange",
+            Cmd::XDel { .. } => "xdel",
+            Cmd::XTrim { .. } => "xtrim",
             Cmd::ReplicaOf { .. } => "replicaof",
             Cmd::SentinelReconf { .. } => "multi",
             Cmd::Info => "info",
@@ -270,6 +304,8 @@ impl Cmd {
                 | Cmd::XAck { .. }
                 | Cmd::XClaim { .. }
                 | Cmd::XAutoClaim { .. }
+                | Cmd::XDel { .. }
+                | Cmd::XTrim { .. }
         )
     }
 

@@ -7,6 +7,7 @@ use super::msg::Cmd;
 use super::reply::Reply;
 use super::stream::{self, GroupChange, Stream};
 use super::stream_id::StreamId;
+use super::stream_range;
 use std::collections::BTreeMap;
 
 /// What a key holds, as Redis would hold it. A string that reads as a 64-bit signed integer is
@@ -200,6 +201,10 @@ impl Dataset {
             | Cmd::XAutoClaim { key, .. }
             | Cmd::XPending { key, .. }
             | Cmd::XLen { key }
+            | Cmd::XRange { key, .. }
+            | Cmd::XRevRange { key, .. }
+            | Cmd::XDel { key, .. }
+            | Cmd::XTrim { key, .. }
             | Cmd::XGroupSync { key, .. }
             | Cmd::XTrimTo { key, .. } => key.clone(),
             _ => return Outcome::read(Reply::err("ERR unknown command")),
@@ -290,6 +295,58 @@ impl Dataset {
                 Some(Value::Stream(s)) => Reply::Int(s.entries.len() as i64),
                 Some(_) => return wrongtype(),
             }),
+            // t_stream.c xrangeGenericCommand: the bounds, then COUNT (≤ 0 → nil), then the
+            // key (missing → empty array).
+            Cmd::XRange {
+                start, end, count, ..
+            }
+            | Cmd::XRevRange {
+                start, end, count, ..
+            } => {
+                let bounds = stream_range::parse_bound(start, true)
+                    .and_then(|s| Ok((s, stream_range::parse_bound(end, false)?)));
+                Outcome::read(match (bounds, self.value(key)) {
+                    (Err(e), _) => e,
+                    (_, None) => Reply::Array(Vec::new()),
+                    (_, Some(Value::Stream(_))) if count.is_some_and(|n| n <= 0) => Reply::NilArray,
+                    (Ok((s0, e0)), Some(Value::Stream(s))) => {
+                        let rev = matches!(cmd, Cmd::XRevRange { .. });
+                        s.range(s0, e0, count.unwrap_or(0) as u64, rev)
+                    }
+                    (_, Some(_)) => return wrongtype(),
+                })
+            }
+            // xdelCommand / xtrimCommand: a missing key is 0; XDEL goes out as it came, a trim
+            // exact (as XADD's).
+            Cmd::XDel { ids, .. } => match self.stream_mut(key, false) {
+                Err(e) => Outcome::read(e),
+                Ok(None) => Outcome::read(Reply::Int(0)),
+                Ok(Some(s)) => {
+                    let n = s.delete(ids);
+                    Outcome {
+                        reply: Reply::Int(n as i64),
+                        propagate: if n > 0 { vec![cmd.clone()] } else { vec![] },
+                    }
+                }
+            },
+            Cmd::XTrim { maxlen, minid, .. } => match self.stream_mut(key, false) {
+                Err(e) => Outcome::read(e),
+                Ok(None) => Outcome::read(Reply::Int(0)),
+                Ok(Some(s)) => {
+                    let before = s.entries.len();
+                    let first_kept = s.trim(*maxlen, *minid);
+                    Outcome {
+                        reply: Reply::Int((before - s.entries.len()) as i64),
+                        propagate: first_kept
+                            .map(|first_kept| Cmd::XTrimTo {
+                                key: key.to_string(),
+                                first_kept,
+                            })
+                            .into_iter()
+                            .collect(),
+                    }
+                }
+            },
             // A non-blocking XREAD with nothing to return replies a null (RESP2 `*-1`, redis-cli
             // "(nil)"; t_stream.c xreadCommand `addReplyNullArray`), not an empty array.
             Cmd::XRead { after, count, .. } => Outcome::read(match self.value(key) {

@@ -25,6 +25,7 @@ mod sentinel;
 pub mod server;
 pub mod stream;
 pub mod stream_id;
+pub mod stream_range;
 #[cfg(test)]
 mod stream_reply_tests;
 mod workload;
@@ -365,23 +366,6 @@ impl RedisConfig {
             }
         }
         Ok(())
-    }
-
-    pub fn banner(&self) -> Vec<String> {
-        vec![
-            format!(
-                "redis: servers={} sentinels={} clients={} script_steps={}",
-                self.servers,
-                self.sentinels,
-                self.clients.len(),
-                self.script.len()
-            ),
-            format!("redis.server: {:?}", self.server),
-            format!(
-                "redis.sentinel: {:?} replica_priority={:?}",
-                self.sentinel, self.replica_priority
-            ),
-        ]
     }
 }
 

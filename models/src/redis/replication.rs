@@ -85,11 +85,13 @@ impl Server {
             replay_next: false,
             reconnect_pending: false,
         });
-        // PSYNC <cached replid> <offset>: a fresh node has nothing cached ("PSYNC ? -1").
+        // PSYNC <cached replid> <offset>: a node that started as a replica has nothing cached
+        // ("PSYNC ? -1", replication.c slaveTryPartialResynchronization); a former primary
+        // caches itself (replicationCacheMasterUsingMyself), a synced replica its primary.
         ctx.send_conn(
             conn,
             RedisMsg::Psync {
-                replid: self.replid,
+                replid: if self.nothing_cached { 0 } else { self.replid },
                 offset: self.offset,
             },
         );
@@ -150,6 +152,9 @@ impl Server {
                 self.replid2 = self.replid;
                 self.second_off = Some(self.offset);
                 self.replid = ctx.rng().next_u64() | 1;
+                // A primary caches itself when it becomes a replica again
+                // (replicationSetMaster → replicationCacheMasterUsingMyself).
+                self.nothing_cached = false;
                 if let Some(l) = self.link.take() {
                     ctx.close(l.conn);
                 }
@@ -243,6 +248,7 @@ impl Server {
                 }
                 self.replid = replid;
                 self.offset = offset;
+                self.nothing_cached = false;
                 self.replid2 = 0;
                 self.second_off = None;
                 self.backlog = Some(Backlog::new(self.cfg.repl_backlog_size_bytes, offset));
@@ -373,8 +379,9 @@ impl Server {
             self.refresh_good_replicas();
             return;
         }
-        // "Partial resynchronization not accepted" / "… for lack of backlog".
-        if replid != 0 && self.offset > 0 {
+        // "Partial resynchronization not accepted" / "… for lack of backlog": syncCommand
+        // counts every refused PSYNC but `PSYNC ? -1`.
+        if replid != 0 {
             self.stats.sync_partial_err += 1;
         }
         self.stats.sync_full += 1;

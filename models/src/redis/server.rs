@@ -55,6 +55,8 @@ pub struct Server {
     pub replid2: u64,
     pub second_off: Option<u64>,
     pub offset: u64,
+    /// No cached primary to PSYNC with: a replica started from its config sends `PSYNC ? -1`.
+    pub(super) nothing_cached: bool,
     pub(super) backlog: Option<Backlog>,
     pub(super) clients: ClientTable,
     pub(super) registry: Registry,
@@ -94,6 +96,7 @@ impl Server {
             primary,
             replid: 0,
             replid2: 0,
+            nothing_cached: false,
             second_off: None,
             offset: 0,
             backlog: None,
@@ -649,6 +652,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.offset = 0;
         self.backlog = None;
         self.primary = self.config_primary;
+        self.nothing_cached = self.primary.is_some();
         ctx.set_timer(SimDuration::from_millis(1_000 / self.cfg.hz.max(1)), T_CRON);
         if let Some(p) = self.primary {
             self.connect_primary(ctx, p);
