@@ -329,6 +329,11 @@ fn k20m_dlq_leader_down_connect_timeout() {
 }
 
 #[test]
+fn k20n_commit_sync_retry_after_disconnect() {
+    oracle("k20n-commit-sync-retry-after-disconnect");
+}
+
+#[test]
 fn k21c_stale_metadata() {
     oracle("k21c-stale-metadata");
 }

@@ -352,8 +352,12 @@ impl Broker {
         // A consumer validating its position after a leader change (KIP-320; the model's
         // stand-in for OffsetsForLeaderEpoch, answered from the leader's epoch cache as
         // LeaderEpochFileCache.endOffsetFor): its offset epoch ends below its position here.
+        // An epoch older than every cached one (a log that lost it all, e.g. RF 1 and a power
+        // loss) ends where the first cached epoch starts.
         if let Some(lfe) = part.last_fetched_epoch
-            && let Some((epoch, end_offset)) = log.end_offset_for_epoch(lfe)
+            && let Some((epoch, end_offset)) = log
+                .end_offset_for_epoch(lfe)
+                .or_else(|| log.epoch_cache.first().map(|&(_, start)| (lfe, start)))
             && end_offset < part.fetch_offset
         {
             return FetchResult::Diverging { epoch, end_offset };

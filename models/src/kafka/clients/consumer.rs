@@ -28,6 +28,8 @@ const T_PROCESS: u64 = 3;
 const T_WORKER: u64 = 4;
 const T_MD_TIMEOUT: u64 = 6;
 const T_COMMIT_TIMEOUT: u64 = 7;
+/// default.api.timeout.ms (60 s): how long commitSync keeps retrying.
+const DEFAULT_API_TIMEOUT_MS: u64 = 60_000;
 const T_TASK_RESTART: u64 = 8;
 const T_CTP_RECORD: u64 = 9;
 const T_MD_RETRY: u64 = 10;
@@ -79,6 +81,8 @@ pub struct Consumer {
     worker: VecDeque<(u32, u64, u64)>,
     worker_busy: bool,
     awaiting_commit: Option<(u64, TimerId)>,
+    /// commitSync gives up (CommitFailed) at this time: default.api.timeout.ms after it began.
+    commit_deadline: SimTime,
     last_auto_commit: SimTime,
     last_poll: SimTime,
     md: Option<Rc<MetaSnapshot>>,
@@ -131,6 +135,7 @@ impl Consumer {
             worker: VecDeque::new(),
             worker_busy: false,
             awaiting_commit: None,
+            commit_deadline: SimTime::ZERO,
             last_auto_commit: SimTime::ZERO,
             last_poll: SimTime::ZERO,
             md: None,
@@ -232,9 +237,24 @@ impl Consumer {
     }
 
     fn commit_sync(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.commit_deadline = ctx.now() + SimDuration::from_millis(DEFAULT_API_TIMEOUT_MS);
+        self.commit_attempt(ctx);
+    }
+
+    /// One OffsetCommit attempt of commitSync. ConsumerCoordinator.commitOffsetsSync retries a
+    /// retriable failure — the coordinator's connection closing under the request
+    /// (DisconnectException), or no answer — until default.api.timeout.ms; a fresh connection
+    /// must be set up within socket.connection.setup.timeout.ms (KIP-601).
+    fn commit_attempt(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let fresh = !self.peers.connected(self.gc());
         let req = self.send_offset_commit(ctx);
+        let timeout_ms = if fresh {
+            SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.consumer_request_timeout_ms)
+        } else {
+            self.cfg.consumer_request_timeout_ms
+        };
         let timer = ctx.set_timer(
-            SimDuration::from_millis(self.cfg.consumer_request_timeout_ms),
+            SimDuration::from_millis(timeout_ms),
             tag(T_COMMIT_TIMEOUT, req),
         );
         self.awaiting_commit = Some((req, timer));
@@ -576,7 +596,11 @@ impl Actor<KMsg, KEvent> for Consumer {
                     .is_some_and(|(r, _)| r == tag_payload(t)) =>
             {
                 self.awaiting_commit = None;
-                self.after_commit(ctx, false);
+                if ctx.now() < self.commit_deadline {
+                    self.commit_attempt(ctx);
+                } else {
+                    self.after_commit(ctx, false);
+                }
             }
             T_TASK_RESTART if self.halted => {
                 ctx.sometimes("kafka:connect_task_restart");
@@ -612,6 +636,19 @@ impl Actor<KMsg, KEvent> for Consumer {
             if peer == self.gc() && self.joining {
                 self.joining = false;
                 self.generation = 0;
+            }
+            // The OffsetCommit in flight on it failed (a disconnect): commitSync retries (found
+            // by the swarm sweep of k20m: the commit waited request.timeout.ms, 30 s, and the
+            // partition it held never got processed before the run ended).
+            if peer == self.gc()
+                && let Some((_, timer)) = self.awaiting_commit.take()
+            {
+                ctx.cancel_timer(timer);
+                if ctx.now() < self.commit_deadline {
+                    self.commit_attempt(ctx);
+                } else {
+                    self.after_commit(ctx, false);
+                }
             }
             self.md_requests.finish();
             self.step(ctx);
