@@ -1,7 +1,15 @@
 //! Exporters: pure functions from the JSON-lines trace (`msgsim run --trace FILE`) to formats
 //! people look at — a Mermaid sequence diagram, Chrome/Perfetto trace JSON with flow arrows,
-//! a ShiViz log with vector clocks, and the Jepsen-style history. They read the trace; the
-//! simulation never calls them.
+//! a ShiViz log with vector clocks, the Jepsen-style history, and the pictures of
+//! [`scene`]: a space-time SVG ([`svg`]) and the topology under partitions as Graphviz DOT
+//! ([`dot`]). They read the trace (and, from
+//! a scenario, the run's anomaly explanations); the simulation never calls them.
+
+pub mod dot;
+pub mod input;
+pub mod picture;
+pub mod scene;
+pub mod svg;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,6 +49,17 @@ pub enum Format {
     Shiviz,
     /// Jepsen-style history: one JSON object per client-observed event.
     History,
+    /// Space-time (Lamport) diagram: a line per node, faults shaded, lost/duplicated in red.
+    Svg,
+    /// Graphviz DOT: the topology with the partitions in force at `--at-ms`.
+    Dot,
+}
+
+impl Format {
+    /// The formats drawn from a [`Picture`] rather than from the raw window.
+    pub fn is_picture(self) -> bool {
+        matches!(self, Format::Svg | Format::Dot)
+    }
 }
 
 /// Parse a JSON-lines trace; `Err` names the first bad line (1-based).
@@ -126,11 +145,13 @@ pub fn export(lines: &[TraceLine], format: Format) -> String {
         Format::Perfetto => to_perfetto(lines),
         Format::Shiviz => to_shiviz(lines),
         Format::History => to_history(lines),
+        // Pictures need the whole trace and a context: `picture::build` and `picture::render`.
+        Format::Svg | Format::Dot => String::new(),
     }
 }
 
 /// Node names in order of first appearance.
-fn participants(lines: &[TraceLine]) -> Vec<String> {
+pub(crate) fn participants(lines: &[TraceLine]) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for l in lines {
         for n in std::iter::once(&l.node).chain(l.peer.as_ref()) {

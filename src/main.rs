@@ -50,8 +50,9 @@ enum Cmd {
     /// Re-read a finished sweep's results.jsonl (also shards' files concatenated) and print its
     /// triage: totals, distributions, failing seeds by signature, coverage.
     Report(report_cmd::ReportArgs),
-    /// Turn a JSON-lines trace (`run --trace FILE`) into a Mermaid sequence diagram, Perfetto
-    /// JSON, a ShiViz log or a Jepsen-style history.
+    /// Turn a JSON-lines trace (`run --trace FILE`) or a scenario's run into a space-time SVG,
+    /// a topology DOT, a Mermaid sequence diagram, Perfetto JSON, a
+    /// ShiViz log or a Jepsen-style history.
     Export(ExportArgs),
     /// The same producers/consumers workload under the same faults on Kafka, Redis Pub/Sub and
     /// Redis Streams: one table of measured values, each naming the scenario and seed it came from.
@@ -79,20 +80,38 @@ struct CompareArgs {
 
 #[derive(Args)]
 struct ExportArgs {
-    /// The trace written by `msgsim run --trace FILE`.
+    /// The trace written by `msgsim run --trace FILE`, or a scenario (`.ron`) to run first.
     trace: PathBuf,
     #[arg(long, value_enum)]
     format: msgsim::export::Format,
-    /// Only events at or after this simulated time.
-    #[arg(long, default_value_t = 0)]
-    from_ms: u64,
+    /// Seed of the scenario run (a scenario input only; default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only events at or after this simulated time (pictures: default chosen around the first
+    /// fault or anomaly).
+    #[arg(long)]
+    from_ms: Option<u64>,
     /// Only events before this simulated time.
     #[arg(long)]
     to_ms: Option<u64>,
     /// At most this many events (default: all of them, except 400 for Mermaid, which renders
-    /// a few hundred comfortably). Any cut is printed on stderr.
+    /// a few hundred comfortably, and 400 for svg when the window is chosen for you). Any
+    /// cut is printed on stderr.
     #[arg(long)]
     limit: Option<usize>,
+    /// svg: event categories to show besides messages and history (timer, replica,
+    /// heartbeat, a message label, or all); hidden by default: timer, replica, heartbeat.
+    #[arg(long, value_delimiter = ',')]
+    kinds: Vec<String>,
+    /// svg: only these nodes (and the messages they send or receive).
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<String>,
+    /// dot: the simulated time whose partitions are drawn (default: the first fault's).
+    #[arg(long)]
+    at_ms: Option<u64>,
 }
 
 #[derive(Args)]
@@ -407,28 +426,66 @@ fn cmd_check(files: Vec<PathBuf>) -> i32 {
 }
 
 fn cmd_export(args: ExportArgs) -> i32 {
-    let text = match std::fs::read_to_string(&args.trace) {
-        Ok(t) => t,
+    use msgsim::export::{self, Format};
+    let (lines, cx) = match export::input::read(&args.trace, args.seed) {
+        Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {}: cannot read trace: {e}", args.trace.display());
-            return exit::BAD_INPUT;
+            eprintln!("error: {}", e.message.trim_end());
+            return e.code;
         }
     };
-    let lines = match msgsim::export::parse_trace(&text) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {}:{e}", args.trace.display());
+    for n in &args.nodes {
+        if !cx.names.contains(n) {
+            eprintln!(
+                "error: --nodes {n}: no such node (nodes: {})",
+                cx.names.join(", ")
+            );
             return exit::BAD_INPUT;
         }
+    }
+    let out = if args.format.is_picture() {
+        let options = export::scene::PictureOptions {
+            filter: export::scene::Filter {
+                kinds: args.kinds.clone(),
+                nodes: args.nodes.clone(),
+            },
+            from_ms: args.from_ms,
+            to_ms: args.to_ms,
+            budget: args.limit.unwrap_or(400),
+            at_ms: args.at_ms,
+        };
+        let picture = export::picture::build(&lines, &cx, &options);
+        if args.format != Format::Dot {
+            eprintln!(
+                "export: window {} to {} ({}); {}",
+                export::scene::time_text(picture.window.from_ns),
+                export::scene::time_text(picture.window.to_ns),
+                picture.window.reason,
+                picture.cut_text
+            );
+        }
+        export::picture::render(&picture, args.format)
+    } else {
+        let limit = args.limit.unwrap_or(match args.format {
+            Format::Mermaid => 400,
+            _ => usize::MAX,
+        });
+        let from_ms = args.from_ms.unwrap_or(0);
+        let (lines, cut) = export::window_report(lines, from_ms, args.to_ms, limit);
+        eprintln!("{}", cut.describe(from_ms, args.to_ms));
+        export::export(&lines, args.format)
     };
-    let limit = args.limit.unwrap_or(match args.format {
-        msgsim::export::Format::Mermaid => 400,
-        _ => usize::MAX,
-    });
-    let (lines, cut) = msgsim::export::window_report(lines, args.from_ms, args.to_ms, limit);
-    eprintln!("{}", cut.describe(args.from_ms, args.to_ms));
-    let out = msgsim::export::export(&lines, args.format);
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    match &args.output {
+        None => {
+            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        }
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, out.as_bytes()) {
+                eprintln!("error: {}: cannot write: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
+    }
     exit::PASS
 }
 

@@ -1,8 +1,9 @@
-//! What `msgsim run` prints: the startup banner (every resolved knob, to stderr), the text
+//! What `msgsim run` prints: the startup banner (the settings the scenario changed, to stderr), the text
 //! summary and the JSON object (to stdout).
 
 use crate::runner::RunOutcome;
 use crate::scenario::LoadedScenario;
+use msgsim_models::banner::changed_settings;
 use msgsim_sim::{FaultProfile, FaultSpec};
 use serde_json::{Map, Value, json};
 
@@ -23,20 +24,13 @@ pub fn banner(
         &loaded.sha256[..16],
         s.system.model_name()
     );
-    match profile.or(s.fault_profile.as_ref()) {
-        Some(p) => out.push_str(&format!(
-            "profile: families=[{}] {p:?}\n",
-            families.join(",")
-        )),
-        None => out.push_str("profile: none (explicit schedule only)\n"),
-    }
-    out.push_str(&format!(
-        "net: default={:?} overrides={} conn_break_detect_ms={}\n",
-        s.network.default,
-        s.network.links.len(),
-        s.network.conn_break_detect_ms
-    ));
-    for line in s.system.banner() {
+    let mut lines = match profile.or(s.fault_profile.as_ref()) {
+        Some(p) => changed_settings(&format!("fault profile [{}]", families.join(",")), p),
+        None => vec!["fault profile: none (explicit schedule only)".to_string()],
+    };
+    lines.extend(changed_settings("network", &s.network));
+    lines.extend(s.system.banner());
+    for line in lines {
         out.push_str(&line);
         out.push('\n');
     }
@@ -66,10 +60,12 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
         loaded.scenario.name
     ));
     out.push_str(&format!("events      {}\n", st.events));
+    // Network messages (kernel counts), not the model's records: "delivered" in `observed`
+    // is the model's own count.
     out.push_str(&format!(
-        "deliveries  {} (sends {}, drops {})\n",
-        st.deliveries,
+        "network     {} messages sent, {} delivered, {} dropped\n",
         st.sends,
+        st.deliveries,
         st.drops.values().sum::<u64>()
     ));
     out.push_str(&format!("sim time    {}\n", st.end_time));
@@ -88,13 +84,10 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
         out.push_str(&format!("observed    {}\n", key.join(" ")));
     }
     if !o.report.anomalies.is_empty() {
-        let list: Vec<String> = o
-            .report
-            .anomalies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        out.push_str(&format!("anomalies   {}\n", list.join(" ")));
+        out.push_str(&format!(
+            "anomalies   {}\n",
+            anomaly_line(&o.report.anomalies)
+        ));
     }
     for (anomaly, list) in &o.report.explanations {
         for e in list {
@@ -129,6 +122,25 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
         if o.pass { "pass" } else { "fail" }
     ));
     out
+}
+
+/// Non-zero anomalies first (largest first), then the names that stayed at zero, counted.
+fn anomaly_line(anomalies: &std::collections::BTreeMap<String, u64>) -> String {
+    let mut hit: Vec<(&String, &u64)> = anomalies.iter().filter(|(_, v)| **v > 0).collect();
+    hit.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let zero: Vec<&str> = anomalies
+        .iter()
+        .filter(|(_, v)| **v == 0)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut parts: Vec<String> = hit.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if parts.is_empty() {
+        parts.push("none".to_string());
+    }
+    if !zero.is_empty() {
+        parts.push(format!("(0: {})", zero.join(" ")));
+    }
+    parts.join(" ")
 }
 
 pub fn json_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Value {

@@ -1,6 +1,11 @@
 //! Exporters over a real trace of a tiny scenario: each format is checked for the properties
 //! its viewer enforces.
 
+#[path = "export/dot.rs"]
+mod dot;
+#[path = "export/svg.rs"]
+mod svg;
+
 use msgsim::export::{self, Format, TraceLine};
 use std::collections::BTreeMap;
 use std::process::Command;

@@ -59,6 +59,16 @@ fn k05c_below_min_isr_acks1_legacy_hw() {
 }
 
 #[test]
+fn k05d_not_leader_after_append() {
+    oracle("k05d-not-leader-after-append");
+}
+
+#[test]
+fn k05e_consumer_truncation_detected() {
+    oracle("k05e-consumer-truncation-detected");
+}
+
+#[test]
 fn k06a_isr_shrink_after_append_legacy() {
     oracle("k06a-isr-shrink-after-append-legacy");
 }
@@ -311,6 +321,11 @@ fn k22b_no_tiered_reread() {
 #[test]
 fn k20l_dlq_metadata_after_isolation() {
     oracle("k20l-dlq-metadata-after-isolation");
+}
+
+#[test]
+fn k20m_dlq_leader_down_connect_timeout() {
+    oracle("k20m-dlq-leader-down-connect-timeout");
 }
 
 #[test]

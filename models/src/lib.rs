@@ -8,6 +8,7 @@
 //! Dependencies flow one way: this crate uses the kernel; the kernel knows nothing of it.
 
 pub mod anomaly;
+pub mod banner;
 pub mod cause;
 pub mod echo;
 pub mod highlights;

@@ -97,12 +97,13 @@ impl SystemConfig {
         }
     }
 
-    /// One line per knob group for the startup banner, every resolved value included.
+    /// The startup banner's model lines: every setting the scenario moved from the model's
+    /// defaults, as `field: value` in the scenario's own terms (`crate::banner`).
     pub fn banner(&self) -> Vec<String> {
         match self {
-            SystemConfig::Echo(c) => vec![format!("echo: {c:?}")],
-            SystemConfig::Kafka(c) => c.banner(),
-            SystemConfig::Redis(c) => c.banner(),
+            SystemConfig::Echo(c) => crate::banner::changed_settings("echo", c),
+            SystemConfig::Kafka(c) => crate::banner::changed_settings("kafka", c),
+            SystemConfig::Redis(c) => crate::banner::changed_settings("redis", c),
         }
     }
 

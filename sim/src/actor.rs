@@ -25,8 +25,16 @@ pub enum CloseReason {
     /// The path stayed partitioned past the detection delay (counted from the cut; a heal
     /// restarts the count). A clog only holds messages: it never breaks a connection.
     Broken,
-    /// The peer crashed or restarted (RST after the detection delay).
+    /// The peer went down. A killed process's operating system closes its sockets, so the
+    /// FIN/RST reaches this end one link delay later; a machine that lost power sends nothing,
+    /// so this end notices after the detection delay (TCP retransmission timeout or keepalive),
+    /// as it does when the path is cut when the peer dies.
     PeerDown,
+    /// The connect was refused: the peer's machine is up but no process listens (the process
+    /// crashed), so its operating system answered the SYN with a RST — one round trip after the
+    /// attempt. A machine that is down, or cut off, does not answer: the attempt times out in
+    /// the model's own connect timeout.
+    Refused,
 }
 
 /// Connection lifecycle notifications delivered to an actor.

@@ -108,6 +108,54 @@ impl Fault {
         }
     }
 
+    /// The fault in words, with node names: `crash b1 (power loss)`, `partition {b1} | {b2,b3}`
+    /// (for logs; the trace keeps the structured form).
+    pub fn describe(&self, names: &[String]) -> String {
+        let name = |n: &NodeId| {
+            names
+                .get(n.index())
+                .cloned()
+                .unwrap_or_else(|| n.to_string())
+        };
+        let set =
+            |ns: &[NodeId]| format!("{{{}}}", ns.iter().map(name).collect::<Vec<_>>().join(","));
+        match self {
+            Fault::Crash { node, kind } => match kind {
+                CrashKind::Process => format!("crash {} (process killed)", name(node)),
+                CrashKind::LoseUnflushed => format!("crash {} (power loss)", name(node)),
+            },
+            Fault::Restart { node } => format!("restart {}", name(node)),
+            Fault::Pause { node } => format!("pause {}", name(node)),
+            Fault::Resume { node } => format!("resume {}", name(node)),
+            Fault::Isolate { node } => format!("isolate {}", name(node)),
+            Fault::Heal => "heal".to_string(),
+            Fault::Partition { groups } => format!(
+                "partition {}",
+                groups
+                    .iter()
+                    .map(|g| set(g))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+            Fault::PartitionOneWay { from, to } => {
+                format!("one-way partition {} -/-> {}", set(from), set(to))
+            }
+            Fault::Clog { from, to } => format!("clog {} -> {}", set(from), set(to)),
+            Fault::Unclog { from, to } => format!("unclog {} -> {}", set(from), set(to)),
+            Fault::SetLink { from, to, link } => {
+                format!("set link {} -> {}: {link:?}", set(from), set(to))
+            }
+            Fault::ClockSkew {
+                node,
+                offset_ns,
+                drift_ppm,
+            } => format!(
+                "clock skew {}: offset {offset_ns} ns, drift {drift_ppm} ppm",
+                name(node)
+            ),
+        }
+    }
+
     /// The node the fault targets, where there is exactly one.
     pub fn target(&self) -> Option<NodeId> {
         match self {

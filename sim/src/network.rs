@@ -349,7 +349,8 @@ pub struct NetworkSpec {
     /// Per-link overrides, applied in order.
     pub links: Vec<LinkOverride>,
     /// How long a partitioned connection survives before both ends learn it broke, and how long
-    /// a peer takes to learn that the other end crashed (TCP retransmission timeout / RST).
+    /// a peer takes to learn that the other end's machine went down (a retransmission timeout:
+    /// no RST comes; a killed process's RST arrives one link delay after the crash).
     pub conn_break_detect_ms: u64,
 }
 

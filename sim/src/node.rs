@@ -55,6 +55,10 @@ pub struct NodeState {
     pub status: NodeStatus,
     /// Bumped at every crash; timers of an older incarnation never fire.
     pub incarnation: u32,
+    /// Crashed by a power loss (`CrashKind::LoseUnflushed`): the whole machine is down, so it
+    /// answers nothing (no RST) until it restarts. A crashed process on a live machine refuses
+    /// connections instead.
+    pub machine_down: bool,
     /// The node is processing until then (declared with `Ctx::busy`).
     pub busy_until: SimTime,
     pub inbox: VecDeque<InboxItem>,
@@ -69,6 +73,7 @@ impl NodeState {
             name,
             status: NodeStatus::Up,
             incarnation: 0,
+            machine_down: false,
             busy_until: SimTime::ZERO,
             inbox: VecDeque::new(),
             wake_scheduled: false,

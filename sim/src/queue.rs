@@ -36,6 +36,8 @@ pub enum EventKind {
     ConnCheck(ConnId),
     /// Tell end `end` of a connection that its peer is gone.
     PeerDown { conn: ConnId, end: u8 },
+    /// The RST answering a connection's SYN reaches its opener: the connect was refused.
+    Refused(ConnId),
     /// The quiet phase starts.
     Quiet,
 }
@@ -85,6 +87,7 @@ impl EventKind {
             EventKind::ConnCheck(c) => (5, c.0),
             EventKind::PeerDown { conn, end } => (6 + end as u64, conn.0),
             EventKind::Quiet => (8, 0),
+            EventKind::Refused(c) => (9, c.0),
         };
         debug_assert!(
             payload < 1 << (64 - TAG_BITS),
@@ -110,6 +113,7 @@ impl EventKind {
                 conn: ConnId(payload),
                 end: 1,
             },
+            9 => EventKind::Refused(ConnId(payload)),
             _ => EventKind::Quiet,
         }
     }
@@ -406,6 +410,7 @@ mod pack_tests {
                 end: 1,
             },
             EventKind::Quiet,
+            EventKind::Refused(ConnId(1 << 40)),
         ];
         for k in kinds {
             assert_eq!(EventKind::unpack(k.pack()), k);

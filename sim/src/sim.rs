@@ -538,6 +538,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             EventKind::Fault(i) => self.apply_fault(i as usize),
             EventKind::ConnCheck(conn) => self.on_conn_check(conn),
             EventKind::PeerDown { conn, end } => self.on_peer_down(conn, end as usize),
+            EventKind::Refused(conn) => self.on_refused(conn),
             EventKind::Quiet => self.enter_quiet(),
         }
         Ok(true)

@@ -89,6 +89,7 @@ pub const PROBES: &[&str] = &[
     "kafka:connect_transient_not_retried",
     "kafka:consumer_offset_out_of_range",
     "kafka:consumer_session_timeout",
+    "kafka:consumer_truncation_detected",
     "kafka:controlled_shutdown",
     "kafka:controlled_shutdown_handled",
     "kafka:ctp_producer_fenced",

@@ -367,23 +367,6 @@ impl RedisConfig {
         }
         Ok(())
     }
-
-    pub fn banner(&self) -> Vec<String> {
-        vec![
-            format!(
-                "redis: servers={} sentinels={} clients={} script_steps={}",
-                self.servers,
-                self.sentinels,
-                self.clients.len(),
-                self.script.len()
-            ),
-            format!("redis.server: {:?}", self.server),
-            format!(
-                "redis.sentinel: {:?} replica_priority={:?}",
-                self.sentinel, self.replica_priority
-            ),
-        ]
-    }
 }
 
 type Boxed = Box<dyn Actor<RedisMsg, RedisEvent>>;

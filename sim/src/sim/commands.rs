@@ -60,7 +60,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 self.ids.timers.cancel(id);
             }
             Command::Record { event } => self.record(node, done, event),
-            Command::Sometimes { name } => self.sometimes(name),
+            Command::Sometimes { name } => self.sometimes(node, name),
         }
     }
 
@@ -91,9 +91,13 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.record_history(node, done, event);
     }
 
+    /// A model's coverage probe: counted, and logged (`RUST_LOG=msgsim=debug`) stamped with
+    /// simulated time — the models' decisions (elections, ISR changes, truncations, rebalances,
+    /// failovers, evictions) are these probes.
     #[inline(never)]
-    fn sometimes(&mut self, name: &'static str) {
+    fn sometimes(&mut self, node: NodeId, name: &'static str) {
         *self.coverage.entry(name).or_insert(0) += 1;
+        tracing::debug!(target: "msgsim::model", node = %self.names[node.index()], "{name}");
     }
 
     #[inline(always)]

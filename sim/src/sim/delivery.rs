@@ -109,13 +109,53 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     fn arrive_at(&mut self, slot: u32, to: NodeId) {
         let state = &mut self.nodes[to.index()];
         if state.status == NodeStatus::Crashed {
-            self.drop_slot(slot, DropReason::NodeDown);
+            self.arrive_at_crashed(slot, to);
         } else if state.must_queue(self.now) {
             state.inbox.push_back(InboxItem::Deliver(slot));
             self.ensure_wake(to);
         } else {
             self.dispatch_message(slot);
         }
+    }
+
+    /// A message reaches a crashed node: dropped. A connection's SYN reaching a live machine
+    /// whose process is dead is answered with a RST: the connection dies now and its opener
+    /// learns it was refused one link delay later. A machine that is down answers nothing.
+    #[cold]
+    #[inline(never)]
+    fn arrive_at_crashed(&mut self, slot: u32, to: NodeId) {
+        let envelope = self.envelopes[slot as usize]
+            .as_ref()
+            .expect("live envelope");
+        let refused = match (&envelope.payload, envelope.via) {
+            (Payload::Syn, Via::Conn(conn)) if !self.nodes[to.index()].machine_down => {
+                Some((conn, envelope.from))
+            }
+            _ => None,
+        };
+        self.drop_slot(slot, DropReason::NodeDown);
+        let Some((conn, opener)) = refused else {
+            return;
+        };
+        let topology = self.topology.as_mut().expect("started");
+        // A RST that cannot get back leaves the opener waiting, as a lost SYN-ACK would.
+        if !self.conns[conn.0 as usize].open || !topology.path_unblocked(to, opener) {
+            return;
+        }
+        let latency = topology.link_mut(to, opener).config.latency;
+        let at = self.now + latency.draw(&mut self.net_rng);
+        self.kill_conn(conn);
+        self.queue.push(at, EventKind::Refused(conn));
+    }
+
+    /// The RST answering `conn`'s SYN reached the opener (if it is still the same incarnation).
+    pub(crate) fn on_refused(&mut self, conn: ConnId) {
+        let c = &self.conns[conn.0 as usize];
+        let (opener, peer) = (c.ends[0], c.ends[1]);
+        if self.nodes[opener.index()].incarnation != c.incarnations[0] {
+            return;
+        }
+        self.notify_closed(opener, conn, peer, CloseReason::Refused);
     }
 
     pub(crate) fn dispatch_message(&mut self, slot: u32) {

@@ -7,6 +7,7 @@ use crate::id::{ConnId, NodeId};
 use crate::message::Message;
 use crate::node::{ClockSkew, InboxItem, NodeStatus};
 use crate::queue::EventKind;
+use crate::time::SimTime;
 use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
@@ -25,7 +26,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             fault.name(),
         );
         self.tracer.emit(self.now, rec, None, None, Some(&fault));
-        tracing::debug!(target: "msgsim::fault", fault = fault.name(), ?fault, "apply");
+        tracing::debug!(target: "msgsim::fault", "{}", fault.describe(&self.names));
         match fault {
             Fault::Crash { node, kind } => self.crash(node, kind),
             Fault::Restart { node } => self.restart(node),
@@ -188,8 +189,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 InboxItem::Closed { .. } => {}
             }
         }
+        self.nodes[node.index()].machine_down = kind == CrashKind::LoseUnflushed;
         self.actors[node.index()].on_crash(kind);
-        let detect = self.now + self.config.conn_break_detect;
         for i in 0..self.conns.len() {
             let conn = &self.conns[i];
             let Some(end) = conn.end_of(node) else {
@@ -202,12 +203,27 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             let tell = conn.ends[survivor] != node && (survivor == 0 || conn.accepted);
             self.kill_conn(ConnId(i as u64));
             if tell {
+                let at = self.peer_down_noticed(node, self.conns[i].ends[survivor], kind);
                 let event = EventKind::PeerDown {
                     conn: ConnId(i as u64),
                     end: survivor as u8,
                 };
-                self.queue.push(detect, event);
+                self.queue.push(at, event);
             }
+        }
+    }
+
+    /// When the survivor of a connection learns that `node` went down: a killed process's
+    /// operating system sends FIN/RST at once (one link delay, if the path is open); a machine
+    /// that lost power sends nothing, and neither gets through a cut path, so the survivor
+    /// notices after the detection delay (retransmission timeout / keepalive).
+    fn peer_down_noticed(&mut self, node: NodeId, survivor: NodeId, kind: CrashKind) -> SimTime {
+        let topology = self.topology.as_mut().expect("started");
+        if kind == CrashKind::Process && topology.path_unblocked(node, survivor) {
+            let latency = topology.link_mut(node, survivor).config.latency;
+            self.now + latency.draw(&mut self.net_rng)
+        } else {
+            self.now + self.config.conn_break_detect
         }
     }
 
@@ -217,6 +233,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         state.status = NodeStatus::Up;
+        state.machine_down = false;
         state.busy_until = self.now;
         tracing::debug!(target: "msgsim::node", node = %state.name, "restart");
         self.queue.push(self.now, EventKind::Start(node));

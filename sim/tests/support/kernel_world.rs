@@ -56,6 +56,8 @@ struct Probe {
     conn: Option<ConnId>,
     sent: u64,
     busy_per_msg: SimDuration,
+    /// When the first send happens (at start when zero).
+    first_send: SimDuration,
     volatile: u64,
     log: Log,
 }
@@ -74,6 +76,7 @@ impl Probe {
             conn: None,
             sent: 0,
             busy_per_msg: SimDuration::ZERO,
+            first_send: SimDuration::ZERO,
             volatile: 0,
             log: log.clone(),
         }
@@ -106,7 +109,11 @@ impl Actor<Msg, ()> for Probe {
             at: ctx.now(),
             local: ctx.local_now(),
         });
-        self.send_one(ctx);
+        if self.first_send == SimDuration::ZERO {
+            self.send_one(ctx);
+        } else {
+            ctx.set_timer(self.first_send, 1);
+        }
     }
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, ()>, from: NodeId, via: Via, msg: Msg) {
         self.volatile += 1;
@@ -150,6 +157,7 @@ impl Actor<Msg, ()> for Probe {
     }
 }
 
+#[allow(dead_code)] // not every test file that includes this world reads messages
 fn msgs(log: &Log) -> Vec<(SimTime, NodeId, u64)> {
     log.borrow()
         .iter()

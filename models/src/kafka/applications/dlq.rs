@@ -114,9 +114,21 @@ impl DlqProducer {
             timeout_ms: self.cfg.request_timeout_ms,
             batches: vec![batch],
         };
+        // A fresh connection must be set up within socket.connection.setup.timeout.ms (10 s,
+        // KIP-601), as for the main producer: a request sent into a connection to a broker that
+        // is down fails then and is retried, instead of waiting request.timeout.ms (30 s) — a
+        // record dead-lettered while its DLQ leader was down used to stall the pipeline past
+        // the broker's return (swarm sweep of k20l, seed 51).
+        let fresh = !self.peers.connected(NodeId(leader));
         self.peers.send(ctx, NodeId(leader), msg);
+        let timeout_ms = if fresh {
+            crate::kafka::clients::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
+                .min(self.cfg.request_timeout_ms)
+        } else {
+            self.cfg.request_timeout_ms
+        };
         let timer = ctx.set_timer(
-            SimDuration::from_millis(self.cfg.request_timeout_ms),
+            SimDuration::from_millis(timeout_ms),
             tag(T_DLQ_TIMEOUT, req),
         );
         self.in_flight = Some((req, leader, timer));

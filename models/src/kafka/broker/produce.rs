@@ -349,6 +349,15 @@ impl Broker {
             }
         }
         let log = &self.logs[p];
+        // A consumer validating its position after a leader change (KIP-320; the model's
+        // stand-in for OffsetsForLeaderEpoch, answered from the leader's epoch cache as
+        // LeaderEpochFileCache.endOffsetFor): its offset epoch ends below its position here.
+        if let Some(lfe) = part.last_fetched_epoch
+            && let Some((epoch, end_offset)) = log.end_offset_for_epoch(lfe)
+            && end_offset < part.fetch_offset
+        {
+            return FetchResult::Diverging { epoch, end_offset };
+        }
         // ListOffsets "latest" is the LSO for read_committed.
         let end = if read_committed {
             log.txn.lso(log.hw)

@@ -404,6 +404,20 @@ impl KafkaChecker {
         };
         for (prod, list) in self.values.iter().enumerate() {
             let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
+            // Per partition, the last send of this producer acknowledged at or below the final
+            // log start (an earlier record is below it: deleted by retention). An idempotent producer's sends to a partition are
+            // appended in send order (sequence numbers, KIP-98), so an earlier send acknowledged
+            // without an offset (DUPLICATE_SEQUENCE_NUMBER) sits below it and went with it
+            // (UnifiedLog.deleteOldSegments removes whole segments below the new log start).
+            let mut deleted_upto: BTreeMap<u16, usize> = BTreeMap::new();
+            for (n, s) in list.iter().enumerate() {
+                if s.outcome == Outcome::Ok
+                    && s.ok_offset != NONE32
+                    && (s.ok_offset as u64) <= log_starts[s.p as usize]
+                {
+                    deleted_upto.insert(s.p, n);
+                }
+            }
             for (n, s) in list.iter().enumerate() {
                 if !s.has(INVOKED) {
                     continue;
@@ -413,9 +427,15 @@ impl KafkaChecker {
                 // read by read_committed consumers nor processed.
                 let value = (((prod as u64) + 1) << 40) | n as u64;
                 let aborted = not_committed.contains(&value);
-                // Gone by retention (below the log start) or by compaction.
-                let below_start = (s.ok_offset != NONE32
-                    && (s.ok_offset as u64) < log_starts[s.p as usize])
+                // Gone by retention (below the log start: its acknowledged or read offset, or
+                // a later send of its producer to the partition) or by compaction.
+                let known_offset = [s.ok_offset, s.seen_offset]
+                    .into_iter()
+                    .find(|&o| o != NONE32);
+                let below_start = known_offset
+                    .is_some_and(|o| u64::from(o) < log_starts[s.p as usize])
+                    || (known_offset.is_none()
+                        && deleted_upto.get(&s.p).is_some_and(|&later| n < later))
                     || excused(s, value);
                 // On a partition without a leader at the end, in the log of an in-sync replica
                 // that is down: readable again once it returns (unknown read outcome), so
@@ -475,6 +495,7 @@ impl KafkaChecker {
                             let m = max_off.entry(s.p).or_insert(0);
                             if s.ok_offset < *m {
                                 nonmonotonic_send += 1;
+                                found.nonmonotonic_send.push(rec(s.ok_offset));
                             }
                             *m = (*m).max(s.ok_offset);
                         }
@@ -488,6 +509,7 @@ impl KafkaChecker {
                             unavailable += 1;
                         } else if present == 0
                             && !aborted
+                            && !below_start
                             && !heads.superseded_by_later_send(s.p as usize, value)
                         {
                             lost += 1;
@@ -507,11 +529,18 @@ impl KafkaChecker {
                 }
                 let committed =
                     (matches!(s.outcome, Outcome::Ok) || present > 0 || s.has(POLLED)) && !aborted;
+                let ok_offset = if matches!(s.outcome, Outcome::Ok) {
+                    s.ok_offset
+                } else {
+                    NONE32
+                };
                 if fin.consumers && committed && s.processed() == 0 && !excused(s, value) && !held {
                     unprocessed += 1;
+                    found.unprocessed.push(rec(ok_offset));
                 }
                 if s.processed() > 1 {
                     reprocessed += 1;
+                    found.reprocessed.push(rec(ok_offset));
                 }
             }
         }

@@ -207,3 +207,44 @@ fn a_loss_is_not_also_counted_as_unseen_or_as_a_reordered_send() {
     assert_eq!(metric(&r, anomaly::UNSEEN), 2.0);
     assert_eq!(metric(&r, anomaly::NONMONOTONIC_SEND), 0.0);
 }
+
+#[test]
+fn an_offsetless_ack_below_a_later_send_deleted_by_retention_is_not_lost() {
+    // Value 0 is acknowledged without an offset (DUPLICATE_SEQUENCE_NUMBER), values 1 and 2 at
+    // offsets 1 and 2. Retention moved the log start to `start`; the log holds what is above.
+    let report = |start: u64| {
+        let mut c = KafkaChecker::new(1);
+        let t = SimTime::ZERO;
+        for (n, offset) in [(0, None), (1, Some(1)), (2, Some(2))] {
+            let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+            let send = KEvent::Send {
+                producer: 0,
+                p: 0,
+                values: values.clone(),
+            };
+            c.observe(t, &send);
+            c.observe(
+                t,
+                &KEvent::SendOk {
+                    p: 0,
+                    values,
+                    offset,
+                },
+            );
+        }
+        let kept = (start.max(1)..3).map(value).collect();
+        let fin = FinalState {
+            leader_logs: vec![Some((start, kept))],
+            offline_in_sync_values: vec![Vec::new()],
+            ..FinalState::default()
+        };
+        let mut r = ModelReport::default();
+        c.report(&fin, &mut r);
+        metric(&r, anomaly::LOST_WRITE)
+    };
+    // Value 1 (a later send) is at the log start or below it: value 0 went with retention.
+    assert_eq!(report(1), 0.0);
+    assert_eq!(report(2), 0.0);
+    // Log start 0: nothing was deleted, so value 0's absence is a loss.
+    assert_eq!(report(0), 1.0);
+}

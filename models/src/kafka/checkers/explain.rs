@@ -24,6 +24,11 @@ pub struct Found {
     pub unseen_in_log: Vec<Rec>,
     pub dup_in_log: Vec<Rec>,
     pub dup_read: Vec<Rec>,
+    pub nonmonotonic_send: Vec<Rec>,
+    /// Committed records no consumer finished (not the consume-transform-produce count, which
+    /// comes from the output topic).
+    pub unprocessed: Vec<Rec>,
+    pub reprocessed: Vec<Rec>,
 }
 
 /// What the explanations need of the final state (the checker builds it from its
@@ -192,7 +197,21 @@ pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts
         fin,
         "sent",
     );
-    // Anomalies counted as totals (no per-record list): one documented cause each.
+    // Anomalies with one documented cause each: examples name the records where the checker
+    // kept them (the list covers the whole count), else the count is the example.
+    let listed: &[(&str, &[Rec], &str)] = &[
+        (
+            anomaly::NONMONOTONIC_SEND,
+            &found.nonmonotonic_send,
+            "acked",
+        ),
+        (anomaly::UNPROCESSED, &found.unprocessed, "acked"),
+        (
+            anomaly::PROCESSED_MORE_THAN_ONCE,
+            &found.reprocessed,
+            "acked",
+        ),
+    ];
     let whole: &[(&str, &str, &str)] = &[
         (
             anomaly::NONMONOTONIC_SEND,
@@ -247,6 +266,11 @@ pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts
     ];
     for &(a, cause, what) in whole {
         let n = counts.iter().find(|(k, _)| *k == a).map_or(0, |(_, n)| *n);
+        let recs = listed.iter().find(|(name, _, _)| *name == a);
+        if let Some((_, recs, verb)) = recs.filter(|(_, r, _)| n > 0 && r.len() as u64 == n) {
+            explain_runs(report, a, cause, recs, fin, verb);
+            continue;
+        }
         let context = fin.context;
         report.explain(a, cause, n, || format!("{n} {what}; {context}"));
     }

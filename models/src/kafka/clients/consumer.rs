@@ -64,6 +64,9 @@ pub struct Consumer {
     positions: BTreeMap<u32, Option<u64>>,
     /// allConsumed(): one past the last record returned by poll().
     consumed: BTreeMap<u32, u64>,
+    /// KIP-320 FetchPosition: per partition, the leader epoch of the last fetched batch
+    /// (offsetEpoch) and the leader epoch the position was last fetched under.
+    epochs: BTreeMap<u32, (u32, u32)>,
     /// Partitions stopped by auto.offset.reset=none.
     stopped: BTreeSet<u32>,
     buffer: VecDeque<Chunk>,
@@ -119,6 +122,7 @@ impl Consumer {
             assignment: Vec::new(),
             positions: BTreeMap::new(),
             consumed: BTreeMap::new(),
+            epochs: BTreeMap::new(),
             stopped: BTreeSet::new(),
             buffer: VecDeque::new(),
             fetches: BTreeMap::new(),
@@ -177,6 +181,7 @@ impl Consumer {
         self.assignment.clear();
         self.positions.clear();
         self.consumed.clear();
+        self.epochs.clear();
         self.stopped.clear();
         self.buffer.clear();
         self.fetches.clear();

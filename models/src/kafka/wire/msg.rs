@@ -84,11 +84,18 @@ impl KErr {
                 | KErr::InvalidRecord
         )
     }
-    /// The attempt may have been written (Jepsen `info`).
+    /// The attempt may have been written (Jepsen `info`). NOT_LEADER_OR_FOLLOWER is one of
+    /// them: a leader that loses leadership while an acks=all produce waits in purgatory
+    /// answers it for records it has already appended (Partition.checkEnoughReplicasReachOffset:
+    /// `leaderLogIfLocal` is `None` → `NOT_LEADER_OR_FOLLOWER`, DelayedProduce.tryComplete), and
+    /// the client cannot tell that answer from a rejection before the append.
     pub fn maybe_written(self) -> bool {
         matches!(
             self,
-            KErr::NotEnoughReplicasAfterAppend | KErr::RequestTimedOut | KErr::Network
+            KErr::NotEnoughReplicasAfterAppend
+                | KErr::RequestTimedOut
+                | KErr::Network
+                | KErr::NotLeaderOrFollower
         )
     }
 }

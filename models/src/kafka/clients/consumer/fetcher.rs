@@ -32,11 +32,21 @@ impl Consumer {
                 leaderless = true;
                 continue;
             };
+            // KIP-320 (SubscriptionState.maybeValidatePositionForCurrentLeader): a position
+            // fetched under an older leader epoch is validated against the new leader before
+            // it fetches on. The model folds the OffsetsForLeaderEpoch round into the fetch:
+            // the offset epoch rides along once, as `last_fetched_epoch`.
+            let validate = match self.epochs.get(&p) {
+                Some(&(offset_epoch, fetched_under)) if !self.cfg.no_fetch_epoch_fencing => {
+                    (fetched_under != st.leader_epoch).then_some(offset_epoch)
+                }
+                _ => None,
+            };
             let part = FetchPart {
                 p,
                 current_leader_epoch: Some(st.leader_epoch),
                 fetch_offset: *pos,
-                last_fetched_epoch: None,
+                last_fetched_epoch: validate,
             };
             by_leader.entry(leader).or_default().push(part);
         }
@@ -84,6 +94,7 @@ impl Consumer {
             OffsetReset::None => None,
         };
         ctx.sometimes("kafka:offset_reset");
+        self.epochs.remove(&p);
         ctx.record(KEvent::OffsetReset {
             consumer: self.idx,
             p,
@@ -133,9 +144,16 @@ impl Consumer {
                     ..
                 } => {
                     let mut next = pos;
+                    let fetched_under =
+                        self.md.as_ref().map(|md| md.parts[p as usize].leader_epoch);
                     for b in batches {
                         let start = next.max(b.base_offset);
                         let end = b.next_offset().min(hw);
+                        if end > start
+                            && let Some(under) = fetched_under
+                        {
+                            self.epochs.insert(p, (b.leader_epoch, under));
+                        }
                         // Offsets may jump forward over records the log cleaner removed (a
                         // fetch at a removed offset returns the next higher record).
                         if start >= end || (start != next && !self.cfg.cleanup_policy.compacts()) {
@@ -161,7 +179,37 @@ impl Consumer {
                         }
                         next = end;
                     }
+                    // Validated (or nothing new): the position now counts as fetched under
+                    // the current leader epoch.
+                    if let (Some(e), Some(under)) = (self.epochs.get_mut(&p), fetched_under) {
+                        e.1 = under;
+                    }
                     self.positions.insert(p, Some(next));
+                }
+                // SubscriptionState.maybeCompleteValidation: the leader's log ends the
+                // position's epoch below the position — the records after it were truncated
+                // (a leader change after an acks=1 or power-loss write). With a reset policy the
+                // consumer seeks to the first offset known to diverge and reads what the new
+                // leader holds there; with none it would throw LogTruncationException.
+                FetchResult::Diverging { end_offset, .. } if end_offset < pos => {
+                    ctx.sometimes("kafka:consumer_truncation_detected");
+                    self.epochs.remove(&p);
+                    if self.cfg.auto_offset_reset == OffsetReset::None {
+                        ctx.record(KEvent::OffsetReset {
+                            consumer: self.idx,
+                            p,
+                            from: pos,
+                            to: None,
+                        });
+                        self.stopped.insert(p);
+                    } else {
+                        ctx.record(KEvent::Seek { consumer: self.idx });
+                        self.positions.insert(p, Some(end_offset));
+                        self.buffer.retain(|c| c.0 != p);
+                        if let Some(c) = self.consumed.get_mut(&p) {
+                            *c = (*c).min(end_offset);
+                        }
+                    }
                 }
                 FetchResult::OutOfRange { log_start, hw, .. } => {
                     ctx.sometimes("kafka:consumer_offset_out_of_range");
