@@ -375,22 +375,25 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             }
         }
         Cmd::XLen { key } => a.extend([s("XLEN"), key.clone()]),
+        // XRANGE key start end / XREVRANGE key end start.
         Cmd::XRange {
             key,
-            start,
-            end,
+            start: first,
+            end: second,
             count,
-        } => {
-            a.extend([s("XRANGE"), key.clone(), start.clone(), end.clone()]);
-            a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
         }
-        Cmd::XRevRange {
+        | Cmd::XRevRange {
             key,
-            end,
-            start,
+            end: first,
+            start: second,
             count,
         } => {
-            a.extend([s("XREVRANGE"), key.clone(), end.clone(), start.clone()]);
+            let name = if matches!(cmd, Cmd::XRange { .. }) {
+                "XRANGE"
+            } else {
+                "XREVRANGE"
+            };
+            a.extend([s(name), key.clone(), first.clone(), second.clone()]);
             a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
         }
         Cmd::XDel { key, ids } => {
