@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Server crashes lose in-flight datagrams on some seeds (about a third of them).
 const FIXTURE: &str = r#"// explore test fixture
@@ -28,34 +28,11 @@ const FIXTURE: &str = r#"// explore test fixture
 
 const SEEDS: &str = "0..24";
 
-fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("explore")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("sweep.ron"), FIXTURE).unwrap();
-    dir
-}
+mod sweep_cli;
+use sweep_cli::{msgsim, text};
 
-fn msgsim(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msgsim"));
-    cmd.args(args).current_dir(dir);
-    for k in [
-        "MSGSIM_SEED",
-        "MSGSIM_SEEDS",
-        "MSGSIM_SHARD",
-        "JOB_COMPLETION_INDEX",
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_COUNT",
-    ] {
-        cmd.env_remove(k);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("msgsim runs")
+fn workdir(name: &str) -> PathBuf {
+    sweep_cli::workdir("explore", name, &[("sweep.ron", FIXTURE)])
 }
 
 fn explore(dir: &Path, out: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
@@ -64,20 +41,13 @@ fn explore(dir: &Path, out: &str, extra: &[&str], env: &[(&str, &str)]) -> Outpu
     msgsim(dir, &args, env)
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// The deterministic part of results.jsonl: every line without `wall_ms`.
 fn results(dir: &Path, out: &str) -> Vec<Value> {
-    let body = std::fs::read_to_string(dir.join(out).join("results.jsonl")).expect("results.jsonl");
-    body.lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).expect("one JSON object per line");
-            v.as_object_mut().unwrap().remove("wall_ms");
-            v
-        })
-        .collect()
+    let mut rows = sweep_cli::rows(dir, out);
+    for v in &mut rows {
+        v.as_object_mut().unwrap().remove("wall_ms");
+    }
+    rows
 }
 
 fn seeds_of(rs: &[Value]) -> Vec<u64> {

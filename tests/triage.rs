@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Crashes of the servers lose requests on some seeds; `lost_request` is an invariant (an
 /// anomaly upper bound), `delivered >= 1_000_000` an observation that always misses.
@@ -40,44 +40,19 @@ const BARE: &str = r#"(
 )
 "#;
 
+mod sweep_cli;
+use sweep_cli::{rows, text};
+
 fn workdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("triage")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("sweep.ron"), FIXTURE).unwrap();
-    std::fs::write(dir.join("bare.ron"), BARE).unwrap();
-    dir
+    sweep_cli::workdir(
+        "triage",
+        name,
+        &[("sweep.ron", FIXTURE), ("bare.ron", BARE)],
+    )
 }
 
 fn msgsim(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msgsim"));
-    cmd.args(args).current_dir(dir);
-    for k in [
-        "MSGSIM_SEED",
-        "MSGSIM_SEEDS",
-        "MSGSIM_SHARD",
-        "JOB_COMPLETION_INDEX",
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_COUNT",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.output().expect("msgsim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn rows(dir: &Path, out: &str) -> Vec<Value> {
-    std::fs::read_to_string(dir.join(out).join("results.jsonl"))
-        .expect("results.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON row"))
-        .collect()
+    sweep_cli::msgsim(dir, args, &[])
 }
 
 /// The triage part of a summary (from the invariant failures to the coverage line): what
