@@ -119,14 +119,12 @@ impl DlqProducer {
         // is down fails then and is retried, instead of waiting request.timeout.ms (30 s) — a
         // record dead-lettered while its DLQ leader was down used to stall the pipeline past
         // the broker's return (swarm sweep of k20l, seed 51).
-        let fresh = !self.peers.connected(NodeId(leader));
+        let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+            &self.peers,
+            NodeId(leader),
+            self.cfg.request_timeout_ms,
+        );
         self.peers.send(ctx, NodeId(leader), msg);
-        let timeout_ms = if fresh {
-            crate::kafka::clients::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
-                .min(self.cfg.request_timeout_ms)
-        } else {
-            self.cfg.request_timeout_ms
-        };
         let timer = ctx.set_timer(
             SimDuration::from_millis(timeout_ms),
             tag(T_DLQ_TIMEOUT, req),

@@ -3,7 +3,7 @@
 //! commitSync before / after processing), fetch up to the HW (fetcher.rs), auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
-use super::metadata_pacing::{MetadataRequests, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
+use super::metadata_pacing::MetadataRequests;
 use super::stage::{STAGE_TIMER_BASE, Stage};
 use super::txn_client::{T_CLIENT_TICK, TxnClient};
 use crate::kafka::config::{CommitMode, KafkaConfig, OffsetReset};
@@ -246,13 +246,12 @@ impl Consumer {
     /// (DisconnectException), or no answer — until default.api.timeout.ms; a fresh connection
     /// must be set up within socket.connection.setup.timeout.ms (KIP-601).
     fn commit_attempt(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let fresh = !self.peers.connected(self.gc());
+        let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+            &self.peers,
+            self.gc(),
+            self.cfg.consumer_request_timeout_ms,
+        );
         let req = self.send_offset_commit(ctx);
-        let timeout_ms = if fresh {
-            SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.consumer_request_timeout_ms)
-        } else {
-            self.cfg.consumer_request_timeout_ms
-        };
         let timer = ctx.set_timer(
             SimDuration::from_millis(timeout_ms),
             tag(T_COMMIT_TIMEOUT, req),

@@ -15,6 +15,21 @@ use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime};
 /// CommonClientConfigs socket.connection.setup.timeout.ms default (KIP-601).
 pub(in crate::kafka) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: u64 = 10_000;
 
+/// How long a request to `to` may wait for its answer, in ms. On a connection not set up yet,
+/// at most socket.connection.setup.timeout.ms (KIP-601: a connect to a host that is down or
+/// cut off fails then); on an established one, `request_timeout_ms`. Asked before the send.
+pub(in crate::kafka) fn answer_timeout_ms(
+    peers: &Peers,
+    to: NodeId,
+    request_timeout_ms: u64,
+) -> u64 {
+    if peers.connected(to) {
+        request_timeout_ms
+    } else {
+        SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(request_timeout_ms)
+    }
+}
+
 /// What a client should do about the metadata request it wants.
 #[derive(Debug, PartialEq, Eq)]
 pub(in crate::kafka) enum MetadataStart {

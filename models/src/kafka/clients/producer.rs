@@ -365,7 +365,13 @@ impl Producer {
             timeout_ms: self.cfg.request_timeout_ms,
             batches: wire,
         };
-        let fresh = !self.peers.connected(NodeId(broker));
+        // A fresh connection must be set up within socket.connection.setup.timeout.ms (10 s,
+        // KIP-601): a request sent into a connection to a dead broker fails then.
+        let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+            &self.peers,
+            NodeId(broker),
+            self.cfg.request_timeout_ms,
+        );
         self.peers.send(ctx, NodeId(broker), msg);
         if acks == Acks::Zero {
             // acks=0: "the offset given back for each record will always be set to -1".
@@ -382,14 +388,6 @@ impl Producer {
             }
             return;
         }
-        // A fresh connection must be set up within socket.connection.setup.timeout.ms (10 s,
-        // KIP-601): a request sent into a connection to a dead broker fails then.
-        let timeout_ms = if fresh {
-            super::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
-                .min(self.cfg.request_timeout_ms)
-        } else {
-            self.cfg.request_timeout_ms
-        };
         let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
         *self.per_broker.entry(broker).or_insert(0) += 1;
         self.in_flight.insert(

@@ -445,14 +445,12 @@ impl TxnClient {
                 timeout_ms: self.cfg.request_timeout_ms,
                 batches: vec![wire],
             };
-            let fresh = !self.peers.connected(NodeId(leader));
+            let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+                &self.peers,
+                NodeId(leader),
+                self.cfg.request_timeout_ms,
+            );
             self.peers.send(ctx, NodeId(leader), msg);
-            let timeout_ms = if fresh {
-                super::metadata_pacing::SOCKET_CONNECTION_SETUP_TIMEOUT_MS
-                    .min(self.cfg.request_timeout_ms)
-            } else {
-                self.cfg.request_timeout_ms
-            };
             let deadline = now + SimDuration::from_millis(timeout_ms);
             self.in_flight.insert(req, (leader, id, deadline));
         }

@@ -7,9 +7,7 @@
 //! on transaction.timeout.ms, and writes COMMIT/ABORT markers to every partition leader
 //! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
 
-use crate::kafka::clients::metadata_pacing::{
-    MetadataRequests, MetadataStart, SOCKET_CONNECTION_SETUP_TIMEOUT_MS,
-};
+use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
 use crate::kafka::wire::records::{BatchTxn, MARKER_VALUE};
@@ -389,13 +387,12 @@ impl TxnCoordinator {
             };
             // A fresh connection must be set up within socket.connection.setup.timeout.ms
             // (KIP-601); an open one answers within request.timeout.ms.
-            let fresh = !self.peers.connected(NodeId(leader));
+            let wait_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+                &self.peers,
+                NodeId(leader),
+                timeout_ms,
+            );
             self.peers.send(ctx, NodeId(leader), msg);
-            let wait_ms = if fresh {
-                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(timeout_ms)
-            } else {
-                timeout_ms
-            };
             let deadline = ctx.now() + SimDuration::from_millis(wait_ms);
             self.in_flight.insert(req, (tid, p, deadline));
         }

@@ -3,7 +3,7 @@
 //! LSO under read_committed) buffered for the application, and auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE.
 
-use super::{Consumer, SOCKET_CONNECTION_SETUP_TIMEOUT_MS};
+use super::Consumer;
 use crate::kafka::config::OffsetReset;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg};
 use msgsim_sim::{Ctx, NodeId, SimDuration};
@@ -61,15 +61,12 @@ impl Consumer {
                 parts,
                 read_committed: self.read_committed,
             };
-            // A fresh connection must be set up within socket.connection.setup.timeout.ms
-            // (10 s, KIP-601); an open one answers within request.timeout.ms.
-            let fresh = !self.peers.connected(NodeId(leader));
+            let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+                &self.peers,
+                NodeId(leader),
+                self.cfg.consumer_request_timeout_ms,
+            );
             self.peers.send(ctx, NodeId(leader), msg);
-            let timeout_ms = if fresh {
-                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.consumer_request_timeout_ms)
-            } else {
-                self.cfg.consumer_request_timeout_ms
-            };
             let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
             self.fetches
                 .insert(leader, (req, self.generation, deadline));

@@ -7,9 +7,7 @@
 //! nothing buffered: AbstractFetch.fetchablePartitions); auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE, or OffsetOutOfRangeException from poll() with reset `none`.
 
-use crate::kafka::clients::metadata_pacing::{
-    MetadataRequests, SOCKET_CONNECTION_SETUP_TIMEOUT_MS,
-};
+use crate::kafka::clients::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{KafkaConfig, OffsetReset};
 use crate::kafka::wire::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, NO_GENERATION, Peers, tag,
@@ -325,13 +323,12 @@ impl ScriptConsumer {
                 parts,
                 read_committed: self.read_committed,
             };
-            let fresh = !self.peers.connected(NodeId(leader));
+            let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+                &self.peers,
+                NodeId(leader),
+                self.cfg.consumer_request_timeout_ms,
+            );
             self.peers.send(ctx, NodeId(leader), msg);
-            let timeout_ms = if fresh {
-                SOCKET_CONNECTION_SETUP_TIMEOUT_MS.min(self.cfg.consumer_request_timeout_ms)
-            } else {
-                self.cfg.consumer_request_timeout_ms
-            };
             let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
             self.fetches.insert(leader, (req, deadline, sent));
         }
