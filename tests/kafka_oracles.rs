@@ -437,3 +437,13 @@ fn k29a_pause_partition() {
 fn k29b_no_pause() {
     oracle("k29b-no-pause");
 }
+
+#[test]
+fn k30a_txn_read_uncommitted() {
+    oracle("k30a-txn-read-uncommitted");
+}
+
+#[test]
+fn k30b_txn_read_committed() {
+    oracle("k30b-txn-read-committed");
+}

@@ -88,6 +88,11 @@ pub struct KafkaConfig {
     pub hw_advances_under_min_isr: bool,
     /// KIP-966 eligible leader replicas (off in 4.0, on for new clusters from 4.1).
     pub elr_enabled: bool,
+    /// KIP-890 transactions (transaction.version 2, Kafka 4.0 clusters; off = the model's
+    /// pre-KIP-890 transactions): EndTxn bumps the producer epoch, so the markers carry
+    /// epoch + 1 and a late produce of the ended transaction is fenced
+    /// (INVALID_PRODUCER_EPOCH) instead of opening a hanging transaction or joining the next one.
+    pub kip890_transactions: bool,
     // ---- broker ----
     pub replica_lag_time_max_ms: u64,
     pub replica_fetch_wait_max_ms: u64,
@@ -240,6 +245,7 @@ impl Default for KafkaConfig {
             unclean_leader_election_enable: false,
             truncate_to_hw_on_become_follower: false,
             no_fetch_epoch_fencing: false,
+            kip890_transactions: false,
             hw_advances_under_min_isr: false,
             elr_enabled: false,
             replica_lag_time_max_ms: 30_000,
@@ -408,6 +414,26 @@ impl KafkaConfig {
         self.partitions - self.ctp_output_partitions
     }
     /// Whether consumer `i` reads with isolation.level=read_committed.
+    /// Whether a scripted client has a transactional.id (the coordinator then runs its timers).
+    pub fn scripted_transactions(&self) -> bool {
+        self.script_clients
+            .iter()
+            .any(|c| c.transactional_id.is_some())
+    }
+    /// The transactional.id number of scripted client `k`: above the workload producers'
+    /// (their index), and shared by scripted clients naming the same transactional.id.
+    pub fn script_tid(&self, k: u32) -> Option<u32> {
+        let id = self
+            .script_clients
+            .get(k as usize)?
+            .transactional_id
+            .as_ref()?;
+        let first = self
+            .script_clients
+            .iter()
+            .position(|c| c.transactional_id.as_ref() == Some(id))?;
+        Some((1 << 20) + first as u32)
+    }
     pub fn read_committed(&self, i: u32) -> bool {
         let level = self
             .consumer_isolation_levels
@@ -602,6 +628,14 @@ impl KafkaConfig {
         let txn = self.transactional_producers > 0 || self.commit_mode == CommitMode::Transactional;
         if self.transactional_producers > self.producers {
             return err("transactional_producers", "must be at most producers");
+        }
+        // ProducerConfig: a transactional.id requires enable.idempotence.
+        for (i, c) in self.script_clients.iter().enumerate() {
+            let idem = c.enable_idempotence.unwrap_or(self.enable_idempotence);
+            if c.transactional_id.is_some() && !idem {
+                let f = format!("script_clients.{i}.enable_idempotence");
+                return Err((f, "a transactional_id requires idempotence".into()));
+            }
         }
         // ProducerConfig: a transactional.id requires enable.idempotence.
         if txn && !self.enable_idempotence {

@@ -130,6 +130,7 @@ impl Consumer {
                     self.ctp_init(ctx);
                     self.rewind(ctx);
                 }
+                TxnNote::Offsets(_) => {}
                 TxnNote::Flushed => {
                     // At-least-once: outputs acknowledged, now commitSync the input offsets.
                     self.ctp_busy = false;

@@ -83,7 +83,7 @@ impl TxnProducer {
                     self.stopped = true;
                     self.in_txn = false;
                 }
-                TxnNote::Flushed => {}
+                TxnNote::Flushed | TxnNote::Offsets(_) => {}
             }
         }
     }

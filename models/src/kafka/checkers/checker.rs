@@ -345,8 +345,8 @@ impl KafkaChecker {
                     s.add_processed();
                 }
             }
-            // Checked by sink_checker.rs.
-            KEvent::Sink(_) => {}
+            // Checked by sink_checker.rs and txn_history.rs.
+            KEvent::Sink(_) | KEvent::Txn { .. } => {}
             KEvent::Step { ok, .. } => {
                 self.script_steps += 1;
                 self.script_mismatches += u64::from(!ok);

@@ -7,8 +7,10 @@
 //! script steps (`redis/script.rs`); steps that never got an outcome are counted at the end.
 
 mod consumer;
+mod txn;
 
 use super::producer::Producer;
+use super::txn_client::{T_CLIENT_TICK, TxnCall};
 use crate::kafka::config::script::{
     KCmd, KStep, ScriptClientSpec, outcome_matches, partition_for_key,
 };
@@ -19,6 +21,7 @@ use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, TimerId,
 use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
+use txn::{Answers, ScriptTxn};
 
 /// Timer kinds of a scripted client; the embedded producer's are below 32.
 const T_STEP: u64 = 32;
@@ -26,15 +29,26 @@ const T_PROCESSED: u64 = 33;
 const T_HEARTBEAT: u64 = 34;
 const T_POLL_DEADLINE: u64 = 35;
 const T_COMMIT_TIMEOUT: u64 = 36;
+/// max.block.ms of a blocking transactional call (kinds 37, 38: `script/consumer.rs`).
+const T_TXN_DEADLINE: u64 = 39;
 
 /// What the application thread is blocked in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Running {
     Flush(usize),
     Close(usize),
-    Poll { pos: usize, max: u32, id: u64 },
-    CommitSync { pos: usize, req: u64 },
+    Poll {
+        pos: usize,
+        max: u32,
+        id: u64,
+    },
+    CommitSync {
+        pos: usize,
+        req: u64,
+    },
     Processing,
+    /// A blocking transactional call (`txn.blocked` says which).
+    Txn,
 }
 
 pub struct ScriptClient {
@@ -56,6 +70,9 @@ pub struct ScriptClient {
     /// Steps answered (the rest are unanswered at the end).
     pub answered: u64,
     client: u32,
+    /// The transactional producer of a client with a transactional.id (`script/txn.rs`).
+    txn: Option<ScriptTxn>,
+    max_block: SimDuration,
 }
 
 /// The client's configuration: the Kafka section with the client's overrides and no workload.
@@ -75,6 +92,9 @@ pub fn client_config(base: &KafkaConfig, spec: &ScriptClientSpec) -> KafkaConfig
     c.auto_offset_reset = spec.auto_offset_reset.unwrap_or(c.auto_offset_reset);
     c.max_poll_records = spec.max_poll_records.unwrap_or(c.max_poll_records);
     c.max_poll_interval_ms = spec.max_poll_interval_ms.unwrap_or(c.max_poll_interval_ms);
+    c.transaction_timeout_ms = spec
+        .transaction_timeout_ms
+        .unwrap_or(c.transaction_timeout_ms);
     c
 }
 
@@ -85,7 +105,13 @@ impl ScriptClient {
         let cfg = Rc::new(client_config(base, spec));
         let level = spec.isolation_level.unwrap_or(base.isolation_level);
         let member = base.consumers + k;
+        let producer = base.producers + k;
+        let txn = base
+            .script_tid(k)
+            .map(|tid| ScriptTxn::new(cfg.clone(), tid, producer, member));
         ScriptClient {
+            txn,
+            max_block: SimDuration::from_millis(spec.max_block_ms.unwrap_or(60_000)),
             producer: Producer::scripted(cfg.clone(), base.producers + k),
             cons: ScriptConsumer::new(cfg.clone(), member, level == IsolationLevel::ReadCommitted),
             per_record: SimDuration::from_micros(spec.process_time_us_per_record),
@@ -136,6 +162,9 @@ impl ScriptClient {
 
     fn run_step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, pos: usize) {
         let cmd = self.steps[pos].1.cmd.clone();
+        if self.txn.is_some() && self.run_txn_step(ctx, pos, &cmd) {
+            return;
+        }
         let ok = || "ok".to_string();
         match cmd {
             KCmd::Send {
@@ -260,6 +289,70 @@ impl ScriptClient {
                     }
                 }
             }
+            KCmd::InitTransactions
+            | KCmd::BeginTransaction
+            | KCmd::SendOffsetsToTransaction { .. }
+            | KCmd::CommitTransaction
+            | KCmd::AbortTransaction => {
+                // Validation allows these only for clients with a transactional.id.
+                self.answer(ctx, pos, "INVALID_TXN_STATE".into());
+            }
+        }
+    }
+
+    /// A step of a transactional client's producer: the transactional calls and send
+    /// (`script/txn.rs`). False for the consumer's and the other producer calls.
+    fn run_txn_step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, pos: usize, cmd: &KCmd) -> bool {
+        let call = match cmd {
+            KCmd::InitTransactions => TxnCall::Init,
+            KCmd::BeginTransaction => TxnCall::Begin,
+            KCmd::CommitTransaction => TxnCall::Commit,
+            KCmd::AbortTransaction => TxnCall::Abort,
+            KCmd::SendOffsetsToTransaction { .. } | KCmd::Send { .. } => TxnCall::InTxn,
+            _ => return false,
+        };
+        let txn = self.txn.as_mut().expect("transactional client");
+        let answers = match cmd {
+            KCmd::Send { partition, key, .. } => {
+                let p = match (partition, key) {
+                    (Some(p), _) => *p,
+                    (None, Some(k)) => partition_for_key(k, self.cfg.partitions),
+                    (None, None) => 0,
+                };
+                txn.send(ctx, pos, p)
+            }
+            KCmd::SendOffsetsToTransaction {
+                offsets,
+                generation,
+            } => {
+                let offsets = if offsets.is_empty() {
+                    self.cons.consumed()
+                } else {
+                    offsets.clone()
+                };
+                let generation = generation.unwrap_or(self.cons.generation);
+                txn.send_offsets(ctx, pos, offsets, generation)
+            }
+            _ => txn.call(ctx, pos, call),
+        };
+        if txn.blocked.is_some() {
+            self.running = Some(Running::Txn);
+            ctx.set_timer(self.max_block, tag(T_TXN_DEADLINE, pos as u64));
+        }
+        self.txn_answers(ctx, answers);
+        true
+    }
+
+    /// Outcomes from the transactional producer; a blocking call that returned frees the thread.
+    fn txn_answers(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, answers: Answers) {
+        for (pos, text) in answers {
+            self.answer(ctx, pos, text);
+        }
+        if self.running == Some(Running::Txn)
+            && self.txn.as_ref().is_some_and(|t| t.blocked.is_none())
+        {
+            self.running = None;
+            self.run_due(ctx);
         }
     }
 
@@ -331,6 +424,23 @@ impl Actor<KMsg, KEvent> for ScriptClient {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
+        let for_txn = matches!(
+            msg,
+            KMsg::Metadata(_)
+                | KMsg::ProduceResp { .. }
+                | KMsg::InitProducerIdResp { .. }
+                | KMsg::AddPartitionsToTxnResp { .. }
+                | KMsg::TxnOffsetCommitResp { .. }
+                | KMsg::EndTxnResp { .. }
+        );
+        if for_txn && let Some(txn) = self.txn.as_mut() {
+            let notes = txn.client.on_message(ctx, &msg).unwrap_or_default();
+            let answers = txn.notes(ctx, notes);
+            self.txn_answers(ctx, answers);
+            if !matches!(msg, KMsg::Metadata(_)) {
+                return;
+            }
+        }
         match msg {
             KMsg::Metadata(ref snap) => {
                 self.cons
@@ -352,6 +462,18 @@ impl Actor<KMsg, KEvent> for ScriptClient {
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, timer: TimerId, t: u64) {
         match tag_kind(t) {
+            T_CLIENT_TICK if self.txn.is_some() => {
+                let txn = self.txn.as_mut().expect("transactional client");
+                let notes = txn.client.on_tick(ctx);
+                let answers = txn.notes(ctx, notes);
+                self.txn_answers(ctx, answers);
+            }
+            T_TXN_DEADLINE => {
+                if let Some(txn) = self.txn.as_mut() {
+                    let answers = txn.timeout(tag_payload(t) as usize);
+                    self.txn_answers(ctx, answers);
+                }
+            }
             k if k < T_STEP => {
                 self.producer.on_timer(ctx, timer, t);
                 self.collect(ctx);
@@ -403,6 +525,11 @@ impl Actor<KMsg, KEvent> for ScriptClient {
     }
 
     fn on_connection(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, event: ConnEvent) {
+        if let (Some(txn), ConnEvent::Closed { conn, .. }) = (self.txn.as_mut(), &event) {
+            let notes = txn.client.on_closed(ctx, *conn);
+            let answers = txn.notes(ctx, notes);
+            self.txn_answers(ctx, answers);
+        }
         self.cons.on_connection(&event);
         self.producer.on_connection(ctx, event);
         self.collect(ctx);
@@ -416,6 +543,9 @@ impl Actor<KMsg, KEvent> for ScriptClient {
     fn on_crash(&mut self, kind: CrashKind) {
         // The process and its thread are gone: steps in progress never get an outcome.
         self.producer.on_crash(kind);
+        if let Some(txn) = self.txn.as_mut() {
+            txn.reset();
+        }
         self.cons.reset();
         self.due.clear();
         self.running = None;

@@ -10,10 +10,13 @@
 //! by a consumer in consume-transform-produce mode, which forward messages, timers and
 //! connection events to it (timer kinds from `T_CLIENT_TICK` up).
 
+mod calls;
+
 use super::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
 use crate::kafka::wire::records::BatchTxn;
+pub use calls::TxnCall;
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -32,6 +35,9 @@ pub enum TxnNote {
     Fenced,
     /// Plain mode: every record sent so far is acknowledged (flush()).
     Flushed,
+    /// sendOffsetsToTransaction answered: ok, or ILLEGAL_GENERATION (the transaction must
+    /// abort, CommitFailedException).
+    Offsets(Result<(), KErr>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +105,10 @@ pub struct TxnClient {
     ending: Option<bool>,
     flushing: bool,
     abortable: bool,
+    /// The error that made the transaction abortable (commitTransaction throws it).
+    last_error: Option<KErr>,
+    /// Scripted clients: (first value of a batch, its outcome), taken by the owner.
+    pub outcomes: Option<Vec<(u64, Result<Option<u64>, KErr>)>>,
     coord: Option<(Coord, SimTime)>,
     coord_retry_at: SimTime,
     ticking: bool,
@@ -144,6 +154,8 @@ impl TxnClient {
             ending: None,
             flushing: false,
             abortable: false,
+            last_error: None,
+            outcomes: None,
             coord: None,
             coord_retry_at: SimTime::ZERO,
             ticking: false,
@@ -184,6 +196,7 @@ impl TxnClient {
             self.offsets_done = false;
             self.ending = None;
             self.abortable = false;
+            self.last_error = None;
         }
     }
 
@@ -460,6 +473,7 @@ impl TxnClient {
         let Some(b) = self.batches.remove(&id) else {
             return;
         };
+        self.note_outcome(&b.values, Err(error));
         if self.owner.is_some() {
             if b.maybe_written {
                 ctx.record(KEvent::SendInfo {
@@ -508,6 +522,7 @@ impl TxnClient {
                 if let Some(seq) = b.seq {
                     self.acked_seq.insert(b.p, seq + b.values.len() as i32 - 1);
                 }
+                self.note_outcome(&b.values, Ok(offset));
                 if self.owner.is_some() {
                     ctx.record(KEvent::SendOk {
                         p: b.p,
@@ -558,6 +573,7 @@ impl TxnClient {
                         self.epoch_bump_required = true;
                     }
                     let error = if expired { KErr::DeliveryTimeout } else { e };
+                    self.last_error.get_or_insert(error);
                     self.finish_failed(ctx, id, error);
                 }
                 Vec::new()
@@ -626,13 +642,18 @@ impl TxnClient {
                     return Some(notes);
                 }
                 match result {
-                    Ok(()) => self.offsets_done = true,
+                    Ok(()) => {
+                        self.offsets_done = true;
+                        notes.push(TxnNote::Offsets(Ok(())));
+                    }
                     Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
                     Err(KErr::IllegalGeneration) => {
                         // CommitFailedException inside the transaction: abortable.
                         ctx.sometimes("kafka:txn_offset_commit_stale_generation");
                         self.abortable = true;
+                        self.last_error.get_or_insert(KErr::IllegalGeneration);
                         self.offsets_done = true;
+                        notes.push(TxnNote::Offsets(Err(KErr::IllegalGeneration)));
                     }
                     Err(_) => self.coord_backoff(ctx),
                 }
@@ -642,7 +663,14 @@ impl TxnClient {
                     return Some(notes);
                 }
                 match result {
-                    Ok(()) => {
+                    Ok(epoch) => {
+                        // KIP-890 (transaction.version 2): EndTxn bumped the epoch; a new
+                        // epoch starts its sequences at 0.
+                        if *epoch != self.epoch {
+                            self.epoch = *epoch;
+                            self.next_seq.clear();
+                            self.acked_seq.clear();
+                        }
                         if *commit {
                             self.commits += 1;
                         } else {

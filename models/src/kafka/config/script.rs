@@ -44,6 +44,40 @@ pub struct ScriptClientSpec {
     /// max.poll.interval.ms).
     #[serde(default)]
     pub process_time_us_per_record: u64,
+    /// transactional.id: the producer is transactional (TransactionManager) and the
+    /// transactional steps apply; clients naming the same id fence each other.
+    #[serde(default)]
+    pub transactional_id: Option<String>,
+    /// transaction.timeout.ms of this producer (unset: the Kafka section's).
+    #[serde(default)]
+    pub transaction_timeout_ms: Option<u64>,
+    /// max.block.ms (60 000): how long initTransactions, sendOffsetsToTransaction,
+    /// commitTransaction and abortTransaction block before `TIMEOUT`.
+    #[serde(default)]
+    pub max_block_ms: Option<u64>,
+}
+
+impl ScriptClientSpec {
+    /// A client named `name` with every override unset.
+    pub fn named(name: &str) -> ScriptClientSpec {
+        ScriptClientSpec {
+            name: name.into(),
+            acks: None,
+            enable_idempotence: None,
+            retries: None,
+            max_in_flight_requests_per_connection: None,
+            delivery_timeout_ms: None,
+            request_timeout_ms: None,
+            auto_offset_reset: None,
+            isolation_level: None,
+            max_poll_records: None,
+            max_poll_interval_ms: None,
+            process_time_us_per_record: 0,
+            transactional_id: None,
+            transaction_timeout_ms: None,
+            max_block_ms: None,
+        }
+    }
 }
 
 /// One record header: key and value size (headers only count toward the record's size).
@@ -130,6 +164,30 @@ pub enum KCmd {
     Resume {
         partitions: Vec<u32>,
     },
+    /// KafkaProducer.initTransactions (InitProducerId; fences an older instance of the
+    /// transactional.id and aborts its open transaction). Blocks. Outcome `ok`,
+    /// `PRODUCER_FENCED`, `INVALID_TXN_STATE` (called twice), `TIMEOUT` (max.block.ms).
+    InitTransactions,
+    /// beginTransaction (local). Outcome `ok`, `INVALID_TXN_STATE`, `PRODUCER_FENCED`.
+    BeginTransaction,
+    /// sendOffsetsToTransaction(offsets, consumer.groupMetadata()): the client's own
+    /// consumer's generation and member id (KIP-447), or `generation` if set. Empty `offsets`:
+    /// the consumer's positions. Blocks until the TxnOffsetCommit is answered. Outcome `ok`,
+    /// `COMMIT_FAILED` (ILLEGAL_GENERATION: the transaction must abort), `PRODUCER_FENCED`,
+    /// `INVALID_TXN_STATE`, `TIMEOUT`.
+    SendOffsetsToTransaction {
+        #[serde(default)]
+        offsets: Vec<(u32, u64)>,
+        #[serde(default)]
+        generation: Option<u64>,
+    },
+    /// commitTransaction: flush, then EndTxn(commit). Blocks. Outcome `ok`; the abortable
+    /// error that stopped it (e.g. `DELIVERY_TIMEOUT`; the transaction is then aborted);
+    /// `PRODUCER_FENCED`, `INVALID_TXN_STATE`, `TIMEOUT`.
+    CommitTransaction,
+    /// abortTransaction: unsent records fail, EndTxn(abort). Blocks. Outcome `ok`,
+    /// `PRODUCER_FENCED`, `INVALID_TXN_STATE`, `TIMEOUT`.
+    AbortTransaction,
 }
 
 impl KCmd {
@@ -148,7 +206,24 @@ impl KCmd {
             KCmd::CommitAsync { .. } => "commitAsync",
             KCmd::Pause { .. } => "pause",
             KCmd::Resume { .. } => "resume",
+            KCmd::InitTransactions => "initTransactions",
+            KCmd::BeginTransaction => "beginTransaction",
+            KCmd::SendOffsetsToTransaction { .. } => "sendOffsetsToTransaction",
+            KCmd::CommitTransaction => "commitTransaction",
+            KCmd::AbortTransaction => "abortTransaction",
         }
+    }
+
+    /// A call of the transactional API (needs a client with a transactional.id).
+    pub fn transactional(&self) -> bool {
+        matches!(
+            self,
+            KCmd::InitTransactions
+                | KCmd::BeginTransaction
+                | KCmd::SendOffsetsToTransaction { .. }
+                | KCmd::CommitTransaction
+                | KCmd::AbortTransaction
+        )
     }
 
     /// Partitions the call names.
@@ -161,7 +236,9 @@ impl KCmd {
             | KCmd::Pause { partitions }
             | KCmd::Resume { partitions } => partitions.clone(),
             KCmd::Seek { partition, .. } => vec![*partition],
-            KCmd::CommitSync { offsets } | KCmd::CommitAsync { offsets } => {
+            KCmd::CommitSync { offsets }
+            | KCmd::CommitAsync { offsets }
+            | KCmd::SendOffsetsToTransaction { offsets, .. } => {
                 offsets.iter().map(|(p, _)| *p).collect()
             }
             _ => Vec::new(),
@@ -255,12 +332,20 @@ pub fn validate(
     }
     for (i, st) in steps.iter().enumerate() {
         let err = |f: &str, m: String| Err((format!("script.{i}.{f}"), m));
-        if !clients.iter().any(|c| c.name == st.client) {
+        let Some(client) = clients.iter().find(|c| c.name == st.client) else {
             let m = format!(
                 "step at {} ms names unknown scripted client `{}`",
                 st.at_ms, st.client
             );
             return err("client", m);
+        };
+        if st.cmd.transactional() && client.transactional_id.is_none() {
+            let m = format!(
+                "step at {} ms: {} needs a client with a transactional_id",
+                st.at_ms,
+                st.cmd.name()
+            );
+            return err("cmd", m);
         }
         if let Some(p) = st.cmd.partitions().into_iter().find(|p| *p >= partitions) {
             let m = format!(
@@ -324,20 +409,7 @@ mod tests {
 
     #[test]
     fn steps_naming_unknown_clients_or_partitions_are_rejected() {
-        let c = vec![ScriptClientSpec {
-            name: "app".into(),
-            acks: None,
-            enable_idempotence: None,
-            retries: None,
-            max_in_flight_requests_per_connection: None,
-            delivery_timeout_ms: None,
-            request_timeout_ms: None,
-            auto_offset_reset: None,
-            isolation_level: None,
-            max_poll_records: None,
-            max_poll_interval_ms: None,
-            process_time_us_per_record: 0,
-        }];
+        let c = vec![ScriptClientSpec::named("app")];
         let step = |client: &str, cmd: KCmd| KStep {
             at_ms: 1,
             client: client.into(),
@@ -358,5 +430,11 @@ mod tests {
         assert_eq!(validate(&c, &bad_p, &[], 2).unwrap_err().0, "script.0.cmd");
         let e = validate(&c, &ok, &["app".into()], 1).unwrap_err();
         assert_eq!(e.0, "script_clients.0.name");
+        // Transactional calls need a transactional.id.
+        let txn = [step("app", KCmd::InitTransactions)];
+        assert_eq!(validate(&c, &txn, &[], 1).unwrap_err().0, "script.0.cmd");
+        let mut t = c.clone();
+        t[0].transactional_id = Some("tx".into());
+        assert!(validate(&t, &txn, &[], 1).is_ok());
     }
 }

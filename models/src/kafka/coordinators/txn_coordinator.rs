@@ -46,6 +46,8 @@ struct TxnMeta {
     /// Partitions still waiting for their marker, and the epoch the markers carry.
     markers_left: BTreeSet<u32>,
     marker_epoch: i16,
+    /// The last decision (a KIP-890 EndTxn retry is matched against it).
+    last_commit: Option<bool>,
 }
 
 pub struct TxnCoordinator {
@@ -95,6 +97,7 @@ impl TxnCoordinator {
     fn enabled(&self) -> bool {
         self.cfg.transactional_producers > 0
             || self.cfg.commit_mode == crate::kafka::config::CommitMode::Transactional
+            || self.cfg.scripted_transactions()
     }
 
     pub fn on_start(&mut self, ctx: &mut Cx<'_>) {
@@ -236,6 +239,10 @@ impl TxnCoordinator {
 
     /// EndTxn: decide commit or abort; on commit the pending offsets become the group's
     /// committed offsets atomically with the decision. Retries of a decided EndTxn succeed.
+    /// With KIP-890 (transaction.version 2) the decision bumps the epoch: the answer carries
+    /// the new one, the markers too, and a retry names the epoch before the bump
+    /// (TransactionCoordinator.handleEndTransaction: `isRetry` when `producerEpoch` is the
+    /// previous epoch and the last result matches).
     #[allow(clippy::too_many_arguments)]
     pub fn end_txn(
         &mut self,
@@ -248,19 +255,33 @@ impl TxnCoordinator {
         commit: bool,
         committed: &mut BTreeMap<u32, u64>,
     ) {
-        let result = self.check(tid, pid, epoch).and_then(|()| {
-            let state = self.txns[&tid].state;
-            match state {
-                State::Ongoing => {
-                    self.decide(ctx, tid, commit, Some(committed));
-                    Ok(())
-                }
-                State::Completing { commit: c } if c == commit => Ok(()),
-                // Nothing was added: an empty transaction ends at once.
-                State::Empty | State::Complete => Ok(()),
-                State::Completing { .. } => Err(KErr::ConcurrentTransactions),
-            }
+        let kip890 = self.cfg.kip890_transactions;
+        let retry_of_bumped = self.txns.get(&tid).is_some_and(|t| {
+            let decided = match t.state {
+                State::Completing { commit: c } => c == commit,
+                State::Complete => t.last_commit == Some(commit),
+                _ => false,
+            };
+            kip890 && t.pid == pid && t.epoch == epoch + 1 && decided
         });
+        let result = if retry_of_bumped {
+            Ok(self.txns[&tid].epoch)
+        } else {
+            self.check(tid, pid, epoch).and_then(|()| {
+                let state = self.txns[&tid].state;
+                match state {
+                    State::Ongoing => {
+                        self.decide(ctx, tid, commit, Some(committed));
+                        Ok(())
+                    }
+                    State::Completing { commit: c } if c == commit => Ok(()),
+                    // Nothing was added: an empty transaction ends at once.
+                    State::Empty | State::Complete => Ok(()),
+                    State::Completing { .. } => Err(KErr::ConcurrentTransactions),
+                }
+                .map(|()| self.txns[&tid].epoch)
+            })
+        };
         reply(ctx, from, via, KMsg::EndTxnResp { commit, result });
     }
 
@@ -275,9 +296,13 @@ impl TxnCoordinator {
         committed: Option<&mut BTreeMap<u32, u64>>,
     ) {
         let t = self.txns.get_mut(&tid).expect("txn");
-        if committed.is_none() {
+        // The coordinator's own aborts (fencing, timeout) bump the epoch so that the old
+        // producer is fenced; with KIP-890 every decision does (the markers carry epoch + 1, so
+        // a late produce of this transaction is fenced by the partition's producer state).
+        if committed.is_none() || self.cfg.kip890_transactions {
             t.epoch += 1;
         }
+        t.last_commit = Some(commit);
         if commit {
             self.commits += 1;
             if let Some(c) = committed {
@@ -480,6 +505,7 @@ impl TxnMeta {
             pending_offsets: BTreeMap::new(),
             markers_left: BTreeSet::new(),
             marker_epoch: 0,
+            last_commit: None,
         }
     }
 

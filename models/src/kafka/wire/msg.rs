@@ -41,6 +41,11 @@ pub enum KErr {
     TransactionAborted,
     /// INVALID_RECORD: e.g. a keyless record on a compacted topic (not retriable).
     InvalidRecord,
+    /// INVALID_TXN_STATE: a transactional call its state does not allow (client-side
+    /// IllegalStateException; broker-side, KIP-890 verification).
+    InvalidTxnState,
+    /// A blocking call gave up after max.block.ms (TimeoutException).
+    Timeout,
 }
 
 impl KErr {
@@ -68,6 +73,8 @@ impl KErr {
             KErr::IllegalGeneration => "ILLEGAL_GENERATION",
             KErr::TransactionAborted => "TRANSACTION_ABORTED",
             KErr::InvalidRecord => "INVALID_RECORD",
+            KErr::InvalidTxnState => "INVALID_TXN_STATE",
+            KErr::Timeout => "TIMEOUT",
         }
     }
     /// Sender.java canRetry: retriable errors.
@@ -82,6 +89,8 @@ impl KErr {
                 | KErr::IllegalGeneration
                 | KErr::TransactionAborted
                 | KErr::InvalidRecord
+                | KErr::InvalidTxnState
+                | KErr::Timeout
         )
     }
     /// The attempt may have been written (Jepsen `info`). NOT_LEADER_OR_FOLLOWER is one of
@@ -320,7 +329,8 @@ pub enum KMsg {
     },
     EndTxnResp {
         commit: bool,
-        result: Result<(), KErr>,
+        /// The producer epoch after the transaction (KIP-890: bumped; before it, unchanged).
+        result: Result<i16, KErr>,
     },
 }
 
@@ -439,6 +449,13 @@ pub enum KEvent {
     },
     /// A sink task / application pipeline event (sink_checker.rs).
     Sink(super::sink_event::SinkEvent),
+    /// A scripted transactional client (producer `producer`, consumer `consumer`) began a
+    /// transaction or learnt its outcome (the transaction-history checker's boundaries).
+    Txn {
+        producer: u32,
+        consumer: u32,
+        mark: TxnMark,
+    },
     /// A script step's outcome (`ok` = matched its expectation, if it had one).
     Step {
         client: u32,
@@ -448,6 +465,17 @@ pub enum KEvent {
         expected: Option<String>,
         ok: bool,
     },
+}
+
+/// A transaction boundary as the application saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TxnMark {
+    /// beginTransaction.
+    Begin,
+    /// commitTransaction returned: committed.
+    Committed,
+    /// abortTransaction returned, or commitTransaction failed and the transaction aborted.
+    Aborted,
 }
 
 /// Outgoing connections of one actor, opened lazily and forgotten when they close.
