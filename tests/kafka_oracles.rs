@@ -447,3 +447,13 @@ fn k30a_txn_read_uncommitted() {
 fn k30b_txn_read_committed() {
     oracle("k30b-txn-read-committed");
 }
+
+#[test]
+fn k31a_txn_late_produce_joins_next() {
+    oracle("k31a-txn-late-produce-joins-next");
+}
+
+#[test]
+fn k31b_txn_late_produce_kip890() {
+    oracle("k31b-txn-late-produce-kip890");
+}

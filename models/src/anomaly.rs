@@ -20,6 +20,15 @@ pub const INCONSISTENT_OFFSETS: &str = "inconsistent_offsets";
 pub const ABORTED_READ: &str = "aborted_read";
 /// Kafka: a transactional value read (read_committed) before its transaction committed.
 pub const PRECOMMITTED_READ: &str = "precommitted_read";
+/// Kafka transactions (G1b): a read_committed read of a transaction's write before the
+/// transaction's later write to the same partition was made.
+pub const INTERMEDIATE_READ: &str = "intermediate_read";
+/// Kafka transactions (G1c): a cycle of committed transactions over write-write and
+/// write-read dependencies with at least one write-read edge.
+pub const CYCLIC_INFORMATION_FLOW: &str = "cyclic_information_flow";
+/// Kafka transactions: part of a committed transaction returned to a read_committed reader
+/// that read past another of its writes without returning it.
+pub const TORN_TRANSACTION: &str = "torn_transaction";
 /// Kafka consume-transform-produce: an input record with two or more outputs in the
 /// read_committed view of the output topic.
 pub const EOS_DUPLICATE: &str = "eos_duplicate";
@@ -69,6 +78,9 @@ pub const ALL: &[&str] = &[
     INCONSISTENT_OFFSETS,
     ABORTED_READ,
     PRECOMMITTED_READ,
+    INTERMEDIATE_READ,
+    CYCLIC_INFORMATION_FLOW,
+    TORN_TRANSACTION,
     EOS_DUPLICATE,
     EOS_MISSING,
     PUBSUB_GAP,

@@ -93,6 +93,26 @@ pub const ALL: &[Cause] = &[
         "a send the producer was told failed is in the final log",
     ),
     c(
+        "aborted_read",
+        "client_aborted_read",
+        "a read_committed consumer read a write of a transaction its client saw abort, which the final log holds as committed (a late produce joined a later transaction: KIP-890's hazard)",
+    ),
+    c(
+        "intermediate_read",
+        "read_inside_transaction",
+        "a read_committed consumer read a transaction's write before the transaction made its next write to that partition (G1b)",
+    ),
+    c(
+        "cyclic_information_flow",
+        "ww_wr_cycle",
+        "committed transactions form a cycle of write-write and write-read dependencies with a write-read edge (G1c)",
+    ),
+    c(
+        "torn_transaction",
+        "read_past_part_of_transaction",
+        "a read_committed consumer returned part of a committed transaction and read past another of its writes without returning it",
+    ),
+    c(
         "precommitted_read",
         "read_before_commit",
         "a read_committed consumer read a transactional record before its COMMIT marker was written",

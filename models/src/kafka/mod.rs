@@ -45,6 +45,7 @@ use crate::setup::RunSetup;
 use applications::app_dlq::AppDlqPipeline;
 use applications::connect::{ConnectSinkTask, TaskState};
 use checkers::sink_checker::{Observers, SinkChecker, SinkFinal};
+use checkers::txn_history::{SharedTxn, TxnHistoryChecker};
 use clients::consumer::OUTPUT_BIT;
 use msgsim_sim::{Actor, NodeId, Sim};
 use std::cell::RefCell;
@@ -61,6 +62,9 @@ pub const ANOMALIES: &[&str] = &[
     crate::anomaly::INCONSISTENT_OFFSETS,
     crate::anomaly::ABORTED_READ,
     crate::anomaly::PRECOMMITTED_READ,
+    crate::anomaly::INTERMEDIATE_READ,
+    crate::anomaly::CYCLIC_INFORMATION_FLOW,
+    crate::anomaly::TORN_TRANSACTION,
     crate::anomaly::EOS_DUPLICATE,
     crate::anomaly::EOS_MISSING,
     crate::anomaly::UNPROCESSED,
@@ -215,6 +219,10 @@ pub const METRICS: &[&str] = &[
     "aborted_polled_read_committed",
     "max_ack_to_poll_ms_read_committed",
     "max_ack_to_poll_ms_read_uncommitted",
+    "txn_g0_cycles",
+    "txn_history_committed",
+    "txn_history_aborted",
+    "txn_history_reads",
     "ctp_input_records",
     "ctp_output_committed",
     "ctp_output_aborted",
@@ -296,11 +304,21 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
             c.isolation_level.unwrap_or(config.isolation_level) == IsolationLevel::ReadCommitted
         }))
         .collect();
+    // The transaction-history checker sees the history only with scripted transactions.
+    let pairs: Vec<(u32, u32)> = (0..config.script_clients.len() as u32)
+        .filter(|&k| config.script_tid(k).is_some())
+        .map(|k| (config.producers + k, config.consumers + k))
+        .collect();
+    let txn_checker = Rc::new(RefCell::new(TxnHistoryChecker::new(
+        &pairs,
+        checker.read_committed.clone(),
+    )));
     let checker = Rc::new(RefCell::new(checker));
     let sink_checker = Rc::new(RefCell::new(SinkChecker::default()));
     let observer = Box::new(Observers(
         checkers::checker::Shared(checker.clone()),
         sink_checker.clone(),
+        (!pairs.is_empty()).then(|| SharedTxn(txn_checker.clone())),
     ));
     let lossy_crashes = lossy_crashes(&setup.faults);
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;
@@ -324,6 +342,8 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         lossy_crashes
     );
     checker.borrow().report(&fin, &mut report);
+    let not_committed = fin.not_committed.iter().copied().collect();
+    txn_checker.borrow().report(&not_committed, &mut report);
     let unanswered: u64 = (0..config.script_clients.len() as u32)
         .filter_map(|k| sim.actor::<ScriptClient>(NodeId(config.script_client_index(k))))
         .map(|c| c.unanswered())

@@ -170,7 +170,12 @@ impl SinkChecker {
 
 /// The history observer of a Kafka run: every event to the Kafka checker, sink events also
 /// to the sink checker.
-pub struct Observers(pub Shared, pub Rc<RefCell<SinkChecker>>);
+pub struct Observers(
+    pub Shared,
+    pub Rc<RefCell<SinkChecker>>,
+    /// The transaction-history checker, with scripted transactional clients only.
+    pub Option<super::txn_history::SharedTxn>,
+);
 
 impl HistoryObserver<KEvent> for Observers {
     fn observe(&mut self, time: SimTime, node: NodeId, event: &KEvent) {
@@ -178,6 +183,9 @@ impl HistoryObserver<KEvent> for Observers {
             self.1.borrow_mut().observe(e);
         } else {
             self.0.observe(time, node, event);
+            if let Some(t) = self.2.as_mut() {
+                t.observe(time, node, event);
+            }
         }
     }
 }
