@@ -85,42 +85,34 @@ fn g1b_a_write_read_before_the_transactions_next_write_to_the_partition() {
     assert_eq!(ok.analyse(&none()), TxnAnomalies::default());
 }
 
+/// T0 writes p0@1 and p1@1; the reader returns p0@1 and, of p1, offsets 0 and 2 (other
+/// committed transactions) but not 1 — with a seek between the two reads of p1 if `seek`.
+fn torn_history(seek: bool) -> TxnHistoryChecker {
+    let mut c = checker();
+    mark(&mut c, 1, TxnMark::Begin);
+    write(&mut c, 1, 1, 19, 0);
+    mark(&mut c, 1, TxnMark::Committed);
+    mark(&mut c, 0, TxnMark::Begin);
+    write(&mut c, 0, 0, 10, 1);
+    write(&mut c, 0, 1, 11, 1);
+    mark(&mut c, 0, TxnMark::Committed);
+    mark(&mut c, 1, TxnMark::Begin);
+    write(&mut c, 1, 1, 20, 2);
+    mark(&mut c, 1, TxnMark::Committed);
+    poll(&mut c, 2, 0, 1, &[10]);
+    poll(&mut c, 2, 1, 0, &[19]);
+    if seek {
+        c.observe(&KEvent::Seek { consumer: 2 });
+    }
+    poll(&mut c, 2, 1, 2, &[20]);
+    c
+}
+
 #[test]
 fn torn_part_of_a_committed_transaction_read_past() {
-    // T0 writes p0@1 and p1@1; the reader returns p0@1 and, of p1, offsets 0 and 2 (other
-    // committed transactions) but not 1.
-    let mut c2 = checker();
-    mark(&mut c2, 1, TxnMark::Begin);
-    write(&mut c2, 1, 1, 19, 0);
-    mark(&mut c2, 1, TxnMark::Committed);
-    mark(&mut c2, 0, TxnMark::Begin);
-    write(&mut c2, 0, 0, 10, 1);
-    write(&mut c2, 0, 1, 11, 1);
-    mark(&mut c2, 0, TxnMark::Committed);
-    mark(&mut c2, 1, TxnMark::Begin);
-    write(&mut c2, 1, 1, 20, 2);
-    mark(&mut c2, 1, TxnMark::Committed);
-    poll(&mut c2, 2, 0, 1, &[10]);
-    poll(&mut c2, 2, 1, 0, &[19]);
-    poll(&mut c2, 2, 1, 2, &[20]);
-    assert_eq!(c2.analyse(&none()).torn, 1);
+    assert_eq!(torn_history(false).analyse(&none()).torn, 1);
     // A new session (a seek) between the two reads of p1: not read past.
-    let mut c3 = checker();
-    mark(&mut c3, 1, TxnMark::Begin);
-    write(&mut c3, 1, 1, 19, 0);
-    mark(&mut c3, 1, TxnMark::Committed);
-    mark(&mut c3, 0, TxnMark::Begin);
-    write(&mut c3, 0, 0, 10, 1);
-    write(&mut c3, 0, 1, 11, 1);
-    mark(&mut c3, 0, TxnMark::Committed);
-    mark(&mut c3, 1, TxnMark::Begin);
-    write(&mut c3, 1, 1, 20, 2);
-    mark(&mut c3, 1, TxnMark::Committed);
-    poll(&mut c3, 2, 0, 1, &[10]);
-    poll(&mut c3, 2, 1, 0, &[19]);
-    c3.observe(&KEvent::Seek { consumer: 2 });
-    poll(&mut c3, 2, 1, 2, &[20]);
-    assert_eq!(c3.analyse(&none()).torn, 0);
+    assert_eq!(torn_history(true).analyse(&none()).torn, 0);
 }
 
 #[test]
@@ -139,44 +131,36 @@ fn g0_write_cycle_is_counted_apart_from_g1c() {
     assert_eq!((found.g0, found.g1c), (1, 0));
 }
 
-#[test]
-fn g1c_a_cycle_through_a_read() {
-    // T0 reads T1's write (wr T1→T0) and writes p0 before T1 does (ww T0→T1).
+/// T0 reads T1's write (wr T1→T0, if `read`) and writes p0 before T1 does (ww T0→T1); T1
+/// ends with `t1`.
+fn read_cycle(read: bool, t1: TxnMark) -> TxnHistoryChecker {
     let mut c = checker();
     mark(&mut c, 1, TxnMark::Begin);
     write(&mut c, 1, 1, 21, 0);
     mark(&mut c, 0, TxnMark::Begin);
-    poll(&mut c, 0, 1, 0, &[21]);
+    if read {
+        poll(&mut c, 0, 1, 0, &[21]);
+    }
     write(&mut c, 0, 0, 10, 0);
     mark(&mut c, 0, TxnMark::Committed);
     write(&mut c, 1, 0, 20, 1);
-    mark(&mut c, 1, TxnMark::Committed);
-    let found = c.analyse(&none());
+    mark(&mut c, 1, t1);
+    c
+}
+
+#[test]
+fn g1c_a_cycle_through_a_read() {
+    let found = read_cycle(true, TxnMark::Committed).analyse(&none());
     assert_eq!((found.g1c, found.g0), (1, 0));
     // Without the read there is no cycle.
-    let mut d = checker();
-    mark(&mut d, 1, TxnMark::Begin);
-    write(&mut d, 1, 1, 21, 0);
-    mark(&mut d, 0, TxnMark::Begin);
-    write(&mut d, 0, 0, 10, 0);
-    mark(&mut d, 0, TxnMark::Committed);
-    write(&mut d, 1, 0, 20, 1);
-    mark(&mut d, 1, TxnMark::Committed);
-    assert_eq!(d.analyse(&none()).g1c, 0);
+    let found = read_cycle(false, TxnMark::Committed).analyse(&none());
+    assert_eq!(found.g1c, 0);
 }
 
 #[test]
 fn aborted_transactions_make_no_edges() {
-    // The same cycle as g1c, but T1 aborted: no G1c (its write read is G1a instead).
-    let mut c = checker();
-    mark(&mut c, 1, TxnMark::Begin);
-    write(&mut c, 1, 1, 21, 0);
-    mark(&mut c, 0, TxnMark::Begin);
-    poll(&mut c, 0, 1, 0, &[21]);
-    write(&mut c, 0, 0, 10, 0);
-    mark(&mut c, 0, TxnMark::Committed);
-    write(&mut c, 1, 0, 20, 1);
-    mark(&mut c, 1, TxnMark::Aborted);
+    // The same cycle, but T1 aborted: no G1c (its write read is G1a instead).
+    let c = read_cycle(true, TxnMark::Aborted);
     let found = c.analyse(&none());
     assert_eq!((found.g1c, found.g1a), (0, 1));
     assert_eq!(c.outcomes(), (1, 1));
