@@ -457,3 +457,23 @@ fn k31a_txn_late_produce_joins_next() {
 fn k31b_txn_late_produce_kip890() {
     oracle("k31b-txn-late-produce-kip890");
 }
+
+#[test]
+fn k32a_txn_hanging_transaction() {
+    oracle("k32a-txn-hanging-transaction");
+}
+
+#[test]
+fn k32b_txn_no_hanging_kip890() {
+    oracle("k32b-txn-no-hanging-kip890");
+}
+
+#[test]
+fn k33a_txn_offsets_stale_generation() {
+    oracle("k33a-txn-offsets-stale-generation");
+}
+
+#[test]
+fn k33b_txn_offsets_current_generation() {
+    oracle("k33b-txn-offsets-current-generation");
+}
