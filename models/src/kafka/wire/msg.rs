@@ -449,13 +449,6 @@ pub enum KEvent {
     },
     /// A sink task / application pipeline event (sink_checker.rs).
     Sink(super::sink_event::SinkEvent),
-    /// A scripted transactional client (producer `producer`, consumer `consumer`) began a
-    /// transaction or learnt its outcome (the transaction-history checker's boundaries).
-    Txn {
-        producer: u32,
-        consumer: u32,
-        mark: TxnMark,
-    },
     /// A script step's outcome (`ok` = matched its expectation, if it had one).
     Step {
         client: u32,
@@ -464,6 +457,14 @@ pub enum KEvent {
         outcome: String,
         expected: Option<String>,
         ok: bool,
+    },
+    /// A scripted transactional client (producer `producer`, consumer `consumer`) began a
+    /// transaction or learnt its outcome (the transaction-history checker's boundaries). Last,
+    /// so that adding it kept the other variants' discriminants, which the trace hash absorbs.
+    Txn {
+        producer: u32,
+        consumer: u32,
+        mark: TxnMark,
     },
 }
 
