@@ -477,3 +477,13 @@ fn k33a_txn_offsets_stale_generation() {
 fn k33b_txn_offsets_current_generation() {
     oracle("k33b-txn-offsets-current-generation");
 }
+
+#[test]
+fn k34a_kip101_only_divergence() {
+    oracle("k34a-kip101-only-divergence");
+}
+
+#[test]
+fn k34b_kip279_converges() {
+    oracle("k34b-kip279-converges");
+}

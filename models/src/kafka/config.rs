@@ -84,6 +84,11 @@ pub struct KafkaConfig {
     /// FENCED/UNKNOWN_LEADER_EPOCH, and a follower checks its log against the leader's epochs only
     /// once per leader epoch it learns of (OffsetsForLeaderEpoch), not on every fetch.
     pub no_fetch_epoch_fencing: bool,
+    /// KIP-101 without KIP-279 (0.11–1.1): a follower truncates to the offset the leader's
+    /// epoch lookup returns, not to min(that, its own end of the returned epoch), so after a
+    /// fast double leader change its records of a lost epoch can stay below that offset. Needs
+    /// `no_fetch_epoch_fencing` (pre-KIP-320: checked once per leader epoch).
+    pub kip101_only: bool,
     /// Pre-3.7 (before KAFKA-15583): the HW advances while ISR < min.insync.replicas.
     pub hw_advances_under_min_isr: bool,
     /// KIP-966 eligible leader replicas (off in 4.0, on for new clusters from 4.1).
@@ -246,6 +251,7 @@ impl Default for KafkaConfig {
             truncate_to_hw_on_become_follower: false,
             no_fetch_epoch_fencing: false,
             kip890_transactions: false,
+            kip101_only: false,
             hw_advances_under_min_isr: false,
             elr_enabled: false,
             replica_lag_time_max_ms: 30_000,
@@ -628,6 +634,12 @@ impl KafkaConfig {
         let txn = self.transactional_producers > 0 || self.commit_mode == CommitMode::Transactional;
         if self.transactional_producers > self.producers {
             return err("transactional_producers", "must be at most producers");
+        }
+        if self.kip101_only && !self.no_fetch_epoch_fencing {
+            return err(
+                "kip101_only",
+                "KIP-101 without KIP-279 predates KIP-320: set no_fetch_epoch_fencing too",
+            );
         }
         // ProducerConfig: a transactional.id requires enable.idempotence.
         for (i, c) in self.script_clients.iter().enumerate() {

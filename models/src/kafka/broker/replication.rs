@@ -449,10 +449,17 @@ impl Broker {
                     self.check_invariants(p);
                 }
                 FetchResult::Diverging { epoch, end_offset } => {
-                    // Truncate to min(leader's end for that epoch, our own end for it).
-                    let own = self.logs[p]
-                        .end_offset_for_epoch(epoch)
-                        .map_or(self.logs[p].local_log_start, |(_, end)| end);
+                    // Truncate to min(leader's end for that epoch, our own end for it) (KIP-279:
+                    // the answer names the epoch). KIP-101 alone (`kip101_only`, 0.11–1.1): the
+                    // answer is an offset only and the follower truncates to it, so records of
+                    // its own later epoch below that offset stay (KIP-279 "fast leader fail over").
+                    let own = if self.cfg.kip101_only {
+                        self.logs[p].leo
+                    } else {
+                        self.logs[p]
+                            .end_offset_for_epoch(epoch)
+                            .map_or(self.logs[p].local_log_start, |(_, end)| end)
+                    };
                     let to = end_offset.min(own);
                     self.divergence_truncations += 1;
                     ctx.sometimes("kafka:divergence_truncation");
