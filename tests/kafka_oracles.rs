@@ -334,6 +334,11 @@ fn k20n_commit_sync_retry_after_disconnect() {
 }
 
 #[test]
+fn k20o_offset_fetch_retry_after_disconnect() {
+    oracle("k20o-offset-fetch-retry-after-disconnect");
+}
+
+#[test]
 fn k21c_stale_metadata() {
     oracle("k21c-stale-metadata");
 }
