@@ -108,7 +108,7 @@ pub struct TxnClient {
     /// The error that made the transaction abortable (commitTransaction throws it).
     last_error: Option<KErr>,
     /// Scripted clients: (first value of a batch, its outcome), taken by the owner.
-    pub outcomes: Option<Vec<(u64, Result<Option<u64>, KErr>)>>,
+    pub outcomes: Option<Vec<(u64, BatchOutcome)>>,
     coord: Option<(Coord, SimTime)>,
     coord_retry_at: SimTime,
     ticking: bool,
@@ -120,6 +120,8 @@ pub struct TxnClient {
 
 type Cx<'a> = Ctx<'a, KMsg, KEvent>;
 type TxnOffsets = (Vec<(u32, u64)>, u64, u32);
+/// A batch's outcome: its base offset (None: acknowledged without one), or the error.
+pub type BatchOutcome = Result<Option<u64>, KErr>;
 
 impl TxnClient {
     /// `tid`: the transactional.id (None = plain idempotent producer); `owner`: history index.
