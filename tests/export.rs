@@ -3,6 +3,8 @@
 
 #[path = "export/dot.rs"]
 mod dot;
+#[path = "export/html.rs"]
+mod html;
 #[path = "export/svg.rs"]
 mod svg;
 

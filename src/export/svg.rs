@@ -10,8 +10,8 @@ use super::scene::{self, Context, Window};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-const LEFT: f64 = 120.0;
-const PLOT_W: f64 = 1240.0;
+pub const LEFT: f64 = 120.0;
+pub const PLOT_W: f64 = 1240.0;
 const ROW: f64 = 46.0;
 const TOP: f64 = 106.0;
 pub const RED: &str = "#d62728";
