@@ -7,6 +7,8 @@ mod dot;
 mod html;
 #[path = "export/svg.rs"]
 mod svg;
+#[path = "export/workshop.rs"]
+mod workshop;
 
 use msgsim::export::{self, Format, TraceLine};
 use std::collections::BTreeMap;
