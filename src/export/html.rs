@@ -50,16 +50,6 @@ fn flight_json(f: &Flight) -> Value {
     json!([f.0, f.1, f.2, f.3, f.4, f.5])
 }
 
-fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n).collect();
-        t.push('…');
-        t
-    }
-}
-
 /// The page's data: everything the script reads.
 pub fn data(p: &Picture<'_>) -> Value {
     let cx = p.cx;
@@ -87,7 +77,7 @@ pub fn data(p: &Picture<'_>) -> Value {
                 "label": l.label,
                 "peer": l.peer,
                 "msg": l.msg,
-                "text": short(text, 240),
+                "text": svg::short(text, 240),
                 "mark": mark,
                 "set": set.iter().map(|(n, k, v)| json!([n, k, v])).collect::<Vec<_>>(),
                 "add": add.iter().map(flight_json).collect::<Vec<_>>(),

@@ -307,30 +307,14 @@ impl Tracker {
                 for (p, st) in scene::partition_states(&v) {
                     let leader = st["leader"].as_u64().map(|b| cx.name(b));
                     let epoch = st["leader_epoch"].as_u64().unwrap_or(0);
-                    let isr: Vec<String> = st["isr"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_u64)
-                                .map(|i| cx.name(i))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let isr = node_names(&st["isr"], cx);
                     let text = format!(
                         "leader {} epoch {epoch} ISR {{{}}}",
                         leader.as_deref().unwrap_or("none"),
                         isr.join(",")
                     );
                     self.set(&l.node, &format!("p{p}"), text);
-                    let replicas: Vec<String> = st["replicas"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_u64)
-                                .map(|i| cx.name(i))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let replicas = node_names(&st["replicas"], cx);
                     for r in replicas {
                         let role = if leader.as_ref() == Some(&r) {
                             format!("leader (epoch {epoch})")
@@ -476,6 +460,18 @@ impl Tracker {
             _ => {}
         }
     }
+}
+
+/// A list of node indexes as node names.
+fn node_names(v: &Value, cx: &Context) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_u64)
+                .map(|i| cx.name(i))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `parts: [(p, Records { .. })]` of a fetch answer.

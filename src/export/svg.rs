@@ -33,7 +33,8 @@ pub fn xml(s: &str) -> String {
     out
 }
 
-fn short(s: &str, n: usize) -> String {
+/// `s` cut to `n` characters, with an ellipsis when cut.
+pub(crate) fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
