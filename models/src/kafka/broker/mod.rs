@@ -13,6 +13,7 @@
 pub mod cleaner;
 pub mod controller;
 pub mod log;
+mod parked;
 mod produce;
 pub mod remote_store;
 mod replication;
@@ -26,6 +27,7 @@ use crate::kafka::wire::msg::{
 use cleaner::CleanerParams;
 use log::ReplicaLog;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
+use parked::ParkedFetches;
 use remote_store::TierState;
 use retention_check::RetentionRules;
 use std::any::Any;
@@ -61,17 +63,6 @@ pub struct PendingProduce {
     /// Base offset each batch got at append.
     bases: Vec<Option<u64>>,
     remaining: usize,
-    deadline: SimTime,
-}
-
-/// A fetch waiting for data (replica.fetch.wait.max.ms / fetch.max.wait.ms).
-#[derive(Debug)]
-pub struct ParkedFetch {
-    from: NodeId,
-    via: Via,
-    msg: KMsg,
-    parts: Vec<u32>,
-    replica: bool,
     deadline: SimTime,
 }
 
@@ -157,7 +148,7 @@ pub struct Broker {
     pub parts: Vec<PartView>,
     pub(super) peers: Peers,
     pub(super) fetchers: BTreeMap<u32, Fetcher>,
-    pub(super) parked: BTreeMap<u64, ParkedFetch>,
+    pub(super) parked: ParkedFetches,
     pub(super) purgatory: BTreeMap<u64, PendingProduce>,
     pub(super) next_key: u64,
     /// Pending sweep timers for parked fetches and the produce purgatory.
@@ -216,7 +207,7 @@ impl Broker {
             parts,
             peers: Peers::default(),
             fetchers: BTreeMap::new(),
-            parked: BTreeMap::new(),
+            parked: ParkedFetches::default(),
             purgatory: BTreeMap::new(),
             next_key: 0,
             park_timer: None,

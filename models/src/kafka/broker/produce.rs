@@ -3,7 +3,8 @@
 //! (long-poll) fetches.
 
 use super::log::SeqCheck;
-use super::{Broker, ParkedFetch, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
+use super::parked::ParkedFetch;
+use super::{Broker, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
 use crate::kafka::wire::records::Batch;
@@ -462,17 +463,11 @@ impl Broker {
         if self.park_timer.is_some_and(|t| t <= now) {
             self.park_timer = None;
         }
-        let expired: Vec<u64> = self
-            .parked
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(k, _)| *k)
-            .collect();
-        for key in expired {
-            let parked = self.parked.remove(&key).expect("present");
+        for key in self.parked.expired(now) {
+            let parked = self.parked.remove(key).expect("present");
             self.rerun(ctx, parked);
         }
-        if let Some(next) = self.parked.values().map(|p| p.deadline).min() {
+        if let Some(next) = self.parked.next_deadline() {
             self.arm(ctx, T_PARK, next);
         }
     }
@@ -488,17 +483,8 @@ impl Broker {
     }
 
     fn wake(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, replica: bool) {
-        if self.parked.is_empty() {
-            return;
-        }
-        let keys: Vec<u64> = self
-            .parked
-            .iter()
-            .filter(|(_, f)| f.replica == replica && f.parts.contains(&p))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in keys {
-            let parked = self.parked.remove(&k).expect("present");
+        for k in self.parked.waiting_on(p, replica) {
+            let parked = self.parked.remove(k).expect("present");
             self.rerun(ctx, parked);
         }
     }

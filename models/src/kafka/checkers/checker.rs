@@ -359,14 +359,13 @@ impl KafkaChecker {
     pub fn report(&self, fin: &FinalState, report: &mut ModelReport) {
         let not_committed: BTreeSet<u64> = fin.not_committed.iter().copied().collect();
         let txn = self.txn_report(fin, &not_committed, report);
-        // G1a-style: a definitely failed write was read. A read_uncommitted consumer returns
-        // aborted transactional records by definition (isolation.level), so its reads of
-        // a failed send whose transaction was aborted are not counted (swarm sweep of k18b,
-        // seed 1042: a fenced producer's late batch, appended and then aborted, read by the
-        // read_uncommitted consumer before the abort marker).
-        let aborted_read = (self.failed_reads.iter())
+        // G1a-style: a definitely failed write was read — except an aborted record read
+        // read_uncommitted, which is what that isolation level returns (k18i, swarm seed 1042).
+        let aborted_reads: Vec<u64> = (self.failed_reads.iter())
             .filter(|(v, rc)| *rc || !not_committed.contains(v))
-            .count() as u64;
+            .map(|(v, _)| *v)
+            .chain(txn.g1a.iter().copied())
+            .collect();
         // Values in the final leaders' logs: count per value.
         let mut in_log: Vec<Vec<u8>> = self.values.iter().map(|l| vec![0u8; l.len()]).collect();
         let mut final_records = 0u64;
@@ -402,7 +401,6 @@ impl KafkaChecker {
         let mut reprocessed = 0u64;
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
-        let mut failed_in_log = 0u64;
         let mut found = Found::default();
         let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed);
         let excused = |s: &ValState, v: u64| {
@@ -530,13 +528,14 @@ impl KafkaChecker {
                             info_in_log += 1;
                         }
                     }
-                    // A transactional send that failed (e.g. PRODUCER_FENCED) may have been
-                    // appended: its transaction is then aborted by the coordinator, and an
-                    // aborted record in the log is what Kafka promises (read_committed skips
-                    // it). Only a failed send that is readable as committed is an anomaly.
+                    // A failed transactional send (PRODUCER_FENCED) may be in the log, aborted:
+                    // what Kafka promises. Only one readable as committed is an anomaly.
                     Outcome::Fail => {
                         if present > 0 && !aborted {
-                            failed_in_log += 1;
+                            found.failed_in_log.push(Rec {
+                                ms: s.sent_ms,
+                                ..rec(s.seen_offset)
+                            });
                         }
                     }
                 }
@@ -636,7 +635,7 @@ impl KafkaChecker {
             ),
             (
                 anomaly::ABORTED_READ,
-                aborted_read + failed_in_log + txn.g1a,
+                (aborted_reads.len() + found.failed_in_log.len()) as u64,
             ),
             (anomaly::PRECOMMITTED_READ, txn.precommitted),
             (anomaly::EOS_DUPLICATE, txn.eos.map_or(0, |e| e.1)),
@@ -658,6 +657,21 @@ impl KafkaChecker {
             leaders: &fin.leaders,
             context: &fin.context,
         };
+        for &v in &aborted_reads {
+            let (prod, n) = split(v);
+            let s = (self.values.get(prod))
+                .and_then(|l| l.get(n))
+                .copied()
+                .unwrap_or_default();
+            let offset = (s.seen_offset != NONE32).then_some(u64::from(s.seen_offset));
+            let (p, ms, producer) = (u32::from(s.p), s.sent_ms, prod as u32);
+            found.aborted_reads.push(Rec {
+                p,
+                offset,
+                ms,
+                producer,
+            });
+        }
         super::explain::explain(report, &found, &finals, &anomalies);
         let ctx = &fin.context;
         let split = [
@@ -673,18 +687,6 @@ impl KafkaChecker {
                 replica_disagreements,
                 "replica pairs disagreeing below both HWs",
             ),
-            (
-                anomaly::ABORTED_READ,
-                "aborted_record_read",
-                aborted_read + txn.g1a,
-                "reads of aborted records",
-            ),
-            (
-                anomaly::ABORTED_READ,
-                "failed_send_in_log",
-                failed_in_log,
-                "failed sends found in the final log",
-            ),
         ];
         for (a, cause, n, what) in split {
             report.explain(a, cause, n, || format!("{n} {what}; {ctx}"));
@@ -695,7 +697,7 @@ impl KafkaChecker {
 /// What the transaction checks found.
 struct TxnFindings {
     /// read_committed polls of aborted / never committed values (G1a).
-    g1a: u64,
+    g1a: Vec<u64>,
     precommitted: u64,
     /// Consume-transform-produce: (missing, duplicated) inputs in the committed output.
     eos: Option<(u64, u64)>,
@@ -710,12 +712,12 @@ impl KafkaChecker {
         report: &mut ModelReport,
     ) -> TxnFindings {
         let commit_ms: BTreeMap<u64, i64> = fin.commit_ms.iter().copied().collect();
-        let mut g1a = 0;
+        let mut g1a = Vec::new();
         let mut precommitted = 0;
         let mut rc_delay = 0u64;
         for (&v, &t) in &self.rc_polls {
             if not_committed.contains(&v) {
-                g1a += 1;
+                g1a.push(v);
             } else if commit_ms.get(&v).is_some_and(|&c| (t as i64) < c) {
                 precommitted += 1;
             }
@@ -740,7 +742,7 @@ impl KafkaChecker {
         let mut obs = vec![
             ("txn_not_committed_records", not_committed.len() as f64),
             ("aborted_polled_read_uncommitted", ru_aborted as f64),
-            ("aborted_polled_read_committed", g1a as f64),
+            ("aborted_polled_read_committed", g1a.len() as f64),
             ("max_ack_to_poll_ms_read_committed", rc_delay as f64),
             (
                 "max_ack_to_poll_ms_read_uncommitted",

@@ -29,6 +29,11 @@ pub struct Found {
     /// comes from the output topic).
     pub unprocessed: Vec<Rec>,
     pub reprocessed: Vec<Rec>,
+    /// Reads of a definitely failed send (not an aborted record read_uncommitted), and
+    /// read_committed reads of aborted or never committed records (G1a).
+    pub aborted_reads: Vec<Rec>,
+    /// Failed sends readable as committed in the final log.
+    pub failed_in_log: Vec<Rec>,
 }
 
 /// What the explanations need of the final state (the checker builds it from its
@@ -197,6 +202,11 @@ pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts
         fin,
         "sent",
     );
+    let a = anomaly::ABORTED_READ;
+    let aborted = &found.aborted_reads;
+    explain_runs(report, a, "aborted_record_read", aborted, fin, "sent");
+    let failed = &found.failed_in_log;
+    explain_runs(report, a, "failed_send_in_log", failed, fin, "sent");
     // Anomalies with one documented cause each: examples name the records where the checker
     // kept them (the list covers the whole count), else the count is the example.
     let listed: &[(&str, &[Rec], &str)] = &[

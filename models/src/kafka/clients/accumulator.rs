@@ -12,6 +12,8 @@ pub struct Accumulator {
     /// max.in.flight.requests.per.connection = 1: the Sender "guarantees message order".
     guarantee_order: bool,
     queues: Vec<VecDeque<u64>>,
+    /// One bit per partition: its deque is not empty (so `drain` visits only those).
+    queued: Vec<u64>,
     /// Partitions with a batch in flight while `guarantee_order`.
     muted: Vec<bool>,
     /// The next sequence after a batch that expired after being sent
@@ -30,6 +32,7 @@ impl Accumulator {
             idempotence,
             guarantee_order: max_in_flight == 1,
             queues: vec![VecDeque::new(); partitions],
+            queued: vec![0; partitions.div_ceil(64)],
             muted: vec![false; partitions],
             unresolved: vec![None; partitions],
             last_acked_seq: vec![-1; partitions],
@@ -44,6 +47,30 @@ impl Accumulator {
     /// A newly sealed batch: at the back of its partition's deque.
     pub fn push(&mut self, p: usize, id: u64) {
         self.queues[p].push_back(id);
+        self.note(p);
+    }
+
+    /// Keep partition `p`'s bit in `queued` true to its deque.
+    fn note(&mut self, p: usize) {
+        let bit = 1u64 << (p % 64);
+        if self.queues[p].is_empty() {
+            self.queued[p / 64] &= !bit;
+        } else {
+            self.queued[p / 64] |= bit;
+        }
+    }
+
+    /// The first partition from `from` on whose deque holds a batch.
+    pub fn next_queued(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut bits = self.queued.get(w)? & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.queued.get(w)?;
+        }
     }
 
     /// RecordAccumulator.reenqueue: with idempotence (the producer has a TransactionManager) a
@@ -61,6 +88,7 @@ impl Accumulator {
         } else {
             q.push_front(id);
         }
+        self.note(p);
     }
 
     /// The batch `drain` may consider next for partition `p`: its deque's head, unless the
@@ -107,6 +135,7 @@ impl Accumulator {
             "a request carries its partition's head batch"
         );
         self.muted[p] = self.guarantee_order;
+        self.note(p);
     }
 
     /// A batch of partition `p` got its answer (or was answered at once, acks=0).
@@ -117,6 +146,7 @@ impl Accumulator {
     /// A batch left for good (failed or expired) while waiting in the deque.
     pub fn remove(&mut self, p: usize, id: u64) {
         self.queues[p].retain(|&x| x != id);
+        self.note(p);
     }
 
     /// Idempotence: sequences up to `last_seq` are acknowledged under the partition's epoch.
@@ -159,6 +189,7 @@ impl Accumulator {
     /// The process crashed: every deque is gone.
     pub fn clear(&mut self) {
         self.queues.iter_mut().for_each(VecDeque::clear);
+        self.queued.iter_mut().for_each(|w| *w = 0);
         self.muted.iter_mut().for_each(|m| *m = false);
         (0..self.queues.len()).for_each(|p| self.switch_epoch(p));
     }
@@ -174,6 +205,32 @@ mod tests {
         a.push(0, 3);
         order.into_iter().for_each(|id| a.reenqueue(0, id));
         a.queues.swap_remove(0)
+    }
+
+    #[test]
+    fn next_queued_visits_exactly_the_partitions_with_a_batch_in_order() {
+        let mut a = Accumulator::new(130, false, 5);
+        for (p, id) in [(129, 1), (3, 2), (64, 3), (3, 4)] {
+            a.push(p, id);
+        }
+        let visit = |a: &Accumulator| {
+            let mut seen = Vec::new();
+            let mut from = 0;
+            while let Some(p) = a.next_queued(from) {
+                seen.push(p);
+                from = p + 1;
+            }
+            seen
+        };
+        assert_eq!(visit(&a), [3, 64, 129]);
+        a.take_head(3, 2);
+        a.take_head(64, 3);
+        assert_eq!(visit(&a), [3, 129]);
+        a.remove(3, 4);
+        a.reenqueue(0, 5);
+        assert_eq!(visit(&a), [0, 129]);
+        a.clear();
+        assert!(visit(&a).is_empty());
     }
 
     #[test]

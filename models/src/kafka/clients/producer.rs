@@ -283,7 +283,9 @@ impl Producer {
         let mut next_ready: Option<SimTime> = None;
         loop {
             let mut by_broker: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
-            for p in 0..self.acc.partitions() {
+            let mut from = 0;
+            while let Some(p) = self.acc.next_queued(from) {
+                from = p + 1;
                 let Some(id) = self.acc.head(p) else {
                     continue;
                 };

@@ -7,7 +7,6 @@ use super::Consumer;
 use crate::kafka::config::OffsetReset;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg};
 use msgsim_sim::{Ctx, NodeId, SimDuration};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 impl Consumer {
@@ -16,7 +15,9 @@ impl Consumer {
             self.request_metadata(ctx);
             return;
         };
-        let mut by_leader: BTreeMap<u32, Vec<FetchPart>> = BTreeMap::new();
+        // (leader, part) for the partitions whose leader has no fetch in flight
+        // (AbstractFetch.prepareFetchRequests skips nodes with a pending fetch request).
+        let mut wanted: Vec<(u32, FetchPart)> = Vec::new();
         let mut leaderless = false;
         for &p in &self.assignment {
             if self.stopped.contains(&p) {
@@ -32,6 +33,9 @@ impl Consumer {
                 leaderless = true;
                 continue;
             };
+            if self.fetches.contains_key(&leader) {
+                continue;
+            }
             // KIP-320 (SubscriptionState.maybeValidatePositionForCurrentLeader): a position
             // fetched under an older leader epoch is validated against the new leader before
             // it fetches on. The model folds the OffsetsForLeaderEpoch round into the fetch:
@@ -48,11 +52,16 @@ impl Consumer {
                 fetch_offset: *pos,
                 last_fetched_epoch: validate,
             };
-            by_leader.entry(leader).or_default().push(part);
+            wanted.push((leader, part));
         }
-        for (leader, parts) in by_leader {
-            if self.fetches.contains_key(&leader) {
-                continue;
+        // One request per leader, leaders in ascending order, each leader's partitions in
+        // assignment order (a stable sort keeps it).
+        wanted.sort_by_key(|&(leader, _)| leader);
+        let mut wanted = wanted.into_iter().peekable();
+        while let Some((leader, first)) = wanted.next() {
+            let mut parts = vec![first];
+            while let Some((_, part)) = wanted.next_if(|&(l, _)| l == leader) {
+                parts.push(part);
             }
             let req = self.req();
             let msg = KMsg::ConsumerFetch {
