@@ -334,6 +334,16 @@ fn k20n_commit_sync_retry_after_disconnect() {
 }
 
 #[test]
+fn k18i_fenced_late_batch_read_uncommitted() {
+    oracle("k18i-fenced-late-batch-read-uncommitted");
+}
+
+#[test]
+fn k20o_offset_fetch_retry_after_disconnect() {
+    oracle("k20o-offset-fetch-retry-after-disconnect");
+}
+
+#[test]
 fn k21c_stale_metadata() {
     oracle("k21c-stale-metadata");
 }

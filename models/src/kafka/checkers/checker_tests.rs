@@ -248,3 +248,37 @@ fn an_offsetless_ack_below_a_later_send_deleted_by_retention_is_not_lost() {
     // Log start 0: nothing was deleted, so value 0's absence is a loss.
     assert_eq!(report(0), 1.0);
 }
+
+/// A fenced transactional producer's send fails (PRODUCER_FENCED) although the broker had
+/// appended it; the coordinator's abort marker then aborts it (swarm sweep of k18b, seed 1042).
+/// Kafka keeps aborted records in the log and read_uncommitted consumers return them: neither
+/// counts. A failed send readable as committed, or read by a read_committed consumer, does.
+#[test]
+fn a_failed_send_aborted_in_the_log_read_uncommitted_is_not_an_aborted_read() {
+    let judge = |aborted: bool, read_committed: bool| {
+        let mut c = checker_with(0, &[0], &[]);
+        c.read_committed = vec![read_committed];
+        let values: Rc<[u64]> = Rc::from(vec![value(1)]);
+        let send = KEvent::Send {
+            producer: 0,
+            p: 0,
+            values: values.clone(),
+        };
+        c.observe(SimTime::ZERO, &send);
+        let error = crate::kafka::wire::msg::KErr::ProducerFenced;
+        c.observe(SimTime::ZERO, &KEvent::SendFail { values, error });
+        poll(&mut c, 0, &[0, 1]);
+        let fin = FinalState {
+            leader_logs: vec![Some((0, vec![value(0), value(1)]))],
+            offline_in_sync_values: vec![Vec::new()],
+            not_committed: if aborted { vec![value(1)] } else { Vec::new() },
+            ..FinalState::default()
+        };
+        let mut r = ModelReport::default();
+        c.report(&fin, &mut r);
+        metric(&r, anomaly::ABORTED_READ)
+    };
+    assert_eq!(judge(true, false), 0.0, "aborted, read_uncommitted");
+    assert_eq!(judge(false, false), 2.0, "committed: read and in the log");
+    assert!(judge(true, true) >= 1.0, "aborted, read_committed");
+}

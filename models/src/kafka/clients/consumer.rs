@@ -81,6 +81,8 @@ pub struct Consumer {
     worker: VecDeque<(u32, u64, u64)>,
     worker_busy: bool,
     awaiting_commit: Option<(u64, TimerId)>,
+    /// The OffsetFetch in flight for the current generation: its request.timeout.ms deadline.
+    offset_fetch: Option<SimTime>,
     /// commitSync gives up (CommitFailed) at this time: default.api.timeout.ms after it began.
     commit_deadline: SimTime,
     last_auto_commit: SimTime,
@@ -135,6 +137,7 @@ impl Consumer {
             worker: VecDeque::new(),
             worker_busy: false,
             awaiting_commit: None,
+            offset_fetch: None,
             commit_deadline: SimTime::ZERO,
             last_auto_commit: SimTime::ZERO,
             last_poll: SimTime::ZERO,
@@ -190,6 +193,32 @@ impl Consumer {
         self.stopped.clear();
         self.buffer.clear();
         self.fetches.clear();
+        self.offset_fetch = None;
+    }
+
+    /// OffsetFetch of the assigned partitions whose position is still unknown.
+    /// ConsumerCoordinator.fetchCommittedOffsets retries a retriable failure (a disconnect, no
+    /// answer within request.timeout.ms) until it has the offsets: `step` resends it while
+    /// positions are unknown and none is in flight (found by the swarm sweep of k20k, seed 109:
+    /// an OffsetFetch lost to a one-way partition left the partitions unfetched for good).
+    fn send_offset_fetch(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let parts: Vec<u32> = (self.assignment.iter())
+            .filter(|p| matches!(self.positions.get(p), Some(None)) && !self.stopped.contains(p))
+            .copied()
+            .collect();
+        if parts.is_empty() {
+            return;
+        }
+        let gc = self.gc();
+        let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
+            &self.peers,
+            gc,
+            self.cfg.consumer_request_timeout_ms,
+        );
+        self.offset_fetch = Some(ctx.now() + SimDuration::from_millis(timeout_ms));
+        let generation = self.generation;
+        self.peers
+            .send(ctx, gc, KMsg::OffsetFetch { generation, parts });
     }
 
     /// The application's poll loop, advanced after every event.
@@ -212,6 +241,9 @@ impl Consumer {
         }
         if self.ctp_blocked() {
             return;
+        }
+        if self.offset_fetch.is_none() {
+            self.send_offset_fetch(ctx);
         }
         if !self.buffer.is_empty() {
             self.poll(ctx);
@@ -444,15 +476,7 @@ impl Actor<KMsg, KEvent> for Consumer {
                     consumer: self.idx,
                     generation,
                 });
-                let gc = self.gc();
-                self.peers.send(
-                    ctx,
-                    gc,
-                    KMsg::OffsetFetch {
-                        generation,
-                        parts: assignment,
-                    },
-                );
+                self.send_offset_fetch(ctx);
             }
             KMsg::OffsetFetchResp {
                 generation,
@@ -461,6 +485,7 @@ impl Actor<KMsg, KEvent> for Consumer {
                 if generation != self.generation {
                     return;
                 }
+                self.offset_fetch = None;
                 for (p, committed) in offsets {
                     match committed {
                         Some(o) => {
@@ -552,6 +577,10 @@ impl Actor<KMsg, KEvent> for Consumer {
                     self.md = None;
                     self.step(ctx);
                 }
+                if self.offset_fetch.is_some_and(|deadline| deadline <= now) {
+                    self.offset_fetch = None;
+                    self.step(ctx);
+                }
                 if self.generation > 0
                     && !self.joining
                     && now.saturating_since(self.last_poll)
@@ -636,6 +665,9 @@ impl Actor<KMsg, KEvent> for Consumer {
                 self.joining = false;
                 self.generation = 0;
             }
+            if peer == self.gc() {
+                self.offset_fetch = None;
+            }
             // The OffsetCommit in flight on it failed (a disconnect): commitSync retries (found
             // by the swarm sweep of k20m: the commit waited request.timeout.ms, 30 s, and the
             // partition it held never got processed before the run ended).
@@ -675,6 +707,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         self.worker.clear();
         self.worker_busy = false;
         self.awaiting_commit = None;
+        self.offset_fetch = None;
         self.md = None;
         self.md_requests.reset();
         self.peers.clear();
