@@ -24,7 +24,7 @@ impl Message for Msg {
         })
     }
     fn satisfies(&self, predicate: &str) -> bool {
-        predicate == "even" && self.seq % 2 == 0
+        predicate == "even" && self.seq.is_multiple_of(2)
     }
 }
 

@@ -38,16 +38,6 @@ fn seqs(log: &Log) -> Vec<u64> {
     msgs(log).iter().map(|m| m.2).collect()
 }
 
-fn closed(log: &Log) -> Vec<(SimTime, CloseReason)> {
-    log.borrow()
-        .iter()
-        .filter_map(|s| match s {
-            Seen::Closed { at, reason } => Some((*at, *reason)),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn drop_loses_exactly_the_nth_match_on_datagrams_and_connections() {
     for use_conn in [false, true] {
