@@ -2,10 +2,12 @@
 //! people look at — a Mermaid sequence diagram, Chrome/Perfetto trace JSON with flow arrows,
 //! a ShiViz log with vector clocks, the Jepsen-style history, and the pictures of
 //! [`scene`]: a space-time SVG ([`svg`]) and the topology under partitions as Graphviz DOT
-//! ([`dot`]). They read the trace (and, from
+//! ([`dot`]), and a classroom page ([`html`]). They read the trace (and, from
 //! a scenario, the run's anomaly explanations); the simulation never calls them.
 
 pub mod dot;
+pub mod html;
+pub mod html_state;
 pub mod input;
 pub mod picture;
 pub mod scene;
@@ -53,12 +55,15 @@ pub enum Format {
     Svg,
     /// Graphviz DOT: the topology with the partitions in force at `--at-ms`.
     Dot,
+    /// One self-contained HTML page: timeline, step-by-step node state, messages in flight,
+    /// anomalies, replica LEO/HW and consumer lag charts.
+    Html,
 }
 
 impl Format {
     /// The formats drawn from a [`Picture`] rather than from the raw window.
     pub fn is_picture(self) -> bool {
-        matches!(self, Format::Svg | Format::Dot)
+        matches!(self, Format::Svg | Format::Dot | Format::Html)
     }
 }
 
@@ -146,7 +151,7 @@ pub fn export(lines: &[TraceLine], format: Format) -> String {
         Format::Shiviz => to_shiviz(lines),
         Format::History => to_history(lines),
         // Pictures need the whole trace and a context: `picture::build` and `picture::render`.
-        Format::Svg | Format::Dot => String::new(),
+        Format::Svg | Format::Dot | Format::Html => String::new(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod output;
 pub mod profile;
 pub mod runner;
 pub mod scenario;
+pub mod target_check;
 
 /// Exit codes (stable: scripts and CI matrices read them).
 pub mod exit {

@@ -102,11 +102,11 @@ struct ExportArgs {
     /// cut is printed on stderr.
     #[arg(long)]
     limit: Option<usize>,
-    /// svg: event categories to show besides messages and history (timer, replica,
+    /// svg, html: event categories to show besides messages and history (timer, replica,
     /// heartbeat, a message label, or all); hidden by default: timer, replica, heartbeat.
     #[arg(long, value_delimiter = ',')]
     kinds: Vec<String>,
-    /// svg: only these nodes (and the messages they send or receive).
+    /// svg, html: only these nodes (and the messages they send or receive).
     #[arg(long, value_delimiter = ',')]
     nodes: Vec<String>,
     /// dot: the simulated time whose partitions are drawn (default: the first fault's).
@@ -463,6 +463,11 @@ fn cmd_export(args: ExportArgs) -> i32 {
                 picture.window.reason,
                 picture.cut_text
             );
+        }
+        if args.format == Format::Html
+            && let Some(note) = export::html::cap_note(&picture)
+        {
+            eprintln!("export: {note}");
         }
         export::picture::render(&picture, args.format)
     } else {

@@ -586,6 +586,14 @@ fn unknown_node_path(fault: &FaultSpec, names: &[String]) -> Option<(Vec<String>
             in_list("from", from).or_else(|| in_list("to", to))
         }
         FaultSpec::Heal { .. } => None,
+        FaultSpec::Target { from, to, .. } => {
+            let one = |field: &str, n: &Option<String>| {
+                n.as_ref()
+                    .filter(|n| unknown(n))
+                    .map(|n| (vec![field.to_string()], n.clone()))
+            };
+            one("from", from).or_else(|| one("to", to))
+        }
     }
 }
 
@@ -599,6 +607,7 @@ fn validate_faults(
         let at: Vec<&str> = at.iter().map(String::as_str).collect();
         Err(Diagnostic::at(path, src, locate_path(src, &at), msg))
     };
+    let targets = s.system.message_targets();
     if s.faults.len() > limits::FAULTS_MAX {
         return fail(
             vec!["faults".into()],
@@ -639,11 +648,16 @@ fn validate_faults(
                 format!("faults[{i}].link.{field}: {m}"),
             );
         }
+        if let Err((field, m)) = crate::target_check::check(fault, &targets) {
+            return fail(at_path(&field), format!("faults[{i}]: {m}"));
+        }
         if let Err(m) = fault.resolve(names) {
             let field = match fault {
                 FaultSpec::ClockSkew { .. } if m.contains("drift") => "drift_ppm",
                 FaultSpec::ClockSkew { .. } => "offset_ms",
                 FaultSpec::Partition { .. } => "groups",
+                FaultSpec::Target { .. } if m.contains("nth") => "nth",
+                FaultSpec::Target { .. } => "action",
                 _ => "at_ms",
             };
             return fail(at_path(&[field]), format!("faults[{i}]: {m}"));
@@ -720,6 +734,12 @@ fn system_time_past_end(
                         path(&["controlled_shutdowns", &i.to_string(), "at_ms"]),
                         fault_msg(what, cs.at_ms),
                     ));
+                }
+            }
+            for (i, a) in c.admin.iter().enumerate() {
+                if past(a.at_ms) {
+                    let m = msg(format!("system.admin[{i}]: the operation"), a.at_ms);
+                    return Some((path(&["admin", &i.to_string(), "at_ms"]), m));
                 }
             }
             for (field, v) in [

@@ -336,6 +336,9 @@ fn restrict(base: &Scenario, system: SystemConfig) -> Scenario {
                     !from.is_empty() && !to.is_empty()
                 }
                 FaultSpec::Heal { .. } => true,
+                FaultSpec::Target { from, to, .. } => {
+                    from.iter().chain(to.iter()).all(|n| names.contains(n))
+                }
             };
             ok.then_some(f)
         })

@@ -420,6 +420,36 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         "system.script_clients.1.name: client name `b2` is empty or already a node's name",
     ),
     (
+        "kafka-16-target-unknown-label.ron",
+        7,
+        28,
+        "faults[0]: unknown message label `Produse` (labels: Register,",
+    ),
+    (
+        "kafka-17-target-unknown-code.ron",
+        7,
+        59,
+        "faults[0]: unknown error code `NOT_A_CODE` (codes: NOT_LEADER_OR_FOLLOWER,",
+    ),
+    (
+        "kafka-18-target-unknown-node.ron",
+        7,
+        16,
+        "unknown node `p9` in faults[0]",
+    ),
+    (
+        "kafka-19-target-nth-zero.ron",
+        7,
+        34,
+        "faults[0]: nth counts from 1",
+    ),
+    (
+        "kafka-20-target-unfailable.ron",
+        7,
+        16,
+        "faults[0]: a `Metadata` cannot be failed",
+    ),
+    (
         "redis-01-quorum-above-sentinels.ron",
         8,
         20,

@@ -3,8 +3,12 @@
 
 #[path = "export/dot.rs"]
 mod dot;
+#[path = "export/html.rs"]
+mod html;
 #[path = "export/svg.rs"]
 mod svg;
+#[path = "export/workshop.rs"]
+mod workshop;
 
 use msgsim::export::{self, Format, TraceLine};
 use std::collections::BTreeMap;

@@ -497,3 +497,33 @@ fn k34a_kip101_only_divergence() {
 fn k34b_kip279_converges() {
     oracle("k34b-kip279-converges");
 }
+
+#[test]
+fn k35a_retriable_error_reorders() {
+    oracle("k35a-retriable-error-reorders");
+}
+
+#[test]
+fn k35b_retriable_error_idempotent() {
+    oracle("k35b-retriable-error-idempotent");
+}
+
+#[test]
+fn k36a_preferred_leader_election() {
+    oracle("k36a-preferred-leader-election");
+}
+
+#[test]
+fn k36b_preferred_leader_unavailable() {
+    oracle("k36b-preferred-leader-unavailable");
+}
+
+#[test]
+fn k37a_delete_records() {
+    oracle("k37a-delete-records");
+}
+
+#[test]
+fn k37b_delete_records_above_hw() {
+    oracle("k37b-delete-records-above-hw");
+}

@@ -22,4 +22,4 @@ pub mod trace_out;
 
 pub use report::{ModelReport, Vocabulary};
 pub use setup::RunSetup;
-pub use system::SystemConfig;
+pub use system::{MessageTargets, SystemConfig};

@@ -24,6 +24,19 @@ pub enum SystemConfig {
     Redis(RedisConfig),
 }
 
+/// The names a targeted message fault may use in one model.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageTargets {
+    /// Message kind labels (`None`: not checked).
+    pub labels: Option<&'static [&'static str]>,
+    /// Labels of the requests a `Fail` can answer.
+    pub failable: &'static [&'static str],
+    /// Error codes a `Fail` may use.
+    pub errors: &'static [&'static str],
+    /// Predicate names.
+    pub predicates: &'static [&'static str],
+}
+
 impl SystemConfig {
     /// Short name of the model (`echo`, `kafka`, `redis`).
     pub fn model_name(&self) -> &'static str {
@@ -69,6 +82,34 @@ impl SystemConfig {
                 metrics: crate::redis::METRICS,
                 anomalies: crate::redis::ANOMALIES,
                 probes: crate::redis::PROBES,
+            },
+        }
+    }
+
+    /// What a targeted message fault (`Target` in `faults`) may name in this model.
+    pub fn message_targets(&self) -> MessageTargets {
+        match self {
+            SystemConfig::Echo(_) => MessageTargets {
+                labels: Some(&["Request", "Reply"]),
+                failable: &[],
+                errors: &[],
+                predicates: &[],
+            },
+            SystemConfig::Kafka(_) => {
+                use crate::kafka::message_kinds as kinds;
+                MessageTargets {
+                    labels: Some(kinds::LABELS),
+                    failable: kinds::FAILABLE,
+                    errors: kinds::ERRORS,
+                    predicates: kinds::PREDICATES,
+                }
+            }
+            // Redis labels include every command's name: not checked.
+            SystemConfig::Redis(_) => MessageTargets {
+                labels: None,
+                failable: &[],
+                errors: &[],
+                predicates: &[],
             },
         }
     }

@@ -35,6 +35,8 @@ pub enum CloseReason {
     /// attempt. A machine that is down, or cut off, does not answer: the attempt times out in
     /// the model's own connect timeout.
     Refused,
+    /// A targeted `Reset` fault: the connection was reset (RST) and both ends learn it at once.
+    Reset,
 }
 
 /// Connection lifecycle notifications delivered to an actor.

@@ -36,6 +36,8 @@ pub struct Connection {
     /// heal clears it, so a check scheduled for an earlier cut does not break the connection
     /// early after a new one.
     pub check_due: Option<SimTime>,
+    /// A targeted fault reset it: its ends are told `CloseReason::Reset`.
+    pub reset: bool,
     pub dirs: [Direction; 2],
 }
 
@@ -48,6 +50,7 @@ impl Connection {
             open: true,
             closed_by: None,
             check_due: None,
+            reset: false,
             dirs: [Direction::default(), Direction::default()],
         }
     }

@@ -5,6 +5,7 @@
 use crate::actor::CrashKind;
 use crate::id::NodeId;
 use crate::network::LinkConfig;
+use crate::target::{Target, TargetAction};
 use crate::time::SimTime;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,9 @@ pub enum Fault {
         offset_ns: i64,
         drift_ppm: i64,
     },
+    /// Arm a targeted message fault (`target.rs`): it hits the n-th matching message sent from
+    /// now on.
+    Target(Target),
 }
 
 impl Fault {
@@ -81,6 +85,12 @@ impl Fault {
         "unclog",
         "set_link",
         "clock_skew",
+        "target",
+        // Fired targeted faults (`TargetAction::NAMES`), counted when they hit their message.
+        "target_fail",
+        "target_delay",
+        "target_drop",
+        "target_reset",
     ];
 
     /// Short name for traces and banners.
@@ -105,6 +115,7 @@ impl Fault {
             Fault::Unclog { .. } => "unclog",
             Fault::SetLink { .. } => "set_link",
             Fault::ClockSkew { .. } => "clock_skew",
+            Fault::Target(_) => "target",
         }
     }
 
@@ -153,6 +164,15 @@ impl Fault {
                 "clock skew {}: offset {offset_ns} ns, drift {drift_ppm} ppm",
                 name(node)
             ),
+            Fault::Target(t) => format!(
+                "target {} -> {} label {} predicate {} #{}: {:?}",
+                t.from.as_ref().map_or("*".to_string(), name),
+                t.to.as_ref().map_or("*".to_string(), name),
+                t.label.as_deref().unwrap_or("*"),
+                t.predicate.as_deref().unwrap_or("-"),
+                t.nth,
+                t.action
+            ),
         }
     }
 
@@ -165,6 +185,7 @@ impl Fault {
             | Fault::Resume { node }
             | Fault::Isolate { node }
             | Fault::ClockSkew { node, .. } => Some(*node),
+            Fault::Target(t) => t.from,
             _ => None,
         }
     }
@@ -232,7 +253,31 @@ pub enum FaultSpec {
         #[serde(default)]
         drift_ppm: i64,
     },
+    /// A targeted message fault (`target.rs`), armed at `at_ms`: the `nth` message (1-based,
+    /// default 1) sent from then on that matches every given field is hit by `action`.
+    Target {
+        #[serde(default)]
+        at_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        predicate: Option<String>,
+        #[serde(default = "first")]
+        nth: u32,
+        action: TargetAction,
+    },
 }
+
+fn first() -> u32 {
+    1
+}
+
+/// Longest targeted delay: one hour.
+pub const TARGET_DELAY_MAX_MS: u64 = 3_600_000;
 
 impl FaultSpec {
     pub fn at_ms(&self) -> u64 {
@@ -248,7 +293,8 @@ impl FaultSpec {
             | FaultSpec::Clog { at_ms, .. }
             | FaultSpec::Unclog { at_ms, .. }
             | FaultSpec::SetLink { at_ms, .. }
-            | FaultSpec::ClockSkew { at_ms, .. } => *at_ms,
+            | FaultSpec::ClockSkew { at_ms, .. }
+            | FaultSpec::Target { at_ms, .. } => *at_ms,
         }
     }
 
@@ -271,6 +317,9 @@ impl FaultSpec {
                 from.iter().chain(to.iter()).map(String::as_str).collect()
             }
             FaultSpec::Heal { .. } => vec![],
+            FaultSpec::Target { from, to, .. } => {
+                from.iter().chain(to.iter()).map(String::as_str).collect()
+            }
         }
     }
 
@@ -357,6 +406,34 @@ impl FaultSpec {
                     drift_ppm: *drift_ppm,
                 }
             }
+            FaultSpec::Target {
+                from,
+                to,
+                label,
+                predicate,
+                nth,
+                action,
+                ..
+            } => {
+                if *nth == 0 {
+                    return Err("nth counts from 1 (the first matching message)".into());
+                }
+                if let TargetAction::Delay { ms } = action
+                    && *ms > TARGET_DELAY_MAX_MS
+                {
+                    return Err(format!(
+                        "delay {ms} ms is above the limit of {TARGET_DELAY_MAX_MS} ms"
+                    ));
+                }
+                Fault::Target(Target {
+                    from: from.as_deref().map(id).transpose()?,
+                    to: to.as_deref().map(id).transpose()?,
+                    label: label.clone(),
+                    predicate: predicate.clone(),
+                    nth: *nth,
+                    action: action.clone(),
+                })
+            }
         };
         Ok((at, fault))
     }
@@ -424,6 +501,15 @@ impl FaultSpec {
                 offset_ms: offset_ns / 1_000_000,
                 drift_ppm: *drift_ppm,
             },
+            Fault::Target(t) => FaultSpec::Target {
+                at_ms,
+                from: t.from.as_ref().map(name),
+                to: t.to.as_ref().map(name),
+                label: t.label.clone(),
+                predicate: t.predicate.clone(),
+                nth: t.nth,
+                action: t.action.clone(),
+            },
         }
     }
 }
@@ -477,8 +563,25 @@ mod tests {
                 offset_ns: 0,
                 drift_ppm: 0,
             },
+            Fault::Target(Target {
+                from: None,
+                to: None,
+                label: None,
+                predicate: None,
+                nth: 1,
+                action: TargetAction::Drop,
+            }),
         ];
-        let names: Vec<&str> = all.iter().map(Fault::name).collect();
+        let mut names: Vec<&str> = all.iter().map(Fault::name).collect();
+        names.extend(TargetAction::NAMES);
         assert_eq!(names, Fault::NAMES);
+        let actions = [
+            TargetAction::Fail { code: "E".into() },
+            TargetAction::Delay { ms: 1 },
+            TargetAction::Drop,
+            TargetAction::Reset,
+        ];
+        let fired: Vec<&str> = actions.iter().map(TargetAction::name).collect();
+        assert_eq!(fired, TargetAction::NAMES);
     }
 }

@@ -11,6 +11,17 @@ pub trait Message: Clone + Debug + 'static {
     fn kind(&self) -> &'static str;
     /// Size on the wire in bytes, headers included.
     fn size_bytes(&self) -> u64;
+    /// The error reply the receiver of this request would send if it failed it with `code`
+    /// (the model's error name), for a targeted `Fail` fault (`target.rs`). `None`: this
+    /// message cannot be failed with that code (it is not a request, or the code is unknown).
+    fn error_reply(&self, _code: &str) -> Option<Self> {
+        None
+    }
+    /// Whether this message satisfies the model's predicate named `predicate` (a targeted
+    /// fault's `predicate`). Default: no predicate holds.
+    fn satisfies(&self, _predicate: &str) -> bool {
+        false
+    }
 }
 
 /// How a message reached its receiver.

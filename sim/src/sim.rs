@@ -18,6 +18,7 @@ use crate::network::{LinkConfig, Topology};
 use crate::node::{InboxItem, NodeState, NodeStatus};
 use crate::queue::{EventKind, EventQueue};
 use crate::rng::RngStream;
+use crate::target::Targets;
 use crate::time::{SimDuration, SimTime, set_current_time};
 use crate::trace::{HistoryObserver, TraceEvent, TraceHasher, TraceKind, TraceSink};
 use std::collections::BTreeMap;
@@ -353,6 +354,8 @@ pub struct Sim<M: Message, H: Hash + 'static> {
     pub(crate) conns: Vec<Connection>,
     pub(crate) ids: IdAlloc,
     pub(crate) faults: Vec<(SimTime, Fault)>,
+    /// Armed targeted message faults and the messages marked to fail (`target.rs`).
+    pub(crate) targets: Targets<M>,
     pub(crate) net_rng: RngStream,
     pub(crate) now: SimTime,
     pub(crate) tracer: Tracer<M, H>,
@@ -382,6 +385,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             conns: Vec::new(),
             ids: IdAlloc::default(),
             faults: Vec::new(),
+            targets: Targets::default(),
             net_rng,
             now: SimTime::ZERO,
             tracer: Tracer {
@@ -494,6 +498,16 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
         // Stable sort: faults at one time keep their scheduling order.
         self.faults.sort_by_key(|(t, _)| *t);
+        // Targets armed at time zero must see the messages nodes send as they start (their
+        // fault events, queued behind the starts, only trace and count them).
+        for (t, fault) in &self.faults {
+            if let (SimTime::ZERO, Fault::Target(target)) = (*t, fault) {
+                self.targets.armed.push(crate::target::Armed {
+                    target: target.clone(),
+                    seen: 0,
+                });
+            }
+        }
         for (i, (t, _)) in self.faults.iter().enumerate() {
             self.queue.push(*t, EventKind::Fault(i as u32));
         }

@@ -29,6 +29,10 @@ pub enum DropReason {
     NodeDown,
     /// The connection was closed or broken.
     ConnClosed,
+    /// A targeted fault dropped it (`Drop`, or `Reset` of its connection).
+    Targeted,
+    /// A targeted `Fail`: the receiver answered it with an error reply instead of handling it.
+    Failed,
 }
 
 impl DropReason {
@@ -38,6 +42,8 @@ impl DropReason {
             DropReason::Loss => "loss",
             DropReason::NodeDown => "node_down",
             DropReason::ConnClosed => "conn_closed",
+            DropReason::Targeted => "targeted",
+            DropReason::Failed => "failed",
         }
     }
 }

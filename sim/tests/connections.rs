@@ -10,6 +10,9 @@ use std::rc::Rc;
 
 include!("support/kernel_world.rs");
 
+#[path = "support/targets.rs"]
+mod targets;
+
 fn closed(log: &Log) -> Vec<(SimTime, CloseReason)> {
     log.borrow()
         .iter()

@@ -228,6 +228,23 @@ pub fn map_nodes(fault: &FaultSpec, f: &mut dyn FnMut(&str) -> String) -> FaultS
             to: all(&to),
             link,
         },
+        FaultSpec::Target {
+            at_ms,
+            from,
+            to,
+            label,
+            predicate,
+            nth,
+            action,
+        } => FaultSpec::Target {
+            at_ms,
+            from: from.map(|n| f(&n)),
+            to: to.map(|n| f(&n)),
+            label,
+            predicate,
+            nth,
+            action,
+        },
         FaultSpec::Heal { at_ms } => FaultSpec::Heal { at_ms },
     }
 }

@@ -3,7 +3,7 @@
 
 use super::scene::{self, Picture, PictureOptions};
 use super::{Format, TraceLine};
-use super::{dot, svg};
+use super::{dot, html, svg};
 use std::collections::BTreeMap;
 
 /// Build the picture of `all` for `cx`.
@@ -73,11 +73,12 @@ pub fn build<'a>(
     }
 }
 
-/// Render a picture format (`svg`, `dot`).
+/// Render a picture format (`svg`, `dot`, `html`).
 pub fn render(p: &Picture<'_>, format: Format) -> String {
     match format {
         Format::Svg => svg::render(p),
         Format::Dot => dot::render(p),
+        Format::Html => html::render(p),
         other => crate::export::export(
             &p.shown.iter().map(|l| (*l).clone()).collect::<Vec<_>>(),
             other,

@@ -10,8 +10,8 @@ use super::scene::{self, Context, Window};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-const LEFT: f64 = 120.0;
-const PLOT_W: f64 = 1240.0;
+pub const LEFT: f64 = 120.0;
+pub const PLOT_W: f64 = 1240.0;
 const ROW: f64 = 46.0;
 const TOP: f64 = 106.0;
 pub const RED: &str = "#d62728";
@@ -33,7 +33,8 @@ pub fn xml(s: &str) -> String {
     out
 }
 
-fn short(s: &str, n: usize) -> String {
+/// `s` cut to `n` characters, with an ellipsis when cut.
+pub(crate) fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {

@@ -179,6 +179,30 @@ fn consumer_group_state_reaches_the_replica() {
         .run();
 }
 
+/// A NOACK read moves the group's last delivered id on the primary only; Redis propagates it
+/// (XGROUP SETID), so the replica, once promoted, does not hand the entry out again.
+#[test]
+fn noack_read_position_reaches_the_replica() {
+    Case::new("noack_read_position_reaches_the_replica")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", r#"XAdd(key: "s", id: Some("2-0"))"#)
+        .step("a", r#"XGroupCreate(key: "s", group: "g", id: "0")"#)
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">", count: 1, noack: true)"#,
+        )
+        .after(100)
+        .step("b", "ReplicaOf(primary: None)")
+        .step(
+            "b",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">")"#,
+        )
+        .run();
+}
+
 #[test]
 fn stream_trim_reaches_the_replica() {
     Case::new("stream_trim_reaches_the_replica")

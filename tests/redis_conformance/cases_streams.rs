@@ -304,3 +304,25 @@ fn xpending_summary_form() {
         .step("w", r#"XPending(key: "s", group: "nog", summary: true)"#)
         .run();
 }
+
+/// XREADGROUP NOACK: `>` delivers and moves the group's last delivered id but adds nothing to
+/// the PEL; a history read then has nothing to serve.
+#[test]
+fn xreadgroup_noack_leaves_nothing_pending() {
+    grouped("xreadgroup_noack_leaves_nothing_pending", &["1-0", "2-0"])
+        .step(
+            "w",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">", count: 1, noack: true)"#,
+        )
+        .step("w", r#"XPending(key: "s", group: "g", summary: true)"#)
+        .step(
+            "w",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: "0")"#,
+        )
+        .step(
+            "w",
+            r#"XReadGroup(key: "s", group: "g", consumer: "B", id: ">")"#,
+        )
+        .step("w", r#"XPending(key: "s", group: "g")"#)
+        .run();
+}

@@ -308,18 +308,25 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             consumer,
             id,
             count,
-            ..
-        } => a.extend([
-            s("XREADGROUP"),
-            s("GROUP"),
-            group.clone(),
-            consumer.clone(),
-            s("COUNT"),
-            count.to_string(),
-            s("STREAMS"),
-            key.clone(),
-            id.map_or(s(">"), |i| i.to_string()),
-        ]),
+            noack,
+        } => {
+            a.extend([
+                s("XREADGROUP"),
+                s("GROUP"),
+                group.clone(),
+                consumer.clone(),
+                s("COUNT"),
+                count.to_string(),
+            ]);
+            if *noack {
+                a.push(s("NOACK"));
+            }
+            a.extend([
+                s("STREAMS"),
+                key.clone(),
+                id.map_or(s(">"), |i| i.to_string()),
+            ]);
+        }
         Cmd::XAck { key, group, ids } => {
             a.extend([s("XACK"), key.clone(), group.clone()]);
             a.extend(ids.iter().map(|i| i.to_string()));

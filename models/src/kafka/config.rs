@@ -2,6 +2,7 @@
 //! shared/reference/kafka.md §13); scenarios override them explicitly. Every duration carries its
 //! unit in its name.
 
+pub mod admin;
 pub mod kinds;
 pub mod script;
 pub mod sink;
@@ -228,6 +229,8 @@ pub struct KafkaConfig {
     /// Graceful broker stops (ControlledShutdown). The process keeps running until a `Crash`
     /// fault stops it; a crash after a completed controlled shutdown is a clean shutdown.
     pub controlled_shutdowns: Vec<ControlledShutdownSpec>,
+    /// Admin operations at times (`config/admin.rs`).
+    pub admin: Vec<admin::AdminSpec>,
     /// Tiered storage (KIP-405, `tiered.rs`); off by default.
     pub tiered_storage: TieredStorageConfig,
     /// offsets.retention.minutes (GroupCoordinatorConfig; 10 080 = 7 days since 2.0, KIP-186).
@@ -326,6 +329,7 @@ impl Default for KafkaConfig {
             ctp_output_partitions: 0,
             group_committed_offset_at_start: -1,
             controlled_shutdowns: Vec::new(),
+            admin: Vec::new(),
             tiered_storage: TieredStorageConfig::default(),
             offsets_retention_minutes: 10_080,
             offsets_retention_check_interval_ms: 600_000,
@@ -543,6 +547,7 @@ impl KafkaConfig {
                 "broker must be in 1..=brokers".into(),
             );
         }
+        admin::validate(&self.admin, self.log_partitions())?;
         if self.group_committed_offset_at_start < -1 {
             return err(
                 "group_committed_offset_at_start",

@@ -35,6 +35,7 @@ pub use config::{
 };
 pub use coordinators::group::GroupCoordinator;
 pub use wire::keys::KeySpec;
+pub use wire::kinds as message_kinds;
 pub use wire::msg::{KErr, KEvent, KMsg};
 pub use wire::records::Batch;
 pub use wire::sink_event::SinkEvent;
@@ -77,6 +78,9 @@ pub const ANOMALIES: &[&str] = &[
 /// one counts. `tests/vocabulary.rs` checks that every probe in the source is listed.
 pub const PROBES: &[&str] = &[
     "kafka:aborted_txn_cleaned",
+    "kafka:admin_election_not_needed",
+    "kafka:admin_preferred_election",
+    "kafka:admin_preferred_leader_not_available",
     "kafka:alter_partition_rejected",
     "kafka:app_dlq_redirect",
     "kafka:app_resend_after_restart",
@@ -91,6 +95,8 @@ pub const PROBES: &[&str] = &[
     "kafka:connect_task_failed",
     "kafka:connect_task_restart",
     "kafka:connect_transient_not_retried",
+    "kafka:delete_records",
+    "kafka:delete_records_out_of_range",
     "kafka:consumer_offset_out_of_range",
     "kafka:consumer_session_timeout",
     "kafka:consumer_truncation_detected",

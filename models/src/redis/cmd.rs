@@ -127,7 +127,8 @@ pub enum Cmd {
         id: Option<StreamId>,
         #[serde(default = "default_count")]
         count: u64,
-        #[serde(skip)]
+        /// `NOACK`: entries read with `>` are not added to the PEL (no XACK needed).
+        #[serde(default)]
         noack: bool,
     },
     XAck {

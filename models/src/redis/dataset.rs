@@ -516,14 +516,19 @@ impl Dataset {
         let Ok(Some(s)) = self.stream_mut(key, false) else {
             unreachable!("no_group checked the stream");
         };
+        let last_of = |s: &Stream| {
+            (s.groups.get(group))
+                .map(|g| g.last_delivered)
+                .unwrap_or(StreamId::ZERO)
+        };
+        let before = last_of(s);
         let mut change = GroupChange::default();
         let reply = f(s, &mut change);
-        let last = s
-            .groups
-            .get(group)
-            .map(|g| g.last_delivered)
-            .unwrap_or(StreamId::ZERO);
-        let prop = if change.set.is_empty() && change.del.is_empty() {
+        let last = last_of(s);
+        // A NOACK read moves the group's last delivered id without touching the PEL; Redis
+        // still propagates it (t_stream.c streamPropagateGroupID, XGROUP SETID), so a promoted
+        // replica does not hand those entries out again.
+        let prop = if change.set.is_empty() && change.del.is_empty() && last == before {
             vec![]
         } else {
             vec![Cmd::XGroupSync {

@@ -6,7 +6,8 @@ use crate::context::Command;
 use crate::id::{ConnId, MsgId, NodeId};
 use crate::message::{Message, Via};
 use crate::queue::{EventKind, MIN_RUN};
-use crate::time::SimTime;
+use crate::target::Hit;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
 
@@ -151,7 +152,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     #[inline(never)]
-    fn send_datagram(
+    pub(crate) fn send_datagram(
         &mut self,
         from: NodeId,
         to: NodeId,
@@ -170,6 +171,21 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             self.tracer.show_send(depart, rec, Some(&msg));
         } else {
             self.tracer.count_unhashed();
+        }
+        let mut extra = SimDuration::ZERO;
+        if !self.targets.armed.is_empty() {
+            match self.hit_target(from, to, id, &msg) {
+                None => {}
+                Some(Hit::Delay(d)) => extra = d,
+                Some(Hit::Fail(reply)) => self.targets.failing.push((id, reply)),
+                Some(Hit::Drop | Hit::Reset) => {
+                    self.count_drop(DropReason::Targeted);
+                    rec.kind = TraceKind::Drop(DropReason::Targeted);
+                    (rec.node, rec.peer) = (to, Some(from));
+                    self.tracer.emit(depart, rec, Some(&msg), None, None);
+                    return;
+                }
+            }
         }
         let topology = self.topology.as_mut().expect("started");
         let link = topology.link_mut(from, to);
@@ -192,6 +208,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let jitter = link.config.jitter_us;
         let mut arrival = link.arrival(depart, bytes, &mut self.net_rng);
         arrival += crate::SimDuration::from_nanos(self.net_rng.range_inclusive(0, jitter * 1_000));
+        arrival += extra;
         let duplicate = self.net_rng.chance(link.config.duplicate);
         if duplicate {
             let copy_id = self.next_msg_id();
@@ -253,12 +270,24 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let end = conn
             .end_of(from)
             .filter(|&e| conn.open && conn.closed_by != Some(e));
-        let (Some(end), false) = (end, self.tracer.has_sinks()) else {
+        let special = self.tracer.has_sinks() || !self.targets.armed.is_empty();
+        let (Some(end), false) = (end, special) else {
             self.send_shown_or_dropped(from, conn_id, depart, cause, id, payload);
             return;
         };
         self.tracer.count_unhashed();
-        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload);
+        let no_delay = SimDuration::ZERO;
+        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload, no_delay);
+    }
+
+    /// Whether an armed target hits this message (`target.rs`); counts the fired action.
+    #[cold]
+    #[inline(never)]
+    fn hit_target(&mut self, from: NodeId, to: NodeId, id: MsgId, msg: &M) -> Option<Hit<M>> {
+        let (hit, name) = self.targets.hit(from, to, msg)?;
+        *self.coverage.entry(name).or_insert(0) += 1;
+        tracing::debug!(target: "msgsim::fault", msg = id.0, "{name}: {} -> {} {}", self.names[from.index()], self.names[to.index()], msg.kind());
+        Some(hit)
     }
 
     /// The send from a usable end: the link's arrival time, kept no earlier than the
@@ -274,6 +303,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         cause: Option<MsgId>,
         id: MsgId,
         payload: Payload<M>,
+        extra: SimDuration,
     ) {
         let conn = &mut self.conns[conn_id.0 as usize];
         let to = conn.peer_of(end);
@@ -285,9 +315,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         } else {
             payload.bytes()
         };
-        let arrival = link
-            .arrival(depart, bytes, &mut self.net_rng)
-            .max(dir.last_arrival);
+        let arrival =
+            (link.arrival(depart, bytes, &mut self.net_rng) + extra).max(dir.last_arrival);
         dir.last_arrival = arrival;
         let seq = dir.next_send_seq;
         dir.next_send_seq += 1;
@@ -337,7 +366,25 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         let end = end.expect("usable connection end");
-        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload);
+        let mut extra = SimDuration::ZERO;
+        if let (false, Payload::Msg(msg)) = (self.targets.armed.is_empty(), &payload) {
+            match self.hit_target(from, to, id, msg) {
+                None => {}
+                Some(Hit::Delay(d)) => extra = d,
+                Some(Hit::Fail(reply)) => self.targets.failing.push((id, reply)),
+                Some(hit @ (Hit::Drop | Hit::Reset)) => {
+                    self.count_drop(DropReason::Targeted);
+                    rec.kind = TraceKind::Drop(DropReason::Targeted);
+                    (rec.node, rec.peer) = (to, Some(from));
+                    self.tracer.emit(depart, rec, payload.msg(), None, None);
+                    if matches!(hit, Hit::Reset) {
+                        self.reset_conn(conn_id, depart);
+                    }
+                    return;
+                }
+            }
+        }
+        self.send_on_usable_end(from, conn_id, end, depart, cause, id, payload, extra);
     }
 
     /// Store a message in flight and schedule its delivery. The slot is taken first so that

@@ -14,6 +14,9 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     /// Drop an in-flight message, with a trace event saying why.
     pub(crate) fn drop_slot(&mut self, slot: u32, reason: DropReason) {
         let envelope = self.take_envelope(slot);
+        if !self.targets.failing.is_empty() {
+            self.targets.take_failing(envelope.id);
+        }
         self.count_drop(reason);
         let rec = envelope.record(TraceKind::Drop(reason));
         let msg = match &envelope.payload {
@@ -163,6 +166,12 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let rec = envelope.record(TraceKind::Deliver);
         let (to, from, via, cause) = (envelope.to, envelope.from, envelope.via, Some(envelope.id));
         match envelope.payload {
+            Payload::Msg(msg)
+                if !self.targets.failing.is_empty()
+                    && self.targets.failing.iter().any(|(m, _)| *m == envelope.id) =>
+            {
+                self.answer_failed(rec, &msg, via);
+            }
             Payload::Msg(msg) => {
                 self.stats.deliveries += 1;
                 self.tracer.emit(self.now, rec, Some(&msg), None, None);
@@ -189,6 +198,41 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 };
                 self.kill_conn(conn);
                 self.dispatch_closed(to, conn, from, CloseReason::ClosedByPeer);
+            }
+        }
+    }
+
+    /// A targeted `Fail`: the receiver does not handle the request; the model's error reply
+    /// goes back in its stead, now, on the way it came (`target.rs`).
+    #[cold]
+    #[inline(never)]
+    fn answer_failed(&mut self, rec: TraceRecord, msg: &M, via: Via) {
+        let id = rec.msg_id.expect("a message has an id");
+        let reply = self.targets.take_failing(id).expect("marked to fail");
+        let (to, from) = (rec.node, rec.peer.expect("a message has a sender"));
+        self.count_drop(DropReason::Failed);
+        let mut rec = rec;
+        rec.kind = TraceKind::Drop(DropReason::Failed);
+        self.tracer.emit(self.now, rec, Some(msg), None, None);
+        match via {
+            Via::Conn(conn) => self.send_on_conn(to, conn, self.now, Some(id), Payload::Msg(reply)),
+            Via::Datagram => self.send_datagram(to, from, self.now, Some(id), reply),
+        }
+    }
+
+    /// A targeted `Reset`: the connection dies now and both ends that know it are told at
+    /// `at` (the send time of the message that hit the target).
+    pub(crate) fn reset_conn(&mut self, conn: ConnId, at: crate::time::SimTime) {
+        let c = &mut self.conns[conn.0 as usize];
+        if !c.open {
+            return;
+        }
+        c.reset = true;
+        let accepted = c.accepted;
+        self.kill_conn(conn);
+        for end in 0..2u8 {
+            if end == 0 || accepted {
+                self.queue.push(at, EventKind::PeerDown { conn, end });
             }
         }
     }
@@ -308,6 +352,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             return;
         }
         let peer = c.ends[1 - end];
-        self.notify_closed(node, conn, peer, CloseReason::PeerDown);
+        let reason = if c.reset {
+            CloseReason::Reset
+        } else {
+            CloseReason::PeerDown
+        };
+        self.notify_closed(node, conn, peer, reason);
     }
 }

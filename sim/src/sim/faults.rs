@@ -7,6 +7,7 @@ use crate::id::{ConnId, NodeId};
 use crate::message::Message;
 use crate::node::{ClockSkew, InboxItem, NodeStatus};
 use crate::queue::EventKind;
+use crate::target::Armed;
 use crate::time::SimTime;
 use crate::trace::{DropReason, TraceKind};
 use std::hash::Hash;
@@ -77,6 +78,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                     drift_since: self.now,
                 };
             }
+            // Armed at start when at time zero (`Sim::start`).
+            Fault::Target(target) if self.now > SimTime::ZERO => {
+                self.targets.armed.push(Armed { target, seen: 0 })
+            }
+            Fault::Target(_) => {}
         }
     }
 
@@ -253,6 +259,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     /// Quiet phase: restore links, heal, resume and restart every node, stop faults, tell actors.
     pub(crate) fn enter_quiet(&mut self) {
         self.quiet = true;
+        // Faults stop: targets not hit yet are disarmed.
+        self.targets.armed.clear();
         self.trace(TraceRecord::new(TraceKind::Quiet, NodeId(0), "quiet"));
         let topology = self.topology.as_mut().expect("started");
         for (a, b) in topology.pairs() {

@@ -15,6 +15,17 @@ impl Message for Msg {
     fn size_bytes(&self) -> u64 {
         self.bytes
     }
+    // For targeted faults: code "E" fails a message with the reply `seq + 1000`; predicate
+    // "even" holds for even sequence numbers.
+    fn error_reply(&self, code: &str) -> Option<Self> {
+        (code == "E").then(|| Msg {
+            seq: self.seq + 1000,
+            bytes: 0,
+        })
+    }
+    fn satisfies(&self, predicate: &str) -> bool {
+        predicate == "even" && self.seq.is_multiple_of(2)
+    }
 }
 
 /// What a receiver saw.

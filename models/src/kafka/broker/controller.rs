@@ -3,8 +3,9 @@
 //! fenced by partition epoch, and metadata pushed asynchronously to brokers.
 
 use crate::kafka::config::KafkaConfig;
+use crate::kafka::config::admin::AdminOp;
 use crate::kafka::wire::msg::{
-    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, reply, tag, tag_kind,
+    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, reply, tag, tag_kind, tag_payload,
 };
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
@@ -13,6 +14,7 @@ use std::rc::Rc;
 
 const T_SESSION_CHECK: u64 = 1;
 const T_PUSH: u64 = 2;
+const T_ADMIN: u64 = 3;
 
 #[derive(Clone, Debug)]
 pub struct CPart {
@@ -228,6 +230,29 @@ impl Controller {
         true
     }
 
+    /// Preferred leader election (KIP-460, `ReplicationControlManager.electLeaders` with
+    /// PREFERRED; `PartitionChangeBuilder` with `Election.PREFERRED`): the first replica of the
+    /// assignment leads if it is in the ISR and usable; ELECTION_NOT_NEEDED when it already
+    /// leads, PREFERRED_LEADER_NOT_AVAILABLE otherwise.
+    fn elect_preferred(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
+        let preferred = self.parts[p].replicas[0];
+        if self.parts[p].leader == Some(preferred) {
+            ctx.sometimes("kafka:admin_election_not_needed");
+            return;
+        }
+        if !self.parts[p].isr.contains(&preferred) || !self.usable(preferred) {
+            ctx.sometimes("kafka:admin_preferred_leader_not_available");
+            return;
+        }
+        let part = &mut self.parts[p];
+        part.leader = Some(preferred);
+        part.leader_epoch += 1;
+        part.partition_epoch += 1;
+        self.elections += 1;
+        ctx.sometimes("kafka:admin_preferred_election");
+        self.changed(ctx);
+    }
+
     /// KIP-966 balanced recovery (PartitionChangeBuilder.canElectLastKnownLeader, 4.x): with
     /// ELR on and both the ISR and the ELR empty, a partition whose last-known ELR is one
     /// broker elects that broker, unclean, once it is back and unfenced. Without this a lone
@@ -407,6 +432,13 @@ impl Actor<KMsg, KEvent> for Controller {
             b.last_heartbeat = now;
         }
         ctx.set_timer(SimDuration::from_millis(500), tag(T_SESSION_CHECK, 0));
+        let now_ms = now.as_millis();
+        for (i, a) in self.cfg.admin.iter().enumerate() {
+            if matches!(a.op, AdminOp::ElectPreferredLeader { .. }) && a.at_ms > now_ms {
+                let after = SimDuration::from_millis(a.at_ms - now_ms);
+                ctx.set_timer(after, tag(T_ADMIN, i as u64));
+            }
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
@@ -505,6 +537,16 @@ impl Actor<KMsg, KEvent> for Controller {
             T_PUSH => {
                 self.push_pending = false;
                 self.push(ctx);
+            }
+            T_ADMIN => {
+                let op = self
+                    .cfg
+                    .admin
+                    .get(tag_payload(t) as usize)
+                    .map(|a| a.op.clone());
+                if let Some(AdminOp::ElectPreferredLeader { partition }) = op {
+                    self.elect_preferred(ctx, partition as usize);
+                }
             }
             _ => {}
         }

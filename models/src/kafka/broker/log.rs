@@ -303,6 +303,18 @@ impl ReplicaLog {
         self.txn = TxnIndex::rebuild(self);
     }
 
+    /// DeleteRecords (`UnifiedLog.maybeIncrementLogStartOffset`, ClientRecordDeletion): the log
+    /// start moves up to `offset` (≤ HW, possibly inside a segment), then the segments wholly
+    /// below it go (`deleteLogStartOffsetBreachedSegments`). False when it would not move.
+    pub fn advance_log_start(&mut self, offset: u64) -> bool {
+        if offset <= self.local_log_start || offset > self.hw {
+            return false;
+        }
+        self.delete_oldest_while(|_, end, _| end <= offset);
+        self.local_log_start = self.local_log_start.max(offset);
+        true
+    }
+
     /// Throw the whole log away and restart it at `offset` (a follower fetching below the
     /// leader's local log start).
     pub fn reset_to(&mut self, offset: u64, now_ms: i64) {
@@ -510,7 +522,8 @@ impl ReplicaLog {
             });
             let seg = self.segments.remove(0);
             self.size_bytes -= seg.bytes;
-            self.local_log_start = self.segments[0].base_offset;
+            // A log start moved inside the next segment by DeleteRecords stays where it is.
+            self.local_log_start = self.segments[0].base_offset.max(self.local_log_start);
             deleted += 1;
         }
         if deleted > 0 {
@@ -639,6 +652,27 @@ mod tests {
         log.truncate_to(10);
         assert_eq!((log.leo, log.last_epoch()), (3, Some(1)));
         assert_eq!(log.value_at(2), Some(3));
+    }
+
+    /// DeleteRecords (KIP-107): the log start may move inside a segment; only segments wholly
+    /// below it go; never above the HW, never backwards.
+    #[test]
+    fn delete_records_moves_the_log_start_inside_a_segment() {
+        let mut log = ReplicaLog::default();
+        // segment.bytes 1: the second batch rolls a new segment.
+        log.append(Rc::new(Batch::fixture(0, 0, &[1, 2])), 0, 1, u64::MAX);
+        log.append(Rc::new(Batch::fixture(2, 0, &[3, 4])), 0, 1, u64::MAX);
+        log.hw = 4;
+        assert!(!log.advance_log_start(5), "above the HW");
+        assert!(log.advance_log_start(3));
+        assert_eq!(log.local_log_start, 3);
+        assert_eq!(log.segments.len(), 1, "the segment wholly below 3 is gone");
+        assert_eq!(
+            log.segments[0].base_offset, 2,
+            "the one holding offset 3 stays"
+        );
+        assert!(!log.advance_log_start(1), "never backwards");
+        assert_eq!(log_view(&log).all, vec![4]);
     }
 
     /// An empty follower log whose only epoch entry starts at the log start: truncating to the

@@ -10,6 +10,7 @@
 //! (`controller.rs`). The broker parts depend on the log and on `wire` and `config`; this file
 //! holds the state they share and imports none of the files that extend `Broker`.
 
+mod admin;
 pub mod cleaner;
 pub mod controller;
 pub mod log;
@@ -45,6 +46,7 @@ pub(super) const T_PARK: u64 = 8;
 pub(super) const T_PURGATORY: u64 = 9;
 pub(super) const T_CLEANER: u64 = 10;
 pub(super) const T_SHUTDOWN: u64 = 11;
+pub(super) const T_ADMIN: u64 = 12;
 /// Tiered storage (`tiered.rs`): the RLM task, an upload done, a remote read done.
 pub(super) const T_RLM: u64 = 20;
 pub(super) const T_REMOTE_COPY: u64 = 21;
@@ -524,6 +526,7 @@ impl Actor<KMsg, KEvent> for Broker {
                 );
             }
         }
+        self.schedule_admin(ctx);
         self.start_rlm(ctx);
         let c = &self.cfg;
         if c.cleanup_policy.compacts() {
@@ -626,6 +629,7 @@ impl Actor<KMsg, KEvent> for Broker {
                     tag(T_RETENTION, 0),
                 );
             }
+            T_ADMIN => self.admin_op(ctx, payload as usize),
             T_SHUTDOWN => {
                 // KafkaServer controlled shutdown (controlled.shutdown.enable = true): ask the
                 // controller to move leaderships away before stopping.

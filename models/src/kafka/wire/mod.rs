@@ -5,6 +5,7 @@
 //! Depends on `config` only.
 
 pub mod keys;
+pub mod kinds;
 pub mod msg;
 pub mod records;
 pub mod sink_event;

@@ -3,7 +3,7 @@
 
 use super::records::{AbortedTxn, Batch, BatchTxn};
 use crate::kafka::config::Acks;
-use msgsim_sim::{ConnId, Ctx, Message, NodeId, Via};
+use msgsim_sim::{ConnId, Ctx, NodeId, Via};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -343,63 +343,6 @@ pub enum GroupStatus {
     Ok,
     RebalanceInProgress,
     UnknownMember,
-}
-
-impl Message for KMsg {
-    fn kind(&self) -> &'static str {
-        match self {
-            KMsg::Register { .. } => "Register",
-            KMsg::RegisterAck { .. } => "RegisterAck",
-            KMsg::ControlledShutdown { .. } => "ControlledShutdown",
-            KMsg::ControlledShutdownResp => "ControlledShutdownResp",
-            KMsg::Heartbeat { .. } => "BrokerHeartbeat",
-            KMsg::HeartbeatResp { .. } => "BrokerHeartbeatResp",
-            KMsg::Metadata(_) => "Metadata",
-            KMsg::AlterPartition { .. } => "AlterPartition",
-            KMsg::AlterPartitionResp { .. } => "AlterPartitionResp",
-            KMsg::MetadataRequest => "MetadataRequest",
-            KMsg::Produce { .. } => "Produce",
-            KMsg::ProduceResp { .. } => "ProduceResp",
-            KMsg::ConsumerFetch { .. } => "Fetch",
-            KMsg::FetchResp { .. } => "FetchResp",
-            KMsg::ReplicaFetch { .. } => "ReplicaFetch",
-            KMsg::JoinGroup { .. } => "JoinGroup",
-            KMsg::JoinResp { .. } => "JoinResp",
-            KMsg::GroupHeartbeat { .. } => "Heartbeat",
-            KMsg::GroupHeartbeatResp { .. } => "HeartbeatResp",
-            KMsg::LeaveGroup { .. } => "LeaveGroup",
-            KMsg::OffsetCommit { .. } => "OffsetCommit",
-            KMsg::OffsetCommitResp { .. } => "OffsetCommitResp",
-            KMsg::OffsetFetch { .. } => "OffsetFetch",
-            KMsg::OffsetFetchResp { .. } => "OffsetFetchResp",
-            KMsg::InitProducerId { .. } => "InitProducerId",
-            KMsg::InitProducerIdResp { .. } => "InitProducerIdResp",
-            KMsg::AddPartitionsToTxn { .. } => "AddPartitionsToTxn",
-            KMsg::AddPartitionsToTxnResp { .. } => "AddPartitionsToTxnResp",
-            KMsg::TxnOffsetCommit { .. } => "TxnOffsetCommit",
-            KMsg::TxnOffsetCommitResp { .. } => "TxnOffsetCommitResp",
-            KMsg::EndTxn { .. } => "EndTxn",
-            KMsg::EndTxnResp { .. } => "EndTxnResp",
-        }
-    }
-    fn size_bytes(&self) -> u64 {
-        match self {
-            KMsg::Produce { batches, .. } => 64 + batches.iter().map(|b| b.bytes + 61).sum::<u64>(),
-            KMsg::FetchResp { parts, .. } => {
-                64 + parts
-                    .iter()
-                    .map(|(_, r)| match r {
-                        FetchResult::Records { batches, .. } => {
-                            batches.iter().map(|b| b.bytes + 61).sum()
-                        }
-                        _ => 16,
-                    })
-                    .sum::<u64>()
-            }
-            KMsg::Metadata(s) => 64 + 32 * s.parts.len() as u64,
-            _ => 64,
-        }
-    }
 }
 
 /// The client-observed history (Jepsen's invoke / ok / fail / info, polls and processing).
