@@ -129,3 +129,21 @@ proptest! {
         runs_twice_alike(&case.ron(), seed)?;
     }
 }
+
+/// A Connect task that FAILED on a poison record stops polling; the cleaner then compacts
+/// records it had read under later records of their keys that no poll saw. The restarted
+/// task's re-read jumps over them: compaction, not a `poll_skip` (found by
+/// `kafka_wide_verdicts_are_consistent`, seed 0; the checker only knew the observed heads).
+#[test]
+fn records_compacted_under_unpolled_heads_are_not_poll_skips() {
+    let o = run(
+        include_str!("../fixtures/compacted-connect-task-fails.ron"),
+        0,
+    );
+    assert!(
+        obs(&o, "task_failed") > 0.0,
+        "the task fails: {:?}",
+        nonzero(&o)
+    );
+    assert_eq!(anomaly(&o, "poll_skip"), 0, "{:?}", nonzero(&o));
+}

@@ -402,7 +402,8 @@ impl KafkaChecker {
         let mut info_in_log = 0u64;
         let mut nonmonotonic_send = 0u64;
         let mut found = Found::default();
-        let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed);
+        let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed)
+            .with_final(&fin.leader_logs, &self.offsets);
         let excused = |s: &ValState, v: u64| {
             let off = [s.ok_offset, s.seen_offset]
                 .into_iter()

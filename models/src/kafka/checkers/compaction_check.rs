@@ -29,6 +29,11 @@ enum Lookup {
 pub struct KeyHeads {
     keys: KeySpec,
     heads: Vec<BTreeMap<u64, (u64, u64)>>,
+    /// Per partition, per key: the key's last value in the final leader log (`with_final`),
+    /// and the offset it was observed at, if any.
+    final_heads: Vec<BTreeMap<u64, (u64, Option<u64>)>>,
+    /// Per partition: the values in the final leader log.
+    final_values: Vec<BTreeSet<u64>>,
 }
 
 impl KeyHeads {
@@ -48,7 +53,65 @@ impl KeyHeads {
                 }
             }
         }
-        KeyHeads { keys, heads }
+        KeyHeads {
+            keys,
+            heads,
+            final_heads: Vec::new(),
+            final_values: Vec::new(),
+        }
+    }
+
+    /// Add the final leader logs (values in offset order, per partition; None = offline):
+    /// what the cleaner kept. A record observed once and gone from the final log while a
+    /// later record of its key is there was compacted away — also when no poll ever saw that
+    /// later record (a consumer that stopped, a Connect task that FAILED, acks=0 with no
+    /// offsets), which the observed heads alone cannot tell.
+    pub fn with_final(
+        mut self,
+        final_logs: &[Option<(u64, Vec<u64>)>],
+        offsets: &[Vec<u64>],
+    ) -> Self {
+        if !self.keys.compacted {
+            return self;
+        }
+        for (p, log) in final_logs.iter().enumerate() {
+            let mut heads: BTreeMap<u64, (u64, Option<u64>)> = BTreeMap::new();
+            let mut values = BTreeSet::new();
+            for &v in log.iter().flat_map(|(_, recs)| recs) {
+                values.insert(v);
+                if let Some(k) = self.keys.key(v) {
+                    heads.insert(k, (v, None));
+                }
+            }
+            let seen = offsets.get(p).map_or(&[][..], |l| &l[..]);
+            let last: BTreeSet<u64> = heads.values().map(|&(v, _)| v).collect();
+            let mut at: BTreeMap<u64, u64> = BTreeMap::new();
+            for (o, v) in seen.iter().enumerate().filter(|(_, v)| last.contains(v)) {
+                at.insert(*v, o as u64);
+            }
+            for (v, off) in heads.values_mut() {
+                *off = at.get(v).copied();
+            }
+            self.final_heads.push(heads);
+            self.final_values.push(values);
+        }
+        self
+    }
+
+    /// `v`, observed at `offset` of `p`, is not in the final log and a record of its key that
+    /// is there was not observed below `offset`: the cleaner removed `v` under that record.
+    fn compacted_under_final_head(&self, p: usize, offset: u64, v: u64) -> bool {
+        let (Some(heads), Some(values)) = (self.final_heads.get(p), self.final_values.get(p))
+        else {
+            return false;
+        };
+        let Some(k) = self.keys.key(v) else {
+            return false;
+        };
+        !values.contains(&v)
+            && heads
+                .get(&k)
+                .is_some_and(|&(w, at)| w != v && at.is_none_or(|a| a > offset))
     }
 
     /// What compaction may have done to the record `v` of partition `p`.
@@ -70,7 +133,10 @@ impl KeyHeads {
         match self.lookup(p, v) {
             Lookup::Kept => false,
             Lookup::Tombstone => true,
-            Lookup::Head(head) => matches!((head, offset), (Some((h, _)), Some(o)) if h > o),
+            Lookup::Head(head) => {
+                matches!((head, offset), (Some((h, _)), Some(o)) if h > o)
+                    || offset.is_some_and(|o| self.compacted_under_final_head(p, o, v))
+            }
         }
     }
 
@@ -143,5 +209,32 @@ mod tests {
             &BTreeSet::new(),
         );
         assert!(!plain.superseded_by_later_send(0, value(0, 0)));
+    }
+
+    #[test]
+    fn a_record_gone_under_a_final_head_nobody_polled_is_excused() {
+        // Key space 1: one key. A consumer saw p0#1 and p0#2 at offsets 0 and 1 and stopped;
+        // the cleaner later kept only p0#9 (never polled). The observed head is p0#2 itself.
+        let keys = KeySpec {
+            key_space: 1,
+            tombstone_every: 0,
+            compacted: true,
+        };
+        let offsets = vec![vec![value(0, 1), value(0, 2)]];
+        let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new());
+        assert!(!heads.excused(0, Some(1), value(0, 2)));
+        let fin = vec![Some((0, vec![value(0, 9)]))];
+        let heads = heads.with_final(&fin, &offsets);
+        assert!(heads.excused(0, Some(1), value(0, 2)));
+        assert!(heads.excused(0, Some(0), value(0, 1)));
+        // Still in the final log: not compacted, so skipping it is not excused.
+        let fin = vec![Some((0, vec![value(0, 2), value(0, 9)]))];
+        let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
+        assert!(!heads.excused(0, Some(1), value(0, 2)));
+        // The final head was seen below the offset: it cannot have superseded the record.
+        let offsets = vec![vec![value(0, 9), value(0, 2)]];
+        let fin = vec![Some((0, vec![value(0, 9)]))];
+        let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
+        assert!(!heads.excused(0, Some(1), value(0, 2)));
     }
 }
