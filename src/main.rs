@@ -519,7 +519,7 @@ fn cmd_export(args: ExportArgs) -> i32 {
         let from_ms = args.from_ms.unwrap_or(0);
         let (lines, cut) = export::window_report(lines, from_ms, args.to_ms, limit);
         eprintln!("{}", cut.describe(from_ms, args.to_ms));
-        export::export(&lines, args.format)
+        export::export(&lines, args.format, &cx.names)
     };
     match &args.output {
         None => {

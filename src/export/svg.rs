@@ -265,7 +265,7 @@ fn messages(s: &mut String, p: &Picture<'_>, f: &Frame) {
                 l.node,
                 scene::time_text(l.t_ns),
                 short(
-                    &crate::export::shown(l.detail.as_deref().unwrap_or("")),
+                    &crate::export::shown(l.detail.as_deref().unwrap_or(""), &p.cx.names),
                     300
                 )
             );
@@ -310,7 +310,7 @@ fn messages(s: &mut String, p: &Picture<'_>, f: &Frame) {
                     xml(&l.node),
                     scene::time_text(l.t_ns),
                     xml(&short(
-                        &crate::export::shown(l.detail.as_deref().unwrap_or("")),
+                        &crate::export::shown(l.detail.as_deref().unwrap_or(""), &p.cx.names),
                         300
                     ))
                 );
