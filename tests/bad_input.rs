@@ -450,6 +450,12 @@ const TABLE: &[(&str, usize, usize, &str)] = &[
         "faults[0]: a `Metadata` cannot be failed",
     ),
     (
+        "kafka-21-admin-unknown-config.ron",
+        7,
+        28,
+        "system.admin.0.op: unknown topic config `segment.jitter.ms`",
+    ),
+    (
         "redis-01-quorum-above-sentinels.ron",
         8,
         20,

@@ -527,3 +527,43 @@ fn k37a_delete_records() {
 fn k37b_delete_records_above_hw() {
     oracle("k37b-delete-records-above-hw");
 }
+
+#[test]
+fn k38a_delete_records_down_replica() {
+    oracle("k38a-delete-records-down-replica");
+}
+
+#[test]
+fn k38b_no_delete_records_down_replica() {
+    oracle("k38b-no-delete-records-down-replica");
+}
+
+#[test]
+fn k39a_alter_retention_ms() {
+    oracle("k39a-alter-retention-ms");
+}
+
+#[test]
+fn k39b_alter_retention_ms_deleted() {
+    oracle("k39b-alter-retention-ms-deleted");
+}
+
+#[test]
+fn k40a_alter_min_isr() {
+    oracle("k40a-alter-min-isr");
+}
+
+#[test]
+fn k40b_alter_min_isr_met() {
+    oracle("k40b-alter-min-isr-met");
+}
+
+#[test]
+fn k41a_txn_send_record_fields() {
+    oracle("k41a-txn-send-record-fields");
+}
+
+#[test]
+fn k41b_txn_send_record_now() {
+    oracle("k41b-txn-send-record-now");
+}

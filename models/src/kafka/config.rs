@@ -9,7 +9,7 @@ pub mod sink;
 pub mod tiered;
 
 pub use kinds::{Acks, IsolationLevel, OffsetReset};
-use msgsim_sim::{RngStream, SimDuration};
+use msgsim_sim::{RngStream, SimDuration, SimTime};
 use script::{KStep, ScriptClientSpec};
 use serde::{Deserialize, Serialize};
 use sink::{Pipeline, SinkConfig};
@@ -452,9 +452,26 @@ impl KafkaConfig {
             .unwrap_or(self.isolation_level);
         level == IsolationLevel::ReadCommitted
     }
-    /// min(minISR, RF) (Partition.scala effective min ISR).
+    /// min(minISR, RF) (Partition.scala effective min ISR), with the cluster's setting.
     pub fn effective_min_isr(&self) -> usize {
         self.min_insync_replicas.min(self.replication_factor) as usize
+    }
+    /// The same at `now`, with the topic's `min.insync.replicas` override from
+    /// IncrementalAlterConfigs (`config/admin.rs`) if one is in force.
+    pub fn effective_min_isr_at(&self, now: SimTime) -> usize {
+        let cfg = admin::TopicConfig::MinInsyncReplicas;
+        admin::topic_override(&self.admin, cfg, now.as_millis())
+            .map_or(self.min_insync_replicas, |v| v as u32)
+            .min(self.replication_factor) as usize
+    }
+    /// `retention.ms` and `retention.bytes` at `now` (overrides as for the min ISR).
+    pub fn retention_at(&self, now: SimTime) -> (i64, i64) {
+        let at =
+            |c, default| admin::topic_override(&self.admin, c, now.as_millis()).unwrap_or(default);
+        (
+            at(admin::TopicConfig::RetentionMs, self.retention_ms),
+            at(admin::TopicConfig::RetentionBytes, self.retention_bytes),
+        )
     }
 
     pub fn validate(&self) -> Result<(), (String, String)> {
@@ -547,7 +564,7 @@ impl KafkaConfig {
                 "broker must be in 1..=brokers".into(),
             );
         }
-        admin::validate(&self.admin, self.log_partitions())?;
+        admin::validate(&self.admin, self.log_partitions(), self.replication_factor)?;
         if self.group_committed_offset_at_start < -1 {
             return err(
                 "group_committed_offset_at_start",

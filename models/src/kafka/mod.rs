@@ -98,6 +98,7 @@ pub const PROBES: &[&str] = &[
     "kafka:connect_transient_not_retried",
     "kafka:delete_records",
     "kafka:delete_records_out_of_range",
+    "kafka:follower_log_start_advanced",
     "kafka:consumer_offset_out_of_range",
     "kafka:consumer_session_timeout",
     "kafka:consumer_truncation_detected",
@@ -311,7 +312,8 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
             c.isolation_level.unwrap_or(config.isolation_level) == IsolationLevel::ReadCommitted
         }))
         .collect();
-    // The transaction-history checker sees the history only with scripted transactions.
+    // The transaction-history checker sees the history with scripted transactions or the
+    // workload's transactional producers (their boundaries: `applications/txn_producer.rs`).
     let pairs: Vec<(u32, u32)> = (0..config.script_clients.len() as u32)
         .filter(|&k| config.script_tid(k).is_some())
         .map(|k| (config.producers + k, config.consumers + k))
@@ -325,7 +327,8 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     let observer = Box::new(Observers(
         checkers::checker::Shared(checker.clone()),
         sink_checker.clone(),
-        (!pairs.is_empty()).then(|| SharedTxn(txn_checker.clone())),
+        (!pairs.is_empty() || config.transactional_producers > 0)
+            .then(|| SharedTxn(txn_checker.clone())),
     ));
     let lossy_crashes = lossy_crashes(&setup.faults);
     let mut sim = setup.build(actors, observer).map_err(RunError::Config)?;

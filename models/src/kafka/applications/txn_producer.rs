@@ -7,7 +7,7 @@
 
 use crate::kafka::clients::txn_client::{T_CLIENT_TICK, TxnClient, TxnNote};
 use crate::kafka::config::KafkaConfig;
-use crate::kafka::wire::msg::{KEvent, KMsg, tag, tag_kind};
+use crate::kafka::wire::msg::{KEvent, KMsg, NO_CONSUMER, TxnMark, tag, tag_kind};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -65,6 +65,17 @@ impl TxnProducer {
         self.cfg.messages_per_producer != 0 && self.counter >= self.cfg.messages_per_producer
     }
 
+    /// A transaction boundary in the history, for the transaction-history checker
+    /// (`checkers/txn_history.rs`): its writes are this producer's sends between Begin and the
+    /// outcome the coordinator answered. No consumer reads inside these transactions.
+    fn mark(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, mark: TxnMark) {
+        ctx.record(KEvent::Txn {
+            producer: self.idx,
+            consumer: NO_CONSUMER,
+            mark,
+        });
+    }
+
     fn handle(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, notes: Vec<TxnNote>) {
         for n in notes {
             match n {
@@ -74,9 +85,15 @@ impl TxnProducer {
                         self.tick(ctx);
                     }
                 }
-                TxnNote::Ended(_) => {
+                TxnNote::Ended(committed) => {
                     self.in_txn = false;
                     self.ending = false;
+                    let mark = if committed {
+                        TxnMark::Committed
+                    } else {
+                        TxnMark::Aborted
+                    };
+                    self.mark(ctx, mark);
                 }
                 TxnNote::Fenced => {
                     // ProducerFencedException: the application closes this producer.
@@ -107,6 +124,7 @@ impl TxnProducer {
             self.txns += 1;
             self.txn_records = 0;
             self.client.begin();
+            self.mark(ctx, TxnMark::Begin);
         }
         let mut by_part: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
         while n > 0 && !self.exhausted() && self.txn_records < self.cfg.transaction_records {

@@ -2,7 +2,7 @@
 //! (KIP-107). Extends `Broker` (like `produce.rs`); the controller's part, preferred leader
 //! election, is in `controller.rs`.
 
-use super::{Broker, T_ADMIN};
+use super::{Broker, Role, T_ADMIN};
 use crate::kafka::config::admin::AdminOp;
 use crate::kafka::wire::msg::{KEvent, KMsg, tag};
 use msgsim_sim::{Ctx, SimDuration};
@@ -23,10 +23,10 @@ impl Broker {
     /// DeleteRecords reaches the leader (`ReplicaManager.deleteRecords` →
     /// `Partition.deleteRecordsOnLeader`): the log start offset moves to the requested offset
     /// (−1: the high watermark) unless it is above the high watermark (OFFSET_OUT_OF_RANGE);
-    /// then `UnifiedLog.deleteOldSegments` removes the segments wholly below it. Followers
-    /// take the leader's log start from its fetch responses (`maybeIncrementLogStartOffset`);
-    /// here every up replica applies the same move at the same time — a follower that is down
-    /// keeps its records (a simplification: docs/kafka.md "Admin operations").
+    /// then `UnifiedLog.deleteOldSegments` removes the segments wholly below it. Only the
+    /// broker that leads the partition in its own view acts; followers take the leader's log
+    /// start from their next fetch response (`replication.rs`), a replica that was down when
+    /// it caught up.
     pub(super) fn admin_op(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, index: usize) {
         let Some(a) = self.cfg.admin.get(index) else {
             return;
@@ -39,8 +39,7 @@ impl Broker {
             return;
         };
         let p = partition as usize;
-        let hosts = self.cfg.replicas(partition).contains(&self.id);
-        if !hosts {
+        if !self.hosted[p] || self.parts[p].role != Role::Leader {
             return;
         }
         let log = &mut self.logs[p];

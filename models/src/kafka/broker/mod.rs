@@ -419,22 +419,19 @@ impl Broker {
                 continue;
             }
             // No roll here: the walk rolls the active segment only when every segment goes.
+            // The topic's current retention.ms/bytes (an IncrementalAlterConfigs override).
+            let (retention_ms, retention_bytes) = self.cfg.retention_at(ctx.now());
             let log = &mut self.logs[p];
             let rules = RetentionRules {
-                retention_ms: self.cfg.retention_ms,
-                retention_bytes: self.cfg.retention_bytes,
+                retention_ms,
+                retention_bytes,
                 tiered: None,
             };
             let (mut seen, mut bad) = (0, 0);
-            let deleted = log.delete_retention_noting(
-                now_ms,
-                self.cfg.retention_ms,
-                self.cfg.retention_bytes,
-                |d| {
-                    seen += 1;
-                    bad += rules.violations(d, now_ms);
-                },
-            );
+            let deleted = log.delete_retention_noting(now_ms, retention_ms, retention_bytes, |d| {
+                seen += 1;
+                bad += rules.violations(d, now_ms);
+            });
             self.retention_deletions_checked += seen;
             self.retention_violations += bad;
             if deleted > 0 {

@@ -108,7 +108,7 @@ impl Broker {
             return (Err(KErr::FencedLeaderEpoch), None);
         }
         // Only acks=all is checked against min ISR, and before appending (L1381–1386).
-        if acks == Acks::All && view.isr.len() < self.cfg.effective_min_isr() {
+        if acks == Acks::All && view.isr.len() < self.cfg.effective_min_isr_at(ctx.now()) {
             ctx.sometimes("kafka:not_enough_replicas");
             return (Err(KErr::NotEnoughReplicas), None);
         }
@@ -178,7 +178,7 @@ impl Broker {
     /// are in the log.
     pub(super) fn complete_waiters(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
         let hw = self.logs[p].hw;
-        let under_min = self.parts[p].isr.len() < self.cfg.effective_min_isr();
+        let under_min = self.parts[p].isr.len() < self.cfg.effective_min_isr_at(ctx.now());
         while let Some(&(required, key, i)) = self.parts[p].waiters.front() {
             if required > hw {
                 break;

@@ -280,7 +280,9 @@ impl Broker {
         if view.role != Role::Leader {
             return;
         }
-        if !self.cfg.hw_advances_under_min_isr && view.isr.len() < self.cfg.effective_min_isr() {
+        if !self.cfg.hw_advances_under_min_isr
+            && view.isr.len() < self.cfg.effective_min_isr_at(ctx.now())
+        {
             return;
         }
         let log = &self.logs[p];
@@ -438,7 +440,12 @@ impl Broker {
                 self.parts[p].truncating = false;
             }
             match result {
-                FetchResult::Records { batches, hw, .. } => {
+                FetchResult::Records {
+                    batches,
+                    hw,
+                    log_start,
+                    ..
+                } => {
                     let now_ms = Self::now_ms(ctx);
                     for b in batches {
                         self.follower_append(p, b, now_ms);
@@ -446,6 +453,15 @@ impl Broker {
                     let log = &mut self.logs[p];
                     // TLA-HG FollowerReplicate: hw = min(leader hw, own LEO); never backwards.
                     log.hw = log.hw.max(hw.min(log.leo));
+                    // ReplicaFetcherThread.processPartitionData: after the HW, the follower's
+                    // log start follows the leader's (`maybeIncrementLogStartOffset`, reason
+                    // LeaderOffsetIncremented), so records DeleteRecords or the leader's
+                    // retention removed go here too, also on a replica that was down then.
+                    // Not with tiered storage: there the answer carries the leader's local
+                    // start, and a follower's local retention is its own (`tiered.rs`).
+                    if self.tier.store.is_none() && log.advance_log_start(log_start) {
+                        ctx.sometimes("kafka:follower_log_start_advanced");
+                    }
                     self.check_invariants(p);
                 }
                 FetchResult::Diverging { epoch, end_offset } => {

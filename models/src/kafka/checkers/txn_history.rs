@@ -1,5 +1,6 @@
 //! The transaction-history checker (issue 16 item 5), in the spirit of Elle's Kafka and
-//! list-append checkers: it builds the transactions of the scripted transactional clients from
+//! list-append checkers: it builds the transactions of the transactional clients (scripted, and
+//! the workload's transactional producers, which read nothing) from
 //! the history — a transaction's writes are its producer's sends between `KEvent::Txn` Begin
 //! and its outcome, its reads its consumer's polls since its previous outcome (consume,
 //! transform, produce), its outcome what commitTransaction / abortTransaction returned — and

@@ -12,7 +12,7 @@ mod txn;
 use super::producer::Producer;
 use super::txn_client::{T_CLIENT_TICK, TxnCall};
 use crate::kafka::config::script::{
-    KCmd, KStep, ScriptClientSpec, outcome_matches, partition_for_key,
+    HeaderSpec, KCmd, KStep, ScriptClientSpec, outcome_matches, partition_for_key,
 };
 use crate::kafka::config::{IsolationLevel, KafkaConfig};
 use crate::kafka::wire::msg::{KEvent, KMsg, tag, tag_kind, tag_payload};
@@ -178,18 +178,7 @@ impl ScriptClient {
                     // KafkaProducer: "Cannot perform operation after producer has been closed".
                     return self.answer(ctx, pos, "CLOSED".into());
                 }
-                let p = match (partition, &key) {
-                    (Some(p), _) => p,
-                    (None, Some(k)) => partition_for_key(k, self.cfg.partitions),
-                    (None, None) => 0,
-                };
-                // The record's size: value, key and headers (keys and values only).
-                let bytes = value_bytes
-                    + key.as_ref().map_or(0, |k| k.len() as u64)
-                    + headers
-                        .iter()
-                        .map(|h| h.key.len() as u64 + h.value_bytes)
-                        .sum::<u64>();
+                let (p, bytes) = send_record(&self.cfg, partition, &key, value_bytes, &headers);
                 let ts = ctx.local_now().as_millis() as i64 + timestamp_delta_ms;
                 let value = self.producer.script_send(ctx, p, bytes, ts);
                 self.sends.insert(value, pos);
@@ -313,13 +302,16 @@ impl ScriptClient {
         };
         let txn = self.txn.as_mut().expect("transactional client");
         let answers = match cmd {
-            KCmd::Send { partition, key, .. } => {
-                let p = match (partition, key) {
-                    (Some(p), _) => *p,
-                    (None, Some(k)) => partition_for_key(k, self.cfg.partitions),
-                    (None, None) => 0,
-                };
-                txn.send(ctx, pos, p)
+            KCmd::Send {
+                partition,
+                key,
+                value_bytes,
+                timestamp_delta_ms,
+                headers,
+            } => {
+                let (p, bytes) = send_record(&self.cfg, *partition, key, *value_bytes, headers);
+                let ts = ctx.local_now().as_millis() as i64 + timestamp_delta_ms;
+                txn.send(ctx, pos, p, bytes, ts)
             }
             KCmd::SendOffsetsToTransaction {
                 offsets,
@@ -557,4 +549,28 @@ impl Actor<KMsg, KEvent> for ScriptClient {
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+/// A scripted send's partition (the step's, else the key's hash, else 0) and record size:
+/// value, key and headers (keys and values only) — the same for a plain and a transactional
+/// send.
+fn send_record(
+    cfg: &KafkaConfig,
+    partition: Option<u32>,
+    key: &Option<String>,
+    value_bytes: u64,
+    headers: &[HeaderSpec],
+) -> (u32, u64) {
+    let p = match (partition, key) {
+        (Some(p), _) => p,
+        (None, Some(k)) => partition_for_key(k, cfg.partitions),
+        (None, None) => 0,
+    };
+    let bytes = value_bytes
+        + key.as_ref().map_or(0, |k| k.len() as u64)
+        + headers
+            .iter()
+            .map(|h| h.key.len() as u64 + h.value_bytes)
+            .sum::<u64>();
+    (p, bytes)
 }

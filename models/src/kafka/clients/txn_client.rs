@@ -61,6 +61,17 @@ struct TBatch {
     in_flight: bool,
     maybe_written: bool,
     ready_at: SimTime,
+    record: Option<ScriptRecord>,
+}
+
+/// A scripted send's own record size and CreateTime (`clients/script.rs`); without one a batch
+/// is `message_bytes` per value, stamped with the client's clock when sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScriptRecord {
+    /// Value, key and headers, before compression.
+    pub bytes: u64,
+    /// CreateTime: fixed at send() (KafkaProducer.doSend), kept by every retry.
+    pub ts_ms: i64,
 }
 
 /// The coordinator request in flight (one at a time, like TransactionManager's queue).
@@ -204,6 +215,17 @@ impl TxnClient {
 
     /// send(): one batch of `values` to partition `p`.
     pub fn send(&mut self, ctx: &mut Cx<'_>, p: u32, values: Rc<[u64]>) -> Vec<TxnNote> {
+        self.send_record(ctx, p, values, None)
+    }
+
+    /// send() with a scripted record's size and CreateTime.
+    pub fn send_record(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        p: u32,
+        values: Rc<[u64]>,
+        record: Option<ScriptRecord>,
+    ) -> Vec<TxnNote> {
         if let Some(owner) = self.owner {
             ctx.record(KEvent::Send {
                 producer: owner,
@@ -223,6 +245,7 @@ impl TxnClient {
                 in_flight: false,
                 maybe_written: false,
                 ready_at: ctx.now(),
+                record,
             },
         );
         self.drive(ctx)
@@ -442,9 +465,16 @@ impl TxnClient {
                 pid: self.pid,
                 producer_epoch: self.epoch,
                 first_seq: b.seq.expect("assigned"),
-                ts_ms: ctx.local_now().as_millis() as i64,
+                ts_ms: b
+                    .record
+                    .map_or(ctx.local_now().as_millis() as i64, |r| r.ts_ms),
                 values: b.values.clone(),
-                bytes: b.values.len() as u64 * self.cfg.message_bytes,
+                // A scripted record is compressed as a plain scripted send is.
+                bytes: b
+                    .record
+                    .map_or(b.values.len() as u64 * self.cfg.message_bytes, |r| {
+                        r.bytes * self.cfg.compression_percent as u64 / 100
+                    }),
                 leader_epoch: Some(st.leader_epoch),
                 txn: if self.tid.is_some() {
                     BatchTxn::Data

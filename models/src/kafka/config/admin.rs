@@ -28,28 +28,141 @@ pub enum AdminOp {
     /// changes nothing. Segments wholly below the new start are deleted; a consumer fetching
     /// below it gets OFFSET_OUT_OF_RANGE and applies `auto.offset.reset`.
     DeleteRecords { partition: u32, before_offset: i64 },
+    /// `Admin.incrementalAlterConfigs({topic: [AlterConfigOp...]})` (KIP-339): SET or DELETE
+    /// one topic config at a time; the others keep their values (unlike the old AlterConfigs,
+    /// which replaced the whole set). The controller writes a ConfigRecord; every broker applies
+    /// it from the metadata log (`ConfigAdminManager`, `DynamicConfigPublisher`) — here at once,
+    /// at `at_ms`.
+    IncrementalAlterConfigs { ops: Vec<AlterConfigOp> },
 }
 
-impl AdminOp {
-    pub fn partition(&self) -> u32 {
+/// One entry of an IncrementalAlterConfigs request (`AlterConfigOp.OpType` SET / DELETE; APPEND
+/// and SUBTRACT apply to list configs, none of which is modelled).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum AlterConfigOp {
+    /// A topic-level override of `name` (e.g. `"min.insync.replicas"`).
+    Set { name: String, value: i64 },
+    /// Remove the override: the topic falls back to the cluster's setting (the scenario's
+    /// `min_insync_replicas`, `retention_ms`, `retention_bytes`).
+    Delete { name: String },
+}
+
+impl AlterConfigOp {
+    fn name(&self) -> &str {
         match self {
-            AdminOp::ElectPreferredLeader { partition }
-            | AdminOp::DeleteRecords { partition, .. } => *partition,
+            AlterConfigOp::Set { name, .. } | AlterConfigOp::Delete { name } => name,
         }
     }
 }
 
+/// The topic configs IncrementalAlterConfigs may change here (TopicConfig names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicConfig {
+    /// `min.insync.replicas`: acks=all produces and the high watermark check it at once
+    /// (Partition.appendRecordsToLeader reads the log's current config).
+    MinInsyncReplicas,
+    /// `retention.ms`, `retention.bytes`: the next retention check uses them
+    /// (UnifiedLog.deleteOldSegments reads the current config).
+    RetentionMs,
+    RetentionBytes,
+}
+
+impl TopicConfig {
+    pub const ALL: [(&'static str, TopicConfig); 3] = [
+        ("min.insync.replicas", TopicConfig::MinInsyncReplicas),
+        ("retention.ms", TopicConfig::RetentionMs),
+        ("retention.bytes", TopicConfig::RetentionBytes),
+    ];
+    fn named(name: &str) -> Option<TopicConfig> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+    }
+}
+
+/// The topic's override of `config` at `now_ms`: the last SET or DELETE of it taking effect at
+/// or before then (admin operations in time order, ties in list order); None = no override.
+pub fn topic_override(admin: &[AdminSpec], config: TopicConfig, now_ms: u64) -> Option<i64> {
+    let mut last: Option<(u64, Option<i64>)> = None;
+    for a in admin.iter().filter(|a| a.at_ms <= now_ms) {
+        let AdminOp::IncrementalAlterConfigs { ops } = &a.op else {
+            continue;
+        };
+        for op in ops {
+            if TopicConfig::named(op.name()) != Some(config) {
+                continue;
+            }
+            let value = match op {
+                AlterConfigOp::Set { value, .. } => Some(*value),
+                AlterConfigOp::Delete { .. } => None,
+            };
+            if last.is_none_or(|(at, _)| a.at_ms >= at) {
+                last = Some((a.at_ms, value));
+            }
+        }
+    }
+    last.and_then(|(_, v)| v)
+}
+
+impl AdminOp {
+    /// The partition the operation names (None: a topic-level one).
+    pub fn partition(&self) -> Option<u32> {
+        match self {
+            AdminOp::ElectPreferredLeader { partition }
+            | AdminOp::DeleteRecords { partition, .. } => Some(*partition),
+            AdminOp::IncrementalAlterConfigs { .. } => None,
+        }
+    }
+}
+
+/// A SET's value the broker would refuse (INVALID_CONFIG), or an unknown name
+/// (UNKNOWN_TOPIC_OR_PARTITION is not it: Kafka refuses an unknown topic config with
+/// INVALID_CONFIG too).
+fn check_alter(op: &AlterConfigOp, replication_factor: u32) -> Result<(), String> {
+    let Some(config) = TopicConfig::named(op.name()) else {
+        let known: Vec<&str> = TopicConfig::ALL.iter().map(|(n, _)| *n).collect();
+        return Err(format!(
+            "unknown topic config `{}` (modelled: {})",
+            op.name(),
+            known.join(", ")
+        ));
+    };
+    let AlterConfigOp::Set { value, .. } = op else {
+        return Ok(());
+    };
+    match config {
+        // TopicConfig: min.insync.replicas ≥ 1; above the RF every acks=all produce is refused
+        // (Kafka accepts it; the model's replica count bounds it like `min_insync_replicas`).
+        TopicConfig::MinInsyncReplicas if *value < 1 || *value > replication_factor as i64 => {
+            Err(format!(
+                "min.insync.replicas must be in 1..={replication_factor} (the replication factor)"
+            ))
+        }
+        TopicConfig::RetentionMs | TopicConfig::RetentionBytes if *value < -1 => {
+            Err(format!("{} must be ≥ −1 (−1: no limit)", op.name()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `Err((field below admin[i], message))`.
-pub fn validate(admin: &[AdminSpec], partitions: u32) -> Result<(), (String, String)> {
+pub fn validate(
+    admin: &[AdminSpec],
+    partitions: u32,
+    replication_factor: u32,
+) -> Result<(), (String, String)> {
     for (i, a) in admin.iter().enumerate() {
-        if a.op.partition() >= partitions {
+        if let Some(p) = a.op.partition()
+            && p >= partitions
+        {
             return Err((
                 format!("admin.{i}.op"),
-                format!(
-                    "partition {} does not exist (partitions: {partitions})",
-                    a.op.partition()
-                ),
+                format!("partition {p} does not exist (partitions: {partitions})"),
             ));
+        }
+        if let AdminOp::IncrementalAlterConfigs { ops } = &a.op {
+            for op in ops {
+                check_alter(op, replication_factor).map_err(|m| (format!("admin.{i}.op"), m))?;
+            }
         }
         if let AdminOp::DeleteRecords { before_offset, .. } = a.op
             && before_offset < -1
@@ -74,13 +187,79 @@ mod tests {
             partition: 1,
             before_offset: -1,
         })];
-        assert_eq!(validate(&ok, 2), Ok(()));
+        assert_eq!(validate(&ok, 2, 3), Ok(()));
         let far = [at(AdminOp::ElectPreferredLeader { partition: 2 })];
-        assert_eq!(validate(&far, 2).unwrap_err().0, "admin.0.op");
+        assert_eq!(validate(&far, 2, 3).unwrap_err().0, "admin.0.op");
         let neg = [at(AdminOp::DeleteRecords {
             partition: 0,
             before_offset: -2,
         })];
-        assert!(validate(&neg, 1).unwrap_err().1.contains("before_offset"));
+        assert!(
+            validate(&neg, 1, 3)
+                .unwrap_err()
+                .1
+                .contains("before_offset")
+        );
+    }
+
+    fn alter(at_ms: u64, ops: Vec<AlterConfigOp>) -> AdminSpec {
+        AdminSpec {
+            at_ms,
+            op: AdminOp::IncrementalAlterConfigs { ops },
+        }
+    }
+    fn set(name: &str, value: i64) -> AlterConfigOp {
+        AlterConfigOp::Set {
+            name: name.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn the_latest_set_or_delete_in_time_is_the_override() {
+        let del = AlterConfigOp::Delete {
+            name: "retention.ms".into(),
+        };
+        // Listed out of time order: the 5 s DELETE ends the 2 s SET, the 9 s SET starts anew.
+        let admin = [
+            alter(9_000, vec![set("retention.ms", 7)]),
+            alter(
+                2_000,
+                vec![set("retention.ms", 5), set("min.insync.replicas", 3)],
+            ),
+            alter(5_000, vec![del]),
+        ];
+        let at = |ms| topic_override(&admin, TopicConfig::RetentionMs, ms);
+        assert_eq!(at(1_999), None);
+        assert_eq!(at(2_000), Some(5));
+        assert_eq!(at(4_999), Some(5));
+        assert_eq!(at(5_000), None);
+        assert_eq!(at(9_000), Some(7));
+        // Other configs are left alone (incremental, KIP-339).
+        assert_eq!(
+            topic_override(&admin, TopicConfig::MinInsyncReplicas, 9_000),
+            Some(3)
+        );
+        assert_eq!(
+            topic_override(&admin, TopicConfig::RetentionBytes, 9_000),
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_configs_and_invalid_values_are_refused() {
+        let ok = [alter(1, vec![set("min.insync.replicas", 3)])];
+        assert_eq!(validate(&ok, 1, 3), Ok(()));
+        let high = [alter(1, vec![set("min.insync.replicas", 4)])];
+        assert!(validate(&high, 1, 3).unwrap_err().1.contains("1..=3"));
+        let unknown = [alter(1, vec![set("segment.jitter.ms", 1)])];
+        assert!(
+            validate(&unknown, 1, 3)
+                .unwrap_err()
+                .1
+                .contains("unknown topic config")
+        );
+        let neg = [alter(1, vec![set("retention.bytes", -2)])];
+        assert!(validate(&neg, 1, 3).is_err());
     }
 }

@@ -401,8 +401,9 @@ pub enum KEvent {
         expected: Option<String>,
         ok: bool,
     },
-    /// A scripted transactional client (producer `producer`, consumer `consumer`) began a
-    /// transaction or learnt its outcome (the transaction-history checker's boundaries). Last,
+    /// A transactional client (producer `producer`, consumer `consumer`: a scripted client,
+    /// or a workload transactional producer with `NO_CONSUMER`) began a transaction or learnt
+    /// its outcome (the transaction-history checker's boundaries). Last,
     /// so that adding it kept the other variants' discriminants, which the trace hash absorbs.
     Txn {
         producer: u32,
@@ -410,6 +411,9 @@ pub enum KEvent {
         mark: TxnMark,
     },
 }
+
+/// `KEvent::Txn`'s consumer for a producer that reads nothing in its transactions.
+pub const NO_CONSUMER: u32 = u32::MAX;
 
 /// A transaction boundary as the application saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

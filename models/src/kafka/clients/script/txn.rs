@@ -5,7 +5,7 @@
 //! step outcomes, and records the transaction boundaries (`KEvent::Txn`) the
 //! transaction-history checker groups the client's sends and polls by.
 
-use crate::kafka::clients::txn_client::{TxnCall, TxnClient, TxnNote};
+use crate::kafka::clients::txn_client::{ScriptRecord, TxnCall, TxnClient, TxnNote};
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, TxnMark};
 use msgsim_sim::Ctx;
@@ -84,16 +84,26 @@ impl ScriptTxn {
         self.notes(ctx, notes)
     }
 
-    /// send() inside the transaction: one record to partition `p` (its value is the client's
-    /// next value, as a producer numbers its records).
-    pub(super) fn send(&mut self, ctx: &mut Cx<'_>, pos: usize, p: u32) -> Answers {
+    /// send() inside the transaction: one record of `bytes` with CreateTime `ts_ms` to
+    /// partition `p` (its value is the client's next value, as a producer numbers its records).
+    pub(super) fn send(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        pos: usize,
+        p: u32,
+        bytes: u64,
+        ts_ms: i64,
+    ) -> Answers {
         if let Err(e) = self.client.check(TxnCall::InTxn) {
             return vec![(pos, e.name().into())];
         }
         self.counter += 1;
         let value = ((self.producer as u64 + 1) << 40) | self.counter;
         self.sends.insert(value, pos);
-        let notes = self.client.send(ctx, p, Rc::from(vec![value]));
+        let record = Some(ScriptRecord { bytes, ts_ms });
+        let notes = self
+            .client
+            .send_record(ctx, p, Rc::from(vec![value]), record);
         self.notes(ctx, notes)
     }
 
