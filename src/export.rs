@@ -155,6 +155,12 @@ pub fn export(lines: &[TraceLine], format: Format) -> String {
     }
 }
 
+/// A detail as the pictures and timelines show it: record values named (`p0#17`, by the Kafka
+/// model's value rule) instead of 13-digit numbers. The history export keeps the numbers.
+pub(crate) fn shown(detail: &str) -> String {
+    msgsim_models::kafka::value_names::readable(detail)
+}
+
 /// Node names in order of first appearance.
 pub(crate) fn participants(lines: &[TraceLine]) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
@@ -244,10 +250,10 @@ pub fn to_mermaid(lines: &[TraceLine]) -> String {
                 mermaid_text(&l.label)
             )),
             ("history", _) => {
-                let text = l.detail.as_deref().unwrap_or("history");
+                let text = shown(l.detail.as_deref().unwrap_or("history"));
                 out.push_str(&format!(
                     "    Note right of {node}: {} (t={at})\n",
-                    mermaid_text(text)
+                    mermaid_text(&text)
                 ));
             }
             _ => {}
@@ -269,7 +275,7 @@ pub fn to_perfetto(lines: &[TraceLine]) -> String {
         let p = pid(&l.node);
         let mut args = json!({"i": l.i});
         if let Some(d) = &l.detail {
-            args["detail"] = json!(d);
+            args["detail"] = json!(shown(d));
         }
         let ev = match l.kind.as_str() {
             "send" => {
@@ -334,7 +340,11 @@ pub fn to_shiviz(lines: &[TraceLine]) -> String {
         let what = match &l.peer {
             Some(peer) if l.kind == "send" => format!("send {} to {peer}", l.label),
             Some(peer) if l.kind == "deliver" => format!("recv {} from {peer}", l.label),
-            _ => format!("{} {}", l.kind, l.detail.as_deref().unwrap_or(&l.label)),
+            _ => format!(
+                "{} {}",
+                l.kind,
+                shown(l.detail.as_deref().unwrap_or(&l.label))
+            ),
         };
         out.push_str(&format!(
             "{what} #{}\n{} {clock_json}\n",
