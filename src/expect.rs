@@ -85,7 +85,9 @@ impl Expectation {
         } else if let Some(p) = metric.strip_prefix("sometimes:") {
             vocabulary.knows_sometimes(p)
         } else {
-            ModelReport::KERNEL_METRICS.contains(&metric) || vocabulary.metrics.contains(&metric)
+            ModelReport::KERNEL_METRICS.contains(&metric)
+                || vocabulary.metrics.contains(&metric)
+                || vocabulary.node_metric(metric).is_some()
         };
         if !known {
             return Err(unknown_metric(text, metric, vocabulary));
@@ -169,6 +171,7 @@ mod tests {
         metrics: &["delivered", "acked"],
         anomalies: &["lost_write", "duplicate"],
         probes: &["kafka:isr_shrink"],
+        node_metrics: &["master_repl_offset"],
     };
 
     #[test]
@@ -192,6 +195,10 @@ mod tests {
         assert!(Expectation::parse("sometimes:crash >= 1", &VOCABULARY).is_ok());
         assert!(Expectation::parse("sometimes:kafka:isr_shrink >= 1", &VOCABULARY).is_ok());
         assert!(Expectation::parse("events > 0", &VOCABULARY).is_ok());
+        // A per-node metric: `NODE:NAME` (the scenario checks the node).
+        assert!(Expectation::parse("r2:master_repl_offset > 0", &VOCABULARY).is_ok());
+        assert!(Expectation::parse("r2:master_repl_offsets > 0", &VOCABULARY).is_err());
+        assert!(Expectation::parse(":master_repl_offset > 0", &VOCABULARY).is_err());
     }
 
     #[test]

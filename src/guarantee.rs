@@ -103,6 +103,7 @@ mod tests {
             metrics: &["acked", "lost"],
             anomalies: &["lost_write", "duplicate"],
             probes: &[],
+            node_metrics: &[],
         };
         let e = Expectation::parse(bare, &vocabulary).unwrap();
         kind(text, &e)

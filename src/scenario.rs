@@ -388,9 +388,21 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Expectation::parse(crate::guarantee::split_tag(text).1, &vocabulary).map_err(|m| {
-                Diagnostic::at(path, src, locate_path(src, &["expect", &i.to_string()]), m)
-            })
+            let at = || locate_path(src, &["expect", &i.to_string()]);
+            let e = Expectation::parse(crate::guarantee::split_tag(text).1, &vocabulary)
+                .map_err(|m| Diagnostic::at(path, src, at(), m))?;
+            if let Some((node, _)) = vocabulary.node_metric(&e.metric) {
+                let nodes = s.system.fault_targets();
+                if !nodes.iter().any(|n| n == node) {
+                    let msg = format!(
+                        "expectation `{text}`: no node `{node}` reports `{}` (nodes: {})",
+                        e.metric,
+                        nodes.join(", ")
+                    );
+                    return Err(Diagnostic::at(path, src, at(), msg));
+                }
+            }
+            Ok(e)
         })
         .collect()
 }

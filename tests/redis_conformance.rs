@@ -22,6 +22,8 @@ mod resp;
 #[path = "redis_conformance/cases_strings.rs"]
 mod cases_strings;
 
+#[path = "redis_conformance/cases_info.rs"]
+mod cases_info;
 #[path = "redis_conformance/cases_limits.rs"]
 mod cases_limits;
 #[path = "redis_conformance/cases_pubsub.rs"]

@@ -65,6 +65,7 @@ fn docs_define_every_name_of_every_model() {
     let mut undefined = Vec::new();
     for (model, v) in vocabularies() {
         let names = v.anomalies.iter().chain(v.probes).chain(v.metrics);
+        let names = names.chain(v.node_metrics);
         for name in names.chain(msgsim_sim::Fault::NAMES) {
             if !doc.contains(&format!("`{name}`")) {
                 undefined.push(format!("{model}: {name}"));

@@ -146,12 +146,14 @@ impl ModelReport {
 
 /// Every name a model may report: its metrics (observations), its anomalies and its
 /// "sometimes" probes (the kernel's fault counters, `msgsim_sim::Fault::NAMES`, come on top).
-/// An expectation naming anything else is an input error.
+/// An expectation naming anything else is an input error. `node_metrics` are reported once
+/// per node as `NODE:NAME` (`r1:master_repl_offset`); the scenario checks the node's name.
 #[derive(Clone, Copy, Debug)]
 pub struct Vocabulary {
     pub metrics: &'static [&'static str],
     pub anomalies: &'static [&'static str],
     pub probes: &'static [&'static str],
+    pub node_metrics: &'static [&'static str],
 }
 
 impl Vocabulary {
@@ -160,8 +162,18 @@ impl Vocabulary {
         self.probes.contains(&name) || msgsim_sim::Fault::NAMES.contains(&name)
     }
 
+    /// `NODE:NAME` with `NAME` one of `node_metrics`: the node's name (not checked here).
+    pub fn node_metric<'a>(&self, metric: &'a str) -> Option<(&'a str, &'a str)> {
+        let (node, name) = metric.split_once(':')?;
+        let plain = !node.is_empty()
+            && node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        (plain && self.node_metrics.contains(&name)).then_some((node, name))
+    }
+
     /// Every name an expectation may use, spelt as in `expect` (`anomaly:NAME`,
-    /// `sometimes:NAME`, kernel stats, metrics).
+    /// `sometimes:NAME`, kernel stats, metrics; per-node metrics as `NODE:NAME`).
     pub fn expectation_names(&self) -> Vec<String> {
         let mut all: Vec<String> = ModelReport::KERNEL_METRICS
             .iter()
@@ -175,6 +187,7 @@ impl Vocabulary {
                 .chain(msgsim_sim::Fault::NAMES)
                 .map(|p| format!("sometimes:{p}")),
         );
+        all.extend(self.node_metrics.iter().map(|m| format!("NODE:{m}")));
         all
     }
 }

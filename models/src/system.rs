@@ -72,16 +72,19 @@ impl SystemConfig {
                 metrics: crate::echo::METRICS,
                 anomalies: crate::echo::ANOMALIES,
                 probes: crate::echo::PROBES,
+                node_metrics: &[],
             },
             SystemConfig::Kafka(_) => Vocabulary {
                 metrics: crate::kafka::METRICS,
                 anomalies: crate::kafka::ANOMALIES,
                 probes: crate::kafka::PROBES,
+                node_metrics: &[],
             },
             SystemConfig::Redis(_) => Vocabulary {
                 metrics: crate::redis::METRICS,
                 anomalies: crate::redis::ANOMALIES,
                 probes: crate::redis::PROBES,
+                node_metrics: crate::redis::NODE_METRICS,
             },
         }
     }

@@ -203,6 +203,9 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
             }
         }
     }
+    if let (Cmd::InfoSection { .. }, Value::Bulk(text)) = (cmd, &v) {
+        v = Value::Bulk(info_fields(text).into_bytes());
+    }
     // UNSUBSCRIBE / PUNSUBSCRIBE without names leave the client's channels in the order of
     // Redis's dict (a hash order; the model goes in name order): the names are compared as
     // a set, the counts in order.
@@ -224,6 +227,34 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
         }
     }
     v.to_string()
+}
+
+/// The INFO fields the model writes (`Server::info_replication_text`), in the reply's order;
+/// the offsets' values are `~` (absolute offsets are not compared, see below).
+fn info_fields(text: &[u8]) -> String {
+    const KEPT: &[&str] = &[
+        "role",
+        "master_link_status",
+        "slave_repl_offset",
+        "slave_read_only",
+        "connected_slaves",
+        "min_slaves_good_slaves",
+        "master_repl_offset",
+        "repl_backlog_active",
+        "repl_backlog_size",
+    ];
+    let text = String::from_utf8_lossy(text);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some((k, v)) = line.trim_end().split_once(':') else {
+            continue;
+        };
+        if KEPT.contains(&k) {
+            let v = if k.ends_with("_offset") { "~" } else { v };
+            out.push(format!("{k}:{v}"));
+        }
+    }
+    out.join(" ")
 }
 
 fn payloads(v: Value) -> Value {

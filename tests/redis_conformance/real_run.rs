@@ -382,6 +382,7 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             }
         }
         Cmd::XLen { key } => a.extend([s("XLEN"), key.clone()]),
+        Cmd::InfoSection { section } => a.extend([s("INFO"), section.clone()]),
         // XRANGE key start end / XREVRANGE key end start.
         Cmd::XRange {
             key,

@@ -212,8 +212,16 @@ pub enum Cmd {
     SentinelReconf {
         primary: Option<NodeId>,
     },
+    /// Sentinel's INFO (a structured reply, `reply::InfoReply`).
     #[serde(skip)]
     Info,
+    /// `INFO replication` from a script (`Info(section: "replication")`): the section's text,
+    /// the fields the model keeps in Redis 7.0's order (server.c `genRedisInfoString`).
+    #[serde(rename = "Info")]
+    InfoSection {
+        #[serde(with = "info_section")]
+        section: String,
+    },
     /// Replication-stream only: the group state XREADGROUP/XCLAIM changed (Redis propagates
     /// `XCLAIM … FORCE JUSTID LASTID` + `XGROUP SETID`; this carries the same effect).
     #[serde(skip)]
@@ -276,7 +284,7 @@ impl Cmd {
             Cmd::XTrim { .. } => "xtrim",
             Cmd::ReplicaOf { .. } => "replicaof",
             Cmd::SentinelReconf { .. } => "multi",
-            Cmd::Info => "info",
+            Cmd::Info | Cmd::InfoSection { .. } => "info",
             Cmd::XGroupSync { .. } => "xclaim",
             Cmd::ReplPing => "ping",
             Cmd::XTrimTo { .. } => "xtrim",
@@ -419,6 +427,24 @@ special_id_module!(
     dollar_id,
     "$"
 );
+
+/// INFO's section: only `replication` (any case) is modelled.
+mod info_section {
+    use serde::Deserialize;
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.eq_ignore_ascii_case("replication") {
+            Ok("replication".into())
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "INFO section `{s}` is not modelled (only `replication`)"
+            )))
+        }
+    }
+    pub fn serialize<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+}
 
 /// XADD's id: `None` (left out), `Some("1-0")`, or `"*"` (the same as `None`).
 mod star_id {

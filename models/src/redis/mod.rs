@@ -34,6 +34,7 @@ pub use checker::RedisChecker;
 pub use client::Client;
 pub use config::{ClientSpec, SentinelConfig, ServerConfig, Step};
 pub use msg::{RedisEvent, RedisMsg};
+pub use replication::NODE_METRICS;
 pub use sentinel::Sentinel;
 pub use server::Server;
 

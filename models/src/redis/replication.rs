@@ -12,24 +12,76 @@ use std::rc::Rc;
 
 const T_RECONNECT: u64 = 3;
 
+/// The per-node metrics of `Server::info_fields`, in its order: an expectation names them
+/// `rN:NAME` (`r2:master_repl_offset >= 1000`).
+pub const NODE_METRICS: &[&str] = &[
+    "role_master",
+    "master_repl_offset",
+    "connected_slaves",
+    "min_slaves_good_slaves",
+    "sync_full",
+    "sync_partial_ok",
+    "sync_partial_err",
+];
+
 impl Server {
     /// The `INFO replication` / `INFO stats` fields a run reports per node (`r1:sync_full`,
     /// ...): `role_master` (1 or 0), `master_repl_offset`, `connected_slaves`,
     /// `min_slaves_good_slaves` (replication.c `genReplicationInfoString`), and the
-    /// resynchronisations this node served as a primary.
+    /// resynchronisations this node served as a primary. Names: `NODE_METRICS`.
     pub fn info_fields(&self) -> [(&'static str, u64); 7] {
-        [
-            ("role_master", self.is_primary() as u64),
-            ("master_repl_offset", self.offset),
-            (
-                "connected_slaves",
-                self.replicas.values().filter(|r| r.online).count() as u64,
-            ),
-            ("min_slaves_good_slaves", self.good_replicas as u64),
-            ("sync_full", self.stats.sync_full),
-            ("sync_partial_ok", self.stats.sync_partial_ok),
-            ("sync_partial_err", self.stats.sync_partial_err),
-        ]
+        let values = [
+            self.is_primary() as u64,
+            self.offset,
+            self.connected_replicas(),
+            self.good_replicas as u64,
+            self.stats.sync_full,
+            self.stats.sync_partial_ok,
+            self.stats.sync_partial_err,
+        ];
+        std::array::from_fn(|i| (NODE_METRICS[i], values[i]))
+    }
+
+    /// `INFO replication` as a script reads it: Redis 7.0's fields in its order (server.c
+    /// `genRedisInfoString`), those the model keeps. A replica: `master_link_status`,
+    /// `slave_repl_offset` (what it processed), `slave_read_only`; every node:
+    /// `connected_slaves`, `min_slaves_good_slaves` when min-replicas is on (both settings
+    /// non-zero), `master_repl_offset`, `repl_backlog_active` (a backlog exists),
+    /// `repl_backlog_size`.
+    pub(super) fn info_replication_text(&self) -> String {
+        let mut f: Vec<(&str, String)> = Vec::new();
+        if self.primary.is_some() {
+            let up = self.link.as_ref().is_some_and(|l| l.online);
+            f.push(("role", "slave".into()));
+            f.push(("master_link_status", if up { "up" } else { "down" }.into()));
+            f.push(("slave_repl_offset", self.offset.to_string()));
+            f.push(("slave_read_only", "1".into()));
+        } else {
+            f.push(("role", "master".into()));
+        }
+        f.push(("connected_slaves", self.connected_replicas().to_string()));
+        if self.cfg.min_replicas_to_write > 0 && self.cfg.min_replicas_max_lag_s > 0 {
+            f.push(("min_slaves_good_slaves", self.good_replicas.to_string()));
+        }
+        f.push(("master_repl_offset", self.offset.to_string()));
+        f.push((
+            "repl_backlog_active",
+            u8::from(self.backlog.is_some()).to_string(),
+        ));
+        f.push((
+            "repl_backlog_size",
+            self.cfg.repl_backlog_size_bytes.to_string(),
+        ));
+        let mut text = String::from("# Replication\r\n");
+        for (k, v) in f {
+            text.push_str(&format!("{k}:{v}\r\n"));
+        }
+        text
+    }
+
+    /// `connected_slaves`: replicas online (replication.c `genReplicationInfoString`).
+    pub(super) fn connected_replicas(&self) -> u64 {
+        self.replicas.values().filter(|r| r.online).count() as u64
     }
 
     /// Feed the replication stream: offset and backlog advance only once a backlog exists

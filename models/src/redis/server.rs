@@ -256,6 +256,7 @@ impl Server {
             ])),
             Cmd::Ping => Some(Reply::Status("PONG".into())),
             Cmd::Info => Some(Reply::Info(Box::new(self.info()))),
+            Cmd::InfoSection { .. } => Some(Reply::Bulk(self.info_replication_text())),
             Cmd::Subscribe { channels } => Some(self.subscribe(conn, channels, false)),
             Cmd::Psubscribe { patterns } => Some(self.subscribe(conn, patterns, true)),
             Cmd::Unsubscribe { channels } => Some(self.unsubscribe(conn, channels, false)),
