@@ -363,7 +363,8 @@ impl Sentinel {
                 && now - at <= info_validity
                 && info.primary.is_some()
                 && info.priority != 0
-                && info.link_down_ms <= max_link_down;
+                // INFO has master_link_down_since_seconds only while the link is down.
+                && (info.link_up || info.link_down_ms <= max_link_down);
             if !ok {
                 continue;
             }

@@ -264,7 +264,11 @@ impl Sentinel {
             return;
         }
         let replica = node != self.primary;
-        let link_down = l.info.as_ref().is_some_and(|(i, _)| !i.link_up);
+        // master_link_down_since_seconds: only a replica whose link is down reports it.
+        let link_down = l
+            .info
+            .as_ref()
+            .is_some_and(|(i, _)| i.primary.is_some() && !i.link_up);
         let info_period = if replica && (watch || link_down) {
             1_000
         } else {
