@@ -1,6 +1,6 @@
 # msgsim in a container, for sweeps on Kubernetes or any container engine (docs/scale-out.md).
 # Build:  docker build -t msgsim:0.1.0 .      (BuildKit; `docker buildx build` on older engines)
-# Run:    docker run --rm msgsim:0.1.0 run /scenarios/quickstart.ron
+# Run:    docker run --rm msgsim:0.1.0 run /scenarios/echo/echo-smallest.ron
 #
 # Stage 1 builds the release binary with the toolchain the workspace asks for (rust-version 1.95);
 # the cache mounts keep the registry and target/ between builds on the same builder.

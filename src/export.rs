@@ -144,15 +144,57 @@ pub fn window_report(
     (kept, cut)
 }
 
-pub fn export(lines: &[TraceLine], format: Format) -> String {
+/// `names`: node names by `NodeId` index (the context's), to show `NodeId(2)` as `b3`.
+pub fn export(lines: &[TraceLine], format: Format, names: &[String]) -> String {
+    // The timelines show details as people read them; the history keeps them as data.
+    let readable = || -> Vec<TraceLine> {
+        lines
+            .iter()
+            .map(|l| TraceLine {
+                detail: l.detail.as_deref().map(|d| shown(d, names)),
+                ..l.clone()
+            })
+            .collect()
+    };
     match format {
-        Format::Mermaid => to_mermaid(lines),
-        Format::Perfetto => to_perfetto(lines),
-        Format::Shiviz => to_shiviz(lines),
+        Format::Mermaid => to_mermaid(&readable()),
+        Format::Perfetto => to_perfetto(&readable()),
+        Format::Shiviz => to_shiviz(&readable()),
         Format::History => to_history(lines),
         // Pictures need the whole trace and a context: `picture::build` and `picture::render`.
         Format::Svg | Format::Dot | Format::Html => String::new(),
     }
+}
+
+/// A detail as the pictures and timelines show it: record values named (`p0#17`, by the Kafka
+/// model's value rule) instead of 13-digit numbers, and `NodeId(2)` as the node's name. The
+/// history export keeps the data as it is.
+pub(crate) fn shown(detail: &str, names: &[String]) -> String {
+    let text = msgsim_models::kafka::value_names::readable(detail);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("NodeId(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "NodeId(".len()..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        let name = after[..digits]
+            .parse::<usize>()
+            .ok()
+            .filter(|_| after[digits..].starts_with(')'))
+            .and_then(|i| names.get(i));
+        match name {
+            Some(n) => {
+                out.push_str(n);
+                rest = &after[digits + 1..];
+            }
+            None => {
+                out.push_str("NodeId(");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Node names in order of first appearance.
@@ -290,7 +332,13 @@ pub fn to_perfetto(lines: &[TraceLine]) -> String {
                 "ts": ts, "pid": 0, "tid": 0, "args": args})
             }
             other => {
-                json!({"name": format!("{other} {}", l.label), "cat": other, "ph": "i", "s": "t",
+                // A history event is named by what happened (`SendOk`, `Subscribed`), the
+                // first word of its detail; timers carry no name in the trace.
+                let what = match (other, l.detail.as_deref()) {
+                    ("history", Some(d)) => d.split([' ', '(', '{']).next().unwrap_or(d),
+                    _ => l.label.as_str(),
+                };
+                json!({"name": format!("{other}: {what}"), "cat": other, "ph": "i", "s": "t",
                 "ts": ts, "pid": p, "tid": 1, "args": args})
             }
         };

@@ -65,8 +65,9 @@ struct CompareArgs {
     workload: Option<PathBuf>,
     /// A fault preset (none, crash, partition) or a RON file: a list of faults naming the roles
     /// `server`, `producer`, `consumer`.
-    #[arg(long, default_value = "none")]
-    faults: String,
+    /// Default: the workload's `faults` (the built-in workload's is `none`).
+    #[arg(long)]
+    faults: Option<String>,
     /// Print JSON instead of the text table.
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
@@ -162,7 +163,10 @@ fn main() {
         Cmd::Run(args) => cmd_run(args),
         Cmd::CheckDeterminism(args) => cmd_check_determinism(args),
         Cmd::Check { files } => cmd_check(files),
-        Cmd::Explore(args) => explore::cmd_explore(args),
+        Cmd::Explore(args) => match not_a_workload(&args.scenario) {
+            Ok(()) => explore::cmd_explore(args),
+            Err(code) => code,
+        },
         Cmd::Export(args) => cmd_export(args),
         Cmd::Report(args) => report_cmd::cmd_report(args),
         Cmd::Compare(args) => cmd_compare(args),
@@ -198,10 +202,25 @@ fn init_logging() {
 }
 
 fn load_or_exit(path: &std::path::Path) -> Result<scenario::LoadedScenario, i32> {
+    not_a_workload(path)?;
     scenario::load(path).map_err(|d| {
         eprint!("{d}");
         exit::BAD_INPUT
     })
+}
+
+/// Commands that take one scenario refuse a `compare` workload (scenarios/quickstart.ron) with
+/// the way to run it, rather than a scenario parser's complaint about its fields.
+fn not_a_workload(path: &std::path::Path) -> Result<(), i32> {
+    if msgsim::compare::workload::sniff(path).is_none() {
+        return Ok(());
+    }
+    let p = path.display();
+    eprintln!(
+        "error: {p} is a `msgsim compare` workload, not a scenario: `msgsim run {p}` prints its \
+         comparison; `msgsim compare {p} --emit DIR` writes the scenarios it runs"
+    );
+    Err(exit::BAD_INPUT)
 }
 
 fn resolve_profile(
@@ -238,6 +257,25 @@ fn report_run_error(e: &RunError) -> i32 {
 }
 
 fn cmd_run(args: RunArgs) -> i32 {
+    if let Some(mut w) = msgsim::compare::workload::sniff(&args.scenario) {
+        // A `compare` workload (scenarios/quickstart.ron): running it prints the comparison.
+        if args.trace.is_some() || args.profile.is_some() {
+            eprintln!(
+                "error: {} is a compare workload: --trace and --profile apply to one scenario; \
+                 `msgsim compare {} --emit DIR` writes the scenarios it runs",
+                args.scenario.display(),
+                args.scenario.display()
+            );
+            return exit::BAD_INPUT;
+        }
+        w.seed = args.seed.unwrap_or(w.seed);
+        let out = CompareOut {
+            json: args.json,
+            markdown: false,
+            emit: None,
+        };
+        return compare_and_print(w, None, out);
+    }
     let loaded = match load_or_exit(&args.scenario) {
         Ok(l) => l,
         Err(code) => return code,
@@ -411,7 +449,10 @@ fn cmd_check(files: Vec<PathBuf>) -> i32 {
     let mut errors = Vec::new();
     for file in &files {
         if let Err(d) = scenario::load(file) {
-            errors.push(d.to_string());
+            // A compare workload (scenarios/quickstart.ron) is valid input too.
+            if msgsim::compare::workload::sniff(file).is_none() {
+                errors.push(d.to_string());
+            }
         }
     }
     if errors.is_empty() {
@@ -478,7 +519,7 @@ fn cmd_export(args: ExportArgs) -> i32 {
         let from_ms = args.from_ms.unwrap_or(0);
         let (lines, cut) = export::window_report(lines, from_ms, args.to_ms, limit);
         eprintln!("{}", cut.describe(from_ms, args.to_ms));
-        export::export(&lines, args.format)
+        export::export(&lines, args.format, &cx.names)
     };
     match &args.output {
         None => {
@@ -495,43 +536,64 @@ fn cmd_export(args: ExportArgs) -> i32 {
 }
 
 fn cmd_compare(args: CompareArgs) -> i32 {
-    use msgsim::compare::{self, CompareError, Workload, workload};
+    use msgsim::compare::Workload;
     let w = match &args.workload {
         None => Workload::default(),
-        Some(path) => {
-            let display = path.display().to_string();
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: {display}: cannot read workload: {e}");
-                    return exit::BAD_INPUT;
-                }
-            };
-            match Workload::parse(&display, &text) {
-                Ok(w) => w,
-                Err(d) => {
-                    eprint!("{d}");
-                    return exit::BAD_INPUT;
-                }
-            }
-        }
+        Some(path) => match read_workload(path) {
+            Ok(w) => w,
+            Err(code) => return code,
+        },
     };
-    let faults = match w.preset(&args.faults) {
+    let out = CompareOut {
+        json: args.json,
+        markdown: args.markdown,
+        emit: args.emit,
+    };
+    compare_and_print(w, args.faults, out)
+}
+
+fn read_workload(path: &std::path::Path) -> Result<msgsim::compare::Workload, i32> {
+    let display = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: {display}: cannot read workload: {e}");
+        exit::BAD_INPUT
+    })?;
+    msgsim::compare::Workload::parse(&display, &text).map_err(|d| {
+        eprint!("{d}");
+        exit::BAD_INPUT
+    })
+}
+
+/// How `compare` prints its table.
+struct CompareOut {
+    json: bool,
+    markdown: bool,
+    emit: Option<PathBuf>,
+}
+
+/// Run the comparison of `w` under `faults` (a preset or a fault file; default: the
+/// workload's own `faults`) and print the table.
+fn compare_and_print(
+    w: msgsim::compare::Workload,
+    faults_arg: Option<String>,
+    out: CompareOut,
+) -> i32 {
+    use msgsim::compare::{self, CompareError, workload};
+    let faults_name = faults_arg.unwrap_or_else(|| w.faults.clone());
+    let faults = match w.preset(&faults_name) {
         Some(f) => f,
         None => {
-            let path = std::path::Path::new(&args.faults);
-            let text = match std::fs::read_to_string(path) {
+            let text = match std::fs::read_to_string(&faults_name) {
                 Ok(t) => t,
                 Err(e) => {
                     eprintln!(
-                        "error: --faults {}: neither a preset ({}) nor a readable file: {e}",
-                        args.faults,
+                        "error: --faults {faults_name}: neither a preset ({}) nor a readable file: {e}",
                         workload::PRESETS.join(", ")
                     );
                     return exit::BAD_INPUT;
                 }
             };
-            match workload::parse_faults(&args.faults, &text) {
+            match workload::parse_faults(&faults_name, &text) {
                 Ok(f) => f,
                 Err(d) => {
                     eprint!("{d}");
@@ -540,7 +602,7 @@ fn cmd_compare(args: CompareArgs) -> i32 {
             }
         }
     };
-    let runs = match compare::run_all(&w, &args.faults, &faults) {
+    let runs = match compare::run_all(&w, &faults_name, &faults) {
         Ok(r) => r,
         Err(CompareError::Input(d)) => {
             eprint!("{d}");
@@ -551,7 +613,7 @@ fn cmd_compare(args: CompareArgs) -> i32 {
             return report_run_error(&e);
         }
     };
-    if let Some(dir) = &args.emit {
+    if let Some(dir) = &out.emit {
         if let Err(e) = std::fs::create_dir_all(dir) {
             eprintln!("error: {}: cannot create directory: {e}", dir.display());
             return exit::BAD_INPUT;
@@ -565,13 +627,13 @@ fn cmd_compare(args: CompareArgs) -> i32 {
         }
     }
     let rows = compare::rows::rows(&runs);
-    let out = if args.json {
+    let text = if out.json {
         format!("{}\n", compare::render::json(&runs, &rows))
-    } else if args.markdown {
+    } else if out.markdown {
         compare::render::markdown(&runs, &rows)
     } else {
         compare::render::text(&runs, &rows)
     };
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     exit::PASS
 }

@@ -649,7 +649,7 @@ fn file_level_errors_exit_2() {
 #[test]
 fn a_good_file_is_the_control() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let o = msgsim(&["check", "scenarios/quickstart.ron"], root);
+    let o = msgsim(&["check", "scenarios/echo/echo-smallest.ron"], root);
     assert_eq!(
         o.status.code(),
         Some(0),

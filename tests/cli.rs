@@ -20,8 +20,8 @@ fn stderr(o: &Output) -> String {
 }
 
 #[test]
-fn quickstart_passes_with_exit_0_and_prints_the_banner() {
-    let o = msgsim(&["run", "scenarios/quickstart.ron"]);
+fn the_smallest_echo_run_passes_with_exit_0_and_prints_the_banner() {
+    let o = msgsim(&["run", "scenarios/echo/echo-smallest.ron"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("seed=42"), "banner names the seed: {err}");
@@ -46,7 +46,13 @@ fn quickstart_passes_with_exit_0_and_prints_the_banner() {
 
 #[test]
 fn json_output_has_the_documented_keys() {
-    let o = msgsim(&["run", "scenarios/quickstart.ron", "--json", "--seed", "3"]);
+    let o = msgsim(&[
+        "run",
+        "scenarios/echo/echo-smallest.ron",
+        "--json",
+        "--seed",
+        "3",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
     for key in [
@@ -74,17 +80,29 @@ fn json_output_has_the_documented_keys() {
 #[test]
 fn seed_from_the_environment_and_flag_agree() {
     let a = Command::new(env!("CARGO_BIN_EXE_msgsim"))
-        .args(["run", "scenarios/quickstart.ron", "--json"])
+        .args(["run", "scenarios/echo/echo-smallest.ron", "--json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("MSGSIM_SEED", "77")
         .output()
         .unwrap();
-    let b = msgsim(&["run", "scenarios/quickstart.ron", "--json", "--seed", "77"]);
+    let b = msgsim(&[
+        "run",
+        "scenarios/echo/echo-smallest.ron",
+        "--json",
+        "--seed",
+        "77",
+    ]);
     let va: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     let vb: serde_json::Value = serde_json::from_slice(&b.stdout).unwrap();
     assert_eq!(va["seed"], 77);
     assert_eq!(va["trace_hash"], vb["trace_hash"]);
-    let c = msgsim(&["run", "scenarios/quickstart.ron", "--json", "--seed", "78"]);
+    let c = msgsim(&[
+        "run",
+        "scenarios/echo/echo-smallest.ron",
+        "--json",
+        "--seed",
+        "78",
+    ]);
     let vc: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
     assert_ne!(va["trace_hash"], vc["trace_hash"]);
 }
@@ -137,9 +155,14 @@ fn usage_errors_exit_2() {
         Some(2)
     );
     assert_eq!(
-        msgsim(&["run", "scenarios/quickstart.ron", "--profile", "nope"])
-            .status
-            .code(),
+        msgsim(&[
+            "run",
+            "scenarios/echo/echo-smallest.ron",
+            "--profile",
+            "nope"
+        ])
+        .status
+        .code(),
         Some(2)
     );
 }
@@ -179,7 +202,7 @@ fn trace_file_is_json_lines_ending_in_the_run_hash() {
 #[test]
 fn check_determinism_passes_on_shipped_echo_scenarios() {
     for file in [
-        "scenarios/quickstart.ron",
+        "scenarios/echo/echo-smallest.ron",
         "scenarios/echo/echo-healthy.ron",
         "scenarios/echo/echo-partition.ron",
     ] {
@@ -193,7 +216,7 @@ fn check_determinism_passes_on_shipped_echo_scenarios() {
 fn check_validates_files() {
     let o = msgsim(&[
         "check",
-        "scenarios/quickstart.ron",
+        "scenarios/echo/echo-smallest.ron",
         "scenarios/echo/echo-healthy.ron",
     ]);
     assert_eq!(o.status.code(), Some(0));

@@ -218,3 +218,56 @@ fn bad_workload_and_fault_files_name_file_line_col() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The README's first command: `msgsim run scenarios/quickstart.ron` prints the comparison, the
+/// same table as `msgsim compare` on that file, and the file's `faults` field decides the
+/// schedule (a `--faults` flag overrides it).
+#[test]
+fn the_quickstart_runs_the_comparison() {
+    let o = msgsim(&["run", "scenarios/quickstart.ron", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let run: Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(run, table(&["scenarios/quickstart.ron"]));
+    assert_eq!(run["faults"], "none", "{run}");
+    // The away pub/sub subscriber misses what was published while it was gone.
+    assert!(fig(&run, "away_returns", "pubsub", "lost") > 0, "{run}");
+    let text = msgsim(&["run", "scenarios/quickstart.ron"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    for system in ["Kafka", "Redis Pub/Sub", "Redis Streams"] {
+        assert!(text.contains(system), "{text}");
+    }
+    // A workload is not a scenario for `explore`: a clear exit 2, naming the way to run it.
+    let o = msgsim(&["explore", "scenarios/quickstart.ron", "--seeds", "0..1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("compare` workload"), "{err}");
+    // `check` accepts it as valid input.
+    assert_eq!(
+        msgsim(&["check", "scenarios/quickstart.ron"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_workload_names_its_fault_preset() {
+    let dir = std::env::temp_dir().join(format!("msgsim-compare-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = dir.join("w.ron");
+    std::fs::write(&w, "(\n    faults: \"crash\",\n)\n").unwrap();
+    let t = table(&[w.to_str().unwrap()]);
+    assert_eq!(t["faults"], "crash", "{t}");
+    // The flag wins over the file.
+    let t = table(&[w.to_str().unwrap(), "--faults", "none"]);
+    assert_eq!(t["faults"], "none", "{t}");
+    std::fs::write(&w, "(\n    faults: \"crush\",\n)\n").unwrap();
+    let o = msgsim(&["compare", w.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("w.ron:2:5") && err.contains("preset"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,7 +18,10 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
             if path.file_name().is_some_and(|n| n != "bench") {
                 scenario_files(&path, out);
             }
-        } else if path.extension().is_some_and(|e| e == "ron") {
+        } else if path.extension().is_some_and(|e| e == "ron")
+            && msgsim::compare::workload::sniff(&path).is_none()
+        {
+            // scenarios/quickstart.ron is a `compare` workload; tests/compare.rs runs it.
             out.push(path);
         }
     }

@@ -42,7 +42,7 @@ fn trace() -> Vec<TraceLine> {
 #[test]
 fn mermaid_has_participants_arrows_drops_and_fault_notes() {
     let lines = trace();
-    let m = export::export(&lines, Format::Mermaid);
+    let m = export::export(&lines, Format::Mermaid, &[]);
     assert!(m.starts_with("sequenceDiagram\n"));
     for p in ["s1", "c1", "c2"] {
         assert!(m.contains(&format!("participant {p} as {p}")), "{m}");
@@ -63,7 +63,7 @@ fn mermaid_has_participants_arrows_drops_and_fault_notes() {
 fn perfetto_is_valid_json_with_matched_flows() {
     let lines = trace();
     let v: serde_json::Value =
-        serde_json::from_str(&export::export(&lines, Format::Perfetto)).unwrap();
+        serde_json::from_str(&export::export(&lines, Format::Perfetto, &[])).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
     let mut flows: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
     for e in events {
@@ -112,7 +112,7 @@ fn perfetto_is_valid_json_with_matched_flows() {
 #[test]
 fn shiviz_clocks_are_exact_vector_clocks() {
     let lines = trace();
-    let s = export::export(&lines, Format::Shiviz);
+    let s = export::export(&lines, Format::Shiviz, &[]);
     let body: Vec<&str> = s.lines().skip(2).collect();
     assert_eq!(body.len() % 2, 0);
     let mut own: BTreeMap<String, u64> = BTreeMap::new();
@@ -151,7 +151,7 @@ fn shiviz_clocks_are_exact_vector_clocks() {
 #[test]
 fn history_lists_client_events_in_order() {
     let lines = trace();
-    let h = export::export(&lines, Format::History);
+    let h = export::export(&lines, Format::History, &[]);
     let rows: Vec<serde_json::Value> = h
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -188,7 +188,7 @@ fn mermaid_keeps_words_containing_end_and_escapes_the_word_end() {
         "SendOk #101;nd#59; #35;1"
     );
     let lines = trace();
-    let m = export::export(&lines, Format::Mermaid);
+    let m = export::export(&lines, Format::Mermaid, &[]);
     assert!(!m.contains("[end]"), "no mangled words");
 }
 
@@ -231,4 +231,44 @@ fn export_prints_what_it_cut() {
         "{err}"
     );
     let _ = std::fs::remove_file(&path);
+}
+
+/// Timelines name things as people do: nodes by name (not `NodeId(0)`), Kafka records as
+/// `p0#17` (not 1099511627793), history instants by what happened (not all `history`).
+#[test]
+fn timelines_show_node_names_record_names_and_event_names() {
+    let export = |scenario: &str, format: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_msgsim"))
+            .args(["export", scenario, "--format", format])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let redis = export("scenarios/redis/r02-reconnect-gap.ron", "mermaid");
+    assert!(redis.contains("server: r1"), "{redis}");
+    assert!(!redis.contains("NodeId("), "{redis}");
+    let kafka = export("scenarios/kafka/k02-acks1-leader-crash.ron", "mermaid");
+    assert!(kafka.contains("values: [p0#35;1]"), "{kafka}");
+    let long_number = kafka
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|t| t.len() >= 10);
+    assert!(!long_number, "a record id left as a number: {kafka}");
+    let perfetto: serde_json::Value =
+        serde_json::from_str(&export("scenarios/redis/r02-reconnect-gap.ron", "perfetto")).unwrap();
+    let names: Vec<&str> = perfetto["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cat"] == "history")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"history: Subscribed"), "{names:?}");
+    assert!(names.contains(&"history: Published"), "{names:?}");
 }

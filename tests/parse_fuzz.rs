@@ -7,7 +7,7 @@ use msgsim::scenario;
 use proptest::prelude::*;
 
 const SEEDS: &[&str] = &[
-    include_str!("../scenarios/quickstart.ron"),
+    include_str!("../scenarios/echo/echo-smallest.ron"),
     include_str!("../scenarios/echo/echo-healthy.ron"),
     include_str!("../scenarios/echo/echo-partition.ron"),
     include_str!("../scenarios/bench/echo.ron"),

@@ -25,6 +25,9 @@ pub struct Workload {
     pub away_from_ms: u64,
     pub away_to_ms: u64,
     pub late_join_ms: u64,
+    /// The fault schedule: a preset name (`none`, `crash`, `partition`) or a fault file's path
+    /// (relative to the working directory); `msgsim compare --faults` overrides it.
+    pub faults: String,
 }
 
 impl Default for Workload {
@@ -38,6 +41,7 @@ impl Default for Workload {
             away_from_ms: 3_000,
             away_to_ms: 6_000,
             late_join_ms: 5_000,
+            faults: "none".into(),
         }
     }
 }
@@ -95,6 +99,15 @@ impl Workload {
                 format!("need {PRODUCER_START_MS} < late_join_ms < duration_ms"),
             );
         }
+        if !PRESETS.contains(&w.faults.as_str()) && !std::path::Path::new(&w.faults).is_file() {
+            return fail(
+                "faults",
+                format!(
+                    "faults must be a preset ({}) or a fault file's path",
+                    PRESETS.join(", ")
+                ),
+            );
+        }
         Ok(w)
     }
 
@@ -125,6 +138,23 @@ impl Workload {
             _ => None,
         }
     }
+}
+
+/// The workload in `path` if that file is one (`scenarios/quickstart.ron`), else `None`: lets
+/// `msgsim run` and `msgsim check` take a workload where they take a scenario. A scenario
+/// never parses as a workload (`version` and `system` are not workload fields).
+pub fn sniff(path: &std::path::Path) -> Option<Workload> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(crate::scenario::limits::FILE_BYTES_MAX + 1)
+        .read_to_string(&mut text)
+        .ok()?;
+    if text.len() as u64 > crate::scenario::limits::FILE_BYTES_MAX {
+        return None;
+    }
+    Workload::parse(&path.display().to_string(), &text).ok()
 }
 
 /// The role names a fault file may use.

@@ -77,7 +77,7 @@ pub fn data(p: &Picture<'_>) -> Value {
                 "label": l.label,
                 "peer": l.peer,
                 "msg": l.msg,
-                "text": svg::short(text, 240),
+                "text": svg::short(&crate::export::shown(text, &p.cx.names), 240),
                 "mark": mark,
                 "set": set.iter().map(|(n, k, v)| json!([n, k, v])).collect::<Vec<_>>(),
                 "add": add.iter().map(flight_json).collect::<Vec<_>>(),

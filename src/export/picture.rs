@@ -82,6 +82,7 @@ pub fn render(p: &Picture<'_>, format: Format) -> String {
         other => crate::export::export(
             &p.shown.iter().map(|l| (*l).clone()).collect::<Vec<_>>(),
             other,
+            &p.cx.names,
         ),
     }
 }

@@ -264,7 +264,10 @@ fn messages(s: &mut String, p: &Picture<'_>, f: &Frame) {
                 peer,
                 l.node,
                 scene::time_text(l.t_ns),
-                short(l.detail.as_deref().unwrap_or(""), 300)
+                short(
+                    &crate::export::shown(l.detail.as_deref().unwrap_or(""), &p.cx.names),
+                    300
+                )
             );
             let (stroke, width, marker) = if red {
                 (RED, 1.8, "url(#arrow-red)")
@@ -306,7 +309,10 @@ fn messages(s: &mut String, p: &Picture<'_>, f: &Frame) {
                      <title>{} {}: {}</title></circle>",
                     xml(&l.node),
                     scene::time_text(l.t_ns),
-                    xml(&short(l.detail.as_deref().unwrap_or(""), 300))
+                    xml(&short(
+                        &crate::export::shown(l.detail.as_deref().unwrap_or(""), &p.cx.names),
+                        300
+                    ))
                 );
             }
             "send" => {}

@@ -39,6 +39,7 @@ pub use wire::kinds as message_kinds;
 pub use wire::msg::{KErr, KEvent, KMsg};
 pub use wire::records::Batch;
 pub use wire::sink_event::SinkEvent;
+pub use wire::value_names;
 
 use crate::report::ModelReport;
 use crate::run_error::RunError;

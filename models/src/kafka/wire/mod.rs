@@ -9,3 +9,4 @@ pub mod kinds;
 pub mod msg;
 pub mod records;
 pub mod sink_event;
+pub mod value_names;
