@@ -381,7 +381,7 @@ impl Sentinel {
             let asked = self.last_ask_ms.get(&i).copied();
             // A peer that does not answer (partitioned, paused) is asked once per ask period.
             let quiet = |t: Option<u64>| t.is_none_or(|t| now - t >= ASK_MS);
-            if !forced && !(quiet(answered) && quiet(asked)) {
+            if !(forced || quiet(answered) && quiet(asked)) {
                 continue;
             }
             self.last_ask_ms.insert(i, now);
