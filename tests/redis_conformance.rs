@@ -18,6 +18,8 @@ mod real;
 mod real_run;
 #[path = "redis_conformance/resp.rs"]
 mod resp;
+#[path = "redis_conformance/sentinel.rs"]
+mod sentinel;
 
 #[path = "redis_conformance/cases_strings.rs"]
 mod cases_strings;

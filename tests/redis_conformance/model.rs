@@ -99,20 +99,26 @@ impl Write for Shared {
     }
 }
 
-pub fn run(case: &Case) -> Obs {
-    let text = scenario_text(case);
-    let loaded = scenario::parse("conformance.ron", text.clone())
-        .unwrap_or_else(|d| panic!("{}: {d}\n{text}", case.name));
+/// Run a scenario text with `seed`: its report and JSON-lines trace.
+pub fn run_text(name: &str, text: &str, seed: u64) -> (runner::RunOutcome, String) {
+    let loaded = scenario::parse("conformance.ron", text.to_string())
+        .unwrap_or_else(|d| panic!("{name}: {d}\n{text}"));
     let trace = Shared::default();
     let options = RunOptions {
-        seed: 1,
+        seed,
         trace_out: Some(Box::new(trace.clone())),
         profile: None,
     };
-    let outcome = runner::run(&loaded, options).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-    let mut obs = Obs::default();
+    let outcome = runner::run(&loaded, options).unwrap_or_else(|e| panic!("{name}: {e}"));
     let bytes = trace.0.borrow().clone();
-    for line in String::from_utf8(bytes).expect("utf-8 trace").lines() {
+    (outcome, String::from_utf8(bytes).expect("utf-8 trace"))
+}
+
+pub fn run(case: &Case) -> Obs {
+    let text = scenario_text(case);
+    let (outcome, trace) = run_text(&case.name, &text, 1);
+    let mut obs = Obs::default();
+    for line in trace.lines() {
         if !line.contains("\"kind\":\"history\"") {
             continue;
         }

@@ -51,7 +51,15 @@ pub fn available(case: &str) -> Option<String> {
     }
 }
 
-fn free_port() -> u16 {
+/// `kill -<signal> <pid>`.
+pub fn signal_pid(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     l.local_addr().expect("local addr").port()
 }
@@ -126,6 +134,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(10));
         }
         false
+    }
+
+    /// Send `signal` (`KILL`, `STOP`, `CONT`) to the server process by its pid.
+    pub fn signal(&self, signal: &str) {
+        signal_pid(self.child.id(), signal);
     }
 
     /// `INFO <section>` as `field → value`.

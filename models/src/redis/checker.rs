@@ -338,7 +338,9 @@ impl RedisChecker {
                 self.first("first_failover_ms", time);
             }
             RedisEvent::Odown { .. } => self.first("first_odown_ms", time),
-            RedisEvent::Sync { .. } | RedisEvent::Demoted { .. } => {}
+            RedisEvent::Sync { .. }
+            | RedisEvent::Demoted { .. }
+            | RedisEvent::SentinelEvent { .. } => {}
         }
         let _ = node;
     }

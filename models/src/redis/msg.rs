@@ -284,6 +284,16 @@ pub enum RedisEvent {
     Odown {
         sentinel: u32,
     },
+    /// A Sentinel event as sentinel.c's `sentinelEvent` names it (`+sdown`, `+odown`,
+    /// `+try-failover`, `+elected-leader`, `+selected-slave`, `+promoted-slave`,
+    /// `+slave-reconf-sent`, `+failover-end`, `+switch-master`, `+convert-to-slave`, …) about
+    /// `instance` (`master` says whether it is the monitored primary or a replica).
+    SentinelEvent {
+        sentinel: u32,
+        event: &'static str,
+        instance: NodeId,
+        master: bool,
+    },
     Sync {
         server: NodeId,
         partial: bool,
