@@ -5,43 +5,14 @@
 //! link up), update-config (`+switch-master`). The other sentinels switch when a hello carries
 //! the higher config epoch.
 
+use super::state::{
+    ELECTION_TIMEOUT_MS, Failover, MAX_DESYNC_MS, Reconf, SLAVE_RECONF_TIMEOUT_MS, State,
+};
 use super::{INFO_MS, PING_MS, Pending, Sentinel};
 use crate::redis::msg::{Cmd, RCtx, RedisEvent};
 use crate::redis::reply::InfoReply;
 use msgsim_sim::NodeId;
 use std::collections::BTreeMap;
-
-/// SENTINEL_MAX_DESYNC: random part of failover_start_time.
-pub(super) const MAX_DESYNC_MS: u64 = 1_000;
-/// SENTINEL_ELECTION_TIMEOUT (or failover-timeout when smaller).
-const ELECTION_TIMEOUT_MS: u64 = 10_000;
-/// SENTINEL_SLAVE_RECONF_TIMEOUT: a replica told to move that shows no progress counts as done.
-const SLAVE_RECONF_TIMEOUT_MS: u64 = 10_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum State {
-    WaitStart,
-    SelectSlave,
-    SendSlaveofNoOne,
-    WaitPromotion,
-    ReconfSlaves,
-    UpdateConfig,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reconf {
-    Sent(u64),
-    InProg,
-    Done,
-}
-
-pub(super) struct Failover {
-    epoch: u64,
-    state: State,
-    state_change_ms: u64,
-    pub(super) promoted: Option<NodeId>,
-    reconf: BTreeMap<NodeId, Reconf>,
-}
 
 impl Sentinel {
     /// sentinelStartFailoverIfNeeded + sentinelStartFailover: ODOWN, no failover running,

@@ -5,13 +5,14 @@
 //! under sentinel.c's event name (`RedisEvent::SentinelEvent`).
 
 mod failover;
+mod state;
 
 use super::config::SentinelConfig;
 use super::msg::RCtx;
 use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
 use super::reply::{InfoReply, Reply};
-use failover::Failover;
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Message, NodeId, SimDuration, TimerId, Via};
+use state::Failover;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -502,7 +503,7 @@ impl Sentinel {
         if voted_epoch < epoch && self.current_epoch <= epoch {
             self.vote = Some((cand, self.current_epoch));
             if cand != self.index {
-                let desync = ctx.rng().below(failover::MAX_DESYNC_MS);
+                let desync = ctx.rng().below(state::MAX_DESYNC_MS);
                 self.failover_start_ms = Some(self.now_ms + desync);
             }
         }
