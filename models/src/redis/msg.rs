@@ -138,8 +138,15 @@ impl Message for RedisMsg {
         match self {
             RedisMsg::Command { cmd, .. } => cmd.name(),
             RedisMsg::Consumed { .. } => "window",
-            // One label for both shapes of a server write (they are the same bytes on the wire).
-            RedisMsg::Frames { .. } | RedisMsg::Messages(_) => "reply",
+            // A server write that only carries pub/sub messages is a push (RESP2 `message`
+            // arrays, RESP3 `>` frames); pictures draw it apart from command replies.
+            RedisMsg::Messages(_) => "push",
+            RedisMsg::Frames { frames, .. }
+                if frames.iter().all(|f| matches!(f, Frame::Message(_))) =>
+            {
+                "push"
+            }
+            RedisMsg::Frames { .. } => "reply",
             RedisMsg::Psync { .. } => "psync",
             RedisMsg::ReplAck { .. } => "replconf-ack",
             RedisMsg::FullResync { .. } => "fullresync",

@@ -8,6 +8,7 @@ use super::explain::{FinalLeader, Finals, Found, Rec};
 use crate::anomaly;
 use crate::kafka::wire::keys::KeySpec;
 use crate::kafka::wire::msg::KEvent;
+use crate::kafka::wire::value_names::split;
 use crate::report::ModelReport;
 use msgsim_sim::{HistoryObserver, NodeId, SimTime};
 use std::cell::RefCell;
@@ -161,10 +162,6 @@ pub struct KafkaChecker {
     /// Script steps answered, and those whose outcome did not match its expectation.
     script_steps: u64,
     script_mismatches: u64,
-}
-
-fn split(v: u64) -> (usize, usize) {
-    (((v >> 40) - 1) as usize, (v & ((1 << 40) - 1)) as usize)
 }
 
 impl KafkaChecker {

@@ -15,6 +15,14 @@ fn parts(v: u64) -> Option<(u64, u64, u64)> {
     (producer > 0).then(|| (producer - 1, v & SEQ_MASK, v >> ATTEMPT_SHIFT))
 }
 
+/// (producer, n) of a workload record value (the checkers' index into their per-value state).
+pub fn split(v: u64) -> (usize, usize) {
+    (
+        ((v >> PRODUCER_SHIFT) - 1) as usize,
+        (v & SEQ_MASK) as usize,
+    )
+}
+
 /// `p0#17`, or `p0#17.try2` for a retry-topic copy after two failed attempts.
 pub fn name(v: u64) -> Option<String> {
     let (producer, n, attempt) = parts(v)?;
