@@ -439,7 +439,7 @@ impl Actor<RedisMsg, RedisEvent> for Client {
         match tag {
             T_RECONNECT => "reconnect",
             T_DISCOVER => "sentinel discovery",
-            _ => super::workload::timer_name(tag),
+            _ => self.workload_timer_name(tag),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod remote_store;
 mod replication;
 pub mod retention_check;
 pub mod tiered;
+mod timers;
 
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{
@@ -35,22 +36,12 @@ use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-pub(super) const T_HEARTBEAT: u64 = 1;
-pub(super) const T_ISR_CHECK: u64 = 2;
-pub(super) const T_RETENTION: u64 = 3;
-pub(super) const T_WRITEBACK: u64 = 4;
-pub(super) const T_HW_CHECKPOINT: u64 = 5;
-pub(super) const T_FETCH_TIMEOUT: u64 = 6;
-pub(super) const T_FETCH_RETRY: u64 = 7;
-pub(super) const T_PARK: u64 = 8;
-pub(super) const T_PURGATORY: u64 = 9;
-pub(super) const T_CLEANER: u64 = 10;
-pub(super) const T_SHUTDOWN: u64 = 11;
-pub(super) const T_ADMIN: u64 = 12;
-/// Tiered storage (`tiered.rs`): the RLM task, an upload done, a remote read done.
-pub(super) const T_RLM: u64 = 20;
-pub(super) const T_REMOTE_COPY: u64 = 21;
-pub(super) const T_REMOTE_FETCH: u64 = 22;
+// Timer tags (kind in the top byte, `wire::msg::tag`) and their names: `timers.rs`.
+use timers::{
+    T_ADMIN, T_CLEANER, T_FETCH_RETRY, T_FETCH_TIMEOUT, T_HEARTBEAT, T_HW_CHECKPOINT, T_ISR_CHECK,
+    T_PARK, T_PURGATORY, T_REMOTE_COPY, T_REMOTE_FETCH, T_RETENTION, T_RLM, T_SHUTDOWN,
+    T_WRITEBACK,
+};
 
 /// A batch's answer: its base offset (None for DUPLICATE_SEQUENCE_NUMBER) or an error.
 type ProduceResult = Result<Option<u64>, KErr>;
@@ -609,24 +600,7 @@ impl Actor<KMsg, KEvent> for Broker {
     }
 
     fn timer_name(&self, t: u64) -> &'static str {
-        match tag_kind(t) {
-            T_HEARTBEAT => "broker heartbeat",
-            T_ISR_CHECK => "ISR expiry check",
-            T_RETENTION => "retention check",
-            T_WRITEBACK => "page-cache writeback",
-            T_HW_CHECKPOINT => "high-watermark checkpoint",
-            T_FETCH_TIMEOUT => "replica fetch timeout",
-            T_FETCH_RETRY => "replica fetch backoff",
-            T_PARK => "fetch max.wait",
-            T_PURGATORY => "produce purgatory timeout",
-            T_CLEANER => "log cleaner",
-            T_SHUTDOWN => "controlled shutdown",
-            T_ADMIN => "admin operation",
-            T_RLM => "remote log manager task",
-            T_REMOTE_COPY => "remote copy done",
-            T_REMOTE_FETCH => "remote fetch done",
-            _ => "timer",
-        }
+        timers::name(tag_kind(t))
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
