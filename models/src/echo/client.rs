@@ -164,6 +164,16 @@ impl Actor<EchoMsg, EchoEvent> for EchoClient {
         }
     }
 
+    fn timer_name(&self, tag: u64) -> &'static str {
+        if tag & THINK != 0 {
+            "think time"
+        } else if tag & RECONNECT != 0 {
+            "reconnect"
+        } else {
+            "request timeout"
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, _timer: TimerId, tag: u64) {
         if tag & THINK != 0 {
             self.fill_window(ctx);

@@ -556,6 +556,23 @@ impl Actor<KMsg, KEvent> for Consumer {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_START => "start",
+            T_HEARTBEAT => "heartbeat",
+            T_PROCESS => "record processed",
+            T_WORKER => "worker record processed",
+            T_MD_TIMEOUT => "metadata timeout",
+            T_MD_RETRY => "metadata retry backoff",
+            T_COMMIT_TIMEOUT => "commit timeout",
+            T_TASK_RESTART => "task restart",
+            T_CTP_RECORD => "transform record",
+            T_CLIENT_TICK => "transactional client tick",
+            k if k >= STAGE_TIMER_BASE => "application stage",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_START => {
