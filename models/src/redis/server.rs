@@ -680,6 +680,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         match tag {
             T_CRON => "serverCron",
             T_FULLSYNC => "full sync done",
+            t if t & T_XBLOCK != 0 => "BLOCK timeout",
             t if t & T_WAIT != 0 => "WAIT timeout",
             _ => "replication reconnect",
         }
