@@ -487,6 +487,14 @@ impl Actor<KMsg, KEvent> for Consumer {
                 }
                 self.offset_fetch = None;
                 for (p, committed) in offsets {
+                    // Only a partition still waiting for its position takes the committed
+                    // offset: Kafka asks only for initializing partitions and reuses a pending
+                    // request (ConsumerCoordinator.refreshCommittedOffsetsIfNeeded,
+                    // pendingCommittedOffsetRequest). A second answer arriving after the first
+                    // one's records were fetched must not move the position back.
+                    if !matches!(self.positions.get(&p), Some(None)) {
+                        continue;
+                    }
                     match committed {
                         Some(o) => {
                             self.positions.insert(p, Some(o));
