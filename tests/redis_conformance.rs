@@ -32,6 +32,8 @@ mod cases_limits;
 mod cases_pubsub;
 #[path = "redis_conformance/cases_replication.rs"]
 mod cases_replication;
+#[path = "redis_conformance/cases_stream_block.rs"]
+mod cases_stream_block;
 #[path = "redis_conformance/cases_stream_ranges.rs"]
 mod cases_stream_ranges;
 #[path = "redis_conformance/cases_streams.rs"]

@@ -287,14 +287,22 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             a.push(id.map_or(s("*"), |i| i.to_string()));
             a.extend([s("p"), "x".repeat((*bytes).max(1) as usize)]);
         }
-        Cmd::XRead { key, after, count } => a.extend([
-            s("XREAD"),
-            s("COUNT"),
-            count.to_string(),
-            s("STREAMS"),
-            key.clone(),
-            after.map_or(s("0-0"), |i| i.to_string()),
-        ]),
+        Cmd::XRead {
+            key,
+            after,
+            count,
+            block_ms,
+        } => {
+            a.extend([s("XREAD"), s("COUNT"), count.to_string()]);
+            if let Some(ms) = block_ms {
+                a.extend([s("BLOCK"), ms.to_string()]);
+            }
+            a.extend([
+                s("STREAMS"),
+                key.clone(),
+                after.map_or(s("0-0"), |i| i.to_string()),
+            ]);
+        }
         Cmd::XGroupCreate { key, group, id } => a.extend([
             s("XGROUP"),
             s("CREATE"),
@@ -309,6 +317,7 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             id,
             count,
             noack,
+            block_ms,
         } => {
             a.extend([
                 s("XREADGROUP"),
@@ -318,6 +327,9 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
                 s("COUNT"),
                 count.to_string(),
             ]);
+            if let Some(ms) = block_ms {
+                a.extend([s("BLOCK"), ms.to_string()]);
+            }
             if *noack {
                 a.push(s("NOACK"));
             }

@@ -27,7 +27,9 @@ pub const CLOSED: &str = "closed";
 
 #[derive(Clone, Debug)]
 pub(super) enum Pending {
-    Step(u32, &'static str, u64),
+    /// A script step: (step, command name, sent at µs, the server may hold it — WAIT, a
+    /// blocking read).
+    Step(u32, &'static str, u64, bool),
     Subscribe,
     Publish {
         first_seq: u64,
@@ -53,9 +55,9 @@ pub(super) enum Pending {
 }
 
 impl Pending {
-    /// A command the server may hold without answering (WAIT).
+    /// A command the server may hold without answering (WAIT, a blocking read).
     fn may_block(&self) -> bool {
-        matches!(self, Pending::Wait { .. } | Pending::Step(_, "wait", _))
+        matches!(self, Pending::Wait { .. } | Pending::Step(_, _, _, true))
     }
 }
 
@@ -276,6 +278,7 @@ impl Client {
                 id: Some(StreamId::ZERO),
                 count: c.count,
                 noack: false,
+                block_ms: None,
             };
             self.send(ctx, cmd, Pending::ReadGroup);
         }
@@ -307,7 +310,7 @@ impl Client {
     /// A command that never got a reply (connection gone).
     pub(super) fn fail(&mut self, ctx: &mut RCtx, p: Pending) {
         match p {
-            Pending::Step(step, cmd, _) => {
+            Pending::Step(step, cmd, ..) => {
                 let expected = self
                     .steps
                     .iter()
@@ -333,7 +336,7 @@ impl Client {
                 ..
             } => {
                 if let Some(step) = step {
-                    self.fail(ctx, Pending::Step(step, "publish", 0));
+                    self.fail(ctx, Pending::Step(step, "publish", 0, false));
                 }
                 ctx.record(RedisEvent::PublishFailed {
                     publisher: self.index,

@@ -110,6 +110,10 @@ pub enum Cmd {
         after: Option<StreamId>,
         #[serde(default = "default_count")]
         count: u64,
+        /// `BLOCK ms`: with nothing to serve the server holds the reply until an entry
+        /// arrives (`Some(0)`: forever) or the timeout passes (then nil).
+        #[serde(default)]
+        block_ms: Option<u64>,
     },
     /// `id: None` is `$` (the last entry).
     XGroupCreate {
@@ -130,6 +134,9 @@ pub enum Cmd {
         /// `NOACK`: entries read with `>` are not added to the PEL (no XACK needed).
         #[serde(default)]
         noack: bool,
+        /// `BLOCK ms`, as for `XRead` (only `>` can block: a history read always answers).
+        #[serde(default)]
+        block_ms: Option<u64>,
     },
     XAck {
         key: String,
@@ -298,6 +305,23 @@ impl Cmd {
             Cmd::XGroupCreate { .. } => "xgroup|create".into(),
             other => other.name().into(),
         }
+    }
+
+    /// A command the server may hold without answering: WAIT, XREAD / XREADGROUP with
+    /// BLOCK. A client never abandons one (it has no request timeout).
+    pub fn may_block(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Wait { .. }
+                | Cmd::XRead {
+                    block_ms: Some(_),
+                    ..
+                }
+                | Cmd::XReadGroup {
+                    block_ms: Some(_),
+                    ..
+                }
+        )
     }
 
     /// `CMD_WRITE` in Redis's command table: subject to READONLY, OOM, NOREPLICAS.

@@ -555,6 +555,7 @@ mod tests {
             key: key.into(),
             after: Some(StreamId::parse(after).expect("id")),
             count: 10,
+            block_ms: None,
         };
         d.execute(&cmd, 0).reply.render()
     }
@@ -708,6 +709,7 @@ mod tests {
             id,
             count: 10,
             noack: false,
+            block_ms: None,
         }
     }
 

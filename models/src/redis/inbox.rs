@@ -15,7 +15,7 @@ impl Client {
             if let Some(step) = self.connect_step.take() {
                 self.step_reply(ctx, step, "connect", 0, &reply);
                 self.pending
-                    .retain(|_, p| !matches!(p, Pending::Step(s, _, _) if *s == step));
+                    .retain(|_, p| !matches!(p, Pending::Step(s, ..) if *s == step));
             }
             return;
         }
@@ -24,7 +24,7 @@ impl Client {
         };
         let server = self.server();
         match p {
-            Pending::Step(step, cmd, sent) => {
+            Pending::Step(step, cmd, sent, _) => {
                 if self.connect_step == Some(step) {
                     self.connect_step = None;
                 }

@@ -4,6 +4,7 @@
 //! clients that reconnect and re-subscribe. Checkers classify pub/sub losses and count lost
 //! acknowledged writes, split-brain writes and stream redeliveries.
 
+mod blocking;
 mod checker;
 #[cfg(test)]
 mod checker_tests;
@@ -16,6 +17,7 @@ mod explain;
 mod inbox;
 pub mod msg;
 mod output;
+mod persistence;
 mod pubsub;
 mod replication;
 mod replication_state;

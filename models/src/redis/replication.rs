@@ -12,6 +12,10 @@ use std::rc::Rc;
 
 const T_RECONNECT: u64 = 3;
 
+/// The error of a client unblocked because its server became a replica.
+const UNBLOCKED: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+
 /// The per-node metrics of `Server::info_fields`, in its order: an expectation names them
 /// `rN:NAME` (`r2:master_repl_offset >= 1000`).
 pub const NODE_METRICS: &[&str] = &[
@@ -236,8 +240,9 @@ impl Server {
                     for w in waits {
                         let b = self.waits.remove(&w).expect("listed");
                         ctx.cancel_timer(b.timer);
-                        self.reply(b.conn, b.id, Reply::err("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"));
+                        self.reply(b.conn, b.id, Reply::err(UNBLOCKED));
                     }
+                    self.unblock_xblocks(ctx, UNBLOCKED);
                 }
                 if let Some(l) = self.link.take() {
                     ctx.close(l.conn);
@@ -342,7 +347,7 @@ impl Server {
                     + self.cfg.cmd_cost_ns * entries.len() as u64;
                 ctx.busy(SimDuration::from_nanos(cost));
                 for e in entries {
-                    self.apply_entry(e, late);
+                    self.apply_entry(ctx, e, late);
                 }
             }
             _ => {}
@@ -351,7 +356,7 @@ impl Server {
 
     /// A replica applies stream bytes: data commands change the dataset, PUBLISH fans out to
     /// this node's subscribers, and everything goes into its own backlog.
-    fn apply_entry(&mut self, e: ReplEntry, late: bool) {
+    fn apply_entry(&mut self, ctx: &mut RCtx, e: ReplEntry, late: bool) {
         if e.end_offset - e.bytes != self.offset {
             // repl-prefix invariant: a replica's stream continues exactly where it stopped.
             self.stats.repl_prefix_violations += 1;
@@ -375,6 +380,13 @@ impl Server {
             cmd => {
                 let _ = self.data.execute(cmd, self.now_ms);
                 self.persist(cmd);
+                // Clients blocked on the key are served as the command runs on the replica
+                // (processCommand → handleClientsBlockedOnKeys, for the master client too).
+                if let Cmd::XAdd { key, .. } = cmd
+                    && !self.xblocks.is_empty()
+                {
+                    self.serve_xblocks(ctx, key);
+                }
             }
         }
         if let Some(b) = self.backlog.as_mut() {

@@ -1,5 +1,5 @@
 //! The replication state a server keeps: the backlog, a replica's link to its primary, the
-//! primary's view of each replica, and blocked WAITs. The protocol that drives them is in
+//! primary's view of each replica, blocked WAITs and blocked stream reads (`blocking.rs`). The protocol that drives them is in
 //! `replication.rs`.
 
 use super::msg::ReplEntry;
@@ -66,5 +66,14 @@ pub struct WaitBlock {
     pub id: u64,
     pub woff: u64,
     pub num: u32,
+    pub timer: msgsim_sim::TimerId,
+}
+
+/// A blocked XREAD / XREADGROUP: the command as sent, run again when its key gets an entry.
+#[derive(Debug)]
+pub struct StreamBlock {
+    pub conn: ConnId,
+    pub id: u64,
+    pub cmd: super::msg::Cmd,
     pub timer: msgsim_sim::TimerId,
 }

@@ -79,7 +79,8 @@ impl Client {
         }
         let name = cmd.name();
         let now = ctx.now().as_nanos() / 1_000;
-        self.send(ctx, cmd, Pending::Step(idx, name, now));
+        let held = cmd.may_block();
+        self.send(ctx, cmd, Pending::Step(idx, name, now, held));
     }
 
     /// `count` pipelined PUBLISHes with the next message sequence numbers: a workload batch

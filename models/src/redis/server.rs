@@ -8,7 +8,7 @@ use super::dataset::Dataset;
 use super::msg::{Cmd, Frame, KillReason, PubRange, RCtx, RedisEvent, RedisMsg};
 use super::output::{limits_of, mark_pending, pubsub_limits, write_client};
 use super::pubsub::{ClientConn, ObufLimits, Registry};
-use super::replication_state::{Backlog, MasterLink, ReplicaLink, WaitBlock};
+use super::replication_state::{Backlog, MasterLink, ReplicaLink, StreamBlock, WaitBlock};
 use super::reply::{InfoReply, Reply};
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
@@ -18,6 +18,7 @@ use std::rc::Rc;
 pub(super) const T_CRON: u64 = 1;
 pub(super) const T_FULLSYNC: u64 = 2;
 pub(super) const T_WAIT: u64 = 1 << 40;
+pub(super) const T_XBLOCK: u64 = 1 << 41;
 
 /// INFO-like counters of one server (survive restarts, as the model's observation).
 #[derive(Clone, Debug, Default)]
@@ -65,6 +66,8 @@ pub struct Server {
     pub(super) good_replicas: u32,
     /// Blocked WAITs by sequence number.
     pub(super) waits: BTreeMap<u64, WaitBlock>,
+    /// Blocked stream reads by sequence number (`blocking.rs`).
+    pub(super) xblocks: BTreeMap<u64, StreamBlock>,
     /// clients_pending_write: clients with output to write in beforeSleep (each once, flagged
     /// by `ClientConn::pending_write`).
     pub(super) pending_out: Vec<ConnId>,
@@ -106,6 +109,7 @@ impl Server {
             link: None,
             good_replicas: 0,
             waits: BTreeMap::new(),
+            xblocks: BTreeMap::new(),
             pending_out: Vec::new(),
             repl_out: Vec::new(),
             to_close: Vec::new(),
@@ -305,9 +309,25 @@ impl Server {
                 self.set_primary(ctx, primary, true, conn);
                 Some(Reply::Ok)
             }
+            Cmd::XRead {
+                block_ms: Some(ms), ..
+            }
+            | Cmd::XReadGroup {
+                block_ms: Some(ms), ..
+            } => {
+                let reply = self.execute_data(conn, cmd.clone());
+                self.block_read(ctx, conn, id, cmd, ms, reply)
+            }
             cmd => {
                 let claim = matches!(cmd, Cmd::XClaim { .. } | Cmd::XAutoClaim { .. });
+                let added = match &cmd {
+                    Cmd::XAdd { key, .. } if !self.xblocks.is_empty() => Some(key.clone()),
+                    _ => None,
+                };
                 let reply = self.execute_data(conn, cmd);
+                if let Some(key) = added {
+                    self.serve_xblocks(ctx, &key);
+                }
                 if let Reply::Err(e) = &reply {
                     if e.starts_with("NOREPLICAS") {
                         ctx.sometimes("redis:noreplicas");
@@ -391,7 +411,7 @@ impl Server {
         STARTUP_BYTES + CLIENT_BYTES * self.clients.len() as u64 + in_flight
     }
 
-    fn execute_data(&mut self, conn: ConnId, cmd: Cmd) -> Reply {
+    pub(super) fn execute_data(&mut self, conn: ConnId, cmd: Cmd) -> Reply {
         let out = self.data.execute(&cmd, self.now_ms);
         for p in out.propagate {
             self.persist(&p);
@@ -401,18 +421,6 @@ impl Server {
             c.woff = self.offset;
         }
         out.reply
-    }
-
-    /// Record a write for persistence (AOF) and count it for RDB.
-    pub(super) fn persist(&mut self, cmd: &Cmd) {
-        self.dirty += 1;
-        match self.cfg.persistence {
-            Persistence::AofEverysec => self.aof_os.push(cmd.clone()),
-            Persistence::AofAlways => {
-                let _ = self.durable.execute(cmd, self.now_ms);
-            }
-            _ => {}
-        }
     }
 
     fn subscribe(&mut self, conn: ConnId, names: Vec<String>, pattern: bool) -> Reply {
@@ -526,6 +534,7 @@ impl Server {
             }
             b.conn != conn
         });
+        self.drop_xblocks_of(ctx, conn);
         if self.replicas.remove(&conn).is_some() {
             // refreshGoodSlavesCount runs when a replica client is freed.
             self.refresh_good_replicas();
@@ -620,24 +629,6 @@ impl Server {
             self.persistence_cron();
         }
     }
-
-    fn persistence_cron(&mut self) {
-        match self.cfg.persistence {
-            // appendfsync everysec: one fsync per second.
-            Persistence::AofEverysec => {
-                for cmd in std::mem::take(&mut self.aof_os) {
-                    let _ = self.durable.execute(&cmd, self.now_ms);
-                }
-            }
-            Persistence::Rdb { every_s }
-                if self.dirty > 0 && every_s > 0 && self.now_s.is_multiple_of(every_s) =>
-            {
-                self.durable = self.data.clone();
-                self.dirty = 0;
-            }
-            _ => {}
-        }
-    }
 }
 
 impl Actor<RedisMsg, RedisEvent> for Server {
@@ -689,6 +680,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         match tag {
             T_CRON => "serverCron",
             T_FULLSYNC => "full sync done",
+            t if t & T_XBLOCK != 0 => "BLOCK timeout",
             t if t & T_WAIT != 0 => "WAIT timeout",
             _ => "replication reconnect",
         }
@@ -700,6 +692,8 @@ impl Actor<RedisMsg, RedisEvent> for Server {
             self.cron(ctx);
         } else if tag == T_FULLSYNC {
             self.start_full_syncs(ctx);
+        } else if tag & T_XBLOCK != 0 {
+            self.xblock_timeout(tag & !T_XBLOCK);
         } else if tag & T_WAIT != 0 {
             self.wait_timeout(tag & !T_WAIT);
         } else {
@@ -766,6 +760,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.replicas.clear();
         self.link = None;
         self.waits.clear();
+        self.xblocks.clear();
         self.pending_out.clear();
         self.repl_out.clear();
         self.to_close.clear();

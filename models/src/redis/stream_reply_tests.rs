@@ -30,6 +30,7 @@ fn xread(after: &str, count: u64) -> Cmd {
         key: "s".into(),
         after: Some(id(after)),
         count,
+        block_ms: None,
     }
 }
 
@@ -42,6 +43,7 @@ fn xreadgroup(group: &str, consumer: &str, at: Option<&str>) -> Cmd {
         id: at.map(id),
         count: 10,
         noack: false,
+        block_ms: None,
     }
 }
 

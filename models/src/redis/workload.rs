@@ -137,6 +137,7 @@ impl Client {
                     id: None,
                     count: c.count,
                     noack: false,
+                    block_ms: None,
                 };
                 self.send(ctx, cmd, Pending::ReadGroup);
                 if c.claim_idle_ms > 0 {
