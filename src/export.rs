@@ -63,7 +63,10 @@ pub enum Format {
 impl Format {
     /// The formats drawn from a [`Picture`] rather than from the raw window.
     pub fn is_picture(self) -> bool {
-        matches!(self, Format::Svg | Format::Dot | Format::Html)
+        matches!(
+            self,
+            Format::Svg | Format::Dot | Format::Html | Format::Mermaid
+        )
     }
 }
 
@@ -333,9 +336,10 @@ pub fn to_perfetto(lines: &[TraceLine]) -> String {
             }
             other => {
                 // A history event is named by what happened (`SendOk`, `Subscribed`), the
-                // first word of its detail; timers carry no name in the trace.
+                // first word of its detail; a timer by what the actor calls it (`heartbeat`).
                 let what = match (other, l.detail.as_deref()) {
                     ("history", Some(d)) => d.split([' ', '(', '{']).next().unwrap_or(d),
+                    ("timer", Some(d)) => d,
                     _ => l.label.as_str(),
                 };
                 json!({"name": format!("{other}: {what}"), "cat": other, "ph": "i", "s": "t",

@@ -98,16 +98,16 @@ struct ExportArgs {
     /// Only events before this simulated time.
     #[arg(long)]
     to_ms: Option<u64>,
-    /// At most this many events (default: all of them, except 400 for Mermaid, which renders
-    /// a few hundred comfortably, and 400 for svg when the window is chosen for you). Any
-    /// cut is printed on stderr.
+    /// At most this many events (default: all of them for perfetto, shiviz and history; 400
+    /// for the pictures svg, html and mermaid, whose window is chosen around the first fault
+    /// or anomaly unless given). Any cut is printed on stderr.
     #[arg(long)]
     limit: Option<usize>,
-    /// svg, html: event categories to show besides messages and history (timer, replica,
+    /// svg, html, mermaid: event categories to show besides messages and history (timer, replica,
     /// heartbeat, a message label, or all); hidden by default: timer, replica, heartbeat.
     #[arg(long, value_delimiter = ',')]
     kinds: Vec<String>,
-    /// svg, html: only these nodes (and the messages they send or receive).
+    /// svg, html, mermaid: only these nodes (and the messages they send or receive).
     #[arg(long, value_delimiter = ',')]
     nodes: Vec<String>,
     /// dot: the simulated time whose partitions are drawn (default: the first fault's).
@@ -512,10 +512,7 @@ fn cmd_export(args: ExportArgs) -> i32 {
         }
         export::picture::render(&picture, args.format)
     } else {
-        let limit = args.limit.unwrap_or(match args.format {
-            Format::Mermaid => 400,
-            _ => usize::MAX,
-        });
+        let limit = args.limit.unwrap_or(usize::MAX);
         let from_ms = args.from_ms.unwrap_or(0);
         let (lines, cut) = export::window_report(lines, from_ms, args.to_ms, limit);
         eprintln!("{}", cut.describe(from_ms, args.to_ms));

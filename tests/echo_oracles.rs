@@ -12,3 +12,8 @@ fn echo_healthy_answers_every_request_once() {
 fn echo_partition_expectations_hold() {
     common::oracle("echo", "echo-partition");
 }
+
+#[test]
+fn echo_targeted_error_fails_exactly_one_request() {
+    common::oracle("echo", "echo-targeted-error");
+}

@@ -389,6 +389,11 @@ fn k18h_txn_marker_to_crashed_leader() {
 }
 
 #[test]
+fn k18j_ctp_second_offset_fetch() {
+    oracle("k18j-ctp-second-offset-fetch");
+}
+
+#[test]
 fn k24a_slow_poll_loop_commit_failed() {
     oracle("k24a-slow-poll-loop-commit-failed");
 }

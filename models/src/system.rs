@@ -93,9 +93,9 @@ impl SystemConfig {
     pub fn message_targets(&self) -> MessageTargets {
         match self {
             SystemConfig::Echo(_) => MessageTargets {
-                labels: Some(&["Request", "Reply"]),
-                failable: &[],
-                errors: &[],
+                labels: Some(&["Request", "Reply", "Error"]),
+                failable: &["Request"],
+                errors: &[crate::echo::UNAVAILABLE],
                 predicates: &[],
             },
             SystemConfig::Kafka(_) => {

@@ -75,7 +75,8 @@ impl<M: Debug, H: Debug> TraceSink<M, H> for JsonlTrace {
             .msg
             .map(|m| format!("{m:?}"))
             .or_else(|| e.history.map(|h| format!("{h:?}")))
-            .or_else(|| e.fault.map(|f| format!("{f:?}")));
+            .or_else(|| e.fault.map(|f| format!("{f:?}")))
+            .or_else(|| e.name.map(str::to_string));
         if let Some(detail) = detail {
             line.push_str(&format!(",\"detail\":\"{}\"", escape(&detail)));
         }

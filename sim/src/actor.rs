@@ -60,6 +60,11 @@ pub trait Actor<M: Message, H>: Any {
     fn on_message(&mut self, ctx: &mut Ctx<'_, M, H>, from: NodeId, via: Via, msg: M);
     /// A timer set by this actor fired; `tag` is the value given to `set_timer`.
     fn on_timer(&mut self, ctx: &mut Ctx<'_, M, H>, timer: TimerId, tag: u64);
+    /// What a timer with this tag is for (`heartbeat`, `retry`), shown in trace files and
+    /// pictures; never hashed. Default: `timer`.
+    fn timer_name(&self, _tag: u64) -> &'static str {
+        "timer"
+    }
     /// A connection opened by a peer, or closed. Default: ignore.
     fn on_connection(&mut self, _ctx: &mut Ctx<'_, M, H>, _event: ConnEvent) {}
     /// The run entered its quiet phase: faults are healed and stop. Clients usually stop issuing

@@ -198,6 +198,7 @@ impl<M: Message> Envelope<M> {
             },
             label: self.label(),
             bytes: self.bytes(),
+            name: None,
         }
     }
 }
@@ -213,6 +214,9 @@ pub(crate) struct TraceRecord {
     pub conn: Option<ConnId>,
     pub label: &'static str,
     pub bytes: u64,
+    /// What the actor calls this event (a timer's purpose), for sinks only: not hashed, so
+    /// naming timers never changes a trace hash.
+    pub name: Option<&'static str>,
 }
 
 impl TraceRecord {
@@ -226,6 +230,7 @@ impl TraceRecord {
             conn: None,
             label,
             bytes: 0,
+            name: None,
         }
     }
 }
@@ -328,6 +333,7 @@ impl<M, H: Hash> Tracer<M, H> {
             conn: rec.conn,
             label: rec.label,
             bytes: rec.bytes,
+            name: rec.name,
             msg,
             history,
             fault,

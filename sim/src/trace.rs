@@ -127,6 +127,9 @@ pub struct TraceEvent<'a, M, H> {
     /// Message kind, timer tag name, fault name...
     pub label: &'static str,
     pub bytes: u64,
+    /// What the actor calls this event, e.g. a timer's purpose (`Actor::timer_name`). Shown to
+    /// sinks only, never hashed.
+    pub name: Option<&'static str>,
     pub msg: Option<&'a M>,
     pub history: Option<&'a H>,
     pub fault: Option<&'a Fault>,

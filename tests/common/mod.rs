@@ -8,7 +8,8 @@ use std::path::Path;
 /// Seeds each oracle scenario runs over (1..=ORACLE_SEEDS).
 pub const ORACLE_SEEDS: u64 = 20;
 
-/// Run `scenarios/{dir}/{name}.ron` for every seed; panic listing every failed expectation.
+/// Run `scenarios/{dir}/{name}.ron` for every seed, and for the file's own seed (a regression
+/// scenario keeps the seed its sweep found it with); panic listing every failed expectation.
 pub fn oracle(dir: &str, name: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
@@ -16,7 +17,9 @@ pub fn oracle(dir: &str, name: &str) {
         .join(format!("{name}.ron"));
     let loaded = scenario::load(&path).unwrap_or_else(|d| panic!("{d}"));
     let mut failures = Vec::new();
-    for seed in 1..=ORACLE_SEEDS {
+    let own = loaded.scenario.seed;
+    let extra = (own > ORACLE_SEEDS).then_some(own);
+    for seed in (1..=ORACLE_SEEDS).chain(extra) {
         let options = RunOptions {
             seed,
             ..RunOptions::default()

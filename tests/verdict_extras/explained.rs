@@ -55,3 +55,19 @@ proptest! {
         }
     }
 }
+
+/// Consume-transform-produce anomalies name the input records behind them (partition, offsets,
+/// producer), not only how many: k18d (at-least-once) commits some inputs' outputs twice.
+#[test]
+fn exactly_once_examples_name_the_input_records() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/kafka/k18d-at-least-once-ctp.ron"
+    );
+    let o = run(&std::fs::read_to_string(path).unwrap(), 1);
+    for anomaly in ["eos_duplicate", "processed_more_than_once"] {
+        let list = &o.report.explanations[anomaly];
+        let example = &list[0].examples[0];
+        assert!(example.starts_with("p0 offsets "), "{anomaly}: {example}");
+    }
+}

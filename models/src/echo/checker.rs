@@ -12,6 +12,8 @@ pub struct EchoChecker {
     pub sent: u64,
     pub delivered: u64,
     pub timed_out: u64,
+    /// Requests answered with an error (a targeted `Fail`): not executed, so not lost.
+    pub failed: u64,
     pub late_replies: u64,
     pub duplicate_replies: u64,
     pub orphan_replies: u64,
@@ -30,6 +32,7 @@ impl EchoChecker {
                 self.latency_ns_max = self.latency_ns_max.max(latency_ns);
             }
             EchoEvent::Info { .. } => self.timed_out += 1,
+            EchoEvent::Fail { .. } => self.failed += 1,
             EchoEvent::LateReply { .. } => self.late_replies += 1,
             EchoEvent::DuplicateReply { .. } => self.duplicate_replies += 1,
             EchoEvent::OrphanReply { .. } => self.orphan_replies += 1,
@@ -52,6 +55,7 @@ impl EchoChecker {
             ("sent", self.sent as f64),
             ("delivered", self.delivered as f64),
             ("timed_out", self.timed_out as f64),
+            ("failed", self.failed as f64),
             ("lost", self.lost() as f64),
             ("late_replies", self.late_replies as f64),
             ("duplicate_replies", self.duplicate_replies as f64),

@@ -120,7 +120,8 @@ impl EchoClient {
         ctx.record(EchoEvent::Invoke { id });
     }
 
-    fn on_reply(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, id: u64) {
+    /// A reply (`ok`) or an error reply (`!ok`) to request `id`.
+    fn on_reply(&mut self, ctx: &mut Ctx<'_, EchoMsg, EchoEvent>, id: u64, ok: bool) {
         let Some((sent_at, timer)) = self.remove(id) else {
             if id & ((1 << 40) - 1) < self.incarnation_first_seq {
                 // Sent before this client crashed: its outcome died with the client (Jepsen
@@ -137,7 +138,11 @@ impl EchoClient {
             ctx.cancel_timer(timer);
         }
         let latency_ns = (ctx.now() - sent_at).as_nanos();
-        ctx.record(EchoEvent::Ok { id, latency_ns });
+        if ok {
+            ctx.record(EchoEvent::Ok { id, latency_ns });
+        } else {
+            ctx.record(EchoEvent::Fail { id });
+        }
         if self.config.think_time_us > 0 {
             ctx.set_timer(SimDuration::from_micros(self.config.think_time_us), THINK);
         } else {
@@ -159,8 +164,20 @@ impl Actor<EchoMsg, EchoEvent> for EchoClient {
         _via: Via,
         msg: EchoMsg,
     ) {
-        if let EchoMsg::Reply { id, .. } = msg {
-            self.on_reply(ctx, id);
+        match msg {
+            EchoMsg::Reply { id, .. } => self.on_reply(ctx, id, true),
+            EchoMsg::Error { id, .. } => self.on_reply(ctx, id, false),
+            EchoMsg::Request { .. } => {}
+        }
+    }
+
+    fn timer_name(&self, tag: u64) -> &'static str {
+        if tag & THINK != 0 {
+            "think time"
+        } else if tag & RECONNECT != 0 {
+            "reconnect"
+        } else {
+            "request timeout"
         }
     }
 

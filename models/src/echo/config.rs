@@ -73,6 +73,7 @@ pub const METRICS: &[&str] = &[
     "sent",
     "delivered",
     "timed_out",
+    "failed",
     "lost",
     "late_replies",
     "duplicate_replies",

@@ -14,7 +14,7 @@ pub use client::EchoClient;
 pub use config::{
     ANOMALIES, EchoConfig, MAX_MESSAGE_BYTES, MAX_NODES, MAX_WINDOW, METRICS, PROBES, Transport,
 };
-pub use msg::{EchoEvent, EchoMsg};
+pub use msg::{EchoEvent, EchoMsg, UNAVAILABLE};
 pub use server::EchoServer;
 
 use crate::report::ModelReport;

@@ -429,6 +429,20 @@ impl Actor<RedisMsg, RedisEvent> for Client {
         }
     }
 
+    fn timer_name(&self, tag: u64) -> &'static str {
+        if tag & T_STEP != 0 {
+            return "script step";
+        }
+        if tag & T_CONN_CHECK != 0 {
+            return "reply timeout";
+        }
+        match tag {
+            T_RECONNECT => "reconnect",
+            T_DISCOVER => "sentinel discovery",
+            _ => super::workload::timer_name(tag),
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut RCtx, _timer: TimerId, tag: u64) {
         if tag & T_STEP != 0 {
             self.run_step(ctx, (tag & !T_STEP) as u32);

@@ -685,6 +685,15 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.before_sleep(ctx);
     }
 
+    fn timer_name(&self, tag: u64) -> &'static str {
+        match tag {
+            T_CRON => "serverCron",
+            T_FULLSYNC => "full sync done",
+            t if t & T_WAIT != 0 => "WAIT timeout",
+            _ => "replication reconnect",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut RCtx, _timer: TimerId, tag: u64) {
         self.clock(ctx);
         if tag == T_CRON {

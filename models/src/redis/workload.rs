@@ -15,6 +15,18 @@ pub(super) const T_XADD: u64 = 4;
 pub(super) const T_POLL: u64 = 5;
 pub(super) const T_READ: u64 = 6;
 
+/// What a workload timer is for, as trace files and pictures show it.
+pub(super) fn timer_name(tag: u64) -> &'static str {
+    match tag {
+        T_PUBLISH => "publish batch",
+        T_WRITE => "SET tick",
+        T_XADD => "XADD tick",
+        T_POLL => "consumer-group poll",
+        T_READ => "paced read",
+        _ => "timer",
+    }
+}
+
 impl Client {
     /// The load generators' first timers (after the script steps and the first connect).
     pub(super) fn start_workloads(&mut self, ctx: &mut RCtx, now: u64) {

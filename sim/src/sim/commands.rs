@@ -148,6 +148,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             conn: None,
             label: "",
             bytes: 0,
+            name: None,
         }
     }
 

@@ -307,6 +307,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.stats.timers_fired += 1;
         let mut rec = TraceRecord::new(TraceKind::Timer, due.node, "timer");
         rec.bytes = due.tag;
+        if self.tracer.has_sinks() {
+            // Only pictures and trace files read the name; a run without sinks skips the call.
+            rec.name = Some(self.actors[due.node.index()].timer_name(due.tag));
+        }
         self.trace(rec);
         self.run_handler(due.node, None, |actor, ctx| {
             actor.on_timer(ctx, id, due.tag)

@@ -153,13 +153,9 @@ impl Consumer {
         for p in &self.assignment {
             self.positions.insert(*p, None);
         }
-        if self.generation > 0 && !self.assignment.is_empty() {
-            let gc = self.gc();
-            let msg = KMsg::OffsetFetch {
-                generation: self.generation,
-                parts: self.assignment.clone(),
-            };
-            self.peers.send(ctx, gc, msg);
+        if self.generation > 0 {
+            // Through the consumer's own request, so that step() does not send a second one.
+            self.send_offset_fetch(ctx);
         }
         self.step(ctx);
     }

@@ -184,6 +184,15 @@ impl Actor<KMsg, KEvent> for TxnProducer {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_START => "start",
+            T_TICK => "send tick",
+            T_CLIENT_TICK => "transactional client tick",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_START => {

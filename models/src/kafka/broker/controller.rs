@@ -584,6 +584,15 @@ impl Actor<KMsg, KEvent> for Controller {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_SESSION_CHECK => "broker.session.timeout check",
+            T_PUSH => "metadata push",
+            T_ADMIN => "admin operation",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_SESSION_CHECK => {

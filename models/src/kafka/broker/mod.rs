@@ -608,6 +608,27 @@ impl Actor<KMsg, KEvent> for Broker {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_HEARTBEAT => "broker heartbeat",
+            T_ISR_CHECK => "ISR expiry check",
+            T_RETENTION => "retention check",
+            T_WRITEBACK => "page-cache writeback",
+            T_HW_CHECKPOINT => "high-watermark checkpoint",
+            T_FETCH_TIMEOUT => "replica fetch timeout",
+            T_FETCH_RETRY => "replica fetch backoff",
+            T_PARK => "fetch max.wait",
+            T_PURGATORY => "produce purgatory timeout",
+            T_CLEANER => "log cleaner",
+            T_SHUTDOWN => "controlled shutdown",
+            T_ADMIN => "admin operation",
+            T_RLM => "remote log manager task",
+            T_REMOTE_COPY => "remote copy done",
+            T_REMOTE_FETCH => "remote fetch done",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         let payload = tag_payload(t);
         match tag_kind(t) {

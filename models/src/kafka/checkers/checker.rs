@@ -17,6 +17,10 @@ use std::rc::Rc;
 
 const NONE32: u32 = u32::MAX;
 
+// The isolation and exactly-once checks, a child module so that it reads the per-value state.
+#[path = "txn_report.rs"]
+mod txn_report;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Outcome {
@@ -572,6 +576,10 @@ impl KafkaChecker {
             // read_committed view of the output topic".
             unprocessed = missing;
             reprocessed = dup;
+            found.unprocessed.clone_from(&txn.eos_missing);
+            found.reprocessed.clone_from(&txn.eos_duplicate);
+            found.eos_missing.clone_from(&txn.eos_missing);
+            found.eos_duplicate.clone_from(&txn.eos_duplicate);
         }
         let replica_disagreements: u64 = fin.replica_disagreements.iter().sum();
         let guarantee = if reprocessed == 0 && unprocessed == 0 {
@@ -688,98 +696,6 @@ impl KafkaChecker {
         ];
         for (a, cause, n, what) in split {
             report.explain(a, cause, n, || format!("{n} {what}; {ctx}"));
-        }
-    }
-}
-
-/// What the transaction checks found.
-struct TxnFindings {
-    /// read_committed polls of aborted / never committed values (G1a).
-    g1a: Vec<u64>,
-    precommitted: u64,
-    /// Consume-transform-produce: (missing, duplicated) inputs in the committed output.
-    eos: Option<(u64, u64)>,
-}
-
-impl KafkaChecker {
-    /// Isolation checks over the read_committed polls, and the exactly-once output check.
-    fn txn_report(
-        &self,
-        fin: &FinalState,
-        not_committed: &BTreeSet<u64>,
-        report: &mut ModelReport,
-    ) -> TxnFindings {
-        let commit_ms: BTreeMap<u64, i64> = fin.commit_ms.iter().copied().collect();
-        let mut g1a = Vec::new();
-        let mut precommitted = 0;
-        let mut rc_delay = 0u64;
-        for (&v, &t) in &self.rc_polls {
-            if not_committed.contains(&v) {
-                g1a.push(v);
-            } else if commit_ms.get(&v).is_some_and(|&c| (t as i64) < c) {
-                precommitted += 1;
-            }
-            let (prod, n) = split(v);
-            if let Some(s) = self.values.get(prod).and_then(|l| l.get(n))
-                && s.outcome == Outcome::Ok
-            {
-                rc_delay = rc_delay.max(t.saturating_sub(s.ack_ms as u64));
-            }
-        }
-        let ru_aborted = not_committed
-            .iter()
-            .filter(|&&v| {
-                let (prod, n) = split(v);
-                self.values
-                    .get(prod)
-                    .and_then(|l| l.get(n))
-                    .is_some_and(|s| s.has(POLLED_RU))
-            })
-            .count();
-        let mut eos = None;
-        let mut obs = vec![
-            ("txn_not_committed_records", not_committed.len() as f64),
-            ("aborted_polled_read_uncommitted", ru_aborted as f64),
-            ("aborted_polled_read_committed", g1a.len() as f64),
-            ("max_ack_to_poll_ms_read_committed", rc_delay as f64),
-            (
-                "max_ack_to_poll_ms_read_uncommitted",
-                self.max_ack_to_poll_ru_ms as f64,
-            ),
-        ];
-        if let Some(ctp) = &fin.ctp {
-            let count = |vals: &[u64]| {
-                let mut m: BTreeMap<u64, u32> = BTreeMap::new();
-                for v in vals {
-                    *m.entry(*v).or_insert(0) += 1;
-                }
-                m
-            };
-            let committed = count(&ctp.output_committed);
-            let all = count(&ctp.output_all);
-            let missing = ctp
-                .input
-                .iter()
-                .filter(|v| !committed.contains_key(v))
-                .count();
-            let dup = committed.values().filter(|&&c| c > 1).count();
-            let dup_ru = all.values().filter(|&&c| c > 1).count();
-            eos = Some((missing as u64, dup as u64));
-            obs.push(("ctp_input_records", ctp.input.len() as f64));
-            obs.push(("ctp_output_committed", ctp.output_committed.len() as f64));
-            obs.push((
-                "ctp_output_aborted",
-                (ctp.output_all.len() - ctp.output_committed.len()) as f64,
-            ));
-            obs.push(("eos_duplicate_read_uncommitted", dup_ru as f64));
-        }
-        for (k, v) in obs {
-            report.observations.insert(k.to_string(), v);
-        }
-        TxnFindings {
-            g1a,
-            precommitted,
-            eos,
         }
     }
 }

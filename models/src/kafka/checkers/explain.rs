@@ -29,6 +29,9 @@ pub struct Found {
     /// comes from the output topic).
     pub unprocessed: Vec<Rec>,
     pub reprocessed: Vec<Rec>,
+    /// Consume-transform-produce inputs without a committed output, and with two or more.
+    pub eos_missing: Vec<Rec>,
+    pub eos_duplicate: Vec<Rec>,
     /// Reads of a definitely failed send (not an aborted record read_uncommitted), and
     /// read_committed reads of aborted or never committed records (G1a).
     pub aborted_reads: Vec<Rec>,
@@ -221,6 +224,8 @@ pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts
             &found.reprocessed,
             "acked",
         ),
+        (anomaly::EOS_MISSING, &found.eos_missing, "acked"),
+        (anomaly::EOS_DUPLICATE, &found.eos_duplicate, "acked"),
     ];
     let whole: &[(&str, &str, &str)] = &[
         (

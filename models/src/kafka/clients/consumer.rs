@@ -487,6 +487,14 @@ impl Actor<KMsg, KEvent> for Consumer {
                 }
                 self.offset_fetch = None;
                 for (p, committed) in offsets {
+                    // Only a partition still waiting for its position takes the committed
+                    // offset: Kafka asks only for initializing partitions and reuses a pending
+                    // request (ConsumerCoordinator.refreshCommittedOffsetsIfNeeded,
+                    // pendingCommittedOffsetRequest). A second answer arriving after the first
+                    // one's records were fetched must not move the position back.
+                    if !matches!(self.positions.get(&p), Some(None)) {
+                        continue;
+                    }
                     match committed {
                         Some(o) => {
                             self.positions.insert(p, Some(o));
@@ -553,6 +561,23 @@ impl Actor<KMsg, KEvent> for Consumer {
                 // with a sink stage: see KafkaConfig::validate).
                 self.ctp_message(ctx, &other);
             }
+        }
+    }
+
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_START => "start",
+            T_HEARTBEAT => "heartbeat",
+            T_PROCESS => "record processed",
+            T_WORKER => "worker record processed",
+            T_MD_TIMEOUT => "metadata timeout",
+            T_MD_RETRY => "metadata retry backoff",
+            T_COMMIT_TIMEOUT => "commit timeout",
+            T_TASK_RESTART => "task restart",
+            T_CTP_RECORD => "transform record",
+            T_CLIENT_TICK => "transactional client tick",
+            k if k >= STAGE_TIMER_BASE => "application stage",
+            _ => "timer",
         }
     }
 

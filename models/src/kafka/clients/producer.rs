@@ -720,6 +720,16 @@ impl Actor<KMsg, KEvent> for Producer {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_TICK => "send tick",
+            T_MD_RETRY => "metadata retry backoff",
+            T_MD_TIMEOUT => "metadata timeout",
+            T_RETRY => "retry.backoff",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_TICK => self.tick(ctx),

@@ -452,6 +452,22 @@ impl Actor<KMsg, KEvent> for ScriptClient {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_CLIENT_TICK => "transactional client tick",
+            T_TXN_DEADLINE => "transaction call timeout",
+            k if k < T_STEP => self.producer.timer_name(t),
+            T_STEP => "script step",
+            T_PROCESSED => "records processed",
+            T_HEARTBEAT => "heartbeat",
+            T_POLL_DEADLINE => "poll timeout",
+            T_COMMIT_TIMEOUT => "commit timeout",
+            T_C_MD_TIMEOUT => "metadata timeout",
+            T_C_MD_RETRY => "metadata retry backoff",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_CLIENT_TICK if self.txn.is_some() => {

@@ -228,6 +228,16 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
         }
     }
 
+    fn timer_name(&self, t: u64) -> &'static str {
+        match tag_kind(t) {
+            T_CHECK => "session.timeout check",
+            T_REBALANCE => "rebalance timeout",
+            T_TXN_SWEEP => "transaction timeout sweep",
+            T_TXN_RETRY => "transaction marker retry",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         match tag_kind(t) {
             T_CHECK => {

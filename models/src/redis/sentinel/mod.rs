@@ -601,6 +601,13 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
         }
     }
 
+    fn timer_name(&self, tag: u64) -> &'static str {
+        match tag {
+            T_TICK => "sentinelTimer",
+            _ => "timer",
+        }
+    }
+
     fn on_timer(&mut self, ctx: &mut RCtx, _timer: TimerId, tag: u64) {
         self.now_ms = ctx.local_now().as_millis();
         if tag == T_TICK {
