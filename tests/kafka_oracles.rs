@@ -572,3 +572,23 @@ fn k41a_txn_send_record_fields() {
 fn k41b_txn_send_record_now() {
     oracle("k41b-txn-send-record-now");
 }
+
+#[test]
+fn k42a_create_topic_refused() {
+    oracle("k42a-create-topic-refused");
+}
+
+#[test]
+fn k42b_create_topic_created() {
+    oracle("k42b-create-topic-created");
+}
+
+#[test]
+fn k43a_alter_segment_bytes() {
+    oracle("k43a-alter-segment-bytes");
+}
+
+#[test]
+fn k43b_alter_retention_bytes_only() {
+    oracle("k43b-alter-retention-bytes-only");
+}

@@ -3,6 +3,7 @@
 //! unit in its name.
 
 pub mod admin;
+pub mod create_topic;
 pub mod kinds;
 pub mod script;
 pub mod sink;
@@ -390,16 +391,51 @@ impl KafkaConfig {
         self.brokers + 2 + self.producers + i
     }
     /// Ordered replica list of partition `p` (broker indices); replicas[0] is preferred leader.
+    /// A CreateTopic's partitions have theirs from its layout (`config/create_topic.rs`).
     pub fn replicas(&self, p: u32) -> Vec<u32> {
+        if p >= self.fixed_partitions() {
+            return self
+                .topic_layouts()
+                .into_iter()
+                .find_map(|t| t.replicas.get((p - t.first) as usize).cloned())
+                .unwrap_or_default();
+        }
         (0..self.replication_factor)
             .map(|i| (p + i) % self.brokers)
             .collect()
     }
     /// Partitions the cluster hosts: the workload topic's, then the retry topic's and the
-    /// dead-letter topic's single partition when the sink pipeline has them (further topics,
-    /// modelled as extra indices).
+    /// dead-letter topic's single partition when the sink pipeline has them, then the
+    /// CreateTopic admin operations' (further topics, modelled as extra indices).
     pub fn log_partitions(&self) -> u32 {
+        let layouts = self.topic_layouts();
+        let created: u32 = layouts.iter().map(|t| t.replicas.len() as u32).sum();
+        self.fixed_partitions() + created
+    }
+    /// The partitions of the topics the cluster starts with; CreateTopic's follow.
+    pub fn fixed_partitions(&self) -> u32 {
         self.partitions + u32::from(self.sink.has_dlq()) + u32::from(self.sink.has_retry_topic())
+    }
+    /// Where the partitions of every CreateTopic admin operation live.
+    pub fn topic_layouts(&self) -> Vec<create_topic::TopicLayout> {
+        let (fixed, rf) = (self.fixed_partitions(), self.replication_factor);
+        create_topic::layouts(&self.admin, fixed, self.brokers, rf)
+    }
+    /// Partition `p`'s override of a topic config at `now` (`create_topic::partition_override`).
+    fn config_at(&self, p: usize, c: admin::TopicConfig, now_ms: u64) -> Option<i64> {
+        if self.admin.is_empty() {
+            return None;
+        }
+        let layouts = self.topic_layouts();
+        create_topic::partition_override(&self.admin, &layouts, p as u32, c, now_ms)
+    }
+    /// `segment.bytes` and `segment.ms` of partition `p` at `now_ms`.
+    pub fn segment_at(&self, p: usize, now_ms: u64) -> (u64, u64) {
+        let at = |c, default: u64| self.config_at(p, c, now_ms).map_or(default, |v| v as u64);
+        (
+            at(admin::TopicConfig::SegmentBytes, self.segment_bytes),
+            at(admin::TopicConfig::SegmentMs, self.segment_ms),
+        )
     }
     /// The retry topic's partition index, if any: right after the workload topic's, so that
     /// the group's range assignment over `consumed_partitions()` covers it (retry_topic.rs).
@@ -458,16 +494,21 @@ impl KafkaConfig {
     }
     /// The same at `now`, with the topic's `min.insync.replicas` override from
     /// IncrementalAlterConfigs (`config/admin.rs`) if one is in force.
-    pub fn effective_min_isr_at(&self, now: SimTime) -> usize {
+    /// A created topic's own `min.insync.replicas` bounded by its replica count.
+    pub fn effective_min_isr_at(&self, p: usize, now: SimTime) -> usize {
         let cfg = admin::TopicConfig::MinInsyncReplicas;
-        admin::topic_override(&self.admin, cfg, now.as_millis())
+        let rf = match p as u32 >= self.fixed_partitions() {
+            true => self.replicas(p as u32).len() as u32,
+            false => self.replication_factor,
+        };
+        self.config_at(p, cfg, now.as_millis())
             .map_or(self.min_insync_replicas, |v| v as u32)
-            .min(self.replication_factor) as usize
+            .min(rf) as usize
     }
-    /// `retention.ms` and `retention.bytes` at `now` (overrides as for the min ISR).
-    pub fn retention_at(&self, now: SimTime) -> (i64, i64) {
-        let at =
-            |c, default| admin::topic_override(&self.admin, c, now.as_millis()).unwrap_or(default);
+    /// `retention.ms` and `retention.bytes` of partition `p` at `now` (overrides as for the
+    /// min ISR).
+    pub fn retention_at(&self, p: usize, now: SimTime) -> (i64, i64) {
+        let at = |c, default| self.config_at(p, c, now.as_millis()).unwrap_or(default);
         (
             at(admin::TopicConfig::RetentionMs, self.retention_ms),
             at(admin::TopicConfig::RetentionBytes, self.retention_bytes),
@@ -635,6 +676,8 @@ impl KafkaConfig {
         }
         let mut taken = self.node_names();
         taken.truncate(taken.len() - self.script_clients.len());
+        // Scripted steps name the workload topic's partitions (created topics' are not
+        // addressable by clients yet).
         script::validate(&self.script_clients, &self.script, &taken, self.partitions)?;
         if self.sink.pipeline != Pipeline::Off && self.commit_mode == CommitMode::AutoAsyncHandoff {
             return err(

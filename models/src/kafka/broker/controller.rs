@@ -57,15 +57,24 @@ pub struct Controller {
     pub isr_shrinks: u64,
     pub isr_expands: u64,
     pub fences: u64,
+    /// Names of the topics CreateTopic created.
+    created: BTreeSet<String>,
 }
 
 impl Controller {
     pub fn new(cfg: Rc<KafkaConfig>) -> Controller {
+        // A CreateTopic's partitions have no replicas (the topic does not exist) until the
+        // controller creates it (`create_topic`).
+        let fixed = cfg.fixed_partitions();
         let parts = (0..cfg.log_partitions())
             .map(|p| {
-                let replicas = cfg.replicas(p);
+                let replicas = if p < fixed {
+                    cfg.replicas(p)
+                } else {
+                    Vec::new()
+                };
                 CPart {
-                    leader: Some(replicas[0]),
+                    leader: replicas.first().copied(),
                     leader_epoch: 0,
                     partition_epoch: 0,
                     isr: replicas.iter().copied().collect(),
@@ -89,6 +98,7 @@ impl Controller {
             .collect();
         let mut c = Controller {
             next_broker_epoch: cfg.brokers as u64 + 1,
+            created: BTreeSet::new(),
             cfg,
             parts,
             brokers,
@@ -235,7 +245,11 @@ impl Controller {
     /// assignment leads if it is in the ISR and usable; ELECTION_NOT_NEEDED when it already
     /// leads, PREFERRED_LEADER_NOT_AVAILABLE otherwise.
     fn elect_preferred(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
-        let preferred = self.parts[p].replicas[0];
+        let Some(&preferred) = self.parts[p].replicas.first() else {
+            // A topic not (yet) created: UNKNOWN_TOPIC_OR_PARTITION.
+            ctx.sometimes("kafka:admin_unknown_topic_or_partition");
+            return;
+        };
         if self.parts[p].leader == Some(preferred) {
             ctx.sometimes("kafka:admin_election_not_needed");
             return;
@@ -250,6 +264,53 @@ impl Controller {
         part.partition_epoch += 1;
         self.elections += 1;
         ctx.sometimes("kafka:admin_preferred_election");
+        self.changed(ctx);
+    }
+
+    /// CreateTopics at the controller (`ReplicationControlManager.createTopic`, KRaft), in its
+    /// order of checks: a name already created → TOPIC_ALREADY_EXISTS; a manual assignment
+    /// that is malformed, or names only fenced brokers for some partition →
+    /// INVALID_REPLICA_ASSIGNMENT ("are fenced or in controlled shutdown"); placement asking
+    /// for more replicas than unfenced brokers → INVALID_REPLICATION_FACTOR ("cannot be reached
+    /// because only N broker(s) are registered"). Else every partition gets its replicas, the
+    /// unfenced ones as ISR and the first of those as leader (`buildPartitionRegistration`),
+    /// and the brokers learn it from the next metadata push. Each answer is a probe.
+    fn create_topic(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, index: usize) {
+        let layouts = self.cfg.topic_layouts();
+        let Some(t) = layouts.iter().find(|t| t.admin_index == index) else {
+            return;
+        };
+        if self.created.contains(&t.name) {
+            ctx.sometimes("kafka:create_topic_topic_already_exists");
+            return;
+        }
+        if t.invalid_assignment.is_some() {
+            ctx.sometimes("kafka:create_topic_invalid_replica_assignment");
+            return;
+        }
+        let usable = (0..self.cfg.brokers).filter(|b| self.usable(*b)).count();
+        let all_fenced = |r: &Vec<u32>| !r.iter().any(|b| self.usable(*b));
+        if t.manual && t.replicas.iter().any(all_fenced) {
+            ctx.sometimes("kafka:create_topic_invalid_replica_assignment");
+            return;
+        }
+        if !t.manual && t.replicas.first().is_some_and(|r| r.len() > usable) {
+            ctx.sometimes("kafka:create_topic_invalid_replication_factor");
+            return;
+        }
+        for (i, replicas) in t.replicas.iter().enumerate() {
+            let isr: BTreeSet<u32> = replicas
+                .iter()
+                .copied()
+                .filter(|b| self.usable(*b))
+                .collect();
+            let part = &mut self.parts[t.first as usize + i];
+            part.leader = replicas.iter().copied().find(|b| isr.contains(b));
+            part.isr = isr;
+            part.replicas = replicas.clone();
+        }
+        self.created.insert(t.name.clone());
+        ctx.sometimes("kafka:create_topic");
         self.changed(ctx);
     }
 
@@ -434,7 +495,11 @@ impl Actor<KMsg, KEvent> for Controller {
         ctx.set_timer(SimDuration::from_millis(500), tag(T_SESSION_CHECK, 0));
         let now_ms = now.as_millis();
         for (i, a) in self.cfg.admin.iter().enumerate() {
-            if matches!(a.op, AdminOp::ElectPreferredLeader { .. }) && a.at_ms > now_ms {
+            let mine = matches!(
+                a.op,
+                AdminOp::ElectPreferredLeader { .. } | AdminOp::CreateTopic { .. }
+            );
+            if mine && a.at_ms > now_ms {
                 let after = SimDuration::from_millis(a.at_ms - now_ms);
                 ctx.set_timer(after, tag(T_ADMIN, i as u64));
             }
@@ -553,8 +618,15 @@ impl Actor<KMsg, KEvent> for Controller {
                     .admin
                     .get(tag_payload(t) as usize)
                     .map(|a| a.op.clone());
-                if let Some(AdminOp::ElectPreferredLeader { partition }) = op {
-                    self.elect_preferred(ctx, partition as usize);
+                match op {
+                    Some(AdminOp::ElectPreferredLeader { partition }) => {
+                        self.elect_preferred(ctx, partition as usize);
+                    }
+                    Some(AdminOp::CreateTopic { .. }) => {
+                        let index = tag_payload(t) as usize;
+                        self.create_topic(ctx, index);
+                    }
+                    _ => {}
                 }
             }
             _ => {}

@@ -411,7 +411,7 @@ impl Broker {
             }
             // No roll here: the walk rolls the active segment only when every segment goes.
             // The topic's current retention.ms/bytes (an IncrementalAlterConfigs override).
-            let (retention_ms, retention_bytes) = self.cfg.retention_at(ctx.now());
+            let (retention_ms, retention_bytes) = self.cfg.retention_at(p, ctx.now());
             let log = &mut self.logs[p];
             let rules = RetentionRules {
                 retention_ms,

@@ -108,7 +108,7 @@ impl Broker {
             return (Err(KErr::FencedLeaderEpoch), None);
         }
         // Only acks=all is checked against min ISR, and before appending (L1381–1386).
-        if acks == Acks::All && view.isr.len() < self.cfg.effective_min_isr_at(ctx.now()) {
+        if acks == Acks::All && view.isr.len() < self.cfg.effective_min_isr_at(p, ctx.now()) {
             ctx.sometimes("kafka:not_enough_replicas");
             return (Err(KErr::NotEnoughReplicas), None);
         }
@@ -166,7 +166,9 @@ impl Broker {
         });
         let base = batch.base_offset;
         let end = batch.next_offset();
-        log.append(batch, now_ms, self.cfg.segment_bytes, self.cfg.segment_ms);
+        // The topic's current segment.bytes / segment.ms (an IncrementalAlterConfigs override).
+        let (segment_bytes, segment_ms) = self.cfg.segment_at(p, ctx.now().as_millis());
+        log.append(batch, now_ms, segment_bytes, segment_ms);
         match acks {
             Acks::All => (Ok(Some(base)), Some(end)),
             _ => (Ok(Some(base)), None),
@@ -178,7 +180,7 @@ impl Broker {
     /// are in the log.
     pub(super) fn complete_waiters(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize) {
         let hw = self.logs[p].hw;
-        let under_min = self.parts[p].isr.len() < self.cfg.effective_min_isr_at(ctx.now());
+        let under_min = self.parts[p].isr.len() < self.cfg.effective_min_isr_at(p, ctx.now());
         while let Some(&(required, key, i)) = self.parts[p].waiters.front() {
             if required > hw {
                 break;

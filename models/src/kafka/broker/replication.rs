@@ -281,7 +281,7 @@ impl Broker {
             return;
         }
         if !self.cfg.hw_advances_under_min_isr
-            && view.isr.len() < self.cfg.effective_min_isr_at(ctx.now())
+            && view.isr.len() < self.cfg.effective_min_isr_at(p, ctx.now())
         {
             return;
         }
@@ -523,6 +523,8 @@ impl Broker {
         if b.base_offset < log.leo {
             return;
         }
-        log.append(b, now_ms, self.cfg.segment_bytes, self.cfg.segment_ms);
+        // The topic's segment.bytes / segment.ms, as the leader's (UnifiedLog.maybeRoll).
+        let (segment_bytes, segment_ms) = self.cfg.segment_at(p, now_ms.max(0) as u64);
+        log.append(b, now_ms, segment_bytes, segment_ms);
     }
 }

@@ -34,6 +34,30 @@ pub enum AdminOp {
     /// it from the metadata log (`ConfigAdminManager`, `DynamicConfigPublisher`) — here at once,
     /// at `at_ms`.
     IncrementalAlterConfigs { ops: Vec<AlterConfigOp> },
+    /// `Admin.createTopics([NewTopic])` (`ReplicationControlManager.createTopic`): `name`,
+    /// `partitions` (default 1, `num.partitions`) and `replication_factor` (unset: the Kafka
+    /// section's `replication_factor`, standing for `default.replication.factor`), or an
+    /// explicit `replica_assignment` (broker numbers per partition, 1 = `b1`; the first of each
+    /// list is the preferred leader), plus per-topic `configs` (`("retention.ms", 60000)`; the
+    /// names `TopicConfig::ALL` lists). The controller answers TOPIC_ALREADY_EXISTS for a name
+    /// an earlier CreateTopic created, INVALID_REPLICA_ASSIGNMENT for a bad assignment or one
+    /// whose brokers of a partition are all fenced, INVALID_REPLICATION_FACTOR when the factor
+    /// exceeds the unfenced brokers; the partitions' indices are in `config/create_topic.rs`.
+    CreateTopic {
+        name: String,
+        #[serde(default = "one")]
+        partitions: u32,
+        #[serde(default)]
+        replication_factor: Option<u32>,
+        #[serde(default)]
+        replica_assignment: Vec<Vec<u32>>,
+        #[serde(default)]
+        configs: Vec<(String, i64)>,
+    },
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// One entry of an IncrementalAlterConfigs request (`AlterConfigOp.OpType` SET / DELETE; APPEND
@@ -66,15 +90,21 @@ pub enum TopicConfig {
     /// (UnifiedLog.deleteOldSegments reads the current config).
     RetentionMs,
     RetentionBytes,
+    /// `segment.bytes`, `segment.ms`: the next append checks them for a roll
+    /// (UnifiedLog.maybeRoll reads the current config).
+    SegmentBytes,
+    SegmentMs,
 }
 
 impl TopicConfig {
-    pub const ALL: [(&'static str, TopicConfig); 3] = [
+    pub const ALL: [(&'static str, TopicConfig); 5] = [
         ("min.insync.replicas", TopicConfig::MinInsyncReplicas),
         ("retention.ms", TopicConfig::RetentionMs),
         ("retention.bytes", TopicConfig::RetentionBytes),
+        ("segment.bytes", TopicConfig::SegmentBytes),
+        ("segment.ms", TopicConfig::SegmentMs),
     ];
-    fn named(name: &str) -> Option<TopicConfig> {
+    pub fn named(name: &str) -> Option<TopicConfig> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
     }
 }
@@ -109,7 +139,7 @@ impl AdminOp {
         match self {
             AdminOp::ElectPreferredLeader { partition }
             | AdminOp::DeleteRecords { partition, .. } => Some(*partition),
-            AdminOp::IncrementalAlterConfigs { .. } => None,
+            AdminOp::IncrementalAlterConfigs { .. } | AdminOp::CreateTopic { .. } => None,
         }
     }
 }
@@ -118,17 +148,31 @@ impl AdminOp {
 /// (UNKNOWN_TOPIC_OR_PARTITION is not it: Kafka refuses an unknown topic config with
 /// INVALID_CONFIG too).
 fn check_alter(op: &AlterConfigOp, replication_factor: u32) -> Result<(), String> {
-    let Some(config) = TopicConfig::named(op.name()) else {
-        let known: Vec<&str> = TopicConfig::ALL.iter().map(|(n, _)| *n).collect();
-        return Err(format!(
-            "unknown topic config `{}` (modelled: {})",
-            op.name(),
-            known.join(", ")
-        ));
-    };
+    let config = known_config(op.name())?;
     let AlterConfigOp::Set { value, .. } = op else {
         return Ok(());
     };
+    check_value(config, op.name(), *value, replication_factor)
+}
+
+fn known_config(name: &str) -> Result<TopicConfig, String> {
+    TopicConfig::named(name).ok_or_else(|| {
+        let known: Vec<&str> = TopicConfig::ALL.iter().map(|(n, _)| *n).collect();
+        format!(
+            "unknown topic config `{name}` (modelled: {})",
+            known.join(", ")
+        )
+    })
+}
+
+/// LogConfig's validators for the modelled topic configs.
+fn check_value(
+    config: TopicConfig,
+    name: &str,
+    value: i64,
+    replication_factor: u32,
+) -> Result<(), String> {
+    let value = &value;
     match config {
         // TopicConfig: min.insync.replicas ≥ 1; above the RF every acks=all produce is refused
         // (Kafka accepts it; the model's replica count bounds it like `min_insync_replicas`).
@@ -138,8 +182,12 @@ fn check_alter(op: &AlterConfigOp, replication_factor: u32) -> Result<(), String
             ))
         }
         TopicConfig::RetentionMs | TopicConfig::RetentionBytes if *value < -1 => {
-            Err(format!("{} must be ≥ −1 (−1: no limit)", op.name()))
+            Err(format!("{name} must be ≥ −1 (−1: no limit)"))
         }
+        // LogConfig: segment.bytes at least LegacyRecord.RECORD_OVERHEAD_V0 (14), segment.ms
+        // at least 1.
+        TopicConfig::SegmentBytes if *value < 14 => Err("segment.bytes must be ≥ 14".into()),
+        TopicConfig::SegmentMs if *value < 1 => Err("segment.ms must be ≥ 1".into()),
         _ => Ok(()),
     }
 }
@@ -164,6 +212,9 @@ pub fn validate(
                 check_alter(op, replication_factor).map_err(|m| (format!("admin.{i}.op"), m))?;
             }
         }
+        if let AdminOp::CreateTopic { .. } = &a.op {
+            check_create(&a.op, replication_factor).map_err(|m| (format!("admin.{i}.op"), m))?;
+        }
         if let AdminOp::DeleteRecords { before_offset, .. } = a.op
             && before_offset < -1
         {
@@ -174,6 +225,57 @@ pub fn validate(
         }
     }
     Ok(())
+}
+
+/// The parts of a CreateTopic that make the scenario file bad input (Kafka: INVALID_REQUEST,
+/// INVALID_PARTITIONS, INVALID_TOPIC_EXCEPTION or INVALID_CONFIG answers).
+fn check_create(op: &AdminOp, default_rf: u32) -> Result<(), String> {
+    let AdminOp::CreateTopic {
+        name,
+        partitions,
+        replication_factor,
+        replica_assignment,
+        configs,
+    } = op
+    else {
+        return Ok(());
+    };
+    if let Some(m) = name_problem(name) {
+        return Err(m);
+    }
+    if !replica_assignment.is_empty() && replication_factor.is_some() {
+        // CreateTopicsRequest: "Both numPartitions or replicationFactor and
+        // replicasAssignments were set" (INVALID_REQUEST).
+        return Err("replication_factor and replica_assignment exclude each other".into());
+    }
+    if replica_assignment.is_empty() && !(1..=1_000).contains(partitions) {
+        return Err("partitions must be in 1..=1000".into());
+    }
+    if replica_assignment.len() > 1_000 || *replication_factor == Some(0) {
+        return Err("at most 1000 partitions, and replication_factor ≥ 1".into());
+    }
+    let rf = replica_assignment
+        .first()
+        .map_or(replication_factor.unwrap_or(default_rf), |l| l.len() as u32);
+    for (n, v) in configs {
+        check_value(known_config(n)?, n, *v, rf.max(1))?;
+    }
+    Ok(())
+}
+
+/// Kafka's legal topic names (`Topic.validate`): 1–249 characters of `[a-zA-Z0-9._-]`, not
+/// `.` or `..`. Kafka answers INVALID_TOPIC_EXCEPTION; here a scenario file with one is bad
+/// input.
+pub fn name_problem(name: &str) -> Option<String> {
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 249 || name == "." || name == ".." {
+        return Some(format!(
+            "topic name `{name}` must have 1..=249 characters and not be `.` or `..`"
+        ));
+    }
+    (!name.chars().all(legal)).then(|| {
+        format!("topic name `{name}` may only contain ASCII letters, digits, `.`, `_` and `-`")
+    })
 }
 
 #[cfg(test)]
@@ -261,5 +363,57 @@ mod tests {
         );
         let neg = [alter(1, vec![set("retention.bytes", -2)])];
         assert!(validate(&neg, 1, 3).is_err());
+        let seg = [alter(
+            1,
+            vec![set("segment.bytes", 1_500), set("segment.ms", 1)],
+        )];
+        assert_eq!(validate(&seg, 1, 3), Ok(()));
+        for bad in [set("segment.bytes", 13), set("segment.ms", 0)] {
+            assert!(validate(&[alter(1, vec![bad])], 1, 3).is_err());
+        }
+    }
+
+    fn create(op: AdminOp) -> [AdminSpec; 1] {
+        [AdminSpec { at_ms: 1, op }]
+    }
+
+    #[test]
+    fn create_topic_bad_input_is_refused_at_load() {
+        assert_eq!(name_problem("orders-v2.x_1"), None);
+        assert!(name_problem("..").is_some());
+        let topic = |name: &str, rf, manual: Vec<Vec<u32>>, configs| AdminOp::CreateTopic {
+            name: name.into(),
+            partitions: 1,
+            replication_factor: rf,
+            replica_assignment: manual,
+            configs,
+        };
+        let good = topic("t", Some(2), vec![], vec![("segment.ms".into(), 10)]);
+        assert_eq!(validate(&create(good), 1, 3), Ok(()));
+        // Both a factor and an assignment (INVALID_REQUEST), an illegal name, an unknown
+        // config, min.insync.replicas above the topic's own replica count.
+        let both = topic("t", Some(2), vec![vec![1, 2]], vec![]);
+        assert!(
+            validate(&create(both), 1, 3)
+                .unwrap_err()
+                .1
+                .contains("exclude")
+        );
+        assert!(validate(&create(topic("a/b", None, vec![], vec![])), 1, 3).is_err());
+        let unknown = topic("t", None, vec![], vec![("cleanup.policy".into(), 1)]);
+        assert!(
+            validate(&create(unknown), 1, 3)
+                .unwrap_err()
+                .1
+                .contains("unknown")
+        );
+        let min_isr = vec![("min.insync.replicas".into(), 2)];
+        let high = topic("t", None, vec![vec![1]], min_isr);
+        assert!(
+            validate(&create(high), 1, 3)
+                .unwrap_err()
+                .1
+                .contains("1..=1")
+        );
     }
 }
