@@ -116,6 +116,11 @@ fn r21_no_failover_without_majority() {
 }
 
 #[test]
+fn r22_targeted_error_reply() {
+    oracle("r22-targeted-error-reply");
+}
+
+#[test]
 fn side_by_side_pubsub_loses_streams_reread() {
     oracle("side-by-side-pubsub-vs-streams");
 }

@@ -110,8 +110,8 @@ impl SystemConfig {
             // Redis labels include every command's name: not checked.
             SystemConfig::Redis(_) => MessageTargets {
                 labels: None,
-                failable: &[],
-                errors: &[],
+                failable: crate::redis::msg::FAILABLE_COMMANDS,
+                errors: crate::redis::msg::ERROR_CODES,
                 predicates: &[],
             },
         }

@@ -169,7 +169,92 @@ impl Message for RedisMsg {
             _ => 48,
         }
     }
+    /// A command failed by a targeted `Fail(code)`: the server's reply with that error, as
+    /// Redis writes it (server.c `createSharedObjects`), instead of executing the command.
+    fn error_reply(&self, code: &str) -> Option<Self> {
+        let RedisMsg::Command { id, cmd } = self else {
+            return None;
+        };
+        if !FAILABLE_COMMANDS.contains(&cmd.name()) {
+            return None;
+        }
+        let text = ERROR_REPLIES.iter().find(|(c, _)| *c == code)?.1;
+        let reply = Reply::err(text);
+        let frame = Frame::Reply { id: *id, reply };
+        let bytes = frame.bytes();
+        Some(RedisMsg::Frames {
+            frames: vec![frame],
+            bytes,
+        })
+    }
 }
+
+/// Error codes a targeted `Fail` may give a command, with the text Redis 7.0 sends
+/// (server.c `createSharedObjects`: loadingerr, slowevalerr, oomerr, noreplicaserr,
+/// roslaveerr, masterdownerr).
+pub const ERROR_REPLIES: &[(&str, &str)] = &[
+    ("LOADING", "LOADING Redis is loading the dataset in memory"),
+    (
+        "BUSY",
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+    ),
+    (
+        "OOM",
+        "OOM command not allowed when used memory > 'maxmemory'.",
+    ),
+    (
+        "NOREPLICAS",
+        "NOREPLICAS Not enough good replicas to write.",
+    ),
+    (
+        "READONLY",
+        "READONLY You can't write against a read only replica.",
+    ),
+    (
+        "MASTERDOWN",
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    ),
+];
+
+/// The error codes of `ERROR_REPLIES`, for the scenario checks.
+pub const ERROR_CODES: &[&str] = &[
+    "LOADING",
+    "BUSY",
+    "OOM",
+    "NOREPLICAS",
+    "READONLY",
+    "MASTERDOWN",
+];
+
+/// Commands a client sends over its connection that a targeted `Fail` can answer (their
+/// message labels).
+pub const FAILABLE_COMMANDS: &[&str] = &[
+    "ping",
+    "set",
+    "get",
+    "incr",
+    "del",
+    "publish",
+    "subscribe",
+    "psubscribe",
+    "unsubscribe",
+    "punsubscribe",
+    "wait",
+    "xadd",
+    "xread",
+    "xgroup",
+    "xreadgroup",
+    "xack",
+    "xclaim",
+    "xautoclaim",
+    "xpending",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "xdel",
+    "xtrim",
+    "info",
+];
 
 /// Why a server closed a client connection (its log line).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -311,3 +396,33 @@ pub enum RedisEvent {
 }
 
 pub type RCtx<'a, 'b> = Ctx<'a, RedisMsg, RedisEvent>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_command_gets_the_servers_error_text() {
+        let codes: Vec<&str> = ERROR_REPLIES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, ERROR_CODES, "one list of codes");
+        for (code, text) in ERROR_REPLIES {
+            assert!(text.starts_with(code), "{code}: {text}");
+        }
+        let ping = RedisMsg::Command {
+            id: 7,
+            cmd: Box::new(Cmd::Ping),
+        };
+        let Some(RedisMsg::Frames { frames, .. }) = ping.error_reply("LOADING") else {
+            panic!("a command can be failed");
+        };
+        assert_eq!(
+            frames,
+            vec![Frame::Reply {
+                id: 7,
+                reply: Reply::err("LOADING Redis is loading the dataset in memory"),
+            }]
+        );
+        assert!(ping.error_reply("NO_SUCH_CODE").is_none());
+        assert!(RedisMsg::GetAck.error_reply("OOM").is_none());
+    }
+}
