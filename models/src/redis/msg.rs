@@ -192,7 +192,9 @@ impl Message for RedisMsg {
 /// Error codes a targeted `Fail` may give a command, with the text Redis 7.0 sends
 /// (server.c `createSharedObjects`: loadingerr, slowevalerr, oomerr, noreplicaserr,
 /// roslaveerr, masterdownerr).
-pub const ERROR_REPLIES: &[(&str, &str)] = &[
+pub const ERROR_REPLIES: &[(&str, &str)] = &ERROR_TABLE;
+
+const ERROR_TABLE: [(&str, &str); 6] = [
     ("LOADING", "LOADING Redis is loading the dataset in memory"),
     (
         "BUSY",
@@ -216,15 +218,20 @@ pub const ERROR_REPLIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The error codes of `ERROR_REPLIES`, for the scenario checks.
-pub const ERROR_CODES: &[&str] = &[
-    "LOADING",
-    "BUSY",
-    "OOM",
-    "NOREPLICAS",
-    "READONLY",
-    "MASTERDOWN",
-];
+/// The codes of `ERROR_REPLIES`, for the scenario checks (derived, not a second list).
+pub const ERROR_CODES: &[&str] = &first_of_each(ERROR_TABLE);
+
+const fn first_of_each<const N: usize>(
+    table: [(&'static str, &'static str); N],
+) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = table[i].0;
+        i += 1;
+    }
+    out
+}
 
 /// Commands a client sends over its connection that a targeted `Fail` can answer (their
 /// message labels).
