@@ -203,6 +203,15 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
             }
         }
     }
+    // XINFO STREAM's radix-tree sizes depend on listpack byte sizes and the rax's node
+    // structure, which the model does not keep (docs/redis-conformance.md).
+    if let (Cmd::XInfoStream { .. }, Value::Array(fields)) = (cmd, &mut v) {
+        for i in 1..fields.len() {
+            if matches!(&fields[i - 1], Value::Bulk(b) if b.starts_with(b"radix-tree-")) {
+                fields[i] = Value::Bulk(b"~".to_vec());
+            }
+        }
+    }
     if let (Cmd::InfoSection { .. }, Value::Bulk(text)) = (cmd, &v) {
         v = Value::Bulk(info_fields(text).into_bytes());
     }

@@ -148,3 +148,31 @@ fn a_long_block_is_not_abandoned_by_the_client() {
         .after(2_500);
     add(c, "w", "s", "1-0").run();
 }
+
+/// `$` is the stream's last id when the command runs: without BLOCK nothing is newer; with
+/// BLOCK only a later entry serves (a missing key's `$` is 0-0). `>` belongs to XREADGROUP
+/// and `$` not.
+#[test]
+fn xread_dollar_waits_for_entries_added_after_the_call() {
+    let c = Case::new("xread_dollar_waits_for_entries_added_after_the_call")
+        .clients_on_r1(&["w", "A", "B"]);
+    let c = add(c, "w", "s", "1-0")
+        .step("A", r#"XRead(key: "s", after: Some("$"))"#)
+        .step(
+            "A",
+            r#"XRead(key: "s", after: Some("$"), block_ms: Some(0))"#,
+        )
+        .step(
+            "B",
+            r#"XRead(key: "new", after: Some("$"), block_ms: Some(0))"#,
+        );
+    let c = add(c, "w", "s", "2-0");
+    let c = add(c, "w", "new", "1-0")
+        .step("A", r#"XRead(key: "s", after: Some(">"))"#)
+        .step("A", r#"XGroupCreate(key: "s", group: "g", id: "0")"#)
+        .step(
+            "A",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: "$")"#,
+        );
+    c.run();
+}

@@ -125,3 +125,46 @@ fn xdel_and_xtrim_reach_the_replica() {
     .step("b", r#"XTrim(key: "s", maxlen: Some(0))"#)
     .run();
 }
+
+fn xinfo(c: Case) -> Case {
+    c.step("a", r#"XInfoStream(key: "s")"#)
+        .step("a", r#"XInfoGroups(key: "s")"#)
+}
+
+/// XINFO STREAM / GROUPS through reads, XDEL (a tombstone makes the lag unknown), a claim
+/// (creates a consumer) and trimming past the tombstone; radix-tree sizes are masked.
+#[test]
+fn xinfo_stream_and_groups() {
+    let c = Case::new("xinfo_stream_and_groups")
+        .clients_on_r1(&["a"])
+        .step("a", r#"XInfoStream(key: "s")"#)
+        .step("a", r#"Set(key: "str", value: 1)"#)
+        .step("a", r#"XInfoGroups(key: "str")"#);
+    let c = three_entries(c)
+        .step("a", r#"XAdd(key: "s", id: Some("3-0"))"#)
+        .step("a", r#"XGroupCreate(key: "s", group: "g", id: "0")"#)
+        .step("a", r#"XGroupCreate(key: "s", group: "h", id: "$")"#);
+    let c = xinfo(c)
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">", count: 1)"#,
+        )
+        .step("a", r#"XDel(key: "s", ids: ["2-0"])"#);
+    let c = xinfo(c)
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "g", consumer: "B", id: ">")"#,
+        )
+        .step(
+            "a",
+            r#"XClaim(key: "s", group: "g", consumer: "C", min_idle_ms: 0, ids: ["1-0"])"#,
+        )
+        // Nothing to serve: no consumer is created.
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "h", consumer: "D", id: ">")"#,
+        );
+    let c = xinfo(c).step("a", r#"XTrim(key: "s", maxlen: Some(1))"#);
+    let c = xinfo(c).step("a", r#"XDel(key: "s", ids: ["3-0"])"#);
+    xinfo(c).run();
+}

@@ -333,11 +333,7 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             if *noack {
                 a.push(s("NOACK"));
             }
-            a.extend([
-                s("STREAMS"),
-                key.clone(),
-                id.map_or(s(">"), |i| i.to_string()),
-            ]);
+            a.extend([s("STREAMS"), key.clone(), id.to_string()]);
         }
         Cmd::XAck { key, group, ids } => {
             a.extend([s("XACK"), key.clone(), group.clone()]);
@@ -425,6 +421,8 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             a.extend(maxlen.iter().flat_map(|n| [s("MAXLEN"), n.to_string()]));
             a.extend(minid.iter().flat_map(|m| [s("MINID"), m.to_string()]));
         }
+        Cmd::XInfoStream { key } => a.extend([s("XINFO"), s("STREAM"), key.clone()]),
+        Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),
         Cmd::ReplicaOf { primary, .. } => {
             a.push(s("REPLICAOF"));
             match primary.as_deref().and_then(|p| p.strip_prefix('r')) {

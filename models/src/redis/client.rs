@@ -6,7 +6,7 @@
 use super::config::{ClientSpec, Step};
 use super::msg::RCtx;
 use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
-use super::stream_id::StreamId;
+use super::stream_id::{ReadFrom, StreamId};
 use msgsim_sim::{
     Actor, CloseReason, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via,
 };
@@ -275,7 +275,7 @@ impl Client {
                 key: c.key.clone(),
                 group: c.group.clone(),
                 consumer: c.consumer.clone(),
-                id: Some(StreamId::ZERO),
+                id: ReadFrom::After(StreamId::ZERO),
                 count: c.count,
                 noack: false,
                 block_ms: None,

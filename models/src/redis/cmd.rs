@@ -5,7 +5,7 @@
 //! only the model itself sends (Sentinel's reconfiguration, INFO, the replication stream's own
 //! entries) cannot be named in a scenario (`#[serde(skip)]` variants).
 
-use super::stream_id::StreamId;
+use super::stream_id::{ReadFrom, StreamId};
 use msgsim_sim::NodeId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -103,11 +103,12 @@ pub enum Cmd {
         #[serde(default = "default_payload")]
         bytes: u64,
     },
-    /// `after: None` reads from `0-0`.
+    /// `after: None` reads from `0-0`; `Some("$")` after the stream's last id at the time of
+    /// the call (with BLOCK: only entries added later).
     XRead {
         key: String,
         #[serde(default)]
-        after: Option<StreamId>,
+        after: Option<ReadFrom>,
         #[serde(default = "default_count")]
         count: u64,
         /// `BLOCK ms`: with nothing to serve the server holds the reply until an entry
@@ -122,13 +123,13 @@ pub enum Cmd {
         #[serde(with = "dollar_id")]
         id: Option<StreamId>,
     },
-    /// `id: None` is `>`.
+    /// `id: ">"` (new entries), an id (this consumer's pending entries after it), or `"$"`
+    /// (an error reply, as Redis gives).
     XReadGroup {
         key: String,
         group: String,
         consumer: String,
-        #[serde(with = "gt_id")]
-        id: Option<StreamId>,
+        id: ReadFrom,
         #[serde(default = "default_count")]
         count: u64,
         /// `NOACK`: entries read with `>` are not added to the PEL (no XACK needed).
@@ -204,6 +205,14 @@ pub enum Cmd {
         maxlen: Option<u64>,
         #[serde(default)]
         minid: Option<StreamId>,
+    },
+    /// `XINFO STREAM key` (t_stream.c `xinfoReplyWithStreamInfo`, the form without FULL).
+    XInfoStream {
+        key: String,
+    },
+    /// `XINFO GROUPS key`.
+    XInfoGroups {
+        key: String,
     },
     /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use). `primary` is
     /// the server's name as the script writes it (the host); `node` is where that name
@@ -289,6 +298,7 @@ impl Cmd {
             Cmd::XRevRange { .. } => "xrevrange",
             Cmd::XDel { .. } => "xdel",
             Cmd::XTrim { .. } => "xtrim",
+            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } => "xinfo",
             Cmd::ReplicaOf { .. } => "replicaof",
             Cmd::SentinelReconf { .. } => "multi",
             Cmd::Info | Cmd::InfoSection { .. } => "info",
@@ -303,6 +313,8 @@ impl Cmd {
     pub fn full_name(&self) -> String {
         match self {
             Cmd::XGroupCreate { .. } => "xgroup|create".into(),
+            Cmd::XInfoStream { .. } => "xinfo|stream".into(),
+            Cmd::XInfoGroups { .. } => "xinfo|groups".into(),
             other => other.name().into(),
         }
     }
@@ -441,11 +453,6 @@ macro_rules! special_id_module {
     };
 }
 
-special_id_module!(
-    /// `">"` in XREADGROUP: entries never delivered to the group.
-    gt_id,
-    ">"
-);
 special_id_module!(
     /// `"$"` in XGROUP CREATE: the stream's last entry.
     dollar_id,

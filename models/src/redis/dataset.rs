@@ -6,7 +6,7 @@ use super::config::EvictionPolicy;
 use super::msg::Cmd;
 use super::reply::Reply;
 use super::stream::{self, GroupChange, Stream};
-use super::stream_id::StreamId;
+use super::stream_id::{ReadFrom, StreamId};
 use super::stream_range;
 use std::collections::BTreeMap;
 
@@ -50,7 +50,7 @@ impl Value {
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 /// Approximate per-key overhead (dictEntry + robj + sds header).
-const KEY_OVERHEAD: u64 = 56;
+pub(super) const KEY_OVERHEAD: u64 = 56;
 
 /// The size jemalloc hands out for `n` bytes (its size classes: multiples of 8 up to 16, of
 /// 16 up to 128, then four classes per doubling).
@@ -185,6 +185,29 @@ impl Dataset {
         }
     }
 
+    /// A blocking XREAD's `$` made concrete: the stream's last id when the command runs (0-0
+    /// for a missing key), which a blocked client keeps (xreadCommand resolves the ids before
+    /// `blockForKeys`), so only entries added later serve it.
+    pub fn resolve_last(&self, cmd: Cmd) -> Cmd {
+        match cmd {
+            Cmd::XRead {
+                key,
+                after: Some(ReadFrom::Last),
+                count,
+                block_ms,
+            } => {
+                let last = self.stream(&key).map_or(StreamId::ZERO, |s| s.last_id);
+                Cmd::XRead {
+                    key,
+                    after: Some(ReadFrom::After(last)),
+                    count,
+                    block_ms,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Execute a data command. `now_ms` is the node's clock (stream ids, PEL times).
     pub fn execute(&mut self, cmd: &Cmd, now_ms: u64) -> Outcome {
         let key = match cmd {
@@ -206,6 +229,8 @@ impl Dataset {
             | Cmd::XDel { key, .. }
             | Cmd::XTrim { key, .. }
             | Cmd::XGroupSync { key, .. }
+            | Cmd::XInfoStream { key }
+            | Cmd::XInfoGroups { key }
             | Cmd::XTrimTo { key, .. } => key.clone(),
             _ => return Outcome::read(Reply::err("ERR unknown command")),
         };
@@ -348,15 +373,37 @@ impl Dataset {
                 }
             },
             // A non-blocking XREAD with nothing to return replies a null (RESP2 `*-1`, redis-cli
-            // "(nil)"; t_stream.c xreadCommand `addReplyNullArray`), not an empty array.
-            Cmd::XRead { after, count, .. } => Outcome::read(match self.value(key) {
-                None => Reply::NilArray,
-                Some(Value::Stream(s)) => match s.read(after.unwrap_or_default(), *count) {
-                    Reply::Array(v) if v.is_empty() => Reply::NilArray,
-                    r => stream::keyed(key, r),
-                },
-                Some(_) => return wrongtype(),
+            // "(nil)"; t_stream.c xreadCommand `addReplyNullArray`), not an empty array. The
+            // key's type is checked before its id is parsed; `$` is the stream's last id now.
+            Cmd::XRead { after, count, .. } => Outcome::read(match (self.value(key), after) {
+                (Some(v), _) if !matches!(v, Value::Stream(_)) => return wrongtype(),
+                (_, Some(ReadFrom::New)) => Reply::err(
+                    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+                ),
+                (None, _) => Reply::NilArray,
+                (Some(Value::Stream(s)), after) => {
+                    let from = match after {
+                        Some(ReadFrom::After(id)) => *id,
+                        Some(_) => s.last_id,
+                        None => StreamId::ZERO,
+                    };
+                    match s.read(from, *count) {
+                        Reply::Array(v) if v.is_empty() => Reply::NilArray,
+                        r => stream::keyed(key, r),
+                    }
+                }
+                (Some(_), _) => return wrongtype(),
             }),
+            // XINFO (t_stream.c xinfoCommand): `lookupKeyReadOrReply(…, shared.nokeyerr)`, then
+            // the type.
+            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } => {
+                Outcome::read(match self.value(key) {
+                    None => Reply::err("ERR no such key"),
+                    Some(Value::Stream(s)) if matches!(cmd, Cmd::XInfoStream { .. }) => s.info(),
+                    Some(Value::Stream(s)) => s.info_groups(),
+                    Some(_) => return wrongtype(),
+                })
+            }
             Cmd::XGroupCreate { group, id, .. } => match self.stream_mut(key, false) {
                 Err(e) => Outcome::read(e),
                 Ok(None) => Outcome::read(Reply::err(
@@ -392,7 +439,14 @@ impl Dataset {
                 noack,
                 ..
             } => self.group_op(cmd, key, group, |s, ch| {
-                let r = s.read_group(group, consumer, *id, *count, *noack, now_ms, ch);
+                let id = match id {
+                    ReadFrom::New => None,
+                    ReadFrom::After(id) => Some(*id),
+                    ReadFrom::Last => return Reply::err(
+                        "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
+                    ),
+                };
+                let r = s.read_group(group, consumer, id, *count, *noack, now_ms, ch);
                 stream::keyed(key, r)
             }),
             Cmd::XAck { group, ids, .. } => {
@@ -543,230 +597,5 @@ impl Dataset {
             reply,
             propagate: prop,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn xread(d: &mut Dataset, key: &str, after: &str) -> String {
-        let cmd = Cmd::XRead {
-            key: key.into(),
-            after: Some(StreamId::parse(after).expect("id")),
-            count: 10,
-            block_ms: None,
-        };
-        d.execute(&cmd, 0).reply.render()
-    }
-
-    #[test]
-    fn xread_with_nothing_new_is_nil() {
-        let mut d = Dataset::default();
-        assert_eq!(xread(&mut d, "missing", "0"), "nil");
-        let add = Cmd::XAdd {
-            key: "s".into(),
-            id: StreamId::parse("1-0"),
-            maxlen: None,
-            minid: None,
-            tag: 0,
-            bytes: 10,
-        };
-        assert_eq!(d.execute(&add, 0).reply.render(), "1-0");
-        assert_eq!(xread(&mut d, "s", "0"), "[[s, [[1-0, [p, _]]]]]");
-        assert_eq!(xread(&mut d, "s", "1-0"), "nil");
-    }
-
-    #[test]
-    fn incr_on_a_stream_is_wrongtype() {
-        let mut d = Dataset::default();
-        let add = Cmd::XAdd {
-            key: "s".into(),
-            id: None,
-            maxlen: None,
-            minid: None,
-            tag: 0,
-            bytes: 10,
-        };
-        d.execute(&add, 5);
-        let r = d.execute(&Cmd::Incr { key: "s".into() }, 5).reply.render();
-        assert!(r.starts_with("-WRONGTYPE"), "{r}");
-        let r = d.execute(&Cmd::Incr { key: "n".into() }, 5).reply.render();
-        assert_eq!(r, "1");
-    }
-
-    fn run(d: &mut Dataset, cmd: Cmd) -> String {
-        d.execute(&cmd, 5).reply.render()
-    }
-
-    fn set(key: &str, value: u64, bytes: Option<u64>) -> Cmd {
-        Cmd::Set {
-            key: key.into(),
-            value,
-            bytes,
-        }
-    }
-
-    fn incr(key: &str) -> Cmd {
-        Cmd::Incr { key: key.into() }
-    }
-
-    fn get(key: &str) -> Cmd {
-        Cmd::Get { key: key.into() }
-    }
-
-    #[test]
-    fn incr_on_an_integer_string_written_by_set() {
-        let mut d = Dataset::default();
-        assert_eq!(run(&mut d, set("k", 41, None)), "OK");
-        assert_eq!(run(&mut d, incr("k")), "42");
-        assert_eq!(run(&mut d, get("k")), "42");
-        // `bytes` equal to the digits is still just the decimal.
-        assert_eq!(run(&mut d, set("j", 41, Some(2))), "OK");
-        assert_eq!(run(&mut d, incr("j")), "42");
-    }
-
-    #[test]
-    fn incr_on_a_padded_payload_is_not_an_integer() {
-        let mut d = Dataset::default();
-        run(&mut d, set("p", 7, Some(5)));
-        assert_eq!(run(&mut d, get("p")), "7xxxx");
-        assert_eq!(
-            run(&mut d, incr("p")),
-            "-ERR value is not an integer or out of range"
-        );
-        // Refused: the value is unchanged.
-        assert_eq!(run(&mut d, get("p")), "7xxxx");
-        // A decimal above i64::MAX is a string, not an integer (string2ll's range).
-        run(&mut d, set("big", u64::MAX, None));
-        assert_eq!(run(&mut d, get("big")), u64::MAX.to_string());
-        assert_eq!(
-            run(&mut d, incr("big")),
-            "-ERR value is not an integer or out of range"
-        );
-    }
-
-    #[test]
-    fn a_large_payload_renders_capped_for_scripts() {
-        let mut d = Dataset::default();
-        run(&mut d, set("big", 12, Some(100_000)));
-        let reply = d.execute(&get("big"), 5).reply;
-        assert_eq!(reply.render().len(), 100_000);
-        let capped = reply.render_capped(10);
-        assert_eq!(capped, "12xxxxxxxx… (100000 bytes)");
-        assert_eq!(reply.render_capped(100_000), reply.render());
-    }
-
-    #[test]
-    fn incr_overflow_is_refused() {
-        let mut d = Dataset::default();
-        run(&mut d, set("m", i64::MAX as u64, None));
-        assert_eq!(
-            run(&mut d, incr("m")),
-            "-ERR increment or decrement would overflow"
-        );
-        assert_eq!(run(&mut d, get("m")), i64::MAX.to_string());
-    }
-
-    #[test]
-    fn memory_follows_the_value_size() {
-        let mut d = Dataset::default();
-        run(&mut d, set("a", 1, Some(100_000)));
-        let padded = d.used_bytes;
-        // jemalloc's size class for 100,000 bytes is 112 KiB (four classes per doubling).
-        assert_eq!(padded, 114_688 + KEY_OVERHEAD + 1);
-        run(&mut d, set("a", 1, None));
-        assert_eq!(d.used_bytes, 8 + KEY_OVERHEAD + 1);
-        run(&mut d, Cmd::Del { key: "a".into() });
-        assert_eq!(d.used_bytes, 0);
-    }
-
-    fn stream_with_group(d: &mut Dataset) {
-        for id in ["1-0", "2-0"] {
-            let add = Cmd::XAdd {
-                key: "s".into(),
-                id: StreamId::parse(id),
-                maxlen: None,
-                minid: None,
-                tag: 0,
-                bytes: 10,
-            };
-            d.execute(&add, 0);
-        }
-        let create = Cmd::XGroupCreate {
-            key: "s".into(),
-            group: "g".into(),
-            id: Some(StreamId::ZERO),
-        };
-        assert_eq!(run(d, create), "OK");
-    }
-
-    fn readgroup(group: &str, id: Option<StreamId>) -> Cmd {
-        Cmd::XReadGroup {
-            key: "s".into(),
-            group: group.into(),
-            consumer: "c".into(),
-            id,
-            count: 10,
-            noack: false,
-            block_ms: None,
-        }
-    }
-
-    #[test]
-    fn xreadgroup_gt_with_nothing_new_is_nil_but_history_is_empty_list() {
-        let mut d = Dataset::default();
-        stream_with_group(&mut d);
-        assert_eq!(
-            run(&mut d, readgroup("g", None)),
-            "[[s, [[1-0, [p, _]], [2-0, [p, _]]]]]"
-        );
-        assert_eq!(run(&mut d, readgroup("g", None)), "nil");
-        let ack = Cmd::XAck {
-            key: "s".into(),
-            group: "g".into(),
-            ids: vec![StreamId::new(1, 0), StreamId::new(2, 0)],
-        };
-        assert_eq!(run(&mut d, ack), "2");
-        // The PEL form always answers the stream, here with no entries.
-        assert_eq!(
-            run(&mut d, readgroup("g", Some(StreamId::ZERO))),
-            "[[s, []]]"
-        );
-    }
-
-    #[test]
-    fn missing_group_errors_name_key_and_group() {
-        let mut d = Dataset::default();
-        stream_with_group(&mut d);
-        assert_eq!(
-            run(&mut d, readgroup("nog", None)),
-            "-NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option"
-        );
-        let pending = Cmd::XPending {
-            key: "s".into(),
-            group: "nog".into(),
-            summary: false,
-        };
-        assert_eq!(
-            run(&mut d, pending),
-            "-NOGROUP No such key 's' or consumer group 'nog'"
-        );
-        let ack = Cmd::XAck {
-            key: "nokey".into(),
-            group: "g".into(),
-            ids: vec![StreamId::new(1, 0)],
-        };
-        assert_eq!(run(&mut d, ack), "0");
-        run(&mut d, set("str", 1, None));
-        let claim = Cmd::XClaim {
-            key: "str".into(),
-            group: "g".into(),
-            consumer: "c".into(),
-            min_idle_ms: 0,
-            ids: vec![],
-            justid: false,
-        };
-        assert!(run(&mut d, claim).starts_with("-WRONGTYPE"));
     }
 }

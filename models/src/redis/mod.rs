@@ -13,6 +13,8 @@ mod client_table;
 pub mod cmd;
 pub mod config;
 pub mod dataset;
+#[cfg(test)]
+mod dataset_tests;
 mod explain;
 mod inbox;
 pub mod msg;
@@ -27,6 +29,7 @@ mod sentinel;
 pub mod server;
 pub mod stream;
 pub mod stream_id;
+mod stream_info;
 pub mod stream_range;
 #[cfg(test)]
 mod stream_reply_tests;

@@ -260,6 +260,7 @@ pub const FAILABLE_COMMANDS: &[&str] = &[
     "xrevrange",
     "xdel",
     "xtrim",
+    "xinfo",
     "info",
 ];
 

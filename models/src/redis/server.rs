@@ -315,6 +315,7 @@ impl Server {
             | Cmd::XReadGroup {
                 block_ms: Some(ms), ..
             } => {
+                let cmd = self.data.resolve_last(cmd);
                 let reply = self.execute_data(conn, cmd.clone());
                 self.block_read(ctx, conn, id, cmd, ms, reply)
             }

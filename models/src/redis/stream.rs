@@ -24,6 +24,11 @@ pub struct Nack {
 pub struct Group {
     pub last_delivered: StreamId,
     pub pel: BTreeMap<StreamId, Nack>,
+    /// The group's logical read counter (`streamCG.entries_read`); `None` is Redis's
+    /// `SCG_INVALID_ENTRIES_READ` (unknown: XINFO answers nil). See `stream_info.rs`.
+    pub entries_read: Option<u64>,
+    /// The consumers the group knows (created when first served or when they claim).
+    pub consumers: std::collections::BTreeSet<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,6 +43,10 @@ pub struct Stream {
     /// STREAM): it tells a trimmed entry from one the stream never had or lost with its
     /// dataset (a restart without persistence recreates the stream from a later XADD).
     pub trimmed_below: StreamId,
+    /// Entries ever added (`stream.entries_added`, XINFO `entries-added`).
+    pub entries_added: u64,
+    /// The greatest id XDEL removed (`stream.max_deleted_entry_id`; trimming leaves it).
+    pub max_deleted: StreamId,
 }
 
 // The group methods below answer a missing group with a NOGROUP error that cannot name the
@@ -106,6 +115,7 @@ impl Stream {
         self.entries.insert(id, StreamEntry { tag, bytes });
         self.size += bytes + 32;
         self.last_id = id;
+        self.entries_added += 1;
         Ok(id)
     }
 
@@ -178,7 +188,7 @@ impl Stream {
             group.to_string(),
             Group {
                 last_delivered: last,
-                pel: BTreeMap::new(),
+                ..Group::default()
             },
         );
         Reply::Ok
@@ -198,21 +208,25 @@ impl Stream {
         now_ms: u64,
         change: &mut GroupChange,
     ) -> Reply {
-        let Some(g) = self.groups.get_mut(group) else {
+        if !self.groups.contains_key(group) {
             return Reply::err(
                 "NOGROUP No such key or consumer group in XREADGROUP with GROUP option",
             );
-        };
+        }
         let mut out = Vec::new();
         match id {
             None => {
+                let from = self.groups[group].last_delivered.next();
                 let ids: Vec<StreamId> = self
                     .entries
-                    .range(g.last_delivered.next()..)
+                    .range(from..)
                     .take(count as usize)
                     .map(|(k, _)| *k)
                     .collect();
                 for id in ids {
+                    let read = self.read_counter_after(self.groups[group].entries_read, id);
+                    let g = self.groups.get_mut(group).expect("checked");
+                    g.entries_read = read;
                     g.last_delivered = id;
                     if !noack {
                         g.pel.insert(
@@ -242,6 +256,7 @@ impl Stream {
                 }
             }
             Some(after) => {
+                let g = self.groups.get_mut(group).expect("checked");
                 let mine: Vec<StreamId> = g
                     .pel
                     .range(after.next()..)
@@ -263,6 +278,10 @@ impl Stream {
                 }
             }
         }
+        // A served read creates its consumer (xreadCommand: `streamCreateConsumer` when the
+        // stream is served synchronously, or later when a blocked read is served).
+        let g = self.groups.get_mut(group).expect("checked");
+        g.consumers.insert(consumer.to_string());
         Reply::Array(out)
     }
 
@@ -314,6 +333,8 @@ impl Stream {
             if !justid {
                 n.count += 1;
             }
+            // xclaimCommand creates the consumer at its first claim.
+            g.consumers.insert(consumer.to_string());
             change
                 .set
                 .push((*id, consumer.to_string(), now_ms, n.count));
@@ -375,6 +396,7 @@ impl Stream {
             if !justid {
                 n.count += 1;
             }
+            g.consumers.insert(consumer.to_string());
             change.set.push((id, consumer.to_string(), now_ms, n.count));
             claimed.push(if justid {
                 Reply::Id(id)
@@ -455,6 +477,8 @@ impl Stream {
             g.last_delivered = last;
         }
         for (id, consumer, t, count) in set {
+            // The propagated XCLAIM creates its consumer on the replica too.
+            g.consumers.insert(consumer.clone());
             g.pel.insert(
                 *id,
                 Nack {

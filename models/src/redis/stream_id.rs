@@ -50,3 +50,43 @@ impl<'de> serde::Deserialize<'de> for StreamId {
         })
     }
 }
+
+/// Where a stream read starts, as XREAD / XREADGROUP spell it: after an id, `$` (after the
+/// stream's last id when the command runs; 0-0 for a missing key) or `>` (the entries never
+/// delivered to the group). t_stream.c `xreadCommand` refuses `$` in XREADGROUP and `>` in
+/// XREAD with an error reply, so both parse and the server answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    After(StreamId),
+    Last,
+    New,
+}
+
+impl fmt::Display for ReadFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadFrom::After(id) => id.fmt(f),
+            ReadFrom::Last => f.write_str("$"),
+            ReadFrom::New => f.write_str(">"),
+        }
+    }
+}
+
+impl serde::Serialize for ReadFrom {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReadFrom {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReadFrom, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "$" => Ok(ReadFrom::Last),
+            ">" => Ok(ReadFrom::New),
+            _ => StreamId::parse(&s).map(ReadFrom::After).ok_or_else(|| {
+                serde::de::Error::custom(format!("`{s}` is not `$`, `>` or a stream id"))
+            }),
+        }
+    }
+}

@@ -85,6 +85,8 @@ impl Stream {
         for id in ids {
             if let Some(e) = self.entries.remove(id) {
                 self.size -= (e.bytes + 32).min(self.size);
+                // xdelCommand: the stream's greatest tombstone.
+                self.max_deleted = self.max_deleted.max(*id);
                 n += 1;
             }
         }

@@ -4,7 +4,7 @@
 
 use super::dataset::Dataset;
 use super::msg::Cmd;
-use super::stream_id::StreamId;
+use super::stream_id::{ReadFrom, StreamId};
 
 fn id(s: &str) -> StreamId {
     StreamId::parse(s).expect("id")
@@ -28,7 +28,7 @@ fn xadd(key: &str, at: &str, maxlen: Option<u64>) -> Cmd {
 fn xread(after: &str, count: u64) -> Cmd {
     Cmd::XRead {
         key: "s".into(),
-        after: Some(id(after)),
+        after: Some(ReadFrom::After(id(after))),
         count,
         block_ms: None,
     }
@@ -40,7 +40,7 @@ fn xreadgroup(group: &str, consumer: &str, at: Option<&str>) -> Cmd {
         key: "s".into(),
         group: group.into(),
         consumer: consumer.into(),
-        id: at.map(id),
+        id: at.map_or(ReadFrom::New, |a| ReadFrom::After(id(a))),
         count: 10,
         noack: false,
         block_ms: None,

@@ -6,7 +6,7 @@
 use super::client::{Client, Pending};
 use super::msg::Cmd;
 use super::msg::RCtx;
-use super::stream_id::StreamId;
+use super::stream_id::{ReadFrom, StreamId};
 use msgsim_sim::SimDuration;
 
 pub(super) const T_PUBLISH: u64 = 2;
@@ -134,7 +134,7 @@ impl Client {
                     key: c.key.clone(),
                     group: c.group.clone(),
                     consumer: c.consumer.clone(),
-                    id: None,
+                    id: ReadFrom::New,
                     count: c.count,
                     noack: false,
                     block_ms: None,

@@ -1,0 +1,156 @@
+//! XINFO STREAM / XINFO GROUPS and the consumer-group read counter behind their
+//! `entries-read` and `lag` fields (Redis 7.0, t_stream.c: `xinfoReplyWithStreamInfo`,
+//! `xinfoCommand`, `streamReplyWithCGLag`, `streamEstimateDistanceFromFirstEverEntry`,
+//! `streamRangeHasTombstones`).
+
+use super::reply::Reply;
+use super::stream::{Group, Stream};
+use super::stream_id::StreamId;
+
+/// `stream-node-max-entries` (Redis default): the model counts radix-tree keys as if every
+/// node held this many entries (see `Stream::info`).
+pub const NODE_MAX_ENTRIES: u64 = 100;
+
+fn field(name: &str) -> Reply {
+    Reply::Bulk(name.to_string())
+}
+
+fn int(n: u64) -> Reply {
+    Reply::Int(n as i64)
+}
+
+impl Stream {
+    /// The stream's first entry id, `s->first_id` (0-0 when empty): Redis records it when
+    /// the first entry is added and recomputes it after XDEL of the first entry or a trim,
+    /// so it is always the first entry left.
+    pub fn first_id(&self) -> StreamId {
+        self.entries.keys().next().copied().unwrap_or_default()
+    }
+
+    /// `streamRangeHasTombstones(s, start, NULL)`: an XDEL'd id at or after `start` that is
+    /// not before the first entry.
+    fn has_tombstones_from(&self, start: StreamId) -> bool {
+        !self.entries.is_empty()
+            && self.max_deleted != StreamId::ZERO
+            && self.first_id() <= self.max_deleted
+            && start <= self.max_deleted
+    }
+
+    /// `streamEstimateDistanceFromFirstEverEntry`: the read counter of `id` when it can be
+    /// known (the last id, or at or before the first entry with no tombstone ahead), else
+    /// `None`.
+    fn estimate_counter(&self, id: StreamId) -> Option<u64> {
+        let (added, len) = (self.entries_added, self.entries.len() as u64);
+        if added == 0 {
+            return Some(0);
+        }
+        if len == 0 && id <= self.last_id {
+            return Some(added);
+        }
+        if id == self.last_id {
+            return Some(added);
+        }
+        if id > self.last_id {
+            return None;
+        }
+        let first = self.first_id();
+        if self.max_deleted == StreamId::ZERO || self.max_deleted < first {
+            if id < first {
+                return Some(added - len);
+            }
+            if id == first {
+                return Some(added - len + 1);
+            }
+        }
+        None
+    }
+
+    /// A group's counter after it is served entry `id` (`streamReplyWithRange`): one more
+    /// when it was valid and no tombstone lies ahead, else re-estimated.
+    pub(super) fn read_counter_after(&self, current: Option<u64>, id: StreamId) -> Option<u64> {
+        match current {
+            Some(n) if !self.has_tombstones_from(id) => Some(n + 1),
+            _ if self.entries_added > 0 => self.estimate_counter(id),
+            other => other,
+        }
+    }
+
+    /// `streamReplyWithCGLag`: entries not yet delivered to the group, when known.
+    fn lag(&self, g: &Group) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        let read = match g.entries_read {
+            Some(n) if !self.has_tombstones_from(g.last_delivered) => Some(n),
+            _ => self.estimate_counter(g.last_delivered),
+        };
+        read.map(|n| self.entries_added.saturating_sub(n))
+    }
+
+    /// `XINFO STREAM key` in RESP2 (a flat field/value array, in Redis 7.0's order).
+    /// `radix-tree-keys` counts nodes of `NODE_MAX_ENTRIES` entries and `radix-tree-nodes`
+    /// is the same number: the model keeps no listpack nodes or radix tree, so both are
+    /// estimates, masked in the conformance comparison (docs/redis-conformance.md).
+    pub fn info(&self) -> Reply {
+        let len = self.entries.len() as u64;
+        let nodes = len.div_ceil(NODE_MAX_ENTRIES);
+        let entry = |e: Option<(&StreamId, &super::stream::StreamEntry)>| match e {
+            Some((id, e)) => Reply::Entry {
+                id: *id,
+                tag: Some(e.tag),
+                count: 0,
+            },
+            None => Reply::Nil,
+        };
+        Reply::Array(vec![
+            field("length"),
+            int(len),
+            field("radix-tree-keys"),
+            int(nodes),
+            field("radix-tree-nodes"),
+            int(nodes),
+            field("last-generated-id"),
+            Reply::Id(self.last_id),
+            field("max-deleted-entry-id"),
+            Reply::Id(self.max_deleted),
+            field("entries-added"),
+            int(self.entries_added),
+            field("recorded-first-entry-id"),
+            Reply::Id(self.first_id()),
+            field("groups"),
+            int(self.groups.len() as u64),
+            field("first-entry"),
+            entry(self.entries.first_key_value()),
+            field("last-entry"),
+            entry(self.entries.last_key_value()),
+        ])
+    }
+
+    /// `XINFO GROUPS key`: per group (in name order, as the radix tree iterates) its name,
+    /// consumers, pending count, last delivered id, read counter (nil when unknown) and lag
+    /// (nil when unknown).
+    pub fn info_groups(&self) -> Reply {
+        let opt = |n: Option<u64>| n.map_or(Reply::Nil, int);
+        Reply::Array(
+            self.groups
+                .iter()
+                .map(|(name, g)| {
+                    Reply::Array(vec![
+                        field("name"),
+                        Reply::Bulk(name.clone()),
+                        field("consumers"),
+                        int(g.consumers.len() as u64),
+                        field("pending"),
+                        int(g.pel.len() as u64),
+                        field("last-delivered-id"),
+                        Reply::Id(g.last_delivered),
+                        field("entries-read"),
+                        opt(g.entries_read),
+                        field("lag"),
+                        opt(self.lag(g)),
+                    ])
+                })
+                .collect(),
+        )
+    }
+}
