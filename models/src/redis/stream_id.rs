@@ -85,7 +85,7 @@ impl<'de> serde::Deserialize<'de> for ReadFrom {
             "$" => Ok(ReadFrom::Last),
             ">" => Ok(ReadFrom::New),
             _ => StreamId::parse(&s).map(ReadFrom::After).ok_or_else(|| {
-                serde::de::Error::custom(format!("`{s}` is not `$`, `>` or a stream id"))
+                serde::de::Error::custom(format!("`{s}` is neither `>` nor an id, nor `$`"))
             }),
         }
     }
