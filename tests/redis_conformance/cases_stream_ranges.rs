@@ -168,3 +168,37 @@ fn xinfo_stream_and_groups() {
     let c = xinfo(c).step("a", r#"XDel(key: "s", ids: ["3-0"])"#);
     xinfo(c).run();
 }
+
+/// `MAXLEN ~` / `MINID ~` remove whole listpack nodes only: 1000-byte values fill a
+/// 4096-byte node with four entries; XINFO's `radix-tree-keys` counts the nodes; XDEL of a
+/// node's last live entries frees it; the replica applies the trims exactly and ends equal.
+#[test]
+fn approximate_trimming_removes_whole_nodes() {
+    let mut c = Case::new("approximate_trimming_removes_whole_nodes")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2);
+    for i in 1..=10 {
+        c = c.step(
+            "a",
+            &format!(r#"XAdd(key: "s", id: Some("{i}-0"), bytes: 1000)"#),
+        );
+    }
+    c.step("a", r#"XInfoStream(key: "s")"#)
+        .step("a", r#"XTrim(key: "s", maxlen: Some(5), approx: true)"#)
+        .step("a", r#"XTrim(key: "s", maxlen: Some(5), approx: true)"#)
+        .step(
+            "a",
+            r#"XAdd(key: "s", id: Some("11-0"), minid: Some("9-0"), approx: true, bytes: 1000)"#,
+        )
+        .step("a", r#"XRange(key: "s", start: "-", end: "+")"#)
+        .step("a", r#"XInfoStream(key: "s")"#)
+        .after(200)
+        .step("b", r#"XInfoStream(key: "s")"#)
+        .step("a", r#"XTrim(key: "s", maxlen: Some(1))"#)
+        .step("a", r#"XDel(key: "s", ids: ["11-0"])"#)
+        .step("a", r#"XInfoStream(key: "s")"#)
+        .step("a", r#"XAdd(key: "s", id: Some("12-0"), bytes: 1000)"#)
+        .step("a", r#"XInfoStream(key: "s")"#)
+        .run();
+}

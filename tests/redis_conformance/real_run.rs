@@ -274,15 +274,17 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             id,
             maxlen,
             minid,
+            approx,
             bytes,
             ..
         } => {
             a.extend([s("XADD"), key.clone()]);
+            let how = if *approx { s("~") } else { s("=") };
             if let Some(n) = maxlen {
-                a.extend([s("MAXLEN"), n.to_string()]);
+                a.extend([s("MAXLEN"), how.clone(), n.to_string()]);
             }
             if let Some(m) = minid {
-                a.extend([s("MINID"), m.to_string()]);
+                a.extend([s("MINID"), how, m.to_string()]);
             }
             a.push(id.map_or(s("*"), |i| i.to_string()));
             a.extend([s("p"), "x".repeat((*bytes).max(1) as usize)]);
@@ -416,10 +418,24 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
             a.extend([s("XDEL"), key.clone()]);
             a.extend(ids.iter().map(|i| i.to_string()));
         }
-        Cmd::XTrim { key, maxlen, minid } => {
+        Cmd::XTrim {
+            key,
+            maxlen,
+            minid,
+            approx,
+        } => {
+            let how = if *approx { s("~") } else { s("=") };
             a.extend([s("XTRIM"), key.clone()]);
-            a.extend(maxlen.iter().flat_map(|n| [s("MAXLEN"), n.to_string()]));
-            a.extend(minid.iter().flat_map(|m| [s("MINID"), m.to_string()]));
+            a.extend(
+                maxlen
+                    .iter()
+                    .flat_map(|n| [s("MAXLEN"), how.clone(), n.to_string()]),
+            );
+            a.extend(
+                minid
+                    .iter()
+                    .flat_map(|m| [s("MINID"), how.clone(), m.to_string()]),
+            );
         }
         Cmd::XInfoStream { key } => a.extend([s("XINFO"), s("STREAM"), key.clone()]),
         Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),

@@ -98,6 +98,9 @@ pub enum Cmd {
         maxlen: Option<u64>,
         #[serde(default)]
         minid: Option<StreamId>,
+        /// `MAXLEN ~` / `MINID ~`: only whole stream nodes are removed (`stream_node.rs`).
+        #[serde(default)]
+        approx: bool,
         #[serde(skip)]
         tag: u64,
         #[serde(default = "default_payload")]
@@ -198,13 +201,16 @@ pub enum Cmd {
         key: String,
         ids: Vec<StreamId>,
     },
-    /// `XTRIM key MAXLEN n` / `XTRIM key MINID id` (exact; one of the two).
+    /// `XTRIM key MAXLEN [~] n` / `XTRIM key MINID [~] id` (one of the two).
     XTrim {
         key: String,
         #[serde(default)]
         maxlen: Option<u64>,
         #[serde(default)]
         minid: Option<StreamId>,
+        /// `~`: only whole stream nodes are removed.
+        #[serde(default)]
+        approx: bool,
     },
     /// `XINFO STREAM key` (t_stream.c `xinfoReplyWithStreamInfo`, the form without FULL).
     XInfoStream {

@@ -273,6 +273,7 @@ impl Dataset {
                 id,
                 maxlen,
                 minid,
+                approx,
                 tag,
                 bytes,
                 ..
@@ -290,10 +291,11 @@ impl Dataset {
                             id: Some(new_id),
                             maxlen: None,
                             minid: None,
+                            approx: false,
                             tag: *tag,
                             bytes: *bytes,
                         }];
-                        if let Some(first_kept) = s.trim(*maxlen, *minid) {
+                        if let Some(first_kept) = s.trim(*maxlen, *minid, *approx) {
                             prop.push(Cmd::XTrimTo {
                                 key: key.to_string(),
                                 first_kept,
@@ -354,12 +356,17 @@ impl Dataset {
                     }
                 }
             },
-            Cmd::XTrim { maxlen, minid, .. } => match self.stream_mut(key, false) {
+            Cmd::XTrim {
+                maxlen,
+                minid,
+                approx,
+                ..
+            } => match self.stream_mut(key, false) {
                 Err(e) => Outcome::read(e),
                 Ok(None) => Outcome::read(Reply::Int(0)),
                 Ok(Some(s)) => {
                     let before = s.entries.len();
-                    let first_kept = s.trim(*maxlen, *minid);
+                    let first_kept = s.trim(*maxlen, *minid, *approx);
                     Outcome {
                         reply: Reply::Int((before - s.entries.len()) as i64),
                         propagate: first_kept

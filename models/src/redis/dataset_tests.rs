@@ -23,6 +23,7 @@ fn xread_with_nothing_new_is_nil() {
         id: StreamId::parse("1-0"),
         maxlen: None,
         minid: None,
+        approx: false,
         tag: 0,
         bytes: 10,
     };
@@ -39,6 +40,7 @@ fn incr_on_a_stream_is_wrongtype() {
         id: None,
         maxlen: None,
         minid: None,
+        approx: false,
         tag: 0,
         bytes: 10,
     };
@@ -142,6 +144,7 @@ fn stream_with_group(d: &mut Dataset) {
             id: StreamId::parse(id),
             maxlen: None,
             minid: None,
+            approx: false,
             tag: 0,
             bytes: 10,
         };

@@ -30,6 +30,7 @@ pub mod server;
 pub mod stream;
 pub mod stream_id;
 mod stream_info;
+pub mod stream_node;
 pub mod stream_range;
 #[cfg(test)]
 mod stream_reply_tests;

@@ -57,6 +57,7 @@ impl Client {
                 id,
                 maxlen,
                 minid,
+                approx,
                 bytes,
                 ..
             } => Cmd::XAdd {
@@ -64,6 +65,7 @@ impl Client {
                 id,
                 maxlen,
                 minid,
+                approx,
                 tag: self.tag(),
                 bytes,
             },
@@ -202,6 +204,7 @@ impl Client {
                     id: None,
                     maxlen: None,
                     minid: None,
+                    approx: false,
                     tag,
                     bytes: 100,
                 };

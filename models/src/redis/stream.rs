@@ -47,6 +47,8 @@ pub struct Stream {
     pub entries_added: u64,
     /// The greatest id XDEL removed (`stream.max_deleted_entry_id`; trimming leaves it).
     pub max_deleted: StreamId,
+    /// The listpack nodes by master id (`stream_node.rs`).
+    pub nodes: BTreeMap<StreamId, super::stream_node::Node>,
 }
 
 // The group methods below answer a missing group with a NOGROUP error that cannot name the
@@ -116,57 +118,8 @@ impl Stream {
         self.size += bytes + 32;
         self.last_id = id;
         self.entries_added += 1;
+        self.node_append(id, bytes);
         Ok(id)
-    }
-
-    /// Exact trimming from the head; consumer groups are ignored (pending or undelivered entries
-    /// go too). Returns the first id kept, when anything was removed.
-    pub fn trim(&mut self, maxlen: Option<u64>, minid: Option<StreamId>) -> Option<StreamId> {
-        let mut removed = false;
-        if let Some(n) = maxlen {
-            while self.entries.len() as u64 > n {
-                if let Some((_, e)) = self.entries.pop_first() {
-                    self.size -= (e.bytes + 32).min(self.size);
-                }
-                removed = true;
-            }
-        }
-        if let Some(min) = minid {
-            while self
-                .entries
-                .first_key_value()
-                .is_some_and(|(k, _)| *k < min)
-            {
-                if let Some((_, e)) = self.entries.pop_first() {
-                    self.size -= (e.bytes + 32).min(self.size);
-                }
-                removed = true;
-            }
-        }
-        let first_kept = removed.then(|| {
-            self.entries
-                .keys()
-                .next()
-                .copied()
-                .unwrap_or(self.last_id.next())
-        });
-        if let Some(id) = first_kept {
-            self.trimmed_below = self.trimmed_below.max(id);
-        }
-        first_kept
-    }
-
-    pub fn trim_to(&mut self, first_kept: StreamId) {
-        self.trimmed_below = self.trimmed_below.max(first_kept);
-        while self
-            .entries
-            .first_key_value()
-            .is_some_and(|(k, _)| *k < first_kept)
-        {
-            if let Some((_, e)) = self.entries.pop_first() {
-                self.size -= (e.bytes + 32).min(self.size);
-            }
-        }
     }
 
     pub fn read(&self, after: StreamId, count: u64) -> Reply {
@@ -515,16 +468,16 @@ mod tests {
         }
         s.create_group("g", Some(StreamId::ZERO));
         assert_eq!(
-            s.trim(None, Some(StreamId::new(4, 0))),
+            s.trim(None, Some(StreamId::new(4, 0)), false),
             Some(StreamId::new(4, 0))
         );
-        assert_eq!(s.trim(Some(5), None), Some(StreamId::new(6, 0)));
+        assert_eq!(s.trim(Some(5), None, false), Some(StreamId::new(6, 0)));
         assert_eq!(
             s.trimmed_below,
             StreamId::new(6, 0),
             "1-0..5-0 were trimmed"
         );
-        assert_eq!(s.trim(Some(5), None), None);
+        assert_eq!(s.trim(Some(5), None, false), None);
         assert_eq!(s.trimmed_below, StreamId::new(6, 0));
         assert_eq!(s.entries.len(), 5);
         assert_eq!(s.size, 5 * 42);

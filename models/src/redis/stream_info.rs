@@ -7,10 +7,6 @@ use super::reply::Reply;
 use super::stream::{Group, Stream};
 use super::stream_id::StreamId;
 
-/// `stream-node-max-entries` (Redis default): the model counts radix-tree keys as if every
-/// node held this many entries (see `Stream::info`).
-pub const NODE_MAX_ENTRIES: u64 = 100;
-
 fn field(name: &str) -> Reply {
     Reply::Bulk(name.to_string())
 }
@@ -88,12 +84,13 @@ impl Stream {
     }
 
     /// `XINFO STREAM key` in RESP2 (a flat field/value array, in Redis 7.0's order).
-    /// `radix-tree-keys` counts nodes of `NODE_MAX_ENTRIES` entries and `radix-tree-nodes`
-    /// is the same number: the model keeps no listpack nodes or radix tree, so both are
-    /// estimates, masked in the conformance comparison (docs/redis-conformance.md).
+    /// `radix-tree-keys` is the number of listpack nodes (`stream_node.rs`);
+    /// `radix-tree-nodes` (the radix tree's own nodes, which depend on how the 128-bit ids
+    /// share prefixes) is not modelled and reports the same number, masked in the
+    /// conformance comparison (docs/redis-conformance.md).
     pub fn info(&self) -> Reply {
         let len = self.entries.len() as u64;
-        let nodes = len.div_ceil(NODE_MAX_ENTRIES);
+        let nodes = self.nodes.len() as u64;
         let entry = |e: Option<(&StreamId, &super::stream::StreamEntry)>| match e {
             Some((id, e)) => Reply::Entry {
                 id: *id,

@@ -87,6 +87,7 @@ impl Stream {
                 self.size -= (e.bytes + 32).min(self.size);
                 // xdelCommand: the stream's greatest tombstone.
                 self.max_deleted = self.max_deleted.max(*id);
+                self.node_delete(*id);
                 n += 1;
             }
         }

@@ -20,6 +20,7 @@ fn xadd(key: &str, at: &str, maxlen: Option<u64>) -> Cmd {
         id: Some(id(at)),
         maxlen,
         minid: None,
+        approx: false,
         tag: 1,
         bytes: 10,
     }

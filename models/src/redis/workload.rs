@@ -107,6 +107,7 @@ impl Client {
                     id: None,
                     maxlen: x.maxlen,
                     minid: None,
+                    approx: false,
                     tag,
                     bytes: x.payload_bytes,
                 };

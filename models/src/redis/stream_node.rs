@@ -1,0 +1,249 @@
+//! The stream's listpack nodes, as t_stream.c lays them out: `streamAppendItem` appends to the
+//! last node until it holds `stream-node-max-entries` entries (live and deleted) or adding the
+//! entry's field and value would reach `stream-node-max-bytes` of listpack encoding, then opens
+//! a node; XDEL marks an entry deleted and frees a node whose last live entry goes
+//! (`streamIteratorRemoveEntry`); `streamTrim` removes whole nodes from the head and, unless
+//! approximate (`~`), marks the entries of the next node deleted one by one. The byte sizes
+//! follow listpack.c (`lpEncodeGetType`, `lpEncodeBacklen`) for the model's entries: one field
+//! `p` (the master entry's) and a value of `bytes` `x`s, so every entry has SAMEFIELDS.
+
+use super::stream::Stream;
+use super::stream_id::StreamId;
+
+/// Redis defaults: `stream-node-max-entries 100`, `stream-node-max-bytes 4096`.
+pub const NODE_MAX_ENTRIES: u64 = 100;
+pub const NODE_MAX_BYTES: u64 = 4096;
+/// The default LIMIT of an approximate trim: 100 × stream-node-max-entries (t_stream.c
+/// `streamParseAddOrTrimArgsOrReply`).
+const APPROX_LIMIT: u64 = 100 * NODE_MAX_ENTRIES;
+
+/// One node (its master id is its key in `Stream::nodes`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Node {
+    pub live: u64,
+    pub deleted: u64,
+    /// `lpBytes`: the listpack's encoded size.
+    pub bytes: u64,
+    /// The last entry appended (live or deleted).
+    pub last: StreamId,
+}
+
+/// Bytes of an integer element (`lpEncodeIntegerGetType`) with its back length.
+fn int_elem(v: i128) -> u64 {
+    let n = match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8_388_608..=8_388_607 => 4,
+        -2_147_483_648..=2_147_483_647 => 5,
+        _ => 9,
+    };
+    n + backlen(n)
+}
+
+/// Bytes of a string element that is not an integer, with its back length.
+fn str_elem(len: u64) -> u64 {
+    let n = match len {
+        0..64 => 1 + len,
+        64..4096 => 2 + len,
+        _ => 5 + len,
+    };
+    n + backlen(n)
+}
+
+fn backlen(l: u64) -> u64 {
+    match l {
+        0..=127 => 1,
+        128..16383 => 2,
+        16383..2_097_151 => 3,
+        2_097_151..268_435_455 => 4,
+        _ => 5,
+    }
+}
+
+/// `numfields`, the field `p`, the counters and terminators of a new node: header (6), end
+/// byte (1), count, deleted, field count, `p`, the master entry's 0.
+fn new_node_bytes() -> u64 {
+    6 + 1 + int_elem(1) + int_elem(0) + int_elem(1) + str_elem(1) + int_elem(0)
+}
+
+impl Stream {
+    /// `streamAppendItem` for entry `id` whose value is `bytes` long (at least one byte, as
+    /// the conformance harness sends it).
+    pub(super) fn node_append(&mut self, id: StreamId, bytes: u64) {
+        let value = bytes.max(1);
+        // The field and the value's lengths (`totelelen`).
+        let added = 1 + value;
+        let full =
+            |n: &Node| n.bytes + added >= NODE_MAX_BYTES || n.live + n.deleted >= NODE_MAX_ENTRIES;
+        if self.nodes.last_key_value().is_none_or(|(_, n)| full(n)) {
+            let node = Node {
+                bytes: new_node_bytes(),
+                ..Node::default()
+            };
+            self.nodes.insert(id, node);
+        }
+        let (master, node) = self.nodes.iter_mut().next_back().expect("a node");
+        // flags (SAMEFIELDS), ms and seq differences to the master id, the value, lp-count 4.
+        node.bytes += int_elem(2)
+            + int_elem(id.ms as i128 - master.ms as i128)
+            + int_elem(id.seq as i128 - master.seq as i128)
+            + str_elem(value)
+            + int_elem(4);
+        node.live += 1;
+        node.last = id;
+    }
+
+    /// XDEL of `id` (an entry that was present): marked deleted; the node goes with its last
+    /// live entry.
+    pub(super) fn node_delete(&mut self, id: StreamId) {
+        let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() else {
+            return;
+        };
+        node.live -= 1;
+        node.deleted += 1;
+        if node.live == 0 {
+            self.nodes.remove(&master);
+        }
+    }
+
+    fn remove_entry(&mut self, id: StreamId) {
+        if let Some(e) = self.entries.remove(&id) {
+            self.size -= (e.bytes + 32).min(self.size);
+        }
+    }
+
+    /// `streamTrim` by MAXLEN (`maxlen`) or MINID: the number of entries removed.
+    fn trim_nodes(&mut self, maxlen: Option<u64>, minid: StreamId, approx: bool) -> u64 {
+        let limit = if approx { APPROX_LIMIT } else { 0 };
+        let mut deleted = 0;
+        let masters: Vec<StreamId> = self.nodes.keys().copied().collect();
+        for master in masters {
+            let len = self.entries.len() as u64;
+            if maxlen.is_some_and(|m| len <= m) {
+                break;
+            }
+            let n = self.nodes[&master].clone();
+            if limit > 0 && deleted + n.live > limit {
+                break;
+            }
+            let whole = match maxlen {
+                Some(m) => len - n.live >= m,
+                None => n.last < minid,
+            };
+            let ids: Vec<StreamId> = self
+                .entries
+                .range(master..=n.last)
+                .map(|(k, _)| *k)
+                .collect();
+            if whole {
+                for id in ids {
+                    self.remove_entry(id);
+                }
+                self.nodes.remove(&master);
+                deleted += n.live;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            for id in ids {
+                let stop = match maxlen {
+                    Some(m) => self.entries.len() as u64 <= m,
+                    None => id >= minid,
+                };
+                if stop {
+                    break;
+                }
+                self.remove_entry(id);
+                let node = self.nodes.get_mut(&master).expect("present");
+                node.live -= 1;
+                node.deleted += 1;
+                deleted += 1;
+            }
+            break;
+        }
+        deleted
+    }
+
+    /// MAXLEN / MINID trimming from the head, consumer groups ignored (pending or undelivered
+    /// entries go too); `approx` (`~`) removes whole nodes only. Returns the first id kept,
+    /// when anything was removed.
+    pub fn trim(
+        &mut self,
+        maxlen: Option<u64>,
+        minid: Option<StreamId>,
+        approx: bool,
+    ) -> Option<StreamId> {
+        let mut removed = 0;
+        if let Some(n) = maxlen {
+            removed += self.trim_nodes(Some(n), StreamId::ZERO, approx);
+        }
+        if let Some(min) = minid {
+            removed += self.trim_nodes(None, min, approx);
+        }
+        let first_kept = (removed > 0).then(|| {
+            self.entries
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(self.last_id.next())
+        });
+        if let Some(id) = first_kept {
+            self.trimmed_below = self.trimmed_below.max(id);
+        }
+        first_kept
+    }
+
+    /// A propagated trim: exact, to `first_kept` (Redis rewrites a `~` trim into an exact one
+    /// with the resulting threshold, `streamRewriteTrimArgument`).
+    pub fn trim_to(&mut self, first_kept: StreamId) {
+        self.trimmed_below = self.trimmed_below.max(first_kept);
+        self.trim_nodes(None, first_kept, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(n: u64, bytes: u64) -> Stream {
+        let mut s = Stream::default();
+        for i in 1..=n {
+            s.add(Some(StreamId::new(i, 0)), 0, i, bytes).expect("add");
+        }
+        s
+    }
+
+    #[test]
+    fn nodes_close_at_100_entries_or_4096_bytes() {
+        let s = stream(250, 10);
+        let live: Vec<u64> = s.nodes.values().map(|n| n.live).collect();
+        assert_eq!(live, [100, 100, 50]);
+        // 1000-byte values: 18 bytes of node, 1012 per entry: four fit under 4096.
+        let s = stream(9, 1000);
+        let live: Vec<u64> = s.nodes.values().map(|n| n.live).collect();
+        assert_eq!(live, [4, 4, 1]);
+        assert_eq!(s.nodes[&StreamId::new(1, 0)].bytes, 18 + 4 * 1012);
+    }
+
+    #[test]
+    fn approximate_trimming_removes_whole_nodes_only() {
+        let mut s = stream(250, 10);
+        assert_eq!(s.trim(Some(120), None, true), Some(StreamId::new(101, 0)));
+        assert_eq!(s.entries.len(), 150);
+        assert_eq!(s.trim(Some(120), None, true), None, "no whole node to drop");
+        assert_eq!(s.trim(Some(120), None, false), Some(StreamId::new(131, 0)));
+        assert_eq!(s.entries.len(), 120);
+        // The partly trimmed node keeps its deleted entries; MINID ~ drops it only whole.
+        assert_eq!(s.nodes[&StreamId::new(101, 0)].deleted, 30);
+        assert_eq!(
+            s.trim(None, Some(StreamId::new(230, 0)), true),
+            Some(StreamId::new(201, 0))
+        );
+        // XDEL of a node's last live entries frees it.
+        let ids: Vec<StreamId> = (201..=250).map(|i| StreamId::new(i, 0)).collect();
+        s.delete(&ids);
+        assert!(s.nodes.is_empty());
+    }
+}
