@@ -48,7 +48,19 @@ pub struct Stream {
     /// The greatest id XDEL removed (`stream.max_deleted_entry_id`; trimming leaves it).
     pub max_deleted: StreamId,
     /// The listpack nodes by master id (`stream_node.rs`).
-    pub nodes: BTreeMap<StreamId, super::stream_node::Node>,
+    pub nodes: BTreeMap<StreamId, Node>,
+}
+
+/// One node (its master id is its key in `Stream::nodes`; laid out and
+/// trimmed by `stream_node.rs`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Node {
+    pub live: u64,
+    pub deleted: u64,
+    /// `lpBytes`: the listpack's encoded size.
+    pub bytes: u64,
+    /// The last entry appended (live or deleted).
+    pub last: StreamId,
 }
 
 // The group methods below answer a missing group with a NOGROUP error that cannot name the

@@ -7,7 +7,7 @@
 //! follow listpack.c (`lpEncodeGetType`, `lpEncodeBacklen`) for the model's entries: one field
 //! `p` (the master entry's) and a value of `bytes` `x`s, so every entry has SAMEFIELDS.
 
-use super::stream::Stream;
+use super::stream::{Node, Stream};
 use super::stream_id::StreamId;
 
 /// Redis defaults: `stream-node-max-entries 100`, `stream-node-max-bytes 4096`.
@@ -16,17 +16,6 @@ pub const NODE_MAX_BYTES: u64 = 4096;
 /// The default LIMIT of an approximate trim: 100 × stream-node-max-entries (t_stream.c
 /// `streamParseAddOrTrimArgsOrReply`).
 const APPROX_LIMIT: u64 = 100 * NODE_MAX_ENTRIES;
-
-/// One node (its master id is its key in `Stream::nodes`).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Node {
-    pub live: u64,
-    pub deleted: u64,
-    /// `lpBytes`: the listpack's encoded size.
-    pub bytes: u64,
-    /// The last entry appended (live or deleted).
-    pub last: StreamId,
-}
 
 /// Bytes of an integer element (`lpEncodeIntegerGetType`) with its back length.
 fn int_elem(v: i128) -> u64 {
