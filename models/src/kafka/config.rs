@@ -119,6 +119,9 @@ pub struct KafkaConfig {
     /// Per partition; -1 = unlimited.
     pub retention_bytes: i64,
     pub log_retention_check_interval_ms: u64,
+    /// auto.create.topics.enable (true): a client's metadata request for an unknown topic creates
+    /// it (KafkaApis.getTopicMetadata); not modelled, so steps may name a topic only when false.
+    pub auto_create_topics_enable: bool,
     // ---- log compaction (DESIGN §4.9; LogConfig / CleanerConfig) ----
     pub cleanup_policy: CleanupPolicy,
     /// delete.retention.ms: how long a tombstone stays after its first cleaning (24 h).
@@ -272,6 +275,7 @@ impl Default for KafkaConfig {
             retention_ms: 604_800_000,
             retention_bytes: -1,
             log_retention_check_interval_ms: 300_000,
+            auto_create_topics_enable: true,
             cleanup_policy: CleanupPolicy::Delete,
             delete_retention_ms: 86_400_000,
             min_cleanable_dirty_ratio: 0.5,
@@ -676,9 +680,23 @@ impl KafkaConfig {
         }
         let mut taken = self.node_names();
         taken.truncate(taken.len() - self.script_clients.len());
-        // Scripted steps name the workload topic's partitions (created topics' are not
-        // addressable by clients yet).
-        script::validate(&self.script_clients, &self.script, &taken, self.partitions)?;
+        // Steps name the workload topic's partitions or, without auto-creation, a created
+        // topic's (the first CreateTopic of that name, with a valid assignment).
+        let layouts = self.topic_layouts();
+        let topics: Vec<(String, u32)> = (layouts.iter())
+            .filter(|t| {
+                !self.auto_create_topics_enable
+                    && create_topic::for_clients(&layouts, &t.name) == Some(t)
+            })
+            .map(|t| (t.name.clone(), t.replicas.len() as u32))
+            .collect();
+        script::validate(
+            &self.script_clients,
+            &self.script,
+            &taken,
+            self.partitions,
+            &topics,
+        )?;
         if self.sink.pipeline != Pipeline::Off && self.commit_mode == CommitMode::AutoAsyncHandoff {
             return err(
                 "commit_mode",

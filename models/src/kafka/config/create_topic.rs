@@ -109,6 +109,13 @@ pub fn layouts(admin: &[AdminSpec], fixed: u32, brokers: u32, default_rf: u32) -
     out
 }
 
+/// The layout a scripted client's step naming topic `name` uses: the first CreateTopic of that
+/// name with a valid assignment (a later request of the name is refused TOPIC_ALREADY_EXISTS
+/// if that one succeeds; if it is refused, the clients never see the topic).
+pub fn for_clients<'a>(layouts: &'a [TopicLayout], name: &str) -> Option<&'a TopicLayout> {
+    (layouts.iter()).find(|t| t.name == name && t.invalid_assignment.is_none())
+}
+
 /// The override of `config` for partition `p` at `now_ms`: a created topic's own configs
 /// (`layouts`), else the IncrementalAlterConfigs override of the topics the cluster starts
 /// with (`topic_override`).
