@@ -93,7 +93,7 @@ pub fn layouts(admin: &[AdminSpec], fixed: u32, brokers: u32, default_rf: u32) -
         };
         let configs = configs
             .iter()
-            .filter_map(|(n, v)| TopicConfig::named(n).map(|c| (c, *v)))
+            .filter_map(|(n, v)| Some((TopicConfig::named(n)?, v.code()?)))
             .collect();
         out.push(TopicLayout {
             admin_index: i,
@@ -147,7 +147,7 @@ mod tests {
                 partitions,
                 replication_factor: rf,
                 replica_assignment: manual,
-                configs: vec![("retention.ms".into(), 5)],
+                configs: vec![("retention.ms".into(), 5.into())],
             },
         }
     }
@@ -192,7 +192,7 @@ mod tests {
             partitions: 2,
             replication_factor: Some(1),
             replica_assignment: vec![],
-            configs: vec![("retention.ms".into(), 5)],
+            configs: vec![("retention.ms".into(), 5.into())],
         };
         let admin = [
             AdminSpec {
@@ -200,7 +200,7 @@ mod tests {
                 op: AdminOp::IncrementalAlterConfigs {
                     ops: vec![admin::AlterConfigOp::Set {
                         name: "retention.ms".into(),
-                        value: 9,
+                        value: 9.into(),
                     }],
                 },
             },
