@@ -439,15 +439,17 @@ fn normalize(p: &Path) -> PathBuf {
 /// Reads a crate from its root file, following `mod` declarations.
 pub fn read_crate(root: &Path) -> Crate {
     let mut krate = Crate::default();
-    let mut todo = vec![(root.to_path_buf(), Vec::<String>::new())];
-    while let Some((path, module)) = todo.pop() {
+    // (file, its module path, reached through `#[path]`)
+    let mut todo = vec![(root.to_path_buf(), Vec::<String>::new(), false)];
+    while let Some((path, module, via_path)) = todo.pop() {
         let file = krate.files.len();
         krate.files.push(path.clone());
         let dir = path.parent().unwrap().to_path_buf();
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-        // Where `mod x;` of this file looks: beside a mod.rs / lib.rs / main.rs, else in a
-        // folder named after the file.
-        let own_dir = if module.is_empty() || stem == "mod" {
+        // Where `mod x;` of this file looks: beside a mod.rs / lib.rs / main.rs or a file
+        // loaded through `#[path]` (rustc treats those like mod.rs), else in a folder named
+        // after the file.
+        let own_dir = if module.is_empty() || stem == "mod" || via_path {
             dir.clone()
         } else {
             dir.join(&stem)
@@ -458,6 +460,7 @@ pub fn read_crate(root: &Path) -> Crate {
             // Inline modules in between add folders.
             let inline: Vec<String> = parent[module.len()..].to_vec();
             let base = inline.iter().fold(own_dir.clone(), |d, m| d.join(m));
+            let via_path = explicit.is_some();
             let target = match explicit {
                 Some(p) => normalize(&dir.join(p)),
                 None => {
@@ -475,7 +478,7 @@ pub fn read_crate(root: &Path) -> Crate {
                 path.display(),
                 target.display()
             );
-            todo.push((target, child));
+            todo.push((target, child, via_path));
         }
     }
     krate
