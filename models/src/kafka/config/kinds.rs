@@ -1,5 +1,5 @@
 //! The small enums of the Kafka section that several files name (re-exported by `config.rs`):
-//! producer `acks`, consumer `isolation.level` and `auto.offset.reset`.
+//! producer `acks`, consumer `isolation.level` and `auto.offset.reset`, and `cleanup.policy`.
 
 use serde::{Deserialize, Serialize};
 
