@@ -2,7 +2,7 @@
 //! states its documented outcome as expectations; every one must hold over many seeds. The
 //! outcomes come from the model's rules under the scenario's faults: no code knows a scenario.
 
-mod common;
+use crate::common;
 
 fn oracle(name: &str) {
     common::oracle("kafka", name);
