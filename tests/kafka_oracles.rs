@@ -592,3 +592,23 @@ fn k43a_alter_segment_bytes() {
 fn k43b_alter_retention_bytes_only() {
     oracle("k43b-alter-retention-bytes-only");
 }
+
+#[test]
+fn k44a_send_before_create_topic() {
+    oracle("k44a-send-before-create-topic");
+}
+
+#[test]
+fn k44b_send_after_create_topic() {
+    oracle("k44b-send-after-create-topic");
+}
+
+#[test]
+fn k45a_alter_cleanup_policy_compact() {
+    oracle("k45a-alter-cleanup-policy-compact");
+}
+
+#[test]
+fn k45b_alter_cleanup_policy_delete() {
+    oracle("k45b-alter-cleanup-policy-delete");
+}
