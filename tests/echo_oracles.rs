@@ -1,7 +1,7 @@
 //! The echo scenarios' expectations, over many seeds: a healthy network answers every request
 //! once (scenarios/echo/echo-healthy.ron), a partition loses some (echo-partition.ron).
 
-mod common;
+use crate::common;
 
 #[test]
 fn echo_healthy_answers_every_request_once() {

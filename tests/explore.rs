@@ -28,7 +28,7 @@ const FIXTURE: &str = r#"// explore test fixture
 
 const SEEDS: &str = "0..24";
 
-mod sweep_cli;
+use crate::sweep_cli;
 use sweep_cli::{msgsim, text};
 
 fn workdir(name: &str) -> PathBuf {

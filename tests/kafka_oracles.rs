@@ -2,7 +2,7 @@
 //! states its documented outcome as expectations; every one must hold over many seeds. The
 //! outcomes come from the model's rules under the scenario's faults: no code knows a scenario.
 
-mod common;
+use crate::common;
 
 fn oracle(name: &str) {
     common::oracle("kafka", name);
@@ -591,4 +591,24 @@ fn k43a_alter_segment_bytes() {
 #[test]
 fn k43b_alter_retention_bytes_only() {
     oracle("k43b-alter-retention-bytes-only");
+}
+
+#[test]
+fn k44a_send_before_create_topic() {
+    oracle("k44a-send-before-create-topic");
+}
+
+#[test]
+fn k44b_send_after_create_topic() {
+    oracle("k44b-send-after-create-topic");
+}
+
+#[test]
+fn k45a_alter_cleanup_policy_compact() {
+    oracle("k45a-alter-cleanup-policy-compact");
+}
+
+#[test]
+fn k45b_alter_cleanup_policy_delete() {
+    oracle("k45b-alter-cleanup-policy-delete");
 }

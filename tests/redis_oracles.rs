@@ -4,7 +4,7 @@
 //! metrics); every one must hold over many seeds. Outcomes come from the model's rules under the
 //! scenario's faults and commands: no code recognises a scenario.
 
-mod common;
+use crate::common;
 
 fn oracle(name: &str) {
     common::oracle("redis", name);
@@ -118,6 +118,16 @@ fn r21_no_failover_without_majority() {
 #[test]
 fn r22_targeted_error_reply() {
     oracle("r22-targeted-error-reply");
+}
+
+#[test]
+fn r23a_sentinel_tilt_delays_odown_by_thirty_seconds() {
+    oracle("r23a-sentinel-tilt-after-pause");
+}
+
+#[test]
+fn r23b_short_pause_no_tilt() {
+    oracle("r23b-sentinel-short-pause-no-tilt");
 }
 
 #[test]

@@ -3,13 +3,16 @@
 //! Every `tests/*.rs` file used to be its own test crate, and each was linked on its own with
 //! the release profile's LTO: about 17 s of CPU per file, re-optimising the whole simulator each
 //! time (≈ 5 minutes of CI's 20 on 2 cores for 17 files). Here they are modules of one crate, so
-//! the simulator is optimised and linked once. Each file keeps its own helpers (`mod common;`
-//! inside a file resolves next to it, as before). Two suites stay separate binaries because
+//! the simulator is optimised and linked once. The helpers two files share are declared here
+//! once (`common`: the oracle runner; `sweep_cli`: the explore/triage work directories). Two suites stay separate binaries because
 //! their modules name their own crate root (`crate::case`, `crate::run`): the differential Redis
 //! conformance (`tests/redis_conformance.rs`) and the verdict properties
 //! (`tests/proptest_verdicts.rs`). Cargo.toml lists the three (`autotests = false`).
 //!
 //! Run one file's tests by its module: `cargo test --release --test suite kafka_oracles::`.
+
+mod common;
+mod sweep_cli;
 
 #[path = "architecture.rs"]
 mod architecture;

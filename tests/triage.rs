@@ -40,7 +40,7 @@ const BARE: &str = r#"(
 )
 "#;
 
-mod sweep_cli;
+use crate::sweep_cli;
 use sweep_cli::{rows, text};
 
 fn workdir(name: &str) -> PathBuf {

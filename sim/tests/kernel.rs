@@ -227,6 +227,13 @@ fn connection_is_fifo_under_jitter_and_breaks_after_the_detection_delay() {
             groups: vec![vec![rx], vec![tx]],
         },
     );
+    // Just after the break (550 ms) and long before the quiet phase heals the partition: what
+    // the dead connection held was dropped with it, so each of the 400 messages is delivered
+    // or dropped, and none is left in flight.
+    while sim.now() < SimTime::from_millis(600) && sim.step().unwrap() {}
+    let dropped = sim.stats().drops.get("conn_closed").copied().unwrap_or(0);
+    assert_eq!(msgs(&log_rx).len() as u64 + dropped, 400);
+    assert_eq!(sim.in_flight(), 0);
     sim.run().unwrap();
     let got = msgs(&log_rx);
     let seqs: Vec<u64> = got.iter().map(|m| m.2).collect();

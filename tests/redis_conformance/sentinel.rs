@@ -155,7 +155,7 @@ fn compare(real: &Timeline, model: &Timeline, pause: bool) -> Vec<String> {
 }
 
 /// `redis-sentinel`'s version, or a skip line (a failure with MSGSIM_REQUIRE_REDIS=1).
-fn available(case: &str) -> bool {
+pub(crate) fn available(case: &str) -> bool {
     let out = Command::new("redis-sentinel")
         .arg("--version")
         .output()
@@ -184,14 +184,14 @@ fn available(case: &str) -> bool {
 }
 
 /// A running redis-sentinel; killed by pid and its directory removed on drop.
-struct Sentinel {
-    port: u16,
-    child: Child,
+pub(crate) struct Sentinel {
+    pub(crate) port: u16,
+    pub(crate) child: Child,
     dir: PathBuf,
 }
 
 impl Sentinel {
-    fn start(tag: &str, primary: u16) -> Sentinel {
+    pub(crate) fn start(tag: &str, primary: u16) -> Sentinel {
         let dir =
             std::env::temp_dir().join(format!("msgsim-sentinel-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -9,7 +9,7 @@ pub mod script;
 pub mod sink;
 pub mod tiered;
 
-pub use kinds::{Acks, IsolationLevel, OffsetReset};
+pub use kinds::{Acks, CleanupPolicy, IsolationLevel, OffsetReset};
 use msgsim_sim::{RngStream, SimDuration, SimTime};
 use script::{KStep, ScriptClientSpec};
 use serde::{Deserialize, Serialize};
@@ -32,26 +32,6 @@ pub enum CommitMode {
     /// Consume-transform-produce in a transaction: the outputs and the consumed offsets
     /// (sendOffsetsToTransaction) commit atomically: exactly-once (K18, DESIGN §4.7).
     Transactional,
-}
-
-/// `cleanup.policy` of the topic (TopicConfig CLEANUP_POLICY_DOC; default `delete`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CleanupPolicy {
-    /// Time/size retention only.
-    Delete,
-    /// Log compaction only: the cleaner keeps the last record per key.
-    Compact,
-    /// `delete,compact`: both.
-    DeleteCompact,
-}
-
-impl CleanupPolicy {
-    pub fn compacts(self) -> bool {
-        matches!(self, CleanupPolicy::Compact | CleanupPolicy::DeleteCompact)
-    }
-    pub fn deletes(self) -> bool {
-        matches!(self, CleanupPolicy::Delete | CleanupPolicy::DeleteCompact)
-    }
 }
 
 /// A scheduled graceful stop of one broker (`kafka-server-stop` / SIGTERM): the broker asks the
@@ -119,6 +99,9 @@ pub struct KafkaConfig {
     /// Per partition; -1 = unlimited.
     pub retention_bytes: i64,
     pub log_retention_check_interval_ms: u64,
+    /// auto.create.topics.enable (true): a client's metadata request for an unknown topic creates
+    /// it (KafkaApis.getTopicMetadata); not modelled, so steps may name a topic only when false.
+    pub auto_create_topics_enable: bool,
     // ---- log compaction (DESIGN §4.9; LogConfig / CleanerConfig) ----
     pub cleanup_policy: CleanupPolicy,
     /// delete.retention.ms: how long a tombstone stays after its first cleaning (24 h).
@@ -272,6 +255,7 @@ impl Default for KafkaConfig {
             retention_ms: 604_800_000,
             retention_bytes: -1,
             log_retention_check_interval_ms: 300_000,
+            auto_create_topics_enable: true,
             cleanup_policy: CleanupPolicy::Delete,
             delete_retention_ms: 86_400_000,
             min_cleanable_dirty_ratio: 0.5,
@@ -437,6 +421,17 @@ impl KafkaConfig {
             at(admin::TopicConfig::SegmentMs, self.segment_ms),
         )
     }
+    /// `cleanup.policy` of partition `p` at `now`: a created topic's or an IncrementalAlterConfigs
+    /// override, else the cluster's `cleanup_policy`.
+    pub fn cleanup_at(&self, p: usize, now: SimTime) -> CleanupPolicy {
+        let code = self.config_at(p, admin::TopicConfig::CleanupPolicy, now.as_millis());
+        code.map_or(self.cleanup_policy, CleanupPolicy::from_code)
+    }
+    /// Whether any topic may be compacted in the run (the cleaner runs; the checker lets
+    /// superseded records vanish).
+    pub fn may_compact(&self) -> bool {
+        self.cleanup_policy.compacts() || admin::may_compact(&self.admin)
+    }
     /// The retry topic's partition index, if any: right after the workload topic's, so that
     /// the group's range assignment over `consumed_partitions()` covers it (retry_topic.rs).
     pub fn retry_partition(&self) -> Option<u32> {
@@ -586,7 +581,7 @@ impl KafkaConfig {
             || self.ctp_output_partitions > 0;
         self.tiered_storage
             .validate(
-                self.cleanup_policy.compacts(),
+                self.may_compact(),
                 txn,
                 self.retention_ms,
                 self.retention_bytes,
@@ -676,9 +671,23 @@ impl KafkaConfig {
         }
         let mut taken = self.node_names();
         taken.truncate(taken.len() - self.script_clients.len());
-        // Scripted steps name the workload topic's partitions (created topics' are not
-        // addressable by clients yet).
-        script::validate(&self.script_clients, &self.script, &taken, self.partitions)?;
+        // Steps name the workload topic's partitions or, without auto-creation, a created
+        // topic's (the first CreateTopic of that name, with a valid assignment).
+        let layouts = self.topic_layouts();
+        let topics: Vec<(String, u32)> = (layouts.iter())
+            .filter(|t| {
+                !self.auto_create_topics_enable
+                    && create_topic::for_clients(&layouts, &t.name) == Some(t)
+            })
+            .map(|t| (t.name.clone(), t.replicas.len() as u32))
+            .collect();
+        script::validate(
+            &self.script_clients,
+            &self.script,
+            &taken,
+            self.partitions,
+            &topics,
+        )?;
         if self.sink.pipeline != Pipeline::Off && self.commit_mode == CommitMode::AutoAsyncHandoff {
             return err(
                 "commit_mode",

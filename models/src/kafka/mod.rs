@@ -311,6 +311,9 @@ pub fn run(config: &KafkaConfig, mut setup: RunSetup) -> Result<ModelReport, Run
         actors.push((it.next().expect("name"), Box::new(client)));
     }
     let mut checker = KafkaChecker::new(config.partitions).with_keys(KeySpec::of(config));
+    if config.script.iter().any(|s| s.topic.is_some()) {
+        checker = checker.with_created_topics(config.fixed_partitions());
+    }
     checker.read_committed = (0..config.consumers)
         .map(|i| config.read_committed(i))
         .chain(config.script_clients.iter().map(|c| {
@@ -514,7 +517,22 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
     let mut ctp = CtpFinal::default();
     let remote = broker(sim, 0).tier.store.clone();
     let mut tier_violations = 0;
-    for p in 0..config.partitions as usize {
+    // With steps on created topics their partitions are checked too; the sink pipeline's
+    // topics between are the sink checker's (empty placeholders here).
+    let topics = config.script.iter().any(|s| s.topic.is_some());
+    let n = if topics {
+        config.log_partitions()
+    } else {
+        config.partitions
+    };
+    for p in 0..n as usize {
+        if (config.partitions as usize..config.fixed_partitions() as usize).contains(&p) {
+            fin.leaders.push(None);
+            fin.leader_logs.push(Some((0, Vec::new())));
+            fin.offline_in_sync_values.push(Vec::new());
+            fin.replica_disagreements.push(0);
+            continue;
+        }
         let leader = ctrl.parts[p].leader;
         fin.leaders
             .push(leader.map(|l| checkers::explain::FinalLeader {
@@ -522,7 +540,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                 epoch: ctrl.parts[p].leader_epoch,
                 isr: ctrl.parts[p].isr.iter().copied().collect(),
             }));
-        let output = p as u32 >= config.input_partitions();
+        let output = (config.input_partitions()..config.partitions).contains(&(p as u32));
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];
             let view = broker::log::log_view(log);

@@ -117,6 +117,7 @@ pub const PROBES: &[&str] = &[
     "redis:partial_resync",
     "redis:promoted",
     "redis:sdown",
+    "redis:tilt",
     "redis:try_failover",
     "redis:xclaim",
 ];

@@ -397,8 +397,9 @@ impl Broker {
     fn retention(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let now_ms = Self::now_ms(ctx);
         for p in 0..self.logs.len() {
-            // cleanup.policy=compact alone never deletes by time or size (TopicConfig).
-            if !self.hosted[p] || !self.cfg.cleanup_policy.deletes() {
+            // cleanup.policy=compact alone never deletes by time or size (TopicConfig); the
+            // topic's current policy (UnifiedLog.deleteOldSegments reads the log's config).
+            if !self.hosted[p] || !self.cfg.cleanup_at(p, ctx.now()).deletes() {
                 continue;
             }
             if self.tier.store.is_some() {
@@ -443,8 +444,13 @@ impl Broker {
         // DLQ reporter creates its topic with default configs): the cleaner leaves them alone.
         // (Found by the verdict property: dead-lettered records compacted out of the DLQ by key
         // were counted as lost poison records.)
-        for p in 0..(self.cfg.input_partitions() as usize).min(self.logs.len()) {
-            if !self.hosted[p] {
+        // Created topics are compacted by their own cleanup.policy (config/create_topic.rs).
+        let created = self.cfg.fixed_partitions() as usize..self.logs.len();
+        let input = 0..(self.cfg.input_partitions() as usize).min(self.logs.len());
+        for p in input.chain(created) {
+            // The topic's current cleanup.policy (LogCleanerManager skips logs whose
+            // config does not compact).
+            if !self.hosted[p] || !self.cfg.cleanup_at(p, ctx.now()).compacts() {
                 continue;
             }
             if let Some(st) = self.logs[p].clean(now_ms, &params) {
@@ -517,7 +523,7 @@ impl Actor<KMsg, KEvent> for Broker {
         self.schedule_admin(ctx);
         self.start_rlm(ctx);
         let c = &self.cfg;
-        if c.cleanup_policy.compacts() {
+        if c.may_compact() {
             ctx.set_timer(
                 SimDuration::from_millis(c.log_cleaner_backoff_ms),
                 tag(T_CLEANER, 0),

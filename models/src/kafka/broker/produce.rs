@@ -114,7 +114,7 @@ impl Broker {
         }
         // LogValidator: "Compacted topic cannot accept message without key" (INVALID_RECORD,
         // since 0.9); the workload is keyless when key_space is 0.
-        if self.cfg.cleanup_policy.compacts() && self.cfg.key_space == 0 {
+        if self.cfg.cleanup_at(p, ctx.now()).compacts() && self.cfg.key_space == 0 {
             ctx.sometimes("kafka:keyless_record_rejected");
             return (Err(KErr::InvalidRecord), None);
         }

@@ -166,12 +166,19 @@ pub struct KafkaChecker {
     /// Script steps answered, and those whose outcome did not match its expectation.
     script_steps: u64,
     script_mismatches: u64,
+    /// The first partition index of the topics admin CreateTopics create, when scripted steps
+    /// use them: their records are checked like the workload topic's (the indices between,
+    /// the retry and dead-letter topics', are the sink checker's).
+    created_from: Option<u32>,
+    /// The workload topic's partition count.
+    workload: u32,
 }
 
 impl KafkaChecker {
     pub fn new(partitions: u32) -> KafkaChecker {
         KafkaChecker {
             offsets: vec![Vec::new(); partitions as usize],
+            workload: partitions,
             ..KafkaChecker::default()
         }
     }
@@ -179,6 +186,12 @@ impl KafkaChecker {
     /// Check a compacted topic (records superseded by a later record of their key may vanish).
     pub fn with_keys(mut self, keys: KeySpec) -> KafkaChecker {
         self.keys = keys;
+        self
+    }
+
+    /// Check the records of created topics too (partitions from `first` on).
+    pub fn with_created_topics(mut self, first: u32) -> KafkaChecker {
+        self.created_from = Some(first);
         self
     }
 
@@ -201,6 +214,7 @@ impl KafkaChecker {
 
     /// One offset observed holding `v` (by an ack or a poll).
     fn observe_offset(&mut self, p: u32, offset: u64, v: u64) {
+        self.grow_to(p);
         let list = &mut self.offsets[p as usize];
         let o = offset as usize;
         if list.len() <= o {
@@ -213,13 +227,24 @@ impl KafkaChecker {
         }
     }
 
+    /// Room for partition `p` (a created topic's, see `created_from`).
+    fn grow_to(&mut self, p: u32) {
+        if self.offsets.len() <= p as usize {
+            self.offsets.resize(p as usize + 1, Vec::new());
+        }
+    }
+
     pub fn observe(&mut self, time: SimTime, event: &KEvent) {
         // Records polled from the retry topic (an extra consumed partition, retry_topic.rs)
         // are copies of workload records: the sink checker's business, not this one's.
         if let KEvent::Poll { p, .. } | KEvent::Processed { p, .. } = event
-            && *p as usize >= self.offsets.len()
+            && *p >= self.workload
+            && self.created_from.is_none_or(|f| *p < f)
         {
             return;
+        }
+        if let KEvent::Poll { p, .. } | KEvent::Processed { p, .. } = event {
+            self.grow_to(*p);
         }
         let now_ms = time.as_millis();
         match event {

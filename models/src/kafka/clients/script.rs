@@ -14,7 +14,7 @@ use super::txn_client::{T_CLIENT_TICK, TxnCall};
 use crate::kafka::config::script::{
     HeaderSpec, KCmd, KStep, ScriptClientSpec, outcome_matches, partition_for_key,
 };
-use crate::kafka::config::{IsolationLevel, KafkaConfig};
+use crate::kafka::config::{IsolationLevel, KafkaConfig, create_topic};
 use crate::kafka::wire::msg::{KEvent, KMsg, tag, tag_kind, tag_payload};
 use consumer::{Pos, ScriptConsumer, T_C_MD_RETRY, T_C_MD_TIMEOUT};
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
@@ -31,6 +31,8 @@ const T_POLL_DEADLINE: u64 = 35;
 const T_COMMIT_TIMEOUT: u64 = 36;
 /// max.block.ms of a blocking transactional call (kinds 37, 38: `script/consumer.rs`).
 const T_TXN_DEADLINE: u64 = 39;
+/// max.block.ms of a send waiting for its topic's metadata.
+const T_MD_BLOCK: u64 = 40;
 
 /// What the application thread is blocked in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +51,9 @@ enum Running {
     Processing,
     /// A blocking transactional call (`txn.blocked` says which).
     Txn,
+    /// A send to a created topic's partition the metadata does not have yet
+    /// (KafkaProducer.waitOnMetadata).
+    Metadata(usize),
 }
 
 pub struct ScriptClient {
@@ -106,6 +111,16 @@ impl ScriptClient {
         let level = spec.isolation_level.unwrap_or(base.isolation_level);
         let member = base.consumers + k;
         let producer = base.producers + k;
+        // A step naming a created topic is moved to the model's indices of that topic.
+        let layouts = base.topic_layouts();
+        let on_topic = |(i, mut st): (u32, KStep)| {
+            let topic = st.topic.as_deref();
+            if let Some(t) = topic.and_then(|n| create_topic::for_clients(&layouts, n)) {
+                st.cmd = st.cmd.on_topic(t.first, t.replicas.len() as u32);
+            }
+            (i, st)
+        };
+        let steps = steps.into_iter().map(on_topic).collect();
         let txn = base
             .script_tid(k)
             .map(|tid| ScriptTxn::new(cfg.clone(), tid, producer, member));
@@ -179,6 +194,16 @@ impl ScriptClient {
                     return self.answer(ctx, pos, "CLOSED".into());
                 }
                 let (p, bytes) = send_record(&self.cfg, partition, &key, value_bytes, &headers);
+                if self.steps[pos].1.topic.is_some() && !self.producer.knows_partition(p) {
+                    // KafkaProducer.waitOnMetadata: the topic is not in the metadata (the
+                    // brokers answer UNKNOWN_TOPIC_OR_PARTITION): send blocks, asking for
+                    // updates, up to max.block.ms, then fails with a TimeoutException ("Topic
+                    // ... not present in metadata after N ms").
+                    self.running = Some(Running::Metadata(pos));
+                    ctx.set_timer(self.max_block, tag(T_MD_BLOCK, pos as u64));
+                    self.producer.want_metadata(ctx);
+                    return;
+                }
                 let ts = ctx.local_now().as_millis() as i64 + timestamp_delta_ms;
                 let value = self.producer.script_send(ctx, p, bytes, ts);
                 self.sends.insert(value, pos);
@@ -373,6 +398,23 @@ impl ScriptClient {
         }
     }
 
+    /// A send blocked in waitOnMetadata goes on once the metadata has its partition, and asks
+    /// again otherwise.
+    fn metadata_wait(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let Some(Running::Metadata(pos)) = self.running else {
+            return;
+        };
+        let KCmd::Send { partition, .. } = self.steps[pos].1.cmd else {
+            return;
+        };
+        if !self.producer.knows_partition(partition.unwrap_or(0)) {
+            return self.producer.want_metadata(ctx);
+        }
+        self.running = None;
+        self.run_step(ctx, pos);
+        self.run_due(ctx);
+    }
+
     /// Consumer progress: a waiting poll or commitSync, commitAsync callbacks.
     fn advance(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         for (req, out) in std::mem::take(&mut self.cons.commits_done) {
@@ -439,6 +481,7 @@ impl Actor<KMsg, KEvent> for ScriptClient {
                     .on_message(ctx, from, KMsg::Metadata(snap.clone()));
                 self.producer.on_message(ctx, from, via, msg);
                 self.collect(ctx);
+                self.metadata_wait(ctx);
                 self.advance(ctx);
             }
             KMsg::ProduceResp { .. } => {
@@ -456,6 +499,7 @@ impl Actor<KMsg, KEvent> for ScriptClient {
         match tag_kind(t) {
             T_CLIENT_TICK => "transactional client tick",
             T_TXN_DEADLINE => "transaction call timeout",
+            T_MD_BLOCK => "max.block.ms (metadata)",
             k if k < T_STEP => self.producer.timer_name(t),
             T_STEP => "script step",
             T_PROCESSED => "records processed",
@@ -488,6 +532,11 @@ impl Actor<KMsg, KEvent> for ScriptClient {
             }
             T_STEP => {
                 self.due.push_back(tag_payload(t) as usize);
+                self.run_due(ctx);
+            }
+            T_MD_BLOCK if self.running == Some(Running::Metadata(tag_payload(t) as usize)) => {
+                self.running = None;
+                self.answer(ctx, tag_payload(t) as usize, "TIMEOUT".into());
                 self.run_due(ctx);
             }
             T_PROCESSED if self.running == Some(Running::Processing) => {

@@ -2,7 +2,34 @@
 //! what an `Admin` client call does once it reaches the controller or the partition's leader;
 //! the call's own network round trip is not modelled.
 
+use super::kinds::CleanupPolicy;
 use serde::{Deserialize, Serialize};
+
+/// A topic config's value: a number, or text for `cleanup.policy` (`"compact"`, `"delete"`,
+/// `"compact,delete"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    Num(i64),
+    Text(String),
+}
+
+impl From<i64> for ConfigValue {
+    fn from(v: i64) -> Self {
+        ConfigValue::Num(v)
+    }
+}
+
+impl ConfigValue {
+    /// The number the model keeps for it (a cleanup.policy as `CleanupPolicy::code`); None
+    /// for text that names no policy (refused at load).
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            ConfigValue::Num(v) => Some(*v),
+            ConfigValue::Text(t) => CleanupPolicy::parse(t).map(CleanupPolicy::code),
+        }
+    }
+}
 
 /// One admin operation at a time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +79,7 @@ pub enum AdminOp {
         #[serde(default)]
         replica_assignment: Vec<Vec<u32>>,
         #[serde(default)]
-        configs: Vec<(String, i64)>,
+        configs: Vec<(String, ConfigValue)>,
     },
 }
 
@@ -66,7 +93,7 @@ fn one() -> u32 {
 #[serde(deny_unknown_fields)]
 pub enum AlterConfigOp {
     /// A topic-level override of `name` (e.g. `"min.insync.replicas"`).
-    Set { name: String, value: i64 },
+    Set { name: String, value: ConfigValue },
     /// Remove the override: the topic falls back to the cluster's setting (the scenario's
     /// `min_insync_replicas`, `retention_ms`, `retention_bytes`).
     Delete { name: String },
@@ -94,15 +121,20 @@ pub enum TopicConfig {
     /// (UnifiedLog.maybeRoll reads the current config).
     SegmentBytes,
     SegmentMs,
+    /// `cleanup.policy` (`delete`, `compact` or both): the log cleaner compacts the topic's
+    /// partitions and the retention check deletes their segments by it (LogCleanerManager and
+    /// UnifiedLog.deleteOldSegments read the log's current config).
+    CleanupPolicy,
 }
 
 impl TopicConfig {
-    pub const ALL: [(&'static str, TopicConfig); 5] = [
+    pub const ALL: [(&'static str, TopicConfig); 6] = [
         ("min.insync.replicas", TopicConfig::MinInsyncReplicas),
         ("retention.ms", TopicConfig::RetentionMs),
         ("retention.bytes", TopicConfig::RetentionBytes),
         ("segment.bytes", TopicConfig::SegmentBytes),
         ("segment.ms", TopicConfig::SegmentMs),
+        ("cleanup.policy", TopicConfig::CleanupPolicy),
     ];
     pub fn named(name: &str) -> Option<TopicConfig> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
@@ -122,7 +154,7 @@ pub fn topic_override(admin: &[AdminSpec], config: TopicConfig, now_ms: u64) -> 
                 continue;
             }
             let value = match op {
-                AlterConfigOp::Set { value, .. } => Some(*value),
+                AlterConfigOp::Set { value, .. } => value.code(),
                 AlterConfigOp::Delete { .. } => None,
             };
             if last.is_none_or(|(at, _)| a.at_ms >= at) {
@@ -152,7 +184,24 @@ fn check_alter(op: &AlterConfigOp, replication_factor: u32) -> Result<(), String
     let AlterConfigOp::Set { value, .. } = op else {
         return Ok(());
     };
-    check_value(config, op.name(), *value, replication_factor)
+    check_value(config, op.name(), value, replication_factor)
+}
+
+/// Whether an admin operation sets a compacting cleanup.policy on some topic.
+pub fn may_compact(admin: &[AdminSpec]) -> bool {
+    let compacting = |n: &str, v: &ConfigValue| {
+        TopicConfig::named(n) == Some(TopicConfig::CleanupPolicy)
+            && v.code()
+                .is_some_and(|c| CleanupPolicy::from_code(c).compacts())
+    };
+    admin.iter().any(|a| match &a.op {
+        AdminOp::IncrementalAlterConfigs { ops } => ops.iter().any(|op| match op {
+            AlterConfigOp::Set { name, value } => compacting(name, value),
+            AlterConfigOp::Delete { .. } => false,
+        }),
+        AdminOp::CreateTopic { configs, .. } => configs.iter().any(|(n, v)| compacting(n, v)),
+        _ => false,
+    })
 }
 
 fn known_config(name: &str) -> Result<TopicConfig, String> {
@@ -169,10 +218,26 @@ fn known_config(name: &str) -> Result<TopicConfig, String> {
 fn check_value(
     config: TopicConfig,
     name: &str,
-    value: i64,
+    value: &ConfigValue,
     replication_factor: u32,
 ) -> Result<(), String> {
-    let value = &value;
+    let value = match (config, value) {
+        (TopicConfig::CleanupPolicy, ConfigValue::Text(t)) => {
+            return match CleanupPolicy::parse(t) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "cleanup.policy `{t}`: a list of `compact` and `delete` (e.g. \"compact,delete\")"
+                )),
+            };
+        }
+        (TopicConfig::CleanupPolicy, ConfigValue::Num(_)) => {
+            return Err(
+                "cleanup.policy takes text: \"delete\", \"compact\" or \"compact,delete\"".into(),
+            );
+        }
+        (_, ConfigValue::Text(_)) => return Err(format!("{name} takes a number")),
+        (_, ConfigValue::Num(v)) => v,
+    };
     match config {
         // TopicConfig: min.insync.replicas ≥ 1; above the RF every acks=all produce is refused
         // (Kafka accepts it; the model's replica count bounds it like `min_insync_replicas`).
@@ -258,7 +323,7 @@ fn check_create(op: &AdminOp, default_rf: u32) -> Result<(), String> {
         .first()
         .map_or(replication_factor.unwrap_or(default_rf), |l| l.len() as u32);
     for (n, v) in configs {
-        check_value(known_config(n)?, n, *v, rf.max(1))?;
+        check_value(known_config(n)?, n, v, rf.max(1))?;
     }
     Ok(())
 }
@@ -313,7 +378,7 @@ mod tests {
     fn set(name: &str, value: i64) -> AlterConfigOp {
         AlterConfigOp::Set {
             name: name.into(),
-            value,
+            value: value.into(),
         }
     }
 
@@ -373,6 +438,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn cleanup_policy_takes_a_list_of_compact_and_delete() {
+        let text = |t: &str| AlterConfigOp::Set {
+            name: "cleanup.policy".into(),
+            value: ConfigValue::Text(t.into()),
+        };
+        for (t, p) in [
+            ("delete", CleanupPolicy::Delete),
+            ("compact", CleanupPolicy::Compact),
+            ("compact,delete", CleanupPolicy::DeleteCompact),
+            ("delete, compact", CleanupPolicy::DeleteCompact),
+        ] {
+            let admin = [alter(1, vec![text(t)])];
+            assert_eq!(validate(&admin, 1, 3), Ok(()), "{t}");
+            let code = topic_override(&admin, TopicConfig::CleanupPolicy, 1);
+            assert_eq!(code.map(CleanupPolicy::from_code), Some(p), "{t}");
+            assert_eq!(may_compact(&admin), p.compacts(), "{t}");
+        }
+        for bad in [text("compacted"), text(""), set("cleanup.policy", 1)] {
+            assert!(validate(&[alter(1, vec![bad])], 1, 3).is_err());
+        }
+        // A number for a numeric config only.
+        let num = AlterConfigOp::Set {
+            name: "retention.ms".into(),
+            value: ConfigValue::Text("1".into()),
+        };
+        assert!(validate(&[alter(1, vec![num])], 1, 3).is_err());
+    }
+
     fn create(op: AdminOp) -> [AdminSpec; 1] {
         [AdminSpec { at_ms: 1, op }]
     }
@@ -388,7 +482,7 @@ mod tests {
             replica_assignment: manual,
             configs,
         };
-        let good = topic("t", Some(2), vec![], vec![("segment.ms".into(), 10)]);
+        let good = topic("t", Some(2), vec![], vec![("segment.ms".into(), 10.into())]);
         assert_eq!(validate(&create(good), 1, 3), Ok(()));
         // Both a factor and an assignment (INVALID_REQUEST), an illegal name, an unknown
         // config, min.insync.replicas above the topic's own replica count.
@@ -400,14 +494,19 @@ mod tests {
                 .contains("exclude")
         );
         assert!(validate(&create(topic("a/b", None, vec![], vec![])), 1, 3).is_err());
-        let unknown = topic("t", None, vec![], vec![("cleanup.policy".into(), 1)]);
+        let unknown = topic(
+            "t",
+            None,
+            vec![],
+            vec![("segment.jitter.ms".into(), 1.into())],
+        );
         assert!(
             validate(&create(unknown), 1, 3)
                 .unwrap_err()
                 .1
                 .contains("unknown")
         );
-        let min_isr = vec![("min.insync.replicas".into(), 2)];
+        let min_isr = vec![("min.insync.replicas".into(), 2.into())];
         let high = topic("t", None, vec![vec![1]], min_isr);
         assert!(
             validate(&create(high), 1, 3)

@@ -93,7 +93,7 @@ pub fn layouts(admin: &[AdminSpec], fixed: u32, brokers: u32, default_rf: u32) -
         };
         let configs = configs
             .iter()
-            .filter_map(|(n, v)| TopicConfig::named(n).map(|c| (c, *v)))
+            .filter_map(|(n, v)| Some((TopicConfig::named(n)?, v.code()?)))
             .collect();
         out.push(TopicLayout {
             admin_index: i,
@@ -107,6 +107,13 @@ pub fn layouts(admin: &[AdminSpec], fixed: u32, brokers: u32, default_rf: u32) -
         next += out.last().map_or(0, |t| t.replicas.len() as u32);
     }
     out
+}
+
+/// The layout a scripted client's step naming topic `name` uses: the first CreateTopic of that
+/// name with a valid assignment (a later request of the name is refused TOPIC_ALREADY_EXISTS
+/// if that one succeeds; if it is refused, the clients never see the topic).
+pub fn for_clients<'a>(layouts: &'a [TopicLayout], name: &str) -> Option<&'a TopicLayout> {
+    (layouts.iter()).find(|t| t.name == name && t.invalid_assignment.is_none())
 }
 
 /// The override of `config` for partition `p` at `now_ms`: a created topic's own configs
@@ -140,7 +147,7 @@ mod tests {
                 partitions,
                 replication_factor: rf,
                 replica_assignment: manual,
-                configs: vec![("retention.ms".into(), 5)],
+                configs: vec![("retention.ms".into(), 5.into())],
             },
         }
     }
@@ -185,7 +192,7 @@ mod tests {
             partitions: 2,
             replication_factor: Some(1),
             replica_assignment: vec![],
-            configs: vec![("retention.ms".into(), 5)],
+            configs: vec![("retention.ms".into(), 5.into())],
         };
         let admin = [
             AdminSpec {
@@ -193,7 +200,7 @@ mod tests {
                 op: AdminOp::IncrementalAlterConfigs {
                     ops: vec![admin::AlterConfigOp::Set {
                         name: "retention.ms".into(),
-                        value: 9,
+                        value: 9.into(),
                     }],
                 },
             },

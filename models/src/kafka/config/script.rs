@@ -52,7 +52,8 @@ pub struct ScriptClientSpec {
     #[serde(default)]
     pub transaction_timeout_ms: Option<u64>,
     /// max.block.ms (60 000): how long initTransactions, sendOffsetsToTransaction,
-    /// commitTransaction and abortTransaction block before `TIMEOUT`.
+    /// commitTransaction, abortTransaction and a send to a created topic not in the metadata
+    /// yet block before `TIMEOUT`.
     #[serde(default)]
     pub max_block_ms: Option<u64>,
 }
@@ -255,6 +256,43 @@ pub struct KStep {
     pub cmd: KCmd,
     #[serde(default)]
     pub expect: Option<String>,
+    /// The topic the call's partitions belong to: none = the workload topic; else a topic an
+    /// admin `CreateTopic` creates (its partitions are counted from 0, as in Kafka).
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+impl KCmd {
+    /// The call with its partitions moved to the model's indices of a created topic whose
+    /// partition 0 is index `first` and which has `count` partitions. A send without a
+    /// partition gets the key's partition of that topic, or its partition 0.
+    pub fn on_topic(&self, first: u32, count: u32) -> KCmd {
+        let mut c = self.clone();
+        let shift = |v: &mut Vec<u32>| v.iter_mut().for_each(|p| *p += first);
+        match &mut c {
+            KCmd::Send { partition, key, .. } => {
+                let p = match (*partition, key.as_ref()) {
+                    (Some(p), _) => p,
+                    (None, Some(k)) => partition_for_key(k, count),
+                    (None, None) => 0,
+                };
+                *partition = Some(first + p);
+            }
+            KCmd::Assign { partitions }
+            | KCmd::SeekToBeginning { partitions }
+            | KCmd::SeekToEnd { partitions }
+            | KCmd::Pause { partitions }
+            | KCmd::Resume { partitions } => shift(partitions),
+            KCmd::Seek { partition, .. } => *partition += first,
+            KCmd::CommitSync { offsets }
+            | KCmd::CommitAsync { offsets }
+            | KCmd::SendOffsetsToTransaction { offsets, .. } => {
+                offsets.iter_mut().for_each(|(p, _)| *p += first)
+            }
+            _ => {}
+        }
+        c
+    }
 }
 
 /// Does `outcome` match `expected` (`*` at the end matches a prefix)?
@@ -310,6 +348,7 @@ pub fn validate(
     steps: &[KStep],
     taken: &[String],
     partitions: u32,
+    topics: &[(String, u32)],
 ) -> Result<(), (String, String)> {
     if clients.len() > MAX_SCRIPT_CLIENTS {
         let m = format!("at most {MAX_SCRIPT_CLIENTS} scripted clients");
@@ -347,6 +386,11 @@ pub fn validate(
             );
             return err("cmd", m);
         }
+        let partitions = match &st.topic {
+            None => partitions,
+            Some(t) => topic_partitions(st, client, t, topics)
+                .map_err(|(f, m)| (format!("script.{i}.{f}"), m))?,
+        };
         if let Some(p) = st.cmd.partitions().into_iter().find(|p| *p >= partitions) {
             let m = format!(
                 "step at {} ms: partition {p} does not exist (partitions: {partitions})",
@@ -382,6 +426,37 @@ pub fn validate(
     Ok(())
 }
 
+/// The partition count of the created topic `topic` a step names (`topics`: the CreateTopic
+/// names with their partition counts; an empty list: auto-creation is on, see below), or why
+/// the step cannot name it.
+fn topic_partitions(
+    st: &KStep,
+    client: &ScriptClientSpec,
+    topic: &str,
+    topics: &[(String, u32)],
+) -> Result<u32, (String, String)> {
+    let at = st.at_ms;
+    if matches!(st.cmd, KCmd::Subscribe) {
+        let m = format!("step at {at} ms: the group subscribes to the workload topic only");
+        return Err(("topic".into(), m));
+    }
+    if client.transactional_id.is_some() {
+        let m = format!("step at {at} ms: a transactional client uses the workload topic only");
+        return Err(("topic".into(), m));
+    }
+    match topics.iter().find(|(n, _)| n == topic) {
+        Some((_, n)) => Ok(*n),
+        None => Err((
+            "topic".into(),
+            format!(
+                "step at {at} ms: topic `{topic}`: steps name only a topic an admin \
+                 CreateTopic creates, with auto_create_topics_enable: false (auto-creation is \
+                 not modelled)"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,11 +490,12 @@ mod tests {
             client: client.into(),
             cmd,
             expect: None,
+            topic: None,
         };
         let ok = [step("app", KCmd::Flush)];
-        assert!(validate(&c, &ok, &["b1".into()], 1).is_ok());
+        assert!(validate(&c, &ok, &["b1".into()], 1, &[]).is_ok());
         let unknown = [step("nope", KCmd::Flush)];
-        let e = validate(&c, &unknown, &[], 1).unwrap_err();
+        let e = validate(&c, &unknown, &[], 1, &[]).unwrap_err();
         assert_eq!(e.0, "script.0.client");
         let bad_p = [step(
             "app",
@@ -427,14 +503,68 @@ mod tests {
                 partitions: vec![3],
             },
         )];
-        assert_eq!(validate(&c, &bad_p, &[], 2).unwrap_err().0, "script.0.cmd");
-        let e = validate(&c, &ok, &["app".into()], 1).unwrap_err();
+        assert_eq!(
+            validate(&c, &bad_p, &[], 2, &[]).unwrap_err().0,
+            "script.0.cmd"
+        );
+        let e = validate(&c, &ok, &["app".into()], 1, &[]).unwrap_err();
         assert_eq!(e.0, "script_clients.0.name");
         // Transactional calls need a transactional.id.
         let txn = [step("app", KCmd::InitTransactions)];
-        assert_eq!(validate(&c, &txn, &[], 1).unwrap_err().0, "script.0.cmd");
+        assert_eq!(
+            validate(&c, &txn, &[], 1, &[]).unwrap_err().0,
+            "script.0.cmd"
+        );
         let mut t = c.clone();
         t[0].transactional_id = Some("tx".into());
-        assert!(validate(&t, &txn, &[], 1).is_ok());
+        assert!(validate(&t, &txn, &[], 1, &[]).is_ok());
+    }
+
+    #[test]
+    fn steps_on_a_created_topic_use_its_indices_and_need_it_created() {
+        let send = KCmd::Send {
+            partition: None,
+            key: Some("k".into()),
+            value_bytes: 1,
+            timestamp_delta_ms: 0,
+            headers: vec![],
+        };
+        // The key's partition of the created topic (3 partitions from index 5).
+        let KCmd::Send { partition, .. } = send.on_topic(5, 3) else {
+            panic!("a send")
+        };
+        assert_eq!(partition, Some(5 + partition_for_key("k", 3)));
+        let seek = KCmd::Seek {
+            partition: 1,
+            offset: 0,
+        };
+        assert_eq!(
+            seek.on_topic(5, 3),
+            KCmd::Seek {
+                partition: 6,
+                offset: 0
+            }
+        );
+        let c = vec![ScriptClientSpec::named("app")];
+        let on = |cmd: KCmd, topic: &str| KStep {
+            at_ms: 1,
+            client: "app".into(),
+            cmd,
+            expect: None,
+            topic: Some(topic.into()),
+        };
+        let topics = [("orders".to_string(), 2)];
+        let assign = |p| KCmd::Assign {
+            partitions: vec![p],
+        };
+        assert!(validate(&c, &[on(assign(1), "orders")], &[], 1, &topics).is_ok());
+        // Its own partition count bounds the partitions, not the workload topic's.
+        let e = validate(&c, &[on(assign(2), "orders")], &[], 9, &topics).unwrap_err();
+        assert_eq!(e.0, "script.0.cmd");
+        // A topic no CreateTopic creates (or any topic while auto-creation is on: no list).
+        let e = validate(&c, &[on(assign(0), "audit")], &[], 1, &topics).unwrap_err();
+        assert_eq!(e.0, "script.0.topic");
+        let e = validate(&c, &[on(KCmd::Subscribe, "orders")], &[], 1, &topics).unwrap_err();
+        assert_eq!(e.0, "script.0.topic");
     }
 }

@@ -20,7 +20,7 @@ impl KeySpec {
         KeySpec {
             key_space: cfg.key_space,
             tombstone_every: cfg.tombstone_every,
-            compacted: cfg.cleanup_policy.compacts(),
+            compacted: cfg.may_compact(),
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod failover;
 mod state;
+mod tilt;
 
 use super::config::SentinelConfig;
 use super::msg::RCtx;
@@ -16,6 +17,7 @@ use state::Failover;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use tilt::{Acting, Tilt};
 
 const T_TICK: u64 = 1;
 /// SENTINEL_PING_PERIOD: also the reconnect period of a disconnected link.
@@ -102,6 +104,8 @@ pub struct Sentinel {
     /// failover_start_time: a new attempt needs 2 × failover-timeout after it.
     failover_start_ms: Option<u64>,
     last_hello_ms: Option<u64>,
+    /// TILT mode (`tilt.rs`).
+    tilt: Tilt,
     now_ms: u64,
     pub failovers: u64,
 }
@@ -133,6 +137,7 @@ impl Sentinel {
             failover: None,
             failover_start_ms: None,
             last_hello_ms: None,
+            tilt: Tilt::default(),
             now_ms: 0,
             failovers: 0,
         }
@@ -205,6 +210,10 @@ impl Sentinel {
     fn tick(&mut self, ctx: &mut RCtx) {
         let hz = 10 + ctx.rng().below(10);
         ctx.set_timer(SimDuration::from_millis(1_000 / hz), T_TICK);
+        if self.tilt.check(self.now_ms) {
+            ctx.sometimes("redis:tilt");
+            self.event(ctx, "+tilt", self.primary);
+        }
         let hello = self
             .last_hello_ms
             .is_none_or(|t| self.now_ms.saturating_sub(t) > HELLO_MS);
@@ -215,6 +224,12 @@ impl Sentinel {
         for node in order {
             self.reconnect(ctx, node);
             self.periodic(ctx, node, hello);
+            // The acting half, skipped in TILT (sentinelHandleRedisInstance).
+            match self.tilt.acting(self.now_ms) {
+                Acting::Tilted => continue,
+                Acting::Exited => self.event(ctx, "-tilt", self.primary),
+                Acting::Allowed => {}
+            }
             self.check_sdown(ctx, node);
             if node == primary {
                 self.check_odown(ctx);
@@ -427,7 +442,8 @@ impl Sentinel {
     /// the promoted one moves the failover on; any other is converted back once it has
     /// reported master for 4 publish periods and has not been down meanwhile.
     fn refresh_info(&mut self, ctx: &mut RCtx, node: NodeId) {
-        if node == self.primary {
+        // "None of the following conditions are processed when in tilt mode".
+        if node == self.primary || self.tilt.active() {
             return;
         }
         let now = self.now_ms;
@@ -514,6 +530,7 @@ impl Sentinel {
 impl Actor<RedisMsg, RedisEvent> for Sentinel {
     fn on_start(&mut self, ctx: &mut RCtx) {
         self.now_ms = ctx.local_now().as_millis();
+        self.tilt = Tilt::started(self.now_ms);
         self.reset_links(ctx);
         let d = ctx.rng().below(100);
         ctx.set_timer(SimDuration::from_millis(d), T_TICK);
@@ -546,7 +563,8 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
                 vote_for,
                 primary,
             } => {
-                let down = primary == self.primary && self.primary_sdown();
+                // A sentinel in TILT answers "not down" (but still votes).
+                let down = !self.tilt.active() && primary == self.primary && self.primary_sdown();
                 let leader = match vote_for {
                     Some(cand) if primary == self.primary => self.vote_leader(ctx, epoch, cand),
                     _ => None,

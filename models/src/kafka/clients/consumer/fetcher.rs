@@ -162,7 +162,7 @@ impl Consumer {
                         }
                         // Offsets may jump forward over records the log cleaner removed (a
                         // fetch at a removed offset returns the next higher record).
-                        if start >= end || (start != next && !self.cfg.cleanup_policy.compacts()) {
+                        if start >= end || (start != next && !self.cfg.may_compact()) {
                             continue;
                         }
                         // Control markers, and aborted records under read_committed, are

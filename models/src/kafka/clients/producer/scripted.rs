@@ -3,6 +3,7 @@
 //! the workload's, and every value's outcome is kept for the send step that made it.
 
 use super::{ID_GAP, PBatch, Producer, SendOutcome};
+use crate::kafka::clients::accumulator::Accumulator;
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg};
 use msgsim_sim::Ctx;
@@ -10,10 +11,36 @@ use std::rc::Rc;
 
 impl Producer {
     /// A producer driven by script steps (its config has no workload rate).
+    /// Its partitions are every topic's the cluster may host (`log_partitions`): steps may
+    /// name a created topic's.
     pub fn scripted(cfg: Rc<KafkaConfig>, idx: u32) -> Producer {
         let mut p = Producer::new(cfg, idx);
         p.outcomes = Some(Vec::new());
+        let np = p.cfg.log_partitions() as usize;
+        let (idem, in_flight) = (
+            p.cfg.enable_idempotence,
+            p.cfg.max_in_flight_requests_per_connection,
+        );
+        p.acc = Accumulator::new(np, idem, in_flight);
+        p.open = vec![Vec::new(); np];
+        p.next_seq = vec![0; np];
         p
+    }
+
+    /// Whether the producer's metadata knows partition `p` (its topic exists: it has
+    /// replicas). KafkaProducer.waitOnMetadata blocks a send until it does.
+    pub fn knows_partition(&self, p: u32) -> bool {
+        (self.md.as_ref()).is_some_and(|m| {
+            m.parts
+                .get(p as usize)
+                .is_some_and(|s| !s.replicas.is_empty())
+        })
+    }
+
+    /// Ask for a metadata update (Metadata.requestUpdateForTopic in waitOnMetadata), paced
+    /// by retry.backoff.ms as every producer metadata request.
+    pub fn want_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.request_metadata(ctx);
     }
 
     pub(super) fn note_outcomes(&mut self, values: &[u64], res: SendOutcome) {
