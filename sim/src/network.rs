@@ -215,11 +215,6 @@ impl Topology {
         &mut self.links[i]
     }
 
-    /// Both directions open.
-    pub fn path_open(&self, a: NodeId, b: NodeId) -> bool {
-        self.link(a, b).is_open() && self.link(b, a).is_open()
-    }
-
     /// Both directions free of partitions (clogs only delay).
     pub fn path_unblocked(&self, a: NodeId, b: NodeId) -> bool {
         !self.link(a, b).blocked && !self.link(b, a).blocked
@@ -229,31 +224,6 @@ impl Topology {
     pub fn pairs(&self) -> impl Iterator<Item = (NodeId, NodeId)> + use<> {
         let n = self.node_count() as u32;
         (0..n).flat_map(move |a| (0..n).map(move |b| (NodeId(a), NodeId(b))))
-    }
-
-    /// The topology as Graphviz DOT; blocked links red, clogged links orange, healthy links
-    /// omitted when everything is healthy between a pair.
-    pub fn to_dot(&self, names: &[String]) -> String {
-        let mut out = String::from("digraph network {\n");
-        for (i, name) in names.iter().enumerate() {
-            out.push_str(&format!("  n{i} [label=\"{name}\"];\n"));
-        }
-        for (a, b) in self.pairs() {
-            if a == b {
-                continue;
-            }
-            let link = self.link(a, b);
-            let color = if link.blocked {
-                "red"
-            } else if link.clogged {
-                "orange"
-            } else {
-                continue;
-            };
-            out.push_str(&format!("  n{} -> n{} [color={color}];\n", a.0, b.0));
-        }
-        out.push_str("}\n");
-        out
     }
 }
 
@@ -318,6 +288,40 @@ mod tests {
             ..LinkConfig::default()
         };
         assert!(bad.validate().is_err());
+        // The bounds themselves are valid: a constant uniform, a mean at the minimum, and
+        // probabilities 0 and 1.
+        for ok in [
+            Latency::Uniform {
+                min_us: 5,
+                max_us: 5,
+            },
+            Latency::Exponential {
+                min_us: 5,
+                mean_us: 5,
+            },
+        ] {
+            assert_eq!(ok.validate(), Ok(()), "{ok:?}");
+        }
+        for p in [0.0, 1.0] {
+            let link = LinkConfig {
+                loss: p,
+                duplicate: p,
+                ..LinkConfig::default()
+            };
+            assert_eq!(link.validate(), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_path_is_unblocked_only_when_both_directions_are() {
+        let mut t = Topology::full_mesh(2, LinkConfig::default());
+        let (a, b) = (NodeId(0), NodeId(1));
+        assert!(t.path_unblocked(a, b));
+        t.link_mut(a, b).blocked = true;
+        assert!(!t.path_unblocked(a, b) && !t.path_unblocked(b, a));
+        t.link_mut(a, b).blocked = false;
+        t.link_mut(b, a).blocked = true;
+        assert!(!t.path_unblocked(a, b) && !t.path_unblocked(b, a));
     }
 
     #[test]
