@@ -239,6 +239,8 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     match cmd {
         Cmd::Ping => a.push(s("PING")),
+        Cmd::Select { db } => a.extend([s("SELECT"), db.to_string()]),
+        Cmd::DbSize => a.push(s("DBSIZE")),
         Cmd::Set { key, value, bytes } => {
             let mut p = value.to_string();
             while (p.len() as u64) < payload_len(*value, *bytes) {
