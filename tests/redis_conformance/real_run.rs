@@ -441,6 +441,9 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
         }
         Cmd::XInfoStream { key } => a.extend([s("XINFO"), s("STREAM"), key.clone()]),
         Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),
+        Cmd::XInfoConsumers { key, group } => {
+            a.extend([s("XINFO"), s("CONSUMERS"), key.clone(), group.clone()])
+        }
         Cmd::ReplicaOf { primary, .. } => {
             a.push(s("REPLICAOF"));
             match primary.as_deref().and_then(|p| p.strip_prefix('r')) {

@@ -228,6 +228,11 @@ pub enum Cmd {
     XInfoGroups {
         key: String,
     },
+    /// `XINFO CONSUMERS key group`.
+    XInfoConsumers {
+        key: String,
+        group: String,
+    },
     /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use). `primary` is
     /// the server's name as the script writes it (the host); `node` is where that name
     /// resolves, filled in by the client (an unknown name acts as `NO ONE`).
@@ -314,7 +319,9 @@ impl Cmd {
             Cmd::XRevRange { .. } => "xrevrange",
             Cmd::XDel { .. } => "xdel",
             Cmd::XTrim { .. } => "xtrim",
-            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } => "xinfo",
+            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } | Cmd::XInfoConsumers { .. } => {
+                "xinfo"
+            }
             Cmd::ReplicaOf { .. } => "replicaof",
             Cmd::SentinelReconf { .. } => "multi",
             Cmd::Info | Cmd::InfoSection { .. } => "info",
@@ -331,6 +338,7 @@ impl Cmd {
             Cmd::XGroupCreate { .. } => "xgroup|create".into(),
             Cmd::XInfoStream { .. } => "xinfo|stream".into(),
             Cmd::XInfoGroups { .. } => "xinfo|groups".into(),
+            Cmd::XInfoConsumers { .. } => "xinfo|consumers".into(),
             other => other.name().into(),
         }
     }

@@ -310,6 +310,7 @@ impl Dataset {
             | Cmd::XGroupSync { key, .. }
             | Cmd::XInfoStream { key }
             | Cmd::XInfoGroups { key }
+            | Cmd::XInfoConsumers { key, .. }
             | Cmd::XTrimTo { key, .. } => key.clone(),
             _ => return Outcome::read(Reply::err("ERR unknown command")),
         };
@@ -482,12 +483,15 @@ impl Dataset {
             }),
             // XINFO (t_stream.c xinfoCommand): `lookupKeyReadOrReply(…, shared.nokeyerr)`, then
             // the type.
-            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } => {
-                Outcome::read(match self.value(key) {
-                    None => Reply::err("ERR no such key"),
-                    Some(Value::Stream(s)) if matches!(cmd, Cmd::XInfoStream { .. }) => s.info(),
-                    Some(Value::Stream(s)) => s.info_groups(),
-                    Some(_) => return wrongtype(),
+            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } | Cmd::XInfoConsumers { .. } => {
+                Outcome::read(match (self.value(key), cmd) {
+                    (None, _) => Reply::err("ERR no such key"),
+                    (Some(Value::Stream(s)), Cmd::XInfoStream { .. }) => s.info(),
+                    (Some(Value::Stream(s)), Cmd::XInfoConsumers { group, .. }) => {
+                        s.info_consumers(key, group, now_ms)
+                    }
+                    (Some(Value::Stream(s)), _) => s.info_groups(),
+                    (Some(_), _) => return wrongtype(),
                 })
             }
             Cmd::XGroupCreate { group, id, .. } => match self.stream_mut(key, false) {

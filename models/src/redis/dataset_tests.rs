@@ -304,3 +304,18 @@ fn allkeys_lru_evicts_the_oldest_key_of_any_database() {
     assert_eq!(d.len_in(2), 0);
     assert_eq!(d.len_in(0), 1);
 }
+
+#[test]
+fn xinfo_consumers_counts_own_pending_and_idle_since_seen() {
+    let mut d = Dataset::default();
+    stream_with_group(&mut d);
+    d.execute(&readgroup("g", ReadFrom::New), 100);
+    let info = Cmd::XInfoConsumers {
+        key: "s".into(),
+        group: "g".into(),
+    };
+    assert_eq!(
+        d.execute(&info, 350).reply.render(),
+        "[[name, c, pending, 2, idle, 250]]"
+    );
+}
