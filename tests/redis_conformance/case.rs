@@ -212,6 +212,17 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
             }
         }
     }
+    // XINFO CONSUMERS' idle times (ms since each consumer was seen) are masked as
+    // XPENDING's.
+    if let (Cmd::XInfoConsumers { .. }, Value::Array(consumers)) = (cmd, &mut v) {
+        for c in consumers.iter_mut() {
+            if let Value::Array(f) = c
+                && f.len() == 6
+            {
+                f[5] = Value::Bulk(b"~".to_vec());
+            }
+        }
+    }
     if let (Cmd::InfoSection { .. }, Value::Bulk(text)) = (cmd, &v) {
         v = Value::Bulk(info_fields(text).into_bytes());
     }

@@ -197,3 +197,19 @@ fn punsubscribe_without_patterns() {
         .step("s", r#"Punsubscribe(patterns: ["q*"])"#)
         .run();
 }
+
+/// Pub/Sub ignores the logical database (pubsub.c: channels are server-wide): a subscriber
+/// in db 3 gets what a publisher in db 0 or db 5 sends; SELECT is refused while subscribed.
+#[test]
+fn pubsub_ignores_the_database() {
+    Case::new("pubsub_ignores_the_database")
+        .clients_on_r1(&["p", "s", "t"])
+        .step("s", "Select(db: 3)")
+        .step("s", r#"Subscribe(channels: ["c"])"#)
+        .step("t", r#"Psubscribe(patterns: ["c*"])"#)
+        .step("p", r#"Publish(channel: "c", count: 2)"#)
+        .step("p", "Select(db: 5)")
+        .step("p", r#"Publish(channel: "c")"#)
+        .step("s", "Select(db: 1)")
+        .run();
+}

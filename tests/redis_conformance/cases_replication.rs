@@ -249,3 +249,31 @@ fn wait_zero_is_held_until_a_replica_acknowledges() {
         .step("a", "Ping")
         .run();
 }
+
+/// The replication stream carries SELECT when the database of the writes changes
+/// (replication.c `replicationFeedSlaves`), PUBLISH included: the replica applies each write
+/// in its database, and its offset stays the primary's.
+#[test]
+fn replication_carries_select() {
+    Case::new("replication_carries_select")
+        .servers(2)
+        .client("a", 1)
+        .client("b", 2)
+        .client("s", 2)
+        .step("s", r#"Subscribe(channels: ["c"])"#)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", "Select(db: 3)")
+        .step("a", r#"Set(key: "k", value: 30)"#)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", r#"Publish(channel: "c")"#)
+        .step("a", "Select(db: 0)")
+        .step("a", r#"Incr(key: "k")"#)
+        .step("a", "Wait(numreplicas: 1, timeout_ms: 500)")
+        .after(100)
+        .step("b", r#"Get(key: "k")"#)
+        .step("b", "Select(db: 3)")
+        .step("b", r#"Get(key: "k")"#)
+        .step("b", r#"XLen(key: "s")"#)
+        .step("b", "DbSize")
+        .run();
+}

@@ -176,3 +176,44 @@ fn xread_dollar_waits_for_entries_added_after_the_call() {
         );
     c.run();
 }
+
+/// A blocked read waits on its key in its own database: an XADD to the same key in another
+/// database serves nobody (blocking.c `signalKeyAsReady` takes the db).
+#[test]
+fn a_blocked_read_is_served_only_from_its_database() {
+    let c = Case::new("a_blocked_read_is_served_only_from_its_database")
+        .clients_on_r1(&["w", "A"])
+        .step("A", "Select(db: 1)")
+        .step(
+            "A",
+            r#"XRead(key: "s", after: Some("0-0"), block_ms: Some(0))"#,
+        );
+    let c = add(c, "w", "s", "1-0").step("w", "Select(db: 1)");
+    add(c, "w", "s", "2-0").run();
+}
+
+/// A primary turned replica (REPLICAOF) answers its blocked readers and WAITs with
+/// `-UNBLOCKED …` and closes their connections after that reply (replication.c
+/// `replicationSetMaster` → blocked.c `disconnectAllBlockedClients`); other clients stay.
+#[test]
+fn a_demoted_primary_unblocks_its_blocked_readers() {
+    let c = Case::new("a_demoted_primary_unblocks_its_blocked_readers")
+        .servers(2)
+        .client("w", 1)
+        .client("A", 1)
+        .client("C", 1)
+        .client("B", 2);
+    let c = add(c, "w", "s", "1-0")
+        .step(
+            "A",
+            r#"XRead(key: "s", after: Some("1-0"), block_ms: Some(0))"#,
+        )
+        .step("C", "Wait(numreplicas: 2, timeout_ms: 0)")
+        .step("B", "ReplicaOf(primary: None)")
+        .step("w", r#"ReplicaOf(primary: Some("r2"))"#)
+        .after(200)
+        .step("A", "Ping")
+        .step("C", "Ping")
+        .step("w", "Ping");
+    c.settle(500).run();
+}

@@ -169,6 +169,39 @@ fn xinfo_stream_and_groups() {
     xinfo(c).run();
 }
 
+/// XINFO CONSUMERS (Redis 7.0: name, pending, idle; idle masked): errors for a missing key,
+/// a string and a missing group; consumers as reads and claims create them, their pending
+/// counts through XACK and XCLAIM, a consumer with nothing pending kept.
+#[test]
+fn xinfo_consumers() {
+    let c = Case::new("xinfo_consumers")
+        .clients_on_r1(&["a"])
+        .step("a", r#"XInfoConsumers(key: "s", group: "g")"#)
+        .step("a", r#"Set(key: "str", value: 1)"#)
+        .step("a", r#"XInfoConsumers(key: "str", group: "g")"#);
+    let consumers = r#"XInfoConsumers(key: "s", group: "g")"#;
+    three_entries(c)
+        .step("a", r#"XInfoConsumers(key: "s", group: "nog")"#)
+        .step("a", r#"XGroupCreate(key: "s", group: "g", id: "0")"#)
+        .step("a", consumers)
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "g", consumer: "B", id: ">", count: 2)"#,
+        )
+        .step(
+            "a",
+            r#"XReadGroup(key: "s", group: "g", consumer: "A", id: ">")"#,
+        )
+        .step("a", consumers)
+        .step("a", r#"XAck(key: "s", group: "g", ids: ["1-0"])"#)
+        .step(
+            "a",
+            r#"XClaim(key: "s", group: "g", consumer: "A", min_idle_ms: 0, ids: ["1-1"])"#,
+        )
+        .step("a", consumers)
+        .run();
+}
+
 /// `MAXLEN ~` / `MINID ~` remove whole listpack nodes only: 1000-byte values fill a
 /// 4096-byte node with four entries; XINFO's `radix-tree-keys` counts the nodes; XDEL of a
 /// node's last live entries frees it; the replica applies the trims exactly and ends equal.

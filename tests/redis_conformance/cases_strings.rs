@@ -162,3 +162,34 @@ fn a_client_set_to_reconnect_does_so_at_its_next_command() {
         .step("a", r#"Get(key: "k")"#)
         .run();
 }
+
+/// SELECT (db.c `selectCommand`): keys live per logical database; an index outside
+/// 0 .. databases − 1 is refused and the connection keeps its database; a new connection
+/// starts at 0; DBSIZE counts the connection's database.
+#[test]
+fn select_keeps_keys_per_database() {
+    Case::new("select_keeps_keys_per_database")
+        .conf("databases", "4")
+        .clients_on_r1(&["a", "b"])
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", "Select(db: 2)")
+        .step("a", r#"Get(key: "k")"#)
+        .step("a", r#"Set(key: "k", value: 20)"#)
+        .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
+        .step("a", "DbSize")
+        .step("a", "Select(db: 4)")
+        .step("a", "Select(db: -1)")
+        .step("a", r#"Incr(key: "k")"#)
+        .step("b", r#"Get(key: "k")"#)
+        .step("b", r#"XLen(key: "s")"#)
+        .step("b", "DbSize")
+        .step("b", "Select(db: 2)")
+        .step("b", r#"Get(key: "k")"#)
+        .step("a", "Select(db: 0)")
+        .step("a", r#"Del(key: "k")"#)
+        .step("b", "DbSize")
+        .step("a", "Disconnect")
+        .step("a", "Connect")
+        .step("a", "DbSize")
+        .run();
+}

@@ -28,6 +28,7 @@ fn model_setting(k: &str, v: &str) -> String {
         "repl-timeout" => "repl_timeout_s",
         "repl-ping-replica-period" => "repl_ping_replica_period_s",
         "maxclients" => "maxclients",
+        "databases" => "databases",
         "proto-max-bulk-len" => "proto_max_bulk_len_bytes",
         "timeout" => "timeout_s",
         "client-output-buffer-limit" => {

@@ -239,6 +239,8 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     match cmd {
         Cmd::Ping => a.push(s("PING")),
+        Cmd::Select { db } => a.extend([s("SELECT"), db.to_string()]),
+        Cmd::DbSize => a.push(s("DBSIZE")),
         Cmd::Set { key, value, bytes } => {
             let mut p = value.to_string();
             while (p.len() as u64) < payload_len(*value, *bytes) {
@@ -439,6 +441,9 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
         }
         Cmd::XInfoStream { key } => a.extend([s("XINFO"), s("STREAM"), key.clone()]),
         Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),
+        Cmd::XInfoConsumers { key, group } => {
+            a.extend([s("XINFO"), s("CONSUMERS"), key.clone(), group.clone()])
+        }
         Cmd::ReplicaOf { primary, .. } => {
             a.push(s("REPLICAOF"));
             match primary.as_deref().and_then(|p| p.strip_prefix('r')) {

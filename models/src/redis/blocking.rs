@@ -5,7 +5,7 @@
 //! clients blocked on that key in the order they blocked; the timeout answers the nil array
 //! (`*-1`); `BLOCK 0` never times out.
 
-use super::msg::{Cmd, RCtx};
+use super::msg::{Cmd, KillReason, RCtx};
 use super::replication_state::StreamBlock;
 use super::reply::Reply;
 use super::server::{Server, T_XBLOCK};
@@ -57,16 +57,16 @@ impl Server {
         }
     }
 
-    /// After an XADD on `key`: serve the clients blocked on it, first blocked first
+    /// After an XADD on `key` in database `db`: serve the clients blocked on it, first blocked first
     /// (`serveClientsBlockedOnStreamKey` walks the key's list of blocked clients in order).
     /// Each read runs again as its client sent it; one that still finds nothing (a group
     /// whose new entry an earlier client took) stays blocked. A served XREADGROUP changes the
     /// group and is propagated like any other.
-    pub(super) fn serve_xblocks(&mut self, ctx: &mut RCtx, key: &str) {
+    pub(super) fn serve_xblocks(&mut self, ctx: &mut RCtx, db: u32, key: &str) {
         let waiting: Vec<u64> = self
             .xblocks
             .iter()
-            .filter(|(_, b)| read_key(&b.cmd) == Some(key))
+            .filter(|(_, b)| read_key(&b.cmd) == Some(key) && self.db_of(b.conn) == db)
             .map(|(k, _)| *k)
             .collect();
         for seq in waiting {
@@ -94,8 +94,9 @@ impl Server {
         });
     }
 
-    /// A primary turned replica unblocks every blocked read with an error, as its WAITs
-    /// (replication.c `replicationSetMaster` → `disconnectAllBlockedClients`).
+    /// A primary turned replica unblocks every blocked read with an error, as its WAITs,
+    /// and closes the client after that reply (replication.c `replicationSetMaster` →
+    /// blocked.c `disconnectAllBlockedClients`: CLIENT_CLOSE_AFTER_REPLY).
     pub(super) fn unblock_xblocks(&mut self, ctx: &mut RCtx, error: &str) {
         for (_, b) in std::mem::take(&mut self.xblocks) {
             ctx.cancel_timer(b.timer);
@@ -103,6 +104,7 @@ impl Server {
                 c.blocked = false;
             }
             self.reply(b.conn, b.id, Reply::err(error));
+            self.to_close.push((b.conn, KillReason::Unblocked));
         }
     }
 }

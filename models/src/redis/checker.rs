@@ -4,7 +4,7 @@
 //! acknowledged writes lost, WAIT-acknowledged writes lost, split-brain writes; stream entries
 //! lost, trimmed before delivery, redelivered, acknowledged then redelivered; script steps.
 
-use super::dataset::Dataset;
+use super::dataset::{Dataset, split_db_key};
 use super::msg::{KillReason, RedisEvent};
 use super::pubsub::glob;
 use super::stream_id::StreamId;
@@ -590,15 +590,19 @@ impl RedisChecker {
         // is in acknowledgement order). A key absent at the end, or holding a value no
         // acknowledged SET wrote, loses every acknowledged SET to it.
         let mut survivor: BTreeMap<&str, usize> = BTreeMap::new();
+        let value_of = |name: &str| {
+            let (db, key) = split_db_key(name);
+            data.value_in(db, key)
+        };
         for (i, (key, value, ..)) in self.writes.iter().enumerate() {
-            if data.value(key).and_then(|v| v.write_id()) == Some(*value) {
+            if value_of(key).and_then(|v| v.write_id()) == Some(*value) {
                 survivor.insert(key, i);
             }
         }
         let (mut lost, mut wait_lost) = (0, 0);
         let (mut absent, mut other) = (0.0, 0.0);
         for (i, (key, value, waited, client)) in self.writes.iter().enumerate() {
-            let now = data.value(key).map(|v| v.write_id());
+            let now = value_of(key).map(|v| v.write_id());
             let kept_or_overwritten = survivor.get(key.as_str()).is_some_and(|&s| i <= s);
             if !kept_or_overwritten {
                 lost += 1;
@@ -610,7 +614,11 @@ impl RedisChecker {
                 let ex = self.examples.entry(reason).or_default();
                 if ex.len() < crate::report::EXAMPLES_MAX {
                     ex.push(format!(
-                        "key {key}: write #{value} of client #{client} (WAIT answered {}), final primary holds {}",
+                        "key {}: write #{value} of client #{client} (WAIT answered {}), final primary holds {}",
+                        match split_db_key(key) {
+                            (0, k) => k.to_string(),
+                            (db, k) => format!("{k} (db {db})"),
+                        },
                         waited.map_or("-".to_string(), |w| w.to_string()),
                         match now {
                             None => "no such key".to_string(),

@@ -149,6 +149,8 @@ pub struct Client {
     pub(super) runs: Vec<(RunKey, (u64, u64))>,
     pub(super) queued: Vec<(Cmd, Pending)>,
     pub(super) heard: bool,
+    /// The logical database the script SELECTed on this connection (0 after a connect).
+    pub(super) db: u32,
 }
 
 impl Client {
@@ -194,6 +196,7 @@ impl Client {
             queued: Vec::new(),
             runs: Vec::new(),
             heard: false,
+            db: 0,
         }
     }
 
@@ -236,6 +239,7 @@ impl Client {
         self.conn = Some((conn, node));
         self.epoch += 1;
         self.heard = false;
+        self.db = 0;
         ctx.set_timer(
             SimDuration::from_millis(CONNECT_TIMEOUT_MS),
             T_CONN_CHECK | self.epoch,

@@ -34,6 +34,14 @@ pub enum Cmd {
     StopReading,
     StartReading,
     Ping,
+    /// `SELECT db`: the connection's logical database, 0 up to `databases` (16) − 1
+    /// (db.c `selectCommand`). Keys live per database; pub/sub ignores it. The replication
+    /// stream carries it when the database of the propagated writes changes.
+    Select {
+        db: i64,
+    },
+    /// `DBSIZE`: the keys of the connection's database.
+    DbSize,
     /// `SET key <payload>`: the payload is the decimal `value`, padded with `x` up to `bytes`
     /// bytes when `bytes` is given (see `dataset::payload_len`); `value` also identifies the
     /// write for the checkers.
@@ -220,6 +228,11 @@ pub enum Cmd {
     XInfoGroups {
         key: String,
     },
+    /// `XINFO CONSUMERS key group`.
+    XInfoConsumers {
+        key: String,
+        group: String,
+    },
     /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use). `primary` is
     /// the server's name as the script writes it (the host); `node` is where that name
     /// resolves, filled in by the client (an unknown name acts as `NO ONE`).
@@ -281,6 +294,8 @@ impl Cmd {
             Cmd::StopReading => "stop-reading",
             Cmd::StartReading => "start-reading",
             Cmd::Ping => "ping",
+            Cmd::Select { .. } => "select",
+            Cmd::DbSize => "dbsize",
             Cmd::Set { .. } => "set",
             Cmd::Get { .. } => "get",
             Cmd::Incr { .. } => "incr",
@@ -304,7 +319,9 @@ impl Cmd {
             Cmd::XRevRange { .. } => "xrevrange",
             Cmd::XDel { .. } => "xdel",
             Cmd::XTrim { .. } => "xtrim",
-            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } => "xinfo",
+            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } | Cmd::XInfoConsumers { .. } => {
+                "xinfo"
+            }
             Cmd::ReplicaOf { .. } => "replicaof",
             Cmd::SentinelReconf { .. } => "multi",
             Cmd::Info | Cmd::InfoSection { .. } => "info",
@@ -321,6 +338,7 @@ impl Cmd {
             Cmd::XGroupCreate { .. } => "xgroup|create".into(),
             Cmd::XInfoStream { .. } => "xinfo|stream".into(),
             Cmd::XInfoGroups { .. } => "xinfo|groups".into(),
+            Cmd::XInfoConsumers { .. } => "xinfo|consumers".into(),
             other => other.name().into(),
         }
     }
@@ -396,6 +414,7 @@ impl Cmd {
             Cmd::XAdd { key, bytes, .. } => arr(&[4, key.len() as u64, 15, 1, *bytes]),
             Cmd::XGroupSync { set, .. } => 60 + 70 * set.len() as u64,
             Cmd::ReplPing => 14,
+            Cmd::Select { db } => arr(&[6, digits(db.unsigned_abs())]),
             Cmd::Incr { key } | Cmd::Del { key } | Cmd::Get { key } => arr(&[4, key.len() as u64]),
             _ => 32,
         }

@@ -34,6 +34,8 @@ pub enum Persistence {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub maxclients: u32,
+    /// `databases`: logical databases a client may SELECT (0 .. databases − 1).
+    pub databases: u32,
     /// `timeout`: 0 never closes idle clients; pub/sub clients, replicas and blocked clients are
     /// always exempt.
     pub timeout_s: u64,
@@ -68,6 +70,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             maxclients: 10_000,
+            databases: 16,
             timeout_s: 0,
             proto_max_bulk_len_bytes: 512 * MIB,
             obuf_pubsub_hard_bytes: 32 * MIB,

@@ -76,9 +76,33 @@ fn value_bytes(v: &Value) -> u64 {
     }
 }
 
+/// The name the checkers give `key` in logical database `db`: the key itself in db 0,
+/// `"<db>\0<key>"` in another (`split_db_key` reads it back).
+pub fn db_key(db: u32, key: String) -> String {
+    if db == 0 { key } else { format!("{db}\0{key}") }
+}
+
+/// The database and key of a `db_key` name.
+pub fn split_db_key(name: &str) -> (u32, &str) {
+    match name.split_once('\0').map(|(d, k)| (d.parse(), k)) {
+        Some((Ok(db), key)) => (db, key),
+        _ => (0, name),
+    }
+}
+
+/// The keys of one logical database, with each key's LRU tick.
+pub type Keys = BTreeMap<String, (Value, u64)>;
+
+/// The keyspace: `keys` is database 0 (SELECT's default); `others` holds databases 1.. that
+/// have keys (db.c: `server.db[]`, `databases 16`). Memory (`used_bytes`) and LRU ticks are
+/// the server's, across every database, as `maxmemory` is.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
-    pub keys: BTreeMap<String, (Value, u64)>,
+    pub keys: Keys,
+    others: BTreeMap<u32, Keys>,
+    /// A command ran in a database other than 0 in this history (carried by the RDB a full
+    /// sync sends): the replication stream must then say SELECT 0 as well (`repl_select`).
+    pub multi_db: bool,
     pub used_bytes: u64,
     tick: u64,
 }
@@ -126,6 +150,47 @@ impl Dataset {
         self.keys.get(key).map(|(v, _)| v)
     }
 
+    /// `key` in logical database `db`.
+    pub fn value_in(&self, db: u32, key: &str) -> Option<&Value> {
+        let keys = if db == 0 {
+            Some(&self.keys)
+        } else {
+            self.others.get(&db)
+        };
+        keys.and_then(|k| k.get(key)).map(|(v, _)| v)
+    }
+
+    /// Keys in database `db` (DBSIZE).
+    pub fn len_in(&self, db: u32) -> usize {
+        if db == 0 {
+            self.keys.len()
+        } else {
+            self.others.get(&db).map_or(0, |k| k.len())
+        }
+    }
+
+    /// Run `f` with database `db` as `keys` (db 0 stays in place: no cost). A database left
+    /// without keys is dropped, so equal keyspaces compare equal.
+    fn with_db<R>(&mut self, db: u32, f: impl FnOnce(&mut Dataset) -> R) -> R {
+        if db == 0 {
+            return f(self);
+        }
+        self.multi_db = true;
+        let mut keys = self.others.remove(&db).unwrap_or_default();
+        std::mem::swap(&mut self.keys, &mut keys);
+        let r = f(self);
+        std::mem::swap(&mut self.keys, &mut keys);
+        if !keys.is_empty() {
+            self.others.insert(db, keys);
+        }
+        r
+    }
+
+    /// Execute a data command in logical database `db` (the client's SELECT).
+    pub fn execute_in(&mut self, db: u32, cmd: &Cmd, now_ms: u64) -> Outcome {
+        self.with_db(db, |d| d.execute(cmd, now_ms))
+    }
+
     pub fn stream(&self, key: &str) -> Option<&Stream> {
         match self.value(key) {
             Some(Value::Stream(s)) => Some(s),
@@ -135,7 +200,8 @@ impl Dataset {
 
     /// `performEvictions` before a command that may grow memory: with `noeviction` (or nothing
     /// left to evict) the command gets the OOM error; `allkeys-lru` evicts least recently used
-    /// keys until usage is under the limit. Returns the keys evicted (propagated as DEL).
+    /// keys until usage is under the limit. Returns the keys evicted with their databases
+    /// (propagated as DEL).
     /// `extra`: memory counted besides the dataset (the server, its clients, the command's
     /// own argument).
     pub fn make_room(
@@ -143,26 +209,36 @@ impl Dataset {
         maxmemory: u64,
         policy: EvictionPolicy,
         extra: u64,
-    ) -> Result<Vec<String>, Reply> {
+    ) -> Result<Vec<(u32, String)>, Reply> {
         let over = |d: &Dataset| d.used_bytes + extra > maxmemory;
         if maxmemory == 0 || !over(self) {
             return Ok(Vec::new());
         }
         let mut evicted = Vec::new();
         if policy == EvictionPolicy::AllkeysLru {
+            // The least recently used key of any database (evict.c samples every db).
             while over(self) {
-                let Some(victim) = self
+                let others = self
+                    .others
+                    .iter()
+                    .flat_map(|(db, keys)| keys.iter().map(move |(k, (_, lru))| (*lru, *db, k)));
+                let Some((_, db, victim)) = self
                     .keys
                     .iter()
-                    .min_by_key(|(_, (_, lru))| *lru)
-                    .map(|(k, _)| k.clone())
+                    .map(|(k, (_, lru))| (*lru, 0, k))
+                    .chain(others)
+                    .min()
+                    .map(|(lru, db, k)| (lru, db, k.clone()))
                 else {
                     break;
                 };
-                let before = self.size_of(&victim);
-                self.keys.remove(&victim);
+                let before = self.with_db(db, |d| {
+                    let before = d.size_of(&victim);
+                    d.keys.remove(&victim);
+                    before
+                });
                 self.used_bytes -= before.min(self.used_bytes);
-                evicted.push(victim);
+                evicted.push((db, victim));
             }
         }
         if over(self) {
@@ -188,7 +264,7 @@ impl Dataset {
     /// A blocking XREAD's `$` made concrete: the stream's last id when the command runs (0-0
     /// for a missing key), which a blocked client keeps (xreadCommand resolves the ids before
     /// `blockForKeys`), so only entries added later serve it.
-    pub fn resolve_last(&self, cmd: Cmd) -> Cmd {
+    pub fn resolve_last(&self, db: u32, cmd: Cmd) -> Cmd {
         match cmd {
             Cmd::XRead {
                 key,
@@ -196,7 +272,10 @@ impl Dataset {
                 count,
                 block_ms,
             } => {
-                let last = self.stream(&key).map_or(StreamId::ZERO, |s| s.last_id);
+                let last = match self.value_in(db, &key) {
+                    Some(Value::Stream(s)) => s.last_id,
+                    _ => StreamId::ZERO,
+                };
                 Cmd::XRead {
                     key,
                     after: Some(ReadFrom::After(last)),
@@ -231,6 +310,7 @@ impl Dataset {
             | Cmd::XGroupSync { key, .. }
             | Cmd::XInfoStream { key }
             | Cmd::XInfoGroups { key }
+            | Cmd::XInfoConsumers { key, .. }
             | Cmd::XTrimTo { key, .. } => key.clone(),
             _ => return Outcome::read(Reply::err("ERR unknown command")),
         };
@@ -403,12 +483,15 @@ impl Dataset {
             }),
             // XINFO (t_stream.c xinfoCommand): `lookupKeyReadOrReply(…, shared.nokeyerr)`, then
             // the type.
-            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } => {
-                Outcome::read(match self.value(key) {
-                    None => Reply::err("ERR no such key"),
-                    Some(Value::Stream(s)) if matches!(cmd, Cmd::XInfoStream { .. }) => s.info(),
-                    Some(Value::Stream(s)) => s.info_groups(),
-                    Some(_) => return wrongtype(),
+            Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } | Cmd::XInfoConsumers { .. } => {
+                Outcome::read(match (self.value(key), cmd) {
+                    (None, _) => Reply::err("ERR no such key"),
+                    (Some(Value::Stream(s)), Cmd::XInfoStream { .. }) => s.info(),
+                    (Some(Value::Stream(s)), Cmd::XInfoConsumers { group, .. }) => {
+                        s.info_consumers(key, group, now_ms)
+                    }
+                    (Some(Value::Stream(s)), _) => s.info_groups(),
+                    (Some(_), _) => return wrongtype(),
                 })
             }
             Cmd::XGroupCreate { group, id, .. } => match self.stream_mut(key, false) {

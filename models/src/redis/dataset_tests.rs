@@ -272,3 +272,50 @@ fn a_tombstone_ahead_of_the_group_makes_its_lag_unknown() {
     assert_eq!(run(&mut d, xread_last), "nil");
     assert!(run(&mut d, readgroup("g", ReadFrom::Last)).starts_with("-ERR The $ ID"));
 }
+
+#[test]
+fn keys_live_per_logical_database() {
+    let mut d = Dataset::default();
+    d.execute_in(0, &set("k", 1, None), 0);
+    assert_eq!(d.execute_in(3, &get("k"), 0).reply.render(), "nil");
+    d.execute_in(3, &set("k", 30, None), 0);
+    assert_eq!(d.execute_in(0, &get("k"), 0).reply.render(), "1");
+    assert_eq!(d.execute_in(3, &get("k"), 0).reply.render(), "30");
+    assert_eq!((d.len_in(0), d.len_in(3), d.len_in(5)), (1, 1, 0));
+    assert!(d.multi_db, "a command ran outside db 0");
+    // A database emptied again is dropped: the keyspace equals one that never had it.
+    d.execute_in(3, &Cmd::Del { key: "k".into() }, 0);
+    assert_eq!(d.value_in(3, "k"), None);
+    assert!(format!("{d:?}").contains("others: {}"), "{d:?}");
+    assert_eq!(split_db_key(&db_key(3, "k".into())), (3, "k"));
+    assert_eq!(split_db_key(&db_key(0, "k".into())), (0, "k"));
+}
+
+#[test]
+fn allkeys_lru_evicts_the_oldest_key_of_any_database() {
+    let mut d = Dataset::default();
+    d.execute_in(2, &set("old", 1, Some(1000)), 0);
+    d.execute_in(0, &set("new", 2, Some(1000)), 0);
+    let limit = d.used_bytes - 1;
+    let evicted = d
+        .make_room(limit, crate::redis::config::EvictionPolicy::AllkeysLru, 0)
+        .expect("room made");
+    assert_eq!(evicted, vec![(2, "old".to_string())]);
+    assert_eq!(d.len_in(2), 0);
+    assert_eq!(d.len_in(0), 1);
+}
+
+#[test]
+fn xinfo_consumers_counts_own_pending_and_idle_since_seen() {
+    let mut d = Dataset::default();
+    stream_with_group(&mut d);
+    d.execute(&readgroup("g", ReadFrom::New), 100);
+    let info = Cmd::XInfoConsumers {
+        key: "s".into(),
+        group: "g".into(),
+    };
+    assert_eq!(
+        d.execute(&info, 350).reply.render(),
+        "[[name, c, pending, 2, idle, 250]]"
+    );
+}

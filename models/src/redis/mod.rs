@@ -15,6 +15,7 @@ pub mod config;
 pub mod dataset;
 #[cfg(test)]
 mod dataset_tests;
+mod dispatch;
 mod explain;
 mod inbox;
 pub mod msg;
@@ -34,6 +35,7 @@ pub mod stream_node;
 pub mod stream_range;
 #[cfg(test)]
 mod stream_reply_tests;
+mod subscribe;
 mod workload;
 
 pub use checker::RedisChecker;

@@ -272,6 +272,9 @@ pub enum KillReason {
     Timeout,
     Protocol,
     MaxClients,
+    /// A blocked client of a primary turned replica: closed after its `-UNBLOCKED` reply
+    /// (blocked.c `disconnectAllBlockedClients`: CLIENT_CLOSE_AFTER_REPLY).
+    Unblocked,
 }
 
 /// The history: what clients observed, plus server log lines the checkers need.

@@ -7,13 +7,14 @@ use super::msg::Cmd;
 use super::server::Server;
 
 impl Server {
-    /// Record a write for persistence (AOF) and count it for RDB.
-    pub(super) fn persist(&mut self, cmd: &Cmd) {
+    /// Record a write in logical database `db` for persistence (AOF, which carries SELECT as
+    /// the replication stream does) and count it for RDB.
+    pub(super) fn persist(&mut self, db: u32, cmd: &Cmd) {
         self.dirty += 1;
         match self.cfg.persistence {
-            Persistence::AofEverysec => self.aof_os.push(cmd.clone()),
+            Persistence::AofEverysec => self.aof_os.push((db, cmd.clone())),
             Persistence::AofAlways => {
-                let _ = self.durable.execute(cmd, self.now_ms);
+                let _ = self.durable.execute_in(db, cmd, self.now_ms);
             }
             _ => {}
         }
@@ -24,8 +25,8 @@ impl Server {
         match self.cfg.persistence {
             // appendfsync everysec: one fsync per second.
             Persistence::AofEverysec => {
-                for cmd in std::mem::take(&mut self.aof_os) {
-                    let _ = self.durable.execute(&cmd, self.now_ms);
+                for (db, cmd) in std::mem::take(&mut self.aof_os) {
+                    let _ = self.durable.execute_in(db, &cmd, self.now_ms);
                 }
             }
             Persistence::Rdb { every_s }

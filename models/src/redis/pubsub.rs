@@ -89,6 +89,8 @@ pub struct ClientConn {
     pub closing: bool,
     pub blocked: bool,
     pub is_replica: bool,
+    /// The logical database this connection SELECTed (0 at connect).
+    pub db: u32,
 }
 
 impl ClientConn {
@@ -107,6 +109,7 @@ impl ClientConn {
             closing: false,
             blocked: false,
             is_replica: false,
+            db: 0,
         }
     }
 

@@ -120,6 +120,23 @@ impl Server {
         backlog.push(entry);
     }
 
+    /// Propagate a write made in logical database `db`: replication.c `replicationFeedSlaves`
+    /// first emits `SELECT db` when the stream's database (`slaveseldb`) is another. Redis
+    /// also emits `SELECT 0` after each full sync or promotion (`slaveseldb` −1); the model
+    /// leaves that one out while this history never used another database
+    /// (`Dataset::multi_db`): every replica is then at 0 anyway, and the offsets of
+    /// single-database runs stay as they were (docs/redis-conformance.md).
+    pub(super) fn propagate_in(&mut self, db: u32, cmd: Cmd) {
+        if !self.is_primary() || self.backlog.is_none() {
+            return;
+        }
+        if self.repl_db != Some(db) && (db != 0 || self.data.multi_db) {
+            self.propagate(Cmd::Select { db: db as i64 });
+        }
+        self.repl_db = Some(db);
+        self.propagate(cmd);
+    }
+
     pub(super) fn refresh_good_replicas(&mut self) {
         let (now, lag) = (self.now_s, self.cfg.min_replicas_max_lag_s);
         // refreshGoodSlavesCount: lag <= max-lag (strict comparison kept).
@@ -215,6 +232,8 @@ impl Server {
                     ctx.close(l.conn);
                 }
                 self.primary = None;
+                // replicationUnsetMaster: `slaveseldb = -1`, the next write selects.
+                self.repl_db = None;
                 self.promoted_at_ms = self.now_ms.max(1);
                 if self.backlog.is_none() {
                     self.backlog =
@@ -241,6 +260,7 @@ impl Server {
                         let b = self.waits.remove(&w).expect("listed");
                         ctx.cancel_timer(b.timer);
                         self.reply(b.conn, b.id, Reply::err(UNBLOCKED));
+                        self.to_close.push((b.conn, KillReason::Unblocked));
                     }
                     self.unblock_xblocks(ctx, UNBLOCKED);
                 }
@@ -305,6 +325,7 @@ impl Server {
                 }
                 self.replid = replid;
                 self.offset = offset;
+                self.stream_db = 0;
                 self.nothing_cached = false;
                 self.replid2 = 0;
                 self.second_off = None;
@@ -377,15 +398,18 @@ impl Server {
                 self.fanout(channel, *payload_bytes, *count, *publisher, *first_seq);
             }
             Cmd::ReplPing => {}
+            // The master client's SELECT: later entries apply to that database.
+            Cmd::Select { db } => self.stream_db = *db as u32,
             cmd => {
-                let _ = self.data.execute(cmd, self.now_ms);
-                self.persist(cmd);
+                let db = self.stream_db;
+                let _ = self.data.execute_in(db, cmd, self.now_ms);
+                self.persist(db, cmd);
                 // Clients blocked on the key are served as the command runs on the replica
                 // (processCommand → handleClientsBlockedOnKeys, for the master client too).
                 if let Cmd::XAdd { key, .. } = cmd
                     && !self.xblocks.is_empty()
                 {
-                    self.serve_xblocks(ctx, key);
+                    self.serve_xblocks(ctx, db, key);
                 }
             }
         }
@@ -477,6 +501,8 @@ impl Server {
         if !self.is_primary() {
             return;
         }
+        // replicationSetupSlaveForFullResync: `slaveseldb = -1`.
+        self.repl_db = None;
         let snapshot = Rc::new(self.data.clone());
         let bytes = snapshot.used_bytes;
         ctx.busy(SimDuration::from_nanos(

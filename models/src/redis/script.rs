@@ -150,19 +150,24 @@ impl Client {
             ok,
             latency_us,
         });
-        // A scripted SET acknowledged with OK is an acknowledged write for the checkers.
+        // A scripted SET acknowledged with OK is an acknowledged write for the checkers (its
+        // key named with the database SELECTed, `dataset::db_key`).
         let set = self
             .steps
             .iter()
             .find(|(i, _)| *i == step)
             .and_then(|(_, st)| match &st.cmd {
                 Cmd::Set { key, value, .. } => Some((key.clone(), *value)),
+                Cmd::Select { db } if *reply == Reply::Ok => {
+                    self.db = *db as u32;
+                    None
+                }
                 _ => None,
             });
         if let (Reply::Ok, Some((key, value))) = (reply, set) {
             let ev = RedisEvent::WriteOk {
                 client: self.index,
-                key,
+                key: super::dataset::db_key(self.db, key),
                 value,
                 server: self.server(),
                 waited: None,

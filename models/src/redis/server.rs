@@ -5,8 +5,8 @@
 use super::client_table::ClientTable;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
-use super::msg::{Cmd, Frame, KillReason, PubRange, RCtx, RedisEvent, RedisMsg};
-use super::output::{limits_of, mark_pending, pubsub_limits, write_client};
+use super::msg::{Cmd, Frame, KillReason, RCtx, RedisEvent, RedisMsg};
+use super::output::{limits_of, mark_pending, write_client};
 use super::pubsub::{ClientConn, ObufLimits, Registry};
 use super::replication_state::{Backlog, MasterLink, ReplicaLink, StreamBlock, WaitBlock};
 use super::reply::{InfoReply, Reply};
@@ -43,8 +43,8 @@ pub struct Server {
     pub priority: u32,
     // Durable: survives crashes as configured.
     pub(super) durable: Dataset,
-    /// AOF commands written to the OS but not fsynced.
-    pub(super) aof_os: Vec<Cmd>,
+    /// AOF commands written to the OS but not fsynced, with their logical databases.
+    pub(super) aof_os: Vec<(u32, Cmd)>,
     pub(super) dirty: u64,
     /// `replicaof` line of the config file (Sentinel runs CONFIG REWRITE).
     pub(super) config_primary: Option<NodeId>,
@@ -59,6 +59,11 @@ pub struct Server {
     /// No cached primary to PSYNC with: a replica started from its config sends `PSYNC ? -1`.
     pub(super) nothing_cached: bool,
     pub(super) backlog: Option<Backlog>,
+    /// The logical database the replication stream last SELECTed (replication.c
+    /// `server.slaveseldb`; `None`: unknown, −1 in Redis).
+    pub(super) repl_db: Option<u32>,
+    /// On a replica: the database its primary's stream has SELECTed (the master client's db).
+    pub(super) stream_db: u32,
     pub(super) clients: ClientTable,
     pub(super) registry: Registry,
     pub(super) replicas: BTreeMap<ConnId, ReplicaLink>,
@@ -103,6 +108,8 @@ impl Server {
             second_off: None,
             offset: 0,
             backlog: None,
+            repl_db: None,
+            stream_db: 0,
             clients: ClientTable::default(),
             registry: Registry::default(),
             replicas: BTreeMap::new(),
@@ -155,351 +162,6 @@ impl Server {
             c.closing = true;
             self.to_close.push((conn, KillReason::OutputBuffer));
         }
-    }
-
-    /// PUBLISH fan-out on this node (pubsub.c `pubsubPublishMessageInternal`): one range per
-    /// (client, matching channel or pattern) appended to its output buffer; returns the
-    /// receivers of each message and the bytes queued.
-    pub(super) fn fanout(
-        &mut self,
-        channel: &str,
-        payload: u64,
-        count: u32,
-        publisher: u32,
-        first_seq: u64,
-    ) -> (i64, u64) {
-        let Server {
-            registry,
-            clients,
-            pending_out,
-            to_close,
-            cfg,
-            now_s,
-            ..
-        } = self;
-        // ["message", ch, payload] in RESP: about 40 bytes of framing.
-        let bytes_each = payload + channel.len() as u64 + 40;
-        // Every client in a subscriber set is subscribed: its buffer is in the pubsub class.
-        let l = pubsub_limits(cfg);
-        let (mut fan_bytes, mut receivers) = (0, 0i64);
-        registry.for_each_target_set(channel, |set, sub, pattern| {
-            receivers += set.len() as i64;
-            // ["pmessage", pattern, ch, payload]: the pattern and its framing on top.
-            let extra = if pattern { sub.len() as u64 + 12 } else { 0 };
-            let range = PubRange {
-                sub: sub.clone(),
-                first_seq,
-                publisher,
-                count,
-                bytes_each: bytes_each + extra,
-            };
-            clients.for_each_of(set.iter().copied(), set.len(), |conn, c| {
-                debug_assert!(c.subscriptions() > 0, "a subscriber set holds subscribers");
-                let (n, flagged) = c.enqueue_messages(&range, l, *now_s);
-                fan_bytes += n as u64 * range.bytes_each;
-                if n > 0 {
-                    mark_pending(pending_out, conn, c);
-                }
-                if flagged {
-                    to_close.push((conn, KillReason::OutputBuffer));
-                }
-            });
-        });
-        // A client flagged CLOSE_ASAP stays subscribed (and counted) until it is freed before
-        // the next event-loop iteration.
-        (receivers, fan_bytes)
-    }
-
-    /// Execute a client command; returns `None` when the reply comes later (blocked WAIT).
-    fn execute(&mut self, ctx: &mut RCtx, conn: ConnId, id: u64, cmd: Cmd) -> Option<Reply> {
-        let (subscribed, is_sentinel_call) = {
-            let c = self.clients.get_mut(&conn)?;
-            c.last_interaction_s = self.now_s;
-            (c.subscriptions() > 0, false)
-        };
-        let _ = is_sentinel_call;
-        if cmd.max_bulk() > self.cfg.proto_max_bulk_len_bytes {
-            // The query-buffer parser rejects the bulk length and closes the connection.
-            self.stats.protocol_errors += 1;
-            self.reply(
-                conn,
-                id,
-                Reply::err("ERR Protocol error: invalid bulk length"),
-            );
-            self.to_close.push((conn, KillReason::Protocol));
-            return None;
-        }
-        // server.c processCommand (7.0) checks, in this order: OOM for deny-oom commands
-        // (performEvictions), NOREPLICAS and READONLY for writes, then the RESP2 subscribed
-        // context.
-        if let Some(refused) = self.refuse(ctx, &cmd, conn) {
-            return Some(refused);
-        }
-        if subscribed
-            && !matches!(
-                cmd,
-                Cmd::Subscribe { .. }
-                    | Cmd::Psubscribe { .. }
-                    | Cmd::Unsubscribe { .. }
-                    | Cmd::Punsubscribe { .. }
-                    | Cmd::Ping
-            )
-        {
-            return Some(Reply::Err(format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                cmd.full_name()
-            )));
-        }
-        ctx.busy(SimDuration::from_nanos(
-            self.cfg.cmd_cost_ns + cmd.max_bulk() / 1024 * self.cfg.cost_ns_per_kib,
-        ));
-        match cmd {
-            Cmd::Ping if subscribed => Some(Reply::Array(vec![
-                Reply::Bulk("pong".into()),
-                Reply::Bulk(String::new()),
-            ])),
-            Cmd::Ping => Some(Reply::Status("PONG".into())),
-            Cmd::Info => Some(Reply::Info(Box::new(self.info()))),
-            Cmd::InfoSection { .. } => Some(Reply::Bulk(self.info_replication_text())),
-            Cmd::Subscribe { channels } => Some(self.subscribe(conn, channels, false)),
-            Cmd::Psubscribe { patterns } => Some(self.subscribe(conn, patterns, true)),
-            Cmd::Unsubscribe { channels } => Some(self.unsubscribe(conn, channels, false)),
-            Cmd::Punsubscribe { patterns } => Some(self.unsubscribe(conn, patterns, true)),
-            Cmd::Publish {
-                channel,
-                payload_bytes,
-                count,
-                publisher,
-                first_seq,
-            } => {
-                ctx.busy(SimDuration::from_nanos(
-                    self.cfg.cmd_cost_ns * (count as u64 - 1),
-                ));
-                let (receivers, fan) =
-                    self.fanout(&channel, payload_bytes, count, publisher, first_seq);
-                ctx.busy(SimDuration::from_nanos(
-                    fan / 1024 * self.cfg.cost_ns_per_kib,
-                ));
-                // PUBLISH is propagated to replicas (not to AOF), on primaries only: replicas
-                // only proxy their primary's stream (4.0+).
-                if self.is_primary() {
-                    let cmd = Cmd::Publish {
-                        channel,
-                        payload_bytes,
-                        count,
-                        publisher,
-                        first_seq,
-                    };
-                    self.propagate(cmd);
-                    if let Some(c) = self.clients.get_mut(&conn) {
-                        c.woff = self.offset;
-                    }
-                }
-                Some(Reply::Publish(vec![(count, receivers)]))
-            }
-            Cmd::Wait {
-                numreplicas,
-                timeout_ms,
-            } => self.wait(ctx, conn, id, numreplicas, timeout_ms),
-            Cmd::ReplicaOf { node, .. } => {
-                self.set_primary(ctx, node, false, conn);
-                Some(Reply::Ok)
-            }
-            Cmd::SentinelReconf { primary } => {
-                self.set_primary(ctx, primary, true, conn);
-                Some(Reply::Ok)
-            }
-            Cmd::XRead {
-                block_ms: Some(ms), ..
-            }
-            | Cmd::XReadGroup {
-                block_ms: Some(ms), ..
-            } => {
-                let cmd = self.data.resolve_last(cmd);
-                let reply = self.execute_data(conn, cmd.clone());
-                self.block_read(ctx, conn, id, cmd, ms, reply)
-            }
-            cmd => {
-                let claim = matches!(cmd, Cmd::XClaim { .. } | Cmd::XAutoClaim { .. });
-                let added = match &cmd {
-                    Cmd::XAdd { key, .. } if !self.xblocks.is_empty() => Some(key.clone()),
-                    _ => None,
-                };
-                let reply = self.execute_data(conn, cmd);
-                if let Some(key) = added {
-                    self.serve_xblocks(ctx, &key);
-                }
-                if let Reply::Err(e) = &reply {
-                    if e.starts_with("NOREPLICAS") {
-                        ctx.sometimes("redis:noreplicas");
-                    } else if e.starts_with("OOM") {
-                        ctx.sometimes("redis:oom");
-                    }
-                } else if claim && !reply.entries().is_empty() {
-                    ctx.sometimes("redis:xclaim");
-                }
-                Some(reply)
-            }
-        }
-    }
-
-    /// The refusals processCommand makes before running a command, in its order: `-OOM` for
-    /// a deny-oom command while used memory (with this command's own argument in the query
-    /// buffer) is over `maxmemory` and nothing can be evicted, `-NOREPLICAS` for a write
-    /// without enough good replicas, `-READONLY` for a write on a replica.
-    fn refuse(&mut self, ctx: &mut RCtx, cmd: &Cmd, conn: ConnId) -> Option<Reply> {
-        if cmd.denies_oom() && self.cfg.maxmemory_bytes > 0 {
-            let extra = self.memory_overhead(cmd);
-            match self
-                .data
-                .make_room(self.cfg.maxmemory_bytes, self.cfg.maxmemory_policy, extra)
-            {
-                Err(e) => {
-                    self.stats.oom += 1;
-                    ctx.sometimes("redis:oom");
-                    return Some(e);
-                }
-                Ok(evicted) => {
-                    self.stats.evicted += evicted.len() as u64;
-                    for key in evicted {
-                        self.propagate(Cmd::Del { key });
-                    }
-                }
-            }
-        }
-        let _ = conn;
-        if cmd.is_write() {
-            // server.c: min-replicas-to-write refuses CMD_WRITE commands only.
-            if self.is_primary()
-                && self.cfg.min_replicas_to_write > 0
-                && self.cfg.min_replicas_max_lag_s > 0
-                && self.good_replicas < self.cfg.min_replicas_to_write
-            {
-                self.stats.noreplicas += 1;
-                ctx.sometimes("redis:noreplicas");
-                return Some(Reply::err("NOREPLICAS Not enough good replicas to write."));
-            }
-            if !self.is_primary() {
-                return Some(Reply::err(
-                    "READONLY You can't write against a read only replica.",
-                ));
-            }
-        }
-        None
-    }
-
-    /// Memory counted besides the dataset (`used_memory` − dataset): the server at startup,
-    /// every connected client, and the command being checked, which sits in its client's
-    /// query buffer. networking.c `processMultibulkBuffer` reads an argument of 32 KiB or more
-    /// (PROTO_MBULK_BIG_ARG) into a buffer of exactly its size, makes that buffer the argument
-    /// and allocates a fresh one of the same size for the next (two allocations in flight); a
-    /// smaller argument is copied out of the 16 KiB read buffer (PROTO_IOBUF_LEN). The
-    /// constants are fitted to redis-server 7.0.15 (jemalloc, amd64): used_memory_startup is
-    /// 876,000 bytes, and the OOM boundaries of the conformance cases (1 MiB with 10 KB
-    /// values, 1.5 and 2 MiB with 100 KB values) all fall at the same command with 58,000
-    /// bytes per client (docs/redis-conformance.md).
-    fn memory_overhead(&self, cmd: &Cmd) -> u64 {
-        const STARTUP_BYTES: u64 = 876_000;
-        const CLIENT_BYTES: u64 = 58_000;
-        const BIG_ARG: u64 = 32 * 1024;
-        const READ_BUFFER: u64 = 16 * 1024;
-        let arg = cmd.max_bulk();
-        let in_flight = if arg >= BIG_ARG {
-            2 * super::dataset::alloc_size(arg + 2)
-        } else {
-            super::dataset::alloc_size(arg + 9) + READ_BUFFER
-        };
-        STARTUP_BYTES + CLIENT_BYTES * self.clients.len() as u64 + in_flight
-    }
-
-    pub(super) fn execute_data(&mut self, conn: ConnId, cmd: Cmd) -> Reply {
-        let out = self.data.execute(&cmd, self.now_ms);
-        for p in out.propagate {
-            self.persist(&p);
-            self.propagate(p);
-        }
-        if let Some(c) = self.clients.get_mut(&conn) {
-            c.woff = self.offset;
-        }
-        out.reply
-    }
-
-    fn subscribe(&mut self, conn: ConnId, names: Vec<String>, pattern: bool) -> Reply {
-        let mut out = Vec::new();
-        for name in names {
-            let name: Rc<str> = Rc::from(name.as_str());
-            let c = self.clients.get_mut(&conn).expect("client");
-            let map = if pattern {
-                &mut self.registry.patterns
-            } else {
-                &mut self.registry.channels
-            };
-            let new = if pattern {
-                c.patterns.insert(name.clone())
-            } else {
-                c.channels.insert(name.clone())
-            };
-            if new {
-                map.entry(name.clone()).or_default().insert(conn);
-            }
-            let kind = if pattern { "psubscribe" } else { "subscribe" };
-            out.push(Reply::Array(vec![
-                Reply::Bulk(kind.into()),
-                Reply::Bulk(name.to_string()),
-                Reply::Int(c.subscriptions() as i64),
-            ]));
-        }
-        Reply::Array(out)
-    }
-
-    /// UNSUBSCRIBE / PUNSUBSCRIBE (pubsub.c `pubsubUnsubscribeChannel`): one confirmation per
-    /// name with the subscriptions left; without names every channel (pattern) the client
-    /// has, in order, or `[unsubscribe, nil, n]` when it has none
-    /// (`pubsubUnsubscribeAllChannels`).
-    fn unsubscribe(&mut self, conn: ConnId, names: Vec<String>, pattern: bool) -> Reply {
-        let kind = if pattern {
-            "punsubscribe"
-        } else {
-            "unsubscribe"
-        };
-        let c = self.clients.get_mut(&conn).expect("client");
-        let names: Vec<String> = if !names.is_empty() {
-            names
-        } else if pattern {
-            c.patterns.iter().map(|n| n.to_string()).collect()
-        } else {
-            c.channels.iter().map(|n| n.to_string()).collect()
-        };
-        if names.is_empty() {
-            return Reply::Array(vec![Reply::Array(vec![
-                Reply::Bulk(kind.into()),
-                Reply::Nil,
-                Reply::Int(c.subscriptions() as i64),
-            ])]);
-        }
-        let mut out = Vec::new();
-        for name in names {
-            let c = self.clients.get_mut(&conn).expect("client");
-            let (mine, map) = if pattern {
-                (&mut c.patterns, &mut self.registry.patterns)
-            } else {
-                (&mut c.channels, &mut self.registry.channels)
-            };
-            if mine.remove(name.as_str())
-                && let Some(set) = map.get_mut(name.as_str())
-            {
-                set.remove(&conn);
-                if set.is_empty() {
-                    map.remove(name.as_str());
-                }
-            }
-            out.push(Reply::Array(vec![
-                Reply::Bulk(kind.into()),
-                Reply::Bulk(name),
-                Reply::Int(c.subscriptions() as i64),
-            ]));
-        }
-        Reply::Array(out)
     }
 
     pub(super) fn info(&self) -> InfoReply {
@@ -563,7 +225,7 @@ impl Server {
     /// as the socket buffers allow, and the replication stream to replicas.
     pub(super) fn before_sleep(&mut self, ctx: &mut RCtx) {
         for (conn, reason) in std::mem::take(&mut self.to_close) {
-            if reason == KillReason::Protocol {
+            if matches!(reason, KillReason::Protocol | KillReason::Unblocked) {
                 // The error reply goes out first (CLOSE_AFTER_REPLY).
                 self.write_out(ctx, conn);
             }
@@ -644,6 +306,8 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.second_off = None;
         self.offset = 0;
         self.backlog = None;
+        self.repl_db = None;
+        self.stream_db = 0;
         self.primary = self.config_primary;
         self.nothing_cached = self.primary.is_some();
         ctx.set_timer(SimDuration::from_millis(1_000 / self.cfg.hz.max(1)), T_CRON);
@@ -748,8 +412,8 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         match (self.cfg.persistence, kind) {
             // A killed process loses nothing it wrote to the OS; power loss loses the unsynced.
             (Persistence::AofEverysec, CrashKind::Process) => {
-                for cmd in std::mem::take(&mut self.aof_os) {
-                    let _ = self.durable.execute(&cmd, self.now_ms);
+                for (db, cmd) in std::mem::take(&mut self.aof_os) {
+                    let _ = self.durable.execute_in(db, &cmd, self.now_ms);
                 }
             }
             (Persistence::None, _) => self.durable = Dataset::default(),

@@ -27,8 +27,9 @@ pub struct Group {
     /// The group's logical read counter (`streamCG.entries_read`); `None` is Redis's
     /// `SCG_INVALID_ENTRIES_READ` (unknown: XINFO answers nil). See `stream_info.rs`.
     pub entries_read: Option<u64>,
-    /// The consumers the group knows (created when first served or when they claim).
-    pub consumers: std::collections::BTreeSet<String>,
+    /// The consumers the group knows (created when first served or when they claim), with
+    /// the time each was last seen (`streamConsumer.seen_time`, ms of the node's clock).
+    pub consumers: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -246,7 +247,7 @@ impl Stream {
         // A served read creates its consumer (xreadCommand: `streamCreateConsumer` when the
         // stream is served synchronously, or later when a blocked read is served).
         let g = self.groups.get_mut(group).expect("checked");
-        g.consumers.insert(consumer.to_string());
+        g.consumers.insert(consumer.to_string(), now_ms);
         Reply::Array(out)
     }
 
@@ -299,7 +300,7 @@ impl Stream {
                 n.count += 1;
             }
             // xclaimCommand creates the consumer at its first claim.
-            g.consumers.insert(consumer.to_string());
+            g.consumers.insert(consumer.to_string(), now_ms);
             change
                 .set
                 .push((*id, consumer.to_string(), now_ms, n.count));
@@ -361,7 +362,7 @@ impl Stream {
             if !justid {
                 n.count += 1;
             }
-            g.consumers.insert(consumer.to_string());
+            g.consumers.insert(consumer.to_string(), now_ms);
             change.set.push((id, consumer.to_string(), now_ms, n.count));
             claimed.push(if justid {
                 Reply::Id(id)
@@ -442,8 +443,9 @@ impl Stream {
             g.last_delivered = last;
         }
         for (id, consumer, t, count) in set {
-            // The propagated XCLAIM creates its consumer on the replica too.
-            g.consumers.insert(consumer.clone());
+            // The propagated XCLAIM creates its consumer on the replica too (seen when the
+            // primary delivered).
+            g.consumers.insert(consumer.clone(), *t);
             g.pel.insert(
                 *id,
                 Nack {

@@ -150,4 +150,31 @@ impl Stream {
                 .collect(),
         )
     }
+
+    /// `XINFO CONSUMERS key group` (t_stream.c `xinfoCommand`, Redis 7.0): per consumer (in
+    /// name order) its name, its pending entries and the ms since it was last seen (7.2 adds
+    /// `inactive`).
+    pub fn info_consumers(&self, key: &str, group: &str, now_ms: u64) -> Reply {
+        let Some(g) = self.groups.get(group) else {
+            return Reply::Err(format!(
+                "NOGROUP No such consumer group '{group}' for key name '{key}'"
+            ));
+        };
+        Reply::Array(
+            g.consumers
+                .iter()
+                .map(|(name, seen)| {
+                    let pending = g.pel.values().filter(|n| n.consumer == *name).count();
+                    Reply::Array(vec![
+                        field("name"),
+                        Reply::Bulk(name.clone()),
+                        field("pending"),
+                        int(pending as u64),
+                        field("idle"),
+                        int(now_ms.saturating_sub(*seen)),
+                    ])
+                })
+                .collect(),
+        )
+    }
 }
