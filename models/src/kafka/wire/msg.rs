@@ -222,8 +222,17 @@ pub enum KMsg {
         p: u32,
         result: Result<PartState, KErr>,
     },
+    /// broker -> controller: create an auto-created topic (AutoTopicCreationManager sends
+    /// CreateTopics); `topic` is its index in `KafkaConfig::topic_layouts`.
+    CreateTopics {
+        topic: u32,
+    },
     // clients <-> brokers
-    MetadataRequest,
+    /// `auto_create`: the topics (indices in `KafkaConfig::topic_layouts`) the client asks the
+    /// broker to create if they do not exist (MetadataRequest.allowAutoTopicCreation).
+    MetadataRequest {
+        auto_create: Vec<u32>,
+    },
     Produce {
         req: u64,
         acks: Acks,

@@ -127,6 +127,11 @@ impl ScriptConsumer {
         });
     }
 
+    /// Ask for topic `topic`'s auto-creation in every metadata request from now on.
+    pub(super) fn ask_auto_create(&mut self, topic: u32) {
+        self.md_requests.ask_auto_create(topic);
+    }
+
     pub(super) fn subscribe(&mut self) {
         self.mode = Mode::Subscribed;
     }
