@@ -624,3 +624,9 @@ fn k47_consumer_auto_creates_topic() {
     oracle("k47a-consumer-auto-creates-topic");
     oracle("k47b-consumer-no-auto-create");
 }
+
+#[test]
+fn k48_subscribe_before_create_topic() {
+    oracle("k48a-subscribe-before-create-topic");
+    oracle("k48b-subscribe-after-create-topic");
+}

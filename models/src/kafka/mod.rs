@@ -149,6 +149,7 @@ pub const PROBES: &[&str] = &[
     "kafka:retry_topic_early",
     "kafka:retry_topic_produce",
     "kafka:segment_copied_to_remote",
+    "kafka:subscription_metadata_changed",
     "kafka:tombstone_removed",
     "kafka:truncate_to_leader_leo",
     "kafka:txn_application_abort",

@@ -242,7 +242,10 @@ impl ScriptClient {
                 self.collect(ctx);
             }
             KCmd::Subscribe => {
-                self.cons.subscribe();
+                let layouts = (self.topic_ids[pos].is_some()).then(|| self.cfg.topic_layouts());
+                let topic = (self.topic_ids[pos].zip(layouts))
+                    .map(|(id, l)| (l[id as usize].first, l[id as usize].replicas.len() as u32));
+                self.cons.subscribe(topic);
                 self.answer(ctx, pos, ok());
             }
             KCmd::Assign { partitions } => {

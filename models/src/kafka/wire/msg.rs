@@ -262,8 +262,11 @@ pub enum KMsg {
         parts: Vec<FetchPart>,
     },
     // consumers <-> group coordinator
+    /// `topics`: the member's subscription as (first partition index, partition count its
+    /// metadata has) per topic; empty: the workload topic (`KafkaConfig::consumed_partitions`).
     JoinGroup {
         member: u32,
+        topics: Vec<(u32, u32)>,
     },
     JoinResp {
         generation: u64,
