@@ -323,6 +323,26 @@ impl FaultSpec {
         }
     }
 
+    /// Every node name the fault mentions, to rename in place (a comparison run maps roles to
+    /// each system's nodes).
+    pub fn node_names_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            FaultSpec::Crash { node, .. }
+            | FaultSpec::Restart { node, .. }
+            | FaultSpec::Pause { node, .. }
+            | FaultSpec::Resume { node, .. }
+            | FaultSpec::Isolate { node, .. }
+            | FaultSpec::ClockSkew { node, .. } => vec![node],
+            FaultSpec::Partition { groups, .. } => groups.iter_mut().flatten().collect(),
+            FaultSpec::PartitionOneWay { from, to, .. }
+            | FaultSpec::Clog { from, to, .. }
+            | FaultSpec::Unclog { from, to, .. }
+            | FaultSpec::SetLink { from, to, .. } => from.iter_mut().chain(to.iter_mut()).collect(),
+            FaultSpec::Heal { .. } => vec![],
+            FaultSpec::Target { from, to, .. } => from.iter_mut().chain(to.iter_mut()).collect(),
+        }
+    }
+
     /// Resolve names against the scenario's nodes. `Err` names the first unknown node or the
     /// first invalid parameter.
     pub fn resolve(&self, names: &[String]) -> Result<(SimTime, Fault), String> {

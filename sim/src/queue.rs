@@ -487,6 +487,48 @@ mod run_property {
             // Some far times: a run then spans more than the fast sort allows.
             replay(ops, |t, _| if t == 39 { 1 << 50 } else { t })?;
         }
+
+        /// Runs far from time zero order the same: the compact sort words subtract the run's
+        /// earliest time, so they must not depend on where the run sits (a 32-bit rank word
+        /// wraps at 2^27 ns, a 64-bit one at 2^48 if the time were added instead).
+        #[test]
+        fn runs_far_from_time_zero_pop_in_order(
+            base in 0u64..(1 << 49),
+            ops in proptest::collection::vec(
+                proptest::option::of(proptest::collection::vec(0u64..40, 1..60)), 1..60)
+        ) {
+            // Spans up to 39² × 40,000 ns ≈ 61 ms: below the rank placement's 2^26 ns limit.
+            replay(ops, |d, _| base + d * d * 40_000)?;
+        }
+    }
+
+    /// Runs just below 2^47 ns and 2^26 ns (where a compact sort word that added the run's
+    /// earliest time instead of subtracting it would wrap), of more and fewer than
+    /// [`RANK_SORT_MAX`] events.
+    #[test]
+    fn runs_just_below_a_power_of_two_pop_in_order() {
+        for base in [(1u64 << 47) - 1_000, (1 << 26) - 500] {
+            for len in [20u64, 40] {
+                let draws = (0..len).map(|i| (i * 17) % len).collect();
+                replay(vec![Some(draws), None], |d, _| base + d * 100).unwrap();
+            }
+        }
+    }
+
+    /// A run of 2^16 events or more cannot use the 16-bit index of the compact sort words.
+    #[test]
+    fn a_run_of_more_than_65536_events_pops_in_order() {
+        let times: Vec<u64> = (0..70_000u64).map(|i| (i * 7_919) % 1_000).collect();
+        let ops = vec![Some(times), None, None];
+        replay(ops, |d, _| d).unwrap();
+    }
+
+    /// An event at the top level (2^60 ns and later) beside a run: the levels' lower bound is
+    /// then computed on the top level, which has no level above it.
+    #[test]
+    fn a_run_beside_an_event_at_the_top_level() {
+        let ops = vec![Some(vec![u64::MAX]), Some((0..10).collect()), None];
+        replay(ops, |d, _| if d == u64::MAX { 1 << 62 } else { 10 - d }).unwrap();
     }
 }
 

@@ -190,91 +190,9 @@ pub fn parse_faults(path: &str, source: &str) -> Result<Vec<FaultSpec>, Diagnost
 
 /// The same fault with every node name passed through `f`.
 pub fn map_nodes(fault: &FaultSpec, f: &mut dyn FnMut(&str) -> String) -> FaultSpec {
-    let mut all = |v: &[String]| v.iter().map(|n| f(n)).collect::<Vec<_>>();
-    match fault.clone() {
-        FaultSpec::Crash {
-            at_ms,
-            node,
-            lose_unflushed,
-        } => FaultSpec::Crash {
-            at_ms,
-            node: all(&[node]).remove(0),
-            lose_unflushed,
-        },
-        FaultSpec::Restart { at_ms, node } => FaultSpec::Restart {
-            at_ms,
-            node: all(&[node]).remove(0),
-        },
-        FaultSpec::Pause { at_ms, node } => FaultSpec::Pause {
-            at_ms,
-            node: all(&[node]).remove(0),
-        },
-        FaultSpec::Resume { at_ms, node } => FaultSpec::Resume {
-            at_ms,
-            node: all(&[node]).remove(0),
-        },
-        FaultSpec::Isolate { at_ms, node } => FaultSpec::Isolate {
-            at_ms,
-            node: all(&[node]).remove(0),
-        },
-        FaultSpec::ClockSkew {
-            at_ms,
-            node,
-            offset_ms,
-            drift_ppm,
-        } => FaultSpec::ClockSkew {
-            at_ms,
-            node: all(&[node]).remove(0),
-            offset_ms,
-            drift_ppm,
-        },
-        FaultSpec::Partition { at_ms, groups } => FaultSpec::Partition {
-            at_ms,
-            groups: groups.iter().map(|g| all(g)).collect(),
-        },
-        FaultSpec::PartitionOneWay { at_ms, from, to } => FaultSpec::PartitionOneWay {
-            at_ms,
-            from: all(&from),
-            to: all(&to),
-        },
-        FaultSpec::Clog { at_ms, from, to } => FaultSpec::Clog {
-            at_ms,
-            from: all(&from),
-            to: all(&to),
-        },
-        FaultSpec::Unclog { at_ms, from, to } => FaultSpec::Unclog {
-            at_ms,
-            from: all(&from),
-            to: all(&to),
-        },
-        FaultSpec::SetLink {
-            at_ms,
-            from,
-            to,
-            link,
-        } => FaultSpec::SetLink {
-            at_ms,
-            from: all(&from),
-            to: all(&to),
-            link,
-        },
-        FaultSpec::Target {
-            at_ms,
-            from,
-            to,
-            label,
-            predicate,
-            nth,
-            action,
-        } => FaultSpec::Target {
-            at_ms,
-            from: from.map(|n| f(&n)),
-            to: to.map(|n| f(&n)),
-            label,
-            predicate,
-            nth,
-            action,
-        },
-        FaultSpec::Heal { at_ms } => FaultSpec::Heal { at_ms },
+    let mut mapped = fault.clone();
+    for name in mapped.node_names_mut() {
+        *name = f(name);
     }
+    mapped
 }

@@ -255,3 +255,30 @@ fn an_acknowledged_set_overwritten_by_a_later_acknowledged_set_is_not_lost() {
         2
     );
 }
+
+#[test]
+fn first_times_keep_the_earliest_event() {
+    let mut c = RedisChecker::default();
+    let (s, n) = (NodeId(9), NodeId(1));
+    c.observe(
+        SimTime::from_millis(5_000),
+        s,
+        &RedisEvent::Odown { sentinel: 0 },
+    );
+    let failover = RedisEvent::Failover {
+        sentinel: 0,
+        epoch: 1,
+        promoted: n,
+    };
+    c.observe(SimTime::from_millis(6_000), s, &failover);
+    c.observe(
+        SimTime::from_millis(9_000),
+        s,
+        &RedisEvent::Odown { sentinel: 1 },
+    );
+    c.observe(SimTime::from_millis(9_500), s, &failover);
+    let r = report(&mut c);
+    assert_eq!(r.observations["first_odown_ms"], 5_000.0);
+    assert_eq!(r.observations["first_failover_ms"], 6_000.0);
+    assert_eq!(r.observations["failovers"], 2.0);
+}
