@@ -4,53 +4,17 @@
 use crate::diagnostic::{Diagnostic, locate_path};
 use crate::expect::Expectation;
 use msgsim_models::SystemConfig;
-use msgsim_sim::{FaultProfile, FaultSpec, Latency, LinkConfig, NetworkSpec};
+use msgsim_sim::{FaultProfile, FaultSpec, NetworkSpec};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+mod faults;
+use faults::check_link;
 
 /// The schema version this msgsim reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Documented bounds on what a scenario may ask for (a small file must not ask for unbounded
-/// memory or time).
-pub mod limits {
-    /// Largest scenario file read.
-    pub const FILE_BYTES_MAX: u64 = 1 << 20;
-    /// Longest simulated run (faults + quiet phase): 30 days.
-    pub const DURATION_MS_MAX: u64 = 30 * 24 * 3_600_000;
-    /// Most explicit faults.
-    pub const FAULTS_MAX: usize = 100_000;
-    /// Most expectations.
-    pub const EXPECTATIONS_MAX: usize = 1_000;
-    /// Largest `max_events` a scenario may set.
-    pub const EVENTS_MAX: u64 = 20_000_000_000;
-    /// Largest `max_in_flight` a scenario may set.
-    pub const IN_FLIGHT_MAX: usize = 50_000_000;
-    /// Largest `max_queued_events` a scenario may set (about 6 GiB of queue).
-    pub const QUEUED_MAX: usize = 200_000_000;
-    /// Largest connection-break detection delay: 1 hour.
-    pub const DETECT_MS_MAX: u64 = 3_600_000;
-    /// Largest link latency or jitter: 1 hour, in microseconds.
-    pub const LATENCY_US_MAX: u64 = 3_600_000_000;
-    /// Largest node count field (`clients`, `servers`, `brokers`...) in a system section.
-    pub const NODES_MAX: u64 = 4_096;
-    /// Largest `*_bytes` field in a system section: 1 GiB.
-    pub const BYTES_MAX: u64 = 1 << 30;
-    /// Largest `*_ms` field in a system section (timeouts, intervals...): 30 days.
-    pub const SYSTEM_MS_MAX: u64 = DURATION_MS_MAX;
-    /// Largest `*_us` field in a system section: 1 hour.
-    pub const SYSTEM_US_MAX: u64 = 3_600_000_000;
-    /// Largest `*_ns` field in a system section: 1 hour.
-    pub const SYSTEM_NS_MAX: u64 = 3_600_000_000_000;
-    /// Largest `*_ns_per_byte` field in a system section: 1 second per byte.
-    pub const NS_PER_BYTE_MAX: u64 = 1_000_000_000;
-    /// Most faults a fault profile may be expected to generate in one run.
-    pub const PROFILE_FAULTS_MAX: u64 = 10_000;
-    /// Largest clock step a fault profile may draw: 1 year.
-    pub const SKEW_MS_MAX: u64 = 365 * 24 * 3_600_000;
-    /// Most directed links all `network.links` overrides may name together (sum of from × to).
-    pub const LINK_PAIRS_MAX: u64 = 1 << 24;
-}
+pub mod limits;
 
 /// Fields of a `system` section that count nodes (bounded by [`limits::NODES_MAX`] before the
 /// model sees them).
@@ -358,7 +322,7 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
             );
         }
     }
-    validate_faults(path, src, s, &names)?;
+    faults::validate_faults(path, src, &s.faults, s.duration_ms, &s.system, &names)?;
     if let Some(profile) = &s.fault_profile {
         if let Err((field, m)) = check_profile(profile, s.duration_ms) {
             return fail(
@@ -405,41 +369,6 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
             Ok(e)
         })
         .collect()
-}
-
-/// A link's parameters: probabilities in 0..=1, latency ordered and bounded. `Err((field, why))`.
-fn check_link(link: &LinkConfig) -> Result<(), (&'static str, String)> {
-    for (name, p) in [("loss", link.loss), ("duplicate", link.duplicate)] {
-        if !(0.0..=1.0).contains(&p) {
-            return Err((name, format!("probability {p} is outside 0..=1")));
-        }
-    }
-    link.latency.validate().map_err(|m| ("latency", m))?;
-    let largest = match link.latency {
-        Latency::Constant { us } => us,
-        Latency::Uniform { min_us, max_us } => min_us.max(max_us),
-        Latency::Exponential { min_us, mean_us } => min_us.max(mean_us),
-    };
-    if largest > limits::LATENCY_US_MAX {
-        return Err((
-            "latency",
-            format!(
-                "{largest} us is above the limit of {} us (1 hour)",
-                limits::LATENCY_US_MAX
-            ),
-        ));
-    }
-    if link.jitter_us > limits::LATENCY_US_MAX {
-        return Err((
-            "jitter_us",
-            format!(
-                "{} us is above the limit of {} us (1 hour)",
-                link.jitter_us,
-                limits::LATENCY_US_MAX
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// A fault profile's parameters, and how many faults it would generate. `Err((field, why))`.
@@ -564,118 +493,6 @@ fn check_system_bounds(
         }
         _ => None,
     }
-}
-
-/// Path (below the fault) of the first node name in `fault` that is not in `names`.
-fn unknown_node_path(fault: &FaultSpec, names: &[String]) -> Option<(Vec<String>, String)> {
-    let unknown = |n: &String| !names.contains(n);
-    let in_list = |field: &str, list: &[String]| {
-        list.iter()
-            .position(unknown)
-            .map(|j| (vec![field.to_string(), j.to_string()], list[j].clone()))
-    };
-    match fault {
-        FaultSpec::Crash { node, .. }
-        | FaultSpec::Restart { node, .. }
-        | FaultSpec::Pause { node, .. }
-        | FaultSpec::Resume { node, .. }
-        | FaultSpec::Isolate { node, .. }
-        | FaultSpec::ClockSkew { node, .. } => {
-            unknown(node).then(|| (vec!["node".to_string()], node.clone()))
-        }
-        FaultSpec::Partition { groups, .. } => groups.iter().enumerate().find_map(|(g, group)| {
-            group.iter().position(unknown).map(|j| {
-                (
-                    vec!["groups".into(), g.to_string(), j.to_string()],
-                    group[j].clone(),
-                )
-            })
-        }),
-        FaultSpec::PartitionOneWay { from, to, .. }
-        | FaultSpec::Clog { from, to, .. }
-        | FaultSpec::Unclog { from, to, .. }
-        | FaultSpec::SetLink { from, to, .. } => {
-            in_list("from", from).or_else(|| in_list("to", to))
-        }
-        FaultSpec::Heal { .. } => None,
-        FaultSpec::Target { from, to, .. } => {
-            let one = |field: &str, n: &Option<String>| {
-                n.as_ref()
-                    .filter(|n| unknown(n))
-                    .map(|n| (vec![field.to_string()], n.clone()))
-            };
-            one("from", from).or_else(|| one("to", to))
-        }
-    }
-}
-
-fn validate_faults(
-    path: &str,
-    src: &str,
-    s: &Scenario,
-    names: &[String],
-) -> Result<(), Diagnostic> {
-    let fail = |at: Vec<String>, msg: String| {
-        let at: Vec<&str> = at.iter().map(String::as_str).collect();
-        Err(Diagnostic::at(path, src, locate_path(src, &at), msg))
-    };
-    let targets = s.system.message_targets();
-    if s.faults.len() > limits::FAULTS_MAX {
-        return fail(
-            vec!["faults".into()],
-            format!("more than {} faults", limits::FAULTS_MAX),
-        );
-    }
-    for (i, fault) in s.faults.iter().enumerate() {
-        let at_path = |rest: &[&str]| {
-            let mut v = vec!["faults".to_string(), i.to_string()];
-            v.extend(rest.iter().map(|r| r.to_string()));
-            v
-        };
-        let at = fault.at_ms();
-        if at > s.duration_ms {
-            return fail(
-                at_path(&["at_ms"]),
-                format!(
-                    "fault at {at} ms is past the end of the run (duration_ms = {}); faults stop when the quiet phase starts",
-                    s.duration_ms
-                ),
-            );
-        }
-        if let Some((rest, name)) = unknown_node_path(fault, names) {
-            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-            return fail(
-                at_path(&rest),
-                format!(
-                    "unknown node `{name}` in faults[{i}] (nodes: {})",
-                    names.join(", ")
-                ),
-            );
-        }
-        if let FaultSpec::SetLink { link, .. } = fault
-            && let Err((field, m)) = check_link(link)
-        {
-            return fail(
-                at_path(&["link", field]),
-                format!("faults[{i}].link.{field}: {m}"),
-            );
-        }
-        if let Err((field, m)) = crate::target_check::check(fault, &targets) {
-            return fail(at_path(&field), format!("faults[{i}]: {m}"));
-        }
-        if let Err(m) = fault.resolve(names) {
-            let field = match fault {
-                FaultSpec::ClockSkew { .. } if m.contains("drift") => "drift_ppm",
-                FaultSpec::ClockSkew { .. } => "offset_ms",
-                FaultSpec::Partition { .. } => "groups",
-                FaultSpec::Target { .. } if m.contains("nth") => "nth",
-                FaultSpec::Target { .. } => "action",
-                _ => "at_ms",
-            };
-            return fail(at_path(&[field]), format!("faults[{i}]: {m}"));
-        }
-    }
-    Ok(())
 }
 
 /// Scheduled model events (Redis script steps and workload starts, Kafka controlled shutdowns

@@ -584,13 +584,14 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             ),
         });
         let replicas = config.replicas(p as u32);
+        let compacted = config.may_compact();
         let mut disagreements = 0;
         for (i, &a) in replicas.iter().enumerate() {
             for &b in &replicas[i + 1..] {
                 let (la, lb) = (&broker(sim, a).logs[p], &broker(sim, b).logs[p]);
                 let from = la.local_log_start.max(lb.local_log_start);
                 let to = la.hw.min(lb.hw);
-                if !la.agrees_with(lb, from, to) {
+                if !la.agrees_with(lb, from, to, compacted) {
                     disagreements += 1;
                 }
             }

@@ -3,7 +3,7 @@
 //! entries, a replica ahead of its primary).
 
 use super::checker::RedisChecker;
-use super::msg::RedisEvent;
+use super::msg::{KillReason, RedisEvent};
 use crate::anomaly;
 use crate::report::ModelReport;
 use msgsim_sim::{NodeId, SimTime};
@@ -281,4 +281,118 @@ fn first_times_keep_the_earliest_event() {
     assert_eq!(r.observations["first_odown_ms"], 5_000.0);
     assert_eq!(r.observations["first_failover_ms"], 6_000.0);
     assert_eq!(r.observations["failovers"], 2.0);
+}
+
+#[test]
+fn unsubscribing_one_channel_keeps_the_others() {
+    let mut c = RedisChecker::default();
+    let server = NodeId(0);
+    c.initial_primary = Some(server);
+    c.observe(
+        SimTime::ZERO,
+        server,
+        &RedisEvent::Connected {
+            client: 0,
+            server,
+            epoch: 1,
+        },
+    );
+    for name in ["a", "b"] {
+        let sub = RedisEvent::Subscribed {
+            client: 0,
+            server,
+            name: name.into(),
+            pattern: false,
+            epoch: 1,
+        };
+        c.observe(SimTime::from_millis(1), server, &sub);
+    }
+    let unsub = RedisEvent::Unsubscribed {
+        client: 0,
+        name: "a".into(),
+        pattern: false,
+    };
+    c.observe(SimTime::from_millis(100), server, &unsub);
+    // One message to b, subscribed for 200 ms, never received: a gap.
+    let publish = RedisEvent::Published {
+        publisher: 1,
+        channel: "b".into(),
+        first_seq: 0,
+        runs: vec![(1, 1)],
+        server,
+        explicit: true,
+    };
+    c.observe(SimTime::from_millis(200), server, &publish);
+    let r = report(&mut c);
+    assert_eq!(r.observations["pubsub_expected"], 1.0);
+    assert_eq!(r.anomalies[anomaly::PUBSUB_GAP], 1);
+    // Still subscribed to b: lost while subscribed, not for want of a resubscription.
+    let reason = |k: &str| r.observations.get(k).copied().unwrap_or(0.0);
+    assert_eq!(reason("pubsub_lost_replication"), 1.0);
+    assert_eq!(reason("pubsub_lost_not_resubscribed"), 0.0);
+}
+
+#[test]
+fn publish_counters_weigh_each_run_by_its_receivers() {
+    let mut c = RedisChecker::default();
+    let server = NodeId(0);
+    // 3 messages with 2 receivers each, then 4 with none.
+    let publish = RedisEvent::Published {
+        publisher: 1,
+        channel: "x".into(),
+        first_seq: 0,
+        runs: vec![(3, 2), (4, 0)],
+        server,
+        explicit: true,
+    };
+    c.observe(SimTime::from_millis(5), server, &publish);
+    let r = report(&mut c);
+    assert_eq!(r.observations["published"], 7.0);
+    assert_eq!(r.observations["publish_zero_receivers"], 4.0);
+    assert_eq!(r.observations["publish_receivers"], 6.0);
+}
+
+#[test]
+fn script_steps_count_their_errors_and_wait_latency() {
+    let mut c = RedisChecker::default();
+    let step = |cmd: &'static str, reply: &str, ok: bool, latency_us: u64| RedisEvent::Step {
+        step: 0,
+        resp: String::new(),
+        cmd,
+        reply: reply.into(),
+        expected: None,
+        ok,
+        latency_us,
+    };
+    let n = NodeId(3);
+    c.observe(SimTime::from_millis(1), n, &step("wait", ":1", true, 2_500));
+    c.observe(SimTime::from_millis(2), n, &step("set", "+OK", true, 9_000));
+    let refused = "-NOREPLICAS Not enough good replicas to write.";
+    c.observe(SimTime::from_millis(3), n, &step("set", refused, false, 10));
+    let r = report(&mut c);
+    assert_eq!(r.observations["wait_latency_ms_max"], 2.5);
+    assert_eq!(r.observations["noreplicas_errors"], 1.0);
+    assert_eq!(r.observations["first_noreplicas_ms"], 3.0);
+    assert_eq!(r.observations["script_steps"], 3.0);
+}
+
+#[test]
+fn a_client_killed_by_sentinel_is_counted() {
+    let mut c = RedisChecker::default();
+    let (server, client_node) = (NodeId(0), NodeId(5));
+    c.client_nodes.insert(client_node, 0);
+    let kill = |reason| RedisEvent::ServerKilled {
+        server,
+        client: client_node,
+        reason,
+    };
+    c.observe(SimTime::from_millis(7), server, &kill(KillReason::Sentinel));
+    c.observe(
+        SimTime::from_millis(9),
+        server,
+        &kill(KillReason::OutputBuffer),
+    );
+    let r = report(&mut c);
+    assert_eq!(r.observations["clients_killed_by_sentinel"], 1.0);
+    assert_eq!(r.observations["first_obuf_disconnect_ms"], 9.0);
 }

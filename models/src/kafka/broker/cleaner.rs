@@ -595,4 +595,42 @@ mod txn_tests {
         assert_eq!((s.removed, s.markers_removed), (1, 0));
         assert_eq!(offsets(&log), vec![1, 2, 3]);
     }
+
+    #[test]
+    fn a_follower_copying_a_cleaned_leader_agrees_with_a_replica_not_cleaned_yet() {
+        // Two replicas take the same records; k0's first value is superseded.
+        let mut leader = ReplicaLog::default();
+        let mut other = ReplicaLog::default();
+        for log in [&mut leader, &mut other] {
+            put(log, 0, -1, BatchTxn::None, &[val(0, 0), val(1, 0)]);
+            roll(log, 0);
+            put(log, 3_000, -1, BatchTxn::None, &[val(0, 1)]);
+            roll(log, 3_000);
+        }
+        let s = leader.clean(6_000, &params()).expect("dirty");
+        assert_eq!(s.removed, 1);
+        // A new follower copies the cleaned leader from offset 0: it has the hole at offset 0
+        // although its own cleaner never ran.
+        let mut follower = ReplicaLog::default();
+        for b in leader.read(0, leader.leo, u64::MAX) {
+            follower.append(b, 7_000, 1 << 30, 1000);
+        }
+        follower.hw = follower.leo;
+        assert_eq!(follower.clean_offset, 0);
+        assert_eq!(offsets(&follower), vec![1, 2]);
+        let to = follower.hw.min(other.hw);
+        assert!(follower.agrees_with(&other, 0, to, true));
+        // Without compaction a hole is a disagreement, and with it a different value still is.
+        assert!(!follower.agrees_with(&other, 0, to, false));
+        let mut diverged = ReplicaLog::default();
+        put(
+            &mut diverged,
+            0,
+            -1,
+            BatchTxn::None,
+            &[val(0, 0), val(2, 0)],
+        );
+        put(&mut diverged, 3_000, -1, BatchTxn::None, &[val(0, 1)]);
+        assert!(!follower.agrees_with(&diverged, 0, to, true));
+    }
 }

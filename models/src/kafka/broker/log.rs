@@ -402,9 +402,14 @@ impl ReplicaLog {
         out
     }
 
-    /// LogMatching: both logs hold the same value at every offset of `[from, to)`. Replicas
-    /// usually share the very same batches, which is checked first.
-    pub fn agrees_with(&self, other: &ReplicaLog, from: u64, to: u64) -> bool {
+    /// LogMatching: whether two replicas hold the same records in `[from, to)` (below both
+    /// HWs; replicas usually share the very same batches, which is checked first). Where the
+    /// topic may be compacted, an offset held by one replica only is not a disagreement: each
+    /// replica cleans on its own schedule, and a follower fetching from a cleaned leader copies
+    /// its holes (LogCleaner keeps offsets, never renumbers), above its own cleaner checkpoint
+    /// too. A value held by both must match. Without compaction a log has no holes: the offsets
+    /// must match exactly.
+    pub fn agrees_with(&self, other: &ReplicaLog, from: u64, to: u64, compacted: bool) -> bool {
         if from >= to {
             return true;
         }
@@ -412,12 +417,9 @@ impl ReplicaLog {
         if a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| Rc::ptr_eq(x, y)) {
             return true;
         }
-        // Each replica compacts on its own schedule: below either cleaner checkpoint an offset
-        // one replica already removed is not a disagreement; a value present on both must match.
-        let cleaned = self.clean_offset.max(other.clean_offset);
         (from..to).all(|o| match (self.value_at(o), other.value_at(o)) {
             (Some(a), Some(b)) => a == b,
-            (a, b) => a == b || o < cleaned,
+            (a, b) => a == b || compacted,
         })
     }
 
