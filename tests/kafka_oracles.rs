@@ -612,3 +612,21 @@ fn k45a_alter_cleanup_policy_compact() {
 fn k45b_alter_cleanup_policy_delete() {
     oracle("k45b-alter-cleanup-policy-delete");
 }
+
+#[test]
+fn k46_auto_create_before_create_topic() {
+    oracle("k46a-auto-create-before-create-topic");
+    oracle("k46b-no-auto-create-before-create-topic");
+}
+
+#[test]
+fn k47_consumer_auto_creates_topic() {
+    oracle("k47a-consumer-auto-creates-topic");
+    oracle("k47b-consumer-no-auto-create");
+}
+
+#[test]
+fn k48_subscribe_before_create_topic() {
+    oracle("k48a-subscribe-before-create-topic");
+    oracle("k48b-subscribe-after-create-topic");
+}

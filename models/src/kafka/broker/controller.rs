@@ -288,29 +288,81 @@ impl Controller {
             ctx.sometimes("kafka:create_topic_invalid_replica_assignment");
             return;
         }
-        let usable = (0..self.cfg.brokers).filter(|b| self.usable(*b)).count();
         let all_fenced = |r: &Vec<u32>| !r.iter().any(|b| self.usable(*b));
         if t.manual && t.replicas.iter().any(all_fenced) {
             ctx.sometimes("kafka:create_topic_invalid_replica_assignment");
             return;
         }
-        if !t.manual && t.replicas.first().is_some_and(|r| r.len() > usable) {
+        if !t.manual
+            && t.replicas
+                .first()
+                .is_some_and(|r| r.len() > self.usable_count())
+        {
             ctx.sometimes("kafka:create_topic_invalid_replication_factor");
             return;
         }
-        for (i, replicas) in t.replicas.iter().enumerate() {
+        self.register_topic(ctx, &t.name, t.first, &t.replicas);
+        ctx.sometimes("kafka:create_topic");
+    }
+
+    /// CreateTopics from a broker's auto-creation (`broker/auto_create.rs`): topic `topic` of
+    /// `topic_layouts` with `num.partitions` partitions and `default.replication.factor`
+    /// replicas each (AutoTopicCreationManager.creatableTopic), placed as the model places
+    /// them. A topic that exists (created by anyone) → TOPIC_ALREADY_EXISTS; fewer unfenced
+    /// brokers than the factor → INVALID_REPLICATION_FACTOR. When the name also has a
+    /// CreateTopic, its partition slots are used: the first `num.partitions` of them, each with
+    /// the first `default.replication.factor` replicas of its list.
+    fn auto_create_topic(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, topic: usize) {
+        if !self.cfg.auto_create_topics_enable {
+            return;
+        }
+        let layouts = self.cfg.topic_layouts();
+        let Some(t) = layouts.get(topic) else {
+            return;
+        };
+        if self.created.contains(&t.name) {
+            ctx.sometimes("kafka:auto_create_topic_already_exists");
+            return;
+        }
+        let rf = self.cfg.default_replication_factor as usize;
+        if rf > self.usable_count() || t.replicas.is_empty() {
+            ctx.sometimes("kafka:auto_create_topic_invalid_replication_factor");
+            return;
+        }
+        let count = (self.cfg.num_partitions as usize).min(t.replicas.len());
+        let replicas: Vec<Vec<u32>> = (t.replicas[..count].iter())
+            .map(|r| r[..rf.min(r.len())].to_vec())
+            .collect();
+        self.register_topic(ctx, &t.name, t.first, &replicas);
+        ctx.sometimes("kafka:auto_create_topic");
+    }
+
+    fn usable_count(&self) -> usize {
+        (0..self.cfg.brokers).filter(|b| self.usable(*b)).count()
+    }
+
+    /// A new topic's partitions from index `first`: their replicas, the unfenced ones as ISR
+    /// and the first of those as leader (`buildPartitionRegistration`); the brokers learn it
+    /// from the next metadata push.
+    fn register_topic(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        name: &str,
+        first: u32,
+        replicas: &[Vec<u32>],
+    ) {
+        for (i, replicas) in replicas.iter().enumerate() {
             let isr: BTreeSet<u32> = replicas
                 .iter()
                 .copied()
                 .filter(|b| self.usable(*b))
                 .collect();
-            let part = &mut self.parts[t.first as usize + i];
+            let part = &mut self.parts[first as usize + i];
             part.leader = replicas.iter().copied().find(|b| isr.contains(b));
             part.isr = isr;
             part.replicas = replicas.clone();
         }
-        self.created.insert(t.name.clone());
-        ctx.sometimes("kafka:create_topic");
+        self.created.insert(name.to_string());
         self.changed(ctx);
     }
 
@@ -580,6 +632,7 @@ impl Actor<KMsg, KEvent> for Controller {
                 }
                 reply(ctx, from, via, KMsg::AlterPartitionResp { p, result });
             }
+            KMsg::CreateTopics { topic } => self.auto_create_topic(ctx, topic as usize),
             _ => {}
         }
     }

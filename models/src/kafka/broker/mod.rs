@@ -11,6 +11,7 @@
 //! holds the state they share and imports none of the files that extend `Broker`.
 
 mod admin;
+mod auto_create;
 pub mod cleaner;
 pub mod controller;
 pub mod log;
@@ -568,10 +569,8 @@ impl Actor<KMsg, KEvent> for Broker {
             KMsg::AlterPartitionResp { p, result } => {
                 self.on_alter_partition_resp(ctx, p as usize, result)
             }
-            KMsg::MetadataRequest => {
-                if let Some(md) = self.md.clone() {
-                    crate::kafka::wire::msg::reply(ctx, from, via, KMsg::Metadata(md));
-                }
+            KMsg::MetadataRequest { auto_create } => {
+                self.on_metadata_request(ctx, from, via, &auto_create)
             }
             KMsg::Produce {
                 req,

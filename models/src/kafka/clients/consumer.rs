@@ -181,8 +181,14 @@ impl Consumer {
         }
         self.joining = true;
         let gc = self.gc();
-        self.peers
-            .send(ctx, gc, KMsg::JoinGroup { member: self.idx });
+        self.peers.send(
+            ctx,
+            gc,
+            KMsg::JoinGroup {
+                member: self.idx,
+                topics: Vec::new(),
+            },
+        );
     }
 
     fn revoke_all(&mut self) {

@@ -50,6 +50,10 @@ pub(in crate::kafka) struct MetadataRequests {
     /// None for the internal clients (DLQ producer, transactional client, coordinator), which
     /// ask once per failure and wait for the answer or their own retry timer.
     pacing: Option<MetadataPacing>,
+    /// Topics every request asks the broker to auto-create (indices in
+    /// `KafkaConfig::topic_layouts`): the producer's topics, and the consumer's with
+    /// allow.auto.create.topics.
+    auto_create: Vec<u32>,
 }
 
 impl MetadataRequests {
@@ -59,6 +63,7 @@ impl MetadataRequests {
             in_flight: None,
             next_broker: first_broker,
             pacing: Some(MetadataPacing::default()),
+            auto_create: Vec::new(),
         }
     }
 
@@ -67,6 +72,14 @@ impl MetadataRequests {
         MetadataRequests {
             pacing: None,
             ..MetadataRequests::paced(first_broker)
+        }
+    }
+
+    /// Ask for auto-creation of topic `topic` in every request from now on
+    /// (MetadataRequest.allowAutoTopicCreation for the topics in the client's metadata).
+    pub(in crate::kafka) fn ask_auto_create(&mut self, topic: u32) {
+        if !self.auto_create.contains(&topic) {
+            self.auto_create.push(topic);
         }
     }
 
@@ -103,7 +116,8 @@ impl MetadataRequests {
     ) -> MetadataStart {
         let start = self.start(ctx.now(), brokers, backoff);
         if let MetadataStart::Send(broker) = start {
-            peers.send(ctx, broker, KMsg::MetadataRequest);
+            let auto_create = self.auto_create.clone();
+            peers.send(ctx, broker, KMsg::MetadataRequest { auto_create });
         }
         start
     }

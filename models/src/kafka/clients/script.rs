@@ -78,6 +78,10 @@ pub struct ScriptClient {
     /// The transactional producer of a client with a transactional.id (`script/txn.rs`).
     txn: Option<ScriptTxn>,
     max_block: SimDuration,
+    /// Per step: the index in `topic_layouts` of the created topic it names, if any.
+    topic_ids: Vec<Option<u32>>,
+    /// allow.auto.create.topics of the consumer.
+    allow_auto_create: bool,
 }
 
 /// The client's configuration: the Kafka section with the client's overrides and no workload.
@@ -113,11 +117,14 @@ impl ScriptClient {
         let producer = base.producers + k;
         // A step naming a created topic is moved to the model's indices of that topic.
         let layouts = base.topic_layouts();
+        let mut topic_ids = Vec::new();
         let on_topic = |(i, mut st): (u32, KStep)| {
             let topic = st.topic.as_deref();
-            if let Some(t) = topic.and_then(|n| create_topic::for_clients(&layouts, n)) {
+            let t = topic.and_then(|n| create_topic::for_clients(&layouts, n));
+            if let Some(t) = t {
                 st.cmd = st.cmd.on_topic(t.first, t.replicas.len() as u32);
             }
+            topic_ids.push(t.and_then(|t| layouts.iter().position(|l| l == t)));
             (i, st)
         };
         let steps = steps.into_iter().map(on_topic).collect();
@@ -125,6 +132,8 @@ impl ScriptClient {
             .script_tid(k)
             .map(|tid| ScriptTxn::new(cfg.clone(), tid, producer, member));
         ScriptClient {
+            topic_ids: topic_ids.into_iter().map(|t| t.map(|t| t as u32)).collect(),
+            allow_auto_create: spec.allow_auto_create_topics.unwrap_or(true),
             txn,
             max_block: SimDuration::from_millis(spec.max_block_ms.unwrap_or(60_000)),
             producer: Producer::scripted(cfg.clone(), base.producers + k),
@@ -177,6 +186,18 @@ impl ScriptClient {
 
     fn run_step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, pos: usize) {
         let cmd = self.steps[pos].1.cmd.clone();
+        if let Some(topic) = self.topic_ids[pos] {
+            // The topic joins the client's metadata topics: the producer's requests always
+            // ask for auto-creation (ProducerMetadata), the consumer's when
+            // allow.auto.create.topics (ConsumerMetadata.allowAutoTopicCreation).
+            match cmd {
+                KCmd::Send { .. } => self.producer.ask_auto_create(topic),
+                KCmd::Assign { .. } | KCmd::Subscribe if self.allow_auto_create => {
+                    self.cons.ask_auto_create(topic)
+                }
+                _ => {}
+            }
+        }
         if self.txn.is_some() && self.run_txn_step(ctx, pos, &cmd) {
             return;
         }
@@ -221,7 +242,10 @@ impl ScriptClient {
                 self.collect(ctx);
             }
             KCmd::Subscribe => {
-                self.cons.subscribe();
+                let layouts = (self.topic_ids[pos].is_some()).then(|| self.cfg.topic_layouts());
+                let topic = (self.topic_ids[pos].zip(layouts))
+                    .map(|(id, l)| (l[id as usize].first, l[id as usize].replicas.len() as u32));
+                self.cons.subscribe(topic);
                 self.answer(ctx, pos, ok());
             }
             KCmd::Assign { partitions } => {

@@ -109,8 +109,41 @@ pub fn layouts(admin: &[AdminSpec], fixed: u32, brokers: u32, default_rf: u32) -
     out
 }
 
+/// With auto-creation on (`auto.create.topics.enable`), the layouts of the topics scripted steps
+/// name (`names`, in step order) that no CreateTopic creates: `partitions` (`num.partitions`)
+/// partitions of `rf` (`default.replication.factor`, at most the broker count) replicas each,
+/// placed as above, after every CreateTopic's (from `fixed` when there is none). They stay empty slots until a client's metadata
+/// request has the topic auto-created (`broker/auto_create.rs`). `admin_index` is `usize::MAX`.
+pub fn add_auto(
+    layouts: &mut Vec<TopicLayout>,
+    names: &[&str],
+    fixed: u32,
+    (partitions, rf, brokers): (u32, u32, u32),
+) {
+    let mut next = (layouts.last()).map_or(fixed, |t| t.first + t.replicas.len() as u32);
+    for name in names {
+        if for_clients(layouts, name).is_some() {
+            continue;
+        }
+        let rf = rf.min(brokers);
+        let replicas = (0..partitions)
+            .map(|p| (0..rf).map(|r| (next + p + r) % brokers).collect())
+            .collect();
+        layouts.push(TopicLayout {
+            admin_index: usize::MAX,
+            name: name.to_string(),
+            first: next,
+            replicas,
+            manual: false,
+            configs: Vec::new(),
+            invalid_assignment: None,
+        });
+        next += partitions;
+    }
+}
+
 /// The layout a scripted client's step naming topic `name` uses: the first CreateTopic of that
-/// name with a valid assignment (a later request of the name is refused TOPIC_ALREADY_EXISTS
+/// name with a valid assignment, else its auto-created layout (`add_auto`) (a later request of the name is refused TOPIC_ALREADY_EXISTS
 /// if that one succeeds; if it is refused, the clients never see the topic).
 pub fn for_clients<'a>(layouts: &'a [TopicLayout], name: &str) -> Option<&'a TopicLayout> {
     (layouts.iter()).find(|t| t.name == name && t.invalid_assignment.is_none())
@@ -165,6 +198,27 @@ mod tests {
         // Manual: the given order, so b3 is partition 0's preferred leader.
         assert_eq!(l[1].replicas, vec![vec![2, 0], vec![1, 2]]);
         assert_eq!(l[1].configs, vec![(TopicConfig::RetentionMs, 5)]);
+    }
+
+    #[test]
+    fn auto_created_topics_follow_the_created_ones_with_the_auto_settings() {
+        let admin = [create("a", 2, Some(1), vec![])];
+        let mut l = layouts(&admin, 4, 3, 3);
+        // "a" has a CreateTopic (its layout serves auto-creation too); "x" gets num.partitions
+        // (2 here) of default.replication.factor (5, bounded by 3 brokers) after it.
+        add_auto(&mut l, &["a", "x"], 4, (2, 5, 3));
+        assert_eq!(l.len(), 2);
+        assert_eq!((l[1].name.as_str(), l[1].first), ("x", 6));
+        assert_eq!(l[1].replicas, vec![vec![0, 1, 2], vec![1, 2, 0]]);
+        assert_eq!(l[1].admin_index, usize::MAX);
+        assert_eq!(for_clients(&l, "x"), Some(&l[1]));
+        // Without any CreateTopic they start at the first free index.
+        let mut none = Vec::new();
+        add_auto(&mut none, &["y"], 4, (1, 1, 3));
+        assert_eq!(
+            (none[0].first, none[0].replicas.clone()),
+            (4, vec![vec![1]])
+        );
     }
 
     #[test]

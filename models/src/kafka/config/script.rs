@@ -56,6 +56,10 @@ pub struct ScriptClientSpec {
     /// yet block before `TIMEOUT`.
     #[serde(default)]
     pub max_block_ms: Option<u64>,
+    /// allow.auto.create.topics (true): the consumer's metadata requests for the topics it is
+    /// assigned or subscribed to ask the broker to create them (ConsumerConfig, KIP-487).
+    #[serde(default)]
+    pub allow_auto_create_topics: Option<bool>,
 }
 
 impl ScriptClientSpec {
@@ -77,6 +81,7 @@ impl ScriptClientSpec {
             transactional_id: None,
             transaction_timeout_ms: None,
             max_block_ms: None,
+            allow_auto_create_topics: None,
         }
     }
 }
@@ -427,7 +432,7 @@ pub fn validate(
 }
 
 /// The partition count of the created topic `topic` a step names (`topics`: the CreateTopic
-/// names with their partition counts; an empty list: auto-creation is on, see below), or why
+/// names with their partition counts, and with auto-creation every topic a step names), or why
 /// the step cannot name it.
 fn topic_partitions(
     st: &KStep,
@@ -436,8 +441,14 @@ fn topic_partitions(
     topics: &[(String, u32)],
 ) -> Result<u32, (String, String)> {
     let at = st.at_ms;
-    if matches!(st.cmd, KCmd::Subscribe) {
-        let m = format!("step at {at} ms: the group subscribes to the workload topic only");
+    // org.apache.kafka.common.internals.Topic.validate: 1..=249 of [a-zA-Z0-9._-], not . or ..
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if topic.is_empty() || topic.len() > 249 || topic == "." || topic == ".." {
+        let m = format!("step at {at} ms: topic `{topic}`: not a legal topic name");
+        return Err(("topic".into(), m));
+    }
+    if !topic.chars().all(legal) {
+        let m = format!("step at {at} ms: topic `{topic}`: legal characters are [a-zA-Z0-9._-]");
         return Err(("topic".into(), m));
     }
     if client.transactional_id.is_some() {
@@ -449,9 +460,8 @@ fn topic_partitions(
         None => Err((
             "topic".into(),
             format!(
-                "step at {at} ms: topic `{topic}`: steps name only a topic an admin \
-                 CreateTopic creates, with auto_create_topics_enable: false (auto-creation is \
-                 not modelled)"
+                "step at {at} ms: topic `{topic}`: with auto_create_topics_enable: false, \
+                 steps name only a topic an admin CreateTopic creates"
             ),
         )),
     }
@@ -564,7 +574,12 @@ mod tests {
         // A topic no CreateTopic creates (or any topic while auto-creation is on: no list).
         let e = validate(&c, &[on(assign(0), "audit")], &[], 1, &topics).unwrap_err();
         assert_eq!(e.0, "script.0.topic");
-        let e = validate(&c, &[on(KCmd::Subscribe, "orders")], &[], 1, &topics).unwrap_err();
-        assert_eq!(e.0, "script.0.topic");
+        assert!(validate(&c, &[on(KCmd::Subscribe, "orders")], &[], 1, &topics).is_ok());
+        // Topic.validate's legal names.
+        let bad = [("or ders".to_string(), 1), ("..".to_string(), 1)];
+        for (name, _) in &bad {
+            let e = validate(&c, &[on(assign(0), name)], &[], 1, &bad).unwrap_err();
+            assert_eq!(e.0, "script.0.topic", "{name}");
+        }
     }
 }

@@ -20,6 +20,8 @@ struct Member {
     last_heartbeat: SimTime,
     /// Rejoined in the current rebalance; where to send its JoinResp.
     joined: Option<(NodeId, Via)>,
+    /// Its subscription from its last JoinGroup: (first partition, count) per topic.
+    topics: Vec<(u32, u32)>,
 }
 
 pub struct GroupCoordinator {
@@ -107,18 +109,9 @@ impl GroupCoordinator {
         }
         self.rebalances += 1;
         ctx.sometimes("kafka:group_rebalance");
-        // RangeAssignor over the sorted members.
-        let ids: Vec<u32> = self.members.keys().copied().collect();
-        let np = self.cfg.consumed_partitions();
-        let n = ids.len() as u32;
-        for (i, id) in ids.iter().enumerate() {
-            let i = i as u32;
-            let per = np / n;
-            let extra = np % n;
-            let start = i * per + i.min(extra);
-            let count = per + u32::from(i < extra);
-            let assignment: Vec<u32> = (start..start + count).collect();
-            let (node, via) = self.members[id].joined.expect("joined");
+        let assignments = range_assign(&self.members);
+        for (id, assignment) in assignments {
+            let (node, via) = self.members[&id].joined.expect("joined");
             reply(
                 ctx,
                 node,
@@ -132,6 +125,35 @@ impl GroupCoordinator {
     }
 }
 
+/// RangeAssignor: per topic, its partitions in ranges over the sorted members subscribed to
+/// it (a member's count of a topic is what its metadata had; the largest one counts, as the
+/// leader's metadata would have the topic's latest partitions).
+fn range_assign(members: &BTreeMap<u32, Member>) -> BTreeMap<u32, Vec<u32>> {
+    let mut topics: BTreeMap<u32, u32> = BTreeMap::new();
+    for &(first, count) in members.values().flat_map(|m| &m.topics) {
+        let c = topics.entry(first).or_insert(0);
+        *c = (*c).max(count);
+    }
+    let mut out: BTreeMap<u32, Vec<u32>> = members.keys().map(|id| (*id, Vec::new())).collect();
+    for (first, np) in topics {
+        let subs: Vec<u32> = (members.iter())
+            .filter(|(_, m)| m.topics.iter().any(|t| t.0 == first))
+            .map(|(id, _)| *id)
+            .collect();
+        let n = subs.len() as u32;
+        for (i, id) in subs.iter().enumerate() {
+            let i = i as u32;
+            let (per, extra) = (np / n, np % n);
+            let start = first + i * per + i.min(extra);
+            let count = per + u32::from(i < extra);
+            out.get_mut(id)
+                .expect("member")
+                .extend(start..start + count);
+        }
+    }
+    out
+}
+
 impl Actor<KMsg, KEvent> for GroupCoordinator {
     fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         ctx.set_timer(SimDuration::from_millis(1_000), tag(T_CHECK, 0));
@@ -141,14 +163,19 @@ impl Actor<KMsg, KEvent> for GroupCoordinator {
     fn on_message(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, from: NodeId, via: Via, msg: KMsg) {
         let now = ctx.now();
         match msg {
-            KMsg::JoinGroup { member } => {
+            KMsg::JoinGroup { member, topics } => {
                 self.expiry.protocol_used = true;
                 let known = self.members.contains_key(&member);
+                let topics = match topics.is_empty() {
+                    true => vec![(0, self.cfg.consumed_partitions())],
+                    false => topics,
+                };
                 self.members.insert(
                     member,
                     Member {
                         last_heartbeat: now,
                         joined: None,
+                        topics,
                     },
                 );
                 if !known || !self.rebalancing {
@@ -365,5 +392,31 @@ impl GroupCoordinator {
             offsets,
         };
         reply(ctx, from, via, resp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_assignor_divides_each_topic_among_its_subscribers() {
+        let m = |topics: Vec<(u32, u32)>| Member {
+            last_heartbeat: SimTime::ZERO,
+            joined: None,
+            topics,
+        };
+        // Members 1 and 2 share the workload topic (3 partitions from 0); only member 2 also
+        // subscribes to a topic at index 5 with 2 partitions, member 3 to it alone.
+        let members = BTreeMap::from([
+            (1, m(vec![(0, 3)])),
+            (2, m(vec![(0, 3), (5, 2)])),
+            (3, m(vec![(5, 1)])),
+        ]);
+        let a = range_assign(&members);
+        assert_eq!(a[&1], vec![0, 1]);
+        // The topic at 5 has 2 partitions (the largest count a member reported).
+        assert_eq!(a[&2], vec![2, 5]);
+        assert_eq!(a[&3], vec![6]);
     }
 }

@@ -20,7 +20,8 @@ impl Message for KMsg {
             KMsg::Metadata(_) => "Metadata",
             KMsg::AlterPartition { .. } => "AlterPartition",
             KMsg::AlterPartitionResp { .. } => "AlterPartitionResp",
-            KMsg::MetadataRequest => "MetadataRequest",
+            KMsg::CreateTopics { .. } => "CreateTopics",
+            KMsg::MetadataRequest { .. } => "MetadataRequest",
             KMsg::Produce { .. } => "Produce",
             KMsg::ProduceResp { .. } => "ProduceResp",
             KMsg::ConsumerFetch { .. } => "Fetch",
@@ -82,6 +83,7 @@ pub const LABELS: &[&str] = &[
     "Metadata",
     "AlterPartition",
     "AlterPartitionResp",
+    "CreateTopics",
     "MetadataRequest",
     "Produce",
     "ProduceResp",
@@ -239,7 +241,13 @@ mod tests {
         assert!(!produce.satisfies("error_response"));
         assert_eq!(produce.error_reply("NETWORK_EXCEPTION"), None);
         assert_eq!(produce.error_reply("NO_SUCH_ERROR"), None);
-        assert_eq!(KMsg::MetadataRequest.error_reply("REQUEST_TIMED_OUT"), None);
+        assert_eq!(
+            KMsg::MetadataRequest {
+                auto_create: vec![]
+            }
+            .error_reply("REQUEST_TIMED_OUT"),
+            None
+        );
         let commit = KMsg::OffsetCommit {
             req: 3,
             member: 0,

@@ -222,8 +222,17 @@ pub enum KMsg {
         p: u32,
         result: Result<PartState, KErr>,
     },
+    /// broker -> controller: create an auto-created topic (AutoTopicCreationManager sends
+    /// CreateTopics); `topic` is its index in `KafkaConfig::topic_layouts`.
+    CreateTopics {
+        topic: u32,
+    },
     // clients <-> brokers
-    MetadataRequest,
+    /// `auto_create`: the topics (indices in `KafkaConfig::topic_layouts`) the client asks the
+    /// broker to create if they do not exist (MetadataRequest.allowAutoTopicCreation).
+    MetadataRequest {
+        auto_create: Vec<u32>,
+    },
     Produce {
         req: u64,
         acks: Acks,
@@ -253,8 +262,11 @@ pub enum KMsg {
         parts: Vec<FetchPart>,
     },
     // consumers <-> group coordinator
+    /// `topics`: the member's subscription as (first partition index, partition count its
+    /// metadata has) per topic; empty: the workload topic (`KafkaConfig::consumed_partitions`).
     JoinGroup {
         member: u32,
+        topics: Vec<(u32, u32)>,
     },
     JoinResp {
         generation: u64,

@@ -37,6 +37,11 @@ impl Producer {
         })
     }
 
+    /// Ask for topic `topic`'s auto-creation in every metadata request from now on.
+    pub fn ask_auto_create(&mut self, topic: u32) {
+        self.md_requests.ask_auto_create(topic);
+    }
+
     /// Ask for a metadata update (Metadata.requestUpdateForTopic in waitOnMetadata), paced
     /// by retry.backoff.ms as every producer metadata request.
     pub fn want_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {

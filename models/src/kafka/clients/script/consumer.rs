@@ -71,6 +71,10 @@ pub(super) struct ScriptConsumer {
     pub last_poll: SimTime,
     /// Commit requests in flight and the commits answered since the last look: (req, outcome).
     pub commits_done: Vec<(u64, &'static str)>,
+    /// subscribe() to a topic other than the workload's: its (first index, partition slots),
+    /// and the partition count its metadata had at the last JoinGroup.
+    topic: Option<(u32, u32)>,
+    joined_count: u32,
 }
 
 impl ScriptConsumer {
@@ -96,6 +100,8 @@ impl ScriptConsumer {
             next_req: 0,
             last_poll: SimTime::ZERO,
             commits_done: Vec::new(),
+            topic: None,
+            joined_count: 0,
         }
     }
 
@@ -127,8 +133,34 @@ impl ScriptConsumer {
         });
     }
 
-    pub(super) fn subscribe(&mut self) {
+    /// Ask for topic `topic`'s auto-creation in every metadata request from now on.
+    pub(super) fn ask_auto_create(&mut self, topic: u32) {
+        self.md_requests.ask_auto_create(topic);
+    }
+
+    /// subscribe(): to the workload topic, or to `topic` (first index, partition slots).
+    pub(super) fn subscribe(&mut self, topic: Option<(u32, u32)>) {
+        if self.mode == Mode::Subscribed && self.generation > 0 && self.topic != topic {
+            // A changed subscription rejoins (ConsumerCoordinator: joinedSubscription differs).
+            self.rejoin = true;
+        }
         self.mode = Mode::Subscribed;
+        self.topic = topic;
+    }
+
+    /// The partitions of the subscribed topic the metadata has (Kafka's metadata lists a
+    /// topic's partitions once the controller created them).
+    fn known_count(&self) -> u32 {
+        let (Some((first, slots)), Some(md)) = (self.topic, self.md.as_ref()) else {
+            return 0;
+        };
+        (first..first + slots)
+            .filter(|p| {
+                md.parts
+                    .get(*p as usize)
+                    .is_some_and(|s| !s.replicas.is_empty())
+            })
+            .count() as u32
     }
 
     pub(super) fn assign(&mut self, ctx: &mut KCtx, parts: Vec<u32>) {
@@ -245,16 +277,32 @@ impl ScriptConsumer {
     pub(super) fn progress(&mut self, ctx: &mut KCtx) {
         self.last_poll = ctx.now();
         if self.mode == Mode::Subscribed && (self.generation == 0 || self.rejoin) {
+            if self.topic.is_some() && self.md.is_none() {
+                // subscribe() asked for the new topic's metadata (requestUpdateForNewTopics);
+                // join with it.
+                return self.request_metadata(ctx);
+            }
             if !self.joining {
                 self.joining = true;
                 self.rejoin = false;
                 let gc = self.gc();
+                self.joined_count = self.known_count();
+                let topics = (self.topic.iter())
+                    .map(|t| (t.0, self.joined_count))
+                    .collect();
                 let msg = KMsg::JoinGroup {
                     member: self.member,
+                    topics,
                 };
                 self.peers.send(ctx, gc, msg);
             }
             return;
+        }
+        if self.topic.is_some() && self.joined_count == 0 {
+            // A subscribed topic missing from the metadata: UNKNOWN_TOPIC_OR_PARTITION is an
+            // InvalidMetadataException, so Metadata.handleMetadataResponse asks for another
+            // update (retry.backoff.ms apart) until the topic appears.
+            self.request_metadata(ctx);
         }
         if self.joining {
             return;
@@ -456,6 +504,17 @@ impl ScriptConsumer {
                 self.md_requests.finish();
                 if self.md.as_ref().is_none_or(|m| m.offset <= snap.offset) {
                     self.md = Some(snap);
+                }
+                // ConsumerCoordinator.rejoinNeededOrPending: the subscribed topic's partitions
+                // in the metadata differ from those of the last assignment: rebalance (in
+                // Kafka the group leader notices; here every scripted member does).
+                let stable = self.generation > 0 && !self.joining;
+                if self.mode == Mode::Subscribed
+                    && stable
+                    && self.known_count() != self.joined_count
+                {
+                    ctx.sometimes("kafka:subscription_metadata_changed");
+                    self.rejoin = true;
                 }
             }
             KMsg::JoinResp {
