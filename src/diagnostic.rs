@@ -145,6 +145,9 @@ pub fn line_col(source: &str, offset: usize) -> LineCol {
 fn find_field(source: &str, key: &str, from: usize, to: usize) -> Option<usize> {
     let bytes = source.as_bytes();
     let mut i = from;
+    // Only the struct's own fields: a nested struct with a field of the same name (a script
+    // step's `expect` inside `system`) is not the one asked for.
+    let mut depth = 0usize;
     while i < to {
         match bytes[i] {
             b'"' => i = skip_string(bytes, i),
@@ -154,11 +157,19 @@ fn find_field(source: &str, key: &str, from: usize, to: usize) -> Option<usize> 
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
             _ => {
                 let ident_start =
                     i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
                 // Bytes, not str: `i` may be inside a multi-byte character (found by cargo-fuzz).
-                if ident_start && bytes[i..to].starts_with(key.as_bytes()) {
+                if depth == 0 && ident_start && bytes[i..to].starts_with(key.as_bytes()) {
                     let rest = source[i + key.len()..to].trim_start();
                     if rest.starts_with(':') {
                         return Some(i);
@@ -292,7 +303,7 @@ pub fn locate_path(source: &str, path: &[&str]) -> LineCol {
                 .filter(|(s, _)| *s >= span.0 && *s <= span.1)
         } else {
             let inner = if found == 0 {
-                span.0
+                struct_body_start(source)
             } else {
                 source[span.0..span.1]
                     .find(['(', '['])
@@ -314,6 +325,27 @@ pub fn locate_path(source: &str, path: &[&str]) -> LineCol {
         }
     }
     line_col(source, if found == 0 { 0 } else { span.0 })
+}
+
+/// Just inside the top-level struct's opening parenthesis (comments and a struct name before it
+/// skipped), or 0 if there is none.
+fn struct_body_start(source: &str) -> usize {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' => return i + 1,
+            b'"' => return 0,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            _ => i += 1,
+        }
+    }
+    0
 }
 
 /// End of a field value starting at `from`: the next top-level `,` or closing bracket.
@@ -385,5 +417,19 @@ mod tests {
             LineCol { line: 3, col: 3 }
         );
         assert_eq!(locate_path(src, &["nope"]), LineCol { line: 1, col: 1 });
+    }
+
+    #[test]
+    fn locate_path_takes_the_structs_own_field_not_a_nested_one() {
+        // `expect` inside a script step comes first in the file; the top-level one is asked for.
+        let src = "// a comment (with parentheses\n(\n  system: Redis(script: [(expect: \"OK\")]),\n  expect: [\n    \"x == 0\",\n  ],\n)";
+        assert_eq!(
+            locate_path(src, &["expect", "0"]),
+            LineCol { line: 5, col: 5 }
+        );
+        assert_eq!(
+            locate_path(src, &["system", "script", "0", "expect"]),
+            LineCol { line: 3, col: 27 }
+        );
     }
 }
