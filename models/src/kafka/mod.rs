@@ -544,6 +544,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                 broker: l,
                 epoch: ctrl.parts[p].leader_epoch,
                 isr: ctrl.parts[p].isr.iter().copied().collect(),
+                log_end: broker(sim, l).logs[p].leo,
             }));
         let output = (config.input_partitions()..config.partitions).contains(&(p as u32));
         fin.leader_logs.push(leader.map(|l| {

@@ -234,6 +234,21 @@ impl KafkaChecker {
         }
     }
 
+    /// Sends acknowledged by DUPLICATE_SEQUENCE_NUMBER (no offset; acks=0's offsetless "ok"
+    /// is not an acknowledgement), committed ones only: (partition, value).
+    fn duplicate_acks<'a>(
+        &'a self,
+        fin: &FinalState,
+        not_committed: &'a BTreeSet<u64>,
+    ) -> impl Iterator<Item = (usize, u64)> + 'a {
+        let acks0 = fin.acks0;
+        (self.values.iter().enumerate())
+            .flat_map(|(prod, list)| list.iter().enumerate().map(move |(n, s)| (prod, n, s)))
+            .filter(move |(_, _, s)| !acks0 && s.outcome == Outcome::OkNoOffset)
+            .map(|(prod, n, s)| (s.p as usize, (((prod as u64) + 1) << 40) | n as u64))
+            .filter(|(_, v)| !not_committed.contains(v))
+    }
+
     pub fn observe(&mut self, time: SimTime, event: &KEvent) {
         // Records polled from the retry topic (an extra consumed partition, retry_topic.rs)
         // are copies of workload records: the sink checker's business, not this one's.
@@ -429,7 +444,8 @@ impl KafkaChecker {
         let mut nonmonotonic_send = 0u64;
         let mut found = Found::default();
         let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed)
-            .with_final(&fin.leader_logs, &self.offsets);
+            .with_final(&fin.leader_logs, &self.offsets)
+            .with_offsetless_acks(self.duplicate_acks(fin, &not_committed));
         let excused = |s: &ValState, v: u64| {
             let off = [s.ok_offset, s.seen_offset]
                 .into_iter()
@@ -680,11 +696,6 @@ impl KafkaChecker {
             report.anomalies.insert(k.to_string(), v);
         }
         let finals = Finals {
-            log_ends: fin
-                .leader_logs
-                .iter()
-                .map(|l| l.as_ref().map(|(start, recs)| start + recs.len() as u64))
-                .collect(),
             leaders: &fin.leaders,
             context: &fin.context,
         };

@@ -34,6 +34,9 @@ pub struct KeyHeads {
     final_heads: Vec<BTreeMap<u64, (u64, Option<u64>)>>,
     /// Per partition: the values in the final leader log.
     final_values: Vec<BTreeSet<u64>>,
+    /// Per partition, per (key, producer): the latest send acknowledged without an offset
+    /// (DUPLICATE_SEQUENCE_NUMBER: the leader already held it), `with_offsetless_acks`.
+    offsetless: Vec<BTreeMap<(u64, u64), u64>>,
 }
 
 impl KeyHeads {
@@ -58,7 +61,40 @@ impl KeyHeads {
             heads,
             final_heads: Vec::new(),
             final_values: Vec::new(),
+            offsetless: Vec::new(),
         }
+    }
+
+    /// Add the sends acknowledged without an offset by DUPLICATE_SEQUENCE_NUMBER, as
+    /// (partition, value). Only an idempotent producer gets that answer, and its sends to a
+    /// partition are appended in send order (sequence numbers, KIP-98), so such a send sits
+    /// above every earlier send of its producer to the partition: an earlier record of its key
+    /// is superseded by it even though no client learnt its offset — and, when it is a
+    /// tombstone, even after the cleaner removed it past delete.retention.ms (swarm seed 7251
+    /// of k13-compaction: a tombstone acknowledged only as a duplicate after a leader change,
+    /// then removed; the value it deleted had been counted lost).
+    pub fn with_offsetless_acks(mut self, acks: impl IntoIterator<Item = (usize, u64)>) -> Self {
+        if !self.keys.compacted {
+            return self;
+        }
+        for (p, v) in acks {
+            let Some(k) = self.keys.key(v) else {
+                continue;
+            };
+            if self.offsetless.len() <= p {
+                self.offsetless.resize_with(p + 1, BTreeMap::new);
+            }
+            let latest = self.offsetless[p].entry((k, v >> 40)).or_insert(v);
+            *latest = (*latest).max(v);
+        }
+        self
+    }
+
+    /// A later send of `v`'s producer and key, acknowledged without an offset, supersedes `v`.
+    fn superseded_by_offsetless_ack(&self, p: usize, k: u64, v: u64) -> bool {
+        (self.offsetless.get(p))
+            .and_then(|m| m.get(&(k, v >> 40)))
+            .is_some_and(|&w| w > v)
     }
 
     /// Add the final leader logs (values in offset order, per partition; None = offline):
@@ -136,6 +172,10 @@ impl KeyHeads {
             Lookup::Head(head) => {
                 matches!((head, offset), (Some((h, _)), Some(o)) if h > o)
                     || offset.is_some_and(|o| self.compacted_under_final_head(p, o, v))
+                    || self
+                        .keys
+                        .key(v)
+                        .is_some_and(|k| self.superseded_by_offsetless_ack(p, k, v))
             }
         }
     }
@@ -236,5 +276,30 @@ mod tests {
         let fin = vec![Some((0, vec![value(0, 9)]))];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(1), value(0, 2)));
+    }
+
+    #[test]
+    fn a_record_under_a_later_send_acknowledged_as_a_duplicate_is_excused() {
+        // One key: p0#2 was acked at offset 5 and read; p0#7 was acked without an offset; the
+        // final log holds neither (p0#7 a tombstone removed past its horizon, say).
+        let keys = KeySpec {
+            key_space: 1,
+            tombstone_every: 0,
+            compacted: true,
+        };
+        let mut offsets = vec![vec![0; 6]];
+        offsets[0][5] = value(0, 2);
+        let fin = vec![Some((0, Vec::new()))];
+        let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
+        assert!(!heads.excused(0, Some(5), value(0, 2)));
+        let heads = heads.with_offsetless_acks([(0, value(0, 7))]);
+        assert!(heads.excused(0, Some(5), value(0, 2)));
+        // An earlier duplicate ack, another producer's, or another partition's: no order.
+        let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_offsetless_acks([
+            (0, value(0, 1)),
+            (0, value(1, 9)),
+            (1, value(0, 9)),
+        ]);
+        assert!(!heads.excused(0, Some(5), value(0, 2)));
     }
 }
