@@ -298,27 +298,48 @@ impl FaultSpec {
         }
     }
 
-    /// Every node name the fault mentions.
-    pub fn node_names(&self) -> Vec<&str> {
+    /// Every node name the fault mentions, with the path of its field inside the fault
+    /// (`["groups", "1", "0"]`, `["from", "2"]`, `["node"]`), in field order: what a
+    /// validator needs to point at an unknown name.
+    pub fn node_paths(&self) -> Vec<(Vec<String>, &str)> {
+        fn list<'a>(field: &str, names: &'a [String]) -> Vec<(Vec<String>, &'a str)> {
+            (names.iter().enumerate())
+                .map(|(j, n)| (vec![field.to_string(), j.to_string()], n.as_str()))
+                .collect()
+        }
+        fn one<'a>(field: &str, n: &'a Option<String>) -> Vec<(Vec<String>, &'a str)> {
+            (n.iter())
+                .map(|n| (vec![field.to_string()], n.as_str()))
+                .collect()
+        }
         match self {
             FaultSpec::Crash { node, .. }
             | FaultSpec::Restart { node, .. }
             | FaultSpec::Pause { node, .. }
             | FaultSpec::Resume { node, .. }
             | FaultSpec::Isolate { node, .. }
-            | FaultSpec::ClockSkew { node, .. } => vec![node.as_str()],
-            FaultSpec::Partition { groups, .. } => {
-                groups.iter().flatten().map(String::as_str).collect()
-            }
+            | FaultSpec::ClockSkew { node, .. } => vec![(vec!["node".to_string()], node.as_str())],
+            FaultSpec::Partition { groups, .. } => (groups.iter().enumerate())
+                .flat_map(|(g, group)| {
+                    list("groups", group).into_iter().map(move |(mut path, n)| {
+                        path.insert(1, g.to_string());
+                        (path, n)
+                    })
+                })
+                .collect(),
             FaultSpec::PartitionOneWay { from, to, .. }
             | FaultSpec::Clog { from, to, .. }
             | FaultSpec::Unclog { from, to, .. }
             | FaultSpec::SetLink { from, to, .. } => {
-                from.iter().chain(to.iter()).map(String::as_str).collect()
+                let mut all = list("from", from);
+                all.extend(list("to", to));
+                all
             }
             FaultSpec::Heal { .. } => vec![],
             FaultSpec::Target { from, to, .. } => {
-                from.iter().chain(to.iter()).map(String::as_str).collect()
+                let mut all = one("from", from);
+                all.extend(one("to", to));
+                all
             }
         }
     }

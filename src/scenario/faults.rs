@@ -9,45 +9,9 @@ use msgsim_sim::{FaultSpec, Latency, LinkConfig};
 
 /// Path (below the fault) of the first node name in `fault` that is not in `names`.
 fn unknown_node_path(fault: &FaultSpec, names: &[String]) -> Option<(Vec<String>, String)> {
-    let unknown = |n: &String| !names.contains(n);
-    let in_list = |field: &str, list: &[String]| {
-        list.iter()
-            .position(unknown)
-            .map(|j| (vec![field.to_string(), j.to_string()], list[j].clone()))
-    };
-    match fault {
-        FaultSpec::Crash { node, .. }
-        | FaultSpec::Restart { node, .. }
-        | FaultSpec::Pause { node, .. }
-        | FaultSpec::Resume { node, .. }
-        | FaultSpec::Isolate { node, .. }
-        | FaultSpec::ClockSkew { node, .. } => {
-            unknown(node).then(|| (vec!["node".to_string()], node.clone()))
-        }
-        FaultSpec::Partition { groups, .. } => groups.iter().enumerate().find_map(|(g, group)| {
-            group.iter().position(unknown).map(|j| {
-                (
-                    vec!["groups".into(), g.to_string(), j.to_string()],
-                    group[j].clone(),
-                )
-            })
-        }),
-        FaultSpec::PartitionOneWay { from, to, .. }
-        | FaultSpec::Clog { from, to, .. }
-        | FaultSpec::Unclog { from, to, .. }
-        | FaultSpec::SetLink { from, to, .. } => {
-            in_list("from", from).or_else(|| in_list("to", to))
-        }
-        FaultSpec::Heal { .. } => None,
-        FaultSpec::Target { from, to, .. } => {
-            let one = |field: &str, n: &Option<String>| {
-                n.as_ref()
-                    .filter(|n| unknown(n))
-                    .map(|n| (vec![field.to_string()], n.clone()))
-            };
-            one("from", from).or_else(|| one("to", to))
-        }
-    }
+    (fault.node_paths().into_iter())
+        .find(|(_, n)| !names.iter().any(|known| known == n))
+        .map(|(path, n)| (path, n.to_string()))
 }
 
 pub(super) fn validate_faults(
