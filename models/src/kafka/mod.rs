@@ -585,7 +585,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             ),
         });
         let replicas = config.replicas(p as u32);
-        let compacted = config.may_compact();
+        let compacted = config.may_compact_partition(p);
         let mut disagreements = 0;
         for (i, &a) in replicas.iter().enumerate() {
             for &b in &replicas[i + 1..] {

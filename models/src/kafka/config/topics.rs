@@ -76,6 +76,16 @@ impl KafkaConfig {
     pub fn may_compact(&self) -> bool {
         self.cleanup_policy.compacts() || admin::may_compact(&self.admin)
     }
+    /// Whether partition `p` may be compacted at some time of the run: its cleanup.policy at
+    /// the start or after any admin operation (overrides change only then). A topic that
+    /// does not compact keeps every offset, so its replicas must hold the same ones.
+    pub fn may_compact_partition(&self, p: usize) -> bool {
+        let times = std::iter::once(0).chain(self.admin.iter().map(|a| a.at_ms));
+        self.may_compact()
+            && times
+                .map(SimTime::from_millis)
+                .any(|t| self.cleanup_at(p, t).compacts())
+    }
     /// The retry topic's partition index, if any: right after the workload topic's, so that
     /// the group's range assignment over `consumed_partitions()` covers it (retry_topic.rs).
     pub fn retry_partition(&self) -> Option<u32> {
@@ -123,5 +133,40 @@ impl KafkaConfig {
             at(admin::TopicConfig::RetentionMs, self.retention_ms),
             at(admin::TopicConfig::RetentionBytes, self.retention_bytes),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::admin::{AdminOp, AdminSpec, ConfigValue};
+    use super::*;
+
+    #[test]
+    fn only_a_compacted_topics_partitions_may_have_holes() {
+        // The workload topic deletes; a topic created at 1 s compacts.
+        let created = AdminSpec {
+            at_ms: 1_000,
+            op: AdminOp::CreateTopic {
+                name: "compacted".into(),
+                partitions: 1,
+                replication_factor: None,
+                replica_assignment: Vec::new(),
+                configs: vec![("cleanup.policy".into(), ConfigValue::Text("compact".into()))],
+            },
+        };
+        let cfg = KafkaConfig {
+            admin: vec![created],
+            ..KafkaConfig::default()
+        };
+        let first_created = cfg.fixed_partitions() as usize;
+        assert!(cfg.may_compact());
+        assert!(cfg.may_compact_partition(first_created));
+        assert!(!cfg.may_compact_partition(0));
+        // A cluster-wide compact policy: every partition.
+        let all = KafkaConfig {
+            cleanup_policy: CleanupPolicy::Compact,
+            ..KafkaConfig::default()
+        };
+        assert!(all.may_compact_partition(0));
     }
 }
