@@ -523,6 +523,38 @@ mod run_property {
         replay(ops, |d, _| d).unwrap();
     }
 
+    /// `pop_until` with a run pending: the bound is inclusive (an event at the bound pops, one
+    /// past it stays), as with the levels alone; `len` and `is_empty` follow every push and
+    /// pop.
+    #[test]
+    fn a_bounded_pop_with_a_run_pending_stops_after_the_bound() {
+        let mut q = EventQueue::default();
+        assert!(q.is_empty());
+        q.begin_run();
+        for t in 10..10 + MIN_RUN as u64 {
+            q.push(SimTime(t), EventKind::Wake(NodeId(t as u32)));
+        }
+        q.end_run();
+        assert_eq!(q.len(), MIN_RUN);
+        assert!(!q.is_empty());
+        assert!(
+            q.pop_until(Some(SimTime(9))).is_none(),
+            "before the run's first event"
+        );
+        let first = q
+            .pop_until(Some(SimTime(10)))
+            .expect("an event at the bound pops");
+        assert_eq!(first.time, SimTime(10));
+        assert!(
+            q.pop_until(Some(SimTime(10))).is_none(),
+            "the next is past the bound"
+        );
+        let rest = std::iter::from_fn(|| q.pop()).count();
+        assert_eq!(rest, MIN_RUN - 1);
+        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
+    }
+
     /// An event at the top level (2^60 ns and later) beside a run: the levels' lower bound is
     /// then computed on the top level, which has no level above it.
     #[test]
