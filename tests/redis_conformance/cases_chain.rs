@@ -172,3 +172,55 @@ fn backlog_ttl_frees_the_backlog_of_a_primary_alone() {
 fn backlog_kept_within_the_ttl() {
     parked_then_back("backlog_kept_within_the_ttl", None).run();
 }
+
+/// A replica that resyncs fully from a new primary disconnects its own replica, which then
+/// resyncs fully from it (replication.c `replicationAttachToNewMaster`): r4 leaves with r1's
+/// history, r1 writes on, so r2 — with r3 under it — cannot continue at r4.
+#[test]
+fn replica_full_resync_disconnects_its_replica() {
+    Case::new("replica_full_resync_disconnects_its_replica")
+        .servers(4)
+        .conf("repl-ping-replica-period", "3600")
+        .client("a", 1)
+        .client("b", 2)
+        .client("c", 3)
+        .client("d", 4)
+        .step("c", r#"ReplicaOf(primary: Some("r2"))"#)
+        .after(1500)
+        .step("d", "ReplicaOf(primary: None)")
+        .step("a", r#"Set(key: "k", value: 2)"#)
+        .step("d", r#"Set(key: "x", value: 4)"#)
+        .after(200)
+        .step("c", r#"Get(key: "k")"#)
+        .step("b", r#"ReplicaOf(primary: Some("r4"))"#)
+        .after(2500)
+        .step("c", r#"Get(key: "x")"#)
+        .step("c", r#"Get(key: "k")"#)
+        .settle(1500)
+        .run();
+}
+
+/// A replica whose partial resync brings a new replication id ("+CONTINUE <new id>")
+/// disconnects its own replica so that it learns the id; the replica comes back partially by
+/// replid2 (replication.c `slaveTryPartialResynchronization` → `disconnectSlaves`).
+#[test]
+fn new_id_on_continue_reconnects_the_replica_of_a_replica() {
+    Case::new("new_id_on_continue_reconnects_the_replica_of_a_replica")
+        .servers(4)
+        .conf("repl-ping-replica-period", "3600")
+        .client("a", 1)
+        .client("b", 2)
+        .client("c", 3)
+        .client("d", 4)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("c", r#"ReplicaOf(primary: Some("r2"))"#)
+        .after(1500)
+        .step("d", "ReplicaOf(primary: None)")
+        .step("b", r#"ReplicaOf(primary: Some("r4"))"#)
+        .after(1500)
+        .step("d", r#"Set(key: "x", value: 4)"#)
+        .after(200)
+        .step("c", r#"Get(key: "x")"#)
+        .settle(1500)
+        .run();
+}

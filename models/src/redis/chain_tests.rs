@@ -243,3 +243,61 @@ fn replicas_never_free_their_backlog() {
     assert_eq!(obs(&r, "r2:sync_partial_ok"), 1.0);
     assert_eq!(obs(&r, "r2:sync_full"), 0.0);
 }
+
+/// A replica that resyncs fully from a new primary (no demotion involved) disconnects its own
+/// replica, which then resyncs fully from it (replicationAttachToNewMaster): r4 leaves with
+/// r1's history, r1 writes on, so r2 — with r3 under it — cannot continue at r4.
+#[test]
+fn a_replica_full_resync_disconnects_its_replica() {
+    let r = cluster(
+        4,
+        json!({}),
+        &[("a", "r1"), ("c3", "r3"), ("c2", "r2"), ("c4", "r4")],
+        &[
+            (1_000, "c3", replicaof(Some("r2")), "OK"),
+            (2_500, "c4", replicaof(None), "OK"),
+            (2_600, "a", set("k", 2), "OK"),
+            (2_700, "c4", set("x", 4), "OK"),
+            (3_000, "c3", get("k"), "2"),
+            (3_100, "c2", replicaof(Some("r4")), "OK"),
+            (6_000, "c3", get("x"), "4"),
+            (6_100, "c3", get("k"), "nil"),
+        ],
+        Vec::new(),
+        7_000,
+    );
+    assert_script_ok(&r);
+    assert_eq!(obs(&r, "r4:sync_partial_err"), 1.0);
+    assert_eq!(obs(&r, "r2:sync_full"), 1.0);
+    assert_eq!(
+        obs(&r, "r3:master_repl_offset"),
+        obs(&r, "r4:master_repl_offset")
+    );
+}
+
+/// A replica whose partial resync brings a new replication id ("+CONTINUE <new id>")
+/// disconnects its own replica so that it learns the id; the replica comes back partially
+/// by replid2 (slaveTryPartialResynchronization → disconnectSlaves).
+#[test]
+fn a_new_id_on_continue_reconnects_the_replicas_of_a_replica() {
+    let r = cluster(
+        4,
+        json!({"repl_ping_replica_period_s": 3600}),
+        &[("a", "r1"), ("c3", "r3"), ("c2", "r2"), ("c4", "r4")],
+        &[
+            (1_000, "a", set("k", 1), "OK"),
+            (1_500, "c3", replicaof(Some("r2")), "OK"),
+            (3_000, "c4", replicaof(None), "OK"),
+            (3_100, "c2", replicaof(Some("r4")), "OK"),
+            (3_200, "c4", set("x", 4), "OK"),
+            (6_000, "c3", get("x"), "4"),
+        ],
+        Vec::new(),
+        7_000,
+    );
+    assert_script_ok(&r);
+    assert_eq!(obs(&r, "r4:sync_partial_ok"), 1.0);
+    // r3's first PSYNC at r2 and its second after r2 took r4's id, both partial.
+    assert_eq!(obs(&r, "r2:sync_partial_ok"), 2.0);
+    assert_eq!(obs(&r, "r2:sync_full"), 0.0);
+}
