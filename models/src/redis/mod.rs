@@ -108,6 +108,7 @@ pub const ANOMALIES: &[&str] = &[
 /// The Redis model's "sometimes" probes (`ctx.sometimes`); docs/anomalies.md says what each
 /// one counts. `tests/vocabulary.rs` checks that every probe in the source is listed.
 pub const PROBES: &[&str] = &[
+    "redis:backlog_freed",
     "redis:client_conn_broken",
     "redis:convert_to_replica",
     "redis:demoted",
