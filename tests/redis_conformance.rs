@@ -26,6 +26,8 @@ mod sentinel_tilt;
 #[path = "redis_conformance/cases_strings.rs"]
 mod cases_strings;
 
+#[path = "redis_conformance/cases_chain.rs"]
+mod cases_chain;
 #[path = "redis_conformance/cases_info.rs"]
 mod cases_info;
 #[path = "redis_conformance/cases_limits.rs"]

@@ -310,3 +310,23 @@ fn an_overwritten_acknowledged_set_is_not_a_lost_write() {
         assert!(failed.is_empty(), "seed {seed}: {failed:?}");
     }
 }
+
+#[test]
+fn backlog_ttl_frees_the_backlog_and_forces_a_full_resync() {
+    oracle("backlog-ttl-full-resync");
+}
+
+#[test]
+fn backlog_kept_within_the_ttl_partial_resync() {
+    oracle("backlog-ttl-kept");
+}
+
+#[test]
+fn chained_replication_proxies_writes_and_publish() {
+    oracle("chained-replication");
+}
+
+#[test]
+fn writable_replica_local_write_lost_on_full_resync() {
+    oracle("writable-replica-local-writes");
+}

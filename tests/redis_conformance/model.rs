@@ -26,6 +26,15 @@ fn model_setting(k: &str, v: &str) -> String {
         "min-replicas-max-lag" => "min_replicas_max_lag_s",
         "repl-backlog-size" => "repl_backlog_size_bytes",
         "repl-timeout" => "repl_timeout_s",
+        "repl-backlog-ttl" => "repl_backlog_ttl_s",
+        "replica-read-only" => {
+            let ro = match v {
+                "yes" => true,
+                "no" => false,
+                _ => panic!("replica-read-only {v}"),
+            };
+            return format!("replica_read_only: {ro}");
+        }
         "repl-ping-replica-period" => "repl_ping_replica_period_s",
         "maxclients" => "maxclients",
         "databases" => "databases",

@@ -47,6 +47,13 @@ pub struct ServerConfig {
     /// `client-output-buffer-limit normal` (0 0 0 = unlimited).
     pub obuf_normal_hard_bytes: u64,
     pub repl_backlog_size_bytes: u64,
+    /// `repl-backlog-ttl`: a primary without replicas for longer than this frees its backlog
+    /// and takes a new replication id (replication.c `replicationCron`); 0 keeps it forever.
+    /// Replicas never free theirs.
+    pub repl_backlog_ttl_s: u64,
+    /// `replica-read-only`: `false` lets a replica take writes from its clients; since Redis
+    /// 4.0 they stay local (never propagated to its own replicas) and a full resync drops them.
+    pub replica_read_only: bool,
     pub repl_timeout_s: u64,
     pub repl_ping_replica_period_s: u64,
     /// `repl-diskless-sync-delay`: a full sync waits this long for more replicas.
@@ -78,6 +85,8 @@ impl Default for ServerConfig {
             obuf_pubsub_soft_seconds: 60,
             obuf_normal_hard_bytes: 0,
             repl_backlog_size_bytes: MIB,
+            repl_backlog_ttl_s: 3_600,
+            replica_read_only: true,
             repl_timeout_s: 60,
             repl_ping_replica_period_s: 10,
             repl_diskless_sync_delay_s: 5,

@@ -198,7 +198,9 @@ impl Server {
                 ctx.sometimes("redis:noreplicas");
                 return Some(Reply::err("NOREPLICAS Not enough good replicas to write."));
             }
-            if !self.is_primary() {
+            // server.c processCommand: `masterhost && repl_slave_ro && !obey_client`; the
+            // master's own stream is applied in `replication.rs`, not dispatched here.
+            if !self.is_primary() && self.cfg.replica_read_only {
                 return Some(Reply::err(
                     "READONLY You can't write against a read only replica.",
                 ));

@@ -4,7 +4,10 @@
 //! clients that reconnect and re-subscribe. Checkers classify pub/sub losses and count lost
 //! acknowledged writes, split-brain writes and stream redeliveries.
 
+mod backlog_ttl;
 mod blocking;
+#[cfg(test)]
+mod chain_tests;
 mod checker;
 #[cfg(test)]
 mod checker_tests;
@@ -35,6 +38,7 @@ pub mod stream_node;
 pub mod stream_range;
 #[cfg(test)]
 mod stream_reply_tests;
+mod sub_replicas;
 mod subscribe;
 mod workload;
 
@@ -104,6 +108,7 @@ pub const ANOMALIES: &[&str] = &[
 /// The Redis model's "sometimes" probes (`ctx.sometimes`); docs/anomalies.md says what each
 /// one counts. `tests/vocabulary.rs` checks that every probe in the source is listed.
 pub const PROBES: &[&str] = &[
+    "redis:backlog_freed",
     "redis:client_conn_broken",
     "redis:convert_to_replica",
     "redis:demoted",
@@ -244,6 +249,13 @@ impl RedisConfig {
             return err(
                 "proto_max_bulk_len_bytes",
                 "must be in 1mb..=64gb (Redis minimum 1mb)".into(),
+            );
+        }
+        if s.repl_backlog_ttl_s > i32::MAX as u64 {
+            // config.c: `repl-backlog-ttl` is an int in 0..=INT_MAX.
+            return err(
+                "repl_backlog_ttl_s",
+                "must be in 0..=2147483647 (0: never free)".into(),
             );
         }
         if s.hz == 0 || s.hz > 500 {

@@ -59,7 +59,11 @@ impl Server {
             f.push(("role", "slave".into()));
             f.push(("master_link_status", if up { "up" } else { "down" }.into()));
             f.push(("slave_repl_offset", self.offset.to_string()));
-            f.push(("slave_read_only", "1".into()));
+            // `slave_read_only:%d`, server.repl_slave_ro.
+            f.push((
+                "slave_read_only",
+                u8::from(self.cfg.replica_read_only).to_string(),
+            ));
         } else {
             f.push(("role", "master".into()));
         }
@@ -89,7 +93,11 @@ impl Server {
     }
 
     /// Feed the replication stream: offset and backlog advance only once a backlog exists
-    /// (created with the first replica), as in `feedReplicationBuffer`.
+    /// (created with the first replica), as in `feedReplicationBuffer`. A replica feeds
+    /// nothing of its own: the writes a writable replica (`replica-read-only no`) takes stay
+    /// local — not in its offset, its backlog or its replicas' stream — since Redis 4.0
+    /// (`replicationFeedSlaves` returns when `masterhost` is set; it proxies its primary's
+    /// stream instead, `sub_replicas.rs`).
     pub(super) fn propagate(&mut self, cmd: Cmd) {
         if !self.is_primary() {
             return;
@@ -104,20 +112,8 @@ impl Server {
             bytes,
             cmd: Rc::new(cmd),
         };
-        for (conn, r) in &self.replicas {
-            if r.online {
-                // Replicas in connection order: the list is usually appended to or found last.
-                let at = match self.repl_out.binary_search_by_key(conn, |(c, _)| *c) {
-                    Ok(at) => at,
-                    Err(at) => {
-                        self.repl_out.insert(at, (*conn, Vec::new()));
-                        at
-                    }
-                };
-                self.repl_out[at].1.push(entry.clone());
-            }
-        }
-        backlog.push(entry);
+        backlog.push(entry.clone());
+        self.feed_replicas(&entry);
     }
 
     /// Propagate a write made in logical database `db`: replication.c `replicationFeedSlaves`
@@ -232,8 +228,12 @@ impl Server {
                     ctx.close(l.conn);
                 }
                 self.primary = None;
-                // replicationUnsetMaster: `slaveseldb = -1`, the next write selects.
+                // replicationUnsetMaster: `slaveseldb = -1`, the next write selects; the
+                // replicas of this replica are disconnected to learn the new id (they PSYNC
+                // back with the old one, now replid2); the backlog's ttl starts now.
                 self.repl_db = None;
+                self.disconnect_replicas(ctx);
+                self.no_replicas_since_s = self.now_s;
                 self.promoted_at_ms = self.now_ms.max(1);
                 if self.backlog.is_none() {
                     self.backlog =
@@ -249,12 +249,10 @@ impl Server {
                 if self.is_primary() {
                     ctx.record(RedisEvent::Demoted { server: ctx.me() });
                     ctx.sometimes("redis:demoted");
-                    // The demoted primary disconnects its replicas and unblocks WAITs.
-                    let reps: Vec<ConnId> = self.replicas.keys().copied().collect();
-                    for conn in reps {
-                        self.free_client(ctx, conn, None);
-                        ctx.close(conn);
-                    }
+                    // The demoted primary disconnects its replicas and unblocks WAITs. (Redis 7.0
+                    // `replicationSetMaster` keeps them until its resync with the new primary
+                    // changes its id; the model disconnects at once, docs/redis.md.)
+                    self.disconnect_replicas(ctx);
                     let waits: Vec<u64> = self.waits.keys().copied().collect();
                     for w in waits {
                         let b = self.waits.remove(&w).expect("listed");
@@ -311,6 +309,10 @@ impl Server {
                 };
                 l.online = true;
                 l.last_io_ms = self.now_ms;
+                // replicationAttachToNewMaster: a new history for this node's own replicas
+                // too; they are disconnected and resync with it (fully: the backlog below is
+                // a new one and the id is the primary's).
+                self.disconnect_replicas(ctx);
                 // The replica flushes its dataset and loads the RDB; subscribers stay connected
                 // and never see the PUBLISHes the RDB skipped.
                 self.data = (*data).clone();
@@ -343,10 +345,12 @@ impl Server {
                 l.last_io_ms = self.now_ms;
                 l.replay_next = true;
                 if replid != self.replid {
-                    // PSYNC2: the primary has a new id; our old one becomes replid2.
+                    // PSYNC2: the primary has a new id; our old one becomes replid2, and our
+                    // own replicas are disconnected to learn it (slaveTryPartialResynchronization).
                     self.replid2 = self.replid;
                     self.second_off = Some(self.offset);
                     self.replid = replid;
+                    self.disconnect_replicas(ctx);
                 }
                 if self.backlog.is_none() {
                     self.backlog =
@@ -413,6 +417,8 @@ impl Server {
                 }
             }
         }
+        // Proxied unchanged to this replica's own replicas (chained replication).
+        self.feed_replicas(&e);
         if let Some(b) = self.backlog.as_mut() {
             b.push(e);
         }
@@ -420,8 +426,8 @@ impl Server {
 
     /// masterTryPartialResynchronization.
     fn psync(&mut self, ctx: &mut RCtx, conn: ConnId, from: NodeId, replid: u64, offset: u64) {
-        if !self.is_primary() {
-            // Chained replication is not modelled: refuse by closing.
+        if !self.can_serve_sync() {
+            // -NOMASTERLINK: the replica asking retries (the model closes; it reconnects).
             ctx.close(conn);
             return;
         }
@@ -498,10 +504,10 @@ impl Server {
 
     pub(super) fn start_full_syncs(&mut self, ctx: &mut RCtx) {
         self.fullsync_pending = false;
-        if !self.is_primary() {
-            return;
-        }
-        // replicationSetupSlaveForFullResync: `slaveseldb = -1`.
+        // A primary or a replica (chained) sends its own dataset with its replication id and
+        // offset — a replica's are its primary's (rdbPopulateSaveInfo). A primary demoted
+        // meanwhile has no replicas left to send to. replicationSetupSlaveForFullResync:
+        // `slaveseldb = -1`.
         self.repl_db = None;
         let snapshot = Rc::new(self.data.clone());
         let bytes = snapshot.used_bytes;
@@ -631,6 +637,10 @@ impl Server {
             {
                 self.propagate(Cmd::ReplPing);
             }
+        }
+        // Timed-out replicas are disconnected by any server that has some, a replica with
+        // replicas of its own too ("Disconnecting timedout replica").
+        if !self.replicas.is_empty() {
             let stale: Vec<ConnId> = self
                 .replicas
                 .iter()
@@ -644,7 +654,10 @@ impl Server {
                 self.free_client(ctx, conn, None);
                 ctx.close(conn);
             }
+        }
+        if self.is_primary() || !self.replicas.is_empty() {
             self.refresh_good_replicas();
         }
+        self.backlog_ttl_cron(ctx);
     }
 }

@@ -82,6 +82,9 @@ pub struct Server {
     pub(super) to_close: Vec<(ConnId, KillReason)>,
     pub(super) cron_ticks: u64,
     pub(super) fullsync_pending: bool,
+    /// When the last replica left (replication.c `repl_no_slaves_since`, seconds): the
+    /// backlog's ttl counts from here (`backlog_ttl.rs`).
+    pub(super) no_replicas_since_s: u64,
     pub run_id: u64,
     /// When this node was last promoted (0: primary by configuration).
     pub promoted_at_ms: u64,
@@ -122,6 +125,7 @@ impl Server {
             to_close: Vec::new(),
             cron_ticks: 0,
             fullsync_pending: false,
+            no_replicas_since_s: 0,
             run_id: 0,
             promoted_at_ms: 0,
             now_ms: 0,
@@ -201,6 +205,7 @@ impl Server {
         if self.replicas.remove(&conn).is_some() {
             // refreshGoodSlavesCount runs when a replica client is freed.
             self.refresh_good_replicas();
+            self.mark_no_replicas();
         }
         if let Some(reason) = reason {
             match reason {
@@ -310,6 +315,8 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.stream_db = 0;
         self.primary = self.config_primary;
         self.nothing_cached = self.primary.is_some();
+        // server.c initServer: `repl_no_slaves_since = time(NULL)`.
+        self.no_replicas_since_s = self.now_s;
         ctx.set_timer(SimDuration::from_millis(1_000 / self.cfg.hz.max(1)), T_CRON);
         if let Some(p) = self.primary {
             self.connect_primary(ctx, p);
