@@ -630,3 +630,19 @@ fn k48_subscribe_before_create_topic() {
     oracle("k48a-subscribe-before-create-topic");
     oracle("k48b-subscribe-after-create-topic");
 }
+
+#[test]
+fn k49a_reassign_partition() {
+    oracle("k49a-reassign-partition");
+}
+
+#[test]
+fn k49_reassign_target_down_and_cancelled() {
+    oracle("k49b-reassign-target-down");
+    oracle("k49c-reassign-cancelled");
+}
+
+#[test]
+fn k49d_reassign_refused() {
+    oracle("k49d-reassign-refused");
+}

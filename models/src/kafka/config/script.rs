@@ -451,10 +451,6 @@ fn topic_partitions(
         let m = format!("step at {at} ms: topic `{topic}`: legal characters are [a-zA-Z0-9._-]");
         return Err(("topic".into(), m));
     }
-    if client.transactional_id.is_some() {
-        let m = format!("step at {at} ms: a transactional client uses the workload topic only");
-        return Err(("topic".into(), m));
-    }
     match topics.iter().find(|(n, _)| n == topic) {
         Some((_, n)) => Ok(*n),
         None => Err((
