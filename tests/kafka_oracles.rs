@@ -646,3 +646,9 @@ fn k49_reassign_target_down_and_cancelled() {
 fn k49d_reassign_refused() {
     oracle("k49d-reassign-refused");
 }
+
+#[test]
+fn k50_txn_send_to_created_topic() {
+    oracle("k50a-txn-send-to-created-topic");
+    oracle("k50b-txn-send-topic-created-late");
+}

@@ -27,7 +27,7 @@ mod timers;
 
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{
-    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload,
+    KErr, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
 };
 use cleaner::CleanerParams;
 use log::ReplicaLog;

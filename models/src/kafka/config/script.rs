@@ -393,7 +393,7 @@ pub fn validate(
         }
         let partitions = match &st.topic {
             None => partitions,
-            Some(t) => topic_partitions(st, client, t, topics)
+            Some(t) => topic_partitions(st, t, topics)
                 .map_err(|(f, m)| (format!("script.{i}.{f}"), m))?,
         };
         if let Some(p) = st.cmd.partitions().into_iter().find(|p| *p >= partitions) {
@@ -436,7 +436,6 @@ pub fn validate(
 /// the step cannot name it.
 fn topic_partitions(
     st: &KStep,
-    client: &ScriptClientSpec,
     topic: &str,
     topics: &[(String, u32)],
 ) -> Result<u32, (String, String)> {
@@ -571,6 +570,10 @@ mod tests {
         let e = validate(&c, &[on(assign(0), "audit")], &[], 1, &topics).unwrap_err();
         assert_eq!(e.0, "script.0.topic");
         assert!(validate(&c, &[on(KCmd::Subscribe, "orders")], &[], 1, &topics).is_ok());
+        // A transactional client's send may name it too (it waits in waitOnMetadata, k50a).
+        let mut t = c.clone();
+        t[0].transactional_id = Some("tx".into());
+        assert!(validate(&t, &[on(send.clone(), "orders")], &[], 1, &topics).is_ok());
         // Topic.validate's legal names.
         let bad = [("or ders".to_string(), 1), ("..".to_string(), 1)];
         for (name, _) in &bad {
