@@ -12,6 +12,7 @@ use std::any::Any;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
+mod moving;
 mod reassignment;
 
 const T_SESSION_CHECK: u64 = 1;
@@ -33,7 +34,7 @@ pub struct CPart {
     pub recovering: bool,
     /// KIP-455 reassignment in progress (`reassignment.rs`): the replicas it adds and removes
     /// (both empty: none), and the brokers a finished one took out, which delete their logs.
-    pub moving: reassignment::Moving,
+    pub moving: moving::Moving,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -65,7 +66,7 @@ pub struct Controller {
     /// Names of the topics CreateTopic created.
     created: BTreeSet<String>,
     /// Reassignment answers and phases over the run (`reassignment.rs`).
-    pub reassignments: reassignment::ReassignCounters,
+    pub reassignments: moving::ReassignCounters,
 }
 
 impl Controller {
@@ -88,7 +89,7 @@ impl Controller {
                     elr: BTreeSet::new(),
                     last_known_elr: BTreeSet::new(),
                     recovering: false,
-                    moving: reassignment::Moving::default(),
+                    moving: moving::Moving::default(),
                     replicas,
                 }
             })
@@ -124,7 +125,7 @@ impl Controller {
             isr_shrinks: 0,
             isr_expands: 0,
             fences: 0,
-            reassignments: reassignment::ReassignCounters::default(),
+            reassignments: moving::ReassignCounters::default(),
         };
         c.rebuild_snapshot();
         c

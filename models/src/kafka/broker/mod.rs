@@ -169,7 +169,7 @@ pub struct Broker {
     /// Tiered storage: the shared remote tier, uploads and remote reads, counters.
     pub(super) tier: TierState,
     /// Replicas reassignments started and deleted here (`replica_set.rs`).
-    pub replica_changes: replica_set::ReplicaChanges,
+    pub replica_changes: ReplicaChanges,
 }
 
 /// What this broker's log cleaner did over the run.
@@ -183,6 +183,13 @@ pub struct CleanerCounters {
     /// (partition, value) of every aborted record removed: the checker still knows them as
     /// aborted once no log shows them.
     pub aborted_values: Vec<(u32, u64)>,
+}
+
+/// How many replicas reassignments started and deleted on this broker.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaChanges {
+    pub created: u64,
+    pub deleted: u64,
 }
 
 impl Broker {
@@ -220,7 +227,7 @@ impl Broker {
             cleaner: CleanerCounters::default(),
             shutdown_complete: false,
             tier: TierState::default(),
-            replica_changes: replica_set::ReplicaChanges::default(),
+            replica_changes: ReplicaChanges::default(),
         }
     }
 

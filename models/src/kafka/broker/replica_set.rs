@@ -8,7 +8,7 @@
 //! `Broker`.
 
 use super::controller::Controller;
-use super::{Broker, PartView, Role};
+use super::{Broker, PartView, ReplicaChanges, Role};
 use crate::kafka::broker::log::ReplicaLog;
 use crate::report::ModelReport;
 use crate::kafka::wire::msg::{KEvent, KMsg, PartState};
@@ -54,13 +54,6 @@ impl Broker {
         }
         view.followers.retain(|r, _| st.replicas.contains(r));
     }
-}
-
-/// How many replicas reassignments started and deleted on this broker.
-#[derive(Clone, Debug, Default)]
-pub struct ReplicaChanges {
-    pub created: u64,
-    pub deleted: u64,
 }
 
 /// The reassignment metrics: the controller's answers and phases, the partitions still moving at
