@@ -591,7 +591,9 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             broker::tiered::final_values(remote.as_ref(), p, log, view.all)
         }));
         // A reassignment moved the partition: the controller's replicas are its replicas now.
-        let replicas = ctrl.assigned(p).unwrap_or_else(|| config.replicas(p as u32));
+        let replicas = ctrl
+            .assigned(p)
+            .unwrap_or_else(|| config.replicas(p as u32));
         fin.offline_in_sync_values.push(match leader {
             Some(_) => Vec::new(),
             None => offline_in_sync_values(sim, &ctrl.parts[p], &replicas, p, remote.as_ref()),

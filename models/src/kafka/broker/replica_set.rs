@@ -10,8 +10,8 @@
 use super::controller::Controller;
 use super::{Broker, PartView, ReplicaChanges, Role};
 use crate::kafka::broker::log::ReplicaLog;
-use crate::report::ModelReport;
 use crate::kafka::wire::msg::{KEvent, KMsg, PartState};
+use crate::report::ModelReport;
 use msgsim_sim::Ctx;
 
 impl Broker {
@@ -68,7 +68,10 @@ pub fn observe(ctrl: &Controller, brokers: &[&Broker], report: &mut ModelReport)
         ("reassignments_completed", r.completed as f64),
         ("reassignments_cancelled", r.cancelled as f64),
         ("reassignments_refused", r.refused as f64),
-        ("reassigning_partitions", ctrl.reassigning_partitions() as f64),
+        (
+            "reassigning_partitions",
+            ctrl.reassigning_partitions() as f64,
+        ),
         ("reassignment_replicas_created", sum(|c| c.created)),
         ("reassignment_replicas_deleted", sum(|c| c.deleted)),
     ];

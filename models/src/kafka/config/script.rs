@@ -393,8 +393,9 @@ pub fn validate(
         }
         let partitions = match &st.topic {
             None => partitions,
-            Some(t) => topic_partitions(st, t, topics)
-                .map_err(|(f, m)| (format!("script.{i}.{f}"), m))?,
+            Some(t) => {
+                topic_partitions(st, t, topics).map_err(|(f, m)| (format!("script.{i}.{f}"), m))?
+            }
         };
         if let Some(p) = st.cmd.partitions().into_iter().find(|p| *p >= partitions) {
             let m = format!(

@@ -59,8 +59,16 @@ pub fn completed(
 /// The replica list and state a new target gives (`PartitionReassignmentReplicas(current,
 /// target)`): target ++ removing, with the sets in broker order.
 pub fn started(current: &[u32], target: &[u32]) -> (Vec<u32>, Moving) {
-    let removing: BTreeSet<u32> = current.iter().copied().filter(|r| !target.contains(r)).collect();
-    let adding: BTreeSet<u32> = target.iter().copied().filter(|r| !current.contains(r)).collect();
+    let removing: BTreeSet<u32> = current
+        .iter()
+        .copied()
+        .filter(|r| !target.contains(r))
+        .collect();
+    let adding: BTreeSet<u32> = target
+        .iter()
+        .copied()
+        .filter(|r| !current.contains(r))
+        .collect();
     let mut replicas = target.to_vec();
     replicas.extend(removing.iter().copied());
     let moving = Moving {
@@ -103,11 +111,20 @@ mod tests {
         let done = completed(&replicas, &set(&[0, 1, 2, 3, 4, 5]), &m);
         assert_eq!(done, Some((vec![3, 4, 5], set(&[3, 4, 5]))));
         // Target members that are not in the ISR block it even if the rest is there.
-        assert_eq!(completed(&replicas, &set(&[1, 3, 4, 5]), &m).map(|d| d.0), Some(vec![3, 4, 5]));
+        assert_eq!(
+            completed(&replicas, &set(&[1, 3, 4, 5]), &m).map(|d| d.0),
+            Some(vec![3, 4, 5])
+        );
         assert_eq!(completed(&replicas, &set(&[3, 4]), &m), None);
         // A pure removal completes at once; nothing in progress never completes.
         let (replicas, m) = started(&[0, 1, 2], &[0, 1]);
-        assert_eq!(completed(&replicas, &set(&[0, 1, 2]), &m), Some((vec![0, 1], set(&[0, 1]))));
-        assert_eq!(completed(&[0, 1, 2], &set(&[0, 1, 2]), &Moving::default()), None);
+        assert_eq!(
+            completed(&replicas, &set(&[0, 1, 2]), &m),
+            Some((vec![0, 1], set(&[0, 1])))
+        );
+        assert_eq!(
+            completed(&[0, 1, 2], &set(&[0, 1, 2]), &Moving::default()),
+            None
+        );
     }
 }

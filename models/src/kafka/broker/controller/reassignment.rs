@@ -44,7 +44,10 @@ impl Controller {
             .find(|t| !self.parts[t.first as usize].replicas.is_empty())?;
         let index = t.first as usize + partition as usize;
         let exists = (partition as usize) < t.replicas.len()
-            && self.parts.get(index).is_some_and(|c| !c.replicas.is_empty());
+            && self
+                .parts
+                .get(index)
+                .is_some_and(|c| !c.replicas.is_empty());
         exists.then_some(index)
     }
 
@@ -120,7 +123,7 @@ impl Controller {
         if unclean {
             if !self.cfg.unclean_leader_election_enable {
                 self.reassignments.refused += 1;
-            ctx.sometimes("kafka:reassignment_invalid_replica_assignment");
+                ctx.sometimes("kafka:reassignment_invalid_replica_assignment");
                 return;
             }
             isr.insert(original[0]);
