@@ -191,10 +191,8 @@ impl ScriptClient {
             // ask for auto-creation (ProducerMetadata), the consumer's when
             // allow.auto.create.topics (ConsumerMetadata.allowAutoTopicCreation).
             match cmd {
-                KCmd::Send { .. } => match self.txn.as_mut() {
-                    Some(txn) => txn.client.ask_auto_create(topic),
-                    None => self.producer.ask_auto_create(topic),
-                },
+                // A transactional client's: in `metadata_has` below.
+                KCmd::Send { .. } if self.txn.is_none() => self.producer.ask_auto_create(topic),
                 KCmd::Assign { .. } | KCmd::Subscribe if self.allow_auto_create => {
                     self.cons.ask_auto_create(topic)
                 }
@@ -212,14 +210,14 @@ impl ScriptClient {
             && !self.closed
         {
             let (p, _) = send_record(&self.cfg, partition, key, value_bytes, headers);
-            if !self.knows_partition(p) {
+            if !self.metadata_has(ctx, p, self.topic_ids[pos]) {
                 // KafkaProducer.waitOnMetadata (every producer, transactional or not): the
                 // topic is not in the metadata (the brokers answer UNKNOWN_TOPIC_OR_PARTITION):
                 // send blocks, asking for updates, up to max.block.ms, then fails with a
                 // TimeoutException ("Topic ... not present in metadata after N ms").
                 self.running = Some(Running::Metadata(pos));
                 ctx.set_timer(self.max_block, tag(T_MD_BLOCK, pos as u64));
-                return self.want_metadata(ctx);
+                return;
             }
         }
         if self.txn.is_some() && self.run_txn_step(ctx, pos, &cmd) {
@@ -445,8 +443,8 @@ impl ScriptClient {
         let KCmd::Send { partition, .. } = self.steps[pos].1.cmd else {
             return;
         };
-        if !self.knows_partition(partition.unwrap_or(0)) {
-            return self.want_metadata(ctx);
+        if !self.metadata_has(ctx, partition.unwrap_or(0), None) {
+            return;
         }
         self.running = None;
         self.run_step(ctx, pos);
@@ -454,18 +452,20 @@ impl ScriptClient {
     }
 
     /// Whether the sending producer's metadata (the transactional client's, if the client has
-    /// a transactional.id) knows partition `p`.
-    fn knows_partition(&self, p: u32) -> bool {
-        match &self.txn {
-            Some(txn) => txn.client.knows_partition(p),
-            None => self.producer.knows_partition(p),
-        }
-    }
-
-    fn want_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+    /// a transactional.id) knows partition `p`; if not, it asks for an update.
+    fn metadata_has(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: u32,
+        topic: Option<u32>,
+    ) -> bool {
         match self.txn.as_mut() {
-            Some(txn) => txn.client.want_metadata(ctx),
-            None => self.producer.want_metadata(ctx),
+            Some(txn) => txn.client.wait_on_metadata(ctx, p, topic),
+            None if self.producer.knows_partition(p) => true,
+            None => {
+                self.producer.want_metadata(ctx);
+                false
+            }
         }
     }
 

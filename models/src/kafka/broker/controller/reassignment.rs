@@ -128,17 +128,10 @@ impl Controller {
             }
             isr.insert(original[0]);
         }
-        let part = &mut self.parts[p];
-        part.replicas = original;
-        part.isr = isr;
-        part.recovering |= unclean;
-        part.moving.removed.extend(adding.iter().copied());
-        part.moving.adding.clear();
-        part.moving.removing.clear();
-        part.partition_epoch += 1;
+        self.parts[p].recovering |= unclean;
         self.reassignments.cancelled += 1;
         ctx.sometimes("kafka:reassignment_cancelled");
-        self.lead_after_shrink(ctx, p, !adding.is_empty());
+        self.finish_move(ctx, p, original, isr, adding);
         self.changed(ctx);
     }
 
@@ -154,20 +147,33 @@ impl Controller {
             return false;
         };
         let removing = part.moving.removing.clone();
+        self.reassignments.completed += 1;
+        ctx.sometimes("kafka:reassignment_completed");
+        self.finish_move(ctx, p, replicas, isr, removing);
+        true
+    }
+
+    /// The record that ends a reassignment (completed or reverted): the final replica list and
+    /// ISR, the ELR kept to the replicas, `out` (the brokers taken off) marked to delete their
+    /// copies, no adding/removing; then the election and the epoch bump.
+    fn finish_move(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: usize,
+        replicas: Vec<u32>,
+        isr: BTreeSet<u32>,
+        out: Vec<u32>,
+    ) {
         let part = &mut self.parts[p];
+        part.elr.retain(|r| replicas.contains(r));
+        part.last_known_elr.retain(|r| replicas.contains(r));
         part.replicas = replicas;
         part.isr = isr;
-        let assigned = part.replicas.clone();
-        part.elr.retain(|r| assigned.contains(r));
-        part.last_known_elr.retain(|r| assigned.contains(r));
-        part.moving.removed.extend(removing.iter().copied());
+        part.moving.removed.extend(out.iter().copied());
         part.moving.adding.clear();
         part.moving.removing.clear();
         part.partition_epoch += 1;
-        self.reassignments.completed += 1;
-        ctx.sometimes("kafka:reassignment_completed");
-        self.lead_after_shrink(ctx, p, !removing.is_empty());
-        true
+        self.lead_after_shrink(ctx, p, !out.is_empty());
     }
 
     /// `tryElection` (electAnyLeader: keep a leader still in the ISR, else the first usable

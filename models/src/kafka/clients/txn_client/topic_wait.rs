@@ -9,19 +9,23 @@ use crate::kafka::wire::msg::{KEvent, KMsg};
 use msgsim_sim::Ctx;
 
 impl TxnClient {
-    /// Whether the client's metadata knows partition `p` (its topic exists: it has replicas).
-    pub fn knows_partition(&self, p: u32) -> bool {
-        (self.md.as_ref()).is_some_and(|m| m.has_partition(p))
-    }
-
-    /// Ask for topic `topic`'s auto-creation in every metadata request from now on (a
-    /// producer's metadata requests allow auto-creation: ProducerMetadata).
-    pub fn ask_auto_create(&mut self, topic: u32) {
-        self.md_requests.ask_auto_create(topic);
-    }
-
-    /// Ask for a metadata update (Metadata.requestUpdateForTopic in waitOnMetadata).
-    pub fn want_metadata(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+    /// Whether the client's metadata knows partition `p` (its topic exists: it has replicas);
+    /// if not, ask for an update (Metadata.requestUpdateForTopic in waitOnMetadata), for topic
+    /// `auto_create`'s auto-creation too when given (a producer's metadata requests allow it:
+    /// ProducerMetadata).
+    pub fn wait_on_metadata(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: u32,
+        auto_create: Option<u32>,
+    ) -> bool {
+        if let Some(topic) = auto_create {
+            self.md_requests.ask_auto_create(topic);
+        }
+        if (self.md.as_ref()).is_some_and(|m| m.has_partition(p)) {
+            return true;
+        }
         self.request_metadata(ctx);
+        false
     }
 }
