@@ -652,3 +652,8 @@ fn k50_txn_send_to_created_topic() {
     oracle("k50a-txn-send-to-created-topic");
     oracle("k50b-txn-send-topic-created-late");
 }
+
+#[test]
+fn k49e_reassign_removed_replica_down() {
+    oracle("k49e-reassign-removed-replica-down");
+}
