@@ -630,3 +630,30 @@ fn k48_subscribe_before_create_topic() {
     oracle("k48a-subscribe-before-create-topic");
     oracle("k48b-subscribe-after-create-topic");
 }
+
+#[test]
+fn k49a_reassign_partition() {
+    oracle("k49a-reassign-partition");
+}
+
+#[test]
+fn k49_reassign_target_down_and_cancelled() {
+    oracle("k49b-reassign-target-down");
+    oracle("k49c-reassign-cancelled");
+}
+
+#[test]
+fn k49d_reassign_refused() {
+    oracle("k49d-reassign-refused");
+}
+
+#[test]
+fn k50_txn_send_to_created_topic() {
+    oracle("k50a-txn-send-to-created-topic");
+    oracle("k50b-txn-send-topic-created-late");
+}
+
+#[test]
+fn k49e_reassign_removed_replica_down() {
+    oracle("k49e-reassign-removed-replica-down");
+}

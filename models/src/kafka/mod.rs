@@ -138,6 +138,15 @@ pub const PROBES: &[&str] = &[
     "kafka:offset_reset",
     "kafka:out_of_order_sequence_reset",
     "kafka:partition_offline",
+    "kafka:reassignment_cancelled",
+    "kafka:reassignment_completed",
+    "kafka:reassignment_invalid_replica_assignment",
+    "kafka:reassignment_leader_moved",
+    "kafka:reassignment_no_reassignment_in_progress",
+    "kafka:reassignment_replica_created",
+    "kafka:reassignment_replica_deleted",
+    "kafka:reassignment_started",
+    "kafka:reassignment_unknown_topic_or_partition",
     "kafka:produce_request_timed_out",
     "kafka:producer_epoch_bump",
     "kafka:producer_request_timeout",
@@ -200,6 +209,14 @@ pub const METRICS: &[&str] = &[
     "divergence_truncations",
     "divergence_no_progress",
     "truncated_records",
+    // partition reassignment (broker/controller/reassignment.rs)
+    "reassignments_started",
+    "reassignments_completed",
+    "reassignments_cancelled",
+    "reassignments_refused",
+    "reassigning_partitions",
+    "reassignment_replicas_created",
+    "reassignment_replicas_deleted",
     "producer_retries",
     "commits_failed",
     "group_rebalances",
@@ -574,17 +591,14 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             // With tiered storage the records below the local log start are in the remote tier.
             broker::tiered::final_values(remote.as_ref(), p, log, view.all)
         }));
+        // A reassignment moved the partition: the controller's replicas are its replicas now.
+        let replicas = ctrl
+            .assigned(p)
+            .unwrap_or_else(|| config.replicas(p as u32));
         fin.offline_in_sync_values.push(match leader {
             Some(_) => Vec::new(),
-            None => offline_in_sync_values(
-                sim,
-                &ctrl.parts[p],
-                &config.replicas(p as u32),
-                p,
-                remote.as_ref(),
-            ),
+            None => offline_in_sync_values(sim, &ctrl.parts[p], &replicas, p, remote.as_ref()),
         });
-        let replicas = config.replicas(p as u32);
         let compacted = config.may_compact_partition(p);
         let mut disagreements = 0;
         for (i, &a) in replicas.iter().enumerate() {
@@ -691,6 +705,7 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         .map(|p| ctrl.parts[p].leader)
         .collect();
     broker::tiered::observe(&brokers, &leaders, report);
+    broker::replica_set::observe(ctrl, &brokers, report);
     let obs = [
         ("elections", ctrl.elections as f64),
         ("unclean_elections", ctrl.unclean_elections as f64),

@@ -12,6 +12,9 @@ use std::any::Any;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
+mod moving;
+mod reassignment;
+
 const T_SESSION_CHECK: u64 = 1;
 const T_PUSH: u64 = 2;
 const T_ADMIN: u64 = 3;
@@ -29,6 +32,9 @@ pub struct CPart {
     /// (PartitionChangeBuilder.canElectLastKnownLeader).
     pub last_known_elr: BTreeSet<u32>,
     pub recovering: bool,
+    /// KIP-455 reassignment in progress (`reassignment.rs`): the replicas it adds and removes
+    /// (both empty: none), and the brokers a finished one took out, which delete their logs.
+    pub moving: moving::Moving,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -59,6 +65,8 @@ pub struct Controller {
     pub fences: u64,
     /// Names of the topics CreateTopic created.
     created: BTreeSet<String>,
+    /// Reassignment answers and phases over the run (`reassignment.rs`).
+    pub reassignments: moving::ReassignCounters,
 }
 
 impl Controller {
@@ -81,6 +89,7 @@ impl Controller {
                     elr: BTreeSet::new(),
                     last_known_elr: BTreeSet::new(),
                     recovering: false,
+                    moving: moving::Moving::default(),
                     replicas,
                 }
             })
@@ -116,6 +125,7 @@ impl Controller {
             isr_shrinks: 0,
             isr_expands: 0,
             fences: 0,
+            reassignments: moving::ReassignCounters::default(),
         };
         c.rebuild_snapshot();
         c
@@ -140,6 +150,9 @@ impl Controller {
                     isr: p.isr.iter().copied().collect(),
                     elr: p.elr.iter().copied().collect(),
                     recovering: p.recovering,
+                    adding: p.moving.adding.clone(),
+                    removing: p.moving.removing.clone(),
+                    removed: p.moving.removed.iter().copied().collect(),
                 })
                 .collect(),
             broker_epochs: self.brokers.iter().map(|b| b.epoch).collect(),
@@ -533,6 +546,8 @@ impl Controller {
             part.recovering = false;
         }
         part.partition_epoch += 1;
+        // PartitionChangeBuilder.build → completeReassignmentIfNeeded on every change.
+        self.maybe_complete_reassignment(ctx, p);
         self.changed(ctx);
         Ok(self.snapshot.parts[p].clone())
     }
@@ -549,7 +564,9 @@ impl Actor<KMsg, KEvent> for Controller {
         for (i, a) in self.cfg.admin.iter().enumerate() {
             let mine = matches!(
                 a.op,
-                AdminOp::ElectPreferredLeader { .. } | AdminOp::CreateTopic { .. }
+                AdminOp::ElectPreferredLeader { .. }
+                    | AdminOp::CreateTopic { .. }
+                    | AdminOp::AlterPartitionReassignments { .. }
             );
             if mine && a.at_ms > now_ms {
                 let after = SimDuration::from_millis(a.at_ms - now_ms);
@@ -679,6 +696,11 @@ impl Actor<KMsg, KEvent> for Controller {
                         let index = tag_payload(t) as usize;
                         self.create_topic(ctx, index);
                     }
+                    Some(AdminOp::AlterPartitionReassignments {
+                        topic,
+                        partition,
+                        target,
+                    }) => self.alter_reassignment(ctx, topic.as_deref(), partition, target),
                     _ => {}
                 }
             }

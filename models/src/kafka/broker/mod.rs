@@ -15,9 +15,11 @@ mod auto_create;
 pub mod cleaner;
 pub mod controller;
 pub mod log;
+mod metadata;
 mod parked;
 mod produce;
 pub mod remote_store;
+pub mod replica_set;
 mod replication;
 pub mod retention_check;
 pub mod tiered;
@@ -25,7 +27,7 @@ mod timers;
 
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{
-    KErr, KEvent, KMsg, MetaSnapshot, PartState, Peers, tag, tag_kind, tag_payload,
+    KErr, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
 };
 use cleaner::CleanerParams;
 use log::ReplicaLog;
@@ -166,6 +168,8 @@ pub struct Broker {
     shutdown_complete: bool,
     /// Tiered storage: the shared remote tier, uploads and remote reads, counters.
     pub(super) tier: TierState,
+    /// Replicas reassignments started and deleted here (`replica_set.rs`).
+    pub replica_changes: ReplicaChanges,
 }
 
 /// What this broker's log cleaner did over the run.
@@ -179,6 +183,13 @@ pub struct CleanerCounters {
     /// (partition, value) of every aborted record removed: the checker still knows them as
     /// aborted once no log shows them.
     pub aborted_values: Vec<(u32, u64)>,
+}
+
+/// How many replicas reassignments started and deleted on this broker.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaChanges {
+    pub created: u64,
+    pub deleted: u64,
 }
 
 impl Broker {
@@ -216,6 +227,7 @@ impl Broker {
             cleaner: CleanerCounters::default(),
             shutdown_complete: false,
             tier: TierState::default(),
+            replica_changes: ReplicaChanges::default(),
         }
     }
 
@@ -244,108 +256,6 @@ impl Broker {
             .as_ref()
             .and_then(|m| m.fenced.get(b as usize).copied())
             .unwrap_or(true)
-    }
-
-    /// Apply a metadata image if it is newer than ours (brokers act on stale views until then).
-    pub(super) fn apply_metadata(
-        &mut self,
-        ctx: &mut Ctx<'_, KMsg, KEvent>,
-        snap: Rc<MetaSnapshot>,
-    ) {
-        if self.md.as_ref().is_some_and(|m| m.offset >= snap.offset) {
-            return;
-        }
-        self.md = Some(snap.clone());
-        for p in 0..self.cfg.log_partitions() as usize {
-            if !self.hosted[p] {
-                continue;
-            }
-            let st = &snap.parts[p];
-            let view = &self.parts[p];
-            if st.leader == Some(self.id) {
-                if view.role != Role::Leader || view.leader_epoch != st.leader_epoch {
-                    self.become_leader(ctx, p, st);
-                } else if st.partition_epoch > view.partition_epoch {
-                    let view = &mut self.parts[p];
-                    view.partition_epoch = st.partition_epoch;
-                    view.isr = st.isr.clone();
-                    view.maximal_isr = st.isr.clone();
-                    view.pending_alter = false;
-                    self.maybe_advance_hw(ctx, p);
-                }
-            } else if view.role != Role::Follower
-                || view.leader != st.leader
-                || view.leader_epoch != st.leader_epoch
-            {
-                self.become_follower(ctx, p, st);
-            } else {
-                let view = &mut self.parts[p];
-                view.partition_epoch = st.partition_epoch;
-                view.isr = st.isr.clone();
-            }
-        }
-        self.check_fetchers(ctx);
-    }
-
-    fn become_leader(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {
-        let now = ctx.now();
-        let leo = self.logs[p].leo;
-        if self.cfg.truncate_to_hw_on_become_follower {
-            // Pre-KIP-101 there is no epoch cache to keep consistent; nothing to do.
-        }
-        self.logs[p].assign_epoch(st.leader_epoch, leo);
-        let view = &mut self.parts[p];
-        view.role = Role::Leader;
-        view.leader = Some(self.id);
-        view.leader_epoch = st.leader_epoch;
-        view.partition_epoch = st.partition_epoch;
-        view.isr = st.isr.clone();
-        view.maximal_isr = st.isr.clone();
-        view.pending_alter = false;
-        view.leader_epoch_start = leo;
-        view.followers.clear();
-        for &r in &st.replicas {
-            if r != self.id {
-                // Replica.resetReplicaState: ISR members count as caught up at the start of
-                // the epoch; their LEO is unknown until they fetch.
-                let caught = if st.isr.contains(&r) {
-                    now
-                } else {
-                    SimTime::ZERO
-                };
-                view.followers.insert(
-                    r,
-                    FollowerState {
-                        last_caught_up_time: caught,
-                        ..FollowerState::default()
-                    },
-                );
-            }
-        }
-        ctx.sometimes("kafka:became_leader");
-    }
-
-    fn become_follower(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {
-        let was_leader = self.parts[p].role == Role::Leader;
-        if was_leader {
-            self.fail_waiters(ctx, p);
-        }
-        if self.cfg.truncate_to_hw_on_become_follower && st.leader.is_some() {
-            // Pre-KIP-101: truncate to the local HW on becoming follower.
-            let hw = self.logs[p].hw;
-            self.truncate(p, hw);
-        }
-        let view = &mut self.parts[p];
-        view.role = Role::Follower;
-        view.leader = st.leader;
-        view.leader_epoch = st.leader_epoch;
-        view.partition_epoch = st.partition_epoch;
-        view.isr = st.isr.clone();
-        view.maximal_isr.clear();
-        view.pending_alter = false;
-        view.followers.clear();
-        // Pre-KIP-320 a follower truncates only here, once per LeaderAndIsr it sees.
-        view.truncating = self.cfg.no_fetch_epoch_fencing;
     }
 
     pub(super) fn truncate(&mut self, p: usize, offset: u64) {

@@ -191,11 +191,33 @@ impl ScriptClient {
             // ask for auto-creation (ProducerMetadata), the consumer's when
             // allow.auto.create.topics (ConsumerMetadata.allowAutoTopicCreation).
             match cmd {
-                KCmd::Send { .. } => self.producer.ask_auto_create(topic),
+                // A transactional client's: in `metadata_has` below.
+                KCmd::Send { .. } if self.txn.is_none() => self.producer.ask_auto_create(topic),
                 KCmd::Assign { .. } | KCmd::Subscribe if self.allow_auto_create => {
                     self.cons.ask_auto_create(topic)
                 }
                 _ => {}
+            }
+        }
+        if let KCmd::Send {
+            partition,
+            ref key,
+            value_bytes,
+            ref headers,
+            ..
+        } = cmd
+            && self.steps[pos].1.topic.is_some()
+            && !self.closed
+        {
+            let (p, _) = send_record(&self.cfg, partition, key, value_bytes, headers);
+            if !self.metadata_has(ctx, p, self.topic_ids[pos]) {
+                // KafkaProducer.waitOnMetadata (every producer, transactional or not): the
+                // topic is not in the metadata (the brokers answer UNKNOWN_TOPIC_OR_PARTITION):
+                // send blocks, asking for updates, up to max.block.ms, then fails with a
+                // TimeoutException ("Topic ... not present in metadata after N ms").
+                self.running = Some(Running::Metadata(pos));
+                ctx.set_timer(self.max_block, tag(T_MD_BLOCK, pos as u64));
+                return;
             }
         }
         if self.txn.is_some() && self.run_txn_step(ctx, pos, &cmd) {
@@ -215,16 +237,6 @@ impl ScriptClient {
                     return self.answer(ctx, pos, "CLOSED".into());
                 }
                 let (p, bytes) = send_record(&self.cfg, partition, &key, value_bytes, &headers);
-                if self.steps[pos].1.topic.is_some() && !self.producer.knows_partition(p) {
-                    // KafkaProducer.waitOnMetadata: the topic is not in the metadata (the
-                    // brokers answer UNKNOWN_TOPIC_OR_PARTITION): send blocks, asking for
-                    // updates, up to max.block.ms, then fails with a TimeoutException ("Topic
-                    // ... not present in metadata after N ms").
-                    self.running = Some(Running::Metadata(pos));
-                    ctx.set_timer(self.max_block, tag(T_MD_BLOCK, pos as u64));
-                    self.producer.want_metadata(ctx);
-                    return;
-                }
                 let ts = ctx.local_now().as_millis() as i64 + timestamp_delta_ms;
                 let value = self.producer.script_send(ctx, p, bytes, ts);
                 self.sends.insert(value, pos);
@@ -431,12 +443,30 @@ impl ScriptClient {
         let KCmd::Send { partition, .. } = self.steps[pos].1.cmd else {
             return;
         };
-        if !self.producer.knows_partition(partition.unwrap_or(0)) {
-            return self.producer.want_metadata(ctx);
+        if !self.metadata_has(ctx, partition.unwrap_or(0), None) {
+            return;
         }
         self.running = None;
         self.run_step(ctx, pos);
         self.run_due(ctx);
+    }
+
+    /// Whether the sending producer's metadata (the transactional client's, if the client has
+    /// a transactional.id) knows partition `p`; if not, it asks for an update.
+    fn metadata_has(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        p: u32,
+        topic: Option<u32>,
+    ) -> bool {
+        match self.txn.as_mut() {
+            Some(txn) => txn.client.wait_on_metadata(ctx, p, topic),
+            None if self.producer.knows_partition(p) => true,
+            None => {
+                self.producer.want_metadata(ctx);
+                false
+            }
+        }
     }
 
     /// Consumer progress: a waiting poll or commitSync, commitAsync callbacks.

@@ -11,6 +11,7 @@
 //! connection events to it (timer kinds from `T_CLIENT_TICK` up).
 
 mod calls;
+mod topic_wait;
 
 use super::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{Acks, KafkaConfig};

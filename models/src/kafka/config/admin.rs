@@ -81,6 +81,18 @@ pub enum AdminOp {
         #[serde(default)]
         configs: Vec<(String, ConfigValue)>,
     },
+    /// `Admin.alterPartitionReassignments({tp: Optional.of(new NewPartitionReassignment(
+    /// target))})` (KIP-455; the controller's `ReplicationControlManager.alterPartitionReassignment`):
+    /// move `partition` of `topic` (none: the workload topic; else a CreateTopic's name) to the
+    /// `target` brokers (1 = `b1`; the first is the preferred leader), or with `target: None`
+    /// cancel the reassignment in progress (`Optional.empty()`). The phases and the answers
+    /// are in `broker/controller/reassignment.rs`.
+    AlterPartitionReassignments {
+        #[serde(default)]
+        topic: Option<String>,
+        partition: u32,
+        target: Option<Vec<u32>>,
+    },
 }
 
 fn one() -> u32 {
@@ -171,7 +183,11 @@ impl AdminOp {
         match self {
             AdminOp::ElectPreferredLeader { partition }
             | AdminOp::DeleteRecords { partition, .. } => Some(*partition),
-            AdminOp::IncrementalAlterConfigs { .. } | AdminOp::CreateTopic { .. } => None,
+            // A reassignment's partition may be a created topic's, or unknown: the controller
+            // answers UNKNOWN_TOPIC_OR_PARTITION at run time, as Kafka does.
+            AdminOp::IncrementalAlterConfigs { .. }
+            | AdminOp::CreateTopic { .. }
+            | AdminOp::AlterPartitionReassignments { .. } => None,
         }
     }
 }

@@ -32,7 +32,7 @@ pub struct TopicLayout {
 /// The manual assignment's problem, as the controller words it, if any: an empty or
 /// duplicated replica list, a broker that is not registered (not `b1..bN` here), or a list
 /// whose length differs from the first one's.
-fn assignment_problem(assignment: &[Vec<u32>], brokers: u32) -> Option<String> {
+pub fn assignment_problem(assignment: &[Vec<u32>], brokers: u32) -> Option<String> {
     let rf = assignment.first().map_or(0, Vec::len);
     for (p, list) in assignment.iter().enumerate() {
         if list.is_empty() {

@@ -120,6 +120,12 @@ pub struct PartState {
     pub elr: Vec<u32>,
     /// KIP-704 leader recovery state after an unclean election.
     pub recovering: bool,
+    /// KIP-455: the replicas a reassignment in progress adds and removes (PartitionRecord
+    /// addingReplicas / removingReplicas), and the brokers a finished or cancelled one took
+    /// out of `replicas` (they stop their replica and delete its log).
+    pub adding: Vec<u32>,
+    pub removing: Vec<u32>,
+    pub removed: Vec<u32>,
 }
 
 /// A metadata image at some offset of the metadata log.
@@ -130,6 +136,14 @@ pub struct MetaSnapshot {
     /// Registered broker epoch per broker (0 = never registered).
     pub broker_epochs: Vec<u64>,
     pub fenced: Vec<bool>,
+}
+
+impl MetaSnapshot {
+    /// Whether the image lists partition `p` as existing (its topic has replicas). A client's
+    /// send waits for this (KafkaProducer.waitOnMetadata).
+    pub fn has_partition(&self, p: u32) -> bool {
+        (self.parts.get(p as usize)).is_some_and(|s| !s.replicas.is_empty())
+    }
 }
 
 /// One producer batch on the wire.

@@ -30,11 +30,7 @@ impl Producer {
     /// Whether the producer's metadata knows partition `p` (its topic exists: it has
     /// replicas). KafkaProducer.waitOnMetadata blocks a send until it does.
     pub fn knows_partition(&self, p: u32) -> bool {
-        (self.md.as_ref()).is_some_and(|m| {
-            m.parts
-                .get(p as usize)
-                .is_some_and(|s| !s.replicas.is_empty())
-        })
+        (self.md.as_ref()).is_some_and(|m| m.has_partition(p))
     }
 
     /// Ask for topic `topic`'s auto-creation in every metadata request from now on.
