@@ -396,3 +396,104 @@ fn a_client_killed_by_sentinel_is_counted() {
     assert_eq!(r.observations["clients_killed_by_sentinel"], 1.0);
     assert_eq!(r.observations["first_obuf_disconnect_ms"], 9.0);
 }
+
+#[test]
+fn a_received_event_covers_its_count_of_messages() {
+    let mut c = RedisChecker::default();
+    let (t, n) = (SimTime::from_millis(1), NodeId(0));
+    let received = |first_seq, count| RedisEvent::Received {
+        client: 0,
+        sub: "ch".into(),
+        publisher: 1,
+        first_seq,
+        count,
+    };
+    c.observe(t, n, &received(0, 5));
+    c.observe(t, n, &received(5, 3));
+    let r = report(&mut c);
+    assert_eq!(r.observations["pubsub_received"], 8.0);
+    assert_eq!(r.anomalies[anomaly::DUPLICATE], 0);
+    assert_eq!(r.anomalies[anomaly::PUBSUB_REORDER], 0);
+}
+
+#[test]
+fn only_a_write_to_a_node_other_than_the_promoted_one_is_split_brain() {
+    let mut c = RedisChecker::default();
+    let t = SimTime::from_millis(1);
+    let write = |server| RedisEvent::WriteOk {
+        client: 0,
+        key: "k".into(),
+        value: 1,
+        server,
+        waited: None,
+    };
+    c.observe(
+        t,
+        NodeId(9),
+        &RedisEvent::Failover {
+            sentinel: 0,
+            epoch: 1,
+            promoted: NodeId(2),
+        },
+    );
+    c.observe(t, NodeId(5), &write(NodeId(2)));
+    c.observe(t, NodeId(5), &write(NodeId(1)));
+    c.observe(t, NodeId(5), &write(NodeId(2)));
+    let r = report(&mut c);
+    assert_eq!(r.anomalies[anomaly::SPLIT_BRAIN_WRITE], 1);
+}
+
+#[test]
+fn every_delivery_after_the_first_is_a_redelivery() {
+    let mut c = RedisChecker::default();
+    let (t, n) = (SimTime::from_millis(1), NodeId(0));
+    let delivered = RedisEvent::StreamDelivered {
+        client: 0,
+        key: "s".into(),
+        tag: 3,
+        count: 1,
+    };
+    for _ in 0..3 {
+        c.observe(t, n, &delivered);
+    }
+    let r = report(&mut c);
+    assert_eq!(r.anomalies[anomaly::STREAM_REDELIVERED], 2);
+}
+
+#[test]
+fn a_wait_covers_only_its_own_clients_writes() {
+    // Clients 0 and 1 each write a key; only client 0 WAITs (1 replica). The final primary
+    // holds client 0's write only: client 1's is lost, and it was never WAITed for.
+    let mut c = RedisChecker::default();
+    let (t, n) = (SimTime::from_millis(1), NodeId(5));
+    for client in [0, 1] {
+        let ev = RedisEvent::WriteOk {
+            client,
+            key: format!("k{client}"),
+            value: u64::from(client) + 1,
+            server: NodeId(0),
+            waited: None,
+        };
+        c.observe(t, n, &ev);
+    }
+    c.observe(
+        t,
+        n,
+        &RedisEvent::Waited {
+            client: 0,
+            replicas: 1,
+        },
+    );
+    let mut data = super::dataset::Dataset::default();
+    let set = super::cmd::Cmd::Set {
+        key: "k0".into(),
+        value: 1,
+        bytes: None,
+    };
+    data.execute(&set, 0);
+    c.finish(Some(&data));
+    let mut r = ModelReport::default();
+    c.report(&mut r);
+    assert_eq!(r.observations["acked_writes_lost"], 1.0);
+    assert_eq!(r.observations["wait_acked_writes_lost"], 0.0);
+}
