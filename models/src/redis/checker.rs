@@ -554,7 +554,7 @@ impl RedisChecker {
                 if ex.len() < crate::report::EXAMPLES_MAX {
                     ex.push(format!(
                         "subscriber client #{} missed {missing} of messages {a}..{b} of publisher #{}",
-                        key.0, key.1
+                        key.0, key.2
                     ));
                 }
             }

@@ -10,6 +10,8 @@ mod blocking;
 mod chain_tests;
 mod checker;
 #[cfg(test)]
+mod checker_history_tests;
+#[cfg(test)]
 mod checker_tests;
 mod client;
 mod client_table;

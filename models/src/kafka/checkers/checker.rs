@@ -748,3 +748,7 @@ impl HistoryObserver<KEvent> for Shared {
 #[cfg(test)]
 #[path = "checker_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "checker_history_tests.rs"]
+mod history_tests;
