@@ -469,3 +469,89 @@ fn a_tombstone_nobody_read_after_its_keys_value_was_read_is_missed() {
     assert_eq!(missed(true), 0.0);
     assert_eq!(missed(false), 1.0);
 }
+
+/// Every example of every cause of one anomaly.
+fn examples(r: &ModelReport, anomaly: &str) -> Vec<String> {
+    (r.explanations.get(anomaly).into_iter().flatten())
+        .flat_map(|e| e.examples.clone())
+        .collect()
+}
+
+/// read_committed polls against the final logs' transaction outcomes: a record of an aborted
+/// (or never committed) transaction read read_committed is an aborted read (G1a); one read
+/// before its COMMIT marker's time a pre-committed read; read_uncommitted, an aborted record is
+/// only counted as an observation.
+#[test]
+fn read_committed_polls_are_judged_against_the_transactions_outcomes() {
+    let mut c = KafkaChecker::new(1);
+    c.read_committed = vec![true, false];
+    let mut h = History::new(c);
+    for n in 0..4 {
+        h.send(n, 0, &[n]);
+        h.ok(10 + n, 0, &[n], Some(n));
+    }
+    // Value 0 committed at 150 ms, read at 100 ms; value 1 committed at 150, read at 200;
+    // value 2 aborted, read by both consumers; value 3 plain, read at 300.
+    h.poll(100, 0, 0, 0, &[0]);
+    h.poll(200, 0, 0, 1, &[1, 2]);
+    h.poll(300, 0, 0, 3, &[3]);
+    h.poll(400, 1, 0, 0, &[0, 1, 2]);
+    let mut fin = finals(&[(0, &[0, 1, 2, 3])]);
+    fin.not_committed = vec![v(2)];
+    fin.commit_ms = vec![(v(0), 150), (v(1), 150)];
+    let r = h.report(&fin);
+    assert_metrics(
+        &r,
+        &[
+            ("precommitted_read", 1.0),
+            ("aborted_read", 1.0),
+            ("txn_not_committed_records", 1.0),
+            ("aborted_polled_read_committed", 1.0),
+            ("aborted_polled_read_uncommitted", 1.0),
+            ("max_ack_to_poll_ms_read_committed", 300.0 - 13.0),
+            ("max_ack_to_poll_ms_read_uncommitted", 400.0 - 10.0),
+        ],
+    );
+    assert_eq!(
+        examples(&r, anomaly::ABORTED_READ)[0].split(" (").next(),
+        Some("p0 offset 2")
+    );
+}
+
+/// Consume-transform-produce: an input with no output in the read_committed view of the output
+/// topic is missing, one with two is a duplicate; outputs only in aborted transactions are
+/// counted apart, and duplicates read_uncommitted too. The examples give the input's partition
+/// and acknowledged offset.
+#[test]
+fn consume_transform_produce_outputs_are_counted_per_input_record() {
+    let mut h = History::new(KafkaChecker::new(2));
+    h.send(0, 1, &[0, 1, 2]);
+    h.ok(5, 1, &[0, 1, 2], Some(7));
+    let mut fin = finals(&[(0, &[]), (0, &[0, 1, 2])]);
+    fin.ctp = Some(CtpFinal {
+        input: vec![v(0), v(1), v(2)],
+        output_committed: vec![v(0), v(0), v(1)],
+        output_all: vec![v(0), v(0), v(1), v(2), v(2)],
+    });
+    let r = h.report(&fin);
+    assert_metrics(
+        &r,
+        &[
+            ("eos_missing", 1.0),
+            ("eos_duplicate", 1.0),
+            ("unprocessed", 1.0),
+            ("processed_more_than_once", 1.0),
+            ("delivery_guarantee", 0.0),
+            ("ctp_input_records", 3.0),
+            ("ctp_output_committed", 3.0),
+            ("ctp_output_aborted", 2.0),
+            ("eos_duplicate_read_uncommitted", 2.0),
+        ],
+    );
+    let first = |a| examples(&r, a)[0].split(" (").next().map(str::to_string);
+    assert_eq!(first(anomaly::EOS_MISSING).as_deref(), Some("p1 offset 9"));
+    assert_eq!(
+        first(anomaly::EOS_DUPLICATE).as_deref(),
+        Some("p1 offset 7")
+    );
+}

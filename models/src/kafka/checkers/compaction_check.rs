@@ -20,8 +20,9 @@ enum Lookup {
     Kept,
     /// A tombstone: removed after delete.retention.ms.
     Tombstone,
-    /// Removable once superseded: the (offset, value) of its key's last record, if any.
-    Head(Option<(u64, u64)>),
+    /// Removable once superseded: its key, and the (offset, value) of its key's last record,
+    /// if any.
+    Head(u64, Option<(u64, u64)>),
 }
 
 /// Per partition, per key: the offset and value of its last observed record.
@@ -161,7 +162,7 @@ impl KeyHeads {
         if self.keys.is_tombstone(v) {
             return Lookup::Tombstone;
         }
-        Lookup::Head(self.heads.get(p).and_then(|h| h.get(&k)).copied())
+        Lookup::Head(k, self.heads.get(p).and_then(|h| h.get(&k)).copied())
     }
 
     /// The record `v` at `offset` of partition `p` may be absent from a compacted log.
@@ -169,13 +170,10 @@ impl KeyHeads {
         match self.lookup(p, v) {
             Lookup::Kept => false,
             Lookup::Tombstone => true,
-            Lookup::Head(head) => {
+            Lookup::Head(k, head) => {
                 matches!((head, offset), (Some((h, _)), Some(o)) if h > o)
                     || offset.is_some_and(|o| self.compacted_under_final_head(p, o, v))
-                    || self
-                        .keys
-                        .key(v)
-                        .is_some_and(|k| self.superseded_by_offsetless_ack(p, k, v))
+                    || self.superseded_by_offsetless_ack(p, k, v)
             }
         }
     }
@@ -189,7 +187,7 @@ impl KeyHeads {
             Lookup::Kept => false,
             Lookup::Tombstone => true,
             // Values are (producer + 1) << 40 | send counter.
-            Lookup::Head(head) => matches!(head, Some((_, w)) if w >> 40 == v >> 40 && w > v),
+            Lookup::Head(_, head) => matches!(head, Some((_, w)) if w >> 40 == v >> 40 && w > v),
         }
     }
 
