@@ -252,6 +252,29 @@ fn a_run_continued_past_a_disconnects_race_window_is_judged_anew() {
     );
 }
 
+/// Batches lost for the same reason one after the other form one range, also when a run ended
+/// between them (here: another client connected): the example names the whole range.
+#[test]
+fn contiguous_losses_with_one_reason_are_one_range() {
+    let mut h = History::new();
+    h.subscriber(0, 0, PRIMARY, 1, &["a"]);
+    h.publish(100, 1, "a", (0, 10), PRIMARY);
+    let other = RedisEvent::Connected {
+        client: 5,
+        server: PRIMARY,
+        epoch: 1,
+    };
+    h.at(101, other);
+    h.publish(102, 1, "a", (10, 20), PRIMARY);
+    let r = h.report(None);
+    assert_eq!(obs(&r, "pubsub_lost_replication"), 20.0);
+    let gap = &r.explanations[anomaly::PUBSUB_GAP];
+    assert_eq!(
+        gap[0].examples,
+        ["subscriber client #0 missed 20 of messages 0..20 of publisher #1"]
+    );
+}
+
 /// What arrived, against what was expected: a gap between received ranges is lost, an
 /// overlap is a duplicate, a range below the highest received is reordered; a subscriber's
 /// first range need not start at 0.
@@ -302,12 +325,12 @@ fn duplicates_are_found_against_merged_ranges() {
 }
 
 /// Acknowledged SETs lost by where the key ended: absent, or holding another write; a lost
-/// write that WAIT confirmed on at least one replica counts as WAIT-acknowledged, one that
-/// WAIT answered 0 for does not.
+/// write that WAIT confirmed on at least one replica (here 2, and 1) counts as WAIT-acknowledged,
+/// one that WAIT answered 0 for does not.
 #[test]
 fn lost_sets_are_split_by_the_final_key_and_by_what_wait_answered() {
     let mut c = RedisChecker::default();
-    let writes = [("k1", 1, Some(0)), ("k2", 2, Some(2)), ("k3", 3, None)];
+    let writes = [("k1", 1, Some(0)), ("k2", 2, Some(2)), ("k3", 3, Some(1))];
     for (i, (key, value, waited)) in writes.into_iter().enumerate() {
         let e = RedisEvent::WriteOk {
             client: i as u32,
@@ -331,7 +354,7 @@ fn lost_sets_are_split_by_the_final_key_and_by_what_wait_answered() {
     c.report(&mut r);
     assert_obs(
         &r,
-        &[("acked_writes_lost", 3.0), ("wait_acked_writes_lost", 1.0)],
+        &[("acked_writes_lost", 3.0), ("wait_acked_writes_lost", 2.0)],
     );
     let lost = &r.explanations[anomaly::LOST_WRITE];
     let count = |cause: &str| lost.iter().find(|e| e.cause == cause).map(|e| e.count);
@@ -353,42 +376,43 @@ fn lost_sets_are_split_by_the_final_key_and_by_what_wait_answered() {
 #[test]
 fn stream_entries_are_present_trimmed_lost_or_undelivered() {
     let mut data = Dataset::default();
-    for (ms, tag) in [(1, 1), (2, 2), (3, 3), (4, 4)] {
+    for n in 1..=6 {
         let add = Cmd::XAdd {
             key: "s".into(),
-            id: Some(StreamId::new(ms, 0)),
+            id: Some(StreamId::new(n, 0)),
             maxlen: None,
             minid: None,
             approx: false,
-            tag,
+            tag: n,
             bytes: 10,
         };
-        data.execute(&add, ms);
+        data.execute(&add, n);
     }
     let trim = Cmd::XTrim {
         key: "s".into(),
-        maxlen: Some(2),
+        maxlen: Some(3),
         minid: None,
         approx: false,
     };
-    data.execute(&trim, 5);
+    data.execute(&trim, 7);
     let stream = data.stream("s").expect("stream");
-    assert_eq!(stream.trimmed_below, StreamId::new(3, 0));
+    assert_eq!(stream.trimmed_below, StreamId::new(4, 0));
     let mut c = RedisChecker::default();
     let t = SimTime::from_millis(1);
-    // Entries as the clients saw them: tags 1 and 2 (trimmed; 2 had been delivered), tag 3,
-    // tag 9 at 3-0 (the final stream holds tag 3 there: 9 is lost) and tag 4.
-    for (id, tag) in [("1-0", 1), ("2-0", 2), ("3-0", 3), ("3-0", 9), ("4-0", 4)] {
+    // Entries as the clients saw them: tags 1, 2, 3 (trimmed; 2 had been delivered), tag 4,
+    // tag 9 at 4-0 (the final stream holds tag 4 there: 9 is lost), tags 5 and 6.
+    let added = [(1, 1), (2, 2), (3, 3), (4, 4), (4, 9), (5, 5), (6, 6)];
+    for (ms, tag) in added {
         let e = RedisEvent::StreamAdded {
             client: 0,
             key: "s".into(),
-            id: id.into(),
+            id: format!("{ms}-0"),
             tag,
             server: PRIMARY,
         };
         c.observe(t, PRIMARY, &e);
     }
-    for tag in [2, 3] {
+    for tag in [2, 4] {
         let e = RedisEvent::StreamDelivered {
             client: 1,
             key: "s".into(),
@@ -403,11 +427,11 @@ fn stream_entries_are_present_trimmed_lost_or_undelivered() {
     assert_obs(
         &r,
         &[
-            ("stream_added", 5.0),
+            ("stream_added", 7.0),
             ("stream_delivered", 2.0),
-            ("stream_trimmed_before_delivery", 1.0),
+            ("stream_trimmed_before_delivery", 2.0),
             ("stream_entries_lost", 1.0),
-            ("stream_undelivered", 1.0),
+            ("stream_undelivered", 2.0),
         ],
     );
 }
