@@ -357,12 +357,20 @@ fn polls_of_created_topics_are_checked_and_of_the_retry_topic_are_not() {
     h.poll(2, 0, 2, 0, &[7]);
     h.poll(3, 0, 3, 0, &[0]);
     h.poll(4, 0, 4, 0, &[1]);
-    let mut fin = finals(&[(0, &[]), (0, &[]), (0, &[]), (0, &[0]), (0, &[1])]);
+    h.poll(5, 0, 5, 0, &[2]);
+    let mut fin = finals(&[
+        (0, &[]),
+        (0, &[]),
+        (0, &[]),
+        (0, &[0]),
+        (0, &[1]),
+        (0, &[2]),
+    ]);
     fin.consumers = true;
     let r = h.report(&fin);
-    // Values 0 (acked) and 1 (read, never sent by this checker's producers) count as polled;
-    // value 7 of the retry partition does not.
-    assert_eq!(metric(&r, "polled"), 2.0);
+    // Values 0 (acked), 1 and 2 (read, never sent by this checker's producers) count as
+    // polled; value 7 of the retry partition does not.
+    assert_eq!(metric(&r, "polled"), 3.0);
     assert_eq!(metric(&r, "unseen"), 0.0);
 }
 
@@ -554,4 +562,22 @@ fn consume_transform_produce_outputs_are_counted_per_input_record() {
         first(anomaly::EOS_DUPLICATE).as_deref(),
         Some("p1 offset 7")
     );
+}
+
+/// A send that definitely failed and is readable as committed in the final log is an aborted
+/// read (a failed write that took effect); its example gives the offset it was read at and the
+/// time it was sent (it has no acknowledgement time).
+#[test]
+fn a_failed_send_committed_in_the_final_log_is_explained_by_its_send_time() {
+    let mut h = History::new(KafkaChecker::new(1));
+    h.send(250, 0, &[0]);
+    h.fail(300, &[0]);
+    h.poll(400, 0, 0, 5, &[0]);
+    let r = h.report(&finals(&[(5, &[0])]));
+    // Read once (a read_uncommitted poll of a failed send), and in the log as committed.
+    assert_eq!(metric(&r, "aborted_read"), 2.0);
+    let (n, failed) = cause(&r, anomaly::ABORTED_READ, "failed_send_in_log");
+    assert_eq!(n, 1);
+    assert!(failed[0].starts_with("p0 offset 5 "), "{failed:?}");
+    assert!(failed[0].contains("sent at 0.250"), "{failed:?}");
 }
