@@ -515,6 +515,14 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
         ("txn_markers", gc.txn.markers as f64),
         ("txn_clients_fenced", txn_fenced as f64),
         (
+            "txn_verifications",
+            brokers.iter().map(|b| b.verifications.started).sum::<u64>() as f64,
+        ),
+        (
+            "txn_verifications_refused",
+            brokers.iter().map(|b| b.verifications.refused).sum::<u64>() as f64,
+        ),
+        (
             "cleaner_passes",
             brokers.iter().map(|b| b.cleaner.passes).sum::<u64>() as f64,
         ),

@@ -122,6 +122,10 @@ pub const PROBES: &[&str] = &[
     "kafka:txn_producer_fenced",
     "kafka:txn_timeout_abort",
     "kafka:txn_unstable_offset_fetch",
+    "kafka:txn_verification_guard_refused",
+    "kafka:txn_verification_ok",
+    "kafka:txn_verification_refused",
+    "kafka:txn_verification_started",
     "kafka:unclean_election",
 ];
 
@@ -199,6 +203,8 @@ pub const METRICS: &[&str] = &[
     "txn_markers",
     "txn_clients_fenced",
     "txn_not_committed_records",
+    "txn_verifications",
+    "txn_verifications_refused",
     "aborted_polled_read_uncommitted",
     "aborted_polled_read_committed",
     "max_ack_to_poll_ms_read_committed",

@@ -4,16 +4,19 @@
 
 use super::log::SeqCheck;
 use super::parked::ParkedFetch;
+use super::verification::{Verified, missing_verification};
 use super::{Broker, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
-use crate::kafka::wire::records::Batch;
+use crate::kafka::wire::records::{Batch, BatchTxn};
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
 use std::rc::Rc;
 
 impl Broker {
+    /// The produce request after verification (`verification.rs`, KIP-890 part 1): each
+    /// batch appended to its partition, or answered with the error its verification got.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn on_produce(
+    pub(super) fn produce_verified(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
         from: NodeId,
@@ -22,6 +25,7 @@ impl Broker {
         acks: Acks,
         timeout_ms: u64,
         batches: Vec<WireBatch>,
+        verified: &Verified,
     ) {
         let now_ms = Self::now_ms(ctx);
         let key = self.key();
@@ -30,7 +34,13 @@ impl Broker {
         let mut appended: Vec<usize> = Vec::new();
         let mut bases = Vec::with_capacity(batches.len());
         for (i, wb) in batches.iter().enumerate() {
-            let (res, wait) = self.append_to_leader(ctx, acks, wb, now_ms);
+            let (res, wait) = match verified.errors.get(&wb.p) {
+                Some(e) => (Err(*e), None),
+                None => {
+                    let guard = verified.guards.get(&wb.p).copied();
+                    self.append_to_leader(ctx, acks, wb, now_ms, guard)
+                }
+            };
             bases.push(res.as_ref().ok().copied().flatten());
             if let Some(required) = wait {
                 waits.push((wb.p as usize, required, i));
@@ -95,6 +105,7 @@ impl Broker {
         acks: Acks,
         wb: &WireBatch,
         now_ms: i64,
+        guard: Option<u64>,
     ) -> (Result<Option<u64>, KErr>, Option<u64>) {
         let p = wb.p as usize;
         if p >= self.parts.len() || self.parts[p].role != Role::Leader {
@@ -148,6 +159,16 @@ impl Broker {
             SeqCheck::DuplicateUncached => {
                 ctx.sometimes("kafka:duplicate_sequence_number");
                 return (Ok(None), None);
+            }
+            _ if self.cfg.transaction_partition_verification
+                && wb.txn == BatchTxn::Data
+                && !log.txn.open.contains_key(&wb.pid)
+                && missing_verification(log.verification.get(&wb.pid).copied(), guard) =>
+            {
+                // UnifiedLog.analyzeAndValidateProducerState (after the duplicate check):
+                // "Record was not part of an ongoing transaction".
+                ctx.sometimes("kafka:txn_verification_guard_refused");
+                return (Err(KErr::InvalidTxnState), None);
             }
             SeqCheck::OutOfOrder => return (Err(KErr::OutOfOrderSequence), None),
             SeqCheck::InvalidEpoch => return (Err(KErr::InvalidProducerEpoch), None),
