@@ -484,6 +484,26 @@ fn k32b_txn_no_hanging_kip890() {
 }
 
 #[test]
+fn k51a_txn_verify_late_produce() {
+    oracle("k51a-txn-verify-late-produce");
+}
+
+#[test]
+fn k51b_txn_verify_no_hanging() {
+    oracle("k51b-txn-verify-no-hanging");
+}
+
+#[test]
+fn k51c_txn_no_verify_hanging() {
+    oracle("k51c-txn-no-verify-hanging");
+}
+
+#[test]
+fn k51d_txn_verify_guard_stale_answer() {
+    oracle("k51d-txn-verify-guard-stale-answer");
+}
+
+#[test]
 fn k33a_txn_offsets_stale_generation() {
     oracle("k33a-txn-offsets-stale-generation");
 }

@@ -580,3 +580,62 @@ impl TxnMeta {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A coordinator with one transaction (transactional id 7) in `state`, holding `parts`.
+    fn coordinator(state: State, parts: &[u32]) -> TxnCoordinator {
+        let mut c = TxnCoordinator::new(Rc::new(KafkaConfig::default()));
+        let mut t = TxnMeta::new(PID_BASE, 60_000, SimTime::ZERO);
+        t.epoch = 2;
+        t.state = state;
+        t.partitions = parts.iter().copied().collect();
+        c.txns.insert(7, t);
+        c
+    }
+
+    #[test]
+    fn verification_answers_per_partition_for_the_ongoing_transaction() {
+        let c = coordinator(State::Ongoing, &[0, 2]);
+        assert_eq!(
+            c.verify_partitions(PID_BASE, 2, &[0, 1, 2]),
+            vec![
+                (0, Ok(())),
+                (1, Err(KErr::TransactionAbortable)),
+                (2, Ok(()))
+            ]
+        );
+    }
+
+    #[test]
+    fn verification_refuses_whole_requests() {
+        let c = coordinator(State::Ongoing, &[0]);
+        assert_eq!(
+            c.verify_partitions(PID_BASE + 1, 2, &[0]),
+            vec![(0, Err(KErr::InvalidProducerIdMapping))]
+        );
+        assert_eq!(
+            c.verify_partitions(PID_BASE, 1, &[0]),
+            vec![(0, Err(KErr::ProducerFenced))]
+        );
+        let c = coordinator(State::Completing { commit: false }, &[]);
+        assert_eq!(
+            c.verify_partitions(PID_BASE, 2, &[0]),
+            vec![(0, Err(KErr::ConcurrentTransactions))]
+        );
+    }
+
+    #[test]
+    fn a_finished_transaction_holds_no_partition() {
+        for state in [State::Complete, State::Empty] {
+            let c = coordinator(state, &[0]);
+            assert_eq!(
+                c.verify_partitions(PID_BASE, 2, &[0]),
+                vec![(0, Err(KErr::TransactionAbortable))],
+                "{state:?}"
+            );
+        }
+    }
+}
