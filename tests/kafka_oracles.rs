@@ -677,3 +677,28 @@ fn k50_txn_send_to_created_topic() {
 fn k49e_reassign_removed_replica_down() {
     oracle("k49e-reassign-removed-replica-down");
 }
+
+#[test]
+fn k52a_reassign_redirected() {
+    oracle("k52a-reassign-redirected");
+}
+
+#[test]
+fn k52b_reassign_union_resubmitted() {
+    oracle("k52b-reassign-union-resubmitted");
+}
+
+#[test]
+fn k52c_reassign_cancel_unclean_refused() {
+    oracle("k52c-reassign-cancel-unclean-refused");
+}
+
+#[test]
+fn k52d_reassign_cancel_unclean_allowed() {
+    oracle("k52d-reassign-cancel-unclean-allowed");
+}
+
+#[test]
+fn k52e_reassign_created_topic() {
+    oracle("k52e-reassign-created-topic");
+}
