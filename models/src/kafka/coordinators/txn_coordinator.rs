@@ -244,6 +244,7 @@ impl TxnCoordinator {
     }
 
     /// The verify-only AddPartitionsToTxn request from a partition leader, answered at once.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_verify(
         &mut self,
         ctx: &mut Cx<'_>,
