@@ -484,6 +484,26 @@ fn k32b_txn_no_hanging_kip890() {
 }
 
 #[test]
+fn k51a_txn_verify_late_produce() {
+    oracle("k51a-txn-verify-late-produce");
+}
+
+#[test]
+fn k51b_txn_verify_no_hanging() {
+    oracle("k51b-txn-verify-no-hanging");
+}
+
+#[test]
+fn k51c_txn_no_verify_hanging() {
+    oracle("k51c-txn-no-verify-hanging");
+}
+
+#[test]
+fn k51d_txn_verify_guard_stale_answer() {
+    oracle("k51d-txn-verify-guard-stale-answer");
+}
+
+#[test]
 fn k33a_txn_offsets_stale_generation() {
     oracle("k33a-txn-offsets-stale-generation");
 }
@@ -656,4 +676,29 @@ fn k50_txn_send_to_created_topic() {
 #[test]
 fn k49e_reassign_removed_replica_down() {
     oracle("k49e-reassign-removed-replica-down");
+}
+
+#[test]
+fn k52a_reassign_redirected() {
+    oracle("k52a-reassign-redirected");
+}
+
+#[test]
+fn k52b_reassign_union_resubmitted() {
+    oracle("k52b-reassign-union-resubmitted");
+}
+
+#[test]
+fn k52c_reassign_cancel_unclean_refused() {
+    oracle("k52c-reassign-cancel-unclean-refused");
+}
+
+#[test]
+fn k52d_reassign_cancel_unclean_allowed() {
+    oracle("k52d-reassign-cancel-unclean-allowed");
+}
+
+#[test]
+fn k52e_reassign_created_topic() {
+    oracle("k52e-reassign-created-topic");
 }

@@ -81,6 +81,12 @@ pub struct KafkaConfig {
     /// epoch + 1 and a late produce of the ended transaction is fenced
     /// (INVALID_PRODUCER_EPOCH) instead of opening a hanging transaction or joining the next one.
     pub kip890_transactions: bool,
+    /// KIP-890 part 1, `transaction.partition.verification.enable` (default true since 3.6,
+    /// TransactionLogConfig): before a partition leader appends the first transactional batch
+    /// of a producer id with no ongoing transaction on that partition, it asks the transaction
+    /// coordinator whether the partition is in the producer's ongoing transaction (a
+    /// verify-only AddPartitionsToTxn) and appends only if so (`broker/verification.rs`).
+    pub transaction_partition_verification: bool,
     // ---- broker ----
     pub replica_lag_time_max_ms: u64,
     pub replica_fetch_wait_max_ms: u64,
@@ -245,6 +251,7 @@ impl Default for KafkaConfig {
             truncate_to_hw_on_become_follower: false,
             no_fetch_epoch_fencing: false,
             kip890_transactions: false,
+            transaction_partition_verification: true,
             kip101_only: false,
             hw_advances_under_min_isr: false,
             elr_enabled: false,

@@ -84,6 +84,10 @@ pub struct ReplicaLog {
     /// KIP-534: tombstone offset → its delete horizon (ms), set when the cleaner first
     /// passes it; the tombstone is dropped by a cleaning after the horizon.
     pub tombstone_horizons: BTreeMap<u64, i64>,
+    /// KIP-890 part 1 verification guards by producer id (ProducerStateManager
+    /// verificationStates; in memory: the broker clears them at a crash). Any transactional
+    /// append of the producer id removes its entry (UnifiedLog.updateProducers).
+    pub verification: BTreeMap<i64, u64>,
 }
 
 impl Default for ReplicaLog {
@@ -101,6 +105,7 @@ impl Default for ReplicaLog {
             txn: TxnIndex::default(),
             clean_offset: 0,
             tombstone_horizons: BTreeMap::new(),
+            verification: BTreeMap::new(),
         }
     }
 }
@@ -213,6 +218,9 @@ impl ReplicaLog {
         self.size_bytes += batch.bytes;
         self.leo = batch.next_offset();
         Self::note_producer(&mut self.producers, &batch);
+        if batch.txn != BatchTxn::None {
+            self.verification.remove(&batch.pid);
+        }
         self.txn.note(&batch, self.hw);
         let (epoch, base) = (batch.leader_epoch, batch.base_offset);
         active.batches.push(batch);

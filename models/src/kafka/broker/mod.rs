@@ -24,6 +24,7 @@ mod replication;
 pub mod retention_check;
 pub mod tiered;
 mod timers;
+mod verification;
 
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{
@@ -170,6 +171,8 @@ pub struct Broker {
     pub(super) tier: TierState,
     /// Replicas reassignments started and deleted here (`replica_set.rs`).
     pub replica_changes: ReplicaChanges,
+    /// KIP-890 part 1: produce requests waiting for the coordinator (`verification.rs`).
+    pub verifications: verification::Verifications,
 }
 
 /// What this broker's log cleaner did over the run.
@@ -228,6 +231,7 @@ impl Broker {
             shutdown_complete: false,
             tier: TierState::default(),
             replica_changes: ReplicaChanges::default(),
+            verifications: verification::Verifications::default(),
         }
     }
 
@@ -510,6 +514,9 @@ impl Actor<KMsg, KEvent> for Broker {
                 true,
             ),
             KMsg::FetchResp { req, parts } => self.on_replica_fetch_resp(ctx, from, req, parts),
+            KMsg::VerifyTxnPartitionsResp { req, results } => {
+                self.on_verify_resp(ctx, req, results)
+            }
             _ => {}
         }
     }
@@ -601,6 +608,9 @@ impl Actor<KMsg, KEvent> for Broker {
         if peer == self.ctrl() {
             self.alter_partition_lost();
         }
+        if peer.0 == self.cfg.gc_index() {
+            self.verification_lost(ctx);
+        }
         if peer.0 < self.cfg.brokers
             && let Some(f) = self.fetchers.get_mut(&peer.0)
             && f.in_flight.is_some()
@@ -631,6 +641,10 @@ impl Actor<KMsg, KEvent> for Broker {
         self.fetchers.clear();
         self.parked.clear();
         self.purgatory.clear();
+        self.verifications.clear();
+        for log in &mut self.logs {
+            log.verification.clear();
+        }
         self.park_timer = None;
         self.purgatory_timer = None;
         self.tier.on_crash();

@@ -355,6 +355,12 @@ impl GroupCoordinator {
                     .end_txn(ctx, from, via, tid, pid, epoch, commit, committed);
             }
             KMsg::ProduceResp { req, results } => self.txn.on_produce_resp(ctx, req, results),
+            KMsg::VerifyTxnPartitions {
+                req,
+                pid,
+                epoch,
+                parts,
+            } => self.txn.on_verify(ctx, from, via, req, pid, epoch, parts),
             KMsg::Metadata(snap) => self.txn.on_metadata(ctx, snap),
             _ => return,
         }

@@ -210,6 +210,65 @@ impl TxnCoordinator {
         );
     }
 
+    /// KIP-890 part 1: a partition leader asks whether `parts` are in the ongoing transaction
+    /// of producer id `pid` at `epoch` (TransactionCoordinator.handleVerifyPartitionsInTransaction:
+    /// an unknown producer id → INVALID_PRODUCER_ID_MAPPING; another epoch → PRODUCER_FENCED;
+    /// a transaction whose markers are being written (PrepareCommit/PrepareAbort) →
+    /// CONCURRENT_TRANSACTIONS; else each partition NONE if added, TRANSACTION_ABORTABLE if not).
+    /// Read-only: the transaction's state does not change.
+    pub fn verify_partitions(
+        &self,
+        pid: i64,
+        epoch: i16,
+        parts: &[u32],
+    ) -> Vec<(u32, Result<(), KErr>)> {
+        let whole = match self.txns.values().find(|t| t.pid == pid) {
+            None => Err(KErr::InvalidProducerIdMapping),
+            Some(t) if t.epoch != epoch => Err(KErr::ProducerFenced),
+            Some(t) if matches!(t.state, State::Completing { .. }) => {
+                Err(KErr::ConcurrentTransactions)
+            }
+            Some(t) => Ok(t),
+        };
+        parts
+            .iter()
+            .map(|&p| {
+                let r = match &whole {
+                    Err(e) => Err(*e),
+                    Ok(t) if t.state == State::Ongoing && t.partitions.contains(&p) => Ok(()),
+                    Ok(_) => Err(KErr::TransactionAbortable),
+                };
+                (p, r)
+            })
+            .collect()
+    }
+
+    /// The verify-only AddPartitionsToTxn request from a partition leader, answered at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_verify(
+        &mut self,
+        ctx: &mut Cx<'_>,
+        from: NodeId,
+        via: Via,
+        req: u64,
+        pid: i64,
+        epoch: i16,
+        parts: Vec<u32>,
+    ) {
+        let results = self.verify_partitions(pid, epoch, &parts);
+        if results.iter().any(|(_, r)| r.is_err()) {
+            ctx.sometimes("kafka:txn_verification_refused");
+        } else {
+            ctx.sometimes("kafka:txn_verification_ok");
+        }
+        reply(
+            ctx,
+            from,
+            via,
+            KMsg::VerifyTxnPartitionsResp { req, results },
+        );
+    }
+
     /// AddOffsetsToTxn + TxnOffsetCommit: the offsets stay pending until the transaction
     /// commits. `group_ok` is the group coordinator's generation/member check (KIP-447).
     #[allow(clippy::too_many_arguments)]
@@ -519,6 +578,65 @@ impl TxnMeta {
                 self.started = now;
                 Ok(())
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A coordinator with one transaction (transactional id 7) in `state`, holding `parts`.
+    fn coordinator(state: State, parts: &[u32]) -> TxnCoordinator {
+        let mut c = TxnCoordinator::new(Rc::new(KafkaConfig::default()));
+        let mut t = TxnMeta::new(PID_BASE, 60_000, SimTime::ZERO);
+        t.epoch = 2;
+        t.state = state;
+        t.partitions = parts.iter().copied().collect();
+        c.txns.insert(7, t);
+        c
+    }
+
+    #[test]
+    fn verification_answers_per_partition_for_the_ongoing_transaction() {
+        let c = coordinator(State::Ongoing, &[0, 2]);
+        assert_eq!(
+            c.verify_partitions(PID_BASE, 2, &[0, 1, 2]),
+            vec![
+                (0, Ok(())),
+                (1, Err(KErr::TransactionAbortable)),
+                (2, Ok(()))
+            ]
+        );
+    }
+
+    #[test]
+    fn verification_refuses_whole_requests() {
+        let c = coordinator(State::Ongoing, &[0]);
+        assert_eq!(
+            c.verify_partitions(PID_BASE + 1, 2, &[0]),
+            vec![(0, Err(KErr::InvalidProducerIdMapping))]
+        );
+        assert_eq!(
+            c.verify_partitions(PID_BASE, 1, &[0]),
+            vec![(0, Err(KErr::ProducerFenced))]
+        );
+        let c = coordinator(State::Completing { commit: false }, &[]);
+        assert_eq!(
+            c.verify_partitions(PID_BASE, 2, &[0]),
+            vec![(0, Err(KErr::ConcurrentTransactions))]
+        );
+    }
+
+    #[test]
+    fn a_finished_transaction_holds_no_partition() {
+        for state in [State::Complete, State::Empty] {
+            let c = coordinator(state, &[0]);
+            assert_eq!(
+                c.verify_partitions(PID_BASE, 2, &[0]),
+                vec![(0, Err(KErr::TransactionAbortable))],
+                "{state:?}"
+            );
         }
     }
 }

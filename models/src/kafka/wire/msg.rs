@@ -46,6 +46,12 @@ pub enum KErr {
     InvalidTxnState,
     /// A blocking call gave up after max.block.ms (TimeoutException).
     Timeout,
+    /// TRANSACTION_ABORTABLE (KIP-890, produce v11+): the partition was not in the producer's
+    /// ongoing transaction when its leader verified it; the transaction must abort.
+    TransactionAbortable,
+    /// INVALID_PRODUCER_ID_MAPPING: the transaction coordinator knows no transaction for the
+    /// producer id a verification names.
+    InvalidProducerIdMapping,
 }
 
 impl KErr {
@@ -75,6 +81,8 @@ impl KErr {
             KErr::InvalidRecord => "INVALID_RECORD",
             KErr::InvalidTxnState => "INVALID_TXN_STATE",
             KErr::Timeout => "TIMEOUT",
+            KErr::TransactionAbortable => "TRANSACTION_ABORTABLE",
+            KErr::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
         }
     }
     /// Sender.java canRetry: retriable errors.
@@ -91,6 +99,8 @@ impl KErr {
                 | KErr::InvalidRecord
                 | KErr::InvalidTxnState
                 | KErr::Timeout
+                | KErr::TransactionAbortable
+                | KErr::InvalidProducerIdMapping
         )
     }
     /// The attempt may have been written (Jepsen `info`). NOT_LEADER_OR_FOLLOWER is one of
@@ -334,6 +344,22 @@ pub enum KMsg {
     AddPartitionsToTxnResp {
         parts: Vec<u32>,
         result: Result<(), KErr>,
+    },
+    /// KIP-890 part 1: a partition leader's verify-only AddPartitionsToTxn (v4+,
+    /// `verifyOnly = true`, AddPartitionsToTxnManager) for the partitions of one produce
+    /// request. The model's coordinator finds the transaction by producer id (the real request
+    /// names the transactional id the produce request carries; here a producer id maps to one).
+    VerifyTxnPartitions {
+        req: u64,
+        pid: i64,
+        epoch: i16,
+        parts: Vec<u32>,
+    },
+    /// Per partition: NONE, or the coordinator's error (TransactionCoordinator
+    /// .handleVerifyPartitionsInTransaction).
+    VerifyTxnPartitionsResp {
+        req: u64,
+        results: Vec<(u32, Result<(), KErr>)>,
     },
     /// AddOffsetsToTxn + TxnOffsetCommit in one (coordinators share a node here).
     TxnOffsetCommit {

@@ -79,6 +79,23 @@ pub fn started(current: &[u32], target: &[u32]) -> (Vec<u32>, Moving) {
     (replicas, moving)
 }
 
+/// The adding and removing sets a change record leaves (ReplicationControlManager
+/// .changePartitionReassignment): the builder starts from the partition's current ones and
+/// `setTargetAdding` / `setTargetRemoving` are called only for a non-empty new set.
+pub fn kept_sets(current: &Moving, new: Moving) -> (Vec<u32>, Vec<u32>) {
+    let adding = if new.adding.is_empty() {
+        current.adding.clone()
+    } else {
+        new.adding
+    };
+    let removing = if new.removing.is_empty() {
+        current.removing.clone()
+    } else {
+        new.removing
+    };
+    (adding, removing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +117,23 @@ mod tests {
         let (replicas, m) = started(&[0, 1, 2], &[1, 0, 2]);
         assert_eq!(replicas, vec![1, 0, 2]);
         assert!(!m.in_progress());
+    }
+
+    #[test]
+    fn an_empty_new_set_keeps_the_moves_set() {
+        // [0,1,2] → [3,4,5] in progress: union [3,4,5,0,1,2].
+        let (union, m) = started(&[0, 1, 2], &[3, 4, 5]);
+        // Resubmitting the union adds and removes nothing new: both sets stay.
+        let (replicas, new) = started(&union, &union);
+        assert_eq!(replicas, union);
+        assert_eq!(kept_sets(&m, new), (vec![3, 4, 5], vec![0, 1, 2]));
+        // Redirecting to [3,4,2]: removing is new ({0,1,5}), adding is empty so it stays.
+        let (replicas, new) = started(&union, &[3, 4, 2]);
+        assert_eq!(replicas, vec![3, 4, 2, 0, 1, 5]);
+        assert_eq!(kept_sets(&m, new), (vec![3, 4, 5], vec![0, 1, 5]));
+        // Nothing in progress: the new sets as they are.
+        let (_, new) = started(&[0, 1, 2], &[0, 1, 3]);
+        assert_eq!(kept_sets(&Moving::default(), new), (vec![3], vec![2]));
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! that is not registered), NO_REASSIGNMENT_IN_PROGRESS for a cancellation with nothing to cancel.
 
 use super::Controller;
-use super::moving::{Moving, completed, started};
+use super::moving::{Moving, completed, kept_sets, started};
 use crate::kafka::config::create_topic::assignment_problem;
 use crate::kafka::wire::msg::{KEvent, KMsg};
 use msgsim_sim::Ctx;
@@ -80,15 +80,27 @@ impl Controller {
         }
         let target: Vec<u32> = target.iter().map(|b| b - 1).collect();
         let part = &self.parts[p];
-        let (replicas, moving) = started(&part.replicas, &target);
-        if replicas == part.replicas && !moving.in_progress() && !part.moving.in_progress() {
+        let (replicas, new) = started(&part.replicas, &target);
+        // A new target while a move is in progress is taken against the current (union) list,
+        // and the PartitionChangeBuilder starts from the partition's addingReplicas /
+        // removingReplicas: changePartitionReassignment sets each only when the new one is
+        // non-empty, so an empty one keeps the move's (`kept_sets`).
+        let (adding, removing) = kept_sets(&part.moving, new);
+        if replicas == part.replicas
+            && adding == part.moving.adding
+            && removing == part.moving.removing
+        {
             // Nothing to change: Kafka writes no record.
             return;
         }
         let part = &mut self.parts[p];
         let mut removed = std::mem::take(&mut part.moving.removed);
         removed.retain(|b| !replicas.contains(b));
-        part.moving = Moving { removed, ..moving };
+        part.moving = Moving {
+            adding,
+            removing,
+            removed,
+        };
         part.replicas = replicas;
         part.partition_epoch += 1;
         self.reassignments.started += 1;
