@@ -108,9 +108,9 @@ fn a_large_payload_renders_capped_for_scripts() {
     run(&mut d, set("big", 12, Some(100_000)));
     let reply = d.execute(&get("big"), 5).reply;
     assert_eq!(reply.render().len(), 100_000);
-    let capped = reply.render_capped(10);
+    let capped = reply.render_capped(10, false);
     assert_eq!(capped, "12xxxxxxxx… (100000 bytes)");
-    assert_eq!(reply.render_capped(100_000), reply.render());
+    assert_eq!(reply.render_capped(100_000, false), reply.render());
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod checker;
 #[cfg(test)]
 mod checker_tests;
 mod client;
+mod client_cmds;
 mod client_table;
 pub mod cmd;
 pub mod config;

@@ -83,7 +83,7 @@ impl Stream {
         read.map(|n| self.entries_added.saturating_sub(n))
     }
 
-    /// `XINFO STREAM key` in RESP2 (a flat field/value array, in Redis 7.0's order).
+    /// `XINFO STREAM key`: a map (RESP2: a flat field/value array), in Redis 7.0's order.
     /// `radix-tree-keys` is the number of listpack nodes (`stream_node.rs`);
     /// `radix-tree-nodes` (the radix tree's own nodes, which depend on how the 128-bit ids
     /// share prefixes) is not modelled and reports the same number, masked in the
@@ -99,27 +99,17 @@ impl Stream {
             },
             None => Reply::Nil,
         };
-        Reply::Array(vec![
-            field("length"),
-            int(len),
-            field("radix-tree-keys"),
-            int(nodes),
-            field("radix-tree-nodes"),
-            int(nodes),
-            field("last-generated-id"),
-            Reply::Id(self.last_id),
-            field("max-deleted-entry-id"),
-            Reply::Id(self.max_deleted),
-            field("entries-added"),
-            int(self.entries_added),
-            field("recorded-first-entry-id"),
-            Reply::Id(self.first_id()),
-            field("groups"),
-            int(self.groups.len() as u64),
-            field("first-entry"),
-            entry(self.entries.first_key_value()),
-            field("last-entry"),
-            entry(self.entries.last_key_value()),
+        Reply::Map(vec![
+            (field("length"), int(len)),
+            (field("radix-tree-keys"), int(nodes)),
+            (field("radix-tree-nodes"), int(nodes)),
+            (field("last-generated-id"), Reply::Id(self.last_id)),
+            (field("max-deleted-entry-id"), Reply::Id(self.max_deleted)),
+            (field("entries-added"), int(self.entries_added)),
+            (field("recorded-first-entry-id"), Reply::Id(self.first_id())),
+            (field("groups"), int(self.groups.len() as u64)),
+            (field("first-entry"), entry(self.entries.first_key_value())),
+            (field("last-entry"), entry(self.entries.last_key_value())),
         ])
     }
 
@@ -132,19 +122,13 @@ impl Stream {
             self.groups
                 .iter()
                 .map(|(name, g)| {
-                    Reply::Array(vec![
-                        field("name"),
-                        Reply::Bulk(name.clone()),
-                        field("consumers"),
-                        int(g.consumers.len() as u64),
-                        field("pending"),
-                        int(g.pel.len() as u64),
-                        field("last-delivered-id"),
-                        Reply::Id(g.last_delivered),
-                        field("entries-read"),
-                        opt(g.entries_read),
-                        field("lag"),
-                        opt(self.lag(g)),
+                    Reply::Map(vec![
+                        (field("name"), Reply::Bulk(name.clone())),
+                        (field("consumers"), int(g.consumers.len() as u64)),
+                        (field("pending"), int(g.pel.len() as u64)),
+                        (field("last-delivered-id"), Reply::Id(g.last_delivered)),
+                        (field("entries-read"), opt(g.entries_read)),
+                        (field("lag"), opt(self.lag(g))),
                     ])
                 })
                 .collect(),
@@ -165,13 +149,10 @@ impl Stream {
                 .iter()
                 .map(|(name, seen)| {
                     let pending = g.pel.values().filter(|n| n.consumer == *name).count();
-                    Reply::Array(vec![
-                        field("name"),
-                        Reply::Bulk(name.clone()),
-                        field("pending"),
-                        int(pending as u64),
-                        field("idle"),
-                        int(now_ms.saturating_sub(*seen)),
+                    Reply::Map(vec![
+                        (field("name"), Reply::Bulk(name.clone())),
+                        (field("pending"), int(pending as u64)),
+                        (field("idle"), int(now_ms.saturating_sub(*seen))),
                     ])
                 })
                 .collect(),

@@ -78,6 +78,16 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                     drift_since: self.now,
                 };
             }
+            Fault::ResetLink { a, b } => {
+                for i in 0..self.conns.len() {
+                    let c = &self.conns[i];
+                    let ends = c.ends;
+                    if c.open && ((ends[0] == a && ends[1] == b) || (ends[0] == b && ends[1] == a))
+                    {
+                        self.reset_conn(ConnId(i as u32), self.now);
+                    }
+                }
+            }
             // Armed at start when at time zero (`Sim::start`).
             Fault::Target(target) if self.now > SimTime::ZERO => {
                 self.targets.armed.push(Armed { target, seen: 0 })
