@@ -84,7 +84,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                     let ends = c.ends;
                     if c.open && ((ends[0] == a && ends[1] == b) || (ends[0] == b && ends[1] == a))
                     {
-                        self.reset_conn(ConnId(i as u32), self.now);
+                        self.reset_conn(ConnId(i as u64), self.now);
                     }
                 }
             }
