@@ -210,8 +210,11 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
     }
     // XINFO STREAM's radix-tree-nodes depends on the rax's internal structure, which the
     // model does not keep (docs/redis-conformance.md).
-    if let Cmd::XInfoStream { .. } = cmd {
+    if let Cmd::XInfoStream { full, .. } = cmd {
         mask_fields(&mut v, &["radix-tree-nodes"]);
+        if *full {
+            mask_times(&mut v);
+        }
     }
     // XINFO CONSUMERS' idle times (ms since each consumer was seen) are masked as
     // XPENDING's.
@@ -271,6 +274,53 @@ fn mask_fields(v: &mut Value, names: &[&str]) {
                 }
             }
         }
+        _ => {}
+    }
+}
+
+/// XINFO STREAM FULL's times (Unix ms on the server, the node's clock in the model) written
+/// `~`: every `seen-time`, and the delivery time of each pending row (`[id, consumer, time, n]`
+/// of a group, `[id, time, n]` of a consumer). A map is RESP3's `%` or RESP2's flat array of
+/// names (starting with `length` or `name`) and values.
+fn mask_times(v: &mut Value) {
+    match v {
+        Value::Map(kv) => {
+            for (k, x) in kv.iter_mut() {
+                mask_time_field(k.bulk_str(), x);
+            }
+        }
+        Value::Array(f) => {
+            let flat = matches!(f.first().and_then(Value::bulk_str), Some("length" | "name"));
+            if flat {
+                for pair in f.chunks_mut(2) {
+                    if let [k, x] = pair {
+                        mask_time_field(k.bulk_str(), x);
+                    }
+                }
+            } else {
+                f.iter_mut().for_each(mask_times);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn mask_time_field(name: Option<&str>, x: &mut Value) {
+    match name {
+        Some("seen-time") => *x = Value::Bulk(b"~".to_vec()),
+        Some("pending") => {
+            if let Value::Array(rows) = x {
+                for r in rows.iter_mut() {
+                    if let Value::Array(f) = r
+                        && f.len() >= 3
+                    {
+                        let at = f.len() - 2;
+                        f[at] = Value::Bulk(b"~".to_vec());
+                    }
+                }
+            }
+        }
+        Some("groups" | "consumers") => mask_times(x),
         _ => {}
     }
 }

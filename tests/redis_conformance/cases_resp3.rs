@@ -215,3 +215,33 @@ fn resp3_blocked_read_is_served_as_a_map_or_times_out_null() {
         .step("b", r#"XRead(key: "s")"#)
         .run();
 }
+
+#[test]
+fn xinfo_stream_full_in_both_protocols() {
+    let mut case = Case::new("xinfo_stream_full_in_both_protocols")
+        .clients_on_r1(&["a"])
+        .step("a", r#"XInfoStream(key: "f", full: true)"#);
+    for i in 1..=4 {
+        case = case.step("a", &format!(r#"XAdd(key: "f", id: Some("{i}-0"))"#));
+    }
+    case = case
+        .step("a", r#"XGroupCreate(key: "f", group: "g", id: "0")"#)
+        .step("a", r#"XGroupCreate(key: "f", group: "h", id: "$")"#)
+        .step(
+            "a",
+            r#"XReadGroup(key: "f", group: "g", consumer: "c1", id: ">", count: 2)"#,
+        )
+        .step(
+            "a",
+            r#"XReadGroup(key: "f", group: "g", consumer: "c2", id: ">", count: 1)"#,
+        )
+        .step("a", r#"XDel(key: "f", ids: ["2-0"])"#);
+    for proto in [2, 3] {
+        case = case
+            .step("a", &format!("Hello(protover: Some({proto}))"))
+            .step("a", r#"XInfoStream(key: "f", full: true)"#)
+            .step("a", r#"XInfoStream(key: "f", full: true, count: Some(1))"#)
+            .step("a", r#"XInfoStream(key: "f", full: true, count: Some(0))"#);
+    }
+    case.run();
+}

@@ -475,7 +475,13 @@ fn command(cmd: &Cmd, servers: &[Server], addrs: &[(String, String)]) -> Vec<Str
                     .flat_map(|m| [s("MINID"), how.clone(), m.to_string()]),
             );
         }
-        Cmd::XInfoStream { key } => a.extend([s("XINFO"), s("STREAM"), key.clone()]),
+        Cmd::XInfoStream { key, full, count } => {
+            a.extend([s("XINFO"), s("STREAM"), key.clone()]);
+            if *full {
+                a.push(s("FULL"));
+                a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
+            }
+        }
         Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),
         Cmd::XInfoConsumers { key, group } => {
             a.extend([s("XINFO"), s("CONSUMERS"), key.clone(), group.clone()])

@@ -241,9 +241,15 @@ pub enum Cmd {
         #[serde(default)]
         approx: bool,
     },
-    /// `XINFO STREAM key` (t_stream.c `xinfoReplyWithStreamInfo`, the form without FULL).
+    /// `XINFO STREAM key [FULL [COUNT n]]` (t_stream.c `xinfoReplyWithStreamInfo`); with
+    /// `full`, `count` limits the entries and each PEL listed (`None`: Redis's default 10;
+    /// `Some(0)`: all).
     XInfoStream {
         key: String,
+        #[serde(default)]
+        full: bool,
+        #[serde(default)]
+        count: Option<u64>,
     },
     /// `XINFO GROUPS key`.
     XInfoGroups {

@@ -257,7 +257,14 @@ fn a_tombstone_ahead_of_the_group_makes_its_lag_unknown() {
         xinfo_groups(&mut d),
         format!("[{g}, entries-read, 1, lag, nil]]")
     );
-    let info = run(&mut d, Cmd::XInfoStream { key: "s".into() });
+    let info = run(
+        &mut d,
+        Cmd::XInfoStream {
+            key: "s".into(),
+            full: false,
+            count: None,
+        },
+    );
     assert!(
         info.contains("max-deleted-entry-id, 2-0, entries-added, 2, recorded-first-entry-id, 1-0"),
         "{info}"

@@ -293,3 +293,36 @@ pub struct InfoReply {
     /// (replica, acked offset) as the primary sees them.
     pub replicas: Vec<(NodeId, u64)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Reply {
+        Reply::Bulk(s.into())
+    }
+
+    /// The RESP3-aware variants write exactly the RESP2 bytes of the arrays they replaced (so
+    /// RESP2 clients see no change), and their RESP3 forms.
+    #[test]
+    fn resp2_forms_are_the_old_arrays_and_resp3_forms_differ() {
+        let map = Reply::Map(vec![(b("k"), Reply::Int(1)), (b("n"), Reply::Nil)]);
+        let flat = Reply::Array(vec![b("k"), Reply::Int(1), b("n"), Reply::Nil]);
+        assert_eq!(map.resp(), flat.resp());
+        assert_eq!(map.render(), flat.render());
+        assert_eq!(map.resp_in(true), "%2\r\n$1\r\nk\r\n:1\r\n$1\r\nn\r\n_\r\n");
+        assert_eq!(map.render_in(true), "{k: 1, n: nil}");
+        let entries = Reply::Array(vec![Reply::NilArray]);
+        let streams = Reply::Streams(vec![(b("s"), entries.clone())]);
+        let pairs = Reply::Array(vec![Reply::Array(vec![b("s"), entries])]);
+        assert_eq!(streams.resp(), pairs.resp());
+        assert_eq!(streams.resp_in(true), "%1\r\n$1\r\ns\r\n*1\r\n_\r\n");
+        let push = Reply::Push(vec![b("subscribe"), Reply::Int(1)]);
+        assert_eq!(push.resp(), "*2\r\n$9\r\nsubscribe\r\n:1\r\n");
+        assert_eq!(push.resp_in(true), ">2\r\n$9\r\nsubscribe\r\n:1\r\n");
+        let info = Reply::Verbatim("a:1\r\n".into());
+        assert_eq!(info.resp(), b("a:1\r\n").resp());
+        assert_eq!(info.resp_in(true), "=9\r\ntxt:a:1\r\n\r\n");
+        assert_eq!(Reply::Nil.resp_in(true), Reply::NilArray.resp_in(true));
+    }
+}

@@ -113,6 +113,91 @@ impl Stream {
         ])
     }
 
+    /// `XINFO STREAM key FULL [COUNT n]` (t_stream.c `xinfoReplyWithStreamInfo`, full form,
+    /// Redis 7.0): the summary's counters, then the first `n` entries (0: all), and per group
+    /// (in name order) its name, last delivered id, read counter, lag, PEL size and its
+    /// first `n` pending entries `[id, consumer, delivery-time, deliveries]`, and its
+    /// consumers (name order) with their seen time, PEL size and first `n` pending entries
+    /// `[id, delivery-time, deliveries]`. Times are the node's clock in ms (Redis: Unix ms).
+    pub fn info_full(&self, count: u64) -> Reply {
+        let take = |n: usize| if count == 0 { n } else { n.min(count as usize) };
+        let opt = |n: Option<u64>| n.map_or(Reply::Nil, int);
+        let nodes = self.nodes.len() as u64;
+        let entries = self
+            .entries
+            .iter()
+            .take(take(self.entries.len()))
+            .map(|(id, e)| Reply::Entry {
+                id: *id,
+                tag: Some(e.tag),
+                count: 0,
+            })
+            .collect();
+        let groups = self
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let pending = g
+                    .pel
+                    .iter()
+                    .take(take(g.pel.len()))
+                    .map(|(id, n)| {
+                        Reply::Array(vec![
+                            Reply::Id(*id),
+                            Reply::Bulk(n.consumer.clone()),
+                            int(n.delivery_ms),
+                            int(n.count),
+                        ])
+                    })
+                    .collect();
+                let consumers = g
+                    .consumers
+                    .iter()
+                    .map(|(c, seen)| {
+                        let own: Vec<_> = g.pel.iter().filter(|(_, n)| n.consumer == *c).collect();
+                        let rows = own
+                            .iter()
+                            .take(take(own.len()))
+                            .map(|(id, n)| {
+                                Reply::Array(vec![
+                                    Reply::Id(**id),
+                                    int(n.delivery_ms),
+                                    int(n.count),
+                                ])
+                            })
+                            .collect();
+                        Reply::Map(vec![
+                            (field("name"), Reply::Bulk(c.clone())),
+                            (field("seen-time"), int(*seen)),
+                            (field("pel-count"), int(own.len() as u64)),
+                            (field("pending"), Reply::Array(rows)),
+                        ])
+                    })
+                    .collect();
+                Reply::Map(vec![
+                    (field("name"), Reply::Bulk(name.clone())),
+                    (field("last-delivered-id"), Reply::Id(g.last_delivered)),
+                    (field("entries-read"), opt(g.entries_read)),
+                    (field("lag"), opt(self.lag(g))),
+                    (field("pel-count"), int(g.pel.len() as u64)),
+                    (field("pending"), Reply::Array(pending)),
+                    (field("consumers"), Reply::Array(consumers)),
+                ])
+            })
+            .collect();
+        Reply::Map(vec![
+            (field("length"), int(self.entries.len() as u64)),
+            (field("radix-tree-keys"), int(nodes)),
+            (field("radix-tree-nodes"), int(nodes)),
+            (field("last-generated-id"), Reply::Id(self.last_id)),
+            (field("max-deleted-entry-id"), Reply::Id(self.max_deleted)),
+            (field("entries-added"), int(self.entries_added)),
+            (field("recorded-first-entry-id"), Reply::Id(self.first_id())),
+            (field("entries"), Reply::Array(entries)),
+            (field("groups"), Reply::Array(groups)),
+        ])
+    }
+
     /// `XINFO GROUPS key`: per group (in name order, as the radix tree iterates) its name,
     /// consumers, pending count, last delivered id, read counter (nil when unknown) and lag
     /// (nil when unknown).
