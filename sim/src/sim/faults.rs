@@ -79,13 +79,12 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 };
             }
             Fault::ResetLink { a, b } => {
-                for i in 0..self.conns.len() {
-                    let c = &self.conns[i];
-                    let ends = c.ends;
-                    if c.open && ((ends[0] == a && ends[1] == b) || (ends[0] == b && ends[1] == a))
-                    {
-                        self.reset_conn(ConnId(i as u64), self.now);
-                    }
+                let between: Vec<ConnId> = (self.conns.iter().enumerate())
+                    .filter(|(_, c)| c.open && (c.ends == [a, b] || c.ends == [b, a]))
+                    .map(|(i, _)| ConnId(i as u64))
+                    .collect();
+                for conn in between {
+                    self.reset_conn(conn, self.now);
                 }
             }
             // Armed at start when at time zero (`Sim::start`).
