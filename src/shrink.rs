@@ -336,6 +336,7 @@ fn restrict(base: &Scenario, system: SystemConfig) -> Scenario {
                     !from.is_empty() && !to.is_empty()
                 }
                 FaultSpec::Heal { .. } => true,
+                FaultSpec::ResetLink { a, b, .. } => names.contains(a) && names.contains(b),
                 FaultSpec::Target { from, to, .. } => {
                     from.iter().chain(to.iter()).all(|n| names.contains(n))
                 }

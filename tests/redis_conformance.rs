@@ -30,12 +30,16 @@ mod cases_strings;
 mod cases_chain;
 #[path = "redis_conformance/cases_info.rs"]
 mod cases_info;
+#[path = "redis_conformance/cases_kill.rs"]
+mod cases_kill;
 #[path = "redis_conformance/cases_limits.rs"]
 mod cases_limits;
 #[path = "redis_conformance/cases_pubsub.rs"]
 mod cases_pubsub;
 #[path = "redis_conformance/cases_replication.rs"]
 mod cases_replication;
+#[path = "redis_conformance/cases_resp3.rs"]
+mod cases_resp3;
 #[path = "redis_conformance/cases_stream_block.rs"]
 mod cases_stream_block;
 #[path = "redis_conformance/cases_stream_ranges.rs"]

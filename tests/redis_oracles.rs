@@ -330,3 +330,13 @@ fn chained_replication_proxies_writes_and_publish() {
 fn writable_replica_local_write_lost_on_full_resync() {
     oracle("writable-replica-local-writes");
 }
+
+#[test]
+fn r25a_link_resets_lose_pubsub_messages_and_resync_partially() {
+    oracle("r25a-link-reset");
+}
+
+#[test]
+fn r25b_without_link_resets_nothing_is_lost() {
+    oracle("r25b-link-reset-control");
+}

@@ -63,6 +63,13 @@ pub enum Fault {
         offset_ns: i64,
         drift_ppm: i64,
     },
+    /// Reset every open connection between two nodes now (whichever end opened it): both
+    /// ends are told at once that it closed (`CloseReason::Reset`, an RST each way), and what
+    /// it still carried is dropped. The nodes stay up and may connect again.
+    ResetLink {
+        a: NodeId,
+        b: NodeId,
+    },
     /// Arm a targeted message fault (`target.rs`): it hits the n-th matching message sent from
     /// now on.
     Target(Target),
@@ -85,6 +92,7 @@ impl Fault {
         "unclog",
         "set_link",
         "clock_skew",
+        "reset_link",
         "target",
         // Fired targeted faults (`TargetAction::NAMES`), counted when they hit their message.
         "target_fail",
@@ -115,6 +123,7 @@ impl Fault {
             Fault::Unclog { .. } => "unclog",
             Fault::SetLink { .. } => "set_link",
             Fault::ClockSkew { .. } => "clock_skew",
+            Fault::ResetLink { .. } => "reset_link",
             Fault::Target(_) => "target",
         }
     }
@@ -164,6 +173,7 @@ impl Fault {
                 "clock skew {}: offset {offset_ns} ns, drift {drift_ppm} ppm",
                 name(node)
             ),
+            Fault::ResetLink { a, b } => format!("reset link {} <-> {}", name(a), name(b)),
             Fault::Target(t) => format!(
                 "target {} -> {} label {} predicate {} #{}: {:?}",
                 t.from.as_ref().map_or("*".to_string(), name),
@@ -253,6 +263,12 @@ pub enum FaultSpec {
         #[serde(default)]
         drift_ppm: i64,
     },
+    /// Reset every open connection between nodes `a` and `b` at `at_ms` (`Fault::ResetLink`).
+    ResetLink {
+        at_ms: u64,
+        a: String,
+        b: String,
+    },
     /// A targeted message fault (`target.rs`), armed at `at_ms`: the `nth` message (1-based,
     /// default 1) sent from then on that matches every given field is hit by `action`.
     Target {
@@ -294,6 +310,7 @@ impl FaultSpec {
             | FaultSpec::Unclog { at_ms, .. }
             | FaultSpec::SetLink { at_ms, .. }
             | FaultSpec::ClockSkew { at_ms, .. }
+            | FaultSpec::ResetLink { at_ms, .. }
             | FaultSpec::Target { at_ms, .. } => *at_ms,
         }
     }
@@ -336,6 +353,10 @@ impl FaultSpec {
                 all
             }
             FaultSpec::Heal { .. } => vec![],
+            FaultSpec::ResetLink { a, b, .. } => vec![
+                (vec!["a".to_string()], a.as_str()),
+                (vec!["b".to_string()], b.as_str()),
+            ],
             FaultSpec::Target { from, to, .. } => {
                 let mut all = one("from", from);
                 all.extend(one("to", to));
@@ -360,6 +381,7 @@ impl FaultSpec {
             | FaultSpec::Unclog { from, to, .. }
             | FaultSpec::SetLink { from, to, .. } => from.iter_mut().chain(to.iter_mut()).collect(),
             FaultSpec::Heal { .. } => vec![],
+            FaultSpec::ResetLink { a, b, .. } => vec![a, b],
             FaultSpec::Target { from, to, .. } => from.iter_mut().chain(to.iter_mut()).collect(),
         }
     }
@@ -446,6 +468,13 @@ impl FaultSpec {
                     offset_ns: offset_ms * 1_000_000,
                     drift_ppm: *drift_ppm,
                 }
+            }
+            FaultSpec::ResetLink { a, b, .. } => {
+                let (a, b) = (id(a)?, id(b)?);
+                if a == b {
+                    return Err("a link reset needs two different nodes".into());
+                }
+                Fault::ResetLink { a, b }
             }
             FaultSpec::Target {
                 from,
@@ -542,6 +571,11 @@ impl FaultSpec {
                 offset_ms: offset_ns / 1_000_000,
                 drift_ppm: *drift_ppm,
             },
+            Fault::ResetLink { a, b } => FaultSpec::ResetLink {
+                at_ms,
+                a: name(a),
+                b: name(b),
+            },
             Fault::Target(t) => FaultSpec::Target {
                 at_ms,
                 from: t.from.as_ref().map(name),
@@ -604,6 +638,7 @@ mod tests {
                 offset_ns: 0,
                 drift_ppm: 0,
             },
+            Fault::ResetLink { a: n, b: NodeId(1) },
             Fault::Target(Target {
                 from: None,
                 to: None,

@@ -1,7 +1,8 @@
 //! How a connection's ends learn that the other side is gone: a crashed process's operating
 //! system answers at once (FIN/RST on established connections, RST to a new SYN: "connection
 //! refused"); a machine that lost power, or a cut path, answers nothing, so only the detection
-//! delay (a retransmission timeout) or the model's own connect timeout tells.
+//! delay (a retransmission timeout) or the model's own connect timeout tells. A link reset
+//! (`Fault::ResetLink`) tells both ends at once.
 
 use msgsim_sim::*;
 use std::any::Any;
@@ -78,4 +79,24 @@ fn a_machine_that_lost_power_is_noticed_after_the_detection_delay() {
         closed(&log_tx),
         vec![(SimTime::from_millis(5_010), CloseReason::PeerDown)]
     );
+}
+
+#[test]
+fn a_link_reset_tells_both_ends_at_once() {
+    // Connected at 5 ms (accepted at 6 ms); `ResetLink` at 10 ms: both ends learn at 10 ms
+    // that it closed with a reset, and nothing comes from the detection delay later.
+    let (log_rx, log_tx): (Log, Log) = (Rc::default(), Rc::default());
+    let mut c = config(3, 20_000);
+    c.conn_break_detect = SimDuration::from_millis(5_000);
+    let mut sim: Sim<Msg, ()> = Sim::new(c);
+    let rx = sim.add_node("rx", Box::new(Probe::receiver(&log_rx)));
+    let mut p = Probe::sender(Some(rx), 1, 0, &log_tx);
+    p.use_conn = true;
+    p.first_send = SimDuration::from_millis(5);
+    let tx = sim.add_node("tx", Box::new(p));
+    sim.schedule_fault(SimTime::from_millis(10), Fault::ResetLink { a: rx, b: tx });
+    sim.run().unwrap();
+    let at_once = vec![(SimTime::from_millis(10), CloseReason::Reset)];
+    assert_eq!(closed(&log_tx), at_once);
+    assert_eq!(closed(&log_rx), at_once);
 }

@@ -193,6 +193,11 @@ fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
 /// times are `"~"`.
 pub fn canon(cmd: &Cmd, v: &Value) -> String {
     let mut v = payloads(v.clone());
+    // HELLO's client id counts every connection the server accepted, the harness's own
+    // (INFO, readiness probes) included; the version is the installed server's.
+    if let (Cmd::Hello { .. }, Value::Map(_) | Value::Array(_)) = (cmd, &v) {
+        mask_fields(&mut v, &["id", "version"]);
+    }
     if let (Cmd::XPending { .. }, Value::Array(rows)) = (cmd, &mut v) {
         for row in rows.iter_mut() {
             if let Value::Array(f) = row
@@ -205,26 +210,27 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
     }
     // XINFO STREAM's radix-tree-nodes depends on the rax's internal structure, which the
     // model does not keep (docs/redis-conformance.md).
-    if let (Cmd::XInfoStream { .. }, Value::Array(fields)) = (cmd, &mut v) {
-        for i in 1..fields.len() {
-            if matches!(&fields[i - 1], Value::Bulk(b) if b == b"radix-tree-nodes") {
-                fields[i] = Value::Bulk(b"~".to_vec());
-            }
+    if let Cmd::XInfoStream { full, .. } = cmd {
+        mask_fields(&mut v, &["radix-tree-nodes"]);
+        if *full {
+            mask_times(&mut v);
         }
     }
     // XINFO CONSUMERS' idle times (ms since each consumer was seen) are masked as
     // XPENDING's.
     if let (Cmd::XInfoConsumers { .. }, Value::Array(consumers)) = (cmd, &mut v) {
         for c in consumers.iter_mut() {
-            if let Value::Array(f) = c
-                && f.len() == 6
-            {
-                f[5] = Value::Bulk(b"~".to_vec());
-            }
+            mask_fields(c, &["idle"]);
         }
     }
-    if let (Cmd::InfoSection { .. }, Value::Bulk(text)) = (cmd, &v) {
-        v = Value::Bulk(info_fields(text).into_bytes());
+    match (cmd, &v) {
+        (Cmd::InfoSection { .. }, Value::Bulk(text)) => {
+            v = Value::Bulk(info_fields(text).into_bytes());
+        }
+        (Cmd::InfoSection { .. }, Value::Verbatim(f, text)) => {
+            v = Value::Verbatim(f.clone(), info_fields(text).into_bytes());
+        }
+        _ => {}
     }
     // UNSUBSCRIBE / PUNSUBSCRIBE without names leave the client's channels in the order of
     // Redis's dict (a hash order; the model goes in name order): the names are compared as
@@ -234,19 +240,89 @@ pub fn canon(cmd: &Cmd, v: &Value) -> String {
     if let (true, Value::Array(confirmations)) = (all, &mut v) {
         let mut names: Vec<Value> = confirmations
             .iter()
-            .filter_map(|c| match c {
-                Value::Array(f) if f.len() == 3 => Some(f[1].clone()),
+            .filter_map(|c| match c.items() {
+                Some(f) if f.len() == 3 => Some(f[1].clone()),
                 _ => None,
             })
             .collect();
         names.sort_by_key(|n| n.to_string());
         for (c, n) in confirmations.iter_mut().zip(names) {
-            if let Value::Array(f) = c {
+            if let Value::Array(f) | Value::Push(f) = c {
                 f[1] = n;
             }
         }
     }
     v.to_string()
+}
+
+/// The values of the named fields of a map reply (RESP3 `%`, or RESP2's flat array of
+/// names and values) written `~`.
+fn mask_fields(v: &mut Value, names: &[&str]) {
+    let named = |k: &Value| names.iter().any(|n| k.bulk_str() == Some(*n));
+    match v {
+        Value::Map(kv) => {
+            for (k, v) in kv.iter_mut() {
+                if named(k) {
+                    *v = Value::Bulk(b"~".to_vec());
+                }
+            }
+        }
+        Value::Array(f) => {
+            for i in 1..f.len() {
+                if i % 2 == 1 && named(&f[i - 1]) {
+                    f[i] = Value::Bulk(b"~".to_vec());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// XINFO STREAM FULL's times (Unix ms on the server, the node's clock in the model) written
+/// `~`: every `seen-time`, and the delivery time of each pending row (`[id, consumer, time, n]`
+/// of a group, `[id, time, n]` of a consumer). A map is RESP3's `%` or RESP2's flat array of
+/// names (starting with `length` or `name`) and values.
+fn mask_times(v: &mut Value) {
+    match v {
+        Value::Map(kv) => {
+            for (k, x) in kv.iter_mut() {
+                mask_time_field(k.bulk_str(), x);
+            }
+        }
+        Value::Array(f) => {
+            let flat = matches!(f.first().and_then(Value::bulk_str), Some("length" | "name"));
+            if flat {
+                for pair in f.chunks_mut(2) {
+                    if let [k, x] = pair {
+                        mask_time_field(k.bulk_str(), x);
+                    }
+                }
+            } else {
+                f.iter_mut().for_each(mask_times);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn mask_time_field(name: Option<&str>, x: &mut Value) {
+    match name {
+        Some("seen-time") => *x = Value::Bulk(b"~".to_vec()),
+        Some("pending") => {
+            if let Value::Array(rows) = x {
+                for r in rows.iter_mut() {
+                    if let Value::Array(f) = r
+                        && f.len() >= 3
+                    {
+                        let at = f.len() - 2;
+                        f[at] = Value::Bulk(b"~".to_vec());
+                    }
+                }
+            }
+        }
+        Some("groups" | "consumers") => mask_times(x),
+        _ => {}
+    }
 }
 
 /// The INFO fields the model writes (`Server::info_replication_text`), in the reply's order;
@@ -283,6 +359,12 @@ fn payloads(v: Value) -> Value {
             Value::Bulk(b"_".to_vec())
         }
         Value::Array(items) => Value::Array(items.into_iter().map(payloads).collect()),
+        Value::Push(items) => Value::Push(items.into_iter().map(payloads).collect()),
+        Value::Map(kv) => Value::Map(
+            kv.into_iter()
+                .map(|(k, v)| (payloads(k), payloads(v)))
+                .collect(),
+        ),
         v => v,
     }
 }

@@ -1,6 +1,6 @@
 //! Real `redis-server` processes for the conformance tests: each on a free loopback port with
 //! its own temporary directory, stopped by pid when dropped (also when a test panics), and
-//! connections to them speaking RESP2 over `std::net::TcpStream`.
+//! connections to them speaking RESP2 (RESP3 after `HELLO 3`) over `std::net::TcpStream`.
 
 use crate::resp::{self, Value};
 use std::io::{ErrorKind, Read, Write};
@@ -263,6 +263,13 @@ impl Conn {
             buf: Vec::new(),
             eof: false,
         })
+    }
+
+    /// The connection's own address as the server sees it (`CLIENT KILL ADDR`).
+    pub fn local_addr(&self) -> String {
+        self.stream
+            .local_addr()
+            .map_or_else(|_| "0.0.0.0:0".into(), |a| a.to_string())
     }
 
     pub fn send(&mut self, args: &[Vec<u8>]) {

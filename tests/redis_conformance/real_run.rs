@@ -90,7 +90,18 @@ pub fn run(case: &Case) -> Obs {
         t0 += settle_replication(&servers);
         absorb_all(case, &mut clients, &mut obs, Duration::ZERO);
         let ci = case.client_index(&step.client);
-        execute(case, &mut clients[ci], &servers, i, &mut obs);
+        // Every client's address, for CLIENT KILL ADDR (one that is not connected has none).
+        let addrs: Vec<(String, String)> = clients
+            .iter()
+            .map(|c| {
+                let a = c
+                    .conn
+                    .as_ref()
+                    .map_or("127.0.0.1:1".into(), |k| k.local_addr());
+                (c.name.clone(), a)
+            })
+            .collect();
+        execute(case, &mut clients[ci], &servers, &addrs, i, &mut obs);
         // Give the reply a moment (a blocked command answers later).
         let until = now() + Duration::from_millis(100);
         while now() < until && !clients[ci].want.is_empty() && clients[ci].conn.is_some() {
@@ -157,7 +168,14 @@ fn info(case: &Case, servers: &[Server], obs: &mut Obs) {
     }
 }
 
-fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut Obs) {
+fn execute(
+    case: &Case,
+    c: &mut Client,
+    servers: &[Server],
+    addrs: &[(String, String)],
+    i: usize,
+    obs: &mut Obs,
+) {
     let step = &case.steps[i];
     let want = |frames, group| Want {
         step: i,
@@ -209,7 +227,7 @@ fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut 
             settle_wants(case, c, obs);
             return;
         }
-        other => command(other, servers),
+        other => command(other, servers, addrs),
     };
     let frames = match &step.cmd {
         Cmd::Subscribe { channels } => channels.len(),
@@ -234,11 +252,29 @@ fn execute(case: &Case, c: &mut Client, servers: &[Server], i: usize, obs: &mut 
 }
 
 /// The RESP arguments of a model command.
-fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
+fn command(cmd: &Cmd, servers: &[Server], addrs: &[(String, String)]) -> Vec<String> {
     let s = |x: &str| x.to_string();
     let mut a: Vec<String> = Vec::new();
     match cmd {
         Cmd::Ping => a.push(s("PING")),
+        Cmd::Hello { protover } => {
+            a.push(s("HELLO"));
+            a.extend(protover.map(|v| v.to_string()));
+        }
+        Cmd::ClientKill {
+            client,
+            client_type,
+            ..
+        } => {
+            a.extend([s("CLIENT"), s("KILL")]);
+            if let Some(name) = client {
+                let addr = addrs.iter().find(|(n, _)| n == name);
+                a.extend([s("ADDR"), addr.map_or(s("127.0.0.1:1"), |(_, x)| x.clone())]);
+            }
+            if let Some(t) = client_type {
+                a.extend([s("TYPE"), format!("{t:?}").to_lowercase()]);
+            }
+        }
         Cmd::Select { db } => a.extend([s("SELECT"), db.to_string()]),
         Cmd::DbSize => a.push(s("DBSIZE")),
         Cmd::Set { key, value, bytes } => {
@@ -439,7 +475,13 @@ fn command(cmd: &Cmd, servers: &[Server]) -> Vec<String> {
                     .flat_map(|m| [s("MINID"), how.clone(), m.to_string()]),
             );
         }
-        Cmd::XInfoStream { key } => a.extend([s("XINFO"), s("STREAM"), key.clone()]),
+        Cmd::XInfoStream { key, full, count } => {
+            a.extend([s("XINFO"), s("STREAM"), key.clone()]);
+            if *full {
+                a.push(s("FULL"));
+                a.extend(count.iter().flat_map(|n| [s("COUNT"), n.to_string()]));
+            }
+        }
         Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),
         Cmd::XInfoConsumers { key, group } => {
             a.extend([s("XINFO"), s("CONSUMERS"), key.clone(), group.clone()])
@@ -528,9 +570,10 @@ fn settle_wants(case: &Case, c: &mut Client, obs: &mut Obs) {
     }
 }
 
-/// `[message, ch, payload]` / `[pmessage, pattern, ch, payload]` → (subscription, publisher, seq).
+/// `[message, ch, payload]` / `[pmessage, pattern, ch, payload]` (a RESP2 array or a RESP3
+/// push frame) → (subscription, publisher, seq).
 fn push(v: &Value) -> Option<(String, String, u64)> {
-    let Value::Array(f) = v else { return None };
+    let f = v.items()?;
     let kind = f.first()?.bulk_str()?;
     let (sub, payload) = match (kind, f.len()) {
         ("message", 3) => (f[1].bulk_str()?, f[2].bulk_str()?),
@@ -544,7 +587,7 @@ fn push(v: &Value) -> Option<(String, String, u64)> {
 }
 
 fn track_subscriptions(c: &mut Client, v: &Value) {
-    let Value::Array(f) = v else { return };
+    let Some(f) = v.items() else { return };
     if f.len() != 3 {
         return;
     }

@@ -151,6 +151,9 @@ pub struct Client {
     pub(super) heard: bool,
     /// The logical database the script SELECTed on this connection (0 after a connect).
     pub(super) db: u32,
+    /// The connection speaks RESP3 (a script's `HELLO 3` was answered; RESP2 after a
+    /// connect): how its replies are written (`Reply::resp_in`).
+    pub(super) resp3: bool,
 }
 
 impl Client {
@@ -197,6 +200,7 @@ impl Client {
             runs: Vec::new(),
             heard: false,
             db: 0,
+            resp3: false,
         }
     }
 
@@ -240,6 +244,7 @@ impl Client {
         self.epoch += 1;
         self.heard = false;
         self.db = 0;
+        self.resp3 = false;
         ctx.set_timer(
             SimDuration::from_millis(CONNECT_TIMEOUT_MS),
             T_CONN_CHECK | self.epoch,

@@ -34,6 +34,27 @@ pub enum Cmd {
     StopReading,
     StartReading,
     Ping,
+    /// `HELLO [protover]` (networking.c `helloCommand`): without a version the connection
+    /// keeps its protocol; 2 or 3 switch it (RESP3: maps, nulls `_`, pub/sub as push frames,
+    /// any command while subscribed); another version is `-NOPROTO`. Replies the server's
+    /// properties as a map (AUTH / SETNAME options are not modelled).
+    Hello {
+        #[serde(default)]
+        protover: Option<i64>,
+    },
+    /// `CLIENT KILL [ADDR <client's address>] [TYPE normal|pubsub]` (networking.c
+    /// `clientKillCommand`, the filter form): closes the matching connections other than
+    /// the caller's own (SKIPME yes) and replies how many. `client` names the client node
+    /// whose connection is meant (its address); `node` is where it resolves, filled in by the
+    /// sending client.
+    ClientKill {
+        #[serde(default)]
+        client: Option<String>,
+        #[serde(default)]
+        client_type: Option<KillType>,
+        #[serde(skip)]
+        node: Option<NodeId>,
+    },
     /// `SELECT db`: the connection's logical database, 0 up to `databases` (16) − 1
     /// (db.c `selectCommand`). Keys live per database; pub/sub ignores it. The replication
     /// stream carries it when the database of the propagated writes changes.
@@ -220,9 +241,15 @@ pub enum Cmd {
         #[serde(default)]
         approx: bool,
     },
-    /// `XINFO STREAM key` (t_stream.c `xinfoReplyWithStreamInfo`, the form without FULL).
+    /// `XINFO STREAM key [FULL [COUNT n]]` (t_stream.c `xinfoReplyWithStreamInfo`); with
+    /// `full`, `count` limits the entries and each PEL listed (`None`: Redis's default 10;
+    /// `Some(0)`: all).
     XInfoStream {
         key: String,
+        #[serde(default)]
+        full: bool,
+        #[serde(default)]
+        count: Option<u64>,
     },
     /// `XINFO GROUPS key`.
     XInfoGroups {
@@ -294,6 +321,8 @@ impl Cmd {
             Cmd::StopReading => "stop-reading",
             Cmd::StartReading => "start-reading",
             Cmd::Ping => "ping",
+            Cmd::Hello { .. } => "hello",
+            Cmd::ClientKill { .. } => "client",
             Cmd::Select { .. } => "select",
             Cmd::DbSize => "dbsize",
             Cmd::Set { .. } => "set",
@@ -336,6 +365,7 @@ impl Cmd {
     pub fn full_name(&self) -> String {
         match self {
             Cmd::XGroupCreate { .. } => "xgroup|create".into(),
+            Cmd::ClientKill { .. } => "client|kill".into(),
             Cmd::XInfoStream { .. } => "xinfo|stream".into(),
             Cmd::XInfoGroups { .. } => "xinfo|groups".into(),
             Cmd::XInfoConsumers { .. } => "xinfo|consumers".into(),
@@ -419,6 +449,14 @@ impl Cmd {
             _ => 32,
         }
     }
+}
+
+/// `CLIENT KILL TYPE`: the client classes the model has (networking.c `getClientType`: a
+/// connection with a subscription is `pubsub`, a replica's is neither).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KillType {
+    Normal,
+    Pubsub,
 }
 
 /// Decimal digits of `n` ("0" has one).

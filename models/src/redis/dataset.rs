@@ -308,7 +308,7 @@ impl Dataset {
             | Cmd::XDel { key, .. }
             | Cmd::XTrim { key, .. }
             | Cmd::XGroupSync { key, .. }
-            | Cmd::XInfoStream { key }
+            | Cmd::XInfoStream { key, .. }
             | Cmd::XInfoGroups { key }
             | Cmd::XInfoConsumers { key, .. }
             | Cmd::XTrimTo { key, .. } => key.clone(),
@@ -486,7 +486,10 @@ impl Dataset {
             Cmd::XInfoStream { .. } | Cmd::XInfoGroups { .. } | Cmd::XInfoConsumers { .. } => {
                 Outcome::read(match (self.value(key), cmd) {
                     (None, _) => Reply::err("ERR no such key"),
-                    (Some(Value::Stream(s)), Cmd::XInfoStream { .. }) => s.info(),
+                    (Some(Value::Stream(s)), Cmd::XInfoStream { full: false, .. }) => s.info(),
+                    (Some(Value::Stream(s)), Cmd::XInfoStream { count, .. }) => {
+                        s.info_full(count.unwrap_or(10))
+                    }
                     (Some(Value::Stream(s)), Cmd::XInfoConsumers { group, .. }) => {
                         s.info_consumers(key, group, now_ms)
                     }

@@ -108,9 +108,9 @@ fn a_large_payload_renders_capped_for_scripts() {
     run(&mut d, set("big", 12, Some(100_000)));
     let reply = d.execute(&get("big"), 5).reply;
     assert_eq!(reply.render().len(), 100_000);
-    let capped = reply.render_capped(10);
+    let capped = reply.render_capped(10, false);
     assert_eq!(capped, "12xxxxxxxx… (100000 bytes)");
-    assert_eq!(reply.render_capped(100_000), reply.render());
+    assert_eq!(reply.render_capped(100_000, false), reply.render());
 }
 
 #[test]
@@ -257,7 +257,14 @@ fn a_tombstone_ahead_of_the_group_makes_its_lag_unknown() {
         xinfo_groups(&mut d),
         format!("[{g}, entries-read, 1, lag, nil]]")
     );
-    let info = run(&mut d, Cmd::XInfoStream { key: "s".into() });
+    let info = run(
+        &mut d,
+        Cmd::XInfoStream {
+            key: "s".into(),
+            full: false,
+            count: None,
+        },
+    );
     assert!(
         info.contains("max-deleted-entry-id, 2-0, entries-added, 2, recorded-first-entry-id, 1-0"),
         "{info}"

@@ -17,12 +17,11 @@ impl Server {
         id: u64,
         cmd: Cmd,
     ) -> Option<Reply> {
-        let (subscribed, is_sentinel_call) = {
+        let (subscribed, resp3) = {
             let c = self.clients.get_mut(&conn)?;
             c.last_interaction_s = self.now_s;
-            (c.subscriptions() > 0, false)
+            (c.subscriptions() > 0, c.resp3)
         };
-        let _ = is_sentinel_call;
         if cmd.max_bulk() > self.cfg.proto_max_bulk_len_bytes {
             // The query-buffer parser rejects the bulk length and closes the connection.
             self.stats.protocol_errors += 1;
@@ -35,12 +34,14 @@ impl Server {
             return None;
         }
         // server.c processCommand (7.0) checks, in this order: OOM for deny-oom commands
-        // (performEvictions), NOREPLICAS and READONLY for writes, then the RESP2 subscribed
-        // context.
+        // (performEvictions), NOREPLICAS and READONLY for writes, then the subscribed
+        // context — for RESP2 only (`c->flags & CLIENT_PUBSUB && c->resp == 2`): a RESP3
+        // connection runs any command while subscribed, its messages being push frames.
         if let Some(refused) = self.refuse(ctx, &cmd, conn) {
             return Some(refused);
         }
         if subscribed
+            && !resp3
             && !matches!(
                 cmd,
                 Cmd::Subscribe { .. }
@@ -59,7 +60,8 @@ impl Server {
             self.cfg.cmd_cost_ns + cmd.max_bulk() / 1024 * self.cfg.cost_ns_per_kib,
         ));
         match cmd {
-            Cmd::Ping if subscribed => Some(Reply::Array(vec![
+            // networking.c pingCommand: `[pong, ""]` for a subscribed RESP2 client only.
+            Cmd::Ping if subscribed && !resp3 => Some(Reply::Array(vec![
                 Reply::Bulk("pong".into()),
                 Reply::Bulk(String::new()),
             ])),
@@ -77,7 +79,14 @@ impl Server {
             }
             Cmd::DbSize => Some(Reply::Int(self.data.len_in(self.db_of(conn)) as i64)),
             Cmd::Info => Some(Reply::Info(Box::new(self.info()))),
-            Cmd::InfoSection { .. } => Some(Reply::Bulk(self.info_replication_text())),
+            // infoCommand: `addReplyVerbatim(…, "txt")` — a bulk in RESP2.
+            Cmd::InfoSection { .. } => Some(Reply::Verbatim(self.info_replication_text())),
+            Cmd::Hello { protover } => Some(self.hello(conn, protover)),
+            Cmd::ClientKill {
+                client,
+                node,
+                client_type,
+            } => Some(self.client_kill(ctx, conn, client.map(|_| node), client_type)),
             Cmd::Subscribe { channels } => Some(self.subscribe(conn, channels, false)),
             Cmd::Psubscribe { patterns } => Some(self.subscribe(conn, patterns, true)),
             Cmd::Unsubscribe { channels } => Some(self.unsubscribe(conn, channels, false)),

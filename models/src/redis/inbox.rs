@@ -123,8 +123,8 @@ impl Client {
 
     pub(super) fn record_subscribed(&mut self, ctx: &mut RCtx, subs: &[Reply]) {
         for s in subs {
-            if let Reply::Array(v) = s
-                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v.as_slice()
+            if let Some(v) = s.items()
+                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v
                 && (kind == "subscribe" || kind == "psubscribe")
             {
                 let server = self.server();
@@ -136,8 +136,8 @@ impl Client {
                     epoch: self.epoch,
                 };
                 ctx.record(ev);
-            } else if let Reply::Array(v) = s
-                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v.as_slice()
+            } else if let Some(v) = s.items()
+                && let [Reply::Bulk(kind), Reply::Bulk(name), _] = v
                 && (kind == "unsubscribe" || kind == "punsubscribe")
             {
                 ctx.record(RedisEvent::Unsubscribed {

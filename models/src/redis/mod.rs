@@ -14,6 +14,7 @@ mod checker_history_tests;
 #[cfg(test)]
 mod checker_tests;
 mod client;
+mod client_cmds;
 mod client_table;
 pub mod cmd;
 pub mod config;

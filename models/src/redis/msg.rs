@@ -44,7 +44,20 @@ impl Frame {
 
 fn reply_bytes(r: &Reply) -> u64 {
     match r {
-        Reply::Array(v) => 8 + v.iter().map(reply_bytes).sum::<u64>(),
+        Reply::Array(v) | Reply::Push(v) => 8 + v.iter().map(reply_bytes).sum::<u64>(),
+        // As the RESP2 array each was before: HELLO / XINFO flat, XREAD `[[key, entries]]`.
+        Reply::Map(kv) => {
+            8 + kv
+                .iter()
+                .map(|(k, v)| reply_bytes(k) + reply_bytes(v))
+                .sum::<u64>()
+        }
+        Reply::Streams(kv) => {
+            8 + kv
+                .iter()
+                .map(|(k, v)| 8 + reply_bytes(k) + reply_bytes(v))
+                .sum::<u64>()
+        }
         Reply::Publish(runs) => runs.iter().map(|(n, _)| 4 * *n as u64).sum(),
         Reply::Entry { .. } => 64,
         Reply::Info(_) => 512,
@@ -275,6 +288,8 @@ pub enum KillReason {
     /// A blocked client of a primary turned replica: closed after its `-UNBLOCKED` reply
     /// (blocked.c `disconnectAllBlockedClients`: CLIENT_CLOSE_AFTER_REPLY).
     Unblocked,
+    /// Closed by another client's `CLIENT KILL`.
+    ClientKill,
 }
 
 /// The history: what clients observed, plus server log lines the checkers need.

@@ -91,6 +91,10 @@ pub struct ClientConn {
     pub is_replica: bool,
     /// The logical database this connection SELECTed (0 at connect).
     pub db: u32,
+    /// The client id (networking.c `createClient`: `server.next_client_id`), for HELLO.
+    pub id: u64,
+    /// The connection speaks RESP3 (after `HELLO 3`; `c->resp`).
+    pub resp3: bool,
 }
 
 impl ClientConn {
@@ -110,6 +114,8 @@ impl ClientConn {
             blocked: false,
             is_replica: false,
             db: 0,
+            id: 0,
+            resp3: false,
         }
     }
 

@@ -74,6 +74,16 @@ impl Client {
                 node: primary.as_ref().and_then(|p| self.names.get(p).copied()),
                 primary,
             },
+            // CLIENT KILL ADDR: the named client's address is its node.
+            Cmd::ClientKill {
+                client,
+                client_type,
+                ..
+            } => Cmd::ClientKill {
+                node: client.as_ref().and_then(|c| self.names.get(c).copied()),
+                client,
+                client_type,
+            },
             cmd => cmd,
         };
         if self.conn.is_none() && !self.manual_down {
@@ -131,9 +141,17 @@ impl Client {
             .iter()
             .find(|(i, _)| *i == step)
             .and_then(|(_, s)| s.expect.clone());
+        // HELLO 2 / 3 answered: the connection speaks that protocol from this reply on (the
+        // server switched before writing it, networking.c `helloCommand`).
+        if let Some((_, st)) = self.steps.iter().find(|(i, _)| *i == step)
+            && let Cmd::Hello { protover: Some(v) } = st.cmd
+            && !reply.is_err()
+        {
+            self.resp3 = v == 3;
+        }
         // Enough of a long value to compare with the expectation, and a few KiB more to show.
         let cap = expected.as_ref().map_or(0, |e| e.len() as u64) + 4096;
-        let text = reply.render_capped(cap);
+        let text = reply.render_capped(cap, self.resp3);
         let ok = expected
             .as_deref()
             .is_none_or(|e| match e.strip_suffix('*') {
@@ -143,7 +161,7 @@ impl Client {
         let latency_us = (ctx.now().as_nanos() / 1_000).saturating_sub(sent_us);
         ctx.record(RedisEvent::Step {
             step,
-            resp: reply.resp(),
+            resp: reply.resp_in(self.resp3),
             cmd,
             reply: text,
             expected,
@@ -162,6 +180,7 @@ impl Client {
                     self.db = *db as u32;
                     None
                 }
+
                 _ => None,
             });
         if let (Reply::Ok, Some((key, value))) = (reply, set) {

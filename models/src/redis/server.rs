@@ -19,6 +19,9 @@ pub(super) const T_CRON: u64 = 1;
 pub(super) const T_FULLSYNC: u64 = 2;
 pub(super) const T_WAIT: u64 = 1 << 40;
 pub(super) const T_XBLOCK: u64 = 1 << 41;
+/// The id of the first connection after a start: redis-server 7.0.15 gives its first
+/// client id 3 (`CLIENT ID`, observed; two ids go to its internal clients at startup).
+const FIRST_CLIENT_ID: u64 = 3;
 
 /// INFO-like counters of one server (survive restarts, as the model's observation).
 #[derive(Clone, Debug, Default)]
@@ -91,6 +94,8 @@ pub struct Server {
     pub(super) now_ms: u64,
     pub(super) now_s: u64,
     pub up: bool,
+    /// The next client id (`server.next_client_id`).
+    pub(super) next_client_id: u64,
 }
 
 impl Server {
@@ -131,6 +136,7 @@ impl Server {
             now_ms: 0,
             now_s: 0,
             up: false,
+            next_client_id: FIRST_CLIENT_ID,
         }
     }
 
@@ -315,6 +321,7 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.stream_db = 0;
         self.primary = self.config_primary;
         self.nothing_cached = self.primary.is_some();
+        self.next_client_id = FIRST_CLIENT_ID;
         // server.c initServer: `repl_no_slaves_since = time(NULL)`.
         self.no_replicas_since_s = self.now_s;
         ctx.set_timer(SimDuration::from_millis(1_000 / self.cfg.hz.max(1)), T_CRON);
@@ -401,7 +408,10 @@ impl Actor<RedisMsg, RedisEvent> for Server {
                     });
                     return;
                 }
-                self.clients.insert(conn, ClientConn::new(peer, self.now_s));
+                let mut c = ClientConn::new(peer, self.now_s);
+                c.id = self.next_client_id;
+                self.next_client_id += 1;
+                self.clients.insert(conn, c);
             }
             ConnEvent::Closed { conn, .. } => {
                 if self.link.as_ref().is_some_and(|l| l.conn == conn) {

@@ -83,16 +83,14 @@ fn entry_reply(id: StreamId, e: Option<&StreamEntry>, count: u64) -> Reply {
     }
 }
 
-/// XREAD / XREADGROUP in RESP2: one `[key, [entries…]]` pair per stream served (t_stream.c
-/// `xreadCommand`: `addReplyArrayLen(c,2)`, the key, then `streamReplyWithRange`'s entries).
+/// XREAD / XREADGROUP: one `[key, [entries…]]` pair per stream served in RESP2, a map key →
+/// entries in RESP3 (t_stream.c `xreadCommand`: `addReplyArrayLen(c,2)` only when
+/// `c->resp == 2`, the key, then `streamReplyWithRange`'s entries; `Reply::Streams`).
 /// The model reads one key per command, so a served stream is `[[key, [entries…]]]`; a nil
 /// (nothing served) or an error passes through.
 pub fn keyed(key: &str, entries: Reply) -> Reply {
     match entries {
-        Reply::Array(_) => Reply::Array(vec![Reply::Array(vec![
-            Reply::Bulk(key.to_string()),
-            entries,
-        ])]),
+        Reply::Array(_) => Reply::Streams(vec![(Reply::Bulk(key.to_string()), entries)]),
         other => other,
     }
 }

@@ -83,7 +83,7 @@ impl Stream {
         read.map(|n| self.entries_added.saturating_sub(n))
     }
 
-    /// `XINFO STREAM key` in RESP2 (a flat field/value array, in Redis 7.0's order).
+    /// `XINFO STREAM key`: a map (RESP2: a flat field/value array), in Redis 7.0's order.
     /// `radix-tree-keys` is the number of listpack nodes (`stream_node.rs`);
     /// `radix-tree-nodes` (the radix tree's own nodes, which depend on how the 128-bit ids
     /// share prefixes) is not modelled and reports the same number, masked in the
@@ -99,27 +99,102 @@ impl Stream {
             },
             None => Reply::Nil,
         };
-        Reply::Array(vec![
-            field("length"),
-            int(len),
-            field("radix-tree-keys"),
-            int(nodes),
-            field("radix-tree-nodes"),
-            int(nodes),
-            field("last-generated-id"),
-            Reply::Id(self.last_id),
-            field("max-deleted-entry-id"),
-            Reply::Id(self.max_deleted),
-            field("entries-added"),
-            int(self.entries_added),
-            field("recorded-first-entry-id"),
-            Reply::Id(self.first_id()),
-            field("groups"),
-            int(self.groups.len() as u64),
-            field("first-entry"),
-            entry(self.entries.first_key_value()),
-            field("last-entry"),
-            entry(self.entries.last_key_value()),
+        Reply::Map(vec![
+            (field("length"), int(len)),
+            (field("radix-tree-keys"), int(nodes)),
+            (field("radix-tree-nodes"), int(nodes)),
+            (field("last-generated-id"), Reply::Id(self.last_id)),
+            (field("max-deleted-entry-id"), Reply::Id(self.max_deleted)),
+            (field("entries-added"), int(self.entries_added)),
+            (field("recorded-first-entry-id"), Reply::Id(self.first_id())),
+            (field("groups"), int(self.groups.len() as u64)),
+            (field("first-entry"), entry(self.entries.first_key_value())),
+            (field("last-entry"), entry(self.entries.last_key_value())),
+        ])
+    }
+
+    /// `XINFO STREAM key FULL [COUNT n]` (t_stream.c `xinfoReplyWithStreamInfo`, full form,
+    /// Redis 7.0): the summary's counters, then the first `n` entries (0: all), and per group
+    /// (in name order) its name, last delivered id, read counter, lag, PEL size and its
+    /// first `n` pending entries `[id, consumer, delivery-time, deliveries]`, and its
+    /// consumers (name order) with their seen time, PEL size and first `n` pending entries
+    /// `[id, delivery-time, deliveries]`. Times are the node's clock in ms (Redis: Unix ms).
+    pub fn info_full(&self, count: u64) -> Reply {
+        let take = |n: usize| if count == 0 { n } else { n.min(count as usize) };
+        let opt = |n: Option<u64>| n.map_or(Reply::Nil, int);
+        let nodes = self.nodes.len() as u64;
+        let entries = self
+            .entries
+            .iter()
+            .take(take(self.entries.len()))
+            .map(|(id, e)| Reply::Entry {
+                id: *id,
+                tag: Some(e.tag),
+                count: 0,
+            })
+            .collect();
+        let groups = self
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let pending = g
+                    .pel
+                    .iter()
+                    .take(take(g.pel.len()))
+                    .map(|(id, n)| {
+                        Reply::Array(vec![
+                            Reply::Id(*id),
+                            Reply::Bulk(n.consumer.clone()),
+                            int(n.delivery_ms),
+                            int(n.count),
+                        ])
+                    })
+                    .collect();
+                let consumers = g
+                    .consumers
+                    .iter()
+                    .map(|(c, seen)| {
+                        let own: Vec<_> = g.pel.iter().filter(|(_, n)| n.consumer == *c).collect();
+                        let rows = own
+                            .iter()
+                            .take(take(own.len()))
+                            .map(|(id, n)| {
+                                Reply::Array(vec![
+                                    Reply::Id(**id),
+                                    int(n.delivery_ms),
+                                    int(n.count),
+                                ])
+                            })
+                            .collect();
+                        Reply::Map(vec![
+                            (field("name"), Reply::Bulk(c.clone())),
+                            (field("seen-time"), int(*seen)),
+                            (field("pel-count"), int(own.len() as u64)),
+                            (field("pending"), Reply::Array(rows)),
+                        ])
+                    })
+                    .collect();
+                Reply::Map(vec![
+                    (field("name"), Reply::Bulk(name.clone())),
+                    (field("last-delivered-id"), Reply::Id(g.last_delivered)),
+                    (field("entries-read"), opt(g.entries_read)),
+                    (field("lag"), opt(self.lag(g))),
+                    (field("pel-count"), int(g.pel.len() as u64)),
+                    (field("pending"), Reply::Array(pending)),
+                    (field("consumers"), Reply::Array(consumers)),
+                ])
+            })
+            .collect();
+        Reply::Map(vec![
+            (field("length"), int(self.entries.len() as u64)),
+            (field("radix-tree-keys"), int(nodes)),
+            (field("radix-tree-nodes"), int(nodes)),
+            (field("last-generated-id"), Reply::Id(self.last_id)),
+            (field("max-deleted-entry-id"), Reply::Id(self.max_deleted)),
+            (field("entries-added"), int(self.entries_added)),
+            (field("recorded-first-entry-id"), Reply::Id(self.first_id())),
+            (field("entries"), Reply::Array(entries)),
+            (field("groups"), Reply::Array(groups)),
         ])
     }
 
@@ -132,19 +207,13 @@ impl Stream {
             self.groups
                 .iter()
                 .map(|(name, g)| {
-                    Reply::Array(vec![
-                        field("name"),
-                        Reply::Bulk(name.clone()),
-                        field("consumers"),
-                        int(g.consumers.len() as u64),
-                        field("pending"),
-                        int(g.pel.len() as u64),
-                        field("last-delivered-id"),
-                        Reply::Id(g.last_delivered),
-                        field("entries-read"),
-                        opt(g.entries_read),
-                        field("lag"),
-                        opt(self.lag(g)),
+                    Reply::Map(vec![
+                        (field("name"), Reply::Bulk(name.clone())),
+                        (field("consumers"), int(g.consumers.len() as u64)),
+                        (field("pending"), int(g.pel.len() as u64)),
+                        (field("last-delivered-id"), Reply::Id(g.last_delivered)),
+                        (field("entries-read"), opt(g.entries_read)),
+                        (field("lag"), opt(self.lag(g))),
                     ])
                 })
                 .collect(),
@@ -165,13 +234,10 @@ impl Stream {
                 .iter()
                 .map(|(name, seen)| {
                     let pending = g.pel.values().filter(|n| n.consumer == *name).count();
-                    Reply::Array(vec![
-                        field("name"),
-                        Reply::Bulk(name.clone()),
-                        field("pending"),
-                        int(pending as u64),
-                        field("idle"),
-                        int(now_ms.saturating_sub(*seen)),
+                    Reply::Map(vec![
+                        (field("name"), Reply::Bulk(name.clone())),
+                        (field("pending"), int(pending as u64)),
+                        (field("idle"), int(now_ms.saturating_sub(*seen))),
                     ])
                 })
                 .collect(),

@@ -83,7 +83,7 @@ impl Server {
                 map.entry(name.clone()).or_default().insert(conn);
             }
             let kind = if pattern { "psubscribe" } else { "subscribe" };
-            out.push(Reply::Array(vec![
+            out.push(Reply::Push(vec![
                 Reply::Bulk(kind.into()),
                 Reply::Bulk(name.to_string()),
                 Reply::Int(c.subscriptions() as i64),
@@ -111,7 +111,7 @@ impl Server {
             c.channels.iter().map(|n| n.to_string()).collect()
         };
         if names.is_empty() {
-            return Reply::Array(vec![Reply::Array(vec![
+            return Reply::Array(vec![Reply::Push(vec![
                 Reply::Bulk(kind.into()),
                 Reply::Nil,
                 Reply::Int(c.subscriptions() as i64),
@@ -133,7 +133,7 @@ impl Server {
                     map.remove(name.as_str());
                 }
             }
-            out.push(Reply::Array(vec![
+            out.push(Reply::Push(vec![
                 Reply::Bulk(kind.into()),
                 Reply::Bulk(name),
                 Reply::Int(c.subscriptions() as i64),

@@ -78,6 +78,15 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                     drift_since: self.now,
                 };
             }
+            Fault::ResetLink { a, b } => {
+                let between: Vec<ConnId> = (self.conns.iter().enumerate())
+                    .filter(|(_, c)| c.open && (c.ends == [a, b] || c.ends == [b, a]))
+                    .map(|(i, _)| ConnId(i as u64))
+                    .collect();
+                for conn in between {
+                    self.reset_conn(conn, self.now);
+                }
+            }
             // Armed at start when at time zero (`Sim::start`).
             Fault::Target(target) if self.now > SimTime::ZERO => {
                 self.targets.armed.push(Armed { target, seen: 0 })
