@@ -581,3 +581,22 @@ fn a_failed_send_committed_in_the_final_log_is_explained_by_its_send_time() {
     assert!(failed[0].starts_with("p0 offset 5 "), "{failed:?}");
     assert!(failed[0].contains("sent at 0.250"), "{failed:?}");
 }
+
+/// On a compacted topic, a record acknowledged at an offset that the final log holds with
+/// another record of its key (the offset was reused after a truncation) is lost, not compacted
+/// away: the surviving record is not later than it.
+#[test]
+fn a_record_whose_offset_holds_another_of_its_key_is_lost_not_compacted() {
+    let keys = KeySpec {
+        key_space: 1,
+        tombstone_every: 0,
+        compacted: true,
+    };
+    let mut h = History::new(KafkaChecker::new(1).with_keys(keys));
+    h.send(0, 0, &[0]);
+    h.ok(1, 0, &[0], Some(0));
+    h.send(2, 0, &[1]);
+    h.ok(3, 0, &[1], Some(0));
+    let r = h.report(&finals(&[(0, &[0])]));
+    assert_metrics(&r, &[("lost_write", 1.0), ("inconsistent_offsets", 1.0)]);
+}
