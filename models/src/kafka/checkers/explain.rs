@@ -304,6 +304,121 @@ pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts
 mod tests {
     use super::*;
 
+    fn rec(p: u32, offset: Option<u64>, ms: u32, producer: u32) -> Rec {
+        Rec {
+            p,
+            offset,
+            ms,
+            producer,
+        }
+    }
+
+    /// Examples group consecutive offsets of one partition and producer into one run, giving
+    /// the count it covers and the span of its times; anything else starts a new run.
+    #[test]
+    fn runs_group_consecutive_offsets_of_one_partition_and_producer() {
+        let recs = [
+            rec(0, Some(6), 200, 0),
+            rec(0, Some(5), 100, 0),
+            rec(0, Some(7), 150, 0),
+            rec(0, Some(9), 300, 0),
+            rec(0, Some(10), 400, 1),
+            rec(1, Some(11), 500, 0),
+            rec(2, None, 600, 0),
+            rec(2, None, 700, 0),
+        ];
+        let fin = Finals::default();
+        let got = runs(&recs, &fin, "acked");
+        let want = [
+            (
+                3,
+                "p0 offsets 5..7 (3 records of producer 0, acked at 0.100–0.200 s)",
+            ),
+            (
+                1,
+                "p0 offset 9 (1 record of producer 0, acked at 0.300–0.300 s)",
+            ),
+            (
+                1,
+                "p0 offset 10 (1 record of producer 1, acked at 0.400–0.400 s)",
+            ),
+            (
+                1,
+                "p1 offset 11 (1 record of producer 0, acked at 0.500–0.500 s)",
+            ),
+            (
+                1,
+                "p2 (no offset) (1 record of producer 0, acked at 0.600–0.600 s)",
+            ),
+            (
+                1,
+                "p2 (no offset) (1 record of producer 0, acked at 0.700–0.700 s)",
+            ),
+        ];
+        let want: Vec<(u64, String)> = (want.iter())
+            .map(|(n, t)| (*n, format!("{t}; no final leader")))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    /// A lost write by where it went: an offset below the final leader's log end was
+    /// rewritten; at or above it, truncated; without an offset, an offsetless acknowledgement.
+    #[test]
+    fn lost_writes_are_split_by_their_offset_against_the_log_end() {
+        let leaders = [Some(FinalLeader {
+            broker: 1,
+            epoch: 2,
+            isr: vec![1],
+            log_end: 10,
+        })];
+        let fin = Finals {
+            leaders: &leaders,
+            context: "",
+        };
+        let found = Found {
+            lost: vec![
+                rec(0, Some(9), 1, 0),
+                rec(0, Some(10), 1, 1),
+                rec(0, Some(12), 1, 1),
+                rec(0, None, 1, 2),
+            ],
+            ..Found::default()
+        };
+        let mut report = ModelReport::default();
+        explain_lost(&mut report, &found, &fin);
+        let causes: Vec<(String, u64)> = (report.explanations[anomaly::LOST_WRITE].iter())
+            .map(|e| (e.cause.clone(), e.count))
+            .collect();
+        let want = [
+            ("offset_rewritten", 1),
+            ("truncated_below_ack", 2),
+            ("offsetless_ack_missing", 1),
+        ];
+        let want: Vec<(String, u64)> = want.iter().map(|(c, n)| (c.to_string(), *n)).collect();
+        assert_eq!(causes, want);
+    }
+
+    /// An anomaly whose records were kept only in part is explained by its count, not by the
+    /// records' runs (which would cover less than the count).
+    #[test]
+    fn a_partly_listed_anomaly_is_explained_by_its_whole_count() {
+        let found = Found {
+            nonmonotonic_send: vec![rec(0, Some(3), 1, 0)],
+            ..Found::default()
+        };
+        let fin = Finals::default();
+        let mut report = ModelReport::default();
+        explain(
+            &mut report,
+            &found,
+            &fin,
+            &[(anomaly::NONMONOTONIC_SEND, 2)],
+        );
+        let e = &report.explanations[anomaly::NONMONOTONIC_SEND];
+        assert_eq!((e.len(), e[0].count), (1, 2));
+        assert!(e[0].examples[0].starts_with("2 sends"), "{e:?}");
+    }
+
     #[test]
     fn a_loss_below_a_compacted_logs_end_is_a_rewrite_and_names_the_true_end() {
         // The final leader's log ends at 21,150 but, compacted, holds two thousand records:

@@ -255,6 +255,100 @@ mod tests {
         assert_eq!(report.observations["poison_unreached"], 1.0);
     }
 
+    /// Every sink event once or twice, each counter compared: retries of each kind, logged
+    /// and unlogged skips, DLQ records with and without context headers, retriable and fatal
+    /// task failures, restarts, and records delivered past a failure on the same partition only.
+    #[test]
+    fn each_sink_counter_counts_its_own_events() {
+        let v = |n: u64| (1u64 << 40) | n;
+        let mut c = SinkChecker::default();
+        let put = |p: u32, offset: u64, n: u64| SinkEvent::Put {
+            p,
+            offset,
+            value: v(n),
+        };
+        let skipped = |offset: u64, logged: bool| SinkEvent::Skipped {
+            p: 0,
+            offset,
+            value: v(offset),
+            logged,
+        };
+        let dlq = |offset: u64, headers: bool| SinkEvent::DlqProduced {
+            p: 0,
+            offset,
+            value: v(offset),
+            dlq_offset: 0,
+            headers,
+        };
+        let failed = |offset: u64, retriable: bool| SinkEvent::TaskFailed {
+            p: 1,
+            offset,
+            value: v(offset),
+            retriable,
+        };
+        let app_retry = SinkEvent::AppRetry {
+            p: 0,
+            offset: 1,
+            value: v(1),
+        };
+        let events = [
+            put(0, 0, 0),
+            SinkEvent::PutRetry { p: 0, offset: 1 },
+            SinkEvent::PutRetry { p: 0, offset: 1 },
+            SinkEvent::TransformRetry { p: 0, offset: 1 },
+            app_retry.clone(),
+            app_retry,
+            skipped(2, true),
+            skipped(3, false),
+            SinkEvent::ErrorLogged { p: 0, offset: 4 },
+            dlq(1, true),
+            dlq(5, false),
+            failed(10, true),
+            failed(8, false),
+            SinkEvent::TaskRestarted,
+            // Partition 1 failed at offset 8: a record at 8 is not past it, 9 and 11 are;
+            // partition 0 never failed.
+            put(1, 8, 18),
+            put(1, 9, 19),
+            put(1, 11, 21),
+            put(0, 12, 22),
+        ];
+        for e in &events {
+            c.observe(e);
+        }
+        let sink = SinkConfig::default();
+        let committed = BTreeMap::new();
+        let mut report = ModelReport::default();
+        let fin = SinkFinal {
+            sink: &sink,
+            main_logs: &[],
+            dlq_log: None,
+            committed: &committed,
+        };
+        c.report(&fin, &mut report);
+        let expected = [
+            ("delivered_records", 5.0),
+            ("put_retries", 2.0),
+            ("transform_retries", 1.0),
+            ("app_retries", 2.0),
+            ("skipped_records", 2.0),
+            ("skipped_logged", 1.0),
+            ("errors_logged", 2.0),
+            ("dlq_produced", 2.0),
+            ("dlq_context_headers", 1.0),
+            ("task_failed", 2.0),
+            ("task_failed_retriable", 1.0),
+            ("task_restarts", 1.0),
+            ("records_after_poison_delivered", 2.0),
+            ("retry_topic_produced", 0.0),
+            ("delivered_while_retrying", 0.0),
+        ];
+        let got: Vec<(&str, f64)> = (expected.iter())
+            .map(|&(k, _)| (k, report.observations[k]))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
     #[test]
     fn delivery_during_a_retry_is_counted_until_dead_lettered() {
         let v = |n: u64| (1u64 << 40) | n;
