@@ -23,7 +23,7 @@ pub use applications::txn_producer::TxnProducer;
 pub use broker::controller::Controller;
 pub use broker::log::ReplicaLog;
 pub use broker::{Broker, Role};
-pub use checkers::checker::{CtpFinal, FinalState, KafkaChecker};
+pub use checkers::checker::{CtpFinal, FinalLog, FinalState, KafkaChecker};
 pub use clients::consumer::Consumer;
 pub use clients::producer::Producer;
 pub use clients::script::ScriptClient;
@@ -297,7 +297,7 @@ fn broker(sim: &Sim<KMsg, KEvent>, b: u32) -> &Broker {
 
 /// The logs after the quiet phase: the controller's final leader per partition, and replica
 /// agreement below both HWs (LogMatching).
-fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
+fn final_state<'a>(config: &KafkaConfig, sim: &'a Sim<KMsg, KEvent>) -> FinalState<'a> {
     let ctrl = sim
         .actor::<Controller>(NodeId(config.ctrl_index()))
         .expect("controller");
@@ -320,7 +320,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
     for p in 0..n as usize {
         if (config.partitions as usize..config.fixed_partitions() as usize).contains(&p) {
             fin.leaders.push(None);
-            fin.leader_logs.push(Some((0, Vec::new())));
+            fin.leader_logs.push(Some(FinalLog::copied(0, Vec::new())));
             fin.offline_in_sync_values.push(Vec::new());
             fin.replica_disagreements.push(0);
             continue;
@@ -342,7 +342,7 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
                     .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));
                 ctp.output_all
                     .extend(view.all.iter().map(|v| v & !OUTPUT_BIT));
-                return (log.local_log_start, Vec::new());
+                return FinalLog::copied(log.local_log_start, Vec::new());
             }
             // Only consume-transform-produce checks the input; elsewhere this copy of every
             // record would be the largest allocation of the run.
@@ -358,8 +358,15 @@ fn final_state(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>) -> FinalState {
             }
             fin.commit_ms.extend_from_slice(&view.commit_ms);
             tier_violations += broker::tiered::final_violations(remote.as_ref(), p, log);
-            // With tiered storage the records below the local log start are in the remote tier.
-            broker::tiered::final_values(remote.as_ref(), p, log, view.all)
+            // With tiered storage the records below the local log start are in the remote tier;
+            // the local log is read in place.
+            let (start, copied) = broker::tiered::final_prefix(remote.as_ref(), p, log);
+            FinalLog {
+                start,
+                copied,
+                batches: log.segments.iter().map(|s| &s.batches[..]).collect(),
+                from: log.local_log_start,
+            }
         }));
         // A reassignment moved the partition: the controller's replicas are its replicas now.
         let replicas = ctrl

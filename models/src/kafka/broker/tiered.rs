@@ -355,17 +355,23 @@ pub fn final_values(
     log: &ReplicaLog,
     local: Vec<u64>,
 ) -> (u64, Vec<u64>) {
+    let (start, mut all) = final_prefix(store, p, log);
+    all.extend(local);
+    (start, all)
+}
+
+/// The log start offset of partition `p` whose local log is `log`, and the values only the
+/// remote tier holds (below the local log start), in offset order.
+pub fn final_prefix(store: Option<&RemoteStore>, p: usize, log: &ReplicaLog) -> (u64, Vec<u64>) {
     let Some(store) = store else {
-        return (log.local_log_start, local);
+        return (log.local_log_start, Vec::new());
     };
     let guard = store.borrow();
     let rl = &guard[p];
     if log.local_log_start <= rl.log_start_offset {
-        return (rl.log_start_offset, local);
+        return (rl.log_start_offset, Vec::new());
     }
-    let mut all = rl.values_below(log.local_log_start);
-    all.extend(local);
-    (rl.log_start_offset, all)
+    (rl.log_start_offset, rl.values_below(log.local_log_start))
 }
 
 /// End-of-run checks of one partition's tiers against its final leader: the remote tier never

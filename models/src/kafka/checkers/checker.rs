@@ -4,7 +4,7 @@
 //! failed.
 
 use super::compaction_check::KeyHeads;
-use super::explain::{FinalLeader, Finals, Found, Rec};
+use super::explain::{Finals, Found, Rec};
 use crate::anomaly;
 use crate::kafka::wire::keys::KeySpec;
 use crate::kafka::wire::msg::KEvent;
@@ -21,113 +21,14 @@ const NONE32: u32 = u32::MAX;
 #[path = "txn_report.rs"]
 mod txn_report;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-enum Outcome {
-    Unknown = 0,
-    Ok = 1,
-    OkNoOffset = 2,
-    Fail = 3,
-    Info = 4,
-}
+// The per-value state, a child module so that its fields stay the checker's.
+#[path = "value_state.rs"]
+mod value_state;
+use value_state::{
+    ACKED, INVOKED, Outcome, POLLED, POLLED_RU, SEEN_TWICE, ValState, ack_ms, set_ack_ms, val_in,
+};
 
-/// Per value: 20 bytes (3.6 M values in the reference benchmark's hour).
-#[derive(Clone, Copy, Debug)]
-struct ValState {
-    /// Time of the first send (ms).
-    sent_ms: u32,
-    ok_offset: u32,
-    seen_offset: u32,
-    /// Time of the acknowledgement (ms).
-    ack_ms: u32,
-    p: u16,
-    outcome: Outcome,
-    /// INVOKED | POLLED | SEEN_TWICE | POLLED_RU, and the processing count (0, 1, 2 = more)
-    /// in the top two bits.
-    bits: u8,
-}
-
-const INVOKED: u8 = 1;
-const POLLED: u8 = 2;
-const SEEN_TWICE: u8 = 4;
-/// Polled by a read_uncommitted consumer.
-const POLLED_RU: u8 = 8;
-const PROCESSED_SHIFT: u8 = 6;
-
-impl Default for ValState {
-    fn default() -> Self {
-        ValState {
-            sent_ms: 0,
-            ok_offset: NONE32,
-            seen_offset: NONE32,
-            ack_ms: 0,
-            p: 0,
-            outcome: Outcome::Unknown,
-            bits: 0,
-        }
-    }
-}
-
-impl ValState {
-    fn has(&self, flag: u8) -> bool {
-        self.bits & flag != 0
-    }
-    fn set(&mut self, flag: u8) {
-        self.bits |= flag;
-    }
-    /// Times processed, saturating at 2 ("more than once").
-    fn processed(&self) -> u8 {
-        self.bits >> PROCESSED_SHIFT
-    }
-    fn add_processed(&mut self) {
-        let n = (self.processed() + 1).min(2);
-        self.bits = (self.bits & !(3 << PROCESSED_SHIFT)) | (n << PROCESSED_SHIFT);
-    }
-}
-
-/// A final leader log: (log start offset, values from the log start on).
-pub type LeaderLog = (u64, Vec<u64>);
-
-/// What the final logs look like after the quiet phase (filled by `run`).
-#[derive(Debug, Default)]
-pub struct FinalState {
-    /// Per partition: the final leader's (log start, [(offset, value)]), None if offline.
-    pub leader_logs: Vec<Option<LeaderLog>>,
-    /// Per partition offline at the end: the values held by its in-sync replicas (ISR and
-    /// KIP-966 ELR members, all down), which the next clean election brings back — or, when
-    /// ISR and ELR are both empty, by any replica, one of which an unclean election brings back;
-    /// acknowledged values there are unavailable, not lost. Empty for a partition with a leader.
-    pub offline_in_sync_values: Vec<Vec<u64>>,
-    /// Per partition: number of replica pairs that disagree below both HWs.
-    pub replica_disagreements: Vec<u64>,
-    pub invariant_violations: u64,
-    /// Segment deletions checked against the retention rules, and the rules they broke.
-    pub retention_deletions_checked: u64,
-    pub retention_violations: u64,
-    /// Consumers ran: `unseen` and the group's processing counts are meaningful.
-    pub consumers: bool,
-    /// The producers use acks=0: "ok" carries no acknowledgement.
-    pub acks0: bool,
-    /// Transactional values aborted (or still open) in the final logs.
-    pub not_committed: Vec<u64>,
-    /// Committed transactional value → its COMMIT marker's timestamp (ms).
-    pub commit_ms: Vec<(u64, i64)>,
-    /// Consume-transform-produce runs: the input and output topics' final logs.
-    pub ctp: Option<CtpFinal>,
-    /// Per partition: its final leader (None if offline), for the anomalies' explanations.
-    pub leaders: Vec<Option<FinalLeader>>,
-    /// The run's context for explanations (acks, min ISR, unclean elections, lossy crashes).
-    pub context: String,
-}
-
-/// Consume-transform-produce: input records (read_committed view of the input topic) and
-/// outputs (transform undone) in the output topic's read_committed and full views.
-#[derive(Debug, Default)]
-pub struct CtpFinal {
-    pub input: Vec<u64>,
-    pub output_committed: Vec<u64>,
-    pub output_all: Vec<u64>,
-}
+pub use super::final_state::{CtpFinal, FinalLog, FinalState, LeaderLog};
 
 #[derive(Debug, Default)]
 pub struct KafkaChecker {
@@ -172,6 +73,9 @@ pub struct KafkaChecker {
     created_from: Option<u32>,
     /// The workload topic's partition count.
     workload: u32,
+    /// Value → acknowledgement time (ms) of the values whose acknowledgement is not within
+    /// 65.5 s after their first send (`ACK_FAR`).
+    far_acks: BTreeMap<u64, u32>,
 }
 
 impl KafkaChecker {
@@ -200,16 +104,13 @@ impl KafkaChecker {
         self.values.get(prod).and_then(|l| l.get(n))
     }
 
+    /// When `v` (state `s`) was last acknowledged (ms); 0 if never.
+    fn ack_ms(&self, v: u64, s: &ValState) -> u32 {
+        ack_ms(&self.far_acks, v, s)
+    }
+
     fn val(&mut self, v: u64) -> &mut ValState {
-        let (prod, n) = split(v);
-        if self.values.len() <= prod {
-            self.values.resize_with(prod + 1, Vec::new);
-        }
-        let list = &mut self.values[prod];
-        if list.len() <= n {
-            list.resize(n + 1, ValState::default());
-        }
-        &mut list[n]
+        val_in(&mut self.values, v)
     }
 
     /// One offset observed holding `v` (by an ack or a poll).
@@ -266,10 +167,15 @@ impl KafkaChecker {
             KEvent::Send { p, values, .. } => {
                 for &v in values.iter() {
                     self.invoked += 1;
-                    let s = self.val(v);
+                    let s = val_in(&mut self.values, v);
                     s.p = *p as u16;
                     if !s.has(INVOKED) {
+                        // The acknowledgement is kept relative to the first send.
+                        let acked = s.has(ACKED).then(|| ack_ms(&self.far_acks, v, s));
                         s.sent_ms = now_ms as u32;
+                        if let Some(ms) = acked {
+                            set_ack_ms(&mut self.far_acks, v, s, ms);
+                        }
                     }
                     s.set(INVOKED);
                 }
@@ -277,8 +183,8 @@ impl KafkaChecker {
             KEvent::SendOk { p, values, offset } => {
                 for (i, &v) in values.iter().enumerate() {
                     self.ok += 1;
-                    let s = self.val(v);
-                    s.ack_ms = now_ms as u32;
+                    let s = val_in(&mut self.values, v);
+                    set_ack_ms(&mut self.far_acks, v, s, now_ms as u32);
                     let latency = (now_ms as u32).saturating_sub(s.sent_ms) as u64;
                     match offset {
                         Some(base) => {
@@ -353,12 +259,12 @@ impl KafkaChecker {
                     self.polled += 1;
                     let off = first + i as u64;
                     self.observe_offset(*p, off, v);
-                    let s = self.val(v);
+                    let s = val_in(&mut self.values, v);
+                    let ack_ms = u64::from(ack_ms(&self.far_acks, v, s));
                     let failed = s.outcome == Outcome::Fail;
                     let delay = (s.outcome == Outcome::Ok && !s.has(POLLED))
-                        .then(|| now_ms.saturating_sub(s.ack_ms as u64));
+                        .then(|| now_ms.saturating_sub(ack_ms));
                     let first_ru = !rc && !s.has(POLLED_RU) && s.outcome == Outcome::Ok;
-                    let ack_ms = s.ack_ms as u64;
                     if !rc {
                         s.set(POLLED_RU);
                     }
@@ -420,12 +326,12 @@ impl KafkaChecker {
             .copied()
             .collect();
         for (p, l) in fin.leader_logs.iter().enumerate() {
-            let Some((ls, recs)) = l else {
+            let Some(log) = l else {
                 offline += 1;
                 continue;
             };
-            log_starts[p] = *ls;
-            for &v in recs {
+            log_starts[p] = log.start;
+            for v in log.values() {
                 final_records += 1;
                 let (prod, n) = split(v);
                 if let Some(c) = in_log.get_mut(prod).and_then(|l| l.get_mut(n)) {
@@ -494,7 +400,7 @@ impl KafkaChecker {
                 let rec = |offset: u32| Rec {
                     p: u32::from(s.p),
                     offset: (offset != NONE32).then_some(u64::from(offset)),
-                    ms: s.ack_ms,
+                    ms: self.ack_ms(value, s),
                     producer: prod as u32,
                 };
                 if present > 1 || s.has(SEEN_TWICE) {

@@ -100,10 +100,10 @@ impl History {
 }
 
 /// Final state: per partition (log start, values of producer 0), consumers ran.
-fn finals(logs: &[(u64, &[u64])]) -> FinalState {
+fn finals(logs: &[(u64, &[u64])]) -> FinalState<'static> {
     FinalState {
         leader_logs: (logs.iter())
-            .map(|(start, ns)| Some((*start, ns.iter().map(|&n| v(n)).collect())))
+            .map(|(start, ns)| Some(FinalLog::copied(*start, ns.iter().map(|&n| v(n)).collect())))
             .collect(),
         offline_in_sync_values: vec![Vec::new(); logs.len()],
         consumers: true,
@@ -260,7 +260,7 @@ fn acked_and_polled_batches_take_consecutive_offsets_from_their_base() {
         };
         h.poll_values(4, 0, 0, 2, Rc::from(read));
         let mut fin = finals(&[(2, &[0, 1])]);
-        fin.leader_logs[0] = Some((2, vec![pv(1, 0), v(0), v(1)]));
+        fin.leader_logs[0] = Some(FinalLog::copied(2, vec![pv(1, 0), v(0), v(1)]));
         let r = h.report(&fin);
         (
             metric(&r, "inconsistent_offsets"),

@@ -3,8 +3,8 @@
 use super::*;
 
 #[test]
-fn value_state_is_20_bytes_and_counts_processing_up_to_more_than_once() {
-    assert_eq!(std::mem::size_of::<ValState>(), 20);
+fn value_state_is_18_bytes_and_counts_processing_up_to_more_than_once() {
+    assert_eq!(std::mem::size_of::<ValState>(), 18);
     let mut s = ValState::default();
     assert_eq!(s.processed(), 0);
     s.add_processed();
@@ -21,6 +21,60 @@ fn value_state_is_20_bytes_and_counts_processing_up_to_more_than_once() {
 
 fn value(n: u64) -> u64 {
     (1 << 40) | n
+}
+
+/// The acknowledgement time is kept as a 16-bit delta from the first send, or in `far_acks`
+/// when it does not fit (an acknowledgement 100 s after the send, one before it): the same
+/// times come back either way, also after a second acknowledgement moves a far one near.
+#[test]
+fn acknowledgement_times_near_and_far_from_the_send_read_back_exactly() {
+    let mut far = BTreeMap::new();
+    let mut s = ValState {
+        sent_ms: 1_000,
+        ..ValState::default()
+    };
+    assert_eq!(ack_ms(&far, 7, &s), 0, "never acknowledged");
+    for ms in [1_000, 66_535, 66_536, 101_000, 999, 1_500] {
+        set_ack_ms(&mut far, 7, &mut s, ms);
+        assert_eq!(ack_ms(&far, 7, &s), ms);
+        assert_eq!(
+            far.len(),
+            usize::from(!(1_000..=66_535).contains(&ms)),
+            "{ms}"
+        );
+    }
+    // Through the checker: sent at 0 s, acknowledged at 100 s, polled at 100.5 s.
+    let mut c = KafkaChecker::new(1);
+    let values: Rc<[u64]> = Rc::from(vec![value(0)]);
+    let (p, at) = (0, SimTime::from_millis);
+    let send = KEvent::Send {
+        producer: 0,
+        p,
+        values: values.clone(),
+    };
+    c.observe(at(0), &send);
+    let ok = KEvent::SendOk {
+        p,
+        values: values.clone(),
+        offset: Some(0),
+    };
+    c.observe(at(100_000), &ok);
+    let poll = KEvent::Poll {
+        consumer: 0,
+        p,
+        first: 0,
+        values,
+    };
+    c.observe(at(100_500), &poll);
+    let s = *c.get(value(0)).expect("state");
+    assert_eq!(
+        (
+            c.ack_ms(value(0), &s),
+            c.max_send_to_ack_ms,
+            c.max_ack_to_poll_ms
+        ),
+        (100_000, 100_000, 500)
+    );
 }
 
 /// Send and acknowledge `n` values on partition `p` at offsets 0.., or end them `info`.
@@ -90,7 +144,7 @@ fn offline_partition_acked_values_held_by_an_in_sync_replica_are_unavailable_not
 fn a_leader_log_missing_acked_values_is_lost_whatever_other_replicas_hold() {
     let c = checker_with(0, &[0, 1, 2], &[]);
     let fin = FinalState {
-        leader_logs: vec![Some((0, vec![value(0)]))],
+        leader_logs: vec![Some(FinalLog::copied(0, vec![value(0)]))],
         offline_in_sync_values: vec![Vec::new()],
         ..FinalState::default()
     };
@@ -105,7 +159,7 @@ fn indeterminate_sends_are_neither_lost_nor_failed_whether_written_or_not() {
     // Values 1 and 2 end `info`; only 1 reached the log.
     let c = checker_with(0, &[0], &[1, 2]);
     let fin = FinalState {
-        leader_logs: vec![Some((0, vec![value(0), value(1)]))],
+        leader_logs: vec![Some(FinalLog::copied(0, vec![value(0), value(1)]))],
         offline_in_sync_values: vec![Vec::new()],
         ..FinalState::default()
     };
@@ -131,7 +185,7 @@ fn poll(c: &mut KafkaChecker, first: u64, ns: &[u64]) {
 
 fn report_with_full_log(c: &KafkaChecker, n: u64) -> ModelReport {
     let fin = FinalState {
-        leader_logs: vec![Some((0, (0..n).map(value).collect()))],
+        leader_logs: vec![Some(FinalLog::copied(0, (0..n).map(value).collect()))],
         offline_in_sync_values: vec![Vec::new()],
         ..FinalState::default()
     };
@@ -196,7 +250,7 @@ fn a_loss_is_not_also_counted_as_unseen_or_as_a_reordered_send() {
     };
     c.observe(t, &ok);
     let fin = FinalState {
-        leader_logs: vec![Some((0, vec![value(0), value(3)]))],
+        leader_logs: vec![Some(FinalLog::copied(0, vec![value(0), value(3)]))],
         offline_in_sync_values: vec![Vec::new()],
         consumers: true,
         ..FinalState::default()
@@ -234,7 +288,7 @@ fn an_offsetless_ack_below_a_later_send_deleted_by_retention_is_not_lost() {
         }
         let kept = (start.max(1)..3).map(value).collect();
         let fin = FinalState {
-            leader_logs: vec![Some((start, kept))],
+            leader_logs: vec![Some(FinalLog::copied(start, kept))],
             offline_in_sync_values: vec![Vec::new()],
             ..FinalState::default()
         };
@@ -269,7 +323,7 @@ fn a_failed_send_aborted_in_the_log_read_uncommitted_is_not_an_aborted_read() {
         c.observe(SimTime::ZERO, &KEvent::SendFail { values, error });
         poll(&mut c, 0, &[0, 1]);
         let fin = FinalState {
-            leader_logs: vec![Some((0, vec![value(0), value(1)]))],
+            leader_logs: vec![Some(FinalLog::copied(0, vec![value(0), value(1)]))],
             offline_in_sync_values: vec![Vec::new()],
             not_committed: if aborted { vec![value(1)] } else { Vec::new() },
             ..FinalState::default()

@@ -11,6 +11,7 @@
 //!   earlier value of the key was read — a consumer lagging more than delete.retention.ms
 //!   "can miss the delete".
 
+use super::final_state::FinalLog;
 use crate::kafka::wire::keys::KeySpec;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,18 +104,14 @@ impl KeyHeads {
     /// later record of its key is there was compacted away — also when no poll ever saw that
     /// later record (a consumer that stopped, a Connect task that FAILED, acks=0 with no
     /// offsets), which the observed heads alone cannot tell.
-    pub fn with_final(
-        mut self,
-        final_logs: &[Option<(u64, Vec<u64>)>],
-        offsets: &[Vec<u64>],
-    ) -> Self {
+    pub fn with_final(mut self, final_logs: &[Option<FinalLog<'_>>], offsets: &[Vec<u64>]) -> Self {
         if !self.keys.compacted {
             return self;
         }
         for (p, log) in final_logs.iter().enumerate() {
             let mut heads: BTreeMap<u64, (u64, Option<u64>)> = BTreeMap::new();
             let mut values = BTreeSet::new();
-            for &v in log.iter().flat_map(|(_, recs)| recs) {
+            for v in log.iter().flat_map(|l| l.values()) {
                 values.insert(v);
                 if let Some(k) = self.keys.key(v) {
                     heads.insert(k, (v, None));
@@ -261,17 +258,17 @@ mod tests {
         let offsets = vec![vec![value(0, 1), value(0, 2)]];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new());
         assert!(!heads.excused(0, Some(1), value(0, 2)));
-        let fin = vec![Some((0, vec![value(0, 9)]))];
+        let fin = vec![Some(FinalLog::copied(0, vec![value(0, 9)]))];
         let heads = heads.with_final(&fin, &offsets);
         assert!(heads.excused(0, Some(1), value(0, 2)));
         assert!(heads.excused(0, Some(0), value(0, 1)));
         // Still in the final log: not compacted, so skipping it is not excused.
-        let fin = vec![Some((0, vec![value(0, 2), value(0, 9)]))];
+        let fin = vec![Some(FinalLog::copied(0, vec![value(0, 2), value(0, 9)]))];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(1), value(0, 2)));
         // The final head was seen below the offset: it cannot have superseded the record.
         let offsets = vec![vec![value(0, 9), value(0, 2)]];
-        let fin = vec![Some((0, vec![value(0, 9)]))];
+        let fin = vec![Some(FinalLog::copied(0, vec![value(0, 9)]))];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(1), value(0, 2)));
     }
@@ -287,7 +284,7 @@ mod tests {
         };
         let mut offsets = vec![vec![0; 6]];
         offsets[0][5] = value(0, 2);
-        let fin = vec![Some((0, Vec::new()))];
+        let fin = vec![Some(FinalLog::copied(0, Vec::new()))];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(5), value(0, 2)));
         let heads = heads.with_offsetless_acks([(0, value(0, 7))]);

@@ -8,6 +8,7 @@
 pub mod checker;
 pub mod compaction_check;
 pub mod explain;
+pub mod final_state;
 pub mod sink_checker;
 pub mod txn_graph;
 pub mod txn_history;

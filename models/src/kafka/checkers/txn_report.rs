@@ -44,7 +44,7 @@ impl KafkaChecker {
             if let Some(s) = self.values.get(prod).and_then(|l| l.get(n))
                 && s.outcome == Outcome::Ok
             {
-                rc_delay = rc_delay.max(t.saturating_sub(s.ack_ms as u64));
+                rc_delay = rc_delay.max(t.saturating_sub(u64::from(self.ack_ms(v, s))));
             }
         }
         let ru_aborted = not_committed
@@ -120,7 +120,7 @@ impl KafkaChecker {
             offset: s
                 .filter(|s| s.outcome == Outcome::Ok && s.ok_offset != super::NONE32)
                 .map(|s| u64::from(s.ok_offset)),
-            ms: s.map_or(0, |s| s.ack_ms),
+            ms: s.map_or(0, |s| self.ack_ms(v, s)),
             producer: prod as u32,
         }
     }
