@@ -6,6 +6,7 @@
 //! `CommitMode::AfterProcessing` the outputs go through a plain idempotent producer, flushed
 //! before commitSync — at-least-once. A child module of `consumer.rs` (it drives the poll loop).
 
+use crate::kafka::wire::values::Values;
 use super::Consumer;
 use super::T_CTP_RECORD;
 use crate::kafka::clients::txn_client::TxnNote;
@@ -13,12 +14,11 @@ use crate::kafka::config::CommitMode;
 use crate::kafka::wire::msg::{KEvent, KMsg, tag};
 use msgsim_sim::{ConnId, Ctx};
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 /// Marks a transformed (output) value; the checker reads outputs from the final logs only.
 pub const OUTPUT_BIT: u64 = 1 << 62;
 
-type Chunk = (u32, u64, Rc<[u64]>);
+type Chunk = (u32, u64, Values);
 
 impl Consumer {
     /// The poll loop waits while a transaction runs or the producer is not initialised.
@@ -85,7 +85,7 @@ impl Consumer {
         };
         let mut notes = Vec::new();
         for (p, values) in by_part {
-            notes.extend(c.send(ctx, p, Rc::from(values)));
+            notes.extend(c.send(ctx, p, Values::from(values)));
         }
         self.ctp_notes(ctx, notes);
     }

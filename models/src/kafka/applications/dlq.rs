@@ -4,6 +4,7 @@
 //! after `retry.backoff.ms` with a metadata refresh, until it is acknowledged (a simplification
 //! of delivery.timeout.ms: with the cluster healthy it never expires in these scenarios).
 
+use crate::kafka::wire::values::Values;
 use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
@@ -103,7 +104,7 @@ impl DlqProducer {
             producer_epoch: 0,
             first_seq: -1,
             ts_ms: ctx.local_now().as_millis() as i64,
-            values: Rc::from([rec.value]),
+            values: Values::from([rec.value]),
             bytes: self.cfg.message_bytes + extra,
             leader_epoch: Some(st.leader_epoch),
             txn: crate::kafka::wire::records::BatchTxn::None,

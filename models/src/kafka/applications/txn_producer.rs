@@ -5,6 +5,7 @@
 //! with its `transaction_hang_at`-th transaction open (the coordinator aborts it after
 //! transaction.timeout.ms). ProducerFencedException is fatal: the application stops.
 
+use crate::kafka::wire::values::Values;
 use crate::kafka::clients::txn_client::{T_CLIENT_TICK, TxnClient, TxnNote};
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KEvent, KMsg, NO_CONSUMER, TxnMark, tag, tag_kind};
@@ -137,7 +138,7 @@ impl TxnProducer {
         }
         let mut notes = Vec::new();
         for (p, values) in by_part {
-            notes.extend(self.client.send(ctx, p, Rc::from(values)));
+            notes.extend(self.client.send(ctx, p, Values::from(values)));
         }
         let full = self.txn_records >= self.cfg.transaction_records || self.exhausted();
         if full && self.txns == self.cfg.transaction_hang_at {

@@ -3,6 +3,7 @@
 //! wrong thing (or nothing) fails. Written against the missed mutants of the checkers' first
 //! mutant run (docs/mutants-checkers-missed-2026-12-07.txt).
 
+use crate::kafka::wire::values::Values;
 use super::*;
 use crate::kafka::wire::msg::KErr;
 
@@ -15,8 +16,8 @@ fn v(n: u64) -> u64 {
     pv(0, n)
 }
 
-fn vals(ns: &[u64]) -> Rc<[u64]> {
-    Rc::from(ns.iter().map(|&n| v(n)).collect::<Vec<_>>())
+fn vals(ns: &[u64]) -> Values {
+    Values::from(ns.iter().map(|&n| v(n)).collect::<Vec<_>>())
 }
 
 /// A checker fed with events at given times (ms).
@@ -31,7 +32,7 @@ impl History {
     fn at(&mut self, ms: u64, e: KEvent) {
         self.c.observe(SimTime::from_millis(ms), &e);
     }
-    fn send_values(&mut self, ms: u64, p: u32, values: Rc<[u64]>) {
+    fn send_values(&mut self, ms: u64, p: u32, values: Values) {
         let producer = 0;
         self.at(
             ms,
@@ -45,7 +46,7 @@ impl History {
     fn send(&mut self, ms: u64, p: u32, ns: &[u64]) {
         self.send_values(ms, p, vals(ns));
     }
-    fn ok_values(&mut self, ms: u64, p: u32, values: Rc<[u64]>, offset: Option<u64>) {
+    fn ok_values(&mut self, ms: u64, p: u32, values: Values, offset: Option<u64>) {
         self.at(ms, KEvent::SendOk { p, values, offset });
     }
     fn ok(&mut self, ms: u64, p: u32, ns: &[u64], offset: Option<u64>) {
@@ -71,7 +72,7 @@ impl History {
             },
         );
     }
-    fn poll_values(&mut self, ms: u64, consumer: u32, p: u32, first: u64, values: Rc<[u64]>) {
+    fn poll_values(&mut self, ms: u64, consumer: u32, p: u32, first: u64, values: Values) {
         let e = KEvent::Poll {
             consumer,
             p,
@@ -250,7 +251,7 @@ fn acked_and_polled_batches_take_consecutive_offsets_from_their_base() {
         h.send(0, 0, &[0, 1]);
         h.ok(1, 0, &[0, 1], Some(3));
         // Another producer's record acknowledged at offset 2.
-        let w: Rc<[u64]> = Rc::from(vec![pv(1, 0)]);
+        let w: Values = Values::from(vec![pv(1, 0)]);
         h.send_values(2, 0, w.clone());
         h.ok_values(3, 0, w, Some(2));
         let read: Vec<u64> = if conflict {
@@ -258,7 +259,7 @@ fn acked_and_polled_batches_take_consecutive_offsets_from_their_base() {
         } else {
             vec![pv(1, 0), v(0), v(1)]
         };
-        h.poll_values(4, 0, 0, 2, Rc::from(read));
+        h.poll_values(4, 0, 0, 2, Values::from(read));
         let mut fin = finals(&[(2, &[0, 1])]);
         fin.leader_logs[0] = Some(FinalLog::copied(2, vec![pv(1, 0), v(0), v(1)]));
         let r = h.report(&fin);
@@ -390,10 +391,10 @@ fn an_offsetless_ack_of_a_later_send_supersedes_the_producers_earlier_record_of_
     let lost = |later_by: u64, acks0: bool| {
         let c = KafkaChecker::new(2).with_keys(keys);
         let mut h = History::new(c);
-        let first: Rc<[u64]> = Rc::from(vec![pv(0, 0)]);
+        let first: Values = Values::from(vec![pv(0, 0)]);
         h.send_values(0, 1, first.clone());
         h.ok_values(1, 1, first, Some(0));
-        let later: Rc<[u64]> = Rc::from(vec![pv(later_by, 1)]);
+        let later: Values = Values::from(vec![pv(later_by, 1)]);
         h.send_values(2, 1, later.clone());
         h.ok_values(3, 1, later, None);
         let mut fin = finals(&[(0, &[]), (0, &[])]);

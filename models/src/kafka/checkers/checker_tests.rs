@@ -1,5 +1,6 @@
 //! Unit tests of `checker.rs` (a child module of it, so private items are in scope).
 
+use crate::kafka::wire::values::Values;
 use super::*;
 
 #[test]
@@ -45,7 +46,7 @@ fn acknowledgement_times_near_and_far_from_the_send_read_back_exactly() {
     }
     // Through the checker: sent at 0 s, acknowledged at 100 s, polled at 100.5 s.
     let mut c = KafkaChecker::new(1);
-    let values: Rc<[u64]> = Rc::from(vec![value(0)]);
+    let values: Values = Values::from(vec![value(0)]);
     let (p, at) = (0, SimTime::from_millis);
     let send = KEvent::Send {
         producer: 0,
@@ -82,7 +83,7 @@ fn checker_with(p: u32, acked: &[u64], info: &[u64]) -> KafkaChecker {
     let mut c = KafkaChecker::new(p + 1);
     let t = SimTime::ZERO;
     for (i, &n) in acked.iter().enumerate() {
-        let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+        let values: Values = Values::from(vec![value(n)]);
         c.observe(
             t,
             &KEvent::Send {
@@ -101,7 +102,7 @@ fn checker_with(p: u32, acked: &[u64], info: &[u64]) -> KafkaChecker {
         );
     }
     for &n in info {
-        let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+        let values: Values = Values::from(vec![value(n)]);
         c.observe(
             t,
             &KEvent::Send {
@@ -173,7 +174,7 @@ fn indeterminate_sends_are_neither_lost_nor_failed_whether_written_or_not() {
 }
 
 fn poll(c: &mut KafkaChecker, first: u64, ns: &[u64]) {
-    let values: Rc<[u64]> = Rc::from(ns.iter().map(|&n| value(n)).collect::<Vec<_>>());
+    let values: Values = Values::from(ns.iter().map(|&n| value(n)).collect::<Vec<_>>());
     let event = KEvent::Poll {
         consumer: 0,
         p: 0,
@@ -235,7 +236,7 @@ fn a_poll_going_back_without_a_reset_or_reassignment_is_nonmonotonic() {
 #[test]
 fn a_loss_is_not_also_counted_as_unseen_or_as_a_reordered_send() {
     let mut c = checker_with(0, &[0, 1, 2], &[]);
-    let values: Rc<[u64]> = Rc::from(vec![value(3)]);
+    let values: Values = Values::from(vec![value(3)]);
     let t = SimTime::ZERO;
     let send = KEvent::Send {
         producer: 0,
@@ -270,7 +271,7 @@ fn an_offsetless_ack_below_a_later_send_deleted_by_retention_is_not_lost() {
         let mut c = KafkaChecker::new(1);
         let t = SimTime::ZERO;
         for (n, offset) in [(0, None), (1, Some(1)), (2, Some(2))] {
-            let values: Rc<[u64]> = Rc::from(vec![value(n)]);
+            let values: Values = Values::from(vec![value(n)]);
             let send = KEvent::Send {
                 producer: 0,
                 p: 0,
@@ -312,7 +313,7 @@ fn a_failed_send_aborted_in_the_log_read_uncommitted_is_not_an_aborted_read() {
     let judge = |aborted: bool, read_committed: bool| {
         let mut c = checker_with(0, &[0], &[]);
         c.read_committed = vec![read_committed];
-        let values: Rc<[u64]> = Rc::from(vec![value(1)]);
+        let values: Values = Values::from(vec![value(1)]);
         let send = KEvent::Send {
             producer: 0,
             p: 0,

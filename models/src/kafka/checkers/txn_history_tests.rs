@@ -1,5 +1,6 @@
 //! Hand-built histories, one per anomaly class of the transaction-history checker.
 
+use crate::kafka::wire::values::Values;
 use super::*;
 use crate::kafka::wire::msg::KEvent;
 use std::rc::Rc;
@@ -20,7 +21,7 @@ fn mark(c: &mut TxnHistoryChecker, producer: u32, mark: TxnMark) {
 
 /// A send of `v` to `p`, acknowledged at `offset`.
 fn write(c: &mut TxnHistoryChecker, producer: u32, p: u32, v: u64, offset: u64) {
-    let values: Rc<[u64]> = Rc::from(vec![v]);
+    let values: Values = Values::from(vec![v]);
     c.observe(&KEvent::Send {
         producer,
         p,
@@ -38,7 +39,7 @@ fn poll(c: &mut TxnHistoryChecker, consumer: u32, p: u32, first: u64, values: &[
         consumer,
         p,
         first,
-        values: Rc::from(values),
+        values: Values::from(values),
     });
 }
 

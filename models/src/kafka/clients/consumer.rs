@@ -3,6 +3,7 @@
 //! commitSync before / after processing), fetch up to the HW (fetcher.rs), auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
+use crate::kafka::wire::values::Values;
 use super::metadata_pacing::MetadataRequests;
 use super::stage::{STAGE_TIMER_BASE, Stage};
 use super::txn_client::{T_CLIENT_TICK, TxnClient};
@@ -34,7 +35,7 @@ const T_TASK_RESTART: u64 = 8;
 const T_CTP_RECORD: u64 = 9;
 const T_MD_RETRY: u64 = 10;
 
-type Chunk = (u32, u64, Rc<[u64]>);
+type Chunk = (u32, u64, Values);
 
 /// The output producer of consumer `idx`, if the scenario runs consume-transform-produce:
 /// transactional.id `ctp-{idx}` (stable across restarts, so a restart fences the previous
@@ -325,9 +326,9 @@ impl Consumer {
                 break;
             };
             let chunk = if values.len() > left {
-                let rest: Rc<[u64]> = Rc::from(&values[left..]);
+                let rest: Values = Values::from(&values[left..]);
                 self.buffer.push_front((p, first + left as u64, rest));
-                (p, first, Rc::from(&values[..left]))
+                (p, first, Values::from(&values[..left]))
             } else {
                 (p, first, values)
             };
@@ -422,7 +423,7 @@ impl Consumer {
                 consumer: self.idx,
                 p,
                 first,
-                values: Rc::from([v]),
+                values: Values::from([v]),
             });
         }
         if !self.worker.is_empty() {

@@ -4,6 +4,7 @@
 //! epoch, per-partition sequence), and client-side max.request.size. Every batch ends `ok`,
 //! `fail` (definitely not written) or `info` (may have been written).
 
+use crate::kafka::wire::values::Values;
 use super::accumulator::Accumulator;
 use super::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{Acks, KafkaConfig};
@@ -28,7 +29,7 @@ const T_MD_RETRY: u64 = 5;
 #[derive(Debug)]
 struct PBatch {
     p: u32,
-    values: Rc<[u64]>,
+    values: Values,
     bytes: u64,
     seq: i32,
     epoch: i16,
@@ -184,7 +185,7 @@ impl Producer {
     fn add(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, value: u64) {
         // KafkaProducer.doSend: a record above max.request.size fails client-side; never sent.
         if self.cfg.message_bytes > self.cfg.max_request_size_bytes {
-            let values: Rc<[u64]> = Rc::from(vec![value]);
+            let values: Values = Values::from(vec![value]);
             ctx.record(KEvent::Send {
                 producer: self.idx,
                 p,
@@ -211,7 +212,7 @@ impl Producer {
         if self.open[p].is_empty() {
             return;
         }
-        let values: Rc<[u64]> = Rc::from(std::mem::take(&mut self.open[p]));
+        let values: Values = Values::from(std::mem::take(&mut self.open[p]));
         let n = values.len() as i32;
         let seq = if self.cfg.enable_idempotence {
             self.next_seq[p]
@@ -511,7 +512,7 @@ impl Producer {
         for (hid, from, to) in halves.into_iter().rev() {
             let half = PBatch {
                 p: b.p,
-                values: Rc::from(&b.values[from..to]),
+                values: Values::from(&b.values[from..to]),
                 bytes: per * (to - from) as u64,
                 seq: if b.seq < 0 { -1 } else { b.seq + from as i32 },
                 epoch: b.epoch,

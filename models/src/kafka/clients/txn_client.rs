@@ -13,6 +13,7 @@
 mod calls;
 mod topic_wait;
 
+use crate::kafka::wire::values::Values;
 use super::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
@@ -53,7 +54,7 @@ enum St {
 #[derive(Debug)]
 struct TBatch {
     p: u32,
-    values: Rc<[u64]>,
+    values: Values,
     /// Base sequence, assigned when the batch is first drained (RecordAccumulator.drain): a
     /// batch aborted before it was ever sent takes no sequence numbers.
     seq: Option<i32>,
@@ -215,7 +216,7 @@ impl TxnClient {
     }
 
     /// send(): one batch of `values` to partition `p`.
-    pub fn send(&mut self, ctx: &mut Cx<'_>, p: u32, values: Rc<[u64]>) -> Vec<TxnNote> {
+    pub fn send(&mut self, ctx: &mut Cx<'_>, p: u32, values: Values) -> Vec<TxnNote> {
         self.send_record(ctx, p, values, None)
     }
 
@@ -224,7 +225,7 @@ impl TxnClient {
         &mut self,
         ctx: &mut Cx<'_>,
         p: u32,
-        values: Rc<[u64]>,
+        values: Values,
         record: Option<ScriptRecord>,
     ) -> Vec<TxnNote> {
         if let Some(owner) = self.owner {

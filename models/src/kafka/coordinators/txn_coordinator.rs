@@ -7,6 +7,7 @@
 //! on transaction.timeout.ms, and writes COMMIT/ABORT markers to every partition leader
 //! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
 
+use crate::kafka::wire::values::Values;
 use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
@@ -452,7 +453,7 @@ impl TxnCoordinator {
                 producer_epoch: epoch,
                 first_seq: -1,
                 ts_ms: ctx.local_now().as_millis() as i64,
-                values: Rc::from([MARKER_VALUE]),
+                values: Values::from([MARKER_VALUE]),
                 bytes: 78,
                 leader_epoch: None,
                 txn: if commit {

@@ -226,7 +226,7 @@ mod tests {
                 producer_epoch: -1,
                 first_seq: -1,
                 ts_ms: 0,
-                values: std::rc::Rc::from(vec![1u64]),
+                values: crate::kafka::wire::values::Values::from(vec![1u64]),
                 bytes: 10,
                 leader_epoch: None,
                 txn: BatchTxn::None,

@@ -1,6 +1,7 @@
 //! Wire messages between Kafka actors, error codes, the metadata snapshot, and the
 //! client-observed history events.
 
+use crate::kafka::wire::values::Values;
 use super::records::{AbortedTxn, Batch, BatchTxn};
 use crate::kafka::config::Acks;
 use msgsim_sim::{ConnId, Ctx, NodeId, Via};
@@ -165,7 +166,7 @@ pub struct WireBatch {
     pub producer_epoch: i16,
     pub first_seq: i32,
     pub ts_ms: i64,
-    pub values: Rc<[u64]>,
+    pub values: Values,
     pub bytes: u64,
     /// Leader epoch the producer believes current (KIP-359).
     pub leader_epoch: Option<u32>,
@@ -404,18 +405,18 @@ pub enum KEvent {
     Send {
         producer: u32,
         p: u32,
-        values: Rc<[u64]>,
+        values: Values,
     },
     /// Acknowledged; `offset` is the base offset (None for acks=0 or DUPLICATE_SEQUENCE).
     SendOk {
         p: u32,
-        values: Rc<[u64]>,
+        values: Values,
         offset: Option<u64>,
     },
     /// Definitely not written.
-    SendFail { values: Rc<[u64]>, error: KErr },
+    SendFail { values: Values, error: KErr },
     /// Indeterminate.
-    SendInfo { values: Rc<[u64]>, error: KErr },
+    SendInfo { values: Values, error: KErr },
     /// A consumer starts a new assignment session (generation) for its partitions.
     Assigned { consumer: u32, generation: u64 },
     /// The application seeks every assigned partition back to its committed offset (after an
@@ -426,14 +427,14 @@ pub enum KEvent {
         consumer: u32,
         p: u32,
         first: u64,
-        values: Rc<[u64]>,
+        values: Values,
     },
     /// The application finished processing these records.
     Processed {
         consumer: u32,
         p: u32,
         first: u64,
-        values: Rc<[u64]>,
+        values: Values,
     },
     /// The consumer got OFFSET_OUT_OF_RANGE / had no offset and applied auto.offset.reset.
     OffsetReset {

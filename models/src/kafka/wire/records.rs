@@ -5,8 +5,8 @@
 //! index that read_committed fetches filter with. (The read_committed view of a final log is
 //! in `log.rs`.)
 
+use crate::kafka::wire::values::Values;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 /// The value a control marker record carries (no producer value is ever 0).
 pub const MARKER_VALUE: u64 = 0;
@@ -23,7 +23,7 @@ pub struct Batch {
     pub pid: i64,
     pub producer_epoch: i16,
     pub first_seq: i32,
-    pub values: Rc<[u64]>,
+    pub values: Values,
     /// Size on disk (after compression).
     pub bytes: u64,
     /// Transactional data or a control marker (see `txn.rs`).

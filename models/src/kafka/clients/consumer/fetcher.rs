@@ -3,11 +3,11 @@
 //! LSO under read_committed) buffered for the application, and auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE.
 
+use crate::kafka::wire::values::Values;
 use super::Consumer;
 use crate::kafka::config::OffsetReset;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg};
 use msgsim_sim::{Ctx, NodeId, SimDuration};
-use std::rc::Rc;
 
 impl Consumer {
     pub(super) fn ensure_fetches(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
@@ -179,9 +179,9 @@ impl Consumer {
                             Some(last) if last.0 == p && last.1 + last.2.len() as u64 == start => {
                                 let mut v = last.2.to_vec();
                                 v.extend_from_slice(slice);
-                                last.2 = Rc::from(v);
+                                last.2 = Values::from(v);
                             }
-                            _ => self.buffer.push_back((p, start, Rc::from(slice))),
+                            _ => self.buffer.push_back((p, start, Values::from(slice))),
                         }
                         next = end;
                     }

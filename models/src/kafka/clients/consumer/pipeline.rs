@@ -2,6 +2,7 @@
 //! a time, each after `process_time_us_per_record`; the stage may finish it, make the loop
 //! wait, or stop it (a Connect task FAILED).
 
+use crate::kafka::wire::values::Values;
 use super::{Consumer, T_PROCESS, T_TASK_RESTART};
 use crate::kafka::clients::stage::{Stage, StageStep};
 use crate::kafka::config::KafkaConfig;
@@ -62,7 +63,7 @@ impl Consumer {
             consumer: self.idx,
             p,
             first,
-            values: Rc::from([v]),
+            values: Values::from([v]),
         });
     }
 

@@ -2,6 +2,7 @@
 //! becomes its own batch (its own CreateTime and size) in the same accumulator and Sender as
 //! the workload's, and every value's outcome is kept for the send step that made it.
 
+use crate::kafka::wire::values::Values;
 use super::{ID_GAP, PBatch, Producer, SendOutcome};
 use crate::kafka::clients::accumulator::Accumulator;
 use crate::kafka::config::KafkaConfig;
@@ -75,7 +76,7 @@ impl Producer {
     ) -> u64 {
         self.counter += 1;
         let value = self.value(self.counter);
-        let values: Rc<[u64]> = Rc::from(vec![value]);
+        let values: Values = Values::from(vec![value]);
         ctx.record(KEvent::Send {
             producer: self.idx,
             p,

@@ -7,6 +7,7 @@
 //! nothing buffered: AbstractFetch.fetchablePartitions); auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE, or OffsetOutOfRangeException from poll() with reset `none`.
 
+use crate::kafka::wire::values::Values;
 use crate::kafka::clients::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{KafkaConfig, OffsetReset};
 use crate::kafka::wire::msg::{
@@ -23,7 +24,7 @@ pub(super) const T_C_MD_RETRY: u64 = 38;
 
 type KCtx<'a> = Ctx<'a, KMsg, KEvent>;
 /// Buffered records of a partition: (first offset, values) runs.
-type Runs = VecDeque<(u64, Rc<[u64]>)>;
+type Runs = VecDeque<(u64, Values)>;
 /// A fetch in flight: (request, deadline, (partition, fetch offset) sent).
 type InFlightFetch = (u64, SimTime, Vec<(u32, u64)>);
 
@@ -426,9 +427,9 @@ impl ScriptConsumer {
                 };
                 let n = (values.len() as u64).min(left);
                 if n < values.len() as u64 {
-                    buf.push_front((first + n, Rc::from(&values[n as usize..])));
+                    buf.push_front((first + n, Values::from(&values[n as usize..])));
                 }
-                let taken: Rc<[u64]> = Rc::from(&values[..n as usize]);
+                let taken: Values = Values::from(&values[..n as usize]);
                 ctx.record(KEvent::Poll {
                     consumer: self.member,
                     p,
@@ -623,7 +624,7 @@ impl ScriptConsumer {
                         }
                         let slice = &b.values
                             [(start - b.base_offset) as usize..(end - b.base_offset) as usize];
-                        buf.push_back((start, Rc::from(slice)));
+                        buf.push_back((start, Values::from(slice)));
                         next = end;
                     }
                     // Nothing visible (markers, aborted data): the position moves past them.

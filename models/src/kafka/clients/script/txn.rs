@@ -5,6 +5,7 @@
 //! step outcomes, and records the transaction boundaries (`KEvent::Txn`) the
 //! transaction-history checker groups the client's sends and polls by.
 
+use crate::kafka::wire::values::Values;
 use crate::kafka::clients::txn_client::{ScriptRecord, TxnCall, TxnClient, TxnNote};
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, TxnMark};
@@ -103,7 +104,7 @@ impl ScriptTxn {
         let record = Some(ScriptRecord { bytes, ts_ms });
         let notes = self
             .client
-            .send_record(ctx, p, Rc::from(vec![value]), record);
+            .send_record(ctx, p, Values::from(vec![value]), record);
         self.notes(ctx, notes)
     }
 
