@@ -6,12 +6,12 @@
 //! `CommitMode::AfterProcessing` the outputs go through a plain idempotent producer, flushed
 //! before commitSync — at-least-once. A child module of `consumer.rs` (it drives the poll loop).
 
-use crate::kafka::wire::values::Values;
 use super::Consumer;
 use super::T_CTP_RECORD;
 use crate::kafka::clients::txn_client::TxnNote;
 use crate::kafka::config::CommitMode;
 use crate::kafka::wire::msg::{KEvent, KMsg, tag};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{ConnId, Ctx};
 use std::collections::BTreeMap;
 

@@ -4,10 +4,10 @@
 //! after `retry.backoff.ms` with a metadata refresh, until it is acknowledged (a simplification
 //! of delivery.timeout.ms: with the cluster healthy it never expires in these scenarios).
 
-use crate::kafka::wire::values::Values;
 use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, TimerId};
 use std::rc::Rc;
 

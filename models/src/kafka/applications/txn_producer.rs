@@ -5,10 +5,10 @@
 //! with its `transaction_hang_at`-th transaction open (the coordinator aborts it after
 //! transaction.timeout.ms). ProducerFencedException is fatal: the application stops.
 
-use crate::kafka::wire::values::Values;
 use crate::kafka::clients::txn_client::{T_CLIENT_TICK, TxnClient, TxnNote};
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KEvent, KMsg, NO_CONSUMER, TxnMark, tag, tag_kind};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;

@@ -4,6 +4,7 @@
 //! failed.
 
 use super::compaction_check::KeyHeads;
+use super::dense::{Dense, OffsetTable};
 use super::explain::{Finals, Found, Rec};
 use crate::anomaly;
 use crate::kafka::wire::keys::KeySpec;
@@ -24,17 +25,15 @@ mod txn_report;
 // The per-value state, a child module so that its fields stay the checker's.
 #[path = "value_state.rs"]
 mod value_state;
-use value_state::{
-    ACKED, INVOKED, Outcome, POLLED, POLLED_RU, SEEN_TWICE, ValState, ack_ms, set_ack_ms, val_in,
-};
+use value_state::{Aside, INVOKED, Outcome, POLLED, POLLED_RU, SEEN_TWICE, ValState, val_in};
 
 pub use super::final_state::{CtpFinal, FinalLog, FinalState, LeaderLog};
 
 #[derive(Debug, Default)]
 pub struct KafkaChecker {
-    values: Vec<Vec<ValState>>,
+    values: Vec<Dense<ValState>>,
     /// Per partition: value observed at each offset (polls and acks).
-    offsets: Vec<Vec<u64>>,
+    offsets: Vec<OffsetTable>,
     /// (consumer, partition) → last polled offset in the current assignment session.
     last_poll: BTreeMap<(u32, u32), u64>,
     /// Forward gaps to confirm at the end: (partition, from, to) exclusive.
@@ -73,15 +72,15 @@ pub struct KafkaChecker {
     created_from: Option<u32>,
     /// The workload topic's partition count.
     workload: u32,
-    /// Value → acknowledgement time (ms) of the values whose acknowledgement is not within
-    /// 65.5 s after their first send (`ACK_FAR`).
-    far_acks: BTreeMap<u64, u32>,
+    /// What a value's `ValState` cannot hold: far acknowledgement times, first reads at an
+    /// offset other than the acknowledged one.
+    aside: Aside,
 }
 
 impl KafkaChecker {
     pub fn new(partitions: u32) -> KafkaChecker {
         KafkaChecker {
-            offsets: vec![Vec::new(); partitions as usize],
+            offsets: vec![OffsetTable::default(); partitions as usize],
             workload: partitions,
             ..KafkaChecker::default()
         }
@@ -106,7 +105,12 @@ impl KafkaChecker {
 
     /// When `v` (state `s`) was last acknowledged (ms); 0 if never.
     fn ack_ms(&self, v: u64, s: &ValState) -> u32 {
-        ack_ms(&self.far_acks, v, s)
+        self.aside.ack_ms(v, s)
+    }
+
+    /// The offset `v` (state `s`) was first read at, `NONE32` if never.
+    fn seen_offset(&self, v: u64, s: &ValState) -> u32 {
+        self.aside.seen_offset(v, s)
     }
 
     fn val(&mut self, v: u64) -> &mut ValState {
@@ -116,14 +120,8 @@ impl KafkaChecker {
     /// One offset observed holding `v` (by an ack or a poll).
     fn observe_offset(&mut self, p: u32, offset: u64, v: u64) {
         self.grow_to(p);
-        let list = &mut self.offsets[p as usize];
-        let o = offset as usize;
-        if list.len() <= o {
-            list.resize(o + 1, 0);
-        }
-        if list[o] == 0 {
-            list[o] = v;
-        } else if list[o] != v {
+        let before = self.offsets[p as usize].set_if_empty(offset as usize, v);
+        if before != 0 && before != v {
             self.inconsistent += 1;
         }
     }
@@ -131,7 +129,8 @@ impl KafkaChecker {
     /// Room for partition `p` (a created topic's, see `created_from`).
     fn grow_to(&mut self, p: u32) {
         if self.offsets.len() <= p as usize {
-            self.offsets.resize(p as usize + 1, Vec::new());
+            self.offsets
+                .resize_with(p as usize + 1, OffsetTable::default);
         }
     }
 
@@ -170,12 +169,7 @@ impl KafkaChecker {
                     let s = val_in(&mut self.values, v);
                     s.p = *p as u16;
                     if !s.has(INVOKED) {
-                        // The acknowledgement is kept relative to the first send.
-                        let acked = s.has(ACKED).then(|| ack_ms(&self.far_acks, v, s));
-                        s.sent_ms = now_ms as u32;
-                        if let Some(ms) = acked {
-                            set_ack_ms(&mut self.far_acks, v, s, ms);
-                        }
+                        self.aside.set_sent_ms(v, s, now_ms as u32);
                     }
                     s.set(INVOKED);
                 }
@@ -184,12 +178,13 @@ impl KafkaChecker {
                 for (i, &v) in values.iter().enumerate() {
                     self.ok += 1;
                     let s = val_in(&mut self.values, v);
-                    set_ack_ms(&mut self.far_acks, v, s, now_ms as u32);
+                    self.aside.set_ack_ms(v, s, now_ms as u32);
                     let latency = (now_ms as u32).saturating_sub(s.sent_ms) as u64;
                     match offset {
                         Some(base) => {
                             s.outcome = Outcome::Ok;
-                            s.ok_offset = (base + i as u64) as u32;
+                            let offset = (base + i as u64) as u32;
+                            self.aside.set_ok_offset(v, s, offset);
                         }
                         None => {
                             if s.outcome != Outcome::Ok {
@@ -260,7 +255,7 @@ impl KafkaChecker {
                     let off = first + i as u64;
                     self.observe_offset(*p, off, v);
                     let s = val_in(&mut self.values, v);
-                    let ack_ms = u64::from(ack_ms(&self.far_acks, v, s));
+                    let ack_ms = u64::from(self.aside.ack_ms(v, s));
                     let failed = s.outcome == Outcome::Fail;
                     let delay = (s.outcome == Outcome::Ok && !s.has(POLLED))
                         .then(|| now_ms.saturating_sub(ack_ms));
@@ -268,9 +263,7 @@ impl KafkaChecker {
                     if !rc {
                         s.set(POLLED_RU);
                     }
-                    if s.seen_offset == NONE32 {
-                        s.seen_offset = off as u32;
-                    } else if s.seen_offset != off as u32 {
+                    if self.aside.note_read(v, s, off as u32) {
                         s.set(SEEN_TWICE);
                     }
                     s.set(POLLED);
@@ -353,7 +346,7 @@ impl KafkaChecker {
             .with_final(&fin.leader_logs, &self.offsets)
             .with_offsetless_acks(self.duplicate_acks(fin, &not_committed));
         let excused = |s: &ValState, v: u64| {
-            let off = [s.ok_offset, s.seen_offset]
+            let off = [s.ok_offset, self.seen_offset(v, s)]
                 .into_iter()
                 .find(|&o| o != NONE32);
             heads.excused(s.p as usize, off.map(u64::from), v)
@@ -385,7 +378,7 @@ impl KafkaChecker {
                 let aborted = not_committed.contains(&value);
                 // Gone by retention (below the log start: its acknowledged or read offset, or
                 // a later send of its producer to the partition) or by compaction.
-                let known_offset = [s.ok_offset, s.seen_offset]
+                let known_offset = [s.ok_offset, self.seen_offset(value, s)]
                     .into_iter()
                     .find(|&o| o != NONE32);
                 let below_start = known_offset
@@ -410,7 +403,7 @@ impl KafkaChecker {
                         ..rec(if s.ok_offset != NONE32 {
                             s.ok_offset
                         } else {
-                            s.seen_offset
+                            self.seen_offset(value, s)
                         })
                     };
                     if present > 1 {
@@ -483,7 +476,7 @@ impl KafkaChecker {
                         if present > 0 && !aborted {
                             found.failed_in_log.push(Rec {
                                 ms: s.sent_ms,
-                                ..rec(s.seen_offset)
+                                ..rec(self.seen_offset(value, s))
                             });
                         }
                     }
@@ -510,7 +503,7 @@ impl KafkaChecker {
         for &(p, from, to) in &self.gaps {
             let list = &self.offsets[p as usize];
             let known = (from..to).any(|o| {
-                list.get(o as usize).is_some_and(|&v| {
+                list.get(o as usize).is_some_and(|v| {
                     v != 0 && !not_committed.contains(&v) && !heads.excused(p as usize, Some(o), v)
                 })
             });
@@ -611,7 +604,8 @@ impl KafkaChecker {
                 .and_then(|l| l.get(n))
                 .copied()
                 .unwrap_or_default();
-            let offset = (s.seen_offset != NONE32).then_some(u64::from(s.seen_offset));
+            let seen = self.seen_offset(v, &s);
+            let offset = (seen != NONE32).then_some(u64::from(seen));
             let (p, ms, producer) = (u32::from(s.p), s.sent_ms, prod as u32);
             found.aborted_reads.push(Rec {
                 p,

@@ -3,9 +3,9 @@
 //! wrong thing (or nothing) fails. Written against the missed mutants of the checkers' first
 //! mutant run (docs/mutants-checkers-missed-2026-12-07.txt).
 
-use crate::kafka::wire::values::Values;
 use super::*;
 use crate::kafka::wire::msg::KErr;
+use crate::kafka::wire::values::Values;
 
 /// Value `n` of producer `prod` (values are `(producer + 1) << 40 | send counter`).
 fn pv(prod: u64, n: u64) -> u64 {

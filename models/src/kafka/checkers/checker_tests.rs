@@ -1,11 +1,12 @@
 //! Unit tests of `checker.rs` (a child module of it, so private items are in scope).
 
-use crate::kafka::wire::values::Values;
+use super::value_state::SEEN_AT_OK;
 use super::*;
+use crate::kafka::wire::values::Values;
 
 #[test]
-fn value_state_is_18_bytes_and_counts_processing_up_to_more_than_once() {
-    assert_eq!(std::mem::size_of::<ValState>(), 18);
+fn value_state_is_14_bytes_and_counts_processing_up_to_more_than_once() {
+    assert_eq!(std::mem::size_of::<ValState>(), 14);
     let mut s = ValState::default();
     assert_eq!(s.processed(), 0);
     s.add_processed();
@@ -24,26 +25,60 @@ fn value(n: u64) -> u64 {
     (1 << 40) | n
 }
 
-/// The acknowledgement time is kept as a 16-bit delta from the first send, or in `far_acks`
-/// when it does not fit (an acknowledgement 100 s after the send, one before it): the same
-/// times come back either way, also after a second acknowledgement moves a far one near.
+/// The first read's offset: a flag when it is the acknowledged offset (whichever came first,
+/// the read or the acknowledgement), aside otherwise; a read at another offset than the first
+/// is a second read, and a later acknowledgement at a new offset keeps the first read's.
+#[test]
+fn the_first_read_offset_is_kept_whether_the_read_or_the_acknowledgement_came_first() {
+    let mut aside = Aside::default();
+    let fresh = ValState::default;
+    // Read at 5 before the acknowledgement at 5 arrives.
+    let mut s = fresh();
+    assert_eq!(aside.seen_offset(1, &s), NONE32);
+    assert!(!aside.note_read(1, &mut s, 5));
+    assert_eq!((aside.seen_offset(1, &s), aside.seen.len()), (5, 1));
+    aside.set_ok_offset(1, &mut s, 5);
+    assert!(s.has(SEEN_AT_OK));
+    assert_eq!((aside.seen_offset(1, &s), aside.seen.len()), (5, 0));
+    assert!(!aside.note_read(1, &mut s, 5), "the same offset again");
+    assert!(aside.note_read(1, &mut s, 6), "another offset");
+    // Acknowledged at 5, read there, acknowledged again at 9 (a duplicate write): the first
+    // read stays at 5, and a read at 9 is a second one.
+    let mut s = fresh();
+    aside.set_ok_offset(2, &mut s, 5);
+    assert!(!aside.note_read(2, &mut s, 5));
+    aside.set_ok_offset(2, &mut s, 9);
+    assert_eq!((aside.seen_offset(2, &s), s.ok_offset), (5, 9));
+    assert!(aside.note_read(2, &mut s, 9));
+    // Read at 3, acknowledged at 4: aside for good.
+    let mut s = fresh();
+    assert!(!aside.note_read(3, &mut s, 3));
+    aside.set_ok_offset(3, &mut s, 4);
+    assert_eq!((aside.seen_offset(3, &s), s.has(SEEN_AT_OK)), (3, false));
+}
+
+/// The acknowledgement time is kept as a 16-bit delta from the first send, or aside when it
+/// does not fit (an acknowledgement 100 s after the send, one before it): the same times come
+/// back either way, also after a second acknowledgement moves a far one near, and after the
+/// first send comes later than the acknowledgement.
 #[test]
 fn acknowledgement_times_near_and_far_from_the_send_read_back_exactly() {
-    let mut far = BTreeMap::new();
+    let mut aside = Aside::default();
     let mut s = ValState {
         sent_ms: 1_000,
         ..ValState::default()
     };
-    assert_eq!(ack_ms(&far, 7, &s), 0, "never acknowledged");
-    for ms in [1_000, 66_535, 66_536, 101_000, 999, 1_500] {
-        set_ack_ms(&mut far, 7, &mut s, ms);
-        assert_eq!(ack_ms(&far, 7, &s), ms);
-        assert_eq!(
-            far.len(),
-            usize::from(!(1_000..=66_535).contains(&ms)),
-            "{ms}"
-        );
+    assert_eq!(aside.ack_ms(7, &s), 0, "never acknowledged");
+    for ms in [1_000, 66_534, 66_535, 101_000, 999, 1_500] {
+        aside.set_ack_ms(7, &mut s, ms);
+        assert_eq!(aside.ack_ms(7, &s), ms);
+        let far = !(1_000..=66_534).contains(&ms);
+        assert_eq!(aside.far_acks.len(), usize::from(far), "{ms}");
     }
+    aside.set_sent_ms(7, &mut s, 2_000);
+    assert_eq!((aside.ack_ms(7, &s), aside.far_acks.len()), (1_500, 1));
+    aside.set_sent_ms(7, &mut s, 1_400);
+    assert_eq!((aside.ack_ms(7, &s), aside.far_acks.len()), (1_500, 0));
     // Through the checker: sent at 0 s, acknowledged at 100 s, polled at 100.5 s.
     let mut c = KafkaChecker::new(1);
     let values: Values = Values::from(vec![value(0)]);

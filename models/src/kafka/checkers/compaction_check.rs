@@ -11,6 +11,7 @@
 //!   earlier value of the key was read — a consumer lagging more than delete.retention.ms
 //!   "can miss the delete".
 
+use super::dense::OffsetTable;
 use super::final_state::FinalLog;
 use crate::kafka::wire::keys::KeySpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,11 +45,11 @@ pub struct KeyHeads {
 impl KeyHeads {
     /// `offsets[p][o]` is the value observed at offset `o` of partition `p` (0 = none);
     /// values in `not_committed` (aborted or open transactions) are no key's head.
-    pub fn new(keys: KeySpec, offsets: &[Vec<u64>], not_committed: &BTreeSet<u64>) -> KeyHeads {
+    pub fn new(keys: KeySpec, offsets: &[OffsetTable], not_committed: &BTreeSet<u64>) -> KeyHeads {
         let mut heads = vec![BTreeMap::new(); offsets.len()];
         if keys.compacted {
             for (p, list) in offsets.iter().enumerate() {
-                for (o, &v) in list.iter().enumerate() {
+                for (o, v) in list.iter().enumerate() {
                     if v != 0
                         && !not_committed.contains(&v)
                         && let Some(k) = keys.key(v)
@@ -104,7 +105,11 @@ impl KeyHeads {
     /// later record of its key is there was compacted away — also when no poll ever saw that
     /// later record (a consumer that stopped, a Connect task that FAILED, acks=0 with no
     /// offsets), which the observed heads alone cannot tell.
-    pub fn with_final(mut self, final_logs: &[Option<FinalLog<'_>>], offsets: &[Vec<u64>]) -> Self {
+    pub fn with_final(
+        mut self,
+        final_logs: &[Option<FinalLog<'_>>],
+        offsets: &[OffsetTable],
+    ) -> Self {
         if !self.keys.compacted {
             return self;
         }
@@ -117,11 +122,14 @@ impl KeyHeads {
                     heads.insert(k, (v, None));
                 }
             }
-            let seen = offsets.get(p).map_or(&[][..], |l| &l[..]);
             let last: BTreeSet<u64> = heads.values().map(|&(v, _)| v).collect();
             let mut at: BTreeMap<u64, u64> = BTreeMap::new();
-            for (o, v) in seen.iter().enumerate().filter(|(_, v)| last.contains(v)) {
-                at.insert(*v, o as u64);
+            let seen = offsets
+                .get(p)
+                .into_iter()
+                .flat_map(|l| l.iter().enumerate());
+            for (o, v) in seen.filter(|(_, v)| last.contains(v)) {
+                at.insert(v, o as u64);
             }
             for (v, off) in heads.values_mut() {
                 *off = at.get(v).copied();
@@ -189,11 +197,11 @@ impl KeyHeads {
     }
 
     /// Keys whose last write is a tombstone nobody polled, while an earlier value was polled.
-    pub fn missed_tombstones(&self, offsets: &[Vec<u64>], polled: impl Fn(u64) -> bool) -> u64 {
+    pub fn missed_tombstones(&self, offsets: &[OffsetTable], polled: impl Fn(u64) -> bool) -> u64 {
         let mut missed = 0;
         for (p, heads) in self.heads.iter().enumerate() {
             let mut seen_before: BTreeMap<u64, bool> = BTreeMap::new();
-            for (o, &v) in offsets[p].iter().enumerate() {
+            for (o, v) in offsets[p].iter().enumerate() {
                 if v == 0 || !polled(v) {
                     continue;
                 }
@@ -229,7 +237,7 @@ mod tests {
             tombstone_every: 0,
             compacted: true,
         };
-        let offsets = vec![vec![value(0, 1), value(0, 2)]];
+        let offsets = vec![OffsetTable::from(vec![value(0, 1), value(0, 2)])];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new());
         assert!(heads.superseded_by_later_send(0, value(0, 0)));
         // The head itself, and another producer's record (no order between producers).
@@ -255,7 +263,7 @@ mod tests {
             tombstone_every: 0,
             compacted: true,
         };
-        let offsets = vec![vec![value(0, 1), value(0, 2)]];
+        let offsets = vec![OffsetTable::from(vec![value(0, 1), value(0, 2)])];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new());
         assert!(!heads.excused(0, Some(1), value(0, 2)));
         let fin = vec![Some(FinalLog::copied(0, vec![value(0, 9)]))];
@@ -267,7 +275,7 @@ mod tests {
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(1), value(0, 2)));
         // The final head was seen below the offset: it cannot have superseded the record.
-        let offsets = vec![vec![value(0, 9), value(0, 2)]];
+        let offsets = vec![OffsetTable::from(vec![value(0, 9), value(0, 2)])];
         let fin = vec![Some(FinalLog::copied(0, vec![value(0, 9)]))];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(1), value(0, 2)));
@@ -282,8 +290,8 @@ mod tests {
             tombstone_every: 0,
             compacted: true,
         };
-        let mut offsets = vec![vec![0; 6]];
-        offsets[0][5] = value(0, 2);
+        let mut offsets = vec![OffsetTable::from(vec![0; 6])];
+        offsets[0].set_if_empty(5, value(0, 2));
         let fin = vec![Some(FinalLog::copied(0, Vec::new()))];
         let heads = KeyHeads::new(keys, &offsets, &BTreeSet::new()).with_final(&fin, &offsets);
         assert!(!heads.excused(0, Some(5), value(0, 2)));

@@ -1,9 +1,8 @@
 //! Hand-built histories, one per anomaly class of the transaction-history checker.
 
-use crate::kafka::wire::values::Values;
 use super::*;
 use crate::kafka::wire::msg::KEvent;
-use std::rc::Rc;
+use crate::kafka::wire::values::Values;
 
 /// Producers 0 and 1 are transactional clients with consumers 0 and 1; consumer 2 reads
 /// read_committed on its own; every consumer is read_committed.

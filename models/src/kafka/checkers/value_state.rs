@@ -1,8 +1,10 @@
-//! The checker's state per value (a child module of `checker.rs`): 18 bytes for every record a
+//! The checker's state per value (a child module of `checker.rs`): 14 bytes for every record a
 //! run sends, the largest per-record state of a run (issue 18), with the acknowledgement time
-//! kept as a delta from the first send.
+//! kept as a delta from the first send and the first read's offset as a flag when it is the
+//! acknowledged one.
 
 use super::NONE32;
+use crate::kafka::checkers::dense::Dense;
 use crate::kafka::wire::value_names::split;
 use std::collections::BTreeMap;
 
@@ -16,24 +18,25 @@ pub(super) enum Outcome {
     Info = 4,
 }
 
-/// Per value: 18 bytes (3.6 M values in the reference benchmark's hour, 9 M in
+/// Per value: 14 bytes (3.6 M values in the reference benchmark's hour, 9 M in
 /// `bench/kafka-large.ron`: the largest per-record state of a run, issue 18). Packed to an
-/// alignment of 2 (fields are only ever copied, never borrowed), else it would be padded to 20.
+/// alignment of 2 (fields are only ever copied, never borrowed), else it would be padded to 16.
+/// What does not fit — an acknowledgement time far from the send, a first read at an offset
+/// other than the acknowledged one — is kept in `Aside`, for the few values that need it.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, packed(2))]
 pub(super) struct ValState {
     /// Time of the first send (ms).
     pub(super) sent_ms: u32,
     pub(super) ok_offset: u32,
-    pub(super) seen_offset: u32,
-    /// Time of the last acknowledgement after `sent_ms` (ms), when `ACKED` and not `ACK_FAR`.
-    /// An acknowledgement more than 65.5 s after the send (or before it) is kept in
-    /// `KafkaChecker::far_acks` instead: retries through a long outage, up to delivery.timeout.ms.
+    /// Time of the last acknowledgement after `sent_ms` (ms), when `ACKED`; `FAR` when it is
+    /// in `Aside::far_acks` instead (more than 65.5 s after the send — retries through a long
+    /// outage, up to delivery.timeout.ms — or before it).
     pub(super) ack_delta_ms: u16,
     pub(super) p: u16,
     pub(super) outcome: Outcome,
-    /// INVOKED | POLLED | SEEN_TWICE | POLLED_RU | ACKED | ACK_FAR, and the processing count
-    /// (0, 1, 2 = more) in the top two bits.
+    /// INVOKED | POLLED | SEEN_TWICE | POLLED_RU | ACKED | SEEN_AT_OK, and the processing
+    /// count (0, 1, 2 = more) in the top two bits.
     pub(super) bits: u8,
 }
 
@@ -44,16 +47,17 @@ pub(super) const SEEN_TWICE: u8 = 4;
 pub(super) const POLLED_RU: u8 = 8;
 /// Acknowledged (an offsetless acknowledgement too): the acknowledgement time is known.
 pub(super) const ACKED: u8 = 16;
-/// The acknowledgement time is in `far_acks`, not `ack_delta_ms`.
-pub(super) const ACK_FAR: u8 = 32;
+/// First read at `ok_offset` (else at `Aside::seen`'s offset, or never read).
+pub(super) const SEEN_AT_OK: u8 = 32;
 pub(super) const PROCESSED_SHIFT: u8 = 6;
+/// `ack_delta_ms` of an acknowledgement kept in `Aside::far_acks`.
+const FAR: u16 = u16::MAX;
 
 impl Default for ValState {
     fn default() -> Self {
         ValState {
             sent_ms: 0,
             ok_offset: NONE32,
-            seen_offset: NONE32,
             ack_delta_ms: 0,
             p: 0,
             outcome: Outcome::Unknown,
@@ -69,7 +73,7 @@ impl ValState {
     pub(super) fn set(&mut self, flag: u8) {
         self.bits |= flag;
     }
-    pub(super) fn clear(&mut self, flag: u8) {
+    fn clear(&mut self, flag: u8) {
         self.bits &= !flag;
     }
     /// Times processed, saturating at 2 ("more than once").
@@ -82,44 +86,98 @@ impl ValState {
     }
 }
 
-/// When `v` (state `s`) was last acknowledged (ms); 0 if never.
-pub(super) fn ack_ms(far: &BTreeMap<u64, u32>, v: u64, s: &ValState) -> u32 {
-    if !s.has(ACKED) {
-        0
-    } else if s.has(ACK_FAR) {
-        far.get(&v).copied().unwrap_or(0)
-    } else {
-        s.sent_ms + u32::from(s.ack_delta_ms)
-    }
+/// The per-value facts that do not fit in `ValState`, by value. Both maps stay small: an
+/// acknowledgement is rarely 65 s from its send, and a value read before its acknowledgement
+/// arrived leaves `seen` when the acknowledgement names the offset it was read at.
+#[derive(Debug, Default)]
+pub(super) struct Aside {
+    /// Acknowledgement time (ms) of the values whose `ack_delta_ms` is `FAR`.
+    pub(super) far_acks: BTreeMap<u64, u32>,
+    /// Offset of the first read of the values read, and not `SEEN_AT_OK`.
+    pub(super) seen: BTreeMap<u64, u32>,
 }
 
-/// Record `v`'s acknowledgement at `ms`: as a delta from its first send when that fits.
-pub(super) fn set_ack_ms(far: &mut BTreeMap<u64, u32>, v: u64, s: &mut ValState, ms: u32) {
-    s.set(ACKED);
-    match ms.checked_sub(s.sent_ms).map(u16::try_from) {
-        Some(Ok(delta)) => {
-            s.ack_delta_ms = delta;
-            if s.has(ACK_FAR) {
-                s.clear(ACK_FAR);
-                far.remove(&v);
+impl Aside {
+    /// When `v` (state `s`) was last acknowledged (ms); 0 if never.
+    pub(super) fn ack_ms(&self, v: u64, s: &ValState) -> u32 {
+        if !s.has(ACKED) {
+            0
+        } else if s.ack_delta_ms == FAR {
+            self.far_acks.get(&v).copied().unwrap_or(0)
+        } else {
+            s.sent_ms + u32::from(s.ack_delta_ms)
+        }
+    }
+
+    /// Record `v`'s acknowledgement at `ms`: as a delta from its first send when that fits.
+    pub(super) fn set_ack_ms(&mut self, v: u64, s: &mut ValState, ms: u32) {
+        if s.has(ACKED) && s.ack_delta_ms == FAR {
+            self.far_acks.remove(&v);
+        }
+        s.set(ACKED);
+        match ms.checked_sub(s.sent_ms).map(u16::try_from) {
+            Some(Ok(delta)) if delta != FAR => s.ack_delta_ms = delta,
+            _ => {
+                s.ack_delta_ms = FAR;
+                self.far_acks.insert(v, ms);
             }
         }
-        _ => {
-            s.set(ACK_FAR);
-            far.insert(v, ms);
+    }
+
+    /// The first send of `v` happens at `ms` (after an acknowledgement, which stays put).
+    pub(super) fn set_sent_ms(&mut self, v: u64, s: &mut ValState, ms: u32) {
+        let acked = s.has(ACKED).then(|| self.ack_ms(v, s));
+        s.sent_ms = ms;
+        if let Some(at) = acked {
+            self.set_ack_ms(v, s, at);
+        }
+    }
+
+    /// The offset `v` was first read at, `NONE32` if never.
+    pub(super) fn seen_offset(&self, v: u64, s: &ValState) -> u32 {
+        if s.has(SEEN_AT_OK) {
+            s.ok_offset
+        } else {
+            self.seen.get(&v).copied().unwrap_or(NONE32)
+        }
+    }
+
+    /// `v` read at `offset`: its first read is kept; returns true if an earlier read was at
+    /// another offset.
+    pub(super) fn note_read(&mut self, v: u64, s: &mut ValState, offset: u32) -> bool {
+        match self.seen_offset(v, s) {
+            NONE32 if s.ok_offset == offset => s.set(SEEN_AT_OK),
+            NONE32 => {
+                self.seen.insert(v, offset);
+            }
+            first => return first != offset,
+        }
+        false
+    }
+
+    /// `v` acknowledged at `offset`: a first read there is `SEEN_AT_OK` from now on, and one at
+    /// the offset acknowledged before moves aside.
+    pub(super) fn set_ok_offset(&mut self, v: u64, s: &mut ValState, offset: u32) {
+        if s.ok_offset == offset {
+            return;
+        }
+        if s.has(SEEN_AT_OK) {
+            s.clear(SEEN_AT_OK);
+            self.seen.insert(v, s.ok_offset);
+        }
+        s.ok_offset = offset;
+        if self.seen.get(&v) == Some(&offset) {
+            self.seen.remove(&v);
+            s.set(SEEN_AT_OK);
         }
     }
 }
 
 /// `v`'s state, created on first use.
-pub(super) fn val_in(values: &mut Vec<Vec<ValState>>, v: u64) -> &mut ValState {
+pub(super) fn val_in(values: &mut Vec<Dense<ValState>>, v: u64) -> &mut ValState {
     let (prod, n) = split(v);
     if values.len() <= prod {
-        values.resize_with(prod + 1, Vec::new);
+        values.resize_with(prod + 1, Dense::default);
     }
-    let list = &mut values[prod];
-    if list.len() <= n {
-        list.resize(n + 1, ValState::default());
-    }
-    &mut list[n]
+    values[prod].get_or_grow(n)
 }

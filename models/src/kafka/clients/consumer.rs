@@ -3,7 +3,6 @@
 //! commitSync before / after processing), fetch up to the HW (fetcher.rs), auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
 
-use crate::kafka::wire::values::Values;
 use super::metadata_pacing::MetadataRequests;
 use super::stage::{STAGE_TIMER_BASE, Stage};
 use super::txn_client::{T_CLIENT_TICK, TxnClient};
@@ -11,6 +10,7 @@ use crate::kafka::config::{CommitMode, KafkaConfig, OffsetReset};
 use crate::kafka::wire::msg::{
     GroupStatus, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
 };
+use crate::kafka::wire::values::Values;
 
 #[path = "../applications/ctp.rs"]
 mod ctp;

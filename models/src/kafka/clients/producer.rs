@@ -4,12 +4,12 @@
 //! epoch, per-partition sequence), and client-side max.request.size. Every batch ends `ok`,
 //! `fail` (definitely not written) or `info` (may have been written).
 
-use crate::kafka::wire::values::Values;
 use super::accumulator::Accumulator;
 use super::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::keys::KeySpec;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag, tag_kind};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};

@@ -13,11 +13,11 @@
 mod calls;
 mod topic_wait;
 
-use crate::kafka::wire::values::Values;
 use super::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, tag};
 use crate::kafka::wire::records::BatchTxn;
+use crate::kafka::wire::values::Values;
 pub use calls::TxnCall;
 use msgsim_sim::{ConnId, Ctx, NodeId, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};

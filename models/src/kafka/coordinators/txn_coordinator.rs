@@ -7,11 +7,11 @@
 //! on transaction.timeout.ms, and writes COMMIT/ABORT markers to every partition leader
 //! (WriteTxnMarkers, modelled as an acks=all Produce of a control batch) until each is acked.
 
-use crate::kafka::wire::values::Values;
 use crate::kafka::clients::metadata_pacing::{MetadataRequests, MetadataStart};
 use crate::kafka::config::{Acks, KafkaConfig};
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, MetaSnapshot, Peers, WireBatch, reply, tag};
 use crate::kafka::wire::records::{BatchTxn, MARKER_VALUE};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{CrashKind, Ctx, NodeId, SimDuration, SimTime, Via};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

@@ -1,9 +1,9 @@
 //! Wire messages between Kafka actors, error codes, the metadata snapshot, and the
 //! client-observed history events.
 
-use crate::kafka::wire::values::Values;
 use super::records::{AbortedTxn, Batch, BatchTxn};
 use crate::kafka::config::Acks;
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{ConnId, Ctx, NodeId, Via};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

@@ -3,10 +3,10 @@
 //! LSO under read_committed) buffered for the application, and auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE.
 
-use crate::kafka::wire::values::Values;
 use super::Consumer;
 use crate::kafka::config::OffsetReset;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KEvent, KMsg};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{Ctx, NodeId, SimDuration};
 
 impl Consumer {

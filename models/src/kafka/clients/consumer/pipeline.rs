@@ -2,11 +2,11 @@
 //! a time, each after `process_time_us_per_record`; the stage may finish it, make the loop
 //! wait, or stop it (a Connect task FAILED).
 
-use crate::kafka::wire::values::Values;
 use super::{Consumer, T_PROCESS, T_TASK_RESTART};
 use crate::kafka::clients::stage::{Stage, StageStep};
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KEvent, KMsg, tag};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::Ctx;
 use std::collections::VecDeque;
 use std::rc::Rc;

@@ -2,11 +2,11 @@
 //! becomes its own batch (its own CreateTime and size) in the same accumulator and Sender as
 //! the workload's, and every value's outcome is kept for the send step that made it.
 
-use crate::kafka::wire::values::Values;
 use super::{ID_GAP, PBatch, Producer, SendOutcome};
 use crate::kafka::clients::accumulator::Accumulator;
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::Ctx;
 use std::rc::Rc;
 

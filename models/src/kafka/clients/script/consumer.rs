@@ -7,13 +7,13 @@
 //! nothing buffered: AbstractFetch.fetchablePartitions); auto.offset.reset on
 //! OFFSET_OUT_OF_RANGE, or OffsetOutOfRangeException from poll() with reset `none`.
 
-use crate::kafka::wire::values::Values;
 use crate::kafka::clients::metadata_pacing::MetadataRequests;
 use crate::kafka::config::{KafkaConfig, OffsetReset};
 use crate::kafka::wire::msg::{
     FetchPart, FetchResult, GroupStatus, KEvent, KMsg, MetaSnapshot, NO_GENERATION, Peers, tag,
 };
 use crate::kafka::wire::records::visible;
+use crate::kafka::wire::values::Values;
 use msgsim_sim::{ConnEvent, Ctx, NodeId, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;

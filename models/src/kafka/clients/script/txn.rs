@@ -5,10 +5,10 @@
 //! step outcomes, and records the transaction boundaries (`KEvent::Txn`) the
 //! transaction-history checker groups the client's sends and polls by.
 
-use crate::kafka::wire::values::Values;
 use crate::kafka::clients::txn_client::{ScriptRecord, TxnCall, TxnClient, TxnNote};
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, TxnMark};
+use crate::kafka::wire::values::Values;
 use msgsim_sim::Ctx;
 use std::collections::BTreeMap;
 use std::rc::Rc;
