@@ -349,6 +349,79 @@ mod tests {
         assert_eq!(got, expected);
     }
 
+    /// Every poison record of the main logs classified once: one outcome (dead-lettered,
+    /// skipped, failing its task) is handled; two are a conflict; none is lost below the
+    /// group's committed offset and unreached at or above it (the boundary offset included).
+    #[test]
+    fn each_poison_record_is_handled_conflicting_lost_or_unreached() {
+        let sink = SinkConfig {
+            poison_every_n: 1,
+            ..SinkConfig::default()
+        };
+        let v = |n: u64| (1u64 << 40) | n;
+        // Offsets 0..=8 hold values 1..=9, all poison; committed offset 6.
+        let logs = vec![Some((0..9).map(|o| (o, v(o + 1))).collect::<Vec<_>>())];
+        let dlq = (0, vec![v(1), v(4)]);
+        let committed = BTreeMap::from([(0, 6)]);
+        let mut c = SinkChecker::default();
+        let skipped = |n: u64| SinkEvent::Skipped {
+            p: 0,
+            offset: n - 1,
+            value: v(n),
+            logged: false,
+        };
+        let failed = |n: u64| SinkEvent::TaskFailed {
+            p: 0,
+            offset: n - 1,
+            value: v(n),
+            retriable: false,
+        };
+        // 1: DLQ; 2: skipped; 3: failed; 4: DLQ and skipped; 5: skipped and failed;
+        // 6 (offset 5): nothing, below 6 → lost; 7 (offset 6) and 8, 9: nothing → unreached.
+        for e in [skipped(2), failed(3), skipped(4), skipped(5), failed(5)] {
+            c.observe(&e);
+        }
+        let mut report = ModelReport::default();
+        let fin = SinkFinal {
+            sink: &sink,
+            main_logs: &logs,
+            dlq_log: Some(&dlq),
+            committed: &committed,
+        };
+        c.report(&fin, &mut report);
+        let got = ["poison_records", "poison_outcome_conflicts", "lost_poison"]
+            .map(|k| report.observations[k]);
+        assert_eq!(got, [9.0, 2.0, 1.0]);
+        assert_eq!(report.observations["poison_unreached"], 3.0);
+    }
+
+    /// The run's observer hands sink events to the sink checker only, and every other event
+    /// to the Kafka checker (and the transaction-history checker).
+    #[test]
+    fn the_observer_routes_sink_events_to_the_sink_checker_and_the_rest_to_the_kafka_one() {
+        let kafka = Rc::new(RefCell::new(super::super::checker::KafkaChecker::new(1)));
+        let sink = Rc::new(RefCell::new(SinkChecker::default()));
+        let mut obs = Observers(Shared(kafka.clone()), sink.clone(), None);
+        let v = (1u64 << 40) | 3;
+        let put = SinkEvent::Put {
+            p: 0,
+            offset: 0,
+            value: v,
+        };
+        obs.observe(SimTime::ZERO, NodeId(0), &KEvent::Sink(put));
+        let values = crate::kafka::wire::values::Values::from([v]);
+        let send = KEvent::Send {
+            producer: 0,
+            p: 0,
+            values,
+        };
+        obs.observe(SimTime::ZERO, NodeId(0), &send);
+        assert_eq!(
+            (sink.borrow().delivered.len(), kafka.borrow().invoked),
+            (1, 1)
+        );
+    }
+
     #[test]
     fn delivery_during_a_retry_is_counted_until_dead_lettered() {
         let v = |n: u64| (1u64 << 40) | n;
