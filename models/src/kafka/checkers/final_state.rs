@@ -17,7 +17,7 @@ pub type LeaderLog = (u64, Vec<u64>);
 pub struct FinalLog<'a> {
     pub start: u64,
     pub copied: Vec<u64>,
-    /// The local log's segments' batches (control batches carry no value).
+    /// The local log's segments' batches (control batches' marker records are no data).
     pub batches: Vec<&'a [Rc<Batch>]>,
     /// The local log start: records below it in `batches` are gone.
     pub from: u64,
@@ -36,6 +36,7 @@ impl<'a> FinalLog<'a> {
     /// The data values, in offset order.
     pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
         let local = (self.batches.iter().flat_map(|seg| seg.iter()))
+            .filter(|b| !b.txn.is_control())
             .flat_map(|b| (b.base_offset..).zip(b.values.iter().copied()))
             .filter(|&(offset, _)| offset >= self.from)
             .map(|(_, v)| v);
@@ -82,4 +83,52 @@ pub struct CtpFinal {
     pub input: Vec<u64>,
     pub output_committed: Vec<u64>,
     pub output_all: Vec<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::wire::records::BatchTxn;
+    use crate::kafka::wire::values::Values;
+
+    fn batch(base_offset: u64, values: &[u64], txn: BatchTxn) -> Rc<Batch> {
+        Rc::new(Batch {
+            base_offset,
+            leader_epoch: 0,
+            max_ts_ms: 0,
+            pid: 1,
+            producer_epoch: 0,
+            first_seq: 0,
+            values: Values::from(values),
+            bytes: 0,
+            txn,
+        })
+    }
+
+    /// A final log read in place gives what a copy of its data records would: the copied
+    /// (remote-tier) values first, then the local batches' records from the local log start
+    /// on, with no control marker among them.
+    #[test]
+    fn a_final_log_reads_its_data_records_from_the_log_start_in_offset_order() {
+        let seg1 = [
+            batch(0, &[10, 11, 12], BatchTxn::Data),
+            batch(3, &[0], BatchTxn::Commit),
+        ];
+        let seg2 = [
+            batch(4, &[14], BatchTxn::None),
+            batch(5, &[0], BatchTxn::Abort),
+        ];
+        let log = FinalLog {
+            start: 0,
+            copied: vec![7, 8],
+            batches: vec![&seg1[..], &seg2[..]],
+            from: 1,
+        };
+        assert_eq!(log.values().collect::<Vec<_>>(), [7, 8, 11, 12, 14]);
+        let copied = FinalLog::copied(2, vec![5]);
+        assert_eq!(
+            (copied.start, copied.values().collect::<Vec<_>>()),
+            (2, vec![5])
+        );
+    }
 }
