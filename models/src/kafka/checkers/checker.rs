@@ -182,9 +182,8 @@ impl KafkaChecker {
                     let latency = (now_ms as u32).saturating_sub(s.sent_ms) as u64;
                     match offset {
                         Some(base) => {
-                            s.outcome = Outcome::Ok;
                             let offset = (base + i as u64) as u32;
-                            self.aside.set_ok_offset(v, s, offset);
+                            self.aside.acknowledge_at(v, s, offset);
                         }
                         None => {
                             if s.outcome != Outcome::Ok {
@@ -345,11 +344,9 @@ impl KafkaChecker {
         let heads = KeyHeads::new(self.keys, &self.offsets, &not_committed)
             .with_final(&fin.leader_logs, &self.offsets)
             .with_offsetless_acks(self.duplicate_acks(fin, &not_committed));
-        let excused = |s: &ValState, v: u64| {
-            let off = [s.ok_offset, self.seen_offset(v, s)]
-                .into_iter()
-                .find(|&o| o != NONE32);
-            heads.excused(s.p as usize, off.map(u64::from), v)
+        // `known`: the acknowledged offset, else the first read's.
+        let excused = |s: &ValState, known: Option<u32>, v: u64| {
+            heads.excused(s.p as usize, known.map(u64::from), v)
         };
         for (prod, list) in self.values.iter().enumerate() {
             let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
@@ -361,8 +358,8 @@ impl KafkaChecker {
             let mut deleted_upto: BTreeMap<u16, usize> = BTreeMap::new();
             for (n, s) in list.iter().enumerate() {
                 if s.outcome == Outcome::Ok
-                    && s.ok_offset != NONE32
-                    && (s.ok_offset as u64) <= log_starts[s.p as usize]
+                    && s.ok_offset() != NONE32
+                    && (s.ok_offset() as u64) <= log_starts[s.p as usize]
                 {
                     deleted_upto.insert(s.p, n);
                 }
@@ -378,14 +375,15 @@ impl KafkaChecker {
                 let aborted = not_committed.contains(&value);
                 // Gone by retention (below the log start: its acknowledged or read offset, or
                 // a later send of its producer to the partition) or by compaction.
-                let known_offset = [s.ok_offset, self.seen_offset(value, s)]
+                let seen_offset = self.seen_offset(value, s);
+                let known_offset = [s.ok_offset(), seen_offset]
                     .into_iter()
                     .find(|&o| o != NONE32);
                 let below_start = known_offset
                     .is_some_and(|o| u64::from(o) < log_starts[s.p as usize])
                     || (known_offset.is_none()
                         && deleted_upto.get(&s.p).is_some_and(|&later| n < later))
-                    || excused(s, value);
+                    || excused(s, known_offset, value);
                 // On a partition without a leader at the end, in the log of an in-sync replica
                 // that is down: readable again once it returns (unknown read outcome), so
                 // neither lost, unseen nor unprocessed. A value no in-sync replica holds is lost.
@@ -400,10 +398,10 @@ impl KafkaChecker {
                     duplicate += 1;
                     let r = Rec {
                         ms: s.sent_ms,
-                        ..rec(if s.ok_offset != NONE32 {
-                            s.ok_offset
+                        ..rec(if s.ok_offset() != NONE32 {
+                            s.ok_offset()
                         } else {
-                            self.seen_offset(value, s)
+                            seen_offset
                         })
                     };
                     if present > 1 {
@@ -419,7 +417,7 @@ impl KafkaChecker {
                             unavailable += 1;
                         } else if present == 0 && !below_start && !aborted {
                             lost += 1;
-                            found.lost.push(rec(s.ok_offset));
+                            found.lost.push(rec(s.ok_offset()));
                         }
                         // Readable but never read: a record gone from the log is a lost
                         // write, not also unseen.
@@ -432,9 +430,9 @@ impl KafkaChecker {
                         {
                             unseen += 1;
                             if present == 0 {
-                                found.unseen_lost.push(rec(s.ok_offset));
+                                found.unseen_lost.push(rec(s.ok_offset()));
                             } else {
-                                found.unseen_in_log.push(rec(s.ok_offset));
+                                found.unseen_in_log.push(rec(s.ok_offset()));
                             }
                         }
                         // A later send (higher counter) acknowledged at a lower offset, both
@@ -442,11 +440,11 @@ impl KafkaChecker {
                         // truncated is that record's loss, counted as lost_write only.
                         if present > 0 {
                             let m = max_off.entry(s.p).or_insert(0);
-                            if s.ok_offset < *m {
+                            if s.ok_offset() < *m {
                                 nonmonotonic_send += 1;
-                                found.nonmonotonic_send.push(rec(s.ok_offset));
+                                found.nonmonotonic_send.push(rec(s.ok_offset()));
                             }
-                            *m = (*m).max(s.ok_offset);
+                            *m = (*m).max(s.ok_offset());
                         }
                     }
                     // acks=0 "ok" (offset -1), or DUPLICATE_SEQUENCE_NUMBER (success without an
@@ -476,7 +474,7 @@ impl KafkaChecker {
                         if present > 0 && !aborted {
                             found.failed_in_log.push(Rec {
                                 ms: s.sent_ms,
-                                ..rec(self.seen_offset(value, s))
+                                ..rec(seen_offset)
                             });
                         }
                     }
@@ -484,11 +482,16 @@ impl KafkaChecker {
                 let committed =
                     (matches!(s.outcome, Outcome::Ok) || present > 0 || s.has(POLLED)) && !aborted;
                 let ok_offset = if matches!(s.outcome, Outcome::Ok) {
-                    s.ok_offset
+                    s.ok_offset()
                 } else {
                     NONE32
                 };
-                if fin.consumers && committed && s.processed() == 0 && !excused(s, value) && !held {
+                if fin.consumers
+                    && committed
+                    && s.processed() == 0
+                    && !excused(s, known_offset, value)
+                    && !held
+                {
                     unprocessed += 1;
                     found.unprocessed.push(rec(ok_offset));
                 }

@@ -36,8 +36,12 @@ fn the_first_read_offset_is_kept_whether_the_read_or_the_acknowledgement_came_fi
     let mut s = fresh();
     assert_eq!(aside.seen_offset(1, &s), NONE32);
     assert!(!aside.note_read(1, &mut s, 5));
-    assert_eq!((aside.seen_offset(1, &s), aside.seen.len()), (5, 1));
-    aside.set_ok_offset(1, &mut s, 5);
+    assert_eq!(
+        (aside.seen_offset(1, &s), aside.seen.len()),
+        (5, 0),
+        "kept in place"
+    );
+    aside.acknowledge_at(1, &mut s, 5);
     assert!(s.has(SEEN_AT_OK));
     assert_eq!((aside.seen_offset(1, &s), aside.seen.len()), (5, 0));
     assert!(!aside.note_read(1, &mut s, 5), "the same offset again");
@@ -45,16 +49,24 @@ fn the_first_read_offset_is_kept_whether_the_read_or_the_acknowledgement_came_fi
     // Acknowledged at 5, read there, acknowledged again at 9 (a duplicate write): the first
     // read stays at 5, and a read at 9 is a second one.
     let mut s = fresh();
-    aside.set_ok_offset(2, &mut s, 5);
+    aside.acknowledge_at(2, &mut s, 5);
     assert!(!aside.note_read(2, &mut s, 5));
-    aside.set_ok_offset(2, &mut s, 9);
-    assert_eq!((aside.seen_offset(2, &s), s.ok_offset), (5, 9));
+    aside.acknowledge_at(2, &mut s, 9);
+    assert_eq!((aside.seen_offset(2, &s), s.ok_offset()), (5, 9));
     assert!(aside.note_read(2, &mut s, 9));
-    // Read at 3, acknowledged at 4: aside for good.
+    // Read at 3, acknowledged at 4: aside for good; acknowledged again at 3: back in place.
     let mut s = fresh();
     assert!(!aside.note_read(3, &mut s, 3));
-    aside.set_ok_offset(3, &mut s, 4);
+    aside.acknowledge_at(3, &mut s, 4);
     assert_eq!((aside.seen_offset(3, &s), s.has(SEEN_AT_OK)), (3, false));
+    assert_eq!((s.ok_offset(), aside.seen.get(&3)), (4, Some(&3)));
+    aside.acknowledge_at(3, &mut s, 3);
+    assert_eq!((aside.seen_offset(3, &s), s.has(SEEN_AT_OK)), (3, true));
+    assert!(!aside.seen.contains_key(&3));
+    // Never acknowledged with an offset: no acknowledged offset, whatever was read.
+    let mut s = fresh();
+    assert!(!aside.note_read(4, &mut s, 8));
+    assert_eq!((s.ok_offset(), aside.seen_offset(4, &s)), (NONE32, 8));
 }
 
 /// The acknowledgement time is kept as a 16-bit delta from the first send, or aside when it

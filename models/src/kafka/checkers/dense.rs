@@ -22,18 +22,28 @@ impl<T: Copy + Default> Dense<T> {
         self.len
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&T> {
         (i < self.len).then(|| &self.chunks[i / CHUNK][i % CHUNK])
     }
 
     /// Entry `i`, the table grown to hold it.
+    #[inline]
     pub fn get_or_grow(&mut self, i: usize) -> &mut T {
         if i >= self.len {
-            self.grow_to(i + 1);
+            // The last chunk is filled to its capacity: appending stays in it until then.
+            let filled =
+                (self.chunks.len().max(1) - 1) * CHUNK + self.chunks.last().map_or(0, |c| c.len());
+            if i < filled {
+                self.len = i + 1;
+            } else {
+                self.grow_to(i + 1);
+            }
         }
         &mut self.chunks[i / CHUNK][i % CHUNK]
     }
 
+    #[cold]
     fn grow_to(&mut self, len: usize) {
         let chunks = len.div_ceil(CHUNK);
         for c in self.chunks.len().saturating_sub(1)..chunks {
@@ -47,17 +57,18 @@ impl<T: Copy + Default> Dense<T> {
             };
             let chunk = &mut self.chunks[c];
             if chunk.len() < want {
-                // Double the last chunk's room as a Vec would, but never past CHUNK.
-                let room = want.max(2 * chunk.capacity()).min(CHUNK);
+                // Double the last chunk's room as a Vec would, but never past CHUNK, and fill
+                // it: the entries up to its end are there for the next appends.
+                let room = want.max(2 * chunk.len()).min(CHUNK);
                 chunk.reserve_exact(room - chunk.len());
-                chunk.resize(want, T::default());
+                chunk.resize(room, T::default());
             }
         }
         self.len = len;
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.chunks.iter().flatten()
+        self.chunks.iter().flatten().take(self.len)
     }
 }
 
@@ -110,6 +121,7 @@ impl OffsetTable {
 
     /// Record `v` at `offset` unless a value is there already; returns the value there before
     /// (0 = none).
+    #[inline]
     pub fn set_if_empty(&mut self, offset: usize, v: u64) -> u64 {
         if let OffsetTable::Narrow(d) = self {
             match narrow(v) {

@@ -118,8 +118,8 @@ impl KafkaChecker {
         Rec {
             p: s.map_or(0, |s| u32::from(s.p)),
             offset: s
-                .filter(|s| s.outcome == Outcome::Ok && s.ok_offset != super::NONE32)
-                .map(|s| u64::from(s.ok_offset)),
+                .filter(|s| s.outcome == Outcome::Ok && s.ok_offset() != super::NONE32)
+                .map(|s| u64::from(s.ok_offset())),
             ms: s.map_or(0, |s| self.ack_ms(v, s)),
             producer: prod as u32,
         }

@@ -28,7 +28,9 @@ pub(super) enum Outcome {
 pub(super) struct ValState {
     /// Time of the first send (ms).
     pub(super) sent_ms: u32,
-    pub(super) ok_offset: u32,
+    /// The acknowledged offset once `outcome` is `Ok` (`ok_offset()`); before that, the
+    /// offset of the first read when `SEEN_AT_OK`, else `NONE32`.
+    pub(super) offset: u32,
     /// Time of the last acknowledgement after `sent_ms` (ms), when `ACKED`; `FAR` when it is
     /// in `Aside::far_acks` instead (more than 65.5 s after the send — retries through a long
     /// outage, up to delivery.timeout.ms — or before it).
@@ -47,7 +49,7 @@ pub(super) const SEEN_TWICE: u8 = 4;
 pub(super) const POLLED_RU: u8 = 8;
 /// Acknowledged (an offsetless acknowledgement too): the acknowledgement time is known.
 pub(super) const ACKED: u8 = 16;
-/// First read at `ok_offset` (else at `Aside::seen`'s offset, or never read).
+/// First read at `offset` (else at `Aside::seen`'s offset, or never read).
 pub(super) const SEEN_AT_OK: u8 = 32;
 pub(super) const PROCESSED_SHIFT: u8 = 6;
 /// `ack_delta_ms` of an acknowledgement kept in `Aside::far_acks`.
@@ -57,7 +59,7 @@ impl Default for ValState {
     fn default() -> Self {
         ValState {
             sent_ms: 0,
-            ok_offset: NONE32,
+            offset: NONE32,
             ack_delta_ms: 0,
             p: 0,
             outcome: Outcome::Unknown,
@@ -67,6 +69,14 @@ impl Default for ValState {
 }
 
 impl ValState {
+    /// The offset an acknowledgement named, `NONE32` if none did.
+    pub(super) fn ok_offset(&self) -> u32 {
+        if self.outcome == Outcome::Ok {
+            self.offset
+        } else {
+            NONE32
+        }
+    }
     pub(super) fn has(&self, flag: u8) -> bool {
         self.bits & flag != 0
     }
@@ -136,7 +146,7 @@ impl Aside {
     /// The offset `v` was first read at, `NONE32` if never.
     pub(super) fn seen_offset(&self, v: u64, s: &ValState) -> u32 {
         if s.has(SEEN_AT_OK) {
-            s.ok_offset
+            s.offset
         } else {
             self.seen.get(&v).copied().unwrap_or(NONE32)
         }
@@ -146,7 +156,12 @@ impl Aside {
     /// another offset.
     pub(super) fn note_read(&mut self, v: u64, s: &mut ValState, offset: u32) -> bool {
         match self.seen_offset(v, s) {
-            NONE32 if s.ok_offset == offset => s.set(SEEN_AT_OK),
+            // Not acknowledged with an offset yet: the field holds the read's.
+            NONE32 if s.outcome != Outcome::Ok => {
+                s.offset = offset;
+                s.set(SEEN_AT_OK);
+            }
+            NONE32 if s.offset == offset => s.set(SEEN_AT_OK),
             NONE32 => {
                 self.seen.insert(v, offset);
             }
@@ -155,21 +170,22 @@ impl Aside {
         false
     }
 
-    /// `v` acknowledged at `offset`: a first read there is `SEEN_AT_OK` from now on, and one at
-    /// the offset acknowledged before moves aside.
-    pub(super) fn set_ok_offset(&mut self, v: u64, s: &mut ValState, offset: u32) {
-        if s.ok_offset == offset {
-            return;
-        }
+    /// `v` acknowledged at `offset` (outcome `Ok`): a first read elsewhere — before this
+    /// acknowledgement, or at an offset an earlier one named — moves aside, and one aside at
+    /// `offset` comes back. A value read before its acknowledgement, at the offset it then names
+    /// (the common case: the read and the acknowledgement both follow the HW), never goes aside.
+    pub(super) fn acknowledge_at(&mut self, v: u64, s: &mut ValState, offset: u32) {
+        s.outcome = Outcome::Ok;
         if s.has(SEEN_AT_OK) {
-            s.clear(SEEN_AT_OK);
-            self.seen.insert(v, s.ok_offset);
-        }
-        s.ok_offset = offset;
-        if self.seen.get(&v) == Some(&offset) {
+            if s.offset != offset {
+                s.clear(SEEN_AT_OK);
+                self.seen.insert(v, s.offset);
+            }
+        } else if self.seen.get(&v) == Some(&offset) {
             self.seen.remove(&v);
             s.set(SEEN_AT_OK);
         }
+        s.offset = offset;
     }
 }
 
