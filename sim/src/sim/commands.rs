@@ -104,7 +104,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     #[inline(always)]
     pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
         let slot = self.free_slot();
-        self.envelopes[slot as usize] = Some(envelope);
+        let cell = &mut self.envelopes[slot as usize];
+        // As in `schedule_envelope`: nothing to drop, so the envelope is written in place.
+        assert!(cell.is_none(), "envelope slot {slot} is free");
+        *cell = Some(envelope);
         slot
     }
 
@@ -165,11 +168,16 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let id = self.next_msg_id();
         self.stats.sends += 1;
         let bytes = msg.size_bytes();
-        let mut rec = self.send_record(from, to, id, cause);
-        rec.label = msg.kind();
-        rec.bytes = bytes;
+        // The send's trace record: built only where it is shown or hashed (sinks, drops).
+        let record = |sim: &Self, msg: &M| {
+            let mut rec = sim.send_record(from, to, id, cause);
+            rec.label = msg.kind();
+            rec.bytes = bytes;
+            rec
+        };
         if self.tracer.has_sinks() {
-            self.tracer.show_send(depart, rec, Some(&msg));
+            self.tracer
+                .show_send(depart, record(self, &msg), Some(&msg));
         } else {
             self.tracer.count_unhashed();
         }
@@ -181,6 +189,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 Some(Hit::Fail(reply)) => self.targets.failing.push((id, reply)),
                 Some(Hit::Drop | Hit::Reset) => {
                     self.count_drop(DropReason::Targeted);
+                    let mut rec = record(self, &msg);
                     rec.kind = TraceKind::Drop(DropReason::Targeted);
                     (rec.node, rec.peer) = (to, Some(from));
                     self.tracer.emit(depart, rec, Some(&msg), None, None);
@@ -199,6 +208,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         };
         if let Some(reason) = lost {
             self.count_drop(reason);
+            let mut rec = record(self, &msg);
             rec.kind = TraceKind::Drop(reason);
             // Drops name the intended receiver as `node` and the sender as `peer`, wherever
             // they happen.
@@ -217,7 +227,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             let copy_arrival = link.arrival(depart, bytes, &mut self.net_rng)
                 + crate::SimDuration::from_nanos(self.net_rng.range_inclusive(0, jitter * 1_000));
             self.stats.duplicates += 1;
-            let mut dup = rec;
+            let mut dup = record(self, &msg);
             dup.kind = TraceKind::Duplicate;
             dup.msg_id = Some(copy_id);
             dup.parent = Some(id);
