@@ -570,7 +570,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if !self.started {
             self.start();
         }
-        while self.step()? {}
+        // The loop inlines the step (a call per event costs its prologue and its `Result`).
+        while self.step_inline()? {}
         if let Some(end) = self.config.end {
             self.now = self.now.max(end);
         }
@@ -582,6 +583,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
 
     /// Process one event. `Ok(false)` when the run is over.
     pub fn step(&mut self) -> Result<bool, SimError> {
+        self.step_inline()
+    }
+
+    #[inline(always)]
+    fn step_inline(&mut self) -> Result<bool, SimError> {
         if !self.started {
             self.start();
         }
