@@ -329,7 +329,9 @@ impl<M, H: Hash> Tracer<M, H> {
         self.index += 1;
     }
 
-    #[inline(never)]
+    /// Inlined: only history events (`Sim::record_history`, one call site) hash one; the
+    /// message paths pass `None` and compile the branch away.
+    #[inline(always)]
     fn hash_history(&mut self, event: &H) {
         event.hash(&mut self.hasher);
     }
