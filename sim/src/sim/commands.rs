@@ -101,16 +101,6 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         tracing::debug!(target: "msgsim::model", node = %self.names[node.index()], "{name}");
     }
 
-    #[inline(always)]
-    pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
-        let slot = self.free_slot();
-        let cell = &mut self.envelopes[slot as usize];
-        // As in `schedule_envelope`: nothing to drop, so the envelope is written in place.
-        assert!(cell.is_none(), "envelope slot {slot} is free");
-        *cell = Some(envelope);
-        slot
-    }
-
     /// An empty envelope slot (a freed one, else a new one), counted as in flight.
     #[inline(always)]
     fn free_slot(&mut self) -> u32 {
@@ -184,17 +174,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.tracer.count_unhashed();
         let link = self.topology.as_mut().expect("started").link_mut(from, to);
         let arrival = link.arrival(depart, msg.size_bytes(), &mut self.net_rng);
-        let envelope = Envelope {
-            id,
-            parent: cause,
-            from,
-            to,
-            via: Via::Datagram,
-            seq: 0,
-            payload: Payload::Msg(msg),
-        };
-        let slot = self.store_envelope(envelope);
-        self.queue.push(arrival, EventKind::Deliver(slot));
+        let payload = Payload::Msg(msg);
+        self.schedule_envelope(arrival, id, cause, from, to, Via::Datagram, 0, payload);
     }
 
     #[inline(never)]
@@ -274,29 +255,21 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             dup.msg_id = Some(copy_id);
             dup.parent = Some(id);
             self.tracer.emit(depart, dup, Some(&msg), None, None);
-            let envelope = Envelope {
-                id: copy_id,
-                parent: Some(id),
+            let copy = Payload::Msg(msg.clone());
+            let parent = Some(id);
+            self.schedule_envelope(
+                copy_arrival,
+                copy_id,
+                parent,
                 from,
                 to,
-                via: Via::Datagram,
-                seq: 0,
-                payload: Payload::Msg(msg.clone()),
-            };
-            let slot = self.store_envelope(envelope);
-            self.queue.push(copy_arrival, EventKind::Deliver(slot));
+                Via::Datagram,
+                0,
+                copy,
+            );
         }
-        let envelope = Envelope {
-            id,
-            parent: cause,
-            from,
-            to,
-            via: Via::Datagram,
-            seq: 0,
-            payload: Payload::Msg(msg),
-        };
-        let slot = self.store_envelope(envelope);
-        self.queue.push(arrival, EventKind::Deliver(slot));
+        let payload = Payload::Msg(msg);
+        self.schedule_envelope(arrival, id, cause, from, to, Via::Datagram, 0, payload);
     }
 
     /// Send a payload on a connection: ordered behind everything sent before in its direction
