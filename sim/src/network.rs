@@ -205,11 +205,14 @@ impl Topology {
         from.index() * self.n + to.index()
     }
 
+    #[inline(always)]
     pub fn link(&self, from: NodeId, to: NodeId) -> &Link {
         &self.links[self.index(from, to)]
     }
 
-    #[inline]
+    // Always inlined: the send path's command loop is large enough that the inliner would
+    // otherwise call it once per message.
+    #[inline(always)]
     pub fn link_mut(&mut self, from: NodeId, to: NodeId) -> &mut Link {
         let i = self.index(from, to);
         &mut self.links[i]

@@ -2,8 +2,8 @@
 //! is scheduled, so events at equal times run in the order they were scheduled (FIFO), as in
 //! FoundationDB's ready queue. Time jumps straight to the next event.
 //!
-//! Events wait in [`levels`] (a radix-64 heap on time: a push and a pop cost a few bit
-//! operations, no sift). Beside the levels the queue keeps one *run*: the events of a handler
+//! Events wait in [`levels`] (a timing wheel of 64 ns buckets over the next 262 µs and a
+//! radix-64 heap above it: a push and a pop cost a few bit operations, no sift). Beside the levels the queue keeps one *run*: the events of a handler
 //! that scheduled many at once (a fan-out to tens of subscribers), put in order once and popped
 //! from the end, skipping the levels altogether. A pop takes the least of the levels' next and
 //! the run's next, so the order is exactly `(time, seq)` (property tests check it against a
@@ -229,7 +229,7 @@ impl EventQueue {
         while let Some(packed) = self.run.pop() {
             let entry = packed.entry();
             if entry.time >= self.levels.now() {
-                self.levels.insert_in_order(entry);
+                self.levels.insert(entry);
             } else {
                 self.push_early(entry);
             }
@@ -306,7 +306,9 @@ impl EventQueue {
         let head = match self.levels.head() {
             Some(head) => head,
             None => {
-                self.levels.cascade(u64::MAX);
+                while self.levels.can_cascade() {
+                    self.levels.cascade(u64::MAX);
+                }
                 self.levels.head()?
             }
         };
@@ -314,11 +316,11 @@ impl EventQueue {
     }
 
     #[inline(always)]
-    fn take_head(&mut self, (slot, entry): (usize, Entry), end: Option<SimTime>) -> Option<Event> {
+    fn take_head(&mut self, entry: Entry, end: Option<SimTime>) -> Option<Event> {
         if end.is_some_and(|end| entry.time > end.0) {
             return None;
         }
-        self.levels.pop_head(slot, entry.time);
+        self.levels.pop_head(entry.time);
         self.len -= 1;
         Some(entry.event())
     }
@@ -337,13 +339,13 @@ impl EventQueue {
             (None, Some(e)) => (e.entry(), false),
             (None, None) => unreachable!("pop_mixed with neither a run nor early events"),
         };
-        if self.levels.head().is_none()
+        while self.levels.can_cascade()
             && self.levels.lower_bound().is_some_and(|lb| other.time >= lb)
         {
             self.levels.cascade(other.time);
         }
         if let Some(head) = self.levels.head()
-            && head.1.key() < other.key()
+            && head.key() < other.key()
         {
             return self.take_head(head, end);
         }

@@ -201,6 +201,12 @@ impl<M: Message> Envelope<M> {
             name: None,
         }
     }
+
+    /// The hashed words of [`Envelope::record`], without building it.
+    #[inline(always)]
+    pub(crate) fn words(&self, kind: TraceKind) -> [u64; 3] {
+        self.record(kind).words()
+    }
 }
 
 /// Primitive fields of a trace event, hashed always and shown to sinks when there are any.
@@ -220,6 +226,18 @@ pub(crate) struct TraceRecord {
 }
 
 impl TraceRecord {
+    /// The three hashed words after the time (see the trace module's docs).
+    #[inline(always)]
+    pub fn words(&self) -> [u64; 3] {
+        let peer = self.peer.map_or(0xff_ffff, |p| p.0 as u64);
+        [
+            self.kind.code() | (self.node.0 as u64) << 8 | peer << 40,
+            self.msg_id.map_or(u64::MAX, |m| m.0)
+                ^ self.parent.map_or(u64::MAX, |m| m.0).rotate_left(32),
+            self.bytes ^ label_word(self.label),
+        ]
+    }
+
     pub fn new(kind: TraceKind, node: NodeId, label: &'static str) -> TraceRecord {
         TraceRecord {
             kind,
@@ -248,6 +266,18 @@ fn label_word(label: &str) -> u64 {
     }
 }
 
+/// The hashed words of `node`'s history event (`TraceRecord::new(History, node, "history")`),
+/// as constants but the node.
+#[inline(always)]
+fn history_words(node: NodeId) -> [u64; 3] {
+    const PEER_NONE: u64 = 0xff_ffff << 40;
+    [
+        TraceKind::History.code() | (node.0 as u64) << 8 | PEER_NONE,
+        u64::MAX ^ u64::MAX.rotate_left(32),
+        7 << 16 | (b'h' as u64) << 8 | b'y' as u64,
+    ]
+}
+
 /// Hash and sinks.
 pub(crate) struct Tracer<M, H> {
     hasher: TraceHasher,
@@ -268,25 +298,40 @@ impl<M, H: Hash> Tracer<M, H> {
         history: Option<&H>,
         fault: Option<&Fault>,
     ) {
+        self.emit_words(time, rec.words(), msg, history, fault, || rec);
+    }
+
+    /// [`Tracer::emit`] from the hashed words, with the record built (by `rec`) only for
+    /// sinks: the per-message paths hash an envelope's fields without putting a record
+    /// together on the stack. `words` must be `rec().words()` (checked in debug builds).
+    #[inline(always)]
+    pub fn emit_words(
+        &mut self,
+        time: SimTime,
+        words: [u64; 3],
+        msg: Option<&M>,
+        history: Option<&H>,
+        fault: Option<&Fault>,
+        rec: impl Fn() -> TraceRecord,
+    ) {
+        debug_assert_eq!(words, rec().words(), "the hashed words are the record's");
         let h = &mut self.hasher;
         h.word(time.0);
-        let peer = rec.peer.map_or(0xff_ffff, |p| p.0 as u64);
-        h.word(rec.kind.code() | (rec.node.0 as u64) << 8 | peer << 40);
-        h.word(
-            rec.msg_id.map_or(u64::MAX, |m| m.0)
-                ^ rec.parent.map_or(u64::MAX, |m| m.0).rotate_left(32),
-        );
-        h.word(rec.bytes ^ label_word(rec.label));
+        h.word(words[0]);
+        h.word(words[1]);
+        h.word(words[2]);
         if let Some(event) = history {
             self.hash_history(event);
         }
         if !self.sinks.is_empty() {
-            self.show_to_sinks(time, &rec, msg, history, fault);
+            self.show_to_sinks(time, rec(), msg, history, fault);
         }
         self.index += 1;
     }
 
-    #[inline(never)]
+    /// Inlined: only history events (`Sim::record_history`, one call site) hash one; the
+    /// message paths pass `None` and compile the branch away.
+    #[inline(always)]
     fn hash_history(&mut self, event: &H) {
         event.hash(&mut self.hasher);
     }
@@ -302,7 +347,7 @@ impl<M, H: Hash> Tracer<M, H> {
     /// Call only with sinks attached; without them a send costs one counter increment
     /// ([`Tracer::count_unhashed`]).
     pub fn show_send(&mut self, time: SimTime, rec: TraceRecord, msg: Option<&M>) {
-        self.show_to_sinks(time, &rec, msg, None, None);
+        self.show_to_sinks(time, rec, msg, None, None);
         self.index += 1;
     }
 
@@ -317,7 +362,7 @@ impl<M, H: Hash> Tracer<M, H> {
     fn show_to_sinks(
         &mut self,
         time: SimTime,
-        rec: &TraceRecord,
+        rec: TraceRecord,
         msg: Option<&M>,
         history: Option<&H>,
         fault: Option<&Fault>,
@@ -527,7 +572,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         if !self.started {
             self.start();
         }
-        while self.step()? {}
+        // The loop inlines the step (a call per event costs its prologue and its `Result`).
+        while self.step_inline()? {}
         if let Some(end) = self.config.end {
             self.now = self.now.max(end);
         }
@@ -539,6 +585,11 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
 
     /// Process one event. `Ok(false)` when the run is over.
     pub fn step(&mut self) -> Result<bool, SimError> {
+        self.step_inline()
+    }
+
+    #[inline(always)]
+    fn step_inline(&mut self) -> Result<bool, SimError> {
         if !self.started {
             self.start();
         }
@@ -698,8 +749,10 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
     }
 
     fn record_history(&mut self, node: NodeId, time: SimTime, event: H) {
-        let rec = TraceRecord::new(TraceKind::History, node, "history");
-        self.tracer.emit(time, rec, None, Some(&event), None);
+        let rec = || TraceRecord::new(TraceKind::History, node, "history");
+        let words = history_words(node);
+        self.tracer
+            .emit_words(time, words, None, Some(&event), None, rec);
         if let Some(observer) = &mut self.observer {
             observer.observe(time, node, &event);
         }

@@ -111,6 +111,34 @@ fn trace_hash_definition_is_pinned() {
     assert_eq!(format!("{hash:016x}"), "7d54689fa64359c3");
 }
 
+/// Datagrams on a plain link (no loss, duplication or jitter) take the command loop's inlined
+/// send when no sink is attached, the general one when a sink is: both give the same trace.
+#[test]
+fn a_sink_does_not_change_the_trace_of_plain_datagrams() {
+    let run = |sink: bool| {
+        let log: Log = Rc::default();
+        let mut c = config(3, 2_000);
+        c.default_link.latency = Latency::Uniform {
+            min_us: 100,
+            max_us: 5_000,
+        };
+        let mut sim: Sim<Msg, ()> = Sim::new(c);
+        let rx = sim.add_node("rx", Box::new(Probe::receiver(&log)));
+        sim.add_node("tx", Box::new(Probe::sender(Some(rx), 200, 5, &log)));
+        if sink {
+            let last = Rc::new(RefCell::new((SimTime::ZERO, 0, 0)));
+            sim.add_sink(Box::new(Monotonic { last }));
+        }
+        let stats = sim.run().unwrap();
+        (stats, msgs(&log))
+    };
+    let (plain, plain_log) = run(false);
+    let (shown, shown_log) = run(true);
+    assert_eq!(plain.deliveries, 200);
+    assert_eq!(plain, shown, "same counters and trace hash");
+    assert_eq!(plain_log, shown_log, "same arrivals");
+}
+
 #[test]
 fn no_message_crosses_a_partition_and_heal_restores_delivery() {
     let log: Log = Rc::default();

@@ -46,7 +46,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         command: Command<M, H>,
     ) {
         match command {
-            Command::Send { to, msg } => self.send_datagram(node, to, done, cause, msg),
+            Command::Send { to, msg } => self.send_plain_datagram(node, to, done, cause, msg),
             Command::SendConn { conn, msg } => {
                 self.send_on_conn(node, conn, done, cause, Payload::Msg(msg))
             }
@@ -101,13 +101,6 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         tracing::debug!(target: "msgsim::model", node = %self.names[node.index()], "{name}");
     }
 
-    #[inline(always)]
-    pub(crate) fn store_envelope(&mut self, envelope: Envelope<M>) -> u32 {
-        let slot = self.free_slot();
-        self.envelopes[slot as usize] = Some(envelope);
-        slot
-    }
-
     /// An empty envelope slot (a freed one, else a new one), counted as in flight.
     #[inline(always)]
     fn free_slot(&mut self) -> u32 {
@@ -152,6 +145,39 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         }
     }
 
+    /// A datagram on a plain link — no partition, loss, duplication or jitter, no sink to show
+    /// it to, no armed target — inlined into the command loop: the same id, draws and event as
+    /// [`Sim::send_datagram`] (which takes every other case), without its checks and call.
+    #[inline(always)]
+    fn send_plain_datagram(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        depart: SimTime,
+        cause: Option<MsgId>,
+        msg: M,
+    ) {
+        // `p <= 0.0` is what `RngStream::chance` does not draw for (a NaN probability draws).
+        let plain = match &self.topology {
+            Some(t) if to.index() < self.nodes.len() => {
+                let link = t.link(from, to);
+                let c = &link.config;
+                !link.blocked && c.loss <= 0.0 && c.duplicate <= 0.0 && c.jitter_us == 0
+            }
+            _ => false,
+        };
+        if !plain || self.tracer.has_sinks() || !self.targets.armed.is_empty() {
+            return self.send_datagram(from, to, depart, cause, msg);
+        }
+        let id = self.next_msg_id();
+        self.stats.sends += 1;
+        self.tracer.count_unhashed();
+        let link = self.topology.as_mut().expect("started").link_mut(from, to);
+        let arrival = link.arrival(depart, msg.size_bytes(), &mut self.net_rng);
+        let payload = Payload::Msg(msg);
+        self.schedule_envelope(arrival, id, cause, from, to, Via::Datagram, 0, payload);
+    }
+
     #[inline(never)]
     pub(crate) fn send_datagram(
         &mut self,
@@ -165,11 +191,16 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let id = self.next_msg_id();
         self.stats.sends += 1;
         let bytes = msg.size_bytes();
-        let mut rec = self.send_record(from, to, id, cause);
-        rec.label = msg.kind();
-        rec.bytes = bytes;
+        // The send's trace record: built only where it is shown or hashed (sinks, drops).
+        let record = |sim: &Self, msg: &M| {
+            let mut rec = sim.send_record(from, to, id, cause);
+            rec.label = msg.kind();
+            rec.bytes = bytes;
+            rec
+        };
         if self.tracer.has_sinks() {
-            self.tracer.show_send(depart, rec, Some(&msg));
+            self.tracer
+                .show_send(depart, record(self, &msg), Some(&msg));
         } else {
             self.tracer.count_unhashed();
         }
@@ -181,6 +212,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 Some(Hit::Fail(reply)) => self.targets.failing.push((id, reply)),
                 Some(Hit::Drop | Hit::Reset) => {
                     self.count_drop(DropReason::Targeted);
+                    let mut rec = record(self, &msg);
                     rec.kind = TraceKind::Drop(DropReason::Targeted);
                     (rec.node, rec.peer) = (to, Some(from));
                     self.tracer.emit(depart, rec, Some(&msg), None, None);
@@ -199,6 +231,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         };
         if let Some(reason) = lost {
             self.count_drop(reason);
+            let mut rec = record(self, &msg);
             rec.kind = TraceKind::Drop(reason);
             // Drops name the intended receiver as `node` and the sender as `peer`, wherever
             // they happen.
@@ -217,34 +250,26 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
             let copy_arrival = link.arrival(depart, bytes, &mut self.net_rng)
                 + crate::SimDuration::from_nanos(self.net_rng.range_inclusive(0, jitter * 1_000));
             self.stats.duplicates += 1;
-            let mut dup = rec;
+            let mut dup = record(self, &msg);
             dup.kind = TraceKind::Duplicate;
             dup.msg_id = Some(copy_id);
             dup.parent = Some(id);
             self.tracer.emit(depart, dup, Some(&msg), None, None);
-            let envelope = Envelope {
-                id: copy_id,
-                parent: Some(id),
+            let copy = Payload::Msg(msg.clone());
+            let parent = Some(id);
+            self.schedule_envelope(
+                copy_arrival,
+                copy_id,
+                parent,
                 from,
                 to,
-                via: Via::Datagram,
-                seq: 0,
-                payload: Payload::Msg(msg.clone()),
-            };
-            let slot = self.store_envelope(envelope);
-            self.queue.push(copy_arrival, EventKind::Deliver(slot));
+                Via::Datagram,
+                0,
+                copy,
+            );
         }
-        let envelope = Envelope {
-            id,
-            parent: cause,
-            from,
-            to,
-            via: Via::Datagram,
-            seq: 0,
-            payload: Payload::Msg(msg),
-        };
-        let slot = self.store_envelope(envelope);
-        self.queue.push(arrival, EventKind::Deliver(slot));
+        let payload = Payload::Msg(msg);
+        self.schedule_envelope(arrival, id, cause, from, to, Via::Datagram, 0, payload);
     }
 
     /// Send a payload on a connection: ordered behind everything sent before in its direction

@@ -1,7 +1,7 @@
 //! Arrivals: link and connection checks, queueing at busy or paused nodes, and handing messages,
 //! timers and connection events to handlers.
 
-use super::{Payload, Sim, TraceRecord};
+use super::{Envelope, Payload, Sim, TraceRecord};
 use crate::actor::{CloseReason, ConnEvent};
 use crate::id::{ConnId, NodeId, TimerId};
 use crate::message::{Message, Via};
@@ -34,6 +34,8 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         let (from, to, via, seq) = (envelope.from, envelope.to, envelope.via, envelope.seq);
         let topology = self.topology.as_mut().expect("started");
         match via {
+            // The per-message path: with no partition or clog anywhere, no link lookup.
+            Via::Datagram if topology.all_open() => self.arrive_at(slot, to),
             Via::Datagram => {
                 let link = topology.link_mut(from, to);
                 if link.blocked {
@@ -41,7 +43,7 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
                 } else if link.clogged {
                     link.held.push_back(slot);
                 } else {
-                    self.arrive(slot);
+                    self.arrive_at(slot, to);
                 }
             }
             Via::Conn(conn_id) => self.on_conn_arrival(slot, conn_id, from, to, seq),
@@ -161,24 +163,48 @@ impl<M: Message, H: Hash + 'static> Sim<M, H> {
         self.notify_closed(opener, conn, peer, CloseReason::Refused);
     }
 
+    /// Hand a message to its receiver's handler. The per-message path: the delivery is
+    /// hashed from the envelope's fields (its trace record is built only for sinks); frames
+    /// and messages marked to fail go to [`Sim::dispatch_other`].
     pub(crate) fn dispatch_message(&mut self, slot: u32) {
         let envelope = self.take_envelope(slot);
+        let failing = !self.targets.failing.is_empty()
+            && self.targets.failing.iter().any(|(m, _)| *m == envelope.id);
+        let Payload::Msg(msg) = &envelope.payload else {
+            return self.dispatch_other(envelope);
+        };
+        if failing {
+            return self.dispatch_other(envelope);
+        }
+        self.stats.deliveries += 1;
+        let words = envelope.words(TraceKind::Deliver);
+        let rec = || envelope.record(TraceKind::Deliver);
+        self.tracer
+            .emit_words(self.now, words, Some(msg), None, None, rec);
+        let Envelope {
+            id,
+            from,
+            to,
+            via,
+            payload: Payload::Msg(msg),
+            ..
+        } = envelope
+        else {
+            unreachable!("checked to be a message")
+        };
+        self.run_handler(to, Some(id), |actor, ctx| {
+            actor.on_message(ctx, from, via, msg)
+        });
+    }
+
+    /// A connection frame (SYN, FIN), or a message a targeted `Fail` marked.
+    #[cold]
+    #[inline(never)]
+    fn dispatch_other(&mut self, envelope: Envelope<M>) {
         let rec = envelope.record(TraceKind::Deliver);
         let (to, from, via, cause) = (envelope.to, envelope.from, envelope.via, Some(envelope.id));
         match envelope.payload {
-            Payload::Msg(msg)
-                if !self.targets.failing.is_empty()
-                    && self.targets.failing.iter().any(|(m, _)| *m == envelope.id) =>
-            {
-                self.answer_failed(rec, &msg, via);
-            }
-            Payload::Msg(msg) => {
-                self.stats.deliveries += 1;
-                self.tracer.emit(self.now, rec, Some(&msg), None, None);
-                self.run_handler(to, cause, |actor, ctx| {
-                    actor.on_message(ctx, from, via, msg)
-                });
-            }
+            Payload::Msg(msg) => self.answer_failed(rec, &msg, via),
             Payload::Syn => {
                 let Via::Conn(conn) = via else {
                     unreachable!("SYN is a connection frame")
