@@ -13,6 +13,7 @@ pub mod export_history;
 pub mod guarantee;
 pub mod output;
 pub mod profile;
+pub mod reset_faults;
 pub mod runner;
 pub mod scenario;
 pub mod target_check;

@@ -66,6 +66,12 @@ pub fn schedule(
         let (kept, generated) = profile.generate(seed, &targets, &all, scenario.duration_ms);
         families = kept;
         faults.extend(generated);
+        if let Some(resets) =
+            crate::reset_faults::generate(profile, &scenario.system, seed, scenario.duration_ms)
+        {
+            families.push(crate::reset_faults::FAMILY);
+            faults.extend(resets);
+        }
     }
     faults.sort_by_key(FaultSpec::at_ms);
     (families, faults)

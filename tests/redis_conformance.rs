@@ -28,6 +28,8 @@ mod cases_strings;
 
 #[path = "redis_conformance/cases_chain.rs"]
 mod cases_chain;
+#[path = "redis_conformance/cases_client.rs"]
+mod cases_client;
 #[path = "redis_conformance/cases_info.rs"]
 mod cases_info;
 #[path = "redis_conformance/cases_kill.rs"]

@@ -227,7 +227,10 @@ fn execute(
             settle_wants(case, c, obs);
             return;
         }
-        other => command(other, servers, addrs),
+        other => {
+            let kill_id = kill_id(other, c.port, addrs);
+            command(other, servers, addrs, kill_id)
+        }
     };
     let frames = match &step.cmd {
         Cmd::Subscribe { channels } => channels.len(),
@@ -251,19 +254,60 @@ fn execute(
     settle_wants(case, c, obs);
 }
 
+/// `CLIENT KILL ID <client>`: that client's id on the server at `port`, found by its address
+/// in `CLIENT LIST` on an admin connection (closed before the KILL; only the id matches).
+fn kill_id(cmd: &Cmd, port: u16, addrs: &[(String, String)]) -> Option<String> {
+    let Cmd::ClientKill { id: Some(name), .. } = cmd else {
+        return None;
+    };
+    let (_, addr) = addrs.iter().find(|(n, _)| n == name)?;
+    let mut admin = Conn::open(port)?;
+    let list = admin.call(&["CLIENT", "LIST"]);
+    let text = list.bulk_str()?.to_string();
+    let want = format!("addr={addr}");
+    text.lines()
+        .find(|l| l.split(' ').any(|f| f == want))
+        .and_then(|l| l.split(' ').find_map(|f| f.strip_prefix("id=")))
+        .map(str::to_string)
+        // A client not connected there: an id nobody has.
+        .or(Some(i64::MAX.to_string()))
+}
+
 /// The RESP arguments of a model command.
-fn command(cmd: &Cmd, servers: &[Server], addrs: &[(String, String)]) -> Vec<String> {
+fn command(
+    cmd: &Cmd,
+    servers: &[Server],
+    addrs: &[(String, String)],
+    kill_id: Option<String>,
+) -> Vec<String> {
     let s = |x: &str| x.to_string();
     let mut a: Vec<String> = Vec::new();
     match cmd {
         Cmd::Ping => a.push(s("PING")),
-        Cmd::Hello { protover } => {
+        Cmd::Hello {
+            protover,
+            auth,
+            setname,
+        } => {
             a.push(s("HELLO"));
             a.extend(protover.map(|v| v.to_string()));
+            if let Some(words) = auth {
+                a.push(s("AUTH"));
+                a.extend(words.iter().cloned());
+            }
+            if let Some(name) = setname {
+                a.extend([s("SETNAME"), name.clone()]);
+            }
         }
+        Cmd::ClientSetName { name } => a.extend([s("CLIENT"), s("SETNAME"), name.clone()]),
+        Cmd::ClientGetName => a.extend([s("CLIENT"), s("GETNAME")]),
         Cmd::ClientKill {
             client,
             client_type,
+            id,
+            laddr,
+            user,
+            max_age_s,
             ..
         } => {
             a.extend([s("CLIENT"), s("KILL")]);
@@ -273,6 +317,24 @@ fn command(cmd: &Cmd, servers: &[Server], addrs: &[(String, String)]) -> Vec<Str
             }
             if let Some(t) = client_type {
                 a.extend([s("TYPE"), format!("{t:?}").to_lowercase()]);
+            }
+            if let Some(id) = id {
+                // A client's name stands for its id; anything else goes as written.
+                a.extend([s("ID"), kill_id.unwrap_or_else(|| id.clone())]);
+            }
+            if let Some(name) = laddr {
+                let port = name
+                    .strip_prefix('r')
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| servers.get(i.wrapping_sub(1)))
+                    .map_or(1, |srv| srv.port);
+                a.extend([s("LADDR"), format!("127.0.0.1:{port}")]);
+            }
+            if let Some(u) = user {
+                a.extend([s("USER"), u.clone()]);
+            }
+            if let Some(age) = max_age_s {
+                a.extend([s("MAXAGE"), age.to_string()]);
             }
         }
         Cmd::Select { db } => a.extend([s("SELECT"), db.to_string()]),

@@ -1,5 +1,6 @@
 //! A server's commands about client connections themselves: `HELLO` (the protocol a
-//! connection speaks, RESP2 or RESP3) and `CLIENT KILL` (closing other clients' connections).
+//! connection speaks, RESP2 or RESP3, with its AUTH / SETNAME options), `CLIENT SETNAME` /
+//! `GETNAME` and `CLIENT KILL` (closing other clients' connections).
 
 use super::cmd::KillType;
 use super::msg::{KillReason, RCtx};
@@ -12,16 +13,48 @@ use msgsim_sim::{ConnId, NodeId};
 pub const REDIS_VERSION: &str = "7.0.15";
 
 impl Server {
-    /// networking.c `helloCommand` (7.0): a version other than 2 or 3 is refused with
-    /// `-NOPROTO unsupported protocol version` and changes nothing; otherwise the connection
-    /// switches (`c->resp = ver`) before the reply is written, so `HELLO 3` is answered with a
-    /// RESP3 map. The reply lists server, version, proto, id, mode, role and modules
-    /// (`addReplyHelloInfo`; role `replica` when `server.masterhost` is set).
-    pub(super) fn hello(&mut self, conn: ConnId, protover: Option<i64>) -> Reply {
+    /// networking.c `helloCommand` (7.0): the version is parsed first (a version other than
+    /// 2 or 3 is refused with `-NOPROTO unsupported protocol version`), then the options in
+    /// order: `AUTH` (`ACLAuthenticateUser`: the `default` user is `nopass`, any password
+    /// passes; another user is `-WRONGPASS`), `SETNAME` (`clientSetNameOrReply`). An error
+    /// changes nothing after it; otherwise the connection switches (`c->resp = ver`) before
+    /// the reply is written, so `HELLO 3` is answered with a RESP3 map. The reply lists server,
+    /// version, proto, id, mode, role and modules (`addReplyHelloInfo`; role `replica` when
+    /// `server.masterhost` is set).
+    pub(super) fn hello(
+        &mut self,
+        conn: ConnId,
+        protover: Option<i64>,
+        auth: Option<Vec<String>>,
+        setname: Option<String>,
+    ) -> Reply {
+        if protover.is_none() && (auth.is_some() || setname.is_some()) {
+            // The first argument is always the version.
+            return Reply::err("ERR Protocol version is not an integer or out of range");
+        }
         if let Some(v) = protover
             && !(2..=3).contains(&v)
         {
             return Reply::err("NOPROTO unsupported protocol version");
+        }
+        // AUTH takes the next two arguments (`moreargs >= 2`; with fewer it is an unknown
+        // option) and authenticates at once; a word after them is the next option.
+        if let Some(words) = &auth {
+            if words.len() < 2 {
+                return Reply::err("ERR Syntax error in HELLO option 'AUTH'");
+            }
+            if words[0] != "default" {
+                return Reply::err("WRONGPASS invalid username-password pair or user is disabled.");
+            }
+            if let Some(opt) = words.get(2) {
+                return Reply::err(&format!("ERR Syntax error in HELLO option '{opt}'"));
+            }
+        }
+        if let Some(name) = setname {
+            let r = self.set_name(conn, name);
+            if r.is_err() {
+                return r;
+            }
         }
         let role = if self.is_primary() {
             "master"
@@ -46,32 +79,74 @@ impl Server {
         ])
     }
 
-    /// networking.c `clientKillCommand`, the filter form (`CLIENT KILL [ADDR a] [TYPE t]`,
-    /// SKIPME yes): every connection matching all the filters given, except the caller's
-    /// own and replicas' (the model's TYPE has only `normal` and `pubsub`, `getClientType`:
-    /// a client with a subscription is `pubsub`), is freed at once (`freeClient` — another
-    /// client is not the current one); the reply is their number. `ADDR` names a client node
-    /// (its connection's address; `Some(None)`: a name that is no node, which matches
-    /// nothing). A killed client's subscriptions, blocked read or WAIT go
-    /// with it (`freeClient` → `pubsubUnsubscribeAllChannels`, `unblockClient`).
-    pub(super) fn client_kill(
-        &mut self,
-        ctx: &mut RCtx,
-        caller: ConnId,
-        addr: Option<Option<NodeId>>,
-        kind: Option<KillType>,
-    ) -> Reply {
-        if addr.is_none() && kind.is_none() {
+    /// networking.c `clientSetName` / `clientSetNameOrReply`: an empty name removes it; a
+    /// name with a byte outside `!`..=`~` (spaces, newlines) is refused.
+    pub(super) fn set_name(&mut self, conn: ConnId, name: String) -> Reply {
+        if name.bytes().any(|b| !(b'!'..=b'~').contains(&b)) {
+            return Reply::err(
+                "ERR Client names cannot contain spaces, newlines or special characters.",
+            );
+        }
+        if let Some(c) = self.clients.get_mut(&conn) {
+            c.name = (!name.is_empty()).then_some(name);
+        }
+        Reply::Ok
+    }
+
+    /// networking.c `clientKillCommand`, the filter form (SKIPME yes): the options are checked
+    /// in argument order (`ID` not in 1..=LONG_MAX: `client-id should be greater than 0`; an
+    /// unknown `USER`: `No such user`; `MAXAGE`, unknown to 7.0: syntax error), then every
+    /// connection matching all the filters given, except the caller's own and replicas' (the
+    /// model's TYPE has only `normal` and `pubsub`, `getClientType`: a client with a
+    /// subscription is `pubsub`), is freed at once (`freeClient` — another client is not the
+    /// current one); the reply is their number. A killed client's subscriptions, blocked
+    /// read or WAIT go with it (`freeClient` → `pubsubUnsubscribeAllChannels`,
+    /// `unblockClient`).
+    pub(super) fn client_kill(&mut self, ctx: &mut RCtx, caller: ConnId, f: KillFilters) -> Reply {
+        if f.addr.is_none()
+            && f.kind.is_none()
+            && f.id.is_none()
+            && f.laddr.is_none()
+            && f.user.is_none()
+            && !f.max_age
+        {
             return Reply::err("ERR wrong number of arguments for 'client|kill' command");
         }
+        // ID: a literal, or the id of the named client's connection here (none: no match).
+        let id = match f.id {
+            None => None,
+            // Not a number (nor a client's name): getRangeLongFromObjectOrReply's error.
+            Some(Err(None)) => return Reply::err("ERR client-id should be greater than 0"),
+            Some(Ok(n)) if n < 1 => return Reply::err("ERR client-id should be greater than 0"),
+            Some(Ok(n)) => Some(n as u64),
+            Some(Err(Some(node))) => Some(
+                self.clients
+                    .iter()
+                    .find(|(_, cl)| cl.peer == node && !cl.is_replica)
+                    .map_or(u64::MAX, |(_, cl)| cl.id),
+            ),
+        };
+        if let Some(u) = f.user.as_deref()
+            && u != "default"
+        {
+            return Reply::err(&format!("ERR No such user '{u}'"));
+        }
+        if f.max_age {
+            return Reply::err("ERR syntax error");
+        }
+        // LADDR: every connection's local address is this server's.
+        let here = ctx.me();
         let victims: Vec<ConnId> = self
             .clients
             .iter()
             .filter(|(c, cl)| {
                 **c != caller
                     && !cl.is_replica
-                    && addr.is_none_or(|n| n == Some(cl.peer))
-                    && kind.is_none_or(|k| (k == KillType::Pubsub) == (cl.subscriptions() > 0))
+                    && f.addr.is_none_or(|n| n == Some(cl.peer))
+                    && f.laddr.is_none_or(|n| n == Some(here))
+                    && id.is_none_or(|i| i == cl.id)
+                    && f.kind
+                        .is_none_or(|k| (k == KillType::Pubsub) == (cl.subscriptions() > 0))
             })
             .map(|(c, _)| *c)
             .collect();
@@ -80,4 +155,16 @@ impl Server {
         }
         Reply::Int(victims.len() as i64)
     }
+}
+
+/// The filters of one `CLIENT KILL` (None: not given). `addr` / `laddr`: the node named
+/// (`Some(None)`: a name that is no node, which matches nothing); `id`: a literal or the node
+/// of the client named; `user`: any name (only `default` exists).
+pub(super) struct KillFilters {
+    pub addr: Option<Option<NodeId>>,
+    pub kind: Option<KillType>,
+    pub id: Option<Result<i64, Option<NodeId>>>,
+    pub laddr: Option<Option<NodeId>>,
+    pub user: Option<String>,
+    pub max_age: bool,
 }

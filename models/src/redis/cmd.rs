@@ -34,26 +34,53 @@ pub enum Cmd {
     StopReading,
     StartReading,
     Ping,
-    /// `HELLO [protover]` (networking.c `helloCommand`): without a version the connection
-    /// keeps its protocol; 2 or 3 switch it (RESP3: maps, nulls `_`, pub/sub as push frames,
-    /// any command while subscribed); another version is `-NOPROTO`. Replies the server's
-    /// properties as a map (AUTH / SETNAME options are not modelled).
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]` (networking.c `helloCommand`):
+    /// without a version the connection keeps its protocol; 2 or 3 switch it (RESP3: maps,
+    /// nulls `_`, pub/sub as push frames, any command while subscribed); another version is
+    /// `-NOPROTO`. The options need a version (the first argument is always parsed as one).
+    /// Replies the server's properties as a map.
     Hello {
         #[serde(default)]
         protover: Option<i64>,
+        /// `AUTH <user> <pass>`, the words after AUTH (fewer than two: a syntax error). The
+        /// only user is `default`, `nopass` (any password passes).
+        #[serde(default)]
+        auth: Option<Vec<String>>,
+        #[serde(default)]
+        setname: Option<String>,
     },
-    /// `CLIENT KILL [ADDR <client's address>] [TYPE normal|pubsub]` (networking.c
-    /// `clientKillCommand`, the filter form): closes the matching connections other than
-    /// the caller's own (SKIPME yes) and replies how many. `client` names the client node
-    /// whose connection is meant (its address); `node` is where it resolves, filled in by the
-    /// sending client.
+    /// `CLIENT SETNAME name` (an empty name removes it).
+    ClientSetName {
+        name: String,
+    },
+    /// `CLIENT GETNAME`: the name, or nil.
+    ClientGetName,
+    /// `CLIENT KILL [ADDR a] [TYPE t] [ID id] [LADDR a] [USER u] [MAXAGE s]` (networking.c
+    /// `clientKillCommand`, the filter form, in this argument order): closes the matching
+    /// connections other than the caller's own (SKIPME yes) and replies how many. `client`
+    /// names the client node whose connection is meant (its address); `id` a client (its
+    /// connection's id on this server) or a literal number; `laddr` a server (the address
+    /// connections reach it at); `user` a user name. `MAXAGE` is 7.4's: 7.0 answers a syntax
+    /// error. The `*node` fields are where the names resolve, filled in by the sending client.
     ClientKill {
         #[serde(default)]
         client: Option<String>,
         #[serde(default)]
         client_type: Option<KillType>,
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        laddr: Option<String>,
+        #[serde(default)]
+        user: Option<String>,
+        #[serde(default)]
+        max_age_s: Option<i64>,
         #[serde(skip)]
         node: Option<NodeId>,
+        #[serde(skip)]
+        id_node: Option<NodeId>,
+        #[serde(skip)]
+        laddr_node: Option<NodeId>,
     },
     /// `SELECT db`: the connection's logical database, 0 up to `databases` (16) − 1
     /// (db.c `selectCommand`). Keys live per database; pub/sub ignores it. The replication
@@ -322,7 +349,7 @@ impl Cmd {
             Cmd::StartReading => "start-reading",
             Cmd::Ping => "ping",
             Cmd::Hello { .. } => "hello",
-            Cmd::ClientKill { .. } => "client",
+            Cmd::ClientKill { .. } | Cmd::ClientSetName { .. } | Cmd::ClientGetName => "client",
             Cmd::Select { .. } => "select",
             Cmd::DbSize => "dbsize",
             Cmd::Set { .. } => "set",
@@ -366,6 +393,8 @@ impl Cmd {
         match self {
             Cmd::XGroupCreate { .. } => "xgroup|create".into(),
             Cmd::ClientKill { .. } => "client|kill".into(),
+            Cmd::ClientSetName { .. } => "client|setname".into(),
+            Cmd::ClientGetName => "client|getname".into(),
             Cmd::XInfoStream { .. } => "xinfo|stream".into(),
             Cmd::XInfoGroups { .. } => "xinfo|groups".into(),
             Cmd::XInfoConsumers { .. } => "xinfo|consumers".into(),

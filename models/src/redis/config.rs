@@ -112,6 +112,12 @@ pub struct SentinelConfig {
     pub down_after_ms: u64,
     pub failover_timeout_ms: u64,
     pub parallel_syncs: u32,
+    /// sentinel.conf holds only `sentinel monitor`: the replicas are learnt from the primary's
+    /// `INFO replication` and the other sentinels from their hello messages (`+slave`,
+    /// `+sentinel`). `false` (default): the file was already rewritten with `known-replica` /
+    /// `known-sentinel` lines for the starting topology (servers not `detached`, every
+    /// sentinel); discovery still adds whatever appears later.
+    pub fresh_config: bool,
 }
 
 impl Default for SentinelConfig {
@@ -121,6 +127,7 @@ impl Default for SentinelConfig {
             down_after_ms: 30_000,
             failover_timeout_ms: 180_000,
             parallel_syncs: 1,
+            fresh_config: false,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! that act on the server itself (PING, INFO, SELECT, PUBLISH, WAIT, REPLICAOF, blocking
 //! reads), and the data commands run on the client's logical database.
 
+use super::client_cmds::KillFilters;
 use super::msg::{Cmd, KillReason, RCtx};
 use super::reply::Reply;
 use super::server::Server;
@@ -81,12 +82,39 @@ impl Server {
             Cmd::Info => Some(Reply::Info(Box::new(self.info()))),
             // infoCommand: `addReplyVerbatim(…, "txt")` — a bulk in RESP2.
             Cmd::InfoSection { .. } => Some(Reply::Verbatim(self.info_replication_text())),
-            Cmd::Hello { protover } => Some(self.hello(conn, protover)),
+            Cmd::Hello {
+                protover,
+                auth,
+                setname,
+            } => Some(self.hello(conn, protover, auth, setname)),
+            Cmd::ClientSetName { name } => Some(self.set_name(conn, name)),
+            Cmd::ClientGetName => Some(
+                self.clients
+                    .get(&conn)
+                    .and_then(|c| c.name.clone())
+                    .map_or(Reply::Nil, Reply::Bulk),
+            ),
             Cmd::ClientKill {
                 client,
                 node,
                 client_type,
-            } => Some(self.client_kill(ctx, conn, client.map(|_| node), client_type)),
+                id,
+                id_node,
+                laddr,
+                laddr_node,
+                user,
+                max_age_s,
+            } => {
+                let filters = KillFilters {
+                    addr: client.map(|_| node),
+                    kind: client_type,
+                    id: id.map(|i| i.parse::<i64>().map_err(|_| id_node)),
+                    laddr: laddr.map(|_| laddr_node),
+                    user,
+                    max_age: max_age_s.is_some(),
+                };
+                Some(self.client_kill(ctx, conn, filters))
+            }
             Cmd::Subscribe { channels } => Some(self.subscribe(conn, channels, false)),
             Cmd::Psubscribe { patterns } => Some(self.subscribe(conn, patterns, true)),
             Cmd::Unsubscribe { channels } => Some(self.unsubscribe(conn, channels, false)),

@@ -74,6 +74,10 @@ pub struct RedisConfig {
     pub server: ServerConfig,
     /// `replica-priority` per server (default 100; 0 = never promote).
     pub replica_priority: Vec<u32>,
+    /// Servers (not `r1`) that start standalone, with no primary and unknown to Sentinel,
+    /// until a REPLICAOF step attaches them (Sentinel then discovers them from the primary's
+    /// INFO).
+    pub detached: Vec<String>,
     pub sentinel: SentinelConfig,
     pub clients: Vec<ClientSpec>,
     pub script: Vec<Step>,
@@ -86,6 +90,7 @@ impl Default for RedisConfig {
             sentinels: 0,
             server: ServerConfig::default(),
             replica_priority: Vec::new(),
+            detached: Vec::new(),
             sentinel: SentinelConfig::default(),
             clients: Vec::new(),
             script: Vec::new(),
@@ -126,6 +131,8 @@ pub const PROBES: &[&str] = &[
     "redis:oom",
     "redis:partial_resync",
     "redis:promoted",
+    "redis:replica_discovered",
+    "redis:sentinel_discovered",
     "redis:sdown",
     "redis:tilt",
     "redis:try_failover",
@@ -287,6 +294,14 @@ impl RedisConfig {
             return err("script", format!("at most {MAX_STEPS} steps"));
         }
         let servers = self.server_names();
+        for (i, d) in self.detached.iter().enumerate() {
+            if d == "r1" || !servers.contains(d) {
+                return err(
+                    &format!("detached.{i}"),
+                    format!("`{d}` is not a server other than r1"),
+                );
+            }
+        }
         let mut names = servers.clone();
         names.extend(self.sentinel_names());
         for (i, c) in self.clients.iter().enumerate() {
@@ -420,16 +435,26 @@ pub fn run(config: &RedisConfig, mut setup: RunSetup) -> Result<ModelReport, Run
     let mut actors: Vec<(String, Boxed)> = Vec::new();
     for (i, name) in config.server_names().into_iter().enumerate() {
         let prio = config.replica_priority.get(i).copied().unwrap_or(100);
-        let p = (i > 0).then_some(primary);
+        let p = (i > 0 && !config.detached.contains(&name)).then_some(primary);
         actors.push((name, Box::new(Server::new(scfg.clone(), prio, p))));
     }
+    // What each sentinel.conf knows at start (`known-replica` lines): see `fresh_config`.
+    let known: Vec<NodeId> = if config.sentinel.fresh_config {
+        vec![primary]
+    } else {
+        (config.server_names().iter())
+            .filter(|n| !config.detached.contains(n))
+            .map(|n| ids[n])
+            .collect()
+    };
     for (i, name) in config.sentinel_names().into_iter().enumerate() {
-        let peers: Vec<NodeId> = sentinels
+        // The sentinels subscribed to the hello channel, which hear each other.
+        let others: Vec<NodeId> = sentinels
             .iter()
             .copied()
             .filter(|s| *s != sentinels[i])
             .collect();
-        let s = Sentinel::new(i as u32, sencfg.clone(), servers.clone(), peers, primary);
+        let s = Sentinel::new(i as u32, sencfg.clone(), known.clone(), others, primary);
         actors.push((name, Box::new(s)));
     }
     let mut checker = RedisChecker::default();

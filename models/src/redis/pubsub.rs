@@ -95,6 +95,8 @@ pub struct ClientConn {
     pub id: u64,
     /// The connection speaks RESP3 (after `HELLO 3`; `c->resp`).
     pub resp3: bool,
+    /// `CLIENT SETNAME` / `HELLO … SETNAME` (`c->name`).
+    pub name: Option<String>,
 }
 
 impl ClientConn {
@@ -116,6 +118,7 @@ impl ClientConn {
             db: 0,
             id: 0,
             resp3: false,
+            name: None,
         }
     }
 

@@ -74,15 +74,26 @@ impl Client {
                 node: primary.as_ref().and_then(|p| self.names.get(p).copied()),
                 primary,
             },
-            // CLIENT KILL ADDR: the named client's address is its node.
+            // CLIENT KILL ADDR / ID: the named client's address is its node; LADDR: the named
+            // server's.
             Cmd::ClientKill {
                 client,
                 client_type,
+                id,
+                laddr,
+                user,
+                max_age_s,
                 ..
             } => Cmd::ClientKill {
                 node: client.as_ref().and_then(|c| self.names.get(c).copied()),
+                id_node: id.as_ref().and_then(|c| self.names.get(c).copied()),
+                laddr_node: laddr.as_ref().and_then(|c| self.names.get(c).copied()),
                 client,
                 client_type,
+                id,
+                laddr,
+                user,
+                max_age_s,
             },
             cmd => cmd,
         };
@@ -144,7 +155,9 @@ impl Client {
         // HELLO 2 / 3 answered: the connection speaks that protocol from this reply on (the
         // server switched before writing it, networking.c `helloCommand`).
         if let Some((_, st)) = self.steps.iter().find(|(i, _)| *i == step)
-            && let Cmd::Hello { protover: Some(v) } = st.cmd
+            && let Cmd::Hello {
+                protover: Some(v), ..
+            } = st.cmd
             && !reply.is_err()
         {
             self.resp3 = v == 3;

@@ -4,6 +4,7 @@
 //! promotion, reconfiguration, switch) is in `failover.rs`; each step is recorded in the history
 //! under sentinel.c's event name (`RedisEvent::SentinelEvent`).
 
+mod discovery;
 mod failover;
 mod state;
 mod tilt;
@@ -84,8 +85,12 @@ struct PeerReply {
 pub struct Sentinel {
     pub index: u32,
     cfg: Rc<SentinelConfig>,
+    /// The primary and the replicas known (master->slaves; grows by discovery, `discovery.rs`).
     servers: Vec<NodeId>,
+    /// The other sentinels known (master->sentinels; grows by discovery).
     peers: Vec<NodeId>,
+    /// Every other sentinel subscribed to the hello channel: who hears our hello messages.
+    audience: Vec<NodeId>,
     // Persisted by sentinel's config rewrite.
     pub primary: NodeId,
     pub config_epoch: u64,
@@ -115,14 +120,20 @@ impl Sentinel {
         index: u32,
         cfg: Rc<SentinelConfig>,
         servers: Vec<NodeId>,
-        peers: Vec<NodeId>,
+        audience: Vec<NodeId>,
         primary: NodeId,
     ) -> Sentinel {
+        let peers = if cfg.fresh_config {
+            Vec::new()
+        } else {
+            audience.clone()
+        };
         Sentinel {
             index,
             cfg,
             servers,
             peers,
+            audience,
             primary,
             config_epoch: 0,
             current_epoch: 0,
@@ -242,7 +253,10 @@ impl Sentinel {
         }
         if hello {
             self.last_hello_ms = Some(self.now_ms);
-            for &p in &self.peers {
+            // Hello messages travel over the instances' `__sentinel__:hello` channel, so every
+            // sentinel monitoring them hears them, known to us or not (modelled as direct
+            // messages to the channel's subscribers).
+            for &p in &self.audience {
                 let msg = RedisMsg::Hello {
                     sentinel: self.index,
                     epoch: self.current_epoch,
@@ -432,6 +446,7 @@ impl Sentinel {
                     l.role_reported_ms = now;
                 }
                 l.info = Some((info, now));
+                self.discover_replicas(ctx, node);
                 self.refresh_info(ctx, node);
             }
             _ => {}
@@ -603,6 +618,7 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
                 primary,
                 ..
             } => {
+                self.discover_peer(ctx, from);
                 self.current_epoch = self.current_epoch.max(epoch);
                 self.hello(ctx, config_epoch, primary);
             }
