@@ -16,8 +16,6 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-const NONE32: u32 = u32::MAX;
-
 // The isolation and exactly-once checks, a child module so that it reads the per-value state.
 #[path = "txn_report.rs"]
 mod txn_report;
@@ -25,7 +23,9 @@ mod txn_report;
 // The per-value state, a child module so that its fields stay the checker's.
 #[path = "value_state.rs"]
 mod value_state;
-use value_state::{Aside, INVOKED, Outcome, POLLED, POLLED_RU, SEEN_TWICE, ValState, val_in};
+use value_state::{
+    Aside, INVOKED, NONE32, Outcome, POLLED, POLLED_RU, SEEN_TWICE, ValState, val_in,
+};
 
 pub use super::final_state::{CtpFinal, FinalLog, FinalState, LeaderLog};
 

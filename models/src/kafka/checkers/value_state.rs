@@ -3,10 +3,12 @@
 //! kept as a delta from the first send and the first read's offset as a flag when it is the
 //! acknowledged one.
 
-use super::NONE32;
 use crate::kafka::checkers::dense::Dense;
 use crate::kafka::wire::value_names::split;
 use std::collections::BTreeMap;
+
+/// "No offset" in a 32-bit offset field.
+pub(super) const NONE32: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
