@@ -210,6 +210,34 @@ mod tests {
         assert_eq!(from.iter().copied().collect::<Vec<_>>(), [0, 7, 0]);
     }
 
+    /// Appending one entry at a time (how the checker grows: send counters and offsets come
+    /// in order) fills each chunk to exactly CHUNK before starting the next, and the last one
+    /// doubles its room (1, 2, 4, 8, …) up to CHUNK: what the table promises of its memory.
+    #[test]
+    fn appending_in_order_fills_chunks_and_doubles_only_the_last() {
+        let mut d: Dense<u32> = Dense::default();
+        let lens = |d: &Dense<u32>| d.chunks.iter().map(Vec::len).collect::<Vec<_>>();
+        let mut seen = Vec::new();
+        for i in 0..2 * CHUNK + 5 {
+            *d.get_or_grow(i) = i as u32 + 1;
+            if i >= 2 * CHUNK {
+                seen.push(lens(&d));
+            }
+        }
+        let c = CHUNK;
+        let expected = [
+            vec![c, c, 1],
+            vec![c, c, 2],
+            vec![c, c, 4],
+            vec![c, c, 4],
+            vec![c, c, 8],
+        ];
+        assert_eq!(seen, expected);
+        assert!(d.chunks.iter().all(|ch| ch.capacity() <= CHUNK));
+        assert_eq!(d.len(), 2 * CHUNK + 5);
+        assert!(d.iter().enumerate().all(|(i, &x)| x == i as u32 + 1));
+    }
+
     /// Values that fit keep 4 bytes; the first that does not widens the table, and every value
     /// reads back the same either way; a second value at an offset does not replace the first.
     #[test]
