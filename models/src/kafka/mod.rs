@@ -267,7 +267,7 @@ fn main_records(
         .map(|p| {
             let log = &broker(sim, ctrl.parts[p].leader?).logs[p];
             let hidden: std::collections::BTreeSet<u64> = if read_committed {
-                broker::log::log_view(log)
+                broker::log::txn_outcomes(log)
                     .not_committed
                     .into_iter()
                     .collect()
@@ -336,7 +336,13 @@ fn final_state<'a>(config: &KafkaConfig, sim: &'a Sim<KMsg, KEvent>) -> FinalSta
         let output = (config.input_partitions()..config.partitions).contains(&(p as u32));
         fin.leader_logs.push(leader.map(|l| {
             let log = &broker(sim, l).logs[p];
-            let view = broker::log::log_view(log);
+            // Outputs and consume-transform-produce inputs need the records themselves;
+            // elsewhere only the transactions' outcomes.
+            let view = if output || config.ctp_output_partitions > 0 {
+                broker::log::log_view(log)
+            } else {
+                broker::log::txn_outcomes(log)
+            };
             if output {
                 ctp.output_committed
                     .extend(view.committed.iter().map(|v| v & !OUTPUT_BIT));

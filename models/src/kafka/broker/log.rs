@@ -581,37 +581,46 @@ pub struct LogView {
 
 /// Classify a final log's records by transaction outcome.
 pub fn log_view(log: &ReplicaLog) -> LogView {
+    classify(log, true)
+}
+
+/// Only the transactional outcomes of a final log (`not_committed`, `commit_ms`): plain
+/// records are not copied, and `committed` / `all` stay empty.
+pub fn txn_outcomes(log: &ReplicaLog) -> LogView {
+    classify(log, false)
+}
+
+fn classify(log: &ReplicaLog, records: bool) -> LogView {
     let mut v = LogView::default();
     // pid → values of its open transaction in this log.
     let mut open: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
-    for seg in &log.segments {
-        for b in &seg.batches {
-            let vals: Vec<u64> = b
-                .values
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| b.base_offset + *i as u64 >= log.local_log_start)
-                .map(|(_, x)| *x)
-                .collect();
-            match b.txn {
-                BatchTxn::None => {
-                    v.committed.extend_from_slice(&vals);
-                    v.all.extend_from_slice(&vals);
+    for b in log.segments.iter().flat_map(|s| &s.batches) {
+        // Records below the local log start are gone (retention, DeleteRecords).
+        let gone = log.local_log_start.saturating_sub(b.base_offset);
+        let vals = &b.values[(gone.min(b.values.len() as u64) as usize)..];
+        match b.txn {
+            BatchTxn::None if records => {
+                v.committed.extend_from_slice(vals);
+                v.all.extend_from_slice(vals);
+            }
+            BatchTxn::None => {}
+            BatchTxn::Data => {
+                if records {
+                    v.all.extend_from_slice(vals);
                 }
-                BatchTxn::Data => {
-                    v.all.extend_from_slice(&vals);
-                    open.entry(b.pid).or_default().extend(vals);
-                }
-                BatchTxn::Commit => {
-                    for x in open.remove(&b.pid).unwrap_or_default() {
+                open.entry(b.pid).or_default().extend_from_slice(vals);
+            }
+            BatchTxn::Commit => {
+                for x in open.remove(&b.pid).unwrap_or_default() {
+                    if records {
                         v.committed.push(x);
-                        v.commit_ms.push((x, b.max_ts_ms));
                     }
+                    v.commit_ms.push((x, b.max_ts_ms));
                 }
-                BatchTxn::Abort => {
-                    v.not_committed
-                        .extend(open.remove(&b.pid).unwrap_or_default());
-                }
+            }
+            BatchTxn::Abort => {
+                v.not_committed
+                    .extend(open.remove(&b.pid).unwrap_or_default());
             }
         }
     }

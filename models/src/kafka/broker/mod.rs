@@ -14,6 +14,7 @@ mod admin;
 mod auto_create;
 pub mod cleaner;
 pub mod controller;
+pub mod hosted;
 pub mod log;
 mod metadata;
 mod parked;
@@ -31,6 +32,7 @@ use crate::kafka::wire::msg::{
     KErr, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
 };
 use cleaner::CleanerParams;
+use hosted::Hosted;
 use log::ReplicaLog;
 use msgsim_sim::{Actor, ConnEvent, CrashKind, Ctx, NodeId, SimDuration, SimTime, TimerId, Via};
 use parked::ParkedFetches;
@@ -136,7 +138,7 @@ pub struct Broker {
     pub id: u32,
     // ---- durable ----
     pub logs: Vec<ReplicaLog>,
-    pub hosted: Vec<bool>,
+    pub hosted: Hosted,
     /// Set by a crash, reported at the next registration (KIP-966 unclean shutdown).
     unclean_shutdown: bool,
     // ---- volatile ----
@@ -197,9 +199,11 @@ pub struct ReplicaChanges {
 
 impl Broker {
     pub fn new(cfg: Rc<KafkaConfig>, id: u32) -> Broker {
-        let hosted: Vec<bool> = (0..cfg.log_partitions())
-            .map(|p| cfg.replicas(p).contains(&id))
-            .collect();
+        let hosted = Hosted::new(
+            (0..cfg.log_partitions())
+                .map(|p| cfg.replicas(p).contains(&id))
+                .collect(),
+        );
         let logs = (0..cfg.log_partitions())
             .map(|_| ReplicaLog::default())
             .collect();

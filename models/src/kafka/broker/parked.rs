@@ -5,33 +5,51 @@
 
 use crate::kafka::wire::msg::KMsg;
 use msgsim_sim::{NodeId, SimTime, Via};
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 /// A fetch waiting for data.
 #[derive(Debug)]
 pub struct ParkedFetch {
     pub(super) from: NodeId,
     pub(super) via: Via,
+    /// A `ReplicaFetch` (a follower's) or a `ConsumerFetch`.
     pub(super) msg: KMsg,
-    pub(super) parts: Vec<u32>,
-    pub(super) replica: bool,
     pub(super) deadline: SimTime,
 }
 
-/// Parked fetches by key (keys only grow: `Broker::key`), and per partition the keys of the
-/// consumer (`waiting[0]`) and follower (`waiting[1]`) fetches naming it, ascending.
+impl ParkedFetch {
+    /// A follower's fetch (woken by new data) rather than a consumer's (woken by the HW).
+    fn replica(&self) -> bool {
+        matches!(self.msg, KMsg::ReplicaFetch { .. })
+    }
+
+    /// The partitions the fetch names, in request order (a partition may repeat).
+    fn parts(&self) -> impl Iterator<Item = usize> + '_ {
+        let parts = match &self.msg {
+            KMsg::ReplicaFetch { parts, .. } | KMsg::ConsumerFetch { parts, .. } => &parts[..],
+            _ => &[],
+        };
+        parts.iter().map(|f| f.p as usize)
+    }
+}
+
+/// Parked fetches in key order (keys only grow: `Broker::key`), and per partition the keys of
+/// the consumer (`waiting[0]`) and follower (`waiting[1]`) fetches naming it, ascending.
+/// A fetch that leaves empties its slot; empty slots at the front are dropped, so the queue
+/// holds at most the fetches parked since the oldest one still waiting (each waits at most
+/// its max wait). A queue rather than a map: parking appends, leaving finds the slot by a
+/// binary search, and nothing is moved or allocated per fetch.
 #[derive(Debug, Default)]
 pub struct ParkedFetches {
-    by_key: BTreeMap<u64, ParkedFetch>,
+    by_key: VecDeque<(u64, Option<ParkedFetch>)>,
     waiting: [Vec<Vec<u64>>; 2],
 }
 
 impl ParkedFetches {
     pub fn insert(&mut self, key: u64, fetch: ParkedFetch) {
-        debug_assert!(self.by_key.last_key_value().is_none_or(|(&k, _)| k < key));
-        let lists = &mut self.waiting[usize::from(fetch.replica)];
-        for &p in &fetch.parts {
-            let p = p as usize;
+        debug_assert!(self.by_key.back().is_none_or(|&(k, _)| k < key));
+        let lists = &mut self.waiting[usize::from(fetch.replica())];
+        for p in fetch.parts() {
             if p >= lists.len() {
                 lists.resize_with(p + 1, Vec::new);
             }
@@ -40,14 +58,18 @@ impl ParkedFetches {
                 lists[p].push(key);
             }
         }
-        self.by_key.insert(key, fetch);
+        self.by_key.push_back((key, Some(fetch)));
     }
 
     pub fn remove(&mut self, key: u64) -> Option<ParkedFetch> {
-        let fetch = self.by_key.remove(&key)?;
-        let lists = &mut self.waiting[usize::from(fetch.replica)];
-        for &p in &fetch.parts {
-            let list = &mut lists[p as usize];
+        let slot = self.by_key.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        let fetch = self.by_key[slot].1.take()?;
+        while self.by_key.front().is_some_and(|(_, f)| f.is_none()) {
+            self.by_key.pop_front();
+        }
+        let lists = &mut self.waiting[usize::from(fetch.replica())];
+        for p in fetch.parts() {
+            let list = &mut lists[p];
             if let Ok(i) = list.binary_search(&key) {
                 list.remove(i);
             }
@@ -56,49 +78,70 @@ impl ParkedFetches {
     }
 
     /// Keys of the parked fetches (followers' if `replica`, else consumers') naming `p`, in
-    /// the order they were parked.
-    pub fn waiting_on(&self, p: u32, replica: bool) -> Vec<u64> {
+    /// the order they were parked, taken from the index: each one is about to leave (`remove`
+    /// finds it under its other partitions), and fetches parked meanwhile start a new list.
+    pub fn take_waiting_on(&mut self, p: u32, replica: bool) -> Vec<u64> {
         self.waiting[usize::from(replica)]
-            .get(p as usize)
-            .map_or_else(Vec::new, Vec::clone)
+            .get_mut(p as usize)
+            .map_or_else(Vec::new, std::mem::take)
     }
 
     /// Keys of the fetches whose wait is over at `now`, in the order they were parked.
     pub fn expired(&self, now: SimTime) -> Vec<u64> {
-        self.by_key
-            .iter()
+        self.live()
             .filter(|(_, f)| f.deadline <= now)
-            .map(|(&k, _)| k)
+            .map(|(k, _)| k)
             .collect()
     }
 
     pub fn next_deadline(&self) -> Option<SimTime> {
-        self.by_key.values().map(|f| f.deadline).min()
+        self.live().map(|(_, f)| f.deadline).min()
     }
 
     pub fn clear(&mut self) {
         self.by_key.clear();
         self.waiting.iter_mut().flatten().for_each(Vec::clear);
     }
+
+    fn live(&self) -> impl Iterator<Item = (u64, &ParkedFetch)> {
+        (self.by_key.iter()).filter_map(|(k, f)| f.as_ref().map(|f| (*k, f)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::wire::msg::FetchPart;
     use msgsim_sim::SimDuration;
 
     fn fetch(parts: &[u32], replica: bool, deadline_ms: u64) -> ParkedFetch {
+        let parts = (parts.iter())
+            .map(|&p| FetchPart {
+                p,
+                current_leader_epoch: None,
+                fetch_offset: 0,
+                last_fetched_epoch: None,
+            })
+            .collect();
+        let msg = if replica {
+            KMsg::ReplicaFetch {
+                req: 0,
+                broker: 1,
+                broker_epoch: 1,
+                parts,
+            }
+        } else {
+            KMsg::ConsumerFetch {
+                req: 0,
+                max_wait_ms: 0,
+                parts,
+                read_committed: false,
+            }
+        };
         ParkedFetch {
             from: NodeId(0),
             via: Via::Datagram,
-            msg: KMsg::ConsumerFetch {
-                req: 0,
-                max_wait_ms: 0,
-                parts: Vec::new(),
-                read_committed: false,
-            },
-            parts: parts.to_vec(),
-            replica,
+            msg,
             deadline: SimTime::ZERO + SimDuration::from_millis(deadline_ms),
         }
     }
@@ -109,11 +152,6 @@ mod tests {
         parked.insert(1, fetch(&[0, 2], false, 10));
         parked.insert(2, fetch(&[2], true, 5));
         parked.insert(3, fetch(&[2, 2, 7], false, 20));
-        assert_eq!(parked.waiting_on(2, false), [1, 3]);
-        assert_eq!(parked.waiting_on(2, true), [2]);
-        assert_eq!(parked.waiting_on(7, false), [3]);
-        assert!(parked.waiting_on(1, false).is_empty());
-        assert!(parked.waiting_on(99, true).is_empty());
         assert_eq!(
             parked.expired(SimTime::ZERO + SimDuration::from_millis(10)),
             [1, 2]
@@ -125,9 +163,38 @@ mod tests {
         // A fetch that leaves (answered or expired) is no longer found under any partition.
         assert!(parked.remove(1).is_some());
         assert!(parked.remove(1).is_none());
-        assert_eq!(parked.waiting_on(2, false), [3]);
-        assert!(parked.waiting_on(0, false).is_empty());
+        assert!(parked.take_waiting_on(0, false).is_empty());
+        assert_eq!(parked.take_waiting_on(2, true), [2]);
+        assert_eq!(parked.take_waiting_on(2, false), [3]);
+        // Taken: the fetches are about to leave; one parked meanwhile starts a new list.
+        assert!(parked.take_waiting_on(2, false).is_empty());
+        parked.insert(4, fetch(&[2], false, 30));
+        assert_eq!(parked.take_waiting_on(2, false), [4]);
+        assert!(parked.take_waiting_on(99, true).is_empty());
+        assert_eq!(parked.take_waiting_on(7, false), [3]);
         parked.clear();
-        assert!(parked.waiting_on(2, false).is_empty() && parked.expired(SimTime::MAX).is_empty());
+        assert!(parked.expired(SimTime::MAX).is_empty() && parked.next_deadline().is_none());
+    }
+
+    #[test]
+    fn a_fetch_leaving_from_the_middle_leaves_a_hole_until_the_front_one_leaves() {
+        let mut parked = ParkedFetches::default();
+        for (key, deadline_ms) in [(1, 50), (2, 10), (3, 20)] {
+            parked.insert(key, fetch(&[key as u32], false, deadline_ms));
+        }
+        assert!(parked.remove(2).is_some());
+        assert_eq!(parked.by_key.len(), 3);
+        // Holes are skipped: the earliest deadline and the expired ones are the live fetches'.
+        assert_eq!(
+            parked.next_deadline(),
+            Some(SimTime::ZERO + SimDuration::from_millis(20))
+        );
+        assert_eq!(parked.expired(SimTime::MAX), [1, 3]);
+        assert!(parked.remove(2).is_none());
+        // The front fetch leaving drops it and the hole behind it.
+        assert!(parked.remove(1).is_some());
+        assert_eq!(parked.by_key.len(), 1);
+        assert!(parked.remove(3).is_some());
+        assert!(parked.by_key.is_empty() && parked.next_deadline().is_none());
     }
 }

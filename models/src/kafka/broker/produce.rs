@@ -426,24 +426,18 @@ impl Broker {
         msg: KMsg,
         wait_ms: u64,
     ) {
+        if !matches!(msg, KMsg::ReplicaFetch { .. } | KMsg::ConsumerFetch { .. }) {
+            return;
+        }
         let key = self.key();
-        let (parts, replica) = match &msg {
-            KMsg::ReplicaFetch { parts, .. } => (parts.iter().map(|p| p.p).collect(), true),
-            KMsg::ConsumerFetch { parts, .. } => (parts.iter().map(|p| p.p).collect(), false),
-            _ => return,
-        };
         let deadline = ctx.now() + SimDuration::from_millis(wait_ms);
-        self.parked.insert(
-            key,
-            ParkedFetch {
-                from,
-                via,
-                msg,
-                parts,
-                replica,
-                deadline,
-            },
-        );
+        let fetch = ParkedFetch {
+            from,
+            via,
+            msg,
+            deadline,
+        };
+        self.parked.insert(key, fetch);
         self.arm(ctx, T_PARK, deadline);
     }
 
@@ -508,7 +502,7 @@ impl Broker {
     }
 
     fn wake(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, replica: bool) {
-        for k in self.parked.waiting_on(p, replica) {
+        for k in self.parked.take_waiting_on(p, replica) {
             let parked = self.parked.remove(k).expect("present");
             self.rerun(ctx, parked);
         }

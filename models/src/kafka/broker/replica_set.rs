@@ -26,7 +26,7 @@ impl Broker {
     ) {
         let me = self.id;
         if !self.hosted[p] && st.replicas.contains(&me) {
-            self.hosted[p] = true;
+            self.hosted.set(p, true);
             self.logs[p] = ReplicaLog::default();
             self.parts[p] = PartView::new();
             self.replica_changes.created += 1;
@@ -37,7 +37,7 @@ impl Broker {
                 // leader change; the producer retries on the new leader.
                 self.fail_waiters(ctx, p);
             }
-            self.hosted[p] = false;
+            self.hosted.set(p, false);
             self.logs[p] = ReplicaLog::default();
             self.parts[p] = PartView::new();
             self.replica_changes.deleted += 1;

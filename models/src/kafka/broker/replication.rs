@@ -343,7 +343,11 @@ impl Broker {
         if f.in_flight.is_some() || f.retry_scheduled {
             return;
         }
-        let parts: Vec<FetchPart> = (0..self.parts.len())
+        // Only a hosted partition has a role (`replica_set.rs` resets a dropped one).
+        debug_assert!(
+            (0..self.parts.len()).all(|p| self.hosted[p] || self.parts[p].role == Role::None)
+        );
+        let parts: Vec<FetchPart> = (self.hosted.iter())
             .filter(|&p| {
                 self.parts[p].role == Role::Follower && self.parts[p].leader == Some(leader)
             })

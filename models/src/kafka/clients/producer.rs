@@ -212,7 +212,9 @@ impl Producer {
         if self.open[p].is_empty() {
             return;
         }
-        let values: Values = Values::from(std::mem::take(&mut self.open[p]));
+        // The open batch's buffer is kept for the next one (no allocation per batch).
+        let values = Values::from(&self.open[p][..]);
+        self.open[p].clear();
         let n = values.len() as i32;
         let seq = if self.cfg.enable_idempotence {
             self.next_seq[p]

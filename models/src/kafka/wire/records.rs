@@ -262,7 +262,7 @@ pub fn visible(b: &Batch, aborted: &[AbortedTxn], read_committed: bool) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::broker::log::{ReplicaLog, log_view};
+    use crate::kafka::broker::log::{ReplicaLog, log_view, txn_outcomes};
     use std::rc::Rc;
 
     fn batch(base: u64, pid: i64, txn: BatchTxn, values: &[u64]) -> Rc<Batch> {
@@ -324,6 +324,12 @@ mod tests {
         assert_eq!(view.committed, vec![4, 3]);
         assert_eq!(view.not_committed, vec![1, 2]);
         assert_eq!(view.all, vec![1, 2, 3, 4]);
+        // The outcomes alone: the same transactions, no records copied.
+        let outcomes = txn_outcomes(&log);
+        assert_eq!(outcomes.not_committed, view.not_committed);
+        assert_eq!(outcomes.commit_ms, view.commit_ms);
+        assert_eq!(outcomes.commit_ms.len(), 1);
+        assert!(outcomes.committed.is_empty() && outcomes.all.is_empty());
     }
 
     #[test]
