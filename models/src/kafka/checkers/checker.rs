@@ -118,6 +118,7 @@ impl KafkaChecker {
     }
 
     /// One offset observed holding `v` (by an ack or a poll).
+    #[inline]
     fn observe_offset(&mut self, p: u32, offset: u64, v: u64) {
         self.grow_to(p);
         let before = self.offsets[p as usize].set_if_empty(offset as usize, v);

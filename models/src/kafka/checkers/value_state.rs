@@ -111,6 +111,7 @@ pub(super) struct Aside {
 
 impl Aside {
     /// When `v` (state `s`) was last acknowledged (ms); 0 if never.
+    #[inline]
     pub(super) fn ack_ms(&self, v: u64, s: &ValState) -> u32 {
         if !s.has(ACKED) {
             0
@@ -122,6 +123,7 @@ impl Aside {
     }
 
     /// Record `v`'s acknowledgement at `ms`: as a delta from its first send when that fits.
+    #[inline]
     pub(super) fn set_ack_ms(&mut self, v: u64, s: &mut ValState, ms: u32) {
         if s.has(ACKED) && s.ack_delta_ms == FAR {
             self.far_acks.remove(&v);
@@ -146,6 +148,7 @@ impl Aside {
     }
 
     /// The offset `v` was first read at, `NONE32` if never.
+    #[inline]
     pub(super) fn seen_offset(&self, v: u64, s: &ValState) -> u32 {
         if s.has(SEEN_AT_OK) {
             s.offset
@@ -156,6 +159,7 @@ impl Aside {
 
     /// `v` read at `offset`: its first read is kept; returns true if an earlier read was at
     /// another offset.
+    #[inline]
     pub(super) fn note_read(&mut self, v: u64, s: &mut ValState, offset: u32) -> bool {
         match self.seen_offset(v, s) {
             // Not acknowledged with an offset yet: the field holds the read's.
@@ -176,6 +180,7 @@ impl Aside {
     /// acknowledgement, or at an offset an earlier one named — moves aside, and one aside at
     /// `offset` comes back. A value read before its acknowledgement, at the offset it then names
     /// (the common case: the read and the acknowledgement both follow the HW), never goes aside.
+    #[inline]
     pub(super) fn acknowledge_at(&mut self, v: u64, s: &mut ValState, offset: u32) {
         s.outcome = Outcome::Ok;
         if s.has(SEEN_AT_OK) {
@@ -191,11 +196,18 @@ impl Aside {
     }
 }
 
-/// `v`'s state, created on first use.
+/// `v`'s state, created on first use. Inlined: the checker calls it for every record of every
+/// send, acknowledgement, poll and processing event (the hottest path of a large run's checker).
+#[inline]
 pub(super) fn val_in(values: &mut Vec<Dense<ValState>>, v: u64) -> &mut ValState {
     let (prod, n) = split(v);
     if values.len() <= prod {
-        values.resize_with(prod + 1, Dense::default);
+        add_producers(values, prod + 1);
     }
     values[prod].get_or_grow(n)
+}
+
+#[cold]
+fn add_producers(values: &mut Vec<Dense<ValState>>, len: usize) {
+    values.resize_with(len, Dense::default);
 }

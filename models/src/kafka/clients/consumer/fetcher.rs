@@ -20,22 +20,24 @@ impl Consumer {
         let mut wanted: Vec<(u32, FetchPart)> = Vec::new();
         let mut leaderless = false;
         for &p in &self.assignment {
+            let st = &md.parts[p as usize];
+            // Most partitions' leaders have a fetch in flight (the steady state): skipped
+            // before the position lookups, as they would be after them.
+            if st.leader.is_some_and(|l| self.fetches.contains_key(&l)) {
+                continue;
+            }
             if self.stopped.contains(&p) {
                 continue;
             }
             let Some(Some(pos)) = self.positions.get(&p) else {
                 continue;
             };
-            let st = &md.parts[p as usize];
             // AbstractFetch.prepareFetchRequests: a position whose partition has no known
             // leader requests a metadata update (paced by retry.backoff.ms) and is skipped.
             let Some(leader) = st.leader else {
                 leaderless = true;
                 continue;
             };
-            if self.fetches.contains_key(&leader) {
-                continue;
-            }
             // KIP-320 (SubscriptionState.maybeValidatePositionForCurrentLeader): a position
             // fetched under an older leader epoch is validated against the new leader before
             // it fetches on. The model folds the OffsetsForLeaderEpoch round into the fetch:
