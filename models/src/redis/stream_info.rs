@@ -89,8 +89,6 @@ impl Stream {
     /// share prefixes) is not modelled and reports the same number, masked in the
     /// conformance comparison (docs/redis-conformance.md).
     pub fn info(&self) -> Reply {
-        let len = self.entries.len() as u64;
-        let nodes = self.nodes.len() as u64;
         let entry = |e: Option<(&StreamId, &super::stream::StreamEntry)>| match e {
             Some((id, e)) => Reply::Entry {
                 id: *id,
@@ -99,18 +97,28 @@ impl Stream {
             },
             None => Reply::Nil,
         };
-        Reply::Map(vec![
-            (field("length"), int(len)),
+        let mut fields = self.info_head();
+        fields.extend([
+            (field("groups"), int(self.groups.len() as u64)),
+            (field("first-entry"), entry(self.entries.first_key_value())),
+            (field("last-entry"), entry(self.entries.last_key_value())),
+        ]);
+        Reply::Map(fields)
+    }
+
+    /// The fields XINFO STREAM and XINFO STREAM FULL begin with, in Redis 7.0's order
+    /// (t_stream.c `xinfoReplyWithStreamInfo`).
+    fn info_head(&self) -> Vec<(Reply, Reply)> {
+        let nodes = self.nodes.len() as u64;
+        vec![
+            (field("length"), int(self.entries.len() as u64)),
             (field("radix-tree-keys"), int(nodes)),
             (field("radix-tree-nodes"), int(nodes)),
             (field("last-generated-id"), Reply::Id(self.last_id)),
             (field("max-deleted-entry-id"), Reply::Id(self.max_deleted)),
             (field("entries-added"), int(self.entries_added)),
             (field("recorded-first-entry-id"), Reply::Id(self.first_id())),
-            (field("groups"), int(self.groups.len() as u64)),
-            (field("first-entry"), entry(self.entries.first_key_value())),
-            (field("last-entry"), entry(self.entries.last_key_value())),
-        ])
+        ]
     }
 
     /// `XINFO STREAM key FULL [COUNT n]` (t_stream.c `xinfoReplyWithStreamInfo`, full form,
@@ -122,7 +130,6 @@ impl Stream {
     pub fn info_full(&self, count: u64) -> Reply {
         let take = |n: usize| if count == 0 { n } else { n.min(count as usize) };
         let opt = |n: Option<u64>| n.map_or(Reply::Nil, int);
-        let nodes = self.nodes.len() as u64;
         let entries = self
             .entries
             .iter()
@@ -185,17 +192,12 @@ impl Stream {
                 ])
             })
             .collect();
-        Reply::Map(vec![
-            (field("length"), int(self.entries.len() as u64)),
-            (field("radix-tree-keys"), int(nodes)),
-            (field("radix-tree-nodes"), int(nodes)),
-            (field("last-generated-id"), Reply::Id(self.last_id)),
-            (field("max-deleted-entry-id"), Reply::Id(self.max_deleted)),
-            (field("entries-added"), int(self.entries_added)),
-            (field("recorded-first-entry-id"), Reply::Id(self.first_id())),
+        let mut fields = self.info_head();
+        fields.extend([
             (field("entries"), Reply::Array(entries)),
             (field("groups"), Reply::Array(groups)),
-        ])
+        ]);
+        Reply::Map(fields)
     }
 
     /// `XINFO GROUPS key`: per group (in name order, as the radix tree iterates) its name,
