@@ -491,7 +491,17 @@ impl Actor<KMsg, KEvent> for Broker {
                 acks,
                 timeout_ms,
                 batches,
-            } => self.on_produce(ctx, from, via, req, acks, timeout_ms, batches),
+            } => {
+                let request = verification::ProduceRequest {
+                    from,
+                    via,
+                    req,
+                    acks,
+                    timeout_ms,
+                    batches,
+                };
+                self.on_produce(ctx, request)
+            }
             KMsg::ReplicaFetch {
                 req,
                 broker,

@@ -5,30 +5,31 @@
 
 use super::log::SeqCheck;
 use super::parked::ParkedFetch;
-use super::verification::{PendingVerify, Verified, missing_verification, produce_error};
+use super::verification::{ProduceRequest, Verified, missing_verification};
 use super::{Broker, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
 use crate::kafka::wire::records::{Batch, BatchTxn};
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 impl Broker {
     /// The produce request after verification (`verification.rs`, KIP-890 part 1): each
     /// batch appended to its partition, or answered with the error its verification got.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn produce_verified(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
-        from: NodeId,
-        via: Via,
-        req: u64,
-        acks: Acks,
-        timeout_ms: u64,
-        batches: Vec<WireBatch>,
+        request: ProduceRequest,
         verified: &Verified,
     ) {
+        let ProduceRequest {
+            from,
+            via,
+            req,
+            acks,
+            timeout_ms,
+            batches,
+        } = request;
         let now_ms = Self::now_ms(ctx);
         let key = self.key();
         let mut results: Vec<(u64, Option<ProduceResult>)> = Vec::with_capacity(batches.len());
@@ -511,139 +512,6 @@ impl Broker {
         for k in self.parked.waiting_on(p, replica) {
             let parked = self.parked.remove(k).expect("present");
             self.rerun(ctx, parked);
-        }
-    }
-}
-
-// ---------------------------------------------------------------- KIP-890 part 1 verification
-
-impl Broker {
-    /// The start of the produce path: transactional batches that need verification make the
-    /// request wait for the coordinator; everything else goes on to the append.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn on_produce(
-        &mut self,
-        ctx: &mut Ctx<'_, KMsg, KEvent>,
-        from: NodeId,
-        via: Via,
-        req: u64,
-        acks: Acks,
-        timeout_ms: u64,
-        batches: Vec<WireBatch>,
-    ) {
-        let guards = if self.cfg.transaction_partition_verification {
-            self.start_verification(&batches)
-        } else {
-            BTreeMap::new()
-        };
-        if guards.is_empty() {
-            let verified = Verified::default();
-            self.produce_verified(ctx, from, via, req, acks, timeout_ms, batches, &verified);
-            return;
-        }
-        let first = batches
-            .iter()
-            .find(|b| b.txn == BatchTxn::Data)
-            .expect("a transactional batch");
-        let (pid, epoch) = (first.pid, first.producer_epoch);
-        let v = &mut self.verifications;
-        v.next_req += 1;
-        v.started += 1;
-        let vreq = v.next_req;
-        let parts: Vec<u32> = guards.keys().copied().collect();
-        v.pending.insert(
-            vreq,
-            PendingVerify {
-                from,
-                via,
-                req,
-                acks,
-                timeout_ms,
-                batches,
-                guards,
-            },
-        );
-        ctx.sometimes("kafka:txn_verification_started");
-        let gc = NodeId(self.cfg.gc_index());
-        let msg = KMsg::VerifyTxnPartitions {
-            req: vreq,
-            pid,
-            epoch,
-            parts,
-        };
-        self.peers.send(ctx, gc, msg);
-    }
-
-    /// maybeStartTransactionVerification per partition this broker leads: a guard for each
-    /// transactional data batch whose producer id has no ongoing transaction on the log.
-    fn start_verification(&mut self, batches: &[WireBatch]) -> BTreeMap<u32, u64> {
-        let mut guards = BTreeMap::new();
-        for wb in batches.iter().filter(|b| b.txn == BatchTxn::Data) {
-            let p = wb.p as usize;
-            let leads = self
-                .parts
-                .get(p)
-                .is_some_and(|v| v.role == super::Role::Leader);
-            if !leads || self.logs[p].txn.open.contains_key(&wb.pid) {
-                continue;
-            }
-            let next = &mut self.verifications.next_guard;
-            let guard = *self.logs[p].verification.entry(wb.pid).or_insert_with(|| {
-                *next += 1;
-                *next
-            });
-            guards.insert(wb.p, guard);
-        }
-        guards
-    }
-
-    /// The coordinator's answer: refused partitions get its (translated) error, the rest are
-    /// appended with their guards.
-    pub(super) fn on_verify_resp(
-        &mut self,
-        ctx: &mut Ctx<'_, KMsg, KEvent>,
-        req: u64,
-        results: Vec<(u32, Result<(), KErr>)>,
-    ) {
-        let Some(pv) = self.verifications.pending.remove(&req) else {
-            return;
-        };
-        let mut verified = Verified {
-            guards: pv.guards,
-            errors: BTreeMap::new(),
-        };
-        for (p, r) in results {
-            if let Err(e) = r {
-                verified.errors.insert(p, produce_error(e));
-            }
-        }
-        if !verified.errors.is_empty() {
-            self.verifications.refused += 1;
-        }
-        self.produce_verified(
-            ctx,
-            pv.from,
-            pv.via,
-            pv.req,
-            pv.acks,
-            pv.timeout_ms,
-            pv.batches,
-            &verified,
-        );
-    }
-
-    /// The connection to the coordinator closed: its verifications fail with
-    /// NETWORK_EXCEPTION, which the produce answer carries as NOT_ENOUGH_REPLICAS.
-    pub(super) fn verification_lost(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let reqs: Vec<u64> = self.verifications.pending.keys().copied().collect();
-        for req in reqs {
-            let parts: Vec<u32> = self.verifications.pending[&req]
-                .guards
-                .keys()
-                .copied()
-                .collect();
-            let results = parts.into_iter().map(|p| (p, Err(KErr::Network))).collect();
-            self.on_verify_resp(ctx, req, results);
         }
     }
 }

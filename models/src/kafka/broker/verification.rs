@@ -17,8 +17,8 @@
 //! arrives after an abort marker is refused (INVALID_TXN_STATE, the ABA case the guard exists
 //! for).
 //!
-//! This file holds the state and the rules; the broker's side of the produce path (holding a
-//! request, asking the coordinator, the answer) is in `produce.rs`.
+//! This file holds the state, the rules and the broker's side (holding a request, asking the
+//! coordinator, the answer); `produce.rs` appends the request once it is verified.
 //!
 //! Simplifications: the coordinator is found by producer id (`KMsg::VerifyTxnPartitions`);
 //! a verification whose answer never comes stays pending until the connection to the
@@ -26,20 +26,28 @@
 //! NETWORK_EXCEPTION is translated) or the broker crashes — the producer's own request
 //! timeout ends its wait either way.
 
+use super::Broker;
 use crate::kafka::config::Acks;
-use crate::kafka::wire::msg::{KErr, WireBatch};
-use msgsim_sim::{NodeId, Via};
+use crate::kafka::wire::msg::{KErr, KEvent, KMsg, WireBatch};
+use crate::kafka::wire::records::BatchTxn;
+use msgsim_sim::{Ctx, NodeId, Via};
 use std::collections::BTreeMap;
 
-/// A produce request waiting for its verification answer.
+/// A produce request as the broker got it (who asked, and the request's fields).
 #[derive(Debug)]
-pub struct PendingVerify {
+pub struct ProduceRequest {
     pub from: NodeId,
     pub via: Via,
     pub req: u64,
     pub acks: Acks,
     pub timeout_ms: u64,
     pub batches: Vec<WireBatch>,
+}
+
+/// A produce request waiting for its verification answer.
+#[derive(Debug)]
+pub struct PendingVerify {
+    pub request: ProduceRequest,
     /// The guard each verified partition got when the verification started.
     pub guards: BTreeMap<u32, u64>,
 }
@@ -89,6 +97,106 @@ pub fn missing_verification(entry: Option<u64>, request: Option<u64>) -> bool {
     !(request.is_some() && entry == request)
 }
 
+impl Broker {
+    /// The start of the produce path: transactional batches that need verification make the
+    /// request wait for the coordinator; everything else goes on to the append.
+    pub(super) fn on_produce(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, request: ProduceRequest) {
+        let guards = if self.cfg.transaction_partition_verification {
+            self.start_verification(&request.batches)
+        } else {
+            BTreeMap::new()
+        };
+        if guards.is_empty() {
+            self.produce_verified(ctx, request, &Verified::default());
+            return;
+        }
+        let first = (request.batches)
+            .iter()
+            .find(|b| b.txn == BatchTxn::Data)
+            .expect("a transactional batch");
+        let (pid, epoch) = (first.pid, first.producer_epoch);
+        let v = &mut self.verifications;
+        v.next_req += 1;
+        v.started += 1;
+        let vreq = v.next_req;
+        let parts: Vec<u32> = guards.keys().copied().collect();
+        v.pending.insert(vreq, PendingVerify { request, guards });
+        ctx.sometimes("kafka:txn_verification_started");
+        let gc = NodeId(self.cfg.gc_index());
+        let msg = KMsg::VerifyTxnPartitions {
+            req: vreq,
+            pid,
+            epoch,
+            parts,
+        };
+        self.peers.send(ctx, gc, msg);
+    }
+
+    /// maybeStartTransactionVerification per partition this broker leads: a guard for each
+    /// transactional data batch whose producer id has no ongoing transaction on the log.
+    fn start_verification(&mut self, batches: &[WireBatch]) -> BTreeMap<u32, u64> {
+        let mut guards = BTreeMap::new();
+        for wb in batches.iter().filter(|b| b.txn == BatchTxn::Data) {
+            let p = wb.p as usize;
+            let leads = self
+                .parts
+                .get(p)
+                .is_some_and(|v| v.role == super::Role::Leader);
+            if !leads || self.logs[p].txn.open.contains_key(&wb.pid) {
+                continue;
+            }
+            let next = &mut self.verifications.next_guard;
+            let guard = *self.logs[p].verification.entry(wb.pid).or_insert_with(|| {
+                *next += 1;
+                *next
+            });
+            guards.insert(wb.p, guard);
+        }
+        guards
+    }
+
+    /// The coordinator's answer: refused partitions get its (translated) error, the rest are
+    /// appended with their guards.
+    pub(super) fn on_verify_resp(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        req: u64,
+        results: Vec<(u32, Result<(), KErr>)>,
+    ) {
+        let Some(pv) = self.verifications.pending.remove(&req) else {
+            return;
+        };
+        let mut verified = Verified {
+            guards: pv.guards,
+            errors: BTreeMap::new(),
+        };
+        for (p, r) in results {
+            if let Err(e) = r {
+                verified.errors.insert(p, produce_error(e));
+            }
+        }
+        if !verified.errors.is_empty() {
+            self.verifications.refused += 1;
+        }
+        self.produce_verified(ctx, pv.request, &verified);
+    }
+
+    /// The connection to the coordinator closed: its verifications fail with
+    /// NETWORK_EXCEPTION, which the produce answer carries as NOT_ENOUGH_REPLICAS.
+    pub(super) fn verification_lost(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let reqs: Vec<u64> = self.verifications.pending.keys().copied().collect();
+        for req in reqs {
+            let parts: Vec<u32> = self.verifications.pending[&req]
+                .guards
+                .keys()
+                .copied()
+                .collect();
+            let results = parts.into_iter().map(|p| (p, Err(KErr::Network))).collect();
+            self.on_verify_resp(ctx, req, results);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,22 +215,17 @@ mod tests {
 
     #[test]
     fn coordinator_errors_are_translated_for_the_producer() {
-        assert_eq!(
-            produce_error(KErr::ProducerFenced),
-            KErr::InvalidProducerEpoch
-        );
-        assert_eq!(
-            produce_error(KErr::ConcurrentTransactions),
-            KErr::NotEnoughReplicas
-        );
-        assert_eq!(produce_error(KErr::Network), KErr::NotEnoughReplicas);
-        assert_eq!(
-            produce_error(KErr::TransactionAbortable),
-            KErr::TransactionAbortable
-        );
-        assert_eq!(
-            produce_error(KErr::InvalidProducerIdMapping),
-            KErr::InvalidProducerIdMapping
-        );
+        for (from, to) in [
+            (KErr::ProducerFenced, KErr::InvalidProducerEpoch),
+            (KErr::ConcurrentTransactions, KErr::NotEnoughReplicas),
+            (KErr::Network, KErr::NotEnoughReplicas),
+            (KErr::TransactionAbortable, KErr::TransactionAbortable),
+            (
+                KErr::InvalidProducerIdMapping,
+                KErr::InvalidProducerIdMapping,
+            ),
+        ] {
+            assert_eq!(produce_error(from), to, "{from:?}");
+        }
     }
 }
