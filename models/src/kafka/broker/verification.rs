@@ -20,17 +20,20 @@
 //! This file holds the state, the rules and the broker's side (holding a request, asking the
 //! coordinator, the answer); `produce.rs` appends the request once it is verified.
 //!
+//! A verification whose answer does not come fails with NETWORK_EXCEPTION (translated to
+//! NOT_ENOUGH_REPLICAS, retriable) when the connection to the coordinator closes or when the
+//! broker's `request.timeout.ms` (`broker_request_timeout_ms`) has passed
+//! (AddPartitionsToTxnManager: `wasDisconnected || wasTimedOut`).
+//!
 //! Simplifications: the coordinator is found by producer id (`KMsg::VerifyTxnPartitions`);
-//! a verification whose answer never comes stays pending until the connection to the
-//! coordinator closes (then NOT_ENOUGH_REPLICAS, as AddPartitionsToTxnManager's
-//! NETWORK_EXCEPTION is translated) or the broker crashes — the producer's own request
-//! timeout ends its wait either way.
+//! the timeout is checked at the broker's heartbeat tick (up to `broker_heartbeat_interval_ms`
+//! late).
 
 use super::Broker;
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{KErr, KEvent, KMsg, WireBatch};
 use crate::kafka::wire::records::BatchTxn;
-use msgsim_sim::{Ctx, NodeId, Via};
+use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
 use std::collections::BTreeMap;
 
 /// A produce request as the broker got it (who asked, and the request's fields).
@@ -50,6 +53,8 @@ pub struct PendingVerify {
     pub request: ProduceRequest,
     /// The guard each verified partition got when the verification started.
     pub guards: BTreeMap<u32, u64>,
+    /// When the broker gives up on the answer (`broker_request_timeout_ms` after sending).
+    pub deadline: SimTime,
 }
 
 /// What a produce request learned before its append: the guard of each partition that went
@@ -66,14 +71,24 @@ pub struct Verifications {
     pub pending: BTreeMap<u64, PendingVerify>,
     pub next_req: u64,
     pub next_guard: u64,
-    /// Verifications started and refused (for the report).
+    /// Verifications started and refused, and those that got no answer in time (for the
+    /// report).
     pub started: u64,
     pub refused: u64,
+    pub timed_out: u64,
 }
 
 impl Verifications {
     pub fn clear(&mut self) {
         self.pending.clear();
+    }
+
+    /// The verifications whose answer is overdue at `now` (deadline reached).
+    pub fn due(&self, now: SimTime) -> Vec<u64> {
+        (self.pending.iter())
+            .filter(|(_, pv)| pv.deadline <= now)
+            .map(|(req, _)| *req)
+            .collect()
     }
 }
 
@@ -115,12 +130,18 @@ impl Broker {
             .find(|b| b.txn == BatchTxn::Data)
             .expect("a transactional batch");
         let (pid, epoch) = (first.pid, first.producer_epoch);
+        let deadline = ctx.now() + SimDuration::from_millis(self.cfg.broker_request_timeout_ms);
         let v = &mut self.verifications;
         v.next_req += 1;
         v.started += 1;
         let vreq = v.next_req;
         let parts: Vec<u32> = guards.keys().copied().collect();
-        v.pending.insert(vreq, PendingVerify { request, guards });
+        let pending = PendingVerify {
+            request,
+            guards,
+            deadline,
+        };
+        v.pending.insert(vreq, pending);
         ctx.sometimes("kafka:txn_verification_started");
         let gc = NodeId(self.cfg.gc_index());
         let msg = KMsg::VerifyTxnPartitions {
@@ -185,6 +206,25 @@ impl Broker {
     /// NETWORK_EXCEPTION, which the produce answer carries as NOT_ENOUGH_REPLICAS.
     pub(super) fn verification_lost(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let reqs: Vec<u64> = self.verifications.pending.keys().copied().collect();
+        self.verifications_failed(ctx, reqs);
+    }
+
+    /// Verifications whose answer did not come within the broker's request.timeout.ms fail as a
+    /// lost connection does: AddPartitionsToTxnHandler.onComplete answers every callback of a
+    /// request that `wasDisconnected || wasTimedOut` with NETWORK_EXCEPTION (the
+    /// InterBrokerSendThread's NetworkClient times a request out after `config.requestTimeoutMs`).
+    /// Checked at the broker's heartbeat tick, so a verification gives up between the timeout
+    /// and the timeout plus `broker_heartbeat_interval_ms` (no timer per verification).
+    pub(super) fn verifications_expire(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let reqs = self.verifications.due(ctx.now());
+        if !reqs.is_empty() {
+            ctx.sometimes("kafka:txn_verification_timed_out");
+            self.verifications.timed_out += reqs.len() as u64;
+        }
+        self.verifications_failed(ctx, reqs);
+    }
+
+    fn verifications_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, reqs: Vec<u64>) {
         for req in reqs {
             let parts: Vec<u32> = self.verifications.pending[&req]
                 .guards
@@ -200,6 +240,33 @@ impl Broker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pending(deadline_ms: u64) -> PendingVerify {
+        let request = ProduceRequest {
+            from: NodeId(0),
+            via: Via::Datagram,
+            req: 1,
+            acks: Acks::All,
+            timeout_ms: 30_000,
+            batches: Vec::new(),
+        };
+        PendingVerify {
+            request,
+            guards: BTreeMap::new(),
+            deadline: SimTime::ZERO + SimDuration::from_millis(deadline_ms),
+        }
+    }
+
+    #[test]
+    fn a_verification_is_due_at_its_deadline() {
+        let mut v = Verifications::default();
+        v.pending.insert(7, pending(1_000));
+        v.pending.insert(9, pending(3_000));
+        let at = |ms| SimTime::ZERO + SimDuration::from_millis(ms);
+        assert_eq!(v.due(at(999)), Vec::<u64>::new());
+        assert_eq!(v.due(at(1_000)), vec![7], "due at the deadline itself");
+        assert_eq!(v.due(at(5_000)), vec![7, 9]);
+    }
 
     #[test]
     fn a_guard_verifies_only_itself() {
