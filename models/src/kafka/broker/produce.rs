@@ -5,12 +5,15 @@
 
 use super::log::SeqCheck;
 use super::parked::ParkedFetch;
-use super::verification::{ProduceRequest, Verified, missing_verification};
+use super::verification::{
+    PendingVerify, ProduceRequest, Verified, missing_verification, produce_error,
+};
 use super::{Broker, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
 use crate::kafka::wire::records::{Batch, BatchTxn};
 use msgsim_sim::{Ctx, NodeId, SimDuration, SimTime, Via};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 impl Broker {
@@ -512,6 +515,133 @@ impl Broker {
         for k in self.parked.waiting_on(p, replica) {
             let parked = self.parked.remove(k).expect("present");
             self.rerun(ctx, parked);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- KIP-890 part 1 verification
+
+impl Broker {
+    /// The start of the produce path: transactional batches that need verification make the
+    /// request wait for the coordinator; everything else goes on to the append.
+    pub(super) fn on_produce(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, request: ProduceRequest) {
+        let guards = if self.cfg.transaction_partition_verification {
+            self.start_verification(&request.batches)
+        } else {
+            BTreeMap::new()
+        };
+        if guards.is_empty() {
+            self.produce_verified(ctx, request, &Verified::default());
+            return;
+        }
+        let first = (request.batches)
+            .iter()
+            .find(|b| b.txn == BatchTxn::Data)
+            .expect("a transactional batch");
+        let (pid, epoch) = (first.pid, first.producer_epoch);
+        let deadline = ctx.now() + SimDuration::from_millis(self.cfg.broker_request_timeout_ms);
+        let v = &mut self.verifications;
+        v.next_req += 1;
+        v.started += 1;
+        let vreq = v.next_req;
+        let parts: Vec<u32> = guards.keys().copied().collect();
+        let pending = PendingVerify {
+            request,
+            guards,
+            deadline,
+        };
+        v.pending.insert(vreq, pending);
+        ctx.sometimes("kafka:txn_verification_started");
+        let gc = NodeId(self.cfg.gc_index());
+        let msg = KMsg::VerifyTxnPartitions {
+            req: vreq,
+            pid,
+            epoch,
+            parts,
+        };
+        self.peers.send(ctx, gc, msg);
+    }
+
+    /// maybeStartTransactionVerification per partition this broker leads: a guard for each
+    /// transactional data batch whose producer id has no ongoing transaction on the log.
+    fn start_verification(&mut self, batches: &[WireBatch]) -> BTreeMap<u32, u64> {
+        let mut guards = BTreeMap::new();
+        for wb in batches.iter().filter(|b| b.txn == BatchTxn::Data) {
+            let p = wb.p as usize;
+            let leads = self
+                .parts
+                .get(p)
+                .is_some_and(|v| v.role == super::Role::Leader);
+            if !leads || self.logs[p].txn.open.contains_key(&wb.pid) {
+                continue;
+            }
+            let next = &mut self.verifications.next_guard;
+            let guard = *self.logs[p].verification.entry(wb.pid).or_insert_with(|| {
+                *next += 1;
+                *next
+            });
+            guards.insert(wb.p, guard);
+        }
+        guards
+    }
+
+    /// The coordinator's answer: refused partitions get its (translated) error, the rest are
+    /// appended with their guards.
+    pub(super) fn on_verify_resp(
+        &mut self,
+        ctx: &mut Ctx<'_, KMsg, KEvent>,
+        req: u64,
+        results: Vec<(u32, Result<(), KErr>)>,
+    ) {
+        let Some(pv) = self.verifications.pending.remove(&req) else {
+            return;
+        };
+        let mut verified = Verified {
+            guards: pv.guards,
+            errors: BTreeMap::new(),
+        };
+        for (p, r) in results {
+            if let Err(e) = r {
+                verified.errors.insert(p, produce_error(e));
+            }
+        }
+        if !verified.errors.is_empty() {
+            self.verifications.refused += 1;
+        }
+        self.produce_verified(ctx, pv.request, &verified);
+    }
+
+    /// The connection to the coordinator closed: its verifications fail with
+    /// NETWORK_EXCEPTION, which the produce answer carries as NOT_ENOUGH_REPLICAS.
+    pub(super) fn verification_lost(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let reqs: Vec<u64> = self.verifications.pending.keys().copied().collect();
+        self.verifications_failed(ctx, reqs);
+    }
+
+    /// Verifications whose answer did not come within the broker's request.timeout.ms fail as a
+    /// lost connection does: AddPartitionsToTxnHandler.onComplete answers every callback of a
+    /// request that `wasDisconnected || wasTimedOut` with NETWORK_EXCEPTION (the
+    /// InterBrokerSendThread's NetworkClient times a request out after `config.requestTimeoutMs`).
+    /// Checked at the broker's heartbeat tick, so a verification gives up between the timeout
+    /// and the timeout plus `broker_heartbeat_interval_ms` (no timer per verification).
+    pub(super) fn verifications_expire(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let reqs = self.verifications.due(ctx.now());
+        if !reqs.is_empty() {
+            ctx.sometimes("kafka:txn_verification_timed_out");
+            self.verifications.timed_out += reqs.len() as u64;
+        }
+        self.verifications_failed(ctx, reqs);
+    }
+
+    fn verifications_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, reqs: Vec<u64>) {
+        for req in reqs {
+            let parts: Vec<u32> = self.verifications.pending[&req]
+                .guards
+                .keys()
+                .copied()
+                .collect();
+            let results = parts.into_iter().map(|p| (p, Err(KErr::Network))).collect();
+            self.on_verify_resp(ctx, req, results);
         }
     }
 }
