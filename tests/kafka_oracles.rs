@@ -504,6 +504,16 @@ fn k51d_txn_verify_guard_stale_answer() {
 }
 
 #[test]
+fn k51e_txn_verify_answer_timeout() {
+    oracle("k51e-txn-verify-answer-timeout");
+}
+
+#[test]
+fn k51f_txn_verify_client_timeout() {
+    oracle("k51f-txn-verify-client-timeout");
+}
+
+#[test]
 fn k33a_txn_offsets_stale_generation() {
     oracle("k33a-txn-offsets-stale-generation");
 }

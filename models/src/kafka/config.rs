@@ -88,6 +88,10 @@ pub struct KafkaConfig {
     /// verify-only AddPartitionsToTxn) and appends only if so (`broker/verification.rs`).
     pub transaction_partition_verification: bool,
     // ---- broker ----
+    /// The broker's `request.timeout.ms` (default 30 000): how long its AddPartitionsToTxnManager
+    /// (an InterBrokerSendThread built with `config.requestTimeoutMs`) waits for the
+    /// transaction coordinator's answer to a verification (`broker/verification.rs`).
+    pub broker_request_timeout_ms: u64,
     pub replica_lag_time_max_ms: u64,
     pub replica_fetch_wait_max_ms: u64,
     pub replica_fetch_max_bytes: u64,
@@ -252,6 +256,7 @@ impl Default for KafkaConfig {
             no_fetch_epoch_fencing: false,
             kip890_transactions: false,
             transaction_partition_verification: true,
+            broker_request_timeout_ms: 30_000,
             kip101_only: false,
             hw_advances_under_min_isr: false,
             elr_enabled: false,
@@ -552,6 +557,7 @@ impl KafkaConfig {
                 self.replica_high_watermark_checkpoint_interval_ms,
             ),
             ("request_timeout_ms", self.request_timeout_ms),
+            ("broker_request_timeout_ms", self.broker_request_timeout_ms),
             ("delivery_timeout_ms", self.delivery_timeout_ms),
             ("heartbeat_interval_ms", self.heartbeat_interval_ms),
             ("session_timeout_ms", self.session_timeout_ms),

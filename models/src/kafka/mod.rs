@@ -536,6 +536,13 @@ fn observe_actors(config: &KafkaConfig, sim: &Sim<KMsg, KEvent>, report: &mut Mo
             brokers.iter().map(|b| b.verifications.refused).sum::<u64>() as f64,
         ),
         (
+            "txn_verifications_timed_out",
+            brokers
+                .iter()
+                .map(|b| b.verifications.timed_out)
+                .sum::<u64>() as f64,
+        ),
+        (
             "cleaner_passes",
             brokers.iter().map(|b| b.cleaner.passes).sum::<u64>() as f64,
         ),

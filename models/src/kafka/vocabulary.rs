@@ -126,6 +126,7 @@ pub const PROBES: &[&str] = &[
     "kafka:txn_verification_ok",
     "kafka:txn_verification_refused",
     "kafka:txn_verification_started",
+    "kafka:txn_verification_timed_out",
     "kafka:unclean_election",
 ];
 
@@ -205,6 +206,7 @@ pub const METRICS: &[&str] = &[
     "txn_not_committed_records",
     "txn_verifications",
     "txn_verifications_refused",
+    "txn_verifications_timed_out",
     "aborted_polled_read_uncommitted",
     "aborted_polled_read_committed",
     "max_ack_to_poll_ms_read_committed",

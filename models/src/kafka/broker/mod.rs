@@ -495,7 +495,17 @@ impl Actor<KMsg, KEvent> for Broker {
                 acks,
                 timeout_ms,
                 batches,
-            } => self.on_produce(ctx, from, via, req, acks, timeout_ms, batches),
+            } => {
+                let request = verification::ProduceRequest {
+                    from,
+                    via,
+                    req,
+                    acks,
+                    timeout_ms,
+                    batches,
+                };
+                self.on_produce(ctx, request)
+            }
             KMsg::ReplicaFetch {
                 req,
                 broker,
@@ -532,7 +542,10 @@ impl Actor<KMsg, KEvent> for Broker {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, _timer: TimerId, t: u64) {
         let payload = tag_payload(t);
         match tag_kind(t) {
-            T_HEARTBEAT => self.heartbeat(ctx),
+            T_HEARTBEAT => {
+                self.heartbeat(ctx);
+                self.verifications_expire(ctx);
+            }
             T_ISR_CHECK => {
                 self.isr_expiry(ctx);
                 ctx.set_timer(

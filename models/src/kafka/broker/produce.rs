@@ -5,7 +5,9 @@
 
 use super::log::SeqCheck;
 use super::parked::ParkedFetch;
-use super::verification::{PendingVerify, Verified, missing_verification, produce_error};
+use super::verification::{
+    PendingVerify, ProduceRequest, Verified, missing_verification, produce_error,
+};
 use super::{Broker, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
@@ -17,18 +19,20 @@ use std::rc::Rc;
 impl Broker {
     /// The produce request after verification (`verification.rs`, KIP-890 part 1): each
     /// batch appended to its partition, or answered with the error its verification got.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn produce_verified(
         &mut self,
         ctx: &mut Ctx<'_, KMsg, KEvent>,
-        from: NodeId,
-        via: Via,
-        req: u64,
-        acks: Acks,
-        timeout_ms: u64,
-        batches: Vec<WireBatch>,
+        request: ProduceRequest,
         verified: &Verified,
     ) {
+        let ProduceRequest {
+            from,
+            via,
+            req,
+            acks,
+            timeout_ms,
+            batches,
+        } = request;
         let now_ms = Self::now_ms(ctx);
         let key = self.key();
         let mut results: Vec<(u64, Option<ProduceResult>)> = Vec::with_capacity(batches.len());
@@ -514,49 +518,33 @@ impl Broker {
 impl Broker {
     /// The start of the produce path: transactional batches that need verification make the
     /// request wait for the coordinator; everything else goes on to the append.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn on_produce(
-        &mut self,
-        ctx: &mut Ctx<'_, KMsg, KEvent>,
-        from: NodeId,
-        via: Via,
-        req: u64,
-        acks: Acks,
-        timeout_ms: u64,
-        batches: Vec<WireBatch>,
-    ) {
+    pub(super) fn on_produce(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, request: ProduceRequest) {
         let guards = if self.cfg.transaction_partition_verification {
-            self.start_verification(&batches)
+            self.start_verification(&request.batches)
         } else {
             BTreeMap::new()
         };
         if guards.is_empty() {
-            let verified = Verified::default();
-            self.produce_verified(ctx, from, via, req, acks, timeout_ms, batches, &verified);
+            self.produce_verified(ctx, request, &Verified::default());
             return;
         }
-        let first = batches
+        let first = (request.batches)
             .iter()
             .find(|b| b.txn == BatchTxn::Data)
             .expect("a transactional batch");
         let (pid, epoch) = (first.pid, first.producer_epoch);
+        let deadline = ctx.now() + SimDuration::from_millis(self.cfg.broker_request_timeout_ms);
         let v = &mut self.verifications;
         v.next_req += 1;
         v.started += 1;
         let vreq = v.next_req;
         let parts: Vec<u32> = guards.keys().copied().collect();
-        v.pending.insert(
-            vreq,
-            PendingVerify {
-                from,
-                via,
-                req,
-                acks,
-                timeout_ms,
-                batches,
-                guards,
-            },
-        );
+        let pending = PendingVerify {
+            request,
+            guards,
+            deadline,
+        };
+        v.pending.insert(vreq, pending);
         ctx.sometimes("kafka:txn_verification_started");
         let gc = NodeId(self.cfg.gc_index());
         let msg = KMsg::VerifyTxnPartitions {
@@ -614,22 +602,32 @@ impl Broker {
         if !verified.errors.is_empty() {
             self.verifications.refused += 1;
         }
-        self.produce_verified(
-            ctx,
-            pv.from,
-            pv.via,
-            pv.req,
-            pv.acks,
-            pv.timeout_ms,
-            pv.batches,
-            &verified,
-        );
+        self.produce_verified(ctx, pv.request, &verified);
     }
 
     /// The connection to the coordinator closed: its verifications fail with
     /// NETWORK_EXCEPTION, which the produce answer carries as NOT_ENOUGH_REPLICAS.
     pub(super) fn verification_lost(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let reqs: Vec<u64> = self.verifications.pending.keys().copied().collect();
+        self.verifications_failed(ctx, reqs);
+    }
+
+    /// Verifications whose answer did not come within the broker's request.timeout.ms fail as a
+    /// lost connection does: AddPartitionsToTxnHandler.onComplete answers every callback of a
+    /// request that `wasDisconnected || wasTimedOut` with NETWORK_EXCEPTION (the
+    /// InterBrokerSendThread's NetworkClient times a request out after `config.requestTimeoutMs`).
+    /// Checked at the broker's heartbeat tick, so a verification gives up between the timeout
+    /// and the timeout plus `broker_heartbeat_interval_ms` (no timer per verification).
+    pub(super) fn verifications_expire(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let reqs = self.verifications.due(ctx.now());
+        if !reqs.is_empty() {
+            ctx.sometimes("kafka:txn_verification_timed_out");
+            self.verifications.timed_out += reqs.len() as u64;
+        }
+        self.verifications_failed(ctx, reqs);
+    }
+
+    fn verifications_failed(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, reqs: Vec<u64>) {
         for req in reqs {
             let parts: Vec<u32> = self.verifications.pending[&req]
                 .guards

@@ -18,30 +18,41 @@
 //! for).
 //!
 //! This file holds the state and the rules; the broker's side of the produce path (holding a
-//! request, asking the coordinator, the answer) is in `produce.rs`.
+//! request, asking the coordinator, the answer, the timeout) is in `produce.rs`.
+//!
+//! A verification whose answer does not come fails with NETWORK_EXCEPTION (translated to
+//! NOT_ENOUGH_REPLICAS, retriable) when the connection to the coordinator closes or when the
+//! broker's `request.timeout.ms` (`broker_request_timeout_ms`) has passed
+//! (AddPartitionsToTxnManager: `wasDisconnected || wasTimedOut`).
 //!
 //! Simplifications: the coordinator is found by producer id (`KMsg::VerifyTxnPartitions`);
-//! a verification whose answer never comes stays pending until the connection to the
-//! coordinator closes (then NOT_ENOUGH_REPLICAS, as AddPartitionsToTxnManager's
-//! NETWORK_EXCEPTION is translated) or the broker crashes — the producer's own request
-//! timeout ends its wait either way.
+//! the timeout is checked at the broker's heartbeat tick (up to `broker_heartbeat_interval_ms`
+//! late).
 
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{KErr, WireBatch};
-use msgsim_sim::{NodeId, Via};
+use msgsim_sim::{NodeId, SimTime, Via};
 use std::collections::BTreeMap;
 
-/// A produce request waiting for its verification answer.
+/// A produce request as the broker got it (who asked, and the request's fields).
 #[derive(Debug)]
-pub struct PendingVerify {
+pub struct ProduceRequest {
     pub from: NodeId,
     pub via: Via,
     pub req: u64,
     pub acks: Acks,
     pub timeout_ms: u64,
     pub batches: Vec<WireBatch>,
+}
+
+/// A produce request waiting for its verification answer.
+#[derive(Debug)]
+pub struct PendingVerify {
+    pub request: ProduceRequest,
     /// The guard each verified partition got when the verification started.
     pub guards: BTreeMap<u32, u64>,
+    /// When the broker gives up on the answer (`broker_request_timeout_ms` after sending).
+    pub deadline: SimTime,
 }
 
 /// What a produce request learned before its append: the guard of each partition that went
@@ -58,14 +69,24 @@ pub struct Verifications {
     pub pending: BTreeMap<u64, PendingVerify>,
     pub next_req: u64,
     pub next_guard: u64,
-    /// Verifications started and refused (for the report).
+    /// Verifications started and refused, and those that got no answer in time (for the
+    /// report).
     pub started: u64,
     pub refused: u64,
+    pub timed_out: u64,
 }
 
 impl Verifications {
     pub fn clear(&mut self) {
         self.pending.clear();
+    }
+
+    /// The verifications whose answer is overdue at `now` (deadline reached).
+    pub fn due(&self, now: SimTime) -> Vec<u64> {
+        (self.pending.iter())
+            .filter(|(_, pv)| pv.deadline <= now)
+            .map(|(req, _)| *req)
+            .collect()
     }
 }
 
@@ -92,6 +113,34 @@ pub fn missing_verification(entry: Option<u64>, request: Option<u64>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use msgsim_sim::SimDuration;
+
+    fn pending(deadline_ms: u64) -> PendingVerify {
+        let request = ProduceRequest {
+            from: NodeId(0),
+            via: Via::Datagram,
+            req: 1,
+            acks: Acks::All,
+            timeout_ms: 30_000,
+            batches: Vec::new(),
+        };
+        PendingVerify {
+            request,
+            guards: BTreeMap::new(),
+            deadline: SimTime::ZERO + SimDuration::from_millis(deadline_ms),
+        }
+    }
+
+    #[test]
+    fn a_verification_is_due_at_its_deadline() {
+        let mut v = Verifications::default();
+        v.pending.insert(7, pending(1_000));
+        v.pending.insert(9, pending(3_000));
+        let at = |ms| SimTime::ZERO + SimDuration::from_millis(ms);
+        assert_eq!(v.due(at(999)), Vec::<u64>::new());
+        assert_eq!(v.due(at(1_000)), vec![7], "due at the deadline itself");
+        assert_eq!(v.due(at(5_000)), vec![7, 9]);
+    }
 
     #[test]
     fn a_guard_verifies_only_itself() {
@@ -107,22 +156,17 @@ mod tests {
 
     #[test]
     fn coordinator_errors_are_translated_for_the_producer() {
-        assert_eq!(
-            produce_error(KErr::ProducerFenced),
-            KErr::InvalidProducerEpoch
-        );
-        assert_eq!(
-            produce_error(KErr::ConcurrentTransactions),
-            KErr::NotEnoughReplicas
-        );
-        assert_eq!(produce_error(KErr::Network), KErr::NotEnoughReplicas);
-        assert_eq!(
-            produce_error(KErr::TransactionAbortable),
-            KErr::TransactionAbortable
-        );
-        assert_eq!(
-            produce_error(KErr::InvalidProducerIdMapping),
-            KErr::InvalidProducerIdMapping
-        );
+        for (from, to) in [
+            (KErr::ProducerFenced, KErr::InvalidProducerEpoch),
+            (KErr::ConcurrentTransactions, KErr::NotEnoughReplicas),
+            (KErr::Network, KErr::NotEnoughReplicas),
+            (KErr::TransactionAbortable, KErr::TransactionAbortable),
+            (
+                KErr::InvalidProducerIdMapping,
+                KErr::InvalidProducerIdMapping,
+            ),
+        ] {
+            assert_eq!(produce_error(from), to, "{from:?}");
+        }
     }
 }

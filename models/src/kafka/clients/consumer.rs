@@ -1,7 +1,8 @@
 //! The consumer client and its application: group membership (join, heartbeat, rebalance,
 //! max.poll.interval.ms), committed offsets (auto-commit of allConsumed inside poll(), or
 //! commitSync before / after processing), fetch up to the HW (fetcher.rs), auto.offset.reset on
-//! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing.
+//! OFFSET_OUT_OF_RANGE or a missing committed offset, and record processing. Committed offsets
+//! are in `consumer/commits.rs`, record processing in `consumer/pipeline.rs`.
 
 use super::metadata_pacing::MetadataRequests;
 use super::stage::{STAGE_TIMER_BASE, Stage};
@@ -20,6 +21,7 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
+mod commits;
 mod fetcher;
 mod pipeline;
 
@@ -264,62 +266,6 @@ impl Consumer {
         }
     }
 
-    /// OffsetCommit of everything consumed so far, to the group coordinator; returns its
-    /// request id.
-    fn send_offset_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) -> u64 {
-        let req = self.req();
-        let offsets = self.consumed.iter().map(|(p, o)| (*p, *o)).collect();
-        let msg = KMsg::OffsetCommit {
-            req,
-            member: self.idx,
-            generation: self.generation,
-            offsets,
-        };
-        let gc = self.gc();
-        self.peers.send(ctx, gc, msg);
-        req
-    }
-
-    fn commit_sync(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        self.commit_deadline = ctx.now() + SimDuration::from_millis(DEFAULT_API_TIMEOUT_MS);
-        self.commit_attempt(ctx);
-    }
-
-    /// One OffsetCommit attempt of commitSync. ConsumerCoordinator.commitOffsetsSync retries a
-    /// retriable failure — the coordinator's connection closing under the request
-    /// (DisconnectException), or no answer — until default.api.timeout.ms; a fresh connection
-    /// must be set up within socket.connection.setup.timeout.ms (KIP-601).
-    fn commit_attempt(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let timeout_ms = crate::kafka::clients::metadata_pacing::answer_timeout_ms(
-            &self.peers,
-            self.gc(),
-            self.cfg.consumer_request_timeout_ms,
-        );
-        let req = self.send_offset_commit(ctx);
-        let timer = ctx.set_timer(
-            SimDuration::from_millis(timeout_ms),
-            tag(T_COMMIT_TIMEOUT, req),
-        );
-        self.awaiting_commit = Some((req, timer));
-    }
-
-    /// ConsumerCoordinator.maybeAutoCommitOffsetsAsync: inside every poll() (also one that
-    /// returns nothing), once the interval passed, commit what earlier polls returned.
-    fn maybe_auto_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        let now = ctx.now();
-        if !self.auto()
-            || self.generation == 0
-            || now.saturating_since(self.last_auto_commit)
-                < SimDuration::from_millis(self.cfg.auto_commit_interval_ms)
-        {
-            return;
-        }
-        self.last_auto_commit = now;
-        if !self.consumed.is_empty() {
-            self.send_offset_commit(ctx);
-        }
-    }
-
     fn poll(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let now = ctx.now();
         self.last_poll = now;
@@ -361,79 +307,6 @@ impl Consumer {
                 self.commit_sync(ctx);
             }
             CommitMode::Transactional => self.ctp_process(ctx, chunks),
-        }
-    }
-
-    fn per_record(&self) -> SimDuration {
-        SimDuration::from_micros(self.cfg.process_time_us_per_record)
-    }
-
-    /// Process a poll's records one at a time (each record's side effect is done when its
-    /// processing time has passed; a crash loses the rest).
-    fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
-        if self.stage.is_some() && self.per_record().is_zero() {
-            self.processing = Some(flatten(chunks));
-            self.process_one(ctx);
-            return;
-        }
-        if self.per_record().is_zero() {
-            self.record_processed(ctx, chunks);
-            self.processing = Some(VecDeque::new());
-            self.done_processing(ctx);
-            return;
-        }
-        self.processing = Some(flatten(chunks));
-        ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
-    }
-
-    fn record_processed(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
-        for (p, first, values) in chunks {
-            ctx.record(KEvent::Processed {
-                consumer: self.idx,
-                p,
-                first,
-                values,
-            });
-        }
-    }
-
-    fn done_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        if self.processing.take().is_none() {
-            return;
-        }
-        if self.cfg.commit_mode == CommitMode::AfterProcessing && self.generation > 0 {
-            self.commit_sync(ctx);
-        } else {
-            self.step(ctx);
-        }
-    }
-
-    /// The asynchronous worker of CommitMode::AutoAsyncHandoff.
-    fn hand_off(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
-        if self.per_record().is_zero() {
-            self.record_processed(ctx, chunks);
-            return;
-        }
-        self.worker.extend(flatten(chunks));
-        if !self.worker_busy {
-            self.worker_busy = true;
-            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
-        }
-    }
-
-    fn worker_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
-        self.worker_busy = false;
-        if let Some((p, first, v)) = self.worker.pop_front() {
-            ctx.record(KEvent::Processed {
-                consumer: self.idx,
-                p,
-                first,
-                values: Values::from([v]),
-            });
-        }
-        if !self.worker.is_empty() {
-            self.worker_busy = true;
-            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
         }
     }
 
@@ -754,33 +627,4 @@ impl Actor<KMsg, KEvent> for Consumer {
     fn as_any(&self) -> &dyn Any {
         self
     }
-}
-
-impl Consumer {
-    fn after_commit(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, ok: bool) {
-        if !ok {
-            // CommitFailedException: the partitions may already belong to another member.
-            self.commits_failed += 1;
-            self.to_process = None;
-            self.generation = 0;
-            self.revoke_all();
-            self.step(ctx);
-            return;
-        }
-        if let Some(chunks) = self.to_process.take() {
-            self.start_processing(ctx, chunks);
-        } else {
-            self.step(ctx);
-        }
-    }
-}
-
-fn flatten(chunks: Vec<Chunk>) -> VecDeque<(u32, u64, u64)> {
-    let mut q = VecDeque::new();
-    for (p, first, values) in chunks {
-        for (i, v) in values.iter().enumerate() {
-            q.push_back((p, first + i as u64, *v));
-        }
-    }
-    q
 }

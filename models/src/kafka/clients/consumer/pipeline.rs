@@ -1,13 +1,15 @@
 //! The consumer's per-record loop with an optional processing stage (stage.rs): one record at
 //! a time, each after `process_time_us_per_record`; the stage may finish it, make the loop
-//! wait, or stop it (a Connect task FAILED).
+//! wait, or stop it (a Connect task FAILED). Also the processing of a poll's records without a
+//! stage (each record done after its processing time; a crash loses the rest) and the
+//! asynchronous worker of `CommitMode::AutoAsyncHandoff`.
 
-use super::{Consumer, T_PROCESS, T_TASK_RESTART};
+use super::{Chunk, Consumer, T_PROCESS, T_TASK_RESTART, T_WORKER};
 use crate::kafka::clients::stage::{Stage, StageStep};
-use crate::kafka::config::KafkaConfig;
+use crate::kafka::config::{CommitMode, KafkaConfig};
 use crate::kafka::wire::msg::{KEvent, KMsg, tag};
 use crate::kafka::wire::values::Values;
-use msgsim_sim::Ctx;
+use msgsim_sim::{Ctx, SimDuration};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -116,4 +118,89 @@ impl Consumer {
             }
         }
     }
+}
+
+impl Consumer {
+    pub(super) fn per_record(&self) -> SimDuration {
+        SimDuration::from_micros(self.cfg.process_time_us_per_record)
+    }
+
+    /// Process a poll's records one at a time (each record's side effect is done when its
+    /// processing time has passed; a crash loses the rest).
+    pub(super) fn start_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.stage.is_some() && self.per_record().is_zero() {
+            self.processing = Some(flatten(chunks));
+            self.process_one(ctx);
+            return;
+        }
+        if self.per_record().is_zero() {
+            self.record_processed(ctx, chunks);
+            self.processing = Some(VecDeque::new());
+            self.done_processing(ctx);
+            return;
+        }
+        self.processing = Some(flatten(chunks));
+        ctx.set_timer(self.per_record(), tag(T_PROCESS, 0));
+    }
+
+    pub(super) fn record_processed(&self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        for (p, first, values) in chunks {
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values,
+            });
+        }
+    }
+
+    pub(super) fn done_processing(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        if self.processing.take().is_none() {
+            return;
+        }
+        if self.cfg.commit_mode == CommitMode::AfterProcessing && self.generation > 0 {
+            self.commit_sync(ctx);
+        } else {
+            self.step(ctx);
+        }
+    }
+
+    /// The asynchronous worker of CommitMode::AutoAsyncHandoff.
+    pub(super) fn hand_off(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, chunks: Vec<Chunk>) {
+        if self.per_record().is_zero() {
+            self.record_processed(ctx, chunks);
+            return;
+        }
+        self.worker.extend(flatten(chunks));
+        if !self.worker_busy {
+            self.worker_busy = true;
+            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
+        }
+    }
+
+    pub(super) fn worker_one(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        self.worker_busy = false;
+        if let Some((p, first, v)) = self.worker.pop_front() {
+            ctx.record(KEvent::Processed {
+                consumer: self.idx,
+                p,
+                first,
+                values: Values::from([v]),
+            });
+        }
+        if !self.worker.is_empty() {
+            self.worker_busy = true;
+            ctx.set_timer(self.per_record(), tag(T_WORKER, 0));
+        }
+    }
+}
+
+fn flatten(chunks: Vec<Chunk>) -> VecDeque<(u32, u64, u64)> {
+    let mut q = VecDeque::new();
+    for (p, first, values) in chunks {
+        for (i, v) in values.iter().enumerate() {
+            q.push_back((p, first + i as u64, *v));
+        }
+    }
+    q
 }
