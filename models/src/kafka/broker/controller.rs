@@ -647,6 +647,7 @@ impl Actor<KMsg, KEvent> for Controller {
                 if result.is_err() {
                     ctx.sometimes("kafka:alter_partition_rejected");
                 }
+                let result = result.map(Box::new);
                 reply(ctx, from, via, KMsg::AlterPartitionResp { p, result });
             }
             KMsg::CreateTopics { topic } => self.auto_create_topic(ctx, topic as usize),

@@ -485,7 +485,7 @@ impl Actor<KMsg, KEvent> for Broker {
             }
             KMsg::Metadata(snap) => self.apply_metadata(ctx, snap),
             KMsg::AlterPartitionResp { p, result } => {
-                self.on_alter_partition_resp(ctx, p as usize, result)
+                self.on_alter_partition_resp(ctx, p as usize, result.map(|st| *st))
             }
             KMsg::MetadataRequest { auto_create } => {
                 self.on_metadata_request(ctx, from, via, &auto_create)

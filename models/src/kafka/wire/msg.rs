@@ -245,7 +245,10 @@ pub enum KMsg {
     },
     AlterPartitionResp {
         p: u32,
-        result: Result<PartState, KErr>,
+        /// Boxed: the partition state is the largest payload of any message, and every
+        /// message of the run is as large as the largest variant (the kernel moves each
+        /// one several times between send and delivery).
+        result: Result<Box<PartState>, KErr>,
     },
     /// broker -> controller: create an auto-created topic (AutoTopicCreationManager sends
     /// CreateTopics); `topic` is its index in `KafkaConfig::topic_layouts`.
