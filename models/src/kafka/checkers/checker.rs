@@ -350,19 +350,21 @@ impl KafkaChecker {
             heads.excused(s.p as usize, known.map(u64::from), v)
         };
         for (prod, list) in self.values.iter().enumerate() {
-            let mut max_off: BTreeMap<u16, u32> = BTreeMap::new();
+            // Per partition: the highest acknowledged offset of this producer's sends so far
+            // (vectors by partition number, not maps: the final pass visits every value).
+            let mut max_off: Vec<u32> = Vec::new();
             // Per partition, the last send of this producer acknowledged at or below the final
             // log start (an earlier record is below it: deleted by retention). An idempotent producer's sends to a partition are
             // appended in send order (sequence numbers, KIP-98), so an earlier send acknowledged
             // without an offset (DUPLICATE_SEQUENCE_NUMBER) sits below it and went with it
             // (UnifiedLog.deleteOldSegments removes whole segments below the new log start).
-            let mut deleted_upto: BTreeMap<u16, usize> = BTreeMap::new();
+            let mut deleted_upto: Vec<Option<usize>> = Vec::new();
             for (n, s) in list.iter().enumerate() {
                 if s.outcome == Outcome::Ok
                     && s.ok_offset() != NONE32
                     && (s.ok_offset() as u64) <= log_starts[s.p as usize]
                 {
-                    deleted_upto.insert(s.p, n);
+                    *slot(&mut deleted_upto, s.p) = Some(n);
                 }
             }
             for (n, s) in list.iter().enumerate() {
@@ -383,7 +385,11 @@ impl KafkaChecker {
                 let below_start = known_offset
                     .is_some_and(|o| u64::from(o) < log_starts[s.p as usize])
                     || (known_offset.is_none()
-                        && deleted_upto.get(&s.p).is_some_and(|&later| n < later))
+                        && deleted_upto
+                            .get(s.p as usize)
+                            .copied()
+                            .flatten()
+                            .is_some_and(|later| n < later))
                     || excused(s, known_offset, value);
                 // On a partition without a leader at the end, in the log of an in-sync replica
                 // that is down: readable again once it returns (unknown read outcome), so
@@ -440,7 +446,7 @@ impl KafkaChecker {
                         // in the final log: an offset reused after the earlier record was
                         // truncated is that record's loss, counted as lost_write only.
                         if present > 0 {
-                            let m = max_off.entry(s.p).or_insert(0);
+                            let m = slot(&mut max_off, s.p);
                             if s.ok_offset() < *m {
                                 nonmonotonic_send += 1;
                                 found.nonmonotonic_send.push(rec(s.ok_offset()));
@@ -647,6 +653,15 @@ impl HistoryObserver<KEvent> for Shared {
     fn observe(&mut self, time: SimTime, _node: NodeId, event: &KEvent) {
         self.0.borrow_mut().observe(time, event);
     }
+}
+
+/// Partition `p`'s entry of a per-partition vector, grown with defaults to hold it.
+fn slot<T: Default + Clone>(by_partition: &mut Vec<T>, p: u16) -> &mut T {
+    let p = usize::from(p);
+    if by_partition.len() <= p {
+        by_partition.resize(p + 1, T::default());
+    }
+    &mut by_partition[p]
 }
 
 #[cfg(test)]
