@@ -16,7 +16,7 @@
 //! is a direct message to every other sentinel, known or not (`RedisMsg::Hello`), and the
 //! PUBLISHes to the servers are only load.
 
-use super::{HELLO_MS, MIN_LINK_RECONNECT_MS, Pending, Sentinel};
+use super::{HELLO_MS, MIN_LINK_RECONNECT_MS, Pending, PubLink, Sentinel};
 use crate::redis::msg::{Cmd, PubRange, RCtx, RedisMsg};
 use msgsim_sim::{ConnId, NodeId};
 
@@ -58,16 +58,6 @@ impl HelloPayload {
             config_epoch: f(0),
         }
     }
-}
-
-/// A pub/sub link (instanceLink's `pc`, `pc_conn_time`, `pc_last_activity`).
-pub(super) struct PubLink {
-    pub(super) conn: ConnId,
-    conn_ms: u64,
-    activity_ms: u64,
-    pub(super) unacked: u64,
-    /// The SUBSCRIBE's request id while unanswered.
-    subscribe_id: Option<u64>,
 }
 
 impl Sentinel {

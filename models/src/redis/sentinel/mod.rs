@@ -14,7 +14,6 @@ use super::config::SentinelConfig;
 use super::msg::RCtx;
 use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
 use super::reply::{InfoReply, Reply};
-use hello::PubLink;
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via};
 use state::Failover;
 use std::any::Any;
@@ -76,6 +75,16 @@ impl Link {
             ..Link::default()
         }
     }
+}
+
+/// A pub/sub link (instanceLink's `pc`, `pc_conn_time`, `pc_last_activity`).
+struct PubLink {
+    conn: ConnId,
+    conn_ms: u64,
+    activity_ms: u64,
+    unacked: u64,
+    /// The SUBSCRIBE's request id while unanswered.
+    subscribe_id: Option<u64>,
 }
 
 /// What a peer sentinel last answered to is-master-down-by-addr.
