@@ -20,6 +20,8 @@ mod real_run;
 mod resp;
 #[path = "redis_conformance/sentinel.rs"]
 mod sentinel;
+#[path = "redis_conformance/sentinel_hello.rs"]
+mod sentinel_hello;
 #[path = "redis_conformance/sentinel_tilt.rs"]
 mod sentinel_tilt;
 

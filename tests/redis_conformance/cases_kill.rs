@@ -97,3 +97,38 @@ fn killed_client_with_reconnect_comes_back_at_its_next_command() {
         .step("b", r#"Get(key: "k")"#)
         .run();
 }
+
+/// Replicas' connections and the master link are clients too (networking.c
+/// `clientKillCommand`, `getClientType`): TYPE replica / slave on the primary drops every
+/// replica, which reconnects and continues (`sync_partial_ok` on r1 counts each); TYPE master
+/// on a replica drops its own link (a partial resync too); each type matches nothing on the
+/// other role; USER default on the primary takes the replicas with the normal clients, LADDR
+/// on a replica does not match its master link (its local address is an outgoing socket's).
+#[test]
+fn kill_replica_and_master_links() {
+    Case::new("kill_replica_and_master_links")
+        .servers(3)
+        .clients_on_r1(&["a", "n"])
+        .client("b", 2)
+        .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", r#"ClientKill(client_type: Some(Replica))"#)
+        .after(2_500)
+        .step("b", r#"Get(key: "k")"#)
+        .step("b", r#"ClientKill(client_type: Some(Master))"#)
+        .after(2_500)
+        .step("b", r#"ClientKill(client_type: Some(Replica))"#)
+        .step("a", r#"ClientKill(client_type: Some(Master))"#)
+        .step("a", r#"Set(key: "k", value: 2)"#)
+        .after(200)
+        .step("b", r#"Get(key: "k")"#)
+        .step("b", r#"ClientKill(laddr: Some("r2"))"#)
+        .step("a", r#"ClientKill(client_type: Some(Slave))"#)
+        .after(2_500)
+        .step("a", r#"ClientKill(user: Some("default"))"#)
+        .after(2_500)
+        .step("n", "Ping")
+        .step("a", r#"Set(key: "k", value: 3)"#)
+        .after(200)
+        .step("b", r#"Get(key: "k")"#)
+        .run();
+}

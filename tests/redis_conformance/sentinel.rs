@@ -228,7 +228,7 @@ impl Sentinel {
     }
 
     /// How many replicas and other sentinels it knows for `m`.
-    fn known(&self) -> (usize, usize) {
+    pub(crate) fn known(&self) -> (usize, usize) {
         let Some(mut c) = Conn::open(self.port) else {
             return (0, 0);
         };

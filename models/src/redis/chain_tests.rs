@@ -301,3 +301,38 @@ fn a_new_id_on_continue_reconnects_the_replicas_of_a_replica() {
     assert_eq!(obs(&r, "r2:sync_partial_ok"), 2.0);
     assert_eq!(obs(&r, "r2:sync_full"), 0.0);
 }
+
+fn kill(filter: serde_json::Value) -> serde_json::Value {
+    json!({ "ClientKill": filter })
+}
+
+/// CLIENT KILL TYPE replica on the primary and TYPE master on a replica drop the replication
+/// link (networking.c `clientKillCommand`); the replica reconnects and continues partially.
+/// While the link is down there is no master client (650 ms: 0).
+#[test]
+fn client_kill_drops_replica_and_master_links() {
+    let r = cluster(
+        2,
+        json!({}),
+        &[("a", "r1"), ("b", "r2")],
+        &[
+            (500, "a", set("k", 1), "OK"),
+            (600, "a", kill(json!({"client_type": "Replica"})), "1"),
+            (650, "b", kill(json!({"client_type": "Master"})), "0"),
+            (3_000, "b", get("k"), "1"),
+            (3_100, "b", kill(json!({"client_type": "Master"})), "1"),
+            (3_100, "a", kill(json!({"client_type": "Master"})), "0"),
+            (3_200, "b", kill(json!({"client_type": "Replica"})), "0"),
+            (3_300, "b", kill(json!({"laddr": "r2"})), "0"),
+            (6_000, "a", kill(json!({"user": "default"})), "1"),
+            (9_000, "a", set("k", 2), "OK"),
+            (9_200, "b", get("k"), "2"),
+        ],
+        Vec::new(),
+        10_000,
+    );
+    assert_script_ok(&r);
+    assert_eq!(obs(&r, "r1:sync_partial_ok"), 3.0);
+    assert_eq!(obs(&r, "r1:sync_full"), 1.0);
+    assert_eq!(obs(&r, "r1:connected_slaves"), 1.0);
+}

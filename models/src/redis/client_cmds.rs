@@ -96,12 +96,15 @@ impl Server {
     /// networking.c `clientKillCommand`, the filter form (SKIPME yes): the options are checked
     /// in argument order (`ID` not in 1..=LONG_MAX: `client-id should be greater than 0`; an
     /// unknown `USER`: `No such user`; `MAXAGE`, unknown to 7.0: syntax error), then every
-    /// connection matching all the filters given, except the caller's own and replicas' (the
-    /// model's TYPE has only `normal` and `pubsub`, `getClientType`: a client with a
-    /// subscription is `pubsub`), is freed at once (`freeClient` — another client is not the
-    /// current one); the reply is their number. A killed client's subscriptions, blocked
-    /// read or WAIT go with it (`freeClient` → `pubsubUnsubscribeAllChannels`,
-    /// `unblockClient`).
+    /// connection matching all the filters given, except the caller's own, is freed at once
+    /// (`freeClient` — another client is not the current one); the reply is their number. A
+    /// killed client's subscriptions, blocked read or WAIT go with it (`freeClient` →
+    /// `pubsubUnsubscribeAllChannels`, `unblockClient`). Replicas' connections are clients
+    /// too (type `replica`, user `default`, local address this server's): freeing one drops
+    /// the replica, which reconnects and resynchronises. On a replica the link to its primary
+    /// is the `master` client (replication.c `replicationCreateMasterClient`: no user, its
+    /// local address an outgoing socket's), so only TYPE master or ADDR of the primary match
+    /// it; freeing it is a lost link (`freeClient` → `replicationCacheMaster`).
     pub(super) fn client_kill(&mut self, ctx: &mut RCtx, caller: ConnId, f: KillFilters) -> Reply {
         if f.addr.is_none()
             && f.kind.is_none()
@@ -140,20 +143,39 @@ impl Server {
             .clients
             .iter()
             .filter(|(c, cl)| {
+                let kind = match (cl.is_replica, cl.subscriptions() > 0) {
+                    (true, _) => KillType::Replica,
+                    (false, true) => KillType::Pubsub,
+                    (false, false) => KillType::Normal,
+                };
                 **c != caller
-                    && !cl.is_replica
                     && f.addr.is_none_or(|n| n == Some(cl.peer))
                     && f.laddr.is_none_or(|n| n == Some(here))
                     && id.is_none_or(|i| i == cl.id)
-                    && f.kind
-                        .is_none_or(|k| (k == KillType::Pubsub) == (cl.subscriptions() > 0))
+                    && f.kind.is_none_or(|k| k.class() == kind)
             })
             .map(|(c, _)| *c)
             .collect();
+        let mut killed = victims.len() as i64;
         for conn in &victims {
             self.free_client(ctx, *conn, Some(KillReason::ClientKill));
         }
-        Reply::Int(victims.len() as i64)
+        // The master client: matched by TYPE master and ADDR (the primary's address) only. It
+        // exists once the sync is done (replicationCreateMasterClient after the RDB or
+        // +CONTINUE), not while the replica connects or syncs (`server.master` NULL).
+        let master = self.link.as_ref().filter(|l| l.online).map(|l| l.conn);
+        if let (Some(conn), Some(primary)) = (master, self.primary)
+            && f.kind.is_none_or(|k| k == KillType::Master)
+            && f.addr.is_none_or(|n| n == Some(primary))
+            && f.laddr.is_none()
+            && f.user.is_none()
+            && id.is_none()
+        {
+            killed += 1;
+            ctx.close(conn);
+            self.master_link_lost(ctx);
+        }
+        Reply::Int(killed)
     }
 }
 

@@ -480,12 +480,27 @@ impl Cmd {
     }
 }
 
-/// `CLIENT KILL TYPE`: the client classes the model has (networking.c `getClientType`: a
-/// connection with a subscription is `pubsub`, a replica's is neither).
+/// `CLIENT KILL TYPE` (networking.c `getClientTypeByName` / `getClientType`): a replica's
+/// connection on its primary is `replica` (`slave` is the same class), a replica's link to its
+/// primary is `master` on the replica, any other connection with a subscription `pubsub`, the
+/// rest `normal`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KillType {
     Normal,
     Pubsub,
+    Replica,
+    Slave,
+    Master,
+}
+
+impl KillType {
+    /// The client class: `slave` and `replica` name the same one.
+    pub fn class(self) -> KillType {
+        match self {
+            KillType::Slave => KillType::Replica,
+            k => k,
+        }
+    }
 }
 
 /// Decimal digits of `n` ("0" has one).

@@ -118,6 +118,12 @@ pub struct SentinelConfig {
     /// `known-sentinel` lines for the starting topology (servers not `detached`, every
     /// sentinel); discovery still adds whatever appears later.
     pub fresh_config: bool,
+    /// Hello messages through the servers' `__sentinel__:hello` channel as sentinel.c sends
+    /// them: PUBLISHed to every instance and to the known sentinels, heard on a pub/sub link
+    /// each sentinel keeps to every server (`sentinel/hello.rs`). `false` (default): the
+    /// stand-in, a direct message to every other sentinel (traces of the scenarios written
+    /// before kept as they were).
+    pub hello_pubsub: bool,
 }
 
 impl Default for SentinelConfig {
@@ -128,6 +134,7 @@ impl Default for SentinelConfig {
             failover_timeout_ms: 180_000,
             parallel_syncs: 1,
             fresh_config: false,
+            hello_pubsub: false,
         }
     }
 }

@@ -118,6 +118,7 @@ pub const ANOMALIES: &[&str] = &[
 pub const PROBES: &[&str] = &[
     "redis:backlog_freed",
     "redis:client_conn_broken",
+    "redis:config_from_hello",
     "redis:convert_to_replica",
     "redis:demoted",
     "redis:elected_leader",

@@ -185,10 +185,13 @@ impl Server {
             offset: self.offset,
             priority: self.priority,
             run_id: self.run_id,
+            // Every replica in `server.slaves`, whatever its state (server.c genRedisInfoString
+            // writes `slaveN:…,state=wait_bgsave|send_bulk|online,…` for each; sentinel.c
+            // sentinelRefreshInstanceInfo reads only ip= and port= and ignores the state), so a
+            // replica still in its full sync is discovered too.
             replicas: self
                 .replicas
                 .values()
-                .filter(|r| r.online)
                 .map(|r| (r.node, r.ack_off))
                 .collect(),
         }

@@ -11,8 +11,9 @@ use msgsim_sim::NodeId;
 
 /// The replicas an INFO reply of the primary names that are not known yet, in INFO order
 /// (sentinelRefreshInstanceInfo: a `slaveN` line whose address sentinelRedisInstanceLookupSlave
-/// does not find creates a new SRI_SLAVE instance). The model's INFO lists the online replicas;
-/// Redis lists every replica in `server.slaves` whatever its state.
+/// does not find creates a new SRI_SLAVE instance). The INFO lists every replica in
+/// `server.slaves`, also one still syncing (`state=wait_bgsave` / `send_bulk`): the state is
+/// not read, so such a replica is discovered as an online one (`Server::info`).
 pub(super) fn new_replicas(known: &[NodeId], info: &InfoReply) -> Vec<NodeId> {
     let mut out: Vec<NodeId> = Vec::new();
     for &(r, _) in &info.replicas {
@@ -58,6 +59,32 @@ impl Sentinel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redis::config::ServerConfig;
+    use crate::redis::replication_state::ReplicaLink;
+    use crate::redis::server::Server;
+    use msgsim_sim::ConnId;
+    use std::rc::Rc;
+
+    /// A replica whose full sync has not finished (replication.c: SLAVE_STATE_WAIT_BGSAVE_* /
+    /// SEND_BULK) is in the primary's INFO and so is discovered.
+    #[test]
+    fn a_replica_still_syncing_is_listed_and_discovered() {
+        let mut s = Server::new(Rc::new(ServerConfig::default()), 100, None);
+        let link = |node: u32, online: bool| ReplicaLink {
+            node: NodeId(node),
+            online,
+            ack_off: 0,
+            ack_s: 0,
+        };
+        s.replicas.insert(ConnId(7), link(2, false));
+        s.replicas.insert(ConnId(8), link(1, true));
+        let info = s.info();
+        assert_eq!(info.replicas.len(), 2);
+        assert_eq!(
+            new_replicas(&[NodeId(0)], &info),
+            vec![NodeId(2), NodeId(1)]
+        );
+    }
 
     fn info(replicas: &[u32]) -> InfoReply {
         InfoReply {

@@ -304,6 +304,9 @@ impl Sentinel {
         }
         self.config_epoch = config_epoch;
         if primary != self.primary {
+            // `+config-update-from` (not recorded as an event: the history of the scenarios
+            // written before keeps its events).
+            ctx.sometimes("redis:config_from_hello");
             self.switch_primary(ctx, primary);
         }
     }

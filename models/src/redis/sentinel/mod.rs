@@ -6,6 +6,7 @@
 
 mod discovery;
 mod failover;
+mod hello;
 mod state;
 mod tilt;
 
@@ -13,7 +14,7 @@ use super::config::SentinelConfig;
 use super::msg::RCtx;
 use super::msg::{Cmd, Frame, RedisEvent, RedisMsg};
 use super::reply::{InfoReply, Reply};
-use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, Message, NodeId, SimDuration, TimerId, Via};
+use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via};
 use state::Failover;
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -59,6 +60,8 @@ struct Link {
     role_reported_ms: u64,
     sdown_since: Option<u64>,
     unacked: u64,
+    /// The pub/sub link, with `hello_pubsub` (`hello.rs`).
+    pc: Option<PubLink>,
 }
 
 impl Link {
@@ -72,6 +75,16 @@ impl Link {
             ..Link::default()
         }
     }
+}
+
+/// A pub/sub link (instanceLink's `pc`, `pc_conn_time`, `pc_last_activity`).
+struct PubLink {
+    conn: ConnId,
+    conn_ms: u64,
+    activity_ms: u64,
+    unacked: u64,
+    /// The SUBSCRIBE's request id while unanswered.
+    subscribe_id: Option<u64>,
 }
 
 /// What a peer sentinel last answered to is-master-down-by-addr.
@@ -89,7 +102,7 @@ pub struct Sentinel {
     servers: Vec<NodeId>,
     /// The other sentinels known (master->sentinels; grows by discovery).
     peers: Vec<NodeId>,
-    /// Every other sentinel subscribed to the hello channel: who hears our hello messages.
+    /// Every other sentinel monitoring the primary: who can hear our hello messages.
     audience: Vec<NodeId>,
     // Persisted by sentinel's config rewrite.
     pub primary: NodeId,
@@ -205,6 +218,7 @@ impl Sentinel {
     fn reset_links(&mut self, ctx: &mut RCtx) {
         for node in self.servers.clone() {
             self.close_link(ctx, node);
+            self.close_pubsub(ctx, node);
             let master = node == self.primary;
             self.links.insert(node, Link::fresh(self.now_ms, master));
         }
@@ -253,10 +267,9 @@ impl Sentinel {
         }
         if hello {
             self.last_hello_ms = Some(self.now_ms);
-            // Hello messages travel over the instances' `__sentinel__:hello` channel, so every
-            // sentinel monitoring them hears them, known to us or not (modelled as direct
-            // messages to the channel's subscribers).
-            for &p in &self.audience {
+            // To the sentinels directly (`hello.rs`: the known ones, or in the stand-in every
+            // other one, standing for the servers' pub/sub channel).
+            for p in self.direct_hello_targets() {
                 let msg = RedisMsg::Hello {
                     sentinel: self.index,
                     epoch: self.current_epoch,
@@ -273,24 +286,32 @@ impl Sentinel {
     /// period, with a PING at once.
     fn reconnect(&mut self, ctx: &mut RCtx, node: NodeId) {
         let now = self.now_ms;
+        let need_pc = self.needs_pubsub(node);
         let l = self.links.entry(node).or_default();
-        if l.conn.is_some() || l.last_reconn_ms.is_some_and(|t| now - t < PING_MS) {
+        if l.conn.is_some() && !need_pc || l.last_reconn_ms.is_some_and(|t| now - t < PING_MS) {
             return;
         }
         l.last_reconn_ms = Some(now);
-        let c = ctx.connect(node);
-        l.conn = Some(c);
-        l.connected_ms = now;
-        self.by_conn.insert(c, node);
-        self.send_ping(ctx, node);
+        if l.conn.is_none() {
+            let c = ctx.connect(node);
+            l.conn = Some(c);
+            l.connected_ms = now;
+            self.by_conn.insert(c, node);
+            self.send_ping(ctx, node);
+        }
+        if need_pc {
+            self.connect_pubsub(ctx, node);
+        }
     }
 
     /// sentinelSendPeriodicCommands.
     fn periodic(&mut self, ctx: &mut RCtx, node: NodeId, hello: bool) {
         let now = self.now_ms;
         let watch = self.odown || self.failover.is_some();
+        // `link->disconnected` until both links are up (sentinelReconnectInstance).
+        let disconnected = self.needs_pubsub(node);
         let l = self.links.entry(node).or_default();
-        if l.conn.is_none() {
+        if l.conn.is_none() || disconnected {
             return;
         }
         let replica = node != self.primary;
@@ -319,13 +340,7 @@ impl Sentinel {
         }
         if hello {
             // Hello messages are PUBLISHed on every node (replicated on the primary).
-            let cmd = Cmd::Publish {
-                channel: "__sentinel__:hello".into(),
-                payload_bytes: 90,
-                count: 1,
-                publisher: u32::MAX - self.index,
-                first_seq: 0,
-            };
+            let cmd = self.hello_publish(ctx.me());
             self.send_cmd(ctx, node, cmd, Pending::Other);
         }
     }
@@ -349,6 +364,7 @@ impl Sentinel {
         {
             self.close_link(ctx, node);
         }
+        self.check_pubsub_stall(ctx, node);
         let l = self.links.entry(node).or_default();
         if elapsed > self.cfg.down_after_ms {
             if l.sdown_since.is_none() {
@@ -516,10 +532,14 @@ impl Sentinel {
             return false;
         };
         let l = self.links.entry(node).or_default();
-        l.unacked += bytes;
-        if l.unacked >= 64 * 1024 {
-            ctx.send_conn(conn, RedisMsg::Consumed { bytes: l.unacked });
-            l.unacked = 0;
+        let unacked = match &mut l.pc {
+            Some(p) if p.conn == conn => &mut p.unacked,
+            _ => &mut l.unacked,
+        };
+        *unacked += bytes;
+        if *unacked >= 64 * 1024 {
+            ctx.send_conn(conn, RedisMsg::Consumed { bytes: *unacked });
+            *unacked = 0;
         }
         true
     }
@@ -560,17 +580,23 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
                     return;
                 }
                 for f in frames {
-                    if let Frame::Reply { id, reply } = f
-                        && let Some((n, kind)) = self.pending.remove(&id)
-                    {
-                        self.on_reply(ctx, n, kind, reply);
+                    match f {
+                        Frame::Reply { id, reply } => {
+                            self.pubsub_reply(conn, id);
+                            if let Some((n, kind)) = self.pending.remove(&id) {
+                                self.on_reply(ctx, n, kind, reply);
+                            }
+                        }
+                        Frame::Message(r) => self.pubsub_message(ctx, conn, &r),
                     }
                 }
             }
             // Pub/sub messages carry no reply; their bytes still count against the window.
-            RedisMsg::Messages(_) => {
-                if let Via::Conn(conn) = via {
-                    self.read_bytes(ctx, conn, msg.size_bytes());
+            RedisMsg::Messages(r) => {
+                if let Via::Conn(conn) = via
+                    && self.read_bytes(ctx, conn, r.bytes())
+                {
+                    self.pubsub_message(ctx, conn, &r);
                 }
             }
             RedisMsg::IsDownReq {
@@ -617,11 +643,7 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
                 config_epoch,
                 primary,
                 ..
-            } => {
-                self.discover_peer(ctx, from);
-                self.current_epoch = self.current_epoch.max(epoch);
-                self.hello(ctx, config_epoch, primary);
-            }
+            } => self.process_hello(ctx, from, epoch, config_epoch, primary),
             RedisMsg::GetPrimary { req } => {
                 ctx.send(
                     from,
@@ -651,8 +673,13 @@ impl Actor<RedisMsg, RedisEvent> for Sentinel {
 
     fn on_connection(&mut self, _ctx: &mut RCtx, event: ConnEvent) {
         if let ConnEvent::Closed { conn, .. } = event
-            && let Some(node) = self.by_conn.remove(&conn)
+            && let Some(&node) = self.by_conn.get(&conn)
         {
+            if self.is_pubsub(node, conn) {
+                self.pubsub_closed(node);
+                return;
+            }
+            self.by_conn.remove(&conn);
             let l = self.links.entry(node).or_default();
             // The oldest unanswered ping stays pending across reconnects (act_ping_time).
             l.conn = None;
