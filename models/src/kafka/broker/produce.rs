@@ -486,8 +486,12 @@ impl Broker {
         if self.park_timer.is_some_and(|t| t <= now) {
             self.park_timer = None;
         }
+        // A re-run fetch can move an HW and so answer (wake) a fetch later in this list: that
+        // one has left already, and is skipped.
         for key in self.parked.expired(now) {
-            let parked = self.parked.remove(key).expect("present");
+            let Some(parked) = self.parked.remove(key) else {
+                continue;
+            };
             self.rerun(ctx, parked);
         }
         if let Some(next) = self.parked.next_deadline() {
@@ -507,7 +511,10 @@ impl Broker {
 
     fn wake(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, replica: bool) {
         for k in self.parked.take_waiting_on(p, replica) {
-            let parked = self.parked.remove(k).expect("present");
+            // Skipped if a fetch re-run before it already woke it through another partition.
+            let Some(parked) = self.parked.remove(k) else {
+                continue;
+            };
             self.rerun(ctx, parked);
         }
     }
