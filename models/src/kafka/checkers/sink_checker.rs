@@ -194,6 +194,25 @@ impl HistoryObserver<KEvent> for Observers {
 mod tests {
     use super::*;
 
+    /// The checker's report on a run that ended with these logs, DLQ and committed offsets.
+    fn report_of(
+        c: &SinkChecker,
+        sink: &SinkConfig,
+        main_logs: &[Option<OffsetLog>],
+        dlq_log: Option<&LeaderLog>,
+        committed: &BTreeMap<u32, u64>,
+    ) -> ModelReport {
+        let fin = SinkFinal {
+            sink,
+            main_logs,
+            dlq_log,
+            committed,
+        };
+        let mut report = ModelReport::default();
+        c.report(&fin, &mut report);
+        report
+    }
+
     #[test]
     fn committed_poison_without_outcome_is_lost() {
         let sink = SinkConfig {
@@ -211,14 +230,7 @@ mod tests {
             offset: 0,
             value: v(1),
         });
-        let mut report = ModelReport::default();
-        let fin = SinkFinal {
-            sink: &sink,
-            main_logs: &logs,
-            dlq_log: Some(&dlq),
-            committed: &committed,
-        };
-        c.report(&fin, &mut report);
+        let report = report_of(&c, &sink, &logs, Some(&dlq), &committed);
         for m in report.observations.keys() {
             assert!(
                 crate::kafka::METRICS.contains(&m.as_str()),
@@ -242,14 +254,7 @@ mod tests {
         let v = |n: u64| (1u64 << 40) | n;
         let logs = vec![Some(vec![(7, v(1)), (40, v(2))])];
         let committed = BTreeMap::from([(0, 20)]);
-        let mut report = ModelReport::default();
-        let fin = SinkFinal {
-            sink: &sink,
-            main_logs: &logs,
-            dlq_log: None,
-            committed: &committed,
-        };
-        SinkChecker::default().report(&fin, &mut report);
+        let report = report_of(&SinkChecker::default(), &sink, &logs, None, &committed);
         assert_eq!(report.observations["poison_records"], 1.0);
         assert_eq!(report.observations["lost_poison"], 0.0);
         assert_eq!(report.observations["poison_unreached"], 1.0);
@@ -318,14 +323,7 @@ mod tests {
         }
         let sink = SinkConfig::default();
         let committed = BTreeMap::new();
-        let mut report = ModelReport::default();
-        let fin = SinkFinal {
-            sink: &sink,
-            main_logs: &[],
-            dlq_log: None,
-            committed: &committed,
-        };
-        c.report(&fin, &mut report);
+        let report = report_of(&c, &sink, &[], None, &committed);
         let expected = [
             ("delivered_records", 5.0),
             ("put_retries", 2.0),
@@ -381,14 +379,7 @@ mod tests {
         for e in [skipped(2), failed(3), skipped(4), skipped(5), failed(5)] {
             c.observe(&e);
         }
-        let mut report = ModelReport::default();
-        let fin = SinkFinal {
-            sink: &sink,
-            main_logs: &logs,
-            dlq_log: Some(&dlq),
-            committed: &committed,
-        };
-        c.report(&fin, &mut report);
+        let report = report_of(&c, &sink, &logs, Some(&dlq), &committed);
         let got = ["poison_records", "poison_outcome_conflicts", "lost_poison"]
             .map(|k| report.observations[k]);
         assert_eq!(got, [9.0, 2.0, 1.0]);
