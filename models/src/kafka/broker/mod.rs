@@ -29,7 +29,7 @@ mod verification;
 
 use crate::kafka::config::KafkaConfig;
 use crate::kafka::wire::msg::{
-    KErr, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
+    FetchResult, KErr, KEvent, KMsg, MetaSnapshot, Peers, tag, tag_kind, tag_payload,
 };
 use cleaner::CleanerParams;
 use hosted::Hosted;
@@ -63,6 +63,16 @@ pub struct PendingProduce {
     bases: Vec<Option<u64>>,
     remaining: usize,
     deadline: SimTime,
+}
+
+/// Lists a produce request fills and empties while it is handled (`produce.rs`), kept by the
+/// broker so that they are allocated once: (partition, required HW, batch index) of the
+/// batches waiting for acks=all, the partitions appended to, each batch's base offset.
+#[derive(Debug, Default)]
+pub(super) struct ProduceScratch {
+    pub(super) waits: Vec<(usize, u64, usize)>,
+    pub(super) appended: Vec<usize>,
+    pub(super) bases: Vec<Option<u64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +159,9 @@ pub struct Broker {
     pub(super) fetchers: BTreeMap<u32, Fetcher>,
     pub(super) parked: ParkedFetches,
     pub(super) purgatory: BTreeMap<u64, PendingProduce>,
+    pub(super) produce_scratch: ProduceScratch,
+    /// A fetch's result list, kept when the fetch parked instead of answering.
+    pub(super) fetch_scratch: Vec<(u32, FetchResult)>,
     pub(super) next_key: u64,
     /// Pending sweep timers for parked fetches and the produce purgatory.
     pub(super) park_timer: Option<SimTime>,
@@ -221,6 +234,8 @@ impl Broker {
             fetchers: BTreeMap::new(),
             parked: ParkedFetches::default(),
             purgatory: BTreeMap::new(),
+            produce_scratch: ProduceScratch::default(),
+            fetch_scratch: Vec::new(),
             next_key: 0,
             park_timer: None,
             purgatory_timer: None,

@@ -43,6 +43,9 @@ impl ParkedFetch {
 pub struct ParkedFetches {
     by_key: VecDeque<(u64, Option<ParkedFetch>)>,
     waiting: [Vec<Vec<u64>>; 2],
+    /// An empty list with room, put in place of a list `take_waiting_on` hands out (and
+    /// refilled by `recycle`): a woken partition's fetches re-park into it without allocating.
+    spare: Vec<u64>,
 }
 
 impl ParkedFetches {
@@ -80,10 +83,20 @@ impl ParkedFetches {
     /// Keys of the parked fetches (followers' if `replica`, else consumers') naming `p`, in
     /// the order they were parked, taken from the index: each one is about to leave (`remove`
     /// finds it under its other partitions), and fetches parked meanwhile start a new list.
+    /// Hand the list back with `recycle` once done with it.
     pub fn take_waiting_on(&mut self, p: u32, replica: bool) -> Vec<u64> {
-        self.waiting[usize::from(replica)]
-            .get_mut(p as usize)
-            .map_or_else(Vec::new, std::mem::take)
+        match self.waiting[usize::from(replica)].get_mut(p as usize) {
+            Some(list) => std::mem::replace(list, std::mem::take(&mut self.spare)),
+            None => Vec::new(),
+        }
+    }
+
+    /// A list `take_waiting_on` handed out, kept (emptied) as the next spare.
+    pub fn recycle(&mut self, mut keys: Vec<u64>) {
+        if keys.capacity() > self.spare.capacity() {
+            keys.clear();
+            self.spare = keys;
+        }
     }
 
     /// Keys of the fetches whose wait is over at `now`, in the order they were parked.
@@ -196,5 +209,25 @@ mod tests {
         assert_eq!(parked.by_key.len(), 1);
         assert!(parked.remove(3).is_some());
         assert!(parked.by_key.is_empty() && parked.next_deadline().is_none());
+    }
+
+    /// A woken partition's list, handed back, becomes the room the next woken partition's
+    /// fetches re-park into: emptied first, so no key of the earlier wake comes back.
+    #[test]
+    fn a_recycled_list_is_reused_empty_by_the_next_woken_partition() {
+        let mut parked = ParkedFetches::default();
+        parked.insert(1, fetch(&[0], false, 10));
+        parked.insert(2, fetch(&[0], false, 10));
+        let keys = parked.take_waiting_on(0, false);
+        assert_eq!(keys, [1, 2]);
+        let room = keys.capacity();
+        parked.recycle(keys);
+        parked.insert(3, fetch(&[5], false, 10));
+        assert_eq!(parked.take_waiting_on(5, false), [3]);
+        // Partition 5's list is now the recycled one: empty, with its room.
+        let list = &parked.waiting[0][5];
+        assert!(list.is_empty() && list.capacity() == room, "{list:?}");
+        parked.insert(4, fetch(&[5], false, 10));
+        assert_eq!(parked.take_waiting_on(5, false), [4]);
     }
 }

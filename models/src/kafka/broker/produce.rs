@@ -8,7 +8,7 @@ use super::parked::ParkedFetch;
 use super::verification::{
     PendingVerify, ProduceRequest, Verified, missing_verification, produce_error,
 };
-use super::{Broker, PendingProduce, ProduceResult, Role, T_PARK, T_PURGATORY};
+use super::{Broker, PendingProduce, ProduceResult, ProduceScratch, Role, T_PARK, T_PURGATORY};
 use crate::kafka::config::Acks;
 use crate::kafka::wire::msg::{FetchPart, FetchResult, KErr, KEvent, KMsg, WireBatch, reply, tag};
 use crate::kafka::wire::records::{Batch, BatchTxn};
@@ -36,9 +36,13 @@ impl Broker {
         let now_ms = Self::now_ms(ctx);
         let key = self.key();
         let mut results: Vec<(u64, Option<ProduceResult>)> = Vec::with_capacity(batches.len());
-        let mut waits: Vec<(usize, u64, usize)> = Vec::new();
-        let mut appended: Vec<usize> = Vec::new();
-        let mut bases = Vec::with_capacity(batches.len());
+        // Reused lists (taken here, put back below): a produce request allocates only what it
+        // keeps — its results, and its base offsets while it waits in the purgatory.
+        let ProduceScratch {
+            mut waits,
+            mut appended,
+            mut bases,
+        } = std::mem::take(&mut self.produce_scratch);
         for (i, wb) in batches.iter().enumerate() {
             let (res, wait) = match verified.errors.get(&wb.p) {
                 Some(e) => (Err(*e), None),
@@ -64,43 +68,41 @@ impl Broker {
             self.wake_parked_replicas(ctx, p as u32);
         }
         if acks == Acks::Zero {
-            for &p in &appended {
-                self.maybe_advance_hw(ctx, p);
-            }
-            return;
-        }
-        if waits.is_empty() {
+            // No answer.
+        } else if waits.is_empty() {
             let results = results
                 .into_iter()
                 .map(|(id, r)| (id, r.expect("done")))
                 .collect();
             reply(ctx, from, via, KMsg::ProduceResp { req, results });
-            for &p in &appended {
-                self.maybe_advance_hw(ctx, p);
-            }
-            return;
-        }
-        let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
-        let remaining = waits.len();
-        self.purgatory.insert(
-            key,
-            PendingProduce {
+        } else {
+            let deadline = ctx.now() + SimDuration::from_millis(timeout_ms);
+            let pending = PendingProduce {
                 from,
                 via,
                 req,
                 results,
-                bases,
-                remaining,
+                bases: bases.clone(),
+                remaining: waits.len(),
                 deadline,
-            },
-        );
-        self.arm(ctx, T_PURGATORY, deadline);
-        for (p, required, i) in waits {
-            self.parts[p].waiters.push_back((required, key, i as u32));
+            };
+            self.purgatory.insert(key, pending);
+            self.arm(ctx, T_PURGATORY, deadline);
+            for &(p, required, i) in &waits {
+                self.parts[p].waiters.push_back((required, key, i as u32));
+            }
         }
         for &p in &appended {
             self.maybe_advance_hw(ctx, p);
         }
+        waits.clear();
+        appended.clear();
+        bases.clear();
+        self.produce_scratch = ProduceScratch {
+            waits,
+            appended,
+            bases,
+        };
     }
 
     /// Partition.appendRecordsToLeader for one batch. Returns the result, or the offset the
@@ -327,7 +329,7 @@ impl Broker {
         read_committed: bool,
         may_park: bool,
     ) {
-        let mut results = Vec::with_capacity(parts.len());
+        let mut results = self.fetch_results(parts.len());
         let mut any = false;
         let mut remote = false;
         for part in &parts {
@@ -348,6 +350,7 @@ impl Broker {
                 read_committed,
             };
             self.park(ctx, from, via, msg, max_wait_ms);
+            self.recycle_fetch_results(results);
             return;
         }
         let resp = KMsg::FetchResp {
@@ -421,6 +424,20 @@ impl Broker {
     }
 
     // ---------------------------------------------------------------- parked fetches
+
+    /// An empty list for a fetch's per-partition results: the one a fetch that parked (and so
+    /// answered nothing) handed back, else a new one. Most fetches of a caught-up follower or
+    /// consumer park first, so most of them allocate nothing for the answer they do not send.
+    pub(super) fn fetch_results(&mut self, parts: usize) -> Vec<(u32, FetchResult)> {
+        let mut results = std::mem::take(&mut self.fetch_scratch);
+        results.reserve(parts);
+        results
+    }
+
+    pub(super) fn recycle_fetch_results(&mut self, mut results: Vec<(u32, FetchResult)>) {
+        results.clear();
+        self.fetch_scratch = results;
+    }
 
     pub(super) fn park(
         &mut self,
@@ -510,13 +527,15 @@ impl Broker {
     }
 
     fn wake(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: u32, replica: bool) {
-        for k in self.parked.take_waiting_on(p, replica) {
+        let keys = self.parked.take_waiting_on(p, replica);
+        for &k in &keys {
             // Skipped if a fetch re-run before it already woke it through another partition.
             let Some(parked) = self.parked.remove(k) else {
                 continue;
             };
             self.rerun(ctx, parked);
         }
+        self.parked.recycle(keys);
     }
 }
 

@@ -22,7 +22,7 @@ impl Broker {
         parts: Vec<FetchPart>,
         may_park: bool,
     ) {
-        let mut results = Vec::with_capacity(parts.len());
+        let mut results = self.fetch_results(parts.len());
         let mut any_data = false;
         for part in &parts {
             let r = self.serve_replica_part(ctx, follower, broker_epoch, part);
@@ -41,6 +41,7 @@ impl Broker {
                 parts,
             };
             self.park(ctx, from, via, msg, self.cfg.replica_fetch_wait_max_ms);
+            self.recycle_fetch_results(results);
             return;
         }
         crate::kafka::wire::msg::reply(
