@@ -712,3 +712,14 @@ fn k52d_reassign_cancel_unclean_allowed() {
 fn k52e_reassign_created_topic() {
     oracle("k52e-reassign-created-topic");
 }
+
+#[test]
+fn k58_writeback_while_process_down() {
+    oracle("k58a-writeback-while-process-down");
+    oracle("k58b-power-loss-unflushed");
+}
+
+#[test]
+fn k58c_sole_isr_leader_advances_hw() {
+    oracle("k58c-sole-isr-leader-advances-hw");
+}

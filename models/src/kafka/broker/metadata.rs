@@ -89,6 +89,10 @@ impl Broker {
             }
         }
         ctx.sometimes("kafka:became_leader");
+        // Partition.makeLeader: "we may need to increment high watermark since ISR could be
+        // down to 1" — a leader alone in its ISR exposes its whole log at once, not only at
+        // the next append (which may never come: a producer that finished, k58a's swarm).
+        self.maybe_advance_hw(ctx, p);
     }
 
     fn become_follower(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, p: usize, st: &PartState) {

@@ -167,6 +167,10 @@ pub struct Broker {
     pub(super) park_timer: Option<SimTime>,
     pub(super) purgatory_timer: Option<SimTime>,
     pub(super) registered_once: bool,
+    /// When the OS last wrote every log back (`os_writeback_interval_ms` ticks). The OS keeps
+    /// its schedule while the broker's process is down (a process crash leaves the machine
+    /// up), so a restart finds flushed what a tick during the downtime wrote back.
+    last_writeback: SimTime,
     // ---- counters (for the report) ----
     pub divergence_truncations: u64,
     /// Diverging answers that left the follower's next fetch unchanged (same fetch offset and
@@ -240,6 +244,7 @@ impl Broker {
             park_timer: None,
             purgatory_timer: None,
             registered_once: false,
+            last_writeback: SimTime::ZERO,
             divergence_truncations: 0,
             divergence_no_progress: 0,
             invariant_violations: 0,
@@ -260,6 +265,21 @@ impl Broker {
 
     pub(super) fn now_ms(ctx: &Ctx<'_, KMsg, KEvent>) -> i64 {
         ctx.local_now().as_millis() as i64
+    }
+
+    /// At a (re)start: the OS's writeback tick that was due while the process was down wrote
+    /// back everything the process had written before it died (the page cache outlives the
+    /// process; nothing was written since). After a power loss the logs were already cut back
+    /// to what was flushed, so this changes nothing then. The writeback schedule restarts
+    /// with the process (`on_start` arms the next tick).
+    fn writeback_during_downtime(&mut self, now: SimTime) {
+        let interval = SimDuration::from_millis(self.cfg.os_writeback_interval_ms);
+        if now >= self.last_writeback + interval {
+            for log in &mut self.logs {
+                log.flushed = log.leo;
+            }
+        }
+        self.last_writeback = now;
     }
 
     pub(super) fn key(&mut self) -> u64 {
@@ -415,6 +435,7 @@ impl Actor<KMsg, KEvent> for Broker {
     fn on_start(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         let first = !self.registered_once;
         self.registered_once = true;
+        self.writeback_during_downtime(ctx.now());
         for p in 0..self.logs.len() {
             let log = &mut self.logs[p];
             // Recovery: the HW is read back from its checkpoint.
@@ -598,6 +619,7 @@ impl Actor<KMsg, KEvent> for Broker {
                 for log in &mut self.logs {
                     log.flushed = log.leo;
                 }
+                self.last_writeback = ctx.now();
                 ctx.set_timer(
                     SimDuration::from_millis(self.cfg.os_writeback_interval_ms),
                     tag(T_WRITEBACK, 0),
