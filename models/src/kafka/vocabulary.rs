@@ -113,6 +113,7 @@ pub const PROBES: &[&str] = &[
     "kafka:txn_application_abort",
     "kafka:txn_application_hang",
     "kafka:txn_client_fenced",
+    "kafka:txn_client_request_timeout",
     "kafka:txn_epoch_bump",
     "kafka:txn_epoch_bump_after_abort",
     "kafka:txn_fenced_open_transaction_aborted",
