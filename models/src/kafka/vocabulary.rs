@@ -58,6 +58,7 @@ pub const PROBES: &[&str] = &[
     "kafka:delete_records_out_of_range",
     "kafka:follower_log_start_advanced",
     "kafka:consumer_offset_out_of_range",
+    "kafka:consumer_request_timeout",
     "kafka:consumer_session_timeout",
     "kafka:consumer_truncation_detected",
     "kafka:controlled_shutdown",
