@@ -514,6 +514,16 @@ fn k51f_txn_verify_client_timeout() {
 }
 
 #[test]
+fn k53a_txn_delayed_endtxn_commits_next() {
+    oracle("k53a-txn-delayed-endtxn-commits-next");
+}
+
+#[test]
+fn k53b_txn_delayed_endtxn_fenced_kip890() {
+    oracle("k53b-txn-delayed-endtxn-fenced-kip890");
+}
+
+#[test]
 fn k33a_txn_offsets_stale_generation() {
     oracle("k33a-txn-offsets-stale-generation");
 }

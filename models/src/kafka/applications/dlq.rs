@@ -190,7 +190,13 @@ impl DlqProducer {
     pub(super) fn on_timer(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, kind: u64, payload: u64) {
         match kind {
             T_DLQ_TIMEOUT if self.in_flight.is_some_and(|(r, _, _)| r == payload) => {
-                self.in_flight = None;
+                // NetworkClient.handleTimedOutRequests: the leader's connection closes with the
+                // request (a metadata request on it dies too); the retry goes on a new one.
+                let (_, broker, _) = self.in_flight.take().expect("in flight");
+                self.peers.close(ctx, NodeId(broker));
+                if self.md_requests.awaiting() == Some(NodeId(broker)) {
+                    self.md_requests.finish();
+                }
                 self.md = None;
                 self.retry_later(ctx);
             }

@@ -235,6 +235,50 @@ impl Consumer {
             .send(ctx, gc, KMsg::OffsetFetch { generation, parts });
     }
 
+    /// A request to `peer` got no answer within request.timeout.ms: NetworkClient
+    /// .handleTimedOutRequests closes the connection ("Disconnecting from node {} due to
+    /// request timeout") and processTimeoutDisconnection fails every request in flight on it
+    /// with a DisconnectException (ConsumerNetworkClient.RequestFutureCompletionHandler), as
+    /// if the peer had closed it. A late answer on the closed connection is never read.
+    fn timed_out(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, peer: NodeId) {
+        ctx.sometimes("kafka:consumer_request_timeout");
+        self.peers.close(ctx, peer);
+        self.disconnected(ctx, peer);
+    }
+
+    /// The connection to `peer` closed (or was closed after a request timeout).
+    fn disconnected(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, peer: NodeId) {
+        // The fetch on it failed (AbstractFetch.handleFetchFailure); new metadata before the
+        // next one, which goes on a new connection.
+        if self.fetches.remove(&peer.0).is_some() {
+            self.md = None;
+        }
+        if peer == self.gc() && self.joining {
+            self.joining = false;
+            self.generation = 0;
+        }
+        // The OffsetFetch is sent again by the poll loop while positions are unknown
+        // (ConsumerCoordinator.fetchCommittedOffsets retries a DisconnectException).
+        if peer == self.gc() {
+            self.offset_fetch = None;
+        }
+        // The OffsetCommit in flight on it failed (a disconnect): commitSync retries (found
+        // by the swarm sweep of k20m: the commit waited request.timeout.ms, 30 s, and the
+        // partition it held never got processed before the run ended).
+        if peer == self.gc()
+            && let Some((_, timer)) = self.awaiting_commit.take()
+        {
+            ctx.cancel_timer(timer);
+            if ctx.now() < self.commit_deadline {
+                self.commit_attempt(ctx);
+            } else {
+                self.after_commit(ctx, false);
+            }
+        }
+        self.md_requests.finish();
+        self.step(ctx);
+    }
+
     /// The application's poll loop, advanced after every event.
     fn step(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
         if !self.started || self.halted {
@@ -480,16 +524,18 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_HEARTBEAT => {
                 let now = ctx.now();
-                // Fetch request.timeout.ms, checked at heartbeat granularity.
-                let before = self.fetches.len();
-                self.fetches.retain(|_, f| f.2 > now);
-                if self.fetches.len() < before {
-                    self.md = None;
-                    self.step(ctx);
-                }
+                // request.timeout.ms of fetches and of the OffsetFetch, checked at heartbeat
+                // granularity: the connection closes (ConsumerNetworkClient goes through
+                // NetworkClient.handleTimedOutRequests) and every request on it fails.
+                let mut timed_out: BTreeSet<NodeId> = (self.fetches.iter())
+                    .filter(|(_, f)| f.2 <= now)
+                    .map(|(b, _)| NodeId(*b))
+                    .collect();
                 if self.offset_fetch.is_some_and(|deadline| deadline <= now) {
-                    self.offset_fetch = None;
-                    self.step(ctx);
+                    timed_out.insert(self.gc());
+                }
+                for peer in timed_out {
+                    self.timed_out(ctx, peer);
                 }
                 if self.generation > 0
                     && !self.joining
@@ -533,12 +579,10 @@ impl Actor<KMsg, KEvent> for Consumer {
                     .awaiting_commit
                     .is_some_and(|(r, _)| r == tag_payload(t)) =>
             {
-                self.awaiting_commit = None;
-                if ctx.now() < self.commit_deadline {
-                    self.commit_attempt(ctx);
-                } else {
-                    self.after_commit(ctx, false);
-                }
+                // The OffsetCommit got no answer: its connection closes with everything on it,
+                // and commitSync retries (or gives up) as after any disconnect.
+                let gc = self.gc();
+                self.timed_out(ctx, gc);
             }
             T_TASK_RESTART if self.halted => {
                 ctx.sometimes("kafka:connect_task_restart");
@@ -568,31 +612,7 @@ impl Actor<KMsg, KEvent> for Consumer {
         if let ConnEvent::Closed { conn, .. } = event
             && let Some(peer) = self.peers.closed(conn)
         {
-            if self.fetches.remove(&peer.0).is_some() {
-                self.md = None;
-            }
-            if peer == self.gc() && self.joining {
-                self.joining = false;
-                self.generation = 0;
-            }
-            if peer == self.gc() {
-                self.offset_fetch = None;
-            }
-            // The OffsetCommit in flight on it failed (a disconnect): commitSync retries (found
-            // by the swarm sweep of k20m: the commit waited request.timeout.ms, 30 s, and the
-            // partition it held never got processed before the run ended).
-            if peer == self.gc()
-                && let Some((_, timer)) = self.awaiting_commit.take()
-            {
-                ctx.cancel_timer(timer);
-                if ctx.now() < self.commit_deadline {
-                    self.commit_attempt(ctx);
-                } else {
-                    self.after_commit(ctx, false);
-                }
-            }
-            self.md_requests.finish();
-            self.step(ctx);
+            self.disconnected(ctx, peer);
         } else if let ConnEvent::Closed { conn, .. } = event
             && let Some(stage) = self.stage.as_mut()
         {

@@ -617,11 +617,16 @@ impl Actor<KMsg, KEvent> for ScriptClient {
                 let req = tag_payload(t);
                 self.cons.commits_done.retain(|(r, _)| *r != req);
                 let out = "TIMEOUT".to_string();
+                let gc = NodeId(self.cfg.gc_index());
                 if let Some(pos) = self.async_commits.remove(&req) {
+                    self.cons.timed_out(ctx, gc);
                     self.answer(ctx, pos, out);
                 } else if let Some(Running::CommitSync { pos, req: r }) = self.running
                     && r == req
                 {
+                    // The coordinator's connection closes with the request (NetworkClient
+                    // .handleTimedOutRequests).
+                    self.cons.timed_out(ctx, gc);
                     self.running = None;
                     self.answer(ctx, pos, out);
                     self.run_due(ctx);

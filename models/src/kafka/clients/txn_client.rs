@@ -548,20 +548,25 @@ impl TxnClient {
             return Vec::new();
         }
         let now = ctx.now();
-        let expired: Vec<u64> = self
+        // request.timeout.ms: NetworkClient.handleTimedOutRequests closes the connection to
+        // every node with an expired request ("Disconnecting from node {} due to request
+        // timeout") and processTimeoutDisconnection fails every request in flight on it as
+        // disconnected. A late answer on the closed connection is never read, and the retry goes
+        // on a new connection, where it can overtake the request it replaces (KAFKA-17754).
+        let mut timed_out: BTreeSet<NodeId> = self
             .in_flight
-            .iter()
-            .filter(|(_, f)| f.2 <= now)
-            .map(|(r, _)| *r)
+            .values()
+            .filter(|f| f.2 <= now)
+            .map(|f| NodeId(f.0))
             .collect();
-        let mut notes = Vec::new();
-        for req in expired {
-            let (_, id, _) = self.in_flight.remove(&req).expect("in flight");
-            self.md = None;
-            notes.extend(self.on_result(ctx, id, Err(KErr::Network)));
-        }
         if self.coord.is_some_and(|(_, d)| d <= now) {
-            self.coord = None;
+            timed_out.insert(self.gc());
+        }
+        let mut notes = Vec::new();
+        for peer in timed_out {
+            ctx.sometimes("kafka:txn_client_request_timeout");
+            self.peers.close(ctx, peer);
+            notes.extend(self.disconnected(ctx, peer));
         }
         if self.md_requests.in_flight() && self.md.is_none() {
             self.md_requests.finish();
@@ -576,10 +581,23 @@ impl TxnClient {
         let Some(peer) = self.peers.closed(conn) else {
             return Vec::new();
         };
+        let mut notes = self.disconnected(ctx, peer);
+        notes.extend(self.drive(ctx));
+        notes
+    }
+
+    /// NetworkClient.processDisconnection: every request in flight to `peer` completes as
+    /// disconnected. A coordinator request is re-enqueued and sent again after
+    /// retry.backoff.ms (TransactionManager.TxnRequestHandler.onComplete: `wasDisconnected` →
+    /// lookupCoordinator, reenqueue; Sender.maybeSendAndPollTransactionalRequest sleeps
+    /// retryBackoffMs before a retry; the model's coordinator does not move, so there is no
+    /// FindCoordinator round trip). A produce request fails its batch with a retriable network
+    /// error: Sender.completeBatch retries it with the same sequence.
+    fn disconnected(&mut self, ctx: &mut Cx<'_>, peer: NodeId) -> Vec<TxnNote> {
         self.md = None;
         self.md_requests.finish();
-        if peer == self.gc() {
-            self.coord = None;
+        if peer == self.gc() && self.coord.take().is_some() {
+            self.coord_backoff(ctx);
         }
         let reqs: Vec<u64> = self
             .in_flight
@@ -592,7 +610,6 @@ impl TxnClient {
             let (_, id, _) = self.in_flight.remove(&req).expect("in flight");
             notes.extend(self.on_result(ctx, id, Err(KErr::Network)));
         }
-        notes.extend(self.drive(ctx));
         notes
     }
 }

@@ -342,6 +342,11 @@ impl TxnCoordinator {
                 .map(|()| self.txns[&tid].epoch)
             })
         };
+        if result == Err(KErr::ProducerFenced) {
+            // A late EndTxn of an earlier epoch (TV2: "If the epoch is the same it actually
+            // indicates the next endTransaction call", so only the bumped epoch is valid).
+            ctx.sometimes("kafka:txn_producer_fenced");
+        }
         reply(ctx, from, via, KMsg::EndTxnResp { commit, result });
     }
 

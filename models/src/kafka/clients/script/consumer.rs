@@ -466,10 +466,12 @@ impl ScriptConsumer {
     /// once max.poll.interval.ms passed since the last poll (unless `in_poll`).
     pub(super) fn heartbeat(&mut self, ctx: &mut KCtx, in_poll: bool) {
         let now = ctx.now();
-        let before = self.fetches.len();
-        self.fetches.retain(|_, f| f.1 > now);
-        if self.fetches.len() < before {
-            self.md = None;
+        let timed_out: Vec<NodeId> = (self.fetches.iter())
+            .filter(|(_, f)| f.1 <= now)
+            .map(|(b, _)| NodeId(*b))
+            .collect();
+        for peer in timed_out {
+            self.timed_out(ctx, peer);
         }
         if in_poll {
             self.last_poll = now;
@@ -666,17 +668,30 @@ impl ScriptConsumer {
         if let ConnEvent::Closed { conn, .. } = event
             && let Some(peer) = self.peers.closed(*conn)
         {
-            if self.fetches.remove(&peer.0).is_some() {
-                self.md = None;
-            }
-            if peer == self.gc() {
-                if self.joining {
-                    self.joining = false;
-                    self.generation = 0;
-                }
-                self.offsets_asked = false;
-            }
-            self.md_requests.finish();
+            self.disconnected(peer);
         }
+    }
+
+    /// A request to `peer` (a fetch, or an OffsetCommit to the coordinator) got no answer
+    /// within request.timeout.ms: NetworkClient.handleTimedOutRequests closes the connection
+    /// and every request in flight on it fails as disconnected.
+    pub(super) fn timed_out(&mut self, ctx: &mut KCtx, peer: NodeId) {
+        ctx.sometimes("kafka:consumer_request_timeout");
+        self.peers.close(ctx, peer);
+        self.disconnected(peer);
+    }
+
+    fn disconnected(&mut self, peer: NodeId) {
+        if self.fetches.remove(&peer.0).is_some() {
+            self.md = None;
+        }
+        if peer == self.gc() {
+            if self.joining {
+                self.joining = false;
+                self.generation = 0;
+            }
+            self.offsets_asked = false;
+        }
+        self.md_requests.finish();
     }
 }
