@@ -733,3 +733,8 @@ fn k58_writeback_while_process_down() {
 fn k58c_sole_isr_leader_advances_hw() {
     oracle("k58c-sole-isr-leader-advances-hw");
 }
+
+#[test]
+fn k59a_consumer_fetch_deadline() {
+    oracle("k59a-consumer-fetch-deadline");
+}

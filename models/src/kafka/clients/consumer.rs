@@ -36,6 +36,8 @@ const DEFAULT_API_TIMEOUT_MS: u64 = 60_000;
 const T_TASK_RESTART: u64 = 8;
 const T_CTP_RECORD: u64 = 9;
 const T_MD_RETRY: u64 = 10;
+/// A request's deadline that falls before the next heartbeat tick (`arm_request_deadline`).
+const T_REQ_DEADLINE: u64 = 11;
 
 type Chunk = (u32, u64, Values);
 
@@ -86,6 +88,8 @@ pub struct Consumer {
     awaiting_commit: Option<(u64, TimerId)>,
     /// The OffsetFetch in flight for the current generation: its request.timeout.ms deadline.
     offset_fetch: Option<SimTime>,
+    /// The deadline a `T_REQ_DEADLINE` timer is armed for, if any.
+    deadline_timer: Option<SimTime>,
     /// commitSync gives up (CommitFailed) at this time: default.api.timeout.ms after it began.
     commit_deadline: SimTime,
     last_auto_commit: SimTime,
@@ -141,6 +145,7 @@ impl Consumer {
             worker_busy: false,
             awaiting_commit: None,
             offset_fetch: None,
+            deadline_timer: None,
             commit_deadline: SimTime::ZERO,
             last_auto_commit: SimTime::ZERO,
             last_poll: SimTime::ZERO,
@@ -240,6 +245,45 @@ impl Consumer {
     /// request timeout") and processTimeoutDisconnection fails every request in flight on it
     /// with a DisconnectException (ConsumerNetworkClient.RequestFutureCompletionHandler), as
     /// if the peer had closed it. A late answer on the closed connection is never read.
+    /// request.timeout.ms (socket.connection.setup.timeout.ms on a fresh connection) of the
+    /// fetches and of the OffsetFetch: the connection of a timed-out request closes
+    /// (ConsumerNetworkClient goes through NetworkClient.handleTimedOutRequests) and every
+    /// request on it fails.
+    fn expire_requests(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        let mut timed_out: BTreeSet<NodeId> = (self.fetches.iter())
+            .filter(|(_, f)| f.2 <= now)
+            .map(|(b, _)| NodeId(*b))
+            .collect();
+        if self.offset_fetch.is_some_and(|deadline| deadline <= now) {
+            timed_out.insert(self.gc());
+        }
+        for peer in timed_out {
+            self.timed_out(ctx, peer);
+        }
+    }
+
+    /// Deadlines are checked at each heartbeat tick; one that falls before the next tick gets
+    /// a timer of its own, so that the request times out when it is due — NetworkClient.poll
+    /// checks for timed-out requests on every turn of the application's poll loop — and not up
+    /// to a heartbeat interval later (found by sweep 11: a fetch due at 28.1 s noticed at 30 s,
+    /// the end of the run). Only a request still unanswered a tick before its deadline gets
+    /// one: in a run without faults, none.
+    fn arm_request_deadline(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>) {
+        let now = ctx.now();
+        let horizon = now + SimDuration::from_millis(self.cfg.heartbeat_interval_ms);
+        let due = (self.fetches.values().map(|f| f.2))
+            .chain(self.offset_fetch)
+            .filter(|&d| d > now && d < horizon)
+            .min();
+        if let Some(d) = due
+            && self.deadline_timer.is_none_or(|armed| armed > d)
+        {
+            ctx.set_timer(d.saturating_since(now), tag(T_REQ_DEADLINE, 0));
+            self.deadline_timer = Some(d);
+        }
+    }
+
     fn timed_out(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, peer: NodeId) {
         ctx.sometimes("kafka:consumer_request_timeout");
         self.peers.close(ctx, peer);
@@ -501,6 +545,7 @@ impl Actor<KMsg, KEvent> for Consumer {
             T_WORKER => "worker record processed",
             T_MD_TIMEOUT => "metadata timeout",
             T_MD_RETRY => "metadata retry backoff",
+            T_REQ_DEADLINE => "request deadline",
             T_COMMIT_TIMEOUT => "commit timeout",
             T_TASK_RESTART => "task restart",
             T_CTP_RECORD => "transform record",
@@ -524,19 +569,8 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_HEARTBEAT => {
                 let now = ctx.now();
-                // request.timeout.ms of fetches and of the OffsetFetch, checked at heartbeat
-                // granularity: the connection closes (ConsumerNetworkClient goes through
-                // NetworkClient.handleTimedOutRequests) and every request on it fails.
-                let mut timed_out: BTreeSet<NodeId> = (self.fetches.iter())
-                    .filter(|(_, f)| f.2 <= now)
-                    .map(|(b, _)| NodeId(*b))
-                    .collect();
-                if self.offset_fetch.is_some_and(|deadline| deadline <= now) {
-                    timed_out.insert(self.gc());
-                }
-                for peer in timed_out {
-                    self.timed_out(ctx, peer);
-                }
+                self.expire_requests(ctx);
+                self.arm_request_deadline(ctx);
                 if self.generation > 0
                     && !self.joining
                     && now.saturating_since(self.last_poll)
@@ -564,6 +598,13 @@ impl Actor<KMsg, KEvent> for Consumer {
             }
             T_PROCESS => self.process_one(ctx),
             T_CLIENT_TICK => self.ctp_tick(ctx),
+            T_REQ_DEADLINE => {
+                if self.deadline_timer.is_some_and(|d| d <= ctx.now()) {
+                    self.deadline_timer = None;
+                }
+                self.expire_requests(ctx);
+                self.arm_request_deadline(ctx);
+            }
             T_CTP_RECORD => self.ctp_next(ctx),
             T_WORKER => self.worker_one(ctx),
             T_MD_RETRY => {
