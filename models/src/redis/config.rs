@@ -120,9 +120,8 @@ pub struct SentinelConfig {
     pub fresh_config: bool,
     /// Hello messages through the servers' `__sentinel__:hello` channel as sentinel.c sends
     /// them: PUBLISHed to every instance and to the known sentinels, heard on a pub/sub link
-    /// each sentinel keeps to every server (`sentinel/hello.rs`). `false` (default): the
-    /// stand-in, a direct message to every other sentinel (traces of the scenarios written
-    /// before kept as they were).
+    /// each sentinel keeps to every server (`sentinel/hello.rs`). `true` by default (Redis 7
+    /// has no other way); `false`: the stand-in, a direct message to every other sentinel.
     pub hello_pubsub: bool,
 }
 
@@ -134,7 +133,7 @@ impl Default for SentinelConfig {
             failover_timeout_ms: 180_000,
             parallel_syncs: 1,
             fresh_config: false,
-            hello_pubsub: false,
+            hello_pubsub: true,
         }
     }
 }
