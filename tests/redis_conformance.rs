@@ -44,6 +44,8 @@ mod cases_pubsub;
 mod cases_replication;
 #[path = "redis_conformance/cases_resp3.rs"]
 mod cases_resp3;
+#[path = "redis_conformance/cases_stale.rs"]
+mod cases_stale;
 #[path = "redis_conformance/cases_stream_block.rs"]
 mod cases_stream_block;
 #[path = "redis_conformance/cases_stream_ranges.rs"]

@@ -35,6 +35,15 @@ fn model_setting(k: &str, v: &str) -> String {
             };
             return format!("replica_read_only: {ro}");
         }
+        "replica-serve-stale-data" => {
+            let stale = match v {
+                "yes" => true,
+                "no" => false,
+                _ => panic!("replica-serve-stale-data {v}"),
+            };
+            return format!("replica_serve_stale_data: {stale}");
+        }
+        "repl-diskless-sync-delay" => "repl_diskless_sync_delay_s",
         "repl-ping-replica-period" => "repl_ping_replica_period_s",
         "maxclients" => "maxclients",
         "databases" => "databases",
@@ -57,7 +66,15 @@ fn model_setting(k: &str, v: &str) -> String {
 }
 
 pub fn scenario_text(case: &Case) -> String {
-    let mut server = vec!["repl_diskless_sync_delay_s: 0".to_string()];
+    // The harness starts real servers with `repl-diskless-sync-delay 0` unless the case says.
+    let mut server = Vec::new();
+    if !case
+        .conf
+        .iter()
+        .any(|(k, _)| k == "repl-diskless-sync-delay")
+    {
+        server.push("repl_diskless_sync_delay_s: 0".to_string());
+    }
     server.extend(case.conf.iter().map(|(k, v)| model_setting(k, v)));
     let clients: Vec<String> = case
         .clients

@@ -87,9 +87,12 @@ impl Server {
         text
     }
 
-    /// `connected_slaves`: replicas online (replication.c `genReplicationInfoString`).
+    /// `connected_slaves`: every replica in the primary's list, those still in their full
+    /// sync included (server.c `genRedisInfoString`: `listLength(server.slaves)`; syncCommand
+    /// adds a replica to `server.slaves` at its PSYNC). `min_slaves_good_slaves` counts only
+    /// the online ones (`refresh_good_replicas`).
     pub(super) fn connected_replicas(&self) -> u64 {
-        self.replicas.values().filter(|r| r.online).count() as u64
+        self.replicas.len() as u64
     }
 
     /// Feed the replication stream: offset and backlog advance only once a backlog exists
