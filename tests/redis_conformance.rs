@@ -42,6 +42,8 @@ mod cases_limits;
 mod cases_pubsub;
 #[path = "redis_conformance/cases_replication.rs"]
 mod cases_replication;
+#[path = "redis_conformance/cases_relink.rs"]
+mod cases_relink;
 #[path = "redis_conformance/cases_resp3.rs"]
 mod cases_resp3;
 #[path = "redis_conformance/cases_stale.rs"]

@@ -170,18 +170,29 @@ impl Server {
     }
 
     pub(super) fn master_link_lost(&mut self, ctx: &mut RCtx) {
+        let mut was_online = false;
         if let Some(l) = self.link.as_mut() {
             if l.reconnect_pending {
                 // Redis has one handshake at a time (REPL_STATE_CONNECT → connectWithMaster).
                 return;
             }
-            l.reconnect_pending = true;
+            was_online = l.online;
             if l.online {
                 l.down_since_ms = self.now_ms;
             }
             l.online = false;
         }
-        // replicationCron reconnects about once per second.
+        // The link to a primary it had synced with (`server.master`) was freed:
+        // replicationHandleMasterDisconnection connects again at once ("waiting 1 second may
+        // risk backlog being recycled"). A handshake or transfer that failed
+        // (cancelReplicationHandshake) waits for replicationCron, about once per second.
+        if was_online && let Some(p) = self.primary {
+            self.connect_primary(ctx, p);
+            return;
+        }
+        if let Some(l) = self.link.as_mut() {
+            l.reconnect_pending = true;
+        }
         ctx.set_timer(SimDuration::from_millis(1_000), T_RECONNECT);
     }
 
@@ -252,10 +263,12 @@ impl Server {
                 if self.is_primary() {
                     ctx.record(RedisEvent::Demoted { server: ctx.me() });
                     ctx.sometimes("redis:demoted");
-                    // The demoted primary disconnects its replicas and unblocks WAITs. (Redis 7.0
-                    // `replicationSetMaster` keeps them until its resync with the new primary
-                    // changes its id; the model disconnects at once, docs/redis.md.)
-                    self.disconnect_replicas(ctx);
+                    // The demoted primary unblocks WAITs (disconnectAllBlockedClients) and keeps
+                    // its replicas: replicationSetMaster does not disconnect them, "since they
+                    // may hopefully be able to partially resync with us"; they stay attached
+                    // as to a replica (`sub_replicas.rs`) until its resync with the new primary
+                    // changes its history (+CONTINUE with a new id, or a full resync), which
+                    // disconnects them (`on_replication_msg`).
                     let waits: Vec<u64> = self.waits.keys().copied().collect();
                     for w in waits {
                         let b = self.waits.remove(&w).expect("listed");
