@@ -306,6 +306,11 @@ impl Server {
                 }
                 self.check_waits(ctx);
             }
+            RedisMsg::PresyncNewline => {
+                if let Some(l) = self.link.as_mut().filter(|l| l.conn == conn) {
+                    l.last_io_ms = self.now_ms;
+                }
+            }
             RedisMsg::GetAck if self.link.as_ref().is_some_and(|l| l.conn == conn) => {
                 ctx.send_conn(
                     conn,
@@ -653,6 +658,12 @@ impl Server {
             {
                 self.propagate(Cmd::ReplPing);
             }
+        }
+        // "Send a newline to all the slaves in pre-synchronization stage": a replica waiting
+        // for the RDB (repl-diskless-sync-delay) gets `\n` every second, so its repl-timeout
+        // does not end a long wait (replicationCron).
+        for (conn, _) in self.replicas.iter().filter(|(_, r)| !r.online) {
+            ctx.send_conn(*conn, RedisMsg::PresyncNewline);
         }
         // Timed-out replicas are disconnected by any server that has some, a replica with
         // replicas of its own too ("Disconnecting timedout replica").
