@@ -27,21 +27,9 @@ fn model_setting(k: &str, v: &str) -> String {
         "repl-backlog-size" => "repl_backlog_size_bytes",
         "repl-timeout" => "repl_timeout_s",
         "repl-backlog-ttl" => "repl_backlog_ttl_s",
-        "replica-read-only" => {
-            let ro = match v {
-                "yes" => true,
-                "no" => false,
-                _ => panic!("replica-read-only {v}"),
-            };
-            return format!("replica_read_only: {ro}");
-        }
+        "replica-read-only" => return format!("replica_read_only: {}", yes_no(k, v)),
         "replica-serve-stale-data" => {
-            let stale = match v {
-                "yes" => true,
-                "no" => false,
-                _ => panic!("replica-serve-stale-data {v}"),
-            };
-            return format!("replica_serve_stale_data: {stale}");
+            return format!("replica_serve_stale_data: {}", yes_no(k, v));
         }
         "repl-diskless-sync-delay" => "repl_diskless_sync_delay_s",
         "repl-ping-replica-period" => "repl_ping_replica_period_s",
@@ -63,6 +51,15 @@ fn model_setting(k: &str, v: &str) -> String {
         _ => panic!("no model setting for {k}"),
     };
     format!("{field}: {v}")
+}
+
+/// A redis.conf `yes` / `no`.
+fn yes_no(k: &str, v: &str) -> bool {
+    match v {
+        "yes" => true,
+        "no" => false,
+        _ => panic!("{k} {v}"),
+    }
 }
 
 pub fn scenario_text(case: &Case) -> String {
