@@ -40,10 +40,14 @@ mod cases_kill;
 mod cases_limits;
 #[path = "redis_conformance/cases_pubsub.rs"]
 mod cases_pubsub;
+#[path = "redis_conformance/cases_relink.rs"]
+mod cases_relink;
 #[path = "redis_conformance/cases_replication.rs"]
 mod cases_replication;
 #[path = "redis_conformance/cases_resp3.rs"]
 mod cases_resp3;
+#[path = "redis_conformance/cases_stale.rs"]
+mod cases_stale;
 #[path = "redis_conformance/cases_stream_block.rs"]
 mod cases_stream_block;
 #[path = "redis_conformance/cases_stream_ranges.rs"]

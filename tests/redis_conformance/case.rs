@@ -37,6 +37,9 @@ pub struct Case {
     /// Clients that reconnect at their next command after the server closed their
     /// connection (`reconnect: true`); the others see `closed` until a `Connect` step.
     pub reconnect: Vec<String>,
+    /// The real run waits for replication at rest before each step (`false`: only at the
+    /// start and the end, for a case whose steps fall inside a sync it wants to see).
+    pub settle_steps: bool,
     next_at: u64,
 }
 
@@ -67,6 +70,7 @@ impl Case {
             ignore_replies: Vec::new(),
             late: Vec::new(),
             reconnect: Vec::new(),
+            settle_steps: true,
             next_at: 100,
         }
     }
@@ -113,6 +117,12 @@ impl Case {
     /// `client` reconnects at its next command when the server closed its connection.
     pub fn reconnect(mut self, client: &str) -> Case {
         self.reconnect.push(client.to_string());
+        self
+    }
+    /// Steps do not wait for replication at rest: a sync started by a step is still running
+    /// at the next ones, as in the model at the same times.
+    pub fn unsettled_steps(mut self) -> Case {
+        self.settle_steps = false;
         self
     }
     pub fn settle(mut self, ms: u64) -> Case {

@@ -27,14 +27,11 @@ fn model_setting(k: &str, v: &str) -> String {
         "repl-backlog-size" => "repl_backlog_size_bytes",
         "repl-timeout" => "repl_timeout_s",
         "repl-backlog-ttl" => "repl_backlog_ttl_s",
-        "replica-read-only" => {
-            let ro = match v {
-                "yes" => true,
-                "no" => false,
-                _ => panic!("replica-read-only {v}"),
-            };
-            return format!("replica_read_only: {ro}");
+        "replica-read-only" => return format!("replica_read_only: {}", yes_no(k, v)),
+        "replica-serve-stale-data" => {
+            return format!("replica_serve_stale_data: {}", yes_no(k, v));
         }
+        "repl-diskless-sync-delay" => "repl_diskless_sync_delay_s",
         "repl-ping-replica-period" => "repl_ping_replica_period_s",
         "maxclients" => "maxclients",
         "databases" => "databases",
@@ -56,8 +53,25 @@ fn model_setting(k: &str, v: &str) -> String {
     format!("{field}: {v}")
 }
 
+/// A redis.conf `yes` / `no`.
+fn yes_no(k: &str, v: &str) -> bool {
+    match v {
+        "yes" => true,
+        "no" => false,
+        _ => panic!("{k} {v}"),
+    }
+}
+
 pub fn scenario_text(case: &Case) -> String {
-    let mut server = vec!["repl_diskless_sync_delay_s: 0".to_string()];
+    // The harness starts real servers with `repl-diskless-sync-delay 0` unless the case says.
+    let mut server = Vec::new();
+    if !case
+        .conf
+        .iter()
+        .any(|(k, _)| k == "repl-diskless-sync-delay")
+    {
+        server.push("repl_diskless_sync_delay_s: 0".to_string());
+    }
     server.extend(case.conf.iter().map(|(k, v)| model_setting(k, v)));
     let clients: Vec<String> = case
         .clients

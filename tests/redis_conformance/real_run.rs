@@ -87,7 +87,9 @@ pub fn run(case: &Case) -> Obs {
         }
         // Each step meets replication at rest, as in the model (whose replicas apply a write
         // within milliseconds): the wait is not the case's time.
-        t0 += settle_replication(&servers);
+        if case.settle_steps {
+            t0 += settle_replication(&servers);
+        }
         absorb_all(case, &mut clients, &mut obs, Duration::ZERO);
         let ci = case.client_index(&step.client);
         // Every client's address, for CLIENT KILL ADDR (one that is not connected has none).

@@ -437,6 +437,31 @@ impl Cmd {
         )
     }
 
+    /// `CMD_STALE` in Redis 7.0's command table (src/commands/*.json, flag `STALE`): run by a
+    /// replica whose link is down with `replica-serve-stale-data no`. PING, WAIT, DBSIZE and
+    /// every key and stream command (XINFO included) are not; the connection, pub/sub, INFO,
+    /// SELECT, REPLICAOF and the Sentinel transaction (MULTI, SLAVEOF, CONFIG REWRITE, CLIENT
+    /// KILL, EXEC) are.
+    pub fn runs_on_stale_data(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Hello { .. }
+                | Cmd::ClientSetName { .. }
+                | Cmd::ClientGetName
+                | Cmd::ClientKill { .. }
+                | Cmd::Select { .. }
+                | Cmd::Publish { .. }
+                | Cmd::Subscribe { .. }
+                | Cmd::Psubscribe { .. }
+                | Cmd::Unsubscribe { .. }
+                | Cmd::Punsubscribe { .. }
+                | Cmd::ReplicaOf { .. }
+                | Cmd::SentinelReconf { .. }
+                | Cmd::Info
+                | Cmd::InfoSection { .. }
+        )
+    }
+
     /// `CMD_DENYOOM`: writes that may grow memory.
     pub fn denies_oom(&self) -> bool {
         matches!(

@@ -54,6 +54,10 @@ pub struct ServerConfig {
     /// `replica-read-only`: `false` lets a replica take writes from its clients; since Redis
     /// 4.0 they stay local (never propagated to its own replicas) and a full resync drops them.
     pub replica_read_only: bool,
+    /// `replica-serve-stale-data`: `false` makes a replica whose link to its primary is not
+    /// up (`repl_state != REPL_STATE_CONNECTED`: reconnecting or in a full sync) answer every
+    /// command without the `stale` flag `-MASTERDOWN` (server.c `processCommand`).
+    pub replica_serve_stale_data: bool,
     pub repl_timeout_s: u64,
     pub repl_ping_replica_period_s: u64,
     /// `repl-diskless-sync-delay`: a full sync waits this long for more replicas.
@@ -87,6 +91,7 @@ impl Default for ServerConfig {
             repl_backlog_size_bytes: MIB,
             repl_backlog_ttl_s: 3_600,
             replica_read_only: true,
+            replica_serve_stale_data: true,
             repl_timeout_s: 60,
             repl_ping_replica_period_s: 10,
             repl_diskless_sync_delay_s: 5,
@@ -120,9 +125,8 @@ pub struct SentinelConfig {
     pub fresh_config: bool,
     /// Hello messages through the servers' `__sentinel__:hello` channel as sentinel.c sends
     /// them: PUBLISHed to every instance and to the known sentinels, heard on a pub/sub link
-    /// each sentinel keeps to every server (`sentinel/hello.rs`). `false` (default): the
-    /// stand-in, a direct message to every other sentinel (traces of the scenarios written
-    /// before kept as they were).
+    /// each sentinel keeps to every server (`sentinel/hello.rs`). `true` by default (Redis 7
+    /// has no other way); `false`: the stand-in, a direct message to every other sentinel.
     pub hello_pubsub: bool,
 }
 
@@ -134,7 +138,7 @@ impl Default for SentinelConfig {
             failover_timeout_ms: 180_000,
             parallel_syncs: 1,
             fresh_config: false,
-            hello_pubsub: false,
+            hello_pubsub: true,
         }
     }
 }

@@ -57,6 +57,17 @@ impl Server {
                 cmd.full_name()
             )));
         }
+        // Then (processCommand): `masterhost && repl_state != REPL_STATE_CONNECTED &&
+        // repl_serve_stale_data == 0 && is_denystale_command` → shared.masterdownerr.
+        if self.primary.is_some()
+            && !self.cfg.replica_serve_stale_data
+            && !self.link.as_ref().is_some_and(|l| l.online)
+            && !cmd.runs_on_stale_data()
+        {
+            return Some(Reply::err(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            ));
+        }
         ctx.busy(SimDuration::from_nanos(
             self.cfg.cmd_cost_ns + cmd.max_bulk() / 1024 * self.cfg.cost_ns_per_kib,
         ));

@@ -119,6 +119,10 @@ pub enum RedisMsg {
         bytes: u64,
     },
     GetAck,
+    /// Primary → a replica waiting for its full sync to start: the `\n` replicationCron
+    /// writes every second to replicas in `SLAVE_STATE_WAIT_BGSAVE_START`, which keeps their
+    /// handshake alive (the replica reads it as I/O: `repl_transfer_lastio`).
+    PresyncNewline,
     /// Sentinel ↔ sentinel (datagrams).
     IsDownReq {
         epoch: u64,
@@ -166,6 +170,7 @@ impl Message for RedisMsg {
             RedisMsg::Continue { .. } => "continue",
             RedisMsg::Stream { .. } => "repl-stream",
             RedisMsg::GetAck => "replconf-getack",
+            RedisMsg::PresyncNewline => "presync-newline",
             RedisMsg::IsDownReq { .. } => "is-master-down",
             RedisMsg::IsDownReply { .. } => "is-master-down-reply",
             RedisMsg::Hello { .. } => "hello",
@@ -179,6 +184,7 @@ impl Message for RedisMsg {
             RedisMsg::Frames { bytes, .. } | RedisMsg::Stream { bytes, .. } => *bytes,
             RedisMsg::Messages(r) => r.bytes(),
             RedisMsg::FullResync { bytes, .. } => *bytes + 64,
+            RedisMsg::PresyncNewline => 1,
             _ => 48,
         }
     }

@@ -87,9 +87,12 @@ impl Server {
         text
     }
 
-    /// `connected_slaves`: replicas online (replication.c `genReplicationInfoString`).
+    /// `connected_slaves`: every replica in the primary's list, those still in their full
+    /// sync included (server.c `genRedisInfoString`: `listLength(server.slaves)`; syncCommand
+    /// adds a replica to `server.slaves` at its PSYNC). `min_slaves_good_slaves` counts only
+    /// the online ones (`refresh_good_replicas`).
     pub(super) fn connected_replicas(&self) -> u64 {
-        self.replicas.values().filter(|r| r.online).count() as u64
+        self.replicas.len() as u64
     }
 
     /// Feed the replication stream: offset and backlog advance only once a backlog exists
@@ -167,18 +170,29 @@ impl Server {
     }
 
     pub(super) fn master_link_lost(&mut self, ctx: &mut RCtx) {
+        let mut was_online = false;
         if let Some(l) = self.link.as_mut() {
             if l.reconnect_pending {
                 // Redis has one handshake at a time (REPL_STATE_CONNECT → connectWithMaster).
                 return;
             }
-            l.reconnect_pending = true;
+            was_online = l.online;
             if l.online {
                 l.down_since_ms = self.now_ms;
             }
             l.online = false;
         }
-        // replicationCron reconnects about once per second.
+        // The link to a primary it had synced with (`server.master`) was freed:
+        // replicationHandleMasterDisconnection connects again at once ("waiting 1 second may
+        // risk backlog being recycled"). A handshake or transfer that failed
+        // (cancelReplicationHandshake) waits for replicationCron, about once per second.
+        if was_online && let Some(p) = self.primary {
+            self.connect_primary(ctx, p);
+            return;
+        }
+        if let Some(l) = self.link.as_mut() {
+            l.reconnect_pending = true;
+        }
         ctx.set_timer(SimDuration::from_millis(1_000), T_RECONNECT);
     }
 
@@ -249,10 +263,12 @@ impl Server {
                 if self.is_primary() {
                     ctx.record(RedisEvent::Demoted { server: ctx.me() });
                     ctx.sometimes("redis:demoted");
-                    // The demoted primary disconnects its replicas and unblocks WAITs. (Redis 7.0
-                    // `replicationSetMaster` keeps them until its resync with the new primary
-                    // changes its id; the model disconnects at once, docs/redis.md.)
-                    self.disconnect_replicas(ctx);
+                    // The demoted primary unblocks WAITs (disconnectAllBlockedClients) and keeps
+                    // its replicas: replicationSetMaster does not disconnect them, "since they
+                    // may hopefully be able to partially resync with us"; they stay attached
+                    // as to a replica (`sub_replicas.rs`) until its resync with the new primary
+                    // changes its history (+CONTINUE with a new id, or a full resync), which
+                    // disconnects them (`on_replication_msg`).
                     let waits: Vec<u64> = self.waits.keys().copied().collect();
                     for w in waits {
                         let b = self.waits.remove(&w).expect("listed");
@@ -289,6 +305,11 @@ impl Server {
                     }
                 }
                 self.check_waits(ctx);
+            }
+            RedisMsg::PresyncNewline => {
+                if let Some(l) = self.link.as_mut().filter(|l| l.conn == conn) {
+                    l.last_io_ms = self.now_ms;
+                }
             }
             RedisMsg::GetAck if self.link.as_ref().is_some_and(|l| l.conn == conn) => {
                 ctx.send_conn(
@@ -637,6 +658,12 @@ impl Server {
             {
                 self.propagate(Cmd::ReplPing);
             }
+        }
+        // "Send a newline to all the slaves in pre-synchronization stage": a replica waiting
+        // for the RDB (repl-diskless-sync-delay) gets `\n` every second, so its repl-timeout
+        // does not end a long wait (replicationCron).
+        for (conn, _) in self.replicas.iter().filter(|(_, r)| !r.online) {
+            ctx.send_conn(*conn, RedisMsg::PresyncNewline);
         }
         // Timed-out replicas are disconnected by any server that has some, a replica with
         // replicas of its own too ("Disconnecting timedout replica").

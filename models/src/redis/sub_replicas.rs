@@ -42,8 +42,8 @@ impl Server {
     /// replication id changed), when it loads a full resync from its primary
     /// (`replicationAttachToNewMaster`, which also frees the backlog so no one can PSYNC
     /// into the old history), when a partial resync brings a new replication id
-    /// (`slaveTryPartialResynchronization`, "+CONTINUE <new id>"), and — the model's
-    /// simplification, see docs/redis.md — when a primary is demoted.
+    /// (`slaveTryPartialResynchronization`, "+CONTINUE <new id>"). A demoted primary keeps its
+    /// replicas until one of those (replicationSetMaster does not call it).
     pub(super) fn disconnect_replicas(&mut self, ctx: &mut RCtx) {
         let reps: Vec<ConnId> = self.replicas.keys().copied().collect();
         for conn in reps {

@@ -12,7 +12,7 @@
 //! servers still hear each other's hellos (and a new configuration), and any client subscribed
 //! to the channel sees them.
 //!
-//! With `hello_pubsub: false` (the default, kept for the existing scenarios' traces) a hello
+//! With `hello_pubsub: false` (not the default; the stand-in of earlier versions) a hello
 //! is a direct message to every other sentinel, known or not (`RedisMsg::Hello`), and the
 //! PUBLISHes to the servers are only load.
 
