@@ -524,6 +524,11 @@ fn k53b_txn_delayed_endtxn_fenced_kip890() {
 }
 
 #[test]
+fn k53c_txn_delayed_endtxn_refused_after_abort() {
+    oracle("k53c-txn-delayed-endtxn-refused-after-abort");
+}
+
+#[test]
 fn k33a_txn_offsets_stale_generation() {
     oracle("k33a-txn-offsets-stale-generation");
 }

@@ -532,6 +532,12 @@ impl TxnClient {
                         return Some(notes);
                     }
                     Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
+                    // TransactionManager.EndTxnHandler: INVALID_TXN_STATE is a fatal error —
+                    // the producer can only be closed, as when it is fenced.
+                    Err(KErr::InvalidTxnState) => {
+                        ctx.sometimes("kafka:txn_client_invalid_txn_state");
+                        notes.extend(self.fence(ctx));
+                    }
                     Err(_) => self.coord_backoff(ctx),
                 }
             }

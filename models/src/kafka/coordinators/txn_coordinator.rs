@@ -298,7 +298,7 @@ impl TxnCoordinator {
     }
 
     /// EndTxn: decide commit or abort; on commit the pending offsets become the group's
-    /// committed offsets atomically with the decision. Retries of a decided EndTxn succeed.
+    /// committed offsets atomically with the decision (`end_txn_outcome` says when).
     /// With KIP-890 (transaction.version 2) the decision bumps the epoch: the answer carries
     /// the new one, the markers too, and a retry names the epoch before the bump
     /// (TransactionCoordinator.handleEndTransaction: `isRetry` when `producerEpoch` is the
@@ -327,27 +327,43 @@ impl TxnCoordinator {
         let result = if retry_of_bumped {
             Ok(self.txns[&tid].epoch)
         } else {
-            self.check(tid, pid, epoch).and_then(|()| {
-                let state = self.txns[&tid].state;
-                match state {
-                    State::Ongoing => {
-                        self.decide(ctx, tid, commit, Some(committed));
-                        Ok(())
-                    }
-                    State::Completing { commit: c } if c == commit => Ok(()),
-                    // Nothing was added: an empty transaction ends at once.
-                    State::Empty | State::Complete => Ok(()),
-                    State::Completing { .. } => Err(KErr::ConcurrentTransactions),
+            self.end_txn_outcome(tid, pid, epoch, commit).map(|decide| {
+                if decide {
+                    self.decide(ctx, tid, commit, Some(committed));
                 }
-                .map(|()| self.txns[&tid].epoch)
+                self.txns[&tid].epoch
             })
         };
+        if result == Err(KErr::InvalidTxnState) {
+            ctx.sometimes("kafka:txn_end_invalid_state");
+        }
         if result == Err(KErr::ProducerFenced) {
             // A late EndTxn of an earlier epoch (TV2: "If the epoch is the same it actually
             // indicates the next endTransaction call", so only the bumped epoch is valid).
             ctx.sometimes("kafka:txn_producer_fenced");
         }
         reply(ctx, from, via, KMsg::EndTxnResp { commit, result });
+    }
+
+    /// What an EndTxn meets in its transaction's state (TransactionCoordinator
+    /// .handleEndTransaction, transaction.version 1): `Ok(true)` to decide now, `Ok(false)` to
+    /// answer success with nothing to do, or the error. A retry of the decision being written
+    /// (PrepareCommit / PrepareAbort) waits (CONCURRENT_TRANSACTIONS, retried); a retry of the
+    /// decision written (CompleteCommit / CompleteAbort) succeeds; the other decision in either
+    /// state is an invalid transition: INVALID_TXN_STATE, fatal to the client.
+    fn end_txn_outcome(&self, tid: u32, pid: i64, epoch: i16, commit: bool) -> Result<bool, KErr> {
+        self.check(tid, pid, epoch)?;
+        let t = &self.txns[&tid];
+        match t.state {
+            State::Ongoing => Ok(true),
+            State::Completing { commit: c } if c == commit => Err(KErr::ConcurrentTransactions),
+            State::Completing { .. } => Err(KErr::InvalidTxnState),
+            State::Complete if t.last_commit.is_some_and(|c| c != commit) => {
+                Err(KErr::InvalidTxnState)
+            }
+            // Nothing was added: an empty transaction ends at once.
+            State::Empty | State::Complete => Ok(false),
+        }
     }
 
     /// The decision: pending offsets applied on commit; markers to every partition. An abort
@@ -644,5 +660,40 @@ mod tests {
                 "{state:?}"
             );
         }
+    }
+
+    /// handleEndTransaction's answers by state: decide an ongoing one; the same decision
+    /// while it is written waits, once written succeeds; the other decision is refused.
+    #[test]
+    fn end_txn_answers_by_state_and_decision() {
+        let outcome = |state, last_commit, commit| {
+            let mut c = coordinator(state, &[0]);
+            c.txns.get_mut(&7).expect("txn").last_commit = last_commit;
+            c.end_txn_outcome(7, PID_BASE, 2, commit)
+        };
+        assert_eq!(outcome(State::Ongoing, None, true), Ok(true));
+        for commit in [true, false] {
+            let writing = State::Completing { commit };
+            assert_eq!(
+                outcome(writing, Some(commit), commit),
+                Err(KErr::ConcurrentTransactions)
+            );
+            assert_eq!(
+                outcome(writing, Some(commit), !commit),
+                Err(KErr::InvalidTxnState)
+            );
+            assert_eq!(outcome(State::Complete, Some(commit), commit), Ok(false));
+            assert_eq!(
+                outcome(State::Complete, Some(commit), !commit),
+                Err(KErr::InvalidTxnState)
+            );
+        }
+        assert_eq!(outcome(State::Empty, None, false), Ok(false));
+        // Fencing comes first: a stale epoch is fenced whatever the state.
+        let c = coordinator(State::Complete, &[]);
+        assert_eq!(
+            c.end_txn_outcome(7, PID_BASE, 1, true),
+            Err(KErr::ProducerFenced)
+        );
     }
 }
