@@ -40,6 +40,8 @@ const T_MD_RETRY: u64 = 10;
 const T_REQ_DEADLINE: u64 = 11;
 
 type Chunk = (u32, u64, Values);
+/// Fetched records waiting for the application's poll, in arrival order.
+type Chunks = VecDeque<Chunk>;
 
 /// The output producer of consumer `idx`, if the scenario runs consume-transform-produce:
 /// transactional.id `ctp-{idx}` (stable across restarts, so a restart fences the previous
@@ -76,7 +78,7 @@ pub struct Consumer {
     epochs: BTreeMap<u32, (u32, u32)>,
     /// Partitions stopped by auto.offset.reset=none.
     stopped: BTreeSet<u32>,
-    buffer: VecDeque<Chunk>,
+    buffer: Chunks,
     /// broker → (request, generation, timer)
     /// broker → (request, generation, request.timeout.ms deadline)
     fetches: BTreeMap<u32, (u64, u64, SimTime)>,
