@@ -137,6 +137,16 @@ impl ReplicaLog {
     }
 
     /// Check a batch's sequence against the producer state (ProducerAppendInfo.checkSequence).
+    /// UnifiedLog.hasOngoingTransaction: the producer id has an open transaction on this log
+    /// *at this epoch* ("if the incoming producer epoch is newer than the stored one, the
+    /// transaction may have finished"): with transactions v2 the next transaction's epoch is one
+    /// higher, so its first batch is verified (and added) even while the previous transaction's
+    /// marker is not yet written here.
+    pub fn has_ongoing_transaction(&self, pid: i64, epoch: i16) -> bool {
+        self.txn.open.contains_key(&pid)
+            && self.producers.get(&pid).is_some_and(|e| e.epoch == epoch)
+    }
+
     pub fn check_sequence(&self, pid: i64, epoch: i16, first_seq: i32, last_seq: i32) -> SeqCheck {
         if pid < 0 {
             return SeqCheck::Append;

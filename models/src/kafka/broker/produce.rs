@@ -168,9 +168,9 @@ impl Broker {
                 ctx.sometimes("kafka:duplicate_sequence_number");
                 return (Ok(None), None);
             }
-            _ if self.cfg.transaction_partition_verification
+            _ if (self.cfg.transaction_partition_verification || self.cfg.kip890_transactions)
                 && wb.txn == BatchTxn::Data
-                && !log.txn.open.contains_key(&wb.pid)
+                && !log.has_ongoing_transaction(wb.pid, wb.producer_epoch)
                 && missing_verification(log.verification.get(&wb.pid).copied(), guard) =>
             {
                 // UnifiedLog.analyzeAndValidateProducerState (after the duplicate check):
@@ -545,7 +545,11 @@ impl Broker {
     /// The start of the produce path: transactional batches that need verification make the
     /// request wait for the coordinator; everything else goes on to the append.
     pub(super) fn on_produce(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, request: ProduceRequest) {
-        let guards = if self.cfg.transaction_partition_verification {
+        // Transactions v2 always go through the coordinator: with them the request adds the
+        // partition (ReplicaManager.maybeSendPartitionsToTransactionCoordinator skips only when
+        // `!supportsEpochBump && !transactionPartitionVerificationEnable`).
+        let tv2 = self.cfg.kip890_transactions;
+        let guards = if self.cfg.transaction_partition_verification || tv2 {
             self.start_verification(&request.batches)
         } else {
             BTreeMap::new()
@@ -578,6 +582,7 @@ impl Broker {
             pid,
             epoch,
             parts,
+            verify_only: !tv2,
         };
         self.peers.send(ctx, gc, msg);
     }
@@ -592,7 +597,7 @@ impl Broker {
                 .parts
                 .get(p)
                 .is_some_and(|v| v.role == super::Role::Leader);
-            if !leads || self.logs[p].txn.open.contains_key(&wb.pid) {
+            if !leads || self.logs[p].has_ongoing_transaction(wb.pid, wb.producer_epoch) {
                 continue;
             }
             let next = &mut self.verifications.next_guard;
@@ -620,9 +625,10 @@ impl Broker {
             guards: pv.guards,
             errors: BTreeMap::new(),
         };
+        let tv2 = self.cfg.kip890_transactions;
         for (p, r) in results {
             if let Err(e) = r {
-                verified.errors.insert(p, produce_error(e));
+                verified.errors.insert(p, produce_error(e, tv2));
             }
         }
         if !verified.errors.is_empty() {
