@@ -549,13 +549,13 @@ impl Broker {
         // partition (ReplicaManager.maybeSendPartitionsToTransactionCoordinator skips only when
         // `!supportsEpochBump && !transactionPartitionVerificationEnable`).
         let tv2 = self.cfg.kip890_transactions;
-        let guards = if self.cfg.transaction_partition_verification || tv2 {
+        let Verified { guards, errors } = if self.cfg.transaction_partition_verification || tv2 {
             self.start_verification(&request.batches)
         } else {
-            BTreeMap::new()
+            Verified::default()
         };
         if guards.is_empty() {
-            self.produce_verified(ctx, request, &Verified::default());
+            self.produce_verified(ctx, request, &Verified { guards, errors });
             return;
         }
         let first = (request.batches)
@@ -572,6 +572,7 @@ impl Broker {
         let pending = PendingVerify {
             request,
             guards,
+            early: errors,
             deadline,
         };
         v.pending.insert(vreq, pending);
@@ -588,9 +589,13 @@ impl Broker {
     }
 
     /// maybeStartTransactionVerification per partition this broker leads: a guard for each
-    /// transactional data batch whose producer id has no ongoing transaction on the log.
-    fn start_verification(&mut self, batches: &[WireBatch]) -> BTreeMap<u32, u64> {
+    /// transactional data batch whose producer id has no ongoing transaction on the log at its
+    /// epoch. A batch of an epoch below the log's producer state is refused at once
+    /// (UnifiedLog.maybeStartTransactionVerification: "Check if the producer epoch is lower than
+    /// the stored one, and reject early": INVALID_PRODUCER_EPOCH, no coordinator round trip).
+    fn start_verification(&mut self, batches: &[WireBatch]) -> Verified {
         let mut guards = BTreeMap::new();
+        let mut errors = BTreeMap::new();
         for wb in batches.iter().filter(|b| b.txn == BatchTxn::Data) {
             let p = wb.p as usize;
             let leads = self
@@ -600,6 +605,11 @@ impl Broker {
             if !leads || self.logs[p].has_ongoing_transaction(wb.pid, wb.producer_epoch) {
                 continue;
             }
+            let stored = self.logs[p].producers.get(&wb.pid).map(|e| e.epoch);
+            if stored.is_some_and(|e| wb.producer_epoch < e) {
+                errors.insert(wb.p, KErr::InvalidProducerEpoch);
+                continue;
+            }
             let next = &mut self.verifications.next_guard;
             let guard = *self.logs[p].verification.entry(wb.pid).or_insert_with(|| {
                 *next += 1;
@@ -607,7 +617,7 @@ impl Broker {
             });
             guards.insert(wb.p, guard);
         }
-        guards
+        Verified { guards, errors }
     }
 
     /// The coordinator's answer: refused partitions get its (translated) error, the rest are
@@ -623,7 +633,7 @@ impl Broker {
         };
         let mut verified = Verified {
             guards: pv.guards,
-            errors: BTreeMap::new(),
+            errors: pv.early,
         };
         let tv2 = self.cfg.kip890_transactions;
         for (p, r) in results {

@@ -51,6 +51,8 @@ pub struct PendingVerify {
     pub request: ProduceRequest,
     /// The guard each verified partition got when the verification started.
     pub guards: BTreeMap<u32, u64>,
+    /// Partitions refused before the request went out (a stale producer epoch).
+    pub early: BTreeMap<u32, KErr>,
     /// When the broker gives up on the answer (`broker_request_timeout_ms` after sending).
     pub deadline: SimTime,
 }
@@ -131,6 +133,7 @@ mod tests {
         PendingVerify {
             request,
             guards: BTreeMap::new(),
+            early: BTreeMap::new(),
             deadline: SimTime::ZERO + SimDuration::from_millis(deadline_ms),
         }
     }
