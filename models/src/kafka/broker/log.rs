@@ -137,6 +137,16 @@ impl ReplicaLog {
     }
 
     /// Check a batch's sequence against the producer state (ProducerAppendInfo.checkSequence).
+    /// UnifiedLog.hasOngoingTransaction: the producer id has an open transaction on this log
+    /// *at this epoch* ("if the incoming producer epoch is newer than the stored one, the
+    /// transaction may have finished"): with transactions v2 the next transaction's epoch is one
+    /// higher, so its first batch is verified (and added) even while the previous transaction's
+    /// marker is not yet written here.
+    pub fn has_ongoing_transaction(&self, pid: i64, epoch: i16) -> bool {
+        self.txn.open.contains_key(&pid)
+            && self.producers.get(&pid).is_some_and(|e| e.epoch == epoch)
+    }
+
     pub fn check_sequence(&self, pid: i64, epoch: i16, first_seq: i32, last_seq: i32) -> SeqCheck {
         if pid < 0 {
             return SeqCheck::Append;
@@ -646,6 +656,7 @@ impl TxnIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::wire::records::MARKER_VALUE;
 
     /// A broker elected leader for epoch 2 at its LEO that appended nothing: a truncation at
     /// the LEO removes no record but must drop the empty epoch's cache entry
@@ -692,6 +703,36 @@ mod tests {
         );
         assert!(!log.advance_log_start(1), "never backwards");
         assert_eq!(log_view(&log).all, vec![4]);
+    }
+
+    /// UnifiedLog.hasOngoingTransaction: an open transaction counts only at its own producer
+    /// epoch, so with transactions v2 the next transaction's first batch (epoch + 1) is verified
+    /// and added even while the previous one's marker is not yet here; the marker closes it.
+    #[test]
+    fn an_ongoing_transaction_is_one_of_the_same_epoch() {
+        let mut log = ReplicaLog::default();
+        let data = Batch {
+            pid: 7,
+            producer_epoch: 3,
+            first_seq: 0,
+            txn: BatchTxn::Data,
+            ..Batch::fixture(0, 0, &[1])
+        };
+        log.append(Rc::new(data), 0, u64::MAX, u64::MAX);
+        assert!(log.has_ongoing_transaction(7, 3));
+        assert!(
+            !log.has_ongoing_transaction(7, 4),
+            "the next epoch's transaction"
+        );
+        assert!(!log.has_ongoing_transaction(8, 3), "another producer id");
+        let marker = Batch {
+            pid: 7,
+            producer_epoch: 4,
+            txn: BatchTxn::Commit,
+            ..Batch::fixture(1, 0, &[MARKER_VALUE])
+        };
+        log.append(Rc::new(marker), 0, u64::MAX, u64::MAX);
+        assert!(!log.has_ongoing_transaction(7, 4), "the marker ended it");
     }
 
     /// An empty follower log whose only epoch entry starts at the log start: truncating to the

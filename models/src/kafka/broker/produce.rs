@@ -168,9 +168,9 @@ impl Broker {
                 ctx.sometimes("kafka:duplicate_sequence_number");
                 return (Ok(None), None);
             }
-            _ if self.cfg.transaction_partition_verification
+            _ if (self.cfg.transaction_partition_verification || self.cfg.kip890_transactions)
                 && wb.txn == BatchTxn::Data
-                && !log.txn.open.contains_key(&wb.pid)
+                && !log.has_ongoing_transaction(wb.pid, wb.producer_epoch)
                 && missing_verification(log.verification.get(&wb.pid).copied(), guard) =>
             {
                 // UnifiedLog.analyzeAndValidateProducerState (after the duplicate check):
@@ -545,13 +545,17 @@ impl Broker {
     /// The start of the produce path: transactional batches that need verification make the
     /// request wait for the coordinator; everything else goes on to the append.
     pub(super) fn on_produce(&mut self, ctx: &mut Ctx<'_, KMsg, KEvent>, request: ProduceRequest) {
-        let guards = if self.cfg.transaction_partition_verification {
+        // Transactions v2 always go through the coordinator: with them the request adds the
+        // partition (ReplicaManager.maybeSendPartitionsToTransactionCoordinator skips only when
+        // `!supportsEpochBump && !transactionPartitionVerificationEnable`).
+        let tv2 = self.cfg.kip890_transactions;
+        let Verified { guards, errors } = if self.cfg.transaction_partition_verification || tv2 {
             self.start_verification(&request.batches)
         } else {
-            BTreeMap::new()
+            Verified::default()
         };
         if guards.is_empty() {
-            self.produce_verified(ctx, request, &Verified::default());
+            self.produce_verified(ctx, request, &Verified { guards, errors });
             return;
         }
         let first = (request.batches)
@@ -568,6 +572,7 @@ impl Broker {
         let pending = PendingVerify {
             request,
             guards,
+            early: errors,
             deadline,
         };
         v.pending.insert(vreq, pending);
@@ -578,21 +583,31 @@ impl Broker {
             pid,
             epoch,
             parts,
+            verify_only: !tv2,
         };
         self.peers.send(ctx, gc, msg);
     }
 
     /// maybeStartTransactionVerification per partition this broker leads: a guard for each
-    /// transactional data batch whose producer id has no ongoing transaction on the log.
-    fn start_verification(&mut self, batches: &[WireBatch]) -> BTreeMap<u32, u64> {
+    /// transactional data batch whose producer id has no ongoing transaction on the log at its
+    /// epoch. A batch of an epoch below the log's producer state is refused at once
+    /// (UnifiedLog.maybeStartTransactionVerification: "Check if the producer epoch is lower than
+    /// the stored one, and reject early": INVALID_PRODUCER_EPOCH, no coordinator round trip).
+    fn start_verification(&mut self, batches: &[WireBatch]) -> Verified {
         let mut guards = BTreeMap::new();
+        let mut errors = BTreeMap::new();
         for wb in batches.iter().filter(|b| b.txn == BatchTxn::Data) {
             let p = wb.p as usize;
             let leads = self
                 .parts
                 .get(p)
                 .is_some_and(|v| v.role == super::Role::Leader);
-            if !leads || self.logs[p].txn.open.contains_key(&wb.pid) {
+            if !leads || self.logs[p].has_ongoing_transaction(wb.pid, wb.producer_epoch) {
+                continue;
+            }
+            let stored = self.logs[p].producers.get(&wb.pid).map(|e| e.epoch);
+            if stored.is_some_and(|e| wb.producer_epoch < e) {
+                errors.insert(wb.p, KErr::InvalidProducerEpoch);
                 continue;
             }
             let next = &mut self.verifications.next_guard;
@@ -602,7 +617,7 @@ impl Broker {
             });
             guards.insert(wb.p, guard);
         }
-        guards
+        Verified { guards, errors }
     }
 
     /// The coordinator's answer: refused partitions get its (translated) error, the rest are
@@ -618,11 +633,12 @@ impl Broker {
         };
         let mut verified = Verified {
             guards: pv.guards,
-            errors: BTreeMap::new(),
+            errors: pv.early,
         };
+        let tv2 = self.cfg.kip890_transactions;
         for (p, r) in results {
             if let Err(e) = r {
-                verified.errors.insert(p, produce_error(e));
+                verified.errors.insert(p, produce_error(e, tv2));
             }
         }
         if !verified.errors.is_empty() {

@@ -51,6 +51,8 @@ pub struct PendingVerify {
     pub request: ProduceRequest,
     /// The guard each verified partition got when the verification started.
     pub guards: BTreeMap<u32, u64>,
+    /// Partitions refused before the request went out (a stale producer epoch).
+    pub early: BTreeMap<u32, KErr>,
     /// When the broker gives up on the answer (`broker_request_timeout_ms` after sending).
     pub deadline: SimTime,
 }
@@ -93,10 +95,14 @@ impl Verifications {
 /// AddPartitionsToTxnManager + ReplicaManager's translation of a coordinator error into the
 /// produce answer (produce v11+, `genericErrorSupported`): PRODUCER_FENCED →
 /// INVALID_PRODUCER_EPOCH; the retriable coordinator errors → NOT_ENOUGH_REPLICAS ("does not
-/// trigger a metadata refresh"); TRANSACTION_ABORTABLE and the rest unchanged.
-pub fn produce_error(e: KErr) -> KErr {
+/// trigger a metadata refresh"); TRANSACTION_ABORTABLE and the rest unchanged. With
+/// transactions v2 (`tv2`, the `addPartition` operation) CONCURRENT_TRANSACTIONS stays as it is
+/// (ReplicaManager.handleProduceAppend: "Don't convert the Concurrent Transaction exception for
+/// TV2"); the producer retries it (ConcurrentTransactionsException is retriable).
+pub fn produce_error(e: KErr, tv2: bool) -> KErr {
     match e {
         KErr::ProducerFenced => KErr::InvalidProducerEpoch,
+        KErr::ConcurrentTransactions if tv2 => e,
         KErr::ConcurrentTransactions | KErr::Network => KErr::NotEnoughReplicas,
         other => other,
     }
@@ -127,6 +133,7 @@ mod tests {
         PendingVerify {
             request,
             guards: BTreeMap::new(),
+            early: BTreeMap::new(),
             deadline: SimTime::ZERO + SimDuration::from_millis(deadline_ms),
         }
     }
@@ -166,7 +173,13 @@ mod tests {
                 KErr::InvalidProducerIdMapping,
             ),
         ] {
-            assert_eq!(produce_error(from), to, "{from:?}");
+            assert_eq!(produce_error(from, false), to, "{from:?}");
         }
+        // Transactions v2: CONCURRENT_TRANSACTIONS reaches the producer as it is.
+        assert_eq!(
+            produce_error(KErr::ConcurrentTransactions, true),
+            KErr::ConcurrentTransactions
+        );
+        assert_eq!(produce_error(KErr::Network, true), KErr::NotEnoughReplicas);
     }
 }

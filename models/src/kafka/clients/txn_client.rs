@@ -99,6 +99,11 @@ pub struct TxnClient {
     epoch: i16,
     state: St,
     added: BTreeSet<u32>,
+    /// TransactionManager.transactionStarted: the transaction added a partition or offsets
+    /// (v1: an AddPartitionsToTxn or AddOffsetsToTxn answered without error; v2: any send,
+    /// `maybeAddPartition`). An EndTxn is sent only then (`nextRequest`: "Not sending EndTxn for
+    /// completed transaction since no partitions or offsets were successfully added").
+    started: bool,
     batches: BTreeMap<u64, TBatch>,
     next_id: u64,
     next_seq: BTreeMap<u32, i32>,
@@ -155,6 +160,7 @@ impl TxnClient {
             epoch: 0,
             state: St::Idle,
             added: BTreeSet::new(),
+            started: false,
             batches: BTreeMap::new(),
             next_id: 0,
             next_seq: BTreeMap::new(),
@@ -185,6 +191,13 @@ impl TxnClient {
         NodeId(self.cfg.gc_index())
     }
 
+    /// Transactions v2 (KIP-890 part 2, `kip890_transactions`; TransactionManager with
+    /// `isTransactionV2Enabled`): no AddPartitionsToTxn — a partition joins the transaction when
+    /// its leader gets the first transactional produce (`broker/verification.rs`).
+    fn tv2(&self) -> bool {
+        self.cfg.kip890_transactions
+    }
+
     /// initTransactions (or, in plain mode, a fresh idempotent session).
     pub fn init(&mut self, ctx: &mut Cx<'_>) -> Vec<TxnNote> {
         self.sessions += 1;
@@ -208,6 +221,7 @@ impl TxnClient {
         if self.state == St::Ready && self.tid.is_some() {
             self.state = St::InTxn;
             self.added.clear();
+            self.started = false;
             self.offsets = None;
             self.offsets_done = false;
             self.ending = None;
@@ -229,6 +243,11 @@ impl TxnClient {
         values: Values,
         record: Option<ScriptRecord>,
     ) -> Vec<TxnNote> {
+        // Transactions v2: maybeAddPartition puts the partition in the transaction at send()
+        // (`partitionsInTransaction.add`, `transactionStarted = true`); no request goes out.
+        if self.tv2() {
+            self.started = true;
+        }
         if let Some(owner) = self.owner {
             ctx.record(KEvent::Send {
                 producer: owner,
@@ -264,6 +283,10 @@ impl TxnClient {
     ) -> Vec<TxnNote> {
         self.offsets = Some((offsets, generation, member));
         self.offsets_done = false;
+        if self.tv2() {
+            // v2 sends TxnOffsetCommit without AddOffsetsToTxn: the transaction has started.
+            self.started = true;
+        }
         self.drive(ctx)
     }
 
@@ -349,11 +372,12 @@ impl TxnClient {
         if txn && (self.ending == Some(false) || self.abortable) {
             self.drop_unsent(ctx);
         }
+        let explicit_add = txn && !self.tv2();
         let unadded: Vec<u32> = self
             .batches
             .values()
             .map(|b| b.p)
-            .filter(|p| txn && !self.added.contains(p))
+            .filter(|p| explicit_add && !self.added.contains(p))
             .collect::<BTreeSet<u32>>()
             .into_iter()
             .collect();
@@ -365,6 +389,7 @@ impl TxnClient {
                 epoch,
                 parts: unadded,
             };
+            ctx.sometimes("kafka:txn_client_add_partitions");
             self.coord_send(ctx, Coord::Add, msg);
         }
         self.send_batches(ctx);
@@ -391,6 +416,17 @@ impl TxnClient {
             && coord_free
             && self.batches.is_empty()
             && (offsets_ok || !commit)
+            && !self.started
+        {
+            // Nothing was added: the transaction completes without an EndTxn.
+            ctx.sometimes("kafka:txn_client_empty_end");
+            notes.extend(self.ended(ctx, commit && !self.abortable, self.epoch));
+            return notes;
+        }
+        if let Some(commit) = self.ending
+            && coord_free
+            && self.batches.is_empty()
+            && (offsets_ok || !commit)
         {
             let msg = KMsg::EndTxn {
                 tid,
@@ -403,6 +439,35 @@ impl TxnClient {
         if !txn && self.flushing && self.batches.is_empty() {
             self.flushing = false;
             notes.push(TxnNote::Flushed);
+        }
+        notes
+    }
+
+    /// The transaction ended (EndTxn answered, or with transactions v2 an empty one completed
+    /// locally) with the producer epoch `epoch`.
+    fn ended(&mut self, ctx: &mut Cx<'_>, commit: bool, epoch: i16) -> Vec<TxnNote> {
+        // KIP-890 (transaction.version 2): EndTxn bumped the epoch; a new epoch starts its
+        // sequences at 0.
+        if epoch != self.epoch {
+            self.epoch = epoch;
+            self.next_seq.clear();
+            self.acked_seq.clear();
+        }
+        if commit {
+            self.commits += 1;
+        } else {
+            self.aborts += 1;
+        }
+        self.ending = None;
+        let mut notes = vec![TxnNote::Ended(commit)];
+        if std::mem::take(&mut self.epoch_bump_required) {
+            // TransactionManager.beginAbort: EndTxn, then InitProducerId with the current
+            // producer id and epoch (KIP-360).
+            ctx.sometimes("kafka:txn_epoch_bump_after_abort");
+            self.state = St::Initializing;
+            notes.extend(self.drive(ctx));
+        } else {
+            self.state = St::Ready;
         }
         notes
     }
@@ -474,7 +539,10 @@ impl TxnClient {
                     return Some(notes);
                 }
                 match result {
-                    Ok(()) => self.added.extend(parts.iter().copied()),
+                    Ok(()) => {
+                        self.added.extend(parts.iter().copied());
+                        self.started = true;
+                    }
                     Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
                     Err(_) => self.coord_backoff(ctx),
                 }
@@ -486,6 +554,7 @@ impl TxnClient {
                 match result {
                     Ok(()) => {
                         self.offsets_done = true;
+                        self.started = true;
                         notes.push(TxnNote::Offsets(Ok(())));
                     }
                     Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),
@@ -493,6 +562,8 @@ impl TxnClient {
                         // CommitFailedException inside the transaction: abortable.
                         ctx.sometimes("kafka:txn_offset_commit_stale_generation");
                         self.abortable = true;
+                        // AddOffsetsToTxn (folded into this request) succeeded first.
+                        self.started = true;
                         self.last_error.get_or_insert(KErr::IllegalGeneration);
                         self.offsets_done = true;
                         notes.push(TxnNote::Offsets(Err(KErr::IllegalGeneration)));
@@ -506,29 +577,7 @@ impl TxnClient {
                 }
                 match result {
                     Ok(epoch) => {
-                        // KIP-890 (transaction.version 2): EndTxn bumped the epoch; a new
-                        // epoch starts its sequences at 0.
-                        if *epoch != self.epoch {
-                            self.epoch = *epoch;
-                            self.next_seq.clear();
-                            self.acked_seq.clear();
-                        }
-                        if *commit {
-                            self.commits += 1;
-                        } else {
-                            self.aborts += 1;
-                        }
-                        self.ending = None;
-                        notes.push(TxnNote::Ended(*commit));
-                        if std::mem::take(&mut self.epoch_bump_required) {
-                            // TransactionManager.beginAbort: EndTxn, then InitProducerId with
-                            // the current producer id and epoch (KIP-360).
-                            ctx.sometimes("kafka:txn_epoch_bump_after_abort");
-                            self.state = St::Initializing;
-                            notes.extend(self.drive(ctx));
-                        } else {
-                            self.state = St::Ready;
-                        }
+                        notes.extend(self.ended(ctx, *commit, *epoch));
                         return Some(notes);
                     }
                     Err(KErr::ProducerFenced) => notes.extend(self.fence(ctx)),

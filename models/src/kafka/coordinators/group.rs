@@ -360,7 +360,11 @@ impl GroupCoordinator {
                 pid,
                 epoch,
                 parts,
-            } => self.txn.on_verify(ctx, from, via, req, pid, epoch, parts),
+                verify_only,
+            } => {
+                let request = (req, pid, epoch, verify_only);
+                self.txn.on_verify(ctx, from, via, request, parts)
+            }
             KMsg::Metadata(snap) => self.txn.on_metadata(ctx, snap),
             _ => return,
         }

@@ -244,19 +244,53 @@ impl TxnCoordinator {
             .collect()
     }
 
-    /// The verify-only AddPartitionsToTxn request from a partition leader, answered at once.
-    #[allow(clippy::too_many_arguments)]
+    /// KIP-890 part 2 (transactions v2, `kip890_transactions`): a partition leader adds
+    /// `parts` to the transaction of producer id `pid` at `epoch` on its first transactional
+    /// produce there (the client sends no AddPartitionsToTxn). TransactionCoordinator
+    /// .handleAddPartitionsToTransaction as KafkaApis calls it for a broker's request with
+    /// `verifyOnly = false`: an unknown producer id → INVALID_PRODUCER_ID_MAPPING; another epoch
+    /// → PRODUCER_FENCED; markers being written (PrepareCommit/PrepareAbort) →
+    /// CONCURRENT_TRANSACTIONS; else the partitions join the transaction, which becomes Ongoing
+    /// (prepareAddPartitions: from Empty/CompleteCommit/CompleteAbort its timeout starts now).
+    pub fn add_partitions_from_leader(
+        &mut self,
+        now: SimTime,
+        pid: i64,
+        epoch: i16,
+        parts: &[u32],
+    ) -> Vec<(u32, Result<(), KErr>)> {
+        let whole = match self.txns.values_mut().find(|t| t.pid == pid) {
+            None => Err(KErr::InvalidProducerIdMapping),
+            Some(t) if t.epoch != epoch => Err(KErr::ProducerFenced),
+            Some(t) => t
+                .begin_if_idle(now)
+                .map(|()| t.partitions.extend(parts.iter().copied())),
+        };
+        parts.iter().map(|&p| (p, whole)).collect()
+    }
+
+    /// A partition leader's AddPartitionsToTxn (verify-only, or with transactions v2 an add),
+    /// answered at once. `request` is (request id, producer id, epoch, verify only).
     pub fn on_verify(
         &mut self,
         ctx: &mut Cx<'_>,
         from: NodeId,
         via: Via,
-        req: u64,
-        pid: i64,
-        epoch: i16,
+        request: (u64, i64, i16, bool),
         parts: Vec<u32>,
     ) {
-        let results = self.verify_partitions(pid, epoch, &parts);
+        let (req, pid, epoch, verify_only) = request;
+        let results = if verify_only {
+            self.verify_partitions(pid, epoch, &parts)
+        } else {
+            let results = self.add_partitions_from_leader(ctx.now(), pid, epoch, &parts);
+            match results.first().map(|r| r.1) {
+                Some(Ok(())) => ctx.sometimes("kafka:txn_implicit_add"),
+                Some(Err(KErr::ProducerFenced)) => ctx.sometimes("kafka:txn_producer_fenced"),
+                _ => {}
+            }
+            results
+        };
         if results.iter().any(|(_, r)| r.is_err()) {
             ctx.sometimes("kafka:txn_verification_refused");
         } else {
@@ -327,7 +361,12 @@ impl TxnCoordinator {
         let result = if retry_of_bumped {
             Ok(self.txns[&tid].epoch)
         } else {
-            self.end_txn_outcome(tid, pid, epoch, commit).map(|decide| {
+            let outcome = if kip890 {
+                self.end_txn_outcome_tv2(tid, pid, epoch, commit)
+            } else {
+                self.end_txn_outcome(tid, pid, epoch, commit)
+            };
+            outcome.map(|decide| {
                 if decide {
                     self.decide(ctx, tid, commit, Some(committed));
                 }
@@ -363,6 +402,47 @@ impl TxnCoordinator {
             }
             // Nothing was added: an empty transaction ends at once.
             State::Empty | State::Complete => Ok(false),
+        }
+    }
+
+    /// What an EndTxn meets with transactions v2 (`kip890_transactions`;
+    /// TransactionCoordinator.endTransaction when `clientTransactionVersion.supportsEpochBump`).
+    /// The epoch must be the current one, or for a retry the one before the bump (`isValidEpoch`:
+    /// Ongoing/Empty only the current epoch, PrepareCommit/PrepareAbort only a retry,
+    /// CompleteCommit/CompleteAbort either). Then: Ongoing → decide; the same decision being
+    /// written → CONCURRENT_TRANSACTIONS, the other → INVALID_TXN_STATE; a commit of a completed
+    /// or empty transaction that is not a retry → INVALID_TXN_STATE; an **abort** of a completed
+    /// or empty transaction that is not a retry is accepted with an epoch bump and nothing to
+    /// mark (`prepareAbortOrCommit(PrepareAbort, noPartitionAdded = true)`: "With transaction
+    /// V2, it is allowed to abort the transaction without adding any partitions") — with the
+    /// implicit add, a transaction whose sends failed before reaching a leader added nothing.
+    /// Retries of a written decision are answered before this (`end_txn`, `isRetry`).
+    fn end_txn_outcome_tv2(
+        &self,
+        tid: u32,
+        pid: i64,
+        epoch: i16,
+        commit: bool,
+    ) -> Result<bool, KErr> {
+        let Some(t) = self.txns.get(&tid).filter(|t| t.pid == pid) else {
+            return Err(KErr::ProducerFenced);
+        };
+        let retry = t.epoch == epoch + 1;
+        let valid = match t.state {
+            State::Ongoing | State::Empty => epoch == t.epoch,
+            State::Completing { .. } => retry,
+            State::Complete => retry || epoch == t.epoch,
+        };
+        if !valid {
+            return Err(KErr::ProducerFenced);
+        }
+        match t.state {
+            State::Ongoing => Ok(true),
+            State::Completing { commit: c } if c == commit => Err(KErr::ConcurrentTransactions),
+            State::Completing { .. } => Err(KErr::InvalidTxnState),
+            State::Complete if retry && t.last_commit == Some(commit) => Ok(false),
+            State::Complete | State::Empty if commit || retry => Err(KErr::InvalidTxnState),
+            State::Complete | State::Empty => Ok(true),
         }
     }
 
@@ -605,95 +685,5 @@ impl TxnMeta {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A coordinator with one transaction (transactional id 7) in `state`, holding `parts`.
-    fn coordinator(state: State, parts: &[u32]) -> TxnCoordinator {
-        let mut c = TxnCoordinator::new(Rc::new(KafkaConfig::default()));
-        let mut t = TxnMeta::new(PID_BASE, 60_000, SimTime::ZERO);
-        t.epoch = 2;
-        t.state = state;
-        t.partitions = parts.iter().copied().collect();
-        c.txns.insert(7, t);
-        c
-    }
-
-    #[test]
-    fn verification_answers_per_partition_for_the_ongoing_transaction() {
-        let c = coordinator(State::Ongoing, &[0, 2]);
-        assert_eq!(
-            c.verify_partitions(PID_BASE, 2, &[0, 1, 2]),
-            vec![
-                (0, Ok(())),
-                (1, Err(KErr::TransactionAbortable)),
-                (2, Ok(()))
-            ]
-        );
-    }
-
-    #[test]
-    fn verification_refuses_whole_requests() {
-        let c = coordinator(State::Ongoing, &[0]);
-        assert_eq!(
-            c.verify_partitions(PID_BASE + 1, 2, &[0]),
-            vec![(0, Err(KErr::InvalidProducerIdMapping))]
-        );
-        assert_eq!(
-            c.verify_partitions(PID_BASE, 1, &[0]),
-            vec![(0, Err(KErr::ProducerFenced))]
-        );
-        let c = coordinator(State::Completing { commit: false }, &[]);
-        assert_eq!(
-            c.verify_partitions(PID_BASE, 2, &[0]),
-            vec![(0, Err(KErr::ConcurrentTransactions))]
-        );
-    }
-
-    #[test]
-    fn a_finished_transaction_holds_no_partition() {
-        for state in [State::Complete, State::Empty] {
-            let c = coordinator(state, &[0]);
-            assert_eq!(
-                c.verify_partitions(PID_BASE, 2, &[0]),
-                vec![(0, Err(KErr::TransactionAbortable))],
-                "{state:?}"
-            );
-        }
-    }
-
-    /// handleEndTransaction's answers by state: decide an ongoing one; the same decision
-    /// while it is written waits, once written succeeds; the other decision is refused.
-    #[test]
-    fn end_txn_answers_by_state_and_decision() {
-        let outcome = |state, last_commit, commit| {
-            let mut c = coordinator(state, &[0]);
-            c.txns.get_mut(&7).expect("txn").last_commit = last_commit;
-            c.end_txn_outcome(7, PID_BASE, 2, commit)
-        };
-        assert_eq!(outcome(State::Ongoing, None, true), Ok(true));
-        for commit in [true, false] {
-            let writing = State::Completing { commit };
-            assert_eq!(
-                outcome(writing, Some(commit), commit),
-                Err(KErr::ConcurrentTransactions)
-            );
-            assert_eq!(
-                outcome(writing, Some(commit), !commit),
-                Err(KErr::InvalidTxnState)
-            );
-            assert_eq!(outcome(State::Complete, Some(commit), commit), Ok(false));
-            assert_eq!(
-                outcome(State::Complete, Some(commit), !commit),
-                Err(KErr::InvalidTxnState)
-            );
-        }
-        assert_eq!(outcome(State::Empty, None, false), Ok(false));
-        // Fencing comes first: a stale epoch is fenced whatever the state.
-        let c = coordinator(State::Complete, &[]);
-        assert_eq!(
-            c.end_txn_outcome(7, PID_BASE, 1, true),
-            Err(KErr::ProducerFenced)
-        );
-    }
-}
+#[path = "txn_coordinator_tests.rs"]
+mod tests;

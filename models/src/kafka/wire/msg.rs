@@ -351,13 +351,17 @@ pub enum KMsg {
     },
     /// KIP-890 part 1: a partition leader's verify-only AddPartitionsToTxn (v4+,
     /// `verifyOnly = true`, AddPartitionsToTxnManager) for the partitions of one produce
-    /// request. The model's coordinator finds the transaction by producer id (the real request
-    /// names the transactional id the produce request carries; here a producer id maps to one).
+    /// request; with transactions v2 (`kip890_transactions`, part 2) the same request adds the
+    /// partitions (`verify_only: false`: AddPartitionsToTxnManager.addOrVerifyTransaction sets
+    /// `verifyOnly(!transactionSupportedOperation.supportsEpochBump)`). The model's coordinator
+    /// finds the transaction by producer id (the real request names the transactional id the
+    /// produce request carries; here a producer id maps to one).
     VerifyTxnPartitions {
         req: u64,
         pid: i64,
         epoch: i16,
         parts: Vec<u32>,
+        verify_only: bool,
     },
     /// Per partition: NONE, or the coordinator's error (TransactionCoordinator
     /// .handleVerifyPartitionsInTransaction).

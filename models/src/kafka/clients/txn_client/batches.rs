@@ -37,7 +37,7 @@ impl TxnClient {
         let mut chosen: BTreeMap<u32, u64> = BTreeMap::new();
         for (p, id) in heads {
             let b = &self.batches[&id];
-            let allowed = self.tid.is_none() || self.added.contains(&p);
+            let allowed = self.tid.is_none() || self.tv2() || self.added.contains(&p);
             if !b.in_flight && allowed && b.ready_at <= now {
                 chosen.insert(p, id);
             }
