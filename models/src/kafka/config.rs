@@ -15,6 +15,7 @@ use msgsim_sim::{RngStream, SimDuration};
 use script::{KStep, ScriptClientSpec};
 use serde::{Deserialize, Serialize};
 use sink::{Pipeline, SinkConfig};
+use std::collections::BTreeMap;
 use tiered::TieredStorageConfig;
 
 /// When a consumer commits relative to processing (DESIGN §4.6, CONS javadoc).
@@ -227,6 +228,12 @@ pub struct KafkaConfig {
     /// `auto_offset_reset: None` start (a new group with policy none fails at once with
     /// NoOffsetForPartitionException).
     pub group_committed_offset_at_start: i64,
+    /// Workload: group `g1`'s committed offsets per partition when the run starts (partition →
+    /// offset), over `group_committed_offset_at_start`. OffsetCommit carries an offset per
+    /// partition, so a group may hold offsets for some partitions and none for others: those
+    /// start from `auto.offset.reset` (ConsumerCoordinator.refreshCommittedOffsetsIfNeeded,
+    /// then SubscriptionState's reset for the partitions without one).
+    pub group_committed_offsets_at_start: BTreeMap<u32, u64>,
     /// Graceful broker stops (ControlledShutdown). The process keeps running until a `Crash`
     /// fault stops it; a crash after a completed controlled shutdown is a clean shutdown.
     pub controlled_shutdowns: Vec<ControlledShutdownSpec>,
@@ -334,6 +341,7 @@ impl Default for KafkaConfig {
             transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
             ctp_output_partitions: 0,
             group_committed_offset_at_start: -1,
+            group_committed_offsets_at_start: BTreeMap::new(),
             controlled_shutdowns: Vec::new(),
             admin: Vec::new(),
             tiered_storage: TieredStorageConfig::default(),
@@ -520,6 +528,19 @@ impl KafkaConfig {
             return err(
                 "group_committed_offset_at_start",
                 "must be -1 (no committed offsets) or an offset".into(),
+            );
+        }
+        if let Some(p) = self
+            .group_committed_offsets_at_start
+            .keys()
+            .find(|&&p| p >= self.partitions)
+        {
+            return err(
+                "group_committed_offsets_at_start",
+                format!(
+                    "partition {p} does not exist (partitions: {})",
+                    self.partitions
+                ),
             );
         }
         if self.max_compaction_lag_ms == 0 || self.max_compaction_lag_ms < -1 {

@@ -48,11 +48,14 @@ pub struct GroupCoordinator {
 
 impl GroupCoordinator {
     pub fn new(cfg: Rc<KafkaConfig>) -> GroupCoordinator {
-        // The group may already exist with committed offsets (group_committed_offset_at_start).
-        let committed = match u64::try_from(cfg.group_committed_offset_at_start) {
-            Ok(o) => (0..cfg.partitions).map(|p| (p, o)).collect(),
-            Err(_) => BTreeMap::new(),
-        };
+        // The group may already exist with committed offsets: one for every partition
+        // (group_committed_offset_at_start), then per partition (…_offsets_at_start).
+        let mut committed: BTreeMap<u32, u64> =
+            match u64::try_from(cfg.group_committed_offset_at_start) {
+                Ok(o) => (0..cfg.partitions).map(|p| (p, o)).collect(),
+                Err(_) => BTreeMap::new(),
+            };
+        committed.extend(&cfg.group_committed_offsets_at_start);
         GroupCoordinator {
             expiry: OffsetExpiry::new(&cfg, committed.keys().copied()),
             txn: TxnCoordinator::new(cfg.clone()),
