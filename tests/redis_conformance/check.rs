@@ -1,7 +1,7 @@
 //! Running a case on both sides and comparing (apart from `case.rs`, which both sides'
 //! runners import).
 
-use crate::case::{Case, differences};
+use crate::case::{Case, Wire, differences};
 
 pub trait Run {
     /// Run against the model and, when a server is installed, against real redis-server;
@@ -26,6 +26,10 @@ impl Run for Case {
             o.pushes
                 .retain(|(c, _, _), _| !self.ignore_pushes.contains(c));
             o.replies.retain(|i, _| !self.ignore_replies.contains(i));
+            o.wire.retain(|c, _| !self.ignore_pushes.contains(c));
+            for w in o.wire.values_mut() {
+                w.retain(|x| !matches!(x, Wire::Reply(i) if self.ignore_replies.contains(i)));
+            }
         }
         let diff = differences(&self, &model, &real);
         assert!(

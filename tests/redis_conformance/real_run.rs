@@ -3,7 +3,7 @@
 //! come at once, e.g. a blocked WAIT, is collected later), pushed messages filed per
 //! subscription and publisher, and INFO read at the end.
 
-use crate::case::{Case, INFO_FIELDS, Obs, canon, offset_field};
+use crate::case::{Case, INFO_FIELDS, Obs, Wire, canon, offset_field};
 use crate::real::{Conn, Server, now, settle_replication};
 use crate::resp::Value;
 use msgsim_models::redis::cmd::{Cmd, payload_len};
@@ -599,6 +599,8 @@ fn absorb(case: &Case, c: &mut Client, obs: &mut Obs, wait: Duration) {
     let eof = conn.eof;
     for v in values {
         if let Some((sub, publisher, seq)) = push(&v) {
+            let w = Wire::Push(sub.clone(), publisher.clone(), seq);
+            obs.wire.entry(c.name.clone()).or_default().push(w);
             obs.pushes
                 .entry((c.name.clone(), sub, publisher))
                 .or_default()
@@ -630,6 +632,10 @@ fn settle_wants(case: &Case, c: &mut Client, obs: &mut Obs) {
             };
             obs.replies
                 .insert(w.step, canon(&case.steps[w.step].cmd, &reply));
+            obs.wire
+                .entry(c.name.clone())
+                .or_default()
+                .push(Wire::Reply(w.step));
         }
     }
 }
