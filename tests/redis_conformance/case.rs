@@ -40,6 +40,9 @@ pub struct Case {
     /// The real run waits for replication at rest before each step (`false`: only at the
     /// start and the end, for a case whose steps fall inside a sync it wants to see).
     pub settle_steps: bool,
+    /// Server processes stopped (`true`: SIGSTOP, the model's `Pause`) and resumed (SIGCONT,
+    /// `Resume`): (at_ms, server number, stop).
+    pub pauses: Vec<(u64, usize, bool)>,
     next_at: u64,
 }
 
@@ -130,6 +133,7 @@ impl Case {
             late: Vec::new(),
             reconnect: Vec::new(),
             settle_steps: true,
+            pauses: Vec::new(),
             next_at: 100,
         }
     }
@@ -184,6 +188,20 @@ impl Case {
         self.settle_steps = false;
         self
     }
+    /// Stop server `n`'s process now (SIGSTOP; the model's `Pause` fault); the steps do not
+    /// wait for replication at rest from here on (`unsettled_steps`).
+    pub fn pause_server(mut self, n: usize) -> Case {
+        self.pauses.push((self.next_at, n, true));
+        self.settle_steps = false;
+        self.next_at += 20;
+        self
+    }
+    /// Resume server `n` (SIGCONT; `Resume`).
+    pub fn resume_server(mut self, n: usize) -> Case {
+        self.pauses.push((self.next_at, n, false));
+        self.next_at += 20;
+        self
+    }
     pub fn settle(mut self, ms: u64) -> Case {
         self.settle_ms = ms;
         self
@@ -206,7 +224,9 @@ impl Case {
         self
     }
     pub fn end_ms(&self) -> u64 {
-        self.steps.last().map_or(100, |s| s.at_ms) + self.settle_ms
+        let last_step = self.steps.last().map_or(100, |s| s.at_ms);
+        let last_pause = self.pauses.iter().map(|p| p.0).max().unwrap_or(0);
+        last_step.max(last_pause) + self.settle_ms
     }
     pub fn client_index(&self, name: &str) -> usize {
         self.clients

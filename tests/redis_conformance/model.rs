@@ -99,14 +99,23 @@ pub fn scenario_text(case: &Case) -> String {
     for (n, _) in &case.clients {
         script.push(format!("(at_ms: {end}, client: {n:?}, cmd: Disconnect)"));
     }
+    let faults: Vec<String> = case
+        .pauses
+        .iter()
+        .map(|(at, n, stop)| {
+            let f = if *stop { "Pause" } else { "Resume" };
+            format!("{f}(at_ms: {at}, node: \"r{n}\")")
+        })
+        .collect();
     format!(
-        "(version: 1, name: {:?}, seed: 1, duration_ms: {}, quiet_ms: 100,\n system: Redis(servers: {}, server: ({}),\n clients: [{}],\n script: [\n{}\n]))",
+        "(version: 1, name: {:?}, seed: 1, duration_ms: {}, quiet_ms: 100,\n system: Redis(servers: {}, server: ({}),\n clients: [{}],\n script: [\n{}\n]),\n faults: [{}])",
         case.name,
         end + 100,
         case.servers,
         server.join(", "),
         clients.join(", "),
-        script.join(",\n")
+        script.join(",\n"),
+        faults.join(", ")
     )
 }
 
