@@ -295,7 +295,7 @@ fn stopped_replica_case(name: &str, writes: usize) {
         .after(200)
         .pause_server(2);
     for i in 0..writes {
-        let set = format!(r#"Set(key: "v{i}", value: {i}, bytes: 10000)"#);
+        let set = format!(r#"Set(key: "v{i}", value: {i}, bytes: Some(10000))"#);
         case = case.step("w", &set);
     }
     case.after(5000)
