@@ -278,12 +278,14 @@ fn replication_carries_select() {
         .run();
 }
 
-/// Backlog overflow: r2's process stopped (SIGSTOP; the model's `Pause`) for 5 s with
-/// `repl-timeout 2`: r1 drops it as timed out (replication.c `replicationCron`, "Disconnecting
-/// timedout replica") and takes `writes` SETs of 10 KB meanwhile. With six, more than its
-/// 16 KB backlog (`repl-backlog-size 16384`, the minimum), r2's PSYNC after it resumes cannot
-/// continue (`masterTryPartialResynchronization`: the offset is no longer in the backlog): a
-/// full resync, `sync_partial_err` 1. With one, the backlog holds it: a partial resync.
+/// Backlog overflow: r2's process stopped (SIGSTOP; the model's `Pause`) for 6 s with
+/// `repl-timeout 2`: r1 drops it as timed out within 4 s (replication.c `replicationCron`,
+/// "Disconnecting timedout replica"), then takes `writes` SETs of 10 KB. With six, more than
+/// its 16 KB backlog (`repl-backlog-size 16384`, the minimum), r2's PSYNC after it resumes
+/// cannot continue (`masterTryPartialResynchronization`: the offset is no longer in the
+/// backlog): a full resync, `sync_partial_err` 1. With one, the backlog holds it: a partial
+/// resync. (Writes made before the drop would not do: they wait in r2's socket buffer and r2
+/// reads them on resuming, before the close.)
 fn stopped_replica_case(name: &str, writes: usize) {
     let mut case = Case::new(name)
         .servers(2)
@@ -293,12 +295,13 @@ fn stopped_replica_case(name: &str, writes: usize) {
         .client("r", 2)
         .step("w", r#"Set(key: "k", value: 1)"#)
         .after(200)
-        .pause_server(2);
+        .pause_server(2)
+        .after(4500);
     for i in 0..writes {
         let set = format!(r#"Set(key: "v{i}", value: {i}, bytes: Some(10000))"#);
         case = case.step("w", &set);
     }
-    case.after(5000)
+    case.after(1300)
         .resume_server(2)
         .after(3000)
         .step("r", r#"Get(key: "k")"#)

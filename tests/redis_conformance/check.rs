@@ -31,6 +31,13 @@ impl Run for Case {
                 w.retain(|x| !matches!(x, Wire::Reply(i) if self.ignore_replies.contains(i)));
             }
         }
+        // `MSGSIM_CONFORMANCE_SHOW=1`: print both observations (to see what a case checks).
+        if std::env::var("MSGSIM_CONFORMANCE_SHOW").as_deref() == Ok("1") {
+            println!(
+                "{}: model {model:?}\n{}: redis {real:?}",
+                self.name, self.name
+            );
+        }
         let diff = differences(&self, &model, &real);
         assert!(
             diff.is_empty(),
