@@ -54,3 +54,5 @@ mod cases_stream_block;
 mod cases_stream_ranges;
 #[path = "redis_conformance/cases_streams.rs"]
 mod cases_streams;
+#[path = "redis_conformance/cases_wire.rs"]
+mod cases_wire;

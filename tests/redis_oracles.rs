@@ -340,3 +340,13 @@ fn r25a_link_resets_lose_pubsub_messages_and_resync_partially() {
 fn r25b_without_link_resets_nothing_is_lost() {
     oracle("r25b-link-reset-control");
 }
+
+#[test]
+fn r26a_stale_data_no_answers_masterdown_while_the_link_is_down() {
+    oracle("r26a-stale-data-masterdown");
+}
+
+#[test]
+fn r26b_stale_data_served_by_default() {
+    oracle("r26b-stale-data-served");
+}

@@ -24,6 +24,8 @@ mod cli;
 mod compare;
 #[path = "determinism.rs"]
 mod determinism;
+#[path = "docs_links.rs"]
+mod docs_links;
 #[path = "echo_oracles.rs"]
 mod echo_oracles;
 #[path = "explore.rs"]

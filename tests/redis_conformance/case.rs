@@ -40,6 +40,9 @@ pub struct Case {
     /// The real run waits for replication at rest before each step (`false`: only at the
     /// start and the end, for a case whose steps fall inside a sync it wants to see).
     pub settle_steps: bool,
+    /// Server processes stopped (`true`: SIGSTOP, the model's `Pause`) and resumed (SIGCONT,
+    /// `Resume`): (at_ms, server number, stop).
+    pub pauses: Vec<(u64, usize, bool)>,
     next_at: u64,
 }
 
@@ -55,6 +58,65 @@ pub struct Obs {
     pub closes: BTreeMap<String, u32>,
     /// `rN:field` → value (INFO replication / stats).
     pub info: BTreeMap<String, String>,
+    /// Client → what arrived on its connection, in wire order: step replies and pushed
+    /// messages (compared as `wire_order` gives it).
+    pub wire: BTreeMap<String, Vec<Wire>>,
+}
+
+/// One thing a client read from its connection.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Wire {
+    /// The (last frame of the) reply to step `n`.
+    Reply(usize),
+    /// A pub/sub message: subscription, publisher, sequence number.
+    Push(String, String, u64),
+}
+
+/// A client's wire record as compared: each reply `r<step>`, and between two replies the
+/// messages that came, per (subscription, publisher) as ranges of sequence numbers in name
+/// order (`m[c/b:0-2]`). Within one stretch between replies the interleaving of different
+/// subscriptions and publishers is not compared (the model records a stretch per
+/// subscription and publisher; `pushes` compares each one's order); where the messages fall
+/// between the replies is. Clients that got no message, or no reply, have nothing to order.
+pub fn wire_order(wire: &[Wire]) -> Vec<String> {
+    let has_push = wire.iter().any(|w| matches!(w, Wire::Push(..)));
+    let has_reply = wire.iter().any(|w| matches!(w, Wire::Reply(_)));
+    if !has_push || !has_reply {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut stretch: BTreeMap<(&str, &str), Vec<u64>> = BTreeMap::new();
+    let flush = |stretch: &mut BTreeMap<(&str, &str), Vec<u64>>, out: &mut Vec<String>| {
+        if stretch.is_empty() {
+            return;
+        }
+        let mut parts = Vec::new();
+        for ((sub, publisher), seqs) in std::mem::take(stretch) {
+            let mut ranges: Vec<(u64, u64)> = Vec::new();
+            for s in seqs {
+                match ranges.last_mut() {
+                    Some((_, b)) if *b + 1 == s => *b = s,
+                    _ => ranges.push((s, s)),
+                }
+            }
+            let r: Vec<String> = ranges.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+            parts.push(format!("{sub}/{publisher}:{}", r.join(",")));
+        }
+        out.push(format!("m[{}]", parts.join(" ")));
+    };
+    for w in wire {
+        match w {
+            Wire::Reply(n) => {
+                flush(&mut stretch, &mut out);
+                out.push(format!("r{n}"));
+            }
+            Wire::Push(sub, publisher, seq) => {
+                stretch.entry((sub, publisher)).or_default().push(*seq);
+            }
+        }
+    }
+    flush(&mut stretch, &mut out);
+    out
 }
 
 impl Case {
@@ -71,6 +133,7 @@ impl Case {
             late: Vec::new(),
             reconnect: Vec::new(),
             settle_steps: true,
+            pauses: Vec::new(),
             next_at: 100,
         }
     }
@@ -125,6 +188,20 @@ impl Case {
         self.settle_steps = false;
         self
     }
+    /// Stop server `n`'s process now (SIGSTOP; the model's `Pause` fault); the steps do not
+    /// wait for replication at rest from here on (`unsettled_steps`).
+    pub fn pause_server(mut self, n: usize) -> Case {
+        self.pauses.push((self.next_at, n, true));
+        self.settle_steps = false;
+        self.next_at += 20;
+        self
+    }
+    /// Resume server `n` (SIGCONT; `Resume`).
+    pub fn resume_server(mut self, n: usize) -> Case {
+        self.pauses.push((self.next_at, n, false));
+        self.next_at += 20;
+        self
+    }
     pub fn settle(mut self, ms: u64) -> Case {
         self.settle_ms = ms;
         self
@@ -147,7 +224,9 @@ impl Case {
         self
     }
     pub fn end_ms(&self) -> u64 {
-        self.steps.last().map_or(100, |s| s.at_ms) + self.settle_ms
+        let last_step = self.steps.last().map_or(100, |s| s.at_ms);
+        let last_pause = self.pauses.iter().map(|p| p.0).max().unwrap_or(0);
+        last_step.max(last_pause) + self.settle_ms
     }
     pub fn client_index(&self, name: &str) -> usize {
         self.clients
@@ -175,6 +254,14 @@ pub fn differences(case: &Case, model: &Obs, real: &Obs) -> Vec<String> {
         }
     }
     diff_maps("pushes", &model.pushes, &real.pushes, &mut out);
+    let order = |o: &Obs| -> BTreeMap<String, Vec<String>> {
+        o.wire
+            .iter()
+            .map(|(c, w)| (c.clone(), wire_order(w)))
+            .filter(|(_, w)| !w.is_empty())
+            .collect()
+    };
+    diff_maps("wire order", &order(model), &order(real), &mut out);
     diff_maps("closes", &model.closes, &real.closes, &mut out);
     diff_maps("info", &model.info, &real.info, &mut out);
     out

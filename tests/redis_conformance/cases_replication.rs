@@ -277,3 +277,49 @@ fn replication_carries_select() {
         .step("b", "DbSize")
         .run();
 }
+
+/// Backlog overflow: r2's process stopped (SIGSTOP; the model's `Pause`) for 6 s with
+/// `repl-timeout 2`: r1 drops it as timed out within 4 s (replication.c `replicationCron`,
+/// "Disconnecting timedout replica"), then takes `writes` SETs of 10 KB. With six, more than
+/// its 16 KB backlog (`repl-backlog-size 16384`, the minimum), r2's PSYNC after it resumes
+/// cannot continue (`masterTryPartialResynchronization`: the offset is no longer in the
+/// backlog): a full resync, `sync_partial_err` 1. With one, the backlog holds it: a partial
+/// resync. (Writes made before the drop would not do: they wait in r2's socket buffer and r2
+/// reads them on resuming, before the close.)
+fn stopped_replica_case(name: &str, writes: usize) {
+    let mut case = Case::new(name)
+        .servers(2)
+        .conf("repl-backlog-size", "16384")
+        .conf("repl-timeout", "2")
+        .client("w", 1)
+        .client("r", 2)
+        .step("w", r#"Set(key: "k", value: 1)"#)
+        .after(200)
+        .pause_server(2)
+        .after(4500);
+    for i in 0..writes {
+        let set = format!(r#"Set(key: "v{i}", value: {i}, bytes: Some(10000))"#);
+        case = case.step("w", &set);
+    }
+    case.after(1300)
+        .resume_server(2)
+        .after(3000)
+        .step("r", r#"Get(key: "k")"#)
+        .step("r", "DbSize")
+        .step("w", "Wait(numreplicas: 1, timeout_ms: 1000)")
+        .settle(500)
+        .run();
+}
+
+#[test]
+fn backlog_overflow_while_a_replica_is_stopped_forces_a_full_resync() {
+    stopped_replica_case(
+        "backlog_overflow_while_a_replica_is_stopped_forces_a_full_resync",
+        6,
+    );
+}
+
+#[test]
+fn a_stopped_replica_within_the_backlog_resyncs_partially() {
+    stopped_replica_case("a_stopped_replica_within_the_backlog_resyncs_partially", 1);
+}

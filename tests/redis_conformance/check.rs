@@ -1,7 +1,7 @@
 //! Running a case on both sides and comparing (apart from `case.rs`, which both sides'
 //! runners import).
 
-use crate::case::{Case, differences};
+use crate::case::{Case, Wire, differences};
 
 pub trait Run {
     /// Run against the model and, when a server is installed, against real redis-server;
@@ -26,6 +26,17 @@ impl Run for Case {
             o.pushes
                 .retain(|(c, _, _), _| !self.ignore_pushes.contains(c));
             o.replies.retain(|i, _| !self.ignore_replies.contains(i));
+            o.wire.retain(|c, _| !self.ignore_pushes.contains(c));
+            for w in o.wire.values_mut() {
+                w.retain(|x| !matches!(x, Wire::Reply(i) if self.ignore_replies.contains(i)));
+            }
+        }
+        // `MSGSIM_CONFORMANCE_SHOW=1`: print both observations (to see what a case checks).
+        if std::env::var("MSGSIM_CONFORMANCE_SHOW").as_deref() == Ok("1") {
+            println!(
+                "{}: model {model:?}\n{}: redis {real:?}",
+                self.name, self.name
+            );
         }
         let diff = differences(&self, &model, &real);
         assert!(

@@ -2,7 +2,7 @@
 //! trace gives each step's RESP reply (`RedisEvent::Step::resp`), the messages each client
 //! received and its disconnections; the per-node INFO fields come from the report.
 
-use crate::case::{Case, INFO_FIELDS, Obs, canon, offset_field};
+use crate::case::{Case, INFO_FIELDS, Obs, Wire, canon, offset_field};
 use crate::resp::{self, Value};
 use msgsim::runner::{self, RunOptions};
 use msgsim::scenario;
@@ -99,14 +99,23 @@ pub fn scenario_text(case: &Case) -> String {
     for (n, _) in &case.clients {
         script.push(format!("(at_ms: {end}, client: {n:?}, cmd: Disconnect)"));
     }
+    let faults: Vec<String> = case
+        .pauses
+        .iter()
+        .map(|(at, n, stop)| {
+            let f = if *stop { "Pause" } else { "Resume" };
+            format!("{f}(at_ms: {at}, node: \"r{n}\")")
+        })
+        .collect();
     format!(
-        "(version: 1, name: {:?}, seed: 1, duration_ms: {}, quiet_ms: 100,\n system: Redis(servers: {}, server: ({}),\n clients: [{}],\n script: [\n{}\n]))",
+        "(version: 1, name: {:?}, seed: 1, duration_ms: {}, quiet_ms: 100,\n system: Redis(servers: {}, server: ({}),\n clients: [{}],\n script: [\n{}\n]),\n faults: [{}])",
         case.name,
         end + 100,
         case.servers,
         server.join(", "),
         clients.join(", "),
-        script.join(",\n")
+        script.join(",\n"),
+        faults.join(", ")
     )
 }
 
@@ -185,11 +194,19 @@ fn history(case: &Case, obs: &mut Obs, node: &str, detail: &str, before_end: boo
             all.remove(0)
         };
         obs.replies.insert(step, canon(&case.steps[step].cmd, &v));
+        if v != Value::Closed {
+            let client = case.steps[step].client.clone();
+            obs.wire.entry(client).or_default().push(Wire::Reply(step));
+        }
     } else if detail.starts_with("Received {") {
         let sub = string(detail, "sub");
         let publisher = case.clients[num(detail, "publisher") as usize].0.clone();
         let first = num(detail, "first_seq");
         let count = num(detail, "count");
+        let wire = obs.wire.entry(node.to_string()).or_default();
+        for seq in first..first + count {
+            wire.push(Wire::Push(sub.clone(), publisher.clone(), seq));
+        }
         let seqs = obs
             .pushes
             .entry((node.to_string(), sub, publisher))

@@ -3,7 +3,7 @@
 //! come at once, e.g. a blocked WAIT, is collected later), pushed messages filed per
 //! subscription and publisher, and INFO read at the end.
 
-use crate::case::{Case, INFO_FIELDS, Obs, canon, offset_field};
+use crate::case::{Case, INFO_FIELDS, Obs, Wire, canon, offset_field};
 use crate::real::{Conn, Server, now, settle_replication};
 use crate::resp::Value;
 use msgsim_models::redis::cmd::{Cmd, payload_len};
@@ -80,9 +80,13 @@ pub fn run(case: &Case) -> Obs {
         .collect();
     let mut obs = Obs::default();
     let mut t0 = now();
+    let mut pauses = case.pauses.iter().peekable();
     for (i, step) in case.steps.iter().enumerate() {
         let at = t0 + Duration::from_millis(step.at_ms);
         while now() < at {
+            while let Some((_, n, stop)) = pauses.next_if(|p| now() >= t0 + ms(p.0)) {
+                servers[n - 1].signal(if *stop { "STOP" } else { "CONT" });
+            }
             absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
         }
         // Each step meets replication at rest, as in the model (whose replicas apply a write
@@ -112,6 +116,9 @@ pub fn run(case: &Case) -> Obs {
     }
     let end = t0 + Duration::from_millis(case.end_ms());
     while now() < end {
+        while let Some((_, n, stop)) = pauses.next_if(|p| now() >= t0 + ms(p.0)) {
+            servers[n - 1].signal(if *stop { "STOP" } else { "CONT" });
+        }
         absorb_all(case, &mut clients, &mut obs, Duration::from_millis(1));
     }
     // What the replicas fan out to their subscribers has arrived once they are at rest.
@@ -136,6 +143,10 @@ pub fn run(case: &Case) -> Obs {
     settle_replication(&servers);
     info(case, &servers, &mut obs);
     obs
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 fn info(case: &Case, servers: &[Server], obs: &mut Obs) {
@@ -599,6 +610,8 @@ fn absorb(case: &Case, c: &mut Client, obs: &mut Obs, wait: Duration) {
     let eof = conn.eof;
     for v in values {
         if let Some((sub, publisher, seq)) = push(&v) {
+            let w = Wire::Push(sub.clone(), publisher.clone(), seq);
+            obs.wire.entry(c.name.clone()).or_default().push(w);
             obs.pushes
                 .entry((c.name.clone(), sub, publisher))
                 .or_default()
@@ -630,6 +643,10 @@ fn settle_wants(case: &Case, c: &mut Client, obs: &mut Obs) {
             };
             obs.replies
                 .insert(w.step, canon(&case.steps[w.step].cmd, &reply));
+            obs.wire
+                .entry(c.name.clone())
+                .or_default()
+                .push(Wire::Reply(w.step));
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Configuration of the Redis model. Server and Sentinel knobs carry Redis 7.x defaults
-//! (redis.conf / sentinel.conf / config.c at 4f8cdc2, see docs/redis.md); names spell units.
+//! (redis.conf / sentinel.conf / config.c at 4f8cdc2, see docs/redis-config.md); names spell units.
 
 use super::cmd::Cmd;
 use serde::{Deserialize, Serialize};

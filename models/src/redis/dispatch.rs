@@ -288,6 +288,13 @@ impl Server {
 
     /// Run a data command on the client's database; its effects go to AOF and replicas.
     pub(super) fn execute_data(&mut self, conn: ConnId, cmd: Cmd) -> Reply {
+        // A replica without its link running a client's key or stream command serves stale
+        // data: allowed by `replica-serve-stale-data yes`, refused before this point
+        // (`-MASTERDOWN`) with `no`. Counted where the dataset is touched, not where the rule
+        // refuses, so that `rN:stale_commands == 0` checks the rule from outside.
+        if self.primary.is_some() && !self.link.as_ref().is_some_and(|l| l.online) {
+            self.stats.stale_commands += 1;
+        }
         let db = self.db_of(conn);
         let out = self.data.execute_in(db, &cmd, self.now_ms);
         for p in out.propagate {

@@ -26,14 +26,17 @@ pub const NODE_METRICS: &[&str] = &[
     "sync_full",
     "sync_partial_ok",
     "sync_partial_err",
+    "stale_commands",
 ];
 
 impl Server {
     /// The `INFO replication` / `INFO stats` fields a run reports per node (`r1:sync_full`,
     /// ...): `role_master` (1 or 0), `master_repl_offset`, `connected_slaves`,
     /// `min_slaves_good_slaves` (replication.c `genReplicationInfoString`), and the
-    /// resynchronisations this node served as a primary. Names: `NODE_METRICS`.
-    pub fn info_fields(&self) -> [(&'static str, u64); 7] {
+    /// resynchronisations this node served as a primary; and the model's own count of the
+    /// client data commands it ran as a replica without its link (`stale_commands`, not an
+    /// INFO field). Names: `NODE_METRICS`.
+    pub fn info_fields(&self) -> [(&'static str, u64); 8] {
         let values = [
             self.is_primary() as u64,
             self.offset,
@@ -42,6 +45,7 @@ impl Server {
             self.stats.sync_full,
             self.stats.sync_partial_ok,
             self.stats.sync_partial_err,
+            self.stats.stale_commands,
         ];
         std::array::from_fn(|i| (NODE_METRICS[i], values[i]))
     }

@@ -172,6 +172,11 @@ impl Client {
                 None => text == e,
             });
         let latency_us = (ctx.now().as_nanos() / 1_000).saturating_sub(sent_us);
+        // The messages read before this reply go into the history before it, so the history
+        // keeps where pushes fall between a client's replies (the wire order: a PUBLISH's
+        // messages are in every subscriber's output buffer before the publisher's own reply,
+        // pubsub.c `publishCommand`; the server's output buffer is one list, `Frame`s in order).
+        self.flush_runs(ctx);
         ctx.record(RedisEvent::Step {
             step,
             resp: reply.resp_in(self.resp3),

@@ -39,6 +39,9 @@ pub struct ServerStats {
     pub repl_prefix_violations: u64,
     pub late_publishes: u64,
     pub offset_ahead_of_primary: u64,
+    /// Client data commands run while this server was a replica whose link to its primary
+    /// was down (stale data served; `rN:stale_commands`).
+    pub stale_commands: u64,
 }
 
 pub struct Server {

@@ -1,4 +1,4 @@
-//! A client's steady workloads (docs/redis.md "Clients"): the publisher's pipelined batches,
+//! A client's steady workloads (docs/redis-config.md "Clients"): the publisher's pipelined batches,
 //! the writer's SET (+ WAIT), the stream producer's XADD, the consumer-group poll
 //! (XREADGROUP `>` and XAUTOCLAIM) and the paced reader of a slow subscriber. Each runs on its
 //! own timer; a tick that falls while the client is disconnected is skipped, not queued.
