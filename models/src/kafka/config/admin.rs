@@ -59,8 +59,13 @@ pub enum AdminOp {
     /// one topic config at a time; the others keep their values (unlike the old AlterConfigs,
     /// which replaced the whole set). The controller writes a ConfigRecord; every broker applies
     /// it from the metadata log (`ConfigAdminManager`, `DynamicConfigPublisher`) — here at once,
-    /// at `at_ms`.
-    IncrementalAlterConfigs { ops: Vec<AlterConfigOp> },
+    /// at `at_ms`. `topic`: a topic a CreateTopic created (its name), or `None` (the default)
+    /// for the topics the cluster starts with.
+    IncrementalAlterConfigs {
+        #[serde(default)]
+        topic: Option<String>,
+        ops: Vec<AlterConfigOp>,
+    },
     /// `Admin.createTopics([NewTopic])` (`ReplicationControlManager.createTopic`): `name`,
     /// `partitions` (default 1, `num.partitions`) and `replication_factor` (unset: the Kafka
     /// section's `replication_factor`, standing for `default.replication.factor`), or an
@@ -153,14 +158,34 @@ impl TopicConfig {
     }
 }
 
-/// The topic's override of `config` at `now_ms`: the last SET or DELETE of it taking effect at
-/// or before then (admin operations in time order, ties in list order); None = no override.
-pub fn topic_override(admin: &[AdminSpec], config: TopicConfig, now_ms: u64) -> Option<i64> {
+/// The topics' override of `config` at `now_ms` (`topic`: a created topic's name, None the
+/// topics the cluster starts with): the last SET or DELETE of it taking effect at or before
+/// then (admin operations in time order, ties in list order); None = no override.
+pub fn topic_override(
+    admin: &[AdminSpec],
+    topic: Option<&str>,
+    config: TopicConfig,
+    now_ms: u64,
+) -> Option<i64> {
+    last_alter(admin, topic, config, now_ms).flatten()
+}
+
+/// The last IncrementalAlterConfigs entry for `config` of `topic` in force at `now_ms`:
+/// `Some(Some(v))` a SET, `Some(None)` a DELETE (back to the cluster's value), None: none yet.
+pub fn last_alter(
+    admin: &[AdminSpec],
+    topic: Option<&str>,
+    config: TopicConfig,
+    now_ms: u64,
+) -> Option<Option<i64>> {
     let mut last: Option<(u64, Option<i64>)> = None;
     for a in admin.iter().filter(|a| a.at_ms <= now_ms) {
-        let AdminOp::IncrementalAlterConfigs { ops } = &a.op else {
+        let AdminOp::IncrementalAlterConfigs { topic: t, ops } = &a.op else {
             continue;
         };
+        if t.as_deref() != topic {
+            continue;
+        }
         for op in ops {
             if TopicConfig::named(op.name()) != Some(config) {
                 continue;
@@ -174,7 +199,7 @@ pub fn topic_override(admin: &[AdminSpec], config: TopicConfig, now_ms: u64) -> 
             }
         }
     }
-    last.and_then(|(_, v)| v)
+    last.map(|(_, v)| v)
 }
 
 impl AdminOp {
@@ -211,7 +236,7 @@ pub fn may_compact(admin: &[AdminSpec]) -> bool {
                 .is_some_and(|c| CleanupPolicy::from_code(c).compacts())
     };
     admin.iter().any(|a| match &a.op {
-        AdminOp::IncrementalAlterConfigs { ops } => ops.iter().any(|op| match op {
+        AdminOp::IncrementalAlterConfigs { ops, .. } => ops.iter().any(|op| match op {
             AlterConfigOp::Set { name, value } => compacting(name, value),
             AlterConfigOp::Delete { .. } => false,
         }),
@@ -288,9 +313,15 @@ pub fn validate(
                 format!("partition {p} does not exist (partitions: {partitions})"),
             ));
         }
-        if let AdminOp::IncrementalAlterConfigs { ops } = &a.op {
+        if let AdminOp::IncrementalAlterConfigs { topic, ops } = &a.op {
+            // A created topic's own replica count bounds its min.insync.replicas.
+            let rf = match topic {
+                None => replication_factor,
+                Some(name) => created_before(admin, name, a.at_ms, replication_factor)
+                    .map_err(|m| (format!("admin.{i}.op"), m))?,
+            };
             for op in ops {
-                check_alter(op, replication_factor).map_err(|m| (format!("admin.{i}.op"), m))?;
+                check_alter(op, rf).map_err(|m| (format!("admin.{i}.op"), m))?;
             }
         }
         if let AdminOp::CreateTopic { .. } = &a.op {
@@ -306,6 +337,33 @@ pub fn validate(
         }
     }
     Ok(())
+}
+
+/// The replica count of topic `name`, which a CreateTopic at or before `at_ms` must create
+/// (else Kafka answers UNKNOWN_TOPIC_OR_PARTITION; here the file is bad input).
+fn created_before(
+    admin: &[AdminSpec],
+    name: &str,
+    at_ms: u64,
+    default_rf: u32,
+) -> Result<u32, String> {
+    admin
+        .iter()
+        .find_map(|a| match &a.op {
+            AdminOp::CreateTopic {
+                name: n,
+                replication_factor,
+                replica_assignment,
+                ..
+            } if n == name && a.at_ms <= at_ms => {
+                let manual = replica_assignment.first().map(|r| r.len() as u32);
+                Some(manual.or(*replication_factor).unwrap_or(default_rf))
+            }
+            _ => None,
+        })
+        .ok_or_else(|| {
+            format!("topic `{name}` is not created by a CreateTopic at or before {at_ms} ms")
+        })
 }
 
 /// The parts of a CreateTopic that make the scenario file bad input (Kafka: INVALID_REQUEST,
@@ -388,7 +446,7 @@ mod tests {
     fn alter(at_ms: u64, ops: Vec<AlterConfigOp>) -> AdminSpec {
         AdminSpec {
             at_ms,
-            op: AdminOp::IncrementalAlterConfigs { ops },
+            op: AdminOp::IncrementalAlterConfigs { topic: None, ops },
         }
     }
     fn set(name: &str, value: i64) -> AlterConfigOp {
@@ -412,7 +470,7 @@ mod tests {
             ),
             alter(5_000, vec![del]),
         ];
-        let at = |ms| topic_override(&admin, TopicConfig::RetentionMs, ms);
+        let at = |ms| topic_override(&admin, None, TopicConfig::RetentionMs, ms);
         assert_eq!(at(1_999), None);
         assert_eq!(at(2_000), Some(5));
         assert_eq!(at(4_999), Some(5));
@@ -420,11 +478,11 @@ mod tests {
         assert_eq!(at(9_000), Some(7));
         // Other configs are left alone (incremental, KIP-339).
         assert_eq!(
-            topic_override(&admin, TopicConfig::MinInsyncReplicas, 9_000),
+            topic_override(&admin, None, TopicConfig::MinInsyncReplicas, 9_000),
             Some(3)
         );
         assert_eq!(
-            topic_override(&admin, TopicConfig::RetentionBytes, 9_000),
+            topic_override(&admin, None, TopicConfig::RetentionBytes, 9_000),
             None
         );
     }
@@ -468,7 +526,7 @@ mod tests {
         ] {
             let admin = [alter(1, vec![text(t)])];
             assert_eq!(validate(&admin, 1, 3), Ok(()), "{t}");
-            let code = topic_override(&admin, TopicConfig::CleanupPolicy, 1);
+            let code = topic_override(&admin, None, TopicConfig::CleanupPolicy, 1);
             assert_eq!(code.map(CleanupPolicy::from_code), Some(p), "{t}");
             assert_eq!(may_compact(&admin), p.compacts(), "{t}");
         }

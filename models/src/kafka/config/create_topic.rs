@@ -163,8 +163,14 @@ pub fn partition_override(
         .iter()
         .find(|t| (t.first..t.first + t.replicas.len() as u32).contains(&p))
     {
-        Some(t) => t.configs.iter().find(|(c, _)| *c == config).map(|c| c.1),
-        None => admin::topic_override(admin_ops, config, now_ms),
+        // A created topic's configs are its topic-level overrides from creation on; an
+        // IncrementalAlterConfigs naming it SETs or DELETEs one (a DELETE falls back to the
+        // cluster's value, as for any topic override: ConfigAdminManager).
+        Some(t) => match admin::last_alter(admin_ops, Some(&t.name), config, now_ms) {
+            Some(altered) => altered,
+            None => t.configs.iter().find(|(c, _)| *c == config).map(|c| c.1),
+        },
+        None => admin::topic_override(admin_ops, None, config, now_ms),
     }
 }
 
@@ -252,6 +258,7 @@ mod tests {
             AdminSpec {
                 at_ms: 1,
                 op: AdminOp::IncrementalAlterConfigs {
+                    topic: None,
                     ops: vec![admin::AlterConfigOp::Set {
                         name: "retention.ms".into(),
                         value: 9.into(),
