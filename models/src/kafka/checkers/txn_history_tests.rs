@@ -165,3 +165,40 @@ fn aborted_transactions_make_no_edges() {
     assert_eq!((found.g1c, found.g1a), (0, 1));
     assert_eq!(c.outcomes(), (1, 1));
 }
+
+#[test]
+fn each_value_of_a_batch_sits_at_its_own_offset_and_outcomes_count_apart() {
+    let mut c = checker();
+    // Producer 0: a committed transaction with one batch of three values acknowledged at
+    // offset 5, then another committed one; producer 1: an aborted transaction whose batch is
+    // never acknowledged, then polled by consumer 2 from offset 7.
+    mark(&mut c, 0, TxnMark::Begin);
+    let batch: Values = Values::from(vec![10, 11, 12]);
+    c.observe(&KEvent::Send {
+        producer: 0,
+        p: 0,
+        values: batch.clone(),
+    });
+    c.observe(&KEvent::SendOk {
+        p: 0,
+        values: batch,
+        offset: Some(5),
+    });
+    mark(&mut c, 0, TxnMark::Committed);
+    mark(&mut c, 0, TxnMark::Begin);
+    write(&mut c, 0, 1, 20, 0);
+    mark(&mut c, 0, TxnMark::Committed);
+    mark(&mut c, 1, TxnMark::Begin);
+    c.observe(&KEvent::Send {
+        producer: 1,
+        p: 2,
+        values: Values::from(vec![30, 31]),
+    });
+    mark(&mut c, 1, TxnMark::Aborted);
+    poll(&mut c, 2, 2, 7, &[30, 31]);
+    assert_eq!(c.offsets.get(&10), Some(&(0, 5)));
+    assert_eq!(c.offsets.get(&12), Some(&(0, 7)));
+    assert_eq!(c.offsets.get(&31), Some(&(2, 8)));
+    assert_eq!(c.outcomes(), (2, 1));
+    assert_eq!(c.txns[2].producer, 1);
+}
