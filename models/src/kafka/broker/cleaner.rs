@@ -190,6 +190,8 @@ impl ReplicaLog {
             seg.batches = out;
         }
         self.tombstone_horizons = pass.horizons;
+        // The cleaner removed batches the producer state was replayed from.
+        self.plain_replay = false;
         self.txn.forget_aborted(&pass.empty_aborts);
         self.size_bytes -= removed_bytes;
         self.clean_offset = end;

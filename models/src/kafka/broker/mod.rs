@@ -19,6 +19,7 @@ pub mod log;
 mod metadata;
 mod parked;
 mod produce;
+pub mod producer_state;
 pub mod remote_store;
 pub mod replica_set;
 mod replication;
