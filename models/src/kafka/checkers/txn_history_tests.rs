@@ -202,3 +202,100 @@ fn each_value_of_a_batch_sits_at_its_own_offset_and_outcomes_count_apart() {
     assert_eq!(c.outcomes(), (2, 1));
     assert_eq!(c.txns[2].producer, 1);
 }
+
+/// T0 writes p0@1 and p1@1 and commits; consumer 2 reads T0's p0 write and, of p2, offsets 0
+/// and 2 (two other committed transactions), and never reads p1.
+#[test]
+fn a_span_of_another_partition_is_not_reading_past() {
+    let mut c = checker();
+    mark(&mut c, 0, TxnMark::Begin);
+    write(&mut c, 0, 0, 10, 1);
+    write(&mut c, 0, 1, 11, 1);
+    mark(&mut c, 0, TxnMark::Committed);
+    for (v, o) in [(19, 0), (20, 2)] {
+        mark(&mut c, 1, TxnMark::Begin);
+        write(&mut c, 1, 2, v, o);
+        mark(&mut c, 1, TxnMark::Committed);
+    }
+    poll(&mut c, 2, 0, 1, &[10]);
+    poll(&mut c, 2, 2, 0, &[19]);
+    poll(&mut c, 2, 2, 2, &[20]);
+    assert_eq!(c.analyse(&none()).torn, 0);
+}
+
+/// T0's p1 write was acknowledged at offset `at` of p1, but the reader found another committed
+/// record there (the write was lost: the log checker's business) and read p1 from `from` to
+/// `to`: reading *at* the write's offset is not reading *past* it.
+fn lost_under_a_read(at: u64, from: u64, to: u64) -> u64 {
+    let mut c = checker();
+    mark(&mut c, 0, TxnMark::Begin);
+    write(&mut c, 0, 0, 10, 1);
+    write(&mut c, 0, 1, 11, at);
+    mark(&mut c, 0, TxnMark::Committed);
+    for (v, o) in [(19, from), (20, to)] {
+        mark(&mut c, 1, TxnMark::Begin);
+        write(&mut c, 1, 1, v, o);
+        mark(&mut c, 1, TxnMark::Committed);
+    }
+    poll(&mut c, 2, 0, 1, &[10]);
+    poll(&mut c, 2, 1, from, &[19]);
+    poll(&mut c, 2, 1, to, &[20]);
+    c.analyse(&none()).torn
+}
+
+#[test]
+fn a_write_at_the_first_or_last_offset_read_is_not_read_past() {
+    assert_eq!(lost_under_a_read(3, 3, 5), 0, "at the first offset read");
+    assert_eq!(lost_under_a_read(5, 3, 5), 0, "at the last offset read");
+    assert_eq!(lost_under_a_read(4, 3, 5), 1, "between them: torn");
+}
+
+#[test]
+fn the_report_adds_aborted_reads_to_the_log_checkers_and_sets_the_other_classes() {
+    // G1a: consumer 2 reads T0's aborted write; G1b: it reads T1's first write before T1's
+    // next write to the same partition.
+    let mut c = checker();
+    mark(&mut c, 0, TxnMark::Begin);
+    write(&mut c, 0, 0, 10, 1);
+    mark(&mut c, 0, TxnMark::Aborted);
+    poll(&mut c, 2, 0, 1, &[10]);
+    mark(&mut c, 1, TxnMark::Begin);
+    write(&mut c, 1, 1, 20, 0);
+    poll(&mut c, 2, 1, 0, &[20]);
+    write(&mut c, 1, 1, 21, 1);
+    mark(&mut c, 1, TxnMark::Committed);
+    let mut report = ModelReport::default();
+    // The log checker counted two aborted records read (its own kind of G1a).
+    report.anomalies.insert(anomaly::ABORTED_READ.into(), 2);
+    c.report(&none(), &mut report);
+    let got = |a: &str| report.anomalies.get(a).copied();
+    assert_eq!(
+        got(anomaly::ABORTED_READ),
+        Some(3),
+        "added to the log checker's"
+    );
+    assert_eq!(got(anomaly::INTERMEDIATE_READ), Some(1));
+    assert_eq!(got(anomaly::TORN_TRANSACTION), Some(0));
+    assert_eq!(got(anomaly::CYCLIC_INFORMATION_FLOW), Some(0));
+    assert_eq!(report.observations.get("txn_history_committed"), Some(&1.0));
+    assert_eq!(report.observations.get("txn_history_aborted"), Some(&1.0));
+    assert_eq!(report.observations.get("txn_history_reads"), Some(&2.0));
+    let g1b = &report.explanations[anomaly::INTERMEDIATE_READ];
+    assert_eq!(
+        (g1b[0].cause.as_str(), g1b[0].count),
+        ("read_inside_transaction", 1)
+    );
+}
+
+#[test]
+fn the_shared_observer_feeds_the_checker() {
+    let shared = Rc::new(RefCell::new(checker()));
+    let mut observer = SharedTxn(shared.clone());
+    let begin = KEvent::Txn {
+        producer: 0,
+        consumer: 0,
+        mark: TxnMark::Begin,
+    };
+    observer.observe(SimTime::ZERO, NodeId(0), &begin);
+    assert_eq!(shared.borrow().txns.len(), 1);
+}
