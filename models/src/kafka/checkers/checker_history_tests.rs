@@ -601,3 +601,23 @@ fn a_record_whose_offset_holds_another_of_its_key_is_lost_not_compacted() {
     let r = h.report(&finals(&[(0, &[0])]));
     assert_metrics(&r, &[("lost_write", 1.0), ("inconsistent_offsets", 1.0)]);
 }
+
+/// A read_committed read is pre-committed only when strictly before its COMMIT marker's time:
+/// two reads before, one at and one after.
+#[test]
+fn a_precommitted_read_is_one_strictly_before_the_commit() {
+    let mut c = KafkaChecker::new(1);
+    c.read_committed = vec![true];
+    let mut h = History::new(c);
+    for n in 0..4 {
+        h.send(n, 0, &[n]);
+        h.ok(10 + n, 0, &[n], Some(n));
+    }
+    h.poll(100, 0, 0, 0, &[0]);
+    h.poll(200, 0, 0, 1, &[1]);
+    h.poll(300, 0, 0, 2, &[2]);
+    h.poll(400, 0, 0, 3, &[3]);
+    let mut fin = finals(&[(0, &[0, 1, 2, 3])]);
+    fin.commit_ms = vec![(v(0), 150), (v(1), 250), (v(2), 300), (v(3), 350)];
+    assert_metrics(&h.report(&fin), &[("precommitted_read", 2.0)]);
+}

@@ -384,3 +384,20 @@ fn a_failed_send_aborted_in_the_log_read_uncommitted_is_not_an_aborted_read() {
     assert_eq!(judge(false, false), 2.0, "committed: read and in the log");
     assert!(judge(true, true) >= 1.0, "aborted, read_committed");
 }
+
+/// Acknowledged first, read after: a read at the acknowledged offset is a flag (no entry
+/// aside: the memory the common case must not cost), a read elsewhere goes aside and leaves
+/// the acknowledged offset alone.
+#[test]
+fn a_read_after_the_acknowledgement_keeps_the_acknowledged_offset() {
+    let mut aside = Aside::default();
+    let mut s = ValState::default();
+    aside.acknowledge_at(1, &mut s, 5);
+    assert!(!aside.note_read(1, &mut s, 5));
+    assert_eq!((s.has(SEEN_AT_OK), aside.seen.len()), (true, 0));
+    let mut s = ValState::default();
+    aside.acknowledge_at(2, &mut s, 5);
+    assert!(!aside.note_read(2, &mut s, 7));
+    assert_eq!(s.ok_offset(), 5, "the acknowledgement's offset");
+    assert_eq!((aside.seen_offset(2, &s), aside.seen.len()), (7, 1));
+}

@@ -117,8 +117,9 @@ impl KafkaChecker {
         let s = self.values.get(prod).and_then(|l| l.get(n));
         Rec {
             p: s.map_or(0, |s| u32::from(s.p)),
+            // `ok_offset` is `NONE32` unless the outcome is `Ok`.
             offset: s
-                .filter(|s| s.outcome == Outcome::Ok && s.ok_offset() != super::NONE32)
+                .filter(|s| s.ok_offset() != super::NONE32)
                 .map(|s| u64::from(s.ok_offset())),
             ms: s.map_or(0, |s| self.ack_ms(v, s)),
             producer: prod as u32,
