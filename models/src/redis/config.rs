@@ -2,6 +2,7 @@
 //! (redis.conf / sentinel.conf / config.c at 4f8cdc2, see docs/redis-config.md); names spell units.
 
 use super::cmd::Cmd;
+use super::stream_node::NodeLimits;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -66,6 +67,13 @@ pub struct ServerConfig {
     pub min_replicas_max_lag_s: u64,
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: EvictionPolicy,
+    /// `stream-node-max-entries`: entries (live and deleted) a stream node takes before the
+    /// next XADD opens a new one; 0: no count limit. 100 × it is the default LIMIT of a `~`
+    /// trim (`stream_node.rs`). `CONFIG SET` changes it on one server until its restart.
+    pub stream_node_max_entries: u64,
+    /// `stream-node-max-bytes`: a node's listpack size at which the next XADD opens a new
+    /// one; 0: no byte limit (1 GiB, t_stream.c `STREAM_LISTPACK_MAX_SIZE`).
+    pub stream_node_max_bytes: u64,
     pub persistence: Persistence,
     /// Server cron frequency.
     pub hz: u64,
@@ -99,11 +107,23 @@ impl Default for ServerConfig {
             min_replicas_max_lag_s: 10,
             maxmemory_bytes: 0,
             maxmemory_policy: EvictionPolicy::Noeviction,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
             persistence: Persistence::None,
             hz: 10,
             cmd_cost_ns: 1_000,
             cost_ns_per_kib: 20,
             socket_buffer_bytes: 4 * MIB,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The stream node settings of the configuration file.
+    pub fn node_limits(&self) -> NodeLimits {
+        NodeLimits {
+            max_entries: self.stream_node_max_entries,
+            max_bytes: self.stream_node_max_bytes,
         }
     }
 }

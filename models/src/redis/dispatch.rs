@@ -168,6 +168,7 @@ impl Server {
                 numreplicas,
                 timeout_ms,
             } => self.wait(ctx, conn, id, numreplicas, timeout_ms),
+            Cmd::ConfigSet { parameter, value } => Some(self.config_set(&parameter, &value)),
             Cmd::ReplicaOf { node, .. } => {
                 self.set_primary(ctx, node, false, conn);
                 Some(Reply::Ok)
@@ -296,7 +297,9 @@ impl Server {
             self.stats.stale_commands += 1;
         }
         let db = self.db_of(conn);
-        let out = self.data.execute_in(db, &cmd, self.now_ms);
+        let out = self
+            .data
+            .execute_in(db, &cmd, self.now_ms, self.stream_node);
         for p in out.propagate {
             self.persist(db, &p);
             self.propagate_in(db, p);
