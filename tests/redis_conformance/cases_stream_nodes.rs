@@ -54,7 +54,7 @@ fn approximate_trim_limit_follows_node_max_entries() {
     let c = Case::new("approximate_trim_limit_follows_node_max_entries")
         .conf("stream-node-max-entries", "1")
         .clients_on_r1(&["a"]);
-    adds(c, 1, 130, 1)
+    adds(c, 1, 130, 10)
         .step("a", r#"XTrim(key: "s", maxlen: Some(0), approx: true)"#)
         .step(
             "a",
@@ -129,6 +129,7 @@ fn limit_and_trim_option_errors() {
         .step("a", r#"XAdd(key: "s", id: Some("1-0"))"#)
         .step("a", r#"XTrim(key: "s")"#)
         .step("a", r#"XTrim(key: "s", limit: Some(3))"#)
+        .step("a", r#"XTrim(key: "s", limit: Some(0))"#)
         .step(
             "a",
             r#"XTrim(key: "s", minid: Some("5-0"), limit: Some(3))"#,

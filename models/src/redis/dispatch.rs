@@ -34,6 +34,18 @@ impl Server {
             self.to_close.push((conn, KillReason::Protocol));
             return None;
         }
+        // processCommand's arity check comes first: `XTRIM key` alone is below XTRIM's -4.
+        if let Cmd::XTrim {
+            maxlen: None,
+            minid: None,
+            limit: None,
+            ..
+        } = cmd
+        {
+            return Some(Reply::err(
+                "ERR wrong number of arguments for 'xtrim' command",
+            ));
+        }
         // server.c processCommand (7.0) checks, in this order: OOM for deny-oom commands
         // (performEvictions), NOREPLICAS and READONLY for writes, then the subscribed
         // context — for RESP2 only (`c->flags & CLIENT_PUBSUB && c->resp == 2`): a RESP3
