@@ -335,4 +335,98 @@ mod tests {
         s.delete(&ids);
         assert!(s.nodes.is_empty());
     }
+
+    #[test]
+    fn node_settings_are_read_at_each_append() {
+        let (two, free) = (
+            NodeLimits {
+                max_entries: 2,
+                max_bytes: 0,
+            },
+            NodeLimits {
+                max_entries: 0,
+                max_bytes: 0,
+            },
+        );
+        let mut s = Stream::default();
+        for i in 1..=5 {
+            s.add(Some(StreamId::new(i, 0)), 0, i, 10, two)
+                .expect("add");
+        }
+        // 0 bytes is no byte limit (1 GiB), 0 entries no count limit: the last node grows.
+        for i in 6..=300 {
+            s.add(Some(StreamId::new(i, 0)), 0, i, 5000, free)
+                .expect("add");
+        }
+        let live: Vec<u64> = s.nodes.values().map(|n| n.live).collect();
+        assert_eq!(live, [2, 2, 296]);
+        let bytes_only = NodeLimits {
+            max_entries: 0,
+            max_bytes: 300,
+        };
+        assert!(!bytes_only.full(250, 1_000_000, 49));
+        assert!(bytes_only.full(250, 0, 50), "lp_bytes + totelelen >= max");
+    }
+
+    #[test]
+    fn approx_limit_is_100_times_node_entries_capped_both_sides() {
+        let l = |max_entries| {
+            NodeLimits {
+                max_entries,
+                max_bytes: 4096,
+            }
+            .approx_limit()
+        };
+        assert_eq!(l(100), 10_000);
+        assert_eq!(l(3), 300);
+        assert_eq!(l(0), 10_000);
+        assert_eq!(l(20_000), 1_000_000);
+        assert_eq!(l(i64::MAX as u64), 10_000, "100 × LLONG_MAX wraps below 0");
+    }
+
+    #[test]
+    fn trim_options_are_checked_in_redis_order() {
+        let d = NodeLimits::default();
+        let id = Some(StreamId::new(5, 0));
+        let e = |r: Result<u64, Reply>| r.expect_err("an error").render();
+        assert_eq!(
+            e(trim_args(Some(1), id, true, Some(-1), true, d)),
+            "-ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+        );
+        assert_eq!(
+            e(trim_args(Some(1), None, false, Some(-1), true, d)),
+            "-ERR The LIMIT argument must be >= 0."
+        );
+        assert_eq!(
+            e(trim_args(None, None, false, Some(4), false, d)),
+            "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+        );
+        assert_eq!(
+            e(trim_args(None, None, false, Some(0), false, d)),
+            "-ERR syntax error, XTRIM must be called with a trimming strategy"
+        );
+        assert_eq!(
+            e(trim_args(None, None, false, Some(0), true, d)),
+            "-ERR syntax error, LIMIT cannot be used without the special ~ option"
+        );
+        assert_eq!(trim_args(None, None, false, None, true, d), Ok(0));
+        assert_eq!(trim_args(Some(1), None, false, None, true, d), Ok(0));
+        assert_eq!(trim_args(None, id, true, None, false, d), Ok(10_000));
+        assert_eq!(trim_args(None, id, true, Some(0), false, d), Ok(0));
+        assert_eq!(trim_args(None, id, true, Some(7), false, d), Ok(7));
+    }
+
+    #[test]
+    fn a_limited_approximate_trim_stops_before_the_node_that_would_pass_it() {
+        let mut s = stream(250, 10);
+        assert_eq!(
+            s.trim(Some(0), None, true, 150),
+            Some(StreamId::new(101, 0))
+        );
+        assert_eq!(s.entries.len(), 150);
+        assert_eq!(s.trim(Some(0), None, true, 99), None);
+        // An exact trim is never limited.
+        assert_eq!(s.trim(Some(0), None, false, 1), Some(StreamId::new(250, 1)));
+        assert!(s.entries.is_empty());
+    }
 }
