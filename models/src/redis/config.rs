@@ -2,7 +2,6 @@
 //! (redis.conf / sentinel.conf / config.c at 4f8cdc2, see docs/redis-config.md); names spell units.
 
 use super::cmd::Cmd;
-use super::stream_node::NodeLimits;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -28,6 +27,25 @@ pub enum Persistence {
     AofEverysec,
     /// AOF with `appendfsync always`.
     AofAlways,
+}
+
+/// `stream-node-max-entries` / `stream-node-max-bytes` as the server holds them when a command
+/// runs (redis.conf defaults 100 and 4096; `CONFIG SET` changes them at run time, for the
+/// streams' next appends, `config_set.rs`). t_stream.c `streamAppendItem` reads
+/// `server.stream_node_max_*` at every append; 0 lifts that dimension's limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    pub max_entries: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits {
+            max_entries: 100,
+            max_bytes: 4096,
+        }
+    }
 }
 
 /// redis.conf knobs shared by every server node.

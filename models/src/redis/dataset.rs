@@ -3,11 +3,12 @@
 
 use super::cmd::{digits, payload_len};
 use super::config::EvictionPolicy;
+use super::config::NodeLimits;
 use super::msg::Cmd;
 use super::reply::Reply;
 use super::stream::{self, GroupChange, Stream};
 use super::stream_id::{ReadFrom, StreamId};
-use super::stream_node::{self, NodeLimits};
+use super::stream_node;
 use super::stream_range;
 use std::collections::BTreeMap;
 

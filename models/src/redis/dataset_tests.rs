@@ -1,9 +1,9 @@
 //! Unit tests of the keyspace (`dataset.rs`): strings, INCR, memory accounting, stream reads.
 
+use super::config::NodeLimits;
 use super::dataset::*;
 use super::msg::Cmd;
 use super::stream_id::{ReadFrom, StreamId};
-use super::stream_node::NodeLimits;
 
 fn xread(d: &mut Dataset, key: &str, after: &str) -> String {
     let cmd = Cmd::XRead {

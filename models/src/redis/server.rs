@@ -3,6 +3,7 @@
 //! Replication lives in `replication.rs` (same struct).
 
 use super::client_table::ClientTable;
+use super::config::NodeLimits;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
 use super::msg::{Cmd, Frame, KillReason, RCtx, RedisEvent, RedisMsg};
@@ -10,7 +11,6 @@ use super::output::{limits_of, mark_pending, write_client};
 use super::pubsub::{ClientConn, ObufLimits, Registry};
 use super::replication_state::{Backlog, MasterLink, ReplicaLink, StreamBlock, WaitBlock};
 use super::reply::{InfoReply, Reply};
-use super::stream_node::NodeLimits;
 use msgsim_sim::{Actor, ConnEvent, ConnId, CrashKind, NodeId, SimDuration, TimerId, Via};
 use std::any::Any;
 use std::collections::BTreeMap;

@@ -2,9 +2,9 @@
 //! pending entries list (PEL), XREADGROUP (`>` and history), XACK, XCLAIM, XAUTOCLAIM.
 //! Rules from t_stream.c and the commands' documentation (see docs/redis.md).
 
+use super::config::NodeLimits;
 use super::reply::Reply;
 use super::stream_id::StreamId;
-use super::stream_node::NodeLimits;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -7,32 +7,15 @@
 //! follow listpack.c (`lpEncodeGetType`, `lpEncodeBacklen`) for the model's entries: one field
 //! `p` (the master entry's) and a value of `bytes` `x`s, so every entry has SAMEFIELDS.
 
+use super::config::NodeLimits;
 use super::reply::Reply;
 use super::stream::{Node, Stream};
 use super::stream_id::StreamId;
 
-/// `stream-node-max-entries` / `stream-node-max-bytes` as the server holds them when a command
-/// runs (redis.conf defaults 100 and 4096; `CONFIG SET` changes them at run time, for the
-/// streams' next appends, `config_set.rs`). t_stream.c `streamAppendItem` reads
-/// `server.stream_node_max_*` at every append; 0 lifts that dimension's limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NodeLimits {
-    pub max_entries: u64,
-    pub max_bytes: u64,
-}
-
-impl Default for NodeLimits {
-    fn default() -> Self {
-        NodeLimits {
-            max_entries: 100,
-            max_bytes: 4096,
-        }
-    }
-}
-
 /// `STREAM_LISTPACK_MAX_SIZE`: a node never grows past 1 GiB, whatever the setting.
 const LISTPACK_MAX_SIZE: u64 = 1 << 30;
 
+/// The node settings' rules (`NodeLimits` itself is in `config.rs`).
 impl NodeLimits {
     /// The LIMIT of an approximate trim without one (t_stream.c
     /// `streamParseAddOrTrimArgsOrReply`): 100 × `stream-node-max-entries`, 10,000 when that
