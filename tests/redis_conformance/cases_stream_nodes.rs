@@ -146,7 +146,10 @@ fn limit_and_trim_option_errors() {
             "a",
             r#"XTrim(key: "missing", maxlen: Some(0), approx: true, limit: Some(1))"#,
         )
+        .step("a", r#"XAdd(key: "z", id: Some("0-0"))"#)
+        .step("a", "DbSize")
         .step("a", r#"Set(key: "k", value: 1)"#)
+        .step("a", r#"XAdd(key: "k", id: Some("0-0"))"#)
         .step(
             "a",
             r#"XTrim(key: "k", maxlen: Some(0), approx: true, limit: Some(1))"#,

@@ -374,6 +374,13 @@ impl Dataset {
                     Ok(l) => l,
                     Err(e) => return Outcome::read(e),
                 };
+                // Then an explicit 0-0, "to avoid possibly creating a new stream" (and before
+                // the key's type).
+                if *id == Some(StreamId::ZERO) {
+                    return Outcome::read(Reply::err(
+                        "ERR The ID specified in XADD must be greater than 0-0",
+                    ));
+                }
                 let s = match self.stream_mut(key, true) {
                     Ok(s) => s.expect("created"),
                     Err(e) => return Outcome::read(e),
