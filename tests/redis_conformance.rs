@@ -50,6 +50,8 @@ mod cases_resp3;
 mod cases_stale;
 #[path = "redis_conformance/cases_stream_block.rs"]
 mod cases_stream_block;
+#[path = "redis_conformance/cases_stream_nodes.rs"]
+mod cases_stream_nodes;
 #[path = "redis_conformance/cases_stream_ranges.rs"]
 mod cases_stream_ranges;
 #[path = "redis_conformance/cases_streams.rs"]

@@ -350,3 +350,8 @@ fn r26a_stale_data_no_answers_masterdown_while_the_link_is_down() {
 fn r26b_stale_data_served_by_default() {
     oracle("r26b-stale-data-served");
 }
+
+#[test]
+fn stream_node_settings_hold_until_restart() {
+    oracle("stream-node-settings");
+}

@@ -37,6 +37,8 @@ fn model_setting(k: &str, v: &str) -> String {
         "databases" => "databases",
         "proto-max-bulk-len" => "proto_max_bulk_len_bytes",
         "timeout" => "timeout_s",
+        "stream-node-max-entries" => "stream_node_max_entries",
+        "stream-node-max-bytes" => "stream_node_max_bytes",
         "client-output-buffer-limit" => {
             let f: Vec<&str> = v.split(' ').collect();
             return match f[0] {

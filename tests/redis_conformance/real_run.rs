@@ -388,6 +388,7 @@ fn command(
             maxlen,
             minid,
             approx,
+            limit,
             bytes,
             ..
         } => {
@@ -399,6 +400,7 @@ fn command(
             if let Some(m) = minid {
                 a.extend([s("MINID"), how, m.to_string()]);
             }
+            a.extend(limit.iter().flat_map(|n| [s("LIMIT"), n.to_string()]));
             a.push(id.map_or(s("*"), |i| i.to_string()));
             a.extend([s("p"), "x".repeat((*bytes).max(1) as usize)]);
         }
@@ -536,6 +538,7 @@ fn command(
             maxlen,
             minid,
             approx,
+            limit,
         } => {
             let how = if *approx { s("~") } else { s("=") };
             a.extend([s("XTRIM"), key.clone()]);
@@ -549,6 +552,7 @@ fn command(
                     .iter()
                     .flat_map(|m| [s("MINID"), how.clone(), m.to_string()]),
             );
+            a.extend(limit.iter().flat_map(|n| [s("LIMIT"), n.to_string()]));
         }
         Cmd::XInfoStream { key, full, count } => {
             a.extend([s("XINFO"), s("STREAM"), key.clone()]);
@@ -560,6 +564,9 @@ fn command(
         Cmd::XInfoGroups { key } => a.extend([s("XINFO"), s("GROUPS"), key.clone()]),
         Cmd::XInfoConsumers { key, group } => {
             a.extend([s("XINFO"), s("CONSUMERS"), key.clone(), group.clone()])
+        }
+        Cmd::ConfigSet { parameter, value } => {
+            a.extend([s("CONFIG"), s("SET"), parameter.clone(), value.clone()])
         }
         Cmd::ReplicaOf { primary, .. } => {
             a.push(s("REPLICAOF"));

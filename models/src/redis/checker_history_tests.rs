@@ -383,6 +383,7 @@ fn stream_entries_are_present_trimmed_lost_or_undelivered() {
             maxlen: None,
             minid: None,
             approx: false,
+            limit: None,
             tag: n,
             bytes: 10,
         };
@@ -393,6 +394,7 @@ fn stream_entries_are_present_trimmed_lost_or_undelivered() {
         maxlen: Some(3),
         minid: None,
         approx: false,
+        limit: None,
     };
     data.execute(&trim, 7);
     let stream = data.stream("s").expect("stream");

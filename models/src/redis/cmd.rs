@@ -157,6 +157,9 @@ pub enum Cmd {
         /// `MAXLEN ~` / `MINID ~`: only whole stream nodes are removed (`stream_node.rs`).
         #[serde(default)]
         approx: bool,
+        /// `LIMIT n` (only with `~`; 0: no limit; `None`: 100 × `stream-node-max-entries`).
+        #[serde(default)]
+        limit: Option<i64>,
         #[serde(skip)]
         tag: u64,
         #[serde(default = "default_payload")]
@@ -267,6 +270,9 @@ pub enum Cmd {
         /// `~`: only whole stream nodes are removed.
         #[serde(default)]
         approx: bool,
+        /// `LIMIT n`, as XADD's.
+        #[serde(default)]
+        limit: Option<i64>,
     },
     /// `XINFO STREAM key [FULL [COUNT n]]` (t_stream.c `xinfoReplyWithStreamInfo`); with
     /// `full`, `count` limits the entries and each PEL listed (`None`: Redis's default 10;
@@ -286,6 +292,13 @@ pub enum Cmd {
     XInfoConsumers {
         key: String,
         group: String,
+    },
+    /// `CONFIG SET parameter value` (config.c `configSetCommand`, one pair): the model knows
+    /// `stream-node-max-entries` and `stream-node-max-bytes` (`config_set.rs`); not
+    /// propagated, lost at a restart (no CONFIG REWRITE).
+    ConfigSet {
+        parameter: String,
+        value: String,
     },
     /// `REPLICAOF host port` / `REPLICAOF NO ONE` (no client kills: manual use). `primary` is
     /// the server's name as the script writes it (the host); `node` is where that name
@@ -379,6 +392,7 @@ impl Cmd {
                 "xinfo"
             }
             Cmd::ReplicaOf { .. } => "replicaof",
+            Cmd::ConfigSet { .. } => "config",
             Cmd::SentinelReconf { .. } => "multi",
             Cmd::Info | Cmd::InfoSection { .. } => "info",
             Cmd::XGroupSync { .. } => "xclaim",
@@ -395,6 +409,7 @@ impl Cmd {
             Cmd::ClientKill { .. } => "client|kill".into(),
             Cmd::ClientSetName { .. } => "client|setname".into(),
             Cmd::ClientGetName => "client|getname".into(),
+            Cmd::ConfigSet { .. } => "config|set".into(),
             Cmd::XInfoStream { .. } => "xinfo|stream".into(),
             Cmd::XInfoGroups { .. } => "xinfo|groups".into(),
             Cmd::XInfoConsumers { .. } => "xinfo|consumers".into(),
@@ -440,7 +455,7 @@ impl Cmd {
     /// `CMD_STALE` in Redis 7.0's command table (src/commands/*.json, flag `STALE`): run by a
     /// replica whose link is down with `replica-serve-stale-data no`. PING, WAIT, DBSIZE and
     /// every key and stream command (XINFO included) are not; the connection, pub/sub, INFO,
-    /// SELECT, REPLICAOF and the Sentinel transaction (MULTI, SLAVEOF, CONFIG REWRITE, CLIENT
+    /// SELECT, REPLICAOF, CONFIG SET and the Sentinel transaction (MULTI, SLAVEOF, CONFIG REWRITE, CLIENT
     /// KILL, EXEC) are.
     pub fn runs_on_stale_data(&self) -> bool {
         matches!(
@@ -456,6 +471,7 @@ impl Cmd {
                 | Cmd::Unsubscribe { .. }
                 | Cmd::Punsubscribe { .. }
                 | Cmd::ReplicaOf { .. }
+                | Cmd::ConfigSet { .. }
                 | Cmd::SentinelReconf { .. }
                 | Cmd::Info
                 | Cmd::InfoSection { .. }

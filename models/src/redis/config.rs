@@ -29,6 +29,25 @@ pub enum Persistence {
     AofAlways,
 }
 
+/// `stream-node-max-entries` / `stream-node-max-bytes` as the server holds them when a command
+/// runs (redis.conf defaults 100 and 4096; `CONFIG SET` changes them at run time, for the
+/// streams' next appends, `config_set.rs`). t_stream.c `streamAppendItem` reads
+/// `server.stream_node_max_*` at every append; 0 lifts that dimension's limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    pub max_entries: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits {
+            max_entries: 100,
+            max_bytes: 4096,
+        }
+    }
+}
+
 /// redis.conf knobs shared by every server node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -66,6 +85,13 @@ pub struct ServerConfig {
     pub min_replicas_max_lag_s: u64,
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: EvictionPolicy,
+    /// `stream-node-max-entries`: entries (live and deleted) a stream node takes before the
+    /// next XADD opens a new one; 0: no count limit. 100 × it is the default LIMIT of a `~`
+    /// trim (`stream_node.rs`). `CONFIG SET` changes it on one server until its restart.
+    pub stream_node_max_entries: u64,
+    /// `stream-node-max-bytes`: a node's listpack size at which the next XADD opens a new
+    /// one; 0: no byte limit (1 GiB, t_stream.c `STREAM_LISTPACK_MAX_SIZE`).
+    pub stream_node_max_bytes: u64,
     pub persistence: Persistence,
     /// Server cron frequency.
     pub hz: u64,
@@ -99,11 +125,23 @@ impl Default for ServerConfig {
             min_replicas_max_lag_s: 10,
             maxmemory_bytes: 0,
             maxmemory_policy: EvictionPolicy::Noeviction,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
             persistence: Persistence::None,
             hz: 10,
             cmd_cost_ns: 1_000,
             cost_ns_per_kib: 20,
             socket_buffer_bytes: 4 * MIB,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The stream node settings of the configuration file.
+    pub fn node_limits(&self) -> NodeLimits {
+        NodeLimits {
+            max_entries: self.stream_node_max_entries,
+            max_bytes: self.stream_node_max_bytes,
         }
     }
 }

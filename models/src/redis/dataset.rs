@@ -3,10 +3,12 @@
 
 use super::cmd::{digits, payload_len};
 use super::config::EvictionPolicy;
+use super::config::NodeLimits;
 use super::msg::Cmd;
 use super::reply::Reply;
 use super::stream::{self, GroupChange, Stream};
 use super::stream_id::{ReadFrom, StreamId};
+use super::stream_node;
 use super::stream_range;
 use std::collections::BTreeMap;
 
@@ -186,9 +188,10 @@ impl Dataset {
         r
     }
 
-    /// Execute a data command in logical database `db` (the client's SELECT).
-    pub fn execute_in(&mut self, db: u32, cmd: &Cmd, now_ms: u64) -> Outcome {
-        self.with_db(db, |d| d.execute(cmd, now_ms))
+    /// Execute a data command in logical database `db` (the client's SELECT), with the
+    /// server's stream node settings now (`limits`).
+    pub fn execute_in(&mut self, db: u32, cmd: &Cmd, now_ms: u64, limits: NodeLimits) -> Outcome {
+        self.with_db(db, |d| d.execute_with(cmd, now_ms, limits))
     }
 
     pub fn stream(&self, key: &str) -> Option<&Stream> {
@@ -287,8 +290,14 @@ impl Dataset {
         }
     }
 
-    /// Execute a data command. `now_ms` is the node's clock (stream ids, PEL times).
+    /// Execute a data command in database 0 with Redis's default stream node settings.
+    #[cfg(test)]
     pub fn execute(&mut self, cmd: &Cmd, now_ms: u64) -> Outcome {
+        self.execute_with(cmd, now_ms, NodeLimits::default())
+    }
+
+    /// Execute a data command. `now_ms` is the node's clock (stream ids, PEL times).
+    fn execute_with(&mut self, cmd: &Cmd, now_ms: u64, limits: NodeLimits) -> Outcome {
         let key = match cmd {
             Cmd::Set { key, .. }
             | Cmd::Get { key }
@@ -315,13 +324,13 @@ impl Dataset {
             _ => return Outcome::read(Reply::err("ERR unknown command")),
         };
         let before = self.size_of(&key);
-        let out = self.execute_on(&key, cmd, now_ms);
+        let out = self.execute_on(&key, cmd, now_ms, limits);
         self.recompute(&key, before);
         self.touch(&key);
         out
     }
 
-    fn execute_on(&mut self, key: &str, cmd: &Cmd, now_ms: u64) -> Outcome {
+    fn execute_on(&mut self, key: &str, cmd: &Cmd, now_ms: u64, limits: NodeLimits) -> Outcome {
         let wrongtype = || Outcome::read(Reply::err(WRONGTYPE));
         match cmd {
             Cmd::Set { value, bytes, .. } => {
@@ -354,15 +363,29 @@ impl Dataset {
                 maxlen,
                 minid,
                 approx,
+                limit,
                 tag,
                 bytes,
                 ..
             } => {
+                // xaddCommand: the options are checked before the key is looked up.
+                let limit = match stream_node::trim_args(*maxlen, *minid, *approx, *limit, true, limits)
+                {
+                    Ok(l) => l,
+                    Err(e) => return Outcome::read(e),
+                };
+                // Then an explicit 0-0, "to avoid possibly creating a new stream" (and before
+                // the key's type).
+                if *id == Some(StreamId::ZERO) {
+                    return Outcome::read(Reply::err(
+                        "ERR The ID specified in XADD must be greater than 0-0",
+                    ));
+                }
                 let s = match self.stream_mut(key, true) {
                     Ok(s) => s.expect("created"),
                     Err(e) => return Outcome::read(e),
                 };
-                match s.add(*id, now_ms, *tag, *bytes) {
+                match s.add(*id, now_ms, *tag, *bytes, limits) {
                     Err(e) => Outcome::read(e),
                     Ok(new_id) => {
                         // The argv is rewritten with the generated id; a trim goes out exact.
@@ -372,10 +395,11 @@ impl Dataset {
                             maxlen: None,
                             minid: None,
                             approx: false,
+                            limit: None,
                             tag: *tag,
                             bytes: *bytes,
                         }];
-                        if let Some(first_kept) = s.trim(*maxlen, *minid, *approx) {
+                        if let Some(first_kept) = s.trim(*maxlen, *minid, *approx, limit) {
                             prop.push(Cmd::XTrimTo {
                                 key: key.to_string(),
                                 first_kept,
@@ -440,13 +464,16 @@ impl Dataset {
                 maxlen,
                 minid,
                 approx,
+                limit,
                 ..
-            } => match self.stream_mut(key, false) {
+            } => match stream_node::trim_args(*maxlen, *minid, *approx, *limit, false, limits)
+                .and_then(|limit| Ok((limit, self.stream_mut(key, false)?)))
+            {
                 Err(e) => Outcome::read(e),
-                Ok(None) => Outcome::read(Reply::Int(0)),
-                Ok(Some(s)) => {
+                Ok((_, None)) => Outcome::read(Reply::Int(0)),
+                Ok((limit, Some(s))) => {
                     let before = s.entries.len();
-                    let first_kept = s.trim(*maxlen, *minid, *approx);
+                    let first_kept = s.trim(*maxlen, *minid, *approx, limit);
                     Outcome {
                         reply: Reply::Int((before - s.entries.len()) as i64),
                         propagate: first_kept

@@ -1,5 +1,6 @@
 //! Unit tests of the keyspace (`dataset.rs`): strings, INCR, memory accounting, stream reads.
 
+use super::config::NodeLimits;
 use super::dataset::*;
 use super::msg::Cmd;
 use super::stream_id::{ReadFrom, StreamId};
@@ -24,6 +25,7 @@ fn xread_with_nothing_new_is_nil() {
         maxlen: None,
         minid: None,
         approx: false,
+        limit: None,
         tag: 0,
         bytes: 10,
     };
@@ -41,6 +43,7 @@ fn incr_on_a_stream_is_wrongtype() {
         maxlen: None,
         minid: None,
         approx: false,
+        limit: None,
         tag: 0,
         bytes: 10,
     };
@@ -145,6 +148,7 @@ fn stream_with_group(d: &mut Dataset) {
             maxlen: None,
             minid: None,
             approx: false,
+            limit: None,
             tag: 0,
             bytes: 10,
         };
@@ -283,15 +287,30 @@ fn a_tombstone_ahead_of_the_group_makes_its_lag_unknown() {
 #[test]
 fn keys_live_per_logical_database() {
     let mut d = Dataset::default();
-    d.execute_in(0, &set("k", 1, None), 0);
-    assert_eq!(d.execute_in(3, &get("k"), 0).reply.render(), "nil");
-    d.execute_in(3, &set("k", 30, None), 0);
-    assert_eq!(d.execute_in(0, &get("k"), 0).reply.render(), "1");
-    assert_eq!(d.execute_in(3, &get("k"), 0).reply.render(), "30");
+    d.execute_in(0, &set("k", 1, None), 0, NodeLimits::default());
+    assert_eq!(
+        d.execute_in(3, &get("k"), 0, NodeLimits::default())
+            .reply
+            .render(),
+        "nil"
+    );
+    d.execute_in(3, &set("k", 30, None), 0, NodeLimits::default());
+    assert_eq!(
+        d.execute_in(0, &get("k"), 0, NodeLimits::default())
+            .reply
+            .render(),
+        "1"
+    );
+    assert_eq!(
+        d.execute_in(3, &get("k"), 0, NodeLimits::default())
+            .reply
+            .render(),
+        "30"
+    );
     assert_eq!((d.len_in(0), d.len_in(3), d.len_in(5)), (1, 1, 0));
     assert!(d.multi_db, "a command ran outside db 0");
     // A database emptied again is dropped: the keyspace equals one that never had it.
-    d.execute_in(3, &Cmd::Del { key: "k".into() }, 0);
+    d.execute_in(3, &Cmd::Del { key: "k".into() }, 0, NodeLimits::default());
     assert_eq!(d.value_in(3, "k"), None);
     assert!(format!("{d:?}").contains("others: {}"), "{d:?}");
     assert_eq!(split_db_key(&db_key(3, "k".into())), (3, "k"));
@@ -301,8 +320,8 @@ fn keys_live_per_logical_database() {
 #[test]
 fn allkeys_lru_evicts_the_oldest_key_of_any_database() {
     let mut d = Dataset::default();
-    d.execute_in(2, &set("old", 1, Some(1000)), 0);
-    d.execute_in(0, &set("new", 2, Some(1000)), 0);
+    d.execute_in(2, &set("old", 1, Some(1000)), 0, NodeLimits::default());
+    d.execute_in(0, &set("new", 2, Some(1000)), 0, NodeLimits::default());
     let limit = d.used_bytes - 1;
     let evicted = d
         .make_room(limit, crate::redis::config::EvictionPolicy::AllkeysLru, 0)

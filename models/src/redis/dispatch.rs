@@ -34,6 +34,18 @@ impl Server {
             self.to_close.push((conn, KillReason::Protocol));
             return None;
         }
+        // processCommand's arity check comes first: `XTRIM key` alone is below XTRIM's -4.
+        if let Cmd::XTrim {
+            maxlen: None,
+            minid: None,
+            limit: None,
+            ..
+        } = cmd
+        {
+            return Some(Reply::err(
+                "ERR wrong number of arguments for 'xtrim' command",
+            ));
+        }
         // server.c processCommand (7.0) checks, in this order: OOM for deny-oom commands
         // (performEvictions), NOREPLICAS and READONLY for writes, then the subscribed
         // context — for RESP2 only (`c->flags & CLIENT_PUBSUB && c->resp == 2`): a RESP3
@@ -168,6 +180,7 @@ impl Server {
                 numreplicas,
                 timeout_ms,
             } => self.wait(ctx, conn, id, numreplicas, timeout_ms),
+            Cmd::ConfigSet { parameter, value } => Some(self.config_set(&parameter, &value)),
             Cmd::ReplicaOf { node, .. } => {
                 self.set_primary(ctx, node, false, conn);
                 Some(Reply::Ok)
@@ -296,7 +309,9 @@ impl Server {
             self.stats.stale_commands += 1;
         }
         let db = self.db_of(conn);
-        let out = self.data.execute_in(db, &cmd, self.now_ms);
+        let out = self
+            .data
+            .execute_in(db, &cmd, self.now_ms, self.stream_node);
         for p in out.propagate {
             self.persist(db, &p);
             self.propagate_in(db, p);

@@ -18,6 +18,7 @@ mod client_cmds;
 mod client_table;
 pub mod cmd;
 pub mod config;
+mod config_set;
 pub mod dataset;
 #[cfg(test)]
 mod dataset_tests;
@@ -267,6 +268,13 @@ impl RedisConfig {
             return err(
                 "repl_backlog_ttl_s",
                 "must be in 0..=2147483647 (0: never free)".into(),
+            );
+        }
+        if s.stream_node_max_entries > i64::MAX as u64 {
+            // config.c: a long long in 0..=LLONG_MAX.
+            return err(
+                "stream_node_max_entries",
+                "must be in 0..=9223372036854775807 (0: no limit)".into(),
             );
         }
         if s.hz == 0 || s.hz > 500 {

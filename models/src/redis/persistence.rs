@@ -13,8 +13,12 @@ impl Server {
         self.dirty += 1;
         match self.cfg.persistence {
             Persistence::AofEverysec => self.aof_os.push((db, cmd.clone())),
+            // The AOF is replayed at the restart with the configuration file's stream node
+            // settings (a CONFIG SET is gone by then), so its stream nodes are laid out so.
             Persistence::AofAlways => {
-                let _ = self.durable.execute_in(db, cmd, self.now_ms);
+                let _ = self
+                    .durable
+                    .execute_in(db, cmd, self.now_ms, self.cfg.node_limits());
             }
             _ => {}
         }
@@ -26,7 +30,9 @@ impl Server {
             // appendfsync everysec: one fsync per second.
             Persistence::AofEverysec => {
                 for (db, cmd) in std::mem::take(&mut self.aof_os) {
-                    let _ = self.durable.execute_in(db, &cmd, self.now_ms);
+                    let _ = self
+                        .durable
+                        .execute_in(db, &cmd, self.now_ms, self.cfg.node_limits());
                 }
             }
             Persistence::Rdb { every_s }

@@ -431,7 +431,9 @@ impl Server {
             Cmd::Select { db } => self.stream_db = *db as u32,
             cmd => {
                 let db = self.stream_db;
-                let _ = self.data.execute_in(db, cmd, self.now_ms);
+                // The replica's own stream node settings lay out its nodes (its
+                // streamAppendItem); the trims come exact (`XTrimTo`), never limited.
+                let _ = self.data.execute_in(db, cmd, self.now_ms, self.stream_node);
                 self.persist(db, cmd);
                 // Clients blocked on the key are served as the command runs on the replica
                 // (processCommand → handleClientsBlockedOnKeys, for the master client too).

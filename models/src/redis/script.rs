@@ -58,6 +58,7 @@ impl Client {
                 maxlen,
                 minid,
                 approx,
+                limit,
                 bytes,
                 ..
             } => Cmd::XAdd {
@@ -66,6 +67,7 @@ impl Client {
                 maxlen,
                 minid,
                 approx,
+                limit,
                 tag: self.tag(),
                 bytes,
             },
@@ -247,6 +249,7 @@ impl Client {
                     maxlen: None,
                     minid: None,
                     approx: false,
+                    limit: None,
                     tag,
                     bytes: 100,
                 };

@@ -3,6 +3,7 @@
 //! Replication lives in `replication.rs` (same struct).
 
 use super::client_table::ClientTable;
+use super::config::NodeLimits;
 use super::config::{Persistence, ServerConfig};
 use super::dataset::Dataset;
 use super::msg::{Cmd, Frame, KillReason, RCtx, RedisEvent, RedisMsg};
@@ -99,11 +100,15 @@ pub struct Server {
     pub up: bool,
     /// The next client id (`server.next_client_id`).
     pub(super) next_client_id: u64,
+    /// `stream-node-max-entries` / `-bytes` now: the configuration file's, or a later
+    /// `CONFIG SET`'s until a restart (`config_set.rs`).
+    pub(super) stream_node: NodeLimits,
 }
 
 impl Server {
     pub fn new(cfg: Rc<ServerConfig>, priority: u32, primary: Option<NodeId>) -> Server {
         Server {
+            stream_node: cfg.node_limits(),
             cfg,
             priority,
             durable: Dataset::default(),
@@ -328,6 +333,8 @@ impl Actor<RedisMsg, RedisEvent> for Server {
         self.primary = self.config_primary;
         self.nothing_cached = self.primary.is_some();
         self.next_client_id = FIRST_CLIENT_ID;
+        // A restart reads the configuration file: a CONFIG SET is gone.
+        self.stream_node = self.cfg.node_limits();
         // server.c initServer: `repl_no_slaves_since = time(NULL)`.
         self.no_replicas_since_s = self.now_s;
         ctx.set_timer(SimDuration::from_millis(1_000 / self.cfg.hz.max(1)), T_CRON);
@@ -436,7 +443,9 @@ impl Actor<RedisMsg, RedisEvent> for Server {
             // A killed process loses nothing it wrote to the OS; power loss loses the unsynced.
             (Persistence::AofEverysec, CrashKind::Process) => {
                 for (db, cmd) in std::mem::take(&mut self.aof_os) {
-                    let _ = self.durable.execute_in(db, &cmd, self.now_ms);
+                    let _ = self
+                        .durable
+                        .execute_in(db, &cmd, self.now_ms, self.cfg.node_limits());
                 }
             }
             (Persistence::None, _) => self.durable = Dataset::default(),

@@ -2,6 +2,7 @@
 //! pending entries list (PEL), XREADGROUP (`>` and history), XACK, XCLAIM, XAUTOCLAIM.
 //! Rules from t_stream.c and the commands' documentation (see docs/redis.md).
 
+use super::config::NodeLimits;
 use super::reply::Reply;
 use super::stream_id::StreamId;
 use std::collections::BTreeMap;
@@ -108,6 +109,7 @@ impl Stream {
         now_ms: u64,
         tag: u64,
         bytes: u64,
+        limits: NodeLimits,
     ) -> Result<StreamId, Reply> {
         let id = match id {
             // t_stream.c xaddCommand: an explicit 0-0 is refused before the top-item check.
@@ -129,7 +131,7 @@ impl Stream {
         self.size += bytes + 32;
         self.last_id = id;
         self.entries_added += 1;
-        self.node_append(id, bytes);
+        self.node_append(id, bytes, limits);
         Ok(id)
     }
 
@@ -466,30 +468,43 @@ mod tests {
     #[test]
     fn ids_stay_monotonic_when_the_clock_goes_back() {
         let mut s = Stream::default();
-        assert_eq!(s.add(None, 1_000, 1, 10).unwrap(), StreamId::new(1_000, 0));
-        assert_eq!(s.add(None, 900, 2, 10).unwrap(), StreamId::new(1_000, 1));
-        assert_eq!(s.add(None, 1_001, 3, 10).unwrap(), StreamId::new(1_001, 0));
-        assert!(s.add(Some(StreamId::new(5, 0)), 0, 4, 10).is_err());
+        assert_eq!(
+            s.add(None, 1_000, 1, 10, NodeLimits::default()).unwrap(),
+            StreamId::new(1_000, 0)
+        );
+        assert_eq!(
+            s.add(None, 900, 2, 10, NodeLimits::default()).unwrap(),
+            StreamId::new(1_000, 1)
+        );
+        assert_eq!(
+            s.add(None, 1_001, 3, 10, NodeLimits::default()).unwrap(),
+            StreamId::new(1_001, 0)
+        );
+        assert!(
+            s.add(Some(StreamId::new(5, 0)), 0, 4, 10, NodeLimits::default())
+                .is_err()
+        );
     }
 
     #[test]
     fn minid_and_maxlen_trim_from_the_head_ignoring_groups() {
         let mut s = Stream::default();
         for i in 1..=10 {
-            s.add(Some(StreamId::new(i, 0)), 0, i, 10).unwrap();
+            s.add(Some(StreamId::new(i, 0)), 0, i, 10, NodeLimits::default())
+                .unwrap();
         }
         s.create_group("g", Some(StreamId::ZERO));
         assert_eq!(
-            s.trim(None, Some(StreamId::new(4, 0)), false),
+            s.trim(None, Some(StreamId::new(4, 0)), false, 0),
             Some(StreamId::new(4, 0))
         );
-        assert_eq!(s.trim(Some(5), None, false), Some(StreamId::new(6, 0)));
+        assert_eq!(s.trim(Some(5), None, false, 0), Some(StreamId::new(6, 0)));
         assert_eq!(
             s.trimmed_below,
             StreamId::new(6, 0),
             "1-0..5-0 were trimmed"
         );
-        assert_eq!(s.trim(Some(5), None, false), None);
+        assert_eq!(s.trim(Some(5), None, false, 0), None);
         assert_eq!(s.trimmed_below, StreamId::new(6, 0));
         assert_eq!(s.entries.len(), 5);
         assert_eq!(s.size, 5 * 42);

@@ -7,15 +7,74 @@
 //! follow listpack.c (`lpEncodeGetType`, `lpEncodeBacklen`) for the model's entries: one field
 //! `p` (the master entry's) and a value of `bytes` `x`s, so every entry has SAMEFIELDS.
 
+use super::config::NodeLimits;
+use super::reply::Reply;
 use super::stream::{Node, Stream};
 use super::stream_id::StreamId;
 
-/// Redis defaults: `stream-node-max-entries 100`, `stream-node-max-bytes 4096`.
-pub const NODE_MAX_ENTRIES: u64 = 100;
-pub const NODE_MAX_BYTES: u64 = 4096;
-/// The default LIMIT of an approximate trim: 100 × stream-node-max-entries (t_stream.c
-/// `streamParseAddOrTrimArgsOrReply`).
-const APPROX_LIMIT: u64 = 100 * NODE_MAX_ENTRIES;
+/// `STREAM_LISTPACK_MAX_SIZE`: a node never grows past 1 GiB, whatever the setting.
+const LISTPACK_MAX_SIZE: u64 = 1 << 30;
+
+/// The node settings' rules (`NodeLimits` itself is in `config.rs`).
+impl NodeLimits {
+    /// The LIMIT of an approximate trim without one (t_stream.c
+    /// `streamParseAddOrTrimArgsOrReply`): 100 × `stream-node-max-entries`, 10,000 when that
+    /// is 0 (or overflows below 1), at most 1,000,000.
+    pub fn approx_limit(self) -> u64 {
+        let l = (self.max_entries as i64).wrapping_mul(100);
+        if l <= 0 {
+            10_000
+        } else {
+            l.min(1_000_000) as u64
+        }
+    }
+
+    /// Whether a node of `bytes` bytes holding `entries` entries (live and deleted) takes no
+    /// entry of `added` field and value bytes (`streamAppendItem`: `lp_bytes + totelelen >=
+    /// node_max_bytes`, 0 or above 1 GiB meaning 1 GiB; then the count, unless 0).
+    fn full(self, bytes: u64, entries: u64, added: u64) -> bool {
+        let max_bytes = match self.max_bytes {
+            0 => LISTPACK_MAX_SIZE,
+            b => b.min(LISTPACK_MAX_SIZE),
+        };
+        bytes + added >= max_bytes || (self.max_entries != 0 && entries >= self.max_entries)
+    }
+}
+
+/// XADD's / XTRIM's trimming options as t_stream.c `streamParseAddOrTrimArgsOrReply` checks
+/// them (the model writes them in the order `MAXLEN`, `MINID`, `LIMIT`), and the LIMIT the trim
+/// then runs with (0: none): the error of the first rule broken, in the function's order.
+/// `LIMIT` is only for `~` (an exact trim is never limited); `LIMIT 0` lifts the limit; without
+/// `LIMIT` a `~` trim gets `NodeLimits::approx_limit`. A trim the primary propagates is exact,
+/// so a replica never limits it (`mustObeyClient`).
+pub fn trim_args(
+    maxlen: Option<u64>,
+    minid: Option<StreamId>,
+    approx: bool,
+    limit: Option<i64>,
+    xadd: bool,
+    node: NodeLimits,
+) -> Result<u64, Reply> {
+    let none = maxlen.is_none() && minid.is_none();
+    let err = if maxlen.is_some() && minid.is_some() {
+        "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+    } else if limit.is_some_and(|l| l < 0) {
+        "ERR The LIMIT argument must be >= 0."
+    } else if none && limit.is_some_and(|l| l != 0) {
+        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+    } else if none && !xadd {
+        "ERR syntax error, XTRIM must be called with a trimming strategy"
+    } else if limit.is_some() && !approx {
+        "ERR syntax error, LIMIT cannot be used without the special ~ option"
+    } else {
+        return Ok(match (approx, limit) {
+            (false, _) => 0,
+            (true, Some(l)) => l as u64,
+            (true, None) => node.approx_limit(),
+        });
+    };
+    Err(Reply::err(err))
+}
 
 /// Bytes of an integer element (`lpEncodeIntegerGetType`) with its back length.
 fn int_elem(v: i128) -> u64 {
@@ -58,13 +117,12 @@ fn new_node_bytes() -> u64 {
 
 impl Stream {
     /// `streamAppendItem` for entry `id` whose value is `bytes` long (at least one byte, as
-    /// the conformance harness sends it).
-    pub(super) fn node_append(&mut self, id: StreamId, bytes: u64) {
+    /// the conformance harness sends it), with the server's settings now.
+    pub(super) fn node_append(&mut self, id: StreamId, bytes: u64, limits: NodeLimits) {
         let value = bytes.max(1);
         // The field and the value's lengths (`totelelen`).
         let added = 1 + value;
-        let full =
-            |n: &Node| n.bytes + added >= NODE_MAX_BYTES || n.live + n.deleted >= NODE_MAX_ENTRIES;
+        let full = |n: &Node| limits.full(n.bytes, n.live + n.deleted, added);
         if self.nodes.last_key_value().is_none_or(|(_, n)| full(n)) {
             let node = Node {
                 bytes: new_node_bytes(),
@@ -102,9 +160,15 @@ impl Stream {
         }
     }
 
-    /// `streamTrim` by MAXLEN (`maxlen`) or MINID: the number of entries removed.
-    fn trim_nodes(&mut self, maxlen: Option<u64>, minid: StreamId, approx: bool) -> u64 {
-        let limit = if approx { APPROX_LIMIT } else { 0 };
+    /// `streamTrim` by MAXLEN (`maxlen`) or MINID: the number of entries removed. `limit`
+    /// (0: none) stops before a whole node that would take the count past it.
+    fn trim_nodes(
+        &mut self,
+        maxlen: Option<u64>,
+        minid: StreamId,
+        approx: bool,
+        limit: u64,
+    ) -> u64 {
         let mut deleted = 0;
         let masters: Vec<StreamId> = self.nodes.keys().copied().collect();
         for master in masters {
@@ -156,20 +220,22 @@ impl Stream {
     }
 
     /// MAXLEN / MINID trimming from the head, consumer groups ignored (pending or undelivered
-    /// entries go too); `approx` (`~`) removes whole nodes only. Returns the first id kept,
-    /// when anything was removed.
+    /// entries go too); `approx` (`~`) removes whole nodes only, at most `limit` entries (0:
+    /// no limit; exact trims have none). Returns the first id kept, when anything was removed.
     pub fn trim(
         &mut self,
         maxlen: Option<u64>,
         minid: Option<StreamId>,
         approx: bool,
+        limit: u64,
     ) -> Option<StreamId> {
+        let limit = if approx { limit } else { 0 };
         let mut removed = 0;
         if let Some(n) = maxlen {
-            removed += self.trim_nodes(Some(n), StreamId::ZERO, approx);
+            removed += self.trim_nodes(Some(n), StreamId::ZERO, approx, limit);
         }
         if let Some(min) = minid {
-            removed += self.trim_nodes(None, min, approx);
+            removed += self.trim_nodes(None, min, approx, limit);
         }
         let first_kept = (removed > 0).then(|| {
             self.entries
@@ -188,7 +254,7 @@ impl Stream {
     /// with the resulting threshold, `streamRewriteTrimArgument`).
     pub fn trim_to(&mut self, first_kept: StreamId) {
         self.trimmed_below = self.trimmed_below.max(first_kept);
-        self.trim_nodes(None, first_kept, false);
+        self.trim_nodes(None, first_kept, false, 0);
     }
 }
 
@@ -199,7 +265,14 @@ mod tests {
     fn stream(n: u64, bytes: u64) -> Stream {
         let mut s = Stream::default();
         for i in 1..=n {
-            s.add(Some(StreamId::new(i, 0)), 0, i, bytes).expect("add");
+            s.add(
+                Some(StreamId::new(i, 0)),
+                0,
+                i,
+                bytes,
+                NodeLimits::default(),
+            )
+            .expect("add");
         }
         s
     }
@@ -219,20 +292,124 @@ mod tests {
     #[test]
     fn approximate_trimming_removes_whole_nodes_only() {
         let mut s = stream(250, 10);
-        assert_eq!(s.trim(Some(120), None, true), Some(StreamId::new(101, 0)));
+        assert_eq!(
+            s.trim(Some(120), None, true, 10_000),
+            Some(StreamId::new(101, 0))
+        );
         assert_eq!(s.entries.len(), 150);
-        assert_eq!(s.trim(Some(120), None, true), None, "no whole node to drop");
-        assert_eq!(s.trim(Some(120), None, false), Some(StreamId::new(131, 0)));
+        assert_eq!(
+            s.trim(Some(120), None, true, 10_000),
+            None,
+            "no whole node to drop"
+        );
+        assert_eq!(
+            s.trim(Some(120), None, false, 10_000),
+            Some(StreamId::new(131, 0))
+        );
         assert_eq!(s.entries.len(), 120);
         // The partly trimmed node keeps its deleted entries; MINID ~ drops it only whole.
         assert_eq!(s.nodes[&StreamId::new(101, 0)].deleted, 30);
         assert_eq!(
-            s.trim(None, Some(StreamId::new(230, 0)), true),
+            s.trim(None, Some(StreamId::new(230, 0)), true, 10_000),
             Some(StreamId::new(201, 0))
         );
         // XDEL of a node's last live entries frees it.
         let ids: Vec<StreamId> = (201..=250).map(|i| StreamId::new(i, 0)).collect();
         s.delete(&ids);
         assert!(s.nodes.is_empty());
+    }
+
+    #[test]
+    fn node_settings_are_read_at_each_append() {
+        let (two, free) = (
+            NodeLimits {
+                max_entries: 2,
+                max_bytes: 0,
+            },
+            NodeLimits {
+                max_entries: 0,
+                max_bytes: 0,
+            },
+        );
+        let mut s = Stream::default();
+        for i in 1..=5 {
+            s.add(Some(StreamId::new(i, 0)), 0, i, 10, two)
+                .expect("add");
+        }
+        // 0 bytes is no byte limit (1 GiB), 0 entries no count limit: the last node grows.
+        for i in 6..=300 {
+            s.add(Some(StreamId::new(i, 0)), 0, i, 5000, free)
+                .expect("add");
+        }
+        let live: Vec<u64> = s.nodes.values().map(|n| n.live).collect();
+        assert_eq!(live, [2, 2, 296]);
+        let bytes_only = NodeLimits {
+            max_entries: 0,
+            max_bytes: 300,
+        };
+        assert!(!bytes_only.full(250, 1_000_000, 49));
+        assert!(bytes_only.full(250, 0, 50), "lp_bytes + totelelen >= max");
+    }
+
+    #[test]
+    fn approx_limit_is_100_times_node_entries_capped_both_sides() {
+        let l = |max_entries| {
+            NodeLimits {
+                max_entries,
+                max_bytes: 4096,
+            }
+            .approx_limit()
+        };
+        assert_eq!(l(100), 10_000);
+        assert_eq!(l(3), 300);
+        assert_eq!(l(0), 10_000);
+        assert_eq!(l(20_000), 1_000_000);
+        assert_eq!(l(i64::MAX as u64), 10_000, "100 × LLONG_MAX wraps below 0");
+    }
+
+    #[test]
+    fn trim_options_are_checked_in_redis_order() {
+        let d = NodeLimits::default();
+        let id = Some(StreamId::new(5, 0));
+        let e = |r: Result<u64, Reply>| r.expect_err("an error").render();
+        assert_eq!(
+            e(trim_args(Some(1), id, true, Some(-1), true, d)),
+            "-ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+        );
+        assert_eq!(
+            e(trim_args(Some(1), None, false, Some(-1), true, d)),
+            "-ERR The LIMIT argument must be >= 0."
+        );
+        assert_eq!(
+            e(trim_args(None, None, false, Some(4), false, d)),
+            "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+        );
+        assert_eq!(
+            e(trim_args(None, None, false, Some(0), false, d)),
+            "-ERR syntax error, XTRIM must be called with a trimming strategy"
+        );
+        assert_eq!(
+            e(trim_args(None, None, false, Some(0), true, d)),
+            "-ERR syntax error, LIMIT cannot be used without the special ~ option"
+        );
+        assert_eq!(trim_args(None, None, false, None, true, d), Ok(0));
+        assert_eq!(trim_args(Some(1), None, false, None, true, d), Ok(0));
+        assert_eq!(trim_args(None, id, true, None, false, d), Ok(10_000));
+        assert_eq!(trim_args(None, id, true, Some(0), false, d), Ok(0));
+        assert_eq!(trim_args(None, id, true, Some(7), false, d), Ok(7));
+    }
+
+    #[test]
+    fn a_limited_approximate_trim_stops_before_the_node_that_would_pass_it() {
+        let mut s = stream(250, 10);
+        assert_eq!(
+            s.trim(Some(0), None, true, 150),
+            Some(StreamId::new(101, 0))
+        );
+        assert_eq!(s.entries.len(), 150);
+        assert_eq!(s.trim(Some(0), None, true, 99), None);
+        // An exact trim is never limited.
+        assert_eq!(s.trim(Some(0), None, false, 1), Some(StreamId::new(250, 1)));
+        assert!(s.entries.is_empty());
     }
 }

@@ -21,6 +21,7 @@ fn xadd(key: &str, at: &str, maxlen: Option<u64>) -> Cmd {
         maxlen,
         minid: None,
         approx: false,
+        limit: None,
         tag: 1,
         bytes: 10,
     }

@@ -108,6 +108,7 @@ impl Client {
                     maxlen: x.maxlen,
                     minid: None,
                     approx: false,
+                    limit: None,
                     tag,
                     bytes: x.payload_bytes,
                 };
