@@ -315,6 +315,11 @@ fn duplicates_are_found_against_merged_ranges() {
     h.received(0, "a", 1, (6, 8));
     let r = h.report(None);
     assert_eq!(obs(&r, "pubsub_duplicates"), 2.0 + 3.0 + 2.0 + 2.0);
+    assert_eq!(
+        obs(&r, "pubsub_reordered"),
+        0.0,
+        "a duplicate is not also reordered"
+    );
     // Out of order but not duplicated: 2..4 after 0..2 and 6..10.
     let mut h = History::new();
     h.received(0, "a", 1, (0, 2));

@@ -38,6 +38,17 @@ fn in_order_ranges_are_neither_reordered_nor_duplicated() {
     assert_eq!(r.anomalies[anomaly::DUPLICATE], 0);
 }
 
+/// Consecutive batches extend one range: memory grows with the gaps, not with the batches.
+#[test]
+fn consecutive_ranges_are_held_as_one() {
+    let mut c = RedisChecker::default();
+    for k in 0..100 {
+        c.received_range(0, "ch", 1, 10 * k, 10 * k + 10);
+    }
+    c.received_range(0, "ch", 1, 2_000, 2_010);
+    assert_eq!(c.ranges_held(), 2, "0..1000 and 2000..2010");
+}
+
 #[test]
 fn overlapping_ranges_are_duplicates() {
     let mut c = RedisChecker::default();
