@@ -146,7 +146,7 @@ fn unknown_metric(text: &str, metric: &str, vocabulary: &Vocabulary) -> String {
 }
 
 /// Levenshtein distance over characters (insert, delete, substitute each cost 1).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -107,10 +107,15 @@ pub fn text_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Strin
             .collect();
         out.push_str(&format!("sometimes   {}\n", list.join(" ")));
     }
-    for (c, kind) in o.checked.iter().zip(&o.kinds) {
+    for ((c, kind), unless) in o.checked.iter().zip(&o.kinds).zip(&o.scopes) {
         let mark = if c.ok { "ok  " } else { "FAIL" };
+        let scope = if unless.is_empty() {
+            String::new()
+        } else {
+            format!(" unless {}", unless.join(", "))
+        };
         out.push_str(&format!(
-            "{mark} {} {} (observed {}) [{}]\n",
+            "{mark} {} {} (observed {}) [{}{scope}]\n",
             c.name,
             c.expected,
             c.observed,
@@ -167,9 +172,13 @@ pub fn json_summary(loaded: &LoadedScenario, seed: u64, o: &RunOutcome) -> Value
         .checked
         .iter()
         .zip(&o.kinds)
-        .map(|(c, kind)| {
+        .zip(&o.scopes)
+        .map(|((c, kind), unless)| {
             let mut v = json!(c);
             v["kind"] = json!(kind);
+            if !unless.is_empty() {
+                v["unless"] = json!(unless);
+            }
             v
         })
         .collect();

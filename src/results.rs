@@ -50,6 +50,15 @@ fn expectations(list: &[crate::seed_run::Failed]) -> Vec<Value> {
         .collect()
 }
 
+/// Invariants that failed outside their scope, each with the faults that put it there.
+fn outside_scope(list: &[(crate::seed_run::Failed, Vec<&'static str>)]) -> Vec<Value> {
+    list.iter()
+        .map(|(f, fired)| {
+            json!({"expectation": f.expectation, "observed": f.observed, "faults": fired})
+        })
+        .collect()
+}
+
 /// One `results.jsonl` line. Everything but `wall_ms` is deterministic.
 pub fn result_json(loaded: &LoadedScenario, r: &SeedResult, vary: &VaryPoint) -> Value {
     let mut v = json!({
@@ -61,6 +70,7 @@ pub fn result_json(loaded: &LoadedScenario, r: &SeedResult, vary: &VaryPoint) ->
         "explanations": r.explanations,
         "failed": expectations(&r.failed),
         "missed": expectations(&r.missed),
+        "outside_scope": outside_scope(&r.outside_scope),
         "observations": r.observations,
         "sometimes": r.sometimes,
         "fault_families": r.families,

@@ -26,6 +26,8 @@ pub struct RunOutcome {
     pub checked: Vec<Checked>,
     /// The kind of each expectation (same order as `checked`).
     pub kinds: Vec<Kind>,
+    /// The faults each invariant is not promised under (`invariant unless ...:`; same order).
+    pub scopes: Vec<Vec<&'static str>>,
     /// Every expectation held (what `msgsim run` judges).
     pub pass: bool,
     pub wall: Duration,
@@ -119,10 +121,12 @@ pub fn run_scenario(
     let checked: Vec<Checked> = expectations.iter().map(|e| e.check(&report)).collect();
     let pass = checked.iter().all(|c| c.ok);
     let kinds = guarantee::kinds(&scenario.expect, expectations);
+    let scopes = guarantee::scopes(&scenario.expect, expectations.len());
     Ok(RunOutcome {
         report,
         checked,
         kinds,
+        scopes,
         pass,
         wall,
         faults,

@@ -353,7 +353,9 @@ fn validate(path: &str, src: &str, s: &Scenario) -> Result<Vec<Expectation>, Dia
         .enumerate()
         .map(|(i, text)| {
             let at = || locate_path(src, &["expect", &i.to_string()]);
-            let e = Expectation::parse(crate::guarantee::split_tag(text).1, &vocabulary)
+            let tag = crate::guarantee::parse_tag(text)
+                .map_err(|m| Diagnostic::at(path, src, at(), m))?;
+            let e = Expectation::parse(tag.rest, &vocabulary)
                 .map_err(|m| Diagnostic::at(path, src, at(), m))?;
             if let Some((node, _)) = vocabulary.node_metric(&e.metric) {
                 let nodes = s.system.fault_targets();

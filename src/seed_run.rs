@@ -61,6 +61,9 @@ pub struct SeedResult {
     pub failed: Vec<Failed>,
     /// Observations of the scenario's own schedule that missed: reported, not failing.
     pub missed: Vec<Failed>,
+    /// Invariants that failed in a seed where a fault they are not promised under fired
+    /// (`invariant unless FAULT:`), with the faults that fired: reported, not failing.
+    pub outside_scope: Vec<(Failed, Vec<&'static str>)>,
     pub families: Vec<&'static str>,
     pub faults: usize,
     pub wall_ms: f64,
@@ -112,6 +115,7 @@ pub fn run_one(
         sometimes: BTreeMap::new(),
         failed: Vec::new(),
         missed: Vec::new(),
+        outside_scope: Vec::new(),
         families: Vec::new(),
         faults: 0,
         wall_ms,
@@ -137,7 +141,12 @@ pub fn run_one(
                 .collect();
             result.observations = o.report.observations.clone();
             result.sometimes = o.report.sometimes.clone();
-            for ((e, c), kind) in expectations.iter().zip(&o.checked).zip(&o.kinds) {
+            for (((e, c), kind), unless) in expectations
+                .iter()
+                .zip(&o.checked)
+                .zip(&o.kinds)
+                .zip(&o.scopes)
+            {
                 if c.ok {
                     continue;
                 }
@@ -145,8 +154,14 @@ pub fn run_one(
                     expectation: e.text.clone(),
                     observed: c.observed,
                 };
+                let fired: Vec<&'static str> = unless
+                    .iter()
+                    .copied()
+                    .filter(|n| result.sometimes.get(*n).is_some_and(|v| *v > 0))
+                    .collect();
                 match kind {
-                    Kind::Invariant => result.failed.push(f),
+                    Kind::Invariant if fired.is_empty() => result.failed.push(f),
+                    Kind::Invariant => result.outside_scope.push((f, fired)),
                     Kind::Observation => result.missed.push(f),
                 }
             }

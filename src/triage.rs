@@ -36,6 +36,10 @@ pub struct Triage {
     pub missed_seeds: u64,
     pub by_invariant: BTreeMap<String, u64>,
     pub by_observation: BTreeMap<String, u64>,
+    /// Seeds where an invariant failed outside its scope (`invariant unless FAULT:`), and per
+    /// such invariant the number of seeds and the first few of them.
+    pub outside_scope_seeds: u64,
+    pub by_outside_scope: BTreeMap<String, (u64, Vec<u64>)>,
     /// Per anomaly: its non-zero counts, one per affected seed.
     pub anomalies: BTreeMap<String, Vec<u64>>,
     pub causes: BTreeMap<(String, String), CauseTally>,
@@ -48,6 +52,31 @@ pub struct Triage {
     pub first_failure: Option<(u64, Option<String>)>,
     /// Failing seeds whose repro file did not replay to the same trace hash.
     pub unverified: Vec<u64>,
+}
+
+/// Seeds listed per invariant missed outside its scope.
+const SEEDS_LISTED: usize = 10;
+
+/// A row's invariants missed outside their scope, as `TEXT (unless-fault fired: F, ...)`.
+fn outside_scope(row: &Value) -> Vec<String> {
+    row["outside_scope"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            let faults: Vec<&str> = o["faults"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            format!(
+                "{} [{} fired]",
+                o["expectation"].as_str().unwrap_or(""),
+                faults.join(", ")
+            )
+        })
+        .collect()
 }
 
 fn strings(v: &Value, key: &str) -> Vec<String> {
@@ -113,6 +142,17 @@ impl Triage {
         }
         for m in &missed {
             *self.by_observation.entry(m.clone()).or_insert(0) += 1;
+        }
+        let outside = outside_scope(row);
+        if !outside.is_empty() {
+            self.outside_scope_seeds += 1;
+        }
+        for o in outside {
+            let (n, seeds) = self.by_outside_scope.entry(o).or_default();
+            *n += 1;
+            if seeds.len() < SEEDS_LISTED {
+                seeds.push(seed);
+            }
         }
         let anomalies: BTreeMap<String, u64> = row["anomalies"]
             .as_object()
@@ -203,6 +243,26 @@ impl Triage {
             ));
             for (k, v) in &self.by_observation {
                 out.push_str(&format!("  {v:>8}  {k}\n"));
+            }
+        }
+        if self.outside_scope_seeds > 0 {
+            out.push_str(&format!(
+                "invariant misses outside their scope on {} of {} seeds (a fault the invariant \
+                 is not promised under fired: a documented hazard, docs/guarantees.md; not \
+                 failures):\n",
+                self.outside_scope_seeds, self.run
+            ));
+            for (k, (n, seeds)) in &self.by_outside_scope {
+                let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                let more = if *n as usize > seeds.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "  {n:>8}  {k}  (seeds {}{more})\n",
+                    list.join(", ")
+                ));
             }
         }
         if !self.by_invariant.is_empty() {

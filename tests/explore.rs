@@ -561,3 +561,85 @@ fn a_profile_replaces_the_fault_profile_and_its_failures_replay() {
         assert_eq!(v["trace_hash"], r["trace_hash"], "{file} replays");
     }
 }
+
+/// RF 1 and a power loss of the only broker at 11.5 s: 100 acknowledged records lost on every
+/// seed (the oracle pair k58b). `EXPECT` is replaced by each case's expectation.
+const POWER_LOSS: &str = r#"(
+    version: 1,
+    name: "scope-fixture",
+    duration_ms: 30_000,
+    quiet_ms: 5_000,
+    system: Kafka(replication_factor: 1, acks: All, min_insync_replicas: 1,
+        messages_per_sec: 100, messages_per_producer: 1_100, consumers: 1,
+        auto_offset_reset: Earliest),
+    faults: [
+        Crash(at_ms: 11_500, node: "b1", lose_unflushed: true),
+        Restart(at_ms: 20_000, node: "b1"),
+    ],
+    expect: [EXPECT],
+)
+"#;
+
+#[test]
+fn an_invariant_missed_outside_its_scope_is_listed_apart_and_does_not_fail() {
+    let dir = workdir("scope");
+    let sweep = |name: &str, expect: &str| {
+        let file = format!("{name}.ron");
+        std::fs::write(dir.join(&file), POWER_LOSS.replace("EXPECT", expect)).unwrap();
+        msgsim(
+            &dir,
+            &["explore", &file, "--seeds", "0..2", "--out", name],
+            &[],
+        )
+    };
+    let scoped = sweep(
+        "scoped",
+        r#""invariant unless crash_lose_unflushed: anomaly:lost_write == 0""#,
+    );
+    assert_eq!(scoped.status.code(), Some(0), "{}", text(&scoped.stderr));
+    let summary = text(&scoped.stdout);
+    assert!(
+        summary.contains("invariant misses outside their scope on 2 of 2 seeds")
+            && summary
+                .contains("anomaly:lost_write == 0 [crash_lose_unflushed fired]  (seeds 0, 1)"),
+        "{summary}"
+    );
+    for r in results(&dir, "scoped") {
+        assert_eq!(r["verdict"], "pass");
+        assert_eq!(r["outside_scope"][0]["observed"], 100.0);
+        assert_eq!(r["outside_scope"][0]["faults"][0], "crash_lose_unflushed");
+    }
+    // The same invariant without the scope, or scoped to a fault that did not fire, fails.
+    for (name, expect) in [
+        ("plain", r#""anomaly:lost_write == 0""#),
+        (
+            "other",
+            r#""invariant unless pause: anomaly:lost_write == 0""#,
+        ),
+    ] {
+        let out = sweep(name, expect);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stdout));
+        assert!(results(&dir, name).iter().all(|r| r["verdict"] == "fail"));
+    }
+    // `run` judges the scenario's own schedule: the miss is a failure there, marked with its
+    // scope.
+    let run = msgsim(&dir, &["run", "scoped.ron"], &[]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stdout).contains("[invariant unless crash_lose_unflushed]"),
+        "{}",
+        text(&run.stdout)
+    );
+    // A fault name that is not one is bad input at the expectation's line and column.
+    let bad = sweep(
+        "bad",
+        r#""invariant unless crash_lose_unflushd: anomaly:lost_write == 0""#,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let e = text(&bad.stderr);
+    assert!(
+        e.contains("bad.ron:13:14") && e.contains("did you mean `crash_lose_unflushed`?"),
+        "{e}"
+    );
+    assert!(!dir.join("bad").exists(), "nothing written");
+}

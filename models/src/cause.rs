@@ -49,11 +49,6 @@ pub const ALL: &[Cause] = &[
     ),
     c(
         "unseen",
-        "lost_before_poll",
-        "acknowledged, never polled, and not in the final log (also counted as lost_write)",
-    ),
-    c(
-        "unseen",
         "in_log_never_polled",
         "acknowledged and in the final log, but no consumer polled it before the run ended (a stalled or late consumer)",
     ),

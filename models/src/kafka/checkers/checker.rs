@@ -436,11 +436,7 @@ impl KafkaChecker {
                             && !held
                         {
                             unseen += 1;
-                            if present == 0 {
-                                found.unseen_lost.push(rec(s.ok_offset()));
-                            } else {
-                                found.unseen_in_log.push(rec(s.ok_offset()));
-                            }
+                            found.unseen_in_log.push(rec(s.ok_offset()));
                         }
                         // A later send (higher counter) acknowledged at a lower offset, both
                         // in the final log: an offset reused after the earlier record was

@@ -5,6 +5,9 @@
 
 use super::*;
 use crate::kafka::wire::msg::KErr;
+
+#[path = "checker_report_tests.rs"]
+mod report_tests;
 use crate::kafka::wire::values::Values;
 
 /// Value `n` of producer `prod` (values are `(producer + 1) << 40 | send counter`).

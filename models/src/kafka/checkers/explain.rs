@@ -20,7 +20,6 @@ pub struct Rec {
 #[derive(Debug, Default)]
 pub struct Found {
     pub lost: Vec<Rec>,
-    pub unseen_lost: Vec<Rec>,
     pub unseen_in_log: Vec<Rec>,
     pub dup_in_log: Vec<Rec>,
     pub dup_read: Vec<Rec>,
@@ -181,14 +180,6 @@ fn explain_lost(report: &mut ModelReport, found: &Found, fin: &Finals<'_>) {
 pub fn explain(report: &mut ModelReport, found: &Found, fin: &Finals<'_>, counts: &[(&str, u64)]) {
     explain_lost(report, found, fin);
     let u = anomaly::UNSEEN;
-    explain_runs(
-        report,
-        u,
-        "lost_before_poll",
-        &found.unseen_lost,
-        fin,
-        "acked",
-    );
     explain_runs(
         report,
         u,
