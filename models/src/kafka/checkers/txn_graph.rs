@@ -143,6 +143,17 @@ mod tests {
         assert_eq!(g.cycles_through(Dep::WriteRead), vec![vec![2, 3, 4]]);
     }
 
+    /// A cycle the depth-first search enters below its root (0 → 1 ⇄ 2, 0 → 3 → 4 → 3): each
+    /// node needs its own discovery index, or a cycle's nodes look like separate components.
+    #[test]
+    fn a_cycle_below_the_search_root_is_one_component() {
+        let mut g = DepGraph::new(5);
+        for (a, b) in [(0, 1), (1, 2), (2, 1), (0, 3), (3, 4), (4, 3)] {
+            g.add(a, b, Dep::WriteRead);
+        }
+        assert_eq!(g.cycles(|_| true), vec![vec![1, 2], vec![3, 4]]);
+    }
+
     #[test]
     fn a_chain_is_no_cycle() {
         let mut g = DepGraph::new(1_000);
